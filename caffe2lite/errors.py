@@ -1,0 +1,194 @@
+"""The one exception hierarchy of caffe2lite.
+
+Every error caffe2lite raises on bad input is a :class:`Caffe2LiteError`. It derives
+from :class:`RuntimeError` because Caffe2 surfaced its enforce failures to Python as
+``RuntimeError``; code written for Caffe2 that catches ``RuntimeError`` keeps working.
+Subclasses that correspond to a different Python exception in Caffe2 also derive from
+it (``AttributeError`` for an unknown ``net.Op``, ``ValueError`` for an orphan
+``StopGradient``, ``TypeError`` for a bad blob name type).
+
+An error carries structured fields (``op_type``, ``op_index``, ``blob``, ``arg``,
+``expected``, ``found``) besides its message. Kernels raise errors that name the
+schema's input or argument; the executor then adds where it happened (net, op index,
+op type and name) with :meth:`Caffe2LiteError.add_context`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Iterable
+
+
+class Caffe2LiteError(RuntimeError):
+    """Base class of every caffe2lite error.
+
+    >>> str(Caffe2LiteError("Ratio should be a valid probability", arg="ratio",
+    ...                     expected="0 <= ratio <= 1", found=1.5))
+    "Ratio should be a valid probability (argument 'ratio': expected 0 <= ratio <= 1, found 1.5)"
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        blob: str | None = None,
+        arg: str | None = None,
+        expected: Any = None,
+        found: Any = None,
+    ) -> None:
+        self.reason = message
+        self.blob = blob
+        self.arg = arg
+        self.expected = expected
+        self.found = found
+        self.context: str | None = None
+        self.op_type: str | None = None
+        self.op_index: int | None = None
+        self.net_name: str | None = None
+        super().__init__(message)
+
+    def detail(self) -> str:
+        """The message without its location prefix."""
+        parts = []
+        if self.blob is not None:
+            parts.append(f"blob '{self.blob}'")
+        if self.arg is not None:
+            parts.append(f"argument '{self.arg}'")
+        facts = []
+        if self.expected is not None:
+            facts.append(f"expected {self.expected}")
+        if self.found is not None:
+            facts.append(f"found {self.found}")
+        if not parts and not facts:
+            return self.reason
+        head = " ".join(parts)
+        tail = ", ".join(facts)
+        inner = f"{head}: {tail}" if head and tail else head or tail
+        return f"{self.reason} ({inner})"
+
+    def __str__(self) -> str:
+        if self.context:
+            return f"{self.context}: {self.detail()}"
+        return self.detail()
+
+    def add_context(
+        self,
+        *,
+        op_type: str | None = None,
+        op_index: int | None = None,
+        op_name: str | None = None,
+        net_name: str | None = None,
+        blob_names: dict[str, str] | None = None,
+    ) -> "Caffe2LiteError":
+        """Say where the error happened; the innermost context wins.
+
+        ``blob_names`` maps schema input/output names (``"Lengths"``) to the blob
+        names of this op (``"lengths_0"``), so a kernel's error names the real blob.
+        """
+        if self.context is not None:
+            return self
+        if blob_names and self.blob in blob_names:
+            real = blob_names[self.blob]
+            if real != self.blob:
+                self.blob = f"{self.blob}={real}"
+        self.op_type, self.op_index, self.net_name = op_type, op_index, net_name
+        where = []
+        if op_type is not None:
+            op = f"op #{op_index} {op_type}" if op_index is not None else f"op {op_type}"
+            if op_name:
+                op += f" '{op_name}'"
+            where.append(op)
+        if net_name:
+            where.append(f"net '{net_name}'")
+        self.context = " in ".join(where) if where else None
+        self.args = (str(self),)
+        return self
+
+
+class ProtoParseError(Caffe2LiteError):
+    """A file or byte string could not be read as the expected protobuf message."""
+
+
+class SchemaError(Caffe2LiteError):
+    """An OperatorDef does not fit its operator's schema (counts, arguments, in-place)."""
+
+
+class ArgumentError(SchemaError):
+    """An argument is missing, of the wrong field, or out of its allowed range."""
+
+
+class RegistrationError(Caffe2LiteError):
+    """An operator or gradient was registered inconsistently (a bug in an op file)."""
+
+
+class UnknownOperatorError(Caffe2LiteError):
+    """No operator is registered under this type (and engine)."""
+
+
+class OperatorAttributeError(UnknownOperatorError, AttributeError):
+    """``net.Foo(...)`` for an op type that is not registered (AttributeError in Caffe2)."""
+
+
+class BlobNotFoundError(Caffe2LiteError):
+    """A blob an operation needs is not in the workspace."""
+
+
+class EnforceError(Caffe2LiteError):
+    """A data-dependent check failed while an operator ran (Caffe2's CAFFE_ENFORCE)."""
+
+
+class DTypeError(EnforceError):
+    """A tensor has the wrong element type for an operator."""
+
+
+class ShapeError(EnforceError):
+    """A tensor has the wrong rank or shape for an operator."""
+
+
+class NetError(Caffe2LiteError):
+    """A net could not be created or found, or one of its runs failed."""
+
+
+class NetCompileError(NetError):
+    """A net has one or more problems found before any of its ops ran.
+
+    ``problems`` lists each problem as its own :class:`Caffe2LiteError`.
+    """
+
+    def __init__(self, what: str, problems: list[Caffe2LiteError]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{what} has {len(problems)} {noun}:\n{lines}")
+
+
+class GradientError(Caffe2LiteError):
+    """A backward pass could not be built."""
+
+
+class GradientValueError(GradientError, ValueError):
+    """A backward-pass error that Caffe2 raised as ValueError."""
+
+
+class BlobTypeError(Caffe2LiteError, TypeError):
+    """A blob name or blob value has a type that cannot be used (TypeError in Caffe2)."""
+
+
+class ApiValueError(Caffe2LiteError, ValueError):
+    """A Python API call got a value it cannot use (ValueError in Caffe2)."""
+
+
+def did_you_mean(name: str, known: Iterable[str], n: int = 3) -> str:
+    """Return ``"; did you mean 'x'?"`` (or ``''``) for the closest known names.
+
+    >>> did_you_mean("LengthSum", ["LengthsSum", "LengthsMean"])
+    "; did you mean 'LengthsSum'?"
+    """
+    close = difflib.get_close_matches(name, list(known), n=n, cutoff=0.6)
+    if not close:
+        lowered = {k.lower(): k for k in known}
+        if name.lower() in lowered:
+            close = [lowered[name.lower()]]
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"

@@ -1,0 +1,201 @@
+"""NetDef -> compiled plan -> run.
+
+Compiling resolves every op in the registry, verifies it against its schema, parses
+its arguments once (defaults applied), gives it a random generator when it asks for
+one, and checks that every input can exist. All problems of a net are collected and
+reported together, before any op runs. Running is a tight loop over the compiled
+steps; an op's outputs are stored only after it returned, so an op that raises leaves
+every blob as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, MutableMapping
+
+import numpy as np
+
+from caffe2lite import registry
+from caffe2lite.errors import (
+    BlobNotFoundError,
+    Caffe2LiteError,
+    EnforceError,
+    NetCompileError,
+    SchemaError,
+    did_you_mean,
+)
+from caffe2lite.proto import caffe2_pb2
+
+Blobs = MutableMapping[str, Any]
+
+
+def make_rng(device_option: caffe2_pb2.DeviceOption | None) -> np.random.Generator:
+    """The generator of one operator instance: seeded from ``random_seed`` when the
+    device option sets one, from the operating system otherwise."""
+    if device_option is not None and device_option.HasField("random_seed"):
+        return np.random.default_rng(device_option.random_seed)
+    return np.random.default_rng()
+
+
+class CompiledOp:
+    """One operator, ready to run: kernel, blob names and parsed keyword arguments."""
+
+    __slots__ = ("index", "op", "schema", "kernel", "inputs", "outputs", "kwargs")
+
+    def __init__(self, index: int, op: caffe2_pb2.OperatorDef, schema: Any, kwargs: dict) -> None:
+        self.index = index
+        self.op = op
+        self.schema = schema
+        self.kernel = schema.kernel
+        self.inputs = tuple(op.input)
+        self.outputs = tuple(op.output)
+        self.kwargs = kwargs
+
+    def blob_names(self) -> dict[str, str]:
+        """Schema input/output names -> this op's blob names (for error messages)."""
+        names = {self.schema.input_name(i): b for i, b in enumerate(self.inputs)}
+        names.update({self.schema.output_name(i): b for i, b in enumerate(self.outputs)})
+        return names
+
+    def fail(self, error: BaseException, blobs: Blobs, net_name: str | None) -> Caffe2LiteError:
+        """Turn anything an op raised into a Caffe2LiteError that says where."""
+        if not isinstance(error, Caffe2LiteError):
+            empty = [b for b in self.inputs if blobs.get(b, 0) is None]
+            if empty:
+                error = EnforceError(
+                    "input blob is empty: it was created but never fed",
+                    blob=empty[0], expected="a tensor", found="an empty blob")
+            else:
+                error = EnforceError(f"{type(error).__name__}: {error}")
+        return error.add_context(
+            op_type=self.op.type, op_index=self.index, op_name=self.op.name,
+            net_name=net_name, blob_names=self.blob_names())
+
+
+def compile_op(
+    op: caffe2_pb2.OperatorDef,
+    index: int | None = None,
+    net_device_option: caffe2_pb2.DeviceOption | None = None,
+) -> tuple[CompiledOp | None, list[Caffe2LiteError]]:
+    """Resolve, verify and parse one OperatorDef. Returns the step or its problems."""
+    try:
+        schema = registry.lookup(op.type, op.engine)
+    except Caffe2LiteError as e:
+        return None, [e]
+    problems: list[Caffe2LiteError] = list(schema.verify(op))
+    kwargs, arg_problems = schema.parse_args(op)
+    problems.extend(arg_problems)
+    device_option = op.device_option if op.HasField("device_option") else net_device_option
+    if device_option is not None and device_option.node_name:
+        problems.append(SchemaError(
+            "node_name must be empty for all operators at execution time.",
+            expected="an empty node_name", found=repr(device_option.node_name)))
+    if problems:
+        return None, problems
+    if schema.needs_rng:
+        kwargs["rng"] = make_rng(device_option)
+    if schema.wants_num_outputs:
+        kwargs["num_outputs"] = len(op.output)
+    return CompiledOp(index if index is not None else 0, op, schema, kwargs), []
+
+
+def _located(problems: list[Caffe2LiteError], op: caffe2_pb2.OperatorDef, index: int | None,
+             net_name: str | None) -> list[Caffe2LiteError]:
+    for p in problems:
+        p.add_context(op_type=op.type, op_index=index, op_name=op.name, net_name=net_name)
+    return problems
+
+
+def raise_problems(problems: list[Caffe2LiteError], what: str) -> None:
+    """Raise one problem as itself, several as a NetCompileError listing them all."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise NetCompileError(what, problems)
+
+
+class CompiledNet:
+    """A NetDef compiled against a workspace; keeps its ops' generators across runs."""
+
+    def __init__(self, netdef: caffe2_pb2.NetDef, existing: Iterable[str] = ()) -> None:
+        self.proto = netdef
+        self.name = netdef.name
+        net_option = netdef.device_option if netdef.HasField("device_option") else None
+        known = set(existing) | set(netdef.external_input)
+        produced: set[str] = set()
+        problems: list[Caffe2LiteError] = []
+        self.ops: list[CompiledOp] = []
+        for index, op in enumerate(netdef.op):
+            step, op_problems = compile_op(op, index, net_option)
+            for blob in op.input:
+                if blob not in known and blob not in produced:
+                    op_problems.append(BlobNotFoundError(
+                        f"Encountered a non-existing input blob: {blob}"
+                        + did_you_mean(blob, known | produced), blob=blob))
+            problems.extend(_located(op_problems, op, index, self.name))
+            produced.update(op.output)
+            if step is not None:
+                self.ops.append(step)
+        declared = set(netdef.external_input) | produced
+        missing = [b for b in netdef.external_output if b not in declared]
+        if missing:
+            problems.append(BlobNotFoundError(
+                "Some of the blobs are declared as output but never produced by the net "
+                f"{self.name}, the first one is {missing[0]}", blob=missing[0]))
+        raise_problems(problems, f"net '{self.name}'")
+        self._steps = [(s.kernel, s.inputs, s.outputs, s.kwargs) for s in self.ops]
+
+    def run(self, blobs: Blobs, num_iter: int = 1) -> None:
+        """Run every op in order, ``num_iter`` times, reading and writing ``blobs``."""
+        steps = self._steps
+        for _ in range(num_iter):
+            i = 0
+            try:
+                for i, (kernel, ins, outs, kw) in enumerate(steps):
+                    res = kernel(*[blobs[n] for n in ins], **kw)
+                    if type(res) is not tuple or len(res) < len(outs):
+                        raise _bad_result(res, len(outs))
+                    for name, value in zip(outs, res):
+                        blobs[name] = value
+            except KeyError as e:
+                raise self._missing(i, e, blobs) from None
+            except Exception as e:
+                err = self.ops[i].fail(e, blobs, self.name)
+                raise err from (None if err is e else e)
+
+    def _missing(self, i: int, e: KeyError, blobs: Blobs) -> Caffe2LiteError:
+        step = self.ops[i]
+        missing = [b for b in step.inputs if b not in blobs]
+        if not missing:  # a KeyError from inside the kernel
+            return step.fail(e, blobs, self.name)
+        err = BlobNotFoundError(
+            f"Encountered a non-existing input blob: {missing[0]}"
+            + did_you_mean(missing[0], list(blobs)), blob=missing[0])
+        return err.add_context(op_type=step.op.type, op_index=i, op_name=step.op.name,
+                               net_name=self.name)
+
+
+def _bad_result(res: Any, n: int) -> Caffe2LiteError:
+    found = f"{type(res).__name__} of length {len(res)}" if isinstance(res, tuple) else type(res).__name__
+    return EnforceError("kernel returned the wrong outputs", expected=f"a tuple of {n} outputs",
+                        found=found)
+
+
+def run_operator_once(op: caffe2_pb2.OperatorDef, blobs: Blobs) -> None:
+    """Create ``op`` (a fresh generator each call), check its inputs exist, run it once."""
+    step, problems = compile_op(op)
+    for blob in op.input:
+        if blob not in blobs:
+            problems.append(BlobNotFoundError(
+                f"Encountered a non-existing input blob: {blob}"
+                + did_you_mean(blob, list(blobs)), blob=blob))
+    raise_problems(_located(problems, op, None, None), f"op {op.type}")
+    assert step is not None
+    try:
+        res = step.kernel(*[blobs[n] for n in step.inputs], **step.kwargs)
+        if type(res) is not tuple or len(res) < len(step.outputs):
+            raise _bad_result(res, len(step.outputs))
+    except Exception as e:
+        err = step.fail(e, blobs, None)
+        raise err from (None if err is e else e)
+    for name, value in zip(step.outputs, res):
+        blobs[name] = value
