@@ -1,0 +1,63 @@
+"""Shared fixtures: test-only operators, registered for one test and removed after it."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from caffe2lite import registry
+from caffe2lite.checks import check_dtype, enforce
+from caffe2lite.schema import Arg
+
+
+@pytest.fixture
+def scratch_ops() -> Iterator[None]:
+    """Register a few tiny ops (with docs and gradient decisions) for the duration."""
+    before_ops, before_grads = dict(registry.OPERATORS), dict(registry.GRADIENTS)
+
+    @registry.register_cpu_operator(
+        "TestScale", inputs=["X"], outputs=["Y"],
+        args=[Arg("scale", float, 1.0), Arg("offset", int, 0)],
+        allow_inplace=[(0, 0)], doc="Y = X * scale + offset. Example: X=[1, 2] -> Y=[2, 4]")
+    def test_scale(x, *, scale, offset):
+        return (x * scale + offset,)
+
+    @registry.register_cpu_operator(
+        "TestNoise", inputs=["X"], outputs=["Y"], args=[Arg("ratio", float, 0.5,
+        check=lambda r: 0.0 <= r <= 1.0, check_message="Ratio should be a valid probability",
+        expected="0 <= ratio <= 1")],
+        doc="Y = X + uniform noise * ratio. Example: X=[0] -> Y=[0.3]")
+    def test_noise(x, *, ratio, rng):
+        return (x + ratio * rng.random(x.shape),)
+
+    @registry.register_cpu_operator(
+        "TestCheck", inputs=["X", "Lengths"], outputs=["Y"],
+        doc="Y = X if sum(Lengths) == len(X). Example: X=[1], Lengths=[1] -> Y=[1]")
+    def test_check(x, lengths):
+        check_dtype(lengths, "Lengths", np.int32)
+        enforce(lengths.sum() == x.size, "Inconsistent input data.",
+                blob="Lengths", expected=x.size, found=int(lengths.sum()))
+        return (x,)
+
+    @registry.register_cpu_operator(
+        "TestBroken", inputs=["X"], outputs=["Y"], doc="Always fails. Example: X=[1] -> error")
+    def test_broken(x):
+        return (np.reshape(x, (7, 7)),)
+
+    @registry.register_cpu_operator(
+        "TestVariadic", inputs=["X"], outputs=["Y"], num_inputs=(1, None),
+        doc="Y = sum of the inputs. Example: [1], [2] -> [3]")
+    def test_variadic(*xs):
+        return (sum(xs[1:], xs[0]),)
+
+    for t in ("TestScale", "TestNoise", "TestCheck", "TestBroken", "TestVariadic"):
+        registry.no_gradient(t)
+    try:
+        yield
+    finally:
+        registry.OPERATORS.clear()
+        registry.OPERATORS.update(before_ops)
+        registry.GRADIENTS.clear()
+        registry.GRADIENTS.update(before_grads)
