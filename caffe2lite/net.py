@@ -41,7 +41,8 @@ class CompiledOp:
 
     __slots__ = ("index", "op", "schema", "kernel", "inputs", "outputs", "kwargs")
 
-    def __init__(self, index: int, op: caffe2_pb2.OperatorDef, schema: Any, kwargs: dict) -> None:
+    def __init__(self, index: int | None, op: caffe2_pb2.OperatorDef, schema: Any,
+                 kwargs: dict) -> None:
         self.index = index
         self.op = op
         self.schema = schema
@@ -95,7 +96,7 @@ def compile_op(
         kwargs["rng"] = make_rng(device_option)
     if schema.wants_num_outputs:
         kwargs["num_outputs"] = len(op.output)
-    return CompiledOp(index if index is not None else 0, op, schema, kwargs), []
+    return CompiledOp(index, op, schema, kwargs), []
 
 
 def _located(problems: list[Caffe2LiteError], op: caffe2_pb2.OperatorDef, index: int | None,
