@@ -143,20 +143,24 @@ class CompiledNet:
                 "Some of the blobs are declared as output but never produced by the net "
                 f"{self.name}, the first one is {missing[0]}", blob=missing[0]))
         raise_problems(problems, f"net '{self.name}'")
-        self._steps = [(s.kernel, s.inputs, s.outputs, s.kwargs) for s in self.ops]
+        self._steps = [(s.kernel, s.inputs, s.outputs, s.kwargs, len(s.outputs), i)
+                       for i, s in enumerate(self.ops)]
 
     def run(self, blobs: Blobs, num_iter: int = 1) -> None:
         """Run every op in order, ``num_iter`` times, reading and writing ``blobs``."""
-        steps = self._steps
+        steps, tuple_ = self._steps, tuple
         for _ in range(num_iter):
             i = 0
             try:
-                for i, (kernel, ins, outs, kw) in enumerate(steps):
-                    res = kernel(*[blobs[n] for n in ins], **kw)
-                    if type(res) is not tuple or len(res) < len(outs):
-                        raise _bad_result(res, len(outs))
-                    for name, value in zip(outs, res):
-                        blobs[name] = value
+                for kernel, ins, outs, kw, n, i in steps:
+                    res = kernel(*[blobs[b] for b in ins], **kw)
+                    if type(res) is not tuple_ or len(res) < n:
+                        raise _bad_result(res, n)
+                    if n == 1:
+                        blobs[outs[0]] = res[0]
+                    else:
+                        for name, value in zip(outs, res):
+                            blobs[name] = value
             except KeyError as e:
                 raise self._missing(i, e, blobs) from None
             except Exception as e:
