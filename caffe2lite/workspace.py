@@ -69,9 +69,13 @@ def _feed_value(value: Any) -> Any:
 
         value = tensor_to_numpy(value)
     if isinstance(value, np.ndarray):
-        if value.dtype.kind in "SU":
-            return np.array([v.encode("utf-8") if isinstance(v, str) else bytes(v)
-                             for v in value.ravel().tolist()], dtype=object).reshape(value.shape)
+        if value.dtype.kind in "SUO":
+            items = [v.encode("utf-8") if isinstance(v, str) else v for v in value.ravel().tolist()]
+            out = np.empty(len(items), dtype=object)
+            out[:] = items
+            return out.reshape(value.shape)
+        if not value.dtype.isnative:
+            return value.astype(value.dtype.newbyteorder("="), order="C")
         return np.array(value, copy=True, order="C")
     if isinstance(value, str):
         return value.encode("utf-8")

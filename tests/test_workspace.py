@@ -202,3 +202,11 @@ def test_stringify_proto_and_registered_operators(scratch_ops):
 def test_every_error_is_a_caffe2lite_runtime_error():
     for cls in (BlobNotFoundError, NetError, SchemaError, DTypeError, UnknownOperatorError):
         assert issubclass(cls, Caffe2LiteError) and issubclass(cls, RuntimeError)
+
+
+def test_feed_normalises_byte_order_and_object_strings():
+    workspace.FeedBlob("be", np.array([1.5, 2.5], dtype=">f4"))
+    got = workspace.FetchBlob("be")
+    assert got.dtype == np.float32 and got.tolist() == [1.5, 2.5]
+    workspace.FeedBlob("o", np.array(["x", b"y"], dtype=object))
+    assert workspace.FetchBlob("o").tolist() == [b"x", b"y"]
