@@ -1,0 +1,212 @@
+"""The ``caffe2lite`` command (also ``python -m caffe2lite``).
+
+::
+
+    caffe2lite run NET [--init NET] [--plan] [--input NAME=FILE.npy]...
+                   [--inputs FILE.npz] [--output NAME]... [--save OUT.npz]
+                   [--iters N] [--seed S]
+    caffe2lite inspect FILE [--plan]
+    caffe2lite ops [TYPE] [--markdown]
+    caffe2lite convert IN OUT [--plan]
+
+``--debug`` may be given anywhere: errors then end with a traceback. Without it an
+error is printed to stderr as ``caffe2lite: error: <message>``. Exit status: 0 on
+success, 1 when running failed (an operator or net raised), 2 on bad usage or a
+file that cannot be read or parsed.
+
+This module only wires the command line to :mod:`caffe2lite.cli_run`,
+:mod:`caffe2lite.cli_inspect` and :mod:`caffe2lite.cli_ops`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from caffe2lite.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
+from caffe2lite.cli_inspect import convert_command, inspect_command
+from caffe2lite.cli_ops import ops_command
+from caffe2lite.cli_run import run_command
+from caffe2lite.errors import Caffe2LiteError, ProtoParseError
+
+PROG = "caffe2lite"
+PLAN_HELP = (
+    "read the file as a PlanDef (by default a file is a PlanDef when it parses as "
+    "one with execution_step entries, else a NetDef)"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors raise instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}\n{self.format_usage().rstrip()}")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+_positive.__name__ = "positive integer"
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise ValueError(text)
+    return value
+
+
+_seed.__name__ = "seed (0 to 4294967295)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``caffe2lite`` command."""
+    parser = _Parser(
+        prog=PROG,
+        description="Run, inspect and convert Caffe2 nets on CPU, in pure Python.",
+        epilog="--debug may be given anywhere and adds a traceback to errors. "
+        "Exit status: 0 success, 1 a failure while running, 2 bad usage or "
+        "an unreadable file.",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show a traceback on error"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    run = sub.add_parser(
+        "run",
+        help="run a NetDef or PlanDef file and print its outputs",
+        description="Run the init net once, then create NET and run it "
+        "--iters times (or run a PlanDef), and print the outputs.",
+    )
+    run.add_argument(
+        "net", metavar="NET", help="NetDef or PlanDef file (.pb binary, .pbtxt text)"
+    )
+    run.add_argument("--init", metavar="NET", help="NetDef run once before NET")
+    run.add_argument("--plan", action="store_true", help=PLAN_HELP)
+    run.add_argument(
+        "--input",
+        metavar="NAME=FILE.npy",
+        action="append",
+        default=[],
+        help="feed blob NAME from a .npy file (repeatable)",
+    )
+    run.add_argument(
+        "--inputs",
+        metavar="FILE.npz",
+        action="append",
+        default=[],
+        help="feed every array of an .npz archive, named by its key",
+    )
+    run.add_argument(
+        "--output",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="blob to print (repeatable; default: the net's external "
+        "outputs, else the outputs of its last op)",
+    )
+    run.add_argument(
+        "--save", metavar="OUT.npz", help="also save the outputs to an .npz"
+    )
+    run.add_argument(
+        "--iters",
+        metavar="N",
+        type=_positive,
+        default=1,
+        help="run the net N times (default 1)",
+    )
+    run.add_argument(
+        "--seed",
+        metavar="S",
+        type=_seed,
+        help="give op i of each net the random_seed S+i unless it has one",
+    )
+    run.set_defaults(handler=run_command)
+
+    inspect = sub.add_parser(
+        "inspect",
+        help="show a NetDef or PlanDef file",
+        description="Show a net's ops, arguments, external inputs and "
+        "outputs, and the op types that are not registered.",
+    )
+    inspect.add_argument("file", metavar="FILE", help="NetDef or PlanDef file")
+    inspect.add_argument("--plan", action="store_true", help=PLAN_HELP)
+    inspect.set_defaults(handler=inspect_command)
+
+    ops = sub.add_parser(
+        "ops",
+        help="list the registered operators, or show one",
+        description="List every registered operator with its inputs and "
+        "outputs, or show the full schema of TYPE.",
+    )
+    ops.add_argument("type", metavar="TYPE", nargs="?", help="an operator type")
+    ops.add_argument(
+        "--markdown", action="store_true", help="print the operator table of README.md"
+    )
+    ops.set_defaults(handler=ops_command)
+
+    convert = sub.add_parser(
+        "convert",
+        help="convert a NetDef or PlanDef between text and binary",
+        description="Write IN to OUT; .pbtxt, .prototxt "
+        "and .txt files are text, others binary.",
+    )
+    convert.add_argument("input", metavar="IN", help="NetDef or PlanDef file")
+    convert.add_argument("output", metavar="OUT", help="file to write")
+    convert.add_argument("--plan", action="store_true", help=PLAN_HELP)
+    convert.set_defaults(handler=convert_command)
+    return parser
+
+
+def _report(error: BaseException, debug: bool) -> None:
+    if debug:
+        traceback.print_exception(
+            type(error), error, error.__traceback__, file=sys.stderr
+        )
+    if isinstance(error, Caffe2LiteError):
+        message = str(error)
+    else:
+        message = f"internal error: {type(error).__name__}: {error}"
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    if not debug and not isinstance(error, Caffe2LiteError):
+        print(f"{PROG}: run with --debug for a traceback", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``caffe2lite`` command with ``argv`` (default ``sys.argv[1:]``) and
+    return its exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    cut = args_list.index("--") if "--" in args_list else len(args_list)
+    debug = "--debug" in args_list[:cut]
+    args_list = [a for i, a in enumerate(args_list) if a != "--debug" or i >= cut]
+    out: Any = sys.stdout
+    try:
+        args = build_parser().parse_args(args_list)
+        return args.handler(args, out)
+    except SystemExit as e:  # --help
+        return e.code if isinstance(e.code, int) else EXIT_OK
+    except (UsageError, ProtoParseError) as e:
+        _report(e, debug)
+        return EXIT_USAGE
+    except Caffe2LiteError as e:
+        _report(e, debug)
+        return EXIT_FAILURE
+    except BrokenPipeError:  # the reader of stdout went away (`| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: say so plainly, keep the traceback for --debug
+        _report(e, debug)
+        return EXIT_FAILURE

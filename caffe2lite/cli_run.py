@@ -1,0 +1,182 @@
+"""``caffe2lite run``: run a NetDef (or a PlanDef) from a file and show its outputs.
+
+The order of one run: read every file (nets and ``.npy``/``.npz`` inputs) so that
+a bad file stops the command before anything runs; seed the unseeded ops when
+``--seed`` is given; run the init net once; feed the inputs (they win over blobs of
+the same name made by the init net, as a predictor's inputs do); create the net and
+run it ``--iters`` times, or run the plan; print (and ``--save``) the outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from caffe2lite.cli_common import (
+    Graph,
+    UsageError,
+    format_value,
+    graph_nets,
+    is_plan,
+    load_graph,
+)
+from caffe2lite.errors import Caffe2LiteError, did_you_mean
+from caffe2lite.proto import caffe2_pb2
+from caffe2lite.protoio import load_net
+from caffe2lite.workspace import Workspace
+
+UINT32 = 2**32
+
+
+def seed_unseeded_ops(netdef: caffe2_pb2.NetDef, seed: int) -> None:
+    """Give op ``i`` the seed ``seed + i`` unless it already has one.
+
+    An op "has a seed" when its own device option sets ``random_seed``, or when it
+    has no device option and the net's sets one (Caffe2 copies the net's device
+    option to such ops). When the op had no device option of its own, the net's is
+    copied first, so only the seed changes.
+
+    >>> net = caffe2_pb2.NetDef(op=[caffe2_pb2.OperatorDef(type="A"),
+    ...                             caffe2_pb2.OperatorDef(type="B")])
+    >>> net.op[1].device_option.random_seed = 7
+    >>> seed_unseeded_ops(net, 100)
+    >>> [op.device_option.random_seed for op in net.op]
+    [100, 7]
+    """
+    net_option = netdef.device_option if netdef.HasField("device_option") else None
+    for i, op in enumerate(netdef.op):
+        if op.HasField("device_option"):
+            if op.device_option.HasField("random_seed"):
+                continue
+        elif net_option is not None:
+            if net_option.HasField("random_seed"):
+                continue
+            op.device_option.CopyFrom(net_option)
+        op.device_option.random_seed = (seed + i) % UINT32
+
+
+def _load_npy(name: str, path: str) -> np.ndarray:
+    try:
+        value = np.load(path, allow_pickle=False)
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise UsageError(f"cannot load {path} as a .npy array: {e}") from None
+    if isinstance(value, np.lib.npyio.NpzFile):
+        value.close()
+        raise UsageError(
+            f"--input {name}={path} is an .npz archive: give it with --inputs"
+        )
+    return value
+
+
+def _load_npz(path: str) -> dict[str, np.ndarray]:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise UsageError(f"cannot load {path} as an .npz archive: {e}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise UsageError(
+            f"--inputs {path} is a single array, not an .npz archive: "
+            "give it with --input NAME=FILE.npy"
+        )
+    with archive:
+        try:
+            return {key: archive[key] for key in archive.files}
+        except (ValueError, OSError, zipfile.BadZipFile) as e:
+            raise UsageError(f"cannot load {path} as an .npz archive: {e}") from None
+
+
+def load_inputs(npz_files: list[str], pairs: list[str]) -> dict[str, np.ndarray]:
+    """Read ``--inputs`` archives, then ``--input NAME=FILE.npy`` pairs (later wins)."""
+    inputs: dict[str, np.ndarray] = {}
+    for path in npz_files:
+        inputs.update(_load_npz(path))
+    for pair in pairs:
+        name, sep, path = pair.partition("=")
+        if not sep or not name or not path:
+            raise UsageError(f"--input expects NAME=FILE.npy, got '{pair}'")
+        inputs[name] = _load_npy(name, path)
+    return inputs
+
+
+def default_outputs(graph: Graph) -> list[str]:
+    """The external outputs of the net (of every net of a plan), else the outputs
+    of the (last net's) last op."""
+    nets = graph_nets(graph)
+    names = list(dict.fromkeys(b for net in nets for b in net.external_output))
+    if names:
+        return names
+    for net in reversed(nets):
+        if len(net.op):
+            return list(net.op[-1].output)
+    return []
+
+
+def save_npz(path: str, values: dict[str, Any]) -> None:
+    """Write ``values`` as an ``.npz`` archive that ``numpy.load`` reads without
+    pickling (string blobs are stored as numpy byte strings)."""
+    try:
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+            for name, value in values.items():
+                if isinstance(value, (bytes, str)) or (
+                    isinstance(value, np.ndarray) and value.dtype == object
+                ):
+                    value = np.array(value, dtype=np.bytes_)
+                with archive.open(name + ".npy", "w", force_zip64=True) as f:
+                    np.lib.format.write_array(f, np.asarray(value), allow_pickle=False)
+    except OSError as e:
+        raise Caffe2LiteError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def _net_name(netdef: caffe2_pb2.NetDef, path: str) -> None:
+    # Caffe2 refuses to create a net without a name; a file's net is named after it.
+    if not netdef.name:
+        netdef.name = Path(path).stem or "net"
+
+
+def run_command(args: argparse.Namespace, out: Any) -> int:
+    """Carry out ``caffe2lite run`` with parsed ``args``, printing to ``out``."""
+    graph = load_graph(args.net, plan=args.plan)
+    init = load_net(args.init) if args.init else None
+    if is_plan(graph) and args.iters != 1:
+        raise UsageError(
+            "--iters does not apply to a plan: its execution steps say how "
+            "many times each net runs (num_iter)"
+        )
+    inputs = load_inputs(args.inputs, args.input)
+    if args.seed is not None:
+        for netdef in graph_nets(graph) + ([init] if init is not None else []):
+            seed_unseeded_ops(netdef, args.seed)
+    ws = Workspace()
+    if init is not None:
+        ws.run_net_once(init)
+    for name, value in inputs.items():
+        ws.feed_blob(name, value)
+    if is_plan(graph):
+        ws.run_plan(graph)
+    else:
+        _net_name(graph, args.net)
+        ws.create_net(graph, overwrite=True)
+        ws.run_net(graph.name, args.iters)
+    names = args.output or default_outputs(graph)
+    values = {}
+    for name in names:
+        if not ws.has_blob(name):
+            raise UsageError(
+                f"no blob named '{name}' after the run"
+                + did_you_mean(name, list(ws.blobs))
+            )
+        values[name] = ws.fetch_blob(name)
+    for name, value in values.items():
+        print(format_value(name, value), file=out)
+    if args.save:
+        save_npz(os.fspath(args.save), values)
+    return 0
