@@ -1,0 +1,52 @@
+"""Iter: the iteration counter of a training net, incremented on every run."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from caffe2lite.checks import check_dtype, enforce
+from caffe2lite.registry import no_gradient, register_cpu_operator
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def increment_iter(counter: np.ndarray, blob: str) -> np.ndarray:
+    """``counter + 1`` as a new array, with Caffe2's IncrementIter checks.
+
+    >>> increment_iter(np.array([4], dtype=np.int64), "iter")
+    array([5])
+    """
+    check_dtype(counter, blob, np.int64)
+    enforce(counter.size == 1, "The output of IterOp exists, but not of the right size.",
+            blob=blob, expected="1 element", found=f"shape {counter.shape}")
+    value = int(counter.reshape(-1)[0])
+    enforce(value >= 0, "Previous iteration number is negative.", blob=blob,
+            expected="iter >= 0", found=value)
+    enforce(value < _INT64_MAX, "Overflow will happen!", blob=blob,
+            expected=f"iter < {_INT64_MAX}", found=value)
+    return np.full(counter.shape, value + 1, dtype=np.int64)
+
+
+@register_cpu_operator(
+    "Iter",
+    inputs=["iter"],
+    outputs=["iter"],
+    num_inputs=(0, 1),
+    enforce_inplace=[(0, 0)],
+    doc="""Stores a single integer that is incremented on each run: the iteration count
+of SGD. The counter is an int64 tensor of one element, given as input and output (in
+place), usually created by the init net with ConstantFill(shape=[1], value=0,
+dtype=INT64); it must be >= 0. Without an input (Caffe2's deprecated form) the counter
+starts from 0, so the output is [1]: an operator here cannot read the old value of its
+output blob, whereas Caffe2 incremented an existing output blob.
+
+Example: iter=[7] -> iter=[8]""",
+)
+def iter_op(counter: np.ndarray | None = None) -> tuple[np.ndarray]:
+    """``counter + 1`` (``[1]`` when there is no input)."""
+    if counter is None:
+        counter = np.zeros(1, dtype=np.int64)
+    return (increment_iter(counter, "iter"),)
+
+
+no_gradient("Iter")
