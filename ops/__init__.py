@@ -15,3 +15,6 @@ from . import atomic_iter  # noqa: F401
 from . import uniform_fill  # noqa: F401
 from . import uniform_int_fill  # noqa: F401
 from . import gaussian_fill  # noqa: F401
+
+# Gradient plumbing: accumulation, gradient stops, printing
+from . import sum  # noqa: F401
