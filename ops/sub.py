@@ -1,0 +1,59 @@
+"""Sub (C = A - B, element-wise with broadcasting) and its gradient op SubGradient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from caffe2lite.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+    register_gradient,
+)
+from . import _elementwise as ew
+
+
+@register_cpu_operator(
+    "Sub",
+    inputs=["A", "B"],
+    outputs=["C"],
+    args=ew.ARGS,
+    allow_inplace=[(0, 0), (1, 0)],
+    doc="""Element-wise subtraction C = A - B of two tensors of one type (int32, int64, float32
+or float64). By default shapes broadcast numpy-style (aligned from the right, a
+dimension of 1 stretches). With ``broadcast=1`` (legacy mode) C has A's shape and B
+is a single element or matches a contiguous run of A's dimensions starting at
+``axis`` (or at the axis ``axis_str`` names in ``order``; by default the run ends at
+A's last dimension). C may overwrite A or B in place.
+
+Example: A=[[10, 12], [4, 14]], B=[5, 16] -> C=[[5, -4], [-1, -2]]""",
+)
+def sub(a: np.ndarray, b: np.ndarray, *, broadcast: bool, axis: int, axis_str: str,
+        order: str) -> tuple:
+    """C = A - B with Caffe2's broadcasting rules."""
+    return ew.forward(np.subtract, a, b, broadcast, axis, axis_str, order)
+
+
+@register_gradient("Sub")
+def sub_gradient_maker(g):
+    """``SubGradient([C_grad, A, B]) -> [A_grad, B_grad]``."""
+    return [g.op_def("SubGradient", [g.GO(0), g.I(0), g.I(1)], [g.GI(0), g.GI(1)])]
+
+
+@register_cpu_operator(
+    "SubGradient",
+    inputs=["dC", "A", "B"],
+    outputs=["dA", "dB"],
+    args=ew.ARGS,
+    allow_inplace=[(0, 0), (0, 1)],
+    doc="""Gradient of Sub: dA = dC and dB = -dC, each summed over the dimensions its input was
+broadcast along (same broadcasting arguments as the forward op).
+
+Example: dC=[[1, 2], [3, 4]], A=[[0, 0], [0, 0]], B=[0, 0] -> dA=[[1, 2], [3, 4]], dB=[-4, -6]""",
+)
+def sub_gradient(dc: np.ndarray, a: np.ndarray, b: np.ndarray, *, broadcast: bool,
+                 axis: int, axis_str: str, order: str) -> tuple:
+    """dA and dB, reduced to A's and B's shapes."""
+    return ew.backward("sub", dc, a, b, broadcast, axis, axis_str, order)
+
+
+gradient_not_implemented_yet("SubGradient")
