@@ -36,3 +36,6 @@ from . import sub  # noqa: F401
 
 # Gradient plumbing: accumulation, gradient stops, printing
 from . import sum  # noqa: F401
+from . import stop_gradient  # noqa: F401
+from . import zero_gradient  # noqa: F401
+from . import print  # noqa: F401
