@@ -65,7 +65,7 @@ op {
   arg { name: "mode" s: "fast" }
 }
 op { input: "Y" output: "Z" type: "TestVariadik" }
-op { input: "Z" output: "W" type: "Frobnicate" }
+op { input: "Z" output: "W" type: "Qwxzq" }
 external_input: "X"
 external_input: "L"
 external_output: "W"
@@ -89,11 +89,11 @@ ops (3):
       values = [1, 2, 3, 4, 5, 6, 7, 8, ...] (10 values)
       mode = 'fast'
   #1 TestVariadik: Y -> Z
-  #2 Frobnicate: Z -> W
+  #2 Qwxzq: Z -> W
 
 op types not registered (2):
   TestVariadik: did you mean 'TestVariadic'?
-  Frobnicate
+  Qwxzq
 """
     )
 
