@@ -10,7 +10,7 @@ from caffe2lite.registry import (
     register_cpu_operator,
     register_gradient,
 )
-from ._dense import dims, enforce_cmp, float_tensor
+from ._dense import enforce_cmp, float_tensor
 
 
 @register_cpu_operator(

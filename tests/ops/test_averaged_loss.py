@@ -46,7 +46,8 @@ def test_output_is_a_scalar_tensor():
 
 def test_errors():
     testing.check_raises(CreateOperator("AveragedLoss", ["X"], ["L"]), [np.ones(2, np.int32)],
-                         DTypeError, "caller expects elements to be float while tensor contains int")
+                         DTypeError,
+                         "caller expects elements to be float while tensor contains int")
     testing.check_raises(CreateOperator("AveragedLossGradient", ["X", "dL"], ["dX"]),
                          [np.ones(2, np.float32), np.ones(2, np.float32)], ShapeError,
                          re.escape("sum_grad.numel() == 1. 2 vs 1"))

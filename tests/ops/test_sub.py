@@ -11,8 +11,15 @@ from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import DTypeError, ShapeError
 
-F = lambda x, y: x - y
-G = lambda g, x, y: (g, -g)  # (dC, a, b) -> (contribution to dA, contribution to dB) per element
+
+def F(x, y):
+    """One output element."""
+    return x - y
+
+
+def G(g, x, y):
+    """(contribution to dA, contribution to dB) of one output element's gradient."""
+    return g, -g
 
 
 def _aligned(a, b):
