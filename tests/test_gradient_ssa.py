@@ -245,3 +245,14 @@ def test_ir_versions():
     assert ir.ssa[1].in_versions == {"x": 0} and ir.ssa[1].out_versions == {"y": 0}
     assert dict(ir.frontier) == {"in": 1, "x": 0, "y": 0}
     assert {k: dict(v) for k, v in ir.input_usages.items()} == {"in": {0: [0]}, "x": {0: [1]}}
+
+
+def test_a_later_none_for_the_same_input_blob_erases_its_gradient():
+    # Caffe2 records g_input position by position: (x, "x_grad") then (x, None).
+    @GradientRegistry.RegisterGradient("FirstOnly")
+    def first_only(op, g_output):
+        return CreateOperator("FirstOnlyGradient", [g_output[0]], ["x_grad"]), ["x_grad", None]
+
+    got, grads = backward([CreateOperator("FirstOnly", ["x", "x"], "y")], {"y": "y_grad"})
+    assert [op.type for op in got] == ["FirstOnlyGradient"]
+    assert grads == {"y": "y_grad"}
