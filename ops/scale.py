@@ -28,11 +28,6 @@ def scale(x: np.ndarray, *, scale: float) -> tuple:
 
 @register_gradient("Scale")
 def scale_gradient_maker(g):
-    """``Scale([Y_grad]) -> [X_grad]`` carrying the forward op's arguments.
-
-    Caffe2 passed the forward arguments to the gradient op explicitly and then, as
-    for every maker that keeps CopyArguments, appended them once more; the gradient
-    op therefore lists ``scale`` twice, as here."""
-    op = g.op_def("Scale", [g.GO(0)], [g.GI(0)])
-    op.arg.extend(g.def_.arg)
-    return [op]
+    """``Scale([Y_grad]) -> [X_grad]``; ``scale`` reaches it with the forward
+    arguments, which the backward pass copies onto every gradient op."""
+    return [g.op_def("Scale", [g.GO(0)], [g.GI(0)])]
