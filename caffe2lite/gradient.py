@@ -21,15 +21,10 @@ True
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from caffe2lite.gradient_ir import (  # noqa: F401  (re-exported)
-    GetIndexFromGradientList,
-    GradGenMeta,
-    IR,
-    OpSSA,
-    SparseGradGenMeta,
-)
+from caffe2lite.gradient_ir import IR, OpSSA
 from caffe2lite.gradient_maker import (  # noqa: F401  (re-exported)
     PYTHON_GRADIENTS,
     GradientContext,
@@ -37,7 +32,12 @@ from caffe2lite.gradient_maker import (  # noqa: F401  (re-exported)
     builtin_gradient_for_op,
     get_gradient_for_op,
 )
-from caffe2lite.gradient_sum import device_option_equal  # noqa: F401
+from caffe2lite.gradient_sum import (
+    GetIndexFromGradientList,
+    GradGenMeta,
+    SparseGradGenMeta,
+    device_option_equal,
+)
 from caffe2lite.proto import caffe2_pb2
 
 
@@ -47,7 +47,9 @@ class GradientRegistry:
     gradient_registry_: dict[str, Callable[..., Any]] = PYTHON_GRADIENTS
 
     @classmethod
-    def RegisterGradient(cls, op_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def RegisterGradient(
+        cls, op_type: str
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorate ``f(op, g_output) -> (ops or op or None, g_input)`` as the Python
         gradient of ``op_type`` (used when the built-in registry has none that works).
 
@@ -73,7 +75,9 @@ class GradientRegistry:
 
     @classmethod
     def GetBackwardPass(
-        cls, operators: Sequence[caffe2_pb2.OperatorDef], ys: Any,
+        cls,
+        operators: Sequence[caffe2_pb2.OperatorDef],
+        ys: Any,
         ys_generate_gradient: bool = False,
     ) -> tuple[list[caffe2_pb2.OperatorDef], dict[Any, Any]]:
         """The gradient ops of ``operators`` for ``ys`` and ``{blob: gradient}``.
@@ -84,8 +88,10 @@ class GradientRegistry:
         return IR(operators).GetBackwardPass(ys)
 
 
-def set_core_hooks(create_operator: Callable[..., caffe2_pb2.OperatorDef],
-                   blob_reference: Callable[[str], Any]) -> None:
+def set_core_hooks(
+    create_operator: Callable[..., caffe2_pb2.OperatorDef],
+    blob_reference: Callable[[str], Any],
+) -> None:
     """Let the backward pass build ops with ``core.CreateOperator`` (scopes applied)
     and return ``core.BlobReference`` names. Called once by :mod:`caffe2lite.core`."""
     IR.create_operator = staticmethod(create_operator)
@@ -93,7 +99,14 @@ def set_core_hooks(create_operator: Callable[..., caffe2_pb2.OperatorDef],
 
 
 __all__ = [
-    "GradientContext", "GradientRegistry", "GradientSlice", "IR", "GradGenMeta",
-    "SparseGradGenMeta", "OpSSA", "GetIndexFromGradientList", "device_option_equal",
+    "IR",
+    "GetIndexFromGradientList",
+    "GradGenMeta",
+    "GradientContext",
+    "GradientRegistry",
+    "GradientSlice",
+    "OpSSA",
+    "SparseGradGenMeta",
+    "device_option_equal",
     "set_core_hooks",
 ]

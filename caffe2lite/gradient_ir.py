@@ -12,29 +12,21 @@ sparse gradients), renaming the extra gradient outputs ``_<grad>_autosplit_<k>``
 from __future__ import annotations
 
 from collections import defaultdict, namedtuple
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from caffe2lite.errors import BlobTypeError, GradientError, GradientValueError
 from caffe2lite.gradient_maker import GradientSlice, get_gradient_for_op
-from caffe2lite.gradient_sum import make_sum_ops, verify_generators
+from caffe2lite.gradient_sum import (
+    GetIndexFromGradientList,
+    GradGenMeta,
+    make_sum_ops,
+    record_generators,
+    verify_generators,
+)
 from caffe2lite.proto import caffe2_pb2
 
 OpSSA = namedtuple("OpSSA", ["op", "in_versions", "out_versions"])
-GradGenMeta = namedtuple("GradGenMeta", ["grad_op", "idx", "gradient", "device_option"])
-SparseGradGenMeta = namedtuple("SparseGradGenMeta", [
-    "grad_op_indices", "idx_indices", "grad_op_values", "idx_values",
-    "gradient", "device_option",
-])
-
-
-def GetIndexFromGradientList(g_list: Sequence[Any], name: str) -> int | None:
-    """The index of the gradient (dense, or either sparse part) named ``name``."""
-    for i, g in enumerate(g_list):
-        if g == name:
-            return i
-        if type(g) is GradientSlice and (g.indices == name or g.values == name):
-            return i
-    return None
 
 
 def _as_names(g: Any) -> Any:
@@ -45,8 +37,9 @@ def _as_names(g: Any) -> Any:
     return str(g)
 
 
-def _default_create_operator(op_type: str, inputs: Sequence[Any], outputs: Sequence[Any],
-                             **kwargs: Any) -> caffe2_pb2.OperatorDef:
+def _default_create_operator(
+    op_type: str, inputs: Sequence[Any], outputs: Sequence[Any], **kwargs: Any
+) -> caffe2_pb2.OperatorDef:
     from caffe2lite.arguments import make_argument
 
     op = caffe2_pb2.OperatorDef(type=op_type, name="")
@@ -65,7 +58,8 @@ class IR:
 
     # Set by caffe2lite.core: CreateOperator (name and device scopes) and BlobReference.
     create_operator: Callable[..., caffe2_pb2.OperatorDef] = staticmethod(
-        _default_create_operator)
+        _default_create_operator
+    )
     blob_reference: Callable[[str], Any] = staticmethod(str)
 
     def __init__(self, operators: Sequence[caffe2_pb2.OperatorDef]) -> None:
@@ -87,7 +81,8 @@ class IR:
                 raise GradientValueError(
                     f"StopGradient's output '{op.output[0]}' is orphan.\nYou typically "
                     "want to specify same input and output for\nStopGradient. "
-                    f"Op:\n\n{op}")
+                    f"Op:\n\n{op}"
+                )
 
     def Play(self, op: caffe2_pb2.OperatorDef) -> None:
         """Record ``op``: the versions it reads, and the versions it writes."""
@@ -107,17 +102,33 @@ class IR:
     # -- checks ------------------------------------------------------------------
     def _history(self, name: str, out: bool) -> str:
         if out:
-            lines = ["DEBUG HELP:", "Maybe you use same output blob twice for different ops?",
-                     f"== Version history of blob [{name}]"]
-            lines += [f"Version (out) {v} <-- {op}" for op, v in self.out_version_history[name]]
+            lines = [
+                "DEBUG HELP:",
+                "Maybe you use same output blob twice for different ops?",
+                f"== Version history of blob [{name}]",
+            ]
+            lines += [
+                f"Version (out) {v} <-- {op}"
+                for op, v in self.out_version_history[name]
+            ]
         else:
-            lines = ["DEBUG HELP:", "Maybe the blob was overwritten by another op?",
-                     f"== Version history of blob [{name}]"]
-            lines += [f"version (in) {v} <-- {op}" for op, v in self.in_version_history[name]]
+            lines = [
+                "DEBUG HELP:",
+                "Maybe the blob was overwritten by another op?",
+                f"== Version history of blob [{name}]",
+            ]
+            lines += [
+                f"version (in) {v} <-- {op}" for op, v in self.in_version_history[name]
+            ]
         return "\n".join(lines) + "\n"
 
-    def CheckGradientOperatorInput(self, grad_op_input: str, g_output: Sequence[Any],
-                                   fwd_op_idx: int, locally_generated_blobs: list[str]) -> None:
+    def CheckGradientOperatorInput(
+        self,
+        grad_op_input: str,
+        g_output: Sequence[Any],
+        fwd_op_idx: int,
+        locally_generated_blobs: list[str],
+    ) -> None:
         """A gradient op may read: an output gradient at the version it belongs to, a
         forward output or input at the version the forward op saw, or a blob made by
         an earlier gradient op of the same forward op."""
@@ -129,73 +140,45 @@ class IR:
                 raise GradientError(
                     f'Gradient name "{grad_op_input}" is expected to correspond to version '
                     f'{out_versions[name]} of "{name}", but currently we have version '
-                    f"{self.gradient_frontier[name]}.\n\n" + self._history(name, True))
+                    f"{self.gradient_frontier[name]}.\n\n" + self._history(name, True)
+                )
         elif grad_op_input in out_versions:
             if self.frontier[grad_op_input] != out_versions[grad_op_input]:
                 raise GradientError(
                     f'Gradient operator needs output "{grad_op_input}" at version '
                     f"{out_versions[grad_op_input]}, but currently we have version "
-                    f"{self.frontier[grad_op_input]}.\n\n" + self._history(grad_op_input, True))
+                    f"{self.frontier[grad_op_input]}.\n\n"
+                    + self._history(grad_op_input, True)
+                )
         elif grad_op_input in in_versions:
             if self.frontier[grad_op_input] != in_versions[grad_op_input]:
                 raise GradientError(
                     f'Gradient operator needs input "{grad_op_input}" at version '
                     f"{in_versions[grad_op_input]}, but currently we have version "
-                    f"{self.frontier[grad_op_input]}.\n\n" + self._history(grad_op_input, False))
+                    f"{self.frontier[grad_op_input]}.\n\n"
+                    + self._history(grad_op_input, False)
+                )
         elif grad_op_input not in locally_generated_blobs:
             raise GradientError(
                 f'Blob name "{grad_op_input}" not in the scope of operator: {forward_op}\nand '
-                "is not generated by any of the local gradient operators.")
+                "is not generated by any of the local gradient operators."
+            )
 
     # -- generators ----------------------------------------------------------------
-    def BuildGradientGenerators(self, fwd_op_idx: int, gradient_ops: list, g_output: list,
-                                g_input: list) -> None:
+    def BuildGradientGenerators(
+        self, fwd_op_idx: int, gradient_ops: list, g_output: list, g_input: list
+    ) -> None:
         """Check the gradient ops of one forward op and record who makes each input
         gradient (for accumulation), then move the gradient frontier."""
         forward_op, in_versions, _ = self.ssa[fwd_op_idx]
         local: list[str] = []
-        sparse: defaultdict = defaultdict(lambda: defaultdict(list))
         for grad_op in gradient_ops:
             for s in grad_op.input:
                 self.CheckGradientOperatorInput(s, g_output, fwd_op_idx, local)
             local.extend(str(s) for s in grad_op.output)
-            for i, output in enumerate(grad_op.output):
-                index = GetIndexFromGradientList(g_input, output)
-                if index is None:
-                    continue
-                name = forward_op.input[index]
-                version = in_versions[name]
-                g = g_input[index]
-                if type(g) is GradientSlice:
-                    if g.indices == output:
-                        meta = SparseGradGenMeta(grad_op, i, None, 0, g, grad_op.device_option)
-                    else:
-                        meta = SparseGradGenMeta(None, 0, grad_op, i, g, grad_op.device_option)
-                    sparse[name][version].append(meta)
-                else:
-                    self.gradient_generators[name][version].append(
-                        GradGenMeta(grad_op, i, g, grad_op.device_option))
-        for name, by_version in sparse.items():
-            for version, metas in by_version.items():
-                meta = metas[0]
-                if len(metas) == 2:
-                    a, b = metas
-                    meta = SparseGradGenMeta(
-                        a.grad_op_indices or b.grad_op_indices, a.idx_indices + b.idx_indices,
-                        a.grad_op_values or b.grad_op_values, a.idx_values + b.idx_values,
-                        a.gradient, a.device_option)
-                self.gradient_generators[name][version].append(meta)
-        for index, g in enumerate(g_input):
-            if not g:
-                continue
-            name = forward_op.input[index]
-            generators = self.gradient_generators[name][in_versions[name]]
-            if type(g) is GradientSlice:
-                if g.indices not in local and g.values not in local:
-                    generators.append(SparseGradGenMeta(
-                        None, 0, None, 0, g, forward_op.device_option))
-            elif g not in local:
-                generators.append(GradGenMeta(None, 0, g, forward_op.device_option))
+        record_generators(
+            self.gradient_generators, forward_op, in_versions, gradient_ops, g_input
+        )
         for index, g in enumerate(g_input):
             if g is not None:
                 name = forward_op.input[index]
@@ -219,7 +202,8 @@ class IR:
                     continue
             except GradientError as err:
                 raise GradientError(
-                    f"Gradients for param ''{name}'' failed to verify: {err}") from err
+                    f"Gradients for param ''{name}'' failed to verify: {err}"
+                ) from err
             ops, g = make_sum_ops(self, name, generators)
             sum_ops.extend(ops)
             grad_map[name] = g
@@ -233,16 +217,20 @@ class IR:
             autograd_op = None
             if g is None:
                 autograd_op = IR.create_operator(
-                    "ConstantFill", [y], [str(y) + IR.AUTOGEN_GRAD_SUFFIX], value=1.0)
+                    "ConstantFill", [y], [str(y) + IR.AUTOGEN_GRAD_SUFFIX], value=1.0
+                )
                 gradient_ops.append(autograd_op)
                 g = autograd_op.output[0]
             input_to_grad[str(y)] = _as_names(g)
             if autograd_op is not None:
                 self.gradient_generators[str(y)][self.frontier[str(y)]].append(
-                    GradGenMeta(autograd_op, 0, str(g), autograd_op.device_option))
+                    GradGenMeta(autograd_op, 0, str(g), autograd_op.device_option)
+                )
         return input_to_grad, gradient_ops
 
-    def _GenerateGradientsForForwardOp(self, fwd_op_idx: int, input_to_grad: dict) -> tuple:
+    def _GenerateGradientsForForwardOp(
+        self, fwd_op_idx: int, input_to_grad: dict
+    ) -> tuple:
         forward_op = self.ssa[fwd_op_idx].op
         g_output = [input_to_grad.get(name) for name in forward_op.output]
         new_input_to_grad: dict[str, Any] = {}
@@ -253,7 +241,11 @@ class IR:
             self.BuildGradientGenerators(fwd_op_idx, gradient_ops, g_output, g_input)
             for name, grad in zip(forward_op.input, g_input):
                 # Keep an existing gradient unless this op also writes the blob.
-                if grad is not None or name not in input_to_grad or name in forward_op.output:
+                if (
+                    grad is not None
+                    or name not in input_to_grad
+                    or name in forward_op.output
+                ):
                     new_input_to_grad[name] = grad
         return new_input_to_grad, gradient_ops
 
@@ -263,15 +255,19 @@ class IR:
         if isinstance(ys, list):
             ys = {y: None for y in ys}
         elif not isinstance(ys, dict):
-            raise BlobTypeError("ys should either be a list or a dict.",
-                                expected="list or dict", found=type(ys).__name__)
+            raise BlobTypeError(
+                "ys should either be a list or a dict.",
+                expected="list or dict",
+                found=type(ys).__name__,
+            )
         for y in ys:
             self.gradient_frontier[str(y)] = self.frontier[str(y)]
             self.input_usages[str(y)][self.frontier[str(y)]].append(len(self.ssa))
         all_input_to_grad, all_gradient_ops = self._GetInitGradients(ys)
         for fwd_op_idx in reversed(range(len(self.ssa))):
             input_to_grad, gradient_ops = self._GenerateGradientsForForwardOp(
-                fwd_op_idx, all_input_to_grad)
+                fwd_op_idx, all_input_to_grad
+            )
             all_input_to_grad.update(input_to_grad)
             all_gradient_ops += gradient_ops
             sum_ops, grad_map = self.DoGradientAccumulation(fwd_op_idx)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections import namedtuple
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from caffe2lite import registry
 from caffe2lite.arguments import argument_value, make_argument
@@ -44,7 +45,7 @@ class _Wrapper:
         return bool(self.indices or self.values)
 
     @staticmethod
-    def from_python(grad: Any) -> "_Wrapper":
+    def from_python(grad: Any) -> _Wrapper:
         if grad is None:
             return _Wrapper()
         if isinstance(grad, (tuple, list)):
@@ -81,14 +82,16 @@ class GradientContext:
         if not 0 <= i < n:
             raise GradientError(
                 f"{what} index {i} is out of range for operator {self.def_.type}",
-                expected=f"0 <= index < {n}", found=i)
+                expected=f"0 <= index < {n}",
+                found=i,
+            )
 
-    def I(self, i: int) -> str:  # noqa: E743  (Caffe2's name)
+    def I(self, i: int) -> str:
         """The name of forward input ``i``."""
         self._check(i, len(self.def_.input), "Input")
         return self.def_.input[i]
 
-    def O(self, i: int) -> str:  # noqa: E743
+    def O(self, i: int) -> str:
         """The name of forward output ``i``."""
         self._check(i, len(self.def_.output), "Output")
         return self.def_.output[i]
@@ -181,8 +184,9 @@ class GradientContext:
                 return value
         return default
 
-    def op_def(self, op_type: str, inputs: Sequence[Any], outputs: Sequence[Any],
-               **args: Any) -> caffe2_pb2.OperatorDef:
+    def op_def(
+        self, op_type: str, inputs: Sequence[Any], outputs: Sequence[Any], **args: Any
+    ) -> caffe2_pb2.OperatorDef:
         """A gradient OperatorDef as Caffe2's CreateOperatorDef built it (name ``""``)."""
         op = caffe2_pb2.OperatorDef()
         op.type = op_type
@@ -208,7 +212,8 @@ def _schema_check(op: caffe2_pb2.OperatorDef) -> None:
         for p in problems:
             _log.error("%s", p)
         raise GradientError(
-            f"(GradientMaker) Operator def did not pass schema checking: {op}")
+            f"(GradientMaker) Operator def did not pass schema checking: {op}"
+        )
 
 
 def builtin_gradient_for_op(
@@ -222,7 +227,8 @@ def builtin_gradient_for_op(
         raise GradientError(f"One should not call gradient for operator {op.type}.")
     if entry.kind == registry.NOT_IMPLEMENTED_YET:
         raise GradientError(
-            f"Operator {op.type} should have a gradient but is not implemented yet.")
+            f"Operator {op.type} should have a gradient but is not implemented yet."
+        )
     _schema_check(op)
     forward = caffe2_pb2.OperatorDef()
     forward.CopyFrom(op)
@@ -230,8 +236,13 @@ def builtin_gradient_for_op(
     ops: list[caffe2_pb2.OperatorDef] = []
     if entry.kind == registry.MAKER:
         made = entry.maker(ctx)
-        ops = [] if made is None else [made] if isinstance(made, caffe2_pb2.OperatorDef) \
+        ops = (
+            []
+            if made is None
+            else [made]
+            if isinstance(made, caffe2_pb2.OperatorDef)
             else list(made)
+        )
     for grad_op in ops:
         grad_op.is_gradient_op = True
         if entry.copy_device_option and op.HasField("device_option"):
@@ -244,7 +255,8 @@ def builtin_gradient_for_op(
         if not w.is_dense() and w.is_sparse() and not (w.indices and w.values):
             raise GradientError(
                 "For sparse gradient, one should set both indices and values. "
-                f"Currently we have: ({w.indices}, {w.values}).")
+                f"Currently we have: ({w.indices}, {w.values})."
+            )
     return ops, ctx.g_input()
 
 

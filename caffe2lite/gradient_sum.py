@@ -1,4 +1,4 @@
-"""Gradient accumulation: one ``Sum`` (dense) or two ``Concat`` ops (sparse) for a
+"""Who makes each gradient, and gradient accumulation: one ``Sum`` (dense) or two ``Concat`` ops (sparse) for a
 blob version whose gradient comes from several ops, as Caffe2's ``core.IR`` built them.
 
 The first dense generator that has a gradient op keeps its output name; every later
@@ -10,15 +10,101 @@ The accumulation ops get the first generator's device option plus the extra_info
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections import namedtuple
+from collections.abc import Sequence
+from typing import Any
 
 from caffe2lite.errors import GradientError
 from caffe2lite.gradient_maker import GradientSlice
 from caffe2lite.proto import caffe2_pb2
 
+GradGenMeta = namedtuple("GradGenMeta", ["grad_op", "idx", "gradient", "device_option"])
+SparseGradGenMeta = namedtuple(
+    "SparseGradGenMeta",
+    [
+        "grad_op_indices",
+        "idx_indices",
+        "grad_op_values",
+        "idx_values",
+        "gradient",
+        "device_option",
+    ],
+)
 
-def device_option_equal(opt1: Any, opt2: Any, ignore_node_name: bool = True,
-                        ignore_random_seed: bool = True) -> bool:
+
+def GetIndexFromGradientList(g_list: Sequence[Any], name: str) -> int | None:
+    """The index of the gradient (dense, or either sparse part) named ``name``."""
+    for i, g in enumerate(g_list):
+        if g == name:
+            return i
+        if type(g) is GradientSlice and (g.indices == name or g.values == name):
+            return i
+    return None
+
+
+def record_generators(
+    generators: Any,
+    forward_op: caffe2_pb2.OperatorDef,
+    in_versions: dict[str, int],
+    gradient_ops: Sequence[caffe2_pb2.OperatorDef],
+    g_input: Sequence[Any],
+) -> None:
+    """Record, per input blob and version, what makes its gradient: a gradient op's
+    output (the indices and values parts of a sparse gradient merged into one entry)
+    or, for a pass-through gradient that no gradient op makes, the name alone (with
+    the forward op's device option)."""
+    local: set[str] = set()
+    sparse: dict[tuple[str, int], list] = {}
+    for grad_op in gradient_ops:
+        local.update(str(s) for s in grad_op.output)
+        for i, output in enumerate(grad_op.output):
+            index = GetIndexFromGradientList(g_input, output)
+            if index is None:
+                continue
+            name = forward_op.input[index]
+            g = g_input[index]
+            option = grad_op.device_option
+            if type(g) is GradientSlice:
+                meta = (
+                    SparseGradGenMeta(grad_op, i, None, 0, g, option)
+                    if g.indices == output
+                    else SparseGradGenMeta(None, 0, grad_op, i, g, option)
+                )
+                sparse.setdefault((name, in_versions[name]), []).append(meta)
+            else:
+                generators[name][in_versions[name]].append(
+                    GradGenMeta(grad_op, i, g, option)
+                )
+    for (name, version), metas in sparse.items():
+        meta = metas[0]
+        if len(metas) == 2:
+            a, b = metas
+            meta = SparseGradGenMeta(
+                a.grad_op_indices or b.grad_op_indices,
+                a.idx_indices + b.idx_indices,
+                a.grad_op_values or b.grad_op_values,
+                a.idx_values + b.idx_values,
+                a.gradient,
+                a.device_option,
+            )
+        generators[name][version].append(meta)
+    for index, g in enumerate(g_input):
+        if not g:
+            continue
+        name = forward_op.input[index]
+        option = forward_op.device_option
+        if type(g) is GradientSlice:
+            if g.indices not in local and g.values not in local:
+                generators[name][in_versions[name]].append(
+                    SparseGradGenMeta(None, 0, None, 0, g, option)
+                )
+        elif g not in local:
+            generators[name][in_versions[name]].append(GradGenMeta(None, 0, g, option))
+
+
+def device_option_equal(
+    opt1: Any, opt2: Any, ignore_node_name: bool = True, ignore_random_seed: bool = True
+) -> bool:
     """Caffe2's ``core.device_option_equal``: same device type and, off CPU, same id."""
     if not opt1 or not opt2:
         return opt1 == opt2
@@ -40,12 +126,17 @@ def verify_generators(generators: Sequence[Any]) -> bool:
     accumulated (a mix of sparse and dense, or different devices)."""
     if len({_is_sparse(g) for g in generators}) > 1:
         raise GradientError(
-            "Automatic aggregation of a mix of sparse and dense gradients is not supported yet")
+            "Automatic aggregation of a mix of sparse and dense gradients is not supported yet"
+        )
     if len(generators) < 2:
         return False
     options = [g.device_option for g in generators if g.device_option is not None]
-    if len(options) >= 2 and not all(device_option_equal(d, options[0]) for d in options[1:]):
-        raise GradientError("Unexpected behavior: not all grad ops have the same device option.")
+    if len(options) >= 2 and not all(
+        device_option_equal(d, options[0]) for d in options[1:]
+    ):
+        raise GradientError(
+            "Unexpected behavior: not all grad ops have the same device option."
+        )
     return True
 
 
@@ -63,18 +154,22 @@ def _output_name(generators: Sequence[Any], input_name: str) -> str:
 
 
 def _strip(name: str, suffix: str) -> str:
-    return name[: -len(suffix)] if name.endswith(suffix) else name
+    return name.removesuffix(suffix)
 
 
-def _autosplit(grad_op: caffe2_pb2.OperatorDef, idx: int, count: int) -> tuple[str, int]:
+def _autosplit(
+    grad_op: caffe2_pb2.OperatorDef, idx: int, count: int
+) -> tuple[str, int]:
     grad_op.output[idx] = f"_{grad_op.output[idx]}_autosplit_{count}"
     return grad_op.output[idx], count + 1
 
 
 def _check_conflict(out_name: str, g: Any) -> None:
     if str(out_name) == str(g):
-        raise GradientError("The gradient output of empty gradient op can not be the same "
-                            "as the normal name of the current input gradient.")
+        raise GradientError(
+            "The gradient output of empty gradient op can not be the same "
+            "as the normal name of the current input gradient."
+        )
 
 
 def _dense(ir: Any, generators: Sequence[Any], out_name: str) -> tuple[list, str]:
@@ -99,7 +194,9 @@ def _dense(ir: Any, generators: Sequence[Any], out_name: str) -> tuple[list, str
     return [op], out_name
 
 
-def _sparse(ir: Any, generators: Sequence[Any], out_name: str) -> tuple[list, GradientSlice]:
+def _sparse(
+    ir: Any, generators: Sequence[Any], out_name: str
+) -> tuple[list, GradientSlice]:
     indices: list[str] = []
     values: list[str] = []
     count_i = count_v = 0
@@ -118,9 +215,15 @@ def _sparse(ir: Any, generators: Sequence[Any], out_name: str) -> tuple[list, Gr
             values.append(g.gradient.values)
     ref = type(ir).blob_reference
     ops = [
-        type(ir).create_operator("Concat", [ref(x) for x in parts],
-                           [ref(out_name + f"_{kind}_concat"),
-                            ref(out_name + f"_{kind}_concat_split")], axis=0)
+        type(ir).create_operator(
+            "Concat",
+            [ref(x) for x in parts],
+            [
+                ref(out_name + f"_{kind}_concat"),
+                ref(out_name + f"_{kind}_concat_split"),
+            ],
+            axis=0,
+        )
         for kind, parts in (("indices", indices), ("values", values))
     ]
     return ops, GradientSlice(out_name + "_indices_concat", out_name + "_values_concat")
@@ -138,7 +241,9 @@ def _set_device_option(ir: Any, ops: list, generators: Sequence[Any]) -> None:
         op.device_option.extra_info.append(tag)
 
 
-def make_sum_ops(ir: Any, input_name: str, generators: Sequence[Any]) -> tuple[list, Any]:
+def make_sum_ops(
+    ir: Any, input_name: str, generators: Sequence[Any]
+) -> tuple[list, Any]:
     """The accumulation ops for ``input_name`` and the name (or GradientSlice) they make."""
     out_name = _output_name(generators, input_name)
     if _is_sparse(generators[0]):

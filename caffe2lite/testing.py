@@ -145,8 +145,9 @@ def _dense_gradient(ws: Workspace, grad: Any, x: np.ndarray, label: str) -> np.n
         values = np.asarray(ws.fetch_blob(str(grad.values)), dtype=np.float64)
         want = indices.shape + x.shape[1:]
         if values.shape != want:
-            raise AssertionError(f"{label}: sparse gradient values have shape {values.shape}, "
-                                 f"want {want} (indices shape + input shape[1:])")
+            raise AssertionError(
+                f"{label}: sparse gradient values have shape {values.shape}, "
+                f"want {want} (indices shape + input shape[1:])")
         dense = np.zeros(x.shape, dtype=np.float64)
         np.add.at(dense, indices.reshape(-1).astype(np.int64),
                   values.reshape((indices.size,) + x.shape[1:]))
@@ -167,8 +168,44 @@ def _compare(label: str, analytic: np.ndarray, numeric: np.ndarray, where: list[
     worst = bad[np.argsort(-np.nan_to_num(excess[bad], nan=np.inf))][:5]
     lines = ", ".join(f"{where[j]}: analytic {analytic[j]:.8g} numeric {numeric[j]:.8g}"
                       for j in worst)
-    raise AssertionError(f"{label}: {bad.size} of {analytic.size} checks differ from central "
-                         f"differences (eps={eps}, atol={atol}, rtol={rtol}); worst: {lines}")
+    raise AssertionError(
+        f"{label}: {bad.size} of {analytic.size} checks differ from central "
+        f"differences (eps={eps}, atol={atol}, rtol={rtol}); worst: {lines}")
+
+
+def _numeric(
+    loss: Callable[[list[Any]], float],
+    arrays: list[Any],
+    positions: list[int],
+    analytic: np.ndarray,
+    eps: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(analytic, central differences, labels) per element for small inputs, along
+    random directions for large ones; the input is shifted at every position that
+    reads the same blob."""
+    x = arrays[positions[0]]
+
+    def at(shift: np.ndarray) -> float:
+        args = list(arrays)
+        for p in positions:
+            args[p] = x + shift
+        return loss(args)
+
+    if x.size <= _ELEMENTWISE_LIMIT:
+        numeric = np.empty(x.size)
+        for j in range(x.size):
+            step = np.zeros(x.size)
+            step[j] = eps
+            step = step.reshape(x.shape)
+            numeric[j] = (at(step) - at(-step)) / (2 * eps)
+        where = [str(tuple(int(v) for v in np.unravel_index(j, x.shape)))
+                 for j in range(x.size)]
+        return analytic.reshape(-1), numeric, where
+    dirs = rng.standard_normal((_DIRECTIONS, *x.shape))
+    numeric = np.array([(at(eps * d) - at(-eps * d)) / (2 * eps) for d in dirs])
+    got = np.array([float(np.sum(analytic * d)) for d in dirs])
+    return got, numeric, [f"direction {j}" for j in range(_DIRECTIONS)]
 
 
 def check_gradient(
@@ -237,31 +274,12 @@ def check_gradient(
         if x.dtype.kind != "f":
             raise AssertionError(f"{label} is not a float tensor (dtype {x.dtype})")
         if name not in grad_map:
-            raise AssertionError(f"{label} got no gradient from the gradient registry; "
-                                 f"gradients were made for {sorted(map(str, grad_map))}")
+            raise AssertionError(
+                f"{label} got no gradient from the gradient registry; gradients "
+                f"were made for {sorted(map(str, grad_map))}")
         analytic = _dense_gradient(ws, grad_map[name], x, label)
         same = [p for p, n in enumerate(op.input) if n == name]
-
-        def at(shift: np.ndarray) -> float:
-            args = list(arrays)
-            for p in same:
-                args[p] = x + shift
-            return loss(args)
-
-        if x.size <= _ELEMENTWISE_LIMIT:
-            numeric = np.empty(x.size)
-            for j in range(x.size):
-                step = np.zeros(x.size)
-                step[j] = eps
-                step = step.reshape(x.shape)
-                numeric[j] = (at(step) - at(-step)) / (2 * eps)
-            got = analytic.reshape(-1)
-            where = [str(tuple(int(v) for v in np.unravel_index(j, x.shape))) for j in range(x.size)]
-        else:
-            dirs = rng.standard_normal((_DIRECTIONS,) + x.shape)
-            numeric = np.array([(at(eps * d) - at(-eps * d)) / (2 * eps) for d in dirs])
-            got = np.array([float(np.sum(analytic * d)) for d in dirs])
-            where = [f"direction {j}" for j in range(_DIRECTIONS)]
+        got, numeric, where = _numeric(loss, arrays, same, analytic, eps, rng)
         _compare(label, got, numeric, where, atol, rtol, eps)
         result[i] = analytic
     return result

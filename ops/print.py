@@ -15,8 +15,19 @@ from caffe2lite.schema import Arg
 _DEFAULT_LIMIT = 1000  # Caffe2's TensorPrinter k_limit_default_
 # The types Caffe2's Print dispatched on: float, double, int, long, bool, char,
 # unsigned char and std::string.
-_PRINTABLE = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64,
-                                             np.bool_, np.int8, np.uint8, object))
+_PRINTABLE = frozenset(
+    np.dtype(t)
+    for t in (
+        np.float32,
+        np.float64,
+        np.int32,
+        np.int64,
+        np.bool_,
+        np.int8,
+        np.uint8,
+        object,
+    )
+)
 
 
 def _values(flat: np.ndarray) -> str:
@@ -29,8 +40,10 @@ def _values(flat: np.ndarray) -> str:
     elif flat.dtype.itemsize == 1:  # char / unsigned char print as characters
         items = [chr(v % 256) for v in flat.tolist()]
     elif kind == "O":
-        items = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-                 for v in flat.tolist()]
+        items = [
+            v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+            for v in flat.tolist()
+        ]
     else:
         items = [str(v) for v in flat.tolist()]
     return ",".join(items)
@@ -41,12 +54,24 @@ def _values(flat: np.ndarray) -> str:
     inputs=["tensor"],
     outputs=[],
     args=[
-        Arg("to_file", int, 0, check=lambda v: v == 0,
+        Arg(
+            "to_file",
+            int,
+            0,
+            check=lambda v: v == 0,
             check_message="to_file is not supported by caffe2lite's Print (its kernel "
-            "does not see the blob name that names the file)", expected="0"),
+            "does not see the blob name that names the file)",
+            expected="0",
+        ),
         Arg("limit", int, 0),
-        Arg("every_n", int, 1, check=lambda v: v >= 1, check_message="every_n_ >= 1",
-            expected=">= 1"),
+        Arg(
+            "every_n",
+            int,
+            1,
+            check=lambda v: v >= 1,
+            check_message="every_n_ >= 1",
+            expected=">= 1",
+        ),
     ],
     doc="""Logs shape and contents of input tensor to stderr, one line per run:
 ``Tensor of type <type>. Dims: (<d0>,<d1>,...,): <v0>,<v1>,...`` with the first
@@ -65,8 +90,11 @@ def print_op(tensor: Any, *, to_file: int, limit: int, every_n: int) -> tuple:
         sys.stderr.write(f"Blob of type: {cpp_type_name(np.dtype(object))}\n")
         return ()
     if tensor.dtype not in _PRINTABLE:
-        raise EnforceError(f"Unsupported type of tensor: {cpp_type_name(tensor.dtype)}",
-                           blob="tensor", found=str(tensor.dtype))
+        raise EnforceError(
+            f"Unsupported type of tensor: {cpp_type_name(tensor.dtype)}",
+            blob="tensor",
+            found=str(tensor.dtype),
+        )
     dims = "".join(f"{d}," for d in tensor.shape)
     meta = f"Tensor of type {cpp_type_name(tensor.dtype)}. Dims: ({dims}): "
     if tensor.size == 0:

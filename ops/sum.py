@@ -8,8 +8,12 @@ from caffe2lite.checks import check_dtype, cpp_type_name
 from caffe2lite.errors import DTypeError, ShapeError
 from caffe2lite.registry import register_cpu_operator, register_gradient
 
-_SUPPORTED = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int32),
-              np.dtype(np.int64))
+_SUPPORTED = (
+    np.dtype(np.float32),
+    np.dtype(np.float64),
+    np.dtype(np.int32),
+    np.dtype(np.int64),
+)
 
 
 @register_cpu_operator(
@@ -33,8 +37,11 @@ def sum_op(*inputs: np.ndarray) -> tuple:
     if first.dtype not in _SUPPORTED:
         raise DTypeError(
             "Sum operator only supports 32-bit float, 64-bit double and ints, but input "
-            f"was of type {cpp_type_name(first.dtype)}", blob="data_0",
-            expected="float32, float64, int32 or int64", found=str(first.dtype))
+            f"was of type {cpp_type_name(first.dtype)}",
+            blob="data_0",
+            expected="float32, float64, int32 or int64",
+            found=str(first.dtype),
+        )
     if len(inputs) == 1:
         return (first,)
     for i, x in enumerate(inputs[1:], start=1):
@@ -43,8 +50,11 @@ def sum_op(*inputs: np.ndarray) -> tuple:
             raise ShapeError(
                 "Check failed: output->sizes() == Input(i).sizes().Description: Input "
                 f"#{i}, input dimension:{dims} should match output dimension: "
-                f"{list(first.shape)}", blob=f"data_{i}",
-                expected=f"shape {tuple(first.shape)}", found=f"shape {np.shape(x)}")
+                f"{list(first.shape)}",
+                blob=f"data_{i}",
+                expected=f"shape {tuple(first.shape)}",
+                found=f"shape {np.shape(x)}",
+            )
         check_dtype(x, f"data_{i}", first.dtype)
     out = np.add(first, inputs[1], out=np.empty_like(first))
     for x in inputs[2:]:

@@ -17,11 +17,13 @@ def test_there_are_operators():
     assert ("Sum", "") in registry.OPERATORS
 
 
-@pytest.mark.parametrize("key", OPERATORS, ids=[f"{t}:{e}" if e else t for t, e in OPERATORS])
+@pytest.mark.parametrize(
+    "key", OPERATORS, ids=[f"{t}:{e}" if e else t for t, e in OPERATORS]
+)
 def test_doc_has_an_example(key):
     doc = registry.OPERATORS[key].doc
     assert "Example:" in doc, f"{key[0]}: the doc has no 'Example:'"
-    example = doc[doc.index("Example:"):]
+    example = doc[doc.index("Example:") :]
     assert "->" in example, f"{key[0]}: the example shows no 'input -> output'"
 
 
@@ -30,9 +32,14 @@ def test_gradient_decision(op_type):
     entry = registry.GRADIENTS.get(op_type)
     assert entry is not None, (
         f"{op_type} has no gradient decision: call register_gradient, no_gradient, "
-        "should_not_do_gradient or gradient_not_implemented_yet in its file")
-    assert entry.kind in (registry.MAKER, registry.NO_GRADIENT, registry.SHOULD_NOT_DO,
-                          registry.NOT_IMPLEMENTED_YET)
+        "should_not_do_gradient or gradient_not_implemented_yet in its file"
+    )
+    assert entry.kind in (
+        registry.MAKER,
+        registry.NO_GRADIENT,
+        registry.SHOULD_NOT_DO,
+        registry.NOT_IMPLEMENTED_YET,
+    )
     assert (entry.maker is not None) == (entry.kind == registry.MAKER)
 
 
@@ -47,7 +54,8 @@ def test_every_gradient_maker_names_a_type():
 
 NET_OPS = ("FC", "Relu", "Mul", "SquaredL2Distance", "AveragedLoss", "WeightedSum")
 needs_net_ops = pytest.mark.skipif(
-    not all(core.IsOperator(t) for t in NET_OPS), reason="needs " + ", ".join(NET_OPS))
+    not all(core.IsOperator(t) for t in NET_OPS), reason="needs " + ", ".join(NET_OPS)
+)
 PARAMS = ("W1", "b1", "W2", "b2")
 
 
@@ -66,10 +74,16 @@ def _regression(dtype):
     forward = core.Net(net.Proto())
     grads = net.AddGradientOperators({"loss": "loss_grad"})
     rng = np.random.default_rng(0)
-    blobs = {"x": rng.standard_normal((8, 3)), "target": rng.standard_normal((8, 2)),
-             "W1": rng.standard_normal((5, 3)) * 0.5, "b1": rng.standard_normal(5) * 0.1,
-             "W2": rng.standard_normal((2, 5)) * 0.5, "b2": np.zeros(2),
-             "gate": rng.uniform(0.5, 1.5, (8, 5)), "loss_grad": np.array(1.0)}
+    blobs = {
+        "x": rng.standard_normal((8, 3)),
+        "target": rng.standard_normal((8, 2)),
+        "W1": rng.standard_normal((5, 3)) * 0.5,
+        "b1": rng.standard_normal(5) * 0.1,
+        "W2": rng.standard_normal((2, 5)) * 0.5,
+        "b2": np.zeros(2),
+        "gate": rng.uniform(0.5, 1.5, (8, 5)),
+        "loss_grad": np.array(1.0),
+    }
     return net, forward, grads, {k: v.astype(dtype) for k, v in blobs.items()}
 
 
@@ -102,7 +116,9 @@ def test_whole_net_gradients_match_central_differences():
             up = _loss(forward, {**blobs, name: blobs[name] + step})
             down = _loss(forward, {**blobs, name: blobs[name] - step})
             numeric[j] = (up - down) / (2 * eps)
-        np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-7, err_msg=name)
+        np.testing.assert_allclose(
+            analytic, numeric, rtol=1e-5, atol=1e-7, err_msg=name
+        )
 
 
 @needs_net_ops

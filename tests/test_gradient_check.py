@@ -3,7 +3,7 @@ central differences (dense, sparse, in-place, large inputs, and its failures).""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -18,13 +18,18 @@ def ops() -> Iterator[None]:
     """Test-only ops with made-up gradients, registered for one test."""
     saved = dict(registry.OPERATORS), dict(registry.GRADIENTS)
 
-    @registry.register_cpu_operator("TSquare", inputs=["X"], outputs=["Y"],
-                                    doc="Example: X=[3] -> Y=[9]")
+    @registry.register_cpu_operator(
+        "TSquare", inputs=["X"], outputs=["Y"], doc="Example: X=[3] -> Y=[9]"
+    )
     def t_square(x):
         return (x * x,)
 
-    @registry.register_cpu_operator("TSquareGradient", inputs=["X", "dY"], outputs=["dX"],
-                                    doc="Example: X=[3], dY=[1] -> dX=[6]")
+    @registry.register_cpu_operator(
+        "TSquareGradient",
+        inputs=["X", "dY"],
+        outputs=["dX"],
+        doc="Example: X=[3], dY=[1] -> dX=[6]",
+    )
     def t_square_gradient(x, dy):
         return (2 * x * dy,)
 
@@ -32,13 +37,22 @@ def ops() -> Iterator[None]:
     def square_maker(g):
         return [g.op_def("TSquareGradient", [g.I(0), g.GO(0)], [g.GI(0)])]
 
-    @registry.register_cpu_operator("TExp", inputs=["X"], outputs=["Y"],
-                                    allow_inplace=[(0, 0)], doc="Example: X=[0] -> Y=[1]")
+    @registry.register_cpu_operator(
+        "TExp",
+        inputs=["X"],
+        outputs=["Y"],
+        allow_inplace=[(0, 0)],
+        doc="Example: X=[0] -> Y=[1]",
+    )
     def t_exp(x):
         return (np.exp(x),)
 
-    @registry.register_cpu_operator("TExpGradient", inputs=["Y", "dY"], outputs=["dX"],
-                                    doc="Example: Y=[1], dY=[2] -> dX=[2]")
+    @registry.register_cpu_operator(
+        "TExpGradient",
+        inputs=["Y", "dY"],
+        outputs=["dX"],
+        doc="Example: Y=[1], dY=[2] -> dX=[2]",
+    )
     def t_exp_gradient(y, dy):
         return (y * dy,)
 
@@ -46,13 +60,18 @@ def ops() -> Iterator[None]:
     def exp_maker(g):  # reads the output, so in-place use is fine
         return [g.op_def("TExpGradient", [g.O(0), g.GO(0)], [g.GI(0)])]
 
-    @registry.register_cpu_operator("TRows", inputs=["DATA", "INDICES"], outputs=["OUT", "N"],
-                                    doc="Example: DATA=[[1], [2]], INDICES=[1] -> OUT=[[2]]")
+    @registry.register_cpu_operator(
+        "TRows",
+        inputs=["DATA", "INDICES"],
+        outputs=["OUT", "N"],
+        doc="Example: DATA=[[1], [2]], INDICES=[1] -> OUT=[[2]]",
+    )
     def t_rows(data, indices):
         return data[indices] * 3.0, np.array(len(indices), np.int64)
 
-    @registry.register_cpu_operator("TScale3", inputs=["X"], outputs=["Y"],
-                                    doc="Example: X=[1] -> Y=[3]")
+    @registry.register_cpu_operator(
+        "TScale3", inputs=["X"], outputs=["Y"], doc="Example: X=[1] -> Y=[3]"
+    )
     def t_scale3(x):
         return (x * 3.0,)
 
@@ -61,8 +80,9 @@ def ops() -> Iterator[None]:
         g.SetSparse(0, g.I(1), g.GO(0) + "_scaled")
         return [g.op_def("TScale3", [g.GO(0)], [g.GO(0) + "_scaled"])]
 
-    @registry.register_cpu_operator("TWrong", inputs=["X", "W"], outputs=["Y"],
-                                    doc="Example: X=[1], W=[2] -> Y=[2]")
+    @registry.register_cpu_operator(
+        "TWrong", inputs=["X", "W"], outputs=["Y"], doc="Example: X=[1], W=[2] -> Y=[2]"
+    )
     def t_wrong(x, w):
         return (x * w,)
 
@@ -94,7 +114,9 @@ def test_large_inputs_use_random_directions(ops):
 def test_sparse_gradient_is_scattered_into_the_input_shape(ops):
     data = np.arange(12, dtype=np.float64).reshape(4, 3)
     indices = np.array([2, 0, 2], np.int64)
-    got = check_gradient(CreateOperator("TRows", ["d", "i"], ["o", "n"]), [data, indices], 0)
+    got = check_gradient(
+        CreateOperator("TRows", ["d", "i"], ["o", "n"]), [data, indices], 0
+    )
     assert got[0][1].tolist() == [0, 0, 0] and got[0][3].tolist() == [0, 0, 0]
 
 
@@ -103,15 +125,20 @@ def test_wrong_gradient_reports_the_worst_entries(ops):
     with pytest.raises(AssertionError) as e:
         check_gradient(op, [np.ones(3), np.full(3, 2.0)], 0)
     msg = str(e.value)
-    assert msg.startswith("TWrong input 0 ('x'): 3 of 3 checks differ from central "
-                          "differences (eps=0.0001, atol=1e-05, rtol=0.0001); worst: ")
+    assert msg.startswith(
+        "TWrong input 0 ('x'): 3 of 3 checks differ from central "
+        "differences (eps=0.0001, atol=1e-05, rtol=0.0001); worst: "
+    )
     assert "(0,): analytic" in msg and "numeric" in msg
 
 
 def test_input_without_gradient(ops):
     op = CreateOperator("TWrong", ["x", "w"], ["y"])
-    with pytest.raises(AssertionError, match=r"TWrong input 1 \('w'\) got no gradient from the "
-                       "gradient registry"):
+    with pytest.raises(
+        AssertionError,
+        match=r"TWrong input 1 \('w'\) got no gradient from the "
+        "gradient registry",
+    ):
         check_gradient(op, [np.ones(3), np.full(3, 2.0)], 1)
 
 

@@ -1,30 +1,40 @@
-"""The gradient registries: built-in decisions and makers (Caffe2's C++ side), the
-Python registry, the maker context and the errors, wrapped as Caffe2's Python did."""
+"""The gradient registries: built-in decisions and makers (Caffe2's C++ side) and the
+Python registry, consulted in Caffe2's order, with errors wrapped as Caffe2's Python
+wrapped them; the switches copying device option, engine and arguments; the core
+hooks."""
 
 from __future__ import annotations
 
-import re
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from caffe2lite import core, registry
 from caffe2lite.core import CreateOperator, GradientRegistry, GradientSlice
 from caffe2lite.errors import GradientError
-from caffe2lite.gradient import GradientContext, set_core_hooks
+from caffe2lite.gradient import set_core_hooks
 from caffe2lite.schema import Arg
 
 
 @pytest.fixture
 def grads() -> Iterator[None]:
     """Register gradients (and forward ops) for one test only."""
-    saved = (dict(registry.OPERATORS), dict(registry.GRADIENTS),
-             dict(GradientRegistry.gradient_registry_))
+    saved = (
+        dict(registry.OPERATORS),
+        dict(registry.GRADIENTS),
+        dict(GradientRegistry.gradient_registry_),
+    )
     try:
         yield
     finally:
-        for live, old in zip((registry.OPERATORS, registry.GRADIENTS,
-                              GradientRegistry.gradient_registry_), saved):
+        for live, old in zip(
+            (
+                registry.OPERATORS,
+                registry.GRADIENTS,
+                GradientRegistry.gradient_registry_,
+            ),
+            saved,
+        ):
             live.clear()
             live.update(old)
 
@@ -54,15 +64,27 @@ def test_the_three_refusals(grads):
     registry.no_gradient("TNo")
     registry.should_not_do_gradient("TShouldNot")
     registry.gradient_not_implemented_yet("TNotYet")
-    assert get(CreateOperator("TNo", ["x", "z"], ["y"]), ["y_grad"]) == ([], [None, None])
+    assert get(CreateOperator("TNo", ["x", "z"], ["y"]), ["y_grad"]) == (
+        [],
+        [None, None],
+    )
     op = CreateOperator("TShouldNot", ["x"], ["y"])
     raises(op, ["y_grad"], "One should not call gradient for operator TShouldNot.")
     op = CreateOperator("TNotYet", ["x"], ["y"])
-    raises(op, ["y_grad"], "Operator TNotYet should have a gradient but is not implemented yet.")
-    ops = [CreateOperator("TNo", ["x"], ["h"]), CreateOperator("TShouldNot", ["x"], ["unused"]),
-           CreateOperator("Sum", ["h"], ["y"])]
+    raises(
+        op,
+        ["y_grad"],
+        "Operator TNotYet should have a gradient but is not implemented yet.",
+    )
+    ops = [
+        CreateOperator("TNo", ["x"], ["h"]),
+        CreateOperator("TShouldNot", ["x"], ["unused"]),
+        CreateOperator("Sum", ["h"], ["y"]),
+    ]
     assert GradientRegistry.GetBackwardPass(ops, {"y": "y_grad"}) == (
-        [], {"y": "y_grad", "h": "y_grad"})
+        [],
+        {"y": "y_grad", "h": "y_grad"},
+    )
 
 
 def test_python_registry_is_the_fallback(grads):
@@ -86,7 +108,8 @@ def test_python_registry_is_the_fallback(grads):
 def test_python_maker_results_are_normalised(grads):
     GradientRegistry.RegisterGradient("TNone")(lambda op, g: (None, [None]))
     GradientRegistry.RegisterGradient("TOne")(
-        lambda op, g: (CreateOperator("TOneGradient", [g[0]], ["x_grad"]), ["x_grad"]))
+        lambda op, g: (CreateOperator("TOneGradient", [g[0]], ["x_grad"]), ["x_grad"])
+    )
     assert get(CreateOperator("TNone", ["x"], ["y"]), ["y_grad"]) == ([], [None])
     ops, _ = get(CreateOperator("TOne", ["x"], ["y"]), ["y_grad"])
     assert isinstance(ops, list) and len(ops) == 1
@@ -104,12 +127,21 @@ def test_python_maker_errors_are_not_wrapped(grads):
 def test_maker_for_a_type_without_forward_op(grads):
     @registry.register_gradient("TNoForward")
     def maker(g):
-        return [g.op_def("TNoForwardGradient", [g.I(0), g.O(0), g.GO(0)], [g.GI(0)],
-                         alpha=0.5, mode="fast", skip=None)]
+        return [
+            g.op_def(
+                "TNoForwardGradient",
+                [g.I(0), g.O(0), g.GO(0)],
+                [g.GI(0)],
+                alpha=0.5,
+                mode="fast",
+                skip=None,
+            )
+        ]
 
     ops, g_input = get(CreateOperator("TNoForward", ["x"], ["y"]), ["y_grad"])
-    want = CreateOperator("TNoForwardGradient", ["x", "y", "y_grad"], ["x_grad"], alpha=0.5,
-                          mode="fast")
+    want = CreateOperator(
+        "TNoForwardGradient", ["x", "y", "y_grad"], ["x_grad"], alpha=0.5, mode="fast"
+    )
     want.is_gradient_op = True
     assert ops == [want] and g_input == ["x_grad"]
 
@@ -120,20 +152,30 @@ def test_copies_device_option_engine_and_appends_arguments(grads):
         return [g.op_def("TCopyGradient", [g.GO(0)], [g.GI(0)], own=1)]
 
     option = core.DeviceOption(1, 2)
-    op = CreateOperator("TCopy", ["x"], ["y"], device_option=option, engine="CUDNN",
-                        scale=2.0, axis=1)
+    op = CreateOperator(
+        "TCopy", ["x"], ["y"], device_option=option, engine="CUDNN", scale=2.0, axis=1
+    )
     (grad_op,), _ = get(op, ["y_grad"])
     assert grad_op.device_option == option and grad_op.engine == "CUDNN"
     assert [a.name for a in grad_op.arg] == ["own", "scale", "axis"]
     assert grad_op.is_gradient_op
 
 
-@pytest.mark.parametrize("switch", ["copy_device_option", "copy_engine", "copy_arguments"])
+@pytest.mark.parametrize(
+    "switch", ["copy_device_option", "copy_engine", "copy_arguments"]
+)
 def test_copy_switches(grads, switch):
     registry.register_gradient("TSwitch", **{switch: False})(
-        lambda g: [g.op_def("TSwitchGradient", [g.GO(0)], [g.GI(0)])])
-    op = CreateOperator("TSwitch", ["x"], ["y"], device_option=core.DeviceOption(1, 2),
-                        engine="E", scale=2.0)
+        lambda g: [g.op_def("TSwitchGradient", [g.GO(0)], [g.GI(0)])]
+    )
+    op = CreateOperator(
+        "TSwitch",
+        ["x"],
+        ["y"],
+        device_option=core.DeviceOption(1, 2),
+        engine="E",
+        scale=2.0,
+    )
     (grad_op,), _ = get(op, ["y_grad"])
     assert grad_op.HasField("device_option") == (switch != "copy_device_option")
     assert grad_op.HasField("engine") == (switch != "copy_engine")
@@ -152,13 +194,22 @@ def test_schema_is_checked_when_the_forward_op_exists(grads):
         get(op, ["s_grad", None])
     assert "schema" in str(e.value)
     assert str(e.value) == wrapped(
-        op, f"(GradientMaker) Operator def did not pass schema checking: {op}")
+        op, f"(GradientMaker) Operator def did not pass schema checking: {op}"
+    )
     no_grad = CreateOperator("StopGradient", ["a", "b"], ["s"])
-    raises(no_grad, ["s_grad"],
-           f"(GradientMaker) Operator def did not pass schema checking: {no_grad}")
+    raises(
+        no_grad,
+        ["s_grad"],
+        f"(GradientMaker) Operator def did not pass schema checking: {no_grad}",
+    )
 
-    @registry.register_cpu_operator("TSchema", inputs=["X"], outputs=["Y"],
-                                    args=[Arg("k", int, 0)], doc="Example: X=[1] -> Y=[1]")
+    @registry.register_cpu_operator(
+        "TSchema",
+        inputs=["X"],
+        outputs=["Y"],
+        args=[Arg("k", int, 0)],
+        doc="Example: X=[1] -> Y=[1]",
+    )
     def t_schema(x, *, k):
         return (x,)
 
@@ -166,58 +217,6 @@ def test_schema_is_checked_when_the_forward_op_exists(grads):
     assert get(CreateOperator("TSchema", ["x"], ["y"]), ["y_grad"]) == ([], [None])
     with pytest.raises(GradientError, match="schema"):
         get(CreateOperator("TSchema", ["x", "z"], ["y"]), ["y_grad"])
-
-
-def _register(op_type, body):
-    registry.register_gradient(op_type)(body)
-    return CreateOperator(op_type, ["x", "w"], ["y", "z"])
-
-
-@pytest.mark.parametrize("body, g_output, message", [
-    (lambda g: (g.GI(0), g.GI_I(0)), ["y_grad", None], "Input x already set to dense."),
-    (lambda g: (g.GI_V(0), g.GI(0)), ["y_grad", None], "Input x already set to sparse."),
-    (lambda g: (g.SetSparse(1, "i", "v"), g.SetDense(1, "d")), ["y_grad", None],
-     "Input w already set to sparse."),
-    (lambda g: (g.SetDense(1, "d"), g.SetSparse(1, "i", "v")), ["y_grad", None],
-     "Input w already set to dense."),
-    (lambda g: (g.GI_I(0), []), ["y_grad", None],
-     "For sparse gradient, one should set both indices and values. Currently we have: "
-     "(x_grad_indices, )."),
-    (lambda g: (g.GO(1),), ["y_grad", None], "Gradient of output z is not provided!"),
-    (lambda g: (g.GO(0),), [GradientSlice("i", "v"), None],
-     "Gradient of output y is sparse (expected dense)."),
-    (lambda g: (g.GO_I(0),), ["y_grad", None], "Gradient of output y is dense (expected sparse)."),
-    (lambda g: (g.GO_V(1),), ["y_grad", None], "Gradient of output z is not provided!"),
-])
-def test_context_errors(grads, body, g_output, message):
-    def maker(g):
-        body(g)
-        return []
-
-    op = _register("TContext", maker)
-    raises(op, g_output, message)
-
-
-def test_context_index_errors(grads):
-    op = _register("TIndex", lambda g: [g.op_def("T", [g.I(5)], [])])
-    with pytest.raises(GradientError, match=re.escape(
-            "Input index 5 is out of range for operator TIndex")):
-        get(op, ["y_grad", None])
-
-
-def test_context_helpers():
-    op = CreateOperator("T", ["x", "w"], ["y", "z"], alpha=0.5, mode="fast", n=3)
-    g = GradientContext(op, [GradientSlice("yi", "yv"), "z_grad"])
-    assert (g.I(1), g.O(1), g.GO(1), g.GO_I(0), g.GO_V(0)) == ("w", "z", "z_grad", "yi", "yv")
-    assert g.GradOut(0) == GradientSlice("yi", "yv") and g.GradOut(1) == "z_grad"
-    assert (g.arg("alpha", 0.0), g.arg("mode", ""), g.arg("n", 0.0), g.arg("missing", 7)) == (
-        0.5, "fast", 3.0, 7)
-    assert isinstance(g.arg("n", 0.0), float) and g.arg("n", False) is True
-    assert (g.GI_I(0), g.GI_V(0)) == ("x_grad_indices", "x_grad_values")
-    g.SetDense(1, "shared")
-    assert g.g_input() == [GradientSlice("x_grad_indices", "x_grad_values"), "shared"]
-    made = g.op_def("TGradient", ["a"], ["b"], k=[1, 2])
-    assert made.HasField("name") and made.name == "" and list(made.arg[0].ints) == [1, 2]
 
 
 def test_sparse_output_gradient_through_the_backward_pass(grads):
@@ -241,8 +240,10 @@ def test_core_hooks_give_blob_references_and_scoped_autogen_ops():
         assert list(grad_ops[0].input) == ["tower/y"]
         assert list(grad_ops[0].output) == ["tower/y_autogen_grad"]
         assert grad_ops[0].device_option == core.DeviceOption(1, 3)
-        assert all(isinstance(k, core.BlobReference) and isinstance(v, core.BlobReference)
-                   for k, v in result.items())
+        assert all(
+            isinstance(k, core.BlobReference) and isinstance(v, core.BlobReference)
+            for k, v in result.items()
+        )
         assert result == {"y": "tower/y_autogen_grad", "x": "tower/y_autogen_grad"}
     finally:
         core.IR.create_operator = staticmethod(saved[0])

@@ -19,9 +19,16 @@ def _print(value, capsys, **args):
 
 def naive_line(value, limit=1000):
     """The expected line, built value by value."""
-    names = {"float32": "float", "float64": "double", "int32": "int", "int64": "long",
-             "bool": "bool", "object": "std::string", "int8": "signed char",
-             "uint8": "unsigned char"}
+    names = {
+        "float32": "float",
+        "float64": "double",
+        "int32": "int",
+        "int64": "long",
+        "bool": "bool",
+        "object": "std::string",
+        "int8": "signed char",
+        "uint8": "unsigned char",
+    }
     line = f"Tensor of type {names[str(value.dtype)]}. Dims: ("
     for d in value.shape:
         line += f"{d},"
@@ -41,10 +48,19 @@ def naive_line(value, limit=1000):
     return line + ",".join(parts) + "\n"
 
 
-@pytest.mark.parametrize("value", [
-    np.array([[1, 2.5], [3, 4e-7]], np.float32), np.array([1e10, -0.125, np.inf]),
-    np.array([-3, 7], np.int32), np.array([[2**40]], np.int64), np.array([True, False]),
-    np.array([65, 66], np.uint8), np.array([b"ab", b"c"], dtype=object), np.array(3.0)])
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.array([[1, 2.5], [3, 4e-7]], np.float32),
+        np.array([1e10, -0.125, np.inf]),
+        np.array([-3, 7], np.int32),
+        np.array([[2**40]], np.int64),
+        np.array([True, False]),
+        np.array([65, 66], np.uint8),
+        np.array([b"ab", b"c"], dtype=object),
+        np.array(3.0),
+    ],
+)
 def test_line_matches_naive_format(value, capsys):
     assert _print(value, capsys) == naive_line(value)
 
@@ -53,8 +69,10 @@ def test_limit_and_empty(capsys):
     x = np.arange(2000, dtype=np.float64)
     assert _print(x, capsys) == naive_line(x, 1000)
     assert _print(x, capsys, limit=3) == "Tensor of type double. Dims: (2000,): 0,1,2\n"
-    assert _print(np.zeros((0, 3), np.float32), capsys) == \
-        "Tensor of type float. Dims: (0,3,): \n"
+    assert (
+        _print(np.zeros((0, 3), np.float32), capsys)
+        == "Tensor of type float. Dims: (0,3,): \n"
+    )
 
 
 def test_string_blob(capsys):

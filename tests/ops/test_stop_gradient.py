@@ -10,12 +10,24 @@ from caffe2lite.registry import GRADIENTS, NO_GRADIENT
 from caffe2lite.workspace import Workspace
 
 
-@pytest.mark.parametrize("value", [
-    np.array([1.5, -2.0], np.float32), np.arange(6, dtype=np.int64).reshape(2, 3),
-    np.array([b"a", b"bc"], dtype=object), np.zeros((0, 4), np.float64), np.array(True)])
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.array([1.5, -2.0], np.float32),
+        np.arange(6, dtype=np.int64).reshape(2, 3),
+        np.array([b"a", b"bc"], dtype=object),
+        np.zeros((0, 4), np.float64),
+        np.array(True),
+    ],
+)
 def test_identity_for_any_type_and_shape(value):
-    testing.check_reference(CreateOperator("StopGradient", ["x"], ["y"]), [value],
-                            lambda v: [v], atol=0, rtol=0)
+    testing.check_reference(
+        CreateOperator("StopGradient", ["x"], ["y"]),
+        [value],
+        lambda v: [v],
+        atol=0,
+        rtol=0,
+    )
 
 
 def test_in_place():
@@ -27,16 +39,22 @@ def test_in_place():
 
 def test_gradient_decision_and_backward_pass():
     assert GRADIENTS["StopGradient"].kind == NO_GRADIENT
-    ops = [CreateOperator("Sum", ["a", "b"], ["h"]),
-           CreateOperator("StopGradient", ["h"], ["h"]),
-           CreateOperator("Sum", ["h", "c"], ["out"])]
+    ops = [
+        CreateOperator("Sum", ["a", "b"], ["h"]),
+        CreateOperator("StopGradient", ["h"], ["h"]),
+        CreateOperator("Sum", ["h", "c"], ["out"]),
+    ]
     grad_ops, grads = GradientRegistry.GetBackwardPass(ops, {"out": "out_grad"})
     assert grad_ops == []
     assert grads == {"out": "out_grad", "c": "out_grad"}
 
 
 def test_orphan_output_is_rejected():
-    ops = [CreateOperator("StopGradient", ["h"], ["unused"]),
-           CreateOperator("Sum", ["h"], ["out"])]
-    with pytest.raises(GradientValueError, match="StopGradient's output 'unused' is orphan."):
+    ops = [
+        CreateOperator("StopGradient", ["h"], ["unused"]),
+        CreateOperator("Sum", ["h"], ["out"]),
+    ]
+    with pytest.raises(
+        GradientValueError, match="StopGradient's output 'unused' is orphan."
+    ):
         GradientRegistry.GetBackwardPass(ops, ["out"])

@@ -27,12 +27,17 @@ def naive_sum(*inputs):
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(1, 5), shape=st.lists(st.integers(0, 4), max_size=3),
-       dtype=st.sampled_from([np.float32, np.float64, np.int32, np.int64]),
-       seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 5),
+    shape=st.lists(st.integers(0, 4), max_size=3),
+    dtype=st.sampled_from([np.float32, np.float64, np.int32, np.int64]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_naive_loop_exactly(n, shape, dtype, seed):
     rng = np.random.default_rng(seed)
-    inputs = [np.asarray(rng.standard_normal(shape) * 100).astype(dtype) for _ in range(n)]
+    inputs = [
+        np.asarray(rng.standard_normal(shape) * 100).astype(dtype) for _ in range(n)
+    ]
     op = CreateOperator("Sum", [f"X{i}" for i in range(n)], ["S"])
     testing.check_reference(op, inputs, naive_sum, atol=0, rtol=0)
 
@@ -42,42 +47,66 @@ def test_doc_example_and_in_place_on_input_0():
     for name, value in (("a", [1, 2, 3]), ("b", [10, 20, 30]), ("c", [100, 200, 300])):
         ws.feed_blob(name, np.array(value, np.int32))
     ws.run_operator_once(CreateOperator("Sum", ["a", "b", "c"], ["a"]))
-    np.testing.assert_array_equal(ws.fetch_blob("a"), np.array([111, 222, 333], np.int32))
+    np.testing.assert_array_equal(
+        ws.fetch_blob("a"), np.array([111, 222, 333], np.int32)
+    )
     assert ws.fetch_blob("a").dtype == np.int32
 
 
 def test_single_input_and_scalars():
     x = np.array(2.5, np.float32)
-    out = testing.check_reference(CreateOperator("Sum", ["x"], ["y"]), [x], lambda v: [v])
+    out = testing.check_reference(
+        CreateOperator("Sum", ["x"], ["y"]), [x], lambda v: [v]
+    )
     assert out[0].shape == ()
-    out = testing.check_reference(CreateOperator("Sum", ["x", "z"], ["y"]),
-                                  [x, np.array(1.0, np.float32)],
-                                  lambda a, b: [np.array(3.5, np.float32)])
+    out = testing.check_reference(
+        CreateOperator("Sum", ["x", "z"], ["y"]),
+        [x, np.array(1.0, np.float32)],
+        lambda a, b: [np.array(3.5, np.float32)],
+    )
     assert isinstance(out[0], np.ndarray)
 
 
 def test_int32_overflow_wraps():
     big = np.array([2**31 - 1], np.int32)
-    testing.check_reference(CreateOperator("Sum", ["a", "b"], ["s"]),
-                            [big, np.array([1], np.int32)],
-                            lambda a, b: [np.array([-(2**31)], np.int32)])
+    testing.check_reference(
+        CreateOperator("Sum", ["a", "b"], ["s"]),
+        [big, np.array([1], np.int32)],
+        lambda a, b: [np.array([-(2**31)], np.int32)],
+    )
 
 
 def test_shape_mismatch():
     op = CreateOperator("Sum", ["a", "b"], ["s"])
-    msg = ("Check failed: output->sizes() == Input(i).sizes().Description: Input #1, "
-           "input dimension:[3, 2] should match output dimension: [2, 3]")
-    testing.check_raises(op, [np.zeros((2, 3), np.float32), np.zeros((3, 2), np.float32)],
-                         ShapeError, re.escape(msg))
+    msg = (
+        "Check failed: output->sizes() == Input(i).sizes().Description: Input #1, "
+        "input dimension:[3, 2] should match output dimension: [2, 3]"
+    )
+    testing.check_raises(
+        op,
+        [np.zeros((2, 3), np.float32), np.zeros((3, 2), np.float32)],
+        ShapeError,
+        re.escape(msg),
+    )
 
 
 def test_type_mismatch_and_unsupported_type():
     op = CreateOperator("Sum", ["a", "b"], ["s"])
-    testing.check_raises(op, [np.zeros(2, np.float32), np.zeros(2, np.int32)], DTypeError,
-                         "caller expects elements to be float while tensor contains int")
-    testing.check_raises(op, [np.zeros(2, bool), np.zeros(2, bool)], DTypeError,
-                         re.escape("Sum operator only supports 32-bit float, 64-bit double "
-                                   "and ints, but input was of type bool"))
+    testing.check_raises(
+        op,
+        [np.zeros(2, np.float32), np.zeros(2, np.int32)],
+        DTypeError,
+        "caller expects elements to be float while tensor contains int",
+    )
+    testing.check_raises(
+        op,
+        [np.zeros(2, bool), np.zeros(2, bool)],
+        DTypeError,
+        re.escape(
+            "Sum operator only supports 32-bit float, 64-bit double "
+            "and ints, but input was of type bool"
+        ),
+    )
 
 
 def test_schema_errors():
@@ -85,11 +114,19 @@ def test_schema_errors():
     ws.feed_blob("a", np.zeros(2, np.float32))
     ws.feed_blob("b", np.zeros(2, np.float32))
     for op, msg in (
-        (CreateOperator("Sum", ["a", "b"], ["b"]),
-         "Input index 1 and output idx 0 (b) are set to be in-place but this is actually "
-         "not supported by op Sum"),
-        (CreateOperator("Sum", [], ["s"]), "Input size 0 not in range [min=1, max=INT_MAX]."),
-        (CreateOperator("Sum", ["a"], ["s", "t"]), "Output size 2 not in range [min=1, max=1]."),
+        (
+            CreateOperator("Sum", ["a", "b"], ["b"]),
+            "Input index 1 and output idx 0 (b) are set to be in-place but this is actually "
+            "not supported by op Sum",
+        ),
+        (
+            CreateOperator("Sum", [], ["s"]),
+            "Input size 0 not in range [min=1, max=INT_MAX].",
+        ),
+        (
+            CreateOperator("Sum", ["a"], ["s", "t"]),
+            "Output size 2 not in range [min=1, max=1].",
+        ),
     ):
         try:
             ws.run_operator_once(op)

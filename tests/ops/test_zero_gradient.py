@@ -21,7 +21,10 @@ def test_forward_has_no_outputs():
 
 def test_maker_runs_without_output_gradients():
     assert GRADIENTS["ZeroGradient"].kind == MAKER
-    ops = [CreateOperator("Sum", ["x"], ["y"]), CreateOperator("ZeroGradient", ["x"], [])]
+    ops = [
+        CreateOperator("Sum", ["x"], ["y"]),
+        CreateOperator("ZeroGradient", ["x"], []),
+    ]
     grad_ops, grads = GradientRegistry.GetBackwardPass(ops, {})
     want = CreateOperator("ConstantFill", ["x"], ["x_grad"], value=0.0)
     want.is_gradient_op = True
@@ -36,7 +39,9 @@ def test_gradient_op_copies_device_option_and_arguments():
     assert grad_op.device_option == option
 
 
-@pytest.mark.skipif(not core.IsOperator("ConstantFill"), reason="ConstantFill not built yet")
+@pytest.mark.skipif(
+    not core.IsOperator("ConstantFill"), reason="ConstantFill not built yet"
+)
 def test_zero_gradient_runs_in_a_net():
     net = core.Net("zero_gradient_net")
     net.ZeroGradient(["x"], [])
@@ -46,5 +51,6 @@ def test_zero_gradient_runs_in_a_net():
     workspace.FeedBlob("x", np.array([1.0, 2.0], np.float32))
     workspace.FeedBlob("y_grad", np.array([3.0, 4.0], np.float32))
     workspace.RunNetOnce(net)
-    np.testing.assert_array_equal(workspace.FetchBlob(grads["x"]),
-                                  np.array([6.0, 8.0], np.float32))
+    np.testing.assert_array_equal(
+        workspace.FetchBlob(grads["x"]), np.array([6.0, 8.0], np.float32)
+    )
