@@ -64,7 +64,8 @@ def test_shapes(kwargs, feeds, shape):
 @pytest.mark.parametrize("inputs, kwargs, error, match", [
     ({}, {"shape": 32, "mean": 0.0, "std": 1.0}, ArgumentError,
      "Fill 'shape' argument was a scalar, list expected"),
-    ({}, {"shape": [2], "std": -1.0}, EnforceError, "Standard deviation should be nonnegative"),
+    ({}, {"shape": [2], "std": -1.0}, EnforceError,
+     "Standard deviation should be nonnegative"),
     ({"X": np.zeros(2)}, {"shape": [2]}, ArgumentError,
      "Cannot set the shape argument and pass in an input at the same time"),
     ({"X": np.zeros(2), "Z": np.zeros(2)}, {}, SchemaError,

@@ -7,7 +7,13 @@ import pytest
 
 from caffe2lite import registry, testing
 from caffe2lite.core import CreateOperator
-from caffe2lite.errors import ArgumentError, DTypeError, EnforceError, SchemaError, ShapeError
+from caffe2lite.errors import (
+    ArgumentError,
+    DTypeError,
+    EnforceError,
+    SchemaError,
+    ShapeError,
+)
 from caffe2lite.protoio import load_net
 from caffe2lite.registry import GRADIENTS, NO_GRADIENT
 from caffe2lite.workspace import Workspace
@@ -127,7 +133,8 @@ F1 = np.ones(1, np.float32)
     ({"X": np.ones((2, 2), np.int64)}, {"input_as_shape": 1}, EnforceError,
      r"input\.dim\(\) == 1\. 2 vs 1\. When input_as_shape is true, the input must be a 1D "
      "tensor of data type int64_t"),
-    ({"X": np.zeros(0, np.int64)}, {"input_as_shape": 1}, EnforceError, r"input\.numel\(\) > 0"),
+    ({"X": np.zeros(0, np.int64)}, {"input_as_shape": 1}, EnforceError,
+     r"input\.numel\(\) > 0"),
     ({"X": np.ones(2, np.int32)}, {"input_as_shape": 1}, DTypeError,
      "caller expects elements to be long while tensor contains int"),
     ({"X": np.array([2, -1], np.int64)}, {"input_as_shape": 1}, ShapeError,
@@ -144,7 +151,8 @@ F1 = np.ones(1, np.float32)
      "max blob must be scalar"),
     ({"X": np.zeros(2), "lo": np.ones(1, np.int32), "hi": F1}, {}, DTypeError,
      "caller expects elements to be float while tensor contains int"),
-    ({"X": np.zeros(2), "lo": F1}, {}, SchemaError, r"Input size 2 not in allowed input sizes\."),
+    ({"X": np.zeros(2), "lo": F1}, {}, SchemaError,
+     r"Input size 2 not in allowed input sizes\."),
     ({"X": np.zeros(2), "lo": F1, "hi": F1, "Z": F1}, {}, SchemaError,
      r"Input size 4 not in range \[min=0, max=3\]\."),
     ({}, {"shape": [2.5]}, ArgumentError, "expected field ints"),

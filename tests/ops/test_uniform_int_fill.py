@@ -41,7 +41,8 @@ def test_shape_rules_and_defaults():
 
 def test_bounds_from_int_blobs():
     y = run(CreateOperator("UniformIntFill", ["X", "lo", "hi"], ["Y"], input_as_shape=1),
-            X=np.array([100], np.int64), lo=np.array([7], np.int32), hi=np.array([8], np.int32))
+            X=np.array([100], np.int64), lo=np.array([7], np.int32),
+            hi=np.array([8], np.int32))
     assert set(np.unique(y)) == {7, 8}
     empty = run(CreateOperator("UniformIntFill", ["X", "lo", "hi"], ["Y"]),
                 X=np.zeros((4, 2)), lo=np.array([9], np.int32), hi=np.array([8], np.int32))
@@ -55,7 +56,8 @@ def test_bounds_from_int_blobs():
      "Argument min does not have the right field: expected field i"),
     ({"X": np.zeros(1), "lo": np.ones(1, np.float32), "hi": np.ones(1, np.int32)}, {},
      DTypeError, "caller expects elements to be int while tensor contains float"),
-    ({}, {"extra_shape": [2]}, ArgumentError, "Cannot set extra_shape when there is no input"),
+    ({}, {"extra_shape": [2]}, ArgumentError,
+     "Cannot set extra_shape when there is no input"),
 ])
 def test_errors(inputs, kwargs, error, match):
     op = CreateOperator("UniformIntFill", list(inputs), ["Y"], **kwargs)

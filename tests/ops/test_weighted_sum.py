@@ -59,7 +59,8 @@ def test_doc_example_and_in_place_on_x0():
 def test_sgd_update_with_negative_learning_rate():
     param = np.array([1.0, -2.0, 3.0], np.float32)
     grad = np.array([0.5, 0.5, -1.0], np.float32)
-    one, lr = np.ones(1, np.float32), np.array(-0.1, np.float32)  # a 0-d LearningRate output
+    # LearningRate's output is 0-d
+    one, lr = np.ones(1, np.float32), np.array(-0.1, np.float32)
     op = CreateOperator("WeightedSum", ["param", "ONE", "grad", "LR"], ["param"])
     testing.check_reference(op, [param, one, grad, lr],
                             lambda p, o, g, r: [p - np.float32(0.1) * g], atol=1e-7)
@@ -69,8 +70,8 @@ def test_only_sizes_are_compared_and_output_has_x0_shape():
     x0 = np.arange(6, dtype=np.float32).reshape(2, 3)
     x1 = np.ones((3, 2), np.float32)
     op = CreateOperator("WeightedSum", _names(2), ["Y"])
-    got = testing.check_reference(op, [x0, np.ones(1, np.float32), x1, np.ones((1, 1), np.float32)],
-                                  naive_weighted_sum)
+    weights = [np.ones(1, np.float32), np.ones((1, 1), np.float32)]
+    got = testing.check_reference(op, [x0, weights[0], x1, weights[1]], naive_weighted_sum)
     assert got[0].shape == (2, 3)
 
 
@@ -81,7 +82,7 @@ def test_two_inputs_scale_and_weight_as_float64():
 
 
 @pytest.mark.parametrize("names, inputs, error, match", [
-    (["X0", "w0", "X1"], [np.ones(2, np.float32)] * 2 + [np.ones(2, np.float32)], SchemaError,
+    (["X0", "w0", "X1"], [np.ones(2, np.float32)] * 3, SchemaError,
      r"^op WeightedSum: Input size 3 not in allowed input sizes\."),
     (["X0", "w0"], [np.ones(0, np.float32), np.ones(1, np.float32)], EnforceError,
      r"X0\.numel\(\) > 0\. 0 vs 0"),
@@ -90,7 +91,8 @@ def test_two_inputs_scale_and_weight_as_float64():
     (_names(2), [np.ones(2, np.float32), np.ones(1, np.float32), np.ones(3, np.float32),
                  np.ones(1, np.float32)], EnforceError, r"X1\.numel\(\) == size\. 3 vs 2"),
     (_names(2), [np.ones(2, np.float32), np.ones(1, np.float32), np.ones(2, np.float32),
-                 np.ones(3, np.float32)], EnforceError, r"weight1\.numel\(\) == 1\. 3 vs 1"),
+                 np.ones(3, np.float32)], EnforceError,
+     r"weight1\.numel\(\) == 1\. 3 vs 1"),
     (["X0", "w0"], [np.ones(2, np.int32), np.ones(1, np.float32)], DTypeError,
      "caller expects elements to be float while tensor contains int"),
     (["X0", "w0"], [np.ones(2, np.float32), np.ones(1, np.int64)], DTypeError,
@@ -106,8 +108,8 @@ def test_errors(names, inputs, error, match):
 def test_in_place_is_allowed_only_on_x0():
     op = CreateOperator("WeightedSum", _names(2), ["X1"])
     testing.check_raises(op, [np.ones(2, np.float32)] * 4, SchemaError,
-                         r"Input index 2 and output idx 0 \(X1\) are set to be in-place but "
-                         "this is actually not supported by op WeightedSum")
+                         r"Input index 2 and output idx 0 \(X1\) are set to be in-place "
+                         "but this is actually not supported by op WeightedSum")
 
 
 def test_gradient_op_outputs_scaled_dy_and_weight_dots():
