@@ -15,8 +15,11 @@ def GIS(op):
 
 @GradientRegistry.RegisterGradient("Direct")
 def direct_gradient(op, g_output):
-    """(in -> out) gives (out_grad -> in_grad)."""
-    return CreateOperator("DirectGradient", list(g_output), GIS(op)), GIS(op)
+    """(in -> out) gives (out_grad -> in_grad), on the forward op's device."""
+    grad_op = CreateOperator("DirectGradient", list(g_output), GIS(op))
+    if op.HasField("device_option"):
+        grad_op.device_option.CopyFrom(op.device_option)
+    return grad_op, GIS(op)
 
 
 def assert_ops_equal(got, want):
