@@ -54,18 +54,17 @@ def sigmoid_cross_entropy_with_logits(logits: np.ndarray, targets: np.ndarray, *
     enforce_cmp(logits.shape == targets.shape, "logits.sizes() == targets.sizes()",
                 dims(logits.shape), dims(targets.shape), blob="targets")
     lgt, tgt = logits, targets
-    with np.errstate(over="ignore"):
-        pos, soft = _softplus_parts(lgt)
+    pos, soft = _softplus_parts(lgt)
     if unjoined_lr_loss:
         f = lgt * tgt + (tgt - 1) * lgt * pos - (1 - tgt) * soft
     elif log_D_trick:
         f = (2 * tgt - 1) * (lgt - (lgt * pos + soft))
     else:
         f = lgt * (tgt - pos) - soft
+    total = np.sum(f, axis=-1, dtype=dtype) if logits.ndim else f
     inner = logits.shape[-1] if logits.ndim else 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.negative(np.sum(f, axis=-1, dtype=dtype) if logits.ndim else f) / dtype.type(
-            inner)
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty last dimension: NaN
+        out = -total / dtype.type(inner)
     return (np.asarray(out, dtype=dtype),)
 
 
