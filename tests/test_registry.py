@@ -17,7 +17,7 @@ def test_unknown_type_suggests_close_names(scratch_ops):
     with pytest.raises(UnknownOperatorError) as e:
         registry.lookup("TestScal")
     assert "Cannot create operator of type 'TestScal' on the device 'CPU'" in str(e.value)
-    assert "did you mean 'TestScale'?" in str(e.value)
+    assert "; did you mean 'TestScale'" in str(e.value)
 
 
 def test_engine_specific_kernel_wins(scratch_ops):
