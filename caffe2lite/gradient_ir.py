@@ -15,6 +15,7 @@ from collections import defaultdict, namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from caffe2lite.arguments import make_argument
 from caffe2lite.errors import BlobTypeError, GradientError, GradientValueError
 from caffe2lite.gradient_maker import GradientSlice, get_gradient_for_op
 from caffe2lite.gradient_sum import (
@@ -40,8 +41,6 @@ def _as_names(g: Any) -> Any:
 def _default_create_operator(
     op_type: str, inputs: Sequence[Any], outputs: Sequence[Any], **kwargs: Any
 ) -> caffe2_pb2.OperatorDef:
-    from caffe2lite.arguments import make_argument
-
     op = caffe2_pb2.OperatorDef(type=op_type, name="")
     op.input.extend(str(b) for b in inputs)
     op.output.extend(str(b) for b in outputs)
