@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from caffe2lite import core
 from caffe2lite.core import CreateOperator, GradientRegistry, GradientSlice
 from caffe2lite.errors import GradientError
 
@@ -132,4 +133,28 @@ def test_mix_of_sparse_and_dense_is_an_error():
     assert str(e.value) == (
         "Gradients for param ''x'' failed to verify: Automatic aggregation "
         "of a mix of sparse and dense gradients is not supported yet"
+    )
+
+
+@pytest.mark.skipif(
+    not (core.IsOperator("Gather") and core.IsOperator("DotProduct")),
+    reason="needs Gather and DotProduct",
+)
+def test_sparse_accumulation_with_the_real_gather():
+    net = core.Net("sparse_gather")
+    net.Gather(["x2", "x1"], "x4")
+    net.Gather(["x2", "x3"], "x5")
+    net.DotProduct(["x4", "x5"], "x6")
+    grads = net.AddGradientOperators({"x6": "x6_grad"})
+    concat_i, concat_v = net.Proto().op[-2:]
+    assert (list(concat_i.input), concat_i.output[0]) == (
+        ["x3", "x1"],
+        "x2_grad_indices_concat",
+    )
+    assert (list(concat_v.input), concat_v.output[0]) == (
+        ["x5_grad", "x4_grad"],
+        "x2_grad_values_concat",
+    )
+    assert grads["x2"] == GradientSlice(
+        "x2_grad_indices_concat", "x2_grad_values_concat"
     )
