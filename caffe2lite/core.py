@@ -206,8 +206,11 @@ def CreateOperator(
     return operator
 
 
+from caffe2lite import gradient  # noqa: E402
 from caffe2lite.netbuilder import Net  # noqa: E402  (Net uses the names above)
 from caffe2lite.planbuilder import ExecutionStep, Plan, execution_step  # noqa: E402
+
+gradient.set_core_hooks(CreateOperator, BlobReference)
 
 __all__ = [
     "BlobReference", "CreateOperator", "DataType", "DeviceOption", "DeviceScope",

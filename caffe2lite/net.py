@@ -96,6 +96,10 @@ def compile_op(
         kwargs["rng"] = make_rng(device_option)
     if schema.wants_num_outputs:
         kwargs["num_outputs"] = len(op.output)
+    if schema.wants_op_def:
+        kwargs["op_def"] = op
+    if schema.wants_state:
+        kwargs["state"] = {}
     return CompiledOp(index, op, schema, kwargs), []
 
 

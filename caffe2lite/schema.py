@@ -91,6 +91,8 @@ class OpSchema:
     enforce_inplace: frozenset = frozenset()
     needs_rng: bool = False
     wants_num_outputs: bool = False
+    wants_op_def: bool = False
+    wants_state: bool = False
 
     def input_name(self, i: int) -> str:
         """The schema name of input ``i`` (the last name repeats for variadic ops)."""
@@ -180,7 +182,10 @@ def _span(lo: int, hi: int) -> str:
     return f"{lo} to {hi}"
 
 
-_SPECIAL_KWARGS = ("rng", "num_outputs")
+# Keyword-only kernel parameters the executor fills in: the op instance's generator,
+# its output count, its OperatorDef (for ops that report blob names, like Print) and a
+# dict that persists across runs of one op instance (for counters, like Print's every_n).
+_SPECIAL_KWARGS = ("rng", "num_outputs", "op_def", "state")
 
 
 @dataclass
@@ -188,6 +193,8 @@ class _KernelInfo:
     num_inputs: tuple[int, int]
     needs_rng: bool
     wants_num_outputs: bool
+    wants_op_def: bool
+    wants_state: bool
 
 
 def _check_kernel_signature(
@@ -224,7 +231,8 @@ def _check_kernel_signature(
         raise fail(f"has no keyword-only parameter for arguments {sorted(missing)}")
     if extra:
         raise fail(f"keyword-only parameters {sorted(extra)} are not schema arguments")
-    return _KernelInfo(in_range, "rng" in keyword, "num_outputs" in keyword)
+    return _KernelInfo(in_range, "rng" in keyword, "num_outputs" in keyword,
+                       "op_def" in keyword, "state" in keyword)
 
 
 def make_schema(
@@ -260,4 +268,6 @@ def make_schema(
         enforce_inplace=frozenset(tuple(p) for p in (enforce_inplace or ())),
         needs_rng=info.needs_rng,
         wants_num_outputs=info.wants_num_outputs,
+        wants_op_def=info.wants_op_def,
+        wants_state=info.wants_state,
     )

@@ -80,8 +80,8 @@ def test_net_attribute_errors(scratch_ops):
     net = core.Net("attrs")
     with pytest.raises(AttributeError) as e:
         net.TestScal
-    assert str(e.value) == ("Method TestScal is not a registered operator. Did you mean: "
-                            "[TestScale] (found 'TestScal')")
+    assert str(e.value).startswith("Method TestScal is not a registered operator. Did you "
+                                   "mean: [TestScale,")
     with pytest.raises(AttributeError):
         net.__array_interface__
     assert "TestScale" in dir(net)
