@@ -12,7 +12,7 @@ import gc
 import math
 import time
 import tracemalloc
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
 from caffe2lite import registry
@@ -78,7 +78,6 @@ class Row:
     target: str = ""
     status: str = "info"
     note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def compare(section: str, case: str, value: float, unit: str, yardstick: str,

@@ -50,10 +50,14 @@ def run(config: Config) -> list[Row]:
         return [missing("training", "ctr_model step", f"import failed: {e!r}")]
     if module is None:
         return [missing("training", "ctr_model step", "not available: no examples/ctr_model")]
-    step = step_function(module)
+    try:
+        step = step_function(module)
+        if step is not None:
+            step()
+    except Exception as e:  # an example that does not run yet is reported, not fatal
+        return [missing("training", "ctr_model step", f"step failed: {e!r}")]
     if step is None:
         return [missing("training", "ctr_model step", "not available: no step function")]
-    step()
     best = float("inf")
     for _ in range(max(1, config.repeats)):
         start = time.perf_counter()
