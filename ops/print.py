@@ -59,8 +59,8 @@ def _values(flat: np.ndarray) -> str:
             int,
             0,
             check=lambda v: v == 0,
-            check_message="to_file is not supported by caffe2lite's Print (its kernel "
-            "does not see the blob name that names the file)",
+            check_message="to_file is not supported by caffe2lite's Print: it always "
+            "writes to stderr",
             expected="0",
         ),
         Arg("limit", int, 0),
@@ -73,19 +73,25 @@ def _values(flat: np.ndarray) -> str:
             expected=">= 1",
         ),
     ],
-    doc="""Logs shape and contents of input tensor to stderr, one line per run:
-``Tensor of type <type>. Dims: (<d0>,<d1>,...,): <v0>,<v1>,...`` with the first
+    doc="""Logs shape and contents of input tensor to stderr, one line per printed run:
+``Tensor <blob> of type <type>. Dims: (<d0>,<d1>,...,): <v0>,<v1>,...`` with the first
 ``limit`` values (``limit`` 0 means 1000); an empty tensor prints the part before
 the values. Types: float, double, int, long, bool, signed/unsigned char (printed as
-characters) and strings. Unlike Caffe2, the line does not name the blob (the kernel
-never sees it), ``to_file=1`` is rejected, and ``every_n`` is accepted (>= 1) but
-every run prints, because kernels keep no state between runs.
+characters) and strings. ``every_n`` prints on the 1st, (n+1)th, (2n+1)th ... run of
+one op instance (a created net keeps its instances across RunNet calls). Unlike
+Caffe2, ``to_file=1`` is rejected: caffe2lite's Print always writes to stderr.
 
-Example: tensor=[[1, 2.5], [3, 4]] (float) -> stderr line
-"Tensor of type float. Dims: (2,2,): 1,2.5,3,4" """,
+Example: tensor x=[[1, 2.5], [3, 4]] (float) -> stderr line
+"Tensor x of type float. Dims: (2,2,): 1,2.5,3,4" """,
 )
-def print_op(tensor: Any, *, to_file: int, limit: int, every_n: int) -> tuple:
+def print_op(
+    tensor: Any, *, to_file: int, limit: int, every_n: int, op_def: Any, state: dict
+) -> tuple:
     """Write one line describing ``tensor`` to stderr; no outputs."""
+    runs = state.get("runs", 0)
+    state["runs"] = runs + 1
+    if runs % every_n:
+        return ()
     if not isinstance(tensor, np.ndarray):
         sys.stderr.write(f"Blob of type: {cpp_type_name(np.dtype(object))}\n")
         return ()
@@ -96,7 +102,8 @@ def print_op(tensor: Any, *, to_file: int, limit: int, every_n: int) -> tuple:
             found=str(tensor.dtype),
         )
     dims = "".join(f"{d}," for d in tensor.shape)
-    meta = f"Tensor of type {cpp_type_name(tensor.dtype)}. Dims: ({dims}): "
+    name = op_def.input[0]
+    meta = f"Tensor {name} of type {cpp_type_name(tensor.dtype)}. Dims: ({dims}): "
     if tensor.size == 0:
         sys.stderr.write(meta + "\n")
         return ()

@@ -29,7 +29,7 @@ def naive_line(value, limit=1000):
         "int8": "signed char",
         "uint8": "unsigned char",
     }
-    line = f"Tensor of type {names[str(value.dtype)]}. Dims: ("
+    line = f"Tensor t of type {names[str(value.dtype)]}. Dims: ("
     for d in value.shape:
         line += f"{d},"
     line += "): "
@@ -68,10 +68,10 @@ def test_line_matches_naive_format(value, capsys):
 def test_limit_and_empty(capsys):
     x = np.arange(2000, dtype=np.float64)
     assert _print(x, capsys) == naive_line(x, 1000)
-    assert _print(x, capsys, limit=3) == "Tensor of type double. Dims: (2000,): 0,1,2\n"
+    assert _print(x, capsys, limit=3) == "Tensor t of type double. Dims: (2000,): 0,1,2\n"
     assert (
         _print(np.zeros((0, 3), np.float32), capsys)
-        == "Tensor of type float. Dims: (0,3,): \n"
+        == "Tensor t of type float. Dims: (0,3,): \n"
     )
 
 
@@ -95,3 +95,16 @@ def test_gradient_decision_is_never_triggered():
     ops = [CreateOperator("Sum", ["x"], ["y"]), CreateOperator("Print", ["y"], [])]
     grad_ops, grads = GradientRegistry.GetBackwardPass(ops, {"y": "y_grad"})
     assert grad_ops == [] and grads == {"y": "y_grad", "x": "y_grad"}
+
+
+def test_every_n_counts_runs_of_one_op_instance(capsys):
+    from caffe2lite import core
+
+    ws = Workspace()
+    ws.feed_blob("t", np.array([1], np.int32))
+    net = core.Net("printing")
+    net.Print(["t"], [], every_n=2)
+    ws.create_net(net)
+    ws.run_net(net.Name(), num_iter=5)
+    line = "Tensor t of type int. Dims: (1,): 1\n"
+    assert capsys.readouterr().err == line * 3
