@@ -36,16 +36,20 @@ def increment_iter(counter: np.ndarray, blob: str) -> np.ndarray:
     doc="""Stores a single integer that is incremented on each run: the iteration count
 of SGD. The counter is an int64 tensor of one element, given as input and output (in
 place), usually created by the init net with ConstantFill(shape=[1], value=0,
-dtype=INT64); it must be >= 0. Without an input (Caffe2's deprecated form) the counter
-starts from 0, so the output is [1]: an operator here cannot read the old value of its
-output blob, whereas Caffe2 incremented an existing output blob.
+dtype=INT64); it must be >= 0. Without an input (Caffe2's deprecated form) the operator
+keeps the counter itself: it starts from 0, so the first run outputs [1], and each run
+of the same operator instance (a created net run again) adds one. Caffe2 instead read
+the output blob, so there a counter fed or changed by others, or a new instance (each
+RunOperatorOnce), continued from the blob's value; here it does not.
 
 Example: iter=[7] -> iter=[8]""",
 )
-def iter_op(counter: np.ndarray | None = None) -> tuple[np.ndarray]:
-    """``counter + 1`` (``[1]`` when there is no input)."""
+def iter_op(counter: np.ndarray | None = None, *, state: dict) -> tuple[np.ndarray]:
+    """``counter + 1``; without an input, one more than this op's previous output."""
     if counter is None:
-        counter = np.zeros(1, dtype=np.int64)
+        counter = state.get("iter", np.zeros(1, dtype=np.int64))
+        state["iter"] = increment_iter(counter, "iter")
+        return (state["iter"],)
     return (increment_iter(counter, "iter"),)
 
 

@@ -38,11 +38,17 @@ def test_counts_the_runs_of_a_created_net():
     np.testing.assert_array_equal(ws.fetch_blob("ITER"), [7])
 
 
-def test_without_input_the_counter_starts_from_zero():
+def test_without_input_the_op_keeps_the_count():
     ws = Workspace()
-    ws.run_operator_once(CreateOperator("Iter", [], ["it"]))
+    op = CreateOperator("Iter", [], ["it"])
+    ws.run_operator_once(op)
     got = ws.fetch_blob("it")
     assert got.dtype == np.int64 and got.tolist() == [1]
+    net = caffe2_pb2.NetDef(name="count")
+    net.op.append(op)
+    ws.create_net(net)
+    ws.run_net("count", num_iter=5)
+    assert ws.fetch_blob("it").tolist() == [5]  # this instance started from 0
 
 
 @pytest.mark.parametrize("counter, error, match", [
