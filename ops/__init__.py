@@ -39,3 +39,13 @@ from . import sum  # noqa: F401
 from . import stop_gradient  # noqa: F401
 from . import zero_gradient  # noqa: F401
 from . import print  # noqa: F401
+
+# Segment reductions and their gradient operators
+from . import lengths_sum  # noqa: F401
+from . import lengths_mean  # noqa: F401
+from . import lengths_max  # noqa: F401
+from . import lengths_weighted_sum  # noqa: F401
+from . import sparse_lengths_sum  # noqa: F401
+from . import sparse_lengths_mean  # noqa: F401
+from . import sparse_lengths_weighted_sum  # noqa: F401
+

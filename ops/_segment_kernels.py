@@ -1,0 +1,216 @@
+"""Kernels of the Lengths* / SparseLengths* segment operators.
+
+Not an operator module: the ``lengths_*`` and ``sparse_lengths_*`` op files import it.
+A segment reduction is ``OUTPUT[s] = sum_j W[j] * DATA[ROWS[j]]`` over the ``j`` of
+segment ``s`` (``ROWS`` is the identity for the Lengths* ops, ``W`` is 1 without
+weights). The kernel never materialises the whole gathered matrix: segments are
+sorted by length and cut into groups of similar lengths holding about
+``CHUNK_BYTES`` of rows; each group is gathered into one reused buffer, padded to its
+longest segment, and summed at once (slice by slice when narrow, else by a batched
+matmul). Consecutive segments of one length need no index arithmetic at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from caffe2lite.checks import check_dtype, check_ndim
+from caffe2lite.errors import EnforceError
+
+from ._segment_checks import (
+    check_float_data,
+    check_index_type,
+    check_rows_in_range,
+    check_segment_lengths,
+    check_sum_of_lengths,
+)
+
+# Bytes of gathered rows held at once (the buffer of segment_reduce).
+CHUNK_BYTES = 1 << 19
+# Up to this width a group is summed slice by slice; wider ones by a batched matmul,
+# which has a per-segment overhead but streams long segments fastest.
+SLICE_SUM_WIDTH = 4
+
+
+def rows_view(data: np.ndarray) -> np.ndarray:
+    """DATA as a C-contiguous (rows, block) matrix."""
+    block = int(np.prod(data.shape[1:], dtype=np.int64))
+    return np.ascontiguousarray(data).reshape(data.shape[0], block)
+
+
+def segment_reduce(
+    data2d: np.ndarray,
+    lengths: np.ndarray,
+    rows: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+    out_dtype: Any = None,
+) -> np.ndarray:
+    """``out[s] = sum_j weights[j] * data2d[rows[j]]`` over segment s (validated inputs).
+
+    ``rows=None`` reads DATA rows in order; empty segments give 0. Summation runs in
+    ``out_dtype`` (DATA's type by default; float16 DATA is widened group by group).
+    """
+    m, d = lengths.shape[0], data2d.shape[1]
+    dtype = np.dtype(out_dtype or data2d.dtype)
+    out = np.zeros((m, d), dtype)
+    if d == 0 or m == 0 or not lengths.any():
+        return out
+    chunk = max(64, CHUNK_BYTES // (d * dtype.itemsize))
+    ends = np.cumsum(lengths, dtype=np.int64)
+    starts = ends - lengths
+    order = np.argsort(lengths, kind="stable")
+    sorted_len = lengths[order]
+    g0 = int(np.searchsorted(sorted_len, 1))
+    long_from = int(np.searchsorted(sorted_len, chunk, side="right"))
+    span = np.arange(chunk, dtype=np.int64)
+    ones = np.ones(chunk, dtype)
+    widest = min(int(sorted_len[-1]), chunk)
+    buf = _Buffer(min(chunk, (m - g0) * widest) * d, data2d, rows, dtype)
+    while g0 < long_from:
+        g1 = min(g0 + chunk // int(sorted_len[g0]), long_from)
+        width = int(sorted_len[g1 - 1])
+        if (g1 - g0) * width > chunk:
+            g1 = g0 + chunk // width
+            width = int(sorted_len[g1 - 1])
+        segs = order[g0:g1]
+        first, last = int(segs[0]), int(segs[-1])
+        if sorted_len[g0] == width and last - first == g1 - g0 - 1:
+            # Consecutive segments of one length: contiguous positions, no padding.
+            a, b = int(starts[first]), int(ends[last])
+            block = buf.rows(slice(a, b), b - a).reshape(g1 - g0, width, d)
+            coeff = None if weights is None else weights[a:b].reshape(g1 - g0, width)
+            out[first : last + 1] = _reduce_group(block, coeff, ones, dtype)
+            g0 = g1
+            continue
+        pos = starts[segs][:, None] + span[:width]
+        pad = None
+        if sorted_len[g0] != width:
+            # Padding slots re-read the segment's last row; they are zeroed below.
+            seg_len = lengths[segs][:, None]
+            pad = span[:width] >= seg_len
+            pos = starts[segs][:, None] + np.minimum(span[:width], seg_len - 1)
+        block = buf.rows(pos.reshape(-1), pos.size).reshape(g1 - g0, width, d)
+        coeff = None if weights is None else weights[pos].astype(dtype, copy=False)
+        if pad is not None:
+            block[pad] = 0  # padding rows count 0 even when the row is inf or nan
+            if coeff is not None:
+                coeff[pad] = 0
+        out[segs] = _reduce_group(block, coeff, ones, dtype)
+        g0 = g1
+    for s in order[long_from:]:
+        for a in range(int(starts[s]), int(ends[s]), chunk):
+            b = min(a + chunk, int(ends[s]))
+            part = buf.rows(slice(a, b), b - a)
+            coeff = ones[: b - a] if weights is None else weights[a:b].astype(dtype)
+            out[s] += coeff @ part
+    return out
+
+
+class _Buffer:
+    """One reused buffer that gathered rows land in (widened to the sum's type)."""
+
+    def __init__(self, size: int, data2d: np.ndarray, rows: Any, dtype: np.dtype):
+        self.data2d, self.table_rows, self.dtype = data2d, rows, dtype
+        self.raw = np.empty(size, data2d.dtype)
+        self.wide = np.empty(size, dtype) if data2d.dtype != dtype else self.raw
+
+    def rows(self, pos: np.ndarray | slice, n: int) -> np.ndarray:
+        """``data2d[rows[pos]]`` as an (n, block) array (indices already checked)."""
+        d = self.data2d.shape[1]
+        if self.table_rows is None and isinstance(pos, slice):
+            picked = self.data2d[pos]
+            return picked if self.wide is self.raw else picked.astype(self.dtype)
+        take = pos if self.table_rows is None else self.table_rows[pos]
+        dst = self.raw[: n * d].reshape(n, d)
+        np.take(self.data2d, take, axis=0, out=dst, mode="clip")
+        if self.wide is self.raw:
+            return dst
+        wide = self.wide[: n * d].reshape(n, d)
+        wide[...] = dst
+        return wide
+
+
+def _reduce_group(
+    block: np.ndarray, coeff: np.ndarray | None, ones: np.ndarray, dtype: np.dtype
+) -> np.ndarray:
+    """``sum_k coeff[:, k] * block[:, k, :]`` for a (segments, width, block) group."""
+    width = block.shape[1]
+    if coeff is not None:
+        coeff = coeff.astype(dtype, copy=False)
+    if width > SLICE_SUM_WIDTH:
+        c = ones[None, None, :width] if coeff is None else coeff[:, None, :]
+        return np.matmul(c, block)[:, 0, :]
+    if coeff is None:
+        if width == 1:
+            return block[:, 0, :]
+        acc = block[:, 0, :] + block[:, 1, :]
+        for k in range(2, width):
+            acc += block[:, k, :]
+        return acc
+    acc = block[:, 0, :] * coeff[:, 0, None]
+    term = np.empty_like(acc) if width > 1 else acc
+    for k in range(1, width):
+        np.multiply(block[:, k, :], coeff[:, k, None], out=term)
+        acc += term
+    return acc
+
+
+def reciprocal_lengths(lengths: np.ndarray, dtype: Any) -> np.ndarray:
+    """1 / length per segment in ``dtype`` (1 for empty segments, which stay 0)."""
+    return (1.0 / np.maximum(lengths, 1).astype(np.float64)).astype(dtype)
+
+
+def segment_max(data2d: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Element-wise max per segment of consecutive rows; an empty segment gives 0."""
+    out = np.zeros((lengths.shape[0], data2d.shape[1]), data2d.dtype)
+    nonempty = np.flatnonzero(lengths)
+    if nonempty.size and data2d.shape[1]:
+        starts = (np.cumsum(lengths, dtype=np.int64) - lengths)[nonempty]
+        out[nonempty] = np.maximum.reduceat(data2d, starts, axis=0)
+    return out
+
+
+def expand_segment_grads(grad: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Row j of the result is SEGMENT_GRADS of the segment row j belongs to."""
+    return np.repeat(grad, lengths, axis=0)
+
+
+def sparse_lengths_reduce(
+    data: np.ndarray,
+    indices: np.ndarray,
+    lengths: np.ndarray,
+    weights: np.ndarray | None = None,
+    mean: bool = False,
+) -> np.ndarray:
+    """SparseLengths{Sum,WeightedSum,Mean}: checks in Caffe2's order, then the reduction.
+
+    float16 DATA is summed into a float32 OUTPUT, as Caffe2's fused op did.
+    """
+    check_float_data(
+        data, message="Unsupported type of tensor: {}", extra=(np.float16,)
+    )
+    check_index_type(indices)
+    check_ndim(indices, "INDICES", 1, "INDICES must be a vector")
+    check_segment_lengths(lengths)
+    out_dtype = np.dtype(np.float32) if data.dtype == np.float16 else data.dtype
+    if weights is not None:
+        check_ndim(weights, "WEIGHTS", 1, "WEIGHT must be a vector")
+        if weights.shape[0] != indices.shape[0]:
+            raise EnforceError(
+                "Weight should have the same length as indices.",
+                blob="WEIGHTS",
+                expected=f"length {indices.shape[0]}",
+                found=f"length {weights.shape[0]}",
+            )
+        check_dtype(weights, "WEIGHTS", out_dtype)
+    total = int(lengths.sum(dtype=np.int64))
+    check_rows_in_range(indices, min(total, indices.shape[0]), data.shape[0])
+    check_sum_of_lengths(lengths, indices)
+    out = segment_reduce(
+        rows_view(data), lengths, rows=indices, weights=weights, out_dtype=out_dtype
+    )
+    if mean:
+        out *= reciprocal_lengths(lengths, out_dtype)[:, None]
+    return out.reshape((lengths.shape[0],) + data.shape[1:])

@@ -1,0 +1,78 @@
+"""SparseLengthsMean and its gradient operators (Caffe2 lengths_reducer_ops)."""
+
+from __future__ import annotations
+
+from caffe2lite.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+    register_gradient,
+)
+
+from ._segment_kernels import sparse_lengths_reduce
+from .lengths_mean import mean_gradient
+
+
+@register_cpu_operator(
+    "SparseLengthsMean",
+    inputs=["DATA", "INDICES", "LENGTHS"],
+    outputs=["OUTPUT"],
+    doc="""Gather rows of DATA by INDICES and average them per segment (Gather +
+LengthsMean fused).
+
+INDICES (int32 or int64, a vector) picks rows of DATA; LENGTHS (int32) splits INDICES
+into segments and sum(LENGTHS) must equal len(INDICES). A segment's sum is multiplied
+by 1/length; an empty segment gives 0.
+
+Example: DATA=[[1, 2], [3, 4], [5, 6]], INDICES=[2, 0, 2], LENGTHS=[2, 0, 1]
+-> OUTPUT=[[3, 4], [0, 0], [5, 6]]""",
+)
+def sparse_lengths_mean(data, indices, lengths):
+    """Per-segment mean of DATA[INDICES[j]]."""
+    return (sparse_lengths_reduce(data, indices, lengths, mean=True),)
+
+
+@register_gradient("SparseLengthsMean")
+def sparse_lengths_mean_gradient(g):
+    """SparseLengthsIndicesInGradientMeanGradient([dOUT, LENGTHS, INDICES]) ->
+    DATA_grad_values; DATA's gradient is the slice (INDICES, DATA_grad_values)."""
+    ops = [
+        g.op_def(
+            "SparseLengthsIndicesInGradientMeanGradient",
+            [g.GO(0), g.I(2), g.I(1)],
+            [g.GI_V(0)],
+        )
+    ]
+    g.SetSparse(0, g.I(1), g.GI_V(0))
+    return ops
+
+
+_DOC = """Gradient of SparseLengthsMean: the values of DATA's sparse gradient, one row
+per index, each its segment's output gradient divided by the segment length. {extra}
+
+Example: SEGMENT_GRADS=[[2, 4], [3, 3]], LENGTHS=[2, 1] -> [[1, 2], [1, 2], [3, 3]]"""
+
+
+@register_cpu_operator(
+    "SparseLengthsIndicesInGradientMeanGradient",
+    inputs=["SEGMENT_GRADS", "LENGTHS", "INDICES"],
+    outputs=["DATA_GRAD_VALUES"],
+    doc=_DOC.format(extra="INDICES is not read on CPU."),
+)
+def sparse_lengths_indices_in_gradient_mean_gradient(segment_grads, lengths, indices):
+    """SparseLengthsMean's gradient values."""
+    return mean_gradient(segment_grads, lengths)
+
+
+@register_cpu_operator(
+    "SparseLengthsMeanGradient",
+    inputs=["SEGMENT_GRADS", "LENGTHS"],
+    outputs=["DATA_GRAD_VALUES"],
+    doc=_DOC.format(extra="The 2-input form kept for older nets."),
+)
+def sparse_lengths_mean_gradient_op(segment_grads, lengths):
+    """The legacy 2-input gradient of SparseLengthsMean."""
+    return mean_gradient(segment_grads, lengths)
+
+
+gradient_not_implemented_yet("SparseLengthsIndicesInGradientMeanGradient")
+gradient_not_implemented_yet("SparseLengthsMeanGradient")

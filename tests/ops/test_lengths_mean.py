@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caffe2lite import testing
+from caffe2lite.core import CreateOperator, GradientRegistry
+from caffe2lite.errors import DTypeError, EnforceError, ShapeError
+
+
+def naive_lengths_mean(data, lengths):
+    out = np.zeros((len(lengths),) + data.shape[1:], np.float64)
+    row = 0
+    for s, n in enumerate(lengths.tolist()):
+        for _ in range(n):
+            out[s] += data[row]
+            row += 1
+        if n:
+            out[s] /= n
+    return [out.astype(data.dtype)]
+
+
+def naive_mean_gradient(grads, lengths):
+    rows = []
+    for s, n in enumerate(lengths.tolist()):
+        if n:
+            rows.extend([grads[s].astype(np.float64) / n] * n)
+    shape = (sum(lengths.tolist()),) + grads.shape[1:]
+    return [np.array(rows, np.float64).reshape(shape).astype(grads.dtype)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 6), max_size=8),
+    block=st.lists(st.integers(0, 3), max_size=2),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
+def test_matches_naive_loop(lengths, block, dtype, seed):
+    rng = np.random.default_rng(seed)
+    lens = np.array(lengths, np.int32)
+    data = rng.standard_normal((int(lens.sum()),) + tuple(block)).astype(dtype)
+    testing.check_reference(
+        CreateOperator("LengthsMean", ["D", "L"], ["O"]),
+        [data, lens],
+        naive_lengths_mean,
+        atol=1e-5,
+    )
+    grads = rng.standard_normal((len(lengths),) + tuple(block)).astype(dtype)
+    testing.check_reference(
+        CreateOperator("LengthsIndicesInGradientMeanGradient", ["G", "L", "D"], ["DG"]),
+        [grads, lens, data],
+        lambda g, l, d: naive_mean_gradient(g, l),
+        atol=1e-6,
+    )
+    testing.check_reference(
+        CreateOperator("LengthsMeanGradient", ["G", "L"], ["DG"]),
+        [grads, lens],
+        naive_mean_gradient,
+        atol=1e-6,
+    )
+
+
+def test_doc_example_and_empty_segment():
+    op = CreateOperator("LengthsMean", ["D", "L"], ["O"])
+    testing.check_reference(
+        op,
+        [np.array([2, 4, 3, 1, 2, 10], np.float32), np.array([2, 3, 1], np.int32)],
+        lambda d, l: [np.array([3, 2, 10], np.float32)],
+        atol=0,
+    )
+    testing.check_reference(
+        op,
+        [np.array([[1, 3], [5, 7]], np.float32), np.array([0, 2, 0], np.int32)],
+        lambda d, l: [np.array([[0, 0], [3, 5], [0, 0]], np.float32)],
+    )
+    testing.check_reference(
+        op,
+        [np.zeros((0,), np.float32), np.array([0], np.int32)],
+        lambda d, l: [np.zeros((1,), np.float32)],
+    )
+
+
+def test_errors():
+    op = CreateOperator("LengthsMean", ["D", "L"], ["O"])
+    data = np.ones(3, np.float32)
+    testing.check_raises(
+        op, [data, np.array(3, np.int32)], ShapeError, "LENGTHS must be a vector"
+    )
+    testing.check_raises(
+        op,
+        [data, np.array([3], np.int64)],
+        DTypeError,
+        "caller expects elements to be int while tensor contains long",
+    )
+    testing.check_raises(
+        op,
+        [data, np.array([-1, 4], np.int32)],
+        EnforceError,
+        "Segment lengths must be non-negative",
+    )
+    testing.check_raises(
+        op,
+        [np.ones(3, np.int64), np.array([3], np.int32)],
+        DTypeError,
+        re.escape("Unsupported input type: long."),
+    )
+    testing.check_raises(
+        op,
+        [data, np.array([4], np.int32)],
+        EnforceError,
+        re.escape(
+            "When calculating the 0th output with length=4, the index is out of bounds: "
+            "3 vs. valid range 0 to 3"
+        ),
+    )
+    testing.check_raises(op, [data, np.array([1], np.int32)], EnforceError, "1 != 3")
+    grad_op = CreateOperator("LengthsMeanGradient", ["G", "L"], ["DG"])
+    testing.check_raises(
+        grad_op,
+        [np.ones((2, 2), np.int32), np.array([1, 1], np.int32)],
+        DTypeError,
+        "caller expects elements to be float while tensor contains int",
+    )
+
+
+def test_gradient_maker_and_numeric_gradient():
+    op = CreateOperator("LengthsMean", ["X", "L"], ["Y"])
+    ops, grads = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+    want = CreateOperator(
+        "LengthsIndicesInGradientMeanGradient", ["Y_grad", "L", "X"], ["X_grad"]
+    )
+    want.is_gradient_op = True
+    assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+    assert str(grads["X"]) == "X_grad"
+    rng = np.random.default_rng(4)
+    lens = np.array([3, 0, 1, 2], np.int32)
+    testing.check_gradient(op, [rng.standard_normal((6, 2, 2)), lens], 0)

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caffe2lite import testing
+from caffe2lite.core import CreateOperator, GradientRegistry
+from caffe2lite.errors import DTypeError, EnforceError, ShapeError
+
+
+def naive_weighted_sum(data, scalars, lengths):
+    out = np.zeros((len(lengths),) + data.shape[1:], np.float64)
+    row = 0
+    for s, n in enumerate(lengths.tolist()):
+        for _ in range(n):
+            out[s] += float(scalars[row]) * data[row]
+            row += 1
+    return [out.astype(data.dtype)]
+
+
+def naive_gradients(scalars, grads, lengths, data=None):
+    data_grad, scalar_grad = [], []
+    row = 0
+    for s, n in enumerate(lengths.tolist()):
+        for _ in range(n):
+            data_grad.append(grads[s].astype(np.float64) * float(scalars[row]))
+            if data is not None:
+                scalar_grad.append(
+                    float(np.sum(grads[s].astype(np.float64) * data[row]))
+                )
+            row += 1
+    shape = (row,) + grads.shape[1:]
+    out = [np.array(data_grad, np.float64).reshape(shape).astype(grads.dtype)]
+    if data is not None:
+        out.append(np.array(scalar_grad, grads.dtype))
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 6), max_size=8),
+    block=st.lists(st.integers(0, 3), max_size=2),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
+def test_matches_naive_loop(lengths, block, dtype, seed):
+    rng = np.random.default_rng(seed)
+    lens = np.array(lengths, np.int32)
+    rows = int(lens.sum())
+    data = rng.standard_normal((rows,) + tuple(block)).astype(dtype)
+    scalars = rng.standard_normal(rows).astype(dtype)
+    testing.check_reference(
+        CreateOperator("LengthsWeightedSum", ["D", "S", "L"], ["O"]),
+        [data, scalars, lens],
+        naive_weighted_sum,
+        atol=1e-5,
+    )
+    grads = rng.standard_normal((len(lengths),) + tuple(block)).astype(dtype)
+    testing.check_reference(
+        CreateOperator("LengthsWeightedSumGradient", ["S", "G", "L"], ["DG"]),
+        [scalars, grads, lens],
+        naive_gradients,
+        atol=1e-6,
+    )
+    testing.check_reference(
+        CreateOperator(
+            "LengthsWeightedSumWithMainInputGradient",
+            ["S", "G", "L", "D"],
+            ["DG", "SG"],
+        ),
+        [scalars, grads, lens, data],
+        naive_gradients,
+        atol=1e-5,
+    )
+    testing.check_reference(
+        CreateOperator(
+            "LengthsWeightedSumWithMainInputGradient", ["S", "G", "L", "D"], ["DG"]
+        ),
+        [scalars, grads, lens, data],
+        lambda s, g, l, d: naive_gradients(s, g, l),
+        atol=1e-6,
+    )
+
+
+def test_doc_example():
+    testing.check_reference(
+        CreateOperator("LengthsWeightedSum", ["D", "S", "L"], ["O"]),
+        [
+            np.array([2, 4, 3, 1, 2, 10], np.float32),
+            np.array([8, 2, 1, 4, 1, 0.6], np.float32),
+            np.array([2, 3, 1], np.int32),
+        ],
+        lambda d, s, l: [np.array([24, 9, 6], np.float32)],
+    )
+
+
+def test_errors():
+    op = CreateOperator("LengthsWeightedSum", ["D", "S", "L"], ["O"])
+    data, lens = np.ones((3, 2), np.float32), np.array([3], np.int32)
+    testing.check_raises(
+        op,
+        [data, np.ones(2, np.float32), lens],
+        EnforceError,
+        "Input 1 must have the same first dim as SEGMENT_IDS",
+    )
+    testing.check_raises(
+        op,
+        [data, np.ones((3, 1), np.float32), lens],
+        ShapeError,
+        "SCALARS mustn't have extra dimensions",
+    )
+    testing.check_raises(
+        op,
+        [data, np.ones(3, np.float64), lens],
+        DTypeError,
+        "caller expects elements to be float while tensor contains double",
+    )
+    testing.check_raises(
+        op,
+        [data, np.ones(3, np.float32), np.array([[3]], np.int32)],
+        ShapeError,
+        "LENGTHS must be a vector",
+    )
+    testing.check_raises(
+        op,
+        [data, np.ones(3, np.float32), np.array([2], np.int32)],
+        EnforceError,
+        "2 != 3",
+    )
+    grad_op = CreateOperator("LengthsWeightedSumGradient", ["S", "G", "L"], ["DG"])
+    testing.check_raises(
+        grad_op,
+        [np.ones(2, np.float32), np.ones((1, 2), np.float32), lens],
+        EnforceError,
+        "Input 0 must have the same first dim as SEGMENT_IDS",
+    )
+
+
+def test_gradient_makers_and_numeric_gradients():
+    op = CreateOperator("LengthsWeightedSum", ["X", "S", "L"], ["Y"])
+    ops, grads = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+    want = CreateOperator(
+        "LengthsWeightedSumGradient",
+        ["S", "Y_grad", "L"],
+        ["X_grad"],
+        grad_on_weights=False,
+    )
+    del want.arg[:]
+    want.is_gradient_op = True
+    assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+    assert str(grads["X"]) == "X_grad" and grads.get("S") is None
+
+    op = CreateOperator("LengthsWeightedSum", ["X", "S", "L"], ["Y"], grad_on_weights=1)
+    ops, grads = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+    want = CreateOperator(
+        "LengthsWeightedSumWithMainInputGradient",
+        ["S", "Y_grad", "L", "X"],
+        ["X_grad", "S_grad"],
+        grad_on_weights=1,
+    )
+    want.is_gradient_op = True
+    assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+    assert (str(grads["X"]), str(grads["S"])) == ("X_grad", "S_grad")
+
+    rng = np.random.default_rng(6)
+    lens = np.array([2, 0, 3], np.int32)
+    inputs = [rng.standard_normal((5, 2)), rng.standard_normal(5), lens]
+    testing.check_gradient(op, inputs, [0, 1])
+    testing.check_gradient(
+        CreateOperator("LengthsWeightedSum", ["X", "S", "L"], ["Y"]), inputs, 0
+    )
+
+
+def test_arguments_reach_the_gradient_op():
+    op = CreateOperator("LengthsWeightedSum", ["X", "S", "L"], ["Y"], grad_on_weights=1)
+    ops, _ = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+    assert [(a.name, a.i) for a in ops[0].arg] == [("grad_on_weights", 1)]
+    assert re.fullmatch(r"LengthsWeightedSumWithMainInputGradient", ops[0].type)

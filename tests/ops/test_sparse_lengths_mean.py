@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caffe2lite import testing
+from caffe2lite.core import CreateOperator, GradientRegistry
+from caffe2lite.errors import EnforceError, ShapeError
+from caffe2lite.gradient import GradientSlice
+
+
+def naive_sparse_lengths_mean(data, indices, lengths):
+    out = np.zeros((len(lengths),) + data.shape[1:], np.float64)
+    j = 0
+    for s, n in enumerate(lengths.tolist()):
+        for _ in range(n):
+            out[s] += data[int(indices[j])]
+            j += 1
+        if n:
+            out[s] /= n
+    return [out.astype(data.dtype)]
+
+
+def naive_mean_gradient(grads, lengths):
+    rows = [
+        grads[s].astype(np.float64) / n
+        for s, n in enumerate(lengths.tolist())
+        for _ in range(n)
+    ]
+    shape = (sum(lengths.tolist()),) + grads.shape[1:]
+    return [np.array(rows, np.float64).reshape(shape).astype(grads.dtype)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 6), max_size=8),
+    rows=st.integers(1, 6),
+    block=st.lists(st.integers(0, 3), max_size=2),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    index_type=st.sampled_from([np.int32, np.int64]),
+    seed=st.integers(0, 2**16),
+)
+def test_matches_naive_loop(lengths, rows, block, dtype, index_type, seed):
+    rng = np.random.default_rng(seed)
+    lens = np.array(lengths, np.int32)
+    data = rng.standard_normal((rows,) + tuple(block)).astype(dtype)
+    indices = rng.integers(0, rows, int(lens.sum())).astype(index_type)
+    testing.check_reference(
+        CreateOperator("SparseLengthsMean", ["D", "I", "L"], ["O"]),
+        [data, indices, lens],
+        naive_sparse_lengths_mean,
+        atol=1e-5,
+    )
+    grads = rng.standard_normal((len(lengths),) + tuple(block)).astype(dtype)
+    testing.check_reference(
+        CreateOperator(
+            "SparseLengthsIndicesInGradientMeanGradient", ["G", "L", "I"], ["V"]
+        ),
+        [grads, lens, indices],
+        lambda g, l, i: naive_mean_gradient(g, l),
+        atol=1e-6,
+    )
+    testing.check_reference(
+        CreateOperator("SparseLengthsMeanGradient", ["G", "L"], ["V"]),
+        [grads, lens],
+        naive_mean_gradient,
+        atol=1e-6,
+    )
+
+
+def test_doc_example_and_empty_segments():
+    op = CreateOperator("SparseLengthsMean", ["D", "I", "L"], ["O"])
+    data = np.array([[1, 2], [3, 4], [5, 6]], np.float32)
+    testing.check_reference(
+        op,
+        [data, np.array([2, 0, 2]), np.array([2, 0, 1], np.int32)],
+        lambda d, i, l: [np.array([[3, 4], [0, 0], [5, 6]], np.float32)],
+    )
+    testing.check_reference(
+        op,
+        [data, np.zeros(0, np.int64), np.array([0, 0, 0], np.int32)],
+        lambda d, i, l: [np.zeros((3, 2), np.float32)],
+    )
+
+
+def test_errors():
+    op = CreateOperator("SparseLengthsMean", ["D", "I", "L"], ["O"])
+    data = np.ones((3, 2), np.float32)
+    testing.check_raises(
+        op,
+        [data, np.array([[0]]), np.array([1], np.int32)],
+        ShapeError,
+        "INDICES must be a vector",
+    )
+    testing.check_raises(
+        op,
+        [data, np.array([0, 3]), np.array([2], np.int32)],
+        EnforceError,
+        re.escape("Index 1 is out of bounds: 3, range 0 to 3"),
+    )
+    testing.check_raises(
+        op,
+        [data, np.array([0, 1]), np.array([3], np.int32)],
+        EnforceError,
+        "the sum of lengths values should be the size of the indices tensor",
+    )
+
+
+def test_gradient_maker_and_numeric_gradient():
+    op = CreateOperator("SparseLengthsMean", ["X", "I", "L"], ["Y"])
+    ops, grads = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+    want = CreateOperator(
+        "SparseLengthsIndicesInGradientMeanGradient",
+        ["Y_grad", "L", "I"],
+        ["X_grad_values"],
+    )
+    want.is_gradient_op = True
+    assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+    assert grads["X"] == GradientSlice("I", "X_grad_values")
+    rng = np.random.default_rng(8)
+    testing.check_gradient(
+        op,
+        [
+            rng.standard_normal((4, 2)),
+            np.array([3, 3, 0, 1, 3], np.int32),
+            np.array([1, 0, 4], np.int32),
+        ],
+        0,
+    )

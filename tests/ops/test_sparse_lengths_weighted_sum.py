@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caffe2lite import testing
+from caffe2lite.core import CreateOperator, GradientRegistry
+from caffe2lite.errors import DTypeError, EnforceError, ShapeError
+from caffe2lite.gradient import GradientSlice
+
+
+def naive_slws(data, weights, indices, lengths):
+    out = np.zeros((len(lengths),) + data.shape[1:], np.float64)
+    j = 0
+    for s, n in enumerate(lengths.tolist()):
+        for _ in range(n):
+            out[s] += float(weights[j]) * data[int(indices[j])]
+            j += 1
+    dtype = np.float32 if data.dtype == np.float16 else data.dtype
+    return [out.astype(dtype)]
+
+
+def naive_gradients(weights, grads, lengths, data=None, indices=None):
+    values, weight_grads = [], []
+    j = 0
+    for s, n in enumerate(lengths.tolist()):
+        for _ in range(n):
+            values.append(grads[s].astype(np.float64) * float(weights[j]))
+            if data is not None:
+                weight_grads.append(
+                    float(np.sum(grads[s].astype(np.float64) * data[int(indices[j])]))
+                )
+            j += 1
+    out = [
+        np.array(values, np.float64).reshape((j,) + grads.shape[1:]).astype(grads.dtype)
+    ]
+    if data is not None:
+        out.append(np.array(weight_grads, grads.dtype))
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 6), max_size=8),
+    rows=st.integers(1, 6),
+    block=st.lists(st.integers(0, 3), max_size=2),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    index_type=st.sampled_from([np.int32, np.int64]),
+    seed=st.integers(0, 2**16),
+)
+def test_matches_naive_loop(lengths, rows, block, dtype, index_type, seed):
+    rng = np.random.default_rng(seed)
+    lens = np.array(lengths, np.int32)
+    n = int(lens.sum())
+    data = rng.standard_normal((rows,) + tuple(block)).astype(dtype)
+    weights = rng.standard_normal(n).astype(dtype)
+    indices = rng.integers(0, rows, n).astype(index_type)
+    testing.check_reference(
+        CreateOperator("SparseLengthsWeightedSum", ["D", "W", "I", "L"], ["O"]),
+        [data, weights, indices, lens],
+        naive_slws,
+        atol=1e-5,
+    )
+    grads = rng.standard_normal((len(lengths),) + tuple(block)).astype(dtype)
+    for op_type, ins in (
+        ("SparseLengthsIndicesInGradientWeightedSumGradient", ["W", "G", "L", "I"]),
+        ("SparseLengthsWeightedSumGradient", ["W", "G", "L"]),
+    ):
+        testing.check_reference(
+            CreateOperator(op_type, ins, ["V"]),
+            [weights, grads, lens, indices][: len(ins)],
+            lambda w, g, l, *rest: naive_gradients(w, g, l),
+            atol=1e-6,
+        )
+    main_inputs = [weights, grads, lens, data, indices]
+    for op_type in (
+        "SparseLengthsIndicesInGradientWeightedSumWithMainInputGradient",
+        "SparseLengthsWeightedSumWithMainInputGradient",
+    ):
+        testing.check_reference(
+            CreateOperator(op_type, ["W", "G", "L", "D", "I"], ["V", "WG"]),
+            main_inputs,
+            naive_gradients,
+            atol=1e-5,
+        )
+    testing.check_reference(
+        CreateOperator(
+            "SparseLengthsWeightedSumWithMainInputGradient",
+            ["W", "G", "L", "D", "I"],
+            ["V"],
+        ),
+        main_inputs,
+        lambda w, g, l, d, i: naive_gradients(w, g, l),
+        atol=1e-6,
+    )
+
+
+def test_doc_example_and_float16_table():
+    op = CreateOperator("SparseLengthsWeightedSum", ["D", "W", "I", "L"], ["O"])
+    data = np.array([[1, 2], [3, 4], [5, 6]], np.float32)
+    args = [
+        np.array([1, 2, 0.5], np.float32),
+        np.array([2, 0, 2]),
+        np.array([2, 0, 1], np.int32),
+    ]
+    want = np.array([[7, 10], [0, 0], [2.5, 3]], np.float32)
+    testing.check_reference(op, [data] + args, lambda *a: [want], atol=0)
+    testing.check_reference(
+        op, [data.astype(np.float16)] + args, lambda *a: [want], atol=0
+    )
+    testing.check_raises(
+        op,
+        [data.astype(np.float16), args[0].astype(np.float16)] + args[1:],
+        DTypeError,
+        "caller expects elements to be float while tensor contains c10::Half",
+    )
+
+
+def test_errors():
+    op = CreateOperator("SparseLengthsWeightedSum", ["D", "W", "I", "L"], ["O"])
+    data, idx, lens = (
+        np.ones((3, 2), np.float32),
+        np.array([0, 2]),
+        np.array([2], np.int32),
+    )
+    testing.check_raises(
+        op,
+        [data, np.ones(3, np.float32), idx, lens],
+        EnforceError,
+        re.escape("Weight should have the same length as indices."),
+    )
+    testing.check_raises(
+        op,
+        [data, np.ones((2, 1), np.float32), idx, lens],
+        ShapeError,
+        "WEIGHT must be a vector",
+    )
+    testing.check_raises(
+        op,
+        [data, np.ones(2, np.float64), idx, lens],
+        DTypeError,
+        "caller expects elements to be float while tensor contains double",
+    )
+    testing.check_raises(
+        op,
+        [data, np.ones(2, np.float32), np.array([0, 5]), lens],
+        EnforceError,
+        re.escape("Index 1 is out of bounds: 5, range 0 to 3"),
+    )
+    testing.check_raises(
+        op,
+        [data, np.ones(2, np.float32), idx, np.array([1], np.int32)],
+        EnforceError,
+        "the sum of lengths values should be",
+    )
+    grad_op = CreateOperator(
+        "SparseLengthsIndicesInGradientWeightedSumWithMainInputGradient",
+        ["W", "G", "L", "D", "I"],
+        ["V", "WG"],
+    )
+    testing.check_raises(
+        grad_op,
+        [
+            np.ones(2, np.float32),
+            np.ones((1, 2), np.float32),
+            lens,
+            data,
+            np.array([0, 7]),
+        ],
+        EnforceError,
+        re.escape("Index 1 is out of bounds: 7, range 0 to 3"),
+    )
+
+
+def test_gradient_makers_and_numeric_gradients():
+    op = CreateOperator("SparseLengthsWeightedSum", ["X", "W", "I", "L"], ["Y"])
+    ops, grads = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+    want = CreateOperator(
+        "SparseLengthsIndicesInGradientWeightedSumGradient",
+        ["W", "Y_grad", "L", "I"],
+        ["X_grad_values"],
+    )
+    want.is_gradient_op = True
+    assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+    assert grads["X"] == GradientSlice("I", "X_grad_values") and grads.get("W") is None
+
+    op = CreateOperator(
+        "SparseLengthsWeightedSum", ["X", "W", "I", "L"], ["Y"], grad_on_weights=1
+    )
+    ops, grads = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+    want = CreateOperator(
+        "SparseLengthsIndicesInGradientWeightedSumWithMainInputGradient",
+        ["W", "Y_grad", "L", "X", "I"],
+        ["X_grad_values", "W_grad"],
+        grad_on_weights=1,
+    )
+    want.is_gradient_op = True
+    assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+    assert (
+        grads["X"] == GradientSlice("I", "X_grad_values")
+        and str(grads["W"]) == "W_grad"
+    )
+
+    rng = np.random.default_rng(9)
+    inputs = [
+        rng.standard_normal((4, 3)),
+        rng.standard_normal(6),
+        np.array([1, 1, 3, 0, 2, 1], np.int64),
+        np.array([2, 0, 3, 1], np.int32),
+    ]
+    testing.check_gradient(op, inputs, [0, 1])
