@@ -3,6 +3,10 @@ importing ``caffe2lite`` imports exactly these, in this order."""
 
 from __future__ import annotations
 
+# Sparse feature dropout
+from . import sparse_dropout_with_replacement  # noqa: F401
+from . import sparse_itemwise_dropout_with_replacement  # noqa: F401
+
 # Training: SGD updates, learning rates, iteration counters
 from . import weighted_sum  # noqa: F401
 from . import scatter_weighted_sum  # noqa: F401

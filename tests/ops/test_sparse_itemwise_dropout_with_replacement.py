@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from caffe2lite import registry
+from caffe2lite.core import CreateOperator
+from caffe2lite.errors import ArgumentError, DTypeError, EnforceError, SchemaError, ShapeError
+from caffe2lite.ops.sparse_itemwise_dropout_with_replacement import itemwise_dropout
+from caffe2lite.proto import caffe2_pb2
+from caffe2lite.testing import check_raises
+from caffe2lite.workspace import Workspace
+
+OP = "SparseItemwiseDropoutWithReplacement"
+
+
+def naive(x, lengths, ratio, replacement, rng):
+    """One rng.random() per element, in order; segments play no part."""
+    ys = [v if rng.random() < 1.0 - ratio else replacement for v in x.tolist()]
+    return np.array(ys, dtype=np.int64), lengths.copy()
+
+
+def ids(lengths, seed=0):
+    lengths = np.asarray(lengths, dtype=np.int32)
+    x = np.random.default_rng(seed).integers(-(1 << 40), 1 << 40, int(lengths.sum()))
+    return x, lengths
+
+
+def run(x, lengths, seed=None, **args):
+    ws = Workspace()
+    ws.feed_blob("X", x)
+    ws.feed_blob("Lengths", lengths)
+    if seed is not None:
+        args["random_seed"] = seed
+    ws.run_operator_once(CreateOperator(OP, ["X", "Lengths"], ["Y", "OutputLengths"], **args))
+    return ws.fetch_blob("Y"), ws.fetch_blob("OutputLengths")
+
+
+def assert_outputs(got, want):
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.5, 0.95])
+def test_seeded_run_equals_the_naive_reference(ratio):
+    rng = np.random.default_rng(int(ratio * 100))
+    for seed in range(20):
+        x, lengths = ids(rng.integers(0, 6, int(rng.integers(0, 40))), seed)
+        got = run(x, lengths, seed, ratio=ratio, replacement_value=-7)
+        assert_outputs(got, naive(x, lengths, ratio, -7, np.random.default_rng(seed)))
+
+
+def test_doc_example_is_a_possible_outcome():
+    x, lengths = np.array([1, 2, 3, 4, 5], dtype=np.int64), np.array([2, 3], dtype=np.int32)
+    seen = set()
+    for seed in range(200):
+        y, out_lengths = run(x, lengths, seed, ratio=0.5, replacement_value=-1)
+        np.testing.assert_array_equal(out_lengths, lengths)
+        seen.add(tuple(y))
+    assert (1, -1, 3, -1, 5) in seen
+    doc = registry.lookup(OP).doc
+    assert "Example:" in doc and "Y=[1, -1, 3, -1, 5], OutputLengths=[2, 3]" in doc
+
+
+def test_ratio_zero_and_one():
+    x, lengths = ids([3, 0, 2])
+    assert_outputs(run(x, lengths, ratio=0.0, replacement_value=4), (x, lengths))
+    assert_outputs(run(x, lengths, ratio=1.0, replacement_value=4),
+                   (np.full(5, 4, dtype=np.int64), lengths))
+    assert_outputs(run(x, lengths, ratio=1, replacement_value=4),  # an int ratio
+                   (np.full(5, 4, dtype=np.int64), lengths))
+
+
+@pytest.mark.parametrize("lengths", [[], [0], [0, 0]])
+@pytest.mark.parametrize("ratio", [0.0, 0.5, 1.0])
+def test_empty_input(lengths, ratio):
+    x, lengths = ids(lengths)
+    assert_outputs(run(x, lengths, 1, ratio=ratio), (np.zeros(0, np.int64), lengths))
+
+
+def test_extreme_values_survive_the_arithmetic():
+    x = np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0, -1], dtype=np.int64)
+    for replacement in (np.iinfo(np.int64).min, np.iinfo(np.int64).max, 0):
+        keep = np.array([True, True, False, True])
+        want = np.where(keep, x, replacement)
+        np.testing.assert_array_equal(itemwise_dropout(x, keep, replacement), want)
+
+
+def test_outputs_keep_lengths_and_every_value_is_kept_or_replaced():
+    rng = np.random.default_rng(2)
+    for seed in range(50):
+        x, lengths = ids(rng.integers(0, 5, 20), seed)
+        y, out_lengths = run(x, lengths, seed, ratio=0.5, replacement_value=-1)
+        assert y.shape == x.shape and y.dtype == np.int64
+        np.testing.assert_array_equal(out_lengths, lengths)
+        assert np.all((y == x) | (y == -1))
+
+
+def test_drop_rate_is_within_five_sigma():
+    x, lengths = ids(np.full(10000, 2))
+    y, _ = run(x, lengths, 8, ratio=0.3, replacement_value=-1)
+    dropped = np.mean(y == -1)
+    assert abs(dropped - 0.3) < 5 * np.sqrt(0.3 * 0.7 / x.size)
+
+
+def test_same_seed_same_result_other_seed_other_result():
+    x, lengths = ids(np.full(100, 3))
+    a, b, c = (run(x, lengths, s, ratio=0.5) for s in (4, 4, 5))
+    assert_outputs(a, b)
+    assert not np.array_equal(a[0], c[0])
+
+
+def net_with(op, **feeds):
+    net = caffe2_pb2.NetDef(name="itemwise")
+    net.op.append(op)
+    feeds.setdefault("Y", np.array([7], dtype=np.int64))
+    feeds.setdefault("OutputLengths", np.array([1], dtype=np.int32))
+    return net, feeds
+
+
+def dropout(*outputs, **args):
+    return CreateOperator(OP, ["X", "Lengths"], list(outputs or ["Y", "OutputLengths"]),
+                          **args)
+
+
+@pytest.mark.parametrize("x, lengths, error, match", [
+    (np.zeros((2, 2), np.int64), np.array([4], np.int32), ShapeError, "Input tensor should be 1-D"),
+    (np.zeros(4, np.int64), np.array([[4]], np.int32), ShapeError, "Lengths tensor should be 1-D"),
+    (np.zeros(4, np.int32), np.array([4], np.int32), DTypeError,
+     "Tensor type mismatch, caller expects elements to be long while tensor contains int"),
+    (np.zeros(4, np.int64), np.array([4], np.int64), DTypeError,
+     "Tensor type mismatch, caller expects elements to be int while tensor contains long"),
+    (np.zeros(4, np.int64), np.array([1, 2], np.int32), EnforceError,
+     r"Inconsistent input data\. Number of elements should match total length\."),
+    (np.zeros(4, np.int64), np.array([5, -1], np.int32), EnforceError,
+     "Segment lengths must be non-negative"),
+])
+def test_bad_inputs_raise_and_leave_blobs_unchanged(x, lengths, error, match):
+    net, feeds = net_with(dropout(ratio=0.5), X=x, Lengths=lengths)
+    check_raises(net, feeds, error, match)
+
+
+@pytest.mark.parametrize("ratio", [-0.1, 1.5])
+def test_ratio_outside_zero_one_fails_at_creation(ratio):
+    net, feeds = net_with(dropout(ratio=ratio), X=np.zeros(1, np.int64),
+                          Lengths=np.array([1], np.int32))
+    check_raises(net, feeds, ArgumentError, "Ratio should be a valid probability")
+
+
+@pytest.mark.parametrize("outputs, found", [(["Y"], 1), (["Y", "OL", "Z"], 3)])
+def test_wrong_number_of_outputs(outputs, found):
+    net, feeds = net_with(dropout(*outputs), X=np.zeros(1, np.int64),
+                          Lengths=np.array([1], np.int32))
+    check_raises(net, feeds, SchemaError,
+                 f"Output size {found} not matching expected output size, which is 2")
+
+
+def test_no_gradient():
+    assert registry.gradient_entry(OP).kind == registry.NO_GRADIENT
