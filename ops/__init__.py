@@ -53,3 +53,12 @@ from . import sparse_lengths_sum  # noqa: F401
 from . import sparse_lengths_mean  # noqa: F401
 from . import sparse_lengths_weighted_sum  # noqa: F401
 
+# Sparse utilities: gathers, lengths/ranges conversions, dense conversion
+from . import gather  # noqa: F401
+from . import gather_ranges  # noqa: F401
+from . import lengths_to_ranges  # noqa: F401
+from . import lengths_to_segment_ids  # noqa: F401
+from . import lengths_range_fill  # noqa: F401
+from . import lengths_tile  # noqa: F401
+from . import sparse_to_dense  # noqa: F401
+from . import ensure_dense  # noqa: F401

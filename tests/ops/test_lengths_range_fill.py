@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caffe2lite import testing
+from caffe2lite.core import CreateOperator, GradientRegistry
+from caffe2lite.errors import DTypeError, EnforceError, ShapeError
+from caffe2lite.protoio import load_net
+from caffe2lite.workspace import Workspace
+
+REALNETS = "/work/shared/realnets/glow_caffe2Models"
+
+
+def naive_range_fill(lengths):
+    out = []
+    for n in lengths.tolist():
+        out.extend(range(n))
+    return [np.array(out, np.int32)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(lengths=st.lists(st.integers(0, 6), max_size=10))
+def test_matches_naive_loop(lengths):
+    testing.check_reference(
+        CreateOperator("LengthsRangeFill", ["L"], ["R"]),
+        [np.array(lengths, np.int32)],
+        naive_range_fill,
+    )
+
+
+def test_doc_example_errors_and_no_gradient():
+    op = CreateOperator("LengthsRangeFill", ["L"], ["R"])
+    testing.check_reference(
+        op,
+        [np.array([4, 3, 1], np.int32)],
+        lambda l: [np.array([0, 1, 2, 3, 0, 1, 2, 0], np.int32)],
+    )
+    testing.check_raises(
+        op, [np.array([[1]], np.int32)], ShapeError, "Input must be a vector."
+    )
+    testing.check_raises(
+        op,
+        [np.array([1], np.int64)],
+        DTypeError,
+        "caller expects elements to be int while tensor contains long",
+    )
+    testing.check_raises(
+        op,
+        [np.array([1, -2], np.int32)],
+        EnforceError,
+        "Segment lengths must be non-negative",
+    )
+    ops, grads = GradientRegistry.GetBackwardPass([op], {"R": "R_grad"})
+    assert ops == [] and grads.get("L") is None
+
+
+def test_glow_lengths_range_fill_net():
+    # Caffe2ImporterTest.LengthsRangeFill: lengths of dims {3} and a result of dims {8}
+    # (glow's maxOutputSize argument, which Caffe2 ignores); lengths summing to 8.
+    ws = Workspace()
+    ws.feed_blob("lengths", np.array([2, 4, 2], np.int32))
+    ws.run_net_once(load_net(f"{REALNETS}/lengths_range_fill_predict_net.pbtxt"))
+    np.testing.assert_array_equal(ws.fetch_blob("result"), [0, 1, 0, 1, 2, 3, 0, 1])

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caffe2lite import testing
+from caffe2lite.core import CreateOperator, GradientRegistry
+from caffe2lite.errors import DTypeError, EnforceError, GradientError, ShapeError
+
+
+def naive_segment_ids(lengths):
+    ids = []
+    for s, n in enumerate(lengths.tolist()):
+        ids.extend([s] * n)
+    return [np.array(ids, np.int32)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(lengths=st.lists(st.integers(0, 6), max_size=10))
+def test_matches_naive_loop(lengths):
+    testing.check_reference(
+        CreateOperator("LengthsToSegmentIds", ["L"], ["S"]),
+        [np.array(lengths, np.int32)],
+        naive_segment_ids,
+    )
+
+
+def test_doc_example_and_errors():
+    op = CreateOperator("LengthsToSegmentIds", ["L"], ["S"])
+    testing.check_reference(
+        op,
+        [np.array([1, 3, 0, 2], np.int32)],
+        lambda l: [np.array([0, 1, 1, 1, 3, 3], np.int32)],
+    )
+    testing.check_raises(
+        op, [np.array([[1]], np.int32)], ShapeError, "Input must be a vector."
+    )
+    testing.check_raises(
+        op,
+        [np.array([1], np.int64)],
+        DTypeError,
+        "caller expects elements to be int while tensor contains long",
+    )
+    testing.check_raises(
+        op,
+        [np.array([2, -1], np.int32)],
+        EnforceError,
+        "Segment lengths must be non-negative",
+    )
+    with pytest.raises(GradientError):
+        GradientRegistry.GetBackwardPass([op], {"S": "S_grad"})
