@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -146,9 +144,7 @@ def test_gradient_makers_and_numeric_gradients():
         "LengthsWeightedSumGradient",
         ["S", "Y_grad", "L"],
         ["X_grad"],
-        grad_on_weights=False,
     )
-    del want.arg[:]
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
     assert str(grads["X"]) == "X_grad" and grads.get("S") is None
@@ -177,5 +173,5 @@ def test_gradient_makers_and_numeric_gradients():
 def test_arguments_reach_the_gradient_op():
     op = CreateOperator("LengthsWeightedSum", ["X", "S", "L"], ["Y"], grad_on_weights=1)
     ops, _ = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+    assert ops[0].type == "LengthsWeightedSumWithMainInputGradient"
     assert [(a.name, a.i) for a in ops[0].arg] == [("grad_on_weights", 1)]
-    assert re.fullmatch(r"LengthsWeightedSumWithMainInputGradient", ops[0].type)
