@@ -55,6 +55,7 @@ from . import sparse_lengths_weighted_sum  # noqa: F401
 
 # Sparse utilities: gathers, lengths/ranges conversions, dense conversion
 from . import gather  # noqa: F401
+from . import batch_gather  # noqa: F401
 from . import gather_ranges  # noqa: F401
 from . import lengths_to_ranges  # noqa: F401
 from . import lengths_to_segment_ids  # noqa: F401
