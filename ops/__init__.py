@@ -7,6 +7,11 @@ from __future__ import annotations
 from . import sparse_dropout_with_replacement  # noqa: F401
 from . import sparse_itemwise_dropout_with_replacement  # noqa: F401
 
+# Constant fills and copies
+from . import constant_fill  # noqa: F401
+from . import given_tensor_fill  # noqa: F401
+from . import copy  # noqa: F401
+
 # Training: SGD updates, learning rates, iteration counters
 from . import weighted_sum  # noqa: F401
 from . import scatter_weighted_sum  # noqa: F401
