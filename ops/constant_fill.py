@@ -16,8 +16,18 @@ from ._filler import SHAPE_ARGS, filler_shape
 
 TP = caffe2_pb2.TensorProto
 # The element types ConstantFill can produce.
-CONSTANT_FILL_TYPES = (TP.FLOAT, TP.DOUBLE, TP.BOOL, TP.INT8, TP.INT16, TP.INT32,
-                       TP.INT64, TP.UINT8, TP.UINT16, TP.STRING)
+CONSTANT_FILL_TYPES = (
+    TP.FLOAT,
+    TP.DOUBLE,
+    TP.BOOL,
+    TP.INT8,
+    TP.INT16,
+    TP.INT32,
+    TP.INT64,
+    TP.UINT8,
+    TP.UINT16,
+    TP.STRING,
+)
 
 
 def field_of(data_type: int) -> str:
@@ -30,9 +40,12 @@ def field_of(data_type: int) -> str:
 
 def wrong_field(arg: str, field: str, found: Any) -> ArgumentError:
     """Caffe2's message for an Argument read from the wrong field."""
-    return ArgumentError(f"Argument {arg} does not have the right field: expected "
-                         f"field {field}", arg=arg, expected=f"field {field}",
-                         found=repr(found))
+    return ArgumentError(
+        f"Argument {arg} does not have the right field: expected field {field}",
+        arg=arg,
+        expected=f"field {field}",
+        found=repr(found),
+    )
 
 
 def floats_as(values: list, dtype: np.dtype) -> np.ndarray:
@@ -53,18 +66,22 @@ def integers_as(values: np.ndarray, dtype: np.dtype, arg: str) -> np.ndarray:
     bad = (values < info.min) | (values > info.max)
     if bad.any():
         v = int(values[np.flatnonzero(bad)[0]])
-        raise EnforceError(f"Value{v} of argument {arg}cannot be represented correctly "
-                           "in a target type", arg=arg,
-                           expected=f"a value in [{info.min}, {info.max}] ({dtype})",
-                           found=v)
+        raise EnforceError(
+            f"Value{v} of argument {arg}cannot be represented correctly "
+            "in a target type",
+            arg=arg,
+            expected=f"a value in [{info.min}, {info.max}] ({dtype})",
+            found=v,
+        )
     return values.astype(dtype)
 
 
 def reject_undefined(dtype: int, message: str) -> None:
     """Raise Caffe2's ``message`` when ``dtype`` is UNDEFINED."""
     if dtype == TP.UNDEFINED:
-        raise ArgumentError(message, arg="dtype", expected="a defined data type",
-                            found="UNDEFINED (0)")
+        raise ArgumentError(
+            message, arg="dtype", expected="a defined data type", found="UNDEFINED (0)"
+        )
 
 
 def constant_value(value: Any, dtype: int | None) -> tuple[Any, np.dtype]:
@@ -75,14 +92,21 @@ def constant_value(value: Any, dtype: int | None) -> tuple[Any, np.dtype]:
         elif isinstance(value, int):
             dtype = TP.INT64
         else:
-            raise ArgumentError("Argument 'value' is of unexpected type", arg="value",
-                                expected="a float or an int (or a dtype argument)",
-                                found=repr(value))
+            raise ArgumentError(
+                "Argument 'value' is of unexpected type",
+                arg="value",
+                expected="a float or an int (or a dtype argument)",
+                found=repr(value),
+            )
     reject_undefined(dtype, "ConstantFill op cannot have undefined 'dtype' argument")
     if dtype not in CONSTANT_FILL_TYPES:
         names = ", ".join(TP.DataType.Name(t) for t in CONSTANT_FILL_TYPES)
-        raise ArgumentError(f"Unexpected 'dtype' argument value: {dtype}", arg="dtype",
-                            expected=f"one of {names}", found=dtype)
+        raise ArgumentError(
+            f"Unexpected 'dtype' argument value: {dtype}",
+            arg="dtype",
+            expected=f"one of {names}",
+            found=dtype,
+        )
     np_dtype, field = DTYPES[dtype], field_of(dtype)
     if value is None:
         return (b"" if field == "s" else 0), np_dtype
@@ -102,8 +126,10 @@ def constant_value(value: Any, dtype: int | None) -> tuple[Any, np.dtype]:
     outputs=["Y"],
     num_inputs=(0, 1),
     allow_inplace=[(0, 0)],
-    args=[Arg("value", "any", None, doc="the fill value (default 0.0)"),
-          Arg("dtype", "dtype", None, doc="the output's TensorProto.DataType")]
+    args=[
+        Arg("value", "any", None, doc="the fill value (default 0.0)"),
+        Arg("dtype", "dtype", None, doc="the output's TensorProto.DataType"),
+    ]
     + SHAPE_ARGS,
     doc="""Fill the output with the constant `value`.
 
@@ -121,8 +147,14 @@ or `input_as_shape` without one.
 Example: shape=[2, 3], value=4.0 -> Y=[[4., 4., 4.], [4., 4., 4.]] (float32);
 X of shape (2,), value=7 -> Y=[7, 7] (int64)""",
 )
-def constant_fill(*inputs: np.ndarray, value: Any, dtype: int | None, shape: Any,
-                  extra_shape: list[int], input_as_shape: bool) -> tuple[np.ndarray]:
+def constant_fill(
+    *inputs: np.ndarray,
+    value: Any,
+    dtype: int | None,
+    shape: Any,
+    extra_shape: list[int],
+    input_as_shape: bool,
+) -> tuple[np.ndarray]:
     """A tensor of the filler shape holding ``value`` everywhere."""
     try:
         out_shape = filler_shape(inputs, shape, extra_shape, input_as_shape)

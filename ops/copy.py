@@ -18,8 +18,12 @@ from caffe2lite.registry import (
 
 def _tensor(x: object, blob: str) -> np.ndarray:
     if not isinstance(x, np.ndarray):
-        raise EnforceError("Copy works on tensors only", blob=blob, expected="a tensor",
-                           found=type(x).__name__)
+        raise EnforceError(
+            "Copy works on tensors only",
+            blob=blob,
+            expected="a tensor",
+            found=type(x).__name__,
+        )
     return x
 
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -23,8 +24,16 @@ from .constant_fill import (
 )
 
 # The types GivenTensorFill accepts in its optional ``dtype`` argument.
-GIVEN_TENSOR_FILL_TYPES = (TP.FLOAT, TP.DOUBLE, TP.BOOL, TP.UINT16, TP.INT16,
-                           TP.INT32, TP.INT64, TP.STRING)
+GIVEN_TENSOR_FILL_TYPES = (
+    TP.FLOAT,
+    TP.DOUBLE,
+    TP.BOOL,
+    TP.UINT16,
+    TP.INT16,
+    TP.INT32,
+    TP.INT64,
+    TP.STRING,
+)
 _REPEATED = {"f": "floats", "i": "ints", "s": "strings"}
 _PYTHON_TYPES = {"f": (float, int), "i": (int,), "s": (bytes,)}  # ints pass for floats
 
@@ -50,17 +59,25 @@ def given_values(values: Any, data_type: int) -> np.ndarray:
     return integers_as(np.array(values, dtype=np.int64), np_dtype, "values")
 
 
-def fill_given(inputs: tuple, values: Any, data_type: int, shape: Any,
-               extra_shape: list[int], input_as_shape: bool) -> np.ndarray:
+def fill_given(
+    inputs: tuple,
+    values: Any,
+    data_type: int,
+    shape: Any,
+    extra_shape: list[int],
+    input_as_shape: bool,
+) -> np.ndarray:
     """The filler shape, filled with ``values`` in order; their number must match it."""
     out_shape = filler_shape(inputs, shape, extra_shape, input_as_shape)
     size = int(np.prod(out_shape, dtype=np.int64))
     data = given_values(values, data_type)
     if data.shape[0] != size:
-        raise EnforceError(f"output size: {size} given size: {data.shape[0]}",
-                           arg="values",
-                           expected=f"{size} values for shape {list(out_shape)}",
-                           found=f"{data.shape[0]} values")
+        raise EnforceError(
+            f"output size: {size} given size: {data.shape[0]}",
+            arg="values",
+            expected=f"{size} values for shape {list(out_shape)}",
+            found=f"{data.shape[0]} values",
+        )
     return data.reshape(out_shape)
 
 
@@ -81,11 +98,22 @@ def _register(op_type: str, data_type: int, type_name: str, example: str) -> Cal
     args = [Arg("values", "any", REQUIRED, doc=f"the {type_name} elements")]
     args += SHAPE_ARGS
 
-    @register_cpu_operator(op_type, inputs=["input"], outputs=["output"],
-                           num_inputs=(0, 1), allow_inplace=[(0, 0)], args=args,
-                           doc=_doc(type_name, example))
-    def typed_fill(*inputs: np.ndarray, values: Any, shape: Any,
-                   extra_shape: list[int], input_as_shape: bool) -> tuple[np.ndarray]:
+    @register_cpu_operator(
+        op_type,
+        inputs=["input"],
+        outputs=["output"],
+        num_inputs=(0, 1),
+        allow_inplace=[(0, 0)],
+        args=args,
+        doc=_doc(type_name, example),
+    )
+    def typed_fill(
+        *inputs: np.ndarray,
+        values: Any,
+        shape: Any,
+        extra_shape: list[int],
+        input_as_shape: bool,
+    ) -> tuple[np.ndarray]:
         """The given values in the filler shape."""
         out = fill_given(inputs, values, data_type, shape, extra_shape, input_as_shape)
         return (out,)
@@ -100,37 +128,74 @@ def _register(op_type: str, data_type: int, type_name: str, example: str) -> Cal
     outputs=["output"],
     num_inputs=(0, 1),
     allow_inplace=[(0, 0)],
-    args=[Arg("values", "any", REQUIRED, doc="the elements"),
-          Arg("dtype", "dtype", TP.FLOAT, doc="the element type (default FLOAT)")]
+    args=[
+        Arg("values", "any", REQUIRED, doc="the elements"),
+        Arg("dtype", "dtype", TP.FLOAT, doc="the element type (default FLOAT)"),
+    ]
     + SHAPE_ARGS,
-    doc=_doc("float32, or as the optional `dtype` argument says (FLOAT, DOUBLE, "
-             "BOOL, UINT16, INT16, INT32, INT64 or STRING)",
-             "values=[1., 2., 3., 4.], shape=[2, 2] -> output=[[1., 2.], [3., 4.]] "
-             "(float32)"),
+    doc=_doc(
+        "float32, or as the optional `dtype` argument says (FLOAT, DOUBLE, "
+        "BOOL, UINT16, INT16, INT32, INT64 or STRING)",
+        "values=[1., 2., 3., 4.], shape=[2, 2] -> output=[[1., 2.], [3., 4.]] "
+        "(float32)",
+    ),
 )
-def given_tensor_fill(*inputs: np.ndarray, values: Any, dtype: int, shape: Any,
-                      extra_shape: list[int],
-                      input_as_shape: bool) -> tuple[np.ndarray]:
+def given_tensor_fill(
+    *inputs: np.ndarray,
+    values: Any,
+    dtype: int,
+    shape: Any,
+    extra_shape: list[int],
+    input_as_shape: bool,
+) -> tuple[np.ndarray]:
     """The given values in the filler shape, as ``dtype`` (float32 by default)."""
     reject_undefined(dtype, "Cannot have undefined 'dtype' argument")
     if dtype not in GIVEN_TENSOR_FILL_TYPES:
         names = ", ".join(TP.DataType.Name(t) for t in GIVEN_TENSOR_FILL_TYPES)
-        raise ArgumentError(f"Unexpected 'dtype' argument value: {dtype}",
-                            arg="dtype", expected=f"one of {names}", found=dtype)
+        raise ArgumentError(
+            f"Unexpected 'dtype' argument value: {dtype}",
+            arg="dtype",
+            expected=f"one of {names}",
+            found=dtype,
+        )
     return (fill_given(inputs, values, dtype, shape, extra_shape, input_as_shape),)
 
 
 no_gradient("GivenTensorFill")
 
-_register("GivenTensorDoubleFill", TP.DOUBLE, "float64",
-          "values=[0.5, 2.0], shape=[2] -> output=[0.5, 2.0] (float64)")
-_register("GivenTensorBoolFill", TP.BOOL, "bool (ints; non-zero is True)",
-          "values=[1, 0, 1], shape=[3] -> output=[True, False, True]")
-_register("GivenTensorInt16Fill", TP.INT16, "int16",
-          "values=[-1, 300], shape=[2] -> output=[-1, 300] (int16)")
-_register("GivenTensorIntFill", TP.INT32, "int32",
-          "values=[1, 2, 3, 4], shape=[2, 2] -> output=[[1, 2], [3, 4]] (int32)")
-_register("GivenTensorInt64Fill", TP.INT64, "int64",
-          "values=[17, 23, 29, 31], shape=[4] -> output=[17, 23, 29, 31] (int64)")
-_register("GivenTensorStringFill", TP.STRING, "strings (bytes)",
-          'values=["a", "bc"], shape=[2] -> output=[b"a", b"bc"]')
+_register(
+    "GivenTensorDoubleFill",
+    TP.DOUBLE,
+    "float64",
+    "values=[0.5, 2.0], shape=[2] -> output=[0.5, 2.0] (float64)",
+)
+_register(
+    "GivenTensorBoolFill",
+    TP.BOOL,
+    "bool (ints; non-zero is True)",
+    "values=[1, 0, 1], shape=[3] -> output=[True, False, True]",
+)
+_register(
+    "GivenTensorInt16Fill",
+    TP.INT16,
+    "int16",
+    "values=[-1, 300], shape=[2] -> output=[-1, 300] (int16)",
+)
+_register(
+    "GivenTensorIntFill",
+    TP.INT32,
+    "int32",
+    "values=[1, 2, 3, 4], shape=[2, 2] -> output=[[1, 2], [3, 4]] (int32)",
+)
+_register(
+    "GivenTensorInt64Fill",
+    TP.INT64,
+    "int64",
+    "values=[17, 23, 29, 31], shape=[4] -> output=[17, 23, 29, 31] (int64)",
+)
+_register(
+    "GivenTensorStringFill",
+    TP.STRING,
+    "strings (bytes)",
+    'values=["a", "bc"], shape=[2] -> output=[b"a", b"bc"]',
+)

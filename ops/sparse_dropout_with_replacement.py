@@ -22,9 +22,15 @@ from caffe2lite.registry import no_gradient, register_cpu_operator
 from caffe2lite.schema import Arg
 
 DROPOUT_ARGS = [
-    Arg("ratio", float, 0.0, doc="probability of a drop, in [0, 1]",
-        check=lambda r: 0.0 <= r <= 1.0, check_message="Ratio should be a valid probability",
-        expected="0 <= ratio <= 1"),
+    Arg(
+        "ratio",
+        float,
+        0.0,
+        doc="probability of a drop, in [0, 1]",
+        check=lambda r: 0.0 <= r <= 1.0,
+        check_message="Ratio should be a valid probability",
+        expected="0 <= ratio <= 1",
+    ),
     Arg("replacement_value", int, 0, doc="the int64 value written in place of a drop"),
 ]
 
@@ -41,13 +47,21 @@ def check_id_list(x: np.ndarray, lengths: np.ndarray) -> None:
     check_ndim(lengths, "Lengths", 1, "Lengths tensor should be 1-D")
     check_dtype(lengths, "Lengths", np.int32)
     total = int(lengths.sum(dtype=np.int64))
-    enforce(total == x.shape[0], "Inconsistent input data. Number of elements should match "
-            "total length.", blob="Lengths", expected=f"sum(Lengths) == X.size == {x.shape[0]}",
-            found=total)
+    enforce(
+        total == x.shape[0],
+        "Inconsistent input data. Number of elements should match total length.",
+        blob="Lengths",
+        expected=f"sum(Lengths) == X.size == {x.shape[0]}",
+        found=total,
+    )
     if lengths.shape[0] and lengths.min() < 0:
         bad = int(np.flatnonzero(lengths < 0)[0])
-        raise EnforceError("Segment lengths must be non-negative", blob="Lengths",
-                           expected="lengths >= 0", found=f"{int(lengths[bad])} at index {bad}")
+        raise EnforceError(
+            "Segment lengths must be non-negative",
+            blob="Lengths",
+            expected="lengths >= 0",
+            found=f"{int(lengths[bad])} at index {bad}",
+        )
 
 
 def _slot_positions(ends: np.ndarray, per_region: np.ndarray) -> np.ndarray:
@@ -58,8 +72,9 @@ def _slot_positions(ends: np.ndarray, per_region: np.ndarray) -> np.ndarray:
     return first
 
 
-def _compact(x: np.ndarray, kept: np.ndarray, per_region: np.ndarray,
-             region_elems: np.ndarray) -> np.ndarray:
+def _compact(
+    x: np.ndarray, kept: np.ndarray, per_region: np.ndarray, region_elems: np.ndarray
+) -> np.ndarray:
     """Blocks by one boolean selection over X: the kept run before region j plus the
     first ``per_region[j]`` elements of region j (their values become slots)."""
     counts = np.empty(2 * per_region.shape[0] + 1, dtype=np.intp)
@@ -71,8 +86,9 @@ def _compact(x: np.ndarray, kept: np.ndarray, per_region: np.ndarray,
     return x[np.repeat(pattern, counts)]
 
 
-def _gather(x: np.ndarray, ends: np.ndarray, per_region: np.ndarray,
-            region_elems: np.ndarray) -> np.ndarray:
+def _gather(
+    x: np.ndarray, ends: np.ndarray, per_region: np.ndarray, region_elems: np.ndarray
+) -> np.ndarray:
     """Blocks by a gather: the index of each output element is a running sum of ones,
     with a jump at each block start over the region just passed."""
     total = int(ends[-1])
@@ -89,8 +105,9 @@ def _gather(x: np.ndarray, ends: np.ndarray, per_region: np.ndarray,
     return x.take(index, mode="clip", out=out)
 
 
-def segment_dropout(x: np.ndarray, lengths: np.ndarray, keep: np.ndarray,
-                    replacement_value: int) -> tuple[np.ndarray, np.ndarray]:
+def segment_dropout(
+    x: np.ndarray, lengths: np.ndarray, keep: np.ndarray, replacement_value: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Y and OutputLengths for the segment decisions ``keep`` (bool, one per segment).
 
     >>> segment_dropout(np.array([1, 2, 3, 4, 5]), np.array([2, 3], dtype=np.int32),
@@ -111,7 +128,7 @@ def segment_dropout(x: np.ndarray, lengths: np.ndarray, keep: np.ndarray,
     first, stop = flips[0::2], flips[1::2]  # region j: dropped segments [first, stop)
     per_region = stop - first
     region_elems = offsets[stop] - offsets[first]
-    kept = np.empty(first.shape[0] + 1, dtype=np.int64)  # kept elements before each region
+    kept = np.empty(first.shape[0] + 1, dtype=np.int64)  # kept elements before region j
     kept[0] = offsets[first[0]]
     kept[1:-1] = offsets[first[1:]] - offsets[stop[:-1]]
     kept[-1] = offsets[n] - offsets[stop[-1]]
@@ -119,8 +136,11 @@ def segment_dropout(x: np.ndarray, lengths: np.ndarray, keep: np.ndarray,
     block[:-1] += per_region
     ends = np.cumsum(block)
     regions, total, kept_elems = per_region.shape[0], int(ends[-1]), int(kept.sum())
-    compact_cost = (_COMPACT_PER_INPUT * x.shape[0] + _COMPACT_PER_KEPT * kept_elems
-                    + _COMPACT_PER_REGION * regions)
+    compact_cost = (
+        _COMPACT_PER_INPUT * x.shape[0]
+        + _COMPACT_PER_KEPT * kept_elems
+        + _COMPACT_PER_REGION * regions
+    )
     gather_cost = _GATHER_PER_OUTPUT * total + _GATHER_PER_REGION * regions
     if x.shape[0] == 0:
         y = np.empty(total, dtype=np.int64)
@@ -158,7 +178,11 @@ Y=[1, 2, -1], OutputLengths=[2, 1] (one possible result: the first segment kept,
 second dropped)""",
 )
 def sparse_dropout_with_replacement(
-    x: np.ndarray, lengths: np.ndarray, *, ratio: float, replacement_value: int,
+    x: np.ndarray,
+    lengths: np.ndarray,
+    *,
+    ratio: float,
+    replacement_value: int,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Drop each segment of X with probability ``ratio``."""

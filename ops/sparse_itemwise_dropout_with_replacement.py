@@ -10,7 +10,9 @@ from caffe2lite.registry import no_gradient, register_cpu_operator
 from .sparse_dropout_with_replacement import DROPOUT_ARGS, check_id_list
 
 
-def itemwise_dropout(x: np.ndarray, keep: np.ndarray, replacement_value: int) -> np.ndarray:
+def itemwise_dropout(
+    x: np.ndarray, keep: np.ndarray, replacement_value: int
+) -> np.ndarray:
     """X with every element whose ``keep`` is False replaced by ``replacement_value``.
 
     >>> itemwise_dropout(np.array([1, 2, 3]), np.array([True, False, True]), -1)
@@ -29,11 +31,11 @@ def itemwise_dropout(x: np.ndarray, keep: np.ndarray, replacement_value: int) ->
     outputs=["Y", "OutputLengths"],
     num_outputs="same",
     args=DROPOUT_ARGS,
-    doc="""`SparseItemwiseDropoutWithReplacement` takes a 1-d int64 input tensor X and an
-int32 lengths tensor (the number of X values of each example of the batch). Each
+    doc="""`SparseItemwiseDropoutWithReplacement` takes a 1-d int64 input tensor X and
+an int32 lengths tensor (the number of X values of each example of the batch). Each
 value of X is replaced by `replacement_value` with probability `ratio`, independently
-of the others; segments play no part in the draws. Y has exactly as many int64 values
-as X, and OutputLengths (int32) is a copy of Lengths.
+of the others; segments play no part in the draws. Y has exactly as many int64
+values as X, and OutputLengths (int32) is a copy of Lengths.
 
 One number is drawn per element of X, in order, from the operator's generator (seeded
 by `device_option.random_seed`): the element is kept when `rng.random() < 1 - ratio`.
@@ -45,7 +47,11 @@ Y=[1, -1, 3, -1, 5], OutputLengths=[2, 3] (one possible result: the second and f
 values dropped)""",
 )
 def sparse_itemwise_dropout_with_replacement(
-    x: np.ndarray, lengths: np.ndarray, *, ratio: float, replacement_value: int,
+    x: np.ndarray,
+    lengths: np.ndarray,
+    *,
+    ratio: float,
+    replacement_value: int,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Replace each element of X with probability ``ratio``; lengths are unchanged."""

@@ -48,7 +48,10 @@ def test_doc_examples():
 
 def test_caffe2_doc_example_with_extra_shape():
     x = np.arange(9, dtype=np.float32).reshape(3, 3)
-    same(fill([x], value=4.0, dtype=1, extra_shape=[1, 2]), full_loop((3, 3, 1, 2), 4.0, np.float32))
+    same(
+        fill([x], value=4.0, dtype=1, extra_shape=[1, 2]),
+        full_loop((3, 3, 1, 2), 4.0, np.float32),
+    )
 
 
 def test_without_value_or_shape_a_float_zero_scalar():
@@ -62,43 +65,65 @@ def test_the_value_field_decides_the_type_without_dtype():
     same(fill(shape=[1], value=True), np.array([1], np.int64))  # a bool is stored in i
 
 
-@pytest.mark.parametrize("dtype, value, want", [
-    (TP.FLOAT, 2.5, np.float32(2.5)),
-    (TP.FLOAT, 2, np.float32(2)),  # an int is accepted for a float
-    (TP.DOUBLE, 0.1, np.float64(np.float32(0.1))),  # the Argument keeps a float32
-    (TP.BOOL, 2, True),
-    (TP.BOOL, 0, False),
-    (TP.INT8, -128, np.int8(-128)),
-    (TP.INT16, 32767, np.int16(32767)),
-    (TP.INT32, -7, np.int32(-7)),
-    (TP.INT64, 1 << 40, np.int64(1 << 40)),
-    (TP.UINT8, 255, np.uint8(255)),
-    (TP.UINT16, 65535, np.uint16(65535)),
-    (TP.STRING, "abc", b"abc"),
-    ("int32", 5, np.int32(5)),  # a type name
-])
+@pytest.mark.parametrize(
+    "dtype, value, want",
+    [
+        (TP.FLOAT, 2.5, np.float32(2.5)),
+        (TP.FLOAT, 2, np.float32(2)),  # an int is accepted for a float
+        (TP.DOUBLE, 0.1, np.float64(np.float32(0.1))),  # the Argument keeps a float32
+        (TP.BOOL, 2, True),
+        (TP.BOOL, 0, False),
+        (TP.INT8, -128, np.int8(-128)),
+        (TP.INT16, 32767, np.int16(32767)),
+        (TP.INT32, -7, np.int32(-7)),
+        (TP.INT64, 1 << 40, np.int64(1 << 40)),
+        (TP.UINT8, 255, np.uint8(255)),
+        (TP.UINT16, 65535, np.uint16(65535)),
+        (TP.STRING, "abc", b"abc"),
+        ("int32", 5, np.int32(5)),  # a type name
+    ],
+)
 def test_every_dtype(dtype, value, want):
     got = fill(shape=[2, 2], value=value, dtype=dtype)
     want_dtype = np.dtype(object) if isinstance(want, bytes) else np.asarray(want).dtype
     same(got, full_loop((2, 2), want, want_dtype))
 
 
-@pytest.mark.parametrize("dtype, want", [(TP.STRING, b""), (TP.INT32, np.int32(0)),
-                                         (TP.BOOL, False), (TP.DOUBLE, 0.0)])
+@pytest.mark.parametrize(
+    "dtype, want",
+    [(TP.STRING, b""), (TP.INT32, np.int32(0)), (TP.BOOL, False), (TP.DOUBLE, 0.0)],
+)
 def test_default_value_of_each_type(dtype, want):
-    same(fill(shape=[3], dtype=dtype), full_loop((3,), want, np.asarray(want).dtype
-                                                if not isinstance(want, bytes) else object))
+    same(
+        fill(shape=[3], dtype=dtype),
+        full_loop(
+            (3,),
+            want,
+            np.asarray(want).dtype if not isinstance(want, bytes) else object,
+        ),
+    )
 
 
 def test_shape_from_input_and_from_its_values():
     same(fill([np.zeros((2, 5), np.int32)], value=1.0), np.ones((2, 5), np.float32))
-    same(fill([np.array([3, 1, 2], np.int64)], value=2, input_as_shape=True,
-              extra_shape=[4]), np.full((3, 1, 2, 4), 2, np.int64))
+    same(
+        fill(
+            [np.array([3, 1, 2], np.int64)],
+            value=2,
+            input_as_shape=True,
+            extra_shape=[4],
+        ),
+        np.full((3, 1, 2, 4), 2, np.int64),
+    )
 
 
 def test_check_reference_and_in_place():
     op = CreateOperator("ConstantFill", ["X"], ["X"], value=3.0)
-    check_reference(op, [np.zeros((2, 2), np.int64)], lambda x: [full_loop(x.shape, 3.0, np.float32)])
+    check_reference(
+        op,
+        [np.zeros((2, 2), np.int64)],
+        lambda x: [full_loop(x.shape, 3.0, np.float32)],
+    )
 
 
 def op_net(op, feeds=None):
@@ -109,54 +134,124 @@ def op_net(op, feeds=None):
     return net, feeds
 
 
-@pytest.mark.parametrize("inputs, args, error, match", [
-    ([], {"extra_shape": [2]}, ArgumentError, "Cannot set extra_shape when there is no input"),
-    ([], {"input_as_shape": True}, ArgumentError,
-     "An input must be given if input_as_shape is true"),
-    (["X"], {"shape": [2]}, ArgumentError,
-     "Cannot set the shape argument and pass in an input at the same time"),
-    ([], {"shape": 3}, ArgumentError, "Fill 'shape' argument was a scalar, list expected"),
-    ([], {"shape": [2], "value": "s"}, ArgumentError, "Argument 'value' is of unexpected type"),
-    ([], {"shape": [2], "value": [1.0, 2.0]}, ArgumentError,
-     "Argument 'value' is of unexpected type"),
-    ([], {"shape": [2], "value": 1.5, "dtype": TP.INT32}, ArgumentError,
-     "Argument value does not have the right field: expected field i"),
-    ([], {"shape": [2], "value": 1, "dtype": TP.STRING}, ArgumentError,
-     "Argument value does not have the right field: expected field s"),
-    ([], {"shape": [2], "value": "x", "dtype": TP.DOUBLE}, ArgumentError,
-     "Argument value does not have the right field: expected field f"),
-    ([], {"shape": [2], "value": 300, "dtype": TP.INT8}, EnforceError,
-     "Value300 of argument valuecannot be represented correctly in a target type"),
-    ([], {"shape": [2], "value": -1, "dtype": TP.UINT16}, EnforceError,
-     "Value-1 of argument valuecannot be represented correctly in a target type"),
-    ([], {"shape": [2], "dtype": TP.UNDEFINED}, ArgumentError,
-     "ConstantFill op cannot have undefined 'dtype' argument"),
-    ([], {"shape": [2], "dtype": TP.FLOAT16}, ArgumentError,
-     "Unexpected 'dtype' argument value: 12"),
-])
+@pytest.mark.parametrize(
+    "inputs, args, error, match",
+    [
+        (
+            [],
+            {"extra_shape": [2]},
+            ArgumentError,
+            "Cannot set extra_shape when there is no input",
+        ),
+        (
+            [],
+            {"input_as_shape": True},
+            ArgumentError,
+            "An input must be given if input_as_shape is true",
+        ),
+        (
+            ["X"],
+            {"shape": [2]},
+            ArgumentError,
+            "Cannot set the shape argument and pass in an input at the same time",
+        ),
+        (
+            [],
+            {"shape": 3},
+            ArgumentError,
+            "Fill 'shape' argument was a scalar, list expected",
+        ),
+        (
+            [],
+            {"shape": [2], "value": "s"},
+            ArgumentError,
+            "Argument 'value' is of unexpected type",
+        ),
+        (
+            [],
+            {"shape": [2], "value": [1.0, 2.0]},
+            ArgumentError,
+            "Argument 'value' is of unexpected type",
+        ),
+        (
+            [],
+            {"shape": [2], "value": 1.5, "dtype": TP.INT32},
+            ArgumentError,
+            "Argument value does not have the right field: expected field i",
+        ),
+        (
+            [],
+            {"shape": [2], "value": 1, "dtype": TP.STRING},
+            ArgumentError,
+            "Argument value does not have the right field: expected field s",
+        ),
+        (
+            [],
+            {"shape": [2], "value": "x", "dtype": TP.DOUBLE},
+            ArgumentError,
+            "Argument value does not have the right field: expected field f",
+        ),
+        (
+            [],
+            {"shape": [2], "value": 300, "dtype": TP.INT8},
+            EnforceError,
+            "Value300 of argument valuecannot be represented correctly in a target type",
+        ),
+        (
+            [],
+            {"shape": [2], "value": -1, "dtype": TP.UINT16},
+            EnforceError,
+            "Value-1 of argument valuecannot be represented correctly in a target type",
+        ),
+        (
+            [],
+            {"shape": [2], "dtype": TP.UNDEFINED},
+            ArgumentError,
+            "ConstantFill op cannot have undefined 'dtype' argument",
+        ),
+        (
+            [],
+            {"shape": [2], "dtype": TP.FLOAT16},
+            ArgumentError,
+            "Unexpected 'dtype' argument value: 12",
+        ),
+    ],
+)
 def test_argument_errors(inputs, args, error, match):
     feeds = {"X": np.zeros(2, np.float32)} if inputs else {}
     net, feeds = op_net(CreateOperator("ConstantFill", inputs, ["Y"], **args), feeds)
     check_raises(net, feeds, error, match)
 
 
-@pytest.mark.parametrize("x, error, match", [
-    (np.zeros((1, 2), np.int64), EnforceError,
-     "When input_as_shape is true, the input must be a 1D tensor of data type int64_t"),
-    (np.zeros(0, np.int64), EnforceError, r"input\.numel\(\) > 0"),
-    (np.array([2], np.int32), DTypeError,
-     "Tensor type mismatch, caller expects elements to be long while tensor contains int"),
-])
+@pytest.mark.parametrize(
+    "x, error, match",
+    [
+        (
+            np.zeros((1, 2), np.int64),
+            EnforceError,
+            "When input_as_shape is true, the input must be a 1D tensor of data type int64_t",
+        ),
+        (np.zeros(0, np.int64), EnforceError, r"input\.numel\(\) > 0"),
+        (
+            np.array([2], np.int32),
+            DTypeError,
+            "Tensor type mismatch, caller expects elements to be long while tensor contains int",
+        ),
+    ],
+)
 def test_bad_shape_input(x, error, match):
-    net, feeds = op_net(CreateOperator("ConstantFill", ["X"], ["Y"], input_as_shape=True),
-                        {"X": x})
+    net, feeds = op_net(
+        CreateOperator("ConstantFill", ["X"], ["Y"], input_as_shape=True), {"X": x}
+    )
     err = check_raises(net, feeds, error, match)
     assert err.blob == "X"
 
 
 def test_counts_and_gradient():
-    net, feeds = op_net(CreateOperator("ConstantFill", ["A", "B"], ["Y"]),
-                        {"A": np.zeros(1), "B": np.zeros(1)})
+    net, feeds = op_net(
+        CreateOperator("ConstantFill", ["A", "B"], ["Y"]),
+        {"A": np.zeros(1), "B": np.zeros(1)},
+    )
     check_raises(net, feeds, SchemaError, r"Input size 2 not in range \[min=0, max=1\]")
     assert registry.gradient_entry("ConstantFill").kind == registry.NO_GRADIENT
 
@@ -172,12 +267,21 @@ def run_glow(name, init=None):
     return ws.fetch_blob(net.external_output[0])
 
 
-@pytest.mark.skipif(not GLOW.is_dir(), reason="glow's Caffe2 test nets are not available")
+@pytest.mark.skipif(
+    not GLOW.is_dir(), reason="glow's Caffe2 test nets are not available"
+)
 def test_glow_constant_fill_nets():
-    same(run_glow("constant_fill_use_provided_shape.pbtxt"),
-         np.full((7, 11, 13, 17), 3.0, np.float32))
-    same(run_glow("constant_fill_input_as_shape.pbtxt", "constant_fill_input_as_shape_init.pbtxt"),
-         np.full((17, 23, 29, 31), 3.0, np.float32))
+    same(
+        run_glow("constant_fill_use_provided_shape.pbtxt"),
+        np.full((7, 11, 13, 17), 3.0, np.float32),
+    )
+    same(
+        run_glow(
+            "constant_fill_input_as_shape.pbtxt",
+            "constant_fill_input_as_shape_init.pbtxt",
+        ),
+        np.full((17, 23, 29, 31), 3.0, np.float32),
+    )
     ws = Workspace()
     ws.feed_blob("inputs_0", np.zeros((4, 5), np.int32))
     ws.run_net_once(load_net(GLOW / "constant_fill_use_input_shape.pbtxt"))

@@ -2,13 +2,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from caffe2lite.ops import sparse_dropout_with_replacement as sd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caffe2lite import registry
 from caffe2lite.core import CreateOperator
-from caffe2lite.errors import ArgumentError, DTypeError, EnforceError, SchemaError, ShapeError
-from caffe2lite.ops import sparse_dropout_with_replacement as sd
+from caffe2lite.errors import (
+    ArgumentError,
+    DTypeError,
+    EnforceError,
+    SchemaError,
+    ShapeError,
+)
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.testing import check_raises
 from caffe2lite.workspace import Workspace
@@ -21,7 +27,7 @@ def reference(x, lengths, keep, replacement):
     ys, out_lengths, pos = [], [], 0
     for length, kept in zip(lengths.tolist(), keep):
         if kept:
-            ys.extend(x[pos:pos + length].tolist())
+            ys.extend(x[pos : pos + length].tolist())
             out_lengths.append(length)
         else:
             ys.append(replacement)
@@ -31,8 +37,10 @@ def reference(x, lengths, keep, replacement):
 
 
 def naive(x, lengths, ratio, replacement, rng):
-    """One rng.random() per segment, in segment order, kept when below 1 - ratio."""
-    keep = [rng.random() < 1.0 - ratio for _ in range(lengths.shape[0])]
+    """One rng.random() per segment, in segment order, kept when below 1 - ratio
+    (the ratio an Argument carries: a float32)."""
+    threshold = 1.0 - float(np.float32(ratio))
+    keep = [rng.random() < threshold for _ in range(lengths.shape[0])]
     return reference(x, lengths, keep, replacement)
 
 
@@ -48,7 +56,9 @@ def run(x, lengths, seed=None, **args):
     ws.feed_blob("Lengths", lengths)
     if seed is not None:
         args["random_seed"] = seed
-    ws.run_operator_once(CreateOperator(OP, ["X", "Lengths"], ["Y", "OutputLengths"], **args))
+    ws.run_operator_once(
+        CreateOperator(OP, ["X", "Lengths"], ["Y", "OutputLengths"], **args)
+    )
     return ws.fetch_blob("Y"), ws.fetch_blob("OutputLengths")
 
 
@@ -59,7 +69,10 @@ def assert_outputs(got, want):
 
 
 def test_doc_example_outcomes_match_the_reference():
-    x, lengths = np.array([1, 2, 3, 4, 5], dtype=np.int64), np.array([2, 3], dtype=np.int32)
+    x, lengths = (
+        np.array([1, 2, 3, 4, 5], dtype=np.int64),
+        np.array([2, 3], dtype=np.int32),
+    )
     seen = set()
     for seed in range(40):
         got = run(x, lengths, seed, ratio=0.5, replacement_value=-1)
@@ -80,8 +93,11 @@ def test_seeded_run_equals_the_naive_reference(ratio):
 
 @pytest.mark.parametrize("fill", ["compact", "gather"])
 @settings(max_examples=30, deadline=None)
-@given(lengths=st.lists(st.integers(0, 7), max_size=40), p=st.floats(0.0, 1.0),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    lengths=st.lists(st.integers(0, 7), max_size=40),
+    p=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_both_fills_match_the_reference(fill, lengths, p, seed):
     x, lengths = ids(lengths, seed)
     keep = np.random.default_rng(seed).random(lengths.shape[0]) < 1 - p
@@ -99,22 +115,26 @@ def test_the_cheaper_fill_is_taken(monkeypatch):
     calls = []
     for name in ("_compact", "_gather"):
         real = getattr(sd, name)
-        monkeypatch.setattr(sd, name, lambda *a, real=real, name=name:
-                            calls.append(name) or real(*a))
+        monkeypatch.setattr(
+            sd, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
+        )
     x, lengths = ids(np.full(1000, 50))
     few_drops = np.ones(1000, dtype=bool)
     few_drops[[10, 500]] = False  # long kept runs: one pass over X beats the gather
     few_kept = ~few_drops  # a small output: the gather touches only it
     for keep in (few_drops, few_kept):
-        assert_outputs(sd.segment_dropout(x, lengths, keep, 0),
-                       reference(x, lengths, keep.tolist(), 0))
+        assert_outputs(
+            sd.segment_dropout(x, lengths, keep, 0),
+            reference(x, lengths, keep.tolist(), 0),
+        )
     assert calls == ["_compact", "_gather"]
 
 
 def test_a_generator_drawn_by_the_kernel_equals_the_loop():
     x, lengths = ids(np.arange(300) % 5)
-    got = sd.sparse_dropout_with_replacement(x, lengths, ratio=0.4, replacement_value=0,
-                                             rng=np.random.default_rng(9))
+    got = sd.sparse_dropout_with_replacement(
+        x, lengths, ratio=0.4, replacement_value=0, rng=np.random.default_rng(9)
+    )
     assert_outputs(got, naive(x, lengths, 0.4, 0, np.random.default_rng(9)))
 
 
@@ -126,20 +146,25 @@ def test_ratio_zero_keeps_everything():
 def test_ratio_one_drops_every_segment_even_empty_ones():
     x, lengths = ids([3, 0, 2, 0, 0, 1])
     y, out_lengths = run(x, lengths, ratio=1.0, replacement_value=-3)
-    assert_outputs((y, out_lengths), (np.full(6, -3, dtype=np.int64),
-                                      np.ones(6, dtype=np.int32)))
+    assert_outputs(
+        (y, out_lengths), (np.full(6, -3, dtype=np.int64), np.ones(6, dtype=np.int32))
+    )
 
 
 def test_ratio_given_as_int_one_is_accepted():
     x, lengths = ids([2, 2])
     y, out_lengths = run(x, lengths, ratio=1, replacement_value=9)
-    assert_outputs((y, out_lengths), (np.array([9, 9]), np.array([1, 1], dtype=np.int32)))
+    assert_outputs(
+        (y, out_lengths), (np.array([9, 9]), np.array([1, 1], dtype=np.int32))
+    )
 
 
 @pytest.mark.parametrize("ratio", [0.0, 0.5, 1.0])
 def test_empty_input(ratio):
     x, lengths = ids([])
-    assert_outputs(run(x, lengths, 1, ratio=ratio), (np.zeros(0, np.int64), np.zeros(0, np.int32)))
+    assert_outputs(
+        run(x, lengths, 1, ratio=ratio), (np.zeros(0, np.int64), np.zeros(0, np.int32))
+    )
 
 
 def test_only_empty_segments():
@@ -159,13 +184,13 @@ def test_every_output_segment_is_the_input_segment_or_the_replacement():
         starts = np.concatenate([[0], np.cumsum(lengths)])
         out_starts = np.concatenate([[0], np.cumsum(out_lengths)])
         for i in range(lengths.size):
-            segment = y[out_starts[i]:out_starts[i + 1]].tolist()
-            assert segment in (x[starts[i]:starts[i + 1]].tolist(), [-1])
+            segment = y[out_starts[i] : out_starts[i + 1]].tolist()
+            assert segment in (x[starts[i] : starts[i + 1]].tolist(), [-1])
 
 
 def test_drop_rate_is_within_five_sigma():
     x, lengths = ids(np.full(20000, 2))
-    y, out_lengths = run(x, lengths, 12, ratio=0.3, replacement_value=-1)
+    _, out_lengths = run(x, lengths, 12, ratio=0.3, replacement_value=-1)
     dropped = np.mean(out_lengths == 1)
     assert abs(dropped - 0.3) < 5 * np.sqrt(0.3 * 0.7 / 20000)
 
@@ -186,22 +211,52 @@ def net_with(op, **feeds):
 
 
 def dropout(*outputs, **args):
-    return CreateOperator(OP, ["X", "Lengths"], list(outputs or ["Y", "OutputLengths"]),
-                          **args)
+    return CreateOperator(
+        OP, ["X", "Lengths"], list(outputs or ["Y", "OutputLengths"]), **args
+    )
 
 
-@pytest.mark.parametrize("x, lengths, error, match", [
-    (np.zeros((2, 2), np.int64), np.array([4], np.int32), ShapeError, "Input tensor should be 1-D"),
-    (np.zeros(4, np.int64), np.array([[4]], np.int32), ShapeError, "Lengths tensor should be 1-D"),
-    (np.zeros(4, np.int32), np.array([4], np.int32), DTypeError,
-     "Tensor type mismatch, caller expects elements to be long while tensor contains int"),
-    (np.zeros(4, np.int64), np.array([4], np.int64), DTypeError,
-     "Tensor type mismatch, caller expects elements to be int while tensor contains long"),
-    (np.zeros(4, np.int64), np.array([1, 2], np.int32), EnforceError,
-     r"Inconsistent input data\. Number of elements should match total length\."),
-    (np.zeros(4, np.int64), np.array([5, -1], np.int32), EnforceError,
-     "Segment lengths must be non-negative"),
-])
+@pytest.mark.parametrize(
+    "x, lengths, error, match",
+    [
+        (
+            np.zeros((2, 2), np.int64),
+            np.array([4], np.int32),
+            ShapeError,
+            "Input tensor should be 1-D",
+        ),
+        (
+            np.zeros(4, np.int64),
+            np.array([[4]], np.int32),
+            ShapeError,
+            "Lengths tensor should be 1-D",
+        ),
+        (
+            np.zeros(4, np.int32),
+            np.array([4], np.int32),
+            DTypeError,
+            "Tensor type mismatch, caller expects elements to be long while tensor contains int",
+        ),
+        (
+            np.zeros(4, np.int64),
+            np.array([4], np.int64),
+            DTypeError,
+            "Tensor type mismatch, caller expects elements to be int while tensor contains long",
+        ),
+        (
+            np.zeros(4, np.int64),
+            np.array([1, 2], np.int32),
+            EnforceError,
+            r"Inconsistent input data\. Number of elements should match total length\.",
+        ),
+        (
+            np.zeros(4, np.int64),
+            np.array([5, -1], np.int32),
+            EnforceError,
+            "Segment lengths must be non-negative",
+        ),
+    ],
+)
 def test_bad_inputs_raise_and_leave_blobs_unchanged(x, lengths, error, match):
     net, feeds = net_with(dropout(ratio=0.5), X=x, Lengths=lengths)
     err = check_raises(net, feeds, error, match)
@@ -210,9 +265,12 @@ def test_bad_inputs_raise_and_leave_blobs_unchanged(x, lengths, error, match):
 
 @pytest.mark.parametrize("ratio", [-0.1, 1.5, float("nan")])
 def test_ratio_outside_zero_one_fails_at_creation(ratio):
-    net, feeds = net_with(dropout(ratio=ratio), X=np.zeros(1, np.int64),
-                          Lengths=np.array([1], np.int32))
-    err = check_raises(net, feeds, ArgumentError, "^.*Ratio should be a valid probability")
+    net, feeds = net_with(
+        dropout(ratio=ratio), X=np.zeros(1, np.int64), Lengths=np.array([1], np.int32)
+    )
+    err = check_raises(
+        net, feeds, ArgumentError, "^.*Ratio should be a valid probability"
+    )
     assert err.arg == "ratio"
     net.external_input.extend(["X", "Lengths"])
     with pytest.raises(ArgumentError, match="Ratio should be a valid probability"):
@@ -221,17 +279,29 @@ def test_ratio_outside_zero_one_fails_at_creation(ratio):
 
 @pytest.mark.parametrize("outputs, found", [(["Y"], 1), (["Y", "OL", "Z"], 3)])
 def test_wrong_number_of_outputs(outputs, found):
-    net, feeds = net_with(dropout(*outputs), X=np.zeros(1, np.int64),
-                          Lengths=np.array([1], np.int32))
-    check_raises(net, feeds, SchemaError,
-                 f"Output size {found} not matching expected output size, which is 2")
+    net, feeds = net_with(
+        dropout(*outputs), X=np.zeros(1, np.int64), Lengths=np.array([1], np.int32)
+    )
+    check_raises(
+        net,
+        feeds,
+        SchemaError,
+        f"Output size {found} not matching expected output size, which is 2",
+    )
 
 
 def test_replacement_value_must_be_an_int():
-    net, feeds = net_with(dropout(replacement_value=1.5), X=np.zeros(1, np.int64),
-                          Lengths=np.array([1], np.int32))
-    check_raises(net, feeds, ArgumentError,
-                 "Argument replacement_value does not have the right field: expected field i")
+    net, feeds = net_with(
+        dropout(replacement_value=1.5),
+        X=np.zeros(1, np.int64),
+        Lengths=np.array([1], np.int32),
+    )
+    check_raises(
+        net,
+        feeds,
+        ArgumentError,
+        "Argument replacement_value does not have the right field: expected field i",
+    )
 
 
 def test_no_gradient_and_documented_example():

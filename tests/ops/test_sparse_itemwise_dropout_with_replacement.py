@@ -2,11 +2,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from caffe2lite.ops.sparse_itemwise_dropout_with_replacement import itemwise_dropout
 
 from caffe2lite import registry
 from caffe2lite.core import CreateOperator
-from caffe2lite.errors import ArgumentError, DTypeError, EnforceError, SchemaError, ShapeError
-from caffe2lite.ops.sparse_itemwise_dropout_with_replacement import itemwise_dropout
+from caffe2lite.errors import (
+    ArgumentError,
+    DTypeError,
+    EnforceError,
+    SchemaError,
+    ShapeError,
+)
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.testing import check_raises
 from caffe2lite.workspace import Workspace
@@ -15,8 +21,10 @@ OP = "SparseItemwiseDropoutWithReplacement"
 
 
 def naive(x, lengths, ratio, replacement, rng):
-    """One rng.random() per element, in order; segments play no part."""
-    ys = [v if rng.random() < 1.0 - ratio else replacement for v in x.tolist()]
+    """One rng.random() per element, in order; segments play no part. The ratio is
+    the float32 an Argument carries."""
+    threshold = 1.0 - float(np.float32(ratio))
+    ys = [v if rng.random() < threshold else replacement for v in x.tolist()]
     return np.array(ys, dtype=np.int64), lengths.copy()
 
 
@@ -32,7 +40,9 @@ def run(x, lengths, seed=None, **args):
     ws.feed_blob("Lengths", lengths)
     if seed is not None:
         args["random_seed"] = seed
-    ws.run_operator_once(CreateOperator(OP, ["X", "Lengths"], ["Y", "OutputLengths"], **args))
+    ws.run_operator_once(
+        CreateOperator(OP, ["X", "Lengths"], ["Y", "OutputLengths"], **args)
+    )
     return ws.fetch_blob("Y"), ws.fetch_blob("OutputLengths")
 
 
@@ -52,7 +62,10 @@ def test_seeded_run_equals_the_naive_reference(ratio):
 
 
 def test_doc_example_is_a_possible_outcome():
-    x, lengths = np.array([1, 2, 3, 4, 5], dtype=np.int64), np.array([2, 3], dtype=np.int32)
+    x, lengths = (
+        np.array([1, 2, 3, 4, 5], dtype=np.int64),
+        np.array([2, 3], dtype=np.int32),
+    )
     seen = set()
     for seed in range(200):
         y, out_lengths = run(x, lengths, seed, ratio=0.5, replacement_value=-1)
@@ -66,10 +79,14 @@ def test_doc_example_is_a_possible_outcome():
 def test_ratio_zero_and_one():
     x, lengths = ids([3, 0, 2])
     assert_outputs(run(x, lengths, ratio=0.0, replacement_value=4), (x, lengths))
-    assert_outputs(run(x, lengths, ratio=1.0, replacement_value=4),
-                   (np.full(5, 4, dtype=np.int64), lengths))
-    assert_outputs(run(x, lengths, ratio=1, replacement_value=4),  # an int ratio
-                   (np.full(5, 4, dtype=np.int64), lengths))
+    assert_outputs(
+        run(x, lengths, ratio=1.0, replacement_value=4),
+        (np.full(5, 4, dtype=np.int64), lengths),
+    )
+    assert_outputs(
+        run(x, lengths, ratio=1, replacement_value=4),  # an int ratio
+        (np.full(5, 4, dtype=np.int64), lengths),
+    )
 
 
 @pytest.mark.parametrize("lengths", [[], [0], [0, 0]])
@@ -80,7 +97,9 @@ def test_empty_input(lengths, ratio):
 
 
 def test_extreme_values_survive_the_arithmetic():
-    x = np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0, -1], dtype=np.int64)
+    x = np.array(
+        [np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0, -1], dtype=np.int64
+    )
     for replacement in (np.iinfo(np.int64).min, np.iinfo(np.int64).max, 0):
         keep = np.array([True, True, False, True])
         want = np.where(keep, x, replacement)
@@ -120,22 +139,52 @@ def net_with(op, **feeds):
 
 
 def dropout(*outputs, **args):
-    return CreateOperator(OP, ["X", "Lengths"], list(outputs or ["Y", "OutputLengths"]),
-                          **args)
+    return CreateOperator(
+        OP, ["X", "Lengths"], list(outputs or ["Y", "OutputLengths"]), **args
+    )
 
 
-@pytest.mark.parametrize("x, lengths, error, match", [
-    (np.zeros((2, 2), np.int64), np.array([4], np.int32), ShapeError, "Input tensor should be 1-D"),
-    (np.zeros(4, np.int64), np.array([[4]], np.int32), ShapeError, "Lengths tensor should be 1-D"),
-    (np.zeros(4, np.int32), np.array([4], np.int32), DTypeError,
-     "Tensor type mismatch, caller expects elements to be long while tensor contains int"),
-    (np.zeros(4, np.int64), np.array([4], np.int64), DTypeError,
-     "Tensor type mismatch, caller expects elements to be int while tensor contains long"),
-    (np.zeros(4, np.int64), np.array([1, 2], np.int32), EnforceError,
-     r"Inconsistent input data\. Number of elements should match total length\."),
-    (np.zeros(4, np.int64), np.array([5, -1], np.int32), EnforceError,
-     "Segment lengths must be non-negative"),
-])
+@pytest.mark.parametrize(
+    "x, lengths, error, match",
+    [
+        (
+            np.zeros((2, 2), np.int64),
+            np.array([4], np.int32),
+            ShapeError,
+            "Input tensor should be 1-D",
+        ),
+        (
+            np.zeros(4, np.int64),
+            np.array([[4]], np.int32),
+            ShapeError,
+            "Lengths tensor should be 1-D",
+        ),
+        (
+            np.zeros(4, np.int32),
+            np.array([4], np.int32),
+            DTypeError,
+            "Tensor type mismatch, caller expects elements to be long while tensor contains int",
+        ),
+        (
+            np.zeros(4, np.int64),
+            np.array([4], np.int64),
+            DTypeError,
+            "Tensor type mismatch, caller expects elements to be int while tensor contains long",
+        ),
+        (
+            np.zeros(4, np.int64),
+            np.array([1, 2], np.int32),
+            EnforceError,
+            r"Inconsistent input data\. Number of elements should match total length\.",
+        ),
+        (
+            np.zeros(4, np.int64),
+            np.array([5, -1], np.int32),
+            EnforceError,
+            "Segment lengths must be non-negative",
+        ),
+    ],
+)
 def test_bad_inputs_raise_and_leave_blobs_unchanged(x, lengths, error, match):
     net, feeds = net_with(dropout(ratio=0.5), X=x, Lengths=lengths)
     check_raises(net, feeds, error, match)
@@ -143,17 +192,23 @@ def test_bad_inputs_raise_and_leave_blobs_unchanged(x, lengths, error, match):
 
 @pytest.mark.parametrize("ratio", [-0.1, 1.5])
 def test_ratio_outside_zero_one_fails_at_creation(ratio):
-    net, feeds = net_with(dropout(ratio=ratio), X=np.zeros(1, np.int64),
-                          Lengths=np.array([1], np.int32))
+    net, feeds = net_with(
+        dropout(ratio=ratio), X=np.zeros(1, np.int64), Lengths=np.array([1], np.int32)
+    )
     check_raises(net, feeds, ArgumentError, "Ratio should be a valid probability")
 
 
 @pytest.mark.parametrize("outputs, found", [(["Y"], 1), (["Y", "OL", "Z"], 3)])
 def test_wrong_number_of_outputs(outputs, found):
-    net, feeds = net_with(dropout(*outputs), X=np.zeros(1, np.int64),
-                          Lengths=np.array([1], np.int32))
-    check_raises(net, feeds, SchemaError,
-                 f"Output size {found} not matching expected output size, which is 2")
+    net, feeds = net_with(
+        dropout(*outputs), X=np.zeros(1, np.int64), Lengths=np.array([1], np.int32)
+    )
+    check_raises(
+        net,
+        feeds,
+        SchemaError,
+        f"Output size {found} not matching expected output size, which is 2",
+    )
 
 
 def test_no_gradient():
