@@ -6,6 +6,7 @@ with :func:`ops_markdown`, the same function ``ops --markdown`` prints).
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,9 @@ from caffe2lite.cli_common import UsageError
 from caffe2lite.errors import did_you_mean
 from caffe2lite.schema import INT_MAX, REQUIRED, OpSchema
 
+# A full stop that ends a sentence (not the one of "e.g." or "i.e.").
+SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)(?<=\.)\s+(?=[A-Z(`])")
+CODE_MARK = re.compile(r"(`+)")  # opens or closes a code span
 GRADIENT_WORDS = {
     registry.MAKER: "yes",
     registry.NO_GRADIENT: "none (gradients stop here)",
@@ -138,12 +142,25 @@ def describe_lines(op_type: str) -> Iterator[str]:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").strip()
+    """Text for one Markdown table cell: ``|`` escaped everywhere, ``<`` outside
+    code spans (where Markdown would read it as the start of an HTML tag)."""
+    parts = CODE_MARK.split(text.replace("\n", " ").strip())
+    for i in range(0, len(parts), 4):  # text, mark, code, mark, text, ...
+        parts[i] = parts[i].replace("<", "&lt;")
+    return "".join(parts).replace("|", "\\|")
 
 
-def _summary(doc: str) -> str:
-    first = doc.strip().split("\n\n")[0].replace("\n", " ")
-    return first.split("Example:")[0].strip()
+def summary(doc: str) -> str:
+    """The first sentence of an op's doc.
+
+    >>> summary("Sum rows per segment, e.g. of embeddings. Empty ones give 0.")
+    'Sum rows per segment, e.g. of embeddings.'
+    """
+    first = doc.strip().split("\n\n")[0].replace("\n", " ").split("Example:")[0].strip()
+    for end in SENTENCE_END.finditer(first):
+        if len(CODE_MARK.findall(first[: end.start()])) % 2 == 0:  # not in code
+            return first[: end.start()]
+    return first
 
 
 def _args_cell(schema: OpSchema) -> str:
@@ -172,7 +189,7 @@ def ops_markdown() -> str:
                     signature(schema),
                     _args_cell(schema),
                     grad.split(" (")[0],
-                    _summary(schema.doc),
+                    summary(schema.doc),
                 )
             )
             + " |"

@@ -1,0 +1,88 @@
+"""README.md stays true: its set-up commands (and .ci/run's copy of them), its
+operator table, its Python quick start and its example output."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from caffe2lite import cli
+from caffe2lite.cli_ops import ops_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SETUP = [
+    (
+        "pip install . && caffe2lite run examples/sparse_features/predict_net.pbtxt "
+        "--init examples/sparse_features/init_net.pbtxt"
+    ),
+    'pip install -e ".[test]" && pytest',
+]
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(
+        rf"^```{language}\n(.*?)^```", README, flags=re.DOTALL | re.MULTILINE
+    )
+
+
+def test_readme_starts_with_the_two_setup_commands():
+    assert README.startswith("# caffe2lite\n\n```sh\n" + "\n".join(SETUP) + "\n```\n")
+
+
+def test_ci_runs_the_readme_commands():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert script.startswith("#!/usr/bin/env bash\n") and "set -euo pipefail" in script
+    extract = re.search(r"mapfile -t commands < <\((.*)\)\n", script).group(1)
+    proc = subprocess.run(
+        ["bash", "-c", extract], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert proc.stdout.splitlines() == SETUP
+    assert 'bash -euo pipefail -c "$command"' in script
+    assert '"numpy==1.23.5" "protobuf==3.20.3"' in script
+
+
+def test_operator_table_is_current():
+    # A fresh process, so only the operators of the package are registered.
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "update_readme.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_ops_markdown_is_the_table_generator(capsys):
+    assert cli.main(["ops", "--markdown"]) == 0
+    assert capsys.readouterr().out == ops_markdown()
+
+
+def test_python_quick_start_prints_what_it_says(tmp_path):
+    (code,) = [b for b in _blocks("python") if "from caffe2lite import" in b]
+    lines = code.splitlines()
+    promised = [
+        line[2:]
+        for before, line in itertools.pairwise(lines)
+        if before.startswith("print(") and line.startswith("# ")
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.splitlines() == promised
+
+
+def test_readme_shows_the_real_example_output():
+    (console,) = [b for b in _blocks("console") if "examples/sparse_features" in b]
+    shown = console.split("\n", 1)[1]
+    expected = (ROOT / "examples" / "expected" / "sparse_features.txt").read_text()
+    assert shown == expected
