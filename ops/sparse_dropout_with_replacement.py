@@ -64,12 +64,36 @@ def check_id_list(x: np.ndarray, lengths: np.ndarray) -> None:
         )
 
 
+def _regions(
+    keep: np.ndarray, lengths: np.ndarray, total: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dropped segments, their elements) of each region, and the kept elements
+    before each region and after the last. Needs a dropped and a kept segment."""
+    n = keep.shape[0]
+    offsets = np.zeros(n + 1, dtype=np.int32 if total < 2**31 else np.int64)
+    np.cumsum(lengths, out=offsets[1:], dtype=offsets.dtype)
+    edges = np.zeros(n + 2, dtype=np.bool_)
+    np.logical_not(keep, out=edges[1:-1])
+    flips = np.flatnonzero(edges[1:] != edges[:-1])
+    first, stop = flips[0::2], flips[1::2]  # region j: dropped segments [first, stop)
+    kept = np.empty(first.shape[0] + 1, dtype=np.int64)
+    kept[0] = offsets[first[0]]
+    kept[1:-1] = offsets[first[1:]] - offsets[stop[:-1]]
+    kept[-1] = offsets[n] - offsets[stop[-1]]
+    return stop - first, (offsets[stop] - offsets[first]).astype(np.int64), kept
+
+
 def _slot_positions(ends: np.ndarray, per_region: np.ndarray) -> np.ndarray:
     """Output positions of the slots: region j's slots are the last ``per_region[j]``
-    positions of block j, which ends (exclusive) at ``ends[j]``."""
-    first = np.repeat(ends[:-1] - np.cumsum(per_region), per_region)
-    first += np.arange(first.shape[0])
-    return first
+    positions of block j, which ends (exclusive) at ``ends[j]``. A running sum of
+    ones, with a jump at the first slot of each region."""
+    first_slot = ends[:-1] - per_region
+    positions = np.ones(int(per_region.sum()), dtype=np.intp)
+    positions[0] = first_slot[0]
+    starts = np.cumsum(per_region[:-1])
+    positions[starts] = first_slot[1:] - ends[:-2] + 1
+    np.cumsum(positions, out=positions)
+    return positions
 
 
 def _compact(
@@ -120,18 +144,7 @@ def segment_dropout(
     out_lengths = np.ones(n, dtype=np.int32)
     if not keep.any():
         return np.full(n, replacement_value, dtype=np.int64), out_lengths
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, dtype=np.int64, out=offsets[1:])
-    edges = np.zeros(n + 2, dtype=np.bool_)
-    np.logical_not(keep, out=edges[1:-1])
-    flips = np.flatnonzero(edges[1:] != edges[:-1])
-    first, stop = flips[0::2], flips[1::2]  # region j: dropped segments [first, stop)
-    per_region = stop - first
-    region_elems = offsets[stop] - offsets[first]
-    kept = np.empty(first.shape[0] + 1, dtype=np.int64)  # kept elements before region j
-    kept[0] = offsets[first[0]]
-    kept[1:-1] = offsets[first[1:]] - offsets[stop[:-1]]
-    kept[-1] = offsets[n] - offsets[stop[-1]]
+    per_region, region_elems, kept = _regions(keep, lengths, x.shape[0])
     block = kept.copy()
     block[:-1] += per_region
     ends = np.cumsum(block)
@@ -189,11 +202,10 @@ def sparse_dropout_with_replacement(
     check_id_list(x, lengths)
     n = lengths.shape[0]
     if ratio == 0.0:
-        keep = np.ones(n, dtype=np.bool_)
-    elif ratio == 1.0:
-        keep = np.zeros(n, dtype=np.bool_)
-    else:
-        keep = rng.random(n) < 1.0 - ratio
+        return x, lengths
+    if ratio == 1.0:
+        return np.full(n, replacement_value, dtype=np.int64), np.ones(n, dtype=np.int32)
+    keep = rng.random(n) < 1.0 - ratio
     return segment_dropout(x, lengths, keep, replacement_value)
 
 
