@@ -11,8 +11,8 @@
 
 ``--debug`` may be given anywhere: errors then end with a traceback. Without it an
 error is printed to stderr as ``caffe2lite: error: <message>``. Exit status: 0 on
-success, 1 when running failed (an operator or net raised), 2 on bad usage or a
-file that cannot be read or parsed.
+success, 1 when running failed (an operator or net raised), 2 on bad usage, a
+file that cannot be read or parsed, or a net input that was not given.
 
 This module only wires the command line to :mod:`caffe2lite.cli_run`,
 :mod:`caffe2lite.cli_inspect` and :mod:`caffe2lite.cli_ops`.
@@ -73,8 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Run, inspect and convert Caffe2 nets on CPU, in pure Python.",
         epilog="--debug may be given anywhere and adds a traceback to errors. "
-        "Exit status: 0 success, 1 a failure while running, 2 bad usage or "
-        "an unreadable file.",
+        "Exit status: 0 success, 1 a failure while running, 2 bad usage, an "
+        "unreadable file or a missing net input.",
     )
     parser.add_argument(
         "--debug", action="store_true", help="show a traceback on error"

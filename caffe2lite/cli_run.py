@@ -3,8 +3,10 @@
 The order of one run: read every file (nets and ``.npy``/``.npz`` inputs) so that
 a bad file stops the command before anything runs; seed the unseeded ops when
 ``--seed`` is given; run the init net once; feed the inputs (they win over blobs of
-the same name made by the init net, as a predictor's inputs do); create the net and
-run it ``--iters`` times, or run the plan; print (and ``--save``) the outputs.
+the same name made by the init net, as a predictor's inputs do); check that every
+blob the net reads from outside exists (a missing one is a usage error, exit 2);
+create the net and run it ``--iters`` times, or run the plan; print (and
+``--save``) the outputs.
 """
 
 from __future__ import annotations
@@ -136,6 +138,17 @@ def save_npz(path: str, values: dict[str, Any]) -> None:
         raise Caffe2LiteError(f"cannot write {path}: {e.strerror or e}") from None
 
 
+def missing_inputs(netdef: caffe2_pb2.NetDef, ws: Workspace) -> list[str]:
+    """The blobs ``netdef`` reads from outside (its external inputs, and op inputs no
+    earlier op writes) that ``ws`` does not hold, in order of first use."""
+    produced: set[str] = set()
+    needed = list(netdef.external_input)
+    for op in netdef.op:
+        needed.extend(b for b in op.input if b not in produced)
+        produced.update(op.output)
+    return [b for b in dict.fromkeys(needed) if not ws.has_blob(b)]
+
+
 def _net_name(netdef: caffe2_pb2.NetDef, path: str) -> None:
     # Caffe2 refuses to create a net without a name; a file's net is named after it.
     if not netdef.name:
@@ -164,6 +177,13 @@ def run_command(args: argparse.Namespace, out: Any) -> int:
         ws.run_plan(graph)
     else:
         _net_name(graph, args.net)
+        missing = missing_inputs(graph, ws)
+        if missing:
+            raise UsageError(
+                f"net '{graph.name}' needs blobs that are not in the workspace: "
+                f"{', '.join(missing)}; feed them with --input NAME=FILE.npy or "
+                "--inputs FILE.npz, or make them in the --init net"
+            )
         ws.create_net(graph, overwrite=True)
         ws.run_net(graph.name, args.iters)
     names = args.output or default_outputs(graph)

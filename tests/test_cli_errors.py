@@ -155,18 +155,40 @@ def test_failure_while_running_exits_1_and_debug_adds_traceback(
     )
 
 
-def test_net_problems_exit_1(ops, files, capsys):
+def test_net_problems_exit_1(ops, files, capsys, tmp_path):
     net = (
         'name: "bad"\nop { input: "X" output: "Y" type: "TestScal" }\n'
-        'op { input: "Z" output: "W" type: "TestScale" }\n'
+        'op { input: "X" output: "W" type: "TestNoise" arg { name: "ratio" f: 1.5 } }\n'
     )
     f = files(net_pbtxt=net)
-    status, _, err = run(capsys, "run", f["net_pbtxt"])
+    x = npy(tmp_path, "x.npy", np.zeros(1))
+    status, _, err = run(capsys, "run", f["net_pbtxt"], "--input", f"X={x}")
     assert status == 1
     lines = err.splitlines()
-    assert lines[0] == "caffe2lite: error: net 'bad' has 3 problems:"
+    assert lines[0] == "caffe2lite: error: net 'bad' has 2 problems:"
     assert "did you mean 'TestScale'" in lines[1]
-    assert len(lines) == 4
+    assert lines[2] == (
+        "  - op #1 TestNoise in net 'bad': Ratio should be a valid probability "
+        "(argument 'ratio': expected 0 <= ratio <= 1, found 1.5)"
+    )
+    assert len(lines) == 3
+
+
+def test_inputs_nobody_gave_exit_2(ops, files, capsys, tmp_path):
+    net = (
+        'name: "needy"\nop { input: "X" output: "Y" type: "TestVariadic" }\n'
+        'op { input: "Y" input: "Z" output: "Y" type: "TestVariadic" }\n'
+        'external_input: "W"\n'
+    )
+    f = files(net_pbtxt=net)
+    z = npy(tmp_path, "z.npy", np.zeros(1))
+    status, out, err = run(capsys, "run", f["net_pbtxt"], "--input", f"Z={z}")
+    assert (status, out) == (2, "")
+    assert err == (
+        "caffe2lite: error: net 'needy' needs blobs that are not in the workspace: "
+        "W, X; feed them with --input NAME=FILE.npy or --inputs FILE.npz, or make "
+        "them in the --init net\n"
+    )
 
 
 def test_missing_output_blob_exit_2_with_suggestion(ops, files, capsys, tmp_path):
