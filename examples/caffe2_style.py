@@ -9,8 +9,6 @@ attributes, creates the net once and runs it several times.
 Run it with ``python examples/caffe2_style.py``.
 """
 
-from __future__ import annotations
-
 import numpy as np
 
 from caffe2lite import core, workspace
