@@ -36,6 +36,7 @@ def register_cpu_operator(
     num_outputs: int | tuple[int, int | None] | str | None = None,
     allow_inplace: Any = (),
     enforce_inplace: Any = (),
+    allowed_inputs: Any = None,
 ) -> Callable[[Callable[..., tuple]], Callable[..., tuple]]:
     """Register a pure kernel as the CPU implementation of ``op_type``.
 
@@ -46,6 +47,9 @@ def register_cpu_operator(
     may be ``"same"`` (as many outputs as inputs, Caffe2's SameNumberOfOutput).
     ``allow_inplace`` is ``True``, ``"one_to_one"``, a list of ``(input, output)``
     index pairs or a predicate; ``enforce_inplace`` is a list of pairs.
+    ``allowed_inputs`` narrows the input count further: a set of counts, or a pair
+    ``(predicate, description)`` (Caffe2's NumInputs(set) / NumInputs(function));
+    a count it rejects fails with "Input size N not in allowed input sizes.".
 
     >>> @register_cpu_operator("DoubleIt", inputs=["X"], outputs=["Y"],
     ...                        doc="Y = 2 * X. Example: X=[1, 2] -> Y=[2, 4]")
@@ -64,6 +68,7 @@ def register_cpu_operator(
             op_type, kernel, inputs=inputs, outputs=outputs, args=args, doc=doc,
             engine=eng, num_inputs=num_inputs, num_outputs=num_outputs,
             allow_inplace=allow_inplace, enforce_inplace=enforce_inplace,
+            allowed_inputs=allowed_inputs,
         )
         return kernel
 

@@ -93,6 +93,8 @@ class OpSchema:
     wants_num_outputs: bool = False
     wants_op_def: bool = False
     wants_state: bool = False
+    allowed_inputs: Callable[[int], bool] | None = None
+    allowed_inputs_doc: str = ""
 
     def input_name(self, i: int) -> str:
         """The schema name of input ``i`` (the last name repeats for variadic ops)."""
@@ -114,6 +116,10 @@ class OpSchema:
             problems.append(SchemaError(
                 f"Input size {n_in} not in range [min={lo}, max={_fmt(hi)}].",
                 expected=f"{_span(lo, hi)} inputs", found=n_in))
+        elif self.allowed_inputs is not None and not self.allowed_inputs(n_in):
+            problems.append(SchemaError(
+                f"Input size {n_in} not in allowed input sizes.",
+                expected=self.allowed_inputs_doc, found=n_in))
         if self.same_number_of_output:
             if n_out != n_in:
                 problems.append(SchemaError(
@@ -248,8 +254,22 @@ def make_schema(
     num_outputs: int | tuple[int, int | None] | str | None,
     allow_inplace: Any,
     enforce_inplace: Any,
+    allowed_inputs: Any = None,
 ) -> OpSchema:
-    """Build a schema and check ``kernel``'s signature against it."""
+    """Build a schema and check ``kernel``'s signature against it.
+
+    ``allowed_inputs`` narrows the input count inside its range, as Caffe2's
+    ``NumInputs(set)`` / ``NumInputs(function)``: a set of counts, or a pair
+    ``(predicate, description)``."""
+    allowed, allowed_doc = None, ""
+    if isinstance(allowed_inputs, (set, frozenset)):
+        counts = frozenset(allowed_inputs)
+        allowed = counts.__contains__
+        allowed_doc = "one of " + ", ".join(str(c) for c in sorted(counts)) + " inputs"
+        if num_inputs is None:
+            num_inputs = (min(counts), max(counts))
+    elif allowed_inputs is not None:
+        allowed, allowed_doc = allowed_inputs
     info = _check_kernel_signature(op_type, kernel, inputs, args, num_inputs)
     same = num_outputs == "same"
     out_range = _range(None if same else num_outputs, (len(outputs), len(outputs)))
@@ -270,4 +290,6 @@ def make_schema(
         wants_num_outputs=info.wants_num_outputs,
         wants_op_def=info.wants_op_def,
         wants_state=info.wants_state,
+        allowed_inputs=allowed,
+        allowed_inputs_doc=allowed_doc,
     )

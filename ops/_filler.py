@@ -78,12 +78,8 @@ def filler_shape(inputs: Sequence[np.ndarray], shape: Any, extra_shape: Sequence
 
 
 def split_inputs(inputs: Sequence[np.ndarray], op_type: str) -> tuple[list, Any, Any]:
-    """(shape inputs, min blob, max blob) of a filler taking 0, 1 or 3 inputs."""
-    from caffe2lite.errors import SchemaError
-
-    if len(inputs) == 2:
-        raise SchemaError("Input size 2 not in allowed input sizes.",
-                          expected=f"0, 1 or 3 inputs for {op_type}", found=2)
+    """(shape inputs, min blob, max blob) of a filler taking 0, 1 or 3 inputs (the
+    schema has already rejected 2)."""
     if len(inputs) == 3:
         return [inputs[0]], inputs[1], inputs[2]
     return list(inputs), None, None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.checks import check_dtype, cpp_type_name, enforce
-from caffe2lite.errors import DTypeError, EnforceError, SchemaError
+from caffe2lite.errors import DTypeError, EnforceError
 from caffe2lite.registry import register_cpu_operator, should_not_do_gradient
 
 
@@ -21,6 +21,7 @@ def _numel_one(w: np.ndarray, blob: str, name: str) -> np.float32:
     inputs=["X_0", "Weight_0", "INDICES", "X_1", "Weight_1"],
     outputs=["X_0"],
     num_inputs=(5, None),
+    allowed_inputs=(lambda n: n % 2 == 1, "an odd number of inputs (at least 5)"),
     enforce_inplace=[(0, 0)],
     doc="""Weighted sum on the rows of X_0 named by INDICES; the output must be X_0
 itself (in place). Inputs: X_0, Weight_0, INDICES, then (X_k, Weight_k) pairs. Every
@@ -39,9 +40,6 @@ X_1=[[1, 1], [2, 2], [4, 4]], Weight_1=[1] -> X_0=[[2.5, 2.5], [2, 2], [5.75, 5.
 def scatter_weighted_sum(x0: np.ndarray, w0: np.ndarray, indices: np.ndarray,
                          *rest: np.ndarray) -> tuple[np.ndarray]:
     """Copy X_0, then apply Caffe2's sequential row updates with vectorised numpy."""
-    if len(rest) % 2:
-        raise SchemaError(f"Input size {3 + len(rest)} not in allowed input sizes.",
-                          expected="an odd number of inputs (at least 5)", found=3 + len(rest))
     if not isinstance(indices, np.ndarray) or indices.dtype not in (np.int32, np.int64):
         found = (cpp_type_name(indices.dtype) if isinstance(indices, np.ndarray)
                  else type(indices).__name__)

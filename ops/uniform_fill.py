@@ -50,7 +50,7 @@ def empty_first_dim(shape: tuple[int, ...]) -> tuple[int, ...]:
     "UniformFill",
     inputs=["input", "min", "max"],
     outputs=["output"],
-    num_inputs=(0, 3),
+    allowed_inputs={0, 1, 3},
     allow_inplace=[(0, 0)],
     args=[Arg("min", float, None, doc="lower bound, inclusive (default 0)"),
           Arg("max", float, None, doc="upper bound, exclusive (default 1)")] + SHAPE_ARGS,

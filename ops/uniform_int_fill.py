@@ -17,7 +17,7 @@ from .uniform_fill import empty_first_dim, uniform_range
     "UniformIntFill",
     inputs=["input", "min", "max"],
     outputs=["output"],
-    num_inputs=(0, 3),
+    allowed_inputs={0, 1, 3},
     allow_inplace=[(0, 0)],
     args=[Arg("min", int, None, doc="lower bound, inclusive (default 0)"),
           Arg("max", int, None, doc="upper bound, inclusive (default 1)")] + SHAPE_ARGS,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.checks import check_dtype, enforce
-from caffe2lite.errors import SchemaError
 from caffe2lite.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
@@ -21,12 +20,9 @@ from caffe2lite.schema import Arg
 _FLOATS = (np.float32, np.float64)
 
 
-def _allowed_inputs(n: int, parity: int) -> None:
-    # Caffe2 states these counts with a predicate; a schema range cannot say "even".
-    if n == 0 or n % 2 != parity:
-        kind = "an even" if parity == 0 else "an odd"
-        raise SchemaError(f"Input size {n} not in allowed input sizes.",
-                          expected=f"{kind} number of inputs (at least {2 - parity})", found=n)
+# Caffe2 states these input counts with a predicate.
+_EVEN = (lambda n: n > 0 and n % 2 == 0, "an even number of inputs (at least 2)")
+_ODD = (lambda n: n % 2 == 1, "an odd number of inputs (at least 1)")
 
 
 def _weight(w: np.ndarray, blob: str, name: str, dtype: np.dtype) -> np.generic:
@@ -42,6 +38,7 @@ def _weight(w: np.ndarray, blob: str, name: str, dtype: np.dtype) -> np.generic:
     inputs=["data_0", "weight_0"],
     outputs=["output"],
     num_inputs=(2, None),
+    allowed_inputs=_EVEN,
     allow_inplace=[(0, 0)],
     doc="""Element-wise weighted sum of (X_i, weight_i) pairs: inputs X_0, weight_0,
 X_1, weight_1, ... (an even number); every weight_i is a 1-element float tensor and
@@ -54,7 +51,6 @@ Example: X_0=[1, 2], weight_0=[2], X_1=[10, 20], weight_1=[0.5] -> output=[7, 14
 )
 def weighted_sum(*inputs: np.ndarray) -> tuple[np.ndarray]:
     """``sum(w_i * X_i)``, accumulated in input order as Caffe2's Scale/Axpby/Axpy."""
-    _allowed_inputs(len(inputs), 0)
     x0 = inputs[0]
     check_dtype(x0, "data_0", *_FLOATS)
     enforce(x0.size > 0, f"X0.numel() > 0. {x0.size} vs 0", blob="data_0",
@@ -96,6 +92,7 @@ def weighted_sum_gradient_maker(g):
     inputs=["dY", "X_0", "weight_0"],
     outputs=["dX_0"],
     num_inputs=(1, None),
+    allowed_inputs=_ODD,
     num_outputs=(1, None),
     args=[Arg("grad_on_w", bool, False)],
     doc="""Gradient of WeightedSum: inputs dY, X_0, weight_0, X_1, weight_1, ...;
@@ -107,7 +104,6 @@ Example: dY=[1, 2], X_0=[3, 4], weight_0=[2], grad_on_w=1 -> dX_0=[2, 4], dweigh
 def weighted_sum_gradient(*inputs: np.ndarray, grad_on_w: bool,
                           num_outputs: int) -> tuple[np.ndarray, ...]:
     """dX_i = w_i * dY (and dw_i = <dY, X_i> with ``grad_on_w``)."""
-    _allowed_inputs(len(inputs), 1)
     pairs = len(inputs) // 2
     expected = 2 * pairs if grad_on_w else pairs
     enforce(num_outputs == expected, f"OutputSize() == output_size. {num_outputs} vs {expected}",

@@ -121,3 +121,27 @@ def test_registered_types_sorted_unique(scratch_ops):
     assert types == sorted(set(types))
     assert "TestScale" in types
     assert np.all([isinstance(t, str) for t in types])
+
+
+def test_allowed_input_counts_checked_at_creation(scratch_ops):
+    @registry.register_cpu_operator("TestPairs", inputs=["X"], outputs=["Y"],
+                                    num_inputs=(2, None),
+                                    allowed_inputs=(lambda n: n % 2 == 0, "an even count"),
+                                    doc="Example: [1], [2] -> [1]")
+    def pairs(*xs):
+        return (xs[0],)
+
+    @registry.register_cpu_operator("TestSet", inputs=["A", "B", "C"], outputs=["Y"],
+                                    allowed_inputs={0, 1, 3}, doc="Example: -> [0]")
+    def from_set(a=None, b=None, c=None):
+        return (np.zeros(1),)
+
+    (problem,) = registry.lookup("TestPairs").verify(CreateOperator("TestPairs", list("abc"), "y"))
+    assert str(problem) == ("Input size 3 not in allowed input sizes. "
+                            "(expected an even count, found 3)")
+    schema = registry.lookup("TestSet")
+    assert schema.num_inputs == (0, 3)
+    assert [len(schema.verify(CreateOperator("TestSet", list("abc")[:n], "y")))
+            for n in range(4)] == [0, 0, 1, 0]
+    assert schema.verify(CreateOperator("TestSet", ["a", "b"], "y"))[0].expected == (
+        "one of 0, 1, 3 inputs")
