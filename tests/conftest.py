@@ -1,4 +1,5 @@
-"""Shared fixtures: test-only operators, registered for one test and removed after it."""
+"""Shared fixtures: test-only operators and gradients, registered for one test and
+removed after it."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from typing import Iterator
 
 import numpy as np
 import pytest
+from c2l_test_support.gradients import MAKERS
 
 from caffe2lite import registry
 from caffe2lite.checks import check_dtype, enforce
+from caffe2lite.core import GradientRegistry
 from caffe2lite.schema import Arg
 
 
@@ -61,3 +64,34 @@ def scratch_ops() -> Iterator[None]:
         registry.OPERATORS.update(before_ops)
         registry.GRADIENTS.clear()
         registry.GRADIENTS.update(before_grads)
+
+
+@pytest.fixture
+def isolated_registries() -> Iterator[None]:
+    """Register gradients (and forward ops) for one test only."""
+    saved = (
+        dict(registry.OPERATORS),
+        dict(registry.GRADIENTS),
+        dict(GradientRegistry.gradient_registry_),
+    )
+    try:
+        yield
+    finally:
+        for live, old in zip(
+            (
+                registry.OPERATORS,
+                registry.GRADIENTS,
+                GradientRegistry.gradient_registry_,
+            ),
+            saved,
+        ):
+            live.clear()
+            live.update(old)
+
+
+@pytest.fixture
+def python_gradients(isolated_registries) -> None:
+    """The made-up Python gradients of ``c2l_test_support.gradients.MAKERS`` (Direct,
+    UseInput, UseOutput, Nogradient, ...), registered for one test only."""
+    for op_type, maker in MAKERS.items():
+        GradientRegistry.RegisterGradient(op_type)(maker)

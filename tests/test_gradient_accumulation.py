@@ -5,46 +5,12 @@ options."""
 from __future__ import annotations
 
 import pytest
+from c2l_test_support.gradients import assert_ops_equal, backward
 
 from caffe2lite import core
-from caffe2lite.core import CreateOperator, GradientRegistry
+from caffe2lite.core import CreateOperator
 
-
-def GIS(op):
-    return [s + "_grad" for s in op.input]
-
-
-@GradientRegistry.RegisterGradient("Direct")
-def direct_gradient(op, g_output):
-    """(in -> out) gives (out_grad -> in_grad), on the forward op's device."""
-    grad_op = CreateOperator("DirectGradient", list(g_output), GIS(op))
-    if op.HasField("device_option"):
-        grad_op.device_option.CopyFrom(op.device_option)
-    return grad_op, GIS(op)
-
-
-@GradientRegistry.RegisterGradient("Nogradient")
-def no_gradient(op, g_output):
-    return [], [None for _ in op.input]
-
-
-def assert_ops_equal(got, want):
-    """Caffe2's assertOperatorListEqual: ignore debug_info and device extra_info."""
-    for op in list(got) + list(want):
-        op.debug_info = ""
-        if op.device_option:
-            del op.device_option.extra_info[:]
-    assert list(got) == list(want)
-
-
-def backward(ops, ys):
-    return GradientRegistry.GetBackwardPass(ops, ys)
-
-
-@GradientRegistry.RegisterGradient("PassThrough")
-def pass_through_gradient(op, g_output):
-    """Like Sum or the old Add: every input's gradient is the output's, no op."""
-    return [], [g_output[0] for _ in op.input]
+pytestmark = pytest.mark.usefixtures("python_gradients")
 
 
 @pytest.mark.parametrize("device", [None, core.DeviceOption(1, 1)])

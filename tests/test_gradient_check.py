@@ -3,8 +3,6 @@ central differences (dense, sparse, in-place, large inputs, and its failures).""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
@@ -14,9 +12,8 @@ from caffe2lite.testing import check_gradient
 
 
 @pytest.fixture
-def ops() -> Iterator[None]:
+def ops(isolated_registries) -> None:
     """Test-only ops with made-up gradients, registered for one test."""
-    saved = dict(registry.OPERATORS), dict(registry.GRADIENTS)
 
     @registry.register_cpu_operator(
         "TSquare", inputs=["X"], outputs=["Y"], doc="Example: X=[3] -> Y=[9]"
@@ -89,13 +86,6 @@ def ops() -> Iterator[None]:
     @registry.register_gradient("TWrong")
     def wrong_maker(g):  # forgets the factor W: dX = dY
         return [g.op_def("TScale3", [g.GO(0)], [g.GI(0)])]
-
-    try:
-        yield
-    finally:
-        for live, old in zip((registry.OPERATORS, registry.GRADIENTS), saved):
-            live.clear()
-            live.update(old)
 
 
 def test_dense_in_place_and_float32_inputs(ops):

@@ -4,53 +4,14 @@ and its errors, wrapped as Caffe2's Python GradientRegistry wrapped them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
+from c2l_test_support.gradients import get, raises
 
 from caffe2lite import registry
-from caffe2lite.core import CreateOperator, GradientRegistry, GradientSlice
+from caffe2lite.core import CreateOperator, GradientSlice
 from caffe2lite.errors import GradientError
 from caffe2lite.gradient import GradientContext
-
-
-@pytest.fixture
-def grads() -> Iterator[None]:
-    """Register gradients (and forward ops) for one test only."""
-    saved = (
-        dict(registry.OPERATORS),
-        dict(registry.GRADIENTS),
-        dict(GradientRegistry.gradient_registry_),
-    )
-    try:
-        yield
-    finally:
-        for live, old in zip(
-            (
-                registry.OPERATORS,
-                registry.GRADIENTS,
-                GradientRegistry.gradient_registry_,
-            ),
-            saved,
-        ):
-            live.clear()
-            live.update(old)
-
-
-def wrapped(op, message):
-    """The message Caffe2's GradientRegistry.GetGradientForOp raised."""
-    return f"Exception when creating gradient for [{op.type}]:{message}.\nOp: \n{op}"
-
-
-def get(op, g_output):
-    return GradientRegistry.GetGradientForOp(op, g_output)
-
-
-def raises(op, g_output, message):
-    with pytest.raises(Exception) as e:
-        get(op, g_output)
-    assert isinstance(e.value, GradientError)
-    assert str(e.value) == wrapped(op, message)
 
 
 def _register(op_type, body):
@@ -111,7 +72,7 @@ def _register(op_type, body):
         ),
     ],
 )
-def test_context_errors(grads, body, g_output, message):
+def test_context_errors(isolated_registries, body, g_output, message):
     def maker(g):
         body(g)
         return []
@@ -120,7 +81,7 @@ def test_context_errors(grads, body, g_output, message):
     raises(op, g_output, message)
 
 
-def test_context_index_errors(grads):
+def test_context_index_errors(isolated_registries):
     op = _register("TIndex", lambda g: [g.op_def("T", [g.I(5)], [])])
     with pytest.raises(
         GradientError,

@@ -5,9 +5,8 @@ hooks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
+from c2l_test_support.gradients import get, raises, wrapped
 
 from caffe2lite import core, registry
 from caffe2lite.core import CreateOperator, GradientRegistry, GradientSlice
@@ -16,51 +15,12 @@ from caffe2lite.gradient import set_core_hooks
 from caffe2lite.schema import Arg
 
 
-@pytest.fixture
-def grads() -> Iterator[None]:
-    """Register gradients (and forward ops) for one test only."""
-    saved = (
-        dict(registry.OPERATORS),
-        dict(registry.GRADIENTS),
-        dict(GradientRegistry.gradient_registry_),
-    )
-    try:
-        yield
-    finally:
-        for live, old in zip(
-            (
-                registry.OPERATORS,
-                registry.GRADIENTS,
-                GradientRegistry.gradient_registry_,
-            ),
-            saved,
-        ):
-            live.clear()
-            live.update(old)
-
-
-def wrapped(op, message):
-    """The message Caffe2's GradientRegistry.GetGradientForOp raised."""
-    return f"Exception when creating gradient for [{op.type}]:{message}.\nOp: \n{op}"
-
-
-def get(op, g_output):
-    return GradientRegistry.GetGradientForOp(op, g_output)
-
-
-def raises(op, g_output, message):
-    with pytest.raises(Exception) as e:
-        get(op, g_output)
-    assert isinstance(e.value, GradientError)
-    assert str(e.value) == wrapped(op, message)
-
-
-def test_not_registered_at_all(grads):
+def test_not_registered_at_all(isolated_registries):
     op = CreateOperator("Unheard", ["x"], ["y"])
     raises(op, ["y_grad"], "Gradient maker for operator Unheard not implemented.")
 
 
-def test_the_three_refusals(grads):
+def test_the_three_refusals(isolated_registries):
     registry.no_gradient("TNo")
     registry.should_not_do_gradient("TShouldNot")
     registry.gradient_not_implemented_yet("TNotYet")
@@ -87,7 +47,7 @@ def test_the_three_refusals(grads):
     )
 
 
-def test_python_registry_is_the_fallback(grads):
+def test_python_registry_is_the_fallback(isolated_registries):
     registry.should_not_do_gradient("TBoth")
 
     @GradientRegistry.RegisterGradient("TBoth")
@@ -105,7 +65,7 @@ def test_python_registry_is_the_fallback(grads):
     assert get(CreateOperator("Sum", ["a"], ["s"]), ["s_grad"]) == ([], ["s_grad"])
 
 
-def test_python_maker_results_are_normalised(grads):
+def test_python_maker_results_are_normalised(isolated_registries):
     GradientRegistry.RegisterGradient("TNone")(lambda op, g: (None, [None]))
     GradientRegistry.RegisterGradient("TOne")(
         lambda op, g: (CreateOperator("TOneGradient", [g[0]], ["x_grad"]), ["x_grad"])
@@ -115,7 +75,7 @@ def test_python_maker_results_are_normalised(grads):
     assert isinstance(ops, list) and len(ops) == 1
 
 
-def test_python_maker_errors_are_not_wrapped(grads):
+def test_python_maker_errors_are_not_wrapped(isolated_registries):
     def broken(op, g_output):
         raise KeyError("broken maker")
 
@@ -124,7 +84,7 @@ def test_python_maker_errors_are_not_wrapped(grads):
         get(CreateOperator("TBroken", ["x"], ["y"]), ["y_grad"])
 
 
-def test_maker_for_a_type_without_forward_op(grads):
+def test_maker_for_a_type_without_forward_op(isolated_registries):
     @registry.register_gradient("TNoForward")
     def maker(g):
         return [
@@ -146,7 +106,7 @@ def test_maker_for_a_type_without_forward_op(grads):
     assert ops == [want] and g_input == ["x_grad"]
 
 
-def test_copies_device_option_engine_and_appends_arguments(grads):
+def test_copies_device_option_engine_and_appends_arguments(isolated_registries):
     @registry.register_gradient("TCopy")
     def maker(g):
         return [g.op_def("TCopyGradient", [g.GO(0)], [g.GI(0)], own=1)]
@@ -164,7 +124,7 @@ def test_copies_device_option_engine_and_appends_arguments(grads):
 @pytest.mark.parametrize(
     "switch", ["copy_device_option", "copy_engine", "copy_arguments"]
 )
-def test_copy_switches(grads, switch):
+def test_copy_switches(isolated_registries, switch):
     registry.register_gradient("TSwitch", **{switch: False})(
         lambda g: [g.op_def("TSwitchGradient", [g.GO(0)], [g.GI(0)])]
     )
@@ -188,7 +148,7 @@ def test_unset_engine_and_device_option_are_not_copied():
     assert grad_op.HasField("name") and grad_op.name == ""
 
 
-def test_schema_is_checked_when_the_forward_op_exists(grads):
+def test_schema_is_checked_when_the_forward_op_exists(isolated_registries):
     op = CreateOperator("Sum", ["a"], ["s", "t"])
     with pytest.raises(GradientError) as e:
         get(op, ["s_grad", None])
@@ -219,7 +179,7 @@ def test_schema_is_checked_when_the_forward_op_exists(grads):
         get(CreateOperator("TSchema", ["x", "z"], ["y"]), ["y_grad"])
 
 
-def test_sparse_output_gradient_through_the_backward_pass(grads):
+def test_sparse_output_gradient_through_the_backward_pass(isolated_registries):
     @registry.register_gradient("TSparse")
     def maker(g):
         g.SetSparse(0, g.GO_I(0), g.GO_V(0))

@@ -4,51 +4,13 @@ ops, and the refusal to mix sparse and dense gradients of one blob."""
 from __future__ import annotations
 
 import pytest
+from c2l_test_support.gradients import assert_ops_equal, backward
 
 from caffe2lite import core
-from caffe2lite.core import CreateOperator, GradientRegistry, GradientSlice
+from caffe2lite.core import CreateOperator, GradientSlice
 from caffe2lite.errors import GradientError
 
-
-def GIS(op):
-    return [s + "_grad" for s in op.input]
-
-
-@GradientRegistry.RegisterGradient("Direct")
-def direct_gradient(op, g_output):
-    """(in -> out) gives (out_grad -> in_grad), on the forward op's device."""
-    grad_op = CreateOperator("DirectGradient", list(g_output), GIS(op))
-    if op.HasField("device_option"):
-        grad_op.device_option.CopyFrom(op.device_option)
-    return grad_op, GIS(op)
-
-
-def assert_ops_equal(got, want):
-    """Caffe2's assertOperatorListEqual: ignore debug_info and device extra_info."""
-    for op in list(got) + list(want):
-        op.debug_info = ""
-        if op.device_option:
-            del op.device_option.extra_info[:]
-    assert list(got) == list(want)
-
-
-def backward(ops, ys):
-    return GradientRegistry.GetBackwardPass(ops, ys)
-
-
-@GradientRegistry.RegisterGradient("SparseValues")
-def sparse_values_gradient(op, g_output):
-    """Like Gather: values computed by no op, indices taken from input 1."""
-    return [], [GradientSlice(op.input[1], g_output[0]), None]
-
-
-@GradientRegistry.RegisterGradient("SparseBoth")
-def sparse_both_gradient(op, g_output):
-    """Like SparseFunHash: one gradient op makes both parts for input 0."""
-    i, v = op.input[0] + "_grad_indices", op.input[0] + "_grad_values"
-    return CreateOperator("SparseBothGradient", [g_output[0]], [i, v]), [
-        GradientSlice(i, v)
-    ]
+pytestmark = pytest.mark.usefixtures("python_gradients")
 
 
 def test_sparse_accumulation_with_values():

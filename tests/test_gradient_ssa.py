@@ -4,82 +4,13 @@ core_gradients tests build it: gradient-op lists, SSA versions, in-place ops."""
 from __future__ import annotations
 
 import pytest
+from c2l_test_support.gradients import GIS, assert_ops_equal, backward
 
 from caffe2lite import core
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import GradientError
 
-
-def NeedAll(op, g_output):
-    """Every output must have a gradient."""
-    for name, g in zip(op.output, g_output):
-        if g is None:
-            raise RuntimeError(f'Need gradient for "{name}" but it is not provided.')
-    return g_output
-
-
-def GIS(op):
-    return [s + "_grad" for s in op.input]
-
-
-def CopyDeviceOption(op, src_op):
-    if src_op.HasField("device_option"):
-        op.device_option.CopyFrom(src_op.device_option)
-    return op
-
-
-@GradientRegistry.RegisterGradient("Direct")
-def AddDirectGradient(op, g_output):
-    return (
-        CopyDeviceOption(
-            CreateOperator("DirectGradient", NeedAll(op, g_output), GIS(op)), op
-        ),
-        GIS(op),
-    )
-
-
-@GradientRegistry.RegisterGradient("UseOutput")
-def AddUseOutputGradient(op, g_output):
-    return (
-        CopyDeviceOption(
-            CreateOperator(
-                "UseOutputGradient", list(op.output) + NeedAll(op, g_output), GIS(op)
-            ),
-            op,
-        ),
-        GIS(op),
-    )
-
-
-@GradientRegistry.RegisterGradient("UseInput")
-def AddUseInputGradient(op, g_output):
-    return (
-        CopyDeviceOption(
-            CreateOperator(
-                "UseInputGradient", list(op.input) + NeedAll(op, g_output), GIS(op)
-            ),
-            op,
-        ),
-        GIS(op),
-    )
-
-
-@GradientRegistry.RegisterGradient("Nogradient")
-def AddNogradient(op, g_output):
-    return [], [None for _ in op.input]
-
-
-def assert_ops_equal(got, want):
-    """Caffe2's assertOperatorListEqual: ignore debug_info and device extra_info."""
-    for op in list(got) + list(want):
-        op.debug_info = ""
-        if op.device_option:
-            del op.device_option.extra_info[:]
-    assert list(got) == list(want)
-
-
-def backward(ops, ys):
-    return GradientRegistry.GetBackwardPass(ops, ys)
+pytestmark = pytest.mark.usefixtures("python_gradients")
 
 
 @pytest.mark.parametrize("device", [None, core.DeviceOption(1, 1)])

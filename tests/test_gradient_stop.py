@@ -4,35 +4,12 @@ gradient map keeps or erases the gradient of an input read twice."""
 from __future__ import annotations
 
 import pytest
+from c2l_test_support.gradients import assert_ops_equal, backward
 
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import GradientValueError
 
-
-def GIS(op):
-    return [s + "_grad" for s in op.input]
-
-
-@GradientRegistry.RegisterGradient("Direct")
-def direct_gradient(op, g_output):
-    """(in -> out) gives (out_grad -> in_grad), on the forward op's device."""
-    grad_op = CreateOperator("DirectGradient", list(g_output), GIS(op))
-    if op.HasField("device_option"):
-        grad_op.device_option.CopyFrom(op.device_option)
-    return grad_op, GIS(op)
-
-
-def assert_ops_equal(got, want):
-    """Caffe2's assertOperatorListEqual: ignore debug_info and device extra_info."""
-    for op in list(got) + list(want):
-        op.debug_info = ""
-        if op.device_option:
-            del op.device_option.extra_info[:]
-    assert list(got) == list(want)
-
-
-def backward(ops, ys):
-    return GradientRegistry.GetBackwardPass(ops, ys)
+pytestmark = pytest.mark.usefixtures("python_gradients")
 
 
 def test_stop_gradient():

@@ -1,0 +1,2 @@
+"""Helpers shared by the test modules (importable because pyproject.toml puts
+``tests`` on pytest's ``pythonpath``)."""
