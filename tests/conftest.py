@@ -95,3 +95,19 @@ def python_gradients(isolated_registries) -> None:
     UseInput, UseOutput, Nogradient, ...), registered for one test only."""
     for op_type, maker in MAKERS.items():
         GradientRegistry.RegisterGradient(op_type)(maker)
+
+
+@pytest.fixture
+def files(tmp_path):
+    """Write ``name -> text`` files under tmp_path (``net_pbtxt`` as ``net.pbtxt``);
+    returns their paths as str."""
+
+    def write(**texts: str) -> dict[str, str]:
+        paths = {}
+        for name, text in texts.items():
+            path = tmp_path / name.replace("_pbtxt", ".pbtxt")
+            path.write_text(text)
+            paths[name] = str(path)
+        return paths
+
+    return write

@@ -6,35 +6,21 @@ op registered here), so they do not depend on the operator library.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from c2l_test_support.cli import PLAN, SCALE_NET, npy, run
 
-from caffe2lite import cli, registry
+from caffe2lite import registry
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.protoio import load_plan, save_proto
 from caffe2lite.schema import Arg
 
-SCALE_NET = """name: "scale"
-op { input: "X" output: "Y" type: "TestScale" arg { name: "scale" f: 2.0 } }
-external_input: "X"
-external_output: "Y"
-"""
 INIT_NET = """name: "init"
 op { output: "X" type: "TestFill" arg { name: "values" floats: [1.5, -2.0, 3.0] } }
 """
 DOUBLE_IN_PLACE = """name: "double"
 op { input: "X" output: "X" type: "TestScale" arg { name: "scale" f: 2.0 } }
 external_input: "X"
-"""
-PLAN = """name: "doubling_plan"
-network {
-  name: "double"
-  op { input: "X" output: "X" type: "TestScale" arg { name: "scale" f: 2.0 } }
-  external_input: "X"
-}
-execution_step { name: "loop" network: "double" num_iter: 4 }
 """
 NOISE_NET = """name: "noise"
 op { input: "X" output: "A" type: "TestNoise" }
@@ -62,33 +48,6 @@ def ops(scratch_ops):
 
     registry.no_gradient("TestFill")
     yield
-
-
-@pytest.fixture
-def files(tmp_path):
-    """Write ``name -> text`` files under tmp_path; returns their paths as str."""
-
-    def write(**texts: str) -> dict[str, str]:
-        paths = {}
-        for name, text in texts.items():
-            path = tmp_path / name.replace("_pbtxt", ".pbtxt")
-            path.write_text(text)
-            paths[name] = str(path)
-        return paths
-
-    return write
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def npy(tmp_path: Path, name: str, value) -> str:
-    path = tmp_path / name
-    np.save(path, value)
-    return str(path)
 
 
 # -- run ----------------------------------------------------------------------------

@@ -7,53 +7,11 @@ under ``--debug``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
-
-from caffe2lite import cli
-
-SCALE_NET = """name: "scale"
-op { input: "X" output: "Y" type: "TestScale" arg { name: "scale" f: 2.0 } }
-external_input: "X"
-external_output: "Y"
-"""
+from c2l_test_support.cli import SCALE_NET, npy, run
 
 
-@pytest.fixture
-def ops(scratch_ops):
-    yield
-
-
-@pytest.fixture
-def files(tmp_path):
-    """Write ``name -> text`` files under tmp_path; returns their paths as str."""
-
-    def write(**texts: str) -> dict[str, str]:
-        paths = {}
-        for name, text in texts.items():
-            path = tmp_path / name.replace("_pbtxt", ".pbtxt")
-            path.write_text(text)
-            paths[name] = str(path)
-        return paths
-
-    return write
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def npy(tmp_path: Path, name: str, value) -> str:
-    path = tmp_path / name
-    np.save(path, value)
-    return str(path)
-
-
-def test_usage_errors_exit_2(ops, files, capsys, tmp_path):
+def test_usage_errors_exit_2(scratch_ops, files, capsys, tmp_path):
     f = files(net_pbtxt=SCALE_NET)
     assert run(capsys)[0] == 2
     status, _, err = run(capsys, "run")
@@ -76,7 +34,7 @@ def test_usage_errors_exit_2(ops, files, capsys, tmp_path):
     )
 
 
-def test_unreadable_files_exit_2(ops, files, capsys, tmp_path):
+def test_unreadable_files_exit_2(scratch_ops, files, capsys, tmp_path):
     missing = str(tmp_path / "nope.pbtxt")
     status, _, err = run(capsys, "run", missing)
     assert status == 2
@@ -102,7 +60,7 @@ def test_unreadable_files_exit_2(ops, files, capsys, tmp_path):
     )
 
 
-def test_pickled_arrays_are_refused(ops, files, capsys, tmp_path):
+def test_pickled_arrays_are_refused(scratch_ops, files, capsys, tmp_path):
     f = files(net_pbtxt=SCALE_NET)
     obj = tmp_path / "obj.npy"
     np.save(obj, np.array([{"a": 1}], dtype=object), allow_pickle=True)
@@ -114,7 +72,7 @@ def test_pickled_arrays_are_refused(ops, files, capsys, tmp_path):
     assert status == 2 and "allow_pickle=False" in err
 
 
-def test_npy_and_npz_mixed_up(ops, files, capsys, tmp_path):
+def test_npy_and_npz_mixed_up(scratch_ops, files, capsys, tmp_path):
     f = files(net_pbtxt=SCALE_NET)
     archive = tmp_path / "in.npz"
     np.savez(archive, X=np.zeros(1))
@@ -130,7 +88,7 @@ def test_npy_and_npz_mixed_up(ops, files, capsys, tmp_path):
 
 
 def test_failure_while_running_exits_1_and_debug_adds_traceback(
-    ops, files, capsys, tmp_path
+    scratch_ops, files, capsys, tmp_path
 ):
     net = (
         'name: "checked"\nop { input: "X" input: "L" output: "Y" type: "TestCheck" }\n'
@@ -155,7 +113,7 @@ def test_failure_while_running_exits_1_and_debug_adds_traceback(
     )
 
 
-def test_net_problems_exit_1(ops, files, capsys, tmp_path):
+def test_net_problems_exit_1(scratch_ops, files, capsys, tmp_path):
     net = (
         'name: "bad"\nop { input: "X" output: "Y" type: "TestScal" }\n'
         'op { input: "X" output: "W" type: "TestNoise" arg { name: "ratio" f: 1.5 } }\n'
@@ -174,7 +132,7 @@ def test_net_problems_exit_1(ops, files, capsys, tmp_path):
     assert len(lines) == 3
 
 
-def test_inputs_nobody_gave_exit_2(ops, files, capsys, tmp_path):
+def test_inputs_nobody_gave_exit_2(scratch_ops, files, capsys, tmp_path):
     net = (
         'name: "needy"\nop { input: "X" output: "Y" type: "TestVariadic" }\n'
         'op { input: "Y" input: "Z" output: "Y" type: "TestVariadic" }\n'
@@ -191,7 +149,9 @@ def test_inputs_nobody_gave_exit_2(ops, files, capsys, tmp_path):
     )
 
 
-def test_missing_output_blob_exit_2_with_suggestion(ops, files, capsys, tmp_path):
+def test_missing_output_blob_exit_2_with_suggestion(
+    scratch_ops, files, capsys, tmp_path
+):
     f = files(net_pbtxt=SCALE_NET)
     x = npy(tmp_path, "x.npy", np.zeros(1))
     status, out, err = run(
@@ -210,7 +170,9 @@ def test_help_exits_0(capsys):
     assert status == 0 and "--seed S" in out
 
 
-def test_internal_errors_are_reported_not_raised(ops, files, capsys, monkeypatch):
+def test_internal_errors_are_reported_not_raised(
+    scratch_ops, files, capsys, monkeypatch
+):
     f = files(net_pbtxt=SCALE_NET)
 
     def boom(*args, **kwargs):

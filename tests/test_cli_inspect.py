@@ -12,45 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from c2l_test_support.cli import PLAN, run
 
-from caffe2lite import cli, registry
+from caffe2lite import registry
 from caffe2lite.protoio import load_net, load_plan
-
-PLAN = """name: "doubling_plan"
-network {
-  name: "double"
-  op { input: "X" output: "X" type: "TestScale" arg { name: "scale" f: 2.0 } }
-  external_input: "X"
-}
-execution_step { name: "loop" network: "double" num_iter: 4 }
-"""
-
-
-@pytest.fixture
-def ops(scratch_ops):
-    yield
-
-
-@pytest.fixture
-def files(tmp_path):
-    """Write ``name -> text`` files under tmp_path; returns their paths as str."""
-
-    def write(**texts: str) -> dict[str, str]:
-        paths = {}
-        for name, text in texts.items():
-            path = tmp_path / name.replace("_pbtxt", ".pbtxt")
-            path.write_text(text)
-            paths[name] = str(path)
-        return paths
-
-    return write
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
-
 
 # -- inspect ------------------------------------------------------------------------
 
@@ -72,7 +37,7 @@ external_output: "W"
 """
 
 
-def test_inspect_net(ops, files, capsys):
+def test_inspect_net(scratch_ops, files, capsys):
     f = files(net_pbtxt=INSPECTED)
     status, out, err = run(capsys, "inspect", f["net_pbtxt"])
     assert (status, err) == (0, "")
@@ -98,7 +63,7 @@ op types not registered (2):
     )
 
 
-def test_inspect_plan_and_all_registered(ops, files, capsys):
+def test_inspect_plan_and_all_registered(scratch_ops, files, capsys):
     plan = PLAN.replace(
         "num_iter: 4", "num_iter: 4 substep { name: 'inner' only_once: true }"
     )
@@ -159,7 +124,7 @@ def test_inspect_reads_every_real_net(capsys):
 # -- ops ----------------------------------------------------------------------------
 
 
-def test_ops_list_and_one_op(ops, capsys):
+def test_ops_list_and_one_op(scratch_ops, capsys):
     status, out, _ = run(capsys, "ops")
     assert status == 0
     lines = out.splitlines()
@@ -191,7 +156,7 @@ doc:
     assert "random: yes, seeded by device_option.random_seed\n" in out
 
 
-def test_ops_unknown_type_and_markdown(ops, capsys):
+def test_ops_unknown_type_and_markdown(scratch_ops, capsys):
     status, _, err = run(capsys, "ops", "TestVariadik")
     assert (status, err) == (
         2,
@@ -213,7 +178,7 @@ def test_ops_unknown_type_and_markdown(ops, capsys):
 # -- convert ------------------------------------------------------------------------
 
 
-def test_convert_round_trip(ops, files, capsys, tmp_path):
+def test_convert_round_trip(scratch_ops, files, capsys, tmp_path):
     f = files(net_pbtxt=INSPECTED, plan_pbtxt=PLAN)
     binary, back = tmp_path / "net.pb", tmp_path / "back.pbtxt"
     status, out, _ = run(capsys, "convert", f["net_pbtxt"], str(binary))
