@@ -12,8 +12,9 @@ import gc
 import math
 import time
 import tracemalloc
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from caffe2lite import registry
 from caffe2lite.net import compile_op
@@ -42,11 +43,24 @@ class Config:
 
 
 FULL = Config()
-QUICK = Config(dropout_sizes=(10**4, 10**5, 10**6), repeats=3, min_sample=0.005,
-               training_steps=5)
-TINY = Config(dropout_sizes=(2000,), loop_max_ids=2000, table_rows=500, table_dim=8,
-              segments=32, segment_mean=4, dispatch_ops=20, memory_ids=2000,
-              memory_relu=1000, training_steps=1, repeats=1, min_sample=0.0, onnx=False)
+QUICK = Config(
+    dropout_sizes=(10**4, 10**5, 10**6), repeats=3, min_sample=0.005, training_steps=5
+)
+TINY = Config(
+    dropout_sizes=(2000,),
+    loop_max_ids=2000,
+    table_rows=500,
+    table_dim=8,
+    segments=32,
+    segment_mean=4,
+    dispatch_ops=20,
+    memory_ids=2000,
+    memory_relu=1000,
+    training_steps=1,
+    repeats=1,
+    min_sample=0.0,
+    onnx=False,
+)
 
 
 @dataclass(frozen=True)
@@ -80,9 +94,18 @@ class Row:
     note: str = ""
 
 
-def compare(section: str, case: str, value: float, unit: str, yardstick: str,
-            yardstick_value: float, target: Target | None = None, *,
-            inverse: bool = False, note: str = "") -> Row:
+def compare(
+    section: str,
+    case: str,
+    value: float,
+    unit: str,
+    yardstick: str,
+    yardstick_value: float,
+    target: Target | None = None,
+    *,
+    inverse: bool = False,
+    note: str = "",
+) -> Row:
     """A row whose ratio is ``yardstick / value`` (higher is better), or
     ``value / yardstick`` when ``inverse`` (for memory: lower is better)."""
     if inverse:
@@ -90,8 +113,18 @@ def compare(section: str, case: str, value: float, unit: str, yardstick: str,
     else:
         ratio = yardstick_value / value if value else math.inf
     status = "info" if target is None else ("pass" if target.met(ratio) else "miss")
-    return Row(section, case, value, unit, yardstick, yardstick_value, ratio,
-               "" if target is None else str(target), status, note)
+    return Row(
+        section,
+        case,
+        value,
+        unit,
+        yardstick,
+        yardstick_value,
+        ratio,
+        "" if target is None else str(target),
+        status,
+        note,
+    )
 
 
 def missing(section: str, case: str, note: str) -> Row:
@@ -106,8 +139,10 @@ def _sample(fn: Callable[[], Any], number: int) -> float:
     return time.perf_counter() - start
 
 
-def measure(candidates: dict[str, Callable[[], Any]], config: Config) -> dict[str, float]:
-    """Per-call seconds of each callable: warmed up, calibrated, interleaved, min kept."""
+def measure(
+    candidates: dict[str, Callable[[], Any]], config: Config
+) -> dict[str, float]:
+    """Per-call seconds of each callable: warmed up, calibrated, interleaved, min."""
     numbers: dict[str, int] = {}
     for name, fn in candidates.items():
         fn()
@@ -150,17 +185,27 @@ def peak_extra_bytes(fn: Callable[[], Any]) -> tuple[int, Any]:
     return peak - before, result
 
 
-def operator_def(op_type: str, inputs: Sequence[str], outputs: Sequence[str],
-                 seed: int | None = None, **args: Any) -> caffe2_pb2.OperatorDef:
+def operator_def(
+    op_type: str,
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    seed: int | None = None,
+    **args: Any,
+) -> caffe2_pb2.OperatorDef:
     """An OperatorDef, built the way a Caffe2 user would (``core.CreateOperator``)."""
     from caffe2lite import core
 
-    option = None if seed is None else core.DeviceOption(caffe2_pb2.CPU, random_seed=seed)
-    return core.CreateOperator(op_type, list(inputs), list(outputs),
-                               device_option=option, **args)
+    option = (
+        None if seed is None else core.DeviceOption(caffe2_pb2.CPU, random_seed=seed)
+    )
+    return core.CreateOperator(
+        op_type, list(inputs), list(outputs), device_option=option, **args
+    )
 
 
-def bound_kernel(op: caffe2_pb2.OperatorDef) -> tuple[Callable[..., tuple], dict[str, Any]]:
+def bound_kernel(
+    op: caffe2_pb2.OperatorDef,
+) -> tuple[Callable[..., tuple], dict[str, Any]]:
     """The registered kernel of ``op`` and its parsed keyword arguments (what the
     executor passes), for timing the kernel call alone."""
     step, problems = compile_op(op)

@@ -8,7 +8,8 @@ Python loop calling the same kernels from a dict of arrays, and onnx's
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,9 @@ def make_net(name: str, pairs: list[tuple[str, str]]) -> Any:
     return net
 
 
-def net_runner(name: str, pairs: list[tuple[str, str]], x: np.ndarray) -> Callable[[], Any]:
+def net_runner(
+    name: str, pairs: list[tuple[str, str]], x: np.ndarray
+) -> Callable[[], Any]:
     """A workspace holding X and the created net: ``run_net``."""
     from caffe2lite.workspace import Workspace
 
@@ -70,17 +73,30 @@ def bare_loop(pairs: list[tuple[str, str]], x: np.ndarray) -> Callable[[], Any]:
 
 
 def onnx_runner(pairs: list[tuple[str, str]], x: np.ndarray) -> Callable[[], Any]:
-    """onnx.reference.ReferenceEvaluator on the same graph (ImportError without onnx)."""
-    from onnx import TensorProto, helper
+    """onnx.reference.ReferenceEvaluator on the same graph (ImportError: no onnx)."""
+    import onnx
     from onnx.reference import ReferenceEvaluator
 
+    def value(name: str) -> onnx.ValueInfoProto:
+        info = onnx.ValueInfoProto(name=name)
+        info.type.tensor_type.elem_type = onnx.TensorProto.FLOAT
+        info.type.tensor_type.shape.dim.add().dim_value = x.shape[0]
+        return info
+
     chained = len(pairs) > 1 and pairs[1][0] != "X"
-    nodes = [helper.make_node("Relu", [src], [dst]) for src, dst in pairs]
     outs = [pairs[-1][1]] if chained else [dst for _, dst in pairs]
-    graph = helper.make_graph(
-        nodes, "relus", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [4])],
-        [helper.make_tensor_value_info(o, TensorProto.FLOAT, [4]) for o in outs])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    graph = onnx.GraphProto(
+        name="relus",
+        node=[onnx.NodeProto(op_type="Relu", input=[s], output=[d]) for s, d in pairs],
+        input=[value("X")],
+        output=[value(o) for o in outs],
+    )
+    model = onnx.ModelProto(
+        ir_version=8,
+        graph=graph,
+        opset_import=[onnx.OperatorSetIdProto(domain="", version=17)],
+    )
+    onnx.checker.check_model(model)
     evaluator = ReferenceEvaluator(model)
     feeds = {"X": x}
     return lambda: evaluator.run(None, feeds)
@@ -91,8 +107,10 @@ def per_op_rows(config: Config, x: np.ndarray, chained: bool) -> list[Row]:
     count = config.dispatch_ops
     pairs = relu_chain(count, chained)
     kind = "chained" if chained else "independent"
-    candidates = {"net": net_runner(f"bench_relu_{kind}", pairs, x),
-                  "loop": bare_loop(pairs, x)}
+    candidates = {
+        "net": net_runner(f"bench_relu_{kind}", pairs, x),
+        "loop": bare_loop(pairs, x),
+    }
     note = ""
     if config.onnx:
         try:
@@ -103,11 +121,29 @@ def per_op_rows(config: Config, x: np.ndarray, chained: bool) -> list[Row]:
         note = "ONNX yardstick off in this configuration"
     t = {k: v * 1e6 / count for k, v in measure(candidates, config).items()}
     case = f"{count} Relu(4 floats) {kind} RunNet"
-    rows = [compare("dispatch", case, t["net"], "us/op", "bare Python loop", t["loop"],
-                    LOOP_TARGET)]
+    rows = [
+        compare(
+            "dispatch",
+            case,
+            t["net"],
+            "us/op",
+            "bare Python loop",
+            t["loop"],
+            LOOP_TARGET,
+        )
+    ]
     if "onnx" in t:
-        rows.append(compare("dispatch", case, t["net"], "us/op", "onnx ReferenceEvaluator",
-                            t["onnx"], ONNX_TARGET))
+        rows.append(
+            compare(
+                "dispatch",
+                case,
+                t["net"],
+                "us/op",
+                "onnx ReferenceEvaluator",
+                t["onnx"],
+                ONNX_TARGET,
+            )
+        )
     else:
         rows.append(missing("dispatch", f"{case} vs onnx", note))
     return rows
@@ -124,16 +160,28 @@ def fixed_cost_rows(config: Config, x: np.ndarray) -> list[Row]:
     ws.feed_blob("X", x)
     ws.create_net(make_net("bench_empty", []))
     ws.create_net(make_net("bench_one", [("X", "Y")]))
-    t = measure({
-        "kernel": lambda: kernel(x),
-        "run_net 0 ops": lambda: ws.run_net("bench_empty"),
-        "run_net 1 op": lambda: ws.run_net("bench_one"),
-        "run_operator_once": lambda: ws.run_operator_once(op),
-    }, config)
+    t = measure(
+        {
+            "kernel": lambda: kernel(x),
+            "run_net 0 ops": lambda: ws.run_net("bench_empty"),
+            "run_net 1 op": lambda: ws.run_net("bench_one"),
+            "run_operator_once": lambda: ws.run_operator_once(op),
+        },
+        config,
+    )
     t = {k: v * 1e6 for k, v in t.items()}
-    return [compare("dispatch", f"fixed cost {name} (Relu)", t[name], "us/call",
-                    "Relu kernel call", t["kernel"])
-            for name in t if name != "kernel"]
+    return [
+        compare(
+            "dispatch",
+            f"fixed cost {name} (Relu)",
+            t[name],
+            "us/call",
+            "Relu kernel call",
+            t["kernel"],
+        )
+        for name in t
+        if name != "kernel"
+    ]
 
 
 def run(config: Config) -> list[Row]:
@@ -142,5 +190,8 @@ def run(config: Config) -> list[Row]:
     if why:
         return [missing("dispatch", "Relu net", why)]
     x = np.array([-1.5, 0.0, 0.5, 2.0], dtype=np.float32)
-    return (per_op_rows(config, x, chained=True) + per_op_rows(config, x, chained=False)
-            + fixed_cost_rows(config, x))
+    return (
+        per_op_rows(config, x, chained=True)
+        + per_op_rows(config, x, chained=False)
+        + fixed_cost_rows(config, x)
+    )

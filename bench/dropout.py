@@ -10,7 +10,8 @@ straightforward numpy implementation, and a plain Python loop (small sizes only)
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +36,9 @@ SEED = 1234
 def make_ids(n: int, mean: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Exactly ``n`` int64 ids and int32 lengths drawn from 0..2*mean."""
     rng = np.random.default_rng(seed)
-    lengths = rng.integers(0, 2 * mean + 1, size=n * 11 // (10 * mean) + 16,
-                           dtype=np.int64)
+    lengths = rng.integers(
+        0, 2 * mean + 1, size=n * 11 // (10 * mean) + 16, dtype=np.int64
+    )
     ends = np.cumsum(lengths)
     count = int(np.searchsorted(ends, n)) + 1
     lengths = lengths[:count]
@@ -45,8 +47,13 @@ def make_ids(n: int, mean: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return ids, lengths.astype(np.int32)
 
 
-def numpy_segment_dropout(x: np.ndarray, lengths: np.ndarray, ratio: float,
-                          replacement: int, rng: np.random.Generator) -> tuple:
+def numpy_segment_dropout(
+    x: np.ndarray,
+    lengths: np.ndarray,
+    ratio: float,
+    replacement: int,
+    rng: np.random.Generator,
+) -> tuple:
     """What a numpy user writes: a keep mask per segment, spread with ``np.repeat``."""
     keep = rng.random(lengths.size) < 1.0 - ratio
     out_lengths = np.where(keep, lengths, 1).astype(np.int32)
@@ -57,20 +64,30 @@ def numpy_segment_dropout(x: np.ndarray, lengths: np.ndarray, ratio: float,
     return y, out_lengths
 
 
-def numpy_itemwise_dropout(x: np.ndarray, lengths: np.ndarray, ratio: float,
-                           replacement: int, rng: np.random.Generator) -> tuple:
+def numpy_itemwise_dropout(
+    x: np.ndarray,
+    lengths: np.ndarray,
+    ratio: float,
+    replacement: int,
+    rng: np.random.Generator,
+) -> tuple:
     """What a numpy user writes: one draw per element, then ``np.where``."""
     keep = rng.random(x.size) < 1.0 - ratio
     return np.where(keep, x, replacement), lengths.copy()
 
 
-def loop_segment_dropout(x: np.ndarray, lengths: np.ndarray, ratio: float,
-                         replacement: int, rng: random.Random) -> tuple:
+def loop_segment_dropout(
+    x: np.ndarray,
+    lengths: np.ndarray,
+    ratio: float,
+    replacement: int,
+    rng: random.Random,
+) -> tuple:
     """A plain Python loop over segments (list slices for the kept ones)."""
     xs, out, out_lengths, pos = x.tolist(), [], [], 0
     for n in lengths.tolist():
         if rng.random() < 1.0 - ratio:
-            out.extend(xs[pos:pos + n])
+            out.extend(xs[pos : pos + n])
             out_lengths.append(n)
         else:
             out.append(replacement)
@@ -79,8 +96,13 @@ def loop_segment_dropout(x: np.ndarray, lengths: np.ndarray, ratio: float,
     return np.array(out, dtype=np.int64), np.array(out_lengths, dtype=np.int32)
 
 
-def loop_itemwise_dropout(x: np.ndarray, lengths: np.ndarray, ratio: float,
-                          replacement: int, rng: random.Random) -> tuple:
+def loop_itemwise_dropout(
+    x: np.ndarray,
+    lengths: np.ndarray,
+    ratio: float,
+    replacement: int,
+    rng: random.Random,
+) -> tuple:
     """A plain Python loop over elements."""
     keep = 1.0 - ratio
     out = [v if rng.random() < keep else replacement for v in x.tolist()]
@@ -107,28 +129,45 @@ def loop_target(n: int) -> Target | None:
     return Target(20.0) if n == 10**5 else None
 
 
-def net_runner(op_type: str, x: np.ndarray, lengths: np.ndarray, ratio: float,
-               name: str) -> Callable[[], Any]:
+def net_runner(
+    op_type: str, x: np.ndarray, lengths: np.ndarray, ratio: float, name: str
+) -> Callable[[], Any]:
     """A workspace with X and Lengths fed and a created one-op net: ``run_net``."""
-    from caffe2lite.workspace import Workspace
     from caffe2lite.proto import caffe2_pb2
+    from caffe2lite.workspace import Workspace
 
     ws = Workspace()
     ws.feed_blob("X", x)
     ws.feed_blob("Lengths", lengths)
     net = caffe2_pb2.NetDef(name=name)
-    net.op.append(operator_def(op_type, ["X", "Lengths"], ["Y", "OutputLengths"],
-                               seed=SEED, ratio=ratio, replacement_value=REPLACEMENT))
+    net.op.append(
+        operator_def(
+            op_type,
+            ["X", "Lengths"],
+            ["Y", "OutputLengths"],
+            seed=SEED,
+            ratio=ratio,
+            replacement_value=REPLACEMENT,
+        )
+    )
     ws.create_net(net)
     return lambda: ws.run_net(name)
 
 
-def kernel_runner(op_type: str, x: np.ndarray, lengths: np.ndarray,
-                  ratio: float) -> Callable[[], Any]:
+def kernel_runner(
+    op_type: str, x: np.ndarray, lengths: np.ndarray, ratio: float
+) -> Callable[[], Any]:
     """The registered kernel called directly with its parsed arguments."""
-    kernel, kwargs = bound_kernel(operator_def(
-        op_type, ["X", "Lengths"], ["Y", "OutputLengths"], seed=SEED, ratio=ratio,
-        replacement_value=REPLACEMENT))
+    kernel, kwargs = bound_kernel(
+        operator_def(
+            op_type,
+            ["X", "Lengths"],
+            ["Y", "OutputLengths"],
+            seed=SEED,
+            ratio=ratio,
+            replacement_value=REPLACEMENT,
+        )
+    )
     return lambda: kernel(x, lengths, **kwargs)
 
 
@@ -149,13 +188,34 @@ def bench_case(op_type: str, n: int, ratio: float, config: Config) -> list[Row]:
     case = f"{op_type} n={n:.0e} ratio={ratio}"
     rows = []
     for path, label in (("net", "RunNet"), ("kernel", "kernel")):
-        rows.append(compare("dropout", f"{case} {label}", t[path], "ns/id", "numpy.copy",
-                            t["copy"], copy_target(n)))
-        rows.append(compare("dropout", f"{case} {label}", t[path], "ns/id", "numpy impl",
-                            t["numpy"]))
+        rows.append(
+            compare(
+                "dropout",
+                f"{case} {label}",
+                t[path],
+                "ns/id",
+                "numpy.copy",
+                t["copy"],
+                copy_target(n),
+            )
+        )
+        rows.append(
+            compare(
+                "dropout", f"{case} {label}", t[path], "ns/id", "numpy impl", t["numpy"]
+            )
+        )
         if "loop" in t:
-            rows.append(compare("dropout", f"{case} {label}", t[path], "ns/id",
-                                "Python loop", t["loop"], loop_target(n)))
+            rows.append(
+                compare(
+                    "dropout",
+                    f"{case} {label}",
+                    t[path],
+                    "ns/id",
+                    "Python loop",
+                    t["loop"],
+                    loop_target(n),
+                )
+            )
     return rows
 
 

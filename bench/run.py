@@ -14,16 +14,17 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from bench import dispatch, dropout, memory, segments, training  # noqa: E402
-from bench.common import FULL, QUICK, Config, Row, rows_as_dicts  # noqa: E402
+from bench import dispatch, dropout, memory, segments, training
+from bench.common import FULL, QUICK, Config, Row, rows_as_dicts
 
 SECTIONS: dict[str, Callable[[Config], list[Row]]] = {
     "dropout": dropout.run,
@@ -39,10 +40,14 @@ def machine() -> dict[str, Any]:
     """Where the figures came from."""
     import caffe2lite
 
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "caffe2lite": caffe2lite.__version__, "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-            "platform": platform.platform()}
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "caffe2lite": caffe2lite.__version__,
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "platform": platform.platform(),
+    }
 
 
 def _num(value: float | None, unit: str = "") -> str:
@@ -56,11 +61,21 @@ def _num(value: float | None, unit: str = "") -> str:
 
 def cells(row: Row) -> tuple[str, ...]:
     """The printed cells of one row."""
-    yardstick = (f"{row.yardstick} {_num(row.yardstick_value, row.unit)}"
-                 if row.yardstick else "-")
+    yardstick = (
+        f"{row.yardstick} {_num(row.yardstick_value, row.unit)}"
+        if row.yardstick
+        else "-"
+    )
     result = row.status + (f" ({row.note})" if row.note else "")
-    return (row.section, row.case, _num(row.value, row.unit), yardstick,
-            _num(row.ratio), row.target or "-", result)
+    return (
+        row.section,
+        row.case,
+        _num(row.value, row.unit),
+        yardstick,
+        _num(row.ratio),
+        row.target or "-",
+        result,
+    )
 
 
 def format_table(rows: Sequence[Row]) -> str:
@@ -69,7 +84,9 @@ def format_table(rows: Sequence[Row]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS) - 1)]
     out = []
     for k, line in enumerate(lines):
-        out.append("  ".join(c.ljust(w) for c, w in zip(line, widths)) + "  " + line[-1])
+        out.append(
+            "  ".join(c.ljust(w) for c, w in zip(line, widths)) + "  " + line[-1]
+        )
         if k == 0:
             out.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
     return "\n".join(out)
@@ -83,8 +100,11 @@ def summary(rows: Sequence[Row]) -> str:
     return text + "".join(f"\n  miss: {r.case} vs {r.yardstick}" for r in missed)
 
 
-def run_suite(config: Config, sections: Sequence[str],
-              progress: Callable[[str], None] | None = None) -> list[Row]:
+def run_suite(
+    config: Config,
+    sections: Sequence[str],
+    progress: Callable[[str], None] | None = None,
+) -> list[Row]:
     """Rows of the given sections, in order."""
     rows: list[Row] = []
     for name in sections:
@@ -97,12 +117,20 @@ def run_suite(config: Config, sections: Sequence[str],
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller sizes, fewer repeats"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the table as JSON")
-    parser.add_argument("--only", metavar="SECTIONS",
-                        help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--only",
+        metavar="SECTIONS",
+        help=f"comma-separated subset of {','.join(SECTIONS)}",
+    )
     args = parser.parse_args(argv)
     sections = args.only.split(",") if args.only else list(SECTIONS)
     unknown = [s for s in sections if s not in SECTIONS]
@@ -113,12 +141,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = run_suite(config, sections, lambda m: print(m, file=sys.stderr, flush=True))
     print(format_table(rows))
     print(summary(rows))
-    print(f"({'quick' if args.quick else 'full'} run, {time.perf_counter() - start:.0f} s; "
-          "ratio = yardstick time / caffe2lite time, higher is better; "
-          "memory ratio = peak / output bytes, lower is better)")
+    mode = "quick" if args.quick else "full"
+    print(
+        f"({mode} run, {time.perf_counter() - start:.0f} s; "
+        "ratio = yardstick time / caffe2lite time, higher is better; "
+        "memory ratio = peak / output bytes, lower is better)"
+    )
     if args.json:
-        report = {"machine": machine(), "mode": "quick" if args.quick else "full",
-                  "config": config.__dict__, "rows": rows_as_dicts(rows)}
+        report = {
+            "machine": machine(),
+            "mode": "quick" if args.quick else "full",
+            "config": config.__dict__,
+            "rows": rows_as_dicts(rows),
+        }
         Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
     return 0
 

@@ -9,7 +9,8 @@ LengthsSum reduces the already gathered rows, so its gather ratio is for referen
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -38,13 +39,19 @@ def make_inputs(config: Config, seed: int = 0) -> dict[str, np.ndarray]:
     WEIGHTS and LENGTHS."""
     rng = np.random.default_rng(seed)
     table = rng.standard_normal((config.table_rows, config.table_dim), dtype=np.float32)
-    lengths = rng.integers(0, 2 * config.segment_mean + 1, size=config.segments,
-                           dtype=np.int32)
+    lengths = rng.integers(
+        0, 2 * config.segment_mean + 1, size=config.segments, dtype=np.int32
+    )
     total = int(lengths.sum())
     indices = rng.integers(0, config.table_rows, size=total, dtype=np.int64)
     weights = rng.random(total, dtype=np.float32)
-    return {"TABLE": table, "GATHERED": np.take(table, indices, axis=0),
-            "INDICES": indices, "WEIGHTS": weights, "LENGTHS": lengths}
+    return {
+        "TABLE": table,
+        "GATHERED": np.take(table, indices, axis=0),
+        "INDICES": indices,
+        "WEIGHTS": weights,
+        "LENGTHS": lengths,
+    }
 
 
 def reduceat_sum(rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -64,7 +71,8 @@ def numpy_versions(blobs: dict[str, np.ndarray]) -> dict[str, Callable[[], Any]]
         "LengthsSum": lambda: reduceat_sum(blobs["GATHERED"], lens),
         "SparseLengthsSum": lambda: reduceat_sum(np.take(table, idx, axis=0), lens),
         "SparseLengthsWeightedSum": lambda: reduceat_sum(
-            np.take(table, idx, axis=0) * w[:, None], lens),
+            np.take(table, idx, axis=0) * w[:, None], lens
+        ),
     }
 
 
@@ -116,16 +124,40 @@ def run(config: Config) -> list[Row]:
             rows.append(missing("segments", op_type, why))
             continue
         note = check_agrees(op_type, blobs)
-        t = measure({"net": net_runner(op_type, blobs),
-                     "kernel": kernel_runner(op_type, blobs),
-                     "take": lambda: np.take(table, idx, axis=0),
-                     "reduceat": numpy_versions(blobs)[op_type]}, config)
+        t = measure(
+            {
+                "net": net_runner(op_type, blobs),
+                "kernel": kernel_runner(op_type, blobs),
+                "take": lambda: np.take(table, idx, axis=0),
+                "reduceat": numpy_versions(blobs)[op_type],
+            },
+            config,
+        )
         t = {k: v * 1e3 for k, v in t.items()}
         target = None if op_type == "LengthsSum" else GATHER_TARGET
         for path, label in (("net", "RunNet"), ("kernel", "kernel")):
             case = f"{op_type} {shape} {label}"
-            rows.append(compare("segments", case, t[path], "ms", "numpy.take",
-                                t["take"], target, note=note))
-            rows.append(compare("segments", case, t[path], "ms", "add.reduceat",
-                                t["reduceat"], note=note))
+            rows.append(
+                compare(
+                    "segments",
+                    case,
+                    t[path],
+                    "ms",
+                    "numpy.take",
+                    t["take"],
+                    target,
+                    note=note,
+                )
+            )
+            rows.append(
+                compare(
+                    "segments",
+                    case,
+                    t[path],
+                    "ms",
+                    "add.reduceat",
+                    t["reduceat"],
+                    note=note,
+                )
+            )
     return rows

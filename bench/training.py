@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from bench.common import Config, Row, missing
 
@@ -46,18 +47,24 @@ def run(config: Config) -> list[Row]:
     """Section 5 rows: one, or a note saying why there is none."""
     try:
         module = load_example()
-    except Exception as e:  # the example is being written; report, do not crash
+    except Exception as e:  # noqa: BLE001  (an example being written: report it)
         return [missing("training", "ctr_model step", f"import failed: {e!r}")]
     if module is None:
-        return [missing("training", "ctr_model step", "not available: no examples/ctr_model")]
+        return [
+            missing(
+                "training", "ctr_model step", "not available: no examples/ctr_model"
+            )
+        ]
     try:
         step = step_function(module)
         if step is not None:
             step()
-    except Exception as e:  # an example that does not run yet is reported, not fatal
+    except Exception as e:  # noqa: BLE001  (a step that fails is reported, not fatal)
         return [missing("training", "ctr_model step", f"step failed: {e!r}")]
     if step is None:
-        return [missing("training", "ctr_model step", "not available: no step function")]
+        return [
+            missing("training", "ctr_model step", "not available: no step function")
+        ]
     best = float("inf")
     for _ in range(max(1, config.repeats)):
         start = time.perf_counter()

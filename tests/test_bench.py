@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import dispatch, dropout, memory, run, segments  # noqa: E402
-from bench.common import TINY, Row, Target, compare, measure  # noqa: E402
+from bench import dispatch, dropout, memory, run, segments
+from bench.common import TINY, Row, Target, compare, measure
 
 DROPOUT_ARGS = [Arg("ratio", float, 0.0), Arg("replacement_value", int, 0)]
 
@@ -28,10 +28,17 @@ def _standins() -> None:
     """Simple numpy versions of the benchmarked ops that are not registered (yet), so
     that every path of the suite runs whatever the state of the operator library."""
 
-    def add(op_type: str, inputs: list[str], outputs: list[str], kernel, args=()) -> None:
+    def add(
+        op_type: str, inputs: list[str], outputs: list[str], kernel, args=()
+    ) -> None:
         if registry.find(op_type) is None:
-            registry.register_cpu_operator(op_type, inputs=inputs, outputs=outputs,
-                                           args=list(args), doc="Example: stand-in")(kernel)
+            registry.register_cpu_operator(
+                op_type,
+                inputs=inputs,
+                outputs=outputs,
+                args=list(args),
+                doc="Example: stand-in",
+            )(kernel)
 
     def segment(x, lengths, *, ratio, replacement_value, rng):
         return dropout.numpy_segment_dropout(x, lengths, ratio, replacement_value, rng)
@@ -39,15 +46,38 @@ def _standins() -> None:
     def itemwise(x, lengths, *, ratio, replacement_value, rng):
         return dropout.numpy_itemwise_dropout(x, lengths, ratio, replacement_value, rng)
 
-    add(dropout.SEGMENT_OP, ["X", "Lengths"], ["Y", "OutputLengths"], segment, DROPOUT_ARGS)
-    add(dropout.ITEMWISE_OP, ["X", "Lengths"], ["Y", "OutputLengths"], itemwise,
-        DROPOUT_ARGS)
-    add("LengthsSum", ["DATA", "LENGTHS"], ["OUTPUT"],
-        lambda d, lens: (segments.reduceat_sum(d, lens),))
-    add("SparseLengthsSum", ["DATA", "INDICES", "LENGTHS"], ["OUTPUT"],
-        lambda d, i, lens: (segments.reduceat_sum(d[i], lens),))
-    add("SparseLengthsWeightedSum", ["DATA", "WEIGHTS", "INDICES", "LENGTHS"], ["OUTPUT"],
-        lambda d, w, i, lens: (segments.reduceat_sum(d[i] * w[:, None], lens),))
+    add(
+        dropout.SEGMENT_OP,
+        ["X", "Lengths"],
+        ["Y", "OutputLengths"],
+        segment,
+        DROPOUT_ARGS,
+    )
+    add(
+        dropout.ITEMWISE_OP,
+        ["X", "Lengths"],
+        ["Y", "OutputLengths"],
+        itemwise,
+        DROPOUT_ARGS,
+    )
+    add(
+        "LengthsSum",
+        ["DATA", "LENGTHS"],
+        ["OUTPUT"],
+        lambda d, lens: (segments.reduceat_sum(d, lens),),
+    )
+    add(
+        "SparseLengthsSum",
+        ["DATA", "INDICES", "LENGTHS"],
+        ["OUTPUT"],
+        lambda d, i, lens: (segments.reduceat_sum(d[i], lens),),
+    )
+    add(
+        "SparseLengthsWeightedSum",
+        ["DATA", "WEIGHTS", "INDICES", "LENGTHS"],
+        ["OUTPUT"],
+        lambda d, w, i, lens: (segments.reduceat_sum(d[i] * w[:, None], lens),),
+    )
     add("Relu", ["X"], ["Y"], lambda x: (np.maximum(x, 0),))
 
 
@@ -127,12 +157,17 @@ def test_measure_and_targets() -> None:
     assert set(t) == {"a", "b"} and all(v >= 0 for v in t.values())
     assert compare("s", "c", 2.0, "ms", "y", 1.0, Target(0.5)).status == "pass"
     assert compare("s", "c", 4.0, "ms", "y", 1.0, Target(0.5)).status == "miss"
-    assert compare("s", "c", 4.0, "B", "y", 1.0, Target(3, at_least=False),
-                   inverse=True).status == "miss"
+    assert (
+        compare(
+            "s", "c", 4.0, "B", "y", 1.0, Target(3, at_least=False), inverse=True
+        ).status
+        == "miss"
+    )
 
 
-def test_main_writes_table_and_json(ops: None, tmp_path: Path, capsys,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_writes_table_and_json(
+    ops: None, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(run, "QUICK", TINY)
     path = tmp_path / "bench.json"
     assert run.main(["--quick", "--json", str(path)]) == 0
@@ -142,5 +177,13 @@ def test_main_writes_table_and_json(ops: None, tmp_path: Path, capsys,
     assert report["mode"] == "quick" and report["machine"]["numpy"] == np.__version__
     sections = {r["section"] for r in report["rows"]}
     assert sections == set(run.SECTIONS)
-    assert set(report["rows"][0]) >= {"section", "case", "value", "unit", "yardstick",
-                                      "ratio", "target", "status"}
+    assert set(report["rows"][0]) >= {
+        "section",
+        "case",
+        "value",
+        "unit",
+        "yardstick",
+        "ratio",
+        "target",
+        "status",
+    }
