@@ -3,10 +3,12 @@ and Mul share with Add."""
 
 from __future__ import annotations
 
+import operator
 import re
 
 import numpy as np
 import pytest
+from c2l_test_support.broadcast import naive_binary, naive_binary_gradient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,22 +18,9 @@ from caffe2lite.errors import DTypeError, EnforceError, SchemaError, ShapeError
 from caffe2lite.workspace import Workspace
 
 
-def _aligned(a, b):
-    nd = max(a.ndim, b.ndim)
-    return (1,) * (nd - a.ndim) + a.shape, (1,) * (nd - b.ndim) + b.shape
-
-
 def naive_add(a, b):
     """One output element at a time, mapping each output index back to A and B."""
-    ash, bsh = _aligned(a, b)
-    cshape = tuple(0 if p == 0 or q == 0 else max(p, q) for p, q in zip(ash, bsh))
-    A, B = a.reshape(ash), b.reshape(bsh)
-    out = np.empty(cshape, dtype=a.dtype)
-    for idx in np.ndindex(*cshape):
-        ia = tuple(0 if s == 1 else i for i, s in zip(idx, ash))
-        ib = tuple(0 if s == 1 else i for i, s in zip(idx, bsh))
-        out[idx] = A[ia] + B[ib]
-    return [out]
+    return naive_binary(operator.add, a, b)
 
 
 def legacy_b_index(a_shape, b, axis):
@@ -59,12 +48,7 @@ def naive_legacy_add(a, b, axis=-1):
 
 
 def naive_add_gradient(dc, a, b):
-    ash, bsh = _aligned(a, b)
-    da, db = np.zeros(ash, dc.dtype), np.zeros(bsh, dc.dtype)
-    for idx in np.ndindex(*dc.shape):
-        da[tuple(0 if s == 1 else i for i, s in zip(idx, ash))] += dc[idx]
-        db[tuple(0 if s == 1 else i for i, s in zip(idx, bsh))] += dc[idx]
-    return [da.reshape(a.shape), db.reshape(b.shape)]
+    return naive_binary_gradient(lambda g, x, y: (g, g), dc, a, b)
 
 
 shapes = st.lists(st.integers(0, 3), max_size=4)
