@@ -79,10 +79,10 @@ def run(config: Config) -> list[Row]:
         rows.append(
             compare(
                 "memory",
-                label,
+                f"peak extra of {label}",
                 peak / 2**20,
-                "MiB peak",
-                "output bytes",
+                "MiB",
+                "output size",
                 out_bytes / 2**20,
                 MEMORY_TARGET,
                 inverse=True,
