@@ -1,25 +1,32 @@
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
+from c2l_test_support.dropout import (
+    BAD_INPUTS,
+    WRONG_OUTPUTS,
+    assert_outputs,
+    check_wrong_number_of_outputs,
+    dropout_net,
+    dropout_op,
+    ids,
+    run_dropout,
+)
 from caffe2lite.ops import sparse_dropout_with_replacement as sd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caffe2lite import registry
-from caffe2lite.core import CreateOperator
-from caffe2lite.errors import (
-    ArgumentError,
-    DTypeError,
-    EnforceError,
-    SchemaError,
-    ShapeError,
-)
-from caffe2lite.proto import caffe2_pb2
+from caffe2lite.errors import ArgumentError
 from caffe2lite.testing import check_raises
 from caffe2lite.workspace import Workspace
 
 OP = "SparseDropoutWithReplacement"
+run = partial(run_dropout, OP)
+net_with = partial(dropout_net, "dropout")
+dropout = partial(dropout_op, OP)
 
 
 def reference(x, lengths, keep, replacement):
@@ -42,30 +49,6 @@ def naive(x, lengths, ratio, replacement, rng):
     threshold = 1.0 - float(np.float32(ratio))
     keep = [rng.random() < threshold for _ in range(lengths.shape[0])]
     return reference(x, lengths, keep, replacement)
-
-
-def ids(lengths, seed=0):
-    lengths = np.asarray(lengths, dtype=np.int32)
-    x = np.random.default_rng(seed).integers(-(1 << 40), 1 << 40, int(lengths.sum()))
-    return x, lengths
-
-
-def run(x, lengths, seed=None, **args):
-    ws = Workspace()
-    ws.feed_blob("X", x)
-    ws.feed_blob("Lengths", lengths)
-    if seed is not None:
-        args["random_seed"] = seed
-    ws.run_operator_once(
-        CreateOperator(OP, ["X", "Lengths"], ["Y", "OutputLengths"], **args)
-    )
-    return ws.fetch_blob("Y"), ws.fetch_blob("OutputLengths")
-
-
-def assert_outputs(got, want):
-    for g, w in zip(got, want):
-        assert g.dtype == w.dtype and g.shape == w.shape
-        np.testing.assert_array_equal(g, w)
 
 
 def test_doc_example_outcomes_match_the_reference():
@@ -202,61 +185,7 @@ def test_same_seed_same_result_other_seed_other_result():
     assert not np.array_equal(a[1], c[1])
 
 
-def net_with(op, **feeds):
-    net = caffe2_pb2.NetDef(name="dropout")
-    net.op.append(op)
-    feeds.setdefault("Y", np.array([7], dtype=np.int64))
-    feeds.setdefault("OutputLengths", np.array([1], dtype=np.int32))
-    return net, feeds
-
-
-def dropout(*outputs, **args):
-    return CreateOperator(
-        OP, ["X", "Lengths"], list(outputs or ["Y", "OutputLengths"]), **args
-    )
-
-
-@pytest.mark.parametrize(
-    "x, lengths, error, match",
-    [
-        (
-            np.zeros((2, 2), np.int64),
-            np.array([4], np.int32),
-            ShapeError,
-            "Input tensor should be 1-D",
-        ),
-        (
-            np.zeros(4, np.int64),
-            np.array([[4]], np.int32),
-            ShapeError,
-            "Lengths tensor should be 1-D",
-        ),
-        (
-            np.zeros(4, np.int32),
-            np.array([4], np.int32),
-            DTypeError,
-            "Tensor type mismatch, caller expects elements to be long while tensor contains int",
-        ),
-        (
-            np.zeros(4, np.int64),
-            np.array([4], np.int64),
-            DTypeError,
-            "Tensor type mismatch, caller expects elements to be int while tensor contains long",
-        ),
-        (
-            np.zeros(4, np.int64),
-            np.array([1, 2], np.int32),
-            EnforceError,
-            r"Inconsistent input data\. Number of elements should match total length\.",
-        ),
-        (
-            np.zeros(4, np.int64),
-            np.array([5, -1], np.int32),
-            EnforceError,
-            "Segment lengths must be non-negative",
-        ),
-    ],
-)
+@pytest.mark.parametrize("x, lengths, error, match", BAD_INPUTS)
 def test_bad_inputs_raise_and_leave_blobs_unchanged(x, lengths, error, match):
     net, feeds = net_with(dropout(ratio=0.5), X=x, Lengths=lengths)
     err = check_raises(net, feeds, error, match)
@@ -277,17 +206,9 @@ def test_ratio_outside_zero_one_fails_at_creation(ratio):
         Workspace().create_net(net)  # creating the op fails, before any input exists
 
 
-@pytest.mark.parametrize("outputs, found", [(["Y"], 1), (["Y", "OL", "Z"], 3)])
+@pytest.mark.parametrize("outputs, found", WRONG_OUTPUTS)
 def test_wrong_number_of_outputs(outputs, found):
-    net, feeds = net_with(
-        dropout(*outputs), X=np.zeros(1, np.int64), Lengths=np.array([1], np.int32)
-    )
-    check_raises(
-        net,
-        feeds,
-        SchemaError,
-        f"Output size {found} not matching expected output size, which is 2",
-    )
+    check_wrong_number_of_outputs("dropout", OP, outputs, found)
 
 
 def test_replacement_value_must_be_an_int():
