@@ -12,6 +12,9 @@ from caffe2lite.registry import (
 from ._dense import dispatch, dims, enforce_that, float_tensor
 
 
+_ZEROS = {np.dtype(np.float32): np.float32(0), np.dtype(np.float64): np.float64(0)}
+
+
 @register_cpu_operator(
     "Relu",
     inputs=["X"],
@@ -24,8 +27,11 @@ Example: X=[-1.5, 0, 2] -> Y=[0, 0, 2]""",
 )
 def relu(x: np.ndarray) -> tuple:
     """max(X, 0) element-wise (NaN stays NaN)."""
-    dispatch(x, "X")
-    return (np.maximum(x, x.dtype.type(0), out=np.empty_like(x)),)
+    zero = _ZEROS.get(getattr(x, "dtype", None))
+    if zero is None or type(x) is not np.ndarray:
+        dispatch(x, "X")  # raises Caffe2's message for a non-float tensor
+    y = np.maximum(x, zero)
+    return (y if x.ndim else np.asarray(y),)
 
 
 @register_gradient("Relu")
