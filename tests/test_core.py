@@ -164,3 +164,24 @@ def test_seeded_net_runs_reproducibly(scratch_ops):
     workspace.RunNet(net)
     assert not np.array_equal(once, workspace.FetchBlob("y"))
     workspace.ResetWorkspace()
+
+
+def test_const_emits_the_fill_for_the_dtype():
+    workspace.ResetWorkspace()
+    net = core.Net("consts")
+    cases = [
+        (np.array([[1.5, 2.0]], np.float32), "GivenTensorFill", np.float32),
+        (np.array([1, 2], np.int32), "GivenTensorIntFill", np.int32),
+        (np.array([3], np.int64), "GivenTensorInt64Fill", np.int64),
+        (np.array([True, False]), "GivenTensorBoolFill", np.bool_),
+    ]
+    blobs = [net.Const(array) for array, _, _ in cases]
+    flag = net.Const(True, blob_out="flag")
+    assert [op.type for op in net.Proto().op] == [c[1] for c in cases] + ["ConstantFill"]
+    assert str(blobs[0]) == "consts/GivenTensorFill:0"
+    workspace.RunNetOnce(net)
+    for blob, (array, _, dtype) in zip(blobs, cases):
+        got = workspace.FetchBlob(blob)
+        assert got.dtype == dtype and got.tolist() == array.tolist()
+    assert workspace.FetchBlob(flag).tolist() is True
+    workspace.ResetWorkspace()
