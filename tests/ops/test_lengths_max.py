@@ -3,12 +3,13 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from c2l_test_support.segments import check_lengths_errors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
-from caffe2lite.errors import DTypeError, EnforceError, ShapeError
+from caffe2lite.errors import DTypeError, EnforceError
 
 
 def naive_lengths_max(data, lengths):
@@ -88,17 +89,13 @@ def test_doc_example_empty_segments_give_zero():
 def test_errors():
     op = CreateOperator("LengthsMax", ["D", "L"], ["O"])
     data = np.ones((2, 2), np.float32)
-    testing.check_raises(
-        op, [data, np.array([[2]], np.int32)], ShapeError, "LENGTHS must be a vector"
-    )
-    testing.check_raises(
-        op, [data, np.array([2], np.int64)], DTypeError, "while tensor contains long"
-    )
-    testing.check_raises(
+    check_lengths_errors(
         op,
-        [data, np.array([3, -1], np.int32)],
-        EnforceError,
-        "Segment lengths must be non-negative",
+        [data],
+        not_a_vector=[[2]],
+        wide=[2],
+        negative=[3, -1],
+        long_message="while tensor contains long",
     )
     testing.check_raises(
         op,

@@ -3,33 +3,21 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from c2l_test_support.segments import (
+    check_lengths_errors,
+    naive_mean_gradient,
+    naive_segment_means,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
-from caffe2lite.errors import DTypeError, EnforceError, ShapeError
+from caffe2lite.errors import DTypeError, EnforceError
 
 
 def naive_lengths_mean(data, lengths):
-    out = np.zeros((len(lengths),) + data.shape[1:], np.float64)
-    row = 0
-    for s, n in enumerate(lengths.tolist()):
-        for _ in range(n):
-            out[s] += data[row]
-            row += 1
-        if n:
-            out[s] /= n
-    return [out.astype(data.dtype)]
-
-
-def naive_mean_gradient(grads, lengths):
-    rows = []
-    for s, n in enumerate(lengths.tolist()):
-        if n:
-            rows.extend([grads[s].astype(np.float64) / n] * n)
-    shape = (sum(lengths.tolist()),) + grads.shape[1:]
-    return [np.array(rows, np.float64).reshape(shape).astype(grads.dtype)]
+    return [naive_segment_means(data, lengths).astype(data.dtype)]
 
 
 @settings(max_examples=30, deadline=None)
@@ -87,21 +75,7 @@ def test_doc_example_and_empty_segment():
 def test_errors():
     op = CreateOperator("LengthsMean", ["D", "L"], ["O"])
     data = np.ones(3, np.float32)
-    testing.check_raises(
-        op, [data, np.array(3, np.int32)], ShapeError, "LENGTHS must be a vector"
-    )
-    testing.check_raises(
-        op,
-        [data, np.array([3], np.int64)],
-        DTypeError,
-        "caller expects elements to be int while tensor contains long",
-    )
-    testing.check_raises(
-        op,
-        [data, np.array([-1, 4], np.int32)],
-        EnforceError,
-        "Segment lengths must be non-negative",
-    )
+    check_lengths_errors(op, [data], not_a_vector=3, wide=[3], negative=[-1, 4])
     testing.check_raises(
         op,
         [np.ones(3, np.int64), np.array([3], np.int32)],

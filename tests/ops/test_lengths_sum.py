@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+from c2l_test_support.segments import check_lengths_errors, naive_segment_sums
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,13 +18,7 @@ REALNETS = "/work/shared/realnets/glow_caffe2Models"
 
 
 def naive_lengths_sum(data, lengths):
-    out = np.zeros((len(lengths),) + data.shape[1:], np.float64)
-    row = 0
-    for s, n in enumerate(lengths.tolist()):
-        for _ in range(n):
-            out[s] += data[row]
-            row += 1
-    return [out.astype(data.dtype)]
+    return [naive_segment_sums(data, lengths).astype(data.dtype)]
 
 
 def naive_expand(grads, lengths):
@@ -97,21 +92,7 @@ def test_long_segments_and_many_groups():
 def test_errors():
     op = CreateOperator("LengthsSum", ["D", "L"], ["O"])
     data = np.ones((4, 2), np.float32)
-    testing.check_raises(
-        op, [data, np.array([[4]], np.int32)], ShapeError, "LENGTHS must be a vector"
-    )
-    testing.check_raises(
-        op,
-        [data, np.array([4], np.int64)],
-        DTypeError,
-        "caller expects elements to be int while tensor contains long",
-    )
-    testing.check_raises(
-        op,
-        [data, np.array([5, -1], np.int32)],
-        EnforceError,
-        "Segment lengths must be non-negative",
-    )
+    check_lengths_errors(op, [data], not_a_vector=[[4]], wide=[4], negative=[5, -1])
     testing.check_raises(
         op,
         [np.ones((4, 2), np.int32), np.array([4], np.int32)],

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import numpy as np
+from c2l_test_support.segments import naive_segment_sums
+from c2l_test_support.segments import naive_weighted_gradients as naive_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,31 +12,7 @@ from caffe2lite.errors import DTypeError, EnforceError, ShapeError
 
 
 def naive_weighted_sum(data, scalars, lengths):
-    out = np.zeros((len(lengths),) + data.shape[1:], np.float64)
-    row = 0
-    for s, n in enumerate(lengths.tolist()):
-        for _ in range(n):
-            out[s] += float(scalars[row]) * data[row]
-            row += 1
-    return [out.astype(data.dtype)]
-
-
-def naive_gradients(scalars, grads, lengths, data=None):
-    data_grad, scalar_grad = [], []
-    row = 0
-    for s, n in enumerate(lengths.tolist()):
-        for _ in range(n):
-            data_grad.append(grads[s].astype(np.float64) * float(scalars[row]))
-            if data is not None:
-                scalar_grad.append(
-                    float(np.sum(grads[s].astype(np.float64) * data[row]))
-                )
-            row += 1
-    shape = (row,) + grads.shape[1:]
-    out = [np.array(data_grad, np.float64).reshape(shape).astype(grads.dtype)]
-    if data is not None:
-        out.append(np.array(scalar_grad, grads.dtype))
-    return out
+    return [naive_segment_sums(data, lengths, weights=scalars).astype(data.dtype)]
 
 
 @settings(max_examples=30, deadline=None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from c2l_test_support.segments import naive_mean_gradient, naive_segment_means
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,25 +14,7 @@ from caffe2lite.gradient import GradientSlice
 
 
 def naive_sparse_lengths_mean(data, indices, lengths):
-    out = np.zeros((len(lengths),) + data.shape[1:], np.float64)
-    j = 0
-    for s, n in enumerate(lengths.tolist()):
-        for _ in range(n):
-            out[s] += data[int(indices[j])]
-            j += 1
-        if n:
-            out[s] /= n
-    return [out.astype(data.dtype)]
-
-
-def naive_mean_gradient(grads, lengths):
-    rows = [
-        grads[s].astype(np.float64) / n
-        for s, n in enumerate(lengths.tolist())
-        for _ in range(n)
-    ]
-    shape = (sum(lengths.tolist()),) + grads.shape[1:]
-    return [np.array(rows, np.float64).reshape(shape).astype(grads.dtype)]
+    return [naive_segment_means(data, lengths, indices).astype(data.dtype)]
 
 
 @settings(max_examples=30, deadline=None)

@@ -3,6 +3,8 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from c2l_test_support.segments import naive_segment_sums
+from c2l_test_support.segments import naive_weighted_gradients as naive_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,33 +15,8 @@ from caffe2lite.gradient import GradientSlice
 
 
 def naive_slws(data, weights, indices, lengths):
-    out = np.zeros((len(lengths),) + data.shape[1:], np.float64)
-    j = 0
-    for s, n in enumerate(lengths.tolist()):
-        for _ in range(n):
-            out[s] += float(weights[j]) * data[int(indices[j])]
-            j += 1
     dtype = np.float32 if data.dtype == np.float16 else data.dtype
-    return [out.astype(dtype)]
-
-
-def naive_gradients(weights, grads, lengths, data=None, indices=None):
-    values, weight_grads = [], []
-    j = 0
-    for s, n in enumerate(lengths.tolist()):
-        for _ in range(n):
-            values.append(grads[s].astype(np.float64) * float(weights[j]))
-            if data is not None:
-                weight_grads.append(
-                    float(np.sum(grads[s].astype(np.float64) * data[int(indices[j])]))
-                )
-            j += 1
-    out = [
-        np.array(values, np.float64).reshape((j,) + grads.shape[1:]).astype(grads.dtype)
-    ]
-    if data is not None:
-        out.append(np.array(weight_grads, grads.dtype))
-    return out
+    return [naive_segment_sums(data, lengths, indices, weights).astype(dtype)]
 
 
 @settings(max_examples=30, deadline=None)
