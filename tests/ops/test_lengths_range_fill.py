@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import numpy as np
+from c2l_test_support.segments import check_lengths_errors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
-from caffe2lite.errors import DTypeError, EnforceError, ShapeError
 from caffe2lite.protoio import load_net
 from caffe2lite.workspace import Workspace
 
@@ -37,20 +37,13 @@ def test_doc_example_errors_and_no_gradient():
         [np.array([4, 3, 1], np.int32)],
         lambda l: [np.array([0, 1, 2, 3, 0, 1, 2, 0], np.int32)],
     )
-    testing.check_raises(
-        op, [np.array([[1]], np.int32)], ShapeError, "Input must be a vector."
-    )
-    testing.check_raises(
+    check_lengths_errors(
         op,
-        [np.array([1], np.int64)],
-        DTypeError,
-        "caller expects elements to be int while tensor contains long",
-    )
-    testing.check_raises(
-        op,
-        [np.array([1, -2], np.int32)],
-        EnforceError,
-        "Segment lengths must be non-negative",
+        [],
+        not_a_vector=[[1]],
+        wide=[1],
+        negative=[1, -2],
+        vector_message="Input must be a vector.",
     )
     ops, grads = GradientRegistry.GetBackwardPass([op], {"R": "R_grad"})
     assert ops == [] and grads.get("L") is None
