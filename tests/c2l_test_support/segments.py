@@ -4,11 +4,32 @@ Lengths* and SparseLengths* families): a Python loop over segments and rows."""
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.errors import DTypeError, EnforceError, ShapeError
 
 LONG_LENGTHS = "caller expects elements to be int while tensor contains long"
+
+# Hypothesis strategies: up to 8 segments of up to 6 rows, a row shape of up to two
+# dims, float dtypes, index dtypes, a table of 1 to 6 rows, seeds.
+LENGTHS = st.lists(st.integers(0, 6), max_size=8)
+BLOCKS = st.lists(st.integers(0, 3), max_size=2)
+FLOATS = st.sampled_from([np.float32, np.float64])
+INDEX_TYPES = st.sampled_from([np.int32, np.int64])
+TABLE_ROWS = st.integers(1, 6)
+SEEDS = st.integers(0, 2**16)
+
+
+def segment_data(lengths, block, dtype, seed, rows=None):
+    """(rng, data, lengths): standard normal data of ``dtype``, ``rows`` rows (the
+    sum of the lengths by default) of shape ``block``, the first draw of a generator
+    seeded with ``seed``; the lengths as int32."""
+    rng = np.random.default_rng(seed)
+    lengths = np.array(lengths, np.int32)
+    rows = int(lengths.sum()) if rows is None else rows
+    data = rng.standard_normal((rows,) + tuple(block)).astype(dtype)
+    return rng, data, lengths
 
 
 def naive_segment_sums(data, lengths, indices=None, weights=None):

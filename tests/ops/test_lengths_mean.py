@@ -4,12 +4,16 @@ import re
 
 import numpy as np
 from c2l_test_support.segments import (
+    BLOCKS,
+    FLOATS,
+    LENGTHS,
+    SEEDS,
     check_lengths_errors,
     naive_mean_gradient,
     naive_segment_means,
+    segment_data,
 )
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
@@ -21,16 +25,9 @@ def naive_lengths_mean(data, lengths):
 
 
 @settings(max_examples=30, deadline=None)
-@given(
-    lengths=st.lists(st.integers(0, 6), max_size=8),
-    block=st.lists(st.integers(0, 3), max_size=2),
-    dtype=st.sampled_from([np.float32, np.float64]),
-    seed=st.integers(0, 2**16),
-)
+@given(lengths=LENGTHS, block=BLOCKS, dtype=FLOATS, seed=SEEDS)
 def test_matches_naive_loop(lengths, block, dtype, seed):
-    rng = np.random.default_rng(seed)
-    lens = np.array(lengths, np.int32)
-    data = rng.standard_normal((int(lens.sum()),) + tuple(block)).astype(dtype)
+    rng, data, lens = segment_data(lengths, block, dtype, seed)
     testing.check_reference(
         CreateOperator("LengthsMean", ["D", "L"], ["O"]),
         [data, lens],

@@ -4,9 +4,16 @@ import re
 
 import numpy as np
 import pytest
-from c2l_test_support.segments import check_lengths_errors, naive_segment_sums
+from c2l_test_support.segments import (
+    BLOCKS,
+    FLOATS,
+    LENGTHS,
+    SEEDS,
+    check_lengths_errors,
+    naive_segment_sums,
+    segment_data,
+)
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
@@ -30,22 +37,10 @@ def naive_expand(grads, lengths):
     ]
 
 
-def segments(draw_lengths, block, dtype, seed):
-    rng = np.random.default_rng(seed)
-    lengths = np.array(draw_lengths, np.int32)
-    data = rng.standard_normal((int(lengths.sum()),) + tuple(block)).astype(dtype)
-    return data, lengths
-
-
 @settings(max_examples=30, deadline=None)
-@given(
-    lengths=st.lists(st.integers(0, 6), max_size=8),
-    block=st.lists(st.integers(0, 3), max_size=2),
-    dtype=st.sampled_from([np.float32, np.float64]),
-    seed=st.integers(0, 2**16),
-)
+@given(lengths=LENGTHS, block=BLOCKS, dtype=FLOATS, seed=SEEDS)
 def test_matches_naive_loop(lengths, block, dtype, seed):
-    data, lens = segments(lengths, block, dtype, seed)
+    _, data, lens = segment_data(lengths, block, dtype, seed)
     op = CreateOperator("LengthsSum", ["D", "L"], ["O"])
     testing.check_reference(op, [data, lens], naive_lengths_sum, atol=1e-5)
 
@@ -154,7 +149,7 @@ def test_gradient_maker_and_numeric_gradient():
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
     assert str(grads["X"]) == "X_grad" and grads.get("L") is None
-    data, lens = segments([2, 0, 3, 1], [2], np.float64, 3)
+    _, data, lens = segment_data([2, 0, 3, 1], [2], np.float64, 3)
     testing.check_gradient(op, [data, lens], 0)
 
 

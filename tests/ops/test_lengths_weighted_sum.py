@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import numpy as np
-from c2l_test_support.segments import naive_segment_sums
+from c2l_test_support.segments import (
+    BLOCKS,
+    FLOATS,
+    LENGTHS,
+    SEEDS,
+    naive_segment_sums,
+    segment_data,
+)
 from c2l_test_support.segments import naive_weighted_gradients as naive_gradients
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
@@ -16,18 +22,10 @@ def naive_weighted_sum(data, scalars, lengths):
 
 
 @settings(max_examples=30, deadline=None)
-@given(
-    lengths=st.lists(st.integers(0, 6), max_size=8),
-    block=st.lists(st.integers(0, 3), max_size=2),
-    dtype=st.sampled_from([np.float32, np.float64]),
-    seed=st.integers(0, 2**16),
-)
+@given(lengths=LENGTHS, block=BLOCKS, dtype=FLOATS, seed=SEEDS)
 def test_matches_naive_loop(lengths, block, dtype, seed):
-    rng = np.random.default_rng(seed)
-    lens = np.array(lengths, np.int32)
-    rows = int(lens.sum())
-    data = rng.standard_normal((rows,) + tuple(block)).astype(dtype)
-    scalars = rng.standard_normal(rows).astype(dtype)
+    rng, data, lens = segment_data(lengths, block, dtype, seed)
+    scalars = rng.standard_normal(len(data)).astype(dtype)
     testing.check_reference(
         CreateOperator("LengthsWeightedSum", ["D", "S", "L"], ["O"]),
         [data, scalars, lens],

@@ -3,7 +3,16 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from c2l_test_support.segments import check_lengths_errors, naive_segment_sums
+from c2l_test_support.segments import (
+    BLOCKS,
+    INDEX_TYPES,
+    LENGTHS,
+    SEEDS,
+    TABLE_ROWS,
+    check_lengths_errors,
+    naive_segment_sums,
+    segment_data,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,17 +30,15 @@ def naive_sparse_lengths_sum(data, indices, lengths):
 
 @settings(max_examples=30, deadline=None)
 @given(
-    lengths=st.lists(st.integers(0, 6), max_size=8),
-    rows=st.integers(1, 6),
-    block=st.lists(st.integers(0, 3), max_size=2),
+    lengths=LENGTHS,
+    rows=TABLE_ROWS,
+    block=BLOCKS,
     dtype=st.sampled_from([np.float32, np.float64, np.float16]),
-    index_type=st.sampled_from([np.int32, np.int64]),
-    seed=st.integers(0, 2**16),
+    index_type=INDEX_TYPES,
+    seed=SEEDS,
 )
 def test_matches_naive_loop(lengths, rows, block, dtype, index_type, seed):
-    rng = np.random.default_rng(seed)
-    lens = np.array(lengths, np.int32)
-    data = rng.standard_normal((rows,) + tuple(block)).astype(dtype)
+    rng, data, lens = segment_data(lengths, block, dtype, seed, rows)
     indices = rng.integers(0, rows, int(lens.sum())).astype(index_type)
     testing.check_reference(
         CreateOperator("SparseLengthsSum", ["D", "I", "L"], ["O"]),

@@ -3,10 +3,18 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from c2l_test_support.segments import naive_segment_sums
+from c2l_test_support.segments import (
+    BLOCKS,
+    FLOATS,
+    INDEX_TYPES,
+    LENGTHS,
+    SEEDS,
+    TABLE_ROWS,
+    naive_segment_sums,
+    segment_data,
+)
 from c2l_test_support.segments import naive_weighted_gradients as naive_gradients
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
@@ -21,18 +29,16 @@ def naive_slws(data, weights, indices, lengths):
 
 @settings(max_examples=30, deadline=None)
 @given(
-    lengths=st.lists(st.integers(0, 6), max_size=8),
-    rows=st.integers(1, 6),
-    block=st.lists(st.integers(0, 3), max_size=2),
-    dtype=st.sampled_from([np.float32, np.float64]),
-    index_type=st.sampled_from([np.int32, np.int64]),
-    seed=st.integers(0, 2**16),
+    lengths=LENGTHS,
+    rows=TABLE_ROWS,
+    block=BLOCKS,
+    dtype=FLOATS,
+    index_type=INDEX_TYPES,
+    seed=SEEDS,
 )
 def test_matches_naive_loop(lengths, rows, block, dtype, index_type, seed):
-    rng = np.random.default_rng(seed)
-    lens = np.array(lengths, np.int32)
+    rng, data, lens = segment_data(lengths, block, dtype, seed, rows)
     n = int(lens.sum())
-    data = rng.standard_normal((rows,) + tuple(block)).astype(dtype)
     weights = rng.standard_normal(n).astype(dtype)
     indices = rng.integers(0, rows, n).astype(index_type)
     testing.check_reference(
