@@ -133,9 +133,7 @@ class CompiledNet:
             step, op_problems = compile_op(op, index, net_option)
             for blob in op.input:
                 if blob not in known and blob not in produced:
-                    op_problems.append(BlobNotFoundError(
-                        f"Encountered a non-existing input blob: {blob}"
-                        + did_you_mean(blob, known | produced), blob=blob))
+                    op_problems.append(missing_input(blob, known | produced))
             problems.extend(_located(op_problems, op, index, self.name))
             produced.update(op.output)
             if step is not None:
@@ -176,11 +174,14 @@ class CompiledNet:
         missing = [b for b in step.inputs if b not in blobs]
         if not missing:  # a KeyError from inside the kernel
             return step.fail(e, blobs, self.name)
-        err = BlobNotFoundError(
-            f"Encountered a non-existing input blob: {missing[0]}"
-            + did_you_mean(missing[0], list(blobs)), blob=missing[0])
-        return err.add_context(op_type=step.op.type, op_index=i, op_name=step.op.name,
-                               net_name=self.name)
+        return missing_input(missing[0], blobs).add_context(
+            op_type=step.op.type, op_index=i, op_name=step.op.name, net_name=self.name)
+
+
+def missing_input(blob: str, known: Iterable[str]) -> BlobNotFoundError:
+    """Caffe2's message for an input blob that does not exist, with close names."""
+    return BlobNotFoundError(f"Encountered a non-existing input blob: {blob}"
+                             + did_you_mean(blob, known), blob=blob)
 
 
 def _bad_result(res: Any, n: int) -> Caffe2LiteError:
@@ -194,9 +195,7 @@ def run_operator_once(op: caffe2_pb2.OperatorDef, blobs: Blobs) -> None:
     step, problems = compile_op(op)
     for blob in op.input:
         if blob not in blobs:
-            problems.append(BlobNotFoundError(
-                f"Encountered a non-existing input blob: {blob}"
-                + did_you_mean(blob, list(blobs)), blob=blob))
+            problems.append(missing_input(blob, blobs))
     raise_problems(_located(problems, op, None, None), f"op {op.type}")
     assert step is not None
     try:
