@@ -87,7 +87,7 @@ kept_ids, kept_lengths = net.SparseDropoutWithReplacement(
     2,
     ratio=0.5,
     replacement_value=0,
-    device_option=core.DeviceOption(caffe2_pb2.CPU, random_seed=2024),
+    device_option=core.DeviceOption(caffe2_pb2.CPU, random_seed=2025),
 )
 pooled = net.SparseLengthsSum(["embedding", kept_ids, kept_lengths], "pooled")
 net.AddExternalOutput(pooled)

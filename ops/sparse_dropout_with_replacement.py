@@ -2,14 +2,24 @@
 ``replacement_value`` in place of each dropped segment (Caffe2
 sparse_dropout_with_replacement_op).
 
-The kernel is vectorised over segments. Consecutive dropped segments form a
-*region*; the output is a sequence of blocks, block j being the kept elements before
-region j followed by one slot per dropped segment of region j (the last block has no
-region). Two ways fill the kept elements, whichever costs less for the data at hand:
-a boolean compaction of X (one pass over X, it reuses the first elements of each
-region for its slots) or a gather from an index built with one cumulative sum (work
-proportional to the output only; it also places slots for empty dropped segments).
-The slots are then overwritten with the replacement value.
+The output is a sequence of *runs*, each a stretch of consecutive kept segments
+copied from X, separated by the slots of the dropped segments. numpy has no call
+that copies many variable-length runs at once (``x[mask]`` tests every element and
+costs about 2.7 copies of X), so the kernel copies fixed-size blocks instead, with
+O(1) numpy calls whatever the number of runs:
+
+1. one gather of W-element blocks tiling the output (X seen as overlapping windows
+   of W elements, one numpy ``void`` item each), block j taken from the run in which
+   it starts; a block that runs past the end of its run holds wrong elements there;
+2. one gather-scatter of a W-element window at the start of every run, in output
+   order, which corrects the head of each run (a window that runs past a short run
+   is itself corrected by the next run's window);
+3. element copies for the few runs whose source lies in the last W elements of X,
+   and finally the slots.
+
+Every output element is written about once, plus one window per run, and only Y
+is allocated at full size. Inputs shorter than a few windows take a plain
+element-wise gather.
 """
 
 from __future__ import annotations
@@ -20,6 +30,8 @@ from caffe2lite.checks import check_dtype, check_ndim, enforce
 from caffe2lite.errors import EnforceError
 from caffe2lite.registry import no_gradient, register_cpu_operator
 from caffe2lite.schema import Arg
+
+from ._dropout_draws import keep_mask
 
 DROPOUT_ARGS = [
     Arg(
@@ -33,11 +45,6 @@ DROPOUT_ARGS = [
     ),
     Arg("replacement_value", int, 0, doc="the int64 value written in place of a drop"),
 ]
-
-# Rough costs (ns) of the two fills, per element and per region, measured with numpy 2.
-_COMPACT_PER_INPUT, _COMPACT_PER_KEPT, _COMPACT_PER_REGION = 0.4, 0.4, 40.0
-_GATHER_PER_OUTPUT, _GATHER_PER_REGION = 1.2, 5.0
-
 
 def check_id_list(x: np.ndarray, lengths: np.ndarray) -> None:
     """Caffe2's input checks for the two sparse dropout ops, in Caffe2's order (plus a
@@ -64,69 +71,115 @@ def check_id_list(x: np.ndarray, lengths: np.ndarray) -> None:
         )
 
 
-def _regions(
-    keep: np.ndarray, lengths: np.ndarray, total: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dropped segments, their elements) of each region, and the kept elements
-    before each region and after the last. Needs a dropped and a kept segment."""
+# Window length (elements) of the block copy, and the input size below which the
+# element-wise gather is used.
+_WINDOW_BITS = 5
+_WINDOW = 1 << _WINDOW_BITS
+_SMALL = 1 << 15
+
+
+def _windows(a: np.ndarray, width: int) -> np.ndarray:
+    """The overlapping ``width``-element windows of the int64 vector ``a``, one
+    ``void`` item each (a view: item i is ``a[i : i + width]``)."""
+    item = np.dtype((np.void, 8 * width))
+    return np.ndarray((a.shape[0] - width + 1,), item, a, 0, (8,))
+
+
+def _runs(
+    lengths: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Output start, source start and length of every non-empty run of kept
+    segments, the output position of every slot, and the output size.
+
+    Run r covers the kept segments [first[r], stop[r]); before it come
+    ``before_elems`` kept elements and ``first[r] - before_segs`` slots, one per
+    dropped segment. A dropped segment i after run r (or before run 0) has its slot
+    at ``i + before_elems - before_segs`` of the next run."""
     n = keep.shape[0]
-    offsets = np.zeros(n + 1, dtype=np.int32 if total < 2**31 else np.int64)
-    np.cumsum(lengths, out=offsets[1:], dtype=offsets.dtype)
-    edges = np.zeros(n + 2, dtype=np.bool_)
-    np.logical_not(keep, out=edges[1:-1])
-    flips = np.flatnonzero(edges[1:] != edges[:-1])
-    first, stop = flips[0::2], flips[1::2]  # region j: dropped segments [first, stop)
-    kept = np.empty(first.shape[0] + 1, dtype=np.int64)
-    kept[0] = offsets[first[0]]
-    kept[1:-1] = offsets[first[1:]] - offsets[stop[:-1]]
-    kept[-1] = offsets[n] - offsets[stop[-1]]
-    return stop - first, (offsets[stop] - offsets[first]).astype(np.int64), kept
-
-
-def _slot_positions(ends: np.ndarray, per_region: np.ndarray) -> np.ndarray:
-    """Output positions of the slots: region j's slots are the last ``per_region[j]``
-    positions of block j, which ends (exclusive) at ``ends[j]``. A running sum of
-    ones, with a jump at the first slot of each region."""
-    first_slot = ends[:-1] - per_region
-    positions = np.ones(int(per_region.sum()), dtype=np.intp)
-    positions[0] = first_slot[0]
-    starts = np.cumsum(per_region[:-1])
-    positions[starts] = first_slot[1:] - ends[:-2] + 1
-    np.cumsum(positions, out=positions)
-    return positions
-
-
-def _compact(
-    x: np.ndarray, kept: np.ndarray, per_region: np.ndarray, region_elems: np.ndarray
-) -> np.ndarray:
-    """Blocks by one boolean selection over X: the kept run before region j plus the
-    first ``per_region[j]`` elements of region j (their values become slots)."""
-    counts = np.empty(2 * per_region.shape[0] + 1, dtype=np.intp)
-    counts[0::2] = kept
-    counts[0:-1:2] += per_region
-    counts[1::2] = region_elems - per_region
-    pattern = np.zeros(counts.shape[0], dtype=np.bool_)
-    pattern[0::2] = True
-    return x[np.repeat(pattern, counts)]
+    src = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=src[1:])
+    flags = keep.view(np.int8)
+    flips = np.flatnonzero(flags[1:] != flags[:-1])
+    flips += 1
+    bounds = np.concatenate(
+        ([0] if keep[0] else [], flips, [n] if keep[-1] else [])
+    ).astype(np.intp)
+    first, stop = bounds[0::2], bounds[1::2]
+    run_src = src[first]
+    run_len = src[stop] - run_src
+    # Kept elements and kept segments before each run, and after the last.
+    before_elems = np.zeros(first.shape[0] + 1, dtype=np.int64)
+    np.cumsum(run_len, out=before_elems[1:])
+    before_segs = np.zeros(first.shape[0] + 1, dtype=np.int64)
+    np.cumsum(stop - first, out=before_segs[1:])
+    run_dst = before_elems[:-1] + first - before_segs[:-1]
+    # The dropped segments between run r - 1 and run r (before run 0 for r = 0,
+    # after the last run for r = len(first)) share one offset.
+    region = np.empty(first.shape[0] + 1, dtype=np.int64)
+    region[:-1] = first
+    region[-1] = n
+    region[1:] -= stop
+    region[0] = first[0] if first.shape[0] else n
+    slots = np.flatnonzero(~keep)
+    slots += np.repeat(before_elems - before_segs, region)
+    full = run_len > 0
+    total = int(before_elems[-1]) + slots.shape[0]
+    return run_dst[full], run_src[full], run_len[full], slots, total
 
 
 def _gather(
-    x: np.ndarray, ends: np.ndarray, per_region: np.ndarray, region_elems: np.ndarray
+    x: np.ndarray,
+    lengths: np.ndarray,
+    keep: np.ndarray,
+    out_lengths: np.ndarray,
+    total: int,
 ) -> np.ndarray:
-    """Blocks by a gather: the index of each output element is a running sum of ones,
-    with a jump at each block start over the region just passed."""
-    total = int(ends[-1])
-    index = np.ones(total, dtype=np.intp)
-    index[0] = 0
-    starts = ends[:-1]
-    inside = starts < total  # only a last block with no kept element starts at the end
-    index[starts[inside]] = (region_elems - per_region + 1)[inside]
-    np.cumsum(index, out=index)
-    # Slot indices may run past X: "clip" keeps them in range (they are overwritten
-    # later). Without "raise" numpy gathers straight into ``out``, reading index i
-    # before writing element i, so the index buffer can receive the values.
-    out = index if index.dtype == x.dtype else None
-    return x.take(index, mode="clip", out=out)
+    """Y's kept elements by an element-wise selection (slots hold garbage)."""
+    out = np.empty(total, dtype=np.int64)
+    out[np.repeat(keep, out_lengths)] = x[np.repeat(keep, lengths)]
+    return out
+
+
+def _block_copy(
+    x: np.ndarray,
+    run_dst: np.ndarray,
+    run_src: np.ndarray,
+    run_len: np.ndarray,
+    total: int,
+) -> np.ndarray:
+    """A buffer of at least ``total`` elements whose run elements are correct
+    (slots hold garbage); see the module doc."""
+    if not run_dst.shape[0]:  # every kept segment is empty: only slots
+        return np.empty(total, dtype=np.int64)
+    width, last = _WINDOW, x.shape[0] - _WINDOW
+    blocks = (total >> _WINDOW_BITS) + 2  # a spare block: windows reach past total
+    # Block j starts at j * width in the run holding that position (run 0 for the
+    # blocks before it): its source is that position plus the run's shift.
+    first_block = run_dst + (width - 1)
+    first_block >>= _WINDOW_BITS
+    counts = np.empty_like(first_block)
+    np.subtract(first_block[1:], first_block[:-1], out=counts[:-1])
+    counts[-1] = blocks - first_block[-1]
+    counts[0] += first_block[0]
+    block_src = np.repeat(run_src - run_dst, counts)
+    block_src += np.arange(0, blocks * width, width)
+    np.clip(block_src, 0, last, out=block_src)
+    x_windows = _windows(x, width)
+    out = x_windows[block_src].view(np.int64)
+    inside = run_src <= last
+    _windows(out, width)[run_dst[inside]] = x_windows[run_src[inside]]
+    # Runs reaching into X's last window, where blocks and windows were clipped: at
+    # most the last width + 1 runs, as every run holds an element.
+    tail = slice(-(width + 1), None)
+    reach = run_src[tail] + run_len[tail] > last
+    for dst, src, length in zip(
+        run_dst[tail][reach].tolist(),
+        run_src[tail][reach].tolist(),
+        run_len[tail][reach].tolist(),
+    ):
+        skip = max(last - src, 0)
+        out[dst + skip : dst + length] = x[src + skip : src + length]
+    return out
 
 
 def segment_dropout(
@@ -141,31 +194,20 @@ def segment_dropout(
     n = keep.shape[0]
     if keep.all():
         return x, lengths
-    out_lengths = np.ones(n, dtype=np.int32)
+    out_lengths = np.multiply(lengths, keep)  # a dropped segment's length is 1:
+    out_lengths |= ~keep  # 0 | 1 (branch-free, unlike np.where on random flags)
     if not keep.any():
         return np.full(n, replacement_value, dtype=np.int64), out_lengths
-    per_region, region_elems, kept = _regions(keep, lengths, x.shape[0])
-    block = kept.copy()
-    block[:-1] += per_region
-    ends = np.cumsum(block)
-    regions, total, kept_elems = per_region.shape[0], int(ends[-1]), int(kept.sum())
-    compact_cost = (
-        _COMPACT_PER_INPUT * x.shape[0]
-        + _COMPACT_PER_KEPT * kept_elems
-        + _COMPACT_PER_REGION * regions
-    )
-    gather_cost = _GATHER_PER_OUTPUT * total + _GATHER_PER_REGION * regions
-    if x.shape[0] == 0:
-        y = np.empty(total, dtype=np.int64)
-    elif compact_cost < gather_cost and bool((region_elems >= per_region).all()):
-        y = _compact(x, kept, per_region, region_elems)
+    if x.shape[0] < max(_SMALL, _WINDOW):
+        total = int(out_lengths.sum(dtype=np.int64))
+        y = _gather(x, lengths, keep, out_lengths, total)
+        slots = np.cumsum(out_lengths, dtype=np.int64)[~keep] - 1
     else:
-        y = _gather(x, ends, per_region, region_elems)
-    y[_slot_positions(ends, per_region)] = replacement_value
-    np.subtract(lengths, 1, out=out_lengths)
-    out_lengths *= keep
-    out_lengths += 1
-    return y, out_lengths
+        run_dst, run_src, run_len, slots, total = _runs(lengths, keep)
+        x = np.ascontiguousarray(x)
+        y = _block_copy(x, run_dst, run_src, run_len, total)
+    y[slots] = replacement_value
+    return y[:total], out_lengths
 
 
 @register_cpu_operator(
@@ -181,10 +223,15 @@ values are replaced by a single `replacement_value`, and its output length becom
 (also for an empty segment); a kept segment is copied unchanged. Y is int64 and
 OutputLengths int32 with as many entries as Lengths.
 
-One number is drawn per segment (empty segments included), in segment order, from the
-operator's generator (seeded by `device_option.random_seed`): the segment is kept when
-`rng.random() < 1 - ratio`. At ratio 0 or 1 the outcome is certain and nothing is
-drawn. ratio must lie in [0, 1] ("Ratio should be a valid probability").
+One decision is drawn per segment, for all segments (empty segments included), in
+segment order, from the operator's generator (seeded by
+`device_option.random_seed`), one random byte each: with s = 256 * (1 - ratio),
+decision i reads byte i of the generator's raw 64-bit words (least significant byte
+first) and keeps when the byte is below floor(s), drops when it is above; a byte
+equal to floor(s) is settled after all the bytes, in order, by one `rng.random()`,
+kept when below s - floor(s) (when s is whole, it drops). The keep probability is
+exactly 1 - ratio. At ratio 0 or 1 the outcome is certain and nothing is drawn.
+ratio must lie in [0, 1] ("Ratio should be a valid probability").
 
 Example: ratio=0.5, replacement_value=-1, X=[1, 2, 3, 4, 5], Lengths=[2, 3] ->
 Y=[1, 2, -1], OutputLengths=[2, 1] (one possible result: the first segment kept, the
@@ -205,7 +252,7 @@ def sparse_dropout_with_replacement(
         return x, lengths
     if ratio == 1.0:
         return np.full(n, replacement_value, dtype=np.int64), np.ones(n, dtype=np.int32)
-    keep = rng.random(n) < 1.0 - ratio
+    keep = keep_mask(rng, n, ratio)
     return segment_dropout(x, lengths, keep, replacement_value)
 
 

@@ -3,7 +3,7 @@
 Each random op owns a generator seeded from its device_option.random_seed (or the
 net's device_option when the op has none). RunOperatorOnce and RunNetOnce build fresh
 generators every call; a created net keeps its generators across RunNet calls.
-SparseDropoutWithReplacement (one draw per segment) is the random op used here.
+SparseDropoutWithReplacement (one decision per segment) is the random op used here.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from c2l_test_support.dropout import naive_decisions
 
 from caffe2lite import core, workspace
 from caffe2lite.netbuilder import NetAssertionError
@@ -40,7 +41,7 @@ def kept(out_lengths: np.ndarray) -> list[bool]:
 def expected_keeps(seed: int, runs: int = 1) -> list[list[bool]]:
     """What one generator seeded with ``seed`` decides over consecutive runs."""
     rng = np.random.default_rng(seed)
-    return [[rng.random() < 0.5 for _ in range(SEGMENTS)] for _ in range(runs)]
+    return [naive_decisions(rng, SEGMENTS, 0.5) for _ in range(runs)]
 
 
 @pytest.fixture

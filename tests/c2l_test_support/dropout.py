@@ -20,6 +20,27 @@ def ids(lengths, seed=0):
     return x, lengths
 
 
+def naive_decisions(rng, count, ratio):
+    """The ops' keep decisions, one at a time: decision i reads byte i of the raw
+    64-bit words (least significant byte first); with s = 256 * (1 - ratio) a byte
+    b keeps when b + 1 <= s, drops when b >= s, and otherwise (b < s < b + 1) is a
+    tie, settled after all the bytes, in order, by one rng.random() < s - b.
+    ``ratio`` is the float32 an Argument carries."""
+    scaled = 256.0 * (1.0 - float(np.float32(ratio)))
+    words = rng.bit_generator.random_raw((count + 7) // 8).tolist()
+    decisions, tied = [], []
+    for i in range(count):
+        byte = (words[i // 8] >> (8 * (i % 8))) & 0xFF
+        if byte + 1 <= scaled or byte >= scaled:
+            decisions.append(byte + 1 <= scaled)
+        else:
+            decisions.append(None)
+            tied.append((i, byte))
+    for i, byte in tied:
+        decisions[i] = rng.random() < scaled - byte
+    return decisions
+
+
 def run_dropout(op_type, x, lengths, seed=None, **args):
     """Run the op (with ``random_seed`` when ``seed`` is given) on X and Lengths;
     returns (Y, OutputLengths)."""

@@ -12,6 +12,7 @@ from c2l_test_support.dropout import (
     dropout_net,
     dropout_op,
     ids,
+    naive_decisions,
     run_dropout,
 )
 from caffe2lite.ops import sparse_dropout_with_replacement as sd
@@ -44,10 +45,8 @@ def reference(x, lengths, keep, replacement):
 
 
 def naive(x, lengths, ratio, replacement, rng):
-    """One rng.random() per segment, in segment order, kept when below 1 - ratio
-    (the ratio an Argument carries: a float32)."""
-    threshold = 1.0 - float(np.float32(ratio))
-    keep = [rng.random() < threshold for _ in range(lengths.shape[0])]
+    """One decision per segment, in segment order (naive_decisions)."""
+    keep = naive_decisions(rng, lengths.shape[0], ratio)
     return reference(x, lengths, keep, replacement)
 
 
@@ -74,43 +73,53 @@ def test_seeded_run_equals_the_naive_reference(ratio):
         assert_outputs(got, naive(x, lengths, ratio, -7, np.random.default_rng(seed)))
 
 
-@pytest.mark.parametrize("fill", ["compact", "gather"])
-@settings(max_examples=30, deadline=None)
+@pytest.mark.parametrize("window_bits", [0, 1, 2, 5])
+@settings(max_examples=60, deadline=None)
 @given(
-    lengths=st.lists(st.integers(0, 7), max_size=40),
+    lengths=st.lists(st.integers(0, 9), max_size=60),
     p=st.floats(0.0, 1.0),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_both_fills_match_the_reference(fill, lengths, p, seed):
+def test_the_block_copy_matches_the_reference(window_bits, lengths, p, seed):
     x, lengths = ids(lengths, seed)
     keep = np.random.default_rng(seed).random(lengths.shape[0]) < 1 - p
-    saved = sd._GATHER_PER_OUTPUT
-    # Make the chosen fill look cheapest (the compaction also needs enough elements).
-    sd._GATHER_PER_OUTPUT = 1e9 if fill == "compact" else 0.0
-    try:
+    with pytest.MonkeyPatch.context() as mp:  # every input of a window or more
+        mp.setattr(sd, "_WINDOW_BITS", window_bits)
+        mp.setattr(sd, "_WINDOW", 1 << window_bits)
+        mp.setattr(sd, "_SMALL", 0)
         got = sd.segment_dropout(x, lengths, keep, 42)
-    finally:
-        sd._GATHER_PER_OUTPUT = saved
     assert_outputs(got, reference(x, lengths, keep.tolist(), 42))
 
 
-def test_the_cheaper_fill_is_taken(monkeypatch):
+@pytest.mark.parametrize("mean", [1, 3, 40, 2000])
+@pytest.mark.parametrize("p", [0.02, 0.5, 0.97])
+def test_large_inputs_match_the_reference(mean, p):
+    rng = np.random.default_rng(mean)
+    x, lengths = ids(rng.integers(0, 2 * mean + 1, 200_000 // mean + 3), mean)
+    for end_kept in (False, True):  # the runs at X's end take the element copy
+        keep = rng.random(lengths.shape[0]) < 1 - p
+        keep[-3:] = end_kept
+        assert_outputs(
+            sd.segment_dropout(x, lengths, keep, -1),
+            reference(x, lengths, keep.tolist(), -1),
+        )
+
+
+def test_small_inputs_gather_and_large_ones_copy_blocks(monkeypatch):
     calls = []
-    for name in ("_compact", "_gather"):
+    for name in ("_gather", "_block_copy"):
         real = getattr(sd, name)
         monkeypatch.setattr(
             sd, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
         )
-    x, lengths = ids(np.full(1000, 50))
-    few_drops = np.ones(1000, dtype=bool)
-    few_drops[[10, 500]] = False  # long kept runs: one pass over X beats the gather
-    few_kept = ~few_drops  # a small output: the gather touches only it
-    for keep in (few_drops, few_kept):
+    for count in (sd._SMALL // 8 - 1, sd._SMALL // 8):
+        x, lengths = ids(np.full(count, 8))
+        keep = np.arange(count) % 3 > 0
         assert_outputs(
             sd.segment_dropout(x, lengths, keep, 0),
             reference(x, lengths, keep.tolist(), 0),
         )
-    assert calls == ["_compact", "_gather"]
+    assert calls == ["_gather", "_block_copy"]
 
 
 def test_a_generator_drawn_by_the_kernel_equals_the_loop():

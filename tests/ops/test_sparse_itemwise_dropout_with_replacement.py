@@ -12,9 +12,10 @@ from c2l_test_support.dropout import (
     dropout_net,
     dropout_op,
     ids,
+    naive_decisions,
     run_dropout,
 )
-from caffe2lite.ops.sparse_itemwise_dropout_with_replacement import itemwise_dropout
+from caffe2lite.ops import sparse_itemwise_dropout_with_replacement as si
 
 from caffe2lite import registry
 from caffe2lite.errors import ArgumentError
@@ -27,14 +28,14 @@ dropout = partial(dropout_op, OP)
 
 
 def naive(x, lengths, ratio, replacement, rng):
-    """One rng.random() per element, in order; segments play no part. The ratio is
-    the float32 an Argument carries."""
-    threshold = 1.0 - float(np.float32(ratio))
-    ys = [v if rng.random() < threshold else replacement for v in x.tolist()]
+    """One decision per element, in order (naive_decisions); segments play no
+    part."""
+    keep = naive_decisions(rng, x.shape[0], ratio)
+    ys = [v if kept else replacement for v, kept in zip(x.tolist(), keep)]
     return np.array(ys, dtype=np.int64), lengths.copy()
 
 
-@pytest.mark.parametrize("ratio", [0.05, 0.5, 0.95])
+@pytest.mark.parametrize("ratio", [0.05, 0.1, 0.5, 0.7, 0.95, 1 / 256, 0.999])
 def test_seeded_run_equals_the_naive_reference(ratio):
     rng = np.random.default_rng(int(ratio * 100))
     for seed in range(20):
@@ -78,14 +79,25 @@ def test_empty_input(lengths, ratio):
     assert_outputs(run(x, lengths, 1, ratio=ratio), (np.zeros(0, np.int64), lengths))
 
 
-def test_extreme_values_survive_the_arithmetic():
-    x = np.array(
-        [np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0, -1], dtype=np.int64
-    )
+@pytest.mark.parametrize("ratio", [0.1, 0.5, 0.9])
+def test_chunks_continue_one_stream(monkeypatch, ratio):
+    """Chunk by chunk (sizes a multiple of 8, the last one short), with ties in
+    several chunks, the result is the one-stream reference."""
+    monkeypatch.setattr(si, "_CHUNK", 24)
+    x, lengths = ids(np.full(50, 3), 1)
+    got = si.itemwise_dropout(x, np.random.default_rng(4), ratio, -1)
+    want, _ = naive(x, lengths, ratio, -1, np.random.default_rng(4))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_extreme_values_are_copied_and_written_exactly():
+    x = np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0, -1] * 64)
+    lengths = np.array([x.shape[0]], dtype=np.int32)
     for replacement in (np.iinfo(np.int64).min, np.iinfo(np.int64).max, 0):
-        keep = np.array([True, True, False, True])
-        want = np.where(keep, x, replacement)
-        np.testing.assert_array_equal(itemwise_dropout(x, keep, replacement), want)
+        for ratio in (0.2, 0.8):
+            got = si.itemwise_dropout(x, np.random.default_rng(0), ratio, replacement)
+            want, _ = naive(x, lengths, ratio, replacement, np.random.default_rng(0))
+            np.testing.assert_array_equal(got, want)
 
 
 def test_outputs_keep_lengths_and_every_value_is_kept_or_replaced():
