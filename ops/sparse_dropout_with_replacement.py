@@ -98,13 +98,11 @@ def _runs(
     n = keep.shape[0]
     src = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=src[1:])
-    flags = keep.view(np.int8)
-    flips = np.flatnonzero(flags[1:] != flags[:-1])
-    flips += 1
-    bounds = np.concatenate(
-        ([0] if keep[0] else [], flips, [n] if keep[-1] else [])
-    ).astype(np.intp)
-    first, stop = bounds[0::2], bounds[1::2]
+    # 0, then where the flags flip (run r starts at first[r], stops at stop[r]), then n.
+    padded = np.zeros(n + 2, dtype=np.int8)
+    padded[1:-1] = keep
+    points = np.concatenate(([0], np.flatnonzero(padded[1:] != padded[:-1]), [n]))
+    first, stop = points[1:-1:2], points[2:-1:2]
     run_src = src[first]
     run_len = src[stop] - run_src
     # Kept elements and kept segments before each run, and after the last.
@@ -115,11 +113,7 @@ def _runs(
     run_dst = before_elems[:-1] + first - before_segs[:-1]
     # The dropped segments between run r - 1 and run r (before run 0 for r = 0,
     # after the last run for r = len(first)) share one offset.
-    region = np.empty(first.shape[0] + 1, dtype=np.int64)
-    region[:-1] = first
-    region[-1] = n
-    region[1:] -= stop
-    region[0] = first[0] if first.shape[0] else n
+    region = points[1::2] - points[0::2]
     slots = np.flatnonzero(~keep)
     slots += np.repeat(before_elems - before_segs, region)
     full = run_len > 0
@@ -199,9 +193,10 @@ def segment_dropout(
     if not keep.any():
         return np.full(n, replacement_value, dtype=np.int64), out_lengths
     if x.shape[0] < max(_SMALL, _WINDOW):
-        total = int(out_lengths.sum(dtype=np.int64))
+        ends = np.cumsum(out_lengths, dtype=np.int64)
+        total = int(ends[-1])
         y = _gather(x, lengths, keep, out_lengths, total)
-        slots = np.cumsum(out_lengths, dtype=np.int64)[~keep] - 1
+        slots = ends[~keep] - 1
     else:
         run_dst, run_src, run_len, slots, total = _runs(lengths, keep)
         x = np.ascontiguousarray(x)
