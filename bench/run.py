@@ -38,6 +38,8 @@ COLUMNS = ("section", "case", "measured", "yardstick", "ratio", "target", "resul
 
 def machine() -> dict[str, Any]:
     """Where the figures came from."""
+    from caffe2lite.ops import _speedups
+
     import caffe2lite
 
     return {
@@ -47,6 +49,7 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
         "platform": platform.platform(),
+        "dropout_kernels": _speedups.status,
     }
 
 
@@ -138,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown section(s) {unknown}; known: {list(SECTIONS)}")
     config = QUICK if args.quick else FULL
     start = time.perf_counter()
+    print(f"dropout kernels: {machine()['dropout_kernels']}")
     rows = run_suite(config, sections, lambda m: print(m, file=sys.stderr, flush=True))
     print(format_table(rows))
     print(summary(rows))

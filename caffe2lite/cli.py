@@ -67,6 +67,27 @@ def _seed(text: str) -> int:
 _seed.__name__ = "seed (0 to 4294967295)"
 
 
+def _version() -> str:
+    """``caffe2lite X.Y.Z (dropout ops: compiled kernels ...)``."""
+    import caffe2lite
+    from caffe2lite.ops import _speedups
+
+    return f"{PROG} {caffe2lite.__version__} (dropout ops: {_speedups.status})"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print ``_version()`` on one line (argparse's own action wraps
+    it) and exit."""
+
+    def __init__(self, option_strings, dest, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(_version())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``caffe2lite`` command."""
     parser = _Parser(
@@ -78,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--debug", action="store_true", help="show a traceback on error"
+    )
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="show the version and which dropout kernels run, then exit",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True

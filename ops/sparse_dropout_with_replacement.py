@@ -20,6 +20,10 @@ O(1) numpy calls whatever the number of runs:
 Every output element is written about once, plus one window per run, and only Y
 is allocated at full size. Inputs shorter than a few windows take a plain
 element-wise gather.
+
+When the optional compiled module is built (``_speedups``), the op runs its
+kernels instead: the same draws and the same arrays, with the lengths checked, the
+decisions drawn and each run copied with one ``memcpy`` in C.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from caffe2lite.errors import EnforceError
 from caffe2lite.registry import no_gradient, register_cpu_operator
 from caffe2lite.schema import Arg
 
+from . import _speedups
 from ._dropout_draws import keep_mask
 
 DROPOUT_ARGS = [
@@ -46,13 +51,18 @@ DROPOUT_ARGS = [
     Arg("replacement_value", int, 0, doc="the int64 value written in place of a drop"),
 ]
 
-def check_id_list(x: np.ndarray, lengths: np.ndarray) -> None:
-    """Caffe2's input checks for the two sparse dropout ops, in Caffe2's order (plus a
-    check that no length is negative)."""
+def check_id_list_types(x: np.ndarray, lengths: np.ndarray) -> None:
+    """The first half of ``check_id_list``: ranks and dtypes."""
     check_ndim(x, "X", 1, "Input tensor should be 1-D")
     check_dtype(x, "X", np.int64)
     check_ndim(lengths, "Lengths", 1, "Lengths tensor should be 1-D")
     check_dtype(lengths, "Lengths", np.int32)
+
+
+def check_id_list(x: np.ndarray, lengths: np.ndarray) -> None:
+    """Caffe2's input checks for the two sparse dropout ops, in Caffe2's order (plus a
+    check that no length is negative)."""
+    check_id_list_types(x, lengths)
     total = int(lengths.sum(dtype=np.int64))
     enforce(
         total == x.shape[0],
@@ -241,6 +251,12 @@ def sparse_dropout_with_replacement(
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Drop each segment of X with probability ``ratio``."""
+    if _speedups.native is not None and 0.0 < ratio < 1.0:
+        check_id_list_types(x, lengths)
+        result = _speedups.segment_dropout(x, lengths, rng, ratio, replacement_value)
+        if result is None:  # the lengths are wrong: raise Caffe2's error
+            check_id_list(x, lengths)
+        return result
     check_id_list(x, lengths)
     n = lengths.shape[0]
     if ratio == 0.0:

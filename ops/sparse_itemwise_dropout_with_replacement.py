@@ -6,6 +6,9 @@ chunk's bytes (see ``_dropout_draws``), copies the chunk (or fills it with the
 replacement when most items drop), and overwrites only the minority: the positions
 from ``np.flatnonzero`` of one byte comparison. numpy's ``where`` and masked
 copies branch on every element and run several times slower on random masks.
+
+When the optional compiled module is built (``_speedups``), the op runs its
+kernel instead: the same draws and the same array, one branch-free vector pass.
 """
 
 from __future__ import annotations
@@ -14,8 +17,13 @@ import numpy as np
 
 from caffe2lite.registry import no_gradient, register_cpu_operator
 
+from . import _speedups
 from ._dropout_draws import draw_bytes, threshold
-from .sparse_dropout_with_replacement import DROPOUT_ARGS, check_id_list
+from .sparse_dropout_with_replacement import (
+    DROPOUT_ARGS,
+    check_id_list,
+    check_id_list_types,
+)
 
 # Elements per chunk: a multiple of 8, so the chunks' bytes are one draw's bytes.
 _CHUNK = 1 << 18
@@ -98,6 +106,12 @@ def sparse_itemwise_dropout_with_replacement(
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Replace each element of X with probability ``ratio``; lengths are unchanged."""
+    if _speedups.native is not None and 0.0 < ratio < 1.0:
+        check_id_list_types(x, lengths)
+        y = _speedups.itemwise_dropout(x, lengths, rng, ratio, replacement_value)
+        if y is None:  # the lengths are wrong: raise Caffe2's error
+            check_id_list(x, lengths)
+        return y, lengths
     check_id_list(x, lengths)
     if ratio == 0.0:
         return x, lengths

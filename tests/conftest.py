@@ -111,3 +111,16 @@ def files(tmp_path):
         return paths
 
     return write
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def dropout_kernels(request, monkeypatch) -> str:
+    """Run a test once with the compiled dropout kernels (skipped when the module is
+    not built) and once with the numpy ones."""
+    from caffe2lite.ops import _speedups
+
+    if request.param == "numpy":
+        monkeypatch.setattr(_speedups, "native", None)
+    elif _speedups.native is None:
+        pytest.skip(_speedups.status)
+    return request.param

@@ -172,9 +172,13 @@ def test_main_writes_table_and_json(
     path = tmp_path / "bench.json"
     assert run.main(["--quick", "--json", str(path)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == list(run.COLUMNS)
+    from caffe2lite.ops import _speedups
+
+    assert out.splitlines()[0] == f"dropout kernels: {_speedups.status}"
+    assert out.splitlines()[1].split() == list(run.COLUMNS)
     report = json.loads(path.read_text())
     assert report["mode"] == "quick" and report["machine"]["numpy"] == np.__version__
+    assert report["machine"]["dropout_kernels"] == _speedups.status
     sections = {r["section"] for r in report["rows"]}
     assert sections == set(run.SECTIONS)
     assert set(report["rows"][0]) >= {

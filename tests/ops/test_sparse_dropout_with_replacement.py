@@ -24,6 +24,9 @@ from caffe2lite.errors import ArgumentError
 from caffe2lite.testing import check_raises
 from caffe2lite.workspace import Workspace
 
+# Every test runs with the compiled kernels and with the numpy ones.
+pytestmark = pytest.mark.usefixtures("dropout_kernels")
+
 OP = "SparseDropoutWithReplacement"
 run = partial(run_dropout, OP)
 net_with = partial(dropout_net, "dropout")

@@ -21,6 +21,9 @@ from caffe2lite import registry
 from caffe2lite.errors import ArgumentError
 from caffe2lite.testing import check_raises
 
+# Every test runs with the compiled kernels and with the numpy ones.
+pytestmark = pytest.mark.usefixtures("dropout_kernels")
+
 OP = "SparseItemwiseDropoutWithReplacement"
 run = partial(run_dropout, OP)
 net_with = partial(dropout_net, "itemwise")

@@ -1,0 +1,780 @@
+/*
+ * _caffe2lite_speedups: the optional compiled kernels of caffe2lite's two sparse
+ * dropout ops, SparseDropoutWithReplacement and SparseItemwiseDropoutWithReplacement.
+ *
+ * caffe2lite runs without this module (ops/_speedups.py falls back to the numpy
+ * kernels). With it, the ops make the same random decisions from the same generator
+ * words and return the same arrays; only the time differs. The random stream is the
+ * one ops/_dropout_draws.py describes: one byte per decision, taken from the
+ * generator's raw 64-bit words least significant byte first, a byte below `whole`
+ * keeping, a byte equal to `whole` (a tie) settled after all the bytes, in order, by
+ * one next_double() each, kept when below `fraction` (no tie is recorded when
+ * fraction is 0: a tie then drops).
+ *
+ * Generators are reached through numpy's C interface: the "BitGenerator" capsule of
+ * `Generator.bit_generator` holds a bitgen_t (numpy/random/bitgen.h, stable since
+ * numpy 1.17). For numpy's PCG64 the caller may pass fast=1, and the words are then
+ * computed here from the PCG64 state (numpy's pcg64_random_t) instead of one call
+ * per word; ops/_speedups.py passes it only after checking, once per process, that
+ * the state read here equals `PCG64.state` and the words equal `random_raw`.
+ *
+ * Only the buffer protocol is used (no numpy headers), so one build serves every
+ * numpy version. Every function checks the sizes of the buffers it is given and
+ * never reads or writes outside them.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#if defined(__SIZEOF_INT128__)
+#define HAVE_PCG64_CANDIDATE 1
+#else
+#define HAVE_PCG64_CANDIDATE 0
+#endif
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+/* An AVX2 selection, chosen at run time, where the compiler can target it. */
+#if HAVE_PCG64_CANDIDATE && defined(__x86_64__) &&                                     \
+    (defined(__GNUC__) || defined(__clang__))
+#define HAVE_AVX2 1
+#include <immintrin.h>
+static int avx2_enabled; /* set at import: whether the processor has AVX2 */
+#else
+#define HAVE_AVX2 0
+#endif
+
+/* Bumped whenever a function's signature or meaning changes: ops/_speedups.py only
+ * uses a module built from the same interface. */
+#define INTERFACE 2
+
+/* Elements per block of the itemwise kernel: a block's words are drawn while the
+ * previous block is being selected, so the two overlap. */
+#define BLOCK 4096
+#define BLOCK_WORDS (BLOCK / 8)
+
+/* Below this many elements the GIL is kept (releasing it costs more than it gives). */
+#define RELEASE_GIL_AT 65536
+
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
+typedef struct {
+    void *state;
+    uint64_t (*next_uint64)(void *st);
+    uint32_t (*next_uint32)(void *st);
+    double (*next_double)(void *st);
+    uint64_t (*next_raw)(void *st);
+} bitgen_t;
+
+#if HAVE_PCG64_CANDIDATE
+#define HAVE_PCG64 1
+typedef __uint128_t u128;
+typedef struct {
+    u128 state;
+    u128 inc;
+} pcg64_random_t;
+typedef struct {
+    pcg64_random_t *pcg_state;
+    int has_uint32;
+    uint32_t uinteger;
+} pcg64_state;
+#define PCG64_MULTIPLIER (((u128)2549297995355413924ULL << 64) | 4865540595714422341ULL)
+
+static inline uint64_t pcg64_output(u128 state) {
+    uint64_t folded = (uint64_t)(state >> 64) ^ (uint64_t)state;
+    unsigned rot = (unsigned)(state >> 122);
+    return (folded >> rot) | (folded << ((-rot) & 63));
+}
+#else
+#define HAVE_PCG64 0
+#endif
+
+/* A source of raw 64-bit words: numpy's next_raw, or PCG64 stepped inline. The
+ * inline state lives in the struct only between calls of source_open/close. */
+typedef struct {
+    bitgen_t *bitgen;
+#if HAVE_PCG64
+    pcg64_random_t *pcg; /* non-NULL: step this state inline */
+    u128 state, inc;
+#endif
+} source_t;
+
+static int source_open(source_t *src, PyObject *capsule, int fast) {
+    src->bitgen = (bitgen_t *)PyCapsule_GetPointer(capsule, "BitGenerator");
+    if (src->bitgen == NULL)
+        return -1;
+#if HAVE_PCG64
+    src->pcg = NULL;
+    if (fast) {
+        src->pcg = ((pcg64_state *)src->bitgen->state)->pcg_state;
+        src->state = src->pcg->state;
+        src->inc = src->pcg->inc;
+    }
+#else
+    if (fast) {
+        PyErr_SetString(PyExc_ValueError, "fast PCG64 words are not built in");
+        return -1;
+    }
+#endif
+    return 0;
+}
+
+/* Write the inline state back: afterwards numpy's own calls continue the stream. */
+static void source_close(source_t *src) {
+#if HAVE_PCG64
+    if (src->pcg != NULL)
+        src->pcg->state = src->state;
+#endif
+}
+
+static inline uint64_t source_word(source_t *src) {
+#if HAVE_PCG64
+    if (src->pcg != NULL) {
+        src->state = src->state * PCG64_MULTIPLIER + src->inc;
+        return pcg64_output(src->state);
+    }
+#endif
+    return src->bitgen->next_raw(src->bitgen->state);
+}
+
+static void source_fill(source_t *src, uint64_t *words, Py_ssize_t count) {
+#if HAVE_PCG64
+    if (src->pcg != NULL) {
+        u128 state = src->state, inc = src->inc;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            state = state * PCG64_MULTIPLIER + inc;
+            words[i] = pcg64_output(state);
+        }
+        src->state = state;
+        return;
+    }
+#endif
+    for (Py_ssize_t i = 0; i < count; i++)
+        words[i] = src->bitgen->next_raw(src->bitgen->state);
+}
+
+/* Byte k (0 = least significant) of the little-endian words, on any host. */
+static inline unsigned word_byte(const uint64_t *words, Py_ssize_t k) {
+    return (unsigned)(words[k >> 3] >> (8 * (k & 7))) & 0xffu;
+}
+
+/* A growable list of positions (the ties). */
+typedef struct {
+    Py_ssize_t *items;
+    Py_ssize_t count, capacity;
+    int failed;
+} positions_t;
+
+static inline void positions_add(positions_t *p, Py_ssize_t value) {
+    if (p->count == p->capacity) {
+        Py_ssize_t capacity = p->capacity ? 2 * p->capacity : 1024;
+        Py_ssize_t *items = realloc(p->items, (size_t)capacity * sizeof(Py_ssize_t));
+        if (items == NULL) {
+            p->failed = 1;
+            return;
+        }
+        p->items = items;
+        p->capacity = capacity;
+    }
+    p->items[p->count++] = value;
+}
+
+/* Whether n int32 lengths are all >= 0 and add up to size. */
+static int lengths_valid(const int32_t *lengths, Py_ssize_t n, Py_ssize_t size) {
+    int64_t sum = 0;
+    int negative = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        negative |= lengths[i] < 0;
+        sum += lengths[i];
+    }
+    return !negative && sum == (int64_t)size;
+}
+
+static int check_whole(int whole, double fraction) {
+    if (whole < 0 || whole > 256) {
+        PyErr_Format(PyExc_ValueError, "threshold must lie in 0..256, got %d", whole);
+        return -1;
+    }
+    if (!(fraction >= 0.0 && fraction < 1.0)) {
+        PyErr_SetString(PyExc_ValueError, "tie fraction must lie in [0, 1)");
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Itemwise: y[i] = x[i] when byte i keeps, else replacement.                      */
+
+#if defined(__SSE2__)
+/* 16 elements from 16 bytes; returns the bit mask of the ties among them. */
+static inline unsigned select16(const uint8_t *bytes, const int64_t *x, int64_t *y,
+                                __m128i threshold, __m128i tie, __m128i replacement) {
+    const __m128i bias = _mm_set1_epi8((char)0x80);
+    __m128i b = _mm_loadu_si128((const __m128i *)bytes);
+    /* unsigned b < whole, as signed bytes after flipping the top bit */
+    __m128i keep = _mm_cmplt_epi8(_mm_xor_si128(b, bias), threshold);
+    __m128i w0 = _mm_unpacklo_epi8(keep, keep), w1 = _mm_unpackhi_epi8(keep, keep);
+    __m128i d[4] = {_mm_unpacklo_epi16(w0, w0), _mm_unpackhi_epi16(w0, w0),
+                    _mm_unpacklo_epi16(w1, w1), _mm_unpackhi_epi16(w1, w1)};
+    for (int j = 0; j < 4; j++) {
+        __m128i lo = _mm_unpacklo_epi32(d[j], d[j]),
+                hi = _mm_unpackhi_epi32(d[j], d[j]);
+        __m128i x0 = _mm_loadu_si128((const __m128i *)(x + 4 * j));
+        __m128i x1 = _mm_loadu_si128((const __m128i *)(x + 4 * j + 2));
+        _mm_storeu_si128(
+            (__m128i *)(y + 4 * j),
+            _mm_or_si128(_mm_and_si128(lo, x0), _mm_andnot_si128(lo, replacement)));
+        _mm_storeu_si128(
+            (__m128i *)(y + 4 * j + 2),
+            _mm_or_si128(_mm_and_si128(hi, x1), _mm_andnot_si128(hi, replacement)));
+    }
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, tie));
+}
+#endif
+
+/* The elements [0, count) of a block (count <= BLOCK), whose bytes are `bytes`;
+ * the ties are recorded at offset + k. */
+static inline void select_block(const uint8_t *bytes, const int64_t *x, int64_t *y,
+                                int count, unsigned whole, int64_t replacement,
+                                int record, positions_t *ties, Py_ssize_t offset) {
+    int k = 0;
+#if defined(__SSE2__)
+    const __m128i threshold = _mm_set1_epi8((char)(whole ^ 0x80u));
+    const __m128i tie = _mm_set1_epi8((char)whole);
+    const __m128i rep = _mm_set1_epi64x(replacement);
+    for (; k + 16 <= count; k += 16) {
+        unsigned tied = select16(bytes + k, x + k, y + k, threshold, tie, rep);
+        if (record && tied) {
+            for (int j = 0; j < 16; j++)
+                if (tied & (1u << j))
+                    positions_add(ties, offset + k + j);
+        }
+    }
+#endif
+    for (; k < count; k++) {
+        int64_t mask = -(int64_t)(bytes[k] < whole);
+        y[k] = (x[k] & mask) | (replacement & ~mask);
+        if (record && bytes[k] == whole)
+            positions_add(ties, offset + k);
+    }
+}
+
+/* A full block of BLOCK elements, drawing the next block's `next_words` words
+ * (at most BLOCK_WORDS) into `next`, two per 16 elements: the multiplications of
+ * the generator then run while the loads and stores of the selection wait on
+ * memory. */
+static NOINLINE void select_full_block(const uint8_t *bytes, const int64_t *x,
+                                       int64_t *y, unsigned whole, int64_t replacement,
+                                       int record, positions_t *ties, Py_ssize_t offset,
+                                       source_t *src, uint64_t *next, int next_words) {
+#if HAVE_PCG64
+    if (src->pcg != NULL) {
+        u128 state = src->state;
+        const u128 inc = src->inc;
+        for (int k = 0, j = 0; k < BLOCK; k += 16) {
+            for (int w = 0; w < 2; w++, j++) {
+                if (j < next_words) {
+                    state = state * PCG64_MULTIPLIER + inc;
+                    next[j] = pcg64_output(state);
+                }
+            }
+            select_block(bytes + k, x + k, y + k, 16, whole, replacement, record, ties,
+                         offset + k);
+        }
+        src->state = state;
+        return;
+    }
+#endif
+    for (int k = 0, j = 0; k < BLOCK; k += 16) {
+        for (int w = 0; w < 2; w++, j++) {
+            if (j < next_words)
+                next[j] = src->bitgen->next_raw(src->bitgen->state);
+        }
+        select_block(bytes + k, x + k, y + k, 16, whole, replacement, record, ties,
+                     offset + k);
+    }
+}
+
+#if HAVE_AVX2
+/* 16 elements of select_full_block with 256-bit vectors. */
+__attribute__((target("avx2"))) static inline unsigned
+select16_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y, __m128i threshold,
+              __m128i tie, __m256i rep) {
+    const __m128i bias = _mm_set1_epi8((char)0x80);
+    __m128i b = _mm_loadu_si128((const __m128i *)bytes);
+    __m128i keep = _mm_cmplt_epi8(_mm_xor_si128(b, bias), threshold);
+    __m256i m0 = _mm256_cvtepi8_epi64(keep);
+    __m256i m1 = _mm256_cvtepi8_epi64(_mm_srli_si128(keep, 4));
+    __m256i m2 = _mm256_cvtepi8_epi64(_mm_srli_si128(keep, 8));
+    __m256i m3 = _mm256_cvtepi8_epi64(_mm_srli_si128(keep, 12));
+    _mm256_storeu_si256(
+        (__m256i *)y,
+        _mm256_blendv_epi8(rep, _mm256_loadu_si256((const __m256i *)x), m0));
+    _mm256_storeu_si256(
+        (__m256i *)(y + 4),
+        _mm256_blendv_epi8(rep, _mm256_loadu_si256((const __m256i *)(x + 4)), m1));
+    _mm256_storeu_si256(
+        (__m256i *)(y + 8),
+        _mm256_blendv_epi8(rep, _mm256_loadu_si256((const __m256i *)(x + 8)), m2));
+    _mm256_storeu_si256(
+        (__m256i *)(y + 12),
+        _mm256_blendv_epi8(rep, _mm256_loadu_si256((const __m256i *)(x + 12)), m3));
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, tie));
+}
+
+/* select_full_block with AVX2 (chosen at run time), 32 elements per step. Inline
+ * PCG64 words are computed four at a time from one state, s_{j+k} = M^k s_j +
+ * (M^(k-1) + ... + 1) inc, so the four multiplications run in parallel instead of
+ * as one chain. */
+__attribute__((target("avx2"))) static NOINLINE void
+select_full_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
+                       unsigned whole, int64_t replacement, int record,
+                       positions_t *ties, Py_ssize_t offset, source_t *src,
+                       uint64_t *next, int next_words) {
+    const __m128i threshold = _mm_set1_epi8((char)(whole ^ 0x80u));
+    const __m128i tie = _mm_set1_epi8((char)whole);
+    const __m256i rep = _mm256_set1_epi64x(replacement);
+    const int inline_words = src->pcg != NULL;
+    const u128 m1 = PCG64_MULTIPLIER, m2 = m1 * m1, m3 = m2 * m1, m4 = m2 * m2;
+    const u128 inc = src->inc, c2 = inc * (m1 + 1), c3 = inc * (m2 + m1 + 1),
+               c4 = inc * (m3 + m2 + m1 + 1);
+    u128 state = src->state;
+    for (int k = 0, j = 0; k < BLOCK; k += 32, j += 4) {
+        if (inline_words && j + 4 <= next_words) {
+            u128 s1 = state * m1 + inc, s2 = state * m2 + c2, s3 = state * m3 + c3;
+            state = state * m4 + c4;
+            next[j] = pcg64_output(s1);
+            next[j + 1] = pcg64_output(s2);
+            next[j + 2] = pcg64_output(s3);
+            next[j + 3] = pcg64_output(state);
+        } else {
+            for (int w = j; w < j + 4 && w < next_words; w++) {
+                if (inline_words) {
+                    state = state * m1 + inc;
+                    next[w] = pcg64_output(state);
+                } else {
+                    next[w] = src->bitgen->next_raw(src->bitgen->state);
+                }
+            }
+        }
+        unsigned tied = select16_avx2(bytes + k, x + k, y + k, threshold, tie, rep);
+        tied |=
+            select16_avx2(bytes + k + 16, x + k + 16, y + k + 16, threshold, tie, rep)
+            << 16;
+        if (record) {
+            for (; tied; tied &= tied - 1)
+                positions_add(ties, offset + k + __builtin_ctz(tied));
+        }
+    }
+    if (inline_words)
+        src->state = state;
+}
+#endif
+
+/* bytes of the words as uint8, least significant first, whatever the host order */
+static const uint8_t *as_bytes(uint64_t *words, Py_ssize_t count) {
+#if PY_LITTLE_ENDIAN
+    (void)count;
+    return (const uint8_t *)words;
+#else
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint64_t w = words[i], le = 0;
+        for (int k = 0; k < 8; k++)
+            le |= ((w >> (8 * k)) & 0xffu) << (8 * (7 - k));
+        words[i] = le;
+    }
+    return (const uint8_t *)words;
+#endif
+}
+
+PyDoc_STRVAR(
+    itemwise_doc,
+    "itemwise(capsule, fast, x, lengths, whole, fraction, replacement, y) -> bool\n\n"
+    "Check the int32 lengths (none negative, sum == len(x)); when they are wrong "
+    "return\n"
+    "False before drawing anything. Otherwise fill y (int64, as long as x) with x's\n"
+    "elements, each replaced by `replacement` when its decision drops, and return "
+    "True:\n"
+    "ceil(len(x) / 8) words are drawn, then one next_double per tie.");
+
+static PyObject *itemwise(PyObject *self, PyObject *args) {
+    PyObject *capsule;
+    int fast, whole;
+    double fraction;
+    long long replacement_ll;
+    Py_buffer xb, lb, yb;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Opy*y*idLw*", &capsule, &fast, &xb, &lb, &whole,
+                          &fraction, &replacement_ll, &yb))
+        return NULL;
+    PyObject *result = NULL;
+    positions_t ties = {NULL, 0, 0, 0};
+    source_t src = {0};
+    if (xb.len % 8 != 0 || yb.len != xb.len) {
+        PyErr_Format(PyExc_ValueError,
+                     "itemwise: x and y must hold as many int64 values "
+                     "(x has %zd bytes, y %zd)",
+                     xb.len, yb.len);
+        goto done;
+    }
+    if (lb.len % 4 != 0) {
+        PyErr_Format(PyExc_ValueError, "itemwise: lengths must be int32 (%zd bytes)",
+                     lb.len);
+        goto done;
+    }
+    if (check_whole(whole, fraction) < 0)
+        goto done;
+    if (!lengths_valid((const int32_t *)lb.buf, lb.len / 4, xb.len / 8)) {
+        result = Py_False;
+        Py_INCREF(result);
+        goto done;
+    }
+    if (source_open(&src, capsule, fast) < 0)
+        goto done;
+    {
+        const int64_t *x = (const int64_t *)xb.buf;
+        int64_t *y = (int64_t *)yb.buf;
+        const int64_t replacement = (int64_t)replacement_ll;
+        const Py_ssize_t n = xb.len / 8;
+        const int record = fraction != 0.0;
+        uint64_t words[2][BLOCK_WORDS];
+#if HAVE_AVX2
+        const int use_avx2 = avx2_enabled;
+#endif
+        PyThreadState *released = n >= RELEASE_GIL_AT ? PyEval_SaveThread() : NULL;
+        if (whole == 256) {
+            /* 1 - ratio rounded to 1: every byte keeps (and none ties), but the
+             * words are drawn all the same. */
+            for (Py_ssize_t start = 0; start < n; start += BLOCK) {
+                Py_ssize_t count = n - start < BLOCK ? n - start : BLOCK;
+                source_fill(&src, words[0], (count + 7) / 8);
+            }
+            memcpy(y, x, (size_t)n * 8);
+        } else {
+            /* Block b's words are drawn while block b - 1 is selected: block 0's here.
+             */
+            Py_ssize_t first = n < BLOCK ? n : BLOCK;
+            source_fill(&src, words[0], (first + 7) / 8);
+            for (Py_ssize_t start = 0, b = 0; start < n; start += BLOCK, b ^= 1) {
+                Py_ssize_t count = n - start < BLOCK ? n - start : BLOCK;
+                Py_ssize_t after = n - start - count;
+                Py_ssize_t next_words = ((after < BLOCK ? after : BLOCK) + 7) / 8;
+                const uint8_t *bytes = as_bytes(words[b], (count + 7) / 8);
+                if (next_words == 0) {
+                    select_block(bytes, x + start, y + start, (int)count,
+                                 (unsigned)whole, replacement, record, &ties, start);
+                    continue;
+                }
+                /* A full block (only the last may be partial). */
+#if HAVE_AVX2
+                if (use_avx2) {
+                    select_full_block_avx2(bytes, x + start, y + start, (unsigned)whole,
+                                           replacement, record, &ties, start, &src,
+                                           words[b ^ 1], (int)next_words);
+                    continue;
+                }
+#endif
+                select_full_block(bytes, x + start, y + start, (unsigned)whole,
+                                  replacement, record, &ties, start, &src, words[b ^ 1],
+                                  (int)next_words);
+            }
+        }
+        source_close(&src);
+        if (!ties.failed) {
+            for (Py_ssize_t t = 0; t < ties.count; t++) {
+                Py_ssize_t i = ties.items[t];
+                double u = src.bitgen->next_double(src.bitgen->state);
+                y[i] = u < fraction ? x[i] : replacement;
+            }
+        }
+        if (released != NULL)
+            PyEval_RestoreThread(released);
+        if (ties.failed) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    result = Py_True;
+    Py_INCREF(result);
+done:
+    free(ties.items);
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&lb);
+    PyBuffer_Release(&yb);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Segments: a decision per segment, then the kept segments copied run by run.      */
+
+PyDoc_STRVAR(
+    segment_plan_doc,
+    "segment_plan(capsule, fast, lengths, size, whole, fraction, keep) -> (total, "
+    "dropped)\n\n"
+    "Check the int32 lengths (none negative, sum == size); when they are wrong return\n"
+    "None before drawing anything. Otherwise write one decision per segment into keep\n"
+    "(uint8, 1 = kept) and return the output size and the number of dropped segments.");
+
+static PyObject *segment_plan(PyObject *self, PyObject *args) {
+    PyObject *capsule;
+    int fast, whole;
+    double fraction;
+    Py_ssize_t size;
+    Py_buffer lb, kb;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Opy*nidw*", &capsule, &fast, &lb, &size, &whole,
+                          &fraction, &kb))
+        return NULL;
+    PyObject *result = NULL;
+    positions_t ties = {NULL, 0, 0, 0};
+    uint64_t *words = NULL;
+    source_t src = {0};
+    const Py_ssize_t n = lb.len / 4;
+    if (lb.len % 4 != 0 || kb.len != n) {
+        PyErr_Format(PyExc_ValueError,
+                     "segment_plan: keep must hold one byte per int32 "
+                     "length (lengths has %zd bytes, keep %zd)",
+                     lb.len, kb.len);
+        goto done;
+    }
+    if (check_whole(whole, fraction) < 0)
+        goto done;
+    if (!lengths_valid((const int32_t *)lb.buf, n, size)) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    if (source_open(&src, capsule, fast) < 0)
+        goto done;
+    {
+        const int32_t *lengths = (const int32_t *)lb.buf;
+        uint8_t *keep = (uint8_t *)kb.buf;
+        const Py_ssize_t nwords = (n + 7) / 8;
+        words = malloc((size_t)(nwords ? nwords : 1) * sizeof(uint64_t));
+        if (words == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        source_fill(&src, words, nwords);
+        source_close(&src);
+        const int record = fraction != 0.0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            unsigned byte = word_byte(words, i);
+            keep[i] = byte < (unsigned)whole;
+            if (record && byte == (unsigned)whole)
+                positions_add(&ties, i);
+        }
+        if (ties.failed) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t t = 0; t < ties.count; t++)
+            keep[ties.items[t]] = src.bitgen->next_double(src.bitgen->state) < fraction;
+        int64_t total = 0, dropped = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            total += keep[i] ? lengths[i] : 1;
+            dropped += !keep[i];
+        }
+        result = Py_BuildValue("(LL)", (long long)total, (long long)dropped);
+    }
+done:
+    free(words);
+    free(ties.items);
+    PyBuffer_Release(&lb);
+    PyBuffer_Release(&kb);
+    return result;
+}
+
+PyDoc_STRVAR(
+    segment_fill_doc,
+    "segment_fill(x, lengths, keep, replacement, y, out_lengths)\n\n"
+    "Write Y and OutputLengths for the decisions in keep: each run of kept segments\n"
+    "copied with one memcpy, each dropped segment replaced by one `replacement`.");
+
+static PyObject *segment_fill(PyObject *self, PyObject *args) {
+    Py_buffer xb, lb, kb, yb, ob;
+    long long replacement_ll;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*y*Lw*w*", &xb, &lb, &kb, &replacement_ll, &yb,
+                          &ob))
+        return NULL;
+    PyObject *result = NULL;
+    const Py_ssize_t n = lb.len / 4, nx = xb.len / 8, ny = yb.len / 8;
+    if (xb.len % 8 || yb.len % 8 || lb.len % 4 || kb.len != n || ob.len != lb.len) {
+        PyErr_SetString(PyExc_ValueError, "segment_fill: buffer sizes do not match");
+        goto done;
+    }
+    {
+        const int64_t *x = (const int64_t *)xb.buf;
+        const int32_t *lengths = (const int32_t *)lb.buf;
+        const uint8_t *keep = (const uint8_t *)kb.buf;
+        int64_t *y = (int64_t *)yb.buf;
+        int32_t *out_lengths = (int32_t *)ob.buf;
+        const int64_t replacement = (int64_t)replacement_ll;
+        /* Check the sizes first: nothing is written unless everything fits. */
+        int64_t src = 0, dst = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (lengths[i] < 0)
+                break;
+            src += lengths[i];
+            dst += keep[i] ? lengths[i] : 1;
+        }
+        if (src != (int64_t)nx || dst != (int64_t)ny) {
+            PyErr_Format(PyExc_ValueError,
+                         "segment_fill: lengths cover %lld of %zd x "
+                         "values and %lld of %zd y values",
+                         (long long)src, nx, (long long)dst, ny);
+            goto done;
+        }
+        PyThreadState *released = nx >= RELEASE_GIL_AT ? PyEval_SaveThread() : NULL;
+        int64_t run_src = 0, run_dst = 0, run_len = 0;
+        src = 0;
+        dst = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int64_t length = lengths[i];
+            if (keep[i]) {
+                out_lengths[i] = (int32_t)length;
+                run_len += length;
+            } else {
+                if (run_len)
+                    memcpy(y + run_dst, x + run_src, (size_t)run_len * 8);
+                y[dst + run_len] = replacement;
+                out_lengths[i] = 1;
+                dst += run_len + 1;
+                run_dst = dst;
+                run_src = src + length;
+                run_len = 0;
+            }
+            src += length;
+        }
+        if (run_len)
+            memcpy(y + run_dst, x + run_src, (size_t)run_len * 8);
+        if (released != NULL)
+            PyEval_RestoreThread(released);
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&lb);
+    PyBuffer_Release(&kb);
+    PyBuffer_Release(&yb);
+    PyBuffer_Release(&ob);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Checks used by ops/_speedups.py before it trusts fast=1.                        */
+
+PyDoc_STRVAR(
+    pcg64_state_doc,
+    "pcg64_state(capsule) -> (state_high, state_low, inc_high, inc_low)\n\n"
+    "The 128-bit state and increment of a numpy PCG64 as 64-bit halves, read through\n"
+    "the layout this module assumes (None when it has no 128-bit integers).");
+
+static PyObject *pcg64_state_of(PyObject *self, PyObject *capsule) {
+    (void)self;
+    bitgen_t *bitgen = (bitgen_t *)PyCapsule_GetPointer(capsule, "BitGenerator");
+    if (bitgen == NULL)
+        return NULL;
+#if HAVE_PCG64
+    pcg64_random_t *pcg = ((pcg64_state *)bitgen->state)->pcg_state;
+    return Py_BuildValue("(KKKK)", (unsigned long long)(pcg->state >> 64),
+                         (unsigned long long)pcg->state,
+                         (unsigned long long)(pcg->inc >> 64),
+                         (unsigned long long)pcg->inc);
+#else
+    Py_RETURN_NONE;
+#endif
+}
+
+PyDoc_STRVAR(raw_words_doc, "raw_words(capsule, fast, count) -> bytes\n\n"
+                            "count raw 64-bit words (native byte order), as itemwise "
+                            "and segment_plan draw them.");
+
+static PyObject *raw_words(PyObject *self, PyObject *args) {
+    PyObject *capsule;
+    int fast;
+    Py_ssize_t count;
+    source_t src = {0};
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Opn", &capsule, &fast, &count))
+        return NULL;
+    if (count < 0) {
+        PyErr_SetString(PyExc_ValueError, "raw_words: count must be >= 0");
+        return NULL;
+    }
+    if (source_open(&src, capsule, fast) < 0)
+        return NULL;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, count * 8);
+    if (out == NULL)
+        return NULL;
+    source_fill(&src, (uint64_t *)PyBytes_AS_STRING(out), count);
+    source_close(&src);
+    return out;
+}
+
+PyDoc_STRVAR(
+    select_avx2_doc,
+    "select_avx2(flag) -> bool\n\n"
+    "Use the AVX2 selection when flag is true and the processor has AVX2 (the "
+    "default),\n"
+    "the SSE2/portable one otherwise; returns the previous setting. For tests.");
+
+static PyObject *select_avx2(PyObject *self, PyObject *flag) {
+    (void)self;
+    int wanted = PyObject_IsTrue(flag);
+    if (wanted < 0)
+        return NULL;
+#if HAVE_AVX2
+    int previous = avx2_enabled;
+    avx2_enabled = wanted && __builtin_cpu_supports("avx2");
+    return PyBool_FromLong(previous);
+#else
+    Py_RETURN_FALSE;
+#endif
+}
+
+static PyMethodDef methods[] = {
+    {"select_avx2", select_avx2, METH_O, select_avx2_doc},
+    {"itemwise", itemwise, METH_VARARGS, itemwise_doc},
+    {"segment_plan", segment_plan, METH_VARARGS, segment_plan_doc},
+    {"segment_fill", segment_fill, METH_VARARGS, segment_fill_doc},
+    {"pcg64_state", pcg64_state_of, METH_O, pcg64_state_doc},
+    {"raw_words", raw_words, METH_VARARGS, raw_words_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    "_caffe2lite_speedups",
+    "Optional compiled kernels of caffe2lite's sparse dropout ops (see "
+    "ops/_speedups.py).",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__caffe2lite_speedups(void) {
+#if HAVE_AVX2
+    __builtin_cpu_init();
+    avx2_enabled = __builtin_cpu_supports("avx2");
+#endif
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddIntConstant(m, "INTERFACE", INTERFACE) < 0 ||
+        PyModule_AddIntConstant(m, "PCG64", HAVE_PCG64) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,148 @@
+"""The optional compiled kernels of the two sparse dropout ops.
+
+``pip install`` compiles ``ops/_caffe2lite_speedups.c`` into the module
+``_caffe2lite_speedups`` when a C compiler is at hand; without one the install still
+succeeds and the ops run their numpy kernels. Both give the same arrays and leave
+the generator in the same state for the same seed (the tests compare them); the
+compiled kernels are only faster. ``CAFFE2LITE_SPEEDUPS=0`` in the environment turns
+them off; ``caffe2lite --version`` and ``python -m bench`` say which kernels run.
+
+For numpy's ``PCG64`` (``default_rng``'s generator) the module computes the raw
+words itself from the generator's state rather than calling numpy once per word.
+It does so only after checking here, once, that it reads the same state as
+``PCG64.state`` and draws the same words as ``random_raw``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ._dropout_draws import threshold
+
+#: The interface this file speaks (the module's ``INTERFACE``).
+INTERFACE = 2
+
+native = None  # the module, when it is usable
+fast_pcg64 = False  # whether PCG64 words are computed by the module
+status = ""  # one line: which kernels run, and why
+
+
+def _check_pcg64(module) -> bool:
+    """Whether the module reads numpy's PCG64 state as ``PCG64.state`` does and draws
+    the same words as ``random_raw``."""
+    if not module.PCG64:
+        return False
+    probe, twin = np.random.PCG64(20261124), np.random.PCG64(20261124)
+    twin.random_raw(3)
+    probe.random_raw(3)
+    found = module.pcg64_state(probe.capsule)
+    state = twin.state["state"]
+    expected = (state["state"] >> 64, state["state"] & (2**64 - 1),
+                state["inc"] >> 64, state["inc"] & (2**64 - 1))
+    if found != expected:
+        return False
+    words = np.frombuffer(module.raw_words(probe.capsule, True, 64), dtype=np.uint64)
+    return bool(np.array_equal(words, twin.random_raw(64))) and (
+        probe.state == twin.state)
+
+
+def _load() -> None:
+    """Set ``native``, ``fast_pcg64`` and ``status`` from the environment and the
+    module, if any."""
+    global native, fast_pcg64, status
+    native, fast_pcg64 = None, False
+    if os.environ.get("CAFFE2LITE_SPEEDUPS", "1") == "0":
+        status = "numpy kernels (CAFFE2LITE_SPEEDUPS=0)"
+        return
+    try:
+        import _caffe2lite_speedups as module
+    except ImportError:
+        status = "numpy kernels (the compiled module _caffe2lite_speedups is not built)"
+        return
+    if getattr(module, "INTERFACE", None) != INTERFACE:
+        status = (f"numpy kernels (_caffe2lite_speedups speaks interface "
+                  f"{getattr(module, 'INTERFACE', None)}, this caffe2lite {INTERFACE}: "
+                  f"reinstall caffe2lite)")
+        return
+    native = module
+    fast_pcg64 = _check_pcg64(module)
+    status = "compiled kernels (_caffe2lite_speedups" + (
+        ", PCG64 words computed inline)" if fast_pcg64 else ")")
+
+
+_load()
+
+
+def _source(rng: np.random.Generator):
+    """The capsule and the fast flag of ``rng``'s bit generator."""
+    bit_generator = rng.bit_generator
+    fast = fast_pcg64 and type(bit_generator) is np.random.PCG64
+    return bit_generator, fast
+
+
+def _capacity(size: int, bound: int) -> int:
+    """``size`` rounded up to a multiple of ``bound / 16`` (at least 4096 elements).
+
+    Y's size varies with the draws, and the previous run's Y is still alive in the
+    workspace while the next one is allocated. Buffers of one of 16 sizes for a
+    given input let the allocator reuse the memory just freed, where exact sizes
+    would grow the heap, and fault in fresh pages, on most runs (about twice the
+    time of the copy at 10^6 ids). The spare part is at most 1/16 of ``bound``.
+
+    >>> _capacity(900_000, 1_020_000), _capacity(10, 12)
+    (956250, 4096)
+    """
+    step = max(4096, -(-bound // 16))
+    return -(-size // step) * step
+
+
+def itemwise_dropout(
+    x: np.ndarray,
+    lengths: np.ndarray,
+    rng: np.random.Generator,
+    ratio: float,
+    replacement_value: int,
+) -> np.ndarray | None:
+    """Y of SparseItemwiseDropoutWithReplacement, the same values and draws as the
+    numpy ``itemwise_dropout``; None (with nothing drawn) when the lengths are
+    negative or do not add up to X's size, for the caller to raise Caffe2's error."""
+    whole, fraction = threshold(ratio)
+    y = np.empty(x.shape[0], dtype=np.int64)
+    bit_generator, fast = _source(rng)
+    with bit_generator.lock:
+        valid = native.itemwise(bit_generator.capsule, fast, np.ascontiguousarray(x),
+                                np.ascontiguousarray(lengths), whole, fraction,
+                                replacement_value, y)
+    return y if valid else None
+
+
+def segment_dropout(
+    x: np.ndarray,
+    lengths: np.ndarray,
+    rng: np.random.Generator,
+    ratio: float,
+    replacement_value: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Y and OutputLengths of SparseDropoutWithReplacement, drawing the decisions as
+    ``keep_mask`` does; None (with nothing drawn) when the lengths are negative or do
+    not add up to X's size, for the caller to raise Caffe2's error."""
+    whole, fraction = threshold(ratio)
+    lengths = np.ascontiguousarray(lengths)
+    keep = np.empty(lengths.shape[0], dtype=np.uint8)
+    bit_generator, fast = _source(rng)
+    with bit_generator.lock:
+        plan = native.segment_plan(bit_generator.capsule, fast, lengths, x.shape[0],
+                                   whole, fraction, keep)
+    if plan is None:
+        return None
+    total, dropped = plan
+    if not dropped:
+        return x, lengths
+    y = np.empty(_capacity(total, x.shape[0] + lengths.shape[0]), dtype=np.int64)
+    y = y[:total]
+    out_lengths = np.empty(lengths.shape[0], dtype=np.int32)
+    native.segment_fill(np.ascontiguousarray(x), lengths, keep, replacement_value,
+                        y, out_lengths)
+    return y, out_lengths
