@@ -47,7 +47,7 @@ static int avx2_enabled; /* set at import: whether the processor has AVX2 */
 
 /* Bumped whenever a function's signature or meaning changes: ops/_speedups.py only
  * uses a module built from the same interface. */
-#define INTERFACE 2
+#define INTERFACE 3
 
 /* Elements per block of the itemwise kernel: a block's words are drawn while the
  * previous block is being selected, so the two overlap. */
@@ -512,159 +512,176 @@ done:
 /* ------------------------------------------------------------------------------ */
 /* Segments: a decision per segment, then the kept segments copied run by run.      */
 
-PyDoc_STRVAR(
-    segment_plan_doc,
-    "segment_plan(capsule, fast, lengths, size, whole, fraction, keep) -> (total, "
-    "dropped)\n\n"
-    "Check the int32 lengths (none negative, sum == size); when they are wrong return\n"
-    "None before drawing anything. Otherwise write one decision per segment into keep\n"
-    "(uint8, 1 = kept) and return the output size and the number of dropped segments.");
+/* Copy the kept segments of x into y run by run and write the slots and the output
+ * lengths; y holds exactly the output (the caller computed its size). */
+static void segment_fill(const int64_t *x, const int32_t *lengths, const uint8_t *keep,
+                         Py_ssize_t n, int64_t replacement, int64_t *y,
+                         int32_t *out_lengths) {
+    int64_t src = 0, dst = 0, run_src = 0, run_dst = 0, run_len = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t length = lengths[i];
+        if (keep[i]) {
+            out_lengths[i] = (int32_t)length;
+            run_len += length;
+        } else {
+            if (run_len)
+                memcpy(y + run_dst, x + run_src, (size_t)run_len * 8);
+            y[dst + run_len] = replacement;
+            out_lengths[i] = 1;
+            dst += run_len + 1;
+            run_dst = dst;
+            run_src = src + length;
+            run_len = 0;
+        }
+        src += length;
+    }
+    if (run_len)
+        memcpy(y + run_dst, x + run_src, (size_t)run_len * 8);
+}
 
-static PyObject *segment_plan(PyObject *self, PyObject *args) {
-    PyObject *capsule;
+/* A new writable array from alloc(count) (a numpy.empty of the given dtype), with
+ * its buffer; NULL with an exception set if it is not `itemsize`-sized items. */
+static PyObject *new_array(PyObject *alloc, Py_ssize_t count, Py_ssize_t itemsize,
+                           Py_buffer *view) {
+    PyObject *array = PyObject_CallFunction(alloc, "n", count);
+    if (array == NULL)
+        return NULL;
+    if (PyObject_GetBuffer(array, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+        Py_DECREF(array);
+        return NULL;
+    }
+    if (view->len != count * itemsize) {
+        PyErr_Format(PyExc_ValueError,
+                     "segment: the allocator gave %zd bytes for %zd "
+                     "items of %zd bytes",
+                     view->len, count, itemsize);
+        PyBuffer_Release(view);
+        Py_DECREF(array);
+        return NULL;
+    }
+    return array;
+}
+
+PyDoc_STRVAR(
+    segment_doc,
+    "segment(capsule, fast, x, lengths, whole, fraction, replacement, empty64,\n"
+    "        empty32, classes) -> (y, out_lengths) | False | None\n\n"
+    "SparseDropoutWithReplacement on int64 x and int32 lengths. Returns None, having\n"
+    "drawn nothing, when the lengths are negative or do not add up to len(x); False\n"
+    "when every segment is kept. Otherwise y is empty64(capacity)[:size], capacity\n"
+    "being the output size rounded up to a multiple of ceil((len(x) + len(lengths))\n"
+    "/ classes) (at least 4096), and out_lengths is empty32(len(lengths)).");
+
+static PyObject *segment(PyObject *self, PyObject *args) {
+    PyObject *capsule, *empty64, *empty32;
     int fast, whole;
     double fraction;
-    Py_ssize_t size;
-    Py_buffer lb, kb;
+    long long replacement_ll;
+    Py_ssize_t classes;
+    Py_buffer xb, lb;
     (void)self;
-    if (!PyArg_ParseTuple(args, "Opy*nidw*", &capsule, &fast, &lb, &size, &whole,
-                          &fraction, &kb))
+    if (!PyArg_ParseTuple(args, "Opy*y*idLOOn", &capsule, &fast, &xb, &lb, &whole,
+                          &fraction, &replacement_ll, &empty64, &empty32, &classes))
         return NULL;
-    PyObject *result = NULL;
+    PyObject *result = NULL, *buffer = NULL, *out_lengths = NULL;
+    Py_buffer yb = {0}, ob = {0};
     positions_t ties = {NULL, 0, 0, 0};
     uint64_t *words = NULL;
+    uint8_t *keep = NULL;
     source_t src = {0};
-    const Py_ssize_t n = lb.len / 4;
-    if (lb.len % 4 != 0 || kb.len != n) {
+    const Py_ssize_t n = lb.len / 4, nx = xb.len / 8;
+    if (xb.len % 8 != 0 || lb.len % 4 != 0 || classes < 1) {
         PyErr_Format(PyExc_ValueError,
-                     "segment_plan: keep must hold one byte per int32 "
-                     "length (lengths has %zd bytes, keep %zd)",
-                     lb.len, kb.len);
+                     "segment: x must be int64 and lengths int32 "
+                     "(%zd and %zd bytes), classes >= 1",
+                     xb.len, lb.len);
         goto done;
     }
     if (check_whole(whole, fraction) < 0)
         goto done;
-    if (!lengths_valid((const int32_t *)lb.buf, n, size)) {
+    const int32_t *lengths = (const int32_t *)lb.buf;
+    if (!lengths_valid(lengths, n, nx)) {
         result = Py_None;
         Py_INCREF(result);
         goto done;
     }
+    const Py_ssize_t nwords = (n + 7) / 8;
+    words = malloc((size_t)(nwords ? nwords : 1) * sizeof(uint64_t));
+    keep = malloc((size_t)(n ? n : 1));
+    if (words == NULL || keep == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
     if (source_open(&src, capsule, fast) < 0)
         goto done;
-    {
-        const int32_t *lengths = (const int32_t *)lb.buf;
-        uint8_t *keep = (uint8_t *)kb.buf;
-        const Py_ssize_t nwords = (n + 7) / 8;
-        words = malloc((size_t)(nwords ? nwords : 1) * sizeof(uint64_t));
-        if (words == NULL) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        source_fill(&src, words, nwords);
-        source_close(&src);
-        const int record = fraction != 0.0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            unsigned byte = word_byte(words, i);
-            keep[i] = byte < (unsigned)whole;
-            if (record && byte == (unsigned)whole)
-                positions_add(&ties, i);
-        }
-        if (ties.failed) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        for (Py_ssize_t t = 0; t < ties.count; t++)
-            keep[ties.items[t]] = src.bitgen->next_double(src.bitgen->state) < fraction;
-        int64_t total = 0, dropped = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            total += keep[i] ? lengths[i] : 1;
-            dropped += !keep[i];
-        }
-        result = Py_BuildValue("(LL)", (long long)total, (long long)dropped);
+    source_fill(&src, words, nwords);
+    source_close(&src);
+    const int record = fraction != 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned byte = word_byte(words, i);
+        keep[i] = byte < (unsigned)whole;
+        if (record && byte == (unsigned)whole)
+            positions_add(&ties, i);
     }
-done:
-    free(words);
-    free(ties.items);
-    PyBuffer_Release(&lb);
-    PyBuffer_Release(&kb);
-    return result;
-}
-
-PyDoc_STRVAR(
-    segment_fill_doc,
-    "segment_fill(x, lengths, keep, replacement, y, out_lengths)\n\n"
-    "Write Y and OutputLengths for the decisions in keep: each run of kept segments\n"
-    "copied with one memcpy, each dropped segment replaced by one `replacement`.");
-
-static PyObject *segment_fill(PyObject *self, PyObject *args) {
-    Py_buffer xb, lb, kb, yb, ob;
-    long long replacement_ll;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*y*Lw*w*", &xb, &lb, &kb, &replacement_ll, &yb,
-                          &ob))
-        return NULL;
-    PyObject *result = NULL;
-    const Py_ssize_t n = lb.len / 4, nx = xb.len / 8, ny = yb.len / 8;
-    if (xb.len % 8 || yb.len % 8 || lb.len % 4 || kb.len != n || ob.len != lb.len) {
-        PyErr_SetString(PyExc_ValueError, "segment_fill: buffer sizes do not match");
+    if (ties.failed) {
+        PyErr_NoMemory();
         goto done;
     }
+    for (Py_ssize_t t = 0; t < ties.count; t++)
+        keep[ties.items[t]] = src.bitgen->next_double(src.bitgen->state) < fraction;
+    Py_ssize_t size = 0, dropped = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        size += keep[i] ? lengths[i] : 1;
+        dropped += !keep[i];
+    }
+    if (dropped == 0) {
+        result = Py_False;
+        Py_INCREF(result);
+        goto done;
+    }
+    Py_ssize_t step = (nx + n + classes - 1) / classes;
+    if (step < 4096)
+        step = 4096;
+    const Py_ssize_t capacity = (size + step - 1) / step * step;
+    buffer = new_array(empty64, capacity, 8, &yb);
+    if (buffer == NULL)
+        goto done;
+    out_lengths = new_array(empty32, n, 4, &ob);
+    if (out_lengths == NULL)
+        goto done;
     {
-        const int64_t *x = (const int64_t *)xb.buf;
-        const int32_t *lengths = (const int32_t *)lb.buf;
-        const uint8_t *keep = (const uint8_t *)kb.buf;
-        int64_t *y = (int64_t *)yb.buf;
-        int32_t *out_lengths = (int32_t *)ob.buf;
-        const int64_t replacement = (int64_t)replacement_ll;
-        /* Check the sizes first: nothing is written unless everything fits. */
-        int64_t src = 0, dst = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            if (lengths[i] < 0)
-                break;
-            src += lengths[i];
-            dst += keep[i] ? lengths[i] : 1;
-        }
-        if (src != (int64_t)nx || dst != (int64_t)ny) {
-            PyErr_Format(PyExc_ValueError,
-                         "segment_fill: lengths cover %lld of %zd x "
-                         "values and %lld of %zd y values",
-                         (long long)src, nx, (long long)dst, ny);
-            goto done;
-        }
         PyThreadState *released = nx >= RELEASE_GIL_AT ? PyEval_SaveThread() : NULL;
-        int64_t run_src = 0, run_dst = 0, run_len = 0;
-        src = 0;
-        dst = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            int64_t length = lengths[i];
-            if (keep[i]) {
-                out_lengths[i] = (int32_t)length;
-                run_len += length;
-            } else {
-                if (run_len)
-                    memcpy(y + run_dst, x + run_src, (size_t)run_len * 8);
-                y[dst + run_len] = replacement;
-                out_lengths[i] = 1;
-                dst += run_len + 1;
-                run_dst = dst;
-                run_src = src + length;
-                run_len = 0;
-            }
-            src += length;
-        }
-        if (run_len)
-            memcpy(y + run_dst, x + run_src, (size_t)run_len * 8);
+        segment_fill((const int64_t *)xb.buf, lengths, keep, n, (int64_t)replacement_ll,
+                     (int64_t *)yb.buf, (int32_t *)ob.buf);
         if (released != NULL)
             PyEval_RestoreThread(released);
     }
-    result = Py_None;
-    Py_INCREF(result);
+    PyBuffer_Release(&yb);
+    yb.obj = NULL;
+    {
+        /* y = buffer[:size] */
+        PyObject *stop = PyLong_FromSsize_t(size), *bounds = NULL, *y = NULL;
+        if (stop != NULL)
+            bounds = PySlice_New(NULL, stop, NULL);
+        if (bounds != NULL)
+            y = PyObject_GetItem(buffer, bounds);
+        Py_XDECREF(stop);
+        Py_XDECREF(bounds);
+        if (y != NULL)
+            result = Py_BuildValue("(NO)", y, out_lengths);
+    }
 done:
+    if (yb.obj != NULL)
+        PyBuffer_Release(&yb);
+    if (ob.obj != NULL)
+        PyBuffer_Release(&ob);
+    Py_XDECREF(buffer);
+    Py_XDECREF(out_lengths);
+    free(words);
+    free(keep);
+    free(ties.items);
     PyBuffer_Release(&xb);
     PyBuffer_Release(&lb);
-    PyBuffer_Release(&kb);
-    PyBuffer_Release(&yb);
-    PyBuffer_Release(&ob);
     return result;
 }
 
@@ -695,7 +712,7 @@ static PyObject *pcg64_state_of(PyObject *self, PyObject *capsule) {
 
 PyDoc_STRVAR(raw_words_doc, "raw_words(capsule, fast, count) -> bytes\n\n"
                             "count raw 64-bit words (native byte order), as itemwise "
-                            "and segment_plan draw them.");
+                            "and segment draw them.");
 
 static PyObject *raw_words(PyObject *self, PyObject *args) {
     PyObject *capsule;
@@ -743,8 +760,7 @@ static PyObject *select_avx2(PyObject *self, PyObject *flag) {
 static PyMethodDef methods[] = {
     {"select_avx2", select_avx2, METH_O, select_avx2_doc},
     {"itemwise", itemwise, METH_VARARGS, itemwise_doc},
-    {"segment_plan", segment_plan, METH_VARARGS, segment_plan_doc},
-    {"segment_fill", segment_fill, METH_VARARGS, segment_fill_doc},
+    {"segment", segment, METH_VARARGS, segment_doc},
     {"pcg64_state", pcg64_state_of, METH_O, pcg64_state_doc},
     {"raw_words", raw_words, METH_VARARGS, raw_words_doc},
     {NULL, NULL, 0, NULL},

@@ -16,13 +16,14 @@ It does so only after checking here, once, that it reads the same state as
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import numpy as np
 
 from ._dropout_draws import threshold
 
 #: The interface this file speaks (the module's ``INTERFACE``).
-INTERFACE = 2
+INTERFACE = 3
 
 native = None  # the module, when it is usable
 fast_pcg64 = False  # whether PCG64 words are computed by the module
@@ -82,20 +83,31 @@ def _source(rng: np.random.Generator):
     return bit_generator, fast
 
 
-def _capacity(size: int, bound: int) -> int:
-    """``size`` rounded up to a multiple of ``bound / 16`` (at least 4096 elements).
+# Y of SparseDropoutWithReplacement comes in this many sizes per input size.
+#
+# Y's size varies with the draws, and the previous run's Y is still alive in the
+# workspace while the next one is allocated. Buffers of one of a few sizes let the
+# allocator reuse the memory just freed, where exact sizes would grow the heap, and
+# fault in fresh pages, on most runs. Y is a view of the first ``size`` elements of
+# a buffer of ``size`` rounded up to a multiple of ``ceil((len(X) + len(Lengths)) /
+# SIZE_CLASSES)`` (at least 4096) elements: at most 1/16 of the largest possible
+# output is spare.
+SIZE_CLASSES = 16
 
-    Y's size varies with the draws, and the previous run's Y is still alive in the
-    workspace while the next one is allocated. Buffers of one of 16 sizes for a
-    given input let the allocator reuse the memory just freed, where exact sizes
-    would grow the heap, and fault in fresh pages, on most runs (about twice the
-    time of the copy at 10^6 ids). The spare part is at most 1/16 of ``bound``.
 
-    >>> _capacity(900_000, 1_020_000), _capacity(10, 12)
+def capacity(size: int, bound: int) -> int:
+    """The buffer size the compiled kernel allocates for a Y of ``size`` elements
+    when Y can reach ``bound`` (``len(X) + len(Lengths)``).
+
+    >>> capacity(900_000, 1_020_000), capacity(10, 12)
     (956250, 4096)
     """
-    step = max(4096, -(-bound // 16))
+    step = max(4096, -(-bound // SIZE_CLASSES))
     return -(-size // step) * step
+
+
+_empty64 = partial(np.empty, dtype=np.int64)
+_empty32 = partial(np.empty, dtype=np.int32)
 
 
 def itemwise_dropout(
@@ -125,24 +137,16 @@ def segment_dropout(
     ratio: float,
     replacement_value: int,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Y and OutputLengths of SparseDropoutWithReplacement, drawing the decisions as
-    ``keep_mask`` does; None (with nothing drawn) when the lengths are negative or do
-    not add up to X's size, for the caller to raise Caffe2's error."""
+    """Y and OutputLengths of SparseDropoutWithReplacement, the same values and draws
+    as ``keep_mask`` + ``segment_dropout``; None (with nothing drawn) when the lengths
+    are negative or do not add up to X's size, for the caller to raise Caffe2's
+    error. Y is a view of a slightly larger buffer (see ``SIZE_CLASSES``)."""
     whole, fraction = threshold(ratio)
-    lengths = np.ascontiguousarray(lengths)
-    keep = np.empty(lengths.shape[0], dtype=np.uint8)
     bit_generator, fast = _source(rng)
     with bit_generator.lock:
-        plan = native.segment_plan(bit_generator.capsule, fast, lengths, x.shape[0],
-                                   whole, fraction, keep)
-    if plan is None:
-        return None
-    total, dropped = plan
-    if not dropped:
+        result = native.segment(bit_generator.capsule, fast, np.ascontiguousarray(x),
+                                np.ascontiguousarray(lengths), whole, fraction,
+                                replacement_value, _empty64, _empty32, SIZE_CLASSES)
+    if result is False:  # every segment kept
         return x, lengths
-    y = np.empty(_capacity(total, x.shape[0] + lengths.shape[0]), dtype=np.int64)
-    y = y[:total]
-    out_lengths = np.empty(lengths.shape[0], dtype=np.int32)
-    native.segment_fill(np.ascontiguousarray(x), lengths, keep, replacement_value,
-                        y, out_lengths)
-    return y, out_lengths
+    return result

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from c2l_test_support.dropout import ids
 from caffe2lite.ops import _speedups
-from caffe2lite.ops._dropout_draws import keep_mask, threshold
+from caffe2lite.ops._dropout_draws import keep_mask
 from caffe2lite.ops.sparse_dropout_with_replacement import segment_dropout
 from caffe2lite.ops.sparse_itemwise_dropout_with_replacement import itemwise_dropout
 from hypothesis import given, settings
@@ -147,7 +147,7 @@ def test_segment_output_is_rounded_up_only_in_its_buffer():
     y, out_lengths = _speedups.segment_dropout(x, lengths, make_rng("PCG64", 1), 0.1,
                                                -1)
     assert y.shape == (int(out_lengths.sum()),) and y.flags.c_contiguous
-    assert y.base.shape == (_speedups._capacity(y.shape[0], 1_020_000),)
+    assert y.base.shape == (_speedups.capacity(y.shape[0], 1_020_000),)
     assert y.base.shape[0] - y.shape[0] <= 1_020_000 // 16
 
 
@@ -271,28 +271,32 @@ def test_itemwise_rejects_mismatched_buffers():
 
 
 @needs_native
-def test_segment_kernels_reject_mismatched_buffers():
+def test_segment_rejects_bad_buffers_and_checks_lengths_before_drawing():
     rng = np.random.PCG64(0)
     lengths = np.array([2, 3], dtype=np.int32)
     x = np.arange(5, dtype=np.int64)
-    with pytest.raises(ValueError, match="one byte per int32 length"):
-        native.segment_plan(rng.capsule, True, lengths, 5, 128, 0.0,
-                            np.empty(3, np.uint8))
-    assert native.segment_plan(rng.capsule, True, lengths, 4, 128, 0.0,
-                               np.empty(2, np.uint8)) is None
-    assert rng.state == np.random.PCG64(0).state
-    keep = np.array([1, 0], dtype=np.uint8)
-    y = np.full(4, 7, dtype=np.int64)  # one too many
-    out_lengths = np.full(2, 7, dtype=np.int32)
-    with pytest.raises(ValueError, match="cover 5 of 5 x values and 3 of 4 y values"):
-        native.segment_fill(x, lengths, keep, -1, y, out_lengths)
-    with pytest.raises(ValueError, match="buffer sizes do not match"):
-        native.segment_fill(x, lengths, keep[:1], -1, y[:3], out_lengths)
-    np.testing.assert_array_equal(y, 7)
-    np.testing.assert_array_equal(out_lengths, 7)
-    native.segment_fill(x, lengths, keep, -1, y[:3], out_lengths)
-    np.testing.assert_array_equal(y[:3], [0, 1, -1])
-    np.testing.assert_array_equal(out_lengths, [2, 1])
+    e64, e32 = _speedups._empty64, _speedups._empty32
+
+    def segment(x, lengths, whole=128, fraction=0.0, empty64=e64, classes=16):
+        return native.segment(rng.capsule, True, x, lengths, whole, fraction, -1,
+                              empty64, e32, classes)
+
+    with pytest.raises(ValueError, match="x must be int64 and lengths int32"):
+        segment(b"abc", lengths)
+    with pytest.raises(ValueError, match="classes >= 1"):
+        segment(x, lengths, classes=0)
+    with pytest.raises(ValueError, match="threshold must lie in 0..256, got -1"):
+        segment(x, lengths, whole=-1)
+    assert segment(x[:4], lengths) is None
+    assert segment(x, np.array([6, -1], dtype=np.int32)) is None
+    assert rng.state == np.random.PCG64(0).state  # nothing drawn
+    with pytest.raises(ValueError, match="the allocator gave 8 bytes for 4096 items"):
+        segment(x, lengths, whole=0, empty64=lambda n: np.empty(1, np.int64))
+    y, out_lengths = segment(x, lengths, whole=0)  # every segment drops
+    np.testing.assert_array_equal(y, [-1, -1])
+    np.testing.assert_array_equal(out_lengths, [1, 1])
+    assert y.base.shape == (4096,) and out_lengths.dtype == np.int32
+    assert segment(x, lengths, whole=256) is False  # every segment kept
 
 
 # Loading: turned off, missing, or from another version.
@@ -333,9 +337,8 @@ def test_a_missing_module_falls_back(monkeypatch):
 
 
 def test_capacity_rounds_up_to_sixteenths_of_the_bound():
-    assert _speedups._capacity(0, 0) == 0
-    assert _speedups._capacity(1, 10) == 4096
-    assert _speedups._capacity(900_000, 1_020_000) == 956_250
-    assert _speedups._capacity(956_250, 1_020_000) == 956_250
-    assert _speedups._capacity(956_251, 1_020_000) == 1_020_000
-    assert threshold(0.5) == (128, 0.0)
+    assert _speedups.capacity(0, 0) == 0
+    assert _speedups.capacity(1, 10) == 4096
+    assert _speedups.capacity(900_000, 1_020_000) == 956_250
+    assert _speedups.capacity(956_250, 1_020_000) == 956_250
+    assert _speedups.capacity(956_251, 1_020_000) == 1_020_000
