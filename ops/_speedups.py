@@ -9,8 +9,8 @@ them off; ``caffe2lite --version`` and ``python -m bench`` say which kernels run
 
 For numpy's ``PCG64`` (``default_rng``'s generator) the module computes the raw
 words itself from the generator's state rather than calling numpy once per word.
-It does so only after checking here, once, that it reads the same state as
-``PCG64.state`` and draws the same words as ``random_raw``.
+It does so only with numpy 1.x and 2.x, and after checking here, once, that it reads
+the same state as ``PCG64.state`` and draws the same words as ``random_raw``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ from ._dropout_draws import threshold
 #: The interface this file speaks (the module's ``INTERFACE``).
 INTERFACE = 3
 
+# The PCG64 state layout the module reads (numpy's pcg64_state) is internal to numpy;
+# it has not changed from numpy 1.17 to 2.x. A later major version uses numpy's own
+# per-word calls (the public BitGenerator interface) until it has been checked.
+_PCG64_CHECKED_UP_TO = 2
+
 native = None  # the module, when it is usable
 fast_pcg64 = False  # whether PCG64 words are computed by the module
 status = ""  # one line: which kernels run, and why
@@ -33,7 +38,7 @@ status = ""  # one line: which kernels run, and why
 def _check_pcg64(module) -> bool:
     """Whether the module reads numpy's PCG64 state as ``PCG64.state`` does and draws
     the same words as ``random_raw``."""
-    if not module.PCG64:
+    if not module.PCG64 or int(np.__version__.split(".")[0]) > _PCG64_CHECKED_UP_TO:
         return False
     probe, twin = np.random.PCG64(20261124), np.random.PCG64(20261124)
     twin.random_raw(3)

@@ -248,6 +248,12 @@ def test_pcg64_layout_check_passes_here():
 
 
 @needs_native
+def test_pcg64_words_are_not_computed_under_an_unchecked_numpy(monkeypatch):
+    monkeypatch.setattr(np, "__version__", "3.0.0")
+    assert _speedups._check_pcg64(native) is False
+
+
+@needs_native
 def test_itemwise_rejects_mismatched_buffers():
     rng = np.random.PCG64(0)
     x = np.arange(10, dtype=np.int64)
