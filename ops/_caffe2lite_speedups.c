@@ -47,7 +47,7 @@ static int avx2_enabled; /* set at import: whether the processor has AVX2 */
 
 /* Bumped whenever a function's signature or meaning changes: ops/_speedups.py only
  * uses a module built from the same interface. */
-#define INTERFACE 3
+#define INTERFACE 4
 
 /* Elements per block of the itemwise kernel: a block's words are drawn while the
  * previous block is being selected, so the two overlap. */
@@ -101,6 +101,9 @@ typedef struct {
 #if HAVE_PCG64
     pcg64_random_t *pcg; /* non-NULL: step this state inline */
     u128 state, inc;
+    /* s_{j+k} = mult[k-1] s_j + add[k-1] for k = 1..4 (mult[k-1] = M^k): four words
+     * from one state, whose multiplications run in parallel rather than as a chain */
+    u128 mult[4], add[4];
 #endif
 } source_t;
 
@@ -114,6 +117,12 @@ static int source_open(source_t *src, PyObject *capsule, int fast) {
         src->pcg = ((pcg64_state *)src->bitgen->state)->pcg_state;
         src->state = src->pcg->state;
         src->inc = src->pcg->inc;
+        src->mult[0] = PCG64_MULTIPLIER;
+        src->add[0] = src->inc;
+        for (int k = 1; k < 4; k++) {
+            src->mult[k] = src->mult[k - 1] * PCG64_MULTIPLIER;
+            src->add[k] = src->add[k - 1] * PCG64_MULTIPLIER + src->inc;
+        }
     }
 #else
     if (fast) {
@@ -132,16 +141,6 @@ static void source_close(source_t *src) {
 #endif
 }
 
-static inline uint64_t source_word(source_t *src) {
-#if HAVE_PCG64
-    if (src->pcg != NULL) {
-        src->state = src->state * PCG64_MULTIPLIER + src->inc;
-        return pcg64_output(src->state);
-    }
-#endif
-    return src->bitgen->next_raw(src->bitgen->state);
-}
-
 static void source_fill(source_t *src, uint64_t *words, Py_ssize_t count) {
 #if HAVE_PCG64
     if (src->pcg != NULL) {
@@ -156,6 +155,41 @@ static void source_fill(source_t *src, uint64_t *words, Py_ssize_t count) {
 #endif
     for (Py_ssize_t i = 0; i < count; i++)
         words[i] = src->bitgen->next_raw(src->bitgen->state);
+}
+
+/* Words j..j+3 of `words`, those below `count`: for inline PCG64, four at a time
+ * from one state (see source_t); otherwise one call each. Everything here is inline,
+ * so a caller's local copy of the source stays in registers. */
+static inline void source_fill4(source_t *src, uint64_t *words, int j, int count) {
+    const int stop = count < j + 4 ? count : j + 4;
+#if HAVE_PCG64
+    if (src->pcg != NULL) {
+        const u128 state = src->state;
+        if (stop == j + 4) {
+            for (int k = 0; k < 4; k++)
+                words[j + k] = pcg64_output(state * src->mult[k] + src->add[k]);
+            src->state = state * src->mult[3] + src->add[3];
+        } else {
+            for (int w = j; w < stop; w++) {
+                src->state = src->state * src->mult[0] + src->add[0];
+                words[w] = pcg64_output(src->state);
+            }
+        }
+        return;
+    }
+#endif
+    for (int w = j; w < stop; w++)
+        words[w] = src->bitgen->next_raw(src->bitgen->state);
+}
+
+/* The end of a block loop that drew from `local`, a copy of `src`. */
+static inline void source_update(source_t *src, const source_t *local) {
+#if HAVE_PCG64
+    src->state = local->state;
+#else
+    (void)src;
+    (void)local;
+#endif
 }
 
 /* Byte k (0 = least significant) of the little-endian words, on any host. */
@@ -265,39 +299,20 @@ static inline void select_block(const uint8_t *bytes, const int64_t *x, int64_t 
 }
 
 /* A full block of BLOCK elements, drawing the next block's `next_words` words
- * (at most BLOCK_WORDS) into `next`, two per 16 elements: the multiplications of
+ * (at most BLOCK_WORDS) into `next`, four per 32 elements: the multiplications of
  * the generator then run while the loads and stores of the selection wait on
  * memory. */
 static NOINLINE void select_full_block(const uint8_t *bytes, const int64_t *x,
                                        int64_t *y, unsigned whole, int64_t replacement,
                                        int record, positions_t *ties, Py_ssize_t offset,
                                        source_t *src, uint64_t *next, int next_words) {
-#if HAVE_PCG64
-    if (src->pcg != NULL) {
-        u128 state = src->state;
-        const u128 inc = src->inc;
-        for (int k = 0, j = 0; k < BLOCK; k += 16) {
-            for (int w = 0; w < 2; w++, j++) {
-                if (j < next_words) {
-                    state = state * PCG64_MULTIPLIER + inc;
-                    next[j] = pcg64_output(state);
-                }
-            }
-            select_block(bytes + k, x + k, y + k, 16, whole, replacement, record, ties,
-                         offset + k);
-        }
-        src->state = state;
-        return;
-    }
-#endif
-    for (int k = 0, j = 0; k < BLOCK; k += 16) {
-        for (int w = 0; w < 2; w++, j++) {
-            if (j < next_words)
-                next[j] = src->bitgen->next_raw(src->bitgen->state);
-        }
-        select_block(bytes + k, x + k, y + k, 16, whole, replacement, record, ties,
+    source_t local = *src;
+    for (int k = 0, j = 0; k < BLOCK; k += 32, j += 4) {
+        source_fill4(&local, next, j, next_words);
+        select_block(bytes + k, x + k, y + k, 32, whole, replacement, record, ties,
                      offset + k);
     }
+    source_update(src, &local);
 }
 
 #if HAVE_AVX2
@@ -327,10 +342,7 @@ select16_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y, __m128i thresh
     return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, tie));
 }
 
-/* select_full_block with AVX2 (chosen at run time), 32 elements per step. Inline
- * PCG64 words are computed four at a time from one state, s_{j+k} = M^k s_j +
- * (M^(k-1) + ... + 1) inc, so the four multiplications run in parallel instead of
- * as one chain. */
+/* select_full_block with AVX2 (chosen at run time). */
 __attribute__((target("avx2"))) static NOINLINE void
 select_full_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
                        unsigned whole, int64_t replacement, int record,
@@ -339,29 +351,9 @@ select_full_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
     const __m128i threshold = _mm_set1_epi8((char)(whole ^ 0x80u));
     const __m128i tie = _mm_set1_epi8((char)whole);
     const __m256i rep = _mm256_set1_epi64x(replacement);
-    const int inline_words = src->pcg != NULL;
-    const u128 m1 = PCG64_MULTIPLIER, m2 = m1 * m1, m3 = m2 * m1, m4 = m2 * m2;
-    const u128 inc = src->inc, c2 = inc * (m1 + 1), c3 = inc * (m2 + m1 + 1),
-               c4 = inc * (m3 + m2 + m1 + 1);
-    u128 state = src->state;
+    source_t local = *src;
     for (int k = 0, j = 0; k < BLOCK; k += 32, j += 4) {
-        if (inline_words && j + 4 <= next_words) {
-            u128 s1 = state * m1 + inc, s2 = state * m2 + c2, s3 = state * m3 + c3;
-            state = state * m4 + c4;
-            next[j] = pcg64_output(s1);
-            next[j + 1] = pcg64_output(s2);
-            next[j + 2] = pcg64_output(s3);
-            next[j + 3] = pcg64_output(state);
-        } else {
-            for (int w = j; w < j + 4 && w < next_words; w++) {
-                if (inline_words) {
-                    state = state * m1 + inc;
-                    next[w] = pcg64_output(state);
-                } else {
-                    next[w] = src->bitgen->next_raw(src->bitgen->state);
-                }
-            }
-        }
+        source_fill4(&local, next, j, next_words);
         unsigned tied = select16_avx2(bytes + k, x + k, y + k, threshold, tie, rep);
         tied |=
             select16_avx2(bytes + k + 16, x + k + 16, y + k + 16, threshold, tie, rep)
@@ -371,8 +363,7 @@ select_full_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
                 positions_add(ties, offset + k + __builtin_ctz(tied));
         }
     }
-    if (inline_words)
-        src->state = state;
+    source_update(src, &local);
 }
 #endif
 
@@ -565,23 +556,23 @@ static PyObject *new_array(PyObject *alloc, Py_ssize_t count, Py_ssize_t itemsiz
 PyDoc_STRVAR(
     segment_doc,
     "segment(capsule, fast, x, lengths, whole, fraction, replacement, empty64,\n"
-    "        empty32, classes) -> (y, out_lengths) | False | None\n\n"
+    "        empty32, step) -> (y, out_lengths) | False | None\n\n"
     "SparseDropoutWithReplacement on int64 x and int32 lengths. Returns None, having\n"
     "drawn nothing, when the lengths are negative or do not add up to len(x); False\n"
     "when every segment is kept. Otherwise y is empty64(capacity)[:size], capacity\n"
-    "being the output size rounded up to a multiple of ceil((len(x) + len(lengths))\n"
-    "/ classes) (at least 4096), and out_lengths is empty32(len(lengths)).");
+    "being the output size rounded up to a multiple of step, and out_lengths is\n"
+    "empty32(len(lengths)).");
 
 static PyObject *segment(PyObject *self, PyObject *args) {
     PyObject *capsule, *empty64, *empty32;
     int fast, whole;
     double fraction;
     long long replacement_ll;
-    Py_ssize_t classes;
+    Py_ssize_t step;
     Py_buffer xb, lb;
     (void)self;
     if (!PyArg_ParseTuple(args, "Opy*y*idLOOn", &capsule, &fast, &xb, &lb, &whole,
-                          &fraction, &replacement_ll, &empty64, &empty32, &classes))
+                          &fraction, &replacement_ll, &empty64, &empty32, &step))
         return NULL;
     PyObject *result = NULL, *buffer = NULL, *out_lengths = NULL;
     Py_buffer yb = {0}, ob = {0};
@@ -590,10 +581,10 @@ static PyObject *segment(PyObject *self, PyObject *args) {
     uint8_t *keep = NULL;
     source_t src = {0};
     const Py_ssize_t n = lb.len / 4, nx = xb.len / 8;
-    if (xb.len % 8 != 0 || lb.len % 4 != 0 || classes < 1) {
+    if (xb.len % 8 != 0 || lb.len % 4 != 0 || step < 1) {
         PyErr_Format(PyExc_ValueError,
                      "segment: x must be int64 and lengths int32 "
-                     "(%zd and %zd bytes), classes >= 1",
+                     "(%zd and %zd bytes), step >= 1",
                      xb.len, lb.len);
         goto done;
     }
@@ -639,9 +630,6 @@ static PyObject *segment(PyObject *self, PyObject *args) {
         Py_INCREF(result);
         goto done;
     }
-    Py_ssize_t step = (nx + n + classes - 1) / classes;
-    if (step < 4096)
-        step = 4096;
     const Py_ssize_t capacity = (size + step - 1) / step * step;
     buffer = new_array(empty64, capacity, 8, &yb);
     if (buffer == NULL)

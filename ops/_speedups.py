@@ -23,7 +23,7 @@ import numpy as np
 from ._dropout_draws import threshold
 
 #: The interface this file speaks (the module's ``INTERFACE``).
-INTERFACE = 3
+INTERFACE = 4
 
 # The PCG64 state layout the module reads (numpy's pcg64_state) is internal to numpy;
 # it has not changed from numpy 1.17 to 2.x. A later major version uses numpy's own
@@ -100,15 +100,14 @@ def _source(rng: np.random.Generator):
 SIZE_CLASSES = 16
 
 
-def capacity(size: int, bound: int) -> int:
-    """The buffer size the compiled kernel allocates for a Y of ``size`` elements
-    when Y can reach ``bound`` (``len(X) + len(Lengths)``).
+def capacity_step(bound: int) -> int:
+    """The multiple to which Y's buffer is rounded up when Y can reach ``bound``
+    (``len(X) + len(Lengths)``) elements.
 
-    >>> capacity(900_000, 1_020_000), capacity(10, 12)
-    (956250, 4096)
+    >>> capacity_step(1_020_000), capacity_step(12)
+    (63750, 4096)
     """
-    step = max(4096, -(-bound // SIZE_CLASSES))
-    return -(-size // step) * step
+    return max(4096, -(-bound // SIZE_CLASSES))
 
 
 _empty64 = partial(np.empty, dtype=np.int64)
@@ -151,7 +150,8 @@ def segment_dropout(
     with bit_generator.lock:
         result = native.segment(bit_generator.capsule, fast, np.ascontiguousarray(x),
                                 np.ascontiguousarray(lengths), whole, fraction,
-                                replacement_value, _empty64, _empty32, SIZE_CLASSES)
+                                replacement_value, _empty64, _empty32,
+                                capacity_step(x.shape[0] + lengths.shape[0]))
     if result is False:  # every segment kept
         return x, lengths
     return result

@@ -147,8 +147,9 @@ def test_segment_output_is_rounded_up_only_in_its_buffer():
     y, out_lengths = _speedups.segment_dropout(x, lengths, make_rng("PCG64", 1), 0.1,
                                                -1)
     assert y.shape == (int(out_lengths.sum()),) and y.flags.c_contiguous
-    assert y.base.shape == (_speedups.capacity(y.shape[0], 1_020_000),)
-    assert y.base.shape[0] - y.shape[0] <= 1_020_000 // 16
+    step = _speedups.capacity_step(1_020_000)
+    assert y.base.shape[0] % step == 0 and 0 <= y.base.shape[0] - y.shape[0] < step
+    assert step == 63750
 
 
 @needs_native
@@ -283,14 +284,14 @@ def test_segment_rejects_bad_buffers_and_checks_lengths_before_drawing():
     x = np.arange(5, dtype=np.int64)
     e64, e32 = _speedups._empty64, _speedups._empty32
 
-    def segment(x, lengths, whole=128, fraction=0.0, empty64=e64, classes=16):
+    def segment(x, lengths, whole=128, fraction=0.0, empty64=e64, step=4096):
         return native.segment(rng.capsule, True, x, lengths, whole, fraction, -1,
-                              empty64, e32, classes)
+                              empty64, e32, step)
 
     with pytest.raises(ValueError, match="x must be int64 and lengths int32"):
         segment(b"abc", lengths)
-    with pytest.raises(ValueError, match="classes >= 1"):
-        segment(x, lengths, classes=0)
+    with pytest.raises(ValueError, match="step >= 1"):
+        segment(x, lengths, step=0)
     with pytest.raises(ValueError, match="threshold must lie in 0..256, got -1"):
         segment(x, lengths, whole=-1)
     assert segment(x[:4], lengths) is None
@@ -342,9 +343,8 @@ def test_a_missing_module_falls_back(monkeypatch):
         "numpy kernels (the compiled module _caffe2lite_speedups is not built)")
 
 
-def test_capacity_rounds_up_to_sixteenths_of_the_bound():
-    assert _speedups.capacity(0, 0) == 0
-    assert _speedups.capacity(1, 10) == 4096
-    assert _speedups.capacity(900_000, 1_020_000) == 956_250
-    assert _speedups.capacity(956_250, 1_020_000) == 956_250
-    assert _speedups.capacity(956_251, 1_020_000) == 1_020_000
+def test_capacity_step_is_a_sixteenth_of_the_bound_and_at_least_4096():
+    assert _speedups.capacity_step(0) == 4096
+    assert _speedups.capacity_step(65_536) == 4096
+    assert _speedups.capacity_step(1_020_000) == 63_750
+    assert _speedups.capacity_step(1_020_001) == 63_751
