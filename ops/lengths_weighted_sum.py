@@ -111,6 +111,8 @@ def weights_gradient(expanded_unweighted: np.ndarray, rows: np.ndarray) -> np.nd
             expected=f"block size {a.shape[1]}",
             found=f"block size {b.shape[1]}",
         )
+    if a.shape[1] == 0:  # numpy < 1.25's einsum leaves an empty sum uninitialised
+        return np.zeros(a.shape[0], dtype=np.result_type(a, b))
     return np.einsum("ij,ij->i", a, b)
 
 

@@ -20,6 +20,7 @@ from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import DTypeError, EnforceError, ShapeError
 from caffe2lite.gradient import GradientSlice
+from caffe2lite.workspace import Workspace
 
 
 def naive_slws(data, weights, indices, lengths):
@@ -195,3 +196,28 @@ def test_gradient_makers_and_numeric_gradients():
         np.array([2, 0, 3, 1], np.int32),
     ]
     testing.check_gradient(op, inputs, [0, 1])
+
+
+def test_weights_gradient_of_an_empty_block_is_zero():
+    """DATA rows of block size 0: every WEIGHTS_GRAD entry is an empty dot product,
+    0 (numpy 1.23's einsum once left such a sum uninitialised: NaN in CI)."""
+    weights = np.arange(1, 15, dtype=np.float32)
+    lengths = np.array([0, 5, 2, 0, 0, 3, 4], np.int32)
+    data = np.zeros((1, 0, 0), np.float32)
+    grads = np.zeros((7, 0, 0), np.float32)
+    indices = np.zeros(14, np.int32)
+    for op_type in (
+        "SparseLengthsIndicesInGradientWeightedSumWithMainInputGradient",
+        "SparseLengthsWeightedSumWithMainInputGradient",
+    ):
+        for _ in range(20):
+            ws = Workspace()
+            for name, value in zip("WGLDI", (weights, grads, lengths, data, indices)):
+                ws.feed_blob(name, value)
+            ws.run_operator_once(
+                CreateOperator(op_type, ["W", "G", "L", "D", "I"], ["V", "WG"])
+            )
+            wg = ws.fetch_blob("WG")
+            assert wg.dtype == np.float32 and wg.shape == (14,)
+            np.testing.assert_array_equal(wg, np.zeros(14, np.float32))
+            assert ws.fetch_blob("V").shape == (14, 0, 0)
