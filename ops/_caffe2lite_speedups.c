@@ -47,7 +47,7 @@ static int avx2_enabled; /* set at import: whether the processor has AVX2 */
 
 /* Bumped whenever a function's signature or meaning changes: ops/_speedups.py only
  * uses a module built from the same interface. */
-#define INTERFACE 4
+#define INTERFACE 5
 
 /* Elements per block of the itemwise kernel: a block's words are drawn while the
  * previous block is being selected, so the two overlap. */
@@ -141,12 +141,41 @@ static void source_close(source_t *src) {
 #endif
 }
 
+#if HAVE_PCG64
+/* The jump constants of a source, copied into locals so that the compiler keeps
+ * them out of reach of the word stores. */
+typedef struct {
+    u128 m0, m1, m2, m3, a0, a1, a2, a3;
+} jumps_t;
+
+static inline jumps_t source_jumps(const source_t *src) {
+    jumps_t j = {src->mult[0], src->mult[1], src->mult[2], src->mult[3],
+                 src->add[0],  src->add[1],  src->add[2],  src->add[3]};
+    return j;
+}
+
+/* Words 0..3 after `state` into out[0..3]; returns the state of the last one. */
+static inline u128 pcg64_four(u128 state, const jumps_t *j, uint64_t *out) {
+    u128 s0 = state * j->m0 + j->a0, s1 = state * j->m1 + j->a1,
+         s2 = state * j->m2 + j->a2, s3 = state * j->m3 + j->a3;
+    out[0] = pcg64_output(s0);
+    out[1] = pcg64_output(s1);
+    out[2] = pcg64_output(s2);
+    out[3] = pcg64_output(s3);
+    return s3;
+}
+#endif
+
 static void source_fill(source_t *src, uint64_t *words, Py_ssize_t count) {
 #if HAVE_PCG64
     if (src->pcg != NULL) {
-        u128 state = src->state, inc = src->inc;
-        for (Py_ssize_t i = 0; i < count; i++) {
-            state = state * PCG64_MULTIPLIER + inc;
+        const jumps_t jumps = source_jumps(src);
+        u128 state = src->state;
+        Py_ssize_t i = 0;
+        for (; i + 4 <= count; i += 4)
+            state = pcg64_four(state, &jumps, words + i);
+        for (; i < count; i++) {
+            state = state * jumps.m0 + jumps.a0;
             words[i] = pcg64_output(state);
         }
         src->state = state;
@@ -164,11 +193,9 @@ static inline void source_fill4(source_t *src, uint64_t *words, int j, int count
     const int stop = count < j + 4 ? count : j + 4;
 #if HAVE_PCG64
     if (src->pcg != NULL) {
-        const u128 state = src->state;
         if (stop == j + 4) {
-            for (int k = 0; k < 4; k++)
-                words[j + k] = pcg64_output(state * src->mult[k] + src->add[k]);
-            src->state = state * src->mult[3] + src->add[3];
+            const jumps_t jumps = source_jumps(src);
+            src->state = pcg64_four(src->state, &jumps, words + j);
         } else {
             for (int w = j; w < stop; w++) {
                 src->state = src->state * src->mult[0] + src->add[0];
@@ -190,6 +217,18 @@ static inline void source_update(source_t *src, const source_t *local) {
     (void)src;
     (void)local;
 #endif
+}
+
+/* A double in [0, 1) as numpy's next_double draws it (for PCG64: the next word's top
+ * 53 bits); for inline PCG64 it steps the inline state, before source_close. */
+static inline double source_double(source_t *src) {
+#if HAVE_PCG64
+    if (src->pcg != NULL) {
+        src->state = src->state * src->mult[0] + src->add[0];
+        return (double)(pcg64_output(src->state) >> 11) * (1.0 / 9007199254740992.0);
+    }
+#endif
+    return src->bitgen->next_double(src->bitgen->state);
 }
 
 /* Byte k (0 = least significant) of the little-endian words, on any host. */
@@ -216,6 +255,13 @@ static inline void positions_add(positions_t *p, Py_ssize_t value) {
         p->capacity = capacity;
     }
     p->items[p->count++] = value;
+}
+
+/* The positions base + b of the bits b set in `tied` (rare: out of the hot loops). */
+static NOINLINE void positions_add_bits(positions_t *p, uint32_t tied,
+                                        Py_ssize_t base) {
+    for (; tied; tied &= tied - 1)
+        positions_add(p, base + __builtin_ctz(tied));
 }
 
 /* Whether n int32 lengths are all >= 0 and add up to size. */
@@ -342,6 +388,29 @@ select16_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y, __m128i thresh
     return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, tie));
 }
 
+#if HAVE_PCG64
+/* The common case of select_full_block_avx2, without a branch: four inline PCG64
+ * words per 32 elements, the state and its jumps in registers. */
+__attribute__((target("avx2"))) static inline void
+select_pcg64_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
+                        __m128i threshold, __m128i tie, __m256i rep, int record,
+                        positions_t *ties, Py_ssize_t offset, source_t *src,
+                        uint64_t *next) {
+    const jumps_t jumps = source_jumps(src);
+    u128 state = src->state;
+    for (int k = 0, j = 0; k < BLOCK; k += 32, j += 4) {
+        state = pcg64_four(state, &jumps, next + j);
+        uint32_t tied = select16_avx2(bytes + k, x + k, y + k, threshold, tie, rep);
+        tied |=
+            select16_avx2(bytes + k + 16, x + k + 16, y + k + 16, threshold, tie, rep)
+            << 16;
+        if (record && tied)
+            positions_add_bits(ties, tied, offset + k);
+    }
+    src->state = state;
+}
+#endif
+
 /* select_full_block with AVX2 (chosen at run time). */
 __attribute__((target("avx2"))) static NOINLINE void
 select_full_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
@@ -351,17 +420,22 @@ select_full_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
     const __m128i threshold = _mm_set1_epi8((char)(whole ^ 0x80u));
     const __m128i tie = _mm_set1_epi8((char)whole);
     const __m256i rep = _mm256_set1_epi64x(replacement);
+#if HAVE_PCG64
+    if (src->pcg != NULL && next_words == BLOCK_WORDS) {
+        select_pcg64_block_avx2(bytes, x, y, threshold, tie, rep, record, ties, offset,
+                                src, next);
+        return;
+    }
+#endif
     source_t local = *src;
     for (int k = 0, j = 0; k < BLOCK; k += 32, j += 4) {
         source_fill4(&local, next, j, next_words);
-        unsigned tied = select16_avx2(bytes + k, x + k, y + k, threshold, tie, rep);
+        uint32_t tied = select16_avx2(bytes + k, x + k, y + k, threshold, tie, rep);
         tied |=
             select16_avx2(bytes + k + 16, x + k + 16, y + k + 16, threshold, tie, rep)
             << 16;
-        if (record) {
-            for (; tied; tied &= tied - 1)
-                positions_add(ties, offset + k + __builtin_ctz(tied));
-        }
+        if (record && tied)
+            positions_add_bits(ties, tied, offset + k);
     }
     source_update(src, &local);
 }
@@ -383,55 +457,105 @@ static const uint8_t *as_bytes(uint64_t *words, Py_ssize_t count) {
 #endif
 }
 
+/* A new writable int64 or int32 array from alloc(count) (a numpy.empty of that
+ * dtype), with its buffer; NULL with an exception set if it is not `itemsize`-sized
+ * items. */
+static PyObject *new_array(PyObject *alloc, Py_ssize_t count, Py_ssize_t itemsize,
+                           Py_buffer *view) {
+    PyObject *array = PyObject_CallFunction(alloc, "n", count);
+    if (array == NULL)
+        return NULL;
+    if (PyObject_GetBuffer(array, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+        Py_DECREF(array);
+        return NULL;
+    }
+    if (view->len != count * itemsize) {
+        PyErr_Format(PyExc_ValueError,
+                     "the allocator gave %zd bytes for %zd items of %zd bytes",
+                     view->len, count, itemsize);
+        PyBuffer_Release(view);
+        Py_DECREF(array);
+        return NULL;
+    }
+    return array;
+}
+
+/* Outputs are written through 64-byte aligned addresses (a vector store that
+ * straddles two cache lines costs twice): an int64 output of `count` elements is the
+ * view buffer[first : first + count] of a buffer ALIGN_SPARE elements longer. */
+#define ALIGN_SPARE 7
+
+/* The element at which the int64 buffer `base` reaches a 64-byte boundary. */
+static Py_ssize_t aligned_start(const void *base) {
+    uintptr_t address = (uintptr_t)base;
+    if (address % 8 != 0)
+        return 0;
+    return (Py_ssize_t)(((64 - address % 64) % 64) / 8);
+}
+
+/* buffer[first : first + count], a new reference (NULL with an exception set). */
+static PyObject *slice_of(PyObject *buffer, Py_ssize_t first, Py_ssize_t count) {
+    PyObject *start = PyLong_FromSsize_t(first), *stop = NULL, *bounds = NULL,
+             *view = NULL;
+    if (start != NULL)
+        stop = PyLong_FromSsize_t(first + count);
+    if (stop != NULL)
+        bounds = PySlice_New(start, stop, NULL);
+    if (bounds != NULL)
+        view = PyObject_GetItem(buffer, bounds);
+    Py_XDECREF(start);
+    Py_XDECREF(stop);
+    Py_XDECREF(bounds);
+    return view;
+}
+
 PyDoc_STRVAR(
     itemwise_doc,
-    "itemwise(capsule, fast, x, lengths, whole, fraction, replacement, y) -> bool\n\n"
-    "Check the int32 lengths (none negative, sum == len(x)); when they are wrong "
-    "return\n"
-    "False before drawing anything. Otherwise fill y (int64, as long as x) with x's\n"
-    "elements, each replaced by `replacement` when its decision drops, and return "
-    "True:\n"
-    "ceil(len(x) / 8) words are drawn, then one next_double per tie.");
+    "itemwise(capsule, fast, x, lengths, whole, fraction, replacement, empty64)\n"
+    "    -> y | None\n\n"
+    "Check the int32 lengths (none negative, sum == len(x)); when they are wrong\n"
+    "return None before drawing anything. Otherwise return y (int64, as long as x):\n"
+    "x's elements, each replaced by `replacement` when its decision drops.\n"
+    "ceil(len(x) / 8) words are drawn, then one next_double per tie. y is a 64-byte\n"
+    "aligned view of empty64(len(x) + 7).");
 
 static PyObject *itemwise(PyObject *self, PyObject *args) {
-    PyObject *capsule;
+    PyObject *capsule, *empty64;
     int fast, whole;
     double fraction;
     long long replacement_ll;
-    Py_buffer xb, lb, yb;
+    Py_buffer xb, lb, yb = {0};
     (void)self;
-    if (!PyArg_ParseTuple(args, "Opy*y*idLw*", &capsule, &fast, &xb, &lb, &whole,
-                          &fraction, &replacement_ll, &yb))
+    if (!PyArg_ParseTuple(args, "Opy*y*idLO", &capsule, &fast, &xb, &lb, &whole,
+                          &fraction, &replacement_ll, &empty64))
         return NULL;
-    PyObject *result = NULL;
+    PyObject *result = NULL, *buffer = NULL;
     positions_t ties = {NULL, 0, 0, 0};
     source_t src = {0};
-    if (xb.len % 8 != 0 || yb.len != xb.len) {
+    if (xb.len % 8 != 0 || lb.len % 4 != 0) {
         PyErr_Format(PyExc_ValueError,
-                     "itemwise: x and y must hold as many int64 values "
-                     "(x has %zd bytes, y %zd)",
-                     xb.len, yb.len);
-        goto done;
-    }
-    if (lb.len % 4 != 0) {
-        PyErr_Format(PyExc_ValueError, "itemwise: lengths must be int32 (%zd bytes)",
-                     lb.len);
+                     "itemwise: x must be int64 and lengths int32 (%zd and %zd bytes)",
+                     xb.len, lb.len);
         goto done;
     }
     if (check_whole(whole, fraction) < 0)
         goto done;
     if (!lengths_valid((const int32_t *)lb.buf, lb.len / 4, xb.len / 8)) {
-        result = Py_False;
+        result = Py_None;
         Py_INCREF(result);
         goto done;
     }
     if (source_open(&src, capsule, fast) < 0)
         goto done;
+    const Py_ssize_t n = xb.len / 8;
+    buffer = new_array(empty64, n + ALIGN_SPARE, 8, &yb);
+    if (buffer == NULL)
+        goto done;
+    const Py_ssize_t first = aligned_start(yb.buf);
     {
         const int64_t *x = (const int64_t *)xb.buf;
-        int64_t *y = (int64_t *)yb.buf;
+        int64_t *y = (int64_t *)yb.buf + first;
         const int64_t replacement = (int64_t)replacement_ll;
-        const Py_ssize_t n = xb.len / 8;
         const int record = fraction != 0.0;
         uint64_t words[2][BLOCK_WORDS];
 #if HAVE_AVX2
@@ -449,8 +573,8 @@ static PyObject *itemwise(PyObject *self, PyObject *args) {
         } else {
             /* Block b's words are drawn while block b - 1 is selected: block 0's here.
              */
-            Py_ssize_t first = n < BLOCK ? n : BLOCK;
-            source_fill(&src, words[0], (first + 7) / 8);
+            Py_ssize_t first_count = n < BLOCK ? n : BLOCK;
+            source_fill(&src, words[0], (first_count + 7) / 8);
             for (Py_ssize_t start = 0, b = 0; start < n; start += BLOCK, b ^= 1) {
                 Py_ssize_t count = n - start < BLOCK ? n - start : BLOCK;
                 Py_ssize_t after = n - start - count;
@@ -475,14 +599,13 @@ static PyObject *itemwise(PyObject *self, PyObject *args) {
                                   (int)next_words);
             }
         }
-        source_close(&src);
         if (!ties.failed) {
             for (Py_ssize_t t = 0; t < ties.count; t++) {
                 Py_ssize_t i = ties.items[t];
-                double u = src.bitgen->next_double(src.bitgen->state);
-                y[i] = u < fraction ? x[i] : replacement;
+                y[i] = source_double(&src) < fraction ? x[i] : replacement;
             }
         }
+        source_close(&src);
         if (released != NULL)
             PyEval_RestoreThread(released);
         if (ties.failed) {
@@ -490,24 +613,66 @@ static PyObject *itemwise(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    result = Py_True;
-    Py_INCREF(result);
+    PyBuffer_Release(&yb);
+    yb.obj = NULL;
+    result = slice_of(buffer, first, n);
 done:
+    if (yb.obj != NULL)
+        PyBuffer_Release(&yb);
+    Py_XDECREF(buffer);
     free(ties.items);
     PyBuffer_Release(&xb);
     PyBuffer_Release(&lb);
-    PyBuffer_Release(&yb);
     return result;
 }
 
 /* ------------------------------------------------------------------------------ */
 /* Segments: a decision per segment, then the kept segments copied run by run.      */
 
+/* Copy n int64 from src to dst (n >= 0, no overlap). The runs are short (a few
+ * hundred elements) and start anywhere, where a library memcpy loses time choosing
+ * its strategy and storing across cache lines: here the stores are aligned to the
+ * vector size after one unaligned head, and an unaligned tail ends the run (both
+ * rewrite a few elements of the run with the same values). */
+#if defined(__SSE2__)
+static inline void copy_run(int64_t *dst, const int64_t *src, int64_t n) {
+    if (n < 4) {
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = src[i];
+        return;
+    }
+    _mm_storeu_si128((__m128i *)dst, _mm_loadu_si128((const __m128i *)src));
+    int64_t i = ((uintptr_t)dst / 8) & 1; /* dst + i is 16-byte aligned */
+    for (; i + 8 <= n; i += 8) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(src + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(src + i + 2));
+        __m128i c = _mm_loadu_si128((const __m128i *)(src + i + 4));
+        __m128i d = _mm_loadu_si128((const __m128i *)(src + i + 6));
+        _mm_storeu_si128((__m128i *)(dst + i), a);
+        _mm_storeu_si128((__m128i *)(dst + i + 2), b);
+        _mm_storeu_si128((__m128i *)(dst + i + 4), c);
+        _mm_storeu_si128((__m128i *)(dst + i + 6), d);
+    }
+    for (; i + 2 <= n; i += 2)
+        _mm_storeu_si128((__m128i *)(dst + i),
+                         _mm_loadu_si128((const __m128i *)(src + i)));
+    if (i < n)
+        _mm_storeu_si128((__m128i *)(dst + n - 2),
+                         _mm_loadu_si128((const __m128i *)(src + n - 2)));
+}
+#else
+static inline void copy_run(int64_t *dst, const int64_t *src, int64_t n) {
+    memcpy(dst, src, (size_t)n * 8);
+}
+#endif
+
 /* Copy the kept segments of x into y run by run and write the slots and the output
- * lengths; y holds exactly the output (the caller computed its size). */
-static void segment_fill(const int64_t *x, const int32_t *lengths, const uint8_t *keep,
-                         Py_ssize_t n, int64_t replacement, int64_t *y,
-                         int32_t *out_lengths) {
+ * lengths; y holds exactly the output (the caller computed its size). Inlined into
+ * each caller with its own copy_run. */
+static inline __attribute__((always_inline)) void
+segment_fill_with(const int64_t *x, const int32_t *lengths, const uint8_t *keep,
+                  Py_ssize_t n, int64_t replacement, int64_t *y, int32_t *out_lengths,
+                  void (*copy)(int64_t *, const int64_t *, int64_t)) {
     int64_t src = 0, dst = 0, run_src = 0, run_dst = 0, run_len = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t length = lengths[i];
@@ -515,8 +680,7 @@ static void segment_fill(const int64_t *x, const int32_t *lengths, const uint8_t
             out_lengths[i] = (int32_t)length;
             run_len += length;
         } else {
-            if (run_len)
-                memcpy(y + run_dst, x + run_src, (size_t)run_len * 8);
+            copy(y + run_dst, x + run_src, run_len);
             y[dst + run_len] = replacement;
             out_lengths[i] = 1;
             dst += run_len + 1;
@@ -526,32 +690,52 @@ static void segment_fill(const int64_t *x, const int32_t *lengths, const uint8_t
         }
         src += length;
     }
-    if (run_len)
-        memcpy(y + run_dst, x + run_src, (size_t)run_len * 8);
+    copy(y + run_dst, x + run_src, run_len);
 }
 
-/* A new writable array from alloc(count) (a numpy.empty of the given dtype), with
- * its buffer; NULL with an exception set if it is not `itemsize`-sized items. */
-static PyObject *new_array(PyObject *alloc, Py_ssize_t count, Py_ssize_t itemsize,
-                           Py_buffer *view) {
-    PyObject *array = PyObject_CallFunction(alloc, "n", count);
-    if (array == NULL)
-        return NULL;
-    if (PyObject_GetBuffer(array, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
-        Py_DECREF(array);
-        return NULL;
-    }
-    if (view->len != count * itemsize) {
-        PyErr_Format(PyExc_ValueError,
-                     "segment: the allocator gave %zd bytes for %zd "
-                     "items of %zd bytes",
-                     view->len, count, itemsize);
-        PyBuffer_Release(view);
-        Py_DECREF(array);
-        return NULL;
-    }
-    return array;
+static NOINLINE void segment_fill(const int64_t *x, const int32_t *lengths,
+                                  const uint8_t *keep, Py_ssize_t n,
+                                  int64_t replacement, int64_t *y,
+                                  int32_t *out_lengths) {
+    segment_fill_with(x, lengths, keep, n, replacement, y, out_lengths, copy_run);
 }
+
+#if HAVE_AVX2
+/* copy_run with 256-bit vectors. */
+__attribute__((target("avx2"))) static inline void
+copy_run_avx2(int64_t *dst, const int64_t *src, int64_t n) {
+    if (n < 4) {
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = src[i];
+        return;
+    }
+    _mm256_storeu_si256((__m256i *)dst, _mm256_loadu_si256((const __m256i *)src));
+    int64_t i = (4 - ((uintptr_t)dst / 8) % 4) % 4; /* dst + i is 32-byte aligned */
+    for (; i + 16 <= n; i += 16) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(src + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(src + i + 4));
+        __m256i c = _mm256_loadu_si256((const __m256i *)(src + i + 8));
+        __m256i d = _mm256_loadu_si256((const __m256i *)(src + i + 12));
+        _mm256_storeu_si256((__m256i *)(dst + i), a);
+        _mm256_storeu_si256((__m256i *)(dst + i + 4), b);
+        _mm256_storeu_si256((__m256i *)(dst + i + 8), c);
+        _mm256_storeu_si256((__m256i *)(dst + i + 12), d);
+    }
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_si256((__m256i *)(dst + i),
+                            _mm256_loadu_si256((const __m256i *)(src + i)));
+    if (i < n)
+        _mm256_storeu_si256((__m256i *)(dst + n - 4),
+                            _mm256_loadu_si256((const __m256i *)(src + n - 4)));
+}
+
+__attribute__((target("avx2"))) static NOINLINE void
+segment_fill_avx2(const int64_t *x, const int32_t *lengths, const uint8_t *keep,
+                  Py_ssize_t n, int64_t replacement, int64_t *y, int32_t *out_lengths) {
+    segment_fill_with(x, lengths, keep, n, replacement, y, out_lengths, copy_run_avx2);
+}
+
+#endif
 
 PyDoc_STRVAR(
     segment_doc,
@@ -559,9 +743,9 @@ PyDoc_STRVAR(
     "        empty32, step) -> (y, out_lengths) | False | None\n\n"
     "SparseDropoutWithReplacement on int64 x and int32 lengths. Returns None, having\n"
     "drawn nothing, when the lengths are negative or do not add up to len(x); False\n"
-    "when every segment is kept. Otherwise y is empty64(capacity)[:size], capacity\n"
-    "being the output size rounded up to a multiple of step, and out_lengths is\n"
-    "empty32(len(lengths)).");
+    "when every segment is kept. Otherwise y is the 64-byte aligned view of size\n"
+    "elements of empty64(capacity + 7), capacity being the output size rounded up to\n"
+    "a multiple of step, and out_lengths is empty32(len(lengths)).");
 
 static PyObject *segment(PyObject *self, PyObject *args) {
     PyObject *capsule, *empty64, *empty32;
@@ -606,7 +790,6 @@ static PyObject *segment(PyObject *self, PyObject *args) {
     if (source_open(&src, capsule, fast) < 0)
         goto done;
     source_fill(&src, words, nwords);
-    source_close(&src);
     const int record = fraction != 0.0;
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned byte = word_byte(words, i);
@@ -615,11 +798,13 @@ static PyObject *segment(PyObject *self, PyObject *args) {
             positions_add(&ties, i);
     }
     if (ties.failed) {
+        source_close(&src);
         PyErr_NoMemory();
         goto done;
     }
     for (Py_ssize_t t = 0; t < ties.count; t++)
-        keep[ties.items[t]] = src.bitgen->next_double(src.bitgen->state) < fraction;
+        keep[ties.items[t]] = source_double(&src) < fraction;
+    source_close(&src);
     Py_ssize_t size = 0, dropped = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         size += keep[i] ? lengths[i] : 1;
@@ -631,30 +816,31 @@ static PyObject *segment(PyObject *self, PyObject *args) {
         goto done;
     }
     const Py_ssize_t capacity = (size + step - 1) / step * step;
-    buffer = new_array(empty64, capacity, 8, &yb);
+    buffer = new_array(empty64, capacity + ALIGN_SPARE, 8, &yb);
     if (buffer == NULL)
         goto done;
+    const Py_ssize_t first = aligned_start(yb.buf);
     out_lengths = new_array(empty32, n, 4, &ob);
     if (out_lengths == NULL)
         goto done;
     {
         PyThreadState *released = nx >= RELEASE_GIL_AT ? PyEval_SaveThread() : NULL;
-        segment_fill((const int64_t *)xb.buf, lengths, keep, n, (int64_t)replacement_ll,
-                     (int64_t *)yb.buf, (int32_t *)ob.buf);
+        const int64_t *x = (const int64_t *)xb.buf;
+        int64_t *y = (int64_t *)yb.buf + first;
+        const int64_t replacement = (int64_t)replacement_ll;
+#if HAVE_AVX2
+        if (avx2_enabled)
+            segment_fill_avx2(x, lengths, keep, n, replacement, y, (int32_t *)ob.buf);
+        else
+#endif
+            segment_fill(x, lengths, keep, n, replacement, y, (int32_t *)ob.buf);
         if (released != NULL)
             PyEval_RestoreThread(released);
     }
     PyBuffer_Release(&yb);
     yb.obj = NULL;
     {
-        /* y = buffer[:size] */
-        PyObject *stop = PyLong_FromSsize_t(size), *bounds = NULL, *y = NULL;
-        if (stop != NULL)
-            bounds = PySlice_New(NULL, stop, NULL);
-        if (bounds != NULL)
-            y = PyObject_GetItem(buffer, bounds);
-        Py_XDECREF(stop);
-        Py_XDECREF(bounds);
+        PyObject *y = slice_of(buffer, first, size);
         if (y != NULL)
             result = Py_BuildValue("(NO)", y, out_lengths);
     }

@@ -23,12 +23,16 @@ import numpy as np
 from ._dropout_draws import threshold
 
 #: The interface this file speaks (the module's ``INTERFACE``).
-INTERFACE = 4
+INTERFACE = 5
 
 # The PCG64 state layout the module reads (numpy's pcg64_state) is internal to numpy;
 # it has not changed from numpy 1.17 to 2.x. A later major version uses numpy's own
 # per-word calls (the public BitGenerator interface) until it has been checked.
 _PCG64_CHECKED_UP_TO = 2
+
+# The allocators the module calls for its outputs.
+_empty64 = partial(np.empty, dtype=np.int64)
+_empty32 = partial(np.empty, dtype=np.int32)
 
 native = None  # the module, when it is usable
 fast_pcg64 = False  # whether PCG64 words are computed by the module
@@ -36,8 +40,9 @@ status = ""  # one line: which kernels run, and why
 
 
 def _check_pcg64(module) -> bool:
-    """Whether the module reads numpy's PCG64 state as ``PCG64.state`` does and draws
-    the same words as ``random_raw``."""
+    """Whether the module reads numpy's PCG64 state as ``PCG64.state`` does, draws
+    the same words as ``random_raw`` and the same tie-settling doubles as numpy's
+    own ``next_double``."""
     if not module.PCG64 or int(np.__version__.split(".")[0]) > _PCG64_CHECKED_UP_TO:
         return False
     probe, twin = np.random.PCG64(20261124), np.random.PCG64(20261124)
@@ -50,8 +55,15 @@ def _check_pcg64(module) -> bool:
     if found != expected:
         return False
     words = np.frombuffer(module.raw_words(probe.capsule, True, 64), dtype=np.uint64)
-    return bool(np.array_equal(words, twin.random_raw(64))) and (
-        probe.state == twin.state)
+    if not (np.array_equal(words, twin.random_raw(64)) and probe.state == twin.state):
+        return False
+    # 20000 decisions at a threshold of 230 + 0.4: about 80 ties, each settled by a
+    # double; the inline kernel must match numpy's calls element for element.
+    x = np.arange(20_000, dtype=np.int64)
+    lengths = np.array([x.shape[0]], dtype=np.int32)
+    inline = module.itemwise(probe.capsule, True, x, lengths, 230, 0.4, -1, _empty64)
+    calls = module.itemwise(twin.capsule, False, x, lengths, 230, 0.4, -1, _empty64)
+    return bool(np.array_equal(inline, calls)) and probe.state == twin.state
 
 
 def _load() -> None:
@@ -93,10 +105,10 @@ def _source(rng: np.random.Generator):
 # Y's size varies with the draws, and the previous run's Y is still alive in the
 # workspace while the next one is allocated. Buffers of one of a few sizes let the
 # allocator reuse the memory just freed, where exact sizes would grow the heap, and
-# fault in fresh pages, on most runs. Y is a view of the first ``size`` elements of
-# a buffer of ``size`` rounded up to a multiple of ``ceil((len(X) + len(Lengths)) /
-# SIZE_CLASSES)`` (at least 4096) elements: at most 1/16 of the largest possible
-# output is spare.
+# fault in fresh pages, on most runs. Y is a view of ``size`` elements of a buffer of
+# ``size`` rounded up to a multiple of ``ceil((len(X) + len(Lengths)) /
+# SIZE_CLASSES)`` (at least 4096) elements, plus 7 for the view to start at a 64-byte
+# boundary: at most 1/16 of the largest possible output is spare.
 SIZE_CLASSES = 16
 
 
@@ -110,10 +122,6 @@ def capacity_step(bound: int) -> int:
     return max(4096, -(-bound // SIZE_CLASSES))
 
 
-_empty64 = partial(np.empty, dtype=np.int64)
-_empty32 = partial(np.empty, dtype=np.int32)
-
-
 def itemwise_dropout(
     x: np.ndarray,
     lengths: np.ndarray,
@@ -123,15 +131,14 @@ def itemwise_dropout(
 ) -> np.ndarray | None:
     """Y of SparseItemwiseDropoutWithReplacement, the same values and draws as the
     numpy ``itemwise_dropout``; None (with nothing drawn) when the lengths are
-    negative or do not add up to X's size, for the caller to raise Caffe2's error."""
+    negative or do not add up to X's size, for the caller to raise Caffe2's error.
+    Y is a 64-byte aligned view of a buffer 7 elements longer."""
     whole, fraction = threshold(ratio)
-    y = np.empty(x.shape[0], dtype=np.int64)
     bit_generator, fast = _source(rng)
     with bit_generator.lock:
-        valid = native.itemwise(bit_generator.capsule, fast, np.ascontiguousarray(x),
-                                np.ascontiguousarray(lengths), whole, fraction,
-                                replacement_value, y)
-    return y if valid else None
+        return native.itemwise(bit_generator.capsule, fast, np.ascontiguousarray(x),
+                               np.ascontiguousarray(lengths), whole, fraction,
+                               replacement_value, _empty64)
 
 
 def segment_dropout(
@@ -144,7 +151,8 @@ def segment_dropout(
     """Y and OutputLengths of SparseDropoutWithReplacement, the same values and draws
     as ``keep_mask`` + ``segment_dropout``; None (with nothing drawn) when the lengths
     are negative or do not add up to X's size, for the caller to raise Caffe2's
-    error. Y is a view of a slightly larger buffer (see ``SIZE_CLASSES``)."""
+    error. Y is a 64-byte aligned view of a slightly larger buffer (see
+    ``SIZE_CLASSES``)."""
     whole, fraction = threshold(ratio)
     bit_generator, fast = _source(rng)
     with bit_generator.lock:

@@ -43,7 +43,9 @@ def state(rng: np.random.Generator) -> str:
 
 @pytest.fixture(params=["avx2", "portable"])
 def selection(request):
-    """Both selections of the itemwise kernel (AVX2 only where the processor has it)."""
+    """Both instruction sets of the kernels: AVX2 (only where the processor has it)
+    and the portable SSE2/C one, for the itemwise selection and the segment run
+    copy."""
     previous = native.select_avx2(request.param == "avx2")
     if request.param == "avx2" and not native.select_avx2(True):
         native.select_avx2(previous)
@@ -72,8 +74,10 @@ def compare_itemwise(kind: str, seed: int, n: int, ratio: float) -> None:
     assert state(got_rng) == state(want_rng)
 
 
-def compare_segments(kind: str, seed: int, lengths: np.ndarray, ratio: float) -> None:
-    x = np.arange(int(lengths.sum()), dtype=np.int64) + 100
+def compare_segments(kind: str, seed: int, lengths: np.ndarray, ratio: float,
+                     offset: int = 0) -> None:
+    """``offset``: X starts that many elements into its buffer (its alignment)."""
+    x = (np.arange(int(lengths.sum()) + offset, dtype=np.int64) + 100)[offset:]
     want_rng, got_rng = make_rng(kind, seed), make_rng(kind, seed)
     want = segment_dropout(x, lengths, keep_mask(want_rng, lengths.shape[0], ratio), -5)
     got = _speedups.segment_dropout(x, lengths, got_rng, ratio, -5)
@@ -115,10 +119,20 @@ def test_itemwise_equals_numpy_hypothesis(n, ratio, seed, kind):
 @needs_native
 @pytest.mark.parametrize("kind", GENERATORS)
 @pytest.mark.parametrize("segments", [0, 1, 2, 9, 100, 3000])
-def test_segments_equal_numpy(kind, segments):
+def test_segments_equal_numpy(kind, segments, selection):
     for ratio in RATIOS:
         lengths = np.random.default_rng(segments).integers(0, 7, segments)
         compare_segments(kind, segments + 1, lengths.astype(np.int32), ratio)
+
+
+@needs_native
+@pytest.mark.parametrize("offset", [0, 1, 2, 3])
+def test_segment_runs_of_every_length_and_alignment(offset, selection):
+    """Runs of 0 to about 300 elements from every X alignment into every Y
+    alignment: the run copy's head, vector loop and tail."""
+    lengths = np.tile(np.arange(0, 41, dtype=np.int32), 6)
+    for seed in range(12):
+        compare_segments("PCG64", seed, lengths, 0.3, offset)
 
 
 @needs_native
@@ -141,15 +155,35 @@ def test_segments_keep_everything_returns_the_inputs():
     assert y is x and out_lengths is lengths
 
 
+def address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
 @needs_native
-def test_segment_output_is_rounded_up_only_in_its_buffer():
+def test_segment_output_is_rounded_up_only_in_its_buffer_and_aligned():
     x, lengths = ids(np.full(20_000, 50), 3)
     y, out_lengths = _speedups.segment_dropout(x, lengths, make_rng("PCG64", 1), 0.1,
                                                -1)
     assert y.shape == (int(out_lengths.sum()),) and y.flags.c_contiguous
     step = _speedups.capacity_step(1_020_000)
-    assert y.base.shape[0] % step == 0 and 0 <= y.base.shape[0] - y.shape[0] < step
     assert step == 63750
+    spare = y.base.shape[0] - 7 - y.shape[0]
+    assert (y.base.shape[0] - 7) % step == 0 and 0 <= spare < step
+    start = (address(y) - address(y.base)) // 8
+    assert address(y) % 64 == 0 and 0 <= start < 8
+
+
+@needs_native
+@pytest.mark.parametrize("n", [0, 1, 5, 4096, 4097, 70_001])
+def test_itemwise_output_is_an_aligned_view(n):
+    x = np.arange(n, dtype=np.int64)
+    lengths = np.array([n], dtype=np.int32)
+    y = _speedups.itemwise_dropout(x, lengths, make_rng("PCG64", n), 0.5, -1)
+    assert y.shape == (n,) and y.dtype == np.int64 and y.flags.c_contiguous
+    assert y.base.shape == (n + 7,) and y.flags.writeable
+    start = (address(y) - address(y.base)) // 8
+    assert 0 <= start < 8 and (n == 0 or address(y) % 64 == 0)
+    np.testing.assert_array_equal(y, itemwise_dropout(x, make_rng("PCG64", n), 0.5, -1))
 
 
 @needs_native
@@ -259,22 +293,21 @@ def test_itemwise_rejects_mismatched_buffers():
     rng = np.random.PCG64(0)
     x = np.arange(10, dtype=np.int64)
     lengths = np.array([10], dtype=np.int32)
-    y = np.full(9, 7, dtype=np.int64)
-    with pytest.raises(ValueError, match="as many int64 values"):
-        native.itemwise(rng.capsule, True, x, lengths, 230, 0.4, -1, y)
-    out = np.empty(10, np.int64)
+    e64 = _speedups._empty64
+    with pytest.raises(ValueError, match="the allocator gave 72 bytes for 17 items"):
+        native.itemwise(rng.capsule, True, x, lengths, 230, 0.4, -1,
+                        lambda n: np.empty(n - 8, np.int64))
     with pytest.raises(ValueError, match="threshold must lie in 0..256, got 257"):
-        native.itemwise(rng.capsule, True, x, lengths, 257, 0.4, -1, out)
+        native.itemwise(rng.capsule, True, x, lengths, 257, 0.4, -1, e64)
     with pytest.raises(ValueError, match="tie fraction"):
-        native.itemwise(rng.capsule, True, x, lengths, 2, 1.0, -1, out)
-    with pytest.raises(ValueError, match="lengths must be int32"):
-        native.itemwise(rng.capsule, True, x, b"abc", 2, 0.5, -1, out)
+        native.itemwise(rng.capsule, True, x, lengths, 2, 1.0, -1, e64)
+    with pytest.raises(ValueError, match="x must be int64 and lengths int32"):
+        native.itemwise(rng.capsule, True, x, b"abc", 2, 0.5, -1, e64)
     with pytest.raises(ValueError, match="PyCapsule"):
-        native.itemwise(object(), True, x, lengths, 2, 0.5, -1, out)
-    np.testing.assert_array_equal(y, 7)
-    assert rng.state == np.random.PCG64(0).state
+        native.itemwise(object(), True, x, lengths, 2, 0.5, -1, e64)
     assert native.itemwise(rng.capsule, True, x, np.array([9], np.int32), 2, 0.5, -1,
-                           np.empty(10, np.int64)) is False
+                           e64) is None
+    assert rng.state == np.random.PCG64(0).state  # nothing drawn
 
 
 @needs_native
@@ -297,12 +330,12 @@ def test_segment_rejects_bad_buffers_and_checks_lengths_before_drawing():
     assert segment(x[:4], lengths) is None
     assert segment(x, np.array([6, -1], dtype=np.int32)) is None
     assert rng.state == np.random.PCG64(0).state  # nothing drawn
-    with pytest.raises(ValueError, match="the allocator gave 8 bytes for 4096 items"):
+    with pytest.raises(ValueError, match="the allocator gave 8 bytes for 4103 items"):
         segment(x, lengths, whole=0, empty64=lambda n: np.empty(1, np.int64))
     y, out_lengths = segment(x, lengths, whole=0)  # every segment drops
     np.testing.assert_array_equal(y, [-1, -1])
     np.testing.assert_array_equal(out_lengths, [1, 1])
-    assert y.base.shape == (4096,) and out_lengths.dtype == np.int32
+    assert y.base.shape == (4096 + 7,) and out_lengths.dtype == np.int32
     assert segment(x, lengths, whole=256) is False  # every segment kept
 
 
