@@ -36,10 +36,28 @@ def make_rng(device_option: caffe2_pb2.DeviceOption | None) -> np.random.Generat
     return np.random.default_rng()
 
 
+class OutputBlobs:
+    """What a kernel that declares an ``outputs`` parameter receives: its op's output
+    blob names and, while the op runs in a workspace, the dict of that workspace's
+    blobs (None when the kernel is called on its own).
+
+    A kernel may look up its previous outputs there to write the new ones into their
+    memory, as Caffe2 reuses an output tensor's memory from run to run; it does so
+    only where nothing else can see that memory (the compiled dropout kernels check
+    the reference counts) and before anything is written that could still fail. It
+    never changes the dict: the runner stores the outputs the kernel returns."""
+
+    __slots__ = ("blobs", "names")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.blobs: Blobs | None = None
+
+
 class CompiledOp:
     """One operator, ready to run: kernel, blob names and parsed keyword arguments."""
 
-    __slots__ = ("index", "op", "schema", "kernel", "inputs", "outputs", "kwargs")
+    __slots__ = ("index", "inputs", "kernel", "kwargs", "op", "outputs", "schema")
 
     def __init__(self, index: int | None, op: caffe2_pb2.OperatorDef, schema: Any,
                  kwargs: dict) -> None:
@@ -100,6 +118,8 @@ def compile_op(
         kwargs["op_def"] = op
     if schema.wants_state:
         kwargs["state"] = {}
+    if schema.wants_outputs:
+        kwargs["outputs"] = OutputBlobs(tuple(op.output))
     return CompiledOp(index, op, schema, kwargs), []
 
 
@@ -147,10 +167,14 @@ class CompiledNet:
         raise_problems(problems, f"net '{self.name}'")
         self._steps = [(s.kernel, s.inputs, s.outputs, s.kwargs, len(s.outputs), i)
                        for i, s in enumerate(self.ops)]
+        self._output_blobs = [s.kwargs["outputs"] for s in self.ops
+                              if s.schema.wants_outputs]
 
     def run(self, blobs: Blobs, num_iter: int = 1) -> None:
         """Run every op in order, ``num_iter`` times, reading and writing ``blobs``."""
         steps, tuple_ = self._steps, tuple
+        for output_blobs in self._output_blobs:
+            output_blobs.blobs = blobs
         for _ in range(num_iter):
             i = 0
             try:
@@ -198,6 +222,8 @@ def run_operator_once(op: caffe2_pb2.OperatorDef, blobs: Blobs) -> None:
             problems.append(missing_input(blob, blobs))
     raise_problems(_located(problems, op, None, None), f"op {op.type}")
     assert step is not None
+    if step.schema.wants_outputs:
+        step.kwargs["outputs"].blobs = blobs
     try:
         res = step.kernel(*[blobs[n] for n in step.inputs], **step.kwargs)
         if type(res) is not tuple or len(res) < len(step.outputs):

@@ -93,6 +93,7 @@ class OpSchema:
     wants_num_outputs: bool = False
     wants_op_def: bool = False
     wants_state: bool = False
+    wants_outputs: bool = False
     allowed_inputs: Callable[[int], bool] | None = None
     allowed_inputs_doc: str = ""
 
@@ -189,9 +190,11 @@ def _span(lo: int, hi: int) -> str:
 
 
 # Keyword-only kernel parameters the executor fills in: the op instance's generator,
-# its output count, its OperatorDef (for ops that report blob names, like Print) and a
-# dict that persists across runs of one op instance (for counters, like Print's every_n).
-_SPECIAL_KWARGS = ("rng", "num_outputs", "op_def", "state")
+# its output count, its OperatorDef (for ops that report blob names, like Print), a
+# dict that persists across runs of one op instance (for counters, like Print's every_n)
+# and its output blobs (net.OutputBlobs, for ops that reuse their previous outputs'
+# memory, like the sparse dropout ops).
+_SPECIAL_KWARGS = ("rng", "num_outputs", "op_def", "state", "outputs")
 
 
 @dataclass
@@ -201,6 +204,7 @@ class _KernelInfo:
     wants_num_outputs: bool
     wants_op_def: bool
     wants_state: bool
+    wants_outputs: bool
 
 
 def _check_kernel_signature(
@@ -238,7 +242,7 @@ def _check_kernel_signature(
     if extra:
         raise fail(f"keyword-only parameters {sorted(extra)} are not schema arguments")
     return _KernelInfo(in_range, "rng" in keyword, "num_outputs" in keyword,
-                       "op_def" in keyword, "state" in keyword)
+                       "op_def" in keyword, "state" in keyword, "outputs" in keyword)
 
 
 def make_schema(
@@ -290,6 +294,7 @@ def make_schema(
         wants_num_outputs=info.wants_num_outputs,
         wants_op_def=info.wants_op_def,
         wants_state=info.wants_state,
+        wants_outputs=info.wants_outputs,
         allowed_inputs=allowed,
         allowed_inputs_doc=allowed_doc,
     )

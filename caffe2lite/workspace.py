@@ -6,8 +6,10 @@ The module-level functions act on the current workspace (``"default"`` at import
 :class:`Workspace` is Caffe2's standalone workspace object (``workspace.C.Workspace``).
 
 Blob values are numpy arrays (or ``bytes`` for string blobs). Arrays stored in a
-workspace are never modified in place: feeding copies the caller's array, fetching
-returns a copy, and operators return new arrays.
+workspace are never modified in place where anything could see it: feeding copies
+the caller's array, fetching returns a copy, and operators return new arrays (the
+compiled dropout kernels may write into their previous output's memory when the
+workspace holds the only reference to it, as Caffe2 reuses output memory).
 """
 
 from __future__ import annotations

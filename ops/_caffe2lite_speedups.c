@@ -21,6 +21,11 @@
  * Only the buffer protocol is used (no numpy headers), so one build serves every
  * numpy version. Every function checks the sizes of the buffers it is given and
  * never reads or writes outside them.
+ *
+ * Outputs are 64-byte aligned views of buffers a few items longer. Run in a
+ * workspace, the kernels write Y into the previous Y's memory when the workspace
+ * holds the only reference to it (see `reusable`), as Caffe2 keeps an output's
+ * memory from run to run.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -47,7 +52,7 @@ static int avx2_enabled; /* set at import: whether the processor has AVX2 */
 
 /* Bumped whenever a function's signature or meaning changes: ops/_speedups.py only
  * uses a module built from the same interface. */
-#define INTERFACE 5
+#define INTERFACE 6
 
 /* Elements per block of the itemwise kernel: a block's words are drawn while the
  * previous block is being selected, so the two overlap. */
@@ -242,6 +247,20 @@ typedef struct {
     Py_ssize_t count, capacity;
     int failed;
 } positions_t;
+
+/* Room for `capacity` positions before the list grows; -1 (MemoryError) on failure. */
+static int positions_reserve(positions_t *p, Py_ssize_t capacity) {
+    if (capacity <= p->capacity)
+        return 0;
+    Py_ssize_t *items = realloc(p->items, (size_t)capacity * sizeof(Py_ssize_t));
+    if (items == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    p->items = items;
+    p->capacity = capacity;
+    return 0;
+}
 
 static inline void positions_add(positions_t *p, Py_ssize_t value) {
     if (p->count == p->capacity) {
@@ -509,27 +528,98 @@ static PyObject *slice_of(PyObject *buffer, Py_ssize_t first, Py_ssize_t count) 
     return view;
 }
 
+/* Caffe2 keeps an output's memory from one run of an op to the next; the ops do the
+ * same where nothing can tell. `reuse` is None or (blobs, name, ndarray). When the
+ * dict `blobs` holds at `name` an array of type `ndarray` (exactly) that nothing
+ * else references, of int64 items, which owns its memory or is a view of such an
+ * array that nothing else references either, and which holds between first + size
+ * and `most` items (first: where the memory reaches a 64-byte boundary), the owner
+ * is returned (a new reference) with its writable buffer in `view` and `first` set.
+ * Otherwise NULL, always without an exception. The caller writes the output there
+ * without releasing the GIL, so no one can take a reference meanwhile. */
+static PyObject *reusable(PyObject *reuse, Py_ssize_t size, Py_ssize_t most,
+                          Py_buffer *view, Py_ssize_t *first) {
+#if defined(Py_GIL_DISABLED)
+    (void)reuse, (void)size, (void)most, (void)view, (void)first;
+    return NULL; /* reference counts are not exact without the GIL */
+#else
+    PyObject *blobs, *name, *ndarray, *owner = NULL, *base, *flags = NULL, *owns = NULL;
+    if (reuse == Py_None || !PyTuple_Check(reuse) ||
+        !PyArg_ParseTuple(reuse, "OOO", &blobs, &name, &ndarray) ||
+        !PyDict_CheckExact(blobs))
+        goto none;
+    PyObject *old = PyDict_GetItemWithError(blobs, name); /* borrowed */
+    if (old == NULL || (PyObject *)Py_TYPE(old) != ndarray || Py_REFCNT(old) != 1)
+        goto none;
+    base = PyObject_GetAttrString(old, "base");
+    if (base == NULL)
+        goto none;
+    if (base == Py_None) {
+        Py_DECREF(base);
+        owner = old;
+        Py_INCREF(owner);
+    } else {
+        owner = base; /* referenced by old and by this function */
+        if ((PyObject *)Py_TYPE(owner) != ndarray || Py_REFCNT(owner) != 2)
+            goto none;
+        PyObject *deeper = PyObject_GetAttrString(owner, "base");
+        int owns_memory = deeper == Py_None;
+        Py_XDECREF(deeper);
+        if (!owns_memory)
+            goto none;
+    }
+    flags = PyObject_GetAttrString(owner, "flags");
+    if (flags != NULL)
+        owns = PyObject_GetAttrString(flags, "owndata");
+    if (owns != Py_True)
+        goto none;
+    if (PyObject_GetBuffer(owner, view, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_ND) < 0)
+        goto none;
+    const char *format = view->format == NULL ? "B" : view->format;
+    int int64 =
+        view->itemsize == 8 &&
+        (strcmp(format, "q") == 0 || (strcmp(format, "l") == 0 && sizeof(long) == 8));
+    Py_ssize_t capacity = view->len / 8;
+    *first = aligned_start(view->buf);
+    if (!int64 || view->ndim != 1 || *first + size > capacity || capacity > most) {
+        PyBuffer_Release(view);
+        goto none;
+    }
+    Py_DECREF(flags);
+    Py_DECREF(owns);
+    return owner;
+none:
+    PyErr_Clear();
+    Py_XDECREF(owner);
+    Py_XDECREF(flags);
+    Py_XDECREF(owns);
+    return NULL;
+#endif
+}
+
 PyDoc_STRVAR(
     itemwise_doc,
-    "itemwise(capsule, fast, x, lengths, whole, fraction, replacement, empty64)\n"
-    "    -> y | None\n\n"
+    "itemwise(capsule, fast, x, lengths, whole, fraction, replacement, empty64,\n"
+    "         reuse) -> y | None\n\n"
     "Check the int32 lengths (none negative, sum == len(x)); when they are wrong\n"
     "return None before drawing anything. Otherwise return y (int64, as long as x):\n"
     "x's elements, each replaced by `replacement` when its decision drops.\n"
     "ceil(len(x) / 8) words are drawn, then one next_double per tie. y is a 64-byte\n"
-    "aligned view of empty64(len(x) + 7).");
+    "aligned view of the memory of the previous output that `reuse` (None or\n"
+    "(blobs, name, ndarray)) names, when nothing else can see it and it holds at most\n"
+    "len(x) + 7 items, else of empty64(len(x) + 7).");
 
 static PyObject *itemwise(PyObject *self, PyObject *args) {
-    PyObject *capsule, *empty64;
+    PyObject *capsule, *empty64, *reuse;
     int fast, whole;
     double fraction;
     long long replacement_ll;
     Py_buffer xb, lb, yb = {0};
     (void)self;
-    if (!PyArg_ParseTuple(args, "Opy*y*idLO", &capsule, &fast, &xb, &lb, &whole,
-                          &fraction, &replacement_ll, &empty64))
+    if (!PyArg_ParseTuple(args, "Opy*y*idLOO", &capsule, &fast, &xb, &lb, &whole,
+                          &fraction, &replacement_ll, &empty64, &reuse))
         return NULL;
-    PyObject *result = NULL, *buffer = NULL;
+    PyObject *result = NULL, *buffer = NULL, *y_view = NULL;
     positions_t ties = {NULL, 0, 0, 0};
     source_t src = {0};
     if (xb.len % 8 != 0 || lb.len % 4 != 0) {
@@ -548,10 +638,22 @@ static PyObject *itemwise(PyObject *self, PyObject *args) {
     if (source_open(&src, capsule, fast) < 0)
         goto done;
     const Py_ssize_t n = xb.len / 8;
-    buffer = new_array(empty64, n + ALIGN_SPARE, 8, &yb);
-    if (buffer == NULL)
+    Py_ssize_t first = 0;
+    buffer = reusable(reuse, n, n + ALIGN_SPARE, &yb, &first);
+    const int reused = buffer != NULL;
+    if (!reused) {
+        buffer = new_array(empty64, n + ALIGN_SPARE, 8, &yb);
+        if (buffer == NULL)
+            goto done;
+        first = aligned_start(yb.buf);
+    }
+    /* Everything that can fail comes before the first write: a reused output is
+     * left as it was by a failure. The tie list is reserved for four times the ties
+     * expected (one in 256 elements), so that it grows only with a generator that
+     * is not random. */
+    y_view = slice_of(buffer, first, n);
+    if (y_view == NULL || positions_reserve(&ties, n / 64 + 64) < 0)
         goto done;
-    const Py_ssize_t first = aligned_start(yb.buf);
     {
         const int64_t *x = (const int64_t *)xb.buf;
         int64_t *y = (int64_t *)yb.buf + first;
@@ -561,7 +663,8 @@ static PyObject *itemwise(PyObject *self, PyObject *args) {
 #if HAVE_AVX2
         const int use_avx2 = avx2_enabled;
 #endif
-        PyThreadState *released = n >= RELEASE_GIL_AT ? PyEval_SaveThread() : NULL;
+        PyThreadState *released =
+            !reused && n >= RELEASE_GIL_AT ? PyEval_SaveThread() : NULL;
         if (whole == 256) {
             /* 1 - ratio rounded to 1: every byte keeps (and none ties), but the
              * words are drawn all the same. */
@@ -613,12 +716,12 @@ static PyObject *itemwise(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    PyBuffer_Release(&yb);
-    yb.obj = NULL;
-    result = slice_of(buffer, first, n);
+    result = y_view;
+    y_view = NULL;
 done:
     if (yb.obj != NULL)
         PyBuffer_Release(&yb);
+    Py_XDECREF(y_view);
     Py_XDECREF(buffer);
     free(ties.items);
     PyBuffer_Release(&xb);
@@ -740,25 +843,27 @@ segment_fill_avx2(const int64_t *x, const int32_t *lengths, const uint8_t *keep,
 PyDoc_STRVAR(
     segment_doc,
     "segment(capsule, fast, x, lengths, whole, fraction, replacement, empty64,\n"
-    "        empty32, step) -> (y, out_lengths) | False | None\n\n"
+    "        empty32, step, reuse) -> (y, out_lengths) | False | None\n\n"
     "SparseDropoutWithReplacement on int64 x and int32 lengths. Returns None, having\n"
     "drawn nothing, when the lengths are negative or do not add up to len(x); False\n"
     "when every segment is kept. Otherwise y is the 64-byte aligned view of size\n"
     "elements of empty64(capacity + 7), capacity being the output size rounded up to\n"
-    "a multiple of step, and out_lengths is empty32(len(lengths)).");
+    "a multiple of step, or of the previous output's memory (see itemwise) when it\n"
+    "holds at most capacity + step + 7 items; out_lengths is empty32(len(lengths)).");
 
 static PyObject *segment(PyObject *self, PyObject *args) {
-    PyObject *capsule, *empty64, *empty32;
+    PyObject *capsule, *empty64, *empty32, *reuse;
     int fast, whole;
     double fraction;
     long long replacement_ll;
     Py_ssize_t step;
     Py_buffer xb, lb;
     (void)self;
-    if (!PyArg_ParseTuple(args, "Opy*y*idLOOn", &capsule, &fast, &xb, &lb, &whole,
-                          &fraction, &replacement_ll, &empty64, &empty32, &step))
+    if (!PyArg_ParseTuple(args, "Opy*y*idLOOnO", &capsule, &fast, &xb, &lb, &whole,
+                          &fraction, &replacement_ll, &empty64, &empty32, &step,
+                          &reuse))
         return NULL;
-    PyObject *result = NULL, *buffer = NULL, *out_lengths = NULL;
+    PyObject *result = NULL, *buffer = NULL, *out_lengths = NULL, *y_view = NULL;
     Py_buffer yb = {0}, ob = {0};
     positions_t ties = {NULL, 0, 0, 0};
     uint64_t *words = NULL;
@@ -815,16 +920,27 @@ static PyObject *segment(PyObject *self, PyObject *args) {
         Py_INCREF(result);
         goto done;
     }
+    /* A previous output is reused up to one size class above this one's. */
     const Py_ssize_t capacity = (size + step - 1) / step * step;
-    buffer = new_array(empty64, capacity + ALIGN_SPARE, 8, &yb);
-    if (buffer == NULL)
-        goto done;
-    const Py_ssize_t first = aligned_start(yb.buf);
+    Py_ssize_t first = 0;
+    buffer = reusable(reuse, size, capacity + step + ALIGN_SPARE, &yb, &first);
+    const int reused = buffer != NULL;
+    if (!reused) {
+        buffer = new_array(empty64, capacity + ALIGN_SPARE, 8, &yb);
+        if (buffer == NULL)
+            goto done;
+        first = aligned_start(yb.buf);
+    }
+    /* Everything that can fail comes before the first write (see itemwise). */
     out_lengths = new_array(empty32, n, 4, &ob);
     if (out_lengths == NULL)
         goto done;
+    y_view = slice_of(buffer, first, size);
+    if (y_view == NULL)
+        goto done;
     {
-        PyThreadState *released = nx >= RELEASE_GIL_AT ? PyEval_SaveThread() : NULL;
+        PyThreadState *released =
+            !reused && nx >= RELEASE_GIL_AT ? PyEval_SaveThread() : NULL;
         const int64_t *x = (const int64_t *)xb.buf;
         int64_t *y = (int64_t *)yb.buf + first;
         const int64_t replacement = (int64_t)replacement_ll;
@@ -837,18 +953,13 @@ static PyObject *segment(PyObject *self, PyObject *args) {
         if (released != NULL)
             PyEval_RestoreThread(released);
     }
-    PyBuffer_Release(&yb);
-    yb.obj = NULL;
-    {
-        PyObject *y = slice_of(buffer, first, size);
-        if (y != NULL)
-            result = Py_BuildValue("(NO)", y, out_lengths);
-    }
+    result = PyTuple_Pack(2, y_view, out_lengths);
 done:
     if (yb.obj != NULL)
         PyBuffer_Release(&yb);
     if (ob.obj != NULL)
         PyBuffer_Release(&ob);
+    Py_XDECREF(y_view);
     Py_XDECREF(buffer);
     Py_XDECREF(out_lengths);
     free(words);

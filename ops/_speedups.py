@@ -23,7 +23,7 @@ import numpy as np
 from ._dropout_draws import threshold
 
 #: The interface this file speaks (the module's ``INTERFACE``).
-INTERFACE = 5
+INTERFACE = 6
 
 # The PCG64 state layout the module reads (numpy's pcg64_state) is internal to numpy;
 # it has not changed from numpy 1.17 to 2.x. A later major version uses numpy's own
@@ -61,8 +61,10 @@ def _check_pcg64(module) -> bool:
     # double; the inline kernel must match numpy's calls element for element.
     x = np.arange(20_000, dtype=np.int64)
     lengths = np.array([x.shape[0]], dtype=np.int32)
-    inline = module.itemwise(probe.capsule, True, x, lengths, 230, 0.4, -1, _empty64)
-    calls = module.itemwise(twin.capsule, False, x, lengths, 230, 0.4, -1, _empty64)
+    inline = module.itemwise(probe.capsule, True, x, lengths, 230, 0.4, -1, _empty64,
+                             None)
+    calls = module.itemwise(twin.capsule, False, x, lengths, 230, 0.4, -1, _empty64,
+                            None)
     return bool(np.array_equal(inline, calls)) and probe.state == twin.state
 
 
@@ -122,23 +124,36 @@ def capacity_step(bound: int) -> int:
     return max(4096, -(-bound // SIZE_CLASSES))
 
 
+def _reuse(outputs) -> tuple | None:
+    """What the module needs to find the previous Y of an op (see ``reusable`` in the
+    C source): its workspace's blob dict, Y's name and the array type, or None when
+    the kernel runs outside a workspace."""
+    if outputs is None or outputs.blobs is None:
+        return None
+    return outputs.blobs, outputs.names[0], np.ndarray
+
+
 def itemwise_dropout(
     x: np.ndarray,
     lengths: np.ndarray,
     rng: np.random.Generator,
     ratio: float,
     replacement_value: int,
+    outputs=None,
 ) -> np.ndarray | None:
     """Y of SparseItemwiseDropoutWithReplacement, the same values and draws as the
     numpy ``itemwise_dropout``; None (with nothing drawn) when the lengths are
     negative or do not add up to X's size, for the caller to raise Caffe2's error.
-    Y is a 64-byte aligned view of a buffer 7 elements longer."""
+
+    Y is a 64-byte aligned view of a buffer 7 elements longer: the buffer of the
+    previous Y when ``outputs`` (the kernel's ``net.OutputBlobs``) shows that only
+    the workspace holds it, a new one otherwise."""
     whole, fraction = threshold(ratio)
     bit_generator, fast = _source(rng)
     with bit_generator.lock:
         return native.itemwise(bit_generator.capsule, fast, np.ascontiguousarray(x),
                                np.ascontiguousarray(lengths), whole, fraction,
-                               replacement_value, _empty64)
+                               replacement_value, _empty64, _reuse(outputs))
 
 
 def segment_dropout(
@@ -147,19 +162,21 @@ def segment_dropout(
     rng: np.random.Generator,
     ratio: float,
     replacement_value: int,
+    outputs=None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Y and OutputLengths of SparseDropoutWithReplacement, the same values and draws
     as ``keep_mask`` + ``segment_dropout``; None (with nothing drawn) when the lengths
     are negative or do not add up to X's size, for the caller to raise Caffe2's
     error. Y is a 64-byte aligned view of a slightly larger buffer (see
-    ``SIZE_CLASSES``)."""
+    ``SIZE_CLASSES``), the previous Y's as in ``itemwise_dropout`` when it fits."""
     whole, fraction = threshold(ratio)
     bit_generator, fast = _source(rng)
     with bit_generator.lock:
         result = native.segment(bit_generator.capsule, fast, np.ascontiguousarray(x),
                                 np.ascontiguousarray(lengths), whole, fraction,
                                 replacement_value, _empty64, _empty32,
-                                capacity_step(x.shape[0] + lengths.shape[0]))
+                                capacity_step(x.shape[0] + lengths.shape[0]),
+                                _reuse(outputs))
     if result is False:  # every segment kept
         return x, lengths
     return result

@@ -28,6 +28,8 @@ decisions drawn and each run copied with one ``memcpy`` in C.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from caffe2lite.checks import check_dtype, check_ndim, enforce
@@ -37,6 +39,9 @@ from caffe2lite.schema import Arg
 
 from . import _speedups
 from ._dropout_draws import keep_mask
+
+if TYPE_CHECKING:
+    from caffe2lite.net import OutputBlobs
 
 DROPOUT_ARGS = [
     Arg(
@@ -249,11 +254,13 @@ def sparse_dropout_with_replacement(
     ratio: float,
     replacement_value: int,
     rng: np.random.Generator,
+    outputs: OutputBlobs | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Drop each segment of X with probability ``ratio``."""
     if _speedups.native is not None and 0.0 < ratio < 1.0:
         check_id_list_types(x, lengths)
-        result = _speedups.segment_dropout(x, lengths, rng, ratio, replacement_value)
+        result = _speedups.segment_dropout(x, lengths, rng, ratio, replacement_value,
+                                           outputs)
         if result is None:  # the lengths are wrong: raise Caffe2's error
             check_id_list(x, lengths)
         return result

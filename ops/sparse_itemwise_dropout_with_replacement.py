@@ -13,12 +13,17 @@ kernel instead: the same draws and the same array, one branch-free vector pass.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from caffe2lite.registry import no_gradient, register_cpu_operator
 
 from . import _speedups
 from ._dropout_draws import draw_bytes, threshold
+
+if TYPE_CHECKING:
+    from caffe2lite.net import OutputBlobs
 from .sparse_dropout_with_replacement import (
     DROPOUT_ARGS,
     check_id_list,
@@ -104,11 +109,13 @@ def sparse_itemwise_dropout_with_replacement(
     ratio: float,
     replacement_value: int,
     rng: np.random.Generator,
+    outputs: OutputBlobs | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Replace each element of X with probability ``ratio``; lengths are unchanged."""
     if _speedups.native is not None and 0.0 < ratio < 1.0:
         check_id_list_types(x, lengths)
-        y = _speedups.itemwise_dropout(x, lengths, rng, ratio, replacement_value)
+        y = _speedups.itemwise_dropout(x, lengths, rng, ratio, replacement_value,
+                                       outputs)
         if y is None:  # the lengths are wrong: raise Caffe2's error
             check_id_list(x, lengths)
         return y, lengths

@@ -296,17 +296,17 @@ def test_itemwise_rejects_mismatched_buffers():
     e64 = _speedups._empty64
     with pytest.raises(ValueError, match="the allocator gave 72 bytes for 17 items"):
         native.itemwise(rng.capsule, True, x, lengths, 230, 0.4, -1,
-                        lambda n: np.empty(n - 8, np.int64))
+                        lambda n: np.empty(n - 8, np.int64), None)
     with pytest.raises(ValueError, match="threshold must lie in 0..256, got 257"):
-        native.itemwise(rng.capsule, True, x, lengths, 257, 0.4, -1, e64)
+        native.itemwise(rng.capsule, True, x, lengths, 257, 0.4, -1, e64, None)
     with pytest.raises(ValueError, match="tie fraction"):
-        native.itemwise(rng.capsule, True, x, lengths, 2, 1.0, -1, e64)
+        native.itemwise(rng.capsule, True, x, lengths, 2, 1.0, -1, e64, None)
     with pytest.raises(ValueError, match="x must be int64 and lengths int32"):
-        native.itemwise(rng.capsule, True, x, b"abc", 2, 0.5, -1, e64)
+        native.itemwise(rng.capsule, True, x, b"abc", 2, 0.5, -1, e64, None)
     with pytest.raises(ValueError, match="PyCapsule"):
-        native.itemwise(object(), True, x, lengths, 2, 0.5, -1, e64)
+        native.itemwise(object(), True, x, lengths, 2, 0.5, -1, e64, None)
     assert native.itemwise(rng.capsule, True, x, np.array([9], np.int32), 2, 0.5, -1,
-                           e64) is None
+                           e64, None) is None
     assert rng.state == np.random.PCG64(0).state  # nothing drawn
 
 
@@ -319,7 +319,7 @@ def test_segment_rejects_bad_buffers_and_checks_lengths_before_drawing():
 
     def segment(x, lengths, whole=128, fraction=0.0, empty64=e64, step=4096):
         return native.segment(rng.capsule, True, x, lengths, whole, fraction, -1,
-                              empty64, e32, step)
+                              empty64, e32, step, None)
 
     with pytest.raises(ValueError, match="x must be int64 and lengths int32"):
         segment(b"abc", lengths)
@@ -352,6 +352,7 @@ def test_the_environment_turns_the_compiled_kernels_off():
 
 
 def test_a_module_of_another_interface_is_not_used(monkeypatch):
+    monkeypatch.delenv("CAFFE2LITE_SPEEDUPS", raising=False)
     fake = types.ModuleType("_caffe2lite_speedups")
     fake.INTERFACE = _speedups.INTERFACE + 1
     monkeypatch.setitem(sys.modules, "_caffe2lite_speedups", fake)
@@ -367,6 +368,7 @@ def test_a_module_of_another_interface_is_not_used(monkeypatch):
 
 
 def test_a_missing_module_falls_back(monkeypatch):
+    monkeypatch.delenv("CAFFE2LITE_SPEEDUPS", raising=False)
     monkeypatch.setitem(sys.modules, "_caffe2lite_speedups", None)  # import fails
     for name in ("native", "fast_pcg64", "status"):
         monkeypatch.setattr(_speedups, name, getattr(_speedups, name))
