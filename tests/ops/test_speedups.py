@@ -41,16 +41,20 @@ def state(rng: np.random.Generator) -> str:
     return repr(rng.bit_generator.state)
 
 
-@pytest.fixture(params=["avx2", "portable"])
+@pytest.fixture(params=["avx2", "avx2-backward", "portable"])
 def selection(request):
-    """Both instruction sets of the kernels: AVX2 (only where the processor has it)
-    and the portable SSE2/C one, for the itemwise selection and the segment run
+    """The instruction sets of the kernels: AVX2 (only where the processor has it),
+    also with the itemwise output written from its last element to its first (which
+    the module does only for outputs of 4 Mi elements or more: here for every size),
+    and the portable SSE2/C one; for the itemwise selection and the segment run
     copy."""
-    previous = native.select_avx2(request.param == "avx2")
-    if request.param == "avx2" and not native.select_avx2(True):
+    previous = native.select_avx2(request.param != "portable")
+    if request.param != "portable" and not native.select_avx2(True):
         native.select_avx2(previous)
         pytest.skip("no AVX2 selection on this processor or build")
+    backward = native.set_backward_from(0 if request.param == "avx2-backward" else 2**62)
     yield request.param
+    native.set_backward_from(backward)
     native.select_avx2(previous)
 
 
@@ -383,3 +387,10 @@ def test_capacity_step_is_a_sixteenth_of_the_bound_and_at_least_4096():
     assert _speedups.capacity_step(65_536) == 4096
     assert _speedups.capacity_step(1_020_000) == 63_750
     assert _speedups.capacity_step(1_020_001) == 63_751
+
+
+@needs_native
+def test_outputs_are_written_downwards_from_4_mi_elements():
+    previous = native.set_backward_from(5)
+    native.set_backward_from(previous)
+    assert previous == 4 << 20
