@@ -436,17 +436,25 @@ select16_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y, __m128i thresh
 }
 
 #if HAVE_PCG64
-/* The common case of select_full_block_avx2, without a branch: four inline PCG64
- * words per 32 elements, the state and its jumps in registers. */
+/* select_full_block_avx2 for inline PCG64: four words per 32 elements (only the
+ * next block's last words, when that block is partial, come one at a time), the
+ * state and its jumps in registers. */
 __attribute__((target("avx2"))) static inline void
 select_pcg64_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
                         __m128i threshold, __m128i tie, __m256i rep, int record,
                         positions_t *ties, Py_ssize_t offset, source_t *src,
-                        uint64_t *next) {
+                        uint64_t *next, int next_words) {
     const jumps_t jumps = source_jumps(src);
     u128 state = src->state;
     for (int k = 0, j = 0; k < BLOCK; k += 32, j += 4) {
-        state = pcg64_four(state, &jumps, next + j);
+        if (j + 4 <= next_words) {
+            state = pcg64_four(state, &jumps, next + j);
+        } else {
+            for (int w = j; w < next_words; w++) { /* the last, partial block's */
+                state = state * jumps.m0 + jumps.a0;
+                next[w] = pcg64_output(state);
+            }
+        }
         uint32_t tied = select16_avx2(bytes + k, x + k, y + k, threshold, tie, rep);
         tied |=
             select16_avx2(bytes + k + 16, x + k + 16, y + k + 16, threshold, tie, rep)
@@ -468,9 +476,9 @@ select_full_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
     const __m128i tie = _mm_set1_epi8((char)whole);
     const __m256i rep = _mm256_set1_epi64x(replacement);
 #if HAVE_PCG64
-    if (src->pcg != NULL && next_words == BLOCK_WORDS) {
+    if (src->pcg != NULL) {
         select_pcg64_block_avx2(bytes, x, y, threshold, tie, rep, record, ties, offset,
-                                src, next);
+                                src, next, next_words);
         return;
     }
 #endif
@@ -485,6 +493,24 @@ select_full_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
             positions_add_bits(ties, tied, offset + k);
     }
     source_update(src, &local);
+}
+
+/* select_block with AVX2: the elements [0, count) of a block, count <= BLOCK. */
+__attribute__((target("avx2"))) static NOINLINE void
+select_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y, int count,
+                  unsigned whole, int64_t replacement, int record, positions_t *ties,
+                  Py_ssize_t offset) {
+    const __m128i threshold = _mm_set1_epi8((char)(whole ^ 0x80u));
+    const __m128i tie = _mm_set1_epi8((char)whole);
+    const __m256i rep = _mm256_set1_epi64x(replacement);
+    int k = 0;
+    for (; k + 16 <= count; k += 16) {
+        uint32_t tied = select16_avx2(bytes + k, x + k, y + k, threshold, tie, rep);
+        if (record && tied)
+            positions_add_bits(ties, tied, offset + k);
+    }
+    select_block(bytes + k, x + k, y + k, count - k, whole, replacement, record, ties,
+                 offset + k);
 }
 
 #if HAVE_PCG64
@@ -799,6 +825,14 @@ static PyObject *itemwise(PyObject *self, PyObject *args) {
                 Py_ssize_t next_words = ((after < BLOCK ? after : BLOCK) + 7) / 8;
                 const uint8_t *bytes = as_bytes(words[b], (count + 7) / 8);
                 if (next_words == 0) {
+#if HAVE_AVX2
+                    if (use_avx2) {
+                        select_block_avx2(bytes, x + start, y + start, (int)count,
+                                          (unsigned)whole, replacement, record, &ties,
+                                          start);
+                        continue;
+                    }
+#endif
                     select_block(bytes, x + start, y + start, (int)count,
                                  (unsigned)whole, replacement, record, &ties, start);
                     continue;

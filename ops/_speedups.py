@@ -95,6 +95,19 @@ def _load() -> None:
 _load()
 
 
+# threshold() of the ratios seen so far (an op's ratio is fixed: one entry per op).
+_THRESHOLDS: dict[float, tuple[int, float]] = {}
+
+
+def _threshold(ratio: float) -> tuple[int, float]:
+    found = _THRESHOLDS.get(ratio)
+    if found is None:
+        if len(_THRESHOLDS) > 4096:
+            _THRESHOLDS.clear()
+        found = _THRESHOLDS[ratio] = threshold(ratio)
+    return found
+
+
 def _source(rng: np.random.Generator):
     """The capsule and the fast flag of ``rng``'s bit generator."""
     bit_generator = rng.bit_generator
@@ -148,7 +161,7 @@ def itemwise_dropout(
     Y is a 64-byte aligned view of a buffer 7 elements longer: the buffer of the
     previous Y when ``outputs`` (the kernel's ``net.OutputBlobs``) shows that only
     the workspace holds it, a new one otherwise."""
-    whole, fraction = threshold(ratio)
+    whole, fraction = _threshold(ratio)
     bit_generator, fast = _source(rng)
     with bit_generator.lock:
         return native.itemwise(bit_generator.capsule, fast, np.ascontiguousarray(x),
@@ -169,7 +182,7 @@ def segment_dropout(
     are negative or do not add up to X's size, for the caller to raise Caffe2's
     error. Y is a 64-byte aligned view of a slightly larger buffer (see
     ``SIZE_CLASSES``), the previous Y's as in ``itemwise_dropout`` when it fits."""
-    whole, fraction = threshold(ratio)
+    whole, fraction = _threshold(ratio)
     bit_generator, fast = _source(rng)
     with bit_generator.lock:
         result = native.segment(bit_generator.capsule, fast, np.ascontiguousarray(x),

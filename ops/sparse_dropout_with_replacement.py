@@ -56,8 +56,14 @@ DROPOUT_ARGS = [
     Arg("replacement_value", int, 0, doc="the int64 value written in place of a drop"),
 ]
 
+_INT64, _INT32 = np.dtype(np.int64), np.dtype(np.int32)
+
+
 def check_id_list_types(x: np.ndarray, lengths: np.ndarray) -> None:
     """The first half of ``check_id_list``: ranks and dtypes."""
+    if (type(x) is np.ndarray and type(lengths) is np.ndarray and x.ndim == 1
+            and lengths.ndim == 1 and x.dtype is _INT64 and lengths.dtype is _INT32):
+        return  # the common case at once (numpy's native dtypes are singletons)
     check_ndim(x, "X", 1, "Input tensor should be 1-D")
     check_dtype(x, "X", np.int64)
     check_ndim(lengths, "Lengths", 1, "Lengths tensor should be 1-D")
