@@ -10,7 +10,8 @@ every blob as it was.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, MutableMapping
+from operator import itemgetter
+from typing import Any, Callable, Iterable, MutableMapping
 
 import numpy as np
 
@@ -165,8 +166,8 @@ class CompiledNet:
                 "Some of the blobs are declared as output but never produced by the net "
                 f"{self.name}, the first one is {missing[0]}", blob=missing[0]))
         raise_problems(problems, f"net '{self.name}'")
-        self._steps = [(s.kernel, s.inputs, s.outputs, s.kwargs, len(s.outputs), i)
-                       for i, s in enumerate(self.ops)]
+        self._steps = [(s.kernel, _fetcher(s.inputs), s.outputs, s.kwargs,
+                        len(s.outputs), i) for i, s in enumerate(self.ops)]
         self._output_blobs = [s.kwargs["outputs"] for s in self.ops
                               if s.schema.wants_outputs]
 
@@ -178,8 +179,8 @@ class CompiledNet:
         for _ in range(num_iter):
             i = 0
             try:
-                for kernel, ins, outs, kw, n, i in steps:
-                    res = kernel(*[blobs[b] for b in ins], **kw)
+                for kernel, fetch, outs, kw, n, i in steps:
+                    res = kernel(*fetch(blobs), **kw)
                     if type(res) is not tuple_ or len(res) < n:
                         raise _bad_result(res, n)
                     if n == 1:
@@ -200,6 +201,17 @@ class CompiledNet:
             return step.fail(e, blobs, self.name)
         return missing_input(missing[0], blobs).add_context(
             op_type=step.op.type, op_index=i, op_name=step.op.name, net_name=self.name)
+
+
+def _fetcher(names: tuple[str, ...]) -> Callable[[Blobs], tuple]:
+    """A function of the blob dict that gives the values of ``names`` as a tuple (one
+    C call for two or more names; a missing one raises KeyError)."""
+    if len(names) >= 2:
+        return itemgetter(*names)
+    if names:
+        name = names[0]
+        return lambda blobs: (blobs[name],)
+    return lambda blobs: ()
 
 
 def missing_input(blob: str, known: Iterable[str]) -> BlobNotFoundError:
