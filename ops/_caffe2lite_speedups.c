@@ -446,6 +446,9 @@ select_pcg64_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
                         uint64_t *next, int next_words) {
     const jumps_t jumps = source_jumps(src);
     u128 state = src->state;
+    /* The chunks with ties, noted without a branch and recorded after the loop. */
+    uint32_t tied_bits[BLOCK / 32];
+    int tied_chunk[BLOCK / 32], tied_count = 0;
     for (int k = 0, j = 0; k < BLOCK; k += 32, j += 4) {
         if (j + 4 <= next_words) {
             state = pcg64_four(state, &jumps, next + j);
@@ -459,10 +462,13 @@ select_pcg64_block_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
         tied |=
             select16_avx2(bytes + k + 16, x + k + 16, y + k + 16, threshold, tie, rep)
             << 16;
-        if (record && tied)
-            positions_add_bits(ties, tied, offset + k);
+        tied_bits[tied_count] = tied;
+        tied_chunk[tied_count] = k;
+        tied_count += tied != 0;
     }
     src->state = state;
+    for (int c = 0; record && c < tied_count; c++)
+        positions_add_bits(ties, tied_bits[c], offset + tied_chunk[c]);
 }
 #endif
 
@@ -526,6 +532,8 @@ select_block_backward_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
     const __m128i tie = _mm_set1_epi8((char)whole);
     const __m256i rep = _mm256_set1_epi64x(replacement);
     const jumps_t j4 = *jumps;
+    uint32_t tied_bits[BLOCK / 32]; /* as in select_pcg64_block_avx2 */
+    int tied_chunk[BLOCK / 32], tied_count = 0;
     for (int k = BLOCK - 32, j = 0; k >= 0; k -= 32, j += 4) {
         if (j < next_words)
             state = pcg64_four(state, &j4, next + j);
@@ -533,9 +541,12 @@ select_block_backward_avx2(const uint8_t *bytes, const int64_t *x, int64_t *y,
             select16_avx2(bytes + k + 16, x + k + 16, y + k + 16, threshold, tie, rep)
             << 16;
         tied |= select16_avx2(bytes + k, x + k, y + k, threshold, tie, rep);
-        if (record && tied)
-            positions_add_bits(ties, tied, offset + k);
+        tied_bits[tied_count] = tied;
+        tied_chunk[tied_count] = k;
+        tied_count += tied != 0;
     }
+    for (int c = tied_count - 1; record && c >= 0; c--) /* ascending in the block */
+        positions_add_bits(ties, tied_bits[c], offset + tied_chunk[c]);
 }
 
 /* The itemwise selection from the last block to the first (see backward_from), for
