@@ -58,7 +58,7 @@ class OutputBlobs:
 class CompiledOp:
     """One operator, ready to run: kernel, blob names and parsed keyword arguments."""
 
-    __slots__ = ("index", "inputs", "kernel", "kwargs", "op", "outputs", "schema")
+    __slots__ = ("index", "op", "schema", "kernel", "inputs", "outputs", "kwargs")
 
     def __init__(self, index: int | None, op: caffe2_pb2.OperatorDef, schema: Any,
                  kwargs: dict) -> None:

@@ -100,6 +100,7 @@ _THRESHOLDS: dict[float, tuple[int, float]] = {}
 
 
 def _threshold(ratio: float) -> tuple[int, float]:
+    """``threshold(ratio)``, computed once per ratio."""
     found = _THRESHOLDS.get(ratio)
     if found is None:
         if len(_THRESHOLDS) > 4096:
