@@ -109,11 +109,18 @@ def _threshold(ratio: float) -> tuple[int, float]:
     return found
 
 
-def _source(rng: np.random.Generator):
-    """The capsule and the fast flag of ``rng``'s bit generator."""
+def _run(function, x: np.ndarray, lengths: np.ndarray, rng: np.random.Generator,
+         ratio: float, replacement_value: int, *rest):
+    """``function`` (the module's itemwise or segment) on contiguous X and Lengths,
+    under the generator's lock, with its capsule, the fast flag (inline PCG64 words
+    for numpy's own PCG64 only) and the threshold of ``ratio``."""
+    whole, fraction = _threshold(ratio)
     bit_generator = rng.bit_generator
     fast = fast_pcg64 and type(bit_generator) is np.random.PCG64
-    return bit_generator, fast
+    with bit_generator.lock:
+        return function(bit_generator.capsule, fast, np.ascontiguousarray(x),
+                        np.ascontiguousarray(lengths), whole, fraction,
+                        replacement_value, *rest)
 
 
 # Y of SparseDropoutWithReplacement comes in this many sizes per input size.
@@ -162,12 +169,8 @@ def itemwise_dropout(
     Y is a 64-byte aligned view of a buffer 7 elements longer: the buffer of the
     previous Y when ``outputs`` (the kernel's ``net.OutputBlobs``) shows that only
     the workspace holds it, a new one otherwise."""
-    whole, fraction = _threshold(ratio)
-    bit_generator, fast = _source(rng)
-    with bit_generator.lock:
-        return native.itemwise(bit_generator.capsule, fast, np.ascontiguousarray(x),
-                               np.ascontiguousarray(lengths), whole, fraction,
-                               replacement_value, _empty64, _reuse(outputs))
+    return _run(native.itemwise, x, lengths, rng, ratio, replacement_value, _empty64,
+                _reuse(outputs))
 
 
 def segment_dropout(
@@ -183,14 +186,9 @@ def segment_dropout(
     are negative or do not add up to X's size, for the caller to raise Caffe2's
     error. Y is a 64-byte aligned view of a slightly larger buffer (see
     ``SIZE_CLASSES``), the previous Y's as in ``itemwise_dropout`` when it fits."""
-    whole, fraction = _threshold(ratio)
-    bit_generator, fast = _source(rng)
-    with bit_generator.lock:
-        result = native.segment(bit_generator.capsule, fast, np.ascontiguousarray(x),
-                                np.ascontiguousarray(lengths), whole, fraction,
-                                replacement_value, _empty64, _empty32,
-                                capacity_step(x.shape[0] + lengths.shape[0]),
-                                _reuse(outputs))
+    result = _run(native.segment, x, lengths, rng, ratio, replacement_value, _empty64,
+                  _empty32, capacity_step(x.shape[0] + lengths.shape[0]),
+                  _reuse(outputs))
     if result is False:  # every segment kept
         return x, lengths
     return result
