@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from caffe2lite import registry
-from caffe2lite.net import compile_op
+from caffe2lite.schema import registry
+from caffe2lite.runtime.net import compile_op
 from caffe2lite.proto import caffe2_pb2
 
 

@@ -58,7 +58,7 @@ def net_runner(
 
 def bare_loop(pairs: list[tuple[str, str]], x: np.ndarray) -> Callable[[], Any]:
     """The same kernels called from a dict of arrays, nothing else."""
-    from caffe2lite import registry
+    from caffe2lite.schema import registry
 
     kernel = registry.lookup("Relu").kernel
     plan = [(kernel, (src,), (dst,)) for src, dst in pairs]
@@ -151,7 +151,7 @@ def per_op_rows(config: Config, x: np.ndarray, chained: bool) -> list[Row]:
 
 def fixed_cost_rows(config: Config, x: np.ndarray) -> list[Row]:
     """One RunNet call (0 and 1 op) and one RunOperatorOnce, against the kernel call."""
-    from caffe2lite import registry
+    from caffe2lite.schema import registry
     from caffe2lite.workspace import Workspace
 
     kernel = registry.lookup("Relu").kernel

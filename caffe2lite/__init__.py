@@ -29,16 +29,17 @@ def _load_source_tree_ops() -> None:
     spec.loader.exec_module(module)
 
 
-from caffe2lite import errors, registry  # noqa: F401  (registry before the ops)
+from caffe2lite import errors  # noqa: F401
+from caffe2lite.schema import registry  # noqa: F401  (the registry before the ops)
 from caffe2lite.errors import Caffe2LiteError  # noqa: F401
-from caffe2lite.registry import (  # noqa: F401
+from caffe2lite.schema.registry import (  # noqa: F401
     gradient_not_implemented_yet,
     no_gradient,
     register_cpu_operator,
     register_gradient,
     should_not_do_gradient,
 )
-from caffe2lite.schema import REQUIRED, Arg  # noqa: F401
+from caffe2lite.schema.opschema import REQUIRED, Arg  # noqa: F401
 _load_source_tree_ops()
 from caffe2lite import ops  # noqa: F401,E402  (registers every operator)
 from caffe2lite import core, workspace  # noqa: F401,E402

@@ -1,5 +1,5 @@
 """``python -m caffe2lite`` is the ``caffe2lite`` command."""
 
-from caffe2lite.cli import main
+from caffe2lite.cli.main import main
 
 raise SystemExit(main())

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype, cpp_type_name
+from caffe2lite.schema.checks import check_dtype, cpp_type_name
 from caffe2lite.errors import DTypeError, EnforceError, ShapeError
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))

@@ -17,9 +17,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype
+from caffe2lite.schema.checks import check_dtype
 from caffe2lite.errors import EnforceError
-from caffe2lite.schema import Arg
+from caffe2lite.schema.opschema import Arg
 from ._dense import NUMERIC, dims, dispatch, enforce_cmp, enforce_that, size_from
 
 ARGS = [

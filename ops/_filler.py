@@ -13,9 +13,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype, enforce
+from caffe2lite.schema.checks import check_dtype, enforce
 from caffe2lite.errors import ArgumentError, ShapeError
-from caffe2lite.schema import Arg
+from caffe2lite.schema.opschema import Arg
 
 SHAPE_ARGS = [
     Arg("shape", "any", [], doc="the output shape when there is no input"),

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.checks import check_lengths, check_ndim, cpp_type_name
+from caffe2lite.schema.checks import check_lengths, check_ndim, cpp_type_name
 from caffe2lite.errors import DTypeError, EnforceError, ShapeError
 
 FLOAT_TYPES = (np.float32, np.float64)

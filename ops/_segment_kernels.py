@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype, check_ndim
+from caffe2lite.schema.checks import check_dtype, check_ndim
 from caffe2lite.errors import EnforceError
 
 from ._segment_checks import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.errors import DTypeError
-from caffe2lite.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 
 from .create_mutex import MUTEX_TYPE_NAME, Mutex
 from .iter import increment_iter

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype
+from caffe2lite.schema.checks import check_dtype
 from caffe2lite.errors import EnforceError, ShapeError
-from caffe2lite.registry import (
+from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
     register_gradient,
 )
-from caffe2lite.schema import Arg
+from caffe2lite.schema.opschema import Arg
 
 from .gather import gather
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.arguments import argument_value
-from caffe2lite.checks import cpp_type_name
+from caffe2lite.io.arguments import argument_value
+from caffe2lite.schema.checks import cpp_type_name
 from caffe2lite.errors import ArgumentError, DTypeError, GradientError
 from caffe2lite.proto import caffe2_pb2
-from caffe2lite.registry import register_cpu_operator, register_gradient
-from caffe2lite.schema import Arg
+from caffe2lite.schema.registry import register_cpu_operator, register_gradient
+from caffe2lite.schema.opschema import Arg
 from ._dense import tensor
 
 DataType = caffe2_pb2.TensorProto.DataType

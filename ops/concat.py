@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.checks import cpp_type_name
+from caffe2lite.schema.checks import cpp_type_name
 from caffe2lite.errors import DTypeError, GradientError
-from caffe2lite.registry import register_cpu_operator, register_gradient
-from caffe2lite.schema import Arg
+from caffe2lite.schema.registry import register_cpu_operator, register_gradient
+from caffe2lite.schema.opschema import Arg
 from ._dense import axis_and_add_axis, canonical_axis, dims, enforce_cmp, tensor
 
 

@@ -8,9 +8,9 @@ import numpy as np
 
 from caffe2lite.errors import ArgumentError, Caffe2LiteError, EnforceError
 from caffe2lite.proto import caffe2_pb2
-from caffe2lite.registry import no_gradient, register_cpu_operator
-from caffe2lite.schema import Arg
-from caffe2lite.tensor import DTYPES
+from caffe2lite.schema.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.opschema import Arg
+from caffe2lite.io.tensor import DTYPES
 
 from ._filler import SHAPE_ARGS, filler_shape
 

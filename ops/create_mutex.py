@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from caffe2lite.registry import register_cpu_operator, should_not_do_gradient
+from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
 # How Caffe2 named the type of a mutex blob (BlobProto.type, type-mismatch messages).
 MUTEX_TYPE_NAME = "std::unique_ptr<std::mutex>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.errors import GradientError, ShapeError
-from caffe2lite.registry import register_cpu_operator, register_gradient
+from caffe2lite.schema.registry import register_cpu_operator, register_gradient
 
 
 @register_cpu_operator(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.errors import EnforceError, ShapeError
-from caffe2lite.registry import register_cpu_operator, should_not_do_gradient
+from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
 from ._segment_checks import check_index_type
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.checks import enforce
-from caffe2lite.registry import no_gradient, register_cpu_operator
-from caffe2lite.schema import Arg
+from caffe2lite.schema.checks import enforce
+from caffe2lite.schema.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.opschema import Arg
 
 from ._filler import SHAPE_ARGS, filler_shape
 

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from caffe2lite.errors import ArgumentError, EnforceError
-from caffe2lite.registry import no_gradient, register_cpu_operator
-from caffe2lite.schema import REQUIRED, Arg
-from caffe2lite.tensor import DTYPES
+from caffe2lite.schema.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.opschema import REQUIRED, Arg
+from caffe2lite.io.tensor import DTYPES
 
 from ._filler import SHAPE_ARGS, filler_shape
 from .constant_fill import (

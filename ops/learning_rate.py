@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype, enforce
-from caffe2lite.registry import no_gradient, register_cpu_operator
-from caffe2lite.schema import REQUIRED, Arg
+from caffe2lite.schema.checks import check_dtype, enforce
+from caffe2lite.schema.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.opschema import REQUIRED, Arg
 
 F = np.float32
 _UINT64 = 2**64

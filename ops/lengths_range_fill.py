@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype, check_lengths, check_ndim
-from caffe2lite.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.checks import check_dtype, check_lengths, check_ndim
+from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 
 
 @register_cpu_operator(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caffe2lite.registry import (
+from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
     register_gradient,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype, check_ndim
-from caffe2lite.registry import register_cpu_operator, should_not_do_gradient
+from caffe2lite.schema.checks import check_dtype, check_ndim
+from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
 
 @register_cpu_operator(

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.checks import cpp_type_name
+from caffe2lite.schema.checks import cpp_type_name
 from caffe2lite.errors import EnforceError
-from caffe2lite.registry import register_cpu_operator, should_not_do_gradient
-from caffe2lite.schema import Arg
+from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
+from caffe2lite.schema.opschema import Arg
 
 _DEFAULT_LIMIT = 1000  # Caffe2's TensorPrinter k_limit_default_
 # The types Caffe2's Print dispatched on: float, double, int, long, bool, char,

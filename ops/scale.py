@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.registry import register_cpu_operator, register_gradient
-from caffe2lite.schema import Arg
+from caffe2lite.schema.registry import register_cpu_operator, register_gradient
+from caffe2lite.schema.opschema import Arg
 from ._dense import dispatch
 
 

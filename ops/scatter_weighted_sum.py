@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype, cpp_type_name, enforce
+from caffe2lite.schema.checks import check_dtype, cpp_type_name, enforce
 from caffe2lite.errors import DTypeError, EnforceError
-from caffe2lite.registry import register_cpu_operator, should_not_do_gradient
+from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
 
 def _numel_one(w: np.ndarray, blob: str, name: str) -> np.float32:

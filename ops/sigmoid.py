@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.registry import (
+from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
     register_gradient,

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.errors import ArgumentError
-from caffe2lite.registry import (
+from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
     register_gradient,
 )
-from caffe2lite.schema import Arg
+from caffe2lite.schema.opschema import Arg
 from ._dense import dims, enforce_cmp, enforce_that, float_tensor, size_to
 
 _ARGS = [

@@ -32,16 +32,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype, check_ndim, enforce
+from caffe2lite.schema.checks import check_dtype, check_ndim, enforce
 from caffe2lite.errors import EnforceError
-from caffe2lite.registry import no_gradient, register_cpu_operator
-from caffe2lite.schema import Arg
+from caffe2lite.schema.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.opschema import Arg
 
 from . import _speedups
 from ._dropout_draws import keep_mask
 
 if TYPE_CHECKING:
-    from caffe2lite.net import OutputBlobs
+    from caffe2lite.runtime.net import OutputBlobs
 
 DROPOUT_ARGS = [
     Arg(

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from caffe2lite.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 
 from . import _speedups
 from ._dropout_draws import draw_bytes, threshold
 
 if TYPE_CHECKING:
-    from caffe2lite.net import OutputBlobs
+    from caffe2lite.runtime.net import OutputBlobs
 from .sparse_dropout_with_replacement import (
     DROPOUT_ARGS,
     check_id_list,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype
-from caffe2lite.registry import (
+from caffe2lite.schema.checks import check_dtype
+from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
     register_gradient,
 )
-from caffe2lite.schema import Arg
+from caffe2lite.schema.opschema import Arg
 
 from ._segment_checks import (
     check_float_data,

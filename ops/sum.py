@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype, cpp_type_name
+from caffe2lite.schema.checks import check_dtype, cpp_type_name
 from caffe2lite.errors import DTypeError, ShapeError
-from caffe2lite.registry import register_cpu_operator, register_gradient
+from caffe2lite.schema.registry import register_cpu_operator, register_gradient
 
 _SUPPORTED = (
     np.dtype(np.float32),

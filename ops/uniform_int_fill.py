@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.registry import no_gradient, register_cpu_operator
-from caffe2lite.schema import Arg
+from caffe2lite.schema.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.opschema import Arg
 
 from ._filler import SHAPE_ARGS, filler_shape
 from .uniform_fill import empty_first_dim, uniform_range

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.checks import check_dtype, enforce
-from caffe2lite.registry import (
+from caffe2lite.schema.checks import check_dtype, enforce
+from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
     register_gradient,
 )
-from caffe2lite.schema import Arg
+from caffe2lite.schema.opschema import Arg
 
 _FLOATS = (np.float32, np.float64)
 

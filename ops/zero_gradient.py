@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.registry import register_cpu_operator, register_gradient
+from caffe2lite.schema.registry import register_cpu_operator, register_gradient
 
 
 @register_cpu_operator(

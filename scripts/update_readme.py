@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from caffe2lite.cli_ops import ops_markdown
+from caffe2lite.cli.ops import ops_markdown
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- ops:start -->", "<!-- ops:end -->"

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from c2l_test_support.gradients import MAKERS
 
-from caffe2lite import registry
-from caffe2lite.checks import check_dtype, enforce
+from caffe2lite.schema import registry
+from caffe2lite.schema.checks import check_dtype, enforce
 from caffe2lite.core import GradientRegistry
-from caffe2lite.schema import Arg
+from caffe2lite.schema.opschema import Arg
 
 
 @pytest.fixture

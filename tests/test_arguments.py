@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from caffe2lite.arguments import argument_value, make_argument, operator_def, typed_value
+from caffe2lite.io.arguments import argument_value, make_argument, operator_def, typed_value
 from caffe2lite.errors import ApiValueError, ArgumentError
 from caffe2lite.proto import caffe2_pb2
 

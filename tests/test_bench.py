@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from caffe2lite import registry
-from caffe2lite.schema import Arg
+from caffe2lite.schema import registry
+from caffe2lite.schema.opschema import Arg
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

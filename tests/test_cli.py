@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from c2l_test_support.cli import PLAN, SCALE_NET, npy, run
 
-from caffe2lite import registry
+from caffe2lite.schema import registry
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.protoio import load_plan, save_proto
-from caffe2lite.schema import Arg
+from caffe2lite.schema.opschema import Arg
 
 INIT_NET = """name: "init"
 op { output: "X" type: "TestFill" arg { name: "values" floats: [1.5, -2.0, 3.0] } }
@@ -197,7 +197,7 @@ def test_run_seed_respects_the_net_device_option(ops, files, capsys, tmp_path):
 
 
 def test_seed_unseeded_ops_copies_the_net_option_before_seeding():
-    from caffe2lite.cli_run import seed_unseeded_ops
+    from caffe2lite.cli.run import seed_unseeded_ops
 
     net = caffe2_pb2.NetDef(
         op=[caffe2_pb2.OperatorDef(type="A"), caffe2_pb2.OperatorDef(type="B")]

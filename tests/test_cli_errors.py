@@ -178,7 +178,7 @@ def test_internal_errors_are_reported_not_raised(
     def boom(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr("caffe2lite.cli_inspect.inspect_lines", boom)
+    monkeypatch.setattr("caffe2lite.cli.inspect.inspect_lines", boom)
     status, _, err = run(capsys, "inspect", f["net_pbtxt"])
     assert status == 1
     assert err == (

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from c2l_test_support.cli import PLAN, run
 
-from caffe2lite import registry
+from caffe2lite.schema import registry
 from caffe2lite.protoio import load_net, load_plan
 
 # -- inspect ------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import caffe2lite  # noqa: F401  (registers every operator)
-from caffe2lite import core, registry
+from caffe2lite import core
+from caffe2lite.schema import registry
 from caffe2lite.workspace import Workspace
 
 OPERATORS = sorted(registry.OPERATORS)

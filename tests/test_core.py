@@ -5,7 +5,7 @@ import pytest
 
 from caffe2lite import core, workspace
 from caffe2lite.errors import BlobTypeError
-from caffe2lite.netbuilder import NetAssertionError
+from caffe2lite.builder.net import NetAssertionError
 from caffe2lite.proto import caffe2_pb2
 
 

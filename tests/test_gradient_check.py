@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from caffe2lite import registry
+from caffe2lite.schema import registry
 from caffe2lite.core import CreateOperator
 from caffe2lite.testing import check_gradient
 

@@ -8,10 +8,10 @@ import re
 import pytest
 from c2l_test_support.gradients import get, raises
 
-from caffe2lite import registry
+from caffe2lite.schema import registry
 from caffe2lite.core import CreateOperator, GradientSlice
 from caffe2lite.errors import GradientError
-from caffe2lite.gradient import GradientContext
+from caffe2lite.gradient.backward import GradientContext
 
 
 def _register(op_type, body):

@@ -8,11 +8,12 @@ from __future__ import annotations
 import pytest
 from c2l_test_support.gradients import get, raises, wrapped
 
-from caffe2lite import core, registry
+from caffe2lite import core
+from caffe2lite.schema import registry
 from caffe2lite.core import CreateOperator, GradientRegistry, GradientSlice
 from caffe2lite.errors import GradientError
-from caffe2lite.gradient import set_core_hooks
-from caffe2lite.schema import Arg
+from caffe2lite.gradient.backward import set_core_hooks
+from caffe2lite.schema.opschema import Arg
 
 
 def test_not_registered_at_all(isolated_registries):

@@ -8,7 +8,7 @@ import pytest
 
 from caffe2lite.errors import Caffe2LiteError, ProtoParseError
 from caffe2lite.proto import caffe2_pb2
-from caffe2lite.protoio import (
+from caffe2lite.io.protoio import (
     find_wire_problem,
     load_net,
     load_plan,

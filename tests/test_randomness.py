@@ -15,7 +15,7 @@ import pytest
 from c2l_test_support.dropout import naive_decisions
 
 from caffe2lite import core, workspace
-from caffe2lite.netbuilder import NetAssertionError
+from caffe2lite.builder.net import NetAssertionError
 from caffe2lite.proto import caffe2_pb2
 
 SEGMENTS = 200

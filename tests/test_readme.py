@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from caffe2lite import cli
-from caffe2lite.cli_ops import ops_markdown
+from caffe2lite.cli.ops import ops_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

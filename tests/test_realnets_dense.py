@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from caffe2lite import registry
+from caffe2lite.schema import registry
 from caffe2lite.protoio import load_net
 from caffe2lite.workspace import Workspace
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from caffe2lite import registry
+from caffe2lite.schema import registry
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import RegistrationError, SchemaError, UnknownOperatorError
-from caffe2lite.schema import Arg
+from caffe2lite.schema.opschema import Arg
 
 
 def test_lookup_falls_back_to_default_engine(scratch_ops):
@@ -81,7 +81,7 @@ def test_schema_verify_messages(scratch_ops):
 
 
 def test_variadic_and_enforced_inplace(scratch_ops):
-    from caffe2lite.schema import INT_MAX
+    from caffe2lite.schema.opschema import INT_MAX
 
     assert registry.lookup("TestVariadic").num_inputs == (1, INT_MAX)
 

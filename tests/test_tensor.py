@@ -7,7 +7,7 @@ import pytest
 
 from caffe2lite.errors import DTypeError, ProtoParseError
 from caffe2lite.proto import caffe2_pb2
-from caffe2lite.tensor import (
+from caffe2lite.io.tensor import (
     DTYPES,
     data_type_of,
     dtype_from_name_or_enum,

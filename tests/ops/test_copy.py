@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from caffe2lite import registry
+from caffe2lite.schema import registry
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import EnforceError, GradientError, SchemaError
-from caffe2lite.gradient import GradientRegistry
+from caffe2lite.gradient.backward import GradientRegistry
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.testing import check_gradient, check_raises, check_reference
 from caffe2lite.workspace import Workspace

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from caffe2lite.core import CreateOperator
 from caffe2lite.ops.create_mutex import Mutex
-from caffe2lite.registry import GRADIENTS, SHOULD_NOT_DO
+from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
 from caffe2lite.workspace import Workspace
 
 

@@ -46,7 +46,7 @@ def workspace(op_type: str, *extra_ops, seed: int = 5, ratio: float = 0.3,
 def expected_runs(op_type: str, x, lengths, count: int, ratio: float = 0.3):
     """Y of ``count`` runs of one op instance, each in a fresh workspace of its own
     (no memory to reuse), from one generator."""
-    from caffe2lite.net import compile_op
+    from caffe2lite.runtime.net import compile_op
 
     step, problems = compile_op(dropout_op(op_type, ratio=ratio, replacement_value=-1,
                                            random_seed=5))
@@ -155,7 +155,7 @@ def test_a_fed_y_may_be_reused_but_the_callers_array_is_untouched(op_type):
 
 
 def test_the_kernel_on_its_own_allocates():
-    from caffe2lite.net import compile_op
+    from caffe2lite.runtime.net import compile_op
 
     step, _ = compile_op(dropout_op(OPS[1], ratio=0.3, replacement_value=-1))
     x, lengths = ids([5, 7])

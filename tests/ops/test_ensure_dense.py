@@ -5,7 +5,7 @@ import numpy as np
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import ShapeError
-from caffe2lite.gradient import GradientSlice
+from caffe2lite.gradient.backward import GradientSlice
 from caffe2lite.workspace import Workspace
 
 

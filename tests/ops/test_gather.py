@@ -7,10 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caffe2lite import registry, testing
+from caffe2lite import testing
+from caffe2lite.schema import registry
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import DTypeError, EnforceError, GradientError, ShapeError
-from caffe2lite.gradient import GradientSlice
+from caffe2lite.gradient.backward import GradientSlice
 from caffe2lite.protoio import load_net
 from caffe2lite.workspace import Workspace
 

@@ -5,11 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from caffe2lite import registry, testing
+from caffe2lite import testing
+from caffe2lite.schema import registry
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import ArgumentError, EnforceError, SchemaError
 from caffe2lite.protoio import load_net
-from caffe2lite.registry import GRADIENTS, NO_GRADIENT
+from caffe2lite.schema.registry import GRADIENTS, NO_GRADIENT
 from caffe2lite.workspace import Workspace
 
 GLOW = Path(__file__).resolve().parents[3] / "shared" / "realnets" / "glow_caffe2Models"

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from caffe2lite import registry
+from caffe2lite.schema import registry
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import ArgumentError, EnforceError, SchemaError
 from caffe2lite.proto import caffe2_pb2

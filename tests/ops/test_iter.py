@@ -7,7 +7,7 @@ from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import DTypeError, EnforceError, SchemaError
 from caffe2lite.proto import caffe2_pb2
-from caffe2lite.registry import GRADIENTS, NO_GRADIENT
+from caffe2lite.schema.registry import GRADIENTS, NO_GRADIENT
 from caffe2lite.workspace import Workspace
 
 ITER = CreateOperator("Iter", ["ITER"], ["ITER"])

@@ -8,7 +8,7 @@ import pytest
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import ArgumentError, DTypeError, EnforceError
-from caffe2lite.registry import GRADIENTS, NO_GRADIENT
+from caffe2lite.schema.registry import GRADIENTS, NO_GRADIENT
 
 
 def naive_multiplier(it: int, policy: str, a: dict) -> float:

@@ -6,7 +6,8 @@ from c2l_test_support.segments import check_lengths_errors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caffe2lite import registry, testing
+from caffe2lite import testing
+from caffe2lite.schema import registry
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import GradientError
 from caffe2lite.protoio import load_net

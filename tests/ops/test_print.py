@@ -5,7 +5,7 @@ import pytest
 
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import ArgumentError, EnforceError
-from caffe2lite.registry import GRADIENTS, SHOULD_NOT_DO
+from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
 from caffe2lite.workspace import Workspace
 
 

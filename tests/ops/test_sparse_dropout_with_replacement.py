@@ -19,7 +19,7 @@ from caffe2lite.ops import sparse_dropout_with_replacement as sd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caffe2lite import registry
+from caffe2lite.schema import registry
 from caffe2lite.errors import ArgumentError
 from caffe2lite.testing import check_raises
 from caffe2lite.workspace import Workspace

@@ -17,7 +17,7 @@ from c2l_test_support.dropout import (
 )
 from caffe2lite.ops import sparse_itemwise_dropout_with_replacement as si
 
-from caffe2lite import registry
+from caffe2lite.schema import registry
 from caffe2lite.errors import ArgumentError
 from caffe2lite.testing import check_raises
 

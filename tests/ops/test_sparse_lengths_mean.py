@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import EnforceError, ShapeError
-from caffe2lite.gradient import GradientSlice
+from caffe2lite.gradient.backward import GradientSlice
 
 
 def naive_sparse_lengths_mean(data, indices, lengths):

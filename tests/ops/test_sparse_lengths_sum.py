@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import DTypeError, EnforceError, ShapeError
-from caffe2lite.gradient import GradientSlice
+from caffe2lite.gradient.backward import GradientSlice
 from caffe2lite.workspace import Workspace
 
 

@@ -6,7 +6,7 @@ import pytest
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import GradientValueError
-from caffe2lite.registry import GRADIENTS, NO_GRADIENT
+from caffe2lite.schema.registry import GRADIENTS, NO_GRADIENT
 from caffe2lite.workspace import Workspace
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import DTypeError, SchemaError, ShapeError
-from caffe2lite.registry import GRADIENTS, MAKER
+from caffe2lite.schema.registry import GRADIENTS, MAKER
 from caffe2lite.workspace import Workspace
 
 

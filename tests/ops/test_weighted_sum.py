@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import DTypeError, EnforceError, SchemaError
-from caffe2lite.registry import GRADIENTS, NOT_IMPLEMENTED_YET
+from caffe2lite.schema.registry import GRADIENTS, NOT_IMPLEMENTED_YET
 from caffe2lite.workspace import Workspace
 
 

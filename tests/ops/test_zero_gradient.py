@@ -6,7 +6,7 @@ import pytest
 from caffe2lite import core, workspace
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import SchemaError
-from caffe2lite.registry import GRADIENTS, MAKER
+from caffe2lite.schema.registry import GRADIENTS, MAKER
 from caffe2lite.workspace import Workspace
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from caffe2lite.errors import RegistrationError, UnknownOperatorError, did_you_mean
-from caffe2lite.schema import Arg, OpSchema, make_schema
+from caffe2lite.schema.opschema import Arg, OpSchema, make_schema
 
 OPERATORS: dict[tuple[str, str], OpSchema] = {}
 GRADIENTS: dict[str, "GradientEntry"] = {}

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.cli_common import (
+from caffe2lite.cli.common import (
     Graph,
     UsageError,
     format_value,
@@ -29,8 +29,8 @@ from caffe2lite.cli_common import (
 )
 from caffe2lite.errors import Caffe2LiteError, did_you_mean
 from caffe2lite.proto import caffe2_pb2
-from caffe2lite.protoio import load_net
-from caffe2lite.workspace import Workspace
+from caffe2lite.io.protoio import load_net
+from caffe2lite.runtime.workspace import Workspace
 
 UINT32 = 2**32
 

@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from caffe2lite import registry
-from caffe2lite.cli_common import UsageError
+from caffe2lite.schema import registry
+from caffe2lite.cli.common import UsageError
 from caffe2lite.errors import did_you_mean
-from caffe2lite.schema import INT_MAX, REQUIRED, OpSchema
+from caffe2lite.schema.opschema import INT_MAX, REQUIRED, OpSchema
 
 # A full stop that ends a sentence (not the one of "e.g." or "i.e.").
 SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)(?<=\.)\s+(?=[A-Z(`])")

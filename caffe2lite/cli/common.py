@@ -18,7 +18,7 @@ import numpy as np
 
 from caffe2lite.errors import Caffe2LiteError, ProtoParseError
 from caffe2lite.proto import caffe2_pb2
-from caffe2lite.protoio import load_net, load_plan
+from caffe2lite.io.protoio import load_net, load_plan
 
 Graph = caffe2_pb2.NetDef | caffe2_pb2.PlanDef
 

@@ -2,7 +2,7 @@
 gradient machinery from ``core.py`` and ``operator_gradient.h``).
 
 Gradient ops come from two registries, consulted in Caffe2's order: the built-in one
-(:data:`caffe2lite.registry.GRADIENTS`, filled by ``register_gradient``,
+(:data:`caffe2lite.schema.registry.GRADIENTS`, filled by ``register_gradient``,
 ``no_gradient`` ...), then the Python one (``@GradientRegistry.RegisterGradient``).
 :meth:`GradientRegistry.GetBackwardPass` turns a list of forward OperatorDefs into the
 gradient OperatorDefs and a map ``{blob: gradient name or GradientSlice}``.
@@ -24,15 +24,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from caffe2lite.gradient_ir import IR, OpSSA
-from caffe2lite.gradient_maker import (  # noqa: F401  (re-exported)
+from caffe2lite.gradient.ir import IR, OpSSA
+from caffe2lite.gradient.maker import (  # noqa: F401  (re-exported)
     PYTHON_GRADIENTS,
     GradientContext,
     GradientSlice,
     builtin_gradient_for_op,
     get_gradient_for_op,
 )
-from caffe2lite.gradient_sum import (
+from caffe2lite.gradient.accumulate import (
     GetIndexFromGradientList,
     GradGenMeta,
     SparseGradGenMeta,

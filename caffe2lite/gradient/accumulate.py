@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from caffe2lite.errors import GradientError
-from caffe2lite.gradient_maker import GradientSlice
+from caffe2lite.gradient.maker import GradientSlice
 from caffe2lite.proto import caffe2_pb2
 
 GradGenMeta = namedtuple("GradGenMeta", ["grad_op", "idx", "gradient", "device_option"])

@@ -15,10 +15,10 @@ from collections import defaultdict, namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from caffe2lite.arguments import make_argument
+from caffe2lite.io.arguments import make_argument
 from caffe2lite.errors import BlobTypeError, GradientError, GradientValueError
-from caffe2lite.gradient_maker import GradientSlice, get_gradient_for_op
-from caffe2lite.gradient_sum import (
+from caffe2lite.gradient.maker import GradientSlice, get_gradient_for_op
+from caffe2lite.gradient.accumulate import (
     GetIndexFromGradientList,
     GradGenMeta,
     make_sum_ops,

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from caffe2lite.arguments import normalize_arg_type, typed_value
+from caffe2lite.io.arguments import normalize_arg_type, typed_value
 from caffe2lite.errors import ArgumentError, SchemaError
 from caffe2lite.proto import caffe2_pb2
 

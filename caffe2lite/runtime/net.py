@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, MutableMapping
 
 import numpy as np
 
-from caffe2lite import registry
+from caffe2lite.schema import registry
 from caffe2lite.errors import (
     BlobNotFoundError,
     Caffe2LiteError,

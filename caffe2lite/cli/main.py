@@ -14,8 +14,8 @@ error is printed to stderr as ``caffe2lite: error: <message>``. Exit status: 0 o
 success, 1 when running failed (an operator or net raised), 2 on bad usage, a
 file that cannot be read or parsed, or a net input that was not given.
 
-This module only wires the command line to :mod:`caffe2lite.cli_run`,
-:mod:`caffe2lite.cli_inspect` and :mod:`caffe2lite.cli_ops`.
+This module only wires the command line to :mod:`caffe2lite.cli.run`,
+:mod:`caffe2lite.cli.inspect` and :mod:`caffe2lite.cli.ops`.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from caffe2lite.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
-from caffe2lite.cli_inspect import convert_command, inspect_command
-from caffe2lite.cli_ops import ops_command
-from caffe2lite.cli_run import run_command
+from caffe2lite.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
+from caffe2lite.cli.inspect import convert_command, inspect_command
+from caffe2lite.cli.ops import ops_command
+from caffe2lite.cli.run import run_command
 from caffe2lite.errors import Caffe2LiteError, ProtoParseError
 
 PROG = "caffe2lite"

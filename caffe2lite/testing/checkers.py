@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from caffe2lite.proto import caffe2_pb2
-from caffe2lite.workspace import Workspace
+from caffe2lite.runtime.workspace import Workspace
 
 
 def _feed(op: caffe2_pb2.OperatorDef, inputs: Sequence[Any]) -> Workspace:
@@ -62,7 +62,7 @@ def check_reference(
 ) -> list[Any]:
     """Run ``op`` on ``inputs`` and compare every output with ``reference(*inputs)``.
 
-    >>> from caffe2lite.core import CreateOperator
+    >>> from caffe2lite.builder.operator import CreateOperator
     >>> op = CreateOperator("Copy", ["X"], ["Y"])
     >>> check_reference(op, [np.array([1, 2])], lambda x: [x])
     [array([1, 2])]
@@ -121,7 +121,7 @@ _DIRECTIONS = 3  # random directions for larger inputs
 def _forward_fn(op: caffe2_pb2.OperatorDef) -> Callable[[list[Any]], tuple]:
     """The op's kernel as a function of its input arrays (a fresh generator per call,
     as RunOperatorOnce gives)."""
-    from caffe2lite.net import compile_op, make_rng, raise_problems
+    from caffe2lite.runtime.net import compile_op, make_rng, raise_problems
 
     step, problems = compile_op(op)
     raise_problems(problems, f"op {op.type}")
@@ -138,7 +138,7 @@ def _forward_fn(op: caffe2_pb2.OperatorDef) -> Callable[[list[Any]], tuple]:
 
 
 def _dense_gradient(ws: Workspace, grad: Any, x: np.ndarray, label: str) -> np.ndarray:
-    from caffe2lite.gradient import GradientSlice
+    from caffe2lite.gradient.backward import GradientSlice
 
     if isinstance(grad, GradientSlice):
         indices = np.asarray(ws.fetch_blob(str(grad.indices)))
@@ -230,13 +230,13 @@ def check_gradient(
     input's shape. Inputs of up to 200 elements are checked element by element, larger
     ones along 3 random directions. Returns ``{input index: analytic gradient}``.
 
-    >>> from caffe2lite.core import CreateOperator
+    >>> from caffe2lite.builder.operator import CreateOperator
     >>> g = check_gradient(CreateOperator("Sum", ["A", "B"], ["S"]),
     ...                    [np.ones(3), np.zeros(3)], [0, 1])
     >>> sorted(g)
     [0, 1]
     """
-    from caffe2lite.gradient import GradientRegistry
+    from caffe2lite.gradient.backward import GradientRegistry
 
     arrays = [np.asarray(x) for x in inputs]
     arrays = [x.astype(np.float64) if x.dtype.kind == "f" else x for x in arrays]

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite import registry
-from caffe2lite.arguments import argument_value
-from caffe2lite.cli_common import Graph, graph_nets, is_plan, join_names, load_graph
+from caffe2lite.schema import registry
+from caffe2lite.io.arguments import argument_value
+from caffe2lite.cli.common import Graph, graph_nets, is_plan, join_names, load_graph
 from caffe2lite.errors import did_you_mean
 from caffe2lite.proto import caffe2_pb2
-from caffe2lite.protoio import save_proto
+from caffe2lite.io.protoio import save_proto
 
 MAX_LISTED = 8  # longer repeated arguments are shortened to this many values
 DEVICE_TYPES = {v.number: v.name for v in caffe2_pb2.DeviceTypeProto.DESCRIPTOR.values}

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite import registry
-from caffe2lite.core import (
+from caffe2lite.schema import registry
+from caffe2lite.builder.operator import (
     BlobReference,
     CreateOperator,
     IsOperator,
@@ -17,7 +17,7 @@ from caffe2lite.core import (
     _rectify,
 )
 from caffe2lite.errors import Caffe2LiteError
-from caffe2lite.gradient import GradientRegistry
+from caffe2lite.gradient.backward import GradientRegistry
 from caffe2lite.proto import caffe2_pb2
 
 

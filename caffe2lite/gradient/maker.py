@@ -1,6 +1,6 @@
 """Gradient makers: the context a maker sees, and Caffe2's ``GetGradientForOp``.
 
-A built-in maker (registered with :func:`caffe2lite.registry.register_gradient`) is
+A built-in maker (registered with :func:`caffe2lite.schema.registry.register_gradient`) is
 called as ``maker(g)`` with a :class:`GradientContext` ``g`` for one forward
 OperatorDef; it returns the gradient OperatorDefs and records, through ``g.GI`` and
 friends, which blob holds the gradient of each forward input. This is Caffe2's C++
@@ -17,8 +17,8 @@ from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from caffe2lite import registry
-from caffe2lite.arguments import argument_value, make_argument
+from caffe2lite.schema import registry
+from caffe2lite.io.arguments import argument_value, make_argument
 from caffe2lite.errors import GradientError
 from caffe2lite.proto import caffe2_pb2
 

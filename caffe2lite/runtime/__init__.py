@@ -1,0 +1,2 @@
+"""Running nets: NetDef -> compiled plan -> run (``net``), PlanDefs (``plan``) and
+the workspace of named blobs (``workspace``)."""

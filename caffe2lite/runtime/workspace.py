@@ -1,0 +1,396 @@
+"""Caffe2's ``workspace`` module: named workspaces of blobs and nets.
+
+Use it as Caffe2's: ``from caffe2lite import workspace`` then ``workspace.FeedBlob``,
+``workspace.RunOperatorOnce``, ``workspace.CreateNet`` / ``workspace.RunNet`` ...
+The module-level functions act on the current workspace (``"default"`` at import);
+:class:`Workspace` is Caffe2's standalone workspace object (``workspace.C.Workspace``).
+
+Blob values are numpy arrays (or ``bytes`` for string blobs). Arrays stored in a
+workspace are never modified in place where anything could see it: feeding copies
+the caller's array, fetching returns a copy, and operators return new arrays (the
+compiled dropout kernels may write into their previous output's memory when the
+workspace holds the only reference to it, as Caffe2 reuses output memory).
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from typing import Any, Iterator, Mapping, MutableMapping
+
+import numpy as np
+from google.protobuf.message import Message
+
+from caffe2lite.schema import registry
+from caffe2lite.errors import (
+    ApiValueError,
+    BlobNotFoundError,
+    BlobTypeError,
+    Caffe2LiteError,
+    NetError,
+    ProtoParseError,
+    did_you_mean,
+)
+from caffe2lite.runtime.net import CompiledNet, run_operator_once
+from caffe2lite.proto import caffe2_pb2
+
+
+def _blob_name(name: Any) -> str:
+    """Caffe2's StringifyBlobName: a str, or anything whose str() is its name
+    (a BlobReference)."""
+    if isinstance(name, str):
+        return name
+    if isinstance(name, bytes):
+        return name.decode("utf-8")
+    if hasattr(name, "GetNameScope") or type(name).__name__ == "BlobReference":
+        return str(name)
+    raise BlobTypeError("a blob name must be a str or a BlobReference",
+                        expected="str or BlobReference", found=type(name).__name__)
+
+
+def _to_proto(obj: Any, cls: type) -> Any:
+    """Accept a message of ``cls``, its serialised bytes, or an object with ``.Proto()``."""
+    if hasattr(obj, "Proto"):
+        obj = obj.Proto()
+    if isinstance(obj, cls):
+        return obj
+    if isinstance(obj, bytes):
+        msg = cls()
+        try:
+            msg.ParseFromString(obj)
+        except Exception as e:
+            raise ProtoParseError(f"cannot parse bytes as {cls.__name__}: {e}") from None
+        return msg
+    raise ApiValueError(f"expected a {cls.__name__}", expected=cls.__name__,
+                        found=type(obj).__name__)
+
+
+def _feed_value(value: Any) -> Any:
+    if isinstance(value, caffe2_pb2.TensorProto):
+        from caffe2lite.io.tensor import tensor_to_numpy
+
+        value = tensor_to_numpy(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "SUO":
+            items = [v.encode("utf-8") if isinstance(v, str) else v for v in value.ravel().tolist()]
+            out = np.empty(len(items), dtype=object)
+            out[:] = items
+            return out.reshape(value.shape)
+        if not value.dtype.isnative:
+            return value.astype(value.dtype.newbyteorder("="), order="C")
+        return np.array(value, copy=True, order="C")
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, bytes):
+        return value
+    raise BlobTypeError(
+        "Unexpected type of argument - only numpy array or string are supported for feeding",
+        expected="numpy.ndarray, str, bytes or TensorProto", found=type(value).__name__)
+
+
+def _fetch_value(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+class Blob:
+    """A handle on one named blob of a workspace (Caffe2's ``C.Blob``)."""
+
+    def __init__(self, ws: "Workspace", name: str) -> None:
+        self._ws, self._name = ws, name
+
+    def feed(self, arg: Any, device_option: Any = None) -> bool:
+        """Store a copy of ``arg`` (an array, a str/bytes, or a TensorProto)."""
+        self._ws._blobs[self._name] = _feed_value(arg)
+        return True
+
+    def fetch(self) -> Any:
+        """A copy of the blob's array (``bytes`` for a string blob)."""
+        return self._ws.fetch_blob(self._name)
+
+    def __repr__(self) -> str:
+        return f"Blob({self._name!r})"
+
+
+class _BlobHandles(Mapping[str, Blob]):
+    def __init__(self, ws: "Workspace") -> None:
+        self._ws = ws
+
+    def __getitem__(self, name: str) -> Blob:
+        if name not in self._ws._blobs:
+            raise KeyError(name)
+        return Blob(self._ws, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._ws._blobs))
+
+    def __len__(self) -> int:
+        return len(self._ws._blobs)
+
+
+class _Current:
+    def __get__(self, obj: Any, cls: Any) -> "Workspace":
+        return _workspaces[_current]
+
+
+class Workspace:
+    """A workspace: named blobs and created nets (Caffe2's ``C.Workspace``).
+
+    >>> ws = Workspace(); ws.create_blob("X").feed(np.array([1, 2], dtype=np.int64))
+    True
+    >>> ws.blobs["X"].fetch()
+    array([1, 2])
+    """
+
+    current = _Current()
+
+    def __init__(self) -> None:
+        self._blobs: dict[str, Any] = {}
+        self._nets: dict[str, CompiledNet] = {}
+
+    @property
+    def blobs(self) -> Mapping[str, Blob]:
+        """``{name: Blob}``, sorted by name."""
+        return _BlobHandles(self)
+
+    @property
+    def nets(self) -> dict[str, CompiledNet]:
+        return dict(self._nets)
+
+    def create_blob(self, name: Any) -> Blob:
+        """Create an empty blob (if missing) and return its handle."""
+        name = _blob_name(name)
+        self._blobs.setdefault(name, None)
+        return Blob(self, name)
+
+    def has_blob(self, name: Any) -> bool:
+        return _blob_name(name) in self._blobs
+
+    def feed_blob(self, name: Any, arr: Any, device_option: Any = None) -> bool:
+        self._blobs[_blob_name(name)] = _feed_value(arr)
+        return True
+
+    def fetch_blob(self, name: Any) -> Any:
+        name = _blob_name(name)
+        if name not in self._blobs:
+            raise BlobNotFoundError(f"Can't find blob: {name}"
+                                    + did_you_mean(name, self._blobs), blob=name)
+        value = self._blobs[name]
+        if value is None:
+            raise BlobNotFoundError(f"blob {name} is empty: it was created but never fed",
+                                    blob=name)
+        return _fetch_value(value)
+
+    def reset(self) -> None:
+        self._blobs.clear()
+        self._nets.clear()
+
+    def create_net(self, net: Any, overwrite: bool = False) -> CompiledNet:
+        """Compile a NetDef (or core.Net) and keep it under its name."""
+        netdef = _to_proto(net, caffe2_pb2.NetDef)
+        if not netdef.name:
+            raise NetError("Net definition should have a name.")
+        if netdef.name in self._nets and not overwrite:
+            raise NetError(
+                "I respectfully refuse to overwrite an existing net of the same name "
+                f'"{netdef.name}", unless you explicitly specify overwrite=true.')
+        compiled = CompiledNet(netdef, self._blobs)
+        self._nets[netdef.name] = compiled
+        return compiled
+
+    def run_net(self, name: Any, num_iter: int = 1, allow_fail: bool = False) -> bool:
+        name = name.Name() if hasattr(name, "Name") else str(name)
+        if name not in self._nets:
+            raise NetError(f"Can't find net {name}" + did_you_mean(name, self._nets))
+        try:
+            self._nets[name].run(self._blobs, num_iter)
+        except Caffe2LiteError:
+            if allow_fail:
+                return False
+            raise
+        return True
+
+    def run_operator_once(self, op: Any) -> bool:
+        run_operator_once(_to_proto(op, caffe2_pb2.OperatorDef), self._blobs)
+        return True
+
+    def run_net_once(self, net: Any) -> bool:
+        netdef = _to_proto(net, caffe2_pb2.NetDef)
+        CompiledNet(netdef, self._blobs).run(self._blobs)
+        return True
+
+    def run_plan(self, plan: Any) -> bool:
+        from caffe2lite.runtime.plan import run_plan
+
+        if hasattr(plan, "Proto"):
+            plan = plan.Proto()
+        if isinstance(plan, caffe2_pb2.ExecutionStep):
+            wrapped = caffe2_pb2.PlanDef(name=plan.name)
+            wrapped.execution_step.add().CopyFrom(plan)
+            plan = wrapped
+        run_plan(self, _to_proto(plan, caffe2_pb2.PlanDef))
+        return True
+
+    def run(self, obj: Any) -> bool:
+        """Run a Net (once), a PlanDef, a NetDef (once) or an OperatorDef (once)."""
+        if hasattr(obj, "Proto"):
+            obj = obj.Proto()
+        if isinstance(obj, caffe2_pb2.PlanDef):
+            return self.run_plan(obj)
+        if isinstance(obj, caffe2_pb2.NetDef):
+            return self.run_net_once(obj)
+        if isinstance(obj, caffe2_pb2.OperatorDef):
+            return self.run_operator_once(obj)
+        raise ApiValueError(f"Don't know how to do Workspace.run() on {type(obj)}")
+
+
+C = types.SimpleNamespace(Workspace=Workspace, Blob=Blob)
+
+_workspaces: dict[str, Workspace] = {"default": Workspace()}
+_current = "default"
+
+
+def _ws() -> Workspace:
+    return _workspaces[_current]
+
+
+def CurrentWorkspace() -> str:
+    """The name of the current workspace."""
+    return _current
+
+
+def Workspaces() -> list[str]:
+    """The names of every workspace."""
+    return list(_workspaces)
+
+
+def SwitchWorkspace(name: str, create_if_missing: bool | None = None) -> None:
+    """Make ``name`` current; create it when missing only if ``create_if_missing``."""
+    global _current
+    if name not in _workspaces:
+        if not create_if_missing:
+            raise NetError(f"Workspace {name} does not exist"
+                           + did_you_mean(name, _workspaces))
+        _workspaces[name] = Workspace()
+    _current = name
+
+
+def ResetWorkspace(root_folder: str | None = None) -> bool:
+    """Empty the current workspace (blobs and nets)."""
+    if root_folder is not None and not os.path.exists(root_folder):
+        os.makedirs(root_folder)
+    _ws().reset()
+    return True
+
+
+def RootFolder() -> str:
+    return os.getcwd()
+
+
+def Blobs() -> list[str]:
+    """The names of the current workspace's blobs, sorted."""
+    return sorted(_ws()._blobs)
+
+
+def HasBlob(name: Any) -> bool:
+    return _ws().has_blob(name)
+
+
+def CreateBlob(name: Any) -> bool:
+    _ws().create_blob(name)
+    return True
+
+
+def FeedBlob(name: Any, arr: Any, device_option: Any = None) -> bool:
+    """Store a copy of ``arr`` (ndarray, str/bytes or TensorProto) as blob ``name``."""
+    return _ws().feed_blob(name, arr, device_option)
+
+
+def FetchBlob(name: Any) -> Any:
+    """A copy of blob ``name``'s array (``bytes`` for a string blob)."""
+    return _ws().fetch_blob(name)
+
+
+def FetchBlobs(names: list[Any]) -> list[Any]:
+    return [FetchBlob(n) for n in names]
+
+
+def RunOperatorOnce(operator: Any) -> bool:
+    """Create ``operator`` (fresh random generator), run it once, discard it."""
+    return _ws().run_operator_once(operator)
+
+
+def RunOperatorsOnce(operators: list[Any]) -> bool:
+    for op in operators:
+        if not RunOperatorOnce(op):
+            return False
+    return True
+
+
+def RunNetOnce(net: Any) -> bool:
+    """Compile ``net`` (a core.Net or NetDef), run it once and discard it."""
+    return _ws().run_net_once(net)
+
+
+def CreateNet(net: Any, overwrite: bool = False, input_blobs: list[Any] | None = None) -> bool:
+    """Compile ``net`` into the current workspace; raises on any problem in it."""
+    for blob in input_blobs or ():
+        _ws().create_blob(blob)
+    _ws().create_net(net, overwrite)
+    return True
+
+
+def RunNet(name: Any, num_iter: int = 1, allow_fail: bool = False) -> bool:
+    """Run a created net ``num_iter`` times; its ops keep their generators."""
+    return _ws().run_net(name, num_iter, allow_fail)
+
+
+def RunPlan(plan_or_step: Any) -> bool:
+    """Run a PlanDef, a core.Plan, or an ExecutionStep (wrapped into a plan)."""
+    return _ws().run_plan(plan_or_step)
+
+
+def StringifyProto(obj: Any) -> Any:
+    if isinstance(obj, (str, bytes)):
+        return obj
+    if isinstance(obj, Message):
+        return obj.SerializeToString()
+    if hasattr(obj, "Proto"):
+        return obj.Proto().SerializeToString()
+    raise ApiValueError(f"Unexpected argument to StringifyProto of type {type(obj)}")
+
+
+def RegisteredOperators() -> list[str]:
+    """Every registered operator type."""
+    return registry.registered_types()
+
+
+class _BlobsDict(MutableMapping[str, Any]):
+    """``workspace.blobs``: fetch with ``blobs[name]``, feed with ``blobs[name] = arr``."""
+
+    def __getitem__(self, name: Any) -> Any:
+        return FetchBlob(name)
+
+    def __setitem__(self, name: Any, value: Any) -> None:
+        FeedBlob(name, value)
+
+    def __delitem__(self, name: Any) -> None:
+        del _ws()._blobs[_blob_name(name)]
+
+    def __contains__(self, name: object) -> bool:
+        return HasBlob(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(Blobs())
+
+    def __len__(self) -> int:
+        return len(_ws()._blobs)
+
+
+blobs = _BlobsDict()
+
+__all__ = [
+    "Blob", "Workspace", "C", "CurrentWorkspace", "Workspaces", "SwitchWorkspace",
+    "ResetWorkspace", "RootFolder", "Blobs", "HasBlob", "CreateBlob", "FeedBlob",
+    "FetchBlob", "FetchBlobs", "RunOperatorOnce", "RunOperatorsOnce", "RunNetOnce",
+    "CreateNet", "RunNet", "RunPlan", "StringifyProto", "RegisteredOperators", "blobs",
+]
