@@ -20,7 +20,7 @@ from functools import partial
 
 import numpy as np
 
-from ._dropout_draws import threshold
+from .sparse._dropout_draws import threshold
 
 #: The interface this file speaks (the module's ``INTERFACE``).
 INTERFACE = 6

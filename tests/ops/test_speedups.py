@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from c2l_test_support.dropout import ids
 from caffe2lite.ops import _speedups
-from caffe2lite.ops._dropout_draws import keep_mask
-from caffe2lite.ops.sparse_dropout_with_replacement import segment_dropout
-from caffe2lite.ops.sparse_itemwise_dropout_with_replacement import itemwise_dropout
+from caffe2lite.ops.sparse._dropout_draws import keep_mask
+from caffe2lite.ops.sparse.sparse_dropout_with_replacement import segment_dropout
+from caffe2lite.ops.sparse.sparse_itemwise_dropout_with_replacement import itemwise_dropout
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -218,10 +218,10 @@ def test_non_contiguous_inputs_are_copied_first():
     ],
 )
 def test_wrong_lengths_raise_caffe2s_error_and_draw_nothing(op, lengths, message):
-    from caffe2lite.ops.sparse_dropout_with_replacement import (
+    from caffe2lite.ops.sparse.sparse_dropout_with_replacement import (
         sparse_dropout_with_replacement,
     )
-    from caffe2lite.ops.sparse_itemwise_dropout_with_replacement import (
+    from caffe2lite.ops.sparse.sparse_itemwise_dropout_with_replacement import (
         sparse_itemwise_dropout_with_replacement,
     )
 

@@ -1,0 +1,58 @@
+"""AveragedLoss (the mean of all elements, as a 0-d tensor) and its gradient op
+AveragedLossGradient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from caffe2lite.schema.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+    register_gradient,
+)
+from .._dense import enforce_cmp, float_tensor
+
+
+@register_cpu_operator(
+    "AveragedLoss",
+    inputs=["input"],
+    outputs=["output"],
+    doc="""The average of all elements of ``input`` (float32 or float64) as a 0-d
+tensor of the same type; an empty input gives 0.
+
+Example: input=[8, 10, 12] -> output=10""",
+)
+def averaged_loss(x: np.ndarray) -> tuple:
+    """sum(X) / X.size (just the sum, 0, when X is empty)."""
+    dtype = float_tensor(x, "input")
+    total = np.sum(x, dtype=dtype)
+    if x.size:
+        total = total * (dtype.type(1) / dtype.type(x.size))
+    return (np.asarray(total, dtype=dtype),)
+
+
+@register_gradient("AveragedLoss")
+def averaged_loss_gradient_maker(g):
+    """``AveragedLossGradient([input, output_grad]) -> [input_grad]``."""
+    return [g.op_def("AveragedLossGradient", [g.I(0), g.GO(0)], [g.GI(0)])]
+
+
+@register_cpu_operator(
+    "AveragedLossGradient",
+    inputs=["input", "output_grad"],
+    outputs=["input_grad"],
+    doc="""Gradient of AveragedLoss: a tensor of the input's shape filled with
+output_grad / input.size (output_grad holds one value).
+
+Example: input=[8, 10, 12, 14], output_grad=2 -> input_grad=[0.5, 0.5, 0.5, 0.5]""",
+)
+def averaged_loss_gradient(x: np.ndarray, dy: np.ndarray) -> tuple:
+    """Fill X's shape with dY * (1 / N)."""
+    dtype = float_tensor(x, "input")
+    float_tensor(dy, "output_grad", dtype)
+    enforce_cmp(dy.size == 1, "sum_grad.numel() == 1", dy.size, 1, blob="output_grad")
+    value = float(dy.reshape(-1)[0]) * (1.0 / x.size) if x.size else 0.0
+    return (np.full(x.shape, value, dtype=dtype),)
+
+
+gradient_not_implemented_yet("AveragedLossGradient")

@@ -1,0 +1,77 @@
+"""DotProduct (row-wise dot products of two same-shaped tensors) and its gradient op
+DotProductGradient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from caffe2lite.schema.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+    register_gradient,
+)
+from .._dense import dims, enforce_cmp, enforce_that, float_tensor, same_shape
+
+
+def _rows(x: np.ndarray) -> tuple[int, int]:
+    """(N, D): N rows of D values; an empty tensor has no rows at all (as in Caffe2)."""
+    if x.size == 0:
+        return 0, 0
+    n = x.shape[0] if x.ndim > 0 else 1
+    return n, x.size // n
+
+
+@register_cpu_operator(
+    "DotProduct",
+    inputs=["X", "Y"],
+    outputs=["Z"],
+    doc="""Row-wise dot product of X and Y (same shape, float32 or float64): with N =
+X.shape[0] (1 for a scalar), Z[i] = sum of X[i] * Y[i] over everything after the
+first dimension, so 1-D inputs give their element-wise products. Z has shape (N,); an
+empty X gives an empty Z.
+
+Example: X=[[1, 2], [3, 4]], Y=[[5, 6], [7, 8]] -> Z=[17, 53]""",
+)
+def dot_product(x: np.ndarray, y: np.ndarray) -> tuple:
+    """Z[i] = <X[i], Y[i]>."""
+    dtype = float_tensor(x, "X")
+    float_tensor(y, "Y", dtype)
+    enforce_cmp(x.ndim == y.ndim, "X.dim() == Y.dim()", x.ndim, y.ndim, blob="Y")
+    for i, (p, q) in enumerate(zip(x.shape, y.shape)):
+        enforce_cmp(p == q, "X.dim32(i) == Y.dim32(i)", p, q, f"dimension at {i}", blob="Y")
+    n, d = _rows(x)
+    return (np.einsum("ij,ij->i", x.reshape(n, d), y.reshape(n, d)),)
+
+
+@register_gradient("DotProduct")
+def dot_product_gradient_maker(g):
+    """``DotProductGradient([X, Y, Z_grad]) -> [X_grad, Y_grad]``."""
+    return [g.op_def("DotProductGradient", [g.I(0), g.I(1), g.GO(0)], [g.GI(0), g.GI(1)])]
+
+
+@register_cpu_operator(
+    "DotProductGradient",
+    inputs=["X", "Y", "dZ"],
+    outputs=["dX", "dY"],
+    doc="""Gradient of DotProduct: dX[i] = dZ[i] * Y[i] and dY[i] = dZ[i] * X[i].
+
+Example: X=[[1, 2]], Y=[[3, 4]], dZ=[2] -> dX=[[6, 8]], dY=[[2, 4]]""",
+)
+def dot_product_gradient(x: np.ndarray, y: np.ndarray, dz: np.ndarray) -> tuple:
+    """Each row of the other input, scaled by that row's output gradient."""
+    dtype = float_tensor(x, "X")
+    float_tensor(y, "Y", dtype)
+    float_tensor(dz, "dZ", dtype)
+    n, d = _rows(x)
+    same_shape(x, y, "X", "Y", "Y")
+    enforce_that(dz.ndim == 1, "dDot.dim() == 1", blob="dZ", expected="a 1-D tensor",
+                 found=dims(dz.shape))
+    enforce_that(dz.shape[0] == n, "dDot.dim32(0) == N", blob="dZ", expected=f"{n} values",
+                 found=dz.shape[0])
+    scale = dz[:, None]
+    dx = (y.reshape(n, d) * scale).reshape(x.shape)
+    dy = (x.reshape(n, d) * scale).reshape(y.shape)
+    return (dx, dy)
+
+
+gradient_not_implemented_yet("DotProductGradient")

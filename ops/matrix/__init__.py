@@ -1,0 +1,5 @@
+"""Matrix products: FC."""
+
+from __future__ import annotations
+
+from . import fc  # noqa: F401

@@ -1,0 +1,104 @@
+"""FC (fully connected: Y = X·Wᵀ + b) and its gradient op FCGradient.
+
+X is read as a matrix (M x K) by flattening it at ``axis``; W as a matrix (N x K) by
+flattening it at ``axis_w``. The output keeps X's leading dimensions:
+``Y.shape == X.shape[:axis] + (N,)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from caffe2lite.schema.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+    register_gradient,
+)
+from caffe2lite.schema.opschema import Arg
+from .._dense import canonical_axis, dims, enforce_that, float_tensor, size_from, size_to
+
+_ARGS = [
+    Arg("axis", int, 1, doc="X is flattened to a matrix at this axis"),
+    Arg("axis_w", int, 1, doc="W is flattened to a matrix at this axis"),
+]
+
+
+def _mnk(x: np.ndarray, w: np.ndarray, axis: int, axis_w: int) -> tuple[int, int, int, int, int]:
+    """(canonical axis, canonical axis_w, M, N, K) as Caffe2 computed them."""
+    ax = canonical_axis(axis, x.ndim)
+    ax_w = canonical_axis(axis_w, w.ndim, "axis_w")
+    return ax, ax_w, size_to(x.shape, ax), size_to(w.shape, ax_w), size_from(x.shape, ax)
+
+
+def _mismatch(x, w, third: str, t, axis, m, n, k) -> str:
+    return (f"Dimension mismatch: X: {dims(x.shape)}, W: {dims(w.shape)}, {third}: "
+            f"{dims(t.shape)}, axis: {axis}, M: {m}, N: {n}, K: {k}")
+
+
+@register_cpu_operator(
+    "FC",
+    inputs=["X", "W", "b"],
+    outputs=["Y"],
+    args=_ARGS,
+    doc="""Fully connected layer: Y = X·Wᵀ + b, with X flattened to (M x K) at ``axis``,
+W (N x K) flattened at ``axis_w`` and b of length N. Y has shape X.shape[:axis] + (N,).
+Float32 or float64; W and b must have X's type.
+
+Example: X=[[1, 2, 3]], W=[[1, 0, 1], [0, 1, 0]], b=[0.5, -1] -> Y=[[4.5, 1]]""",
+)
+def fc(x: np.ndarray, w: np.ndarray, b: np.ndarray, *, axis: int, axis_w: int) -> tuple:
+    """Y = X·Wᵀ + b on the flattened views."""
+    dtype = float_tensor(x, "X")
+    float_tensor(w, "W", dtype)
+    float_tensor(b, "b", dtype)
+    enforce_that(b.ndim == 1, f"b.dim() == 1. {b.ndim}", blob="b", expected="a 1-D bias",
+                 found=f"{b.ndim}-D shape {dims(b.shape)}")
+    ax, ax_w, m, n, k = _mnk(x, w, axis, axis_w)
+    why = _mismatch(x, w, "b", b, axis, m, n, k)
+    enforce_that(k == size_from(w.shape, ax_w), "K == W.numel() / N", why, blob="W",
+                 expected=f"W of {n} x {k}", found=dims(w.shape))
+    enforce_that(n == b.shape[0], "N == b.dim32(0)", why, blob="b", expected=f"{n} biases",
+                 found=b.shape[0])
+    y = x.reshape(m, k) @ w.reshape(n, k).T
+    y += b
+    return (y.reshape(x.shape[:ax] + (n,)),)
+
+
+@register_gradient("FC")
+def fc_gradient_maker(g):
+    """``FCGradient([X, W, dY]) -> [W_grad, b_grad, X_grad]``."""
+    return [g.op_def("FCGradient", [g.I(0), g.I(1), g.GO(0)], [g.GI(1), g.GI(2), g.GI(0)])]
+
+
+@register_cpu_operator(
+    "FCGradient",
+    inputs=["X", "W", "dY"],
+    outputs=["dW", "db", "dX"],
+    num_outputs=(2, 3),
+    args=_ARGS,
+    doc="""Gradient of FC: dW = dYᵀ·X (W's shape), db = column sums of dY (N,), and, when
+a third output is asked for, dX = dY·W (X's shape), all on the flattened views.
+
+Example: X=[[1, 2]], W=[[3, 4]], dY=[[2]] -> dW=[[2, 4]], db=[2], dX=[[6, 8]]""",
+)
+def fc_gradient(x: np.ndarray, w: np.ndarray, dy: np.ndarray, *, axis: int, axis_w: int,
+                num_outputs: int) -> tuple:
+    """dW, db and (with three outputs) dX."""
+    dtype = float_tensor(x, "X")
+    float_tensor(w, "W", dtype)
+    float_tensor(dy, "dY", dtype)
+    _, ax_w, m, n, k = _mnk(x, w, axis, axis_w)
+    why = _mismatch(x, w, "dY", dy, axis, m, n, k)
+    enforce_that(k * n == w.size, "K * N == W.numel()", why, blob="W",
+                 expected=f"W of {n} x {k}", found=dims(w.shape))
+    enforce_that(dy.size == m * n, "dY.numel() == M * N", why, blob="dY",
+                 expected=f"{m} x {n} elements", found=dims(dy.shape))
+    dy2, w2 = dy.reshape(m, n), w.reshape(n, k)
+    dw = (dy2.T @ x.reshape(m, k)).reshape(w.shape)
+    db = dy2.sum(axis=0, dtype=dtype)
+    if num_outputs == 2:
+        return (dw, db)
+    return (dw, db, (dy2 @ w2).reshape(x.shape))
+
+
+gradient_not_implemented_yet("FCGradient")

@@ -1,0 +1,62 @@
+"""Relu (Y = max(X, 0)) and its gradient op ReluGradient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from caffe2lite.schema.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+    register_gradient,
+)
+from .._dense import dispatch, dims, enforce_that, float_tensor
+
+
+_ZEROS = {np.dtype(np.float32): np.float32(0), np.dtype(np.float64): np.float64(0)}
+
+
+@register_cpu_operator(
+    "Relu",
+    inputs=["X"],
+    outputs=["Y"],
+    allow_inplace=[(0, 0)],
+    doc="""Rectified linear unit, element-wise: Y = max(X, 0), same shape and type as X
+(float32 or float64). In-place use (Y = X) is allowed.
+
+Example: X=[-1.5, 0, 2] -> Y=[0, 0, 2]""",
+)
+def relu(x: np.ndarray) -> tuple:
+    """max(X, 0) element-wise (NaN stays NaN)."""
+    zero = _ZEROS.get(getattr(x, "dtype", None))
+    if zero is None or type(x) is not np.ndarray:
+        dispatch(x, "X")  # raises Caffe2's message for a non-float tensor
+    y = np.maximum(x, zero)
+    return (y if x.ndim else np.asarray(y),)
+
+
+@register_gradient("Relu")
+def relu_gradient_maker(g):
+    """``ReluGradient([Y, dY]) -> [X_grad]``: the gradient reads the forward output."""
+    return [g.op_def("ReluGradient", [g.O(0), g.GO(0)], [g.GI(0)])]
+
+
+@register_cpu_operator(
+    "ReluGradient",
+    inputs=["Y", "dY"],
+    outputs=["dX"],
+    allow_inplace=[(1, 0)],
+    doc="""Gradient of Relu from its output: dX = dY where Y > 0, else 0. dY may be
+overwritten in place (dX = dY).
+
+Example: Y=[0, 0, 2], dY=[5, 6, 7] -> dX=[0, 0, 7]""",
+)
+def relu_gradient(y: np.ndarray, dy: np.ndarray) -> tuple:
+    """dY masked by Y > 0."""
+    dtype = dispatch(y, "Y")
+    float_tensor(dy, "dY", dtype)
+    enforce_that(y.shape == dy.shape, "Y.sizes() == dY.sizes()", blob="dY",
+                 expected=f"Y's shape {dims(y.shape)}", found=dims(dy.shape))
+    return (np.where(y > 0, dy, dtype.type(0)),)
+
+
+gradient_not_implemented_yet("ReluGradient")

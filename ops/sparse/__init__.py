@@ -1,0 +1,10 @@
+"""Sparse features: the dropout-with-replacement ops, gathers, SparseToDense."""
+
+from __future__ import annotations
+
+from . import sparse_dropout_with_replacement  # noqa: F401
+from . import sparse_itemwise_dropout_with_replacement  # noqa: F401
+from . import gather  # noqa: F401
+from . import batch_gather  # noqa: F401
+from . import gather_ranges  # noqa: F401
+from . import sparse_to_dense  # noqa: F401
