@@ -14,3 +14,9 @@ from . import shape  # noqa: F401
 from . import matrix  # noqa: F401
 from . import nn  # noqa: F401
 from . import segment  # noqa: F401
+from . import logic  # noqa: F401
+from . import control  # noqa: F401
+from . import quantized  # noqa: F401
+from . import vision  # noqa: F401
+from . import int8  # noqa: F401
+from . import detection  # noqa: F401

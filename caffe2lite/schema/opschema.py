@@ -96,6 +96,11 @@ class OpSchema:
     wants_outputs: bool = False
     allowed_inputs: Callable[[int], bool] | None = None
     allowed_inputs_doc: str = ""
+    shape: Callable[..., Any] | None = None
+    shape_params: frozenset | None = None  # the keyword parameters it takes (None: all)
+    cost: Callable[..., Any] | None = None
+    cost_params: frozenset | None = None
+    example: Any = None
 
     def input_name(self, i: int) -> str:
         """The schema name of input ``i`` (the last name repeats for variadic ops)."""
@@ -259,6 +264,9 @@ def make_schema(
     allow_inplace: Any,
     enforce_inplace: Any,
     allowed_inputs: Any = None,
+    shape: Callable[..., Any] | None = None,
+    cost: Callable[..., Any] | None = None,
+    example: Any = None,
 ) -> OpSchema:
     """Build a schema and check ``kernel``'s signature against it.
 
@@ -275,6 +283,8 @@ def make_schema(
     elif allowed_inputs is not None:
         allowed, allowed_doc = allowed_inputs
     info = _check_kernel_signature(op_type, kernel, inputs, args, num_inputs)
+    if example is not None and "Example:" not in doc:
+        doc = doc.rstrip() + "\n\n" + example.render()
     same = num_outputs == "same"
     out_range = _range(None if same else num_outputs, (len(outputs), len(outputs)))
     return OpSchema(
@@ -297,4 +307,31 @@ def make_schema(
         wants_outputs=info.wants_outputs,
         allowed_inputs=allowed,
         allowed_inputs_doc=allowed_doc,
+        shape=shape,
+        shape_params=_keyword_params(op_type, shape, args, "shape"),
+        cost=cost,
+        cost_params=_keyword_params(op_type, cost, args, "cost"),
+        example=example,
     )
+
+
+def _keyword_params(op_type: str, fn: Callable[..., Any] | None, args: Sequence[Arg],
+                    what: str) -> frozenset | None:
+    """The keyword-only parameters a shape or cost function takes (None: it takes
+    ``**kwargs``, so it gets every argument); each must be a schema argument or one
+    of ``num_outputs`` / ``outputs``."""
+    from caffe2lite.errors import RegistrationError
+
+    if fn is None:
+        return frozenset()
+    P = inspect.Parameter
+    params = list(inspect.signature(fn).parameters.values())
+    if any(p.kind == P.VAR_KEYWORD for p in params):
+        return None
+    keyword = frozenset(p.name for p in params if p.kind == P.KEYWORD_ONLY)
+    extra = keyword - {a.name for a in args} - {"num_outputs", "outputs"}
+    if extra:
+        raise RegistrationError(
+            f"{what} function {getattr(fn, '__qualname__', fn)} of operator {op_type}: "
+            f"keyword-only parameters {sorted(extra)} are not schema arguments")
+    return keyword

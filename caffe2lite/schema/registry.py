@@ -37,6 +37,9 @@ def register_cpu_operator(
     allow_inplace: Any = (),
     enforce_inplace: Any = (),
     allowed_inputs: Any = None,
+    shape: Callable[..., Any] | None = None,
+    cost: Callable[..., Any] | None = None,
+    example: Any = None,
 ) -> Callable[[Callable[..., tuple]], Callable[..., tuple]]:
     """Register a pure kernel as the CPU implementation of ``op_type``.
 
@@ -50,6 +53,10 @@ def register_cpu_operator(
     ``allowed_inputs`` narrows the input count further: a set of counts, or a pair
     ``(predicate, description)`` (Caffe2's NumInputs(set) / NumInputs(function));
     a count it rejects fails with "Input size N not in allowed input sizes.".
+    ``shape`` is the op's shape/type function and ``cost`` its cost function (see
+    :mod:`caffe2lite.schema.shapes`); ``example`` its worked example as data
+    (:class:`~caffe2lite.schema.example.Example`), rendered into the doc when the
+    doc has no ``Example:`` line.
 
     >>> @register_cpu_operator("DoubleIt", inputs=["X"], outputs=["Y"],
     ...                        doc="Y = 2 * X. Example: X=[1, 2] -> Y=[2, 4]")
@@ -68,7 +75,7 @@ def register_cpu_operator(
             op_type, kernel, inputs=inputs, outputs=outputs, args=args, doc=doc,
             engine=eng, num_inputs=num_inputs, num_outputs=num_outputs,
             allow_inplace=allow_inplace, enforce_inplace=enforce_inplace,
-            allowed_inputs=allowed_inputs,
+            allowed_inputs=allowed_inputs, shape=shape, cost=cost, example=example,
         )
         return kernel
 

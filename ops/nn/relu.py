@@ -9,6 +9,8 @@ from caffe2lite.schema.registry import (
     register_cpu_operator,
     register_gradient,
 )
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import pointwise_cost, same_as_input
 from .._dense import dispatch, dims, enforce_that, float_tensor
 
 
@@ -20,6 +22,10 @@ _ZEROS = {np.dtype(np.float32): np.float32(0), np.dtype(np.float64): np.float64(
     inputs=["X"],
     outputs=["Y"],
     allow_inplace=[(0, 0)],
+    shape=same_as_input(0),
+    cost=pointwise_cost(1),
+    example=Example({"X": np.array([-1.5, 0, 2], np.float32)},
+                    {"Y": np.array([0, 0, 2], np.float32)}),
     doc="""Rectified linear unit, element-wise: Y = max(X, 0), same shape and type as X
 (float32 or float64). In-place use (Y = X) is allowed.
 

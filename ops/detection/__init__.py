@@ -1,0 +1,3 @@
+"""Detection: BBoxTransform, BoxWithNMSLimit, GenerateProposals, RoIAlign, RoIPool, CollectAndDistributeFpnRpnProposals."""
+
+from __future__ import annotations
