@@ -20,6 +20,7 @@ import numpy as np
 from caffe2lite.schema.checks import check_dtype
 from caffe2lite.errors import EnforceError
 from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.shapes import Cost, TensorShape, broadcast_shapes, numel
 from .._dense import NUMERIC, dims, dispatch, enforce_cmp, enforce_that, size_from
 
 ARGS = [
@@ -146,3 +147,37 @@ def backward(kind: str, dc: np.ndarray, a: np.ndarray, b: np.ndarray, broadcast:
     else:
         ga, gb = np.multiply(g, b.reshape(b_dims)), np.multiply(g, a.reshape(a_dims))
     return (reduce_to(ga, a_dims).reshape(a.shape), reduce_to(gb, b_dims).reshape(b.shape))
+
+
+# -- shapes and costs ------------------------------------------------------------------
+
+
+def binary_shape(a: TensorShape, b: TensorShape, *, broadcast: bool) -> tuple[TensorShape]:
+    """C's shape and type (Caffe2's ElementwiseOpShapeInference): A's shape in legacy
+    mode, the numpy broadcast of A and B otherwise; A's type."""
+    if broadcast:
+        return (TensorShape(a.dims, a.dtype),)
+    return (TensorShape(broadcast_shapes(a.dims, b.dims, "A and B"), a.dtype),)
+
+
+def binary_gradient_shape(dc: TensorShape, a: TensorShape,
+                          b: TensorShape) -> tuple[TensorShape, TensorShape]:
+    """dA has A's shape, dB has B's, both of dC's type (A's when dC's is unknown)."""
+    dtype = dc.dtype if dc.dtype is not None else a.dtype
+    return (TensorShape(a.dims, dtype), TensorShape(b.dims, dtype))
+
+
+def first_input_pointwise_cost(ops_per_element: int):
+    """Caffe2's ``PointwiseCostInference<n>``: n flops per element of the *first*
+    input, every input read and one first-input-sized output written, all at the
+    first input's item size."""
+
+    def cost(*inputs: TensorShape, outputs=()) -> Cost:
+        x = inputs[0]
+        item = x.dtype.itemsize if x.dtype is not None else 0
+        n = numel(x)
+        return Cost(flops=n * ops_per_element,
+                    bytes_read=sum(numel(s) for s in inputs) * item,
+                    bytes_written=n * item)
+
+    return cost

@@ -10,6 +10,8 @@ from caffe2lite.schema.registry import (
     register_cpu_operator,
     register_gradient,
 )
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import Cost, TensorShape, numel
 from .._dense import dims, enforce_cmp, enforce_that, float_tensor, same_shape
 
 
@@ -21,10 +23,38 @@ def _rows(x: np.ndarray) -> tuple[int, int]:
     return n, x.size // n
 
 
+def _dot_shape(x: TensorShape, y: TensorShape) -> tuple[TensorShape]:
+    """Z is (N,): X's first dimension (1 for a scalar, 0 when X is empty, as the
+    kernel does; Caffe2's inference said X.dims(0) even then)."""
+    if x.dims is None:
+        return (TensorShape(None, x.dtype),)
+    if any(d == 0 for d in x.dims):
+        return (TensorShape((0,), x.dtype),)
+    return (TensorShape((x.dims[0] if x.dims else 1,), x.dtype),)
+
+
+def _dot_cost(x: TensorShape, y: TensorShape, *, outputs) -> Cost:
+    """Caffe2's CostInferenceForDotProduct: two flops per element of X, X and Y read
+    at X's item size, N outputs written at four bytes (Caffe2 took sizeof of the
+    dtype enum)."""
+    item = x.dtype.itemsize if x.dtype is not None else 0
+    n = outputs[0].dims[0] if outputs and outputs[0].known else 0
+    return Cost(flops=2 * numel(x), bytes_read=(numel(x) + numel(y)) * item,
+                bytes_written=4 * n)
+
+
+def _f(values) -> np.ndarray:
+    return np.array(values, np.float32)
+
+
 @register_cpu_operator(
     "DotProduct",
     inputs=["X", "Y"],
     outputs=["Z"],
+    shape=_dot_shape,
+    cost=_dot_cost,
+    example=Example({"X": _f([[1, 2], [3, 4]]), "Y": _f([[5, 6], [7, 8]])},
+                    {"Z": _f([17, 53])}),
     doc="""Row-wise dot product of X and Y (same shape, float32 or float64): with N =
 X.shape[0] (1 for a scalar), Z[i] = sum of X[i] * Y[i] over everything after the
 first dimension, so 1-D inputs give their element-wise products. Z has shape (N,); an
@@ -53,6 +83,9 @@ def dot_product_gradient_maker(g):
     "DotProductGradient",
     inputs=["X", "Y", "dZ"],
     outputs=["dX", "dY"],
+    shape=lambda x, y, dz: (x, y),
+    example=Example({"X": _f([[1, 2]]), "Y": _f([[3, 4]]), "dZ": _f([2])},
+                    {"dX": _f([[6, 8]]), "dY": _f([[2, 4]])}),
     doc="""Gradient of DotProduct: dX[i] = dZ[i] * Y[i] and dY[i] = dZ[i] * X[i].
 
 Example: X=[[1, 2]], Y=[[3, 4]], dZ=[2] -> dX=[[6, 8]], dY=[[2, 4]]""",

@@ -9,7 +9,12 @@ from caffe2lite.schema.registry import (
     register_cpu_operator,
     register_gradient,
 )
+from caffe2lite.schema.example import Example
 from . import _elementwise as ew
+
+
+def _f(values) -> np.ndarray:
+    return np.array(values, np.float32)
 
 
 @register_cpu_operator(
@@ -18,6 +23,10 @@ from . import _elementwise as ew
     outputs=["C"],
     args=ew.ARGS,
     allow_inplace=[(0, 0), (1, 0)],
+    shape=ew.binary_shape,
+    cost=ew.first_input_pointwise_cost(1),
+    example=Example({"A": _f([[1, 2], [3, 4]]), "B": _f([5, 6])},
+                    {"C": _f([[5, 12], [15, 24]])}),
     doc="""Element-wise multiplication C = A * B of two tensors of one type (int32, int64,
 float32 or float64). By default shapes broadcast numpy-style (aligned from the
 right, a dimension of 1 stretches). With ``broadcast=1`` (legacy mode) C has A's
@@ -45,6 +54,11 @@ def mul_gradient_maker(g):
     outputs=["dA", "dB"],
     args=ew.ARGS,
     allow_inplace=[(0, 0), (0, 1)],
+    shape=ew.binary_gradient_shape,
+    example=Example(
+        {"dC": _f([[1, 1], [1, 1]]),
+         "A": _f([[1, 2], [3, 4]]), "B": _f([5, 6])},
+                    {"dA": _f([[5, 6], [5, 6]]), "dB": _f([4, 6])}),
     doc="""Gradient of Mul: dA = dC * B and dB = dC * A, each summed over the dimensions its
 input was broadcast along (same broadcasting arguments as the forward op).
 

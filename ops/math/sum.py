@@ -6,7 +6,10 @@ import numpy as np
 
 from caffe2lite.schema.checks import check_dtype, cpp_type_name
 from caffe2lite.errors import DTypeError, ShapeError
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, register_gradient
+from caffe2lite.schema.shapes import Cost, TensorShape, same_as_input
+from ._elementwise import first_input_pointwise_cost
 
 _SUPPORTED = (
     np.dtype(np.float32),
@@ -16,12 +19,25 @@ _SUPPORTED = (
 )
 
 
+def _sum_cost(*inputs: TensorShape, outputs=()) -> Cost:
+    """Caffe2's CostInferenceForSum: the point-wise cost with one flop per element
+    for each input after the first."""
+    c = first_input_pointwise_cost(1)(*inputs)
+    return Cost(c.flops * (len(inputs) - 1), c.bytes_read, c.bytes_written, 0)
+
+
 @register_cpu_operator(
     "Sum",
     inputs=["data_0"],
     outputs=["sum"],
     num_inputs=(1, None),
     allow_inplace=[(0, 0)],
+    shape=same_as_input(0),
+    cost=_sum_cost,
+    example=Example({"data_0": np.array([1, 2, 3], np.float32),
+                     "data_1": np.array([10, 20, 30], np.float32),
+                     "data_2": np.array([100, 200, 300], np.float32)},
+                    {"sum": np.array([111, 222, 333], np.float32)}),
     doc="""Element-wise sum of each of the input tensors. The first input tensor can be
 used in-place as the output tensor (only input 0). All inputs and the output have
 the same shape and data type (float32, float64, int32 or int64). Integer sums wrap

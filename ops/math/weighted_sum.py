@@ -16,6 +16,8 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import Cost, TensorShape, numel, same_as_input
 
 _FLOATS = (np.float32, np.float64)
 
@@ -33,6 +35,27 @@ def _weight(w: np.ndarray, blob: str, name: str, dtype: np.dtype) -> np.generic:
     return dtype.type(w.reshape(-1)[0])
 
 
+def _weighted_sum_cost(*inputs: TensorShape, outputs=()) -> Cost:
+    """Caffe2's CostInferenceForWeightedSum (four bytes an element: Caffe2 took
+    sizeof of the dtype enum)."""
+    n, k = numel(inputs[0]), len(inputs)
+    return Cost(flops=(k - 1) * n, bytes_read=(k // 2) * (n + 1) * 4,
+                bytes_written=n * 4, params_bytes=(k // 2) * 4)
+
+
+def _weighted_sum_gradient_shape(dy: TensorShape, *inputs: TensorShape,
+                                 grad_on_w: bool) -> tuple[TensorShape, ...]:
+    """dX_i like dY (X_i reshaped); the weights' gradients are 1-element tensors."""
+    pairs = len(inputs) // 2
+    dxs = [dy] * pairs
+    dws = [TensorShape((1,), dy.dtype)] * pairs if grad_on_w else []
+    return tuple(dxs + dws)
+
+
+def _f(values) -> np.ndarray:
+    return np.array(values, np.float32)
+
+
 @register_cpu_operator(
     "WeightedSum",
     inputs=["data_0", "weight_0"],
@@ -40,6 +63,10 @@ def _weight(w: np.ndarray, blob: str, name: str, dtype: np.dtype) -> np.generic:
     num_inputs=(2, None),
     allowed_inputs=_EVEN,
     allow_inplace=[(0, 0)],
+    shape=same_as_input(0),
+    cost=_weighted_sum_cost,
+    example=Example({"X_0": _f([1, 2]), "weight_0": _f([2]), "X_1": _f([10, 20]),
+                     "weight_1": _f([0.5])}, {"output": _f([7, 14])}),
     doc="""Element-wise weighted sum of (X_i, weight_i) pairs: inputs X_0, weight_0,
 X_1, weight_1, ... (an even number); every weight_i is a 1-element float tensor and
 every X_i has the size of X_0 (only sizes are compared, as in Caffe2). The output has
@@ -95,6 +122,9 @@ def weighted_sum_gradient_maker(g):
     allowed_inputs=_ODD,
     num_outputs=(1, None),
     args=[Arg("grad_on_w", bool, False)],
+    shape=_weighted_sum_gradient_shape,
+    example=Example({"dY": _f([1, 2]), "X_0": _f([3, 4]), "weight_0": _f([2])},
+                    {"dX_0": _f([2, 4]), "dweight_0": _f([11])}, {"grad_on_w": 1}),
     doc="""Gradient of WeightedSum: inputs dY, X_0, weight_0, X_1, weight_1, ...;
 outputs dX_i = weight_i * dY for every pair, then (with ``grad_on_w``) dweight_i =
 dot(dY, X_i) as 1-element tensors.

@@ -206,3 +206,45 @@ def test_gradient_ops_list():
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
     assert (str(grads["A"]), str(grads["B"])) == ("A_grad", "B_grad")
+
+
+# -- shape and cost inference --------------------------------------------------------
+
+from caffe2lite.inference import infer_op, op_cost  # noqa: E402
+from caffe2lite.schema.shapes import Cost, TensorShape  # noqa: E402
+
+F4 = np.dtype(np.float32)
+
+
+def _infer(op_type, shapes, **kw):
+    op = CreateOperator(op_type, [f"i{k}" for k in range(len(shapes))],
+                        ["o0"] if not op_type.endswith("Gradient") else ["o0", "o1"], **kw)
+    return infer_op(op, shapes)
+
+
+def test_shape_numpy_broadcast_symbols_and_legacy():
+    a, b = TensorShape((2, 1, 3), F4), TensorShape((4, 1), F4)
+    assert _infer("Add", [a, b]) == [TensorShape((2, 4, 3), F4)]
+    assert _infer("Add", [TensorShape(("N", 3), F4), TensorShape((3,), F4)]) == [
+        TensorShape(("N", 3), F4)]
+    assert _infer("Add", [TensorShape((0, 3), F4), TensorShape((1, 3), F4)]) == [
+        TensorShape((0, 3), F4)]
+    legacy = _infer("Add", [TensorShape((2, 3, 4), F4), TensorShape((3,), F4)],
+                    broadcast=1, axis=1)
+    assert legacy == [TensorShape((2, 3, 4), F4)]
+    assert _infer("Add", [TensorShape(None, F4), TensorShape((3,), F4)])[0].dims is None
+    with pytest.raises(ShapeError, match="do not broadcast"):
+        _infer("Add", [TensorShape((2, 3), F4), TensorShape((4,), F4)])
+
+
+def test_gradient_shape_is_the_inputs_shapes():
+    dc, a, b = TensorShape((2, 3), F4), TensorShape((2, 3), F4), TensorShape((3,), F4)
+    assert _infer("AddGradient", [dc, a, b]) == [a, b]
+
+
+def test_cost_is_caffe2s_pointwise_cost_of_the_first_input():
+    op = CreateOperator("Add", ["A", "B"], ["C"])
+    a, b = TensorShape((2, 3), F4), TensorShape((3,), F4)
+    assert op_cost(op, [a, b]) == Cost(6, 36, 24, 0)
+    # Caffe2 counted the first input's elements even when B was the larger.
+    assert op_cost(op, [b, a]) == Cost(3, 36, 12, 0)

@@ -90,3 +90,20 @@ def test_gradient_ops_list():
     want = CreateOperator("DotProductGradient", ["X", "Y", "Z_grad"], ["X_grad", "Y_grad"])
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+
+
+def test_shape_and_cost_inference():
+    from caffe2lite.inference import infer_op, op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    f4 = np.dtype(np.float32)
+    op = CreateOperator("DotProduct", ["X", "Y"], ["Z"])
+    x = TensorShape((3, 4), f4)
+    assert infer_op(op, [x, x]) == [TensorShape((3,), f4)]
+    assert infer_op(op, [TensorShape((), f4)] * 2) == [TensorShape((1,), f4)]
+    assert infer_op(op, [TensorShape((3, 0), f4)] * 2) == [TensorShape((0,), f4)]
+    assert infer_op(op, [TensorShape(("N", 2), f4)] * 2) == [TensorShape(("N",), f4)]
+    # two flops per element of X, X and Y read, N outputs of four bytes written
+    assert op_cost(op, [x, x]) == Cost(24, 96, 12, 0)
+    grad = CreateOperator("DotProductGradient", ["X", "Y", "dZ"], ["dX", "dY"])
+    assert infer_op(grad, [x, x, TensorShape((3,), f4)]) == [x, x]

@@ -53,3 +53,11 @@ def test_gradient_is_a_scale_op_with_the_same_scale():
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
     assert str(grads["X"]) == "X_grad"
+
+
+def test_shape_inference():
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    x = TensorShape((2, "N"), np.float64)
+    assert infer_op(CreateOperator("Scale", ["X"], ["Y"], scale=3.0), [x]) == [x]

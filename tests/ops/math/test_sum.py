@@ -151,3 +151,19 @@ def test_gradient_numerically():
     testing.check_gradient(CreateOperator("Sum", ["a", "b"], ["a"]), xs[:2], [0, 1])
     got = testing.check_gradient(CreateOperator("Sum", ["a", "a"], ["s"]), xs[:2], 0)
     assert got[0].shape == (2, 3)
+
+
+def test_shape_and_cost_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op, op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    x = TensorShape((2, 3), np.float64)
+    op = CreateOperator("Sum", ["a", "b", "c"], ["s"])
+    assert infer_op(op, [x, x, x]) == [x]
+    # two additions per element, three inputs read, one output written
+    assert op_cost(op, [x, x, x]) == Cost(12, 144, 48, 0)
+    one = CreateOperator("Sum", ["a"], ["s"])
+    assert op_cost(one, [x]) == Cost(0, 48, 48, 0)

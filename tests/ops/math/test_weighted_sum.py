@@ -164,3 +164,21 @@ def test_backward_pass_emits_one_weighted_sum_gradient_op():
     assert list(ops[0].input) == ["Y_grad", "X0", "w0", "X1", "w1"]
     assert list(ops[0].output) == ["X0_grad", "X1_grad", "w0_grad", "w1_grad"]
     assert grads["X1"] == "X1_grad" and grads["w0"] == "w0_grad"
+
+
+def test_shape_and_cost_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op, op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    f4 = np.dtype(np.float32)
+    x, w = TensorShape((2, 3), f4), TensorShape((1,), f4)
+    op = CreateOperator("WeightedSum", ["X0", "w0", "X1", "w1"], ["Y"])
+    assert infer_op(op, [x, w, x, w]) == [x]
+    # flops (4 - 1) * 6; read 2 * (6 + 1) elements; write 6; params 2 weights
+    assert op_cost(op, [x, w, x, w]) == Cost(18, 56, 24, 8)
+    grad = CreateOperator("WeightedSumGradient", ["dY", "X0", "w0", "X1", "w1"],
+                          ["dX0", "dX1", "dw0", "dw1"], grad_on_w=1)
+    assert infer_op(grad, [x, x, w, x, w]) == [x, x, w, w]
