@@ -1,5 +1,7 @@
-"""Every registered operator follows the house rules: a doc with a worked example and
-a gradient decision; and gradients built by the registry train a small net."""
+"""Every registered operator follows the house rules: a doc with a worked example, a
+gradient decision, a shape/type function, an executable example that its kernel and its
+shape function both agree with, and a test file; gradients built by the registry train a
+small net; net-level shape inference and costs give exact numbers."""
 
 from __future__ import annotations
 
@@ -7,9 +9,16 @@ import numpy as np
 import pytest
 
 import caffe2lite  # noqa: F401  (registers every operator)
+from pathlib import Path
+
 from caffe2lite import core
+from caffe2lite.inference import infer_net, infer_op, op_cost
 from caffe2lite.schema import registry
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import Cost, TensorShape, shape_of
 from caffe2lite.workspace import Workspace
+
+TESTS = Path(__file__).resolve().parent
 
 OPERATORS = sorted(registry.OPERATORS)
 
@@ -26,6 +35,146 @@ def test_doc_has_an_example(key):
     assert "Example:" in doc, f"{key[0]}: the doc has no 'Example:'"
     example = doc[doc.index("Example:") :]
     assert "->" in example, f"{key[0]}: the example shows no 'input -> output'"
+
+
+OP_IDS = [f"{t}:{e}" if e else t for t, e in OPERATORS]
+
+
+@pytest.mark.parametrize("key", OPERATORS, ids=OP_IDS)
+def test_has_a_shape_function(key):
+    assert registry.OPERATORS[key].shape is not None, f"{key[0]} has no shape= function"
+
+
+@pytest.mark.parametrize("key", OPERATORS, ids=OP_IDS)
+def test_has_an_example(key):
+    example = registry.OPERATORS[key].example
+    assert isinstance(example, Example), f"{key[0]} has no example=Example(...)"
+    schema = registry.OPERATORS[key]
+    lo, hi = schema.num_inputs
+    assert lo <= len(example.inputs) <= hi, f"{key[0]}: wrong number of example inputs"
+    lo, hi = schema.num_outputs
+    assert lo <= len(example.outputs) <= hi, f"{key[0]}: wrong number of example outputs"
+
+
+@pytest.mark.parametrize("key", OPERATORS, ids=OP_IDS)
+def test_kernel_module_has_a_test_file(key):
+    module = registry.OPERATORS[key].kernel.__module__
+    parts = module.split(".")
+    assert parts[:2] == ["caffe2lite", "ops"] and len(parts) == 4, module
+    path = TESTS / "ops" / parts[2] / f"test_{parts[3]}.py"
+    assert path.is_file(), f"{key[0]}: no test file {path.relative_to(TESTS.parent)}"
+
+
+def _example_op(key, example):
+    op_type, engine = key
+    return core.CreateOperator(op_type, list(example.inputs), list(example.outputs),
+                               engine=engine or None, **example.args)
+
+
+def _same_value(name, got, want, example):
+    if not isinstance(want, np.ndarray):
+        assert type(got) is type(want), f"{name}: {type(got).__name__}"
+        return
+    assert isinstance(got, np.ndarray), f"{name}: got a {type(got).__name__}"
+    assert got.dtype == want.dtype, f"{name}: dtype {got.dtype}, stated {want.dtype}"
+    assert got.shape == want.shape, f"{name}: shape {got.shape}, stated {want.shape}"
+    if not example.exact:
+        return
+    if want.dtype.kind in "fc":
+        np.testing.assert_allclose(got, want, rtol=example.rtol, atol=0, err_msg=name)
+    else:
+        np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+@pytest.mark.parametrize("key", OPERATORS, ids=OP_IDS)
+def test_example_runs_as_stated(key):
+    example = registry.OPERATORS[key].example
+    if example is None:
+        pytest.skip("no example (test_has_an_example fails)")
+    ws = Workspace()
+    for name, value in example.inputs.items():
+        ws.feed_blob(name, value)
+    ws.run(_example_op(key, example))
+    for name, want in example.outputs.items():
+        _same_value(name, ws.fetch_blob(name), want, example)
+
+
+def _dims_match(inferred, actual):
+    if inferred is None or actual is None:
+        return inferred is None and actual is None
+    return len(inferred) == len(actual) and all(
+        isinstance(a, str) or isinstance(b, str) or a == b
+        for a, b in zip(inferred, actual))
+
+
+@pytest.mark.parametrize("key", OPERATORS, ids=OP_IDS)
+def test_shape_function_agrees_with_the_example(key):
+    schema = registry.OPERATORS[key]
+    if schema.example is None or schema.shape is None:
+        pytest.skip("no example or no shape function (other tests fail)")
+    example = schema.example
+    op = _example_op(key, example)
+    inferred = infer_op(op, [shape_of(v) for v in example.inputs.values()])
+    assert len(inferred) == len(example.outputs)
+    for (name, want), got in zip(example.outputs.items(), inferred):
+        actual = shape_of(want)
+        assert _dims_match(got.dims, actual.dims), f"{name}: inferred {got}, actual {actual}"
+        assert got.dtype == actual.dtype, f"{name}: inferred {got}, actual {actual}"
+    if schema.cost is not None:
+        cost = op_cost(op, [shape_of(v) for v in example.inputs.values()])
+        assert isinstance(cost, Cost)
+        assert min(cost.flops, cost.bytes_read, cost.bytes_written, cost.params_bytes) >= 0
+
+
+# -- net-level inference and costs ---------------------------------------------------
+
+
+def _small_net():
+    net = core.Net("small")
+    net.FC(["X", "W", "b"], "h")
+    net.Relu("h", "r")
+    net.Sum(["r", "h"], "s")
+    net.Concat(["s", "r"], ["c", "c_info"], axis=1)
+    net.SparseLengthsSum(["c", "ids", "lengths"], "pooled")
+    return net.Proto()
+
+
+def test_infer_net_on_a_small_net():
+    f4 = np.dtype(np.float32)
+    shapes = infer_net(_small_net(), {
+        "X": TensorShape((4, 3), f4), "W": TensorShape((5, 3), f4),
+        "b": TensorShape((5,), f4), "ids": TensorShape((7,), np.int64),
+        "lengths": TensorShape((2,), np.int32)})
+    assert shapes["h"] == TensorShape((4, 5), f4)
+    assert shapes["r"] == TensorShape((4, 5), f4)
+    assert shapes["s"] == TensorShape((4, 5), f4)
+    assert shapes["c"] == TensorShape((4, 10), f4)
+    assert shapes["c_info"] == TensorShape((2,), np.int32)
+    assert shapes["pooled"] == TensorShape((2, 10), f4)
+
+
+def test_infer_net_leaves_unfed_blobs_unknown():
+    shapes = infer_net(_small_net(), {}, strict=False)
+    assert shapes["h"].dims is None
+
+
+def test_op_cost_on_a_small_net():
+    f4 = np.dtype(np.float32)
+    ops = _small_net().op
+    x, w, b = (TensorShape((4, 3), f4), TensorShape((5, 3), f4), TensorShape((5,), f4))
+    h = TensorShape((4, 5), f4)
+    # FC: M=4, K=3, N=5: flops M*N*(2K+1), read K*(M+N)+N elements, write M*N,
+    # params K*N+N, four bytes each.
+    assert op_cost(ops[0], [x, w, b]) == Cost(140, 4 * 32, 4 * 20, 4 * 20)
+    assert op_cost(ops[1], [h]) == Cost(20, 80, 80, 0)  # Relu: pointwise
+    # Sum: (inputs - 1) flops per element, every input read, one output written.
+    assert op_cost(ops[2], [h, h]) == Cost(20, 160, 80, 0)
+    # Concat: no flops; Caffe2 counted one element more than the inputs hold.
+    assert op_cost(ops[3], [h, h]) == Cost(0, 4 * 41, 4 * 40, 0)
+    # SparseLengthsSum: 7 indices of rows of D=10: flops 70, read 7*(10*4+4) + 2*4,
+    # nothing counted as written, the whole (4, 10) table as parameters.
+    assert op_cost(ops[4], [TensorShape((4, 10), f4), TensorShape((7,), np.int64),
+                            TensorShape((2,), np.int32)]) == Cost(70, 316, 0, 160)
 
 
 @pytest.mark.parametrize("op_type", sorted({t for t, _ in OPERATORS}))
