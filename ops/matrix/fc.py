@@ -15,6 +15,9 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.example import Example
+from caffe2lite.schema import shapes as sh
+from caffe2lite.schema.shapes import Cost, TensorShape
 from .._dense import canonical_axis, dims, enforce_that, float_tensor, size_from, size_to
 
 _ARGS = [
@@ -35,11 +38,77 @@ def _mismatch(x, w, third: str, t, axis, m, n, k) -> str:
             f"{dims(t.shape)}, axis: {axis}, M: {m}, N: {n}, K: {k}")
 
 
+def _shape_mnk(x: TensorShape, w: TensorShape, axis: int, axis_w: int):
+    """(canonical axis, M, K, N) from shapes (each a symbol or None when unknown)."""
+    ax = sh.canonical_axis(axis, x.ndim)
+    ax_w = sh.canonical_axis(axis_w, w.ndim)
+    m = k = n = None
+    if ax is not None:
+        m, k = sh.dim_product(x.dims[:ax]), sh.dim_product(x.dims[ax:])
+    if ax_w is not None:
+        n = sh.dim_product(w.dims[:ax_w])
+    return ax, m, k, n
+
+
+def _fc_shape(x: TensorShape, w: TensorShape, b: TensorShape, *, axis: int,
+              axis_w: int) -> tuple[TensorShape]:
+    """Caffe2's FCShapeInference: X's dimensions up to ``axis``, then N."""
+    ax, _, _, n = _shape_mnk(x, w, axis, axis_w)
+    if ax is None or n is None:
+        return (TensorShape(None, x.dtype),)
+    return (TensorShape(tuple(x.dims[:ax]) + (n,), x.dtype),)
+
+
+def _ints(*values) -> bool:
+    return all(isinstance(v, int) for v in values)
+
+
+def _fc_cost(x: TensorShape, w: TensorShape, b: TensorShape, *, axis: int, axis_w: int,
+             outputs) -> Cost:
+    """Caffe2's CostInferenceForFC (four bytes an element: it took sizeof of the dtype
+    enum): M*N*(2K+1) flops, K*(M+N)+N elements read, M*N written, K*N+N parameters."""
+    _, m, k, n = _shape_mnk(x, w, axis, axis_w)
+    if not _ints(m, k, n):
+        return Cost()
+    return Cost(flops=m * n * (2 * k + 1), bytes_read=(k * (m + n) + n) * 4,
+                bytes_written=m * n * 4, params_bytes=(k * n + n) * 4)
+
+
+def _fc_gradient_shape(x: TensorShape, w: TensorShape, dy: TensorShape, *, axis: int,
+                       axis_w: int, num_outputs: int) -> tuple[TensorShape, ...]:
+    """Caffe2's FCGradientShapeInference: dW like W, db (N,), dX like X."""
+    _, _, _, n = _shape_mnk(x, w, axis, axis_w)
+    out = (TensorShape(w.dims, w.dtype), TensorShape(None if n is None else (n,), w.dtype))
+    return out + ((TensorShape(x.dims, x.dtype),) if num_outputs == 3 else ())
+
+
+def _fc_gradient_cost(x: TensorShape, w: TensorShape, dy: TensorShape, *, axis: int,
+                      axis_w: int, outputs) -> Cost:
+    """Caffe2's CostInferenceForFCGradient: M*N*(2K+1) flops (+2MNK for dX), the
+    outputs written at four bytes an element, nothing counted as read."""
+    _, m, k, n = _shape_mnk(x, w, axis, axis_w)
+    if not _ints(m, k, n):
+        return Cost()
+    flops, written = m * n * (2 * k + 1), sh.numel(outputs[0]) + sh.numel(outputs[1])
+    if len(outputs) == 3:
+        flops += 2 * m * n * k
+        written += sh.numel(outputs[2])
+    return Cost(flops=flops, bytes_written=written * 4, params_bytes=(k * n + n) * 4)
+
+
+def _f(values) -> np.ndarray:
+    return np.array(values, np.float32)
+
+
 @register_cpu_operator(
     "FC",
     inputs=["X", "W", "b"],
     outputs=["Y"],
     args=_ARGS,
+    shape=_fc_shape,
+    cost=_fc_cost,
+    example=Example({"X": _f([[1, 2, 3]]), "W": _f([[1, 0, 1], [0, 1, 0]]),
+                     "b": _f([0.5, -1])}, {"Y": _f([[4.5, 1]])}),
     doc="""Fully connected layer: Y = X·Wᵀ + b, with X flattened to (M x K) at ``axis``,
 W (N x K) flattened at ``axis_w`` and b of length N. Y has shape X.shape[:axis] + (N,).
 Float32 or float64; W and b must have X's type.
@@ -76,6 +145,10 @@ def fc_gradient_maker(g):
     outputs=["dW", "db", "dX"],
     num_outputs=(2, 3),
     args=_ARGS,
+    shape=_fc_gradient_shape,
+    cost=_fc_gradient_cost,
+    example=Example({"X": _f([[1, 2]]), "W": _f([[3, 4]]), "dY": _f([[2]])},
+                    {"dW": _f([[2, 4]]), "db": _f([2]), "dX": _f([[6, 8]])}),
     doc="""Gradient of FC: dW = dYᵀ·X (W's shape), db = column sums of dY (N,), and, when
 a third output is asked for, dX = dY·W (X's shape), all on the flattened views.
 

@@ -9,6 +9,8 @@ from caffe2lite.schema.registry import (
     register_cpu_operator,
     register_gradient,
 )
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import same_as_input
 from .._dense import dispatch, dims, enforce_that, float_tensor
 
 
@@ -17,6 +19,9 @@ from .._dense import dispatch, dims, enforce_that, float_tensor
     inputs=["X"],
     outputs=["Y"],
     allow_inplace=[(0, 0)],
+    shape=same_as_input(0),
+    example=Example({"X": np.array([0, 2], np.float32)},
+                    {"Y": np.array([0.5, 0.880797], np.float32)}),
     doc="""Logistic sigmoid, element-wise: Y = 1 / (1 + exp(-X)), same shape and type as
 X (float32 or float64). In-place use is allowed.
 
@@ -44,6 +49,10 @@ def sigmoid_gradient_maker(g):
     inputs=["Y", "dY"],
     outputs=["dX"],
     allow_inplace=[(1, 0)],
+    shape=same_as_input(0),
+    example=Example({"Y": np.array([0.5, 0.25], np.float32),
+                     "dY": np.array([1, 2], np.float32)},
+                    {"dX": np.array([0.25, 0.375], np.float32)}),
     doc="""Gradient of Sigmoid from its output: dX = dY * Y * (1 - Y).
 
 Example: Y=[0.5, 0.25], dY=[1, 2] -> dX=[0.25, 0.375]""",

@@ -10,6 +10,8 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import same_as_input
 from .._dense import canonical_axis, dims, enforce_that, float_tensor, size_from, size_to
 
 _AXIS = [Arg("axis", int, 1, doc="X is read as a matrix (N x D) split at this axis")]
@@ -25,6 +27,10 @@ def _rows(x: np.ndarray, axis: int) -> np.ndarray:
     inputs=["X"],
     outputs=["Y"],
     args=_AXIS,
+    shape=same_as_input(0),
+    example=Example({"X": np.array([[1, 2, 3]], np.float32)},
+                    {"Y": np.array([[0.090031, 0.244728, 0.665241]], np.float32)},
+                    rtol=1e-5),
     doc="""Softmax of each row of X read as a matrix (N x D), N = product of the
 dimensions before ``axis`` and D of the rest: Y = exp(X - max) / sum(exp(X - max)).
 Y has X's shape and type (float32 or float64).
@@ -54,6 +60,10 @@ def softmax_gradient_maker(g):
     inputs=["Y", "dY"],
     outputs=["dX"],
     args=_AXIS,
+    shape=same_as_input(0),
+    example=Example({"Y": np.array([[0.5, 0.5]], np.float32),
+                     "dY": np.array([[1, 0]], np.float32)},
+                    {"dX": np.array([[0.25, -0.25]], np.float32)}),
     doc="""Gradient of Softmax from its output, row by row: dX = Y * (dY - sum(Y * dY)).
 
 Example: Y=[[0.5, 0.5]], dY=[[1, 0]] -> dX=[[0.25, -0.25]]""",

@@ -202,3 +202,46 @@ def test_gradient_ops_list():
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
     assert {str(k): str(v) for k, v in grads.items()} == {
         "X": "X_grad", "W": "W_grad", "b": "b_grad", "Y": "Y_grad"}
+
+
+# -- shape and cost inference --------------------------------------------------------
+
+
+def test_shape_inference_keeps_the_leading_dims():
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    f4 = np.dtype(np.float32)
+    op = CreateOperator("FC", ["X", "W", "b"], ["Y"], axis=2, axis_w=1)
+    x, w, b = TensorShape((2, 3, 4, 5), f4), TensorShape((6, 20), f4), TensorShape((6,), f4)
+    assert infer_op(op, [x, w, b]) == [TensorShape((2, 3, 6), f4)]
+    sym = TensorShape(("B", 4), f4)
+    op1 = CreateOperator("FC", ["X", "W", "b"], ["Y"])
+    assert infer_op(op1, [sym, TensorShape((6, 4), f4), b]) == [TensorShape(("B", 6), f4)]
+    assert infer_op(op1, [TensorShape(None, f4), w, b])[0].dims is None
+
+
+def test_costs_are_caffe2s():
+    from caffe2lite.inference import op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    f8 = np.dtype(np.float64)
+    x, w, b = TensorShape((4, 3), f8), TensorShape((5, 3), f8), TensorShape((5,), f8)
+    op = CreateOperator("FC", ["X", "W", "b"], ["Y"])
+    # four bytes an element whatever the type, as Caffe2 counted
+    assert op_cost(op, [x, w, b]) == Cost(140, 128, 80, 80)
+    grad = CreateOperator("FCGradient", ["X", "W", "dY"], ["dW", "db", "dX"])
+    dy = TensorShape((4, 5), f8)
+    assert op_cost(grad, [x, w, dy]) == Cost(140 + 120, 0, (15 + 5 + 12) * 4, 80)
+    grad2 = CreateOperator("FCGradient", ["X", "W", "dY"], ["dW", "db"])
+    assert op_cost(grad2, [x, w, dy]) == Cost(140, 0, 80, 80)
+
+
+def test_gradient_shape_inference():
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    f4 = np.dtype(np.float32)
+    x, w, dy = TensorShape((4, 3), f4), TensorShape((5, 3), f4), TensorShape((4, 5), f4)
+    grad = CreateOperator("FCGradient", ["X", "W", "dY"], ["dW", "db", "dX"])
+    assert infer_op(grad, [x, w, dy]) == [w, TensorShape((5,), f4), x]

@@ -66,3 +66,17 @@ def test_gradient_ops_list():
     want = CreateOperator("SigmoidGradient", ["Y", "Y_grad"], ["X_grad"])
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+
+
+def test_shape_inference():
+    from caffe2lite.inference import infer_op, op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    x = TensorShape(("N", 3), np.float64)
+    op = CreateOperator("Sigmoid", ["X"], ["Y"])
+    assert infer_op(op, [x]) == [x]
+    grad = CreateOperator("SigmoidGradient", ["Y", "dY"], ["dX"])
+    assert infer_op(grad, [x, x]) == [x]
+    # Caffe2 gave Sigmoid no cost function: the generic estimate
+    known = TensorShape((2, 3), np.float64)
+    assert op_cost(op, [known]) == Cost(6, 48, 48, 0)
