@@ -12,6 +12,8 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import TensorShape, same_as_input
 from .._dense import dims, enforce_cmp, enforce_that, float_tensor, size_to
 
 _ARGS = [
@@ -20,6 +22,12 @@ _ARGS = [
     Arg("unjoined_lr_loss", bool, False,
         doc="unjoined-data loss: negatives may later turn out positive"),
 ]
+
+
+def _xent_shape(logits: TensorShape, targets: TensorShape) -> tuple[TensorShape]:
+    """logits' shape without its last dimension (Caffe2 stated (N,), the 2-D case)."""
+    dims = None if logits.dims is None else tuple(logits.dims[:-1])
+    return (TensorShape(dims, logits.dtype),)
 
 
 def _softplus_parts(lgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -33,6 +41,10 @@ def _softplus_parts(lgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     inputs=["logits", "targets"],
     outputs=["xentropy"],
     args=_ARGS,
+    shape=_xent_shape,
+    example=Example({"logits": np.array([[0, 0]], np.float32),
+                     "targets": np.array([[1, 0]], np.float32)},
+                    {"xentropy": np.array([0.693147], np.float32)}),
     doc="""Sigmoid cross entropy between ``logits`` and ``targets`` (same shape, float32
 or float64), averaged over the last dimension: xentropy has shape logits.shape[:-1].
 Per element, -(t·log σ(x) + (1 - t)·log(1 - σ(x))), computed stably; ``log_D_trick``
@@ -81,6 +93,11 @@ def sigmoid_cross_entropy_with_logits_gradient_maker(g):
     inputs=["xentropy_grad", "logits", "targets"],
     outputs=["logits_grad"],
     args=_ARGS,
+    shape=same_as_input(1),
+    example=Example({"xentropy_grad": np.array([1], np.float32),
+                     "logits": np.array([[0, 0]], np.float32),
+                     "targets": np.array([[1, 0]], np.float32)},
+                    {"logits_grad": np.array([[-0.25, 0.25]], np.float32)}),
     doc="""Gradient of SigmoidCrossEntropyWithLogits: logits_grad = -g / D · (t - σ(x))
 per element (D the last dimension, g the row's output gradient); with ``log_D_trick``
 the factor is (2t - 1) / (1 + exp(x)), with ``unjoined_lr_loss`` t - (1 - t)·σ(x).

@@ -10,6 +10,8 @@ from caffe2lite.schema.registry import (
     register_cpu_operator,
     register_gradient,
 )
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import TensorShape
 from .._dense import dims, enforce_cmp, enforce_that, float_tensor, same_shape
 
 
@@ -19,10 +21,25 @@ def _rows(x: np.ndarray) -> tuple[int, int]:
     return n, (x.size // n if n > 0 else 0)
 
 
+def _distance_shape(x: TensorShape, y: TensorShape) -> tuple[TensorShape]:
+    """(N,): X's first dimension (Caffe2's IdenticalTypeAndShapeOfInputDim(0, 0));
+    1 for a scalar, as the kernel does."""
+    if x.dims is None:
+        return (TensorShape(None, x.dtype),)
+    return (TensorShape((x.dims[0] if x.dims else 1,), x.dtype),)
+
+
+def _f(values) -> np.ndarray:
+    return np.array(values, np.float32)
+
+
 @register_cpu_operator(
     "SquaredL2Distance",
     inputs=["X", "Y"],
     outputs=["Z"],
+    shape=_distance_shape,
+    example=Example({"X": _f([[1, 2], [3, 4]]), "Y": _f([[1, 0], [0, 0]])},
+                    {"Z": _f([2, 12.5])}),
     doc="""Half the squared L2 distance between matching rows of X and Y (same shape,
 float32 or float64): Z[i] = 0.5 * ||X[i] - Y[i]||², with N = X.shape[0] rows (1 for a
 scalar). Z has shape (N,).
@@ -54,6 +71,9 @@ def squared_l2_distance_gradient_maker(g):
     "SquaredL2DistanceGradient",
     inputs=["X", "Y", "dZ"],
     outputs=["dX", "dY"],
+    shape=lambda x, y, dz: (x, TensorShape(y.dims, x.dtype)),
+    example=Example({"X": _f([[1, 2]]), "Y": _f([[1, 0]]), "dZ": _f([3])},
+                    {"dX": _f([[0, 6]]), "dY": _f([[0, -6]])}),
     doc="""Gradient of SquaredL2Distance: dX[i] = dZ[i] * (X[i] - Y[i]) and dY = -dX.
 
 Example: X=[[1, 2]], Y=[[1, 0]], dZ=[3] -> dX=[[0, 6]], dY=[[0, -6]]""",

@@ -64,3 +64,14 @@ def test_gradient_ops_list():
     want = CreateOperator("AveragedLossGradient", ["X", "L_grad"], ["X_grad"])
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+
+
+def test_shape_inference():
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    x = TensorShape(("N", 3), np.float64)
+    assert infer_op(CreateOperator("AveragedLoss", ["X"], ["L"]), [x]) == [
+        TensorShape((), np.float64)]
+    grad = CreateOperator("AveragedLossGradient", ["X", "dL"], ["dX"])
+    assert infer_op(grad, [x, TensorShape((), np.float64)]) == [x]

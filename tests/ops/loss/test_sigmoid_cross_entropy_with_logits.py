@@ -122,3 +122,17 @@ def test_gradient_ops_list():
     want = CreateOperator(OP + "Gradient", ["Y_grad", "X", "T"], ["X_grad"], log_D_trick=1)
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+
+
+def test_shape_inference():
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    f4 = np.dtype(np.float32)
+    op = CreateOperator("SigmoidCrossEntropyWithLogits", ["L", "T"], ["X"])
+    for dims, out in [((4, 3), (4,)), ((2, 4, 3), (2, 4)), ((3,), ()), (("N", 3), ("N",))]:
+        x = TensorShape(dims, f4)
+        assert infer_op(op, [x, x]) == [TensorShape(out, f4)]
+    grad = CreateOperator("SigmoidCrossEntropyWithLogitsGradient", ["g", "L", "T"], ["dL"])
+    x = TensorShape((4, 3), f4)
+    assert infer_op(grad, [TensorShape((4,), f4), x, x]) == [x]

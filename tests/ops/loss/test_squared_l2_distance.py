@@ -82,3 +82,16 @@ def test_gradient_ops_list():
                           ["X_grad", "Y_grad"])
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+
+
+def test_shape_inference():
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    f4 = np.dtype(np.float32)
+    op = CreateOperator("SquaredL2Distance", ["X", "Y"], ["Z"])
+    x = TensorShape(("N", 3), f4)
+    assert infer_op(op, [x, x]) == [TensorShape(("N",), f4)]
+    assert infer_op(op, [TensorShape((), f4)] * 2) == [TensorShape((1,), f4)]
+    grad = CreateOperator("SquaredL2DistanceGradient", ["X", "Y", "dZ"], ["dX", "dY"])
+    assert infer_op(grad, [x, x, TensorShape(("N",), f4)]) == [x, x]
