@@ -13,6 +13,8 @@ from caffe2lite.errors import ArgumentError, DTypeError, GradientError
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.schema.registry import register_cpu_operator, register_gradient
 from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import TensorShape
 from .._dense import tensor
 
 DataType = caffe2_pb2.TensorProto.DataType
@@ -80,6 +82,11 @@ def _to_strings(x: np.ndarray) -> np.ndarray:
     return out.reshape(x.shape)
 
 
+def _cast_shape(x: TensorShape, *, to: Any) -> tuple[TensorShape]:
+    """The input's shape, of the type ``to`` names (Caffe2's Cast inference)."""
+    return (TensorShape(x.dims, target_dtype(cast_data_type(to))),)
+
+
 @register_cpu_operator(
     "Cast",
     inputs=["input"],
@@ -89,6 +96,9 @@ def _to_strings(x: np.ndarray) -> np.ndarray:
             "(FLOAT, INT32, INT64, DOUBLE, BOOL, ...); FLOAT when absent"),
         Arg("from_type", "any", None, doc="the input's DataType; only the gradient uses it"),
     ],
+    shape=_cast_shape,
+    example=Example({"input": np.array([1.7, -2.5, 0], np.float32)},
+                    {"output": np.array([1, -2, 0], np.int32)}, {"to": 2}),
     doc="""Convert every element to the type ``to`` (a TensorProto.DataType number or
 name); the shape is kept. Floats become integers by truncation toward zero; any
 non-zero value becomes true. Casting to STRING writes each number in decimal (floats

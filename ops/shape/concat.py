@@ -9,7 +9,58 @@ from caffe2lite.schema.checks import cpp_type_name
 from caffe2lite.errors import DTypeError, GradientError
 from caffe2lite.schema.registry import register_cpu_operator, register_gradient
 from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.example import Example
+from caffe2lite.schema import shapes as sh
+from caffe2lite.schema.shapes import Cost, TensorShape
 from .._dense import axis_and_add_axis, canonical_axis, dims, enforce_cmp, tensor
+
+
+def _concat_axis(xs: tuple[TensorShape, ...], axis: int | None, order: str | None,
+                 add_axis: int) -> tuple[int | None, bool]:
+    ax, add = axis_and_add_axis(axis, order, add_axis, "concat")
+    ndim = xs[0].ndim
+    return (None if ndim is None else sh.canonical_axis(ax, ndim + add)), add
+
+
+def _concat_shape(*xs: TensorShape, axis: int | None, order: str | None, add_axis: int,
+                  num_outputs: int) -> tuple[TensorShape, ...]:
+    """Caffe2's TensorInferenceForConcat: the dimensions along the axis add up (or a
+    new axis of len(inputs) is inserted); split_info is int32 (len(inputs),). Unknown
+    when any input's shape is (Caffe2's NeedsAllInputShapes)."""
+    info = (TensorShape((len(xs),), np.int32),)[: num_outputs - 1]
+    ax, add = _concat_axis(xs, axis, order, add_axis)
+    if ax is None or any(x.dims is None for x in xs):
+        return (TensorShape(None, xs[0].dtype),) + info
+    first = xs[0].dims
+    for j, x in enumerate(xs[1:], start=1):
+        enforce_cmp(len(x.dims) == len(first), "in[0].dims().size() == in[i].dims().size()",
+                    len(first), len(x.dims), f"Got different sizes for inputs 0 and {j}",
+                    blob="X")
+        for i, (d0, d) in enumerate(zip(first, x.dims)):
+            if (i == ax and not add) or isinstance(d0, str) or isinstance(d, str):
+                continue
+            enforce_cmp(d0 == d, "dim == dim_j", d0, d, f"Expect dimension = {d0} got {d} "
+                        f"at axis = {i} for input: {j}.", blob="X")
+    if add:
+        dims = first[:ax] + (len(xs),) + first[ax:]
+    else:
+        along = [x.dims[ax] for x in xs]
+        total = (sum(along) if all(isinstance(d, int) for d in along)
+                 else "+".join(str(d) for d in along))
+        dims = first[:ax] + (total,) + first[ax + 1:]
+    return (TensorShape(dims, xs[0].dtype),) + info
+
+
+def _concat_cost(*xs: TensorShape, axis: int | None, order: str | None, add_axis: int,
+                 outputs) -> Cost:
+    """Caffe2's CostInferenceForConcat: no flops; the inputs' elements (plus one, as
+    Caffe2 counted) read and the result written, at four bytes each (sizeof of the
+    dtype enum)."""
+    out = outputs[0]
+    if not out.known or not all(x.known for x in xs):
+        return Cost()
+    return Cost(flops=0, bytes_read=(1 + sum(sh.numel(x) for x in xs)) * 4,
+                bytes_written=sh.numel(out) * 4)
 
 
 @register_cpu_operator(
@@ -23,6 +74,12 @@ from .._dense import axis_and_add_axis, canonical_axis, dims, enforce_cmp, tenso
         Arg("order", str, None, doc="without axis: NCHW joins on axis 1, NHWC on axis 3"),
         Arg("add_axis", int, 0, doc="non-zero: insert a new axis at ``axis`` and stack"),
     ],
+    shape=_concat_shape,
+    cost=_concat_cost,
+    example=Example({"X1": np.array([[1, 2], [3, 4]], np.float32),
+                     "X2": np.array([[5, 6]], np.float32)},
+                    {"concat_result": np.array([[1, 2], [3, 4], [5, 6]], np.float32),
+                     "split_info": np.array([2, 1], np.int32)}, {"axis": 0}),
     doc="""Concatenate the inputs along ``axis``: every dimension but that one must
 agree, and all inputs must have one type. With ``add_axis`` set, the inputs (all of
 one shape) are stacked along a new dimension inserted at ``axis``. The optional

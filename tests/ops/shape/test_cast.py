@@ -109,3 +109,16 @@ def test_gradient_needs_from_type():
     with pytest.raises(GradientError, match="Argument 'from_type' of type int or string is "
                                             "required to get the gradient of CastOp"):
         GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+
+
+def test_shape_inference():
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    x = TensorShape(("N", 2), np.float32)
+    for to, dtype in [(2, np.int32), ("INT64", np.int64), (None, np.float32),
+                      ("double", np.float64), (5, np.bool_)]:
+        op = CreateOperator("Cast", ["X"], ["Y"], to=to)
+        assert infer_op(op, [x]) == [TensorShape(("N", 2), dtype)]
+    with pytest.raises(ArgumentError, match="BYTE is deprecated"):
+        infer_op(CreateOperator("Cast", ["X"], ["Y"], to=3), [x])

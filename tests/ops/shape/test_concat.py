@@ -140,3 +140,36 @@ def test_gradient_needs_split_info():
     op = CreateOperator("Concat", ["A", "B"], ["Y"], axis=0)
     with pytest.raises(GradientError, match="split_info"):
         GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+
+
+# -- shape and cost inference ---------------------------------------------------------
+
+
+def test_shape_inference():
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    f4, i4 = np.dtype(np.float32), np.dtype(np.int32)
+    a, b = TensorShape((2, 3), f4), TensorShape((2, 5), f4)
+    op = CreateOperator("Concat", ["A", "B"], ["Y", "info"], axis=1)
+    assert infer_op(op, [a, b]) == [TensorShape((2, 8), f4), TensorShape((2,), i4)]
+    stacked = CreateOperator("Concat", ["A", "B"], ["Y", "info"], axis=-1, add_axis=1)
+    assert infer_op(stacked, [a, a]) == [TensorShape((2, 3, 2), f4), TensorShape((2,), i4)]
+    scalars = CreateOperator("Concat", ["A", "B", "C"], ["Y"], axis=0, add_axis=1)
+    assert infer_op(scalars, [TensorShape((), f4)] * 3) == [TensorShape((3,), f4)]
+    sym = infer_op(op, [TensorShape(("N", 3), f4), TensorShape(("N", "K"), f4)])
+    assert sym[0] == TensorShape(("N", "3+K"), f4)
+    assert infer_op(op, [TensorShape(None, f4), b])[0].dims is None
+    with pytest.raises(ShapeError, match="at axis = 0 for input: 1"):
+        infer_op(op, [a, TensorShape((3, 5), f4)])
+
+
+def test_cost_is_caffe2s():
+    from caffe2lite.inference import op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    f8 = np.dtype(np.float64)
+    op = CreateOperator("Concat", ["A", "B"], ["Y", "info"], axis=0)
+    a, b = TensorShape((2, 3), f8), TensorShape((1, 3), f8)
+    # four bytes an element whatever the type; one element more read, as Caffe2 had
+    assert op_cost(op, [a, b]) == Cost(0, (1 + 9) * 4, 9 * 4, 0)

@@ -126,3 +126,70 @@ def test_gradient_ops_list():
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
     assert str(grads["X"]) == "X_grad"
+
+
+# -- add_axis on a 1-D input gives 0-d pieces (as Caffe2) ----------------------------
+
+
+def test_add_axis_of_a_vector_gives_0d_pieces():
+    ws = Workspace()
+    ws.feed_blob("X", np.array([1.5, 2.5, 3.5], np.float32))
+    ws.run_operator_once(CreateOperator("Split", ["X"], ["a", "b", "c"], axis=0,
+                                        add_axis=1))
+    for name, value in zip("abc", (1.5, 2.5, 3.5)):
+        piece = ws.fetch_blob(name)
+        assert isinstance(piece, np.ndarray) and piece.shape == () and piece.dtype == np.float32
+        assert piece == value
+        assert piece.flags.c_contiguous and piece.flags.owndata
+
+
+def test_gradient_of_concat_add_axis_over_scalars_has_scalar_shape():
+    op = CreateOperator("Concat", ["a", "b", "c"], ["y", "info"], axis=0, add_axis=1)
+    ops, _ = GradientRegistry.GetBackwardPass([op], {"y": "y_grad"})
+    assert [(o.type, list(o.input), list(o.output)) for o in ops] == [
+        ("Split", ["y_grad", "info"], ["a_grad", "b_grad", "c_grad"])]
+    ws = Workspace()
+    ws.feed_blob("info", np.ones(3, np.int32))
+    ws.feed_blob("y_grad", np.array([1.0, 2.0, 3.0]))
+    ws.run_operator_once(ops[0])
+    # y = [a, b, c], so d<y_grad, y>/da = y_grad[0] ...: each a 0-d tensor like its input
+    for name, want in zip(("a_grad", "b_grad", "c_grad"), (1.0, 2.0, 3.0)):
+        got = ws.fetch_blob(name)
+        assert got.shape == () and got == want
+
+
+def test_add_axis_of_a_matrix_keeps_the_other_axis():
+    x = np.arange(6, dtype=np.int32).reshape(3, 2)
+    ws = Workspace()
+    ws.feed_blob("X", x)
+    ws.run_operator_once(CreateOperator("Split", ["X"], ["a", "b"], axis=1, add_axis=1))
+    np.testing.assert_array_equal(ws.fetch_blob("a"), [0, 2, 4])
+    assert ws.fetch_blob("b").flags.c_contiguous
+
+
+# -- shape inference ------------------------------------------------------------------
+
+
+def test_shape_inference():
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    f4 = np.dtype(np.float32)
+    x = TensorShape((2, 9), f4)
+    op = CreateOperator("Split", ["X"], ["a", "b", "c"], axis=1, split=[3, 2, 4])
+    assert infer_op(op, [x]) == [TensorShape((2, d), f4) for d in (3, 2, 4)]
+    equal = CreateOperator("Split", ["X"], ["a", "b", "c"], axis=1)
+    assert infer_op(equal, [x]) == [TensorShape((2, 3), f4)] * 3
+    added = CreateOperator("Split", ["X"], ["a", "b"], axis=0, add_axis=1)
+    assert infer_op(added, [x]) == [TensorShape((9,), f4)] * 2
+    assert infer_op(added, [TensorShape((2,), f4)]) == [TensorShape((), f4)] * 2
+    by_input = CreateOperator("Split", ["X", "S"], ["a", "b"], axis=1)
+    assert infer_op(by_input, [x, TensorShape((2,), np.int32)]) == [
+        TensorShape((2, "split[0]"), f4), TensorShape((2, "split[1]"), f4)]
+    nchw = CreateOperator("Split", ["X"], ["a", "b"])  # order NCHW: axis 1
+    assert infer_op(nchw, [TensorShape((1, 4, 2, 2), f4)]) == [
+        TensorShape((1, 2, 2, 2), f4)] * 2
+    with pytest.raises(ShapeError, match="should be divisible"):
+        infer_op(CreateOperator("Split", ["X"], ["a", "b"], axis=1), [TensorShape((2, 3), f4)])
+    with pytest.raises(ShapeError, match="do not match: should be 9"):
+        infer_op(CreateOperator("Split", ["X"], ["a", "b"], axis=1, split=[4, 4]), [x])
