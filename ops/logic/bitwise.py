@@ -1,0 +1,57 @@
+"""The bitwise ops BitwiseAnd, BitwiseOr, BitwiseXor: C = A op B element-wise on
+int32, int64 or bool tensors, with Caffe2's broadcasting (one table row per op)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
+from . import _binary
+
+_A = np.array([[12, 10], [7, -1]], np.int32)
+_B = np.array([10, 6], np.int32)
+
+# (op type, numpy ufunc, the operation in words)
+TABLE = [
+    ("BitwiseAnd", np.bitwise_and, "bitwise and"),
+    ("BitwiseOr", np.bitwise_or, "bitwise or"),
+    ("BitwiseXor", np.bitwise_xor, "bitwise exclusive or"),
+]
+
+
+def _doc(words: str) -> str:
+    return f"""Element-wise {words} of two tensors of one type (int32, int64 or bool; C has
+that type). By default shapes broadcast numpy-style (aligned from the right, a
+dimension of 1 stretches). With ``broadcast=1`` (legacy mode) C has A's shape and B
+is a single element or matches a contiguous run of A's dimensions starting at
+``axis`` (or at the axis ``axis_str`` names in ``order``; by default the run ends at
+A's last dimension). C may overwrite A in place. Asking for its gradient is an error
+(SHOULD_NOT_DO)."""
+
+
+def _register(op_type: str, ufunc: Callable, words: str) -> Callable:
+    @register_cpu_operator(
+        op_type,
+        inputs=["A", "B"],
+        outputs=["C"],
+        args=_binary.ARGS,
+        allow_inplace=[(0, 0)],
+        shape=_binary.shape_function(None),
+        example=Example({"A": _A, "B": _B}, {"C": ufunc(_A, _B)}),
+        doc=_doc(words),
+    )
+    def bitwise(a: np.ndarray, b: np.ndarray, *, broadcast: bool, axis: int,
+                axis_str: str, order: str) -> tuple[np.ndarray]:
+        """C = A op B bit by bit, with Caffe2's broadcasting."""
+        return _binary.forward(ufunc, a, b, _binary.INT_BOOL, None, broadcast, axis,
+                               axis_str, order)
+
+    bitwise.__name__ = bitwise.__qualname__ = op_type.lower()
+    should_not_do_gradient(op_type)
+    return bitwise
+
+
+KERNELS = {op_type: _register(op_type, ufunc, words) for op_type, ufunc, words in TABLE}
