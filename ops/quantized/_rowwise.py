@@ -1,0 +1,374 @@
+"""Rowwise quantisation: the fused 8-, 4- and 2-bit formats and their lookups.
+
+Not an operator module: the ``float_to_*``, ``*_to_float`` and ``sparse_lengths_*``
+files of this folder import it.
+
+Fused 8-bit row: ``| C uint8 codes | float32 scale | float32 bias |`` (little-endian),
+value = code * scale + bias. Fused N-bit row (N = 4 or 2): ``| ceil(C * N / 8) bytes
+of codes, least significant bits first | float16 scale | float16 bias |``. The
+separate-scale format (FloatToRowwiseQuantized8Bits) keeps the codes as a uint8
+tensor and the (scale, bias) pairs as a float32 (rows, 2) matrix.
+
+A lookup reduces ``OUTPUT[s] = sum_j w_j * (scale_j * code_j + bias_j)`` over the
+indices j of segment s. It is computed as ``sum_j (w_j scale_j) code_j +
+sum_j w_j bias_j``: indices are taken in chunks of about ``CHUNK_BYTES`` of decoded
+rows; each chunk's rows are gathered, decoded to float32, scaled and summed per
+segment with one ``np.add.reduceat``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from caffe2lite.errors import EnforceError, ShapeError
+from caffe2lite.schema.checks import check_dtype, check_ndim, check_lengths
+
+from ..segment._segment_checks import check_index_type
+
+# Bytes of decoded float32 rows held at once by a lookup.
+CHUNK_BYTES = 1 << 19
+F32 = np.dtype("<f4")
+F16 = np.dtype("<f2")
+
+
+# -- the fused 8-bit format ---------------------------------------------------------
+
+
+def rows_of(x: np.ndarray, blob: str) -> tuple[np.ndarray, tuple[int, ...]]:
+    """``x`` as a (rows, last dim) matrix: every dimension but the last is a row."""
+    if x.ndim < 1:
+        raise ShapeError(
+            "input.dim() > 0. 0 vs 0. Input's dimension must be at least 1",
+            blob=blob,
+            expected="rank >= 1",
+            found="a 0-D tensor",
+        )
+    rows = int(np.prod(x.shape[:-1], dtype=np.int64))
+    return np.ascontiguousarray(x).reshape(rows, x.shape[-1]), x.shape[:-1]
+
+
+def _row_min_max(x2: np.ndarray, blob: str) -> tuple[np.ndarray, np.ndarray]:
+    if x2.shape[1] == 0 and x2.shape[0] > 0:
+        # Caffe2 read the minimum of an empty row from past its end.
+        raise ShapeError(
+            "rows to quantize must have at least one column",
+            blob=blob,
+            expected="last dimension >= 1",
+            found="last dimension 0",
+        )
+    if x2.shape[0] == 0:
+        empty = np.zeros(0, np.float32)
+        return empty, empty
+    return x2.min(axis=1), x2.max(axis=1)
+
+
+def quantize_fused8(x: np.ndarray) -> np.ndarray:
+    """FloatToFused8BitRowwiseQuantized on a float32 array (rows on the last axis)."""
+    x2, lead = rows_of(x, "input")
+    lo, hi = _row_min_max(x2, "input")
+    span = hi - lo
+    scale = span / np.float32(255.0)
+    inverse = np.float32(255.0) / (span + np.float32(1e-8))
+    codes = np.rint((x2 - lo[:, None]) * inverse[:, None])
+    cols = x2.shape[1]
+    out = np.empty((x2.shape[0], cols + 8), np.uint8)
+    np.clip(codes, 0, 255, out=codes)
+    out[:, :cols] = codes
+    out[:, cols : cols + 4] = scale.astype(F32).view(np.uint8).reshape(-1, 4)
+    out[:, cols + 4 :] = lo.astype(F32).view(np.uint8).reshape(-1, 4)
+    return out.reshape(lead + (cols + 8,))
+
+
+def split_fused(rows: np.ndarray, tail: int, sb_dtype: np.dtype):
+    """(codes bytes, scale, bias) of fused rows whose last ``tail`` bytes hold the
+    scale and the bias (float32 when tail is 8, float16 when 4) as float32."""
+    cols = rows.shape[1] - tail
+    sb = np.ascontiguousarray(rows[:, cols:]).view(sb_dtype).astype(np.float32)
+    return rows[:, :cols], sb[:, 0], sb[:, 1]
+
+
+def check_fused_input(x: np.ndarray, tail: int) -> tuple[np.ndarray, tuple[int, ...]]:
+    """A fused tensor to dequantise: uint8, rank >= 1, at least ``tail`` columns."""
+    check_dtype(x, "scale_bias_quantized_input", np.uint8)
+    x2, lead = rows_of(x, "scale_bias_quantized_input")
+    if x2.shape[1] < tail:
+        raise ShapeError(
+            f"fused rows need at least {tail} bytes for the scale and the bias",
+            blob="scale_bias_quantized_input",
+            expected=f"last dimension >= {tail}",
+            found=f"last dimension {x2.shape[1]}",
+        )
+    return x2, lead
+
+
+def dequantize_fused8(x: np.ndarray) -> np.ndarray:
+    """Fused8BitRowwiseQuantizedToFloat: code * scale + bias, in float32."""
+    x2, lead = check_fused_input(x, 8)
+    codes, scale, bias = split_fused(x2, 8, F32)
+    out = codes * scale[:, None]
+    out += bias[:, None]
+    return out.reshape(lead + (codes.shape[1],))
+
+
+# -- the fused N-bit formats ---------------------------------------------------------
+
+
+def per_byte(bits: int) -> int:
+    return 8 // bits
+
+
+def quantize_fused_nbit(x: np.ndarray, bits: int) -> np.ndarray:
+    """FloatToFused{4,2}BitRowwiseQuantized on a float32 array."""
+    k = per_byte(bits)
+    x2, lead = rows_of(x, "input")
+    cols = x2.shape[1]
+    if cols % k:
+        raise ShapeError(
+            f"input.dim(input.dim() - 1) % NUM_ELEM_PER_BYTE == 0. {cols % k} vs 0. "
+            f"FloatToFused{bits}BitRowwiseQuantizedOp only works for the number of "
+            f"columns a multiple of {k}",
+            blob="input",
+            expected=f"last dimension a multiple of {k}",
+            found=cols,
+        )
+    lo, hi = _row_min_max(x2, "input")
+    top = (1 << bits) - 1
+    lo = lo.astype(np.float16).astype(np.float32)  # the bias is stored as float16
+    span = hi - lo
+    with np.errstate(divide="ignore", over="ignore"):
+        scale = np.where(span == 0, np.float32(1), span / np.float32(top))
+        scale = scale.astype(np.float16)
+        scale[scale == 0] = 1
+        inverse = np.float32(1) / scale.astype(np.float32)
+    bad = np.isinf(inverse)
+    scale[bad] = 1
+    inverse[bad] = 1
+    codes = np.rint((x2 - lo[:, None]) * inverse[:, None])
+    np.clip(codes, 0, top, out=codes)
+    codes = codes.astype(np.uint8).reshape(x2.shape[0], cols // k, k)
+    packed = codes[:, :, 0].copy()
+    for j in range(1, k):  # k <= 4 shifts, not a loop over data
+        packed |= codes[:, :, j] << np.uint8(j * bits)
+    nbytes = cols // k
+    out = np.empty((x2.shape[0], nbytes + 4), np.uint8)
+    out[:, :nbytes] = packed
+    out[:, nbytes : nbytes + 2] = scale.astype(F16).view(np.uint8).reshape(-1, 2)
+    out[:, nbytes + 2 :] = lo.astype(F16).view(np.uint8).reshape(-1, 2)
+    return out.reshape(lead + (nbytes + 4,))
+
+
+_UNPACK: dict[int, np.ndarray] = {}
+
+
+def unpack_table(bits: int) -> np.ndarray:
+    """(256, 8 // bits) float32: the codes held by each byte value, low bits first."""
+    table = _UNPACK.get(bits)
+    if table is None:
+        k, mask = per_byte(bits), (1 << bits) - 1
+        byte = np.arange(256, dtype=np.int64)[:, None]
+        table = ((byte >> (np.arange(k) * bits)) & mask).astype(np.float32)
+        _UNPACK[bits] = table
+    return table
+
+
+def unpack_codes(packed: np.ndarray, bits: int) -> np.ndarray:
+    """Packed (rows, B) bytes -> (rows, B * 8 // bits) float32 codes."""
+    table = unpack_table(bits)
+    return table[packed].reshape(packed.shape[0], packed.shape[1] * table.shape[1])
+
+
+def dequantize_fused_nbit(x: np.ndarray, bits: int) -> np.ndarray:
+    """Fused{4,2}BitRowwiseQuantizedToFloat: scale * code + bias, in float32."""
+    x2, lead = check_fused_input(x, 4)
+    packed, scale, bias = split_fused(x2, 4, F16)
+    out = unpack_codes(packed, bits)
+    out *= scale[:, None]
+    out += bias[:, None]
+    return out.reshape(lead + (out.shape[1],))
+
+
+# -- lookups -------------------------------------------------------------------------
+
+
+def check_lookup_inputs(
+    data: np.ndarray,
+    indices: np.ndarray,
+    lengths: np.ndarray,
+    weights: np.ndarray | None,
+    tail: int,
+) -> None:
+    """The fused lookups' checks, in Caffe2's order, with its messages."""
+    check_index_type(indices)
+    check_ndim(indices, "INDICES", 1, "INDICES must be a vector")
+    check_ndim(lengths, "LENGTHS", 1, "LENGTHS must be a vector")
+    if weights is not None:
+        check_ndim(weights, "WEIGHTS", 1, "WEIGHTS must be a vector")
+        if weights.shape[0] != indices.shape[0]:
+            raise EnforceError(
+                f"weights_input.numel() == indices.numel(). {weights.shape[0]} vs "
+                f"{indices.shape[0]}. WEIGHTS should have the same length as INDICES.",
+                blob="WEIGHTS",
+                expected=f"length {indices.shape[0]}",
+                found=f"length {weights.shape[0]}",
+            )
+        check_dtype(weights, "WEIGHTS", np.float32)
+    check_dtype(data, "DATA", np.uint8)
+    check_ndim(data, "DATA", 2, "DATA must be a matrix of fused rows")
+    if data.shape[1] <= tail:
+        raise ShapeError(
+            f"data.size(1) > {tail}. {data.shape[1]} vs {tail}. DATA must have more "
+            f"than {tail} columns",
+            blob="DATA",
+            expected=f"more than {tail} columns",
+            found=data.shape[1],
+        )
+    check_lengths(lengths)
+    check_lookup_bounds(indices, lengths, data.shape[0])
+
+
+def check_lookup_bounds(indices: np.ndarray, lengths: np.ndarray, rows: int) -> None:
+    """Every index used lies in [0, rows), and sum(LENGTHS) == len(INDICES)."""
+    n = indices.shape[0]
+    total = int(lengths.sum(dtype=np.int64))
+    head = indices[: min(total, n)]
+    if head.size and (int(head.min()) < 0 or int(head.max()) >= rows):
+        pos = int(np.flatnonzero((head < 0) | (head >= rows))[0])
+        raise EnforceError(
+            f"Index {pos} is out of bounds: {int(head[pos])}, range 0 to {rows}",
+            blob="INDICES",
+            expected=f"0 <= index < {rows}",
+            found=int(head[pos]),
+        )
+    if total > n:
+        raise EnforceError(
+            f"current < index_size. {n} vs {n}",
+            blob="LENGTHS",
+            expected=f"sum(LENGTHS) == {n}",
+            found=total,
+        )
+    if total != n:
+        raise EnforceError(
+            f"current == index_size. {total} vs {n}. Your input seems to be "
+            "incorrect: the sum of lengths values should be the size of the indices "
+            "tensor, but it appears not.",
+            blob="LENGTHS",
+            expected=f"sum(LENGTHS) == {n}",
+            found=total,
+        )
+
+
+# decode(rows of the table) -> (float32 codes (k, block), scale (k,), bias (k,))
+Decoder = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def lookup_reduce(
+    table: np.ndarray,
+    decode: Decoder,
+    block: int,
+    indices: np.ndarray,
+    lengths: np.ndarray,
+    weights: np.ndarray | None = None,
+    mean: bool = False,
+    scale_bias: np.ndarray | None = None,
+) -> np.ndarray:
+    """``OUTPUT[s] = sum_j w_j (scale_j code_j + bias_j)`` over segment s, float32.
+
+    ``decode`` turns gathered table rows into float32 codes and per-row scale and
+    bias; with ``scale_bias`` (rows, 2) the scale and bias come from it instead.
+    Inputs are already checked.
+    """
+    m, n = lengths.shape[0], indices.shape[0]
+    out = np.zeros((m, block), np.float32)
+    if n == 0 or block == 0:
+        return out
+    seg = np.repeat(np.arange(m, dtype=np.int64), lengths)
+    offsets = np.zeros(m, np.float64)
+    chunk = max(64, CHUNK_BYTES // (4 * max(block, 1)))
+    for a in range(0, n, chunk):  # chunks of indices, not rows or segments
+        b = min(n, a + chunk)
+        idx = indices[a:b]
+        codes, scale, bias = decode(np.take(table, idx, axis=0))
+        if scale_bias is not None:
+            pair = np.take(scale_bias, idx, axis=0)
+            scale, bias = pair[:, 0], pair[:, 1]
+        if weights is not None:
+            w = weights[a:b]
+            scale = scale * w
+            bias = bias * w
+        s = seg[a:b]
+        starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+        if block:
+            codes = codes * scale[:, None].astype(np.float32, copy=False)
+            out[s[starts]] += np.add.reduceat(codes, starts, axis=0)
+        offsets[s[starts]] += np.add.reduceat(bias.astype(np.float64), starts)
+    out += offsets.astype(np.float32)[:, None]
+    if mean:
+        nonempty = lengths > 0
+        out[nonempty] *= np.float32(1) / lengths[nonempty].astype(np.float32)[:, None]
+    return out
+
+
+def fused8_decoder(rows: np.ndarray):
+    codes, scale, bias = split_fused(rows, 8, F32)
+    return codes, scale, bias
+
+
+def fused_nbit_decoder(bits: int) -> Decoder:
+    def decode(rows: np.ndarray):
+        packed, scale, bias = split_fused(rows, 4, F16)
+        return unpack_codes(packed, bits), scale, bias
+
+    return decode
+
+
+def fused_lookup(
+    data: np.ndarray,
+    indices: np.ndarray,
+    lengths: np.ndarray,
+    weights: np.ndarray | None,
+    *,
+    bits: int,
+    mean: bool = False,
+) -> np.ndarray:
+    """SparseLengths{Sum,WeightedSum,Mean}Fused{8,4,2}BitRowwise, checks included."""
+    tail = 8 if bits == 8 else 4
+    check_lookup_inputs(data, indices, lengths, weights, tail)
+    block = (data.shape[1] - tail) * per_byte(bits)
+    decode = fused8_decoder if bits == 8 else fused_nbit_decoder(bits)
+    return lookup_reduce(data, decode, block, indices, lengths, weights, mean)
+
+
+# -- shape functions -----------------------------------------------------------------
+
+
+def last_dim_shape(fn: Callable[[int], int], text: str, dtype) -> Callable:
+    """A shape function: the input's shape with the last dimension mapped by ``fn``
+    (``text`` formats it when symbolic, e.g. ``"{}+8"``), and element type ``dtype``."""
+    from caffe2lite.schema.shapes import TensorShape
+
+    def shape(x: TensorShape) -> tuple[TensorShape, ...]:
+        if x.dims is None or not x.dims:
+            return (TensorShape(None, dtype),)
+        last = x.dims[-1]
+        new = text.format(last) if isinstance(last, str) else fn(last)
+        return (TensorShape(tuple(x.dims[:-1]) + (new,), dtype),)
+
+    return shape
+
+
+def lookup_shape(block: Callable[[int], int], text: str, n_inputs: int) -> Callable:
+    """A shape function for a lookup: (len(LENGTHS), block(DATA columns)) float32."""
+    from caffe2lite.schema.shapes import TensorShape
+
+    def shape(*inputs: TensorShape) -> tuple[TensorShape, ...]:
+        data, lengths = inputs[0], inputs[n_inputs - 1]
+        rows = lengths.dims[0] if lengths.dims else "len(LENGTHS)"
+        if data.dims is None or len(data.dims) < 2:
+            return (TensorShape((rows, "block"), np.float32),)
+        cols = data.dims[1]
+        width = text.format(cols) if isinstance(cols, str) else block(cols)
+        return (TensorShape((rows, width), np.float32),)
+
+    return shape
