@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.schema.checks import check_lengths, check_ndim, cpp_type_name
 from caffe2lite.errors import DTypeError, EnforceError, ShapeError
+from caffe2lite.schema.checks import check_lengths, check_ndim, cpp_type_name
 
 FLOAT_TYPES = (np.float32, np.float64)
 

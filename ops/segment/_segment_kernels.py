@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.schema.checks import check_dtype, check_ndim
 from caffe2lite.errors import EnforceError
+from caffe2lite.schema.checks import check_dtype, check_ndim
 
 from ._segment_checks import (
     check_float_data,
@@ -214,3 +214,59 @@ def sparse_lengths_reduce(
     if mean:
         out *= reciprocal_lengths(lengths, out_dtype)[:, None]
     return out.reshape((lengths.shape[0],) + data.shape[1:])
+
+
+# -- shapes and costs (the ops' shape= and cost= functions) ---------------------------
+
+
+def segments_shape(data: Any, lengths: Any) -> tuple:
+    """One row per LENGTHS entry, DATA's trailing dims and type (Caffe2's
+    AbstractLengthsDef / AbstractSparseLengthsDef inference)."""
+    from caffe2lite.schema.shapes import TensorShape
+
+    if data.dims is None or lengths.dims is None or not data.dims or not lengths.dims:
+        return (TensorShape(None, data.dtype),)
+    return (TensorShape((lengths.dims[0],) + tuple(data.dims[1:]), data.dtype),)
+
+
+def expanded_shape(grads: Any, rows: Any = "sum(LENGTHS)") -> Any:
+    """A gradient of ``rows`` rows (a symbol: sum(LENGTHS) is data) of SEGMENT_GRADS'
+    trailing dims and type."""
+    from caffe2lite.schema.shapes import TensorShape
+
+    if grads.dims is None or not grads.dims:
+        return TensorShape(None, grads.dtype)
+    return TensorShape((rows,) + tuple(grads.dims[1:]), grads.dtype)
+
+
+def sparse_lengths_cost(use_weight: bool):
+    """Caffe2's CostInferenceForSparseLengths: per index, D flops (2D with weights)
+    and a row of D values plus the index read; LENGTHS read; the whole table counted
+    as parameters; nothing counted as written. Four bytes per value whatever the type
+    (Caffe2 took sizeof of the dtype enum)."""
+    from caffe2lite.schema.shapes import Cost, dim_product, numel
+
+    def cost(*inputs: Any, outputs: Any = ()) -> Any:
+        data, indices, lengths = (
+            inputs[0],
+            inputs[1 + use_weight],
+            inputs[2 + use_weight],
+        )
+        if not (
+            data.known
+            and indices.known
+            and lengths.known
+            and data.dims
+            and lengths.dims
+        ):
+            return Cost()
+        n = data.dims[0]
+        if n == 0:
+            return Cost()
+        d, k, m = int(dim_product(data.dims[1:])), numel(indices), lengths.dims[0]
+        flops, read = k * d, k * (d * 4 + 4) + m * 4
+        if use_weight:
+            flops, read = flops + k * d, read + k * 4
+        return Cost(flops=flops, bytes_read=read, params_bytes=n * d * 4)
+
+    return cost

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.schema.checks import check_dtype
 from caffe2lite.errors import EnforceError
+from caffe2lite.schema.checks import check_dtype
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
     register_gradient,
 )
+from caffe2lite.schema.shapes import TensorShape
 
 from ._segment_checks import (
     check_float_data,
@@ -22,6 +24,7 @@ from ._segment_kernels import (
     expand_segment_grads,
     rows_view,
     segment_max,
+    segments_shape,
 )
 
 
@@ -29,6 +32,14 @@ from ._segment_kernels import (
     "LengthsMax",
     inputs=["DATA", "LENGTHS"],
     outputs=["OUTPUT"],
+    shape=segments_shape,
+    example=Example(
+        {
+            "DATA": np.array([2, 4, 3, 1, 2, 10], np.float32),
+            "LENGTHS": np.array([2, 3, 1], np.int32),
+        },
+        {"OUTPUT": np.array([4, 3, 10], np.float32)},
+    ),
     doc="""Element-wise max of consecutive slices of DATA, one segment per LENGTHS entry.
 
 sum(LENGTHS) must equal DATA.shape[0]; LENGTHS is int32. An empty segment gives 0
@@ -61,6 +72,16 @@ def lengths_max_gradient(g):
     "LengthsMaxWithMainInputAndForwardOutputGradient",
     inputs=["FORWARD_OUTPUT", "SEGMENT_GRADS", "LENGTHS", "DATA_INPUT"],
     outputs=["DATA_GRAD"],
+    shape=lambda out, grads, lengths, data: (TensorShape(data.dims, grads.dtype),),
+    example=Example(
+        {
+            "FORWARD_OUTPUT": np.array([4, 3], np.float32),
+            "SEGMENT_GRADS": np.array([1, 2], np.float32),
+            "LENGTHS": np.array([2, 2], np.int32),
+            "DATA_INPUT": np.array([2, 4, 3, 3], np.float32),
+        },
+        {"DATA_GRAD": np.array([0, 1, 2, 2], np.float32)},
+    ),
     doc="""Gradient of LengthsMax: an element of DATA gets its segment's output gradient
 where it equals the segment's forward output (every tied element does), else 0.
 

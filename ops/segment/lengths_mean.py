@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
@@ -16,9 +19,11 @@ from ._segment_checks import (
 )
 from ._segment_kernels import (
     expand_segment_grads,
+    expanded_shape,
     reciprocal_lengths,
     rows_view,
     segment_reduce,
+    segments_shape,
 )
 
 
@@ -26,6 +31,14 @@ from ._segment_kernels import (
     "LengthsMean",
     inputs=["DATA", "LENGTHS"],
     outputs=["OUTPUT"],
+    shape=segments_shape,
+    example=Example(
+        {
+            "DATA": np.array([2, 4, 3, 1, 2, 10], np.float32),
+            "LENGTHS": np.array([2, 3, 1], np.int32),
+        },
+        {"OUTPUT": np.array([3, 2, 10], np.float32)},
+    ),
     doc="""Mean of consecutive slices of DATA, one segment per LENGTHS entry.
 
 The segment sum is multiplied by 1/length, only for non-empty segments: an empty
@@ -72,6 +85,15 @@ Example: SEGMENT_GRADS=[[2, 4], [3, 3]], LENGTHS=[2, 1] -> [[1, 2], [1, 2], [3, 
     "LengthsIndicesInGradientMeanGradient",
     inputs=["SEGMENT_GRADS", "LENGTHS", "INDICES"],
     outputs=["DATA_GRAD"],
+    shape=lambda grads, lengths, indices: (expanded_shape(grads),),
+    example=Example(
+        {
+            "SEGMENT_GRADS": np.array([[2, 4], [3, 3]], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+            "INDICES": np.array([[0, 0], [0, 0], [0, 0]], np.float32),
+        },
+        {"DATA_GRAD": np.array([[1, 2], [1, 2], [3, 3]], np.float32)},
+    ),
     doc=_MEAN_GRADIENT_DOC.format(
         forward="LengthsMean", extra="The third input (the forward DATA) is not read."
     ),
@@ -85,6 +107,14 @@ def lengths_indices_in_gradient_mean_gradient(segment_grads, lengths, indices):
     "LengthsMeanGradient",
     inputs=["SEGMENT_GRADS", "LENGTHS"],
     outputs=["DATA_GRAD"],
+    shape=lambda grads, lengths: (expanded_shape(grads),),
+    example=Example(
+        {
+            "SEGMENT_GRADS": np.array([[2, 4], [3, 3]], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+        },
+        {"DATA_GRAD": np.array([[1, 2], [1, 2], [3, 3]], np.float32)},
+    ),
     doc=_MEAN_GRADIENT_DOC.format(
         forward="LengthsMean", extra="The 2-input form kept for older nets."
     ),

@@ -5,13 +5,20 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.schema.checks import check_dtype, check_lengths, check_ndim
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.shapes import TensorShape
 
 
 @register_cpu_operator(
     "LengthsRangeFill",
     inputs=["lengths"],
     outputs=["range_sequence"],
+    shape=lambda lengths: (TensorShape(("sum(lengths)",), np.int32),),
+    example=Example(
+        {"lengths": np.array([4, 3, 1], np.int32)},
+        {"range_sequence": np.array([0, 1, 2, 3, 0, 1, 2, 0], np.int32)},
+    ),
     doc="""Convert a vector of lengths to a range sequence.
 
 lengths is a 1-D int32 tensor; range_sequence is int32 of length sum(lengths), the

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
@@ -16,8 +19,10 @@ from ._segment_checks import (
 )
 from ._segment_kernels import (
     expand_segment_grads,
+    expanded_shape,
     rows_view,
     segment_reduce,
+    segments_shape,
 )
 
 
@@ -25,6 +30,14 @@ from ._segment_kernels import (
     "LengthsSum",
     inputs=["DATA", "LENGTHS"],
     outputs=["OUTPUT"],
+    shape=segments_shape,
+    example=Example(
+        {
+            "DATA": np.array([2, 4, 3, 1, 2, 10], np.float32),
+            "LENGTHS": np.array([2, 3, 1], np.int32),
+        },
+        {"OUTPUT": np.array([6, 6, 10], np.float32)},
+    ),
     doc="""Sum consecutive slices of DATA, one segment per LENGTHS entry.
 
 Segment i covers the next LENGTHS[i] rows of DATA; sum(LENGTHS) must equal
@@ -69,6 +82,15 @@ Example: SEGMENT_GRADS=[[1, 2], [3, 4]], LENGTHS=[2, 1] -> [[1, 2], [1, 2], [3, 
     "LengthsIndicesInGradientSumGradient",
     inputs=["SEGMENT_GRADS", "LENGTHS", "INDICES"],
     outputs=["DATA_GRAD"],
+    shape=lambda grads, lengths, indices: (expanded_shape(grads),),
+    example=Example(
+        {
+            "SEGMENT_GRADS": np.array([[1, 2], [3, 4]], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+            "INDICES": np.array([[0, 0], [0, 0], [0, 0]], np.float32),
+        },
+        {"DATA_GRAD": np.array([[1, 2], [1, 2], [3, 4]], np.float32)},
+    ),
     doc=_SUM_GRADIENT_DOC.format(
         forward="LengthsSum", extra="The third input (the forward DATA) is not read."
     ),
@@ -82,6 +104,14 @@ def lengths_indices_in_gradient_sum_gradient(segment_grads, lengths, indices):
     "LengthsSumGradient",
     inputs=["SEGMENT_GRADS", "LENGTHS"],
     outputs=["DATA_GRAD"],
+    shape=lambda grads, lengths: (expanded_shape(grads),),
+    example=Example(
+        {
+            "SEGMENT_GRADS": np.array([[1, 2], [3, 4]], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+        },
+        {"DATA_GRAD": np.array([[1, 2], [1, 2], [3, 4]], np.float32)},
+    ),
     doc=_SUM_GRADIENT_DOC.format(
         forward="LengthsSum", extra="The 2-input form kept for older nets."
     ),

@@ -4,15 +4,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.schema.checks import check_dtype, check_ndim
 from caffe2lite.errors import EnforceError, ShapeError
+from caffe2lite.schema.checks import check_dtype, check_ndim
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, register_gradient
+
+from ._segment_kernels import expanded_shape
 
 
 @register_cpu_operator(
     "LengthsTile",
     inputs=["DATA", "LENGTHS"],
     outputs=["OUTPUT"],
+    shape=lambda data, lengths: (expanded_shape(data, "sum(LENGTHS)"),),
+    example=Example(
+        {
+            "DATA": np.array(
+                [[1.0, 1.2], [2.3, 3.4], [4.5, 5.7], [6.8, 7.9]], np.float32
+            ),
+            "LENGTHS": np.array([0, 1, 3, 2], np.int32),
+        },
+        {
+            "OUTPUT": np.array(
+                [
+                    [2.3, 3.4],
+                    [4.5, 5.7],
+                    [4.5, 5.7],
+                    [4.5, 5.7],
+                    [6.8, 7.9],
+                    [6.8, 7.9],
+                ],
+                np.float32,
+            )
+        },
+    ),
     doc="""Duplicate each entry of the outer-most dimension of DATA (rank >= 1, any
 type) LENGTHS times and concatenate them: OUTPUT has sum(LENGTHS) rows.
 

@@ -6,13 +6,20 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.schema.checks import check_dtype, check_lengths, check_ndim
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
+from caffe2lite.schema.shapes import TensorShape
 
 
 @register_cpu_operator(
     "LengthsToSegmentIds",
     inputs=["lengths"],
     outputs=["segment_ids"],
+    shape=lambda lengths: (TensorShape(("sum(lengths)",), np.int32),),
+    example=Example(
+        {"lengths": np.array([1, 3, 0, 2], np.int32)},
+        {"segment_ids": np.array([0, 1, 1, 1, 3, 3], np.int32)},
+    ),
     doc="""A zero-based, consecutive vector of segment ids, lengths[i] copies of i.
 
 lengths is a 1-D int32 tensor; segment_ids is int32 of length sum(lengths). The

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.schema.checks import check_dtype
 from caffe2lite.errors import EnforceError, ShapeError
+from caffe2lite.schema.checks import check_dtype
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
     register_gradient,
 )
-from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.shapes import TensorShape
 
 from ._segment_checks import (
     check_aux_rows,
@@ -22,8 +24,10 @@ from ._segment_checks import (
 )
 from ._segment_kernels import (
     expand_segment_grads,
+    expanded_shape,
     rows_view,
     segment_reduce,
+    segments_shape,
 )
 
 
@@ -40,10 +44,33 @@ def check_scalars(scalars: np.ndarray, rows: int, dtype: np.dtype) -> None:
     check_dtype(scalars, "SCALARS", dtype)
 
 
+def _with_main_input_shape(
+    scalars: TensorShape,
+    grads: TensorShape,
+    lengths: TensorShape,
+    data: TensorShape,
+    *,
+    num_outputs: int = 2,
+) -> tuple[TensorShape, ...]:
+    """DATA_GRAD like the forward DATA, SCALARS_GRAD like SCALARS (of the gradients'
+    type)."""
+    out = (TensorShape(data.dims, grads.dtype), TensorShape(scalars.dims, grads.dtype))
+    return out[:num_outputs]
+
+
 @register_cpu_operator(
     "LengthsWeightedSum",
     inputs=["DATA", "SCALARS", "LENGTHS"],
     outputs=["OUTPUT"],
+    shape=lambda data, scalars, lengths: segments_shape(data, lengths),
+    example=Example(
+        {
+            "DATA": np.array([2, 4, 3, 1, 2, 10], np.float32),
+            "SCALARS": np.array([8, 2, 1, 4, 1, 0.6], np.float32),
+            "LENGTHS": np.array([2, 3, 1], np.int32),
+        },
+        {"OUTPUT": np.array([24, 9, 6], np.float32)},
+    ),
     args=[
         Arg(
             "grad_on_weights",
@@ -120,6 +147,15 @@ def weights_gradient(expanded_unweighted: np.ndarray, rows: np.ndarray) -> np.nd
     "LengthsWeightedSumGradient",
     inputs=["SCALARS", "SEGMENT_GRADS", "LENGTHS"],
     outputs=["DATA_GRAD"],
+    shape=lambda scalars, grads, lengths: (expanded_shape(grads),),
+    example=Example(
+        {
+            "SCALARS": np.array([1, 2, 3], np.float32),
+            "SEGMENT_GRADS": np.array([10, 20], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+        },
+        {"DATA_GRAD": np.array([10, 20, 60], np.float32)},
+    ),
     doc="""Gradient of LengthsWeightedSum for DATA: row j gets its segment's output
 gradient times SCALARS[j].
 
@@ -135,6 +171,19 @@ def lengths_weighted_sum_gradient_op(scalars, segment_grads, lengths):
     "LengthsWeightedSumWithMainInputGradient",
     inputs=["SCALARS", "SEGMENT_GRADS", "LENGTHS", "DATA_INPUT"],
     outputs=["DATA_GRAD", "SCALARS_GRAD"],
+    shape=_with_main_input_shape,
+    example=Example(
+        {
+            "SCALARS": np.array([1, 2, 3], np.float32),
+            "SEGMENT_GRADS": np.array([10, 20], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+            "DATA_INPUT": np.array([1, 1, 2], np.float32),
+        },
+        {
+            "DATA_GRAD": np.array([10, 20, 60], np.float32),
+            "SCALARS_GRAD": np.array([10, 10, 40], np.float32),
+        },
+    ),
     num_outputs=(1, 2),
     doc="""Gradient of LengthsWeightedSum with grad_on_weights: DATA_GRAD as in
 LengthsWeightedSumGradient and, when asked for, SCALARS_GRAD[j] = dot(output gradient

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
     register_gradient,
 )
 
-from ._segment_kernels import sparse_lengths_reduce
+from ._segment_kernels import (
+    expanded_shape,
+    segments_shape,
+    sparse_lengths_cost,
+    sparse_lengths_reduce,
+)
 from .lengths_mean import mean_gradient
 
 
@@ -16,6 +24,16 @@ from .lengths_mean import mean_gradient
     "SparseLengthsMean",
     inputs=["DATA", "INDICES", "LENGTHS"],
     outputs=["OUTPUT"],
+    shape=lambda data, indices, lengths: segments_shape(data, lengths),
+    cost=sparse_lengths_cost(False),
+    example=Example(
+        {
+            "DATA": np.array([[1, 2], [3, 4], [5, 6]], np.float32),
+            "INDICES": np.array([2, 0, 2], np.int64),
+            "LENGTHS": np.array([2, 0, 1], np.int32),
+        },
+        {"OUTPUT": np.array([[3, 4], [0, 0], [5, 6]], np.float32)},
+    ),
     doc="""Gather rows of DATA by INDICES and average them per segment (Gather +
 LengthsMean fused).
 
@@ -56,6 +74,15 @@ Example: SEGMENT_GRADS=[[2, 4], [3, 3]], LENGTHS=[2, 1] -> [[1, 2], [1, 2], [3, 
     "SparseLengthsIndicesInGradientMeanGradient",
     inputs=["SEGMENT_GRADS", "LENGTHS", "INDICES"],
     outputs=["DATA_GRAD_VALUES"],
+    shape=lambda grads, lengths, indices: (expanded_shape(grads),),
+    example=Example(
+        {
+            "SEGMENT_GRADS": np.array([[2, 4], [3, 3]], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+            "INDICES": np.array([2, 0, 2], np.int64),
+        },
+        {"DATA_GRAD_VALUES": np.array([[1, 2], [1, 2], [3, 3]], np.float32)},
+    ),
     doc=_DOC.format(extra="INDICES is not read on CPU."),
 )
 def sparse_lengths_indices_in_gradient_mean_gradient(segment_grads, lengths, indices):
@@ -67,6 +94,14 @@ def sparse_lengths_indices_in_gradient_mean_gradient(segment_grads, lengths, ind
     "SparseLengthsMeanGradient",
     inputs=["SEGMENT_GRADS", "LENGTHS"],
     outputs=["DATA_GRAD_VALUES"],
+    shape=lambda grads, lengths: (expanded_shape(grads),),
+    example=Example(
+        {
+            "SEGMENT_GRADS": np.array([[2, 4], [3, 3]], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+        },
+        {"DATA_GRAD_VALUES": np.array([[1, 2], [1, 2], [3, 3]], np.float32)},
+    ),
     doc=_DOC.format(extra="The 2-input form kept for older nets."),
 )
 def sparse_lengths_mean_gradient_op(segment_grads, lengths):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.schema.checks import check_dtype
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
     register_gradient,
 )
-from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.shapes import TensorShape
 
 from ._segment_checks import (
     check_float_data,
@@ -20,16 +22,46 @@ from ._segment_checks import (
 )
 from ._segment_kernels import (
     expand_segment_grads,
+    expanded_shape,
     rows_view,
+    segments_shape,
+    sparse_lengths_cost,
     sparse_lengths_reduce,
 )
 from .lengths_weighted_sum import weighted_gradient, weights_gradient
+
+
+def _with_main_input_shape(
+    weights: TensorShape,
+    grads: TensorShape,
+    lengths: TensorShape,
+    data: TensorShape,
+    indices: TensorShape,
+    *,
+    num_outputs: int = 2,
+) -> tuple[TensorShape, ...]:
+    """DATA_GRAD_VALUES: one row of SEGMENT_GRADS' trailing dims per index;
+    WEIGHTS_GRAD like WEIGHTS (both of the gradients' type)."""
+    rows = indices.dims[0] if indices.dims else "sum(LENGTHS)"
+    out = (expanded_shape(grads, rows), TensorShape(weights.dims, grads.dtype))
+    return out[:num_outputs]
 
 
 @register_cpu_operator(
     "SparseLengthsWeightedSum",
     inputs=["DATA", "WEIGHTS", "INDICES", "LENGTHS"],
     outputs=["OUTPUT"],
+    shape=lambda data, weights, indices, lengths: segments_shape(data, lengths),
+    cost=sparse_lengths_cost(True),
+    example=Example(
+        {
+            "DATA": np.array([[1, 2], [3, 4], [5, 6]], np.float32),
+            "WEIGHTS": np.array([1, 2, 0.5], np.float32),
+            "INDICES": np.array([2, 0, 2], np.int64),
+            "LENGTHS": np.array([2, 0, 1], np.int32),
+        },
+        {"OUTPUT": np.array([[7, 10], [0, 0], [2.5, 3]], np.float32)},
+    ),
     args=[
         Arg(
             "grad_on_weights",
@@ -87,6 +119,16 @@ Example: WEIGHTS=[1, 2, 3], SEGMENT_GRADS=[10, 20], LENGTHS=[2, 1]
     "SparseLengthsIndicesInGradientWeightedSumGradient",
     inputs=["WEIGHTS", "SEGMENT_GRADS", "LENGTHS", "INDICES"],
     outputs=["DATA_GRAD_VALUES"],
+    shape=lambda weights, grads, lengths, indices: (expanded_shape(grads),),
+    example=Example(
+        {
+            "WEIGHTS": np.array([1, 2, 3], np.float32),
+            "SEGMENT_GRADS": np.array([10, 20], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+            "INDICES": np.array([1, 1, 0], np.int64),
+        },
+        {"DATA_GRAD_VALUES": np.array([10, 20, 60], np.float32)},
+    ),
     doc=_DOC.format(extra="INDICES is not read on CPU."),
 )
 def sparse_lengths_indices_in_gradient_weighted_sum_gradient(
@@ -100,6 +142,15 @@ def sparse_lengths_indices_in_gradient_weighted_sum_gradient(
     "SparseLengthsWeightedSumGradient",
     inputs=["WEIGHTS", "SEGMENT_GRADS", "LENGTHS"],
     outputs=["DATA_GRAD_VALUES"],
+    shape=lambda weights, grads, lengths: (expanded_shape(grads),),
+    example=Example(
+        {
+            "WEIGHTS": np.array([1, 2, 3], np.float32),
+            "SEGMENT_GRADS": np.array([10, 20], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+        },
+        {"DATA_GRAD_VALUES": np.array([10, 20, 60], np.float32)},
+    ),
     doc=_DOC.format(extra="The 3-input form kept for older nets."),
 )
 def sparse_lengths_weighted_sum_gradient_op(weights, segment_grads, lengths):
@@ -134,6 +185,20 @@ INDICES=[1, 1, 0] -> DATA_GRAD_VALUES=[10, 20, 60], WEIGHTS_GRAD=[10, 10, 100]""
     "SparseLengthsIndicesInGradientWeightedSumWithMainInputGradient",
     inputs=["WEIGHTS", "SEGMENT_GRADS", "LENGTHS", "DATA_INPUT", "INDICES"],
     outputs=["DATA_GRAD_VALUES", "WEIGHTS_GRAD"],
+    shape=_with_main_input_shape,
+    example=Example(
+        {
+            "WEIGHTS": np.array([1, 2, 3], np.float32),
+            "SEGMENT_GRADS": np.array([10, 20], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+            "DATA": np.array([5, 1], np.float32),
+            "INDICES": np.array([1, 1, 0], np.int64),
+        },
+        {
+            "DATA_GRAD_VALUES": np.array([10, 20, 60], np.float32),
+            "WEIGHTS_GRAD": np.array([10, 10, 100], np.float32),
+        },
+    ),
     doc=_MAIN_DOC.format(
         extra="The gradient op SparseLengthsWeightedSum's maker emits."
     ),
@@ -149,6 +214,20 @@ def sparse_lengths_indices_in_gradient_weighted_sum_with_main_input_gradient(
     "SparseLengthsWeightedSumWithMainInputGradient",
     inputs=["WEIGHTS", "SEGMENT_GRADS", "LENGTHS", "DATA_INPUT", "INDICES"],
     outputs=["DATA_GRAD_VALUES", "WEIGHTS_GRAD"],
+    shape=_with_main_input_shape,
+    example=Example(
+        {
+            "WEIGHTS": np.array([1, 2, 3], np.float32),
+            "SEGMENT_GRADS": np.array([10, 20], np.float32),
+            "LENGTHS": np.array([2, 1], np.int32),
+            "DATA": np.array([5, 1], np.float32),
+            "INDICES": np.array([1, 1, 0], np.int64),
+        },
+        {
+            "DATA_GRAD_VALUES": np.array([10, 20, 60], np.float32),
+            "WEIGHTS_GRAD": np.array([10, 10, 100], np.float32),
+        },
+    ),
     num_outputs=(1, 2),
     doc=_MAIN_DOC.format(extra="The older name; WEIGHTS_GRAD only when asked for."),
 )

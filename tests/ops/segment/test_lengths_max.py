@@ -149,3 +149,27 @@ def test_gradient_maker_and_numeric_gradient():
     # Distinct values: the max is differentiable there.
     data = np.random.default_rng(5).permutation(24).reshape(8, 3) / 7.0
     testing.check_gradient(op, [data, np.array([3, 0, 4, 1], np.int32)], 0)
+
+
+# -- shape and cost inference ---------------------------------------------------------
+
+
+def _infer(op_type, ins, outs, shapes, **kw):
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+
+    return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
+
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.schema.shapes import TensorShape
+
+    f4, i4 = np.dtype(np.float32), np.dtype(np.int32)
+    data, lengths = TensorShape((6, 2), f4), TensorShape((3,), i4)
+    out = TensorShape((3, 2), f4)
+    assert _infer("LengthsMax", ["D", "L"], ["O"], [data, lengths]) == [out]
+    assert _infer("LengthsMaxWithMainInputAndForwardOutputGradient",
+                  ["O", "G", "L", "D"], ["dD"], [out, out, lengths, data]) == [data]

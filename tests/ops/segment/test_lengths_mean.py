@@ -110,3 +110,30 @@ def test_gradient_maker_and_numeric_gradient():
     rng = np.random.default_rng(4)
     lens = np.array([3, 0, 1, 2], np.int32)
     testing.check_gradient(op, [rng.standard_normal((6, 2, 2)), lens], 0)
+
+
+# -- shape and cost inference ---------------------------------------------------------
+
+
+def _infer(op_type, ins, outs, shapes, **kw):
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+
+    return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
+
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.schema.shapes import TensorShape
+
+    f8, i4 = np.dtype(np.float64), np.dtype(np.int32)
+    data, lengths = TensorShape((6,), f8), TensorShape((3,), i4)
+    assert _infer("LengthsMean", ["D", "L"], ["O"], [data, lengths]) == [
+        TensorShape((3,), f8)]
+    want = [TensorShape(("sum(LENGTHS)",), f8)]
+    grads = TensorShape((3,), f8)
+    assert _infer("LengthsMeanGradient", ["G", "L"], ["dD"], [grads, lengths]) == want
+    assert _infer("LengthsIndicesInGradientMeanGradient", ["G", "L", "D"], ["dD"],
+                  [grads, lengths, data]) == want

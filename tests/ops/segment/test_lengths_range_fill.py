@@ -56,3 +56,23 @@ def test_glow_lengths_range_fill_net():
     ws.feed_blob("lengths", np.array([2, 4, 2], np.int32))
     ws.run_net_once(load_net(f"{REALNETS}/lengths_range_fill_predict_net.pbtxt"))
     np.testing.assert_array_equal(ws.fetch_blob("result"), [0, 1, 0, 1, 2, 3, 0, 1])
+
+
+# -- shape and cost inference ---------------------------------------------------------
+
+
+def _infer(op_type, ins, outs, shapes, **kw):
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+
+    return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
+
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.schema.shapes import TensorShape
+
+    assert _infer("LengthsRangeFill", ["L"], ["R"], [TensorShape((3,), np.int32)]) == [
+        TensorShape(("sum(lengths)",), np.int32)]

@@ -195,3 +195,32 @@ def test_equal_lengths_and_weighted_runs():
     np.testing.assert_allclose(_run("LengthsSum", [data, lens]), want, rtol=1e-5, atol=1e-5)
     lens = np.ones(15000, np.int32)
     np.testing.assert_array_equal(_run("LengthsSum", [data, lens]), data)
+
+
+# -- shape and cost inference ---------------------------------------------------------
+
+
+def _infer(op_type, ins, outs, shapes, **kw):
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+
+    return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
+
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.schema.shapes import TensorShape
+
+    f4, i4 = np.dtype(np.float32), np.dtype(np.int32)
+    data, lengths = TensorShape((6, 2, 3), f4), TensorShape((4,), i4)
+    assert _infer("LengthsSum", ["D", "L"], ["O"], [data, lengths]) == [
+        TensorShape((4, 2, 3), f4)]
+    assert _infer("LengthsSum", ["D", "L"], ["O"], [data, TensorShape(("K",), i4)]) == [
+        TensorShape(("K", 2, 3), f4)]
+    grads = TensorShape((4, 2, 3), f4)
+    want = [TensorShape(("sum(LENGTHS)", 2, 3), f4)]
+    assert _infer("LengthsSumGradient", ["G", "L"], ["dD"], [grads, lengths]) == want
+    assert _infer("LengthsIndicesInGradientSumGradient", ["G", "L", "D"], ["dD"],
+                  [grads, lengths, data]) == want

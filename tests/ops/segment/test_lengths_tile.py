@@ -79,3 +79,24 @@ def test_gradient_is_a_lengths_sum():
     testing.check_gradient(
         op, [rng.standard_normal((4, 2)), np.array([2, 0, 3, 1], np.int32)], 0
     )
+
+
+# -- shape and cost inference ---------------------------------------------------------
+
+
+def _infer(op_type, ins, outs, shapes, **kw):
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+
+    return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
+
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.schema.shapes import TensorShape
+
+    data = TensorShape((4, 2), np.int64)
+    assert _infer("LengthsTile", ["D", "L"], ["O"], [data, TensorShape((4,), np.int32)]) == [
+        TensorShape(("sum(LENGTHS)", 2), np.int64)]

@@ -65,3 +65,23 @@ def test_glow_lengths_to_ranges_net():
     np.testing.assert_array_equal(
         ws.fetch_blob("output"), [[0, 1], [1, 3], [4, 0], [4, 2]]
     )
+
+
+# -- shape and cost inference ---------------------------------------------------------
+
+
+def _infer(op_type, ins, outs, shapes, **kw):
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+
+    return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
+
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.schema.shapes import TensorShape
+
+    assert _infer("LengthsToRanges", ["L"], ["R"], [TensorShape(("K",), np.int32)]) == [
+        TensorShape(("K", 2), np.int32)]

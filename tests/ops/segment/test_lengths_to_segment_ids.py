@@ -45,3 +45,23 @@ def test_doc_example_and_errors():
     )
     with pytest.raises(GradientError):
         GradientRegistry.GetBackwardPass([op], {"S": "S_grad"})
+
+
+# -- shape and cost inference ---------------------------------------------------------
+
+
+def _infer(op_type, ins, outs, shapes, **kw):
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+
+    return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
+
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.schema.shapes import TensorShape
+
+    assert _infer("LengthsToSegmentIds", ["L"], ["S"], [TensorShape((3,), np.int32)]) == [
+        TensorShape(("sum(lengths)",), np.int32)]

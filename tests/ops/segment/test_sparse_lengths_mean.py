@@ -120,3 +120,34 @@ def test_gradient_maker_and_numeric_gradient():
         ],
         0,
     )
+
+
+# -- shape and cost inference ---------------------------------------------------------
+
+
+def _infer(op_type, ins, outs, shapes, **kw):
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+
+    return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
+
+
+
+def test_shape_inference_and_cost():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    f4, i4 = np.dtype(np.float32), np.dtype(np.int32)
+    data, idx, lengths = TensorShape((5,), f4), TensorShape((4,), i4), TensorShape((3,), i4)
+    assert _infer("SparseLengthsMean", ["D", "I", "L"], ["O"], [data, idx, lengths]) == [
+        TensorShape((3,), f4)]
+    op = CreateOperator("SparseLengthsMean", ["D", "I", "L"], ["O"])
+    assert op_cost(op, [data, idx, lengths]) == Cost(4, 4 * 8 + 12, 0, 20)
+    grads = TensorShape((3,), f4)
+    assert _infer("SparseLengthsMeanGradient", ["G", "L"], ["dD"], [grads, lengths]) == [
+        TensorShape(("sum(LENGTHS)",), f4)]
+    assert _infer("SparseLengthsIndicesInGradientMeanGradient", ["G", "L", "I"], ["dD"],
+                  [grads, lengths, idx]) == [TensorShape(("sum(LENGTHS)",), f4)]

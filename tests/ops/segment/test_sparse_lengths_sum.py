@@ -235,3 +235,37 @@ def test_small_chunks_exercise_every_kernel_path(lengths, block, weighted, half,
         testing.check_reference(op, inputs, lambda *a: reference, atol=1e-4, rtol=1e-4)
     finally:
         _segment_kernels.CHUNK_BYTES = saved
+
+
+# -- shape and cost inference ---------------------------------------------------------
+
+
+def _infer(op_type, ins, outs, shapes, **kw):
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+
+    return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
+
+
+
+def test_shape_inference_and_cost():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    f8, i8, i4 = np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.int32)
+    data, idx, lengths = TensorShape((5, 3), f8), TensorShape((7,), i8), TensorShape((2,), i4)
+    assert _infer("SparseLengthsSum", ["D", "I", "L"], ["O"], [data, idx, lengths]) == [
+        TensorShape((2, 3), f8)]
+    op = CreateOperator("SparseLengthsSum", ["D", "I", "L"], ["O"])
+    # Caffe2: 7 * 3 flops; 7 rows of 3 values and 7 indices read (4 bytes each
+    # whatever the type), 2 lengths; the table as parameters; nothing written
+    assert op_cost(op, [data, idx, lengths]) == Cost(21, 7 * (12 + 4) + 8, 0, 60)
+    assert op_cost(op, [TensorShape((0, 3), f8), idx, lengths]) == Cost()
+    grads = TensorShape((2, 3), f8)
+    want = [TensorShape(("sum(LENGTHS)", 3), f8)]
+    assert _infer("SparseLengthsSumGradient", ["G", "L"], ["dD"], [grads, lengths]) == want
+    assert _infer("SparseLengthsIndicesInGradientSumGradient", ["G", "L", "I"], ["dD"],
+                  [grads, lengths, idx]) == want

@@ -221,3 +221,43 @@ def test_weights_gradient_of_an_empty_block_is_zero():
             assert wg.dtype == np.float32 and wg.shape == (14,)
             np.testing.assert_array_equal(wg, np.zeros(14, np.float32))
             assert ws.fetch_blob("V").shape == (14, 0, 0)
+
+
+# -- shape and cost inference ---------------------------------------------------------
+
+
+def _infer(op_type, ins, outs, shapes, **kw):
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+
+    return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
+
+
+
+def test_shape_inference_and_cost():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    f4, i8, i4 = np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.int32)
+    data, w = TensorShape((5, 2), f4), TensorShape((4,), f4)
+    idx, lengths = TensorShape((4,), i8), TensorShape((3,), i4)
+    ins = ["D", "W", "I", "L"]
+    assert _infer("SparseLengthsWeightedSum", ins, ["O"], [data, w, idx, lengths]) == [
+        TensorShape((3, 2), f4)]
+    op = CreateOperator("SparseLengthsWeightedSum", ins, ["O"])
+    # weights double the flops and add one value read per index
+    assert op_cost(op, [data, w, idx, lengths]) == Cost(16, 4 * 12 + 12 + 16, 0, 40)
+    grads = TensorShape((3, 2), f4)
+    rows = TensorShape(("sum(LENGTHS)", 2), f4)
+    assert _infer("SparseLengthsWeightedSumGradient", ["W", "G", "L"], ["dD"],
+                  [w, grads, lengths]) == [rows]
+    assert _infer("SparseLengthsIndicesInGradientWeightedSumGradient", ["W", "G", "L", "I"],
+                  ["dD"], [w, grads, lengths, idx]) == [rows]
+    for t in ("SparseLengthsWeightedSumWithMainInputGradient",
+              "SparseLengthsIndicesInGradientWeightedSumWithMainInputGradient"):
+        got = _infer(t, ["W", "G", "L", "D", "I"], ["dD", "dW"],
+                     [w, grads, lengths, data, idx])
+        assert got == [TensorShape((4, 2), f4), w]
