@@ -53,7 +53,7 @@ def float_to_rowwise_quantized_8bits(x):
             expected="rank >= 1",
             found="a 0-D tensor",
         )
-    rows = np.ascontiguousarray(x).reshape(x.shape[0], -1)
+    rows = np.ascontiguousarray(x).reshape(x.shape[0], int(np.prod(x.shape[1:])))
     if rows.shape[1] == 0 and rows.shape[0] > 0:
         # Caffe2 took the minimum of an empty row (undefined).
         raise ShapeError(

@@ -63,7 +63,7 @@ def rowwise_8bit_quantized_to_float(q, scale_bias):
             found=scale_bias.shape[1],
         )
     check_dtype(q, "quantized_input", np.uint8)
-    rows = q.reshape(q.shape[0], -1)
+    rows = q.reshape(q.shape[0], int(np.prod(q.shape[1:])))
     out = rows * scale_bias[:, :1]
     out += scale_bias[:, 1:]
     return (out.astype(np.float32, copy=False).reshape(q.shape),)

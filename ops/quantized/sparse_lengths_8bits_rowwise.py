@@ -107,7 +107,7 @@ def lookup_8bits(data, weights, indices, lengths, scale_bias, *, mean):
             )
     check_lengths(lengths)
     check_lookup_bounds(indices, lengths, data.shape[0])
-    table = np.ascontiguousarray(data).reshape(data.shape[0], -1)
+    table = np.ascontiguousarray(data).reshape(data.shape[0], int(np.prod(data.shape[1:])))
     out = lookup_reduce(
         table,
         lambda rows: (rows, None, None),
