@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caffe2lite import testing
+from caffe2lite.core import CreateOperator
+from caffe2lite.errors import EnforceError, SchemaError, ShapeError
+from caffe2lite.inference import op_cost
+from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
+from caffe2lite.schema.shapes import TensorShape
+
+F = np.float32
+
+
+def naive_row_wise(param, moment, indices, grad, lr, *counter, epsilon=1e-5,
+                   weight_decay=0.0):
+    """Caffe2's plain CPU loop: per index, the mean squared gradient of the row, then
+    one step size for the whole row."""
+    w, h = param.copy().ravel(), moment.copy().ravel()
+    idx = [int(i) for i in indices.ravel()]
+    g = grad.ravel()
+    block = g.size // len(idx) if idx else 0
+    rate, wd, eps = F(lr.ravel()[0]), F(weight_decay), F(epsilon)
+    for i, row in enumerate(idx):
+        if block == 1:
+            gi = F(g[i] + wd * w[row])
+            h[row] = F(h[row] + gi * gi)
+            w[row] = F(w[row] + F(rate * gi) / F(np.sqrt(h[row]) + eps))
+            continue
+        total = F(0)
+        for j in range(block):
+            gj = F(g[i * block + j] + wd * w[row * block + j])
+            total = F(total + gj * gj)
+        h[row] = F(h[row] + F(total / F(block)))
+        step = F(rate / F(np.sqrt(h[row]) + eps))
+        for j in range(block):
+            gj = F(g[i * block + j] + wd * w[row * block + j])
+            w[row * block + j] = F(w[row * block + j] + gj * step)
+    return [w.reshape(param.shape), h.reshape(moment.shape)]
+
+
+NAMES = ["param", "moment", "indices", "grad", "lr"]
+OP = CreateOperator("RowWiseSparseAdagrad", NAMES, ["param", "moment"])
+
+
+# Caffe2's adagrad_test (test_row_wise_sparse_adagrad): random tables with rows of
+# one or more elements, repeated indices, weight decay.
+@settings(max_examples=30, deadline=None)
+@given(rows=st.integers(1, 6), inner=st.lists(st.integers(1, 4), max_size=2),
+       k=st.integers(0, 8), weight_decay=st.sampled_from([0.0, 0.3]),
+       index_type=st.sampled_from([np.int32, np.int64]), seed=st.integers(0, 2**16))
+def test_matches_loop(rows, inner, k, weight_decay, index_type, seed):
+    rng = np.random.default_rng(seed)
+    param = rng.standard_normal([rows] + inner).astype(F)
+    moment = np.abs(rng.standard_normal(rows)).astype(F)
+    indices = rng.integers(0, rows, k).astype(index_type)
+    grad = rng.standard_normal([k] + inner).astype(F)
+    lr = np.array([rng.uniform(-1, 1)], F)
+    op = CreateOperator("RowWiseSparseAdagrad", NAMES, ["param", "moment"],
+                        weight_decay=weight_decay)
+    testing.check_reference(op, [param, moment, indices, grad, lr],
+                            lambda *a: naive_row_wise(*a, weight_decay=weight_decay),
+                            atol=1e-5, rtol=1e-5)
+
+
+def test_counter_input_is_accepted_and_ignored():
+    op = CreateOperator("RowWiseSparseAdagrad", NAMES + ["counter"], ["param", "moment"],
+                        counter_halflife=10)
+    inputs = [np.ones((3, 2), F), np.ones(3, F), np.array([2, 2]), np.ones((2, 2), F),
+              np.ones(1, F), np.full(3, 7.0, F)]
+    testing.check_reference(op, inputs, naive_row_wise)
+
+
+def _inputs(param=None, moment=None, indices=None, grad=None, lr=None):
+    return [np.ones((3, 2), F) if param is None else param,
+            np.ones(3, F) if moment is None else moment,
+            np.array([0, 2]) if indices is None else indices,
+            np.ones((2, 2), F) if grad is None else grad,
+            np.ones(1, F) if lr is None else lr]
+
+
+@pytest.mark.parametrize("inputs, error, match", [
+    (_inputs(moment=np.ones(6, F)), ShapeError,
+     r"Input\(PARAM\)\.sizes\(\)\[0\] == Input\(MOMENT_1\)\.numel\(\)\. 3 vs 6"),
+    (_inputs(lr=np.ones(3, F)), ShapeError, r"Input\(LR\)\.numel\(\) == 1\. 3 vs 1"),
+    (_inputs(grad=np.ones((2, 1), F)), ShapeError, r"size_from_dim\(1\) == "),
+    (_inputs(indices=np.array([3, 0])), EnforceError, r"out of bound,  idx:3 for input i:0"),
+    (_inputs(param=np.array(1.0, F)), ShapeError, "param must have at least one dimension"),
+])
+def test_errors(inputs, error, match):
+    testing.check_raises(OP, inputs, error, match)
+
+
+def test_schema():
+    op = CreateOperator("RowWiseSparseAdagrad", NAMES[:4], ["param", "moment"])
+    testing.check_raises(op, _inputs()[:4], SchemaError, r"Input size 4 not in range")
+
+
+def test_cost():
+    shapes = [TensorShape((5, 4), F), TensorShape((5,), F), TensorShape((3,), np.int64),
+              TensorShape((3, 4), F), TensorShape((1,), F)]
+    cost = op_cost(OP, shapes)
+    assert cost.flops == 3 * (5 + 4 * 8)
+    assert cost.bytes_written == 3 * 4 + 3 * 4 * 4
+
+
+def test_gradient_is_should_not_do():
+    assert GRADIENTS["RowWiseSparseAdagrad"].kind == SHOULD_NOT_DO

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caffe2lite import testing
+from caffe2lite.core import CreateOperator
+from caffe2lite.errors import EnforceError, SchemaError, ShapeError
+from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
+
+F = np.float32
+
+
+def naive_row_wise_adam(param, m1, m2, indices, grad, lr, it, beta1=0.9, beta2=0.999,
+                        epsilon=1e-5, outputs=3):
+    """Caffe2's RowWiseSparseAdam loop: per index, the row's mean squared gradient
+    updates its one second-moment value."""
+    t = int(it.ravel()[0]) + 1
+    b1f, b2f = float(F(beta1)), float(F(beta2))
+    c = F(math.sqrt(1.0 - b2f ** t) / (1.0 - b1f ** t))
+    b1, b2, eps, rate = F(beta1), F(beta2), F(epsilon), F(lr.ravel()[0])
+    w, m, v = (a.ravel().copy() for a in (param, m1, m2))
+    g = grad.ravel()
+    block = param.size // param.shape[0]
+    ng = np.empty_like(g)
+    for i, row in enumerate(int(x) for x in indices.ravel()):
+        total = F(0)
+        for j in range(block):
+            total = F(total + g[i * block + j] * g[i * block + j])
+        v[row] = F(v[row] * b2 + F(total / F(block)) * F(F(1) - b2))
+        for j in range(block):
+            a, b = row * block + j, i * block + j
+            m[a] = F(m[a] * b1 + g[b] * F(F(1) - b1))
+            ng[b] = F(c * m[a]) / F(np.sqrt(v[row]) + eps)
+            w[a] = F(w[a] + rate * ng[b])
+    out = [w.reshape(param.shape), m.reshape(m1.shape), v.reshape(m2.shape),
+           ng.reshape(grad.shape)]
+    return out[:outputs]
+
+
+INPUTS = ["param", "m1", "m2", "indices", "grad", "lr", "iter"]
+
+
+def _op(outputs=3):
+    return CreateOperator("RowWiseSparseAdam", INPUTS,
+                          ["param", "m1", "m2", "out_grad"][:outputs])
+
+
+# Caffe2's adam_test (test_row_wise_sparse_adam and its output_grad form).
+@settings(max_examples=25, deadline=None)
+@given(rows=st.integers(1, 5), inner=st.lists(st.integers(1, 4), max_size=1),
+       k=st.integers(0, 6), outputs=st.sampled_from([3, 4]), it=st.integers(0, 100),
+       seed=st.integers(0, 2**16))
+def test_matches_loop(rows, inner, k, outputs, it, seed):
+    rng = np.random.default_rng(seed)
+    param, m1 = (rng.standard_normal([rows] + inner).astype(F) for _ in range(2))
+    m2 = np.abs(rng.standard_normal(rows)).astype(F)
+    indices = rng.integers(0, rows, k)
+    grad = rng.standard_normal([k] + inner).astype(F)
+    lr = np.array([rng.uniform(-0.1, 0.1)], F)
+    testing.check_reference(
+        _op(outputs), [param, m1, m2, indices, grad, lr, np.array([it], np.int64)],
+        lambda *a: naive_row_wise_adam(*a, outputs=outputs), atol=1e-5, rtol=1e-4)
+
+
+def _inputs(**over):
+    base = dict(param=np.ones((3, 2), F), m1=np.ones((3, 2), F), m2=np.ones(3, F),
+                indices=np.array([0, 2]), grad=np.ones((2, 2), F), lr=np.ones(1, F),
+                it=np.zeros(1, np.int64))
+    base.update(over)
+    return list(base.values())
+
+
+@pytest.mark.parametrize("over, error, match", [
+    (dict(m2=np.ones((3, 2), F)), ShapeError,
+     r"Input\(PARAM\)\.sizes\(\)\[0\] == Input\(MOMENT_2\)\.numel\(\)\. 3 vs 6"),
+    (dict(m1=np.ones(3, F)), ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_1\)"),
+    (dict(indices=np.array([5, 0])), EnforceError, "out of bound,  idx:5 for input i:0"),
+])
+def test_errors(over, error, match):
+    testing.check_raises(_op(), _inputs(**over), error, match)
+
+
+def test_schema():
+    op = CreateOperator("RowWiseSparseAdam", INPUTS, ["p", "m1", "m2"])
+    testing.check_raises(op, _inputs(), SchemaError, "are not in-place but should be")
+
+
+def test_gradient_is_should_not_do():
+    assert GRADIENTS["RowWiseSparseAdam"].kind == SHOULD_NOT_DO

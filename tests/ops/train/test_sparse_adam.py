@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caffe2lite import testing
+from caffe2lite.core import CreateOperator
+from caffe2lite.errors import EnforceError, SchemaError, ShapeError
+from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
+from caffe2lite.workspace import Workspace
+
+F = np.float32
+
+
+def naive_sparse_adam(param, m1, m2, indices, grad, lr, it, beta1=0.9, beta2=0.999,
+                      epsilon=1e-5, enableRAdam=False, outputs=3):
+    """Caffe2's SparseAdam loop (Adam or RAdam), one index and element at a time."""
+    t = int(it.ravel()[0]) + 1
+    b1f, b2f = float(F(beta1)), float(F(beta2))
+    b1c = 1.0 / (1.0 - b1f ** t)
+    corr = b1c * math.sqrt(1.0 - b2f ** t)
+    rho_inf = float(F(2) / (F(1) - F(beta2)) - F(1))
+    rho_t = rho_inf - float(F(2) * F(t)) * b2f ** t / (1.0 - b2f ** t)
+    r_corr = math.sqrt(rho_inf / ((rho_inf - 4) * (rho_inf - 2))) if enableRAdam else 0.0
+    r_t = math.sqrt((rho_t - 4) * (rho_t - 2) / rho_t) * r_corr if rho_t >= 5 else 0.0
+    b1, b2, eps, rate = F(beta1), F(beta2), F(epsilon), F(lr.ravel()[0])
+    w, m, v = (a.ravel().copy() for a in (param, m1, m2))
+    g = grad.ravel()
+    block = param.size // param.shape[0]
+    ng = np.empty_like(g)
+    for i, row in enumerate(int(x) for x in indices.ravel()):
+        for j in range(block):
+            a, b = row * block + j, i * block + j
+            m[a] = F(m[a] * b1 + g[b] * F(F(1) - b1))
+            v[a] = F(v[a] * b2 + F(g[b] * g[b]) * F(F(1) - b2))
+            if not enableRAdam:
+                eff = F(corr) * m[a] / F(np.sqrt(v[a]) + eps)
+            elif rho_t >= 5:
+                eff = F(r_t) * F(corr) * m[a] / F(np.sqrt(v[a]) + eps)
+            else:
+                eff = F(b1c) * m[a]
+            ng[b] = eff
+            w[a] = F(w[a] + rate * F(eff))
+    out = [w.reshape(param.shape), m.reshape(m1.shape), v.reshape(m2.shape),
+           ng.reshape(grad.shape)]
+    return out[:outputs]
+
+
+INPUTS = ["param", "m1", "m2", "indices", "grad", "lr", "iter"]
+
+
+def _op(outputs=3, **kw):
+    return CreateOperator("SparseAdam", INPUTS, ["param", "m1", "m2", "out_grad"][:outputs],
+                          **kw)
+
+
+# Caffe2's adam_test (test_sparse_adam, test_sparse_adam_output_grad, RAdam): random
+# tables and indices (with repeats), both output counts, both index types.
+@settings(max_examples=30, deadline=None)
+@given(rows=st.integers(1, 5), inner=st.lists(st.integers(1, 3), max_size=2),
+       k=st.integers(0, 6), outputs=st.sampled_from([3, 4]), radam=st.booleans(),
+       it=st.sampled_from([0, 3, 10, 500]), index_type=st.sampled_from([np.int32, np.int64]),
+       seed=st.integers(0, 2**16))
+def test_matches_loop(rows, inner, k, outputs, radam, it, index_type, seed):
+    rng = np.random.default_rng(seed)
+    param, m1 = (rng.standard_normal([rows] + inner).astype(F) for _ in range(2))
+    m2 = np.abs(rng.standard_normal([rows] + inner)).astype(F)
+    indices = rng.integers(0, rows, k).astype(index_type)
+    grad = rng.standard_normal([k] + inner).astype(F)
+    lr = np.array([rng.uniform(-0.1, 0.1)], F)
+    kw = dict(beta1=0.9, beta2=0.999, epsilon=1e-5, enableRAdam=radam)
+    testing.check_reference(
+        _op(outputs, **kw), [param, m1, m2, indices, grad, lr, np.array([it], np.int64)],
+        lambda *a: naive_sparse_adam(*a, outputs=outputs, **kw), atol=1e-5, rtol=1e-4)
+
+
+def test_writes_rows_in_place():
+    ws = Workspace()
+    for name, value in zip(INPUTS, [np.zeros((3, 2), F), np.zeros((3, 2), F),
+                                    np.zeros((3, 2), F), np.array([1]), np.ones((1, 2), F),
+                                    np.array([-0.1], F), np.zeros(1, np.int64)]):
+        ws.feed_blob(name, value)
+    stored = [ws._blobs[n] for n in ("param", "m1", "m2")]
+    ws.run_operator_once(_op())
+    assert all(ws._blobs[n] is s for n, s in zip(("param", "m1", "m2"), stored))
+    np.testing.assert_allclose(stored[0][1], [-0.1, -0.1], rtol=1e-3)
+
+
+def _inputs(**over):
+    base = dict(param=np.ones((3, 2), F), m1=np.ones((3, 2), F), m2=np.ones((3, 2), F),
+                indices=np.array([0, 2]), grad=np.ones((2, 2), F), lr=np.ones(1, F),
+                it=np.zeros(1, np.int64))
+    base.update(over)
+    return list(base.values())
+
+
+@pytest.mark.parametrize("over, error, match", [
+    (dict(m1=np.ones(5, F)), ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_1\)"),
+    (dict(m2=np.ones(5, F)), ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_2\)"),
+    (dict(grad=np.ones((2, 3), F)), ShapeError, r"size_from_dim\(1\) == .* 2 vs 3"),
+    (dict(lr=np.ones(2, F)), ShapeError, r"Input\(LR\)\.numel\(\) == 1\. 2 vs 1"),
+    (dict(indices=np.array([0, 3])), EnforceError, "out of bound,  idx:3 for input i:1"),
+    (dict(indices=np.array([0])), ShapeError,
+     r"Input\(INDICES\)\.numel\(\) == Input\(GRAD\)\.numel\(\) / block_size\. 1 vs 2"),
+    (dict(param=np.ones((0, 2), F), m1=np.ones((0, 2), F), m2=np.ones((0, 2), F)),
+     ShapeError, "param must have at least one row"),
+])
+def test_errors(over, error, match):
+    testing.check_raises(_op(), _inputs(**over), error, match)
+
+
+def test_schema():
+    op = CreateOperator("SparseAdam", INPUTS, ["param", "m1", "m2_out"])
+    testing.check_raises(op, _inputs(), SchemaError, "are not in-place but should be")
+
+
+def test_gradient_is_should_not_do():
+    assert GRADIENTS["SparseAdam"].kind == SHOULD_NOT_DO

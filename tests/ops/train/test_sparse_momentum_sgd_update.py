@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caffe2lite import testing
+from caffe2lite.core import CreateOperator
+from caffe2lite.errors import DTypeError, SchemaError, ShapeError
+from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
+from caffe2lite.workspace import Workspace
+
+F = np.float32
+
+
+def naive_sparse_momentum(grad, moment, lr, param, indices, momentum=0.0, nesterov=0):
+    """Caffe2's loop: momentum_sgd_update on each named row, one index at a time."""
+    g = grad.ravel()
+    m, w = moment.ravel().copy(), param.ravel().copy()
+    block = param.size // param.shape[0]
+    rate, mu = F(lr.ravel()[0]), F(momentum)
+    ng = np.empty_like(g)
+    for i, row in enumerate(int(x) for x in indices.ravel()):
+        for j in range(block):
+            a, b = row * block + j, i * block + j
+            if not nesterov:
+                ng[b] = m[a] = F(F(rate * g[b]) + F(mu * m[a]))
+            else:
+                old = m[a]
+                m[a] = F(F(mu * old) + F(rate * g[b]))
+                ng[b] = F(F(F(1) + mu) * m[a]) - F(mu * old)
+            w[a] = F(w[a] - ng[b])
+    return [ng.reshape(grad.shape), m.reshape(moment.shape), w.reshape(param.shape)]
+
+
+NAMES = ["grad", "m", "lr", "param", "indices"]
+
+
+# Caffe2's momentum_sgd_test (test_sparse_momentum_sgd): random tables, repeated
+# indices, nesterov on and off, int32 and int64 indices.
+@settings(max_examples=30, deadline=None)
+@given(rows=st.integers(1, 5), inner=st.lists(st.integers(1, 3), max_size=2),
+       k=st.integers(0, 6), momentum=st.floats(0.0, 0.99), nesterov=st.booleans(),
+       index_type=st.sampled_from([np.int32, np.int64]), seed=st.integers(0, 2**16))
+def test_matches_loop(rows, inner, k, momentum, nesterov, index_type, seed):
+    rng = np.random.default_rng(seed)
+    moment, param = (rng.standard_normal([rows] + inner).astype(F) for _ in range(2))
+    grad = rng.standard_normal([k] + inner).astype(F)
+    indices = rng.integers(0, rows, k).astype(index_type)
+    lr = np.array([rng.uniform(0, 1)], F)
+    op = CreateOperator("SparseMomentumSGDUpdate", NAMES, ["grad", "m", "param"],
+                        momentum=momentum, nesterov=int(nesterov))
+    testing.check_reference(op, [grad, moment, lr, param, indices],
+                            lambda *a: naive_sparse_momentum(*a, momentum, int(nesterov)),
+                            atol=1e-6, rtol=1e-6)
+
+
+OP = CreateOperator("SparseMomentumSGDUpdate", NAMES, ["g_out", "m", "param"])
+
+
+def test_writes_rows_in_place():
+    ws = Workspace()
+    for name, value in zip(NAMES, [np.ones((1, 2), F), np.zeros((3, 2), F),
+                                   np.array([1.0], F), np.zeros((3, 2), F), np.array([2])]):
+        ws.feed_blob(name, value)
+    stored = ws._blobs["param"]
+    ws.run_operator_once(OP)
+    assert ws._blobs["param"] is stored
+    np.testing.assert_array_equal(stored, [[0, 0], [0, 0], [-1, -1]])
+
+
+def _inputs(**over):
+    base = dict(grad=np.ones((2, 2), F), m=np.ones((3, 2), F), lr=np.ones(1, F),
+                param=np.ones((3, 2), F), indices=np.array([0, 2]))
+    base.update(over)
+    return list(base.values())
+
+
+@pytest.mark.parametrize("over, error, match", [
+    (dict(lr=np.ones(2, F)), ShapeError, r"Input\(LR\)\.numel\(\) == 1\. 2 vs 1"),
+    (dict(m=np.ones(5, F)), ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENTUM\)"),
+    (dict(grad=np.ones((2, 3), F)), ShapeError, r"size_from_dim\(1\) == .* 2 vs 3"),
+    (dict(indices=np.array([0, 3])), ShapeError,
+     r"offsetIdx \+ block_size <= Input\(PARAM\)\.size\(\) \(blob"),
+    (dict(indices=np.array([0.0, 1.0])), DTypeError, "Unsupported type of tensor: double"),
+])
+def test_errors(over, error, match):
+    testing.check_raises(OP, _inputs(**over), error, match)
+
+
+def test_schema():
+    op = CreateOperator("SparseMomentumSGDUpdate", NAMES, ["g", "m2", "param"])
+    testing.check_raises(op, _inputs(), SchemaError, "are not in-place but should be")
+
+
+def test_gradient_is_should_not_do():
+    assert GRADIENTS["SparseMomentumSGDUpdate"].kind == SHOULD_NOT_DO
