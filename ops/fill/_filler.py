@@ -83,3 +83,48 @@ def split_inputs(inputs: Sequence[np.ndarray], op_type: str) -> tuple[list, Any,
     if len(inputs) == 3:
         return [inputs[0]], inputs[1], inputs[2]
     return list(inputs), None, None
+
+
+def filler_dims(inputs: Sequence[Any], shape: Any, extra_shape: Sequence[int],
+                input_as_shape: bool) -> tuple | None:
+    """The output dims of a filler from its shape inputs' TensorShapes (Caffe2's
+    FillerTensorInference): the ``shape`` argument; the input's dims followed by
+    ``extra_shape``; with ``input_as_shape`` the input's values, which are data
+    (symbols ``input[i]``, one per element of the 1-D input). None when unknown."""
+    if not inputs:
+        return filler_shape([], shape, extra_shape, input_as_shape)
+    listed = [] if isinstance(shape, int) else list(shape)
+    if listed:
+        raise ArgumentError("Cannot set the shape argument and pass in an input at the "
+                            "same time", arg="shape", expected="no shape with an input",
+                            found=listed)
+    src = inputs[0]
+    if src.dims is None:
+        return None
+    if input_as_shape:
+        enforce(len(src.dims) == 1, f"input.dim() == 1. {len(src.dims)} vs 1. When "
+                "input_as_shape is true, the input must be a 1D tensor of data type "
+                "int64_t", blob="input", expected="a 1-D int64 tensor",
+                found=f"shape {src.dims}")
+        if not isinstance(src.dims[0], int):
+            return None
+        head: tuple = tuple(f"input[{i}]" for i in range(src.dims[0]))
+    else:
+        head = tuple(src.dims)
+    return head + tuple(extra_shape)
+
+
+def filler_shape_function(dtype_of: Any, bounded: bool = False) -> Any:
+    """A filler op's shape function: :func:`filler_dims` of its shape input (the
+    first of three with ``bounded``: UniformFill's min and max blobs follow), of the
+    type ``dtype_of(kwargs)`` gives."""
+
+    def shape_fn(*inputs: Any, **kwargs: Any) -> tuple:
+        from caffe2lite.schema.shapes import TensorShape
+
+        shape_inputs = inputs[:1] if bounded and len(inputs) == 3 else inputs
+        dims = filler_dims(shape_inputs, kwargs["shape"], kwargs["extra_shape"],
+                           kwargs["input_as_shape"])
+        return (TensorShape(dims, dtype_of(kwargs)),)
+
+    return shape_fn

@@ -12,7 +12,9 @@ from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 from caffe2lite.schema.opschema import Arg
 from caffe2lite.io.tensor import DTYPES
 
-from ._filler import SHAPE_ARGS, filler_shape
+from caffe2lite.schema.example import Example
+
+from ._filler import SHAPE_ARGS, filler_shape, filler_shape_function
 
 TP = caffe2_pb2.TensorProto
 # The element types ConstantFill can produce.
@@ -124,6 +126,9 @@ def constant_value(value: Any, dtype: int | None) -> tuple[Any, np.dtype]:
     "ConstantFill",
     inputs=["X"],
     outputs=["Y"],
+    shape=filler_shape_function(lambda kw: constant_value(kw["value"], kw["dtype"])[1]),
+    example=Example({}, {"Y": np.full((2, 3), 4.0, np.float32)},
+                    {"shape": [2, 3], "value": 4.0}),
     num_inputs=(0, 1),
     allow_inplace=[(0, 0)],
     args=[

@@ -10,13 +10,18 @@ from caffe2lite.schema.checks import enforce
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 from caffe2lite.schema.opschema import Arg
 
-from ._filler import SHAPE_ARGS, filler_shape
+from caffe2lite.schema.example import Example
+
+from ._filler import SHAPE_ARGS, filler_shape, filler_shape_function
 
 
 @register_cpu_operator(
     "GaussianFill",
     inputs=["input"],
     outputs=["output"],
+    shape=filler_shape_function(lambda kw: np.dtype(np.float32)),
+    example=Example({}, {"output": np.array([10.03, 9.88, 10.12], np.float32)},
+                    {"shape": [3], "mean": 10.0, "std": 0.1}, exact=False),
     num_inputs=(0, 1),
     allow_inplace=[(0, 0)],
     args=[Arg("mean", float, 0.0, doc="mean of the distribution"),

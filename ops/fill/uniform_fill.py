@@ -10,7 +10,14 @@ from caffe2lite.schema.checks import check_dtype, enforce
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 from caffe2lite.schema.opschema import Arg
 
-from ._filler import SHAPE_ARGS, filler_shape, split_inputs
+from caffe2lite.schema.example import Example
+
+from ._filler import (
+    SHAPE_ARGS,
+    filler_shape,
+    filler_shape_function,
+    split_inputs,
+)
 
 
 def uniform_range(op_type: str, inputs: tuple, lo: Any, hi: Any, dtype: type,
@@ -50,6 +57,10 @@ def empty_first_dim(shape: tuple[int, ...]) -> tuple[int, ...]:
     "UniformFill",
     inputs=["input", "min", "max"],
     outputs=["output"],
+    shape=filler_shape_function(lambda kw: np.dtype(np.float32), bounded=True),
+    example=Example({}, {"output": np.array([[0.27, -0.91, 0.55], [-0.33, 0.08, 0.72]],
+                                            np.float32)},
+                    {"shape": [2, 3], "min": -1.0, "max": 1.0}, exact=False),
     allowed_inputs={0, 1, 3},
     allow_inplace=[(0, 0)],
     args=[Arg("min", float, None, doc="lower bound, inclusive (default 0)"),

@@ -9,7 +9,9 @@ import numpy as np
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 from caffe2lite.schema.opschema import Arg
 
-from ._filler import SHAPE_ARGS, filler_shape
+from caffe2lite.schema.example import Example
+
+from ._filler import SHAPE_ARGS, filler_shape, filler_shape_function
 from .uniform_fill import empty_first_dim, uniform_range
 
 
@@ -17,6 +19,9 @@ from .uniform_fill import empty_first_dim, uniform_range
     "UniformIntFill",
     inputs=["input", "min", "max"],
     outputs=["output"],
+    shape=filler_shape_function(lambda kw: np.dtype(np.int32), bounded=True),
+    example=Example({}, {"output": np.array([3, 1, 1, 2], np.int32)},
+                    {"shape": [4], "min": 1, "max": 3}, exact=False),
     allowed_inputs={0, 1, 3},
     allow_inplace=[(0, 0)],
     args=[Arg("min", int, None, doc="lower bound, inclusive (default 0)"),

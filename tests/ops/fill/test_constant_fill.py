@@ -286,3 +286,32 @@ def test_glow_constant_fill_nets():
     ws.feed_blob("inputs_0", np.zeros((4, 5), np.int32))
     ws.run_net_once(load_net(GLOW / "constant_fill_use_input_shape.pbtxt"))
     same(ws.fetch_blob("result"), np.full((4, 5), 3.0, np.float32))
+
+
+# -- shape inference (shared by every filler op) -------------------------------------
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.errors import ArgumentError
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    def infer(ins, shapes, **kw):
+        return infer_op(CreateOperator("ConstantFill", ins, ["Y"], **kw), shapes)
+
+    assert infer([], [], shape=[2, 3], value=4.0) == [TensorShape((2, 3), np.float32)]
+    assert infer([], [], shape=[2], value=7) == [TensorShape((2,), np.int64)]
+    assert infer([], [], shape=[1], dtype=5) == [TensorShape((1,), np.bool_)]
+    x = TensorShape(("N", 2), np.float32)
+    assert infer(["X"], [x], value=1.0, extra_shape=[5]) == [
+        TensorShape(("N", 2, 5), np.float32)]
+    as_shape = infer(["X"], [TensorShape((3,), np.int64)], value=1.0, input_as_shape=1)
+    assert as_shape == [TensorShape(("input[0]", "input[1]", "input[2]"), np.float32)]
+    assert infer(["X"], [TensorShape(None, np.int64)], value=1.0)[0].dims is None
+    with pytest.raises(ArgumentError, match="Cannot set the shape argument"):
+        infer(["X"], [x], shape=[2])
+    with pytest.raises(ArgumentError, match="Cannot set extra_shape when there is no input"):
+        infer([], [], extra_shape=[2])

@@ -122,3 +122,17 @@ def test_glow_gaussian_fill_from_input_shape(name, shape):
     ws.feed_blob("inputs_0", np.random.default_rng(0).integers(-10, 10, (4, 5, 6, 7)))
     ws.run_net_once(_glow(name))
     _glow_check(ws.fetch_blob("result"), shape)
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    op = CreateOperator("GaussianFill", [], ["Y"], shape=[4, 2], mean=1.0, std=2.0)
+    assert infer_op(op, []) == [TensorShape((4, 2), np.float32)]
+    like = CreateOperator("GaussianFill", ["X"], ["Y"])
+    assert infer_op(like, [TensorShape((3,), np.float64)]) == [
+        TensorShape((3,), np.float32)]

@@ -267,3 +267,23 @@ def test_glow_fill_test_init_net():
     )
     same(ws.fetch_blob("tensor_int_fill"), np.arange(4, dtype=np.int32).reshape(2, 2))
     same(ws.fetch_blob("tensor_int64_fill"), np.arange(4, dtype=np.int64).reshape(2, 2))
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    for op_type, dtype in [("GivenTensorFill", np.float32),
+                           ("GivenTensorDoubleFill", np.float64),
+                           ("GivenTensorBoolFill", np.bool_),
+                           ("GivenTensorInt16Fill", np.int16),
+                           ("GivenTensorIntFill", np.int32),
+                           ("GivenTensorInt64Fill", np.int64),
+                           ("GivenTensorStringFill", object)]:
+        op = CreateOperator(op_type, [], ["Y"], values=[1, 2], shape=[2])
+        assert infer_op(op, []) == [TensorShape((2,), dtype)], op_type
+    typed = CreateOperator("GivenTensorFill", [], ["Y"], values=[1], shape=[1], dtype=10)
+    assert infer_op(typed, []) == [TensorShape((1,), np.int64)]

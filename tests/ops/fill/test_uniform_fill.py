@@ -202,3 +202,18 @@ def test_glow_uniform_fill_use_input_shape():
     ws.run_net_once(_glow("uniform_fill_use_input_shape.pbtxt"))
     y = ws.fetch_blob("result")
     assert y.shape == (4, 5, 6, 7) and y.min() >= 0.0 and y.max() < 10.0
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    op = CreateOperator("UniformFill", [], ["Y"], shape=[4, 2], min=-1.0, max=1.0)
+    assert infer_op(op, []) == [TensorShape((4, 2), np.float32)]
+    bounded = CreateOperator("UniformFill", ["X", "lo", "hi"], ["Y"], extra_shape=[2])
+    one = TensorShape((1,), np.float32)
+    assert infer_op(bounded, [TensorShape((5,), np.int32), one, one]) == [
+        TensorShape((5, 2), np.float32)]

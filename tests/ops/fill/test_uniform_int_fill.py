@@ -66,3 +66,18 @@ def test_errors(inputs, kwargs, error, match):
 
 def test_no_gradient():
     assert GRADIENTS["UniformIntFill"].kind == NO_GRADIENT
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    op = CreateOperator("UniformIntFill", [], ["Y"], shape=[4], min=1, max=3)
+    assert infer_op(op, []) == [TensorShape((4,), np.int32)]
+    bounded = CreateOperator("UniformIntFill", ["X", "lo", "hi"], ["Y"])
+    one = TensorShape((1,), np.int32)
+    assert infer_op(bounded, [TensorShape((2, 2), np.float32), one, one]) == [
+        TensorShape((2, 2), np.int32)]
