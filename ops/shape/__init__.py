@@ -4,4 +4,10 @@ from __future__ import annotations
 
 from . import cast  # noqa: F401
 from . import concat  # noqa: F401
+from . import flatten  # noqa: F401
+from . import flatten_to_vec  # noqa: F401
+from . import reshape  # noqa: F401
+from . import resize_like  # noqa: F401
+from . import shape  # noqa: F401
+from . import size  # noqa: F401
 from . import split  # noqa: F401
