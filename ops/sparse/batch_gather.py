@@ -12,15 +12,21 @@ from caffe2lite.schema.registry import (
     register_cpu_operator,
     register_gradient,
 )
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.shapes import TensorShape
 
-from .gather import gather
+from .gather import gather, gather_shape
 
 
 @register_cpu_operator(
     "BatchGather",
     inputs=["DATA", "INDICES"],
     outputs=["OUTPUT"],
+    shape=gather_shape,
+    example=Example({"DATA": np.array([[1, 2, 3], [4, 5, 6]], np.float32),
+                     "INDICES": np.array([2, 0], np.int32)},
+                    {"OUTPUT": np.array([[3, 1], [6, 4]], np.float32)}),
     args=[Arg("axis", int, 1), Arg("match_outer", bool, False)],
     doc="""Gather along axis 1 (or `axis`): OUTPUT has shape DATA.shape[:axis] +
 INDICES.shape + DATA.shape[axis+1:]; negative indices are errors (no wrapping).
@@ -43,6 +49,12 @@ def batch_gather_gradient_maker(g):
     "BatchGatherGradient",
     inputs=["DATA", "INDICES", "GRAD"],
     outputs=["DATA_grad"],
+    shape=lambda data, indices, grad: (TensorShape(data.dims, grad.dtype),),
+    example=Example({"DATA": np.zeros((2, 3), np.float32),
+                     "INDICES": np.array([2, 2], np.int32),
+                     "GRAD": np.array([[1, 2], [3, 4]], np.float32)},
+                    {"DATA_grad": np.array([[0, 0, 3], [0, 0, 7]], np.float32)},
+                    {"axis": 1}),
     args=[Arg("axis", int, 1), Arg("match_outer", bool, False)],
     doc="""The dense gradient of a gather along `axis`: zeros shaped like DATA, with
 each slice of GRAD added at the position its index names (repeats accumulate).

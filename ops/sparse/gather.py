@@ -6,7 +6,9 @@ import numpy as np
 
 from caffe2lite.errors import EnforceError, GradientError, ShapeError
 from caffe2lite.schema.registry import register_cpu_operator, register_gradient
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.shapes import TensorShape
 
 from ..segment._segment_checks import check_index_type
 
@@ -20,6 +22,26 @@ def _output_shape(
         return data_shape
     inner = indices_shape[axis:] if match_outer else indices_shape
     return data_shape[:axis] + inner + data_shape[axis + 1 :]
+
+
+def gather_shape(
+    data: TensorShape, indices: TensorShape, *, axis: int, match_outer: bool
+) -> tuple[TensorShape]:
+    """Caffe2's gather inference (calc_output_shape_vector): DATA's dims before
+    ``axis``, INDICES' dims (after the outer ones with ``match_outer``), DATA's dims
+    after ``axis``; DATA's shape when the indexed dimension is empty."""
+    if data.dims is None or indices.dims is None:
+        return (TensorShape(None, data.dtype),)
+    ax = axis + len(data.dims) if axis < 0 else axis
+    if not 0 <= ax < len(data.dims):
+        raise ShapeError(
+            "DATA should be at least [axis+1]-D",
+            blob="DATA",
+            expected=f"rank >= {ax + 1}",
+            found=f"shape {data.dims}",
+        )
+    dims = _output_shape(tuple(data.dims), tuple(indices.dims), ax, match_outer)
+    return (TensorShape(dims, data.dtype),)
 
 
 def _checked_indices(flat: np.ndarray, dim: int, wrap: bool) -> np.ndarray:
@@ -45,6 +67,12 @@ def _checked_indices(flat: np.ndarray, dim: int, wrap: bool) -> np.ndarray:
     "Gather",
     inputs=["DATA", "INDICES"],
     outputs=["OUTPUT"],
+    shape=gather_shape,
+    example=Example(
+        {"DATA": np.array([[1.0, 1.2], [2.3, 3.4], [4.5, 5.7]], np.float32),
+         "INDICES": np.array([[0, 1], [1, 2]], np.int32)},
+        {"OUTPUT": np.array([[[1.0, 1.2], [2.3, 3.4]], [[2.3, 3.4], [4.5, 5.7]]],
+                            np.float32)}),
     args=[
         Arg(
             "axis",

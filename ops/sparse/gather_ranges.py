@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.errors import EnforceError, ShapeError
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import TensorShape
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
 from ..segment._segment_checks import check_index_type
@@ -17,10 +19,22 @@ def range_positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, lengths)
 
 
+def _gather_ranges_shape(data: TensorShape, ranges: TensorShape) -> tuple:
+    """OUTPUT: 1-D of DATA's type, its length the sum of the ranges' lengths (data);
+    LENGTHS: int32, one per example (RANGES' first dimension)."""
+    n = None if not ranges.dims else (ranges.dims[0],)
+    return (TensorShape(("sum(RANGES lengths)",), data.dtype), TensorShape(n, np.int32))
+
+
 @register_cpu_operator(
     "GatherRanges",
     inputs=["DATA", "RANGES"],
     outputs=["OUTPUT", "LENGTHS"],
+    shape=_gather_ranges_shape,
+    example=Example({"DATA": np.array([1, 2, 3, 4, 5, 6], np.float32),
+                     "RANGES": np.array([[[0, 1], [2, 2]], [[4, 1], [5, 1]]], np.int32)},
+                    {"OUTPUT": np.array([1, 3, 4, 5, 6], np.float32),
+                     "LENGTHS": np.array([3, 2], np.int32)}),
     doc="""Gather ranges of DATA (1-D, any type) into one 1-D OUTPUT.
 
 RANGES (int32 or int64) has shape (N, M, 2): for each of N examples, M ranges given

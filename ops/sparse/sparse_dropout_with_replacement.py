@@ -35,7 +35,9 @@ import numpy as np
 from caffe2lite.schema.checks import check_dtype, check_ndim, enforce
 from caffe2lite.errors import EnforceError
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
+from caffe2lite.schema.shapes import TensorShape
 
 from .. import _speedups
 from ._dropout_draws import keep_mask
@@ -226,10 +228,28 @@ def segment_dropout(
     return y[:total], out_lengths
 
 
+def dropout_shape(x: TensorShape,
+                  lengths: TensorShape) -> tuple[TensorShape, TensorShape]:
+    """Y: int64 of sum(OutputLengths) values (the draws decide: a symbol);
+    OutputLengths: int32 like Lengths."""
+    return (TensorShape(("sum(OutputLengths)",), np.int64),
+            TensorShape(lengths.dims, np.int32))
+
+
+DROPOUT_EXAMPLE_INPUTS = {"X": np.array([1, 2, 3, 4, 5], np.int64),
+                          "Lengths": np.array([2, 3], np.int32)}
+DROPOUT_EXAMPLE_ARGS = {"ratio": 0.5, "replacement_value": -1}
+
+
 @register_cpu_operator(
     "SparseDropoutWithReplacement",
     inputs=["X", "Lengths"],
     outputs=["Y", "OutputLengths"],
+    shape=dropout_shape,
+    example=Example(DROPOUT_EXAMPLE_INPUTS,
+                    {"Y": np.array([1, 2, -1], np.int64),
+                     "OutputLengths": np.array([2, 1], np.int32)},
+                    DROPOUT_EXAMPLE_ARGS, exact=False),
     num_outputs="same",
     args=DROPOUT_ARGS,
     doc="""`SparseDropoutWithReplacement` takes a 1-d int64 input tensor X and an int32

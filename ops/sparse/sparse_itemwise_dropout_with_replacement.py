@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.shapes import TensorShape
 
 from .. import _speedups
 from ._dropout_draws import draw_bytes, threshold
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from caffe2lite.runtime.net import OutputBlobs
 from .sparse_dropout_with_replacement import (
     DROPOUT_ARGS,
+    DROPOUT_EXAMPLE_ARGS,
+    DROPOUT_EXAMPLE_INPUTS,
     check_id_list,
     check_id_list_types,
 )
@@ -76,10 +80,21 @@ def itemwise_dropout(
     return y
 
 
+def _itemwise_shape(x: TensorShape,
+                    lengths: TensorShape) -> tuple[TensorShape, TensorShape]:
+    """Y: int64 like X; OutputLengths: int32 like Lengths."""
+    return (TensorShape(x.dims, np.int64), TensorShape(lengths.dims, np.int32))
+
+
 @register_cpu_operator(
     "SparseItemwiseDropoutWithReplacement",
     inputs=["X", "Lengths"],
     outputs=["Y", "OutputLengths"],
+    shape=_itemwise_shape,
+    example=Example(DROPOUT_EXAMPLE_INPUTS,
+                    {"Y": np.array([1, -1, 3, -1, 5], np.int64),
+                     "OutputLengths": np.array([2, 3], np.int32)},
+                    DROPOUT_EXAMPLE_ARGS, exact=False),
     num_outputs="same",
     args=DROPOUT_ARGS,
     doc="""`SparseItemwiseDropoutWithReplacement` takes a 1-d int64 input tensor X and

@@ -7,6 +7,8 @@ import numpy as np
 
 from caffe2lite.schema.checks import cpp_type_name
 from caffe2lite.errors import DTypeError, EnforceError, ShapeError
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import TensorShape
 from caffe2lite.schema.registry import register_cpu_operator, register_gradient
 from caffe2lite.schema.opschema import Arg
 
@@ -34,10 +36,37 @@ def scatter_add_rows(
     return out
 
 
+def _sparse_to_dense_shape(
+    indices: TensorShape,
+    values: TensorShape,
+    data_to_infer_dim: TensorShape | None = None,
+    *,
+    output_first_dim: int,
+) -> tuple[TensorShape]:
+    """values' trailing dims and type after a first dimension of output_first_dim,
+    else data_to_infer_dim's first dimension, else max(indices) + 1 (data: a symbol)."""
+    if values.dims is None or not values.dims:
+        return (TensorShape(None, values.dtype),)
+    if output_first_dim > 0:
+        rows = output_first_dim
+    elif data_to_infer_dim is not None:
+        if not data_to_infer_dim.dims:
+            return (TensorShape(None, values.dtype),)
+        rows = data_to_infer_dim.dims[0]
+    else:
+        rows = "max(indices)+1"
+    return (TensorShape((rows,) + tuple(values.dims[1:]), values.dtype),)
+
+
 @register_cpu_operator(
     "SparseToDense",
     inputs=["indices", "values", "data_to_infer_dim"],
     outputs=["output"],
+    shape=_sparse_to_dense_shape,
+    example=Example({"indices": np.array([0, 2, 0], np.int32),
+                     "values": np.array([1, 2, 3], np.float32),
+                     "data_to_infer_dim": np.array([0, 0, 0, 0], np.float32)},
+                    {"output": np.array([4, 0, 2, 0], np.float32)}),
     num_inputs=(2, 3),
     args=[
         Arg(

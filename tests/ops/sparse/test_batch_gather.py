@@ -74,3 +74,19 @@ def test_numeric_gradient_through_the_registry(forward):
     ops, grads = GradientRegistry.GetBackwardPass([op], {"O": "O_grad"})
     assert [o.type for o in ops] == ["BatchGatherGradient"]
     assert list(ops[0].input) == ["D", "I", "O_grad"] and grads["D"] == "D_grad"
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    f8, i4 = np.dtype(np.float64), np.dtype(np.int32)
+    data = TensorShape((2, 5, 3), f8)
+    op = CreateOperator("BatchGather", ["D", "I"], ["O"])
+    # DATA's type (Caffe2's inference said FLOAT whatever DATA held)
+    assert infer_op(op, [data, TensorShape((4,), i4)]) == [TensorShape((2, 4, 3), f8)]
+    grad = CreateOperator("BatchGatherGradient", ["D", "I", "G"], ["dD"])
+    assert infer_op(grad, [data, TensorShape((4,), i4), TensorShape((2, 4, 3), f8)]) == [data]

@@ -232,3 +232,22 @@ def test_glow_gather_const_fold_net():
     ws.run_net_once(load_net(f"{REALNETS}/gather_const_fold.pbtxt"))
     np.testing.assert_array_equal(ws.fetch_blob("gather_x"), [1, 4, 3, 2])
     np.testing.assert_array_equal(ws.fetch_blob("result"), data.reshape(1, 4, 3, 2))
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    f4, i8 = np.dtype(np.float32), np.dtype(np.int64)
+    data = TensorShape((5, 3, 2), f4)
+    op = CreateOperator("Gather", ["D", "I"], ["O"])
+    assert infer_op(op, [data, TensorShape(("K", 4), i8)]) == [TensorShape(("K", 4, 3, 2), f4)]
+    on1 = CreateOperator("Gather", ["D", "I"], ["O"], axis=-2)
+    assert infer_op(on1, [data, TensorShape((7,), i8)]) == [TensorShape((5, 7, 2), f4)]
+    outer = CreateOperator("Gather", ["D", "I"], ["O"], axis=1, match_outer=1)
+    assert infer_op(outer, [data, TensorShape((5, 4), i8)]) == [TensorShape((5, 4, 2), f4)]
+    empty = TensorShape((0, 3), f4)
+    assert infer_op(op, [empty, TensorShape((4,), i8)]) == [empty]

@@ -122,3 +122,16 @@ def test_glow_gather_ranges_net():
     np.testing.assert_array_equal(ws.fetch_blob("output"), [1, 3, 4, 5, 6])
     np.testing.assert_array_equal(ws.fetch_blob("lengths"), [3, 2])
     assert ws.fetch_blob("lengths").dtype == np.int32
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    op = CreateOperator("GatherRanges", ["D", "R"], ["O", "L"])
+    got = infer_op(op, [TensorShape((9,), np.int64), TensorShape((4, 2, 2), np.int32)])
+    assert got == [TensorShape(("sum(RANGES lengths)",), np.int64),
+                   TensorShape((4,), np.int32)]

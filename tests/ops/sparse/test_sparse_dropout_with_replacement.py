@@ -241,3 +241,15 @@ def test_no_gradient_and_documented_example():
     assert registry.gradient_entry(OP).kind == registry.NO_GRADIENT
     doc = registry.lookup(OP).doc
     assert "Example:" in doc and "Y=[1, 2, -1], OutputLengths=[2, 1]" in doc
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    op = CreateOperator("SparseDropoutWithReplacement", ["X", "L"], ["Y", "LO"], ratio=0.5)
+    got = infer_op(op, [TensorShape((7,), np.int64), TensorShape((3,), np.int32)])
+    assert got == [TensorShape(("sum(OutputLengths)",), np.int64), TensorShape((3,), np.int32)]

@@ -148,3 +148,15 @@ def test_wrong_number_of_outputs(outputs, found):
 
 def test_no_gradient():
     assert registry.gradient_entry(OP).kind == registry.NO_GRADIENT
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    op = CreateOperator("SparseItemwiseDropoutWithReplacement", ["X", "L"], ["Y", "LO"], ratio=0.5)
+    got = infer_op(op, [TensorShape((7,), np.int64), TensorShape((3,), np.int32)])
+    assert got == [TensorShape((7,), np.int64), TensorShape((3,), np.int32)]
