@@ -6,7 +6,8 @@ draws. Not an operator module: nothing is registered here.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -14,8 +15,12 @@ from caffe2lite.errors import ShapeError
 from caffe2lite.schema.shapes import TensorShape
 
 
-def filler_dims(inputs: Sequence[TensorShape], shape: Any, extra_shape: Sequence[int],
-                input_as_shape: bool) -> tuple | None:
+def filler_dims(
+    inputs: Sequence[TensorShape],
+    shape: Any,
+    extra_shape: Sequence[int],
+    input_as_shape: bool,
+) -> tuple | None:
     """The output dims of a FillerOp, as far as shapes tell: the ``shape`` argument
     without an input; the input's dims plus ``extra_shape`` with one; with
     ``input_as_shape`` one symbol per entry of the 1-D input (its values decide)."""
@@ -39,8 +44,9 @@ def filler_shape_function(dtype: Any) -> Callable[..., tuple[TensorShape]]:
     does.)"""
     out_dtype = np.dtype(dtype)
 
-    def shape_fn(*inputs: TensorShape, shape: Any, extra_shape: list[int],
-                 input_as_shape: bool) -> tuple[TensorShape]:
+    def shape_fn(
+        *inputs: TensorShape, shape: Any, extra_shape: list[int], input_as_shape: bool
+    ) -> tuple[TensorShape]:
         dims = filler_dims(inputs, shape, extra_shape, input_as_shape)
         return (TensorShape(dims, out_dtype),)
 
@@ -55,17 +61,23 @@ def fan(out_shape: tuple[int, ...], axis: int, op_type: str, what: str) -> int:
         raise ShapeError(
             f"{op_type} computes {what} = size / shape[{axis}], so its output needs at "
             f"least {axis + 1} dimension{'s' if axis else ''}",
-            expected=f"a shape of rank >= {axis + 1}", found=list(out_shape))
+            expected=f"a shape of rank >= {axis + 1}",
+            found=list(out_shape),
+        )
     if out_shape[axis] == 0:
         raise ShapeError(
             f"{op_type} computes {what} = size / shape[{axis}], which is undefined when "
-            f"shape[{axis}] is 0", expected=f"shape[{axis}] > 0", found=list(out_shape))
+            f"shape[{axis}] is 0",
+            expected=f"shape[{axis}] > 0",
+            found=list(out_shape),
+        )
     size = int(np.prod(out_shape, dtype=np.int64))
     return size // out_shape[axis]
 
 
-def uniform_floats(rng: np.random.Generator, shape: tuple[int, ...], lo: np.float32,
-                   hi: np.float32) -> np.ndarray:
+def uniform_floats(
+    rng: np.random.Generator, shape: tuple[int, ...], lo: np.float32, hi: np.float32
+) -> np.ndarray:
     """float32 samples of U[lo, hi) (a rounding up to ``hi`` is pulled back below it)."""
     out = rng.random(shape, dtype=np.float32)
     out *= hi - lo

@@ -18,8 +18,17 @@ from ._filler import SHAPE_ARGS, filler_shape
 from .constant_fill import TP, constant_value, reject_undefined
 
 # The element types DiagonalFill can produce (ConstantFill's, without STRING).
-DIAGONAL_FILL_TYPES = (TP.FLOAT, TP.DOUBLE, TP.BOOL, TP.INT8, TP.INT16, TP.INT32,
-                       TP.INT64, TP.UINT8, TP.UINT16)
+DIAGONAL_FILL_TYPES = (
+    TP.FLOAT,
+    TP.DOUBLE,
+    TP.BOOL,
+    TP.INT8,
+    TP.INT16,
+    TP.INT32,
+    TP.INT64,
+    TP.UINT8,
+    TP.UINT16,
+)
 
 
 def diagonal_value(value: Any, dtype: int | None) -> tuple[Any, np.dtype]:
@@ -30,8 +39,12 @@ def diagonal_value(value: Any, dtype: int | None) -> tuple[Any, np.dtype]:
         reject_undefined(dtype, "Cannot have undefined 'dtype' argument")
         if dtype not in DIAGONAL_FILL_TYPES:
             names = ", ".join(TP.DataType.Name(t) for t in DIAGONAL_FILL_TYPES)
-            raise ArgumentError(f"Unexpected 'dtype' argument value: {dtype}", arg="dtype",
-                                expected=f"one of {names}", found=dtype)
+            raise ArgumentError(
+                f"Unexpected 'dtype' argument value: {dtype}",
+                arg="dtype",
+                expected=f"one of {names}",
+                found=dtype,
+            )
     return constant_value(value, dtype)
 
 
@@ -40,25 +53,41 @@ def diagonal_step(out_shape: tuple[int, ...]) -> int:
     a matrix; 1 + d + d**2 + ... + d**(n-1) for an n-D tensor whose dimensions all
     equal d (any other >2-D shape is an error)."""
     if len(out_shape) < 2:
-        raise ShapeError("Input shape must be >= 2D", expected="a shape of rank >= 2",
-                         found=list(out_shape))
+        raise ShapeError(
+            "Input shape must be >= 2D",
+            expected="a shape of rank >= 2",
+            found=list(out_shape),
+        )
     if len(out_shape) == 2:
         return out_shape[1] + 1
     if any(d != out_shape[0] for d in out_shape):
-        raise ShapeError("All dimensions of input must be of equal length",
-                         expected="equal dimensions", found=list(out_shape))
-    return 1 + sum(int(np.prod(out_shape[:k], dtype=np.int64))
-                   for k in range(1, len(out_shape)))
+        raise ShapeError(
+            "All dimensions of input must be of equal length",
+            expected="equal dimensions",
+            found=list(out_shape),
+        )
+    return 1 + sum(
+        int(np.prod(out_shape[:k], dtype=np.int64)) for k in range(1, len(out_shape))
+    )
 
 
-def diagonal_fill_shape(*inputs: TensorShape, value: Any, dtype: int | None, shape: Any,
-                        extra_shape: list[int], input_as_shape: bool) -> tuple[TensorShape]:
+def diagonal_fill_shape(
+    *inputs: TensorShape,
+    value: Any,
+    dtype: int | None,
+    shape: Any,
+    extra_shape: list[int],
+    input_as_shape: bool,
+) -> tuple[TensorShape]:
     """The filler dims; the type the kernel picks from ``value`` and ``dtype`` (None
     when they are invalid: the kernel then raises)."""
     dims = filler_dims(inputs, shape, extra_shape, input_as_shape)
     if dtype is None:
-        out = np.float32 if value is None or isinstance(value, float) else (
-            np.int64 if isinstance(value, int) else None)
+        out = (
+            np.float32
+            if value is None or isinstance(value, float)
+            else (np.int64 if isinstance(value, int) else None)
+        )
     else:
         out = DTYPES.get(dtype) if dtype in DIAGONAL_FILL_TYPES else None
     return (TensorShape(dims, out),)
@@ -73,10 +102,14 @@ def diagonal_fill_shape(*inputs: TensorShape, value: Any, dtype: int | None, sha
     args=[
         Arg("value", "any", None, doc="the diagonal value (default 0)"),
         Arg("dtype", "dtype", None, doc="the output's TensorProto.DataType"),
-    ] + SHAPE_ARGS,
+    ]
+    + SHAPE_ARGS,
     shape=diagonal_fill_shape,
-    example=Example({}, {"output": np.array([[2.5, 0, 0], [0, 2.5, 0]], np.float32)},
-                    {"shape": [2, 3], "value": 2.5}),
+    example=Example(
+        {},
+        {"output": np.array([[2.5, 0, 0], [0, 2.5, 0]], np.float32)},
+        {"shape": [2, 3], "value": 2.5},
+    ),
     doc="""Fill a tensor of at least 2 dimensions with zeros and put `value` on its main
 diagonal. A matrix of shape (r, c) gets `value` at every flat position that is a
 multiple of c + 1, so a tall matrix wraps around (rows c + 1, 2c + 2, ... start a
@@ -92,8 +125,14 @@ types, i for the others) and fit it. The shape is the `shape` argument without a
 input, or the input's shape (its int64 values with `input_as_shape`) followed by
 `extra_shape`.""",
 )
-def diagonal_fill(*inputs: np.ndarray, value: Any, dtype: int | None, shape: Any,
-                  extra_shape: list[int], input_as_shape: bool) -> tuple[np.ndarray]:
+def diagonal_fill(
+    *inputs: np.ndarray,
+    value: Any,
+    dtype: int | None,
+    shape: Any,
+    extra_shape: list[int],
+    input_as_shape: bool,
+) -> tuple[np.ndarray]:
     """Zeros of the filler shape with ``value`` every ``diagonal_step`` elements."""
     out_shape = filler_shape(inputs, shape, extra_shape, input_as_shape)
     fill, np_dtype = diagonal_value(value, dtype)

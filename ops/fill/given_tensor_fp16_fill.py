@@ -24,8 +24,11 @@ from .given_tensor_fill import fill_given
     allow_inplace=[(0, 0)],
     args=[Arg("values", "any", REQUIRED, doc="the elements, as floats")] + SHAPE_ARGS,
     shape=filler_shape_function(np.float16),
-    example=Example({}, {"output": np.array([[0.5, -2.0], [0.1, 65519.0]], np.float16)},
-                    {"values": [0.5, -2.0, 0.1, 65519.0], "shape": [2, 2]}),
+    example=Example(
+        {},
+        {"output": np.array([[0.5, -2.0], [0.1, 65519.0]], np.float16)},
+        {"values": [0.5, -2.0, 0.1, 65519.0], "shape": [2, 2]},
+    ),
     doc="""GivenTensorFill with float16 elements: the `values` (floats, row-major, in the
 Argument's floats field) are each rounded to the nearest float16 (after the float32
 an Argument holds; beyond 65504 they become inf). The number of values must equal the
@@ -34,8 +37,13 @@ without an input, or the input's shape (its int64 values with `input_as_shape`)
 followed by `extra_shape`. A `dtype` argument is ignored, as Caffe2's typed
 given-tensor fills ignored it.""",
 )
-def given_tensor_fp16_fill(*inputs: np.ndarray, values: Any, shape: Any,
-                           extra_shape: list[int], input_as_shape: bool) -> tuple[np.ndarray]:
+def given_tensor_fp16_fill(
+    *inputs: np.ndarray,
+    values: Any,
+    shape: Any,
+    extra_shape: list[int],
+    input_as_shape: bool,
+) -> tuple[np.ndarray]:
     """The given values as float16, in the filler shape."""
     with np.errstate(over="ignore"):  # beyond float16's range is inf, as in Caffe2
         out = fill_given(inputs, values, TP.FLOAT16, shape, extra_shape, input_as_shape)

@@ -21,8 +21,9 @@ from ._filler import SHAPE_ARGS, filler_shape
     allow_inplace=[(0, 0)],
     args=SHAPE_ARGS,
     shape=filler_shape_function(np.float32),
-    example=Example({}, {"output": np.zeros((4, 2), np.float32)}, {"shape": [4, 2]},
-                    exact=False),
+    example=Example(
+        {}, {"output": np.zeros((4, 2), np.float32)}, {"shape": [4, 2]}, exact=False
+    ),
     doc="""Fill a float32 tensor with MSRA (He) initial weights: samples of the normal
 distribution with mean 0 and standard deviation sqrt(2 / fan_out), where
 fan_out = size / shape[1] (integer division, as Caffe2 computed it). The shape is the
@@ -35,8 +36,13 @@ error). Random draws come from the operator's generator, seeded by
 Example: shape=[4, 2] -> output of shape (4, 2), normal with std sqrt(2 / 4) = 0.71,
 e.g. [[0.52, -1.10], [0.07, 0.81], [-0.33, 0.95], [1.21, -0.46]]""",
 )
-def msra_fill(*inputs: np.ndarray, shape: Any, extra_shape: list[int],
-              input_as_shape: bool, rng: np.random.Generator) -> tuple[np.ndarray]:
+def msra_fill(
+    *inputs: np.ndarray,
+    shape: Any,
+    extra_shape: list[int],
+    input_as_shape: bool,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray]:
     """N(0, 2 / fan_out) float32 samples of the filler shape."""
     out_shape = filler_shape(inputs, shape, extra_shape, input_as_shape)
     fan_out = fan(out_shape, 1, "MSRAFill", "fan_out")

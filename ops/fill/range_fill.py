@@ -21,16 +21,18 @@ from ._filler import SHAPE_ARGS, filler_shape
     allow_inplace=[(0, 0)],
     args=SHAPE_ARGS,
     shape=filler_shape_function(np.float32),
-    example=Example({}, {"output": np.array([[0, 1, 2], [3, 4, 5]], np.float32)},
-                    {"shape": [2, 3]}),
+    example=Example(
+        {}, {"output": np.array([[0, 1, 2], [3, 4, 5]], np.float32)}, {"shape": [2, 3]}
+    ),
     doc="""Fill a float32 tensor with its own flat indices, 0, 1, 2, ... in row-major order
 (a debugging aid: it shows where reshapes and transposes move elements). The shape is
 the ``shape`` argument without an input, or the input's shape (its int64 values with
 ``input_as_shape``) followed by ``extra_shape``. Indices above 2**24 round to the
 nearest float32, as Caffe2's int-to-float conversion did.""",
 )
-def range_fill(*inputs: np.ndarray, shape: Any, extra_shape: list[int],
-               input_as_shape: bool) -> tuple[np.ndarray]:
+def range_fill(
+    *inputs: np.ndarray, shape: Any, extra_shape: list[int], input_as_shape: bool
+) -> tuple[np.ndarray]:
     """0, 1, 2, ... as float32, in the filler shape."""
     out_shape = filler_shape(inputs, shape, extra_shape, input_as_shape)
     size = int(np.prod(out_shape, dtype=np.int64))

@@ -21,8 +21,9 @@ from ._filler import SHAPE_ARGS, filler_shape
     allow_inplace=[(0, 0)],
     args=SHAPE_ARGS,
     shape=filler_shape_function(np.float32),
-    example=Example({}, {"output": np.zeros((3, 3), np.float32)}, {"shape": [3, 3]},
-                    exact=False),
+    example=Example(
+        {}, {"output": np.zeros((3, 3), np.float32)}, {"shape": [3, 3]}, exact=False
+    ),
     doc="""Fill a float32 tensor with Xavier (Glorot) initial weights: samples of the
 uniform distribution on [-scale, scale) with scale = sqrt(3 / fan_in), where
 fan_in = size / shape[0] (integer division). The shape is the ``shape`` argument
@@ -34,8 +35,13 @@ the operator's generator, seeded by ``device_option.random_seed``.
 Example: shape=[3, 3] -> output of shape (3, 3) with values in [-1, 1), e.g.
 [[-0.84, 0.33, -0.88], [0.43, -0.83, 0.08], [0.93, -0.25, -0.40]]""",
 )
-def xavier_fill(*inputs: np.ndarray, shape: Any, extra_shape: list[int],
-                input_as_shape: bool, rng: np.random.Generator) -> tuple[np.ndarray]:
+def xavier_fill(
+    *inputs: np.ndarray,
+    shape: Any,
+    extra_shape: list[int],
+    input_as_shape: bool,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray]:
     """U[-sqrt(3 / fan_in), sqrt(3 / fan_in)) float32 samples of the filler shape."""
     out_shape = filler_shape(inputs, shape, extra_shape, input_as_shape)
     fan_in = fan(out_shape, 0, "XavierFill", "fan_in")

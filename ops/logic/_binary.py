@@ -9,26 +9,40 @@ default, legacy ``broadcast=1`` with ``axis`` / ``axis_str`` / ``order``.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from caffe2lite.schema.checks import check_dtype
 from caffe2lite.schema.shapes import TensorShape, broadcast_shapes
-from ..math import _elementwise as ew
+
 from .._dense import dispatch
+from ..math import _elementwise as ew
 
 ARGS = ew.ARGS
 
 BOOL = (np.dtype(np.bool_),)
 INT_BOOL = (np.dtype(np.int32), np.dtype(np.int64), np.dtype(np.bool_))
-COMPARABLE = (np.dtype(np.bool_), np.dtype(np.int32), np.dtype(np.int64),
-              np.dtype(np.float32), np.dtype(np.float64))
+COMPARABLE = (
+    np.dtype(np.bool_),
+    np.dtype(np.int32),
+    np.dtype(np.int64),
+    np.dtype(np.float32),
+    np.dtype(np.float64),
+)
 
 
-def forward(ufunc: Callable, a: np.ndarray, b: np.ndarray, types: Sequence[np.dtype],
-            out_dtype: np.dtype | None, broadcast: bool, axis: int, axis_str: str,
-            order: str) -> tuple[np.ndarray]:
+def forward(
+    ufunc: Callable,
+    a: np.ndarray,
+    b: np.ndarray,
+    types: Sequence[np.dtype],
+    out_dtype: np.dtype | None,
+    broadcast: bool,
+    axis: int,
+    axis_str: str,
+    order: str,
+) -> tuple[np.ndarray]:
     """C = ufunc(A, B): A's type must be one of ``types`` and B's the same; C has
     ``out_dtype`` (or A's type) and the broadcast shape."""
     dtype = dispatch(a, "A", types)

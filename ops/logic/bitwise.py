@@ -3,12 +3,13 @@ int32, int64 or bool tensors, with Caffe2's broadcasting (one table row per op).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
+
 from . import _binary
 
 _A = np.array([[12, 10], [7, -1]], np.int32)
@@ -43,11 +44,19 @@ def _register(op_type: str, ufunc: Callable, words: str) -> Callable:
         example=Example({"A": _A, "B": _B}, {"C": ufunc(_A, _B)}),
         doc=_doc(words),
     )
-    def bitwise(a: np.ndarray, b: np.ndarray, *, broadcast: bool, axis: int,
-                axis_str: str, order: str) -> tuple[np.ndarray]:
+    def bitwise(
+        a: np.ndarray,
+        b: np.ndarray,
+        *,
+        broadcast: bool,
+        axis: int,
+        axis_str: str,
+        order: str,
+    ) -> tuple[np.ndarray]:
         """C = A op B bit by bit, with Caffe2's broadcasting."""
-        return _binary.forward(ufunc, a, b, _binary.INT_BOOL, None, broadcast, axis,
-                               axis_str, order)
+        return _binary.forward(
+            ufunc, a, b, _binary.INT_BOOL, None, broadcast, axis, axis_str, order
+        )
 
     bitwise.__name__ = bitwise.__qualname__ = op_type.lower()
     should_not_do_gradient(op_type)

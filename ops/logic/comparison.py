@@ -3,12 +3,13 @@ Caffe2's broadcasting (one table row per op)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
+
 from . import _binary
 
 _A = np.array([1, 5, 2, 9, 12, 3], np.int64)
@@ -32,7 +33,9 @@ type (bool, int32, int64, float32 or float64); C is bool. By default shapes broa
 mode) C has A's shape and B is a single element or matches a contiguous run of A's
 dimensions starting at ``axis`` (or at the axis ``axis_str`` names in ``order``; by
 default the run ends at A's last dimension). NaN compares as in C++ (only NE is true).
-No in-place use. Asking for its gradient is an error (SHOULD_NOT_DO)."""
+No in-place use. Asking for its gradient is an error (SHOULD_NOT_DO). Shape inference
+follows the kernel's numpy broadcasting (Caffe2's own shape function wanted equal
+shapes unless broadcast=1, although its kernel broadcast)."""
 
 
 def _register(op_type: str, ufunc: Callable, words: str) -> Callable:
@@ -45,11 +48,27 @@ def _register(op_type: str, ufunc: Callable, words: str) -> Callable:
         example=Example({"A": _A, "B": _B}, {"C": ufunc(_A, _B)}),
         doc=_doc(words),
     )
-    def compare(a: np.ndarray, b: np.ndarray, *, broadcast: bool, axis: int,
-                axis_str: str, order: str) -> tuple[np.ndarray]:
+    def compare(
+        a: np.ndarray,
+        b: np.ndarray,
+        *,
+        broadcast: bool,
+        axis: int,
+        axis_str: str,
+        order: str,
+    ) -> tuple[np.ndarray]:
         """C = A op B as bool, with Caffe2's broadcasting."""
-        return _binary.forward(ufunc, a, b, _binary.COMPARABLE, np.dtype(np.bool_),
-                               broadcast, axis, axis_str, order)
+        return _binary.forward(
+            ufunc,
+            a,
+            b,
+            _binary.COMPARABLE,
+            np.dtype(np.bool_),
+            broadcast,
+            axis,
+            axis_str,
+            order,
+        )
 
     compare.__name__ = compare.__qualname__ = op_type.lower()
     should_not_do_gradient(op_type)

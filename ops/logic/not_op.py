@@ -7,6 +7,7 @@ import numpy as np
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import same_as_input
+
 from .._dense import dispatch
 from ._binary import BOOL
 
@@ -16,8 +17,10 @@ from ._binary import BOOL
     inputs=["X"],
     outputs=["Y"],
     shape=same_as_input(0),
-    example=Example({"X": np.array([[True, False], [False, True]])},
-                    {"Y": np.array([[False, True], [True, False]])}),
+    example=Example(
+        {"X": np.array([[True, False], [False, True]])},
+        {"Y": np.array([[False, True], [True, False]])},
+    ),
     doc="""Element-wise logical negation of a bool tensor: Y = not X, same shape (any
 other type is "Unsupported type of tensor"). No in-place use. Asking for its gradient
 is an error (SHOULD_NOT_DO).""",

@@ -41,29 +41,36 @@ def test_caffe2_float_cases(shape):
 
 
 def test_caffe2_int_case():
-    op = CreateOperator("DiagonalFill", [], ["out"], shape=[3, 3], dtype=TP.INT32, value=2)
+    op = CreateOperator(
+        "DiagonalFill", [], ["out"], shape=[3, 3], dtype=TP.INT32, value=2
+    )
     check_reference(op, [], lambda: [np.diag([2, 2, 2]).astype(np.int32)])
 
 
-@pytest.mark.parametrize("shape", [[2, 3], [5, 2], [7, 3], [1, 4], [4, 1], [0, 3], [3, 0],
-                                   [0, 0, 0], [1, 1, 1]])
+@pytest.mark.parametrize(
+    "shape",
+    [[2, 3], [5, 2], [7, 3], [1, 4], [4, 1], [0, 3], [3, 0], [0, 0, 0], [1, 1, 1]],
+)
 def test_rectangular_and_empty_match_naive(shape):
     op = CreateOperator("DiagonalFill", [], ["out"], shape=shape, value=-1.0)
     check_reference(op, [], lambda: [naive_diagonal(tuple(shape), -1.0, np.float32)])
 
 
-@pytest.mark.parametrize("kwargs, dtype, value", [
-    ({"value": 3}, np.int64, 3),
-    ({}, np.float32, 0),
-    ({"dtype": TP.DOUBLE, "value": 0.1}, np.float64, np.float32(0.1)),
-    ({"dtype": TP.BOOL, "value": 1}, np.bool_, True),
-    ({"dtype": TP.INT8, "value": -128}, np.int8, -128),
-    ({"dtype": TP.UINT8, "value": 255}, np.uint8, 255),
-    ({"dtype": TP.INT16, "value": 7}, np.int16, 7),
-    ({"dtype": TP.UINT16, "value": 65535}, np.uint16, 65535),
-    ({"dtype": TP.INT64, "value": 2**40}, np.int64, 2**40),
-    ({"dtype": TP.FLOAT, "value": 4}, np.float32, 4),
-])
+@pytest.mark.parametrize(
+    "kwargs, dtype, value",
+    [
+        ({"value": 3}, np.int64, 3),
+        ({}, np.float32, 0),
+        ({"dtype": TP.DOUBLE, "value": 0.1}, np.float64, np.float32(0.1)),
+        ({"dtype": TP.BOOL, "value": 1}, np.bool_, True),
+        ({"dtype": TP.INT8, "value": -128}, np.int8, -128),
+        ({"dtype": TP.UINT8, "value": 255}, np.uint8, 255),
+        ({"dtype": TP.INT16, "value": 7}, np.int16, 7),
+        ({"dtype": TP.UINT16, "value": 65535}, np.uint16, 65535),
+        ({"dtype": TP.INT64, "value": 2**40}, np.int64, 2**40),
+        ({"dtype": TP.FLOAT, "value": 4}, np.float32, 4),
+    ],
+)
 def test_types(kwargs, dtype, value):
     op = CreateOperator("DiagonalFill", [], ["out"], shape=[2, 2], **kwargs)
     (y,) = check_reference(op, [], lambda: [naive_diagonal((2, 2), value, dtype)])
@@ -72,14 +79,21 @@ def test_types(kwargs, dtype, value):
 
 def test_shape_from_input():
     op = CreateOperator("DiagonalFill", ["X"], ["Y"], value=1.0)
-    check_reference(op, [np.zeros((3, 2), np.int32)],
-                    lambda x: [naive_diagonal((3, 2), 1.0, np.float32)])
+    check_reference(
+        op,
+        [np.zeros((3, 2), np.int32)],
+        lambda x: [naive_diagonal((3, 2), 1.0, np.float32)],
+    )
     op = CreateOperator("DiagonalFill", ["X"], ["Y"], value=1.0, extra_shape=[4])
-    check_reference(op, [np.zeros((4,), np.int32)],
-                    lambda x: [np.eye(4, dtype=np.float32)])
+    check_reference(
+        op, [np.zeros((4,), np.int32)], lambda x: [np.eye(4, dtype=np.float32)]
+    )
     op = CreateOperator("DiagonalFill", ["X"], ["Y"], value=1.0, input_as_shape=1)
-    check_reference(op, [np.array([2, 2, 2], np.int64)],
-                    lambda x: [naive_diagonal((2, 2, 2), 1.0, np.float32)])
+    check_reference(
+        op,
+        [np.array([2, 2, 2], np.int64)],
+        lambda x: [naive_diagonal((2, 2, 2), 1.0, np.float32)],
+    )
 
 
 def test_example_and_shape_function():
@@ -88,10 +102,17 @@ def test_example_and_shape_function():
     check_reference(op, [], lambda: [ex.outputs["output"]])
     assert infer_op(op, []) == [shape_of(ex.outputs["output"])]
     fn = registry.lookup("DiagonalFill").shape
-    assert fn(TensorShape((3, "N"), np.int32), value=None, dtype=TP.UINT8, shape=[],
-              extra_shape=[], input_as_shape=False) == (TensorShape((3, "N"), np.uint8),)
-    assert fn(value=b"x", dtype=None, shape=[2, 2], extra_shape=[],
-              input_as_shape=False) == (TensorShape((2, 2), None),)
+    assert fn(
+        TensorShape((3, "N"), np.int32),
+        value=None,
+        dtype=TP.UINT8,
+        shape=[],
+        extra_shape=[],
+        input_as_shape=False,
+    ) == (TensorShape((3, "N"), np.uint8),)
+    assert fn(
+        value=b"x", dtype=None, shape=[2, 2], extra_shape=[], input_as_shape=False
+    ) == (TensorShape((2, 2), None),)
 
 
 def test_errors():
@@ -100,22 +121,47 @@ def test_errors():
 
     check_raises(op(shape=[4], value=1.0), [], ShapeError, "Input shape must be >= 2D")
     check_raises(op(shape=[], value=1.0), [], ShapeError, "Input shape must be >= 2D")
-    check_raises(op(shape=[2, 2, 3], value=1.0), [], ShapeError,
-                 "All dimensions of input must be of equal length")
-    check_raises(op(shape=[2, 2], dtype=TP.UNDEFINED), [], ArgumentError,
-                 "Cannot have undefined 'dtype' argument")
-    check_raises(op(shape=[2, 2], dtype=TP.STRING), [], ArgumentError,
-                 "Unexpected 'dtype' argument value: 4")
-    check_raises(op(shape=[2, 2], value="s"), [], ArgumentError,
-                 "Argument 'value' is of unexpected type")
-    check_raises(op(shape=[2, 2], dtype=TP.INT32, value=1.5), [], ArgumentError,
-                 "Argument value does not have the right field: expected field i")
-    check_raises(op(shape=[2, 2], dtype=TP.INT8, value=300), [], EnforceError,
-                 "cannot be represented correctly")
+    check_raises(
+        op(shape=[2, 2, 3], value=1.0),
+        [],
+        ShapeError,
+        "All dimensions of input must be of equal length",
+    )
+    check_raises(
+        op(shape=[2, 2], dtype=TP.UNDEFINED),
+        [],
+        ArgumentError,
+        "Cannot have undefined 'dtype' argument",
+    )
+    check_raises(
+        op(shape=[2, 2], dtype=TP.STRING),
+        [],
+        ArgumentError,
+        "Unexpected 'dtype' argument value: 4",
+    )
+    check_raises(
+        op(shape=[2, 2], value="s"),
+        [],
+        ArgumentError,
+        "Argument 'value' is of unexpected type",
+    )
+    check_raises(
+        op(shape=[2, 2], dtype=TP.INT32, value=1.5),
+        [],
+        ArgumentError,
+        "Argument value does not have the right field: expected field i",
+    )
+    check_raises(
+        op(shape=[2, 2], dtype=TP.INT8, value=300),
+        [],
+        EnforceError,
+        "cannot be represented correctly",
+    )
 
 
 def test_no_gradient():
     assert registry.gradient_entry("DiagonalFill").kind == registry.NO_GRADIENT
     ops, grads = GradientRegistry.GetBackwardPass(
-        [CreateOperator("DiagonalFill", ["X"], ["Y"])], {"Y": "Y_grad"})
+        [CreateOperator("DiagonalFill", ["X"], ["Y"])], {"Y": "Y_grad"}
+    )
     assert ops == [] and grads.get("X") is None

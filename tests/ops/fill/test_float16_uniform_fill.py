@@ -33,8 +33,15 @@ def naive_uniform16(shape, lo, hi, seed):
     return out
 
 
-@pytest.mark.parametrize("shape, lo, hi", [([4, 3], 0.0, 1.0), ([5], -20.0, 20.0),
-                                            ([2, 3, 2], 1.5, 1.75), ([3, 0], 0.0, 1.0)])
+@pytest.mark.parametrize(
+    "shape, lo, hi",
+    [
+        ([4, 3], 0.0, 1.0),
+        ([5], -20.0, 20.0),
+        ([2, 3, 2], 1.5, 1.75),
+        ([3, 0], 0.0, 1.0),
+    ],
+)
 def test_matches_naive_draws(shape, lo, hi):
     y = run(CreateOperator(OP, [], ["Y"], shape=shape, min=lo, max=hi, random_seed=4))
     np.testing.assert_array_equal(y, naive_uniform16(tuple(shape), lo, hi, 4))
@@ -52,12 +59,22 @@ def test_defaults_and_seeds():
 
 
 @settings(max_examples=6, deadline=None)
-@given(lo=st.integers(0, 5), width=st.integers(1, 10),
-       emb_size=st.sampled_from((10000, 20000)), dim_size=st.sampled_from((16, 32)))
+@given(
+    lo=st.integers(0, 5),
+    width=st.integers(1, 10),
+    emb_size=st.sampled_from((10000, 20000)),
+    dim_size=st.sampled_from((16, 32)),
+)
 def test_caffe2_distribution_case(lo, width, emb_size, dim_size):
     """Caffe2's test_fp16_uniformfill_op: float16 out, mean, variance and bounds."""
-    op = CreateOperator(OP, [], ["out"], shape=[emb_size, dim_size], min=float(lo),
-                        max=float(lo + width))
+    op = CreateOperator(
+        OP,
+        [],
+        ["out"],
+        shape=[emb_size, dim_size],
+        min=float(lo),
+        max=float(lo + width),
+    )
     y = run(op)
     assert y.shape == (emb_size, dim_size) and y.dtype.name == "float16"
     assert abs(np.mean(y, dtype=np.float32) - (lo + width / 2)) < 0.1
@@ -66,8 +83,11 @@ def test_caffe2_distribution_case(lo, width, emb_size, dim_size):
 
 
 def test_histogram_is_flat():
-    y = run(CreateOperator(OP, [], ["Y"], shape=[200, 100], min=-4.0, max=4.0,
-                           random_seed=7)).astype(np.float64)
+    y = run(
+        CreateOperator(
+            OP, [], ["Y"], shape=[200, 100], min=-4.0, max=4.0, random_seed=7
+        )
+    ).astype(np.float64)
     n = y.size
     bins = np.histogram(y, bins=8, range=(-4, 4))[0] / n
     assert np.all(np.abs(bins - 1 / 8) < 6 * np.sqrt((1 / 8) * (7 / 8) / n))
@@ -84,23 +104,45 @@ def test_example_and_shape_function():
 
 
 def test_errors():
-    check_raises(CreateOperator(OP, [], ["Y"], shape=[2], min=1.0, max=1.0), [],
-                 EnforceError, "min_ < max_. 1 vs 1. Max value should be bigger than min value.")
-    check_raises(CreateOperator(OP, [], ["Y"], shape=[2], min=2.5, max=-1.0), [],
-                 EnforceError, "2.5 vs -1")
+    check_raises(
+        CreateOperator(OP, [], ["Y"], shape=[2], min=1.0, max=1.0),
+        [],
+        EnforceError,
+        "min_ < max_. 1 vs 1. Max value should be bigger than min value.",
+    )
+    check_raises(
+        CreateOperator(OP, [], ["Y"], shape=[2], min=2.5, max=-1.0),
+        [],
+        EnforceError,
+        "2.5 vs -1",
+    )
     check_raises(CreateOperator(OP, [], ["Y"]), [], ShapeError, "at least 1 dimension")
-    check_raises(CreateOperator(OP, [], ["Y"], shape=[0, 3]), [], EnforceError,
-                 "The input shape should have the first dimension greater than 0")
-    check_raises(CreateOperator(OP, [], ["Y"], shape=[2, -3]), [], ShapeError,
-                 "cannot be negative")
-    check_raises(CreateOperator(OP, [], ["Y"], shape=5), [], ArgumentError,
-                 "expected field ints")
-    check_raises(CreateOperator(OP, ["X"], ["Y"], shape=[2]), [np.zeros(2)], SchemaError,
-                 "Input size 1 not in range")
+    check_raises(
+        CreateOperator(OP, [], ["Y"], shape=[0, 3]),
+        [],
+        EnforceError,
+        "The input shape should have the first dimension greater than 0",
+    )
+    check_raises(
+        CreateOperator(OP, [], ["Y"], shape=[2, -3]),
+        [],
+        ShapeError,
+        "cannot be negative",
+    )
+    check_raises(
+        CreateOperator(OP, [], ["Y"], shape=5), [], ArgumentError, "expected field ints"
+    )
+    check_raises(
+        CreateOperator(OP, ["X"], ["Y"], shape=[2]),
+        [np.zeros(2)],
+        SchemaError,
+        "Input size 1 not in range",
+    )
 
 
 def test_no_gradient():
     assert registry.gradient_entry(OP).kind == registry.NO_GRADIENT
-    ops, grads = GradientRegistry.GetBackwardPass(
-        [CreateOperator(OP, [], ["Y"], shape=[2])], {"Y": "Y_grad"})
+    ops, _grads = GradientRegistry.GetBackwardPass(
+        [CreateOperator(OP, [], ["Y"], shape=[2])], {"Y": "Y_grad"}
+    )
     assert ops == []

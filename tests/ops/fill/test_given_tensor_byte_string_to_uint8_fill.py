@@ -39,12 +39,17 @@ def test_matches_naive(shape):
 
 def test_shape_from_input_dtype_string_and_in_place():
     op = CreateOperator(OP, ["X"], ["X"], values=[b"abcdef"], dtype=TP.STRING)
-    check_reference(op, [np.zeros((3, 2), np.float32)],
-                    lambda x: [np.frombuffer(b"abcdef", np.uint8).reshape(3, 2)])
-    op = CreateOperator(OP, ["X"], ["Y"], values=[b"\x00\xff"], input_as_shape=1,
-                        extra_shape=[1])
-    check_reference(op, [np.array([2], np.int64)],
-                    lambda x: [np.array([[0], [255]], np.uint8)])
+    check_reference(
+        op,
+        [np.zeros((3, 2), np.float32)],
+        lambda x: [np.frombuffer(b"abcdef", np.uint8).reshape(3, 2)],
+    )
+    op = CreateOperator(
+        OP, ["X"], ["Y"], values=[b"\x00\xff"], input_as_shape=1, extra_shape=[1]
+    )
+    check_reference(
+        op, [np.array([2], np.int64)], lambda x: [np.array([[0], [255]], np.uint8)]
+    )
 
 
 def test_example_and_shape_function():
@@ -53,28 +58,55 @@ def test_example_and_shape_function():
     check_reference(op, [], lambda: [ex.outputs["output"]])
     assert infer_op(op, []) == [shape_of(ex.outputs["output"])]
     assert registry.lookup(OP).shape(
-        TensorShape((4, 2), np.float32), shape=[], extra_shape=[], input_as_shape=False,
+        TensorShape((4, 2), np.float32),
+        shape=[],
+        extra_shape=[],
+        input_as_shape=False,
     ) == (TensorShape((4, 2), np.uint8),)
 
 
 def test_errors():
-    check_raises(CreateOperator(OP, [], ["Y"], values=[b"abc"], shape=[2]), [],
-                 EnforceError, "output size: 2 given size: 3")
-    check_raises(CreateOperator(OP, [], ["Y"], values=[b"a", b"b"], shape=[1]), [],
-                 EnforceError, "expected size: 1  given size: 2")
-    check_raises(CreateOperator(OP, [], ["Y"], values=[1, 2], shape=[2]), [],
-                 ArgumentError, "expected field strings")
-    check_raises(CreateOperator(OP, [], ["Y"], values=[b"ab"], shape=[2], dtype=TP.INT32),
-                 [], ArgumentError, "Unexpected 'dtype' argument value: 2")
-    check_raises(CreateOperator(OP, [], ["Y"], values=[b"ab"], shape=[2],
-                                dtype=TP.UNDEFINED), [], ArgumentError,
-                 "Cannot have undefined 'dtype' argument")
-    check_raises(CreateOperator(OP, [], ["Y"], shape=[2]), [], SchemaError,
-                 f"Argument 'values' is required for Operator '{OP}'")
+    check_raises(
+        CreateOperator(OP, [], ["Y"], values=[b"abc"], shape=[2]),
+        [],
+        EnforceError,
+        "output size: 2 given size: 3",
+    )
+    check_raises(
+        CreateOperator(OP, [], ["Y"], values=[b"a", b"b"], shape=[1]),
+        [],
+        EnforceError,
+        "expected size: 1  given size: 2",
+    )
+    check_raises(
+        CreateOperator(OP, [], ["Y"], values=[1, 2], shape=[2]),
+        [],
+        ArgumentError,
+        "expected field strings",
+    )
+    check_raises(
+        CreateOperator(OP, [], ["Y"], values=[b"ab"], shape=[2], dtype=TP.INT32),
+        [],
+        ArgumentError,
+        "Unexpected 'dtype' argument value: 2",
+    )
+    check_raises(
+        CreateOperator(OP, [], ["Y"], values=[b"ab"], shape=[2], dtype=TP.UNDEFINED),
+        [],
+        ArgumentError,
+        "Cannot have undefined 'dtype' argument",
+    )
+    check_raises(
+        CreateOperator(OP, [], ["Y"], shape=[2]),
+        [],
+        SchemaError,
+        f"Argument 'values' is required for Operator '{OP}'",
+    )
 
 
 def test_no_gradient():
     assert registry.gradient_entry(OP).kind == registry.NO_GRADIENT
     ops, grads = GradientRegistry.GetBackwardPass(
-        [CreateOperator(OP, ["X"], ["Y"], values=[b"a"])], {"Y": "Y_grad"})
+        [CreateOperator(OP, ["X"], ["Y"], values=[b"a"])], {"Y": "Y_grad"}
+    )
     assert ops == [] and grads.get("X") is None

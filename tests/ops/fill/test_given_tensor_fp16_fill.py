@@ -22,13 +22,16 @@ def naive_fp16(values, shape):
     return out
 
 
-@pytest.mark.parametrize("values, shape", [
-    ([1.0, 2.0, 3.0], [3]),
-    ([0.1, -0.2, 1e-8, 65504.0, 65520.0, -1e9], [2, 3]),
-    ([0.5], []),
-    ([], [0, 4]),
-    ([1, 2, 3, 4], [2, 2]),  # ints are accepted for floats
-])
+@pytest.mark.parametrize(
+    "values, shape",
+    [
+        ([1.0, 2.0, 3.0], [3]),
+        ([0.1, -0.2, 1e-8, 65504.0, 65520.0, -1e9], [2, 3]),
+        ([0.5], []),
+        ([], [0, 4]),
+        ([1, 2, 3, 4], [2, 2]),  # ints are accepted for floats
+    ],
+)
 def test_matches_naive(values, shape):
     op = CreateOperator(OP, [], ["out"], values=values, shape=shape)
     (y,) = check_reference(op, [], lambda: [naive_fp16(values, tuple(shape))])
@@ -37,12 +40,17 @@ def test_matches_naive(values, shape):
 
 def test_shape_from_input_and_dtype_is_ignored():
     op = CreateOperator(OP, ["X"], ["X"], values=[1.5, 2.5], dtype=10)
-    check_reference(op, [np.zeros((2, 1), np.int32)],
-                    lambda x: [np.array([[1.5], [2.5]], np.float16)])
-    op = CreateOperator(OP, ["X"], ["Y"], values=[1.0] * 6, input_as_shape=1,
-                        extra_shape=[3])
-    (y,) = check_reference(op, [np.array([2], np.int64)],
-                           lambda x: [np.ones((2, 3), np.float16)])
+    check_reference(
+        op,
+        [np.zeros((2, 1), np.int32)],
+        lambda x: [np.array([[1.5], [2.5]], np.float16)],
+    )
+    op = CreateOperator(
+        OP, ["X"], ["Y"], values=[1.0] * 6, input_as_shape=1, extra_shape=[3]
+    )
+    (_y,) = check_reference(
+        op, [np.array([2], np.int64)], lambda x: [np.ones((2, 3), np.float16)]
+    )
     (inferred,) = infer_op(op, [shape_of(np.array([2], np.int64))])
     assert inferred.dims == ("input[0]", 3) and inferred.dtype == np.float16
 
@@ -55,18 +63,35 @@ def test_example_and_shape_function():
 
 
 def test_errors():
-    check_raises(CreateOperator(OP, [], ["Y"], values=[1.0, 2.0], shape=[3]), [],
-                 EnforceError, "output size: 3 given size: 2")
-    check_raises(CreateOperator(OP, [], ["Y"], values=[b"a"], shape=[1]), [],
-                 ArgumentError, "expected field floats")
-    check_raises(CreateOperator(OP, [], ["Y"], shape=[1]), [], SchemaError,
-                 f"Argument 'values' is required for Operator '{OP}'")
-    check_raises(CreateOperator(OP, ["X"], ["Y"], values=[1.0], shape=[1]),
-                 [np.zeros(1)], ArgumentError, "Cannot set the shape argument")
+    check_raises(
+        CreateOperator(OP, [], ["Y"], values=[1.0, 2.0], shape=[3]),
+        [],
+        EnforceError,
+        "output size: 3 given size: 2",
+    )
+    check_raises(
+        CreateOperator(OP, [], ["Y"], values=[b"a"], shape=[1]),
+        [],
+        ArgumentError,
+        "expected field floats",
+    )
+    check_raises(
+        CreateOperator(OP, [], ["Y"], shape=[1]),
+        [],
+        SchemaError,
+        f"Argument 'values' is required for Operator '{OP}'",
+    )
+    check_raises(
+        CreateOperator(OP, ["X"], ["Y"], values=[1.0], shape=[1]),
+        [np.zeros(1)],
+        ArgumentError,
+        "Cannot set the shape argument",
+    )
 
 
 def test_no_gradient():
     assert registry.gradient_entry(OP).kind == registry.NO_GRADIENT
     ops, grads = GradientRegistry.GetBackwardPass(
-        [CreateOperator(OP, ["X"], ["Y"], values=[1.0])], {"Y": "Y_grad"})
+        [CreateOperator(OP, ["X"], ["Y"], values=[1.0])], {"Y": "Y_grad"}
+    )
     assert ops == [] and grads.get("X") is None

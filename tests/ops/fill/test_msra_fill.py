@@ -52,7 +52,9 @@ def test_caffe2_msra_case_is_not_all_zero():
 
 def test_seeded_runs_repeat_and_seeds_differ():
     def fill(seed):
-        return run(CreateOperator("MSRAFill", [], ["Y"], shape=[20, 10], random_seed=seed))
+        return run(
+            CreateOperator("MSRAFill", [], ["Y"], shape=[20, 10], random_seed=seed)
+        )
 
     np.testing.assert_array_equal(fill(3), fill(3))
     assert not np.array_equal(fill(3), fill(4))
@@ -68,14 +70,17 @@ def test_distribution():
     assert abs(z.std() - 1) < 6 / math.sqrt(2 * n)
     for k, p in ((1, 0.6826895), (2, 0.9544997)):  # mass within k standard deviations
         assert abs(np.mean(np.abs(z) < k) - p) < 6 * math.sqrt(p * (1 - p) / n)
-    assert abs(np.mean(z ** 3)) < 6 * math.sqrt(15 / n)  # symmetric
+    assert abs(np.mean(z**3)) < 6 * math.sqrt(15 / n)  # symmetric
 
 
-@pytest.mark.parametrize("kwargs, feeds, shape", [
-    ({}, {"X": np.zeros((4, 3), np.int32)}, (4, 3)),
-    ({"extra_shape": [2]}, {"X": np.zeros((5,), np.float64)}, (5, 2)),
-    ({"input_as_shape": 1}, {"X": np.array([6, 2, 2], np.int64)}, (6, 2, 2)),
-])
+@pytest.mark.parametrize(
+    "kwargs, feeds, shape",
+    [
+        ({}, {"X": np.zeros((4, 3), np.int32)}, (4, 3)),
+        ({"extra_shape": [2]}, {"X": np.zeros((5,), np.float64)}, (5, 2)),
+        ({"input_as_shape": 1}, {"X": np.array([6, 2, 2], np.int64)}, (6, 2, 2)),
+    ],
+)
 def test_shape_from_input(kwargs, feeds, shape):
     op = CreateOperator("MSRAFill", list(feeds), ["Y"], random_seed=1, **kwargs)
     y = run(op, **feeds)
@@ -95,27 +100,52 @@ def test_example_and_shape_function():
     assert (y.shape, y.dtype) == (want.shape, want.dtype)
     assert infer_op(op, []) == [shape_of(want)]
     assert registry.lookup("MSRAFill").shape(
-        shape=[2, 5], extra_shape=[], input_as_shape=False) == (
-        TensorShape((2, 5), np.float32),)
+        shape=[2, 5], extra_shape=[], input_as_shape=False
+    ) == (TensorShape((2, 5), np.float32),)
 
 
 def test_errors():
-    check_raises(CreateOperator("MSRAFill", [], ["Y"], shape=[4]), [], ShapeError,
-                 "at least 2 dimensions")
-    check_raises(CreateOperator("MSRAFill", [], ["Y"], shape=[]), [], ShapeError,
-                 "at least 2 dimensions")
-    check_raises(CreateOperator("MSRAFill", [], ["Y"], shape=[3, 0, 2]), [], ShapeError,
-                 r"undefined when shape\[1\] is 0")
-    check_raises(CreateOperator("MSRAFill", [], ["Y"], input_as_shape=1), [], ArgumentError,
-                 "An input must be given if input_as_shape is true")
-    check_raises(CreateOperator("MSRAFill", [], ["Y"], shape=[2, -1]), [], ShapeError,
-                 "cannot be negative")
-    check_raises(CreateOperator("MSRAFill", ["X"], ["X", "Z"]), [np.zeros(2)], SchemaError,
-                 "Output size 2 not in range")
+    check_raises(
+        CreateOperator("MSRAFill", [], ["Y"], shape=[4]),
+        [],
+        ShapeError,
+        "at least 2 dimensions",
+    )
+    check_raises(
+        CreateOperator("MSRAFill", [], ["Y"], shape=[]),
+        [],
+        ShapeError,
+        "at least 2 dimensions",
+    )
+    check_raises(
+        CreateOperator("MSRAFill", [], ["Y"], shape=[3, 0, 2]),
+        [],
+        ShapeError,
+        r"undefined when shape\[1\] is 0",
+    )
+    check_raises(
+        CreateOperator("MSRAFill", [], ["Y"], input_as_shape=1),
+        [],
+        ArgumentError,
+        "An input must be given if input_as_shape is true",
+    )
+    check_raises(
+        CreateOperator("MSRAFill", [], ["Y"], shape=[2, -1]),
+        [],
+        ShapeError,
+        "cannot be negative",
+    )
+    check_raises(
+        CreateOperator("MSRAFill", ["X"], ["X", "Z"]),
+        [np.zeros(2)],
+        SchemaError,
+        "Output size 2 not in range",
+    )
 
 
 def test_no_gradient():
     assert registry.gradient_entry("MSRAFill").kind == registry.NO_GRADIENT
     ops, grads = GradientRegistry.GetBackwardPass(
-        [CreateOperator("MSRAFill", ["X"], ["Y"])], {"Y": "Y_grad"})
+        [CreateOperator("MSRAFill", ["X"], ["Y"])], {"Y": "Y_grad"}
+    )
     assert ops == [] and grads.get("X") is None

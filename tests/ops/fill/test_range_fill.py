@@ -18,16 +18,19 @@ def naive_range(shape):
     return out
 
 
-@pytest.mark.parametrize("kwargs, feeds, shape", [
-    ({"shape": [2, 3]}, {}, (2, 3)),
-    ({"shape": [4]}, {}, (4,)),
-    ({"shape": []}, {}, ()),
-    ({}, {}, ()),
-    ({"shape": [3, 0]}, {}, (3, 0)),
-    ({}, {"X": np.zeros((2, 2, 3), np.int32)}, (2, 2, 3)),
-    ({"extra_shape": [2]}, {"X": np.zeros((3,), np.float64)}, (3, 2)),
-    ({"input_as_shape": 1}, {"X": np.array([2, 5], np.int64)}, (2, 5)),
-])
+@pytest.mark.parametrize(
+    "kwargs, feeds, shape",
+    [
+        ({"shape": [2, 3]}, {}, (2, 3)),
+        ({"shape": [4]}, {}, (4,)),
+        ({"shape": []}, {}, ()),
+        ({}, {}, ()),
+        ({"shape": [3, 0]}, {}, (3, 0)),
+        ({}, {"X": np.zeros((2, 2, 3), np.int32)}, (2, 2, 3)),
+        ({"extra_shape": [2]}, {"X": np.zeros((3,), np.float64)}, (3, 2)),
+        ({"input_as_shape": 1}, {"X": np.array([2, 5], np.int64)}, (2, 5)),
+    ],
+)
 def test_matches_naive(kwargs, feeds, shape):
     op = CreateOperator("RangeFill", list(feeds), ["Y"], **kwargs)
     (y,) = check_reference(op, list(feeds.values()), lambda *_: [naive_range(shape)])
@@ -38,14 +41,20 @@ def test_matches_naive(kwargs, feeds, shape):
 
 
 def test_large_indices_round_like_int_to_float():
-    y = check_reference(CreateOperator("RangeFill", [], ["Y"], shape=[2**24 + 3]), [],
-                        lambda: [np.arange(2**24 + 3).astype(np.float32)])[0]
+    y = check_reference(
+        CreateOperator("RangeFill", [], ["Y"], shape=[2**24 + 3]),
+        [],
+        lambda: [np.arange(2**24 + 3).astype(np.float32)],
+    )[0]
     assert y[-1] == np.float32(2**24 + 2) and y[-2] == np.float32(2**24)
 
 
 def test_in_place_and_example():
-    check_reference(CreateOperator("RangeFill", ["X"], ["X"]), [np.zeros((2, 2), np.int8)],
-                    lambda x: [np.array([[0, 1], [2, 3]], np.float32)])
+    check_reference(
+        CreateOperator("RangeFill", ["X"], ["X"]),
+        [np.zeros((2, 2), np.int8)],
+        lambda x: [np.array([[0, 1], [2, 3]], np.float32)],
+    )
     ex = registry.lookup("RangeFill").example
     op = CreateOperator("RangeFill", [], ["output"], **ex.args)
     check_reference(op, [], lambda: [ex.outputs["output"]])
@@ -53,16 +62,29 @@ def test_in_place_and_example():
 
 
 def test_errors():
-    check_raises(CreateOperator("RangeFill", [], ["Y"], shape=5), [], ArgumentError,
-                 "list expected")
-    check_raises(CreateOperator("RangeFill", ["X"], ["Y"], input_as_shape=1),
-                 [np.array([[2]], np.int64)], Exception, "must be a 1D tensor")
-    check_raises(CreateOperator("RangeFill", ["X", "Z"], ["Y"]), [np.zeros(1)] * 2,
-                 SchemaError, "Input size 2")
+    check_raises(
+        CreateOperator("RangeFill", [], ["Y"], shape=5),
+        [],
+        ArgumentError,
+        "list expected",
+    )
+    check_raises(
+        CreateOperator("RangeFill", ["X"], ["Y"], input_as_shape=1),
+        [np.array([[2]], np.int64)],
+        Exception,
+        "must be a 1D tensor",
+    )
+    check_raises(
+        CreateOperator("RangeFill", ["X", "Z"], ["Y"]),
+        [np.zeros(1)] * 2,
+        SchemaError,
+        "Input size 2",
+    )
 
 
 def test_no_gradient():
     assert registry.gradient_entry("RangeFill").kind == registry.NO_GRADIENT
     ops, grads = GradientRegistry.GetBackwardPass(
-        [CreateOperator("RangeFill", ["X"], ["Y"])], {"Y": "Y_grad"})
+        [CreateOperator("RangeFill", ["X"], ["Y"])], {"Y": "Y_grad"}
+    )
     assert ops == [] and grads.get("X") is None

@@ -46,7 +46,9 @@ def test_matches_naive_draws(shape):
 
 def test_seeded_runs_repeat_and_seeds_differ():
     def fill(seed):
-        return run(CreateOperator("XavierFill", [], ["Y"], shape=[20, 10], random_seed=seed))
+        return run(
+            CreateOperator("XavierFill", [], ["Y"], shape=[20, 10], random_seed=seed)
+        )
 
     np.testing.assert_array_equal(fill(3), fill(3))
     assert not np.array_equal(fill(3), fill(4))
@@ -64,12 +66,19 @@ def test_bounds_and_distribution():
     assert np.all(np.abs(bins - 0.1) < 6 * np.sqrt(0.09 / n))
 
 
-@pytest.mark.parametrize("kwargs, feeds, shape", [
-    ({}, {"X": np.zeros((4, 3), np.int32)}, (4, 3)),
-    ({"extra_shape": [2]}, {"X": np.zeros((5,), np.float64)}, (5, 2)),
-    ({"input_as_shape": 1}, {"X": np.array([6, 2], np.int64)}, (6, 2)),
-    ({"input_as_shape": 1, "extra_shape": [3]}, {"X": np.array([2], np.int64)}, (2, 3)),
-])
+@pytest.mark.parametrize(
+    "kwargs, feeds, shape",
+    [
+        ({}, {"X": np.zeros((4, 3), np.int32)}, (4, 3)),
+        ({"extra_shape": [2]}, {"X": np.zeros((5,), np.float64)}, (5, 2)),
+        ({"input_as_shape": 1}, {"X": np.array([6, 2], np.int64)}, (6, 2)),
+        (
+            {"input_as_shape": 1, "extra_shape": [3]},
+            {"X": np.array([2], np.int64)},
+            (2, 3),
+        ),
+    ],
+)
 def test_shape_from_input(kwargs, feeds, shape):
     op = CreateOperator("XavierFill", list(feeds), ["Y"], random_seed=1, **kwargs)
     y = run(op, **feeds)
@@ -97,31 +106,61 @@ def test_example_and_shape_function():
     assert infer_op(op, []) == [shape_of(want)]
     fn = registry.lookup("XavierFill").shape
     assert fn(TensorShape(None), shape=[], extra_shape=[], input_as_shape=False) == (
-        TensorShape(None, np.float32),)
-    assert fn(TensorShape((3,), np.int64), shape=[], extra_shape=[7],
-              input_as_shape=True) == (
-        TensorShape(("input[0]", "input[1]", "input[2]", 7), np.float32),)
+        TensorShape(None, np.float32),
+    )
+    assert fn(
+        TensorShape((3,), np.int64), shape=[], extra_shape=[7], input_as_shape=True
+    ) == (TensorShape(("input[0]", "input[1]", "input[2]", 7), np.float32),)
 
 
 def test_errors():
-    check_raises(CreateOperator("XavierFill", [], ["Y"], shape=[]), [], ShapeError,
-                 "at least 1 dimension")
-    check_raises(CreateOperator("XavierFill", [], ["Y"], shape=[0, 3]), [], ShapeError,
-                 r"undefined when shape\[0\] is 0")
-    check_raises(CreateOperator("XavierFill", [], ["Y"], shape=32), [], ArgumentError,
-                 "Fill 'shape' argument was a scalar, list expected")
-    check_raises(CreateOperator("XavierFill", ["X"], ["Y"], shape=[2]),
-                 [np.zeros(2)], ArgumentError, "Cannot set the shape argument and pass in an input")
-    check_raises(CreateOperator("XavierFill", [], ["Y"], shape=[2], extra_shape=[2]), [],
-                 ArgumentError, "Cannot set extra_shape when there is no input")
-    check_raises(CreateOperator("XavierFill", ["X"], ["Y"], input_as_shape=1),
-                 [np.array([2, 3], np.int32)], EnforceError, "caller expects elements to be long")
-    check_raises(CreateOperator("XavierFill", ["X", "Z"], ["Y"]), [np.zeros(2)] * 2,
-                 SchemaError, "Input size 2 not in range")
+    check_raises(
+        CreateOperator("XavierFill", [], ["Y"], shape=[]),
+        [],
+        ShapeError,
+        "at least 1 dimension",
+    )
+    check_raises(
+        CreateOperator("XavierFill", [], ["Y"], shape=[0, 3]),
+        [],
+        ShapeError,
+        r"undefined when shape\[0\] is 0",
+    )
+    check_raises(
+        CreateOperator("XavierFill", [], ["Y"], shape=32),
+        [],
+        ArgumentError,
+        "Fill 'shape' argument was a scalar, list expected",
+    )
+    check_raises(
+        CreateOperator("XavierFill", ["X"], ["Y"], shape=[2]),
+        [np.zeros(2)],
+        ArgumentError,
+        "Cannot set the shape argument and pass in an input",
+    )
+    check_raises(
+        CreateOperator("XavierFill", [], ["Y"], shape=[2], extra_shape=[2]),
+        [],
+        ArgumentError,
+        "Cannot set extra_shape when there is no input",
+    )
+    check_raises(
+        CreateOperator("XavierFill", ["X"], ["Y"], input_as_shape=1),
+        [np.array([2, 3], np.int32)],
+        EnforceError,
+        "caller expects elements to be long",
+    )
+    check_raises(
+        CreateOperator("XavierFill", ["X", "Z"], ["Y"]),
+        [np.zeros(2)] * 2,
+        SchemaError,
+        "Input size 2 not in range",
+    )
 
 
 def test_no_gradient():
     assert registry.gradient_entry("XavierFill").kind == registry.NO_GRADIENT
-    ops, grads = GradientRegistry.GetBackwardPass(
-        [CreateOperator("XavierFill", ["X"], ["Y"])], {"Y": "Y_grad"})
+    _ops, grads = GradientRegistry.GetBackwardPass(
+        [CreateOperator("XavierFill", ["X"], ["Y"])], {"Y": "Y_grad"}
+    )
     assert grads.get("X") is None

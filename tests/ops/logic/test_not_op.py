@@ -16,7 +16,7 @@ from caffe2lite.testing import check_raises, check_reference
 def naive_not(x):
     out = np.empty(x.shape, dtype=bool)
     for idx in np.ndindex(*x.shape):
-        out[idx] = x[idx] == False  # noqa: E712  (element by element, not a ufunc)
+        out[idx] = x[idx] == False
     return out
 
 
@@ -39,16 +39,28 @@ def test_example_and_shape_function():
 
 def test_errors():
     op = CreateOperator("Not", ["X"], ["Y"])
-    check_raises(op, [np.array([1, 0], np.int32)], DTypeError,
-                 "Unsupported type of tensor: int")
-    check_raises(op, [np.array([1.0], np.float32)], DTypeError,
-                 "Unsupported type of tensor: float")
-    check_raises(CreateOperator("Not", ["X"], ["X"]), [np.array([True])], SchemaError,
-                 "not supported by op Not")
+    check_raises(
+        op, [np.array([1, 0], np.int32)], DTypeError, "Unsupported type of tensor: int"
+    )
+    check_raises(
+        op,
+        [np.array([1.0], np.float32)],
+        DTypeError,
+        "Unsupported type of tensor: float",
+    )
+    check_raises(
+        CreateOperator("Not", ["X"], ["X"]),
+        [np.array([True])],
+        SchemaError,
+        "not supported by op Not",
+    )
 
 
 def test_gradient_should_not_be_asked_for():
     assert registry.gradient_entry("Not").kind == registry.SHOULD_NOT_DO
-    with pytest.raises(GradientError, match="One should not call gradient for operator Not"):
-        GradientRegistry.GetBackwardPass([CreateOperator("Not", ["X"], ["Y"])],
-                                         {"Y": "Y_grad"})
+    with pytest.raises(
+        GradientError, match="One should not call gradient for operator Not"
+    ):
+        GradientRegistry.GetBackwardPass(
+            [CreateOperator("Not", ["X"], ["Y"])], {"Y": "Y_grad"}
+        )

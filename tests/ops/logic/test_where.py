@@ -11,7 +11,7 @@ from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import DTypeError, GradientError, SchemaError, ShapeError
 from caffe2lite.inference import infer_op
 from caffe2lite.schema import registry
-from caffe2lite.schema.shapes import TensorShape, shape_of
+from caffe2lite.schema.shapes import shape_of
 from caffe2lite.testing import check_raises, check_reference
 
 
@@ -45,8 +45,11 @@ def data(rng, shape, dtype):
 
 
 @settings(max_examples=30, deadline=None)
-@given(shape=st.lists(st.integers(0, 4), max_size=3), dtype=st.sampled_from(DTYPES),
-       seed=st.integers(0, 2**16))
+@given(
+    shape=st.lists(st.integers(0, 4), max_size=3),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**16),
+)
 def test_elementwise_matches_naive(shape, dtype, seed):
     rng = np.random.default_rng(seed)
     c = np.asarray(rng.random(shape) > 0.5)
@@ -57,8 +60,12 @@ def test_elementwise_matches_naive(shape, dtype, seed):
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(0, 5), inner=st.lists(st.integers(0, 3), max_size=2),
-       dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(0, 5),
+    inner=st.lists(st.integers(0, 3), max_size=2),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**16),
+)
 def test_broadcast_on_rows_matches_naive(n, inner, dtype, seed):
     rng = np.random.default_rng(seed)
     c = rng.random(n) > 0.5
@@ -70,15 +77,31 @@ def test_broadcast_on_rows_matches_naive(n, inner, dtype, seed):
 
 def test_caffe2_reference_cases():
     op = CreateOperator("Where", ["C", "X", "Y"], ["Z"])
-    check_reference(op, [np.array([True, False]), np.array([1, 2]), np.array([3, 4])],
-                    lambda *a: [np.array([1, 4])])
-    check_reference(op, [np.array([[True], [False]]), np.array([[1], [2]]),
-                         np.array([[3], [4]])], lambda *a: [np.array([[1], [4]])])
+    check_reference(
+        op,
+        [np.array([True, False]), np.array([1, 2]), np.array([3, 4])],
+        lambda *a: [np.array([1, 4])],
+    )
+    check_reference(
+        op,
+        [np.array([[True], [False]]), np.array([[1], [2]]), np.array([[3], [4]])],
+        lambda *a: [np.array([[1], [4]])],
+    )
     rows = CreateOperator("Where", ["C", "X", "Y"], ["Z"], broadcast_on_rows=1)
-    check_reference(rows, [np.array([True]), np.array([[1, 2]]), np.array([[3, 4]])],
-                    lambda *a: [np.array([[1, 2]])])
-    check_reference(rows, [np.array([True, False]), np.array([[1, 2], [3, 4]]),
-                           np.array([[5, 6], [7, 8]])], lambda *a: [np.array([[1, 2], [7, 8]])])
+    check_reference(
+        rows,
+        [np.array([True]), np.array([[1, 2]]), np.array([[3, 4]])],
+        lambda *a: [np.array([[1, 2]])],
+    )
+    check_reference(
+        rows,
+        [
+            np.array([True, False]),
+            np.array([[1, 2], [3, 4]]),
+            np.array([[5, 6], [7, 8]]),
+        ],
+        lambda *a: [np.array([[1, 2], [7, 8]])],
+    )
     zero_d = [np.array(False), np.array(1.5, np.float32), np.array(2.5, np.float32)]
     check_reference(op, zero_d, lambda *a: [np.array(2.5, np.float32)])
 
@@ -95,33 +118,76 @@ def test_errors():
     op = CreateOperator("Where", ["C", "X", "Y"], ["Z"])
     t = np.array([True, False])
     f32 = np.zeros(2, np.float32)
-    check_raises(op, [t, np.zeros(2, np.int16), np.zeros(2, np.int16)], DTypeError,
-                 "Unsupported type of tensor: short")
-    check_raises(op, [np.array([1, 0], np.int32), f32, f32], DTypeError, re.escape(
-        "caller expects elements to be bool while tensor contains int"))
-    check_raises(op, [t, f32, np.zeros(2, np.float64)], DTypeError, re.escape(
-        "caller expects elements to be float while tensor contains double"))
-    check_raises(op, [t, np.zeros(3, np.float32), f32], ShapeError,
-                 re.escape("select.sizes() == left.sizes(). [2] vs [3]"))
-    check_raises(op, [t, f32, np.zeros((2, 1), np.float32)], ShapeError,
-                 re.escape("select.sizes() == right.sizes(). [2] vs [2, 1]"))
+    check_raises(
+        op,
+        [t, np.zeros(2, np.int16), np.zeros(2, np.int16)],
+        DTypeError,
+        "Unsupported type of tensor: short",
+    )
+    check_raises(
+        op,
+        [np.array([1, 0], np.int32), f32, f32],
+        DTypeError,
+        re.escape("caller expects elements to be bool while tensor contains int"),
+    )
+    check_raises(
+        op,
+        [t, f32, np.zeros(2, np.float64)],
+        DTypeError,
+        re.escape("caller expects elements to be float while tensor contains double"),
+    )
+    check_raises(
+        op,
+        [t, np.zeros(3, np.float32), f32],
+        ShapeError,
+        re.escape("select.sizes() == left.sizes(). [2] vs [3]"),
+    )
+    check_raises(
+        op,
+        [t, f32, np.zeros((2, 1), np.float32)],
+        ShapeError,
+        re.escape("select.sizes() == right.sizes(). [2] vs [2, 1]"),
+    )
     rows = CreateOperator("Where", ["C", "X", "Y"], ["Z"], broadcast_on_rows=1)
-    check_raises(rows, [np.zeros((2, 1), bool), f32, f32], ShapeError,
-                 re.escape("select.dim() == 1. 2 vs 1"))
-    check_raises(rows, [t, np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32)],
-                 ShapeError, re.escape("select.size(0) == right.size(0). 2 vs 3"))
-    check_raises(rows, [t, np.zeros((2, 2), np.float32), np.zeros((2, 3), np.float32)],
-                 ShapeError, re.escape("left.sizes() == right.sizes(). [2, 2] vs [2, 3]"))
-    check_raises(rows, [np.array([True]), np.array(1.0, np.float32),
-                        np.array(1.0, np.float32)], ShapeError, "at least 1 dimension")
+    check_raises(
+        rows,
+        [np.zeros((2, 1), bool), f32, f32],
+        ShapeError,
+        re.escape("select.dim() == 1. 2 vs 1"),
+    )
+    check_raises(
+        rows,
+        [t, np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32)],
+        ShapeError,
+        re.escape("select.size(0) == right.size(0). 2 vs 3"),
+    )
+    check_raises(
+        rows,
+        [t, np.zeros((2, 2), np.float32), np.zeros((2, 3), np.float32)],
+        ShapeError,
+        re.escape("left.sizes() == right.sizes(). [2, 2] vs [2, 3]"),
+    )
+    check_raises(
+        rows,
+        [np.array([True]), np.array(1.0, np.float32), np.array(1.0, np.float32)],
+        ShapeError,
+        "at least 1 dimension",
+    )
     for i, name in ((0, "C"), (1, "X"), (2, "Y")):
         outs = [["C", "X", "Y"][i]]
-        check_raises(CreateOperator("Where", ["C", "X", "Y"], outs), [t, f32, f32],
-                     SchemaError, f"Input index {i} and output idx 0 \\({name}\\)")
+        check_raises(
+            CreateOperator("Where", ["C", "X", "Y"], outs),
+            [t, f32, f32],
+            SchemaError,
+            f"Input index {i} and output idx 0 \\({name}\\)",
+        )
 
 
 def test_gradient_should_not_be_asked_for():
     assert registry.gradient_entry("Where").kind == registry.SHOULD_NOT_DO
-    with pytest.raises(GradientError, match="One should not call gradient for operator Where"):
+    with pytest.raises(
+        GradientError, match="One should not call gradient for operator Where"
+    ):
         GradientRegistry.GetBackwardPass(
-            [CreateOperator("Where", ["C", "X", "Y"], ["Z"])], {"Z": "Z_grad"})
+            [CreateOperator("Where", ["C", "X", "Y"], ["Z"])], {"Z": "Z_grad"}
+        )
