@@ -19,14 +19,14 @@ def naive_scatter_weighted_sum(x0, w0, indices, *rest):
     data = x0.reshape(n, -1).copy()
     block = data.shape[1]
     idx = [int(i) for i in indices.reshape(-1)]
-    scale = np.float32(w0.reshape(-1)[0])
+    scale = x0.dtype.type(w0.reshape(-1)[0])
     if scale != 1:
         for row in idx:
             for e in range(block):
                 data[row, e] = scale * data[row, e]
     for j in range(0, len(rest), 2):
         x = rest[j].reshape(len(idx), block)
-        w = np.float32(rest[j + 1].reshape(-1)[0])
+        w = x0.dtype.type(rest[j + 1].reshape(-1)[0])
         for i, row in enumerate(idx):
             for e in range(block):
                 data[row, e] = data[row, e] + w * x[i, e]
@@ -102,13 +102,19 @@ def _inputs(x0=None, w0=None, indices=None, x1=None, w1=None):
 
 @pytest.mark.parametrize("inputs, error, match", [
     (_inputs(indices=np.array([0.0, 1.0])), DTypeError, r"Unsupported type of tensor: double"),
-    (_inputs(x0=np.ones((3, 2), np.int32)), DTypeError,
-     "caller expects elements to be float while tensor contains int"),
-    (_inputs(x0=np.ones((0, 2), np.float32)), EnforceError, r"X0\.numel\(\) > 0\. 0 vs 0"),
+    (_inputs(x0=np.ones((3, 2), np.int32)), DTypeError, r"Unsupported type of tensor: int\b"),
+    (_inputs(x0=np.ones((3, 2), np.int32), indices=np.array([0.0])), DTypeError,
+     r"Unsupported type of tensor: int \(blob 'X_0=X0'"),
+    (_inputs(x0=np.ones((0, 2), np.float32), indices=np.array([0.0])), DTypeError,
+     r"Unsupported type of tensor: double"),
     (_inputs(x0=np.array(1.0, np.float32)), EnforceError, "X0 has to be at least the vector"),
     (_inputs(w0=np.ones(2, np.float32)), EnforceError, r"weight0\.numel\(\) == 1\. 2 vs 1"),
     (_inputs(w0=np.ones(1, np.float64)), DTypeError,
      "caller expects elements to be float while tensor contains double"),
+    (_inputs(x0=np.ones((3, 2)), w0=np.ones(1, np.float32)), DTypeError,
+     "caller expects elements to be double while tensor contains float"),
+    (_inputs(x0=np.ones((3, 2)), w0=np.ones(1), x1=np.ones((2, 2), np.float32)), DTypeError,
+     "caller expects elements to be double while tensor contains float"),
     (_inputs(indices=np.array([0, 3])), EnforceError,
      r"Index out of bounds: 3, range 0 to 3 \(blob 'INDICES=I'"),
     (_inputs(indices=np.array([-1, 0]), w0=np.ones(1, np.float32)), EnforceError,
@@ -135,3 +141,49 @@ def test_schema_errors():
 
 def test_gradient_decision_is_should_not_do():
     assert GRADIENTS["ScatterWeightedSum"].kind == SHOULD_NOT_DO
+
+
+# -- float64 tables and empty tables (as Caffe2) ---------------------------------------
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 5), k=st.integers(0, 6), unit_w0=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_float64_matches_sequential_loop(n, k, unit_w0, seed):
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal((n, 3))
+    w0 = np.ones(1) if unit_w0 else rng.standard_normal(1)
+    idx = rng.integers(0, n, k).astype(np.int64)
+    x1, w1 = rng.standard_normal((k, 3)), rng.standard_normal(1)
+    ws = Workspace()
+    for name, value in zip(["X0", "W0", "I", "X1", "W1"], [x0, w0, idx, x1, w1]):
+        ws.feed_blob(name, value)
+    ws.run_operator_once(_op(1))
+    got = ws.fetch_blob("X0")
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, naive_scatter_weighted_sum(x0, w0, idx, x1, w1)[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_empty_table_is_left_unchanged(dtype):
+    # Caffe2 returned at once for an empty X_0: the weights and slices are not read
+    ws = Workspace()
+    x0 = np.ones((0, 4), dtype)
+    feeds = [x0, np.ones(3, np.float32), np.array([5, -1]), np.ones(7, np.int32),
+             np.ones(2, np.float32)]
+    for name, value in zip(["X0", "W0", "I", "X1", "W1"], feeds):
+        ws.feed_blob(name, value)
+    ws.run_operator_once(_op(1))
+    got = ws.fetch_blob("X0")
+    assert got.shape == (0, 4) and got.dtype == dtype
+
+
+def test_shape_inference():
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    x0 = TensorShape((5, 3), np.float64)
+    one = TensorShape((1,), np.float64)
+    got = infer_op(_op(1), [x0, one, TensorShape((2,), np.int32), TensorShape((2, 3),
+                                                                            np.float64), one])
+    assert got == [x0]
