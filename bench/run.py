@@ -23,12 +23,13 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import numpy as np
 
-from bench import dispatch, dropout, memory, segments, training
+from bench import dispatch, dropout, memory, quantized, segments, training
 from bench.common import FULL, QUICK, Config, Row, rows_as_dicts
 
 SECTIONS: dict[str, Callable[[Config], list[Row]]] = {
     "dropout": dropout.run,
     "segments": segments.run,
+    "quantized": quantized.run,
     "dispatch": dispatch.run,
     "memory": memory.run,
     "training": training.run,

@@ -26,6 +26,7 @@ from caffe2lite.errors import EnforceError, ShapeError
 from caffe2lite.schema.checks import check_dtype, check_ndim, check_lengths
 
 from ..segment._segment_checks import check_index_type
+from ..segment._segment_kernels import segment_reduce
 
 # Bytes of decoded float32 rows held at once by a lookup.
 CHUNK_BYTES = 1 << 19
@@ -259,50 +260,17 @@ def check_lookup_bounds(indices: np.ndarray, lengths: np.ndarray, rows: int) -> 
         )
 
 
-# decode(rows of the table) -> (float32 codes (k, block), scale (k,), bias (k,))
-Decoder = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+def _bias_sums(bias: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Per-segment sums of a per-index term (float64, one per segment)."""
+    out = np.zeros(lengths.shape[0], np.float64)
+    nonempty = lengths > 0
+    if bias.size:
+        starts = (np.cumsum(lengths, dtype=np.int64) - lengths)[nonempty]
+        out[nonempty] = np.add.reduceat(bias, starts)
+    return out
 
 
-def lookup_reduce(
-    table: np.ndarray,
-    decode: Decoder,
-    block: int,
-    indices: np.ndarray,
-    lengths: np.ndarray,
-    weights: np.ndarray | None = None,
-    mean: bool = False,
-    scale_bias: np.ndarray | None = None,
-) -> np.ndarray:
-    """``OUTPUT[s] = sum_j w_j (scale_j code_j + bias_j)`` over segment s, float32.
-
-    ``decode`` turns gathered table rows into float32 codes and per-row scale and
-    bias; with ``scale_bias`` (rows, 2) the scale and bias come from it instead.
-    Inputs are already checked.
-    """
-    m, n = lengths.shape[0], indices.shape[0]
-    out = np.zeros((m, block), np.float32)
-    if n == 0 or block == 0:
-        return out
-    seg = np.repeat(np.arange(m, dtype=np.int64), lengths)
-    offsets = np.zeros(m, np.float64)
-    chunk = max(64, CHUNK_BYTES // (4 * max(block, 1)))
-    for a in range(0, n, chunk):  # chunks of indices, not rows or segments
-        b = min(n, a + chunk)
-        idx = indices[a:b]
-        codes, scale, bias = decode(np.take(table, idx, axis=0))
-        if scale_bias is not None:
-            pair = np.take(scale_bias, idx, axis=0)
-            scale, bias = pair[:, 0], pair[:, 1]
-        if weights is not None:
-            w = weights[a:b]
-            scale = scale * w
-            bias = bias * w
-        s = seg[a:b]
-        starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-        if block:
-            codes = codes * scale[:, None].astype(np.float32, copy=False)
-            out[s[starts]] += np.add.reduceat(codes, starts, axis=0)
-        offsets[s[starts]] += np.add.reduceat(bias.astype(np.float64), starts)
+def _finish(out: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, mean: bool):
     out += offsets.astype(np.float32)[:, None]
     if mean:
         nonempty = lengths > 0
@@ -310,17 +278,98 @@ def lookup_reduce(
     return out
 
 
-def fused8_decoder(rows: np.ndarray):
-    codes, scale, bias = split_fused(rows, 8, F32)
-    return codes, scale, bias
+def lookup_8bit(
+    table: np.ndarray,
+    block: int,
+    scale: np.ndarray,
+    bias: np.ndarray,
+    indices: np.ndarray,
+    lengths: np.ndarray,
+    weights: np.ndarray | None,
+    mean: bool,
+) -> np.ndarray:
+    """``OUTPUT[s] = sum_j w_j (scale_j code_j + bias_j)`` for 8-bit codes: the codes
+    are the first ``block`` columns of the uint8 ``table``; ``scale`` and ``bias`` are
+    already gathered per index. The sum of ``w_j scale_j code_j`` is the float
+    segment reduction over the uint8 rows with per-index coefficients (columns past
+    ``block`` are summed too and dropped); ``w_j bias_j`` is summed per segment."""
+    if weights is not None:
+        scale = scale * weights
+        bias = bias * weights
+    out = segment_reduce(
+        table, lengths, rows=indices, weights=scale, out_dtype=np.float32
+    )[:, :block]
+    out = np.ascontiguousarray(out)
+    return _finish(out, _bias_sums(bias.astype(np.float64), lengths), lengths, mean)
 
 
-def fused_nbit_decoder(bits: int) -> Decoder:
-    def decode(rows: np.ndarray):
-        packed, scale, bias = split_fused(rows, 4, F16)
-        return unpack_codes(packed, bits), scale, bias
+def lookup_nbit(
+    table: np.ndarray,
+    bits: int,
+    indices: np.ndarray,
+    lengths: np.ndarray,
+    weights: np.ndarray | None,
+    mean: bool,
+) -> np.ndarray:
+    """The N-bit lookup. Indices are taken in chunks; each chunk's packed rows are
+    gathered and split into code planes (plane j holds the j-th code of every byte,
+    so no interleaving is needed), reduced per segment (segments cut by the chunk's
+    edges are clipped to it) and added up; the planes' columns are put back in
+    order at the end."""
+    per = per_byte(bits)
+    nbytes = table.shape[1] - 4
+    m, n = lengths.shape[0], indices.shape[0]
+    sb = _fused_scale_bias(table, nbytes, F16, indices)
+    scale, bias = sb[:, 0], sb[:, 1]
+    if weights is not None:
+        scale = scale * weights
+        bias = bias * weights
+    planes_out = np.zeros((m, per * nbytes), np.float32)
+    ends = np.cumsum(lengths, dtype=np.int64)
+    starts = ends - lengths
+    chunk = max(1024, 8 * CHUNK_BYTES // max(per * nbytes, 1))
+    mask = np.uint8((1 << bits) - 1)
+    planes = np.empty((min(chunk, n), per * nbytes), np.uint8)
+    for a in range(0, n, chunk):  # chunks of indices, not rows or segments
+        b = min(n, a + chunk)
+        packed = np.take(table, indices[a:b], axis=0)[:, :nbytes]
+        buf = planes[: b - a]
+        for j in range(per):  # one shift per code in a byte (2 or 4)
+            dst = buf[:, j * nbytes : (j + 1) * nbytes]
+            if j:
+                np.right_shift(packed, np.uint8(j * bits), out=dst)
+                np.bitwise_and(dst, mask, out=dst)
+            else:
+                np.bitwise_and(packed, mask, out=dst)
+        s0 = int(np.searchsorted(ends, a, side="right"))
+        s1 = int(np.searchsorted(starts, b, side="left"))
+        local = (np.minimum(ends[s0:s1], b) - np.maximum(starts[s0:s1], a)).astype(
+            np.int32
+        )
+        planes_out[s0:s1] += segment_reduce(
+            buf, local, weights=scale[a:b], out_dtype=np.float32
+        )
+    out = planes_out.reshape(m, per, nbytes).transpose(0, 2, 1).reshape(m, per * nbytes)
+    out = np.ascontiguousarray(out)
+    return _finish(out, _bias_sums(bias.astype(np.float64), lengths), lengths, mean)
 
-    return decode
+
+def _fused_scale_bias(
+    table: np.ndarray, cols: int, dtype: np.dtype, indices: np.ndarray
+) -> np.ndarray:
+    """The (scale, bias) pairs stored after ``cols`` code bytes of the rows
+    ``indices`` of a fused table, as float32: a strided (rows, 2) view of the
+    table's tails, of which only the rows ``indices`` are read."""
+    if table.shape[0] == 0:
+        return np.zeros((0, 2), np.float32)
+    pairs = np.ndarray(
+        (table.shape[0], 2),
+        dtype,
+        buffer=table,
+        offset=cols,
+        strides=(table.shape[1], dtype.itemsize),
+    )
+    return np.take(pairs, indices, axis=0).astype(np.float32)
 
 
 def fused_lookup(
@@ -335,9 +384,14 @@ def fused_lookup(
     """SparseLengths{Sum,WeightedSum,Mean}Fused{8,4,2}BitRowwise, checks included."""
     tail = 8 if bits == 8 else 4
     check_lookup_inputs(data, indices, lengths, weights, tail)
-    block = (data.shape[1] - tail) * per_byte(bits)
-    decode = fused8_decoder if bits == 8 else fused_nbit_decoder(bits)
-    return lookup_reduce(data, decode, block, indices, lengths, weights, mean)
+    table = np.ascontiguousarray(data)
+    block = (table.shape[1] - tail) * per_byte(bits)
+    if bits != 8:
+        return lookup_nbit(table, bits, indices, lengths, weights, mean)
+    sb = _fused_scale_bias(table, block, F32, indices)
+    return lookup_8bit(
+        table, block, sb[:, 0], sb[:, 1], indices, lengths, weights, mean
+    )
 
 
 # -- shape functions -----------------------------------------------------------------

@@ -12,7 +12,7 @@ from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 from caffe2lite.schema.shapes import TensorShape
 
 from ..segment._segment_checks import check_index_type
-from ._rowwise import check_lookup_bounds, lookup_reduce
+from ._rowwise import check_lookup_bounds, lookup_8bit
 
 _DATA = np.array([[0, 2], [4, 6]], np.uint8)
 _SCALE_BIAS = np.array([[0.5, -1.0], [1.0, 0.0]], np.float32)
@@ -107,17 +107,12 @@ def lookup_8bits(data, weights, indices, lengths, scale_bias, *, mean):
             )
     check_lengths(lengths)
     check_lookup_bounds(indices, lengths, data.shape[0])
-    table = np.ascontiguousarray(data).reshape(data.shape[0], int(np.prod(data.shape[1:])))
-    out = lookup_reduce(
-        table,
-        lambda rows: (rows, None, None),
-        table.shape[1],
-        indices,
-        lengths,
-        weights,
-        mean,
-        scale_bias=scale_bias,
+    table = np.ascontiguousarray(data).reshape(
+        data.shape[0], int(np.prod(data.shape[1:]))
     )
+    pairs = np.take(scale_bias, indices, axis=0)
+    out = lookup_8bit(table, table.shape[1], pairs[:, 0], pairs[:, 1], indices,
+                      lengths, weights, mean)
     return out.reshape((lengths.shape[0],) + data.shape[1:])
 
 
