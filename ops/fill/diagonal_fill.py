@@ -7,14 +7,11 @@ from typing import Any
 import numpy as np
 
 from caffe2lite.errors import ArgumentError, ShapeError
-from caffe2lite.io.tensor import DTYPES
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
-from caffe2lite.schema.shapes import TensorShape
 
-from ._fill_common import filler_dims
-from ._filler import SHAPE_ARGS, filler_shape
+from ._filler import SHAPE_ARGS, filler_shape, filler_shape_function
 from .constant_fill import TP, constant_value, reject_undefined
 
 # The element types DiagonalFill can produce (ConstantFill's, without STRING).
@@ -71,28 +68,6 @@ def diagonal_step(out_shape: tuple[int, ...]) -> int:
     )
 
 
-def diagonal_fill_shape(
-    *inputs: TensorShape,
-    value: Any,
-    dtype: int | None,
-    shape: Any,
-    extra_shape: list[int],
-    input_as_shape: bool,
-) -> tuple[TensorShape]:
-    """The filler dims; the type the kernel picks from ``value`` and ``dtype`` (None
-    when they are invalid: the kernel then raises)."""
-    dims = filler_dims(inputs, shape, extra_shape, input_as_shape)
-    if dtype is None:
-        out = (
-            np.float32
-            if value is None or isinstance(value, float)
-            else (np.int64 if isinstance(value, int) else None)
-        )
-    else:
-        out = DTYPES.get(dtype) if dtype in DIAGONAL_FILL_TYPES else None
-    return (TensorShape(dims, out),)
-
-
 @register_cpu_operator(
     "DiagonalFill",
     inputs=["input"],
@@ -104,7 +79,7 @@ def diagonal_fill_shape(
         Arg("dtype", "dtype", None, doc="the output's TensorProto.DataType"),
     ]
     + SHAPE_ARGS,
-    shape=diagonal_fill_shape,
+    shape=filler_shape_function(lambda kw: diagonal_value(kw["value"], kw["dtype"])[1]),
     example=Example(
         {},
         {"output": np.array([[2.5, 0, 0], [0, 2.5, 0]], np.float32)},

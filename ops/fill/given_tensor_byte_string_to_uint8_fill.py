@@ -11,8 +11,7 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import REQUIRED, Arg
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 
-from ._fill_common import filler_shape_function
-from ._filler import SHAPE_ARGS, filler_shape
+from ._filler import SHAPE_ARGS, filler_shape, filler_shape_function
 from .constant_fill import TP, reject_undefined
 from .given_tensor_fill import given_values
 
@@ -30,7 +29,7 @@ from .given_tensor_fill import given_values
         Arg("dtype", "dtype", None, doc="if given, must be STRING"),
     ]
     + SHAPE_ARGS,
-    shape=filler_shape_function(np.uint8),
+    shape=filler_shape_function(lambda kw: np.dtype(np.uint8)),
     example=Example(
         {},
         {"output": np.array([[1, 2], [3, 255]], np.uint8)},

@@ -10,8 +10,7 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import REQUIRED, Arg
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 
-from ._fill_common import filler_shape_function
-from ._filler import SHAPE_ARGS
+from ._filler import SHAPE_ARGS, filler_shape_function
 from .constant_fill import TP
 from .given_tensor_fill import fill_given
 
@@ -23,7 +22,7 @@ from .given_tensor_fill import fill_given
     num_inputs=(0, 1),
     allow_inplace=[(0, 0)],
     args=[Arg("values", "any", REQUIRED, doc="the elements, as floats")] + SHAPE_ARGS,
-    shape=filler_shape_function(np.float16),
+    shape=filler_shape_function(lambda kw: np.dtype(np.float16)),
     example=Example(
         {},
         {"output": np.array([[0.5, -2.0], [0.1, 65519.0]], np.float16)},

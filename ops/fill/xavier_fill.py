@@ -9,8 +9,8 @@ import numpy as np
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 
-from ._fill_common import fan, filler_shape_function, uniform_floats
-from ._filler import SHAPE_ARGS, filler_shape
+from ._fill_common import fan, uniform_floats
+from ._filler import SHAPE_ARGS, filler_shape, filler_shape_function
 
 
 @register_cpu_operator(
@@ -20,7 +20,7 @@ from ._filler import SHAPE_ARGS, filler_shape
     num_inputs=(0, 1),
     allow_inplace=[(0, 0)],
     args=SHAPE_ARGS,
-    shape=filler_shape_function(np.float32),
+    shape=filler_shape_function(lambda kw: np.dtype(np.float32)),
     example=Example(
         {}, {"output": np.zeros((3, 3), np.float32)}, {"shape": [3, 3]}, exact=False
     ),
