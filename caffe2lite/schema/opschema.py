@@ -240,7 +240,10 @@ def _check_kernel_signature(
     if in_range[0] < required or (not variadic and in_range[1] > len(positional)):
         raise fail(f"cannot take between {in_range[0]} and {_fmt(in_range[1])} inputs")
     declared = {a.name for a in args}
-    missing = declared - keyword
+    # A kernel with **kwargs takes every declared argument (ops that share a long
+    # argument list, like convolution and pooling).
+    takes_all = any(p.kind == P.VAR_KEYWORD for p in params)
+    missing = set() if takes_all else declared - keyword
     extra = keyword - declared - set(_SPECIAL_KWARGS)
     if missing:
         raise fail(f"has no keyword-only parameter for arguments {sorted(missing)}")

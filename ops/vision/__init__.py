@@ -1,3 +1,9 @@
 """Images: convolution, pooling, normalisation (SpatialBN, LRN, GroupNorm, InstanceNorm, AffineChannel), Dropout and resizing."""
 
 from __future__ import annotations
+from . import conv  # noqa: F401
+from . import conv_transpose  # noqa: F401
+from . import pool  # noqa: F401
+from . import spatial_bn  # noqa: F401
+from . import lrn  # noqa: F401
+from . import dropout  # noqa: F401
