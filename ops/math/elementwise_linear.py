@@ -13,7 +13,9 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 from caffe2lite.schema.shapes import TensorShape, same_as_input
-from .._dense import canonical_axis, dims, enforce_cmp, enforce_that, float_tensor, size_from
+from .._dense import (
+    canonical_axis, dims, enforce_cmp, enforce_that, float_tensor, size_from, size_to,
+)
 
 _AXIS = [Arg("axis", int, 1, doc="X is read as a matrix (N x D) split at this axis")]
 
@@ -22,12 +24,13 @@ def _f(values) -> np.ndarray:
     return np.array(values, np.float32)
 
 
-def _rows(x: np.ndarray, w: np.ndarray, axis: int) -> int:
-    """D, the row length of X read at ``axis``, after checking that w is a vector of D."""
-    d = size_from(x.shape, canonical_axis(axis, x.ndim))
+def _rows(x: np.ndarray, w: np.ndarray, axis: int) -> tuple[int, int]:
+    """(N, D), X read as a matrix at ``axis``, after checking that w is a vector of D."""
+    ax = canonical_axis(axis, x.ndim)
+    n, d = size_to(x.shape, ax), size_from(x.shape, ax)
     enforce_cmp(w.ndim == 1, "a.dim() == 1", w.ndim, 1, str(w.ndim), blob="w")
     enforce_cmp(w.shape[0] == d, "a.size(0) == D", w.shape[0], d, str(w.ndim), blob="w")
-    return d
+    return n, d
 
 
 @register_cpu_operator(
@@ -47,11 +50,10 @@ def elementwise_linear(x: np.ndarray, w: np.ndarray, b: np.ndarray, *, axis: int
     dtype = float_tensor(x, "X")
     float_tensor(w, "w", dtype)
     float_tensor(b, "b", dtype)
-    d = _rows(x, w, axis)
+    n, d = _rows(x, w, axis)
     enforce_cmp(b.ndim == 1, "b.dim() == 1", b.ndim, 1, str(b.ndim), blob="b")
     enforce_cmp(b.shape[0] == d, "b.size(0) == D", b.shape[0], d, str(b.ndim), blob="b")
-    y = x.reshape(-1, d) * w + b if d else np.empty(x.shape, dtype)
-    return (np.asarray(y, dtype).reshape(x.shape),)
+    return (np.asarray(x.reshape(n, d) * w + b, dtype).reshape(x.shape),)
 
 
 @register_gradient("ElementwiseLinear")
@@ -85,10 +87,10 @@ def elementwise_linear_gradient(dy: np.ndarray, x: np.ndarray, w: np.ndarray, *,
     dtype = float_tensor(x, "X")
     float_tensor(dy, "dY", dtype)
     float_tensor(w, "w", dtype)
-    d = _rows(x, w, axis)
+    n, d = _rows(x, w, axis)
     enforce_that(dy.shape == x.shape, "dY.sizes() == X.sizes()", blob="dY",
                  expected=f"X's shape {dims(x.shape)}", found=dims(dy.shape))
-    g, xm = dy.reshape(-1, d), x.reshape(-1, d)
+    g, xm = dy.reshape(n, d), x.reshape(n, d)
     dx = np.asarray(g * w, dtype).reshape(x.shape)
     dw = np.asarray(np.sum(g * xm, axis=0, dtype=dtype), dtype)
     db = np.asarray(np.sum(g, axis=0, dtype=dtype), dtype)
