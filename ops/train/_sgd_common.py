@@ -11,7 +11,8 @@ view of it); otherwise they update a copy, which the executor stores in its plac
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -10,6 +10,7 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import Cost, TensorShape
+
 from ._sgd_common import F32, eq, first_lr, float_input, itemsize, numel_of
 
 

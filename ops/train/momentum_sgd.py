@@ -8,6 +8,7 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import TensorShape
+
 from ._sgd_common import F32, first_lr, float_input, momentum_step, that
 
 

@@ -10,9 +10,18 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import TensorShape
+
 from ._sgd_common import (
-    F32, adam_correction, eq, first_lr, float_input, index_input, iteration,
-    occurrence_levels, size_from, writable_rows,
+    F32,
+    adam_correction,
+    eq,
+    first_lr,
+    float_input,
+    index_input,
+    iteration,
+    occurrence_levels,
+    size_from,
+    writable_rows,
 )
 from .sparse_adam import sparse_rows
 

@@ -10,9 +10,20 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import Cost, TensorShape
+
 from ._sgd_common import (
-    F32, check_row_bounds, eq, first_lr, float_input, index_input, itemsize, numel_of,
-    occurrence_levels, same_shapes, size_from, writable_rows,
+    F32,
+    check_row_bounds,
+    eq,
+    first_lr,
+    float_input,
+    index_input,
+    itemsize,
+    numel_of,
+    occurrence_levels,
+    same_shapes,
+    size_from,
+    writable_rows,
 )
 
 

@@ -11,9 +11,18 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import TensorShape
+
 from ._sgd_common import (
-    F32, eq, first_lr, float_input, index_input, momentum_step, occurrence_levels,
-    size_from, that, writable_rows,
+    F32,
+    eq,
+    first_lr,
+    float_input,
+    index_input,
+    momentum_step,
+    occurrence_levels,
+    size_from,
+    that,
+    writable_rows,
 )
 
 

@@ -55,7 +55,7 @@ def test_matches_loop(shape, outputs, decay, weight_decay, seed):
     param, grad = (rng.standard_normal(shape).astype(F) for _ in range(2))
     moment = np.abs(rng.standard_normal(shape)).astype(F)
     lr = np.array([rng.uniform(-1, 1)], F)
-    kw = dict(epsilon=1e-5, decay=decay, weight_decay=weight_decay)
+    kw = {"epsilon": 1e-5, "decay": decay, "weight_decay": weight_decay}
     testing.check_reference(_op(outputs, **kw), [param, moment, grad, lr],
                             lambda *a: naive_adagrad(*a, outputs=outputs, **kw),
                             atol=1e-6, rtol=1e-6)
@@ -85,8 +85,8 @@ def test_in_place_outputs_allowed():
 
 @pytest.mark.parametrize("inputs, error, match", [
     ([np.ones(3, F), np.ones(2, F), np.ones(3, F), np.ones(1, F)], ShapeError,
-     r"Input\(GRAD\)\.numel\(\) == Input\(MOMENT_1\)\.numel\(\)\. 3 vs 2\. PARAM size: 3, "
-     r"GRAD size: 3, MOMENT_1 size: 2, LR size: 1"),
+     (r"Input\(GRAD\)\.numel\(\) == Input\(MOMENT_1\)\.numel\(\)\. 3 vs 2\. PARAM size: 3, "
+     r"GRAD size: 3, MOMENT_1 size: 2, LR size: 1")),
     ([np.ones(2, F), np.ones(3, F), np.ones(3, F), np.ones(1, F)], ShapeError,
      r"Input\(GRAD\)\.numel\(\) == Input\(PARAM\)\.numel\(\)\. 3 vs 2"),
     ([np.ones(3), np.ones(3, F), np.ones(3, F), np.ones(1, F)], DTypeError,

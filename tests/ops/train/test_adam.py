@@ -61,7 +61,7 @@ def test_matches_loop(shape, outputs, it, beta1, beta2, seed):
     param, m1, grad = (rng.standard_normal(shape).astype(F) for _ in range(3))
     m2 = np.abs(rng.standard_normal(shape)).astype(F)
     lr = np.array([rng.uniform(-0.1, 0.1)], F)
-    kw = dict(beta1=beta1, beta2=beta2, epsilon=1e-5)
+    kw = {"beta1": beta1, "beta2": beta2, "epsilon": 1e-5}
     testing.check_reference(
         _op(outputs, **kw), [param, m1, m2, grad, lr, np.array([it], np.int64)],
         lambda *a: naive_adam(*a, outputs=outputs, **kw), atol=1e-6, rtol=1e-5)
@@ -77,21 +77,21 @@ def test_first_step_from_zero_state_is_lr_times_sign():
 
 
 def _inputs(**over):
-    base = dict(param=np.ones(3, F), m1=np.ones(3, F), m2=np.ones(3, F),
-                grad=np.ones(3, F), lr=np.ones(1, F), it=np.zeros(1, np.int64))
+    base = {"param": np.ones(3, F), "m1": np.ones(3, F), "m2": np.ones(3, F),
+                "grad": np.ones(3, F), "lr": np.ones(1, F), "it": np.zeros(1, np.int64)}
     base.update(over)
     return list(base.values())
 
 
 @pytest.mark.parametrize("over, error, match", [
-    (dict(lr=np.ones(2, F)), ShapeError, r"Input\(LR\)\.numel\(\) == 1 \(blob"),
-    (dict(grad=np.ones(4, F)), ShapeError, r"Input\(GRAD\)\.numel\(\) == Input\(PARAM\)"),
-    (dict(m1=np.ones(4, F)), ShapeError, r"Input\(GRAD\)\.numel\(\) == Input\(MOMENT_1\)"),
-    (dict(m2=np.ones(2, F)), ShapeError, r"Input\(GRAD\)\.numel\(\) == Input\(MOMENT_2\)"),
-    (dict(it=np.zeros(1, np.int32)), DTypeError,
+    ({"lr": np.ones(2, F)}, ShapeError, r"Input\(LR\)\.numel\(\) == 1 \(blob"),
+    ({"grad": np.ones(4, F)}, ShapeError, r"Input\(GRAD\)\.numel\(\) == Input\(PARAM\)"),
+    ({"m1": np.ones(4, F)}, ShapeError, r"Input\(GRAD\)\.numel\(\) == Input\(MOMENT_1\)"),
+    ({"m2": np.ones(2, F)}, ShapeError, r"Input\(GRAD\)\.numel\(\) == Input\(MOMENT_2\)"),
+    ({"it": np.zeros(1, np.int32)}, DTypeError,
      "caller expects elements to be long while tensor contains int"),
-    (dict(param=np.ones(3)), DTypeError, "expects elements to be float while tensor "
-     "contains double"),
+    ({"param": np.ones(3)}, DTypeError, ("expects elements to be float while tensor "
+     "contains double")),
 ])
 def test_errors(over, error, match):
     testing.check_raises(_op(), _inputs(**over), error, match)

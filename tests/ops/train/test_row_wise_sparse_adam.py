@@ -68,18 +68,18 @@ def test_matches_loop(rows, inner, k, outputs, it, seed):
 
 
 def _inputs(**over):
-    base = dict(param=np.ones((3, 2), F), m1=np.ones((3, 2), F), m2=np.ones(3, F),
-                indices=np.array([0, 2]), grad=np.ones((2, 2), F), lr=np.ones(1, F),
-                it=np.zeros(1, np.int64))
+    base = {"param": np.ones((3, 2), F), "m1": np.ones((3, 2), F), "m2": np.ones(3, F),
+                "indices": np.array([0, 2]), "grad": np.ones((2, 2), F), "lr": np.ones(1, F),
+                "it": np.zeros(1, np.int64)}
     base.update(over)
     return list(base.values())
 
 
 @pytest.mark.parametrize("over, error, match", [
-    (dict(m2=np.ones((3, 2), F)), ShapeError,
+    ({"m2": np.ones((3, 2), F)}, ShapeError,
      r"Input\(PARAM\)\.sizes\(\)\[0\] == Input\(MOMENT_2\)\.numel\(\)\. 3 vs 6"),
-    (dict(m1=np.ones(3, F)), ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_1\)"),
-    (dict(indices=np.array([5, 0])), EnforceError, "out of bound,  idx:5 for input i:0"),
+    ({"m1": np.ones(3, F)}, ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_1\)"),
+    ({"indices": np.array([5, 0])}, EnforceError, "out of bound,  idx:5 for input i:0"),
 ])
 def test_errors(over, error, match):
     testing.check_raises(_op(), _inputs(**over), error, match)

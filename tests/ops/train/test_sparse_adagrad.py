@@ -7,7 +7,13 @@ from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator
-from caffe2lite.errors import ArgumentError, DTypeError, EnforceError, SchemaError, ShapeError
+from caffe2lite.errors import (
+    ArgumentError,
+    DTypeError,
+    EnforceError,
+    SchemaError,
+    ShapeError,
+)
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
 from caffe2lite.workspace import Workspace
 
@@ -116,16 +122,16 @@ def _inputs(param=None, moment=None, indices=None, grad=None, lr=None):
 
 @pytest.mark.parametrize("inputs, error, match", [
     (_inputs(moment=np.ones(5, F)), ShapeError,
-     r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_1\)\.numel\(\)\. 6 vs 5\. Input Param "
-     r"size: 6 Input Moment size: 5"),
+     (r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_1\)\.numel\(\)\. 6 vs 5\. Input Param "
+     r"size: 6 Input Moment size: 5")),
     (_inputs(lr=np.ones(2, F)), ShapeError, r"Input\(LR\)\.numel\(\) == 1\. 2 vs 1"),
     (_inputs(grad=np.ones((2, 3), F)), ShapeError,
-     r"Input\(PARAM\)\.size_from_dim\(1\) == Input\(GRAD\)\.size_from_dim\(Input\(INDICES\)"
-     r"\.dim\(\)\)\. 2 vs 3"),
+     (r"Input\(PARAM\)\.size_from_dim\(1\) == Input\(GRAD\)\.size_from_dim\(Input\(INDICES\)"
+     r"\.dim\(\)\)\. 2 vs 3")),
     (_inputs(indices=np.array([0.0, 1.0])), DTypeError, "Unsupported type of tensor: double"),
     (_inputs(indices=np.array([0, 3])), EnforceError,
-     r"Input\(PARAM\)\.numel\(\) >= block_size \+ offsetIdx\. 6 vs 8\. param, out of bound,"
-     r"  idx:3 for input i:1 and block size:2 max size:6"),
+     (r"Input\(PARAM\)\.numel\(\) >= block_size \+ offsetIdx\. 6 vs 8\. param, out of bound,"
+     r"  idx:3 for input i:1 and block size:2 max size:6")),
     (_inputs(indices=np.array([-1, 0])), EnforceError, r"out of bound,  idx:-1 for input i:0"),
     (_inputs(grad=np.ones((2, 2), np.float64)), DTypeError,
      "caller expects elements to be float while tensor contains double"),

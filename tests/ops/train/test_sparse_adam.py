@@ -72,7 +72,7 @@ def test_matches_loop(rows, inner, k, outputs, radam, it, index_type, seed):
     indices = rng.integers(0, rows, k).astype(index_type)
     grad = rng.standard_normal([k] + inner).astype(F)
     lr = np.array([rng.uniform(-0.1, 0.1)], F)
-    kw = dict(beta1=0.9, beta2=0.999, epsilon=1e-5, enableRAdam=radam)
+    kw = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-5, "enableRAdam": radam}
     testing.check_reference(
         _op(outputs, **kw), [param, m1, m2, indices, grad, lr, np.array([it], np.int64)],
         lambda *a: naive_sparse_adam(*a, outputs=outputs, **kw), atol=1e-5, rtol=1e-4)
@@ -91,22 +91,22 @@ def test_writes_rows_in_place():
 
 
 def _inputs(**over):
-    base = dict(param=np.ones((3, 2), F), m1=np.ones((3, 2), F), m2=np.ones((3, 2), F),
-                indices=np.array([0, 2]), grad=np.ones((2, 2), F), lr=np.ones(1, F),
-                it=np.zeros(1, np.int64))
+    base = {"param": np.ones((3, 2), F), "m1": np.ones((3, 2), F), "m2": np.ones((3, 2), F),
+                "indices": np.array([0, 2]), "grad": np.ones((2, 2), F), "lr": np.ones(1, F),
+                "it": np.zeros(1, np.int64)}
     base.update(over)
     return list(base.values())
 
 
 @pytest.mark.parametrize("over, error, match", [
-    (dict(m1=np.ones(5, F)), ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_1\)"),
-    (dict(m2=np.ones(5, F)), ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_2\)"),
-    (dict(grad=np.ones((2, 3), F)), ShapeError, r"size_from_dim\(1\) == .* 2 vs 3"),
-    (dict(lr=np.ones(2, F)), ShapeError, r"Input\(LR\)\.numel\(\) == 1\. 2 vs 1"),
-    (dict(indices=np.array([0, 3])), EnforceError, "out of bound,  idx:3 for input i:1"),
-    (dict(indices=np.array([0])), ShapeError,
+    ({"m1": np.ones(5, F)}, ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_1\)"),
+    ({"m2": np.ones(5, F)}, ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_2\)"),
+    ({"grad": np.ones((2, 3), F)}, ShapeError, r"size_from_dim\(1\) == .* 2 vs 3"),
+    ({"lr": np.ones(2, F)}, ShapeError, r"Input\(LR\)\.numel\(\) == 1\. 2 vs 1"),
+    ({"indices": np.array([0, 3])}, EnforceError, "out of bound,  idx:3 for input i:1"),
+    ({"indices": np.array([0])}, ShapeError,
      r"Input\(INDICES\)\.numel\(\) == Input\(GRAD\)\.numel\(\) / block_size\. 1 vs 2"),
-    (dict(param=np.ones((0, 2), F), m1=np.ones((0, 2), F), m2=np.ones((0, 2), F)),
+    ({"param": np.ones((0, 2), F), "m1": np.ones((0, 2), F), "m2": np.ones((0, 2), F)},
      ShapeError, "param must have at least one row"),
 ])
 def test_errors(over, error, match):

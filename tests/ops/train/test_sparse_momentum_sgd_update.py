@@ -71,19 +71,19 @@ def test_writes_rows_in_place():
 
 
 def _inputs(**over):
-    base = dict(grad=np.ones((2, 2), F), m=np.ones((3, 2), F), lr=np.ones(1, F),
-                param=np.ones((3, 2), F), indices=np.array([0, 2]))
+    base = {"grad": np.ones((2, 2), F), "m": np.ones((3, 2), F), "lr": np.ones(1, F),
+                "param": np.ones((3, 2), F), "indices": np.array([0, 2])}
     base.update(over)
     return list(base.values())
 
 
 @pytest.mark.parametrize("over, error, match", [
-    (dict(lr=np.ones(2, F)), ShapeError, r"Input\(LR\)\.numel\(\) == 1\. 2 vs 1"),
-    (dict(m=np.ones(5, F)), ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENTUM\)"),
-    (dict(grad=np.ones((2, 3), F)), ShapeError, r"size_from_dim\(1\) == .* 2 vs 3"),
-    (dict(indices=np.array([0, 3])), ShapeError,
+    ({"lr": np.ones(2, F)}, ShapeError, r"Input\(LR\)\.numel\(\) == 1\. 2 vs 1"),
+    ({"m": np.ones(5, F)}, ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENTUM\)"),
+    ({"grad": np.ones((2, 3), F)}, ShapeError, r"size_from_dim\(1\) == .* 2 vs 3"),
+    ({"indices": np.array([0, 3])}, ShapeError,
      r"offsetIdx \+ block_size <= Input\(PARAM\)\.size\(\) \(blob"),
-    (dict(indices=np.array([0.0, 1.0])), DTypeError, "Unsupported type of tensor: double"),
+    ({"indices": np.array([0.0, 1.0])}, DTypeError, "Unsupported type of tensor: double"),
 ])
 def test_errors(over, error, match):
     testing.check_raises(OP, _inputs(**over), error, match)
