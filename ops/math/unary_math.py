@@ -55,8 +55,9 @@ class GradOp:
 @dataclass(frozen=True)
 class Row:
     """One forward op: its type, Y = fn(X), the types it takes, whether Y may be X, its
-    doc, its example (X, Y), and its gradient: a GradOp, or a maker emitting other
-    ops, or ``None`` (Caffe2's SHOULD_NOT_DO_GRADIENT)."""
+    doc, its example (X, Y), its gradient (a GradOp, or a maker emitting other ops, or
+    ``None`` for Caffe2's SHOULD_NOT_DO_GRADIENT), and the schema's names of its input
+    and output (most are X and Y; a few kept Caffe2's older "input" and "output")."""
 
     type: str
     fn: Callable[[np.ndarray], np.ndarray]
@@ -65,6 +66,7 @@ class Row:
     doc: str
     example: tuple[list, list]
     grad: GradOp | Callable | None
+    io: tuple[str, str] = ("X", "Y")
 
 
 def _f(values, dtype=np.float32) -> np.ndarray:
@@ -134,7 +136,8 @@ ROWS = [
     Row("Log1p", np.log1p, FLOATS, False,
         "Y = ln(1 + X), element-wise.", ([0, 1, -0.5], [0, 0.6931472, -0.6931472]),
         GradOp("Log1pGradient", (("X", "I"), ("dY", "GO")), lambda x, dy: dy / (1 + x), (),
-               "dX = dY / (1 + X).", ([0, 1, 3], [1, 1, 2], [1, 0.5, 0.5]))),
+               "dX = dY / (1 + X).", ([0, 1, 3], [1, 1, 2], [1, 0.5, 0.5])),
+        ("input", "output")),
     Row("Sqr", np.square, FLOATS, True,
         "Y = X * X, element-wise.", ([-2, 0, 3], [4, 0, 9]), _sqr_grad),
     Row("Sqrt", np.sqrt, FLOATS, True,
@@ -187,14 +190,16 @@ ROWS = [
         "Y = tanh(X), element-wise.", ([0, 1, -0.5], [0, 0.7615942, -0.46211717]),
         GradOp("TanhGradient", (("Y", "O"), ("dY", "GO")), lambda y, dy: dy * (1 - y * y),
                [(1, 0)], "dX = dY * (1 - Y^2) (from the forward output Y).",
-               ([0, 0.5, -1], [2, 2, 5], [2, 1.5, 0]))),
+               ([0, 0.5, -1], [2, 2, 5], [2, 1.5, 0])),
+        ("input", "output")),
     Row("Softsign", lambda x: x / (1 + np.abs(x)), FLOATS, True,
         "Y = X / (1 + |X|), element-wise.", ([0, 1, -3], [0, 0.5, -0.75]),
         GradOp("SoftsignGradient", (("X", "I"), ("dY", "GO")),
                lambda x, dy: dy / np.square(1 + np.abs(x)), [(1, 0)],
                "dX = dY / (1 + |X|)^2. Caffe2 refused to build it for an in-place "
                "Softsign (the forward input is gone).",
-               ([0, 1, -3], [2, 2, 16], [2, 0.5, 1]))),
+               ([0, 1, -3], [2, 2, 16], [2, 0.5, 1])),
+        ("input", "output")),
     Row("Softplus", lambda x: np.logaddexp(x.dtype.type(0), x), FLOATS, True,
         "Y = ln(exp(X) + 1), element-wise. Computed without overflow: where exp(X) "
         "overflows Caffe2 gave inf, caffe2lite gives the finite limit (about X).",
@@ -215,21 +220,24 @@ def _register_forward(row: Row) -> None:
     ex_dtype = np.float32 if row.type != "Cube" else np.int32
     fn = _quiet(row.fn)
 
+    x_name, y_name = row.io
+
     def kernel(x: np.ndarray) -> tuple:
-        dtype = dispatch(x, "X", row.types)
+        dtype = dispatch(x, x_name, row.types)
         return (np.asarray(fn(x), dtype=dtype),)
 
     kernel.__name__ = kernel.__qualname__ = row.type.lower()
     kernel.__doc__ = f"{row.type}: {row.doc}"
     register_cpu_operator(
         row.type,
-        inputs=["X"],
-        outputs=["Y"],
+        inputs=[x_name],
+        outputs=[y_name],
         allow_inplace=[(0, 0)] if row.inplace else (),
         shape=same_as_input(0),
-        example=Example({"X": _f(x_ex, ex_dtype)}, {"Y": _f(y_ex, ex_dtype)}),
+        example=Example({x_name: _f(x_ex, ex_dtype)}, {y_name: _f(y_ex, ex_dtype)}),
         doc=f"""{row.doc} Y has X's shape and type ({kinds}).{
-            " Y may overwrite X in place." if row.inplace else ""}""",
+            " Y may overwrite X in place." if row.inplace else ""}""" + (
+            f" (Caffe2 named X {x_name!r} and Y {y_name!r}.)" if row.io != ("X", "Y") else ""),
     )(kernel)
 
 
@@ -270,8 +278,8 @@ def _maker_for(row: Row, grad: GradOp) -> Callable:
 
     def maker(g):
         if row.type == "Softsign" and g.I(0) == g.O(0):
-            raise GradientError("Cannot compute softsign gradient if you choose to do an "
-                                "in-place calculation.")
+            raise GradientError("I(0) != O(0). Cannot compute softsign gradient if you choose "
+                                "to do an in-place calculation.")
         return [g.op_def(grad.type, [name(g, a_src), name(g, b_src)], [g.GI(0)])]
 
     maker.__name__ = f"{row.type.lower()}_gradient_maker"
