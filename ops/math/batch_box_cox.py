@@ -10,7 +10,7 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import gradient_not_implemented_yet, register_cpu_operator
 from caffe2lite.schema.shapes import same_as_input
-from .._dense import dims, dispatch, enforce_cmp, enforce_that, size_from
+from .._dense import dims, dispatch, enforce_cmp, enforce_that, size_from, tensor
 
 
 def _f(values) -> np.ndarray:
@@ -45,6 +45,8 @@ def batch_box_cox(data: np.ndarray, lambda1: np.ndarray, lambda2: np.ndarray, *,
     if data.size == 0:
         return (np.empty(data.shape, dtype),)
     d = size_from(data.shape, 1)
+    tensor(lambda1, "lambda1")
+    tensor(lambda2, "lambda2")
     enforce_cmp(lambda1.size == d, "lambda1.numel() == D", lambda1.size, d, blob="lambda1")
     enforce_cmp(lambda2.size == d, "lambda2.numel() == D", lambda2.size, d, blob="lambda2")
     check_dtype(lambda1, "lambda1", dtype)
