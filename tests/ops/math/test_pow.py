@@ -195,3 +195,23 @@ def test_tensor_exponent_gradient_with_legacy_broadcast_sums_like_e():
     ev = e.reshape(3, 1)
     np.testing.assert_allclose(dx, ev * np.power(x, ev - 1) * dy, rtol=1e-5)
     np.testing.assert_allclose(de, (y * np.log(x) * dy).sum(axis=(0, 2)), rtol=1e-4)
+
+
+def test_caffe2_elementwise_power_and_inferred_shapes():
+    # math_ops_test.py test_elementwise_power: |X| (zeros included), exponent in [2, 3],
+    # gradient exponent * X^(exponent - 1) * dY; outputs must be inferred.
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    rng = np.random.default_rng(6)
+    x = np.abs(rng.standard_normal((3, 4))).astype(np.float32)
+    x[0, 0] = 0
+    dy = rng.standard_normal((3, 4)).astype(np.float32)
+    for exponent in (2.0, 2.5, 3.0):
+        op = CreateOperator("Pow", ["X"], ["Y"], exponent=exponent)
+        y, (dx,) = _run_backward(op, [x], dy)
+        np.testing.assert_allclose(y, x ** np.float32(exponent), rtol=1e-6)
+        np.testing.assert_allclose(dx, exponent * x ** np.float32(exponent - 1) * dy,
+                                   rtol=1e-5, atol=1e-7)
+        assert infer_op(op, [TensorShape((3, 4), np.float32)]) == [
+            TensorShape((3, 4), np.float32)]

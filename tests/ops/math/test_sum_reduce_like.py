@@ -82,3 +82,23 @@ def test_errors_and_gradient_decision():
                          "Args axis and axis_str cannot be used simultaneously.")
     with pytest.raises(GradientError):
         GradientRegistry.GetBackwardPass([op], {"C": "C_grad"})
+
+
+def test_caffe2_broadcast_test_cases():
+    # elementwise_op_broadcast_test.py: test_sum_reduce (which also passes broadcast=1,
+    # an argument SumReduceLike ignores) and test_sum_reduce_empty_blob.
+    rng = np.random.default_rng(7)
+    x = rng.random((2, 3, 4, 5)).astype(np.float32)
+    cases = [((4, 5), {}, x.sum(axis=(0, 1))), ((2, 3), {"axis": 0}, x.sum(axis=(2, 3))),
+             ((3, 4), {"axis": 1}, x.sum(axis=(0, 3))),
+             ((1, 3, 4, 1), {}, x.sum(axis=(0, 3)).reshape(1, 3, 4, 1))]
+    for b_shape, kw, want in cases:
+        op = CreateOperator("SumReduceLike", ["X", "Y"], ["out"], broadcast=1, **kw)
+        testing.check_reference(op, [x, np.zeros(b_shape, np.float32)],
+                                lambda a, b, want=want: [want], atol=1e-5)
+    big = rng.random((2, 3, 4, 500))
+    testing.check_reference(CreateOperator("SumReduceLike", ["X", "Y"], ["out"], broadcast=1),
+                            [big, np.zeros(1)], lambda a, b: [np.array([big.sum()])], rtol=1e-12)
+    testing.check_reference(CreateOperator("SumReduceLike", ["X", "Y"], ["out"], axis=0),
+                            [np.zeros((2, 0, 5), np.float32), np.zeros((2, 0), np.float32)],
+                            lambda a, b: [np.zeros((2, 0), np.float32)])

@@ -274,3 +274,15 @@ def test_in_place_exp_gradient_uses_the_output():
     # Caffe2's test_exp also checks gradients when Exp runs in place: Mul reads Y == X.
     ops, _ = _backward("Exp", ["X"], ["X"])
     assert ops == [("Mul", ["X", "X_grad"], ["X_grad"], {})]
+
+
+def test_sign_outputs_are_inferred():
+    # math_ops_test.py test_sign: np.sign reference, ensure_outputs_are_inferred.
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    x = np.random.default_rng(8).standard_normal((3, 2)).astype(np.float32)
+    op = CreateOperator("Sign", ["X"], ["Y"])
+    testing.check_reference(op, [x], lambda x: [np.sign(x)], atol=0)
+    assert infer_op(op, [TensorShape((3, 2), np.float32)]) == [TensorShape((3, 2), np.float32)]
+    assert infer_op(op, [TensorShape(("N", 2), np.int64)]) == [TensorShape(("N", 2), np.int64)]
