@@ -7,12 +7,16 @@ from . import concat  # noqa: F401
 from . import expand_dims  # noqa: F401
 from . import flatten  # noqa: F401
 from . import flatten_to_vec  # noqa: F401
+from . import nchw2nhwc  # noqa: F401
+from . import nhwc2nchw  # noqa: F401
+from . import range  # noqa: F401
 from . import reshape  # noqa: F401
 from . import resize_like  # noqa: F401
 from . import shape  # noqa: F401
 from . import size  # noqa: F401
 from . import slice  # noqa: F401
 from . import split  # noqa: F401
+from . import split_by_lengths  # noqa: F401
 from . import squeeze  # noqa: F401
 from . import tile  # noqa: F401
 from . import transpose  # noqa: F401
