@@ -13,7 +13,7 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 from caffe2lite.schema.shapes import TensorShape
-from .._dense import NUMERIC, dims, dispatch, enforce_that
+from .._dense import NUMERIC, dims, dispatch, enforce_cmp, enforce_that
 from . import _elementwise as ew
 
 
@@ -52,13 +52,16 @@ in C++, raises). By default shapes broadcast numpy-style (aligned from the right
 dimension of 1 stretches). With ``broadcast=1`` (legacy mode) C has A's shape and B is
 a single element or matches a contiguous run of A's dimensions starting at ``axis``
 (or at the axis ``axis_str`` names in ``order``; by default the run ends at A's last
-dimension). C may overwrite A in place.""",
+dimension). C may overwrite A in place, if A already has C's shape.""",
 )
 def div(a: np.ndarray, b: np.ndarray, *, broadcast: bool, axis: int, axis_str: str,
-        order: str) -> tuple:
+        order: str, op_def) -> tuple:
     """C = A / B with Caffe2's broadcasting rules."""
     dtype = ew.check_types(a, b)
     a_dims, b_dims, c_shape = ew.operands(a, b, broadcast, axis, axis_str, order)
+    if not broadcast and op_def.output[0] == op_def.input[0]:
+        enforce_cmp(tuple(c_shape) == a.shape, "C_dims_int == A_dims", dims(c_shape),
+                    dims(a.shape), blob="A")
     out = c_divide(a.reshape(a_dims), b.reshape(b_dims))
     return (np.asarray(out, dtype=dtype).reshape(c_shape),)
 

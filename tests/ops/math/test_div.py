@@ -161,6 +161,9 @@ def test_in_place():
     np.testing.assert_array_equal(ws.fetch_blob("A"), [2, 3])
     testing.check_raises(CreateOperator("Div", ["A", "B"], ["B"]),
                          [np.ones(2, np.float32)] * 2, SchemaError, "in-place")
+    testing.check_raises(CreateOperator("Div", ["A", "B"], ["A"]),
+                         [np.ones(3, np.float32), np.ones((2, 3), np.float32)], ShapeError,
+                         re.escape("C_dims_int == A_dims. [2, 3] vs [3]"))
     ws.feed_blob("dC", np.array([1, 1], np.float32))
     ws.feed_blob("C", np.array([2, 3], np.float32))
     ws.run_operator_once(CreateOperator("DivGradient", ["dC", "A", "B", "C"], ["dC", "dB"]))
