@@ -114,7 +114,8 @@ def mean_gradient_maker(g):
     example=Example({"dY": _f([3, 6])}, {"dX0": _f([1, 2]), "dX1": _f([1, 2]),
                                          "dX2": _f([1, 2])}),
     doc="""Gradient of Mean: every output is dY / n (n the number of outputs, one per
-forward input), with dY's shape and type (float32 or float64).""",
+forward input), with dY's shape and type (float32 or float64). As in Caffe2, an input
+that Mean broadcast gets a gradient of the broadcast shape, not its own.""",
 )
 def mean_gradient(dy: np.ndarray, *, num_outputs: int) -> tuple:
     """dY scaled by 1/n, once per output."""
