@@ -15,7 +15,13 @@ def _ConvBase(model: Any, is_nd: bool, blob_in: Any, blob_out: Any, dim_in: int,
               transform_inputs: Any = None, use_cudnn: bool = False, order: str = "NCHW",
               cudnn_exhaustive_search: bool = False, ws_nbytes_limit: Any = None,
               float16_compute: bool = False, **kwargs: Any) -> Any:
-    kernels = (kernel if isinstance(kernel, list) else [kernel]) if is_nd else [kernel] * 2
+    if is_nd:
+        kernels = kernel if isinstance(kernel, list) else [kernel]
+    elif isinstance(kernel, list):
+        assert len(kernel) == 2, "Conv support only a 2D kernel."
+        kernels = kernel
+    else:
+        kernels = [kernel] * 2
     if use_cudnn:
         kwargs["engine"] = "CUDNN"
         kwargs["exhaustive_search"] = cudnn_exhaustive_search
@@ -53,6 +59,9 @@ def _ConvBase(model: Any, is_nd: bool, blob_in: Any, blob_out: Any, dim_in: int,
         kwargs["group"] = group
     if is_nd:
         return model.net.Conv(inputs, blob_out, kernels=kernels, order=order, **kwargs)
+    if isinstance(kernel, list):
+        return model.net.Conv(inputs, blob_out, kernel_h=kernel[0], kernel_w=kernel[1],
+                              order=order, **kwargs)
     return model.net.Conv(inputs, blob_out, kernel=kernel, order=order, **kwargs)
 
 
