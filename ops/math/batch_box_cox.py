@@ -8,8 +8,12 @@ import numpy as np
 from caffe2lite.schema.checks import check_dtype
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
-from caffe2lite.schema.registry import gradient_not_implemented_yet, register_cpu_operator
+from caffe2lite.schema.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+)
 from caffe2lite.schema.shapes import same_as_input
+
 from .._dense import dims, dispatch, enforce_cmp, enforce_that, size_from, tensor
 
 

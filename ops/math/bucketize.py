@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from caffe2lite.schema.checks import check_dtype, check_min_ndim
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
-from caffe2lite.schema.registry import gradient_not_implemented_yet, register_cpu_operator
+from caffe2lite.schema.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+)
 from caffe2lite.schema.shapes import TensorShape
 
 
 def _sorted(values) -> bool:
-    return all(a <= b for a, b in zip(values, values[1:]))
+    return all(a <= b for a, b in pairwise(values))
 
 
 def _shape(data: TensorShape) -> tuple[TensorShape]:

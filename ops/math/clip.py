@@ -12,6 +12,7 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 from caffe2lite.schema.shapes import same_as_input
+
 from .._dense import dispatch, enforce_cmp, float_tensor
 
 _ARGS = [
@@ -38,7 +39,7 @@ Either bound may be left out (Caffe2 defaulted them to the lowest and the larges
 float). NaN stays NaN. Y has X's shape and type (float32 or float64) and may
 overwrite X in place.""",
 )
-def clip(x: np.ndarray, *, min: float | None, max: float | None) -> tuple:  # noqa: A002
+def clip(x: np.ndarray, *, min: float | None, max: float | None) -> tuple:
     """X clamped to [min, max]; the lower bound is applied first."""
     dtype = dispatch(x, "X")
     y = x if min is None else np.maximum(x, dtype.type(min))
@@ -66,7 +67,7 @@ def clip_gradient_maker(g):
 dX has Y's shape; dY must hold as many elements as Y (read in order). dY may be
 overwritten in place.""",
 )
-def clip_gradient(y: np.ndarray, dy: np.ndarray, *, min: float | None,  # noqa: A002
+def clip_gradient(y: np.ndarray, dy: np.ndarray, *, min: float | None,
                   max: float | None) -> tuple:
     """dY masked by min < Y < max."""
     dtype = dispatch(y, "Y")

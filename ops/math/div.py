@@ -13,6 +13,7 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 from caffe2lite.schema.shapes import TensorShape
+
 from .._dense import NUMERIC, dims, dispatch, enforce_cmp, enforce_that
 from . import _elementwise as ew
 

@@ -13,8 +13,15 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 from caffe2lite.schema.shapes import TensorShape, same_as_input
+
 from .._dense import (
-    canonical_axis, dims, enforce_cmp, enforce_that, float_tensor, size_from, size_to,
+    canonical_axis,
+    dims,
+    enforce_cmp,
+    enforce_that,
+    float_tensor,
+    size_from,
+    size_to,
 )
 
 _AXIS = [Arg("axis", int, 1, doc="X is read as a matrix (N x D) split at this axis")]

@@ -13,6 +13,7 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 from caffe2lite.schema.shapes import same_as_input
+
 from .._dense import dims, dispatch, enforce_that, float_tensor
 
 _EPS = [Arg("eps", float, 1e-6, doc="the clamp margin: X is first clamped to [eps, 1 - eps]")]

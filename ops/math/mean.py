@@ -13,6 +13,7 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 from caffe2lite.schema.shapes import TensorShape, broadcast_shapes, same_as_input
+
 from .._dense import FLOATS, dims
 
 

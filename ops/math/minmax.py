@@ -3,7 +3,7 @@ and their gradient ops MaxGradient and MinGradient: one table row each."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -15,7 +15,8 @@ from caffe2lite.schema.registry import (
     register_cpu_operator,
     register_gradient,
 )
-from caffe2lite.schema.shapes import TensorShape, UNKNOWN, same_as_input
+from caffe2lite.schema.shapes import UNKNOWN, TensorShape, same_as_input
+
 from .._dense import FLOATS, dims, enforce_that
 
 

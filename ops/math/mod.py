@@ -7,8 +7,12 @@ import numpy as np
 from caffe2lite.errors import EnforceError
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
-from caffe2lite.schema.registry import gradient_not_implemented_yet, register_cpu_operator
+from caffe2lite.schema.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+)
 from caffe2lite.schema.shapes import same_as_input
+
 from .._dense import dispatch
 
 _INTS = (np.dtype(np.int32), np.dtype(np.int64))

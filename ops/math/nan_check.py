@@ -9,6 +9,7 @@ from caffe2lite.schema.checks import check_dtype
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, register_gradient
 from caffe2lite.schema.shapes import same_as_input
+
 from .._dense import FLOATS
 
 

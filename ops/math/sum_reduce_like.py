@@ -6,9 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.schema.example import Example
-from caffe2lite.schema.opschema import Arg
-from caffe2lite.schema.registry import gradient_not_implemented_yet, register_cpu_operator
+from caffe2lite.schema.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+)
 from caffe2lite.schema.shapes import TensorShape
+
 from .._dense import dispatch, tensor
 from . import _elementwise as ew
 

@@ -19,8 +19,8 @@ of two differently sized inputs, caffe2lite raises instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from caffe2lite.schema.registry import (
     should_not_do_gradient,
 )
 from caffe2lite.schema.shapes import same_as_input
+
 from .._dense import FLOATS, NUMERIC, dims, dispatch, enforce_that
 
 

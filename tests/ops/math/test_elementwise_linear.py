@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,7 +93,7 @@ def test_numeric_gradient_and_ops_list():
     x, w, b = rng.standard_normal((2, 3, 2)), rng.standard_normal(2), rng.standard_normal(2)
     op = CreateOperator("ElementwiseLinear", ["X", "w", "b"], ["Y"], axis=2)
     testing.check_gradient(op, [x, w, b], [0, 1, 2])
-    ops, grads = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+    ops, _ = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
     want = CreateOperator("ElementwiseLinearGradient", ["Y_grad", "X", "w"],
                           ["X_grad", "w_grad", "b_grad"], axis=2)
     want.is_gradient_op = True

@@ -7,7 +7,6 @@ import math
 import re
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,7 +80,7 @@ def test_numeric_gradient_and_ops_list():
     x = np.random.default_rng(1).uniform(0.05, 0.95, (2, 3))
     op = CreateOperator("Logit", ["X"], ["Y"], eps=1e-3)
     testing.check_gradient(op, [x], 0)
-    ops, grads = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+    ops, _ = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
     want = CreateOperator("LogitGradient", ["X", "Y_grad"], ["X_grad"], eps=1e-3)
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]

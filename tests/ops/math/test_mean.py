@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,7 +76,7 @@ def test_gradient_op_and_numeric_gradient():
 
 def test_gradient_ops_list():
     op = CreateOperator("Mean", ["A", "B"], ["M"])
-    ops, grads = GradientRegistry.GetBackwardPass([op], {"M": "M_grad"})
+    ops, _ = GradientRegistry.GetBackwardPass([op], {"M": "M_grad"})
     want = CreateOperator("MeanGradient", ["M_grad"], ["A_grad", "B_grad"])
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]

@@ -15,7 +15,7 @@ from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import DTypeError, EnforceError, ShapeError
 from caffe2lite.workspace import Workspace
 
-PICK = {"Max": lambda a, b: a if a >= b else b, "Min": lambda a, b: a if a <= b else b}
+PICK = {"Max": lambda a, b: max(a, b), "Min": lambda a, b: min(a, b)}
 
 
 def naive(op_type):

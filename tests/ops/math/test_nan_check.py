@@ -50,7 +50,7 @@ def test_only_the_first_input_is_checked_and_in_place():
 
 def test_gradient_is_a_nan_check():
     op = CreateOperator("NanCheck", ["X"], ["Y"])
-    ops, grads = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+    ops, _ = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
     want = CreateOperator("NanCheck", ["Y_grad"], ["X_grad"])
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]

@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
-from caffe2lite.errors import DTypeError, EnforceError, GradientError, SchemaError, ShapeError
+from caffe2lite.errors import (
+    DTypeError,
+    EnforceError,
+    GradientError,
+    SchemaError,
+    ShapeError,
+)
 from caffe2lite.workspace import Workspace
 
 
