@@ -1,0 +1,26 @@
+"""SortedSegmentMean and its gradient op (Caffe2 segment_reduction_op)."""
+
+from __future__ import annotations
+
+from ._segment_ids import register_segment_op
+
+register_segment_op(
+    "Mean",
+    sparse=False,
+    sorted_ids=True,
+    example_ids=[0, 0, 1],
+    output=[[2, 3], [5, 6]],
+    gradient_output=[[0.5, 1], [0.5, 1], [3, 4]],
+    doc="""Take the mean of the rows of DATA per segment.
+
+SEGMENT_IDS (int32, one per row of DATA) must be sorted, start at 0 and have no
+gaps; OUTPUT has SEGMENT_IDS[-1] + 1 rows (0 when SEGMENT_IDS is empty).
+
+A segment's sum is divided by its number of rows.
+
+OUTPUT keeps DATA's type (float32; float64 too) and its dimensions after the first.
+
+Its gradient is SortedSegmentMeanGradient.
+
+Example: DATA=[[1, 2], [3, 4], [5, 6]], SEGMENT_IDS=[0, 0, 1] -> OUTPUT=[[2, 3], [5, 6]]""",
+)
