@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.errors import DTypeError
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 
 from .create_mutex import MUTEX_TYPE_NAME, Mutex
-from .iter import increment_iter
+from .iter import increment_iter, iter_shape
 
 
 def _blob_type(value: object) -> str:
@@ -21,6 +22,9 @@ def _blob_type(value: object) -> str:
     "AtomicIter",
     inputs=["mutex", "iter"],
     outputs=["iter"],
+    shape=lambda mutex, counter: iter_shape(counter),
+    example=Example({"mutex": Mutex(), "iter": np.array([0], np.int64)},
+                    {"iter": np.array([1], np.int64)}),
     enforce_inplace=[(1, 0)],
     doc="""Like Iter, but increments the counter while holding ``mutex`` (a blob made by
 CreateMutex), so that concurrent updates stay atomic. ``iter`` is a 1-element int64

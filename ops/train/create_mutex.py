@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
+from caffe2lite.schema.shapes import unknown_outputs
 
 # How Caffe2 named the type of a mutex blob (BlobProto.type, type-mismatch messages).
 MUTEX_TYPE_NAME = "std::unique_ptr<std::mutex>"
@@ -46,6 +48,8 @@ class Mutex:
     "CreateMutex",
     inputs=[],
     outputs=["mutex_ptr"],
+    shape=unknown_outputs,
+    example=Example({}, {"mutex_ptr": Mutex()}),
     doc="""Creates an unlocked mutex and stores it in the output blob (Caffe2 stored a
 std::unique_ptr<std::mutex>; here the blob holds a caffe2lite.ops.train.create_mutex.Mutex
 object, which AtomicIter locks).

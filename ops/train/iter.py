@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.schema.checks import check_dtype, enforce
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.shapes import TensorShape
 
 _INT64_MAX = np.iinfo(np.int64).max
 
@@ -27,10 +29,18 @@ def increment_iter(counter: np.ndarray, blob: str) -> np.ndarray:
     return np.full(counter.shape, value + 1, dtype=np.int64)
 
 
+def iter_shape(counter: TensorShape | None = None) -> tuple[TensorShape]:
+    """The counter: a 1-element int64 tensor (the input's shape when there is one)."""
+    dims = (1,) if counter is None or counter.dims is None else counter.dims
+    return (TensorShape(dims, np.int64),)
+
+
 @register_cpu_operator(
     "Iter",
     inputs=["iter"],
     outputs=["iter"],
+    shape=iter_shape,
+    example=Example({"iter": np.array([7], np.int64)}, {"iter": np.array([8], np.int64)}),
     num_inputs=(0, 1),
     enforce_inplace=[(0, 0)],
     doc="""Stores a single integer that is incremented on each run: the iteration count

@@ -82,3 +82,15 @@ def test_must_be_in_place_on_the_counter():
 
 def test_no_gradient():
     assert GRADIENTS["AtomicIter"].kind == NO_GRADIENT
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import UNKNOWN, TensorShape
+
+    one = TensorShape((1,), np.int64)
+    op = CreateOperator("AtomicIter", ["m", "it"], ["it"])
+    assert infer_op(op, [UNKNOWN, one]) == [one]

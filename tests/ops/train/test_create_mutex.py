@@ -27,3 +27,11 @@ def test_mutex_is_a_context_manager():
 
 def test_should_not_do_gradient():
     assert GRADIENTS["CreateMutex"].kind == SHOULD_NOT_DO
+
+
+def test_shape_inference_is_unknown():
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import UNKNOWN
+
+    assert infer_op(CreateOperator("CreateMutex", [], ["m"]), []) == [UNKNOWN]

@@ -72,3 +72,15 @@ def test_must_be_in_place():
 
 def test_no_gradient():
     assert GRADIENTS["Iter"].kind == NO_GRADIENT
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    one = TensorShape((1,), np.int64)
+    assert infer_op(CreateOperator("Iter", ["it"], ["it"]), [one]) == [one]
+    assert infer_op(CreateOperator("Iter", [], ["it"]), []) == [one]
