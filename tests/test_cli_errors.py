@@ -142,9 +142,10 @@ def test_inputs_nobody_gave_exit_2(scratch_ops, files, capsys, tmp_path):
     z = npy(tmp_path, "z.npy", np.zeros(1))
     status, out, err = run(capsys, "run", f["net_pbtxt"], "--input", f"Z={z}")
     assert (status, out) == (2, "")
+    # W is declared but no op reads it: as in Caffe2, it need not exist.
     assert err == (
         "caffe2lite: error: net 'needy' needs blobs that are not in the workspace: "
-        "W, X; feed them with --input NAME=FILE.npy or --inputs FILE.npz, or make "
+        "X; feed them with --input NAME=FILE.npy or --inputs FILE.npz, or make "
         "them in the --init net\n"
     )
 

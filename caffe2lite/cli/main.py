@@ -157,6 +157,26 @@ def build_parser() -> argparse.ArgumentParser:
         type=_seed,
         help="give op i of each net the random_seed S+i unless it has one",
     )
+    run.add_argument(
+        "--value-info",
+        metavar="FILE.json",
+        help="the model zoo's value_info.json (input -> [data type, shape]); inputs "
+        "listed there and not given with --input/--inputs get random values",
+    )
+    run.add_argument(
+        "--random-init",
+        action="store_true",
+        help="make every parameter the net reads and nothing produces, with the "
+        "shape its op implies, from a seeded generator (--seed, default 0)",
+    )
+    run.add_argument(
+        "--random-init-dim",
+        metavar="N",
+        type=_positive,
+        default=8,
+        help="with --random-init: the size of every dimension the net does not fix, "
+        "such as a Conv's or FC's number of outputs (default 8)",
+    )
     run.set_defaults(handler=run_command)
 
     inspect = sub.add_parser(

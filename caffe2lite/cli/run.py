@@ -28,6 +28,8 @@ from caffe2lite.cli.common import (
     load_graph,
 )
 from caffe2lite.errors import Caffe2LiteError, did_you_mean
+from caffe2lite.inference.params import load_value_info, random_inputs, random_parameters
+from caffe2lite.schema.shapes import TensorShape
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.io.protoio import load_net
 from caffe2lite.runtime.workspace import Workspace
@@ -139,14 +141,39 @@ def save_npz(path: str, values: dict[str, Any]) -> None:
 
 
 def missing_inputs(netdef: caffe2_pb2.NetDef, ws: Workspace) -> list[str]:
-    """The blobs ``netdef`` reads from outside (its external inputs, and op inputs no
-    earlier op writes) that ``ws`` does not hold, in order of first use."""
+    """The blobs ``netdef``'s ops read from outside (inputs no earlier op writes) that
+    ``ws`` does not hold, in order of first use. A declared external input that no op
+    reads need not exist, as in Caffe2 (model zoo nets declare data-queue blobs)."""
     produced: set[str] = set()
-    needed = list(netdef.external_input)
+    needed: list[str] = []
     for op in netdef.op:
         needed.extend(b for b in op.input if b not in produced)
         produced.update(op.output)
     return [b for b in dict.fromkeys(needed) if not ws.has_blob(b)]
+
+
+def _make_missing(args: argparse.Namespace, graph: Graph, ws: Workspace,
+                  inputs: dict[str, np.ndarray]) -> None:
+    """``--value-info``: random values for the listed inputs not given; and
+    ``--random-init``: random parameters for what the net still lacks. Both from a
+    generator seeded by ``--seed`` (0 when not given). Adds to ``inputs``."""
+    if not (args.value_info or args.random_init):
+        return
+    if is_plan(graph):
+        raise UsageError("--value-info and --random-init apply to a NetDef, not a plan")
+    rng = np.random.default_rng(args.seed or 0)
+    shapes = load_value_info(args.value_info) if args.value_info else {}
+    fresh = {k: v for k, v in shapes.items() if k not in inputs and not ws.has_blob(k)}
+    inputs.update(random_inputs(fresh, rng))
+    if args.random_init:
+        known = {k: TensorShape(v.shape, v.dtype) for k, v in inputs.items()
+                 if isinstance(v, np.ndarray)}
+        for name in ws.blobs:
+            value = ws.fetch_blob(name)
+            if isinstance(value, np.ndarray):
+                known.setdefault(name, TensorShape(value.shape, value.dtype))
+        inputs.update(random_parameters(graph, known, free_dim=args.random_init_dim,
+                                        seed=args.seed or 0))
 
 
 def _net_name(netdef: caffe2_pb2.NetDef, path: str) -> None:
@@ -159,6 +186,8 @@ def run_command(args: argparse.Namespace, out: Any) -> int:
     """Carry out ``caffe2lite run`` with parsed ``args``, printing to ``out``."""
     graph = load_graph(args.net, plan=args.plan)
     init = load_net(args.init) if args.init else None
+    if getattr(args, "value_info", None) is None:  # called without the newer options
+        args.value_info, args.random_init, args.random_init_dim = None, False, 8
     if is_plan(graph) and args.iters != 1:
         raise UsageError(
             "--iters does not apply to a plan: its execution steps say how "
@@ -171,6 +200,7 @@ def run_command(args: argparse.Namespace, out: Any) -> int:
     ws = Workspace()
     if init is not None:
         ws.run_net_once(init)
+    _make_missing(args, graph, ws, inputs)
     for name, value in inputs.items():
         ws.feed_blob(name, value)
     if is_plan(graph):

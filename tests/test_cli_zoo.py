@@ -1,0 +1,84 @@
+"""The Caffe2 model zoo predict nets (shipped without weights) run with
+``--value-info`` and ``--random-init``: the output has the shape the net implies,
+finite values, and softmax rows that sum to 1; the same seed gives the same output."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from c2l_test_support.realnets import REALNETS
+from caffe2lite import cli, core
+from caffe2lite.inference.params import ParameterShapeError, load_value_info, random_parameters
+from caffe2lite.schema.shapes import TensorShape
+from caffe2lite.errors import ProtoParseError
+
+pytestmark = pytest.mark.skipif(REALNETS is None, reason="shared/realnets is not beside the checkout")
+
+ZOO = {  # net -> (output blob, output shape with --random-init-dim 8, is a softmax)
+    "bvlc_alexnet": ("prob", (1, 8), True),
+    "inception_v1": ("prob", (1, 8), True),
+    "inception_v2": ("prob", (1, 8), True),
+    "resnet50": ("gpu_0/softmax", (1, 8), True),
+    "densenet121": ("fc6", (1, 8, 1, 1), False),
+}
+
+
+def _run(name, tmp_path, capsys, *extra):
+    out = tmp_path / "out.npz"
+    status = cli.main(["run", str(REALNETS / f"model_zoo/{name}__predict_net.pbtxt"),
+                       "--value-info", str(REALNETS / f"model_zoo/{name}__value_info.json"),
+                       "--random-init", "--save", str(out), *extra])
+    _, err = capsys.readouterr()
+    assert status == 0, err
+    with np.load(out, allow_pickle=False) as saved:
+        return {k: saved[k] for k in saved.files}
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_zoo_net_runs_with_random_weights(name, tmp_path, capsys):
+    blob, shape, softmax = ZOO[name]
+    (y,) = _run(name, tmp_path, capsys).values()
+    assert y.shape == shape and y.dtype == np.float32
+    assert np.isfinite(y).all()
+    if softmax:
+        np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
+        assert (y >= 0).all()
+
+
+def test_same_seed_same_output_and_free_dim(tmp_path, capsys):
+    a = _run("bvlc_alexnet", tmp_path, capsys, "--seed", "3")
+    b = _run("bvlc_alexnet", tmp_path, capsys, "--seed", "3")
+    # AlexNet's grouped convolutions need a free size divisible by their 2 groups.
+    c = _run("bvlc_alexnet", tmp_path, capsys, "--seed", "4", "--random-init-dim", "6")
+    np.testing.assert_array_equal(a["prob"], b["prob"])
+    assert c["prob"].shape == (1, 6)
+
+
+def test_value_info_errors(tmp_path):
+    with pytest.raises(ProtoParseError, match="Git LFS pointer"):
+        load_value_info(REALNETS / "model_zoo/mobilenet_v2__value_info.json")
+    bad = tmp_path / "v.json"
+    bad.write_text(json.dumps({"data": [99, [1, 2]]}))
+    with pytest.raises(ProtoParseError, match="entry 'data' must be"):
+        load_value_info(bad)
+    bad.write_text(json.dumps({"data": [1, [1, 3, 4]]}))
+    assert load_value_info(bad)["data"] == TensorShape((1, 3, 4), np.float32)
+
+
+def test_parameter_shapes_follow_the_ops():
+    net = core.Net("n")
+    net.Conv(["X", "w1", "b1"], "c1", kernel=3, pad=1)
+    net.SpatialBN(["c1", "s", "bb", "m", "v"], "bn", is_test=1)
+    net.FC(["bn", "fw", "fb"], "y", axis_w=3)
+    params = random_parameters(net.Proto(), {"X": TensorShape((2, 3, 4, 4), np.float32)}, free_dim=6)
+    assert {k: v.shape for k, v in params.items()} == {
+        "w1": (6, 3, 3, 3), "b1": (6,), "s": (6,), "bb": (6,), "m": (6,), "v": (6,),
+        "fw": (1, 1, 6, 96), "fb": (6,)}
+    assert (params["v"] > 0).all()
+    net2 = core.Net("n2")
+    net2.Relu("Z", "r")
+    with pytest.raises(ParameterShapeError, match="cannot tell the shape of blob 'Z'"):
+        random_parameters(net2.Proto(), {})
