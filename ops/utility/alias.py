@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import same_as_input
 from caffe2lite.schema.registry import register_cpu_operator, register_gradient
 from .._dense import tensor
 
@@ -12,6 +14,9 @@ from .._dense import tensor
     "Alias",
     inputs=["input"],
     outputs=["output"],
+    shape=same_as_input(0),
+    example=Example({"input": np.array([[1, 2], [3, 4]], np.int64)},
+                    {"output": np.array([[1, 2], [3, 4]], np.int64)}),
     doc="""Make the output blob refer to the input tensor, without copying it. Since
 stored arrays are never written in place, the two blobs behave as one value.
 

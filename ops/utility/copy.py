@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.errors import EnforceError
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import same_as_input
 from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
@@ -31,6 +33,9 @@ def _tensor(x: object, blob: str) -> np.ndarray:
     "Copy",
     inputs=["input"],
     outputs=["output"],
+    shape=same_as_input(0),
+    example=Example({"input": np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)},
+                    {"output": np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)}),
     doc="""Copy input tensor into output, potentially across devices (on the CPU: the
 same type, shape and values).
 
@@ -51,6 +56,10 @@ def copy_gradient(g):
     "CopyOnDeviceLike",
     inputs=["input", "dst"],
     outputs=["output"],
+    shape=same_as_input(0),
+    example=Example({"input": np.array([1, 2], np.int64),
+                     "dst": np.array([0.0, 0.0, 0.0], np.float32)},
+                    {"output": np.array([1, 2], np.int64)}),
     doc="""Copy input tensor into output to the specific device: the device of `dst`
 (on the CPU: a copy of `input`; `dst` only names the device and is not read).
 Copy's gradient operator.

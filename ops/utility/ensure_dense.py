@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.errors import GradientError, ShapeError
+from caffe2lite.schema.example import Example
+from caffe2lite.schema.shapes import same_as_input
 from caffe2lite.schema.registry import register_cpu_operator, register_gradient
 
 
@@ -12,6 +14,9 @@ from caffe2lite.schema.registry import register_cpu_operator, register_gradient
     "EnsureDense",
     inputs=["input"],
     outputs=["output"],
+    shape=same_as_input(0),
+    example=Example({"input": np.array([[1, 2], [3, 4]], np.int64)},
+                    {"output": np.array([[1, 2], [3, 4]], np.int64)}),
     allow_inplace=[(0, 0)],
     doc="""Pass the input (at least a vector) through, in place or as a copy. In the
 backward pass a sparse gradient (a GradientSlice) becomes a dense one through

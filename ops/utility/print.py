@@ -9,6 +9,7 @@ import numpy as np
 
 from caffe2lite.schema.checks import cpp_type_name
 from caffe2lite.errors import EnforceError
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.opschema import Arg
 
@@ -53,6 +54,8 @@ def _values(flat: np.ndarray) -> str:
     "Print",
     inputs=["tensor"],
     outputs=[],
+    shape=lambda tensor: (),
+    example=Example({"x": np.array([[1, 2.5], [3, 4]], np.float32)}, {}),
     args=[
         Arg(
             "to_file",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, register_gradient
 
 
@@ -11,6 +12,8 @@ from caffe2lite.schema.registry import register_cpu_operator, register_gradient
     "ZeroGradient",
     inputs=["input"],
     outputs=[],
+    shape=lambda x: (),
+    example=Example({"input": np.array([1, 2], np.int64)}, {}),
     doc="""ZeroGradient operators doesn't produce any output blobs. One can use this
 operator to produce 0 gradient for the input blob: the backward pass always calls
 its gradient maker (even though it has no outputs), which emits

@@ -34,3 +34,14 @@ def test_gradient_passes_through():
     assert ops == []
     assert str(grads["X"]) == "Y_grad"
     testing.check_gradient(CreateOperator("Alias", ["X"], ["Y"]), [np.ones((2, 2))], 0)
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    x = TensorShape(("N", 3), np.int32)
+    assert infer_op(CreateOperator("Alias", ["X"], ["Y"]), [x]) == [x]

@@ -102,3 +102,25 @@ def test_copy_on_device_like_has_no_gradient_maker():
 @pytest.mark.parametrize("op_type", ["Copy", "CopyOnDeviceLike"])
 def test_documented(op_type):
     assert "Example:" in registry.lookup(op_type).doc
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    x = TensorShape(("N", 3), np.int32)
+    assert infer_op(CreateOperator("Copy", ["X"], ["Y"]), [x]) == [x]
+
+
+def test_copy_on_device_like_shape_is_the_input_s():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    x, dst = TensorShape((2,), np.int64), TensorShape((3,), np.float32)
+    assert infer_op(CreateOperator("CopyOnDeviceLike", ["X", "D"], ["Y"]), [x, dst]) == [x]

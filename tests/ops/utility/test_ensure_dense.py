@@ -57,3 +57,14 @@ def test_sparse_gather_gradient_through_ensure_dense():
     ops, grads = GradientRegistry.GetBackwardPass([ensure, gather], {"G": "G_grad"})
     assert [o.type for o in ops] == ["SparseToDense"]
     assert list(ops[0].input) == ["I", "G_grad", "T0"] and str(grads["T0"]) == "T0_grad"
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    x = TensorShape(("N", 3), np.int32)
+    assert infer_op(CreateOperator("EnsureDense", ["X"], ["Y"]), [x]) == [x]

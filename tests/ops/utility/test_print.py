@@ -108,3 +108,13 @@ def test_every_n_counts_runs_of_one_op_instance(capsys):
     ws.run_net(net.Name(), num_iter=5)
     line = "Tensor t of type int. Dims: (1,): 1\n"
     assert capsys.readouterr().err == line * 3
+
+
+def test_shape_inference_has_no_outputs():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    assert infer_op(CreateOperator("Print", ["X"], []), [TensorShape((2,), np.float32)]) == []

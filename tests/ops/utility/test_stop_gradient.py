@@ -58,3 +58,14 @@ def test_orphan_output_is_rejected():
         GradientValueError, match="StopGradient's output 'unused' is orphan."
     ):
         GradientRegistry.GetBackwardPass(ops, ["out"])
+
+
+def test_shape_inference():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    x = TensorShape(("N", 3), np.int32)
+    assert infer_op(CreateOperator("StopGradient", ["X"], ["Y"]), [x]) == [x]

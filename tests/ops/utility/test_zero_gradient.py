@@ -54,3 +54,13 @@ def test_zero_gradient_runs_in_a_net():
     np.testing.assert_array_equal(
         workspace.FetchBlob(grads["x"]), np.array([6.0, 8.0], np.float32)
     )
+
+
+def test_shape_inference_has_no_outputs():
+    import numpy as np
+
+    from caffe2lite.core import CreateOperator
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    assert infer_op(CreateOperator("ZeroGradient", ["X"], []), [TensorShape((2,), np.float32)]) == []
