@@ -187,28 +187,39 @@ def segment_gradient(
     k, n = grads.shape[0], ids.shape[0]
     if sorted_ids and n:
         if ids[0] != 0:
-            raise EnforceError(f"0 == s_ids[0]. 0 vs {int(ids[0])}. {GAPS}",
-                               blob="SEGMENT_IDS", expected="ids starting at 0",
-                               found=int(ids[0]))
+            raise EnforceError(
+                f"0 == s_ids[0]. 0 vs {int(ids[0])}. {GAPS}",
+                blob="SEGMENT_IDS",
+                expected="ids starting at 0",
+                found=int(ids[0]),
+            )
         if ids[-1] != k - 1:
-            raise EnforceError(f"K - 1 == s_ids[N - 1]. {k - 1} vs {int(ids[-1])}. {GAPS}",
-                               blob="SEGMENT_IDS", expected=f"last id {k - 1}",
-                               found=int(ids[-1]))
+            raise EnforceError(
+                f"K - 1 == s_ids[N - 1]. {k - 1} vs {int(ids[-1])}. {GAPS}",
+                blob="SEGMENT_IDS",
+                expected=f"last id {k - 1}",
+                found=int(ids[-1]),
+            )
         step = np.diff(ids)
         gap = _first((step != 0) & (step != 1))
         if gap + 1 < n:
             raise EnforceError(
                 f"s_ids[start] + 1 == s_ids[i]. {int(ids[gap]) + 1} vs "
                 f"{int(ids[gap + 1])}. {GAPS}",
-                blob="SEGMENT_IDS", expected="sorted ids without gaps",
-                found=int(ids[gap + 1]))
+                blob="SEGMENT_IDS",
+                expected="sorted ids without gaps",
+                found=int(ids[gap + 1]),
+            )
     elif n:
         bad = _first((ids < 0) | (ids >= k))
         if bad < n:
             # Caffe2 checked this for Mean and read out of bounds for Sum.
             raise EnforceError(
                 f"Segment id out of range: {int(ids[bad])}, range 0 to {k}",
-                blob="SEGMENT_IDS", expected=f"0 <= id < {k}", found=int(ids[bad]))
+                blob="SEGMENT_IDS",
+                expected=f"0 <= id < {k}",
+                found=int(ids[bad]),
+            )
     out = np.take(grads, ids, axis=0)
     if mean and n:
         counts = np.bincount(ids, minlength=k)[ids]
@@ -246,52 +257,54 @@ _DATA = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
 
 
 def register_segment_op(
-    reducer: str, *, sparse: bool, sorted_ids: bool, doc: str, example_ids: list[int],
-    output: list, gradient_output: list,
+    reducer: str,
+    *,
+    sparse: bool,
+    sorted_ids: bool,
+    doc: str,
+    example_ids: list[int],
+    output: list,
+    gradient_output: list,
+    kernel: Any,
+    gradient_kernel: Any,
 ) -> None:
-    """Register ``[Sparse]{Sorted,Unsorted}Segment{reducer}``, its gradient maker and
-    its gradient op (``{Sorted,Unsorted}Segment{reducer}Gradient``, registered by the
-    non-sparse op; the Sparse* ops register their own-named copy, as Caffe2 did)."""
+    """Register ``[Sparse]{Sorted,Unsorted}Segment{reducer}`` with ``kernel``, its
+    gradient maker (emitting ``{Sorted,Unsorted}Segment{reducer}Gradient``) and, with
+    ``gradient_kernel``, the op's own-named gradient op (Caffe2 registered one under
+    each forward op's name; the Sparse* ones are never emitted)."""
     kind = "Sorted" if sorted_ids else "Unsorted"
     op_type = ("Sparse" if sparse else "") + f"{kind}Segment{reducer}"
     mean = reducer == "Mean"
     inputs = ["DATA"] + (["INDICES"] if sparse else []) + ["SEGMENT_IDS"]
     ids = np.array(example_ids, np.int32)
-    values = {"DATA": _DATA, "INDICES": np.array([2, 0, 2], np.int64), "SEGMENT_IDS": ids}
-    args = [] if sorted_ids else [
-        Arg("num_segments", int, -1,
-            doc="the number of output segments (default: max(SEGMENT_IDS) + 1)")]
-    schema: dict[str, Any] = dict(
-        inputs=inputs, outputs=["OUTPUT"], args=args,
-        shape=forward_shape(sparse, sorted_ids),
-        example=Example({k: values[k] for k in inputs},
-                        {"OUTPUT": np.array(output, np.float32)}),
-        doc=doc,
+    values = {
+        "DATA": _DATA,
+        "INDICES": np.array([2, 0, 2], np.int64),
+        "SEGMENT_IDS": ids,
+    }
+    args = (
+        []
+        if sorted_ids
+        else [
+            Arg(
+                "num_segments",
+                int,
+                -1,
+                doc="the number of output segments (default: max(SEGMENT_IDS) + 1)",
+            )
+        ]
     )
-    if sorted_ids and sparse:
-
-        @register_cpu_operator(op_type, **schema)
-        def kernel(data, indices, segment_ids):
-            return (reduce_segments(data, indices, segment_ids, sorted_ids=True,
-                                    mean=mean),)
-    elif sorted_ids:
-
-        @register_cpu_operator(op_type, **schema)
-        def kernel(data, segment_ids):
-            return (reduce_segments(data, None, segment_ids, sorted_ids=True,
-                                    mean=mean),)
-    elif sparse:
-
-        @register_cpu_operator(op_type, **schema)
-        def kernel(data, indices, segment_ids, *, num_segments):
-            return (reduce_segments(data, indices, segment_ids, sorted_ids=False,
-                                    mean=mean, num_segments=num_segments),)
-    else:
-
-        @register_cpu_operator(op_type, **schema)
-        def kernel(data, segment_ids, *, num_segments):
-            return (reduce_segments(data, None, segment_ids, sorted_ids=False,
-                                    mean=mean, num_segments=num_segments),)
+    register_cpu_operator(
+        op_type,
+        inputs=inputs,
+        outputs=["OUTPUT"],
+        args=args,
+        shape=forward_shape(sparse, sorted_ids),
+        example=Example(
+            {k: values[k] for k in inputs}, {"OUTPUT": np.array(output, np.float32)}
+        ),
+        doc=doc,
+    )(kernel)
 
     grad_type = f"{kind}Segment{reducer}Gradient"
 
@@ -304,25 +317,28 @@ def register_segment_op(
             return ops
         return [g.op_def(grad_type, [g.GO(0), seg], [g.GI(0)])]
 
-    own_grad = ("Sparse" if sparse else "") + grad_type
+    own_grad = op_type + "Gradient"
     grads = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
-    gids = np.array(example_ids, np.int32)
-    how = "divided by the segment's length" if mean else "copied"
-
-    @register_cpu_operator(
+    register_cpu_operator(
         own_grad,
         inputs=["SEGMENT_GRADS", "SEGMENT_IDS"],
         outputs=["DATA_GRAD"],
         shape=gradient_shape,
-        example=Example({"SEGMENT_GRADS": grads, "SEGMENT_IDS": gids},
-                        {"DATA_GRAD": np.array(gradient_output, np.float32)}),
-        doc=_gradient_doc(op_type, grad_type, own_grad, sorted_ids, mean,
-                          grads.tolist(), example_ids, gradient_output),
-    )
-    def gradient_kernel(segment_grads, segment_ids):
-        return (segment_gradient(segment_grads, segment_ids, sorted_ids=sorted_ids,
-                                 mean=mean),)
-
+        example=Example(
+            {"SEGMENT_GRADS": grads, "SEGMENT_IDS": ids},
+            {"DATA_GRAD": np.array(gradient_output, np.float32)},
+        ),
+        doc=_gradient_doc(
+            op_type,
+            grad_type,
+            own_grad,
+            sorted_ids,
+            mean,
+            grads.tolist(),
+            example_ids,
+            gradient_output,
+        ),
+    )(gradient_kernel)
     gradient_not_implemented_yet(own_grad)
 
 
@@ -331,11 +347,16 @@ def _gradient_doc(op_type, grad_type, own_grad, sorted_ids, mean, grads, ids, ou
     if own_grad == grad_type:
         what = f"Gradient of {op_type} (and of Sparse{op_type}, as sparse values)"
     else:
-        what = (f"The gradient op registered under {op_type}'s name; {op_type}'s "
-                f"maker emits {grad_type}, which computes the same")
-    rule = ("SEGMENT_IDS must be sorted, start at 0 and end at len(SEGMENT_GRADS) - 1 "
-            "without gaps." if sorted_ids else
-            "Every id must lie in [0, len(SEGMENT_GRADS)).")
+        what = (
+            f"The gradient op registered under {op_type}'s name; {op_type}'s "
+            f"maker emits {grad_type}, which computes the same"
+        )
+    rule = (
+        "SEGMENT_IDS must be sorted, start at 0 and end at len(SEGMENT_GRADS) - 1 "
+        "without gaps."
+        if sorted_ids
+        else "Every id must lie in [0, len(SEGMENT_GRADS))."
+    )
     return f"""{what}: row i of DATA_GRAD is the output gradient of segment
 SEGMENT_IDS[i], {how}. {rule}
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from ._segment_ids import register_segment_op
+from ._segment_ids import reduce_segments, register_segment_op, segment_gradient
+
+
+def sorted_segment_mean(data, segment_ids):
+    """SortedSegmentMean: per-segment mean."""
+    return (reduce_segments(data, None, segment_ids, sorted_ids=True, mean=True),)
+
+
+def sorted_segment_mean_gradient(segment_grads, segment_ids):
+    """SortedSegmentMeanGradient: each row gets its segment's gradient / length."""
+    return (segment_gradient(segment_grads, segment_ids, sorted_ids=True, mean=True),)
+
 
 register_segment_op(
     "Mean",
@@ -11,6 +22,8 @@ register_segment_op(
     example_ids=[0, 0, 1],
     output=[[2, 3], [5, 6]],
     gradient_output=[[0.5, 1], [0.5, 1], [3, 4]],
+    kernel=sorted_segment_mean,
+    gradient_kernel=sorted_segment_mean_gradient,
     doc="""Take the mean of the rows of DATA per segment.
 
 SEGMENT_IDS (int32, one per row of DATA) must be sorted, start at 0 and have no

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from ._segment_ids import register_segment_op
+from ._segment_ids import reduce_segments, register_segment_op, segment_gradient
+
+
+def sorted_segment_sum(data, segment_ids):
+    """SortedSegmentSum: per-segment sum."""
+    return (reduce_segments(data, None, segment_ids, sorted_ids=True, mean=False),)
+
+
+def sorted_segment_sum_gradient(segment_grads, segment_ids):
+    """SortedSegmentSumGradient: each row gets its segment's gradient."""
+    return (segment_gradient(segment_grads, segment_ids, sorted_ids=True, mean=False),)
+
 
 register_segment_op(
     "Sum",
@@ -11,6 +22,8 @@ register_segment_op(
     example_ids=[0, 0, 1],
     output=[[4, 6], [5, 6]],
     gradient_output=[[1, 2], [1, 2], [3, 4]],
+    kernel=sorted_segment_sum,
+    gradient_kernel=sorted_segment_sum_gradient,
     doc="""Take the sum of the rows of DATA per segment.
 
 SEGMENT_IDS (int32, one per row of DATA) must be sorted, start at 0 and have no

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from ._segment_ids import register_segment_op
+from ._segment_ids import reduce_segments, register_segment_op, segment_gradient
+
+
+def sparse_sorted_segment_mean(data, indices, segment_ids):
+    """SparseSortedSegmentMean: per-segment mean."""
+    return (reduce_segments(data, indices, segment_ids, sorted_ids=True, mean=True),)
+
+
+def sparse_sorted_segment_mean_gradient(segment_grads, segment_ids):
+    """SparseSortedSegmentMeanGradient: each row gets its segment's gradient / length."""
+    return (segment_gradient(segment_grads, segment_ids, sorted_ids=True, mean=True),)
+
 
 register_segment_op(
     "Mean",
@@ -11,6 +22,8 @@ register_segment_op(
     example_ids=[0, 0, 1],
     output=[[3, 4], [5, 6]],
     gradient_output=[[0.5, 1], [0.5, 1], [3, 4]],
+    kernel=sparse_sorted_segment_mean,
+    gradient_kernel=sparse_sorted_segment_mean_gradient,
     doc="""Gather rows of DATA by INDICES (int32 or int64, a vector) and take the mean of
 the gathered rows per segment: Gather and SortedSegmentMean fused.
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from ._segment_ids import register_segment_op
+from ._segment_ids import reduce_segments, register_segment_op, segment_gradient
+
+
+def sparse_sorted_segment_sum(data, indices, segment_ids):
+    """SparseSortedSegmentSum: per-segment sum."""
+    return (reduce_segments(data, indices, segment_ids, sorted_ids=True, mean=False),)
+
+
+def sparse_sorted_segment_sum_gradient(segment_grads, segment_ids):
+    """SparseSortedSegmentSumGradient: each row gets its segment's gradient."""
+    return (segment_gradient(segment_grads, segment_ids, sorted_ids=True, mean=False),)
+
 
 register_segment_op(
     "Sum",
@@ -11,6 +22,8 @@ register_segment_op(
     example_ids=[0, 0, 1],
     output=[[6, 8], [5, 6]],
     gradient_output=[[1, 2], [1, 2], [3, 4]],
+    kernel=sparse_sorted_segment_sum,
+    gradient_kernel=sparse_sorted_segment_sum_gradient,
     doc="""Gather rows of DATA by INDICES (int32 or int64, a vector) and take the sum of
 the gathered rows per segment: Gather and SortedSegmentSum fused.
 

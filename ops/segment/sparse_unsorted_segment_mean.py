@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
-from ._segment_ids import register_segment_op
+from ._segment_ids import reduce_segments, register_segment_op, segment_gradient
+
+
+def sparse_unsorted_segment_mean(data, indices, segment_ids, *, num_segments):
+    """SparseUnsortedSegmentMean: per-segment mean."""
+    return (
+        reduce_segments(
+            data,
+            indices,
+            segment_ids,
+            sorted_ids=False,
+            mean=True,
+            num_segments=num_segments,
+        ),
+    )
+
+
+def sparse_unsorted_segment_mean_gradient(segment_grads, segment_ids):
+    """SparseUnsortedSegmentMeanGradient: each row gets its segment's gradient / length."""
+    return (segment_gradient(segment_grads, segment_ids, sorted_ids=False, mean=True),)
+
 
 register_segment_op(
     "Mean",
@@ -11,6 +31,8 @@ register_segment_op(
     example_ids=[1, 0, 1],
     output=[[1, 2], [5, 6]],
     gradient_output=[[1.5, 2], [1, 2], [1.5, 2]],
+    kernel=sparse_unsorted_segment_mean,
+    gradient_kernel=sparse_unsorted_segment_mean_gradient,
     doc="""Gather rows of DATA by INDICES (int32 or int64, a vector) and take the mean of
 the gathered rows per segment: Gather and UnsortedSegmentMean fused.
 

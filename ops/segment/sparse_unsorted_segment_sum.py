@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
-from ._segment_ids import register_segment_op
+from ._segment_ids import reduce_segments, register_segment_op, segment_gradient
+
+
+def sparse_unsorted_segment_sum(data, indices, segment_ids, *, num_segments):
+    """SparseUnsortedSegmentSum: per-segment sum."""
+    return (
+        reduce_segments(
+            data,
+            indices,
+            segment_ids,
+            sorted_ids=False,
+            mean=False,
+            num_segments=num_segments,
+        ),
+    )
+
+
+def sparse_unsorted_segment_sum_gradient(segment_grads, segment_ids):
+    """SparseUnsortedSegmentSumGradient: each row gets its segment's gradient."""
+    return (segment_gradient(segment_grads, segment_ids, sorted_ids=False, mean=False),)
+
 
 register_segment_op(
     "Sum",
@@ -11,6 +31,8 @@ register_segment_op(
     example_ids=[1, 0, 1],
     output=[[1, 2], [10, 12]],
     gradient_output=[[3, 4], [1, 2], [3, 4]],
+    kernel=sparse_unsorted_segment_sum,
+    gradient_kernel=sparse_unsorted_segment_sum_gradient,
     doc="""Gather rows of DATA by INDICES (int32 or int64, a vector) and take the sum of
 the gathered rows per segment: Gather and UnsortedSegmentSum fused.
 

@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
-from ._segment_ids import register_segment_op
+from ._segment_ids import reduce_segments, register_segment_op, segment_gradient
+
+
+def unsorted_segment_mean(data, segment_ids, *, num_segments):
+    """UnsortedSegmentMean: per-segment mean."""
+    return (
+        reduce_segments(
+            data,
+            None,
+            segment_ids,
+            sorted_ids=False,
+            mean=True,
+            num_segments=num_segments,
+        ),
+    )
+
+
+def unsorted_segment_mean_gradient(segment_grads, segment_ids):
+    """UnsortedSegmentMeanGradient: each row gets its segment's gradient / length."""
+    return (segment_gradient(segment_grads, segment_ids, sorted_ids=False, mean=True),)
+
 
 register_segment_op(
     "Mean",
@@ -11,6 +31,8 @@ register_segment_op(
     example_ids=[1, 0, 1],
     output=[[3, 4], [3, 4]],
     gradient_output=[[1.5, 2], [1, 2], [1.5, 2]],
+    kernel=unsorted_segment_mean,
+    gradient_kernel=unsorted_segment_mean_gradient,
     doc="""Take the mean of the rows of DATA per segment.
 
 SEGMENT_IDS (int32, one per row of DATA) may come in any order; OUTPUT has

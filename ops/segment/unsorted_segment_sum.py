@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
-from ._segment_ids import register_segment_op
+from ._segment_ids import reduce_segments, register_segment_op, segment_gradient
+
+
+def unsorted_segment_sum(data, segment_ids, *, num_segments):
+    """UnsortedSegmentSum: per-segment sum."""
+    return (
+        reduce_segments(
+            data,
+            None,
+            segment_ids,
+            sorted_ids=False,
+            mean=False,
+            num_segments=num_segments,
+        ),
+    )
+
+
+def unsorted_segment_sum_gradient(segment_grads, segment_ids):
+    """UnsortedSegmentSumGradient: each row gets its segment's gradient."""
+    return (segment_gradient(segment_grads, segment_ids, sorted_ids=False, mean=False),)
+
 
 register_segment_op(
     "Sum",
@@ -11,6 +31,8 @@ register_segment_op(
     example_ids=[1, 0, 1],
     output=[[3, 4], [6, 8]],
     gradient_output=[[3, 4], [1, 2], [3, 4]],
+    kernel=unsorted_segment_sum,
+    gradient_kernel=unsorted_segment_sum_gradient,
     doc="""Take the sum of the rows of DATA per segment.
 
 SEGMENT_IDS (int32, one per row of DATA) may come in any order; OUTPUT has

@@ -13,13 +13,15 @@ from caffe2lite.schema.shapes import shape_of
 from caffe2lite.testing.checkers import assert_same
 from caffe2lite.workspace import Workspace
 
-MODULES = (
-    "caffe2lite.ops.segment._segment_ids",
-    "caffe2lite.ops.segment.sparse_lengths_positional_weighted_sum",
-)
-OPS = sorted(
-    t for (t, _), s in registry.OPERATORS.items() if s.kernel.__module__ in MODULES
-)
+def _mine(module: str) -> bool:
+    name = module.rsplit(".", 1)[-1]
+    return module.startswith("caffe2lite.ops.segment.") and (
+        name.endswith(("sorted_segment_sum", "sorted_segment_mean"))
+        or name == "sparse_lengths_positional_weighted_sum"
+    )
+
+
+OPS = sorted(t for (t, _), s in registry.OPERATORS.items() if _mine(s.kernel.__module__))
 
 
 def test_the_family_is_registered():
