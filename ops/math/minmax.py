@@ -67,9 +67,7 @@ def _register(op_type: str, word: str, ufunc: Callable, x_ex, y_ex, grad_ex) -> 
 (float32 or float64); M has their shape and type. NaN propagates as numpy's
 ``{ufunc.__name__}`` does. M may overwrite the first input in place. Caffe2 did not
 check the second input's shape (it compared the first input with the output); a
-mismatch there raises here as for the later inputs. (Caffe2's last Max also took
-broadcastable shapes but computed only as many elements as the first input holds;
-caffe2lite keeps the one-shape rule that MaxGradient relies on.)""",
+mismatch there raises here as for the later inputs.""",
     )(kernel)
 
     grad_type = op_type + "Gradient"
