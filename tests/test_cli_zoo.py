@@ -82,3 +82,22 @@ def test_parameter_shapes_follow_the_ops():
     net2.Relu("Z", "r")
     with pytest.raises(ParameterShapeError, match="cannot tell the shape of blob 'Z'"):
         random_parameters(net2.Proto(), {})
+
+
+def test_lenet_binary_net_with_its_conv_shapes_in_value_info(tmp_path, capsys):
+    """The ONNX-exported LeNet reshapes to 800 = 50 * 4 * 4: its conv shapes cannot be
+    told from the net, so --random-init says so, and value_info can give them."""
+    net = str(REALNETS / "pytorch_caffe2_cpp_binding/predict_net.pb")
+    info = tmp_path / "value_info.json"
+    info.write_text(json.dumps({"1": [1, [1, 1, 28, 28]]}))
+    status = cli.main(["run", net, "--value-info", str(info), "--random-init"])
+    _, err = capsys.readouterr()
+    assert status == 1 and "op #8 Reshape does not accept the shapes --random-init chose" in err
+    info.write_text(json.dumps({"1": [1, [1, 1, 28, 28]], "2": [1, [20, 1, 5, 5]],
+                                "4": [1, [50, 20, 5, 5]]}))
+    out = tmp_path / "out.npz"
+    status = cli.main(["run", net, "--value-info", str(info), "--random-init", "--save", str(out)])
+    _, err = capsys.readouterr()
+    assert status == 0, err
+    with np.load(out, allow_pickle=False) as saved:
+        assert saved["26"].shape == (1, 8) and np.isfinite(saved["26"]).all()

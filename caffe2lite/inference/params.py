@@ -233,7 +233,17 @@ def random_parameters(
                 value = _values(op.type, i, tuple(int(d) for d in wanted[i]), rng, dtype)
                 params[op.input[i]] = value
                 known[op.input[i]] = TensorShape(value.shape, value.dtype)
-        outs = infer_op(op, [known.get(b, UNKNOWN) for b in op.input])
+        try:
+            outs = infer_op(op, [known.get(b, UNKNOWN) for b in op.input])
+        except Caffe2LiteError as e:
+            if not params:
+                raise
+            raise ParameterShapeError(
+                f"op #{index} {op.type} does not accept the shapes --random-init chose "
+                f"({e.reason}); give the shapes of the parameters it depends on in "
+                "--value-info (as [data type, shape] entries), or another "
+                "--random-init-dim", expected="parameter shapes that fit the net",
+                found=f"free dimensions of {free_dim}") from e
         for name, shape in zip(op.output, outs):
             known[name] = shape
         produced.update(op.output)
