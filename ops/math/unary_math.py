@@ -13,8 +13,8 @@ The gradients are Caffe2's: some ops differentiate through other ops (Exp throug
 ``Mul``, Log through ``Div``, Sqr through ``Scale`` and ``Mul``, Sqrt through ``Scale``
 and ``Div``, Negative through ``Negative``), the others through a gradient op of their
 own, fed the forward input or output and the output gradient in Caffe2's order.
-A gradient op reads its two inputs element by element; Caffe2 read past the smaller
-of two differently sized inputs, caffe2lite raises instead.
+A gradient op reads its two inputs element by element; Caffe2 did not check that they
+have one shape (it read past the smaller one), caffe2lite raises instead.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class GradOp:
     """A dedicated gradient op: its type, its two inputs as (schema name, source) with
     source ``"I"`` (forward input), ``"O"`` (forward output) or ``"GO"`` (output
     gradient), dX as a function of those two arrays, its in-place pairs, its doc and
-    example values (the two inputs, then dX)."""
+    example values (the two inputs, then dX), and the message with which the maker
+    refuses an in-place forward op (empty: no refusal)."""
 
     type: str
     inputs: tuple[tuple[str, str], tuple[str, str]]
@@ -51,14 +52,16 @@ class GradOp:
     inplace: Sequence[tuple[int, int]]
     doc: str
     example: tuple[list, list, list]
+    refuse_inplace: str = ""
 
 
 @dataclass(frozen=True)
 class Row:
     """One forward op: its type, Y = fn(X), the types it takes, whether Y may be X, its
-    doc, its example (X, Y), its gradient (a GradOp, or a maker emitting other ops, or
-    ``None`` for Caffe2's SHOULD_NOT_DO_GRADIENT), and the schema's names of its input
-    and output (most are X and Y; a few kept Caffe2's older "input" and "output")."""
+    doc, its example (X, Y, of ``example_dtype``), its gradient (a GradOp, or a maker
+    emitting other ops, or ``None`` for Caffe2's SHOULD_NOT_DO_GRADIENT), and the
+    schema's names of its input and output (most are X and Y; a few kept Caffe2's older
+    "input" and "output")."""
 
     type: str
     fn: Callable[[np.ndarray], np.ndarray]
@@ -68,6 +71,7 @@ class Row:
     example: tuple[list, list]
     grad: GradOp | Callable | None
     io: tuple[str, str] = ("X", "Y")
+    example_dtype: type = np.float32
 
 
 def _f(values, dtype=np.float32) -> np.ndarray:
@@ -161,7 +165,8 @@ ROWS = [
         ([-2, 0, 3], [-8, 0, 27]),
         GradOp("CubeGradient", (("dY", "GO"), ("X", "I")),
                lambda dy, x: dy * (x * x) * x.dtype.type(3), (),
-               "dX = dY * 3 * X^2.", ([1, 2, 1], [-2, 0, 3], [12, 0, 27]))),
+               "dX = dY * 3 * X^2.", ([1, 2, 1], [-2, 0, 3], [12, 0, 27])),
+        example_dtype=np.int32),
     Row("Cbrt", np.cbrt, FLOATS, True,
         "Y = X^(1/3), the real cube root, element-wise.", ([-8, 0, 27], [-2, 0, 3]),
         GradOp("CbrtGradient", (("dY", "GO"), ("Y", "O")),
@@ -199,7 +204,9 @@ ROWS = [
                lambda x, dy: dy / np.square(1 + np.abs(x)), [(1, 0)],
                "dX = dY / (1 + |X|)^2. Caffe2 refused to build it for an in-place "
                "Softsign (the forward input is gone).",
-               ([0, 1, -3], [2, 2, 16], [2, 0.5, 1])),
+               ([0, 1, -3], [2, 2, 16], [2, 0.5, 1]),
+               "I(0) != O(0). Cannot compute softsign gradient if you choose to do an "
+               "in-place calculation."),
         ("input", "output")),
     Row("Softplus", lambda x: np.logaddexp(x.dtype.type(0), x), FLOATS, True,
         "Y = ln(exp(X) + 1), element-wise. Computed without overflow: where exp(X) "
@@ -218,7 +225,7 @@ ROWS = [
 def _register_forward(row: Row) -> None:
     kinds = "float32 or float64" if row.types == FLOATS else "int32, int64, float32 or float64"
     x_ex, y_ex = row.example
-    ex_dtype = np.float32 if row.type != "Cube" else np.int32
+    ex_dtype = row.example_dtype
     fn = _quiet(row.fn)
 
     x_name, y_name = row.io
@@ -245,7 +252,7 @@ def _register_forward(row: Row) -> None:
 def _register_gradient_op(row: Row, grad: GradOp) -> None:
     (a_name, _), (b_name, _) = grad.inputs
     a_ex, b_ex, dx_ex = grad.example
-    ex_dtype = np.float32 if row.type != "Cube" else np.int32
+    ex_dtype = row.example_dtype
     fn = _quiet(grad.fn)
 
     def kernel(a: np.ndarray, b: np.ndarray) -> tuple:
@@ -278,9 +285,8 @@ def _maker_for(row: Row, grad: GradOp) -> Callable:
         return {"I": g.I, "O": g.O, "GO": g.GO}[src](0)
 
     def maker(g):
-        if row.type == "Softsign" and g.I(0) == g.O(0):
-            raise GradientError("I(0) != O(0). Cannot compute softsign gradient if you choose "
-                                "to do an in-place calculation.")
+        if grad.refuse_inplace and g.I(0) == g.O(0):
+            raise GradientError(grad.refuse_inplace)
         return [g.op_def(grad.type, [name(g, a_src), name(g, b_src)], [g.GI(0)])]
 
     maker.__name__ = f"{row.type.lower()}_gradient_maker"
