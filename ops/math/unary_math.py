@@ -209,8 +209,9 @@ ROWS = [
                "in-place calculation."),
         ("input", "output")),
     Row("Softplus", lambda x: np.logaddexp(x.dtype.type(0), x), FLOATS, True,
-        "Y = ln(exp(X) + 1), element-wise. Computed without overflow: where exp(X) "
-        "overflows Caffe2 gave inf, caffe2lite gives the finite limit (about X).",
+        "Y = ln(exp(X) + 1), element-wise, computed as numpy's logaddexp(0, X): where "
+        "exp(X) overflows Caffe2 gave inf and caffe2lite the finite value (about X); "
+        "for very negative X Caffe2 rounded to 0 and caffe2lite keeps the tiny value.",
         ([0, 1, -1], [0.6931472, 1.3132616, 0.31326169]),
         GradOp("SoftplusGradient", (("Y", "O"), ("dY", "GO")),
                lambda y, dy: dy * (1 - np.exp(-y)), [(1, 0)],
