@@ -43,7 +43,9 @@ second tensor of X's type. Without ``broadcast`` that tensor has X's exact shape
 ``broadcast=1`` it is a single element or matches a contiguous run of X's dimensions
 starting at ``axis`` (or at the axis ``axis_str`` names in ``order``; by default the
 run ends at X's last dimension), as in legacy broadcasting. Y may overwrite X, or the
-exponent tensor when not broadcasting.""",
+exponent tensor when not broadcasting. The gradient is built from other ops; with an
+exponent tensor it starts with a ConstantFill, which makes float32, so (as in Caffe2,
+where Pow was float only) that gradient runs on float32 data only.""",
 )
 def pow_op(*inputs: np.ndarray, exponent: float | None, broadcast: bool, axis: int,
            axis_str: str, order: str, op_def) -> tuple:
