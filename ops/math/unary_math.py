@@ -137,14 +137,16 @@ ROWS = [
         "Y = exp(X), element-wise.", ([0, 1, -1], [1, 2.7182817, 0.36787945]), _exp_grad),
     Row("Log", np.log, FLOATS, True,
         "Y = ln(X), the natural logarithm, element-wise (ln 0 = -inf, ln of a negative "
-        "number is NaN).", ([1, 2.7182817, 0.5], [0, 1, -0.6931472]), _log_grad),
+        "number is NaN). Its gradient reads X, so, as in Caffe2, it is wrong after an "
+        "in-place Log.", ([1, 2.7182817, 0.5], [0, 1, -0.6931472]), _log_grad),
     Row("Log1p", np.log1p, FLOATS, False,
         "Y = ln(1 + X), element-wise.", ([0, 1, -0.5], [0, 0.6931472, -0.6931472]),
         GradOp("Log1pGradient", (("X", "I"), ("dY", "GO")), lambda x, dy: dy / (1 + x), (),
                "dX = dY / (1 + X).", ([0, 1, 3], [1, 1, 2], [1, 0.5, 0.5])),
         ("input", "output")),
     Row("Sqr", np.square, FLOATS, True,
-        "Y = X * X, element-wise.", ([-2, 0, 3], [4, 0, 9]), _sqr_grad),
+        "Y = X * X, element-wise. Its gradient reads X, so, as in Caffe2, it is wrong "
+        "after an in-place Sqr.", ([-2, 0, 3], [4, 0, 9]), _sqr_grad),
     Row("Sqrt", np.sqrt, FLOATS, True,
         "Y = sqrt(X), element-wise (NaN for negative X).", ([4, 0, 2], [2, 0, 1.4142135]),
         _sqrt_grad),
