@@ -278,6 +278,8 @@ class ModelHelper:
         self.param_init_net = net.Clone(net.Name() + "/generated_param_init_net",
                                         op_id_mask=init_ops)
         self.net = net.Clone(net.Name() + "/generated_net", op_id_mask=train_ops)
+        for part in (self.param_init_net, self.net):
+            _update_external_lists(part.Proto())
 
     # -- ops through the model -------------------------------------------------------
     def __getattr__(self, op_type: str) -> Any:
@@ -296,3 +298,23 @@ class ModelHelper:
 
     def __dir__(self) -> list[str]:
         return sorted(set(dir(type(self))) | set(self.__dict__) | set(_known_working_ops))
+
+
+def _update_external_lists(proto: Any) -> None:
+    """External inputs: blobs read before any op of the net writes them; external
+    outputs: blobs written and never read (Caffe2's Clone(update_external_list))."""
+    produced: list[str] = []
+    used: set[str] = set()
+    inputs: list[str] = []
+    for op in proto.op:
+        for blob in op.input:
+            if blob not in produced:
+                if blob not in inputs:
+                    inputs.append(blob)
+            else:
+                used.add(blob)
+        produced.extend(b for b in op.output if b not in produced)
+    del proto.external_input[:]
+    del proto.external_output[:]
+    proto.external_input.extend(inputs)
+    proto.external_output.extend(b for b in produced if b not in used)

@@ -208,8 +208,9 @@ def test_model_helper_arg_scope_order():
 def test_conv_builds_caffe2s_op_and_params():
     model = ModelHelper(name="m", arg_scope={"order": "NHWC"})
     brew.conv(model, "x", "c", dim_in=4, dim_out=8, kernel=[5, 3], stride=2)
-    assert [list(op.arg[-1].ints) if op.arg[-1].name == "shape" else None
-            for op in model.param_init_net.Proto().op][0] == [8, 5, 3, 4]
+    weight_fill = model.param_init_net.Proto().op[0]
+    shape = next(a for a in weight_fill.arg if a.name == "shape")
+    assert list(shape.ints) == [8, 5, 3, 4]
     op = model.net.Proto().op[0]
     args = {a.name: a for a in op.arg}
     assert op.type == "Conv" and list(op.input) == ["x", "c_w", "c_b"]

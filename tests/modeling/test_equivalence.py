@@ -195,7 +195,7 @@ def test_ctr_example_same_parameters():
 
 
 def test_device_options_follow_the_parameters():
-    init, net = mlp_with_brew("momentum")
+    _, net = mlp_with_brew("momentum")
     updates = [op for op in net.Proto().op if op.type == "MomentumSGDUpdate"]
     assert all(op.HasField("device_option") for op in updates)
     assert all(op.device_option.device_type == caffe2_pb2.CPU for op in updates)
