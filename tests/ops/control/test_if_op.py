@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from caffe2lite import core, testing
+from caffe2lite.core import CreateOperator
+from caffe2lite.errors import ArgumentError, BlobNotFoundError, DTypeError, EnforceError, ShapeError
+from caffe2lite.workspace import Workspace
+
+
+def _net(name, build):
+    net = core.Net(name)
+    build(net)
+    return net.Proto()
+
+
+def _if(inputs, outputs, then=None, otherwise=None):
+    kwargs = {}
+    if then is not None:
+        kwargs["then_net"] = then
+    if otherwise is not None:
+        kwargs["else_net"] = otherwise
+    return CreateOperator("If", inputs, outputs, **kwargs)
+
+
+THEN = _net("then", lambda n: n.Scale("x", "y", scale=2.0))
+ELSE = _net("else", lambda n: n.Scale("x", "y", scale=-1.0))
+
+
+def naive_if(cond, x, with_else=True):
+    """What the nets compute, written out: y = 2x when cond, -x otherwise."""
+    if bool(cond.reshape(-1)[0]):
+        return [np.array([2 * v for v in x.tolist()], x.dtype)]
+    return [np.array([-v for v in x.tolist()], x.dtype)]
+
+
+@pytest.mark.parametrize("cond", [True, False])
+def test_runs_the_chosen_net(cond):
+    # control_ops_test.py / net_builder_test.py: If with then and else nets
+    x = np.array([1.0, -2.0], np.float32)
+    op = _if(["cond", "x"], ["y"], THEN, ELSE)
+    testing.check_reference(op, [np.array(cond), x], naive_if)
+    testing.check_reference(op, [np.array([cond]), x], naive_if)
+
+
+def test_false_without_else_leaves_the_workspace_alone():
+    ws = Workspace()
+    ws.feed_blob("cond", np.array(False))
+    ws.feed_blob("x", np.ones(2, np.float32))
+    ws.feed_blob("y", np.zeros(2, np.float32))
+    ws.run(_if(["cond", "x"], ["y"], THEN))
+    np.testing.assert_array_equal(ws.fetch_blob("y"), np.zeros(2, np.float32))
+
+
+def test_nets_run_in_the_ops_workspace():
+    """Blobs the net writes that If does not declare still land in the workspace, and
+    the net reads blobs If does not list as inputs, as in Caffe2."""
+    then = _net("then", lambda n: (n.Scale("x", "hidden", scale=3.0),
+                                   n.Add(["hidden", "bias"], "y")))
+    ws = Workspace()
+    ws.feed_blob("cond", np.array(True))
+    ws.feed_blob("x", np.array([1.0], np.float32))
+    ws.feed_blob("bias", np.array([0.5], np.float32))
+    ws.run(_if(["cond"], ["y"], then))
+    np.testing.assert_array_equal(ws.fetch_blob("y"), [3.5])
+    np.testing.assert_array_equal(ws.fetch_blob("hidden"), [3.0])
+
+
+def test_in_a_net_with_later_ops_and_nesting():
+    inner = _if(["c2", "x"], ["y"], THEN, ELSE)
+    outer_then = core.Net("outer_then")
+    outer_then.Proto().op.extend([inner])
+    net = core.Net("main")
+    net.Proto().op.extend([_if(["c1", "x"], ["y"], outer_then.Proto(),
+                               _net("zero", lambda n: n.Scale("x", "y", scale=0.0)))])
+    net.Relu("y", "r")
+    for c1, c2, want in [(True, True, [2, 0]), (True, False, [0, 2]), (False, True, [0, 0])]:
+        ws = Workspace()
+        for name, value in [("c1", np.array(c1)), ("c2", np.array(c2)),
+                            ("x", np.array([1.0, -2.0], np.float32))]:
+            ws.feed_blob(name, value)
+        ws.run_net_once(net.Proto())
+        np.testing.assert_array_equal(ws.fetch_blob("r"), np.array(want, np.float32))
+
+
+def test_created_net_runs_many_times():
+    net = core.Net("main")
+    net.Proto().op.extend([_if(["cond", "x"], ["y"], THEN, ELSE)])
+    ws = Workspace()
+    ws.feed_blob("x", np.array([3.0], np.float32))
+    ws.feed_blob("cond", np.array(True))
+    ws.create_net(net)
+    for cond, want in [(True, 6.0), (False, -3.0), (True, 6.0)]:
+        ws.feed_blob("cond", np.array(cond))
+        ws.run_net(net.Name())
+        assert ws.fetch_blob("y")[0] == want
+
+
+def test_errors():
+    x = np.ones(1, np.float32)
+    op = _if(["cond", "x"], ["y"], THEN, ELSE)
+    testing.check_raises(op, [np.array(1, np.int32), x], DTypeError,
+                         "caller expects elements to be bool while tensor contains int")
+    testing.check_raises(op, [np.array([True, False]), x], ShapeError,
+                         re.escape("condition.numel() == 1. 2 vs 1. Invalid condition tensor in "
+                                   "If operator: single value expected"))
+    testing.check_raises(op, [b"yes", x], DTypeError,
+                         "Invalid condition in If operator: tensor expected")
+    testing.check_raises(_if(["cond", "x"], ["y"], otherwise=ELSE), [np.array(True), x],
+                         ArgumentError, "then_net must be specified in If operator")
+
+
+def test_a_failing_net_changes_nothing():
+    then = _net("then", lambda n: (n.Scale("x", "partial", scale=2.0),
+                                   n.Add(["partial", "wrong_shape"], "y")))
+    ws_inputs = {"cond": np.array(True), "x": np.ones(3, np.float32),
+                 "wrong_shape": np.ones((2, 2), np.float32), "y": np.zeros(1, np.float32)}
+    net = core.Net("main")
+    net.Proto().op.extend([_if(["cond", "x", "wrong_shape"], ["y"], then)])
+    testing.check_raises(net.Proto(), ws_inputs, EnforceError, "A_dim == B_dim")
+    ws = Workspace()
+    for k, v in ws_inputs.items():
+        ws.feed_blob(k, v)
+    with pytest.raises(EnforceError):
+        ws.run_net_once(net.Proto())
+    assert not ws.has_blob("partial")
+
+
+def test_missing_blob_in_a_sub_net():
+    then = _net("then", lambda n: n.Scale("nowhere", "y", scale=2.0))
+    op = _if(["cond"], ["y"], then)
+    testing.check_raises(op, [np.array(True)], BlobNotFoundError,
+                         "Encountered a non-existing input blob: nowhere")
