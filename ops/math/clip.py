@@ -13,7 +13,7 @@ from caffe2lite.schema.registry import (
 )
 from caffe2lite.schema.shapes import same_as_input
 
-from .._dense import dispatch, enforce_cmp, float_tensor
+from .._dense import enforce_cmp, float_tensor
 
 _ARGS = [
     Arg("min", float, None, doc="elements below it become min (default: no lower limit)"),
@@ -41,7 +41,7 @@ overwrite X in place.""",
 )
 def clip(x: np.ndarray, *, min: float | None, max: float | None) -> tuple:
     """X clamped to [min, max]; the lower bound is applied first."""
-    dtype = dispatch(x, "X")
+    dtype = float_tensor(x, "X")  # Caffe2's ClipOp<float> read X as float directly
     y = x if min is None else np.maximum(x, dtype.type(min))
     y = y if max is None else np.minimum(y, dtype.type(max))
     return (np.array(y, dtype, copy=True),)
@@ -70,7 +70,7 @@ overwritten in place.""",
 def clip_gradient(y: np.ndarray, dy: np.ndarray, *, min: float | None,
                   max: float | None) -> tuple:
     """dY masked by min < Y < max."""
-    dtype = dispatch(y, "Y")
+    dtype = float_tensor(y, "Y")
     float_tensor(dy, "dY", dtype)
     enforce_cmp(dy.size == y.size, "dY.numel() == Y.numel()", dy.size, y.size, blob="dY")
     inside = np.ones(y.shape, bool)

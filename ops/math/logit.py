@@ -66,7 +66,7 @@ the forward op clamped X. X and dY have one shape and type (float32 or float64).
 )
 def logit_gradient(x: np.ndarray, dy: np.ndarray, *, eps: float) -> tuple:
     """dY / (X (1 - X)) inside the clamp range, 0 outside."""
-    dtype = dispatch(x, "X")
+    dtype = float_tensor(x, "X")  # Caffe2's LogitGradientOp<float> read X as float
     float_tensor(dy, "dY", dtype)
     enforce_that(x.shape == dy.shape, "X.sizes() == dY.sizes()", blob="dY",
                  expected=f"X's shape {dims(x.shape)}", found=dims(dy.shape))

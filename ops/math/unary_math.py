@@ -61,7 +61,9 @@ class Row:
     doc, its example (X, Y, of ``example_dtype``), its gradient (a GradOp, or a maker
     emitting other ops, or ``None`` for Caffe2's SHOULD_NOT_DO_GRADIENT), and the
     schema's names of its input and output (most are X and Y; a few kept Caffe2's older
-    "input" and "output")."""
+    "input" and "output"). ``typed_read`` marks ops whose Caffe2 kernels read their
+    tensors as float directly instead of dispatching on the type, so that a wrong type
+    gets Caffe2's "Tensor type mismatch" message rather than "Unsupported type"."""
 
     type: str
     fn: Callable[[np.ndarray], np.ndarray]
@@ -72,6 +74,7 @@ class Row:
     grad: GradOp | Callable | None
     io: tuple[str, str] = ("X", "Y")
     example_dtype: type = np.float32
+    typed_read: bool = False
 
 
 def _f(values, dtype=np.float32) -> np.ndarray:
@@ -218,11 +221,20 @@ ROWS = [
         GradOp("SoftplusGradient", (("Y", "O"), ("dY", "GO")),
                lambda y, dy: dy * (1 - np.exp(-y)), [(1, 0)],
                "dX = dY * (1 - exp(-Y)) (from the forward output Y).",
-               ([0, 0.6931472, 2], [1, 2, 0], [0, 1, 0]))),
+               ([0, 0.6931472, 2], [1, 2, 0], [0, 1, 0])),
+        typed_read=True),
 ]
 
 
 # -- registration ----------------------------------------------------------------------
+
+
+def _input_type(x, name: str, row: Row) -> np.dtype:
+    """The first input's type, checked as the row's Caffe2 kernel checked it."""
+    if row.typed_read:
+        check_dtype(x, name, *row.types)
+        return x.dtype
+    return dispatch(x, name, row.types)
 
 
 def _register_forward(row: Row) -> None:
@@ -234,7 +246,7 @@ def _register_forward(row: Row) -> None:
     x_name, y_name = row.io
 
     def kernel(x: np.ndarray) -> tuple:
-        dtype = dispatch(x, x_name, row.types)
+        dtype = _input_type(x, x_name, row)
         return (np.asarray(fn(x), dtype=dtype),)
 
     kernel.__name__ = kernel.__qualname__ = row.type.lower()
@@ -259,7 +271,7 @@ def _register_gradient_op(row: Row, grad: GradOp) -> None:
     fn = _quiet(grad.fn)
 
     def kernel(a: np.ndarray, b: np.ndarray) -> tuple:
-        dtype = dispatch(a, a_name, row.types)
+        dtype = _input_type(a, a_name, row)
         check_dtype(b, b_name, dtype)
         enforce_that(a.shape == b.shape, f"{a_name}.sizes() == {b_name}.sizes()", blob=b_name,
                      expected=f"{a_name}'s shape {dims(a.shape)}", found=dims(b.shape))

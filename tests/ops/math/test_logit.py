@@ -72,6 +72,8 @@ def test_in_place_and_errors():
                          re.escape("X.sizes() == dY.sizes()"))
     testing.check_raises(grad, [np.ones(2, np.float32), np.ones(2, np.float64)], DTypeError,
                          "caller expects elements to be float while tensor contains double")
+    testing.check_raises(grad, [np.ones(2, np.int32)] * 2, DTypeError,
+                         "caller expects elements to be float while tensor contains int")
     testing.check_raises(CreateOperator("LogitGradient", ["X", "dY"], ["dY"]),
                          [np.ones(2, np.float32)] * 2, SchemaError, "in-place")
 
