@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import arg_ops  # noqa: F401
 from . import cast  # noqa: F401
 from . import concat  # noqa: F401
 from . import expand_dims  # noqa: F401
@@ -10,6 +11,8 @@ from . import flatten_to_vec  # noqa: F401
 from . import nchw2nhwc  # noqa: F401
 from . import nhwc2nchw  # noqa: F401
 from . import range  # noqa: F401
+from . import reduce_front_back  # noqa: F401
+from . import reduce_ops  # noqa: F401
 from . import reshape  # noqa: F401
 from . import resize_like  # noqa: F401
 from . import shape  # noqa: F401
@@ -19,4 +22,5 @@ from . import split  # noqa: F401
 from . import split_by_lengths  # noqa: F401
 from . import squeeze  # noqa: F401
 from . import tile  # noqa: F401
+from . import top_k  # noqa: F401
 from . import transpose  # noqa: F401
