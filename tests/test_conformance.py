@@ -54,7 +54,9 @@ def test_has_an_example(key):
     lo, hi = schema.num_inputs
     assert lo <= len(example.inputs) <= hi, f"{key[0]}: wrong number of example inputs"
     lo, hi = schema.num_outputs
-    assert lo <= len(example.outputs) <= hi, f"{key[0]}: wrong number of example outputs"
+    assert lo <= len(example.outputs) <= hi, (
+        f"{key[0]}: wrong number of example outputs"
+    )
 
 
 @pytest.mark.parametrize("key", OPERATORS, ids=OP_IDS)
@@ -68,8 +70,13 @@ def test_kernel_module_has_a_test_file(key):
 
 def _example_op(key, example):
     op_type, engine = key
-    return core.CreateOperator(op_type, list(example.inputs), list(example.outputs),
-                               engine=engine or None, **example.args)
+    return core.CreateOperator(
+        op_type,
+        list(example.inputs),
+        list(example.outputs),
+        engine=engine or None,
+        **example.args,
+    )
 
 
 def _same_value(name, got, want, example):
@@ -94,8 +101,10 @@ def test_example_runs_as_stated(key):
         pytest.skip("no example (test_has_an_example fails)")
     # a plain blob dict (inputs copied: in-place ops must not change the example), so
     # that non-tensor inputs such as a mutex can be given too
-    blobs = {name: value.copy() if isinstance(value, np.ndarray) else value
-             for name, value in example.inputs.items()}
+    blobs = {
+        name: value.copy() if isinstance(value, np.ndarray) else value
+        for name, value in example.inputs.items()
+    }
     op = _example_op(key, example)
     run_operator_once(op, blobs)
     if not example.exact and registry.OPERATORS[key].shape is not None:
@@ -116,7 +125,8 @@ def _dims_match(inferred, actual):
         return inferred is None and actual is None
     return len(inferred) == len(actual) and all(
         isinstance(a, str) or isinstance(b, str) or a == b
-        for a, b in zip(inferred, actual))
+        for a, b in zip(inferred, actual)
+    )
 
 
 @pytest.mark.parametrize("key", OPERATORS, ids=OP_IDS)
@@ -130,12 +140,16 @@ def test_shape_function_agrees_with_the_example(key):
     assert len(inferred) == len(example.outputs)
     for (name, want), got in zip(example.outputs.items(), inferred):
         actual = shape_of(want)
-        assert _dims_match(got.dims, actual.dims), f"{name}: inferred {got}, actual {actual}"
+        assert _dims_match(got.dims, actual.dims), (
+            f"{name}: inferred {got}, actual {actual}"
+        )
         assert got.dtype == actual.dtype, f"{name}: inferred {got}, actual {actual}"
     if schema.cost is not None:
         cost = op_cost(op, [shape_of(v) for v in example.inputs.values()])
         assert isinstance(cost, Cost)
-        assert min(cost.flops, cost.bytes_read, cost.bytes_written, cost.params_bytes) >= 0
+        assert (
+            min(cost.flops, cost.bytes_read, cost.bytes_written, cost.params_bytes) >= 0
+        )
 
 
 # -- net-level inference and costs ---------------------------------------------------
@@ -153,10 +167,16 @@ def _small_net():
 
 def test_infer_net_on_a_small_net():
     f4 = np.dtype(np.float32)
-    shapes = infer_net(_small_net(), {
-        "X": TensorShape((4, 3), f4), "W": TensorShape((5, 3), f4),
-        "b": TensorShape((5,), f4), "ids": TensorShape((7,), np.int64),
-        "lengths": TensorShape((2,), np.int32)})
+    shapes = infer_net(
+        _small_net(),
+        {
+            "X": TensorShape((4, 3), f4),
+            "W": TensorShape((5, 3), f4),
+            "b": TensorShape((5,), f4),
+            "ids": TensorShape((7,), np.int64),
+            "lengths": TensorShape((2,), np.int32),
+        },
+    )
     assert shapes["h"] == TensorShape((4, 5), f4)
     assert shapes["r"] == TensorShape((4, 5), f4)
     assert shapes["s"] == TensorShape((4, 5), f4)
@@ -185,8 +205,14 @@ def test_op_cost_on_a_small_net():
     assert op_cost(ops[3], [h, h]) == Cost(0, 4 * 41, 4 * 40, 0)
     # SparseLengthsSum: 7 indices of rows of D=10: flops 70, read 7*(10*4+4) + 2*4,
     # nothing counted as written, the whole (4, 10) table as parameters.
-    assert op_cost(ops[4], [TensorShape((4, 10), f4), TensorShape((7,), np.int64),
-                            TensorShape((2,), np.int32)]) == Cost(70, 316, 0, 160)
+    assert op_cost(
+        ops[4],
+        [
+            TensorShape((4, 10), f4),
+            TensorShape((7,), np.int64),
+            TensorShape((2,), np.int32),
+        ],
+    ) == Cost(70, 316, 0, 160)
 
 
 @pytest.mark.parametrize("op_type", sorted({t for t, _ in OPERATORS}))

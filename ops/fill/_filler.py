@@ -85,8 +85,9 @@ def split_inputs(inputs: Sequence[np.ndarray], op_type: str) -> tuple[list, Any,
     return list(inputs), None, None
 
 
-def filler_dims(inputs: Sequence[Any], shape: Any, extra_shape: Sequence[int],
-                input_as_shape: bool) -> tuple | None:
+def filler_dims(
+    inputs: Sequence[Any], shape: Any, extra_shape: Sequence[int], input_as_shape: bool
+) -> tuple | None:
     """The output dims of a filler from its shape inputs' TensorShapes (Caffe2's
     FillerTensorInference): the ``shape`` argument; the input's dims followed by
     ``extra_shape``; with ``input_as_shape`` the input's values, which are data
@@ -95,17 +96,25 @@ def filler_dims(inputs: Sequence[Any], shape: Any, extra_shape: Sequence[int],
         return filler_shape([], shape, extra_shape, input_as_shape)
     listed = [] if isinstance(shape, int) else list(shape)
     if listed:
-        raise ArgumentError("Cannot set the shape argument and pass in an input at the "
-                            "same time", arg="shape", expected="no shape with an input",
-                            found=listed)
+        raise ArgumentError(
+            "Cannot set the shape argument and pass in an input at the same time",
+            arg="shape",
+            expected="no shape with an input",
+            found=listed,
+        )
     src = inputs[0]
     if src.dims is None:
         return None
     if input_as_shape:
-        enforce(len(src.dims) == 1, f"input.dim() == 1. {len(src.dims)} vs 1. When "
-                "input_as_shape is true, the input must be a 1D tensor of data type "
-                "int64_t", blob="input", expected="a 1-D int64 tensor",
-                found=f"shape {src.dims}")
+        enforce(
+            len(src.dims) == 1,
+            f"input.dim() == 1. {len(src.dims)} vs 1. When "
+            "input_as_shape is true, the input must be a 1D tensor of data type "
+            "int64_t",
+            blob="input",
+            expected="a 1-D int64 tensor",
+            found=f"shape {src.dims}",
+        )
         if not isinstance(src.dims[0], int):
             return None
         head: tuple = tuple(f"input[{i}]" for i in range(src.dims[0]))
@@ -123,8 +132,12 @@ def filler_shape_function(dtype_of: Any, bounded: bool = False) -> Any:
         from caffe2lite.schema.shapes import TensorShape
 
         shape_inputs = inputs[:1] if bounded and len(inputs) == 3 else inputs
-        dims = filler_dims(shape_inputs, kwargs["shape"], kwargs["extra_shape"],
-                           kwargs["input_as_shape"])
+        dims = filler_dims(
+            shape_inputs,
+            kwargs["shape"],
+            kwargs["extra_shape"],
+            kwargs["input_as_shape"],
+        )
         return (TensorShape(dims, dtype_of(kwargs)),)
 
     return shape_fn

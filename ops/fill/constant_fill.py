@@ -127,8 +127,9 @@ def constant_value(value: Any, dtype: int | None) -> tuple[Any, np.dtype]:
     inputs=["X"],
     outputs=["Y"],
     shape=filler_shape_function(lambda kw: constant_value(kw["value"], kw["dtype"])[1]),
-    example=Example({}, {"Y": np.full((2, 3), 4.0, np.float32)},
-                    {"shape": [2, 3], "value": 4.0}),
+    example=Example(
+        {}, {"Y": np.full((2, 3), 4.0, np.float32)}, {"shape": [2, 3], "value": 4.0}
+    ),
     num_inputs=(0, 1),
     allow_inplace=[(0, 0)],
     args=[

@@ -95,8 +95,9 @@ field of the type (floats, ints or strings; integers must fit the type).
 Example: {example}"""
 
 
-def _register(op_type: str, data_type: int, type_name: str, example: str,
-              data: Example) -> Callable:
+def _register(
+    op_type: str, data_type: int, type_name: str, example: str, data: Example
+) -> Callable:
     """Register ``op_type``: GivenTensorFill with its element type fixed."""
     args = [Arg("values", "any", REQUIRED, doc=f"the {type_name} elements")]
     args += SHAPE_ARGS
@@ -139,8 +140,11 @@ def _register(op_type: str, data_type: int, type_name: str, example: str,
     ]
     + SHAPE_ARGS,
     shape=filler_shape_function(lambda kw: DTYPES[kw["dtype"]]),
-    example=Example({}, {"output": np.array([[1, 2], [3, 4]], np.float32)},
-                    {"values": [1.0, 2.0, 3.0, 4.0], "shape": [2, 2]}),
+    example=Example(
+        {},
+        {"output": np.array([[1, 2], [3, 4]], np.float32)},
+        {"values": [1.0, 2.0, 3.0, 4.0], "shape": [2, 2]},
+    ),
     doc=_doc(
         "float32, or as the optional `dtype` argument says (FLOAT, DOUBLE, "
         "BOOL, UINT16, INT16, INT32, INT64 or STRING)",
@@ -176,46 +180,64 @@ _register(
     TP.DOUBLE,
     "float64",
     "values=[0.5, 2.0], shape=[2] -> output=[0.5, 2.0] (float64)",
-    Example({}, {"output": np.array([0.5, 2.0], np.float64)},
-            {"values": [0.5, 2.0], "shape": [2]}),
+    Example(
+        {},
+        {"output": np.array([0.5, 2.0], np.float64)},
+        {"values": [0.5, 2.0], "shape": [2]},
+    ),
 )
 _register(
     "GivenTensorBoolFill",
     TP.BOOL,
     "bool (ints; non-zero is True)",
     "values=[1, 0, 1], shape=[3] -> output=[True, False, True]",
-    Example({}, {"output": np.array([True, False, True])},
-            {"values": [1, 0, 1], "shape": [3]}),
+    Example(
+        {},
+        {"output": np.array([True, False, True])},
+        {"values": [1, 0, 1], "shape": [3]},
+    ),
 )
 _register(
     "GivenTensorInt16Fill",
     TP.INT16,
     "int16",
     "values=[-1, 300], shape=[2] -> output=[-1, 300] (int16)",
-    Example({}, {"output": np.array([-1, 300], np.int16)},
-            {"values": [-1, 300], "shape": [2]}),
+    Example(
+        {},
+        {"output": np.array([-1, 300], np.int16)},
+        {"values": [-1, 300], "shape": [2]},
+    ),
 )
 _register(
     "GivenTensorIntFill",
     TP.INT32,
     "int32",
     "values=[1, 2, 3, 4], shape=[2, 2] -> output=[[1, 2], [3, 4]] (int32)",
-    Example({}, {"output": np.array([[1, 2], [3, 4]], np.int32)},
-            {"values": [1, 2, 3, 4], "shape": [2, 2]}),
+    Example(
+        {},
+        {"output": np.array([[1, 2], [3, 4]], np.int32)},
+        {"values": [1, 2, 3, 4], "shape": [2, 2]},
+    ),
 )
 _register(
     "GivenTensorInt64Fill",
     TP.INT64,
     "int64",
     "values=[17, 23, 29, 31], shape=[4] -> output=[17, 23, 29, 31] (int64)",
-    Example({}, {"output": np.array([17, 23, 29, 31], np.int64)},
-            {"values": [17, 23, 29, 31], "shape": [4]}),
+    Example(
+        {},
+        {"output": np.array([17, 23, 29, 31], np.int64)},
+        {"values": [17, 23, 29, 31], "shape": [4]},
+    ),
 )
 _register(
     "GivenTensorStringFill",
     TP.STRING,
     "strings (bytes)",
     'values=["a", "bc"], shape=[2] -> output=[b"a", b"bc"]',
-    Example({}, {"output": np.array([b"a", b"bc"], dtype=object)},
-            {"values": [b"a", b"bc"], "shape": [2]}),
+    Example(
+        {},
+        {"output": np.array([b"a", b"bc"], dtype=object)},
+        {"values": [b"a", b"bc"], "shape": [2]},
+    ),
 )

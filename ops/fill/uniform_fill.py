@@ -20,8 +20,15 @@ from ._filler import (
 )
 
 
-def uniform_range(op_type: str, inputs: tuple, lo: Any, hi: Any, dtype: type,
-                  default_hi: Any, fmt: str) -> tuple[list, Any, Any, bool]:
+def uniform_range(
+    op_type: str,
+    inputs: tuple,
+    lo: Any,
+    hi: Any,
+    dtype: type,
+    default_hi: Any,
+    fmt: str,
+) -> tuple[list, Any, Any, bool]:
     """(shape inputs, min, max, empty) for UniformFill / UniformIntFill.
 
     With 3 inputs the bounds come from the 1-element min and max blobs (and the
@@ -32,18 +39,39 @@ def uniform_range(op_type: str, inputs: tuple, lo: Any, hi: Any, dtype: type,
     if lo_blob is None:
         lo = dtype(0) if lo is None else dtype(lo)
         hi = dtype(default_hi) if hi is None else dtype(hi)
-        enforce(lo < hi, f"min_ < max_. {lo:{fmt}} vs {hi:{fmt}}. Max value should be bigger "
-                "than min value.", arg="max", expected=f"max > min = {lo:{fmt}}", found=hi)
+        enforce(
+            lo < hi,
+            f"min_ < max_. {lo:{fmt}} vs {hi:{fmt}}. Max value should be bigger "
+            "than min value.",
+            arg="max",
+            expected=f"max > min = {lo:{fmt}}",
+            found=hi,
+        )
         return shape_inputs, lo, hi, False
-    enforce(lo is None, "Cannot set both min arg and min input blob", arg="min",
-            expected="no min argument with 3 inputs", found=lo)
-    enforce(hi is None, "Cannot set both max arg and max input blob", arg="max",
-            expected="no max argument with 3 inputs", found=hi)
+    enforce(
+        lo is None,
+        "Cannot set both min arg and min input blob",
+        arg="min",
+        expected="no min argument with 3 inputs",
+        found=lo,
+    )
+    enforce(
+        hi is None,
+        "Cannot set both max arg and max input blob",
+        arg="max",
+        expected="no max argument with 3 inputs",
+        found=hi,
+    )
     for blob, name in ((lo_blob, "min"), (hi_blob, "max")):
         check_dtype(blob, name, dtype)
-        enforce(blob.size == 1, f"1 == Input({1 if name == 'min' else 2}).numel(). 1 vs "
-                f"{blob.size}. {name} blob must be scalar", blob=name,
-                expected="1 element", found=f"shape {blob.shape}")
+        enforce(
+            blob.size == 1,
+            f"1 == Input({1 if name == 'min' else 2}).numel(). 1 vs "
+            f"{blob.size}. {name} blob must be scalar",
+            blob=name,
+            expected="1 element",
+            found=f"shape {blob.shape}",
+        )
     lo, hi = lo_blob.reshape(-1)[0], hi_blob.reshape(-1)[0]
     return shape_inputs, lo, hi, bool(lo > hi)
 
@@ -58,13 +86,19 @@ def empty_first_dim(shape: tuple[int, ...]) -> tuple[int, ...]:
     inputs=["input", "min", "max"],
     outputs=["output"],
     shape=filler_shape_function(lambda kw: np.dtype(np.float32), bounded=True),
-    example=Example({}, {"output": np.array([[0.27, -0.91, 0.55], [-0.33, 0.08, 0.72]],
-                                            np.float32)},
-                    {"shape": [2, 3], "min": -1.0, "max": 1.0}, exact=False),
+    example=Example(
+        {},
+        {"output": np.array([[0.27, -0.91, 0.55], [-0.33, 0.08, 0.72]], np.float32)},
+        {"shape": [2, 3], "min": -1.0, "max": 1.0},
+        exact=False,
+    ),
     allowed_inputs={0, 1, 3},
     allow_inplace=[(0, 0)],
-    args=[Arg("min", float, None, doc="lower bound, inclusive (default 0)"),
-          Arg("max", float, None, doc="upper bound, exclusive (default 1)")] + SHAPE_ARGS,
+    args=[
+        Arg("min", float, None, doc="lower bound, inclusive (default 0)"),
+        Arg("max", float, None, doc="upper bound, exclusive (default 1)"),
+    ]
+    + SHAPE_ARGS,
     doc="""Fill a float32 tensor with samples drawn uniformly from [min, max). The shape
 follows the filler rules: the ``shape`` argument without an input; the input's shape
 (or its int64 values with ``input_as_shape``) followed by ``extra_shape`` with one.
@@ -76,12 +110,19 @@ operator's generator, seeded by ``device_option.random_seed``.
 Example: shape=[2, 3], min=-1, max=1 -> output=[[0.27, -0.91, 0.55], [-0.33, 0.08, 0.72]]
 (any values in [-1, 1), shape (2, 3))""",
 )
-def uniform_fill(*inputs: np.ndarray, min: float | None, max: float | None, shape: Any,
-                 extra_shape: list[int], input_as_shape: bool,
-                 rng: np.random.Generator) -> tuple[np.ndarray]:
+def uniform_fill(
+    *inputs: np.ndarray,
+    min: float | None,
+    max: float | None,
+    shape: Any,
+    extra_shape: list[int],
+    input_as_shape: bool,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray]:
     """Uniform float32 samples in [min, max) of the filler shape."""
-    shape_inputs, lo, hi, empty = uniform_range("UniformFill", inputs, min, max,
-                                                np.float32, 1.0, "g")
+    shape_inputs, lo, hi, empty = uniform_range(
+        "UniformFill", inputs, min, max, np.float32, 1.0, "g"
+    )
     out_shape = filler_shape(shape_inputs, shape, extra_shape, input_as_shape)
     if empty:
         return (np.empty(empty_first_dim(out_shape), dtype=np.float32),)

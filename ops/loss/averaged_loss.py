@@ -20,8 +20,10 @@ from .._dense import enforce_cmp, float_tensor
     inputs=["input"],
     outputs=["output"],
     shape=lambda x: (TensorShape((), x.dtype),),
-    example=Example({"input": np.array([8, 10, 12], np.float32)},
-                    {"output": np.array(10, np.float32)}),
+    example=Example(
+        {"input": np.array([8, 10, 12], np.float32)},
+        {"output": np.array(10, np.float32)},
+    ),
     doc="""The average of all elements of ``input`` (float32 or float64) as a 0-d
 tensor of the same type; an empty input gives 0.
 
@@ -47,9 +49,13 @@ def averaged_loss_gradient_maker(g):
     inputs=["input", "output_grad"],
     outputs=["input_grad"],
     shape=same_as_input(0),
-    example=Example({"input": np.array([8, 10, 12, 14], np.float32),
-                     "output_grad": np.array(2, np.float32)},
-                    {"input_grad": np.array([0.5, 0.5, 0.5, 0.5], np.float32)}),
+    example=Example(
+        {
+            "input": np.array([8, 10, 12, 14], np.float32),
+            "output_grad": np.array(2, np.float32),
+        },
+        {"input_grad": np.array([0.5, 0.5, 0.5, 0.5], np.float32)},
+    ),
     doc="""Gradient of AveragedLoss: a tensor of the input's shape filled with
 output_grad / input.size (output_grad holds one value).
 

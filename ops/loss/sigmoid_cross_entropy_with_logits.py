@@ -17,10 +17,18 @@ from caffe2lite.schema.shapes import TensorShape, same_as_input
 from .._dense import dims, enforce_cmp, enforce_that, float_tensor, size_to
 
 _ARGS = [
-    Arg("log_D_trick", bool, False,
-        doc="use the log-D trick (Goodfellow et al. 2014) against early vanishing gradients"),
-    Arg("unjoined_lr_loss", bool, False,
-        doc="unjoined-data loss: negatives may later turn out positive"),
+    Arg(
+        "log_D_trick",
+        bool,
+        False,
+        doc="use the log-D trick (Goodfellow et al. 2014) against early vanishing gradients",
+    ),
+    Arg(
+        "unjoined_lr_loss",
+        bool,
+        False,
+        doc="unjoined-data loss: negatives may later turn out positive",
+    ),
 ]
 
 
@@ -42,9 +50,13 @@ def _softplus_parts(lgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     outputs=["xentropy"],
     args=_ARGS,
     shape=_xent_shape,
-    example=Example({"logits": np.array([[0, 0]], np.float32),
-                     "targets": np.array([[1, 0]], np.float32)},
-                    {"xentropy": np.array([0.693147], np.float32)}),
+    example=Example(
+        {
+            "logits": np.array([[0, 0]], np.float32),
+            "targets": np.array([[1, 0]], np.float32),
+        },
+        {"xentropy": np.array([0.693147], np.float32)},
+    ),
     doc="""Sigmoid cross entropy between ``logits`` and ``targets`` (same shape, float32
 or float64), averaged over the last dimension: xentropy has shape logits.shape[:-1].
 Per element, -(t·log σ(x) + (1 - t)·log(1 - σ(x))), computed stably; ``log_D_trick``
@@ -53,18 +65,30 @@ exp(x))); the two cannot both be set.
 
 Example: logits=[[0, 0]], targets=[[1, 0]] -> xentropy=[0.693147]""",
 )
-def sigmoid_cross_entropy_with_logits(logits: np.ndarray, targets: np.ndarray, *,
-                                      log_D_trick: bool, unjoined_lr_loss: bool) -> tuple:
+def sigmoid_cross_entropy_with_logits(
+    logits: np.ndarray,
+    targets: np.ndarray,
+    *,
+    log_D_trick: bool,
+    unjoined_lr_loss: bool,
+) -> tuple:
     """-mean(per-element log-likelihood) over the last axis."""
     if log_D_trick and unjoined_lr_loss:
-        raise ArgumentError("log_D_trick_ and unjoined_lr_loss_ cannot be set as True "
-                            "simultaneously", arg="unjoined_lr_loss",
-                            expected="at most one of log_D_trick, unjoined_lr_loss",
-                            found="both")
+        raise ArgumentError(
+            "log_D_trick_ and unjoined_lr_loss_ cannot be set as True simultaneously",
+            arg="unjoined_lr_loss",
+            expected="at most one of log_D_trick, unjoined_lr_loss",
+            found="both",
+        )
     dtype = float_tensor(logits, "logits")
     float_tensor(targets, "targets", dtype)
-    enforce_cmp(logits.shape == targets.shape, "logits.sizes() == targets.sizes()",
-                dims(logits.shape), dims(targets.shape), blob="targets")
+    enforce_cmp(
+        logits.shape == targets.shape,
+        "logits.sizes() == targets.sizes()",
+        dims(logits.shape),
+        dims(targets.shape),
+        blob="targets",
+    )
     lgt, tgt = logits, targets
     pos, soft = _softplus_parts(lgt)
     if unjoined_lr_loss:
@@ -84,8 +108,13 @@ def sigmoid_cross_entropy_with_logits(logits: np.ndarray, targets: np.ndarray, *
 def sigmoid_cross_entropy_with_logits_gradient_maker(g):
     """``SigmoidCrossEntropyWithLogitsGradient([xentropy_grad, logits, targets]) ->
     [logits_grad]``."""
-    return [g.op_def("SigmoidCrossEntropyWithLogitsGradient", [g.GO(0), g.I(0), g.I(1)],
-                     [g.GI(0)])]
+    return [
+        g.op_def(
+            "SigmoidCrossEntropyWithLogitsGradient",
+            [g.GO(0), g.I(0), g.I(1)],
+            [g.GI(0)],
+        )
+    ]
 
 
 @register_cpu_operator(
@@ -94,10 +123,14 @@ def sigmoid_cross_entropy_with_logits_gradient_maker(g):
     outputs=["logits_grad"],
     args=_ARGS,
     shape=same_as_input(1),
-    example=Example({"xentropy_grad": np.array([1], np.float32),
-                     "logits": np.array([[0, 0]], np.float32),
-                     "targets": np.array([[1, 0]], np.float32)},
-                    {"logits_grad": np.array([[-0.25, 0.25]], np.float32)}),
+    example=Example(
+        {
+            "xentropy_grad": np.array([1], np.float32),
+            "logits": np.array([[0, 0]], np.float32),
+            "targets": np.array([[1, 0]], np.float32),
+        },
+        {"logits_grad": np.array([[-0.25, 0.25]], np.float32)},
+    ),
     doc="""Gradient of SigmoidCrossEntropyWithLogits: logits_grad = -g / D · (t - σ(x))
 per element (D the last dimension, g the row's output gradient); with ``log_D_trick``
 the factor is (2t - 1) / (1 + exp(x)), with ``unjoined_lr_loss`` t - (1 - t)·σ(x).
@@ -105,20 +138,34 @@ the factor is (2t - 1) / (1 + exp(x)), with ``unjoined_lr_loss`` t - (1 - t)·σ
 Example: xentropy_grad=[1], logits=[[0, 0]], targets=[[1, 0]] -> logits_grad=[[-0.25,
 0.25]]""",
 )
-def sigmoid_cross_entropy_with_logits_gradient(g: np.ndarray, logits: np.ndarray,
-                                               targets: np.ndarray, *, log_D_trick: bool,
-                                               unjoined_lr_loss: bool) -> tuple:
+def sigmoid_cross_entropy_with_logits_gradient(
+    g: np.ndarray,
+    logits: np.ndarray,
+    targets: np.ndarray,
+    *,
+    log_D_trick: bool,
+    unjoined_lr_loss: bool,
+) -> tuple:
     """-g / D times the derivative of the per-element log-likelihood."""
     dtype = float_tensor(logits, "logits")
     float_tensor(targets, "targets", dtype)
     float_tensor(g, "xentropy_grad", dtype)
-    enforce_that(logits.shape == targets.shape, "logits.sizes() == targets.sizes()",
-                 blob="targets", expected=f"logits' shape {dims(logits.shape)}",
-                 found=dims(targets.shape))
+    enforce_that(
+        logits.shape == targets.shape,
+        "logits.sizes() == targets.sizes()",
+        blob="targets",
+        expected=f"logits' shape {dims(logits.shape)}",
+        found=dims(targets.shape),
+    )
     inner = logits.shape[-1] if logits.ndim else 1
     outer = size_to(logits.shape, logits.ndim - 1) if logits.ndim else 1
-    enforce_that(g.size == outer, "g.numel() == outer_size", blob="xentropy_grad",
-                 expected=f"{outer} values", found=dims(g.shape))
+    enforce_that(
+        g.size == outer,
+        "g.numel() == outer_size",
+        blob="xentropy_grad",
+        expected=f"{outer} values",
+        found=dims(g.shape),
+    )
     lgt, tgt = logits, targets
     with np.errstate(over="ignore"):
         if unjoined_lr_loss:
@@ -128,7 +175,9 @@ def sigmoid_cross_entropy_with_logits_gradient(g: np.ndarray, logits: np.ndarray
         else:
             d = tgt - 1 / (1 + np.exp(-lgt))
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = -g.reshape(logits.shape[:-1] + (1,) if logits.ndim else ()) / dtype.type(inner)
+        factor = -g.reshape(
+            logits.shape[:-1] + (1,) if logits.ndim else ()
+        ) / dtype.type(inner)
     return (np.asarray(factor * d, dtype=dtype),)
 
 

@@ -38,8 +38,9 @@ def _f(values) -> np.ndarray:
     inputs=["X", "Y"],
     outputs=["Z"],
     shape=_distance_shape,
-    example=Example({"X": _f([[1, 2], [3, 4]]), "Y": _f([[1, 0], [0, 0]])},
-                    {"Z": _f([2, 12.5])}),
+    example=Example(
+        {"X": _f([[1, 2], [3, 4]]), "Y": _f([[1, 0], [0, 0]])}, {"Z": _f([2, 12.5])}
+    ),
     doc="""Half the squared L2 distance between matching rows of X and Y (same shape,
 float32 or float64): Z[i] = 0.5 * ||X[i] - Y[i]||², with N = X.shape[0] rows (1 for a
 scalar). Z has shape (N,).
@@ -63,8 +64,11 @@ def squared_l2_distance(x: np.ndarray, y: np.ndarray) -> tuple:
 @register_gradient("SquaredL2Distance")
 def squared_l2_distance_gradient_maker(g):
     """``SquaredL2DistanceGradient([X, Y, Z_grad]) -> [X_grad, Y_grad]``."""
-    return [g.op_def("SquaredL2DistanceGradient", [g.I(0), g.I(1), g.GO(0)],
-                     [g.GI(0), g.GI(1)])]
+    return [
+        g.op_def(
+            "SquaredL2DistanceGradient", [g.I(0), g.I(1), g.GO(0)], [g.GI(0), g.GI(1)]
+        )
+    ]
 
 
 @register_cpu_operator(
@@ -72,8 +76,10 @@ def squared_l2_distance_gradient_maker(g):
     inputs=["X", "Y", "dZ"],
     outputs=["dX", "dY"],
     shape=lambda x, y, dz: (x, TensorShape(y.dims, x.dtype)),
-    example=Example({"X": _f([[1, 2]]), "Y": _f([[1, 0]]), "dZ": _f([3])},
-                    {"dX": _f([[0, 6]]), "dY": _f([[0, -6]])}),
+    example=Example(
+        {"X": _f([[1, 2]]), "Y": _f([[1, 0]]), "dZ": _f([3])},
+        {"dX": _f([[0, 6]]), "dY": _f([[0, -6]])},
+    ),
     doc="""Gradient of SquaredL2Distance: dX[i] = dZ[i] * (X[i] - Y[i]) and dY = -dX.
 
 Example: X=[[1, 2]], Y=[[1, 0]], dZ=[3] -> dX=[[0, 6]], dY=[[0, -6]]""",
@@ -85,10 +91,20 @@ def squared_l2_distance_gradient(x: np.ndarray, y: np.ndarray, dz: np.ndarray) -
     float_tensor(dz, "dZ", dtype)
     n, d = _rows(x)
     same_shape(x, y, "X", "Y", "Y")
-    enforce_that(dz.ndim == 1, "dDistance.dim() == 1", blob="dZ", expected="a 1-D tensor",
-                 found=dims(dz.shape))
-    enforce_that(dz.shape[0] == n, "dDistance.dim32(0) == N", blob="dZ",
-                 expected=f"{n} values", found=dz.shape[0])
+    enforce_that(
+        dz.ndim == 1,
+        "dDistance.dim() == 1",
+        blob="dZ",
+        expected="a 1-D tensor",
+        found=dims(dz.shape),
+    )
+    enforce_that(
+        dz.shape[0] == n,
+        "dDistance.dim32(0) == N",
+        blob="dZ",
+        expected=f"{n} values",
+        found=dz.shape[0],
+    )
     dx = (x - y).reshape(n, d)
     dx *= dz[:, None]
     dx = dx.reshape(x.shape)

@@ -25,7 +25,9 @@ from .._dense import NUMERIC, dims, dispatch, enforce_cmp, enforce_that, size_fr
 
 ARGS = [
     Arg("broadcast", bool, False, doc="1 turns on legacy broadcasting of B against A"),
-    Arg("axis", int, -1, doc="legacy broadcasting: A's dimension where B's shape starts"),
+    Arg(
+        "axis", int, -1, doc="legacy broadcasting: A's dimension where B's shape starts"
+    ),
     Arg("axis_str", str, "", doc="legacy broadcasting: the axis as a letter of order"),
     Arg("order", str, "NCHW", doc="the storage order axis_str refers to"),
 ]
@@ -36,41 +38,73 @@ _NPOS = 2**64 - 1  # std::string::npos, as Caffe2 printed it
 def legacy_axis(axis: int, axis_str: str, order: str) -> int:
     """The broadcast axis from ``axis`` or ``axis_str`` (-1 when neither is given)."""
     if axis != -1:
-        enforce_cmp(not axis_str, "axis_str_.size() == 0", len(axis_str), 0,
-                    "Args axis and axis_str cannot be used simultaneously.", error=EnforceError)
+        enforce_cmp(
+            not axis_str,
+            "axis_str_.size() == 0",
+            len(axis_str),
+            0,
+            "Args axis and axis_str cannot be used simultaneously.",
+            error=EnforceError,
+        )
         return axis
     if not axis_str:
         return -1
-    enforce_cmp(len(axis_str) == 1, "axis_str_.size() == 1", len(axis_str), 1,
-                f"Unsupported axis string{axis_str}", error=EnforceError)
+    enforce_cmp(
+        len(axis_str) == 1,
+        "axis_str_.size() == 1",
+        len(axis_str),
+        1,
+        f"Unsupported axis string{axis_str}",
+        error=EnforceError,
+    )
     pos = order.find(axis_str)
     if pos < 0:
         raise EnforceError(
             f"semantic_axis_ != string::npos. {_NPOS} vs {_NPOS}. Unrecognizable axis "
-            f"string {axis_str} from order string {order}", arg="axis_str",
-            expected=f"a letter of {order!r}", found=repr(axis_str))
+            f"string {axis_str} from order string {order}",
+            arg="axis_str",
+            expected=f"a letter of {order!r}",
+            found=repr(axis_str),
+        )
     return pos
 
 
 def legacy_sizes(a: Sequence[int], b: Sequence[int], axis: int) -> tuple[int, int, int]:
     """(pre, n, post): A read as (pre, n, post) and B as n values (Caffe2's
     ``ComputeLegacyBroadcastSizes``)."""
-    enforce_cmp(len(a) >= len(b), "A.dim() >= B.dim()", len(a), len(b),
-                "If you are doing broadcasting, input1 should have a smaller or equal "
-                "number of dimensions.", blob="B")
+    enforce_cmp(
+        len(a) >= len(b),
+        "A.dim() >= B.dim()",
+        len(a),
+        len(b),
+        "If you are doing broadcasting, input1 should have a smaller or equal "
+        "number of dimensions.",
+        blob="B",
+    )
     if axis == -1:
         axis = len(a) - len(b)
-    enforce_that(0 <= axis <= len(a) - len(b), "axis >= 0 && axis <= A.dim() - B.dim()",
-                 "Broadcast axis should be in the range of[0, A.ndim() - B.ndim()], but "
-                 f"axis = {axis}", expected=f"0 <= axis <= {len(a) - len(b)}", found=axis)
+    enforce_that(
+        0 <= axis <= len(a) - len(b),
+        "axis >= 0 && axis <= A.dim() - B.dim()",
+        "Broadcast axis should be in the range of[0, A.ndim() - B.ndim()], but "
+        f"axis = {axis}",
+        expected=f"0 <= axis <= {len(a) - len(b)}",
+        found=axis,
+    )
     start = next((i for i, d in enumerate(b) if d != 1), len(b))
     end = next((i for i in range(len(b) - 1, start - 1, -1) if b[i] != 1), start - 1)
     for i in range(start, end + 1):
-        enforce_cmp(a[i + axis] == b[i], "A.size(i + axis) == B.size(i)", a[i + axis], b[i],
-                    "Broadcast dimension mismatch.", blob="B")
-    pre = size_from(a[:axis + start], 0)
-    n = size_from(b[start:end + 1], 0)
-    post = size_from(a[axis + end + 1:], 0)
+        enforce_cmp(
+            a[i + axis] == b[i],
+            "A.size(i + axis) == B.size(i)",
+            a[i + axis],
+            b[i],
+            "Broadcast dimension mismatch.",
+            blob="B",
+        )
+    pre = size_from(a[: axis + start], 0)
+    n = size_from(b[start : end + 1], 0)
+    post = size_from(a[axis + end + 1 :], 0)
     return pre, n, post
 
 
@@ -83,15 +117,21 @@ def broadcast_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
         if p is None or q is None:
             out.append(q if p is None else p)
             continue
-        enforce_that(p == q or p == 1 or q == 1, "A_dim == B_dim || A_dim == 1 || B_dim == 1",
-                     f"A_dim: {p},B_dim: {q}", blob="B",
-                     expected=f"a shape that broadcasts with {dims(a)}", found=dims(b))
+        enforce_that(
+            p == q or p == 1 or q == 1,
+            "A_dim == B_dim || A_dim == 1 || B_dim == 1",
+            f"A_dim: {p},B_dim: {q}",
+            blob="B",
+            expected=f"a shape that broadcasts with {dims(a)}",
+            found=dims(b),
+        )
         out.append(0 if p == 0 or q == 0 else max(p, q))
     return tuple(reversed(out))
 
 
-def operands(a: np.ndarray, b: np.ndarray, broadcast: bool, axis: int, axis_str: str,
-             order: str) -> tuple[tuple, tuple, tuple]:
+def operands(
+    a: np.ndarray, b: np.ndarray, broadcast: bool, axis: int, axis_str: str, order: str
+) -> tuple[tuple, tuple, tuple]:
     """(A's working shape, B's working shape, C's shape): the shapes Caffe2 handed to
     its kernels, and the shape of the result."""
     if not broadcast:
@@ -110,8 +150,15 @@ def check_types(a: np.ndarray, b: np.ndarray) -> np.dtype:
     return dtype
 
 
-def forward(ufunc: Callable, a: np.ndarray, b: np.ndarray, broadcast: bool, axis: int,
-            axis_str: str, order: str) -> tuple[np.ndarray]:
+def forward(
+    ufunc: Callable,
+    a: np.ndarray,
+    b: np.ndarray,
+    broadcast: bool,
+    axis: int,
+    axis_str: str,
+    order: str,
+) -> tuple[np.ndarray]:
     """C = ufunc(A, B) with Caffe2's broadcasting."""
     dtype = check_types(a, b)
     a_dims, b_dims, c_shape = operands(a, b, broadcast, axis, axis_str, order)
@@ -124,21 +171,35 @@ def reduce_to(g: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """Sum ``g`` (of the broadcast shape) over the dimensions ``shape`` broadcast."""
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and g.shape[lead + i] != 1)
+        lead + i for i, d in enumerate(shape) if d == 1 and g.shape[lead + i] != 1
+    )
     if axes:
         g = np.sum(g, axis=axes, dtype=g.dtype)
     return np.asarray(g).reshape(shape)
 
 
-def backward(kind: str, dc: np.ndarray, a: np.ndarray, b: np.ndarray, broadcast: bool,
-             axis: int, axis_str: str, order: str) -> tuple[np.ndarray, np.ndarray]:
+def backward(
+    kind: str,
+    dc: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    broadcast: bool,
+    axis: int,
+    axis_str: str,
+    order: str,
+) -> tuple[np.ndarray, np.ndarray]:
     """(dA, dB) for ``kind`` in ``"add"``, ``"sub"``, ``"mul"``: dC's contributions,
     summed over the dimensions each operand was broadcast along."""
     dtype = check_types(a, b)
     check_dtype(dc, "dC", dtype)
     a_dims, b_dims, c_shape = operands(a, b, broadcast, axis, axis_str, order)
-    enforce_that(dc.shape == tuple(c_shape), "dC.sizes() == C.sizes()", blob="dC",
-                 expected=f"the forward output's shape {dims(c_shape)}", found=dims(dc.shape))
+    enforce_that(
+        dc.shape == tuple(c_shape),
+        "dC.sizes() == C.sizes()",
+        blob="dC",
+        expected=f"the forward output's shape {dims(c_shape)}",
+        found=dims(dc.shape),
+    )
     g = dc.reshape(np.broadcast_shapes(a_dims, b_dims))
     if kind == "add":
         ga, gb = g, g
@@ -146,13 +207,18 @@ def backward(kind: str, dc: np.ndarray, a: np.ndarray, b: np.ndarray, broadcast:
         ga, gb = g, np.negative(g)
     else:
         ga, gb = np.multiply(g, b.reshape(b_dims)), np.multiply(g, a.reshape(a_dims))
-    return (reduce_to(ga, a_dims).reshape(a.shape), reduce_to(gb, b_dims).reshape(b.shape))
+    return (
+        reduce_to(ga, a_dims).reshape(a.shape),
+        reduce_to(gb, b_dims).reshape(b.shape),
+    )
 
 
 # -- shapes and costs ------------------------------------------------------------------
 
 
-def binary_shape(a: TensorShape, b: TensorShape, *, broadcast: bool) -> tuple[TensorShape]:
+def binary_shape(
+    a: TensorShape, b: TensorShape, *, broadcast: bool
+) -> tuple[TensorShape]:
     """C's shape and type (Caffe2's ElementwiseOpShapeInference): A's shape in legacy
     mode, the numpy broadcast of A and B otherwise; A's type."""
     if broadcast:
@@ -160,8 +226,9 @@ def binary_shape(a: TensorShape, b: TensorShape, *, broadcast: bool) -> tuple[Te
     return (TensorShape(broadcast_shapes(a.dims, b.dims, "A and B"), a.dtype),)
 
 
-def binary_gradient_shape(dc: TensorShape, a: TensorShape,
-                          b: TensorShape) -> tuple[TensorShape, TensorShape]:
+def binary_gradient_shape(
+    dc: TensorShape, a: TensorShape, b: TensorShape
+) -> tuple[TensorShape, TensorShape]:
     """dA has A's shape, dB has B's, both of dC's type (A's when dC's is unknown)."""
     dtype = dc.dtype if dc.dtype is not None else a.dtype
     return (TensorShape(a.dims, dtype), TensorShape(b.dims, dtype))
@@ -176,8 +243,10 @@ def first_input_pointwise_cost(ops_per_element: int):
         x = inputs[0]
         item = x.dtype.itemsize if x.dtype is not None else 0
         n = numel(x)
-        return Cost(flops=n * ops_per_element,
-                    bytes_read=sum(numel(s) for s in inputs) * item,
-                    bytes_written=n * item)
+        return Cost(
+            flops=n * ops_per_element,
+            bytes_read=sum(numel(s) for s in inputs) * item,
+            bytes_written=n * item,
+        )
 
     return cost

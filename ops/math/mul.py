@@ -25,8 +25,9 @@ def _f(values) -> np.ndarray:
     allow_inplace=[(0, 0), (1, 0)],
     shape=ew.binary_shape,
     cost=ew.first_input_pointwise_cost(1),
-    example=Example({"A": _f([[1, 2], [3, 4]]), "B": _f([5, 6])},
-                    {"C": _f([[5, 12], [15, 24]])}),
+    example=Example(
+        {"A": _f([[1, 2], [3, 4]]), "B": _f([5, 6])}, {"C": _f([[5, 12], [15, 24]])}
+    ),
     doc="""Element-wise multiplication C = A * B of two tensors of one type (int32, int64,
 float32 or float64). By default shapes broadcast numpy-style (aligned from the
 right, a dimension of 1 stretches). With ``broadcast=1`` (legacy mode) C has A's
@@ -36,8 +37,15 @@ run ends at A's last dimension). C may overwrite A or B in place.
 
 Example: A=[[1, 2], [3, 4]], B=[5, 6] -> C=[[5, 12], [15, 24]]""",
 )
-def mul(a: np.ndarray, b: np.ndarray, *, broadcast: bool, axis: int, axis_str: str,
-        order: str) -> tuple:
+def mul(
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    broadcast: bool,
+    axis: int,
+    axis_str: str,
+    order: str,
+) -> tuple:
     """C = A * B with Caffe2's broadcasting rules."""
     return ew.forward(np.multiply, a, b, broadcast, axis, axis_str, order)
 
@@ -56,16 +64,24 @@ def mul_gradient_maker(g):
     allow_inplace=[(0, 0), (0, 1)],
     shape=ew.binary_gradient_shape,
     example=Example(
-        {"dC": _f([[1, 1], [1, 1]]),
-         "A": _f([[1, 2], [3, 4]]), "B": _f([5, 6])},
-                    {"dA": _f([[5, 6], [5, 6]]), "dB": _f([4, 6])}),
+        {"dC": _f([[1, 1], [1, 1]]), "A": _f([[1, 2], [3, 4]]), "B": _f([5, 6])},
+        {"dA": _f([[5, 6], [5, 6]]), "dB": _f([4, 6])},
+    ),
     doc="""Gradient of Mul: dA = dC * B and dB = dC * A, each summed over the dimensions its
 input was broadcast along (same broadcasting arguments as the forward op).
 
 Example: dC=[[1, 1], [1, 1]], A=[[1, 2], [3, 4]], B=[5, 6] -> dA=[[5, 6], [5, 6]], dB=[4, 6]""",
 )
-def mul_gradient(dc: np.ndarray, a: np.ndarray, b: np.ndarray, *, broadcast: bool,
-                 axis: int, axis_str: str, order: str) -> tuple:
+def mul_gradient(
+    dc: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    broadcast: bool,
+    axis: int,
+    axis_str: str,
+    order: str,
+) -> tuple:
     """dA and dB, reduced to A's and B's shapes."""
     return ew.backward("mul", dc, a, b, broadcast, axis, axis_str, order)
 

@@ -18,8 +18,11 @@ from .._dense import dispatch
     args=[Arg("scale", float, 1.0, doc="the factor every element is multiplied by")],
     allow_inplace=[(0, 0)],
     shape=same_as_input(0),
-    example=Example({"X": np.array([1, -2, 3], np.float32)},
-                    {"Y": np.array([2, -4, 6], np.float32)}, {"scale": 2.0}),
+    example=Example(
+        {"X": np.array([1, -2, 3], np.float32)},
+        {"Y": np.array([2, -4, 6], np.float32)},
+        {"scale": 2.0},
+    ),
     doc="""Multiply every element of X by the float argument ``scale``; Y has X's shape
 and type (float32 or float64). In-place use is allowed.
 

@@ -25,8 +25,9 @@ def _f(values) -> np.ndarray:
     allow_inplace=[(0, 0), (1, 0)],
     shape=ew.binary_shape,
     cost=ew.first_input_pointwise_cost(1),
-    example=Example({"A": _f([[10, 12], [4, 14]]), "B": _f([5, 16])},
-                    {"C": _f([[5, -4], [-1, -2]])}),
+    example=Example(
+        {"A": _f([[10, 12], [4, 14]]), "B": _f([5, 16])}, {"C": _f([[5, -4], [-1, -2]])}
+    ),
     doc="""Element-wise subtraction C = A - B of two tensors of one type (int32, int64, float32
 or float64). By default shapes broadcast numpy-style (aligned from the right, a
 dimension of 1 stretches). With ``broadcast=1`` (legacy mode) C has A's shape and B
@@ -36,8 +37,15 @@ A's last dimension). C may overwrite A or B in place.
 
 Example: A=[[10, 12], [4, 14]], B=[5, 16] -> C=[[5, -4], [-1, -2]]""",
 )
-def sub(a: np.ndarray, b: np.ndarray, *, broadcast: bool, axis: int, axis_str: str,
-        order: str) -> tuple:
+def sub(
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    broadcast: bool,
+    axis: int,
+    axis_str: str,
+    order: str,
+) -> tuple:
     """C = A - B with Caffe2's broadcasting rules."""
     return ew.forward(np.subtract, a, b, broadcast, axis, axis_str, order)
 
@@ -56,16 +64,24 @@ def sub_gradient_maker(g):
     allow_inplace=[(0, 0), (0, 1)],
     shape=ew.binary_gradient_shape,
     example=Example(
-        {"dC": _f([[1, 2], [3, 4]]),
-         "A": _f([[0, 0], [0, 0]]), "B": _f([0, 0])},
-                    {"dA": _f([[1, 2], [3, 4]]), "dB": _f([-4, -6])}),
+        {"dC": _f([[1, 2], [3, 4]]), "A": _f([[0, 0], [0, 0]]), "B": _f([0, 0])},
+        {"dA": _f([[1, 2], [3, 4]]), "dB": _f([-4, -6])},
+    ),
     doc="""Gradient of Sub: dA = dC and dB = -dC, each summed over the dimensions its input was
 broadcast along (same broadcasting arguments as the forward op).
 
 Example: dC=[[1, 2], [3, 4]], A=[[0, 0], [0, 0]], B=[0, 0] -> dA=[[1, 2], [3, 4]], dB=[-4, -6]""",
 )
-def sub_gradient(dc: np.ndarray, a: np.ndarray, b: np.ndarray, *, broadcast: bool,
-                 axis: int, axis_str: str, order: str) -> tuple:
+def sub_gradient(
+    dc: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    broadcast: bool,
+    axis: int,
+    axis_str: str,
+    order: str,
+) -> tuple:
     """dA and dB, reduced to A's and B's shapes."""
     return ew.backward("sub", dc, a, b, broadcast, axis, axis_str, order)
 

@@ -34,10 +34,14 @@ def _sum_cost(*inputs: TensorShape, outputs=()) -> Cost:
     allow_inplace=[(0, 0)],
     shape=same_as_input(0),
     cost=_sum_cost,
-    example=Example({"data_0": np.array([1, 2, 3], np.float32),
-                     "data_1": np.array([10, 20, 30], np.float32),
-                     "data_2": np.array([100, 200, 300], np.float32)},
-                    {"sum": np.array([111, 222, 333], np.float32)}),
+    example=Example(
+        {
+            "data_0": np.array([1, 2, 3], np.float32),
+            "data_1": np.array([10, 20, 30], np.float32),
+            "data_2": np.array([100, 200, 300], np.float32),
+        },
+        {"sum": np.array([111, 222, 333], np.float32)},
+    ),
     doc="""Element-wise sum of each of the input tensors. The first input tensor can be
 used in-place as the output tensor (only input 0). All inputs and the output have
 the same shape and data type (float32, float64, int32 or int64). Integer sums wrap

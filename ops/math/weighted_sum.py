@@ -30,8 +30,13 @@ _ODD = (lambda n: n % 2 == 1, "an odd number of inputs (at least 1)")
 def _weight(w: np.ndarray, blob: str, name: str, dtype: np.dtype) -> np.generic:
     """The single value of a weight blob, as a scalar of the data's dtype."""
     check_dtype(w, blob, *_FLOATS)
-    enforce(w.size == 1, f"{name}.numel() == 1. {w.size} vs 1", blob=blob,
-            expected="a 1-element tensor", found=f"shape {w.shape}")
+    enforce(
+        w.size == 1,
+        f"{name}.numel() == 1. {w.size} vs 1",
+        blob=blob,
+        expected="a 1-element tensor",
+        found=f"shape {w.shape}",
+    )
     return dtype.type(w.reshape(-1)[0])
 
 
@@ -39,12 +44,17 @@ def _weighted_sum_cost(*inputs: TensorShape, outputs=()) -> Cost:
     """Caffe2's CostInferenceForWeightedSum (four bytes an element: Caffe2 took
     sizeof of the dtype enum)."""
     n, k = numel(inputs[0]), len(inputs)
-    return Cost(flops=(k - 1) * n, bytes_read=(k // 2) * (n + 1) * 4,
-                bytes_written=n * 4, params_bytes=(k // 2) * 4)
+    return Cost(
+        flops=(k - 1) * n,
+        bytes_read=(k // 2) * (n + 1) * 4,
+        bytes_written=n * 4,
+        params_bytes=(k // 2) * 4,
+    )
 
 
-def _weighted_sum_gradient_shape(dy: TensorShape, *inputs: TensorShape,
-                                 grad_on_w: bool) -> tuple[TensorShape, ...]:
+def _weighted_sum_gradient_shape(
+    dy: TensorShape, *inputs: TensorShape, grad_on_w: bool
+) -> tuple[TensorShape, ...]:
     """dX_i like dY (X_i reshaped); the weights' gradients are 1-element tensors."""
     pairs = len(inputs) // 2
     dxs = [dy] * pairs
@@ -65,8 +75,15 @@ def _f(values) -> np.ndarray:
     allow_inplace=[(0, 0)],
     shape=same_as_input(0),
     cost=_weighted_sum_cost,
-    example=Example({"X_0": _f([1, 2]), "weight_0": _f([2]), "X_1": _f([10, 20]),
-                     "weight_1": _f([0.5])}, {"output": _f([7, 14])}),
+    example=Example(
+        {
+            "X_0": _f([1, 2]),
+            "weight_0": _f([2]),
+            "X_1": _f([10, 20]),
+            "weight_1": _f([0.5]),
+        },
+        {"output": _f([7, 14])},
+    ),
     doc="""Element-wise weighted sum of (X_i, weight_i) pairs: inputs X_0, weight_0,
 X_1, weight_1, ... (an even number); every weight_i is a 1-element float tensor and
 every X_i has the size of X_0 (only sizes are compared, as in Caffe2). The output has
@@ -80,18 +97,31 @@ def weighted_sum(*inputs: np.ndarray) -> tuple[np.ndarray]:
     """``sum(w_i * X_i)``, accumulated in input order as Caffe2's Scale/Axpby/Axpy."""
     x0 = inputs[0]
     check_dtype(x0, "data_0", *_FLOATS)
-    enforce(x0.size > 0, f"X0.numel() > 0. {x0.size} vs 0", blob="data_0",
-            expected="a non-empty tensor", found=f"shape {x0.shape}")
+    enforce(
+        x0.size > 0,
+        f"X0.numel() > 0. {x0.size} vs 0",
+        blob="data_0",
+        expected="a non-empty tensor",
+        found=f"shape {x0.shape}",
+    )
     w0 = _weight(inputs[1], "weight_0", "weight0", x0.dtype)
     pairs = []
     for k in range(2, len(inputs), 2):
         x, blob = inputs[k], f"data_{k // 2}"
         check_dtype(x, blob, x0.dtype)
-        enforce(x.size == x0.size, f"X{k // 2}.numel() == size. {x.size} vs {x0.size}",
-                blob=blob, expected=f"{x0.size} elements (X_0 has shape {x0.shape})",
-                found=f"shape {x.shape}")
-        pairs.append((x.reshape(x0.shape), _weight(inputs[k + 1], f"weight_{k // 2}",
-                                                   f"weight{k // 2}", x0.dtype)))
+        enforce(
+            x.size == x0.size,
+            f"X{k // 2}.numel() == size. {x.size} vs {x0.size}",
+            blob=blob,
+            expected=f"{x0.size} elements (X_0 has shape {x0.shape})",
+            found=f"shape {x.shape}",
+        )
+        pairs.append(
+            (
+                x.reshape(x0.shape),
+                _weight(inputs[k + 1], f"weight_{k // 2}", f"weight{k // 2}", x0.dtype),
+            )
+        )
     if not pairs:
         return (w0 * x0,)
     x1, w1 = pairs[0]
@@ -123,21 +153,29 @@ def weighted_sum_gradient_maker(g):
     num_outputs=(1, None),
     args=[Arg("grad_on_w", bool, False)],
     shape=_weighted_sum_gradient_shape,
-    example=Example({"dY": _f([1, 2]), "X_0": _f([3, 4]), "weight_0": _f([2])},
-                    {"dX_0": _f([2, 4]), "dweight_0": _f([11])}, {"grad_on_w": 1}),
+    example=Example(
+        {"dY": _f([1, 2]), "X_0": _f([3, 4]), "weight_0": _f([2])},
+        {"dX_0": _f([2, 4]), "dweight_0": _f([11])},
+        {"grad_on_w": 1},
+    ),
     doc="""Gradient of WeightedSum: inputs dY, X_0, weight_0, X_1, weight_1, ...;
 outputs dX_i = weight_i * dY for every pair, then (with ``grad_on_w``) dweight_i =
 dot(dY, X_i) as 1-element tensors.
 
 Example: dY=[1, 2], X_0=[3, 4], weight_0=[2], grad_on_w=1 -> dX_0=[2, 4], dweight_0=[11]""",
 )
-def weighted_sum_gradient(*inputs: np.ndarray, grad_on_w: bool,
-                          num_outputs: int) -> tuple[np.ndarray, ...]:
+def weighted_sum_gradient(
+    *inputs: np.ndarray, grad_on_w: bool, num_outputs: int
+) -> tuple[np.ndarray, ...]:
     """dX_i = w_i * dY (and dw_i = <dY, X_i> with ``grad_on_w``)."""
     pairs = len(inputs) // 2
     expected = 2 * pairs if grad_on_w else pairs
-    enforce(num_outputs == expected, f"OutputSize() == output_size. {num_outputs} vs {expected}",
-            expected=f"{expected} outputs", found=num_outputs)
+    enforce(
+        num_outputs == expected,
+        f"OutputSize() == output_size. {num_outputs} vs {expected}",
+        expected=f"{expected} outputs",
+        found=num_outputs,
+    )
     dy = inputs[0]
     check_dtype(dy, "dY", *_FLOATS)
     dxs, dws = [], []
@@ -147,9 +185,16 @@ def weighted_sum_gradient(*inputs: np.ndarray, grad_on_w: bool,
         if grad_on_w:
             x = inputs[2 * i + 1]
             check_dtype(x, f"X_{i}", dy.dtype)
-            enforce(x.size == dy.size, f"cur_X.numel() == size. {x.size} vs {dy.size}",
-                    blob=f"X_{i}", expected=f"{dy.size} elements", found=f"shape {x.shape}")
-            dws.append(np.array([np.dot(dy.reshape(-1), x.reshape(-1))], dtype=dy.dtype))
+            enforce(
+                x.size == dy.size,
+                f"cur_X.numel() == size. {x.size} vs {dy.size}",
+                blob=f"X_{i}",
+                expected=f"{dy.size} elements",
+                found=f"shape {x.shape}",
+            )
+            dws.append(
+                np.array([np.dot(dy.reshape(-1), x.reshape(-1))], dtype=dy.dtype)
+            )
     return tuple(dxs + dws)
 
 

@@ -18,7 +18,14 @@ from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.example import Example
 from caffe2lite.schema import shapes as sh
 from caffe2lite.schema.shapes import Cost, TensorShape
-from .._dense import canonical_axis, dims, enforce_that, float_tensor, size_from, size_to
+from .._dense import (
+    canonical_axis,
+    dims,
+    enforce_that,
+    float_tensor,
+    size_from,
+    size_to,
+)
 
 _ARGS = [
     Arg("axis", int, 1, doc="X is flattened to a matrix at this axis"),
@@ -26,16 +33,26 @@ _ARGS = [
 ]
 
 
-def _mnk(x: np.ndarray, w: np.ndarray, axis: int, axis_w: int) -> tuple[int, int, int, int, int]:
+def _mnk(
+    x: np.ndarray, w: np.ndarray, axis: int, axis_w: int
+) -> tuple[int, int, int, int, int]:
     """(canonical axis, canonical axis_w, M, N, K) as Caffe2 computed them."""
     ax = canonical_axis(axis, x.ndim)
     ax_w = canonical_axis(axis_w, w.ndim, "axis_w")
-    return ax, ax_w, size_to(x.shape, ax), size_to(w.shape, ax_w), size_from(x.shape, ax)
+    return (
+        ax,
+        ax_w,
+        size_to(x.shape, ax),
+        size_to(w.shape, ax_w),
+        size_from(x.shape, ax),
+    )
 
 
 def _mismatch(x, w, third: str, t, axis, m, n, k) -> str:
-    return (f"Dimension mismatch: X: {dims(x.shape)}, W: {dims(w.shape)}, {third}: "
-            f"{dims(t.shape)}, axis: {axis}, M: {m}, N: {n}, K: {k}")
+    return (
+        f"Dimension mismatch: X: {dims(x.shape)}, W: {dims(w.shape)}, {third}: "
+        f"{dims(t.shape)}, axis: {axis}, M: {m}, N: {n}, K: {k}"
+    )
 
 
 def _shape_mnk(x: TensorShape, w: TensorShape, axis: int, axis_w: int):
@@ -50,8 +67,9 @@ def _shape_mnk(x: TensorShape, w: TensorShape, axis: int, axis_w: int):
     return ax, m, k, n
 
 
-def _fc_shape(x: TensorShape, w: TensorShape, b: TensorShape, *, axis: int,
-              axis_w: int) -> tuple[TensorShape]:
+def _fc_shape(
+    x: TensorShape, w: TensorShape, b: TensorShape, *, axis: int, axis_w: int
+) -> tuple[TensorShape]:
     """Caffe2's FCShapeInference: X's dimensions up to ``axis``, then N."""
     ax, _, _, n = _shape_mnk(x, w, axis, axis_w)
     if ax is None or n is None:
@@ -63,27 +81,41 @@ def _ints(*values) -> bool:
     return all(isinstance(v, int) for v in values)
 
 
-def _fc_cost(x: TensorShape, w: TensorShape, b: TensorShape, *, axis: int, axis_w: int,
-             outputs) -> Cost:
+def _fc_cost(
+    x: TensorShape, w: TensorShape, b: TensorShape, *, axis: int, axis_w: int, outputs
+) -> Cost:
     """Caffe2's CostInferenceForFC (four bytes an element: it took sizeof of the dtype
     enum): M*N*(2K+1) flops, K*(M+N)+N elements read, M*N written, K*N+N parameters."""
     _, m, k, n = _shape_mnk(x, w, axis, axis_w)
     if not _ints(m, k, n):
         return Cost()
-    return Cost(flops=m * n * (2 * k + 1), bytes_read=(k * (m + n) + n) * 4,
-                bytes_written=m * n * 4, params_bytes=(k * n + n) * 4)
+    return Cost(
+        flops=m * n * (2 * k + 1),
+        bytes_read=(k * (m + n) + n) * 4,
+        bytes_written=m * n * 4,
+        params_bytes=(k * n + n) * 4,
+    )
 
 
-def _fc_gradient_shape(x: TensorShape, w: TensorShape, dy: TensorShape, *, axis: int,
-                       axis_w: int, num_outputs: int) -> tuple[TensorShape, ...]:
+def _fc_gradient_shape(
+    x: TensorShape,
+    w: TensorShape,
+    dy: TensorShape,
+    *,
+    axis: int,
+    axis_w: int,
+    num_outputs: int,
+) -> tuple[TensorShape, ...]:
     """Caffe2's FCGradientShapeInference: dW like W, db (N,), dX like X."""
     _, _, _, n = _shape_mnk(x, w, axis, axis_w)
-    out = (TensorShape(w.dims, w.dtype), TensorShape(None if n is None else (n,), w.dtype))
+    db = TensorShape(None if n is None else (n,), w.dtype)
+    out = (TensorShape(w.dims, w.dtype), db)
     return out + ((TensorShape(x.dims, x.dtype),) if num_outputs == 3 else ())
 
 
-def _fc_gradient_cost(x: TensorShape, w: TensorShape, dy: TensorShape, *, axis: int,
-                      axis_w: int, outputs) -> Cost:
+def _fc_gradient_cost(
+    x: TensorShape, w: TensorShape, dy: TensorShape, *, axis: int, axis_w: int, outputs
+) -> Cost:
     """Caffe2's CostInferenceForFCGradient: M*N*(2K+1) flops (+2MNK for dX), the
     outputs written at four bytes an element, nothing counted as read."""
     _, m, k, n = _shape_mnk(x, w, axis, axis_w)
@@ -107,8 +139,10 @@ def _f(values) -> np.ndarray:
     args=_ARGS,
     shape=_fc_shape,
     cost=_fc_cost,
-    example=Example({"X": _f([[1, 2, 3]]), "W": _f([[1, 0, 1], [0, 1, 0]]),
-                     "b": _f([0.5, -1])}, {"Y": _f([[4.5, 1]])}),
+    example=Example(
+        {"X": _f([[1, 2, 3]]), "W": _f([[1, 0, 1], [0, 1, 0]]), "b": _f([0.5, -1])},
+        {"Y": _f([[4.5, 1]])},
+    ),
     doc="""Fully connected layer: Y = X·Wᵀ + b, with X flattened to (M x K) at ``axis``,
 W (N x K) flattened at ``axis_w`` and b of length N. Y has shape X.shape[:axis] + (N,).
 Float32 or float64; W and b must have X's type.
@@ -120,14 +154,31 @@ def fc(x: np.ndarray, w: np.ndarray, b: np.ndarray, *, axis: int, axis_w: int) -
     dtype = float_tensor(x, "X")
     float_tensor(w, "W", dtype)
     float_tensor(b, "b", dtype)
-    enforce_that(b.ndim == 1, f"b.dim() == 1. {b.ndim}", blob="b", expected="a 1-D bias",
-                 found=f"{b.ndim}-D shape {dims(b.shape)}")
+    enforce_that(
+        b.ndim == 1,
+        f"b.dim() == 1. {b.ndim}",
+        blob="b",
+        expected="a 1-D bias",
+        found=f"{b.ndim}-D shape {dims(b.shape)}",
+    )
     ax, ax_w, m, n, k = _mnk(x, w, axis, axis_w)
     why = _mismatch(x, w, "b", b, axis, m, n, k)
-    enforce_that(k == size_from(w.shape, ax_w), "K == W.numel() / N", why, blob="W",
-                 expected=f"W of {n} x {k}", found=dims(w.shape))
-    enforce_that(n == b.shape[0], "N == b.dim32(0)", why, blob="b", expected=f"{n} biases",
-                 found=b.shape[0])
+    enforce_that(
+        k == size_from(w.shape, ax_w),
+        "K == W.numel() / N",
+        why,
+        blob="W",
+        expected=f"W of {n} x {k}",
+        found=dims(w.shape),
+    )
+    enforce_that(
+        n == b.shape[0],
+        "N == b.dim32(0)",
+        why,
+        blob="b",
+        expected=f"{n} biases",
+        found=b.shape[0],
+    )
     y = x.reshape(m, k) @ w.reshape(n, k).T
     y += b
     return (y.reshape(x.shape[:ax] + (n,)),)
@@ -136,7 +187,9 @@ def fc(x: np.ndarray, w: np.ndarray, b: np.ndarray, *, axis: int, axis_w: int) -
 @register_gradient("FC")
 def fc_gradient_maker(g):
     """``FCGradient([X, W, dY]) -> [W_grad, b_grad, X_grad]``."""
-    return [g.op_def("FCGradient", [g.I(0), g.I(1), g.GO(0)], [g.GI(1), g.GI(2), g.GI(0)])]
+    return [
+        g.op_def("FCGradient", [g.I(0), g.I(1), g.GO(0)], [g.GI(1), g.GI(2), g.GI(0)])
+    ]
 
 
 @register_cpu_operator(
@@ -147,25 +200,46 @@ def fc_gradient_maker(g):
     args=_ARGS,
     shape=_fc_gradient_shape,
     cost=_fc_gradient_cost,
-    example=Example({"X": _f([[1, 2]]), "W": _f([[3, 4]]), "dY": _f([[2]])},
-                    {"dW": _f([[2, 4]]), "db": _f([2]), "dX": _f([[6, 8]])}),
+    example=Example(
+        {"X": _f([[1, 2]]), "W": _f([[3, 4]]), "dY": _f([[2]])},
+        {"dW": _f([[2, 4]]), "db": _f([2]), "dX": _f([[6, 8]])},
+    ),
     doc="""Gradient of FC: dW = dYᵀ·X (W's shape), db = column sums of dY (N,), and, when
 a third output is asked for, dX = dY·W (X's shape), all on the flattened views.
 
 Example: X=[[1, 2]], W=[[3, 4]], dY=[[2]] -> dW=[[2, 4]], db=[2], dX=[[6, 8]]""",
 )
-def fc_gradient(x: np.ndarray, w: np.ndarray, dy: np.ndarray, *, axis: int, axis_w: int,
-                num_outputs: int) -> tuple:
+def fc_gradient(
+    x: np.ndarray,
+    w: np.ndarray,
+    dy: np.ndarray,
+    *,
+    axis: int,
+    axis_w: int,
+    num_outputs: int,
+) -> tuple:
     """dW, db and (with three outputs) dX."""
     dtype = float_tensor(x, "X")
     float_tensor(w, "W", dtype)
     float_tensor(dy, "dY", dtype)
     _, ax_w, m, n, k = _mnk(x, w, axis, axis_w)
     why = _mismatch(x, w, "dY", dy, axis, m, n, k)
-    enforce_that(k * n == w.size, "K * N == W.numel()", why, blob="W",
-                 expected=f"W of {n} x {k}", found=dims(w.shape))
-    enforce_that(dy.size == m * n, "dY.numel() == M * N", why, blob="dY",
-                 expected=f"{m} x {n} elements", found=dims(dy.shape))
+    enforce_that(
+        k * n == w.size,
+        "K * N == W.numel()",
+        why,
+        blob="W",
+        expected=f"W of {n} x {k}",
+        found=dims(w.shape),
+    )
+    enforce_that(
+        dy.size == m * n,
+        "dY.numel() == M * N",
+        why,
+        blob="dY",
+        expected=f"{m} x {n} elements",
+        found=dims(dy.shape),
+    )
     dy2, w2 = dy.reshape(m, n), w.reshape(n, k)
     dw = (dy2.T @ x.reshape(m, k)).reshape(w.shape)
     db = dy2.sum(axis=0, dtype=dtype)

@@ -20,8 +20,10 @@ from .._dense import dispatch, dims, enforce_that, float_tensor
     outputs=["Y"],
     allow_inplace=[(0, 0)],
     shape=same_as_input(0),
-    example=Example({"X": np.array([0, 2], np.float32)},
-                    {"Y": np.array([0.5, 0.880797], np.float32)}),
+    example=Example(
+        {"X": np.array([0, 2], np.float32)},
+        {"Y": np.array([0.5, 0.880797], np.float32)},
+    ),
     doc="""Logistic sigmoid, element-wise: Y = 1 / (1 + exp(-X)), same shape and type as
 X (float32 or float64). In-place use is allowed.
 
@@ -50,9 +52,10 @@ def sigmoid_gradient_maker(g):
     outputs=["dX"],
     allow_inplace=[(1, 0)],
     shape=same_as_input(0),
-    example=Example({"Y": np.array([0.5, 0.25], np.float32),
-                     "dY": np.array([1, 2], np.float32)},
-                    {"dX": np.array([0.25, 0.375], np.float32)}),
+    example=Example(
+        {"Y": np.array([0.5, 0.25], np.float32), "dY": np.array([1, 2], np.float32)},
+        {"dX": np.array([0.25, 0.375], np.float32)},
+    ),
     doc="""Gradient of Sigmoid from its output: dX = dY * Y * (1 - Y).
 
 Example: Y=[0.5, 0.25], dY=[1, 2] -> dX=[0.25, 0.375]""",
@@ -61,8 +64,13 @@ def sigmoid_gradient(y: np.ndarray, dy: np.ndarray) -> tuple:
     """dY * Y * (1 - Y)."""
     dtype = dispatch(y, "Y")
     float_tensor(dy, "dY", dtype)
-    enforce_that(y.shape == dy.shape, "Y.sizes() == dY.sizes()", blob="dY",
-                 expected=f"Y's shape {dims(y.shape)}", found=dims(dy.shape))
+    enforce_that(
+        y.shape == dy.shape,
+        "Y.sizes() == dY.sizes()",
+        blob="dY",
+        expected=f"Y's shape {dims(y.shape)}",
+        found=dims(dy.shape),
+    )
     dx = np.multiply(dy, y, out=np.empty_like(y))
     dx *= 1 - y
     return (dx,)

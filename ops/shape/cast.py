@@ -32,8 +32,17 @@ _TARGETS = {
     DataType.Value("INT64"): np.dtype(np.int64),
     DataType.Value("DOUBLE"): np.dtype(np.float64),
 }
-_SOURCES = (np.float32, np.int32, np.bool_, np.uint8, np.int8, np.uint16, np.int16,
-            np.int64, np.float64)
+_SOURCES = (
+    np.float32,
+    np.int32,
+    np.bool_,
+    np.uint8,
+    np.int8,
+    np.uint16,
+    np.int16,
+    np.int64,
+    np.float64,
+)
 
 
 def cast_data_type(value: Any, name: str = "to") -> int:
@@ -46,14 +55,21 @@ def cast_data_type(value: Any, name: str = "to") -> int:
     if isinstance(value, str):
         key = value.upper()
         if key not in DataType.keys():
-            raise ArgumentError(f"Unknown 'to' argument: {key}", arg=name,
-                                expected=f"one of {', '.join(DataType.keys())}",
-                                found=repr(value))
+            raise ArgumentError(
+                f"Unknown 'to' argument: {key}",
+                arg=name,
+                expected=f"one of {', '.join(DataType.keys())}",
+                found=repr(value),
+            )
         return DataType.Value(key)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise ArgumentError(f"Argument {name} does not have the right field: expected field i",
-                        arg=name, expected="an int or a DataType name", found=repr(value))
+    raise ArgumentError(
+        f"Argument {name} does not have the right field: expected field i",
+        arg=name,
+        expected="an int or a DataType name",
+        found=repr(value),
+    )
 
 
 def target_dtype(to: int) -> np.dtype:
@@ -92,13 +108,26 @@ def _cast_shape(x: TensorShape, *, to: Any) -> tuple[TensorShape]:
     inputs=["input"],
     outputs=["output"],
     args=[
-        Arg("to", "any", None, doc="the target DataType: its number or its name "
-            "(FLOAT, INT32, INT64, DOUBLE, BOOL, ...); FLOAT when absent"),
-        Arg("from_type", "any", None, doc="the input's DataType; only the gradient uses it"),
+        Arg(
+            "to",
+            "any",
+            None,
+            doc="the target DataType: its number or its name "
+            "(FLOAT, INT32, INT64, DOUBLE, BOOL, ...); FLOAT when absent",
+        ),
+        Arg(
+            "from_type",
+            "any",
+            None,
+            doc="the input's DataType; only the gradient uses it",
+        ),
     ],
     shape=_cast_shape,
-    example=Example({"input": np.array([1.7, -2.5, 0], np.float32)},
-                    {"output": np.array([1, -2, 0], np.int32)}, {"to": 2}),
+    example=Example(
+        {"input": np.array([1.7, -2.5, 0], np.float32)},
+        {"output": np.array([1, -2, 0], np.int32)},
+        {"to": 2},
+    ),
     doc="""Convert every element to the type ``to`` (a TensorProto.DataType number or
 name); the shape is kept. Floats become integers by truncation toward zero; any
 non-zero value becomes true. Casting to STRING writes each number in decimal (floats
@@ -111,8 +140,12 @@ def cast(x: np.ndarray, *, to: Any, from_type: Any) -> tuple:
     dtype = target_dtype(cast_data_type(to))
     tensor(x, "input")
     if x.dtype not in _SOURCES:
-        raise DTypeError(f"Unsupported type of tensor: {cpp_type_name(x.dtype)}", blob="input",
-                         expected="a numeric or bool tensor", found=str(x.dtype))
+        raise DTypeError(
+            f"Unsupported type of tensor: {cpp_type_name(x.dtype)}",
+            blob="input",
+            expected="a numeric or bool tensor",
+            found=str(x.dtype),
+        )
     if dtype == object:
         return (_to_strings(x),)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -127,8 +160,12 @@ def cast_gradient_maker(g):
     to = cast_data_type(argument_value(args["to"]) if "to" in args else None)
     src = args.get("from_type")
     if src is None or not (src.HasField("i") or src.HasField("s")):
-        raise GradientError("Argument 'from_type' of type int or string is required to get "
-                            "the gradient of CastOp", arg="from_type",
-                            expected="an int or a DataType name", found="no from_type")
+        raise GradientError(
+            "Argument 'from_type' of type int or string is required to get "
+            "the gradient of CastOp",
+            arg="from_type",
+            expected="an int or a DataType name",
+            found="no from_type",
+        )
     from_type = cast_data_type(argument_value(src), "from_type")
     return [g.op_def("Cast", [g.GO(0)], [g.GI(0)], to=from_type, from_type=to)]

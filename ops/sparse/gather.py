@@ -69,10 +69,16 @@ def _checked_indices(flat: np.ndarray, dim: int, wrap: bool) -> np.ndarray:
     outputs=["OUTPUT"],
     shape=gather_shape,
     example=Example(
-        {"DATA": np.array([[1.0, 1.2], [2.3, 3.4], [4.5, 5.7]], np.float32),
-         "INDICES": np.array([[0, 1], [1, 2]], np.int32)},
-        {"OUTPUT": np.array([[[1.0, 1.2], [2.3, 3.4]], [[2.3, 3.4], [4.5, 5.7]]],
-                            np.float32)}),
+        {
+            "DATA": np.array([[1.0, 1.2], [2.3, 3.4], [4.5, 5.7]], np.float32),
+            "INDICES": np.array([[0, 1], [1, 2]], np.int32),
+        },
+        {
+            "OUTPUT": np.array(
+                [[[1.0, 1.2], [2.3, 3.4]], [[2.3, 3.4], [4.5, 5.7]]], np.float32
+            )
+        },
+    ),
     args=[
         Arg(
             "axis",

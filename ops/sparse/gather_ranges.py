@@ -31,10 +31,16 @@ def _gather_ranges_shape(data: TensorShape, ranges: TensorShape) -> tuple:
     inputs=["DATA", "RANGES"],
     outputs=["OUTPUT", "LENGTHS"],
     shape=_gather_ranges_shape,
-    example=Example({"DATA": np.array([1, 2, 3, 4, 5, 6], np.float32),
-                     "RANGES": np.array([[[0, 1], [2, 2]], [[4, 1], [5, 1]]], np.int32)},
-                    {"OUTPUT": np.array([1, 3, 4, 5, 6], np.float32),
-                     "LENGTHS": np.array([3, 2], np.int32)}),
+    example=Example(
+        {
+            "DATA": np.array([1, 2, 3, 4, 5, 6], np.float32),
+            "RANGES": np.array([[[0, 1], [2, 2]], [[4, 1], [5, 1]]], np.int32),
+        },
+        {
+            "OUTPUT": np.array([1, 3, 4, 5, 6], np.float32),
+            "LENGTHS": np.array([3, 2], np.int32),
+        },
+    ),
     doc="""Gather ranges of DATA (1-D, any type) into one 1-D OUTPUT.
 
 RANGES (int32 or int64) has shape (N, M, 2): for each of N examples, M ranges given

@@ -63,8 +63,14 @@ _INT64, _INT32 = np.dtype(np.int64), np.dtype(np.int32)
 
 def check_id_list_types(x: np.ndarray, lengths: np.ndarray) -> None:
     """The first half of ``check_id_list``: ranks and dtypes."""
-    if (type(x) is np.ndarray and type(lengths) is np.ndarray and x.ndim == 1
-            and lengths.ndim == 1 and x.dtype is _INT64 and lengths.dtype is _INT32):
+    if (
+        type(x) is np.ndarray
+        and type(lengths) is np.ndarray
+        and x.ndim == 1
+        and lengths.ndim == 1
+        and x.dtype is _INT64
+        and lengths.dtype is _INT32
+    ):
         return  # the common case at once (numpy's native dtypes are singletons)
     check_ndim(x, "X", 1, "Input tensor should be 1-D")
     check_dtype(x, "X", np.int64)
@@ -228,16 +234,21 @@ def segment_dropout(
     return y[:total], out_lengths
 
 
-def dropout_shape(x: TensorShape,
-                  lengths: TensorShape) -> tuple[TensorShape, TensorShape]:
+def dropout_shape(
+    x: TensorShape, lengths: TensorShape
+) -> tuple[TensorShape, TensorShape]:
     """Y: int64 of sum(OutputLengths) values (the draws decide: a symbol);
     OutputLengths: int32 like Lengths."""
-    return (TensorShape(("sum(OutputLengths)",), np.int64),
-            TensorShape(lengths.dims, np.int32))
+    return (
+        TensorShape(("sum(OutputLengths)",), np.int64),
+        TensorShape(lengths.dims, np.int32),
+    )
 
 
-DROPOUT_EXAMPLE_INPUTS = {"X": np.array([1, 2, 3, 4, 5], np.int64),
-                          "Lengths": np.array([2, 3], np.int32)}
+DROPOUT_EXAMPLE_INPUTS = {
+    "X": np.array([1, 2, 3, 4, 5], np.int64),
+    "Lengths": np.array([2, 3], np.int32),
+}
 DROPOUT_EXAMPLE_ARGS = {"ratio": 0.5, "replacement_value": -1}
 
 
@@ -246,10 +257,15 @@ DROPOUT_EXAMPLE_ARGS = {"ratio": 0.5, "replacement_value": -1}
     inputs=["X", "Lengths"],
     outputs=["Y", "OutputLengths"],
     shape=dropout_shape,
-    example=Example(DROPOUT_EXAMPLE_INPUTS,
-                    {"Y": np.array([1, 2, -1], np.int64),
-                     "OutputLengths": np.array([2, 1], np.int32)},
-                    DROPOUT_EXAMPLE_ARGS, exact=False),
+    example=Example(
+        DROPOUT_EXAMPLE_INPUTS,
+        {
+            "Y": np.array([1, 2, -1], np.int64),
+            "OutputLengths": np.array([2, 1], np.int32),
+        },
+        DROPOUT_EXAMPLE_ARGS,
+        exact=False,
+    ),
     num_outputs="same",
     args=DROPOUT_ARGS,
     doc="""`SparseDropoutWithReplacement` takes a 1-d int64 input tensor X and an int32
@@ -285,8 +301,9 @@ def sparse_dropout_with_replacement(
     """Drop each segment of X with probability ``ratio``."""
     if _speedups.native is not None and 0.0 < ratio < 1.0:
         check_id_list_types(x, lengths)
-        result = _speedups.segment_dropout(x, lengths, rng, ratio, replacement_value,
-                                           outputs)
+        result = _speedups.segment_dropout(
+            x, lengths, rng, ratio, replacement_value, outputs
+        )
         if result is None:  # the lengths are wrong: raise Caffe2's error
             check_id_list(x, lengths)
         return result

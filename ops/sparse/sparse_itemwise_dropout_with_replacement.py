@@ -80,8 +80,9 @@ def itemwise_dropout(
     return y
 
 
-def _itemwise_shape(x: TensorShape,
-                    lengths: TensorShape) -> tuple[TensorShape, TensorShape]:
+def _itemwise_shape(
+    x: TensorShape, lengths: TensorShape
+) -> tuple[TensorShape, TensorShape]:
     """Y: int64 like X; OutputLengths: int32 like Lengths."""
     return (TensorShape(x.dims, np.int64), TensorShape(lengths.dims, np.int32))
 
@@ -91,10 +92,15 @@ def _itemwise_shape(x: TensorShape,
     inputs=["X", "Lengths"],
     outputs=["Y", "OutputLengths"],
     shape=_itemwise_shape,
-    example=Example(DROPOUT_EXAMPLE_INPUTS,
-                    {"Y": np.array([1, -1, 3, -1, 5], np.int64),
-                     "OutputLengths": np.array([2, 3], np.int32)},
-                    DROPOUT_EXAMPLE_ARGS, exact=False),
+    example=Example(
+        DROPOUT_EXAMPLE_INPUTS,
+        {
+            "Y": np.array([1, -1, 3, -1, 5], np.int64),
+            "OutputLengths": np.array([2, 3], np.int32),
+        },
+        DROPOUT_EXAMPLE_ARGS,
+        exact=False,
+    ),
     num_outputs="same",
     args=DROPOUT_ARGS,
     doc="""`SparseItemwiseDropoutWithReplacement` takes a 1-d int64 input tensor X and
@@ -129,8 +135,9 @@ def sparse_itemwise_dropout_with_replacement(
     """Replace each element of X with probability ``ratio``; lengths are unchanged."""
     if _speedups.native is not None and 0.0 < ratio < 1.0:
         check_id_list_types(x, lengths)
-        y = _speedups.itemwise_dropout(x, lengths, rng, ratio, replacement_value,
-                                       outputs)
+        y = _speedups.itemwise_dropout(
+            x, lengths, rng, ratio, replacement_value, outputs
+        )
         if y is None:  # the lengths are wrong: raise Caffe2's error
             check_id_list(x, lengths)
         return y, lengths

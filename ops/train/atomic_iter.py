@@ -23,8 +23,10 @@ def _blob_type(value: object) -> str:
     inputs=["mutex", "iter"],
     outputs=["iter"],
     shape=lambda mutex, counter: iter_shape(counter),
-    example=Example({"mutex": Mutex(), "iter": np.array([0], np.int64)},
-                    {"iter": np.array([1], np.int64)}),
+    example=Example(
+        {"mutex": Mutex(), "iter": np.array([0], np.int64)},
+        {"iter": np.array([1], np.int64)},
+    ),
     enforce_inplace=[(1, 0)],
     doc="""Like Iter, but increments the counter while holding ``mutex`` (a blob made by
 CreateMutex), so that concurrent updates stay atomic. ``iter`` is a 1-element int64
@@ -38,7 +40,11 @@ def atomic_iter(mutex: Mutex, counter: np.ndarray) -> tuple[np.ndarray]:
         found = _blob_type(mutex)
         raise DTypeError(
             f"wrong type for the Blob instance. Blob contains {found} while caller expects "
-            f"{MUTEX_TYPE_NAME}", blob="mutex", expected=MUTEX_TYPE_NAME, found=found)
+            f"{MUTEX_TYPE_NAME}",
+            blob="mutex",
+            expected=MUTEX_TYPE_NAME,
+            found=found,
+        )
     with mutex:
         return (increment_iter(counter, "iter"),)
 

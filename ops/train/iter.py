@@ -19,13 +19,28 @@ def increment_iter(counter: np.ndarray, blob: str) -> np.ndarray:
     array([5])
     """
     check_dtype(counter, blob, np.int64)
-    enforce(counter.size == 1, "The output of IterOp exists, but not of the right size.",
-            blob=blob, expected="1 element", found=f"shape {counter.shape}")
+    enforce(
+        counter.size == 1,
+        "The output of IterOp exists, but not of the right size.",
+        blob=blob,
+        expected="1 element",
+        found=f"shape {counter.shape}",
+    )
     value = int(counter.reshape(-1)[0])
-    enforce(value >= 0, "Previous iteration number is negative.", blob=blob,
-            expected="iter >= 0", found=value)
-    enforce(value < _INT64_MAX, "Overflow will happen!", blob=blob,
-            expected=f"iter < {_INT64_MAX}", found=value)
+    enforce(
+        value >= 0,
+        "Previous iteration number is negative.",
+        blob=blob,
+        expected="iter >= 0",
+        found=value,
+    )
+    enforce(
+        value < _INT64_MAX,
+        "Overflow will happen!",
+        blob=blob,
+        expected=f"iter < {_INT64_MAX}",
+        found=value,
+    )
     return np.full(counter.shape, value + 1, dtype=np.int64)
 
 
@@ -40,7 +55,9 @@ def iter_shape(counter: TensorShape | None = None) -> tuple[TensorShape]:
     inputs=["iter"],
     outputs=["iter"],
     shape=iter_shape,
-    example=Example({"iter": np.array([7], np.int64)}, {"iter": np.array([8], np.int64)}),
+    example=Example(
+        {"iter": np.array([7], np.int64)}, {"iter": np.array([8], np.int64)}
+    ),
     num_inputs=(0, 1),
     enforce_inplace=[(0, 0)],
     doc="""Stores a single integer that is incremented on each run: the iteration count

@@ -36,8 +36,13 @@ def _c_mod(a: int, b: int) -> int:
 
 def _positive(value: int, name: str) -> None:
     # Caffe2 only DCHECKs these; in a release build a zero divides by zero and crashes.
-    enforce(value > 0, f"Check failed: {name} > 0 ({value} vs. 0)", arg=name,
-            expected=f"{name} > 0", found=value)
+    enforce(
+        value > 0,
+        f"Check failed: {name} > 0 ({value} vs. 0)",
+        arg=name,
+        expected=f"{name} > 0",
+        found=value,
+    )
 
 
 def _linear_warmup(it: int, start: float, num_iter: int) -> F:
@@ -72,8 +77,9 @@ def _cyclical(it: int, base_lr: float, max_lr: float, stepsize: int, decay: floa
     return F(1.0 + head * np.float64(F(decay)) ** cycles)
 
 
-def _cosine(it: int, min_lr: float, max_lr: float, period: int, t_mult: float,
-            lr_shrink: float) -> F:
+def _cosine(
+    it: int, min_lr: float, max_lr: float, period: int, t_mult: float, lr_shrink: float
+) -> F:
     """Caffe2's CosineLearningRate: restarts every period (growing by t_mult), both
     bounds shrunk by lr_shrink at every restart; double math rounded to float where
     Caffe2 stored a float."""
@@ -115,7 +121,9 @@ def _policy(it: int, p: str, get: Callable[[str, Any], Any], base_lr: float) -> 
     if p == "inv":
         return _inv(it, get("gamma", 0.0), get("power", 0.0))
     if p == "poly":
-        return (F(1.0) - F(it) / F(get("max_iter", -1) % _UINT64)) ** F(get("power", 0.0))
+        return (F(1.0) - F(it) / F(get("max_iter", -1) % _UINT64)) ** F(
+            get("power", 0.0)
+        )
     if p == "linearWarmup":
         return _linear_warmup(it, get("start_multiplier", 0.0), get("num_iter", 0))
     if p == "constantWarmup":
@@ -135,16 +143,31 @@ def _policy(it: int, p: str, get: Callable[[str, Any], Any], base_lr: float) -> 
         inv = _inv(it - num_iter, get("gamma", 0.0), get("power", 0.0))
         return max(F(get("end_multiplier", 0.0)), inv)
     if p == "slope":
-        return _slope(it, get("num_iter_1", 0), get("multiplier_1", 0.0),
-                      get("num_iter_2", 0), get("multiplier_2", 0.0))
+        return _slope(
+            it,
+            get("num_iter_1", 0),
+            get("multiplier_1", 0.0),
+            get("num_iter_2", 0),
+            get("multiplier_2", 0.0),
+        )
     if p == "cyclical":
-        return _cyclical(it, base_lr, get("max_lr", 0.005), get("stepsize", 0),
-                         get("decay", 1.0))
+        return _cyclical(
+            it, base_lr, get("max_lr", 0.005), get("stepsize", 0), get("decay", 1.0)
+        )
     if p == "cosine":
-        return _cosine(it, get("min_lr", 0.1), get("max_lr", 0.5), get("period", 50),
-                       get("t_mult", 1.0), get("lr_shrink", 0.99))
-    warm = (get("start_warmup_multiplier", 0.1), get("constant_warmup_num_iter", _WARM),
-            get("linear_warmup_num_iter", _WARM))
+        return _cosine(
+            it,
+            get("min_lr", 0.1),
+            get("max_lr", 0.5),
+            get("period", 50),
+            get("t_mult", 1.0),
+            get("lr_shrink", 0.99),
+        )
+    warm = (
+        get("start_warmup_multiplier", 0.1),
+        get("constant_warmup_num_iter", _WARM),
+        get("linear_warmup_num_iter", _WARM),
+    )
     if p == "constantThenLinearWarmup":
         return _constant_then_linear(it, *warm)
     if p in ("compositeCosine", "compositeCyclical"):
@@ -152,16 +175,31 @@ def _policy(it: int, p: str, get: Callable[[str, Any], Any], base_lr: float) -> 
             return _constant_then_linear(it, *warm)
         rest = it - warm[1] - warm[2]
         if p == "compositeCyclical":
-            return _cyclical(rest, base_lr, get("cyclical_max_lr", 0.05),
-                             get("cyclical_step_size", 1000000), get("cyclical_decay", 1.0))
-        return _cosine(rest, get("cosine_min_lr", 0.1), get("cosine_max_lr", 0.5),
-                       get("cosine_period", 50), get("cosine_t_mult", 1.0),
-                       get("cosine_lr_shrink", 0.99))
+            return _cyclical(
+                rest,
+                base_lr,
+                get("cyclical_max_lr", 0.05),
+                get("cyclical_step_size", 1000000),
+                get("cyclical_decay", 1.0),
+            )
+        return _cosine(
+            rest,
+            get("cosine_min_lr", 0.1),
+            get("cosine_max_lr", 0.5),
+            get("cosine_period", 50),
+            get("cosine_t_mult", 1.0),
+            get("cosine_lr_shrink", 0.99),
+        )
     # alter
     on, off = get("active_period", -1), get("inactive_period", -1)
     period = on + off
-    enforce(period != 0, "Check failed: active_period + inactive_period != 0",
-            arg="active_period", expected="a non-zero period", found=period)
+    enforce(
+        period != 0,
+        "Check failed: active_period + inactive_period != 0",
+        arg="active_period",
+        expected="a non-zero period",
+        found=period,
+    )
     first = get("active_first", True)
     inside = _c_mod(it, period) < (on if first else off)
     return F(1.0) if inside == first else F(0.0)
@@ -172,17 +210,45 @@ _WARM = 10000000  # constant_warmup_num_iter / linear_warmup_num_iter default
 # Every argument a (sub-)policy reads and its kind: int arguments must be stored as
 # ints; a float argument may be stored as an int.
 _KINDS: dict[str, type] = {
-    "stepsize": int, "gamma": float, "power": float, "max_iter": int, "num_iter": int,
-    "start_multiplier": float, "end_multiplier": float, "multiplier": float,
-    "multiplier_1": float, "multiplier_2": float, "m1": float, "n1": int, "m2": float,
-    "n2": int, "m3": float, "active_first": bool, "active_period": int,
-    "inactive_period": int, "num_iter_1": int, "num_iter_2": int, "max_lr": float,
-    "decay": float, "min_lr": float, "period": int, "t_mult": float, "lr_shrink": float,
-    "start_warmup_multiplier": float, "constant_warmup_num_iter": int,
-    "linear_warmup_num_iter": int, "cyclical_max_lr": float, "cyclical_step_size": int,
-    "cyclical_decay": float, "cosine_max_lr": float, "cosine_min_lr": float,
-    "cosine_period": int, "cosine_t_mult": float, "cosine_lr_shrink": float,
-    "lr_scale": float, "policy": str,
+    "stepsize": int,
+    "gamma": float,
+    "power": float,
+    "max_iter": int,
+    "num_iter": int,
+    "start_multiplier": float,
+    "end_multiplier": float,
+    "multiplier": float,
+    "multiplier_1": float,
+    "multiplier_2": float,
+    "m1": float,
+    "n1": int,
+    "m2": float,
+    "n2": int,
+    "m3": float,
+    "active_first": bool,
+    "active_period": int,
+    "inactive_period": int,
+    "num_iter_1": int,
+    "num_iter_2": int,
+    "max_lr": float,
+    "decay": float,
+    "min_lr": float,
+    "period": int,
+    "t_mult": float,
+    "lr_shrink": float,
+    "start_warmup_multiplier": float,
+    "constant_warmup_num_iter": int,
+    "linear_warmup_num_iter": int,
+    "cyclical_max_lr": float,
+    "cyclical_step_size": int,
+    "cyclical_decay": float,
+    "cosine_max_lr": float,
+    "cosine_min_lr": float,
+    "cosine_period": int,
+    "cosine_t_mult": float,
+    "cosine_lr_shrink": float,
+    "lr_scale": float,
+    "policy": str,
 }
 
 
@@ -202,9 +268,13 @@ def _sub_policy_reader(op_def: Any, prefix: str) -> Callable[[str, Any], Any]:
         if kind is str and arg.HasField("s"):
             return arg.s.decode("utf-8")
         field = {float: "f", int: "i", bool: "i", str: "s"}[kind]
-        raise ArgumentError(f"Argument {prefix + name} does not have the right field: "
-                            f"expected field {field}", arg=prefix + name,
-                            expected=f"field {field}", found=repr(argument_value(arg)))
+        raise ArgumentError(
+            f"Argument {prefix + name} does not have the right field: "
+            f"expected field {field}",
+            arg=prefix + name,
+            expected=f"field {field}",
+            found=repr(argument_value(arg)),
+        )
 
     return get
 
@@ -214,38 +284,77 @@ def _composite(it: int, nums: list[int], op_def: Any, base_lr: float) -> F:
     ``sub_policy_<i>_``) covers sub_policy_num_iters[i] iterations, the first starting
     at iteration 1; it sees the global iteration, and its value is scaled by its
     ``lr_scale`` (default 1). The last one continues past the end."""
-    enforce(len(nums) > 0, f"sub_policy_num_iters.size() > 0. {len(nums)} vs 0. Must "
-            "specify at least one sub learning rate policy.", arg="sub_policy_num_iters",
-            expected="at least one sub-policy", found=nums)
+    enforce(
+        len(nums) > 0,
+        f"sub_policy_num_iters.size() > 0. {len(nums)} vs 0. Must "
+        "specify at least one sub learning rate policy.",
+        arg="sub_policy_num_iters",
+        expected="at least one sub-policy",
+        found=nums,
+    )
     starts, start = [], 1
     for i, n in enumerate(nums):
-        enforce(n > 0, f"sub_policy_num_iters[i] > 0. {n} vs 0. The number of iterations "
-                "for sub learning rate policy should be positive.",
-                arg="sub_policy_num_iters", expected="positive counts", found=nums)
+        enforce(
+            n > 0,
+            f"sub_policy_num_iters[i] > 0. {n} vs 0. The number of iterations "
+            "for sub learning rate policy should be positive.",
+            arg="sub_policy_num_iters",
+            expected="positive counts",
+            found=nums,
+        )
         get = _sub_policy_reader(op_def, f"sub_policy_{i}_")
         sub = get("policy", "")
         if sub == "composite":
-            raise ArgumentError("Defining composite LR policy as a subpolicy of composite "
-                                "LR policy is not allowed.", arg=f"sub_policy_{i}_policy",
-                                expected="a non-composite policy", found=sub)
+            raise ArgumentError(
+                "Defining composite LR policy as a subpolicy of composite "
+                "LR policy is not allowed.",
+                arg=f"sub_policy_{i}_policy",
+                expected="a non-composite policy",
+                found=sub,
+            )
         if sub not in POLICIES:
-            raise ArgumentError(f"Unknown learning rate policy: {sub}",
-                                arg=f"sub_policy_{i}_policy", expected=f"one of {_NAMES}",
-                                found=sub)
+            raise ArgumentError(
+                f"Unknown learning rate policy: {sub}",
+                arg=f"sub_policy_{i}_policy",
+                expected=f"one of {_NAMES}",
+                found=sub,
+            )
         starts.append((start, sub, F(get("lr_scale", 1.0)), get))
         start += n
     # Caffe2 looked the iteration up below the first start (iteration 0 or less): that
     # was undefined behaviour; here it is an error.
-    enforce(it >= 1, f"composite learning rate policy: iteration {it} is before the first "
-            "sub-policy, which starts at iteration 1", blob="input",
-            expected="iter >= 1", found=it)
+    enforce(
+        it >= 1,
+        f"composite learning rate policy: iteration {it} is before the first "
+        "sub-policy, which starts at iteration 1",
+        blob="input",
+        expected="iter >= 1",
+        found=it,
+    )
     _, sub, scale, get = [entry for entry in starts if entry[0] <= it][-1]
     return F(_policy(it, sub, get, base_lr) * scale)
 
 
-POLICIES = ("fixed", "step", "exp", "inv", "poly", "linearWarmup", "constantWarmup",
-            "pieceWarmup", "gate", "hill", "alter", "slope", "composite", "cyclical",
-            "constantThenLinearWarmup", "compositeCyclical", "cosine", "compositeCosine")
+POLICIES = (
+    "fixed",
+    "step",
+    "exp",
+    "inv",
+    "poly",
+    "linearWarmup",
+    "constantWarmup",
+    "pieceWarmup",
+    "gate",
+    "hill",
+    "alter",
+    "slope",
+    "composite",
+    "cyclical",
+    "constantThenLinearWarmup",
+    "compositeCyclical",
+    "cosine",
+    "compositeCosine",
+)
 _NAMES = ", ".join(POLICIES)
 
 
@@ -260,37 +369,65 @@ def _lr_shape(it: TensorShape) -> tuple[TensorShape]:
     outputs=["output"],
     args=[
         Arg("base_lr", float, REQUIRED, doc="base learning rate (negative to descend)"),
-        Arg("policy", str, REQUIRED, check=lambda p: p in POLICIES,
-            check_message="Unknown learning rate policy", expected=f"one of {_NAMES}"),
-        Arg("stepsize", int, 0), Arg("gamma", float, 0.0), Arg("power", float, 0.0),
-        Arg("max_iter", int, -1), Arg("num_iter", int, 0),
-        Arg("start_multiplier", float, 0.0), Arg("end_multiplier", float, 0.0),
+        Arg(
+            "policy",
+            str,
+            REQUIRED,
+            check=lambda p: p in POLICIES,
+            check_message="Unknown learning rate policy",
+            expected=f"one of {_NAMES}",
+        ),
+        Arg("stepsize", int, 0),
+        Arg("gamma", float, 0.0),
+        Arg("power", float, 0.0),
+        Arg("max_iter", int, -1),
+        Arg("num_iter", int, 0),
+        Arg("start_multiplier", float, 0.0),
+        Arg("end_multiplier", float, 0.0),
         Arg("multiplier", float, 0.5),
         Arg("multiplier_1", float, None, doc="gate: default 1; slope: default 0"),
         Arg("multiplier_2", float, None, doc="gate: default 1; slope: default 0"),
-        Arg("m1", float, 0.5), Arg("n1", int, 0),
-        Arg("m2", float, 0.5), Arg("n2", int, 0), Arg("m3", float, 0.5),
-        Arg("active_first", bool, True), Arg("active_period", int, -1),
+        Arg("m1", float, 0.5),
+        Arg("n1", int, 0),
+        Arg("m2", float, 0.5),
+        Arg("n2", int, 0),
+        Arg("m3", float, 0.5),
+        Arg("active_first", bool, True),
+        Arg("active_period", int, -1),
         Arg("inactive_period", int, -1),
-        Arg("num_iter_1", int, 0), Arg("num_iter_2", int, 0),
+        Arg("num_iter_1", int, 0),
+        Arg("num_iter_2", int, 0),
         Arg("max_lr", float, None, doc="cyclical: default 0.005; cosine: default 0.5"),
-        Arg("decay", float, 1.0), Arg("min_lr", float, 0.1), Arg("period", int, 50),
-        Arg("t_mult", float, 1.0), Arg("lr_shrink", float, 0.99),
+        Arg("decay", float, 1.0),
+        Arg("min_lr", float, 0.1),
+        Arg("period", int, 50),
+        Arg("t_mult", float, 1.0),
+        Arg("lr_shrink", float, 0.99),
         Arg("start_warmup_multiplier", float, 0.1),
         Arg("constant_warmup_num_iter", int, _WARM),
         Arg("linear_warmup_num_iter", int, _WARM),
-        Arg("cyclical_max_lr", float, 0.05), Arg("cyclical_step_size", int, 1000000),
-        Arg("cyclical_decay", float, 1.0), Arg("cosine_max_lr", float, 0.5),
-        Arg("cosine_min_lr", float, 0.1), Arg("cosine_period", int, 50),
-        Arg("cosine_t_mult", float, 1.0), Arg("cosine_lr_shrink", float, 0.99),
-        Arg("sub_policy_num_iters", "ints", [],
+        Arg("cyclical_max_lr", float, 0.05),
+        Arg("cyclical_step_size", int, 1000000),
+        Arg("cyclical_decay", float, 1.0),
+        Arg("cosine_max_lr", float, 0.5),
+        Arg("cosine_min_lr", float, 0.1),
+        Arg("cosine_period", int, 50),
+        Arg("cosine_t_mult", float, 1.0),
+        Arg("cosine_lr_shrink", float, 0.99),
+        Arg(
+            "sub_policy_num_iters",
+            "ints",
+            [],
             doc="composite: iterations of each sub-policy; sub-policy i reads its "
-            "policy and arguments as sub_policy_<i>_<name>, and sub_policy_<i>_lr_scale"),
+            "policy and arguments as sub_policy_<i>_<name>, and sub_policy_<i>_lr_scale",
+        ),
     ],
     shape=_lr_shape,
-    example=Example({"input": np.array([25], np.int64)},
-                    {"output": np.array(-0.025, np.float32)},
-                    {"base_lr": -0.1, "policy": "step", "stepsize": 10, "gamma": 0.5}),
+    example=Example(
+        {"input": np.array([25], np.int64)},
+        {"output": np.array(-0.025, np.float32)},
+        {"base_lr": -0.1, "policy": "step", "stepsize": 10, "gamma": 0.5},
+    ),
     doc="""The learning rate for iteration ITER (input: a 1-element int64 tensor, read
 as its first element): a 0-d float tensor base_lr * f(iter), f chosen by ``policy``:
 fixed (1); step (gamma ** (iter / stepsize), integer division); exp (gamma ** iter);
@@ -321,21 +458,35 @@ Example: input=[25], base_lr=-0.1, policy="step", stepsize=10, gamma=0.5
 -> output=-0.025""",
 )
 def learning_rate(
-    it: np.ndarray, *, base_lr: float, policy: str, op_def: Any = None, **args: Any,
+    it: np.ndarray,
+    *,
+    base_lr: float,
+    policy: str,
+    op_def: Any = None,
+    **args: Any,
 ) -> tuple[np.ndarray]:
     """``base_lr * policy(iter)`` as a 0-d float32 array."""
     check_dtype(it, "input", np.int64)
-    enforce(it.size >= 1, "the iteration counter is empty", blob="input",
-            expected="a 1-element int64 tensor", found=f"shape {it.shape}")
+    enforce(
+        it.size >= 1,
+        "the iteration counter is empty",
+        blob="input",
+        expected="a 1-element int64 tensor",
+        found=f"shape {it.shape}",
+    )
     step = int(it.reshape(-1)[0])
 
     def get(name: str, default: Any) -> Any:
         value = args.get(name)
         return default if value is None else value
 
-    with np.errstate(all="ignore"):  # inf / nan follow C's float arithmetic, no warnings
+    with np.errstate(
+        all="ignore"
+    ):  # inf / nan follow C's float arithmetic, no warnings
         if policy == "composite":
-            factor = _composite(step, list(args["sub_policy_num_iters"]), op_def, base_lr)
+            factor = _composite(
+                step, list(args["sub_policy_num_iters"]), op_def, base_lr
+            )
         else:
             factor = _policy(step, policy, get, base_lr)
         return (np.array(F(base_lr) * F(factor), dtype=np.float32),)

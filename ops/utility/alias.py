@@ -15,8 +15,10 @@ from .._dense import tensor
     inputs=["input"],
     outputs=["output"],
     shape=same_as_input(0),
-    example=Example({"input": np.array([[1, 2], [3, 4]], np.int64)},
-                    {"output": np.array([[1, 2], [3, 4]], np.int64)}),
+    example=Example(
+        {"input": np.array([[1, 2], [3, 4]], np.int64)},
+        {"output": np.array([[1, 2], [3, 4]], np.int64)},
+    ),
     doc="""Make the output blob refer to the input tensor, without copying it. Since
 stored arrays are never written in place, the two blobs behave as one value.
 

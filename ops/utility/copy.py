@@ -34,8 +34,10 @@ def _tensor(x: object, blob: str) -> np.ndarray:
     inputs=["input"],
     outputs=["output"],
     shape=same_as_input(0),
-    example=Example({"input": np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)},
-                    {"output": np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)}),
+    example=Example(
+        {"input": np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)},
+        {"output": np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)},
+    ),
     doc="""Copy input tensor into output, potentially across devices (on the CPU: the
 same type, shape and values).
 
@@ -57,9 +59,13 @@ def copy_gradient(g):
     inputs=["input", "dst"],
     outputs=["output"],
     shape=same_as_input(0),
-    example=Example({"input": np.array([1, 2], np.int64),
-                     "dst": np.array([0.0, 0.0, 0.0], np.float32)},
-                    {"output": np.array([1, 2], np.int64)}),
+    example=Example(
+        {
+            "input": np.array([1, 2], np.int64),
+            "dst": np.array([0.0, 0.0, 0.0], np.float32),
+        },
+        {"output": np.array([1, 2], np.int64)},
+    ),
     doc="""Copy input tensor into output to the specific device: the device of `dst`
 (on the CPU: a copy of `input`; `dst` only names the device and is not read).
 Copy's gradient operator.

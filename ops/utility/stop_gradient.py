@@ -14,8 +14,10 @@ from caffe2lite.schema.registry import no_gradient, register_cpu_operator
     inputs=["input"],
     outputs=["output"],
     shape=same_as_input(0),
-    example=Example({"input": np.array([1.5, -2], np.float32)},
-                    {"output": np.array([1.5, -2], np.float32)}),
+    example=Example(
+        {"input": np.array([1.5, -2], np.float32)},
+        {"output": np.array([1.5, -2], np.float32)},
+    ),
     allow_inplace=[(0, 0)],
     doc="""StopGradient is a helper operator that does no actual numerical computation,
 and in the gradient computation phase stops the gradient from being computed

@@ -307,11 +307,14 @@ def test_shape_inference():
     assert infer([], [], shape=[1], dtype=5) == [TensorShape((1,), np.bool_)]
     x = TensorShape(("N", 2), np.float32)
     assert infer(["X"], [x], value=1.0, extra_shape=[5]) == [
-        TensorShape(("N", 2, 5), np.float32)]
+        TensorShape(("N", 2, 5), np.float32)
+    ]
     as_shape = infer(["X"], [TensorShape((3,), np.int64)], value=1.0, input_as_shape=1)
     assert as_shape == [TensorShape(("input[0]", "input[1]", "input[2]"), np.float32)]
     assert infer(["X"], [TensorShape(None, np.int64)], value=1.0)[0].dims is None
     with pytest.raises(ArgumentError, match="Cannot set the shape argument"):
         infer(["X"], [x], shape=[2])
-    with pytest.raises(ArgumentError, match="Cannot set extra_shape when there is no input"):
+    with pytest.raises(
+        ArgumentError, match="Cannot set extra_shape when there is no input"
+    ):
         infer([], [], extra_shape=[2])

@@ -135,4 +135,5 @@ def test_shape_inference():
     assert infer_op(op, []) == [TensorShape((4, 2), np.float32)]
     like = CreateOperator("GaussianFill", ["X"], ["Y"])
     assert infer_op(like, [TensorShape((3,), np.float64)]) == [
-        TensorShape((3,), np.float32)]
+        TensorShape((3,), np.float32)
+    ]

@@ -276,14 +276,18 @@ def test_shape_inference():
     from caffe2lite.inference import infer_op
     from caffe2lite.schema.shapes import TensorShape
 
-    for op_type, dtype in [("GivenTensorFill", np.float32),
-                           ("GivenTensorDoubleFill", np.float64),
-                           ("GivenTensorBoolFill", np.bool_),
-                           ("GivenTensorInt16Fill", np.int16),
-                           ("GivenTensorIntFill", np.int32),
-                           ("GivenTensorInt64Fill", np.int64),
-                           ("GivenTensorStringFill", object)]:
+    for op_type, dtype in [
+        ("GivenTensorFill", np.float32),
+        ("GivenTensorDoubleFill", np.float64),
+        ("GivenTensorBoolFill", np.bool_),
+        ("GivenTensorInt16Fill", np.int16),
+        ("GivenTensorIntFill", np.int32),
+        ("GivenTensorInt64Fill", np.int64),
+        ("GivenTensorStringFill", object),
+    ]:
         op = CreateOperator(op_type, [], ["Y"], values=[1, 2], shape=[2])
         assert infer_op(op, []) == [TensorShape((2,), dtype)], op_type
-    typed = CreateOperator("GivenTensorFill", [], ["Y"], values=[1], shape=[1], dtype=10)
+    typed = CreateOperator(
+        "GivenTensorFill", [], ["Y"], values=[1], shape=[1], dtype=10
+    )
     assert infer_op(typed, []) == [TensorShape((1,), np.int64)]

@@ -216,4 +216,5 @@ def test_shape_inference():
     bounded = CreateOperator("UniformFill", ["X", "lo", "hi"], ["Y"], extra_shape=[2])
     one = TensorShape((1,), np.float32)
     assert infer_op(bounded, [TensorShape((5,), np.int32), one, one]) == [
-        TensorShape((5, 2), np.float32)]
+        TensorShape((5, 2), np.float32)
+    ]

@@ -80,4 +80,5 @@ def test_shape_inference():
     bounded = CreateOperator("UniformIntFill", ["X", "lo", "hi"], ["Y"])
     one = TensorShape((1,), np.int32)
     assert infer_op(bounded, [TensorShape((2, 2), np.float32), one, one]) == [
-        TensorShape((2, 2), np.int32)]
+        TensorShape((2, 2), np.int32)
+    ]

@@ -72,6 +72,7 @@ def test_shape_inference():
 
     x = TensorShape(("N", 3), np.float64)
     assert infer_op(CreateOperator("AveragedLoss", ["X"], ["L"]), [x]) == [
-        TensorShape((), np.float64)]
+        TensorShape((), np.float64)
+    ]
     grad = CreateOperator("AveragedLossGradient", ["X", "dL"], ["dX"])
     assert infer_op(grad, [x, TensorShape((), np.float64)]) == [x]

@@ -130,9 +130,16 @@ def test_shape_inference():
 
     f4 = np.dtype(np.float32)
     op = CreateOperator("SigmoidCrossEntropyWithLogits", ["L", "T"], ["X"])
-    for dims, out in [((4, 3), (4,)), ((2, 4, 3), (2, 4)), ((3,), ()), (("N", 3), ("N",))]:
+    for dims, out in [
+        ((4, 3), (4,)),
+        ((2, 4, 3), (2, 4)),
+        ((3,), ()),
+        (("N", 3), ("N",)),
+    ]:
         x = TensorShape(dims, f4)
         assert infer_op(op, [x, x]) == [TensorShape(out, f4)]
-    grad = CreateOperator("SigmoidCrossEntropyWithLogitsGradient", ["g", "L", "T"], ["dL"])
+    grad = CreateOperator(
+        "SigmoidCrossEntropyWithLogitsGradient", ["g", "L", "T"], ["dL"]
+    )
     x = TensorShape((4, 3), f4)
     assert infer_op(grad, [TensorShape((4,), f4), x, x]) == [x]

@@ -217,8 +217,12 @@ F4 = np.dtype(np.float32)
 
 
 def _infer(op_type, shapes, **kw):
-    op = CreateOperator(op_type, [f"i{k}" for k in range(len(shapes))],
-                        ["o0"] if not op_type.endswith("Gradient") else ["o0", "o1"], **kw)
+    op = CreateOperator(
+        op_type,
+        [f"i{k}" for k in range(len(shapes))],
+        ["o0"] if not op_type.endswith("Gradient") else ["o0", "o1"],
+        **kw,
+    )
     return infer_op(op, shapes)
 
 
@@ -226,11 +230,14 @@ def test_shape_numpy_broadcast_symbols_and_legacy():
     a, b = TensorShape((2, 1, 3), F4), TensorShape((4, 1), F4)
     assert _infer("Add", [a, b]) == [TensorShape((2, 4, 3), F4)]
     assert _infer("Add", [TensorShape(("N", 3), F4), TensorShape((3,), F4)]) == [
-        TensorShape(("N", 3), F4)]
+        TensorShape(("N", 3), F4)
+    ]
     assert _infer("Add", [TensorShape((0, 3), F4), TensorShape((1, 3), F4)]) == [
-        TensorShape((0, 3), F4)]
-    legacy = _infer("Add", [TensorShape((2, 3, 4), F4), TensorShape((3,), F4)],
-                    broadcast=1, axis=1)
+        TensorShape((0, 3), F4)
+    ]
+    legacy = _infer(
+        "Add", [TensorShape((2, 3, 4), F4), TensorShape((3,), F4)], broadcast=1, axis=1
+    )
     assert legacy == [TensorShape((2, 3, 4), F4)]
     assert _infer("Add", [TensorShape(None, F4), TensorShape((3,), F4)])[0].dims is None
     with pytest.raises(ShapeError, match="do not broadcast"):

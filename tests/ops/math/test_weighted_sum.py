@@ -179,6 +179,10 @@ def test_shape_and_cost_inference():
     assert infer_op(op, [x, w, x, w]) == [x]
     # flops (4 - 1) * 6; read 2 * (6 + 1) elements; write 6; params 2 weights
     assert op_cost(op, [x, w, x, w]) == Cost(18, 56, 24, 8)
-    grad = CreateOperator("WeightedSumGradient", ["dY", "X0", "w0", "X1", "w1"],
-                          ["dX0", "dX1", "dw0", "dw1"], grad_on_w=1)
+    grad = CreateOperator(
+        "WeightedSumGradient",
+        ["dY", "X0", "w0", "X1", "w1"],
+        ["dX0", "dX1", "dw0", "dw1"],
+        grad_on_w=1,
+    )
     assert infer_op(grad, [x, x, w, x, w]) == [x, x, w, w]

@@ -213,11 +213,17 @@ def test_shape_inference_keeps_the_leading_dims():
 
     f4 = np.dtype(np.float32)
     op = CreateOperator("FC", ["X", "W", "b"], ["Y"], axis=2, axis_w=1)
-    x, w, b = TensorShape((2, 3, 4, 5), f4), TensorShape((6, 20), f4), TensorShape((6,), f4)
+    x, w, b = (
+        TensorShape((2, 3, 4, 5), f4),
+        TensorShape((6, 20), f4),
+        TensorShape((6,), f4),
+    )
     assert infer_op(op, [x, w, b]) == [TensorShape((2, 3, 6), f4)]
     sym = TensorShape(("B", 4), f4)
     op1 = CreateOperator("FC", ["X", "W", "b"], ["Y"])
-    assert infer_op(op1, [sym, TensorShape((6, 4), f4), b]) == [TensorShape(("B", 6), f4)]
+    assert infer_op(op1, [sym, TensorShape((6, 4), f4), b]) == [
+        TensorShape(("B", 6), f4)
+    ]
     assert infer_op(op1, [TensorShape(None, f4), w, b])[0].dims is None
 
 

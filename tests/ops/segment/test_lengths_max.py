@@ -161,7 +161,6 @@ def _infer(op_type, ins, outs, shapes, **kw):
     return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
 
 
-
 def test_shape_inference():
     import numpy as np
 
@@ -171,5 +170,9 @@ def test_shape_inference():
     data, lengths = TensorShape((6, 2), f4), TensorShape((3,), i4)
     out = TensorShape((3, 2), f4)
     assert _infer("LengthsMax", ["D", "L"], ["O"], [data, lengths]) == [out]
-    assert _infer("LengthsMaxWithMainInputAndForwardOutputGradient",
-                  ["O", "G", "L", "D"], ["dD"], [out, out, lengths, data]) == [data]
+    assert _infer(
+        "LengthsMaxWithMainInputAndForwardOutputGradient",
+        ["O", "G", "L", "D"],
+        ["dD"],
+        [out, out, lengths, data],
+    ) == [data]

@@ -122,7 +122,6 @@ def _infer(op_type, ins, outs, shapes, **kw):
     return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
 
 
-
 def test_shape_inference():
     import numpy as np
 
@@ -131,9 +130,17 @@ def test_shape_inference():
     f8, i4 = np.dtype(np.float64), np.dtype(np.int32)
     data, lengths = TensorShape((6,), f8), TensorShape((3,), i4)
     assert _infer("LengthsMean", ["D", "L"], ["O"], [data, lengths]) == [
-        TensorShape((3,), f8)]
+        TensorShape((3,), f8)
+    ]
     want = [TensorShape(("sum(LENGTHS)",), f8)]
     grads = TensorShape((3,), f8)
     assert _infer("LengthsMeanGradient", ["G", "L"], ["dD"], [grads, lengths]) == want
-    assert _infer("LengthsIndicesInGradientMeanGradient", ["G", "L", "D"], ["dD"],
-                  [grads, lengths, data]) == want
+    assert (
+        _infer(
+            "LengthsIndicesInGradientMeanGradient",
+            ["G", "L", "D"],
+            ["dD"],
+            [grads, lengths, data],
+        )
+        == want
+    )

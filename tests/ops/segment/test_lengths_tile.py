@@ -91,12 +91,12 @@ def _infer(op_type, ins, outs, shapes, **kw):
     return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
 
 
-
 def test_shape_inference():
     import numpy as np
 
     from caffe2lite.schema.shapes import TensorShape
 
     data = TensorShape((4, 2), np.int64)
-    assert _infer("LengthsTile", ["D", "L"], ["O"], [data, TensorShape((4,), np.int32)]) == [
-        TensorShape(("sum(LENGTHS)", 2), np.int64)]
+    assert _infer(
+        "LengthsTile", ["D", "L"], ["O"], [data, TensorShape((4,), np.int32)]
+    ) == [TensorShape(("sum(LENGTHS)", 2), np.int64)]

@@ -77,11 +77,11 @@ def _infer(op_type, ins, outs, shapes, **kw):
     return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
 
 
-
 def test_shape_inference():
     import numpy as np
 
     from caffe2lite.schema.shapes import TensorShape
 
     assert _infer("LengthsToRanges", ["L"], ["R"], [TensorShape(("K",), np.int32)]) == [
-        TensorShape(("K", 2), np.int32)]
+        TensorShape(("K", 2), np.int32)
+    ]

@@ -57,11 +57,11 @@ def _infer(op_type, ins, outs, shapes, **kw):
     return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
 
 
-
 def test_shape_inference():
     import numpy as np
 
     from caffe2lite.schema.shapes import TensorShape
 
-    assert _infer("LengthsToSegmentIds", ["L"], ["S"], [TensorShape((3,), np.int32)]) == [
-        TensorShape(("sum(lengths)",), np.int32)]
+    assert _infer(
+        "LengthsToSegmentIds", ["L"], ["S"], [TensorShape((3,), np.int32)]
+    ) == [TensorShape(("sum(lengths)",), np.int32)]

@@ -163,21 +163,33 @@ def _infer(op_type, ins, outs, shapes, **kw):
     return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
 
 
-
 def test_shape_inference():
     import numpy as np
 
     from caffe2lite.schema.shapes import TensorShape
 
     f4, i4 = np.dtype(np.float32), np.dtype(np.int32)
-    data, scalars, lengths = (TensorShape((6, 2), f4), TensorShape((6,), f4),
-                              TensorShape((3,), i4))
+    data, scalars, lengths = (
+        TensorShape((6, 2), f4),
+        TensorShape((6,), f4),
+        TensorShape((3,), i4),
+    )
     grads = TensorShape((3, 2), f4)
-    assert _infer("LengthsWeightedSum", ["D", "S", "L"], ["O"], [data, scalars, lengths]) == [
-        grads]
-    assert _infer("LengthsWeightedSumGradient", ["S", "G", "L"], ["dD"],
-                  [scalars, grads, lengths]) == [TensorShape(("sum(LENGTHS)", 2), f4)]
-    assert _infer("LengthsWeightedSumWithMainInputGradient", ["S", "G", "L", "D"],
-                  ["dD", "dS"], [scalars, grads, lengths, data]) == [data, scalars]
-    assert _infer("LengthsWeightedSumWithMainInputGradient", ["S", "G", "L", "D"],
-                  ["dD"], [scalars, grads, lengths, data]) == [data]
+    assert _infer(
+        "LengthsWeightedSum", ["D", "S", "L"], ["O"], [data, scalars, lengths]
+    ) == [grads]
+    assert _infer(
+        "LengthsWeightedSumGradient", ["S", "G", "L"], ["dD"], [scalars, grads, lengths]
+    ) == [TensorShape(("sum(LENGTHS)", 2), f4)]
+    assert _infer(
+        "LengthsWeightedSumWithMainInputGradient",
+        ["S", "G", "L", "D"],
+        ["dD", "dS"],
+        [scalars, grads, lengths, data],
+    ) == [data, scalars]
+    assert _infer(
+        "LengthsWeightedSumWithMainInputGradient",
+        ["S", "G", "L", "D"],
+        ["dD"],
+        [scalars, grads, lengths, data],
+    ) == [data]

@@ -132,7 +132,6 @@ def _infer(op_type, ins, outs, shapes, **kw):
     return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
 
 
-
 def test_shape_inference_and_cost():
     import numpy as np
 
@@ -141,13 +140,23 @@ def test_shape_inference_and_cost():
     from caffe2lite.schema.shapes import Cost, TensorShape
 
     f4, i4 = np.dtype(np.float32), np.dtype(np.int32)
-    data, idx, lengths = TensorShape((5,), f4), TensorShape((4,), i4), TensorShape((3,), i4)
-    assert _infer("SparseLengthsMean", ["D", "I", "L"], ["O"], [data, idx, lengths]) == [
-        TensorShape((3,), f4)]
+    data, idx, lengths = (
+        TensorShape((5,), f4),
+        TensorShape((4,), i4),
+        TensorShape((3,), i4),
+    )
+    assert _infer(
+        "SparseLengthsMean", ["D", "I", "L"], ["O"], [data, idx, lengths]
+    ) == [TensorShape((3,), f4)]
     op = CreateOperator("SparseLengthsMean", ["D", "I", "L"], ["O"])
     assert op_cost(op, [data, idx, lengths]) == Cost(4, 4 * 8 + 12, 0, 20)
     grads = TensorShape((3,), f4)
-    assert _infer("SparseLengthsMeanGradient", ["G", "L"], ["dD"], [grads, lengths]) == [
-        TensorShape(("sum(LENGTHS)",), f4)]
-    assert _infer("SparseLengthsIndicesInGradientMeanGradient", ["G", "L", "I"], ["dD"],
-                  [grads, lengths, idx]) == [TensorShape(("sum(LENGTHS)",), f4)]
+    assert _infer(
+        "SparseLengthsMeanGradient", ["G", "L"], ["dD"], [grads, lengths]
+    ) == [TensorShape(("sum(LENGTHS)",), f4)]
+    assert _infer(
+        "SparseLengthsIndicesInGradientMeanGradient",
+        ["G", "L", "I"],
+        ["dD"],
+        [grads, lengths, idx],
+    ) == [TensorShape(("sum(LENGTHS)",), f4)]

@@ -247,7 +247,6 @@ def _infer(op_type, ins, outs, shapes, **kw):
     return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
 
 
-
 def test_shape_inference_and_cost():
     import numpy as np
 
@@ -256,9 +255,14 @@ def test_shape_inference_and_cost():
     from caffe2lite.schema.shapes import Cost, TensorShape
 
     f8, i8, i4 = np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.int32)
-    data, idx, lengths = TensorShape((5, 3), f8), TensorShape((7,), i8), TensorShape((2,), i4)
+    data, idx, lengths = (
+        TensorShape((5, 3), f8),
+        TensorShape((7,), i8),
+        TensorShape((2,), i4),
+    )
     assert _infer("SparseLengthsSum", ["D", "I", "L"], ["O"], [data, idx, lengths]) == [
-        TensorShape((2, 3), f8)]
+        TensorShape((2, 3), f8)
+    ]
     op = CreateOperator("SparseLengthsSum", ["D", "I", "L"], ["O"])
     # Caffe2: 7 * 3 flops; 7 rows of 3 values and 7 indices read (4 bytes each
     # whatever the type), 2 lengths; the table as parameters; nothing written
@@ -266,6 +270,15 @@ def test_shape_inference_and_cost():
     assert op_cost(op, [TensorShape((0, 3), f8), idx, lengths]) == Cost()
     grads = TensorShape((2, 3), f8)
     want = [TensorShape(("sum(LENGTHS)", 3), f8)]
-    assert _infer("SparseLengthsSumGradient", ["G", "L"], ["dD"], [grads, lengths]) == want
-    assert _infer("SparseLengthsIndicesInGradientSumGradient", ["G", "L", "I"], ["dD"],
-                  [grads, lengths, idx]) == want
+    assert (
+        _infer("SparseLengthsSumGradient", ["G", "L"], ["dD"], [grads, lengths]) == want
+    )
+    assert (
+        _infer(
+            "SparseLengthsIndicesInGradientSumGradient",
+            ["G", "L", "I"],
+            ["dD"],
+            [grads, lengths, idx],
+        )
+        == want
+    )

@@ -233,7 +233,6 @@ def _infer(op_type, ins, outs, shapes, **kw):
     return infer_op(CreateOperator(op_type, ins, outs, **kw), shapes)
 
 
-
 def test_shape_inference_and_cost():
     import numpy as np
 
@@ -246,18 +245,27 @@ def test_shape_inference_and_cost():
     idx, lengths = TensorShape((4,), i8), TensorShape((3,), i4)
     ins = ["D", "W", "I", "L"]
     assert _infer("SparseLengthsWeightedSum", ins, ["O"], [data, w, idx, lengths]) == [
-        TensorShape((3, 2), f4)]
+        TensorShape((3, 2), f4)
+    ]
     op = CreateOperator("SparseLengthsWeightedSum", ins, ["O"])
     # weights double the flops and add one value read per index
     assert op_cost(op, [data, w, idx, lengths]) == Cost(16, 4 * 12 + 12 + 16, 0, 40)
     grads = TensorShape((3, 2), f4)
     rows = TensorShape(("sum(LENGTHS)", 2), f4)
-    assert _infer("SparseLengthsWeightedSumGradient", ["W", "G", "L"], ["dD"],
-                  [w, grads, lengths]) == [rows]
-    assert _infer("SparseLengthsIndicesInGradientWeightedSumGradient", ["W", "G", "L", "I"],
-                  ["dD"], [w, grads, lengths, idx]) == [rows]
-    for t in ("SparseLengthsWeightedSumWithMainInputGradient",
-              "SparseLengthsIndicesInGradientWeightedSumWithMainInputGradient"):
-        got = _infer(t, ["W", "G", "L", "D", "I"], ["dD", "dW"],
-                     [w, grads, lengths, data, idx])
+    assert _infer(
+        "SparseLengthsWeightedSumGradient", ["W", "G", "L"], ["dD"], [w, grads, lengths]
+    ) == [rows]
+    assert _infer(
+        "SparseLengthsIndicesInGradientWeightedSumGradient",
+        ["W", "G", "L", "I"],
+        ["dD"],
+        [w, grads, lengths, idx],
+    ) == [rows]
+    for t in (
+        "SparseLengthsWeightedSumWithMainInputGradient",
+        "SparseLengthsIndicesInGradientWeightedSumWithMainInputGradient",
+    ):
+        got = _infer(
+            t, ["W", "G", "L", "D", "I"], ["dD", "dW"], [w, grads, lengths, data, idx]
+        )
         assert got == [TensorShape((4, 2), f4), w]

@@ -116,8 +116,13 @@ def test_shape_inference():
     from caffe2lite.schema.shapes import TensorShape
 
     x = TensorShape(("N", 2), np.float32)
-    for to, dtype in [(2, np.int32), ("INT64", np.int64), (None, np.float32),
-                      ("double", np.float64), (5, np.bool_)]:
+    for to, dtype in [
+        (2, np.int32),
+        ("INT64", np.int64),
+        (None, np.float32),
+        ("double", np.float64),
+        (5, np.bool_),
+    ]:
         op = CreateOperator("Cast", ["X"], ["Y"], to=to)
         assert infer_op(op, [x]) == [TensorShape(("N", 2), dtype)]
     with pytest.raises(ArgumentError, match="BYTE is deprecated"):

@@ -154,7 +154,10 @@ def test_shape_inference():
     op = CreateOperator("Concat", ["A", "B"], ["Y", "info"], axis=1)
     assert infer_op(op, [a, b]) == [TensorShape((2, 8), f4), TensorShape((2,), i4)]
     stacked = CreateOperator("Concat", ["A", "B"], ["Y", "info"], axis=-1, add_axis=1)
-    assert infer_op(stacked, [a, a]) == [TensorShape((2, 3, 2), f4), TensorShape((2,), i4)]
+    assert infer_op(stacked, [a, a]) == [
+        TensorShape((2, 3, 2), f4),
+        TensorShape((2,), i4),
+    ]
     scalars = CreateOperator("Concat", ["A", "B", "C"], ["Y"], axis=0, add_axis=1)
     assert infer_op(scalars, [TensorShape((), f4)] * 3) == [TensorShape((3,), f4)]
     sym = infer_op(op, [TensorShape(("N", 3), f4), TensorShape(("N", "K"), f4)])

@@ -134,11 +134,16 @@ def test_gradient_ops_list():
 def test_add_axis_of_a_vector_gives_0d_pieces():
     ws = Workspace()
     ws.feed_blob("X", np.array([1.5, 2.5, 3.5], np.float32))
-    ws.run_operator_once(CreateOperator("Split", ["X"], ["a", "b", "c"], axis=0,
-                                        add_axis=1))
+    ws.run_operator_once(
+        CreateOperator("Split", ["X"], ["a", "b", "c"], axis=0, add_axis=1)
+    )
     for name, value in zip("abc", (1.5, 2.5, 3.5)):
         piece = ws.fetch_blob(name)
-        assert isinstance(piece, np.ndarray) and piece.shape == () and piece.dtype == np.float32
+        assert (
+            isinstance(piece, np.ndarray)
+            and piece.shape == ()
+            and piece.dtype == np.float32
+        )
         assert piece == value
         assert piece.flags.c_contiguous and piece.flags.owndata
 
@@ -147,7 +152,8 @@ def test_gradient_of_concat_add_axis_over_scalars_has_scalar_shape():
     op = CreateOperator("Concat", ["a", "b", "c"], ["y", "info"], axis=0, add_axis=1)
     ops, _ = GradientRegistry.GetBackwardPass([op], {"y": "y_grad"})
     assert [(o.type, list(o.input), list(o.output)) for o in ops] == [
-        ("Split", ["y_grad", "info"], ["a_grad", "b_grad", "c_grad"])]
+        ("Split", ["y_grad", "info"], ["a_grad", "b_grad", "c_grad"])
+    ]
     ws = Workspace()
     ws.feed_blob("info", np.ones(3, np.int32))
     ws.feed_blob("y_grad", np.array([1.0, 2.0, 3.0]))
@@ -185,11 +191,18 @@ def test_shape_inference():
     assert infer_op(added, [TensorShape((2,), f4)]) == [TensorShape((), f4)] * 2
     by_input = CreateOperator("Split", ["X", "S"], ["a", "b"], axis=1)
     assert infer_op(by_input, [x, TensorShape((2,), np.int32)]) == [
-        TensorShape((2, "split[0]"), f4), TensorShape((2, "split[1]"), f4)]
+        TensorShape((2, "split[0]"), f4),
+        TensorShape((2, "split[1]"), f4),
+    ]
     nchw = CreateOperator("Split", ["X"], ["a", "b"])  # order NCHW: axis 1
-    assert infer_op(nchw, [TensorShape((1, 4, 2, 2), f4)]) == [
-        TensorShape((1, 2, 2, 2), f4)] * 2
+    assert (
+        infer_op(nchw, [TensorShape((1, 4, 2, 2), f4)])
+        == [TensorShape((1, 2, 2, 2), f4)] * 2
+    )
     with pytest.raises(ShapeError, match="should be divisible"):
-        infer_op(CreateOperator("Split", ["X"], ["a", "b"], axis=1), [TensorShape((2, 3), f4)])
+        infer_op(
+            CreateOperator("Split", ["X"], ["a", "b"], axis=1),
+            [TensorShape((2, 3), f4)],
+        )
     with pytest.raises(ShapeError, match="do not match: should be 9"):
         infer_op(CreateOperator("Split", ["X"], ["a", "b"], axis=1, split=[4, 4]), [x])

@@ -89,4 +89,6 @@ def test_shape_inference():
     # DATA's type (Caffe2's inference said FLOAT whatever DATA held)
     assert infer_op(op, [data, TensorShape((4,), i4)]) == [TensorShape((2, 4, 3), f8)]
     grad = CreateOperator("BatchGatherGradient", ["D", "I", "G"], ["dD"])
-    assert infer_op(grad, [data, TensorShape((4,), i4), TensorShape((2, 4, 3), f8)]) == [data]
+    assert infer_op(
+        grad, [data, TensorShape((4,), i4), TensorShape((2, 4, 3), f8)]
+    ) == [data]

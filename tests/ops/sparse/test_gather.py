@@ -244,10 +244,14 @@ def test_shape_inference():
     f4, i8 = np.dtype(np.float32), np.dtype(np.int64)
     data = TensorShape((5, 3, 2), f4)
     op = CreateOperator("Gather", ["D", "I"], ["O"])
-    assert infer_op(op, [data, TensorShape(("K", 4), i8)]) == [TensorShape(("K", 4, 3, 2), f4)]
+    assert infer_op(op, [data, TensorShape(("K", 4), i8)]) == [
+        TensorShape(("K", 4, 3, 2), f4)
+    ]
     on1 = CreateOperator("Gather", ["D", "I"], ["O"], axis=-2)
     assert infer_op(on1, [data, TensorShape((7,), i8)]) == [TensorShape((5, 7, 2), f4)]
     outer = CreateOperator("Gather", ["D", "I"], ["O"], axis=1, match_outer=1)
-    assert infer_op(outer, [data, TensorShape((5, 4), i8)]) == [TensorShape((5, 4, 2), f4)]
+    assert infer_op(outer, [data, TensorShape((5, 4), i8)]) == [
+        TensorShape((5, 4, 2), f4)
+    ]
     empty = TensorShape((0, 3), f4)
     assert infer_op(op, [empty, TensorShape((4,), i8)]) == [empty]

@@ -133,5 +133,7 @@ def test_shape_inference():
 
     op = CreateOperator("GatherRanges", ["D", "R"], ["O", "L"])
     got = infer_op(op, [TensorShape((9,), np.int64), TensorShape((4, 2, 2), np.int32)])
-    assert got == [TensorShape(("sum(RANGES lengths)",), np.int64),
-                   TensorShape((4,), np.int32)]
+    assert got == [
+        TensorShape(("sum(RANGES lengths)",), np.int64),
+        TensorShape((4,), np.int32),
+    ]

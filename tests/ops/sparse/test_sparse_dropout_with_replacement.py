@@ -250,6 +250,11 @@ def test_shape_inference():
     from caffe2lite.inference import infer_op
     from caffe2lite.schema.shapes import TensorShape
 
-    op = CreateOperator("SparseDropoutWithReplacement", ["X", "L"], ["Y", "LO"], ratio=0.5)
+    op = CreateOperator(
+        "SparseDropoutWithReplacement", ["X", "L"], ["Y", "LO"], ratio=0.5
+    )
     got = infer_op(op, [TensorShape((7,), np.int64), TensorShape((3,), np.int32)])
-    assert got == [TensorShape(("sum(OutputLengths)",), np.int64), TensorShape((3,), np.int32)]
+    assert got == [
+        TensorShape(("sum(OutputLengths)",), np.int64),
+        TensorShape((3,), np.int32),
+    ]

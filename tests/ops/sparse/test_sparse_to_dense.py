@@ -146,9 +146,12 @@ def test_shape_inference():
 
     idx, vals = TensorShape((3,), np.int64), TensorShape((3, 2), np.float32)
     two = CreateOperator("SparseToDense", ["I", "V"], ["O"])
-    assert infer_op(two, [idx, vals]) == [TensorShape(("max(indices)+1", 2), np.float32)]
+    assert infer_op(two, [idx, vals]) == [
+        TensorShape(("max(indices)+1", 2), np.float32)
+    ]
     fixed = CreateOperator("SparseToDense", ["I", "V"], ["O"], output_first_dim=6)
     assert infer_op(fixed, [idx, vals]) == [TensorShape((6, 2), np.float32)]
     like = CreateOperator("SparseToDense", ["I", "V", "D"], ["O"])
     assert infer_op(like, [idx, vals, TensorShape((9, 5), np.float32)]) == [
-        TensorShape((9, 2), np.float32)]
+        TensorShape((9, 2), np.float32)
+    ]

@@ -34,24 +34,40 @@ def naive_scatter_weighted_sum(x0, w0, indices, *rest):
 
 
 def _op(pairs, out="X0"):
-    names = ["X0", "W0", "I"] + [n for k in range(1, pairs + 1) for n in (f"X{k}", f"W{k}")]
+    names = ["X0", "W0", "I"] + [
+        n for k in range(1, pairs + 1) for n in (f"X{k}", f"W{k}")
+    ]
     return CreateOperator("ScatterWeightedSum", names, [out])
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(1, 6), inner=st.lists(st.integers(1, 3), max_size=2),
-       k=st.integers(0, 10), pairs=st.integers(1, 3), unit_w0=st.booleans(),
-       index_type=st.sampled_from([np.int32, np.int64]), seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 6),
+    inner=st.lists(st.integers(1, 3), max_size=2),
+    k=st.integers(0, 10),
+    pairs=st.integers(1, 3),
+    unit_w0=st.booleans(),
+    index_type=st.sampled_from([np.int32, np.int64]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_sequential_loop_exactly(n, inner, k, pairs, unit_w0, index_type, seed):
     rng = np.random.default_rng(seed)
     x0 = rng.standard_normal([n] + inner).astype(np.float32)
-    w0 = np.ones(1, np.float32) if unit_w0 else rng.uniform(0.3, 1.7, 1).astype(np.float32)
+    w0 = (
+        np.ones(1, np.float32)
+        if unit_w0
+        else rng.uniform(0.3, 1.7, 1).astype(np.float32)
+    )
     indices = rng.integers(0, n, k).astype(index_type)  # duplicates are frequent
     inputs = [x0, w0, indices]
     for _ in range(pairs):
-        inputs += [rng.standard_normal([k] + inner).astype(np.float32),
-                   rng.standard_normal(1).astype(np.float32)]
-    testing.check_reference(_op(pairs), inputs, naive_scatter_weighted_sum, atol=0, rtol=0)
+        inputs += [
+            rng.standard_normal([k] + inner).astype(np.float32),
+            rng.standard_normal(1).astype(np.float32),
+        ]
+    testing.check_reference(
+        _op(pairs), inputs, naive_scatter_weighted_sum, atol=0, rtol=0
+    )
 
 
 def test_doc_example_repeated_rows_are_scaled_once_per_occurrence():
@@ -59,16 +75,34 @@ def test_doc_example_repeated_rows_are_scaled_once_per_occurrence():
     x1 = np.array([[1, 1], [2, 2], [4, 4]], np.float32)
     want = np.array([[2.5, 2.5], [2, 2], [0.25 * 3 + 1 + 4] * 2], np.float32)
     testing.check_reference(
-        _op(1), [x0, np.array([0.5], np.float32), np.array([2, 0, 2]), x1,
-                 np.ones(1, np.float32)], lambda *a: [want], atol=0)
+        _op(1),
+        [
+            x0,
+            np.array([0.5], np.float32),
+            np.array([2, 0, 2]),
+            x1,
+            np.ones(1, np.float32),
+        ],
+        lambda *a: [want],
+        atol=0,
+    )
 
 
 def test_only_sizes_matter_for_the_slices():
     x0 = np.zeros((4, 2, 3), np.float32)
     slices = np.arange(12, dtype=np.float32).reshape(3, 4)  # 2 slices of 6 elements
     got = testing.check_reference(
-        _op(1), [x0, np.ones(1, np.float32), np.array([3, 1], np.int64), slices,
-                 np.full((1, 1), 2.0, np.float32)], naive_scatter_weighted_sum, atol=0)[0]
+        _op(1),
+        [
+            x0,
+            np.ones(1, np.float32),
+            np.array([3, 1], np.int64),
+            slices,
+            np.full((1, 1), 2.0, np.float32),
+        ],
+        naive_scatter_weighted_sum,
+        atol=0,
+    )[0]
     assert got.shape == (4, 2, 3)
     np.testing.assert_array_equal(got[3].reshape(-1), 2 * np.arange(6))
 
@@ -76,16 +110,28 @@ def test_only_sizes_matter_for_the_slices():
 def test_no_indices_leaves_the_table_unchanged():
     x0 = np.arange(6, dtype=np.float32).reshape(3, 2)
     testing.check_reference(
-        _op(1), [x0, np.array([0.1], np.float32), np.zeros(0, np.int32),
-                 np.zeros((0, 2), np.float32), np.ones(1, np.float32)], lambda *a: [x0])
+        _op(1),
+        [
+            x0,
+            np.array([0.1], np.float32),
+            np.zeros(0, np.int32),
+            np.zeros((0, 2), np.float32),
+            np.ones(1, np.float32),
+        ],
+        lambda *a: [x0],
+    )
 
 
 def test_stored_table_is_not_written_in_place():
     ws = Workspace()
     ws.feed_blob("X0", np.ones((3, 2), np.float32))
     before = ws._blobs["X0"]
-    for name, value in [("W0", np.array([0.5], np.float32)), ("I", np.array([1])),
-                        ("X1", np.ones((1, 2), np.float32)), ("W1", np.ones(1, np.float32))]:
+    for name, value in [
+        ("W0", np.array([0.5], np.float32)),
+        ("I", np.array([1])),
+        ("X1", np.ones((1, 2), np.float32)),
+        ("W1", np.ones(1, np.float32)),
+    ]:
         ws.feed_blob(name, value)
     ws.run_operator_once(_op(1))
     np.testing.assert_array_equal(before, np.ones((3, 2), np.float32))
@@ -93,50 +139,113 @@ def test_stored_table_is_not_written_in_place():
 
 
 def _inputs(x0=None, w0=None, indices=None, x1=None, w1=None):
-    return [np.ones((3, 2), np.float32) if x0 is None else x0,
-            np.array([0.5], np.float32) if w0 is None else w0,
-            np.array([0, 2]) if indices is None else indices,
-            np.ones((2, 2), np.float32) if x1 is None else x1,
-            np.ones(1, np.float32) if w1 is None else w1]
+    return [
+        np.ones((3, 2), np.float32) if x0 is None else x0,
+        np.array([0.5], np.float32) if w0 is None else w0,
+        np.array([0, 2]) if indices is None else indices,
+        np.ones((2, 2), np.float32) if x1 is None else x1,
+        np.ones(1, np.float32) if w1 is None else w1,
+    ]
 
 
-@pytest.mark.parametrize("inputs, error, match", [
-    (_inputs(indices=np.array([0.0, 1.0])), DTypeError, r"Unsupported type of tensor: double"),
-    (_inputs(x0=np.ones((3, 2), np.int32)), DTypeError, r"Unsupported type of tensor: int\b"),
-    (_inputs(x0=np.ones((3, 2), np.int32), indices=np.array([0.0])), DTypeError,
-     r"Unsupported type of tensor: int \(blob 'X_0=X0'"),
-    (_inputs(x0=np.ones((0, 2), np.float32), indices=np.array([0.0])), DTypeError,
-     r"Unsupported type of tensor: double"),
-    (_inputs(x0=np.array(1.0, np.float32)), EnforceError, "X0 has to be at least the vector"),
-    (_inputs(w0=np.ones(2, np.float32)), EnforceError, r"weight0\.numel\(\) == 1\. 2 vs 1"),
-    (_inputs(w0=np.ones(1, np.float64)), DTypeError,
-     "caller expects elements to be float while tensor contains double"),
-    (_inputs(x0=np.ones((3, 2)), w0=np.ones(1, np.float32)), DTypeError,
-     "caller expects elements to be double while tensor contains float"),
-    (_inputs(x0=np.ones((3, 2)), w0=np.ones(1), x1=np.ones((2, 2), np.float32)), DTypeError,
-     "caller expects elements to be double while tensor contains float"),
-    (_inputs(indices=np.array([0, 3])), EnforceError,
-     r"Index out of bounds: 3, range 0 to 3 \(blob 'INDICES=I'"),
-    (_inputs(indices=np.array([-1, 0]), w0=np.ones(1, np.float32)), EnforceError,
-     r"Index out of bounds: -1, range 0 to 3"),
-    (_inputs(x1=np.ones(6, np.float32)), EnforceError,
-     r"X\.numel\(\) == block_size \* K\. 6 vs 4"),
-    (_inputs(w1=np.ones(2, np.float32)), EnforceError, r"weight\.numel\(\) == 1\. 2 vs 1"),
-])
+@pytest.mark.parametrize(
+    "inputs, error, match",
+    [
+        (
+            _inputs(indices=np.array([0.0, 1.0])),
+            DTypeError,
+            r"Unsupported type of tensor: double",
+        ),
+        (
+            _inputs(x0=np.ones((3, 2), np.int32)),
+            DTypeError,
+            r"Unsupported type of tensor: int\b",
+        ),
+        (
+            _inputs(x0=np.ones((3, 2), np.int32), indices=np.array([0.0])),
+            DTypeError,
+            r"Unsupported type of tensor: int \(blob 'X_0=X0'",
+        ),
+        (
+            _inputs(x0=np.ones((0, 2), np.float32), indices=np.array([0.0])),
+            DTypeError,
+            r"Unsupported type of tensor: double",
+        ),
+        (
+            _inputs(x0=np.array(1.0, np.float32)),
+            EnforceError,
+            "X0 has to be at least the vector",
+        ),
+        (
+            _inputs(w0=np.ones(2, np.float32)),
+            EnforceError,
+            r"weight0\.numel\(\) == 1\. 2 vs 1",
+        ),
+        (
+            _inputs(w0=np.ones(1, np.float64)),
+            DTypeError,
+            "caller expects elements to be float while tensor contains double",
+        ),
+        (
+            _inputs(x0=np.ones((3, 2)), w0=np.ones(1, np.float32)),
+            DTypeError,
+            "caller expects elements to be double while tensor contains float",
+        ),
+        (
+            _inputs(x0=np.ones((3, 2)), w0=np.ones(1), x1=np.ones((2, 2), np.float32)),
+            DTypeError,
+            "caller expects elements to be double while tensor contains float",
+        ),
+        (
+            _inputs(indices=np.array([0, 3])),
+            EnforceError,
+            r"Index out of bounds: 3, range 0 to 3 \(blob 'INDICES=I'",
+        ),
+        (
+            _inputs(indices=np.array([-1, 0]), w0=np.ones(1, np.float32)),
+            EnforceError,
+            r"Index out of bounds: -1, range 0 to 3",
+        ),
+        (
+            _inputs(x1=np.ones(6, np.float32)),
+            EnforceError,
+            r"X\.numel\(\) == block_size \* K\. 6 vs 4",
+        ),
+        (
+            _inputs(w1=np.ones(2, np.float32)),
+            EnforceError,
+            r"weight\.numel\(\) == 1\. 2 vs 1",
+        ),
+    ],
+)
 def test_errors(inputs, error, match):
     testing.check_raises(_op(1), inputs, error, match)
 
 
 def test_schema_errors():
-    testing.check_raises(_op(1, out="Y"), _inputs(), SchemaError,
-                         r"Input index 0 \(X0\) and output idx 0 \(Y\) are not in-place but "
-                         "should be as required by op ScatterWeightedSum")
+    testing.check_raises(
+        _op(1, out="Y"),
+        _inputs(),
+        SchemaError,
+        r"Input index 0 \(X0\) and output idx 0 \(Y\) are not in-place but "
+        "should be as required by op ScatterWeightedSum",
+    )
     short = CreateOperator("ScatterWeightedSum", ["X0", "W0", "I"], ["X0"])
-    testing.check_raises(short, _inputs()[:3], SchemaError,
-                         r"Input size 3 not in range \[min=5, max=INT_MAX\]\.")
-    even = CreateOperator("ScatterWeightedSum", ["X0", "W0", "I", "X1", "W1", "X2"], ["X0"])
-    testing.check_raises(even, _inputs() + [np.ones((2, 2), np.float32)], SchemaError,
-                         r"Input size 6 not in allowed input sizes\.")
+    testing.check_raises(
+        short,
+        _inputs()[:3],
+        SchemaError,
+        r"Input size 3 not in range \[min=5, max=INT_MAX\]\.",
+    )
+    even = CreateOperator(
+        "ScatterWeightedSum", ["X0", "W0", "I", "X1", "W1", "X2"], ["X0"]
+    )
+    testing.check_raises(
+        even,
+        _inputs() + [np.ones((2, 2), np.float32)],
+        SchemaError,
+        r"Input size 6 not in allowed input sizes\.",
+    )
 
 
 def test_gradient_decision_is_should_not_do():
@@ -147,8 +256,12 @@ def test_gradient_decision_is_should_not_do():
 
 
 @settings(max_examples=15, deadline=None)
-@given(n=st.integers(1, 5), k=st.integers(0, 6), unit_w0=st.booleans(),
-       seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 5),
+    k=st.integers(0, 6),
+    unit_w0=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_float64_matches_sequential_loop(n, k, unit_w0, seed):
     rng = np.random.default_rng(seed)
     x0 = rng.standard_normal((n, 3))
@@ -161,7 +274,9 @@ def test_float64_matches_sequential_loop(n, k, unit_w0, seed):
     ws.run_operator_once(_op(1))
     got = ws.fetch_blob("X0")
     assert got.dtype == np.float64
-    np.testing.assert_array_equal(got, naive_scatter_weighted_sum(x0, w0, idx, x1, w1)[0])
+    np.testing.assert_array_equal(
+        got, naive_scatter_weighted_sum(x0, w0, idx, x1, w1)[0]
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -169,8 +284,13 @@ def test_empty_table_is_left_unchanged(dtype):
     # Caffe2 returned at once for an empty X_0: the weights and slices are not read
     ws = Workspace()
     x0 = np.ones((0, 4), dtype)
-    feeds = [x0, np.ones(3, np.float32), np.array([5, -1]), np.ones(7, np.int32),
-             np.ones(2, np.float32)]
+    feeds = [
+        x0,
+        np.ones(3, np.float32),
+        np.array([5, -1]),
+        np.ones(7, np.int32),
+        np.ones(2, np.float32),
+    ]
     for name, value in zip(["X0", "W0", "I", "X1", "W1"], feeds):
         ws.feed_blob(name, value)
     ws.run_operator_once(_op(1))
@@ -184,6 +304,8 @@ def test_shape_inference():
 
     x0 = TensorShape((5, 3), np.float64)
     one = TensorShape((1,), np.float64)
-    got = infer_op(_op(1), [x0, one, TensorShape((2,), np.int32), TensorShape((2, 3),
-                                                                            np.float64), one])
+    got = infer_op(
+        _op(1),
+        [x0, one, TensorShape((2,), np.int32), TensorShape((2, 3), np.float64), one],
+    )
     assert got == [x0]

@@ -123,4 +123,6 @@ def test_copy_on_device_like_shape_is_the_input_s():
     from caffe2lite.schema.shapes import TensorShape
 
     x, dst = TensorShape((2,), np.int64), TensorShape((3,), np.float32)
-    assert infer_op(CreateOperator("CopyOnDeviceLike", ["X", "D"], ["Y"]), [x, dst]) == [x]
+    assert infer_op(
+        CreateOperator("CopyOnDeviceLike", ["X", "D"], ["Y"]), [x, dst]
+    ) == [x]

@@ -63,4 +63,9 @@ def test_shape_inference_has_no_outputs():
     from caffe2lite.inference import infer_op
     from caffe2lite.schema.shapes import TensorShape
 
-    assert infer_op(CreateOperator("ZeroGradient", ["X"], []), [TensorShape((2,), np.float32)]) == []
+    assert (
+        infer_op(
+            CreateOperator("ZeroGradient", ["X"], []), [TensorShape((2,), np.float32)]
+        )
+        == []
+    )
