@@ -2,9 +2,10 @@
 conv_gradient_op.cc): grouped, strided, dilated, padded convolution over 1 to 3
 spatial dimensions, channels first (NCHW) or last (NHWC).
 
-The work is one matrix product per group over the input's windows (a strided view,
-gathered once: im2col); the gradient adds window contributions back one kernel
-offset at a time (col2im), never one pixel at a time.
+The forward op gathers the input's windows (im2col) a block of output rows at a
+time and multiplies each block by the filter, so the gathered matrix stays near the
+input's size; the gradient works one kernel tap at a time. Nothing loops over
+pixels.
 """
 
 from __future__ import annotations
@@ -82,7 +83,20 @@ def _filter_cf(w: np.ndarray, order: str) -> np.ndarray:
     return w if order == "NCHW" else np.moveaxis(w, -1, 1)
 
 
+def _offset_view(xp: np.ndarray, geo: cp.Geometry, offset: tuple[int, ...]) -> np.ndarray:
+    """The input values that kernel tap ``offset`` meets at every output position:
+    a strided view (N, C, *out) of the padded channels-first input."""
+    index = [slice(None), slice(None)]
+    for d in range(geo.ndim):
+        start = offset[d] * geo.dilation[d]
+        index.append(slice(start, start + geo.stride[d] * (geo.out[d] - 1) + 1, geo.stride[d]))
+    return xp[tuple(index)]
+
+
 def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, kw: dict) -> np.ndarray:
+    """Y by im2col in blocks of output rows: each block's windows are gathered once
+    into a (positions, C/G * kernel) matrix and multiplied by the filter, one block at
+    a time, so the gathered matrix stays near the input's size."""
     geo, c, m, g = _resolve(x, w, kw)
     order = kw["order"]
     if b is not None:
@@ -91,19 +105,27 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, kw: dict) -
                      blob="bias", expected=f"a bias of {m} values", found=dims(b.shape))
     xc = cp.to_channels_first(x, order)
     n = x.shape[0]
-    cols = cp.windows(cp.pad_spatial(xc, geo), geo)  # (N, C, *kernel, *out)
+    cols = cp.windows(cp.pad_spatial(xc, geo), geo)  # (N, C, *kernel, *out), a view
     wc = _filter_cf(w, order)
     nd = geo.ndim
-    out = np.empty((n, m) + geo.out, dtype=x.dtype)
     cg, mg = c // g, m // g
+    # The output is allocated in its final layout and written block by block.
+    y = np.empty(cp.image_shape(n, m, geo.out, order), dtype=x.dtype)
+    yc = cp.to_channels_first(y, order)  # a view: (N, M, *out)
+    taps = int(np.prod(geo.kernel))
+    per_row = max(n * cg * taps * int(np.prod(geo.out[1:])), 1)
+    rows = max(1, min(geo.out[0], max(xc.size // 2, 1 << 16) // per_row)) if geo.out[0] else 1
     k_axes = list(range(1, 2 + nd))
-    for gi in range(g):
-        part = np.tensordot(cols[:, gi * cg:(gi + 1) * cg], wc[gi * mg:(gi + 1) * mg],
-                            axes=(k_axes, list(range(1, 2 + nd))))  # (N, *out, Mg)
-        out[:, gi * mg:(gi + 1) * mg] = np.moveaxis(part, -1, 1)
+    for r0 in range(0, geo.out[0], rows):
+        r1 = min(r0 + rows, geo.out[0])
+        block = cols[(slice(None), slice(None)) + (slice(None),) * nd + (slice(r0, r1),)]
+        for gi in range(g):
+            part = np.tensordot(block[:, gi * cg:(gi + 1) * cg], wc[gi * mg:(gi + 1) * mg],
+                                axes=(k_axes, k_axes))  # (N, rows, *rest, Mg)
+            yc[:, gi * mg:(gi + 1) * mg, r0:r1] = np.moveaxis(part, -1, 1)
     if b is not None:
-        out += b.reshape((1, m) + (1,) * nd)
-    return cp.from_channels_first(out, order)
+        yc += b.reshape((m,) + (1,) * nd)
+    return y
 
 
 def _conv_shape(x: TensorShape, w: TensorShape, b: TensorShape = UNKNOWN, **kw):
@@ -172,6 +194,7 @@ for _type, _dim, _cost in (("Conv", "", True), ("Conv1D", "1-D ", False),
 
 def conv_backward(x: np.ndarray, w: np.ndarray, dy: np.ndarray, kw: dict, no_bias: bool,
                   want_dx: bool) -> tuple:
+    """dfilter, dbias and dX, one kernel tap at a time (no im2col buffer)."""
     geo, c, m, g = _resolve(x, w, kw)
     order = kw["order"]
     cp.check_float(dy, "dY", x.dtype)
@@ -182,28 +205,27 @@ def conv_backward(x: np.ndarray, w: np.ndarray, dy: np.ndarray, kw: dict, no_bia
     xc = cp.to_channels_first(x, order)
     dyc = cp.to_channels_first(dy, order)
     xp = cp.pad_spatial(xc, geo)
-    cols = cp.windows(xp, geo)
     wc = _filter_cf(w, order)
     cg, mg = c // g, m // g
     dw = np.empty_like(wc)
-    out_axes = list(range(2 + nd, 2 + 2 * nd))
-    dcols = np.empty(cols.shape, x.dtype) if want_dx else None
-    for gi in range(g):
-        xs = cols[:, gi * cg:(gi + 1) * cg]          # (N, Cg, *k, *out)
-        dys = dyc[:, gi * mg:(gi + 1) * mg]          # (N, Mg, *out)
-        dw[gi * mg:(gi + 1) * mg] = np.tensordot(dys, xs, axes=([0] + list(range(2, 2 + nd)),
-                                                                [0] + out_axes))
-        if want_dx:
-            part = np.tensordot(dys, wc[gi * mg:(gi + 1) * mg], axes=([1], [0]))
-            # part: (N, *out, Cg, *k) -> (N, Cg, *k, *out)
-            dcols[:, gi * cg:(gi + 1) * cg] = np.moveaxis(
-                part, list(range(1, 1 + nd)), list(range(2 + nd, 2 + 2 * nd)))
+    dxp = np.zeros(xp.shape, x.dtype) if want_dx else None
+    sum_axes = [0] + list(range(2, 2 + nd))
+    for offset in np.ndindex(*geo.kernel):
+        xs = _offset_view(xp, geo, offset)
+        dxs = _offset_view(dxp, geo, offset) if want_dx else None
+        for gi in range(g):
+            dys = dyc[:, gi * mg:(gi + 1) * mg]  # (N, Mg, *out)
+            tap = (slice(gi * mg, (gi + 1) * mg), slice(None)) + offset
+            dw[tap] = np.tensordot(dys, xs[:, gi * cg:(gi + 1) * cg], axes=(sum_axes, sum_axes))
+            if want_dx:
+                # (Cg, N, *out) -> (N, Cg, *out), added where this tap read X.
+                part = np.tensordot(wc[tap], dys, axes=([0], [1]))
+                dxs[:, gi * cg:(gi + 1) * cg] += np.moveaxis(part, 0, 1)
     dfilter = dw if order == "NCHW" else np.ascontiguousarray(np.moveaxis(dw, 1, -1))
     result = [dfilter]
     if not no_bias:
         result.append(dyc.sum(axis=(0,) + tuple(range(2, 2 + nd)), dtype=x.dtype))
     if want_dx:
-        dxp = cp.scatter_windows(dcols, xp.shape, geo)
         dx = cp.crop(dxp, geo, cp.spatial_of(x.shape, order))
         result.append(cp.from_channels_first(np.ascontiguousarray(dx), order))
     return tuple(result)
