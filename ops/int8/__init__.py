@@ -1,3 +1,9 @@
 """Int8 (quantised uint8) operators: Int8Quantize, Int8Dequantize, Int8FC, Int8Conv and the rest, with Caffe2's requantisation."""
 
 from __future__ import annotations
+from . import quantize  # noqa: F401
+from . import dequantize  # noqa: F401
+from . import given_tensor_fill  # noqa: F401
+from . import fc  # noqa: F401
+from . import conv  # noqa: F401
+from . import add  # noqa: F401
