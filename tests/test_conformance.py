@@ -152,6 +152,30 @@ def test_shape_function_agrees_with_the_example(key):
         )
 
 
+@pytest.mark.parametrize("key", OPERATORS, ids=OP_IDS)
+@pytest.mark.parametrize("known", ["nothing", "ranks only"])
+def test_shape_function_takes_unknown_and_symbolic_inputs(key, known):
+    """Shapes reach an op without data: unknown, or with symbols for sizes that data
+    decide. The shape and cost functions must take them (and give one shape per
+    output) rather than fail."""
+    schema = registry.OPERATORS[key]
+    if schema.example is None or schema.shape is None:
+        pytest.skip("no example or no shape function (other tests fail)")
+    example = schema.example
+    shapes = []
+    for value in example.inputs.values():
+        shape = shape_of(value)
+        if known == "nothing" or shape.dims is None:
+            shapes.append(TensorShape())
+        else:
+            dims = tuple(f"n{i}" for i in range(len(shape.dims)))
+            shapes.append(TensorShape(dims, shape.dtype))
+    op = _example_op(key, example)
+    assert len(infer_op(op, shapes)) == len(example.outputs)
+    if schema.cost is not None:
+        assert isinstance(op_cost(op, shapes), Cost)
+
+
 # -- net-level inference and costs ---------------------------------------------------
 
 
