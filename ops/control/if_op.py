@@ -1,7 +1,8 @@
 """If: run ``then_net`` or ``else_net`` in the op's workspace, chosen by a bool.
 
-The gradient is Caffe2's Python one (control_ops_grad.gen_if_gradient): an If op whose
-nets are the backward passes of the forward nets; it lives in :mod:`.if_gradient`.
+Its gradient is, as in Caffe2, a Python-registered maker (Caffe2's
+control_ops_grad.gen_if_gradient): another If op on the same condition whose nets are
+the backward passes of the forward nets.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.errors import ArgumentError
+from caffe2lite.errors import ArgumentError, GradientError
+from caffe2lite.gradient.backward import IR, GradientRegistry
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.runtime.net import OutputBlobs
 from caffe2lite.schema.example import Example
@@ -80,6 +82,128 @@ def if_op(condition: np.ndarray, *inputs: Any, then_net: caffe2_pb2.NetDef | Non
     return op_outputs(op_def, scratch)
 
 
-# Caffe2 registered no C++ gradient for If; its gradient came from the Python registry
-# (control_ops_grad.gen_if_gradient), registered in .if_gradient.
+# Caffe2 registered no C++ gradient for If: asking the built-in registry fails, and
+# GetGradientForOp then falls back to the Python registry, where Caffe2's core put
+# control_ops_grad.gen_if_gradient. The same two steps here.
 gradient_not_implemented_yet("If")
+
+
+def _dedupe_output_gradients(op: caffe2_pb2.OperatorDef, g_output: list) -> tuple[list, list]:
+    """One gradient blob per output: a gradient name given for two different outputs
+    is copied to ``<output>_<grad>_DEDUP`` for the second (Copy ops returned first)."""
+    copies, deduped, chosen = [], [], {}
+    for output, grad in zip(op.output, g_output):
+        if not grad:
+            deduped.append(grad)
+        elif output in chosen:
+            deduped.append(chosen[output])
+        elif str(grad) not in chosen.values():
+            chosen[output] = str(grad)
+            deduped.append(str(grad))
+        else:
+            name = f"{output}_{grad}_DEDUP"
+            copies.append(caffe2_pb2.OperatorDef(type="Copy", input=[str(grad)], output=[name]))
+            chosen[output] = name
+            deduped.append(name)
+    return copies, deduped
+
+
+def _net_argument(op: caffe2_pb2.OperatorDef, name: str) -> caffe2_pb2.NetDef | None:
+    for arg in op.arg:
+        if arg.name == name:
+            if not arg.HasField("n"):
+                raise GradientError(f"Expected non empty net argument {name}", arg=name)
+            return arg.n
+    return None
+
+
+def _subnet_gradient(net: caffe2_pb2.NetDef, init_grad: dict[str, str]) -> tuple:
+    """(gradient net, {blob: gradient}, names its ops read before writing, names they
+    write): the net's backward pass built like any other."""
+    ops, grads = IR(list(net.op)).GetBackwardPass(dict(init_grad))
+    reads, writes = set(), set()
+    for grad_op in ops:
+        reads.update(b for b in grad_op.input if b not in writes)
+        writes.update(grad_op.output)
+    grad_net = caffe2_pb2.NetDef()
+    grad_net.CopyFrom(net)
+    if grad_net.name:
+        grad_net.name += "_grad"
+    del grad_net.op[:], grad_net.external_input[:], grad_net.external_output[:]
+    grad_net.op.extend(ops)
+    return grad_net, {str(k): str(v) for k, v in grads.items()}, reads, writes
+
+
+def _zero_gradient_ops(init_grad: dict[str, str], grad_map: dict[str, str],
+                       names: set[str]) -> list[caffe2_pb2.OperatorDef]:
+    """For gradients that only the other branch computes: copy the given output
+    gradient, or fill zeros shaped like the blob (ConstantFill of value 0)."""
+    ops = []
+    for grad in sorted(names):
+        blob = next(b for b, g in grad_map.items() if g == grad)
+        if blob in init_grad:
+            if init_grad[blob] != grad:
+                ops.append(caffe2_pb2.OperatorDef(type="Copy", input=[init_grad[blob]],
+                                                  output=[grad]))
+        else:
+            fill = caffe2_pb2.OperatorDef(type="ConstantFill", input=[blob], output=[grad])
+            fill.arg.add(name="value", f=0.0)
+            ops.append(fill)
+    return ops
+
+
+@GradientRegistry.RegisterGradient("If")
+def if_gradient(op: caffe2_pb2.OperatorDef, g_output: list) -> tuple[list, list]:
+    """The gradient If op: same condition; its then/else nets are the backward passes of
+    the forward then/else nets from the output gradients; a gradient that only one
+    branch computes is zero-filled (or copied from the output gradient) in the other.
+    Returns ``(gradient ops, input gradients)`` as Caffe2's gen_if_gradient did."""
+    if len(op.output) != len(g_output):
+        raise GradientError("Different number of gradient blobs and If op outputs")
+    ops, g_output = _dedupe_output_gradients(op, list(g_output))
+    init_grad = {o: g for o, g in zip(op.output, g_output) if g}
+    if not init_grad:
+        raise GradientError("Empty initial gradient map for If op")
+    then_net = _net_argument(op, "then_net")
+    if then_net is None:
+        raise GradientError("Expected then subnet in If op", arg="then_net")
+    then_grad, then_map, then_in, then_out = _subnet_gradient(then_net, init_grad)
+    grad_map = dict(then_map)
+    else_grad, else_map, else_in, else_out = None, {}, set(), set()
+    else_net = _net_argument(op, "else_net")
+    if else_net is not None:
+        else_grad, else_map, else_in, else_out = _subnet_gradient(else_net, init_grad)
+        for blob, grad in else_map.items():
+            other = then_map.get(blob)
+            if other is None or other == grad:
+                grad_map[blob] = grad
+            elif other == init_grad.get(blob):
+                grad_map[blob] = grad
+            elif grad != init_grad.get(blob):
+                raise GradientError(f"Unexpected grad blob name {blob}, {grad}, {other}")
+    both = then_out & else_out
+    zero_then = _zero_gradient_ops(init_grad, then_map,
+                                   {o for o in then_out - both if o in then_map.values()})
+    if else_grad is not None:
+        else_grad.op.extend(zero_then)
+    elif zero_then:
+        else_grad = caffe2_pb2.NetDef()
+        else_grad.CopyFrom(then_grad)
+        if else_grad.name:
+            else_grad.name += "_auto_else_zero_blobs_"
+        del else_grad.op[:]
+        else_grad.op.extend(zero_then)
+    then_grad.op.extend(_zero_gradient_ops(
+        init_grad, else_map, {o for o in else_out - both if o in else_map.values()}))
+    grad_if = caffe2_pb2.OperatorDef()
+    grad_if.CopyFrom(op)
+    del grad_if.input[:], grad_if.output[:], grad_if.arg[:], grad_if.control_input[:]
+    grad_if.input.extend([op.input[0]] + sorted((then_in | else_in) - {op.input[0]}))
+    grad_if.output.extend(sorted(then_out | else_out))
+    grad_if.arg.add(name="then_net", n=then_grad)
+    if else_grad is not None:
+        grad_if.arg.add(name="else_net", n=else_grad)
+    if grad_if.name:
+        grad_if.name += "_grad"
+    grad_if.is_gradient_op = True
+    return ops + [grad_if], [grad_map.get(i) for i in op.input]

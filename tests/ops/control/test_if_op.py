@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from caffe2lite import core, testing
-from caffe2lite.core import CreateOperator
-from caffe2lite.errors import ArgumentError, BlobNotFoundError, DTypeError, EnforceError, ShapeError
+from caffe2lite.core import CreateOperator, GradientRegistry
+from caffe2lite.errors import (ArgumentError, BlobNotFoundError, DTypeError, EnforceError,
+                               GradientError, ShapeError)
+from caffe2lite.proto import caffe2_pb2
 from caffe2lite.workspace import Workspace
 
 
@@ -134,3 +136,76 @@ def test_missing_blob_in_a_sub_net():
     op = _if(["cond"], ["y"], then)
     testing.check_raises(op, [np.array(True)], BlobNotFoundError,
                          "Encountered a non-existing input blob: nowhere")
+
+
+# -- gradient (Caffe2's Python maker, control_ops_grad.gen_if_gradient) ---------------
+
+SCALE = _net("then", lambda n: n.Scale("x", "y", scale=3.0))
+MUL = _net("else", lambda n: n.Mul(["x", "w"], "y"))
+
+
+@pytest.mark.parametrize("cond", [True, False])
+def test_numeric_gradient_through_either_branch(cond):
+    rng = np.random.default_rng(1)
+    op = _if(["cond", "x", "w"], ["y"], SCALE, MUL)
+    testing.check_gradient(op, [np.array(cond), rng.standard_normal(3), rng.standard_normal(3)],
+                           [1, 2])
+
+
+def test_numeric_gradient_without_else():
+    rng = np.random.default_rng(2)
+    op = _if(["cond", "x", "w"], ["y"], MUL)
+    testing.check_gradient(op, [np.array(True), rng.standard_normal(3), rng.standard_normal(3)],
+                           [1, 2])
+
+
+def _fill(blob, grad):
+    op = caffe2_pb2.OperatorDef(type="ConstantFill", input=[blob], output=[grad])
+    op.arg.add(name="value", f=0.0)
+    return op
+
+
+def test_gradient_ops_list():
+    op = _if(["cond", "x", "w"], ["y"], SCALE, MUL)
+    ops, grads = GradientRegistry.GetBackwardPass([op], {"y": "y_grad"})
+    then_ops, _ = GradientRegistry.GetBackwardPass(list(SCALE.op), {"y": "y_grad"})
+    else_ops, _ = GradientRegistry.GetBackwardPass(list(MUL.op), {"y": "y_grad"})
+    then_grad = caffe2_pb2.NetDef(name=SCALE.name + "_grad")
+    # only the else branch computes w's gradient: the then branch fills zeros like w
+    then_grad.op.extend(list(then_ops) + [_fill("w", "w_grad")])
+    else_grad = caffe2_pb2.NetDef(name=MUL.name + "_grad")
+    else_grad.op.extend(else_ops)
+    want = caffe2_pb2.OperatorDef(type="If", name="", input=["cond", "w", "x", "y_grad"],
+                                       output=["w_grad", "x_grad"], is_gradient_op=True)
+    want.arg.add(name="then_net", n=then_grad)
+    want.arg.add(name="else_net", n=else_grad)
+    assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+    assert {str(k): str(v) for k, v in grads.items()} == {
+        "y": "y_grad", "x": "x_grad", "w": "w_grad"}
+
+
+def test_gradient_without_else_gets_a_zero_filling_else_net():
+    op = _if(["cond", "x", "w"], ["y"], MUL)
+    op.name = "choose"
+    (grad_if,), _ = GradientRegistry.GetBackwardPass([op], {"y": "y_grad"})
+    assert grad_if.name == "choose_grad"
+    nets = {a.name: a.n for a in grad_if.arg}
+    assert nets["else_net"].name == MUL.name + "_grad_auto_else_zero_blobs_"
+    assert [o.SerializeToString() for o in nets["else_net"].op] == [
+        _fill("w", "w_grad").SerializeToString(), _fill("x", "x_grad").SerializeToString()]
+
+
+def test_one_gradient_for_two_outputs_is_deduplicated():
+    then = _net("then", lambda n: (n.Scale("x", "a", scale=2.0), n.Scale("x", "b", scale=5.0)))
+    op = _if(["cond", "x"], ["a", "b"], then)
+    ops, g_input = GradientRegistry.GetGradientForOp(op, ["g", "g"])
+    copy = caffe2_pb2.OperatorDef(type="Copy", input=["g"], output=["b_g_DEDUP"])
+    assert ops[0].SerializeToString() == copy.SerializeToString()
+    assert "b_g_DEDUP" in ops[1].input
+    assert g_input[1] == "x_grad"
+
+
+def test_gradient_needs_an_output_gradient():
+    op = _if(["cond", "x"], ["y"], THEN)
+    with pytest.raises(GradientError, match="Empty initial gradient map for If op"):
+        GradientRegistry.GetGradientForOp(op, [None])
