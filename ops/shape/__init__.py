@@ -8,6 +8,8 @@ from . import concat  # noqa: F401
 from . import expand_dims  # noqa: F401
 from . import flatten  # noqa: F401
 from . import flatten_to_vec  # noqa: F401
+from . import float_to_half  # noqa: F401
+from . import half_to_float  # noqa: F401
 from . import nchw2nhwc  # noqa: F401
 from . import nhwc2nchw  # noqa: F401
 from . import range  # noqa: F401
@@ -15,6 +17,7 @@ from . import reduce_front_back  # noqa: F401
 from . import reduce_ops  # noqa: F401
 from . import reshape  # noqa: F401
 from . import resize_like  # noqa: F401
+from . import scale_blobs  # noqa: F401
 from . import shape  # noqa: F401
 from . import size  # noqa: F401
 from . import slice  # noqa: F401
