@@ -15,9 +15,12 @@ from caffe2lite.schema.shapes import same_as_input
 
 from .._dense import enforce_cmp, float_tensor
 
+_LOWEST = float(np.finfo(np.float32).min)  # C++ numeric_limits<float>::lowest()
+_HIGHEST = float(np.finfo(np.float32).max)  # numeric_limits<float>::max()
+
 _ARGS = [
-    Arg("min", float, None, doc="elements below it become min (default: no lower limit)"),
-    Arg("max", float, None, doc="elements above it become max (default: no upper limit)"),
+    Arg("min", float, _LOWEST, doc="elements below it become min (default: the lowest float)"),
+    Arg("max", float, _HIGHEST, doc="elements above it become max (default: the largest float)"),
 ]
 
 
@@ -35,16 +38,14 @@ def _f(values) -> np.ndarray:
     example=Example({"X": _f([-3, 0.5, 7, 2])}, {"Y": _f([-1, 0.5, 2, 2])},
                     {"min": -1.0, "max": 2.0}),
     doc="""Limit every element of X to the interval [min, max]: Y = min(max(X, min), max).
-Either bound may be left out (Caffe2 defaulted them to the lowest and the largest
-float). NaN stays NaN. Y has X's shape and type (float32 or float64) and may
-overwrite X in place.""",
+Either bound may be left out: they default, as in Caffe2, to the lowest and the
+largest float (so infinities become those, also for float64 data). NaN stays NaN. Y
+has X's shape and type (float32 or float64) and may overwrite X in place.""",
 )
-def clip(x: np.ndarray, *, min: float | None, max: float | None) -> tuple:
+def clip(x: np.ndarray, *, min: float, max: float) -> tuple:
     """X clamped to [min, max]; the lower bound is applied first."""
     dtype = float_tensor(x, "X")  # Caffe2's ClipOp<float> read X as float directly
-    y = x if min is None else np.maximum(x, dtype.type(min))
-    y = y if max is None else np.minimum(y, dtype.type(max))
-    return (np.array(y, dtype, copy=True),)
+    return (np.asarray(np.minimum(np.maximum(x, dtype.type(min)), dtype.type(max)), dtype),)
 
 
 @register_gradient("Clip")
@@ -63,21 +64,17 @@ def clip_gradient_maker(g):
     shape=same_as_input(0),
     example=Example({"Y": _f([-1, 0.5, 2, 2]), "dY": _f([1, 2, 3, 4])},
                     {"dX": _f([0, 2, 0, 0])}, {"min": -1.0, "max": 2.0}),
-    doc="""Gradient of Clip from its output: dX = dY where min < Y < max (strictly), else 0.
+    doc="""Gradient of Clip from its output: dX = dY where min < Y < max (strictly), else 0
+(so also 0 where an infinity was clipped to a default bound).
 dX has Y's shape; dY must hold as many elements as Y (read in order). dY may be
 overwritten in place.""",
 )
-def clip_gradient(y: np.ndarray, dy: np.ndarray, *, min: float | None,
-                  max: float | None) -> tuple:
+def clip_gradient(y: np.ndarray, dy: np.ndarray, *, min: float, max: float) -> tuple:
     """dY masked by min < Y < max."""
     dtype = float_tensor(y, "Y")
     float_tensor(dy, "dY", dtype)
     enforce_cmp(dy.size == y.size, "dY.numel() == Y.numel()", dy.size, y.size, blob="dY")
-    inside = np.ones(y.shape, bool)
-    if min is not None:
-        inside &= y > dtype.type(min)
-    if max is not None:
-        inside &= y < dtype.type(max)
+    inside = (y > dtype.type(min)) & (y < dtype.type(max))
     return (np.where(inside, dy.reshape(y.shape), dtype.type(0)),)
 
 

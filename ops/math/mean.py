@@ -92,7 +92,7 @@ forward input), with dY's shape and type (float32 or float64; 1/n computed in fl
 def mean_gradient(dy: np.ndarray, *, num_outputs: int) -> tuple:
     """dY scaled by 1/n, once per output."""
     dtype = _float_or_double(dy, "dY")
-    dx = np.multiply(dy, _one_over(num_outputs, dtype), dtype=dtype)
+    dx = np.asarray(np.multiply(dy, _one_over(num_outputs, dtype), dtype=dtype))
     return (dx,) + tuple(dx.copy() for _ in range(num_outputs - 1))
 
 

@@ -45,7 +45,7 @@ def mod(x: np.ndarray, *, divisor: int, sign_follow_divisor: bool) -> tuple:
     y = np.fmod(x.astype(np.int64), d)
     if sign_follow_divisor:
         y = np.where((y != 0) & ((y > 0) != (d > 0)), y + d, y)
-    return (y.astype(dtype),)
+    return (np.asarray(y, dtype),)
 
 
 # Caffe2 declared SHOULD_NOT_DO_GRADIENT for "ModOp", a name no operator has, so Mod

@@ -92,3 +92,18 @@ def test_numeric_gradient_and_ops_list():
     want = CreateOperator("ClipGradient", ["Y", "Y_grad"], ["X_grad"], min=-1.0, max=1.0)
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+
+
+def test_default_bounds_are_the_float_limits():
+    # Caffe2's test_clip_default: no bounds leave finite values alone; its defaults were
+    # numeric_limits<float>::lowest() and ::max(), so infinities are clipped to them.
+    big = np.finfo(np.float32).max
+    for dtype in (np.float32, np.float64):
+        x = np.array([-np.inf, -1e30, 0.04, np.inf], dtype)
+        want = np.array([-big, -1e30, 0.04, big], dtype)
+        y = testing.check_reference(CreateOperator("Clip", ["X"], ["Y"]), [x],
+                                    lambda x, want=want: [want], atol=0, rtol=0)[0]
+        testing.check_reference(CreateOperator("ClipGradient", ["Y", "dY"], ["dX"]),
+                                [y, np.ones(4, dtype)],
+                                lambda y, dy, dtype=dtype: [np.array([0, 1, 1, 0], dtype)],
+                                atol=0)

@@ -73,6 +73,15 @@ def test_errors():
                          "was of type long")
 
 
+def test_zero_d():
+    got = testing.check_reference(CreateOperator("Mean", ["A", "B"], ["M"]),
+                                  [np.array(1.0), np.array(2.0)], lambda a, b: [np.array(1.5)])
+    got = testing.check_reference(CreateOperator("MeanGradient", ["dY"], ["dA", "dB"]),
+                                  [np.array(4.0, np.float32)],
+                                  lambda dy: [np.array(2.0, np.float32)] * 2)
+    assert all(isinstance(g, np.ndarray) for g in got)
+
+
 def test_gradient_op_and_numeric_gradient():
     dy = np.array([[3, 6]], np.float32)
     testing.check_reference(CreateOperator("MeanGradient", ["dY"], ["dA", "dB", "dC"]), [dy],

@@ -60,7 +60,9 @@ def test_in_place_empty_and_zero_d():
     op = CreateOperator("Mod", ["X"], ["Y"], divisor=4)
     testing.check_reference(op, [np.zeros((0, 2), np.int32)],
                             lambda x: [np.zeros((0, 2), np.int32)])
-    testing.check_reference(op, [np.array(-9, np.int64)], lambda x: [np.array(-1, np.int64)])
+    got = testing.check_reference(op, [np.array(-9, np.int64)],
+                                  lambda x: [np.array(-1, np.int64)])
+    assert isinstance(got[0], np.ndarray) and got[0].shape == ()
 
 
 def test_errors_and_gradient_decision():
