@@ -15,11 +15,16 @@ from caffe2lite.schema.shapes import TensorShape, same_as_input
 from .._dense import enforce_cmp, float_tensor
 
 
+def _scalar_shape(x: TensorShape) -> tuple[TensorShape]:
+    """A 0-d tensor of the input's type (Caffe2 stated FLOAT: it had float only)."""
+    return (TensorShape((), x.dtype),)
+
+
 @register_cpu_operator(
     "AveragedLoss",
     inputs=["input"],
     outputs=["output"],
-    shape=lambda x: (TensorShape((), x.dtype),),
+    shape=_scalar_shape,
     example=Example(
         {"input": np.array([8, 10, 12], np.float32)},
         {"output": np.array(10, np.float32)},
