@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.errors import EnforceError, ShapeError
+from caffe2lite.errors import ArgumentError, EnforceError, ShapeError
 from caffe2lite.io.int8 import Int8Tensor
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
@@ -104,6 +104,8 @@ def _register(op_type: str, relu: bool, example: Example, doc: str) -> None:
                            num_inputs=(2, 3), args=ARGS, shape=_shape, cost=_cost,
                            example=example, doc=doc)
     def kernel(x, filter, *bias, **kw):
+        if kw["order"] != "NHWC":  # the default NCHW is not checked at creation here
+            raise ArgumentError(NHWC_ONLY, arg="order", expected='"NHWC"', found=kw["order"])
         if len(bias) != 1:
             raise EnforceError(f"Inputs().size() == 3. {1 + 1 + len(bias)} vs 3",
                                expected=3, found=2 + len(bias))

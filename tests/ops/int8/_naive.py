@@ -59,3 +59,35 @@ def qmul(real: float):
         m //= 2
         s -= 1
     return m, s
+
+
+def check_raises_int8(op, inputs, error, match):
+    """caffe2lite.testing.check_raises for ops with Int8 blobs (which it cannot compare):
+    the error and its message, and every blob unchanged afterwards."""
+    import re
+
+    import numpy as np
+    import pytest
+
+    from caffe2lite.io.int8 import Int8Tensor
+    from caffe2lite.workspace import Workspace
+
+    ws = Workspace()
+    for name, value in zip(op.input, inputs):
+        ws.feed_blob(name, value)
+    before = {}
+    for name in op.input:
+        v = ws.fetch_blob(name)
+        before[name] = (v.data.copy(), v.scale, v.zero_point) if isinstance(v, Int8Tensor) \
+            else v.copy()
+    with pytest.raises(error) as info:
+        ws.run(op)
+    assert re.search(match, str(info.value)), str(info.value)
+    for name, want in before.items():
+        got = ws.fetch_blob(name)
+        if isinstance(got, Int8Tensor):
+            np.testing.assert_array_equal(got.data, want[0])
+            assert (got.scale, got.zero_point) == want[1:]
+        else:
+            np.testing.assert_array_equal(got, want)
+    return info.value
