@@ -63,10 +63,14 @@ def _sparse_to_dense_shape(
     inputs=["indices", "values", "data_to_infer_dim"],
     outputs=["output"],
     shape=_sparse_to_dense_shape,
-    example=Example({"indices": np.array([0, 2, 0], np.int32),
-                     "values": np.array([1, 2, 3], np.float32),
-                     "data_to_infer_dim": np.array([0, 0, 0, 0], np.float32)},
-                    {"output": np.array([4, 0, 2, 0], np.float32)}),
+    example=Example(
+        {
+            "indices": np.array([0, 2, 0], np.int32),
+            "values": np.array([1, 2, 3], np.float32),
+            "data_to_infer_dim": np.array([0, 0, 0, 0], np.float32),
+        },
+        {"output": np.array([4, 0, 2, 0], np.float32)},
+    ),
     num_inputs=(2, 3),
     args=[
         Arg(

@@ -15,8 +15,10 @@ from caffe2lite.schema.registry import register_cpu_operator, register_gradient
     inputs=["input"],
     outputs=["output"],
     shape=same_as_input(0),
-    example=Example({"input": np.array([[1, 2], [3, 4]], np.int64)},
-                    {"output": np.array([[1, 2], [3, 4]], np.int64)}),
+    example=Example(
+        {"input": np.array([[1, 2], [3, 4]], np.int64)},
+        {"output": np.array([[1, 2], [3, 4]], np.int64)},
+    ),
     allow_inplace=[(0, 0)],
     doc="""Pass the input (at least a vector) through, in place or as a copy. In the
 backward pass a sparse gradient (a GradientSlice) becomes a dense one through
