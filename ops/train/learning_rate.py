@@ -67,9 +67,16 @@ def _constant_then_linear(it: int, start: float, n_const: int, n_linear: int) ->
     return F(1.0)
 
 
-def _cyclical(it: int, base_lr: float, max_lr: float, stepsize: int, decay: float) -> F:
+def _cyclical(
+    it: int,
+    base_lr: float,
+    max_lr: float,
+    stepsize: int,
+    decay: float,
+    name: str = "stepsize",
+) -> F:
     """Caffe2's CyclicalLearningRate (float, with std::pow(float, int) in double)."""
-    _positive(stepsize, "stepsize")
+    _positive(stepsize, name)
     cycles = _c_div(it, 2 * stepsize)
     x = abs(F(F(it) / F(stepsize)) - F(2 * (cycles + 1)) + F(1))
     ratio = F(F(abs(F(max_lr))) / F(abs(F(base_lr)))) - F(1)
@@ -181,6 +188,7 @@ def _policy(it: int, p: str, get: Callable[[str, Any], Any], base_lr: float) -> 
                 get("cyclical_max_lr", 0.05),
                 get("cyclical_step_size", 1000000),
                 get("cyclical_decay", 1.0),
+                "cyclical_step_size",
             )
         return _cosine(
             rest,

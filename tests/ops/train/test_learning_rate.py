@@ -531,3 +531,23 @@ def test_shape_inference():
 
     op = CreateOperator("LearningRate", ["ITER"], ["LR"], base_lr=0.1, policy="fixed")
     assert infer_op(op, [TensorShape((1,), np.int64)]) == [TensorShape((), np.float32)]
+
+
+def test_composite_cyclical_zero_step_size_names_its_argument():
+    op = CreateOperator(
+        "LearningRate",
+        ["ITER"],
+        ["LR"],
+        base_lr=0.1,
+        policy="compositeCyclical",
+        constant_warmup_num_iter=1,
+        linear_warmup_num_iter=1,
+        cyclical_step_size=0,
+    )
+    err = testing.check_raises(
+        op,
+        [np.array([5], np.int64)],
+        EnforceError,
+        r"Check failed: cyclical_step_size > 0 \(0 vs\. 0\)",
+    )
+    assert err.arg == "cyclical_step_size"
