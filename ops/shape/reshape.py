@@ -20,22 +20,18 @@ _INT = (np.dtype(np.int32), np.dtype(np.int64))
 
 
 def resolve_shape(new: Sequence[int], old: Sequence[int], total: int) -> tuple[int, ...]:
-    """Caffe2's rules: 0 copies the input's dimension at that position, one -1 takes
-    what is left. Raises Caffe2's messages where the shape cannot fit."""
-    out = []
-    for i, d in enumerate(new):
-        if d < -1:
-            raise ArgumentError("The dimensions in argument `shape` must not be a negative "
-                                "number.", arg="shape", expected="dimensions >= -1",
-                                found=list(new))
-        if d == 0:
-            if i >= len(old):
-                raise ShapeError("Argument `shape` has a dimension set to zero that exceeds "
-                                 "the original dimension size.", arg="shape",
-                                 expected=f"0 only within the input's {len(old)} dimensions",
-                                 found=list(new))
-            d = old[i]
-        out.append(int(d))
+    """Caffe2's rules: for a non-empty input a 0 copies the input's dimension at that
+    position (positions past its rank stay 0); one -1 takes what is left (0 for an
+    empty input). Raises Caffe2's messages where the shape cannot fit."""
+    out = [int(d) for d in new]
+    if any(d < -1 for d in out):
+        raise ArgumentError("The dimensions in argument `shape` must not be a negative "
+                            "number.", arg="shape", expected="dimensions >= -1",
+                            found=list(new))
+    if total != 0:
+        for i in range(min(len(out), len(old))):
+            if out[i] == 0:
+                out[i] = int(old[i])
     missing = [i for i, d in enumerate(out) if d == -1]
     if len(missing) > 1:
         raise ArgumentError("Argument `shape` has more than one missing dimension.",
@@ -44,13 +40,21 @@ def resolve_shape(new: Sequence[int], old: Sequence[int], total: int) -> tuple[i
     for d in out:
         if d != -1:
             size *= d
+    if size == 0 and total != 0:
+        raise ShapeError(f"Can not reshape a non-zero size ({total}) tensor to zero size.",
+                         arg="shape", expected=f"{total} elements", found=list(new))
     if missing:
-        if size == 0 or total % size:
+        if total == 0:
+            out[missing[0]] = 0
+        elif total % size:
             raise ShapeError(f"Argument `shape` does not agree with the input data. ({total} "
                              f"vs {size})", arg="shape", expected=f"a shape dividing {total} "
                              "elements", found=list(new))
-        out[missing[0]] = total // size
+        else:
+            out[missing[0]] = total // size
     elif total != size:
+        # Caffe2 checked this only for a non-empty input; an empty one came back with
+        # `size` uninitialised elements.
         raise ShapeError(f"total_size == size. {total} vs {size}. Argument `shape` does not "
                          f"agree with the input data. ({total} != {size})", arg="shape",
                          expected=f"{total} elements", found=f"{list(new)}: {size} elements")
@@ -94,10 +98,13 @@ def _shape(data: TensorShape, new_shape: TensorShape | None = None, *,
                     {"reshaped": np.arange(6, dtype=np.float32).reshape(3, 2),
                      "old_shape": np.array([6], np.int64)}, {"shape": [3, -1]}),
     doc="""Reshape data like numpy.reshape: the new shape comes from the ``shape``
-argument or from the 1-D int32/int64 input new_shape (not both). A 0 in the new shape
-copies the input's dimension at that position; at most one -1 takes the size left
-over. old_shape (int64, or int32 when new_shape is int32) holds data's shape. In-place
-use (reshaped = data) is allowed.
+argument or from the 1-D int32/int64 input new_shape (not both). For a non-empty data
+a 0 in the new shape copies data's dimension at that position (a 0 past data's rank
+stays 0); at most one -1 takes the size left
+over (0 when data is empty). old_shape (int64, or int32 when new_shape is int32)
+holds data's shape. In-place use (reshaped = data) is allowed. (For an empty data
+Caffe2 skipped the size check and returned uninitialised elements; here the sizes
+must agree.)
 
 Example: data=[0, 1, 2, 3, 4, 5] with shape=[3, -1] -> reshaped=[[0, 1], [2, 3],
 [4, 5]], old_shape=[6]""",
