@@ -5,3 +5,4 @@ from __future__ import annotations
 from . import if_op  # noqa: F401
 from . import while_op  # noqa: F401
 from . import assert_op  # noqa: F401
+from . import conditional_set_atomic_bool  # noqa: F401

@@ -47,7 +47,8 @@ def _check(x: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> tuple:
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise EnforceError("Label seems incorrect:label value larger than number of classes"
                            f"{int(lab[where])} vs {d}", blob="labels",
-                           expected=f"labels in [0, {d}) or -1", found=f"{int(lab[where])} at {where}")
+                           expected=f"labels in [0, {d}) or -1",
+                           found=f"{int(lab[where])} at {where}")
     weights = None
     if w is not None:
         float_tensor(w, "weight_tensor", dtype)

@@ -17,7 +17,7 @@ from caffe2lite.schema.registry import (
     register_cpu_operator,
     register_gradient,
 )
-from caffe2lite.schema.shapes import Cost, TensorShape, dim_product, nbytes, numel
+from caffe2lite.schema.shapes import Cost, TensorShape, dim_product, nbytes
 from caffe2lite.schema.shapes import canonical_axis as shape_axis
 from .._dense import canonical_axis, dims, enforce_that, float_tensor, size_from, size_to
 

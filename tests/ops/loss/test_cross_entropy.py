@@ -4,7 +4,6 @@ import math
 import re
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,7 +58,8 @@ def test_errors():
     op = CreateOperator("CrossEntropy", ["X", "label"], ["Y"])
     x = np.full((2, 3), 0.5, np.float32)
     testing.check_raises(op, [x, np.full((2, 4), 0.5, np.float32)], ShapeError,
-                         re.escape("(label.dim() == 1) || (label.dim() == 2 && label.dim32(1) == D)"))
+                         re.escape("(label.dim() == 1) || "
+                                   "(label.dim() == 2 && label.dim32(1) == D)"))
     testing.check_raises(op, [x, np.full((3, 3), 0.5, np.float32)], ShapeError,
                          re.escape("label.dim32(0) == N. 3 vs 2"))
     testing.check_raises(op, [x, np.full(2, 0.5, np.float32)], ShapeError,

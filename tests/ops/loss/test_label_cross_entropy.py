@@ -67,7 +67,8 @@ def test_errors():
     testing.check_raises(op, [x, np.array([0, 1], np.int64)], DTypeError,
                          "caller expects elements to be int while tensor contains long")
     testing.check_raises(op, [x, np.zeros((2, 2), np.int32)], ShapeError,
-                         re.escape("(label.dim() == 1) || (label.dim() == 2 && label.dim32(1) == 1)"))
+                         re.escape("(label.dim() == 1) || "
+                                   "(label.dim() == 2 && label.dim32(1) == 1)"))
     testing.check_raises(op, [x, np.zeros(3, np.int32)], ShapeError,
                          re.escape("label.dim32(0) == N. 3 vs 2"))
     grad = CreateOperator("LabelCrossEntropyGradient", ["X", "label", "dY"], ["dX"])

@@ -123,7 +123,8 @@ def test_numeric_gradient(trans_a, trans_b):
 
 
 @pytest.mark.parametrize("trans_a,trans_b,want", [
-    (0, 0, [(["Y_grad", "B"], "A_grad", dict(trans_b=1)), (["A", "Y_grad"], "B_grad", dict(trans_a=1))]),
+    (0, 0, [(["Y_grad", "B"], "A_grad", dict(trans_b=1)),
+            (["A", "Y_grad"], "B_grad", dict(trans_a=1))]),
     (0, 1, [(["Y_grad", "B"], "A_grad", {}), (["Y_grad", "A"], "B_grad", dict(trans_a=1))]),
     (1, 0, [(["B", "Y_grad"], "A_grad", dict(trans_b=1)), (["A", "Y_grad"], "B_grad", {})]),
     (1, 1, [(["B", "Y_grad"], "A_grad", dict(trans_a=1, trans_b=1)),

@@ -48,7 +48,8 @@ def test_matches_naive_loop(shape, data, affine, dtype, seed):
     inner = x.shape[axis % x.ndim:]
     inputs = [x]
     if affine:
-        inputs += [rng.standard_normal(inner).astype(dtype), rng.standard_normal(inner).astype(dtype)]
+        inputs += [rng.standard_normal(inner).astype(dtype),
+                   rng.standard_normal(inner).astype(dtype)]
     op = CreateOperator("LayerNorm", ["X", "gamma", "beta"][:len(inputs)], ["Y", "mean", "std"],
                         axis=axis, epsilon=eps, elementwise_affine=affine)
     testing.check_reference(

@@ -76,7 +76,8 @@ def test_third_input_gives_the_shape_and_empty_inputs():
 def test_errors():
     op = CreateOperator("MatMul", ["A", "B"], ["Y"])
     testing.check_raises(op, [np.ones((2, 3), np.float32), np.ones((4, 2), np.float32)],
-                         ShapeError, re.escape("a_dim1 == b_dim0. Dimension mismatch: A: 2 3, B: 4 2"))
+                         ShapeError,
+                         re.escape("a_dim1 == b_dim0. Dimension mismatch: A: 2 3, B: 4 2"))
     op_t = CreateOperator("MatMul", ["A", "B"], ["Y"], trans_a=1, trans_b=1)
     testing.check_raises(op_t, [np.ones((2, 3), np.float32), np.ones((4, 3), np.float32)],
                          ShapeError, re.escape("Dimension mismatch: trans(A): 3 2, trans(B): 3 4"))
