@@ -117,8 +117,8 @@ def test_caffe2_cases():
             else:
                 op = CreateOperator("Reshape", ["X", "S"], ["Y", "old"])
                 inputs = [x, np.array(new, np.int64)]
-            testing.check_reference(op, inputs, lambda *a, w=want: [
-                x.reshape(w), np.array(x.shape, np.int64)])
+            expected = [x.reshape(want), np.array(x.shape, np.int64)]
+            testing.check_reference(op, inputs, lambda *a, e=expected: e)
 
 
 def test_in_place_and_strings():
