@@ -178,3 +178,17 @@ def momentum_step(g: np.ndarray, m: np.ndarray, rate: F32, momentum: float,
         return adjusted, adjusted
     new_m = mu * m + rate * g
     return (F32(1) + mu) * new_m - mu * m, new_m
+
+
+def fma32(a: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``std::fma(a, x, y)`` in float: ``a * x + y`` rounded once (the float32
+    product is exact in float64)."""
+    return (np.float64(F32(a)) * x.astype(np.float64) + y).astype(F32)
+
+
+def row_sum(x: np.ndarray) -> np.ndarray:
+    """Sum of each row accumulated left to right in float32, as Caffe2's loop
+    (numpy's sum would add pairwise)."""
+    if x.shape[1] == 0:
+        return np.zeros(x.shape[0], F32)
+    return np.cumsum(x, axis=1, dtype=F32)[:, -1]

@@ -11,7 +11,7 @@ from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import Cost, TensorShape
 
-from ._sgd_common import F32, eq, first_lr, float_input, itemsize, numel_of
+from ._sgd_common import F32, eq, first_lr, float_input, fma32, itemsize, numel_of
 
 
 def _shape(param: TensorShape, moment: TensorShape, grad: TensorShape, lr: TensorShape,
@@ -77,7 +77,7 @@ def adagrad(param: np.ndarray, moment: np.ndarray, grad: np.ndarray, lr: np.ndar
     g = grad.reshape(-1)
     w = param.reshape(-1)
     if weight_decay != 0.0:
-        g = g + F32(weight_decay) * w
+        g = fma32(weight_decay, w, g)
     h = F32(decay) * moment.reshape(-1) + g * g
     step = rate / (np.sqrt(h) + F32(epsilon))
     if num_outputs == 4:

@@ -18,10 +18,12 @@ from ._sgd_common import (
     eq,
     first_lr,
     float_input,
+    fma32,
     index_input,
     itemsize,
     numel_of,
     occurrence_levels,
+    row_sum,
     same_shapes,
     size_from,
     writable_rows,
@@ -111,7 +113,7 @@ def row_wise_sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.n
     idx = indices.reshape(-1)
     check_row_bounds(idx, moment.size, block, param.size)
     rate = first_lr(lr)
-    wd, eps = F32(weight_decay), F32(epsilon)
+    eps = F32(epsilon)
     g_all = grad.reshape(n, block)
     new_param, w_rows = writable_rows(param, block, outputs)
     new_moment, h_rows = writable_rows(moment, 1, outputs)
@@ -121,13 +123,13 @@ def row_wise_sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.n
         w = w_rows[rows]
         g = g_all[pos]
         if weight_decay != 0.0:
-            g = g + wd * w
+            g = fma32(weight_decay, w, g)
         if block == 1:
             h = h_flat[rows] + g[:, 0] * g[:, 0]
             h_flat[rows] = h
             w_rows[rows] = w + rate * g / (np.sqrt(h) + eps)[:, None]
         else:
-            h = h_flat[rows] + (g * g).sum(axis=1, dtype=F32) / F32(block)
+            h = h_flat[rows] + row_sum(g * g) / F32(block)
             h_flat[rows] = h
             step = rate / (np.sqrt(h) + eps)
             w_rows[rows] = w + g * step[:, None]

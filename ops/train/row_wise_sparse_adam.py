@@ -20,6 +20,7 @@ from ._sgd_common import (
     index_input,
     iteration,
     occurrence_levels,
+    row_sum,
     size_from,
     writable_rows,
 )
@@ -97,7 +98,7 @@ def row_wise_sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.n
     for pos in occurrence_levels(idx):
         rows = idx[pos]
         g = g_all[pos]
-        mean_sq = (g * g).sum(axis=1, dtype=F32) / F32(block)
+        mean_sq = row_sum(g * g) / F32(block)
         v = v_flat[rows] * b2 + mean_sq * (F32(1) - b2)
         v_flat[rows] = v
         m = m_rows[rows] * b1 + g * (F32(1) - b1)

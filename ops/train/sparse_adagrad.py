@@ -17,6 +17,7 @@ from ._sgd_common import (
     eq,
     first_lr,
     float_input,
+    fma32,
     index_input,
     itemsize,
     numel_of,
@@ -93,7 +94,7 @@ def sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.ndarray,
     idx = indices.reshape(-1)
     check_row_bounds(idx, param.size // block if block else 0, block, param.size)
     rate = first_lr(lr)
-    wd, eps = F32(weight_decay), F32(epsilon)
+    eps = F32(epsilon)
     g_all = grad.reshape(n, block)
     new_param, w_rows = writable_rows(param, block, outputs)
     new_moment, h_rows = writable_rows(moment, block, outputs)
@@ -102,7 +103,7 @@ def sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.ndarray,
         w = w_rows[rows]
         g = g_all[pos]
         if weight_decay != 0.0:
-            g = g + wd * w
+            g = fma32(weight_decay, w, g)
         h = h_rows[rows] + g * g
         h_rows[rows] = h
         w_rows[rows] = w + rate * g / (np.sqrt(h) + eps)

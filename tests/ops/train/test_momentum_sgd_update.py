@@ -53,7 +53,7 @@ def test_matches_loop(shape, momentum, nesterov, seed):
                         momentum=momentum, nesterov=int(nesterov))
     testing.check_reference(op, [grad, moment, lr, param],
                             lambda *a: naive_update(*a, momentum, int(nesterov)),
-                            atol=1e-6, rtol=1e-6)
+                            atol=0, rtol=0)
 
 
 OP = CreateOperator("MomentumSGDUpdate", NAMES, ["grad", "m", "param"])

@@ -30,7 +30,7 @@ def naive_sparse_adagrad(param, moment, indices, grad, lr, epsilon=1e-5, weight_
     for i, row in enumerate(idx):
         for j in range(block):
             a, b = row * block + j, i * block + j
-            gi = F(g[b] + F(weight_decay) * w[a])
+            gi = F(np.float64(F(weight_decay)) * np.float64(w[a]) + np.float64(g[b]))  # fma
             h[a] = F(h[a] + gi * gi)
             w[a] = F(w[a] + F(rate * gi) / F(np.sqrt(h[a]) + F(epsilon)))
     return [w.reshape(param.shape), h.reshape(moment.shape)]
@@ -57,7 +57,7 @@ def test_matches_loop(rows, inner, k, weight_decay, index_type, seed):
                         ["param", "moment"], epsilon=1e-5, weight_decay=weight_decay)
     testing.check_reference(op, [param, moment, indices, grad, lr],
                             lambda *a: naive_sparse_adagrad(*a, weight_decay=weight_decay),
-                            atol=1e-6, rtol=1e-6)
+                            atol=0, rtol=0)
 
 
 def test_repeated_index_is_applied_twice_in_order():

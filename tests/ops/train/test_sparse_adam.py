@@ -25,7 +25,9 @@ def naive_sparse_adam(param, m1, m2, indices, grad, lr, it, beta1=0.9, beta2=0.9
     corr = b1c * math.sqrt(1.0 - b2f ** t)
     rho_inf = float(F(2) / (F(1) - F(beta2)) - F(1))
     rho_t = rho_inf - float(F(2) * F(t)) * b2f ** t / (1.0 - b2f ** t)
-    r_corr = math.sqrt(rho_inf / ((rho_inf - 4) * (rho_inf - 2))) if enableRAdam else 0.0
+    rho_inf32 = F(rho_inf)
+    r_corr = (float(F(math.sqrt(rho_inf32 / ((rho_inf32 - F(4)) * (rho_inf32 - F(2))))))
+              if enableRAdam else 0.0)
     r_t = math.sqrt((rho_t - 4) * (rho_t - 2) / rho_t) * r_corr if rho_t >= 5 else 0.0
     b1, b2, eps, rate = F(beta1), F(beta2), F(epsilon), F(lr.ravel()[0])
     w, m, v = (a.ravel().copy() for a in (param, m1, m2))
@@ -37,12 +39,22 @@ def naive_sparse_adam(param, m1, m2, indices, grad, lr, it, beta1=0.9, beta2=0.9
             a, b = row * block + j, i * block + j
             m[a] = F(m[a] * b1 + g[b] * F(F(1) - b1))
             v[a] = F(v[a] * b2 + F(g[b] * g[b]) * F(F(1) - b2))
-            if not enableRAdam:
-                eff = F(corr) * m[a] / F(np.sqrt(v[a]) + eps)
+            denom = F(np.sqrt(v[a]) + eps)
+            if outputs == 3:  # Caffe2's adam_compute / radam_compute order
+                if not enableRAdam:
+                    step = F(F(rate * F(corr)) * m[a]) / denom
+                elif rho_t >= 5:
+                    step = F(F(F(rate * F(r_t)) * F(corr)) * m[a]) / denom
+                else:
+                    step = F(rate * F(b1c)) * m[a]
+                w[a] = F(w[a] + step)
+                continue
+            if not enableRAdam:  # the *_output_grad forms
+                eff = F(F(corr) * m[a]) / denom
             elif rho_t >= 5:
-                eff = F(r_t) * F(corr) * m[a] / F(np.sqrt(v[a]) + eps)
+                eff = F(F(F(r_t) * F(corr)) * m[a]) / denom
             else:
-                eff = F(b1c) * m[a]
+                eff = F(F(b1c) * m[a])
             ng[b] = eff
             w[a] = F(w[a] + rate * F(eff))
     out = [w.reshape(param.shape), m.reshape(m1.shape), v.reshape(m2.shape),
@@ -75,7 +87,7 @@ def test_matches_loop(rows, inner, k, outputs, radam, it, index_type, seed):
     kw = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-5, "enableRAdam": radam}
     testing.check_reference(
         _op(outputs, **kw), [param, m1, m2, indices, grad, lr, np.array([it], np.int64)],
-        lambda *a: naive_sparse_adam(*a, outputs=outputs, **kw), atol=1e-5, rtol=1e-4)
+        lambda *a: naive_sparse_adam(*a, outputs=outputs, **kw), atol=0, rtol=0)
 
 
 def test_writes_rows_in_place():
