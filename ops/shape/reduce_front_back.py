@@ -20,6 +20,7 @@ from caffe2lite.schema.shapes import TensorShape
 
 from .._dense import NUMERIC, dims, dispatch, size_from, size_to
 
+MAX_ELEMENTS = 2**31 - 1  # a gradient shape read from data is checked before allocating
 _ARGS = [Arg("num_reduce_dim", int, 1, doc="how many leading (front) or trailing "
                                            "(back) dimensions to reduce")]
 
@@ -113,6 +114,10 @@ def _gradient(front: bool, mean: bool):
             if min(shape, default=0) < 0:
                 raise EnforceError("negative dimension in the shape input", blob="X",
                                    expected="dimensions >= 0", found=list(shape))
+            if int(np.prod(shape, dtype=object)) > MAX_ELEMENTS:
+                raise EnforceError("the shape input asks for too large a gradient", blob="X",
+                                   expected=f"at most {MAX_ELEMENTS} elements",
+                                   found=list(shape))
         else:
             shape = x.shape
         rows, cols, _ = _split(shape, num_reduce_dim, front)

@@ -126,6 +126,8 @@ def test_errors():
     grad = CreateOperator("ReduceBackSumGradient", ["dY", "X"], ["dX"])
     testing.check_raises(grad, [np.zeros(3, np.float32), x], EnforceError,
                          "dY does not match the reduced shape")
+    testing.check_raises(grad, [np.zeros(1, np.float32), np.array([2**40, 1], np.int64)],
+                         EnforceError, "too large")
 
 
 def test_gradient_ops():
