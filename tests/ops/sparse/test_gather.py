@@ -229,7 +229,13 @@ def test_glow_gather_const_fold_net():
     ws.run_net_once(load_net(f"{REALNETS}/gather_const_fold_init.pbtxt"))
     data = np.arange(24, dtype=np.float32).reshape(1, 2, 4, 3)
     ws.feed_blob("data", data)
-    ws.run_net_once(load_net(f"{REALNETS}/gather_const_fold.pbtxt"))
+    net = load_net(f"{REALNETS}/gather_const_fold.pbtxt")
+    # glow's importer took a one-output Reshape; Caffe2's schema requires the second
+    # output (old_shape), as caffe2lite's does
+    reshape = next(op for op in net.op if op.type == "Reshape")
+    if len(reshape.output) == 1:
+        reshape.output.append("result_old_shape")
+    ws.run_net_once(net)
     np.testing.assert_array_equal(ws.fetch_blob("gather_x"), [1, 4, 3, 2])
     np.testing.assert_array_equal(ws.fetch_blob("result"), data.reshape(1, 4, 3, 2))
 
