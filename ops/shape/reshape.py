@@ -79,7 +79,14 @@ def _shape(data: TensorShape, new_shape: TensorShape | None = None, *,
         raise EnforceError("New shape must not be specified by the input blob and the "
                            "argument `shape` at the same time.", arg="shape")
     if not data.known:
-        return TensorShape(None, data.dtype), old
+        if data.dims is None and any(d in (0, -1) for d in shape):
+            return TensorShape(None, data.dtype), old
+        dims = []  # data's size is symbolic: 0 copies its dimension, -1 stays a symbol
+        for i, d in enumerate(shape):
+            if d == 0 and data.dims is not None and i < len(data.dims):
+                d = data.dims[i]
+            dims.append("reshaped_rest" if d == -1 else d)
+        return TensorShape(tuple(dims), data.dtype), old
     total = 1
     for d in data.dims:
         total *= d

@@ -166,6 +166,9 @@ def test_shape_function():
     op = CreateOperator("Reshape", ["X", "S"], ["Y", "old"])
     y, old = infer_op(op, [TensorShape((6,), np.float32), TensorShape((2,), np.int32)])
     assert y.dims == ("new_shape[0]", "new_shape[1]") and old.dtype == np.int32
+    op2 = CreateOperator("Reshape", ["X"], ["Y", "old"], shape=[0, -1, 4])
+    y2, _ = infer_op(op2, [TensorShape(("N", 3, 4), np.float32)])
+    assert y2.dims == ("N", "reshaped_rest", 4)
     y, _ = infer_op(op, [TensorShape((6,), np.float32), TensorShape(None, np.int64)])
     assert y.dims is None and y.dtype == np.float32
     with pytest.raises(Caffe2LiteError, match="either the input blob or the argument"):
