@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import numpy as np
 
-from bench import dispatch, dropout, memory, quantized, segments, training
+from bench import dispatch, dropout, memory, quantized, segments, training, vision
 from bench.common import FULL, QUICK, Config, Row, rows_as_dicts
 
 SECTIONS: dict[str, Callable[[Config], list[Row]]] = {
@@ -33,6 +33,7 @@ SECTIONS: dict[str, Callable[[Config], list[Row]]] = {
     "dispatch": dispatch.run,
     "memory": memory.run,
     "training": training.run,
+    "vision": vision.run,
 }
 COLUMNS = ("section", "case", "measured", "yardstick", "ratio", "target", "result")
 

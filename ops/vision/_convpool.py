@@ -242,6 +242,25 @@ def windows(xp: np.ndarray, geo: Geometry) -> np.ndarray:
     return as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
+def windows_last(xp: np.ndarray, geo: Geometry) -> np.ndarray:
+    """Like :func:`windows` for a padded channels-last input: a read-only view
+    (N, *out, *kernel, C) whose last axis stays contiguous."""
+    nd = geo.ndim
+    s = xp.strides
+    shape = (xp.shape[0],) + geo.out + geo.kernel + (xp.shape[-1],)
+    strides = (s[0],) + tuple(s[1 + d] * geo.stride[d] for d in range(nd)) \
+        + tuple(s[1 + d] * geo.dilation[d] for d in range(nd)) + (s[-1],)
+    return as_strided(xp, shape=shape, strides=strides, writeable=False)
+
+
+def pad_spatial_last(x: np.ndarray, geo: Geometry, value: float = 0.0) -> np.ndarray:
+    """A channels-last ``x`` padded at the heads and tails of its spatial dims."""
+    widths = [(0, 0)] + [(h, t) for h, t in zip(geo.pad_head, geo.pad_tail)] + [(0, 0)]
+    if not any(h or t for h, t in widths):
+        return x
+    return np.pad(x, widths, mode="constant", constant_values=value)
+
+
 def scatter_windows(cols: np.ndarray, padded_shape: Sequence[int], geo: Geometry) -> np.ndarray:
     """The adjoint of :func:`windows`: add every window value (N, C, *kernel, *out)
     back at its place in a zero padded image, one kernel offset at a time."""

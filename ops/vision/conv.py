@@ -93,38 +93,54 @@ def _offset_view(xp: np.ndarray, geo: cp.Geometry, offset: tuple[int, ...]) -> n
     return xp[tuple(index)]
 
 
+def _padded_image_last(x: np.ndarray, i: int, geo: cp.Geometry, order: str) -> np.ndarray:
+    """Image ``i`` of ``x``, channels last, padded: one (1, *padded spatial, C) copy."""
+    img = x[i:i + 1] if order == "NHWC" else np.moveaxis(x[i:i + 1], 1, -1)
+    shape = (1,) + tuple(s + h + t for s, h, t in zip(img.shape[1:-1], geo.pad_head,
+                                                       geo.pad_tail)) + img.shape[-1:]
+    if shape == img.shape and order == "NHWC":
+        return img
+    out = np.zeros(shape, dtype=x.dtype)
+    out[(slice(None),) + tuple(slice(h, h + s) for h, s in zip(geo.pad_head, img.shape[1:-1]))
+        + (slice(None),)] = img
+    return out
+
+
 def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, kw: dict) -> np.ndarray:
-    """Y by im2col in blocks of output rows: each block's windows are gathered once
-    into a (positions, C/G * kernel) matrix and multiplied by the filter, one block at
-    a time, so the gathered matrix stays near the input's size."""
+    """Y by im2col in blocks of output rows, per image and group. Each image is copied
+    once, padded and channels last, so that every window is a run of (kernel taps x
+    channels) contiguous values; a block of windows is gathered into a (positions,
+    taps * channels) matrix and multiplied by the filter, and the product is written
+    into the output in its order. The gathered matrix stays near a quarter of an image."""
     geo, c, m, g = _resolve(x, w, kw)
     order = kw["order"]
     if b is not None:
         cp.check_float(b, "bias", x.dtype)
         enforce_that(b.ndim == 1 and b.shape[0] == m, "bias.dim() == 1 && bias.dim32(0) == M",
                      blob="bias", expected=f"a bias of {m} values", found=dims(b.shape))
-    xc = cp.to_channels_first(x, order)
-    n = x.shape[0]
-    cols = cp.windows(cp.pad_spatial(xc, geo), geo)  # (N, C, *kernel, *out), a view
-    wc = _filter_cf(w, order)
-    nd = geo.ndim
+    n, nd = x.shape[0], geo.ndim
     cg, mg = c // g, m // g
-    # The output is allocated in its final layout and written block by block.
-    y = np.empty(cp.image_shape(n, m, geo.out, order), dtype=x.dtype)
-    yc = cp.to_channels_first(y, order)  # a view: (N, M, *out)
     taps = int(np.prod(geo.kernel))
-    per_row = max(n * cg * taps * int(np.prod(geo.out[1:])), 1)
-    rows = max(1, min(geo.out[0], max(xc.size // 2, 1 << 16) // per_row)) if geo.out[0] else 1
-    k_axes = list(range(1, 2 + nd))
-    for r0 in range(0, geo.out[0], rows):
-        r1 = min(r0 + rows, geo.out[0])
-        block = cols[(slice(None), slice(None)) + (slice(None),) * nd + (slice(r0, r1),)]
-        for gi in range(g):
-            part = np.tensordot(block[:, gi * cg:(gi + 1) * cg], wc[gi * mg:(gi + 1) * mg],
-                                axes=(k_axes, k_axes))  # (N, rows, *rest, Mg)
-            yc[:, gi * mg:(gi + 1) * mg, r0:r1] = np.moveaxis(part, -1, 1)
+    rest = int(np.prod(geo.out[1:]))
+    rows = max(1, min(geo.out[0], max(x[0].size // 4, 1 << 15) // max(cg * taps * rest, 1)))
+    wl = w if order == "NHWC" else np.moveaxis(w, 1, -1)  # (M, *kernel, C/G)
+    wm = [np.ascontiguousarray(wl[gi * mg:(gi + 1) * mg].reshape(mg, taps * cg).T)
+          for gi in range(g)]
+    y = np.empty(cp.image_shape(n, m, geo.out, order), dtype=x.dtype)
+    for i in range(n):
+        cols = cp.windows_last(_padded_image_last(x, i, geo, order), geo)[0]  # (*out, *k, C)
+        for r0 in range(0, geo.out[0], rows):
+            r1 = min(r0 + rows, geo.out[0])
+            block = cols[r0:r1]
+            for gi in range(g):
+                mat = block[..., gi * cg:(gi + 1) * cg].reshape((r1 - r0) * rest, taps * cg)
+                part = (mat @ wm[gi]).reshape((r1 - r0,) + geo.out[1:] + (mg,))
+                if order == "NHWC":
+                    y[i, r0:r1, ..., gi * mg:(gi + 1) * mg] = part
+                else:
+                    y[i, gi * mg:(gi + 1) * mg, r0:r1] = np.moveaxis(part, -1, 0)
     if b is not None:
-        yc += b.reshape((m,) + (1,) * nd)
+        cp.to_channels_first(y, order)[...] += b.reshape((m,) + (1,) * nd)
     return y
 
 
