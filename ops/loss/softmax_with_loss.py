@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.errors import EnforceError
+from caffe2lite.errors import ArgumentError, EnforceError
 from caffe2lite.schema.checks import check_dtype
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
@@ -18,6 +18,7 @@ from caffe2lite.schema.registry import (
 from caffe2lite.schema.shapes import TensorShape
 from .._dense import canonical_axis, dims, enforce_cmp, enforce_that, float_tensor, size_from
 from .._dense import size_to
+from .spatial_softmax_with_loss import spatial_backward, spatial_forward
 
 _ARGS = [
     Arg("scale", float, 1.0, doc="the average loss is multiplied by this (>= 0)",
@@ -27,7 +28,17 @@ _ARGS = [
         check=lambda o: o in ("NCHW", "nchw"),
         check_message="Only NCHW order is supported right now.", expected="NCHW"),
     Arg("axis", int, 1, doc="the logits are rows of X flattened at this axis"),
+    Arg("spatial", int, 0, doc="1: per-pixel loss on NCHW logits (as SpatialSoftmaxWithLoss)"),
 ]
+
+_SPATIAL_LABEL_MESSAGE = "Label seems incorrect: label value larger than number of classes: "
+
+
+def _check_spatial(axis: int) -> None:
+    """Caffe2 refused another axis in spatial mode (when it created the op)."""
+    if axis != 1:
+        raise ArgumentError("There is no support for non-standard axis (!= 1) in spatial mode",
+                            arg="axis", expected=1, found=axis)
 
 
 def check_labels(t: np.ndarray, ax: int, n: int, d: int, label_prob: int, dtype) -> np.ndarray:
@@ -91,7 +102,7 @@ def _check_label_probs(lab: np.ndarray) -> None:
 
 
 def _shape(x: TensorShape, t: TensorShape, w: TensorShape | None = None,
-           **kwargs) -> tuple[TensorShape, TensorShape]:
+           **kwargs: object) -> tuple[TensorShape, TensorShape]:
     return (x, TensorShape((), x.dtype))
 
 
@@ -116,16 +127,22 @@ scale·sum_i w_i·ℓ_i / sum_i w_i (0 when the weights sum to 0), w_i the optio
 X.shape[:axis], or that with trailing 1s) ℓ_i = -log softmax[i, label_i], labels in
 [0, D). With ``label_prob`` = 1, labels are distributions of X's type and N·D values
 (nonnegative, each row summing to 1 within 1e-5) and ℓ_i = -sum_j label[i, j]·
-log(max(softmax[i, j], 1e-20)). softmax has the logits' shape; loss is a scalar. Caffe2's
-final SoftmaxWithLoss has no ``spatial`` argument: per-pixel losses are
-SpatialSoftmaxWithLoss.
+log(max(softmax[i, j], 1e-20)). softmax has the logits' shape; loss is a scalar.
+``spatial`` = 1 (from Caffe2 versions before SpatialSoftmaxWithLoss took it over; it
+needs ``axis`` = 1 and ignores ``label_prob``) computes SpatialSoftmaxWithLoss instead:
+NCHW logits, N x H x W int32 labels with -1 ignored, per-pixel weights, and ``scale``
+applied to the gradient only.
 
 Example: logits=[[0.1, 0.4, 0.7, 1.5, 0.2]], labels=[4] with scale=5 ->
 softmax=[[0.10715417, 0.144643, 0.19524762, 0.4345316, 0.11842369]], loss=10.667433""",
 )
 def softmax_with_loss(x: np.ndarray, t: np.ndarray, w: np.ndarray | None = None, *,
-                      scale: float, label_prob: int, order: str, axis: int) -> tuple:
+                      scale: float, label_prob: int, order: str, axis: int,
+                      spatial: int) -> tuple:
     """Row softmax and the weighted mean cross entropy."""
+    if spatial:
+        _check_spatial(axis)
+        return spatial_forward(x, t, w, _SPATIAL_LABEL_MESSAGE)
     dtype = float_tensor(x, "logits")
     ax = canonical_axis(axis, x.ndim)
     n, d = size_to(x.shape, ax), size_from(x.shape, ax)
@@ -178,14 +195,18 @@ def _gradient_shape(x: TensorShape, *rest: TensorShape) -> tuple[TensorShape]:
 the optional weights, the forward softmax P and the loss gradient dY (one value):
 dX = (P - onehot(T)) (or P - T with ``label_prob``), each row times its weight, all
 times scale·dY / total weight (N without weights; no scaling when the total is 0).
+With ``spatial`` = 1, SpatialSoftmaxWithLossGradient's computation.
 
 Example: X=[[0, 0]], T=[1], P=[[0.5, 0.5]], dY=2 -> dX=[[1, -1]]""",
 )
 def softmax_with_loss_gradient(x: np.ndarray, t: np.ndarray, *rest: np.ndarray, scale: float,
-                               label_prob: int, order: str, axis: int,
+                               label_prob: int, order: str, axis: int, spatial: int,
                                only_loss: bool) -> tuple:
     """(P - labels) · weights · scale · dY / total weight."""
     w, p, dy = (rest[0], rest[1], rest[2]) if len(rest) == 3 else (None, rest[0], rest[1])
+    if spatial:
+        _check_spatial(axis)
+        return spatial_backward(x, t, w, p, dy, scale, _SPATIAL_LABEL_MESSAGE)
     dtype = float_tensor(x, "X")
     float_tensor(p, "P", dtype)
     float_tensor(dy, "dY", dtype)

@@ -29,7 +29,13 @@ _ARGS = [
 DONT_CARE = -1
 
 
-def _check(x: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> tuple:
+# SpatialSoftmaxWithLoss's message; SoftmaxWithLoss with ``spatial`` = 1 (its older
+# form) said "...number of classes: " with a colon.
+LABEL_MESSAGE = "Label seems incorrect:label value larger than number of classes"
+
+
+def _check(x: np.ndarray, t: np.ndarray, w: np.ndarray | None,
+           label_message: str = LABEL_MESSAGE) -> tuple:
     """(dtype, labels as int64 (N, H, W), weights as (N, H, W) or None, care mask)."""
     dtype = float_tensor(x, "logits")
     check_dtype(t, "labels", np.int32)
@@ -45,8 +51,7 @@ def _check(x: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> tuple:
     bad = care & ((lab >= d) | (lab < 0))
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise EnforceError("Label seems incorrect:label value larger than number of classes"
-                           f"{int(lab[where])} vs {d}", blob="labels",
+        raise EnforceError(f"{label_message}{int(lab[where])} vs {d}", blob="labels",
                            expected=f"labels in [0, {d}) or -1",
                            found=f"{int(lab[where])} at {where}")
     weights = None
@@ -90,7 +95,13 @@ softmax=[[[[0.5, 0.5]], [[0.5, 0.5]]]], loss=0.6931472""",
 def spatial_softmax_with_loss(x: np.ndarray, t: np.ndarray, w: np.ndarray | None = None, *,
                               scale: float, order: str) -> tuple:
     """Channel softmax per pixel and the weighted mean cross entropy."""
-    dtype, lab, weights, care = _check(x, t, w)
+    return spatial_forward(x, t, w)
+
+
+def spatial_forward(x: np.ndarray, t: np.ndarray, w: np.ndarray | None,
+                    label_message: str = LABEL_MESSAGE) -> tuple:
+    """(softmax, loss) of the spatial loss (shared with SoftmaxWithLoss's ``spatial``)."""
+    dtype, lab, weights, care = _check(x, t, w, label_message)
     # Caffe2 started the running maximum at -1e20
     top = np.maximum(x.max(axis=1, keepdims=True), dtype.type(-1e20)) if x.shape[1] else 0
     e = np.exp(x - top)
@@ -135,7 +146,13 @@ def spatial_softmax_with_loss_gradient(x: np.ndarray, t: np.ndarray, *rest: np.n
                                        scale: float, order: str) -> tuple:
     """(P - onehot) · w · scale / total weight · dY on the cared-for pixels."""
     w, p, dy = (rest[0], rest[1], rest[2]) if len(rest) == 3 else (None, rest[0], rest[1])
-    dtype, lab, weights, care = _check(x, t, w)
+    return spatial_backward(x, t, w, p, dy, scale)
+
+
+def spatial_backward(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, p: np.ndarray,
+                     dy: np.ndarray, scale: float, label_message: str = LABEL_MESSAGE) -> tuple:
+    """(dX,) of the spatial loss (shared with SoftmaxWithLossGradient's ``spatial``)."""
+    dtype, lab, weights, care = _check(x, t, w, label_message)
     float_tensor(p, "P", dtype)
     float_tensor(dy, "dY", dtype)
     enforce_that(p.shape == x.shape, "P.sizes() == X.sizes()", blob="P",

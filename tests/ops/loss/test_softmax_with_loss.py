@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import ArgumentError, DTypeError, EnforceError, ShapeError
+from caffe2lite.workspace import Workspace
 
 
 def naive_softmax_with_loss(x, t, w=None, axis=1, scale=1.0, label_prob=0):
@@ -174,3 +175,55 @@ def test_gradient_ops_list():
                           ["X_grad"])
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+
+
+def test_spatial_mode_is_the_spatial_loss():
+    """Caffe2's SoftmaxWithLoss had ``spatial`` before SpatialSoftmaxWithLoss took it
+    over: the same per-pixel loss (scale on the gradient only), its own message."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 3, 2, 2)).astype(np.float32)
+    t = rng.integers(-1, 3, (2, 2, 2)).astype(np.int32)
+    w = rng.uniform(0, 2, (2, 2, 2)).astype(np.float32)
+    dy = np.array(0.5, np.float32)
+    for inputs, names in [([x, t], ["X", "T"]), ([x, t, w], ["X", "T", "W"])]:
+        op = CreateOperator("SoftmaxWithLoss", names, ["P", "loss"], spatial=1, scale=3.0)
+        p, _ = testing.check_reference(op, inputs, _spatial_reference, atol=1e-6)
+        alone = CreateOperator("SpatialSoftmaxWithLossGradient", names + ["P", "dY"], ["dX"],
+                               scale=3.0)
+        ws = Workspace()
+        for name, value in zip(alone.input, inputs + [p, dy]):
+            ws.feed_blob(name, value)
+        ws.run(alone)
+        want = ws.fetch_blob("dX")
+        grad = CreateOperator("SoftmaxWithLossGradient", names + ["P", "dY"], ["dX"], spatial=1,
+                              scale=3.0)
+        testing.check_reference(grad, inputs + [p, dy], lambda *v: [want], atol=0, rtol=0)
+
+
+def _spatial_reference(x, t, w=None):
+    n, d, h, wd = x.shape
+    probs = np.zeros(x.shape, x.dtype)
+    loss, total = 0.0, 0.0
+    for i in range(n):
+        for y in range(h):
+            for c in range(wd):
+                col = [math.exp(float(x[i, k, y, c])) for k in range(d)]
+                for k in range(d):
+                    probs[i, k, y, c] = col[k] / sum(col)
+                if t[i, y, c] != -1:
+                    wt = 1.0 if w is None else float(w[i, y, c])
+                    loss += -math.log(col[t[i, y, c]] / sum(col)) * wt
+                    total += wt
+    return [probs, np.array(loss / total if total else 0.0, x.dtype)]
+
+
+def test_spatial_mode_errors():
+    x = np.zeros((1, 2, 1, 1), np.float32)
+    op = CreateOperator("SoftmaxWithLoss", ["X", "T"], ["P", "loss"], spatial=1)
+    testing.check_raises(op, [x, np.full((1, 1, 1), 2, np.int32)], EnforceError,
+                         re.escape("Label seems incorrect: label value larger than number of "
+                                   "classes: 2 vs 2"))
+    bad_axis = CreateOperator("SoftmaxWithLoss", ["X", "T"], ["P", "loss"], spatial=1, axis=2)
+    testing.check_raises(bad_axis, [x, np.zeros((1, 1, 1), np.int32)], ArgumentError,
+                         re.escape("There is no support for non-standard axis (!= 1) in spatial "
+                                   "mode"))
