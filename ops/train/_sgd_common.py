@@ -161,12 +161,14 @@ def iteration(it: Any, blob: str = "iter") -> int:
     return int(it.reshape(-1)[0])
 
 
-def adam_correction(beta1: float, beta2: float, t: int) -> F32:
+def adam_correction(beta1: float, beta2: float, t: int, wide: bool = False) -> Any:
     """sqrt(1 - beta2**t) / (1 - beta1**t), as Caffe2 computes it: the float betas
-    raised to the integer t in double (std::pow), the result stored as a float."""
+    raised to the integer t in double (std::pow); passed on as a float (or, with
+    ``wide``, kept a double as some of Caffe2's loops did)."""
     b1, b2 = float(F32(beta1)), float(F32(beta2))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return F32(np.sqrt(np.float64(1.0) - b2 ** t) / (np.float64(1.0) - b1 ** t))
+        value = np.sqrt(np.float64(1.0) - b2 ** t) / (np.float64(1.0) - b1 ** t)
+    return np.float64(value) if wide else F32(value)
 
 
 def momentum_step(g: np.ndarray, m: np.ndarray, rate: F32, momentum: float,

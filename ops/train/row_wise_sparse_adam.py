@@ -87,7 +87,7 @@ def row_wise_sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.n
     rate = first_lr(lr)
     t = iteration(it) + 1
     block, n, idx = sparse_rows(param, indices, grad)
-    c = adam_correction(beta1, beta2, t)
+    c = adam_correction(beta1, beta2, t, wide=True)  # Caffe2 kept it a double here
     b1, b2, eps = F32(beta1), F32(beta2), F32(epsilon)
     g_all = grad.reshape(n, block)
     new_param, w_rows = writable_rows(param, block, outputs)
@@ -105,9 +105,9 @@ def row_wise_sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.n
         m_rows[rows] = m
         denom = (np.sqrt(v) + eps)[:, None]
         if grad_out is None:
-            step = rate * c * m / denom
+            step = rate * c * m / denom  # in double, rounded once when stored
         else:
-            ng = c * m / denom
+            ng = (c * m / denom).astype(F32)
             grad_out[pos] = ng
             step = rate * ng
         w_rows[rows] = w_rows[rows] + step

@@ -118,10 +118,14 @@ def sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.ndarray,
     t = iteration(it) + 1
     block, n, idx = sparse_rows(param, indices, grad)
     b1c, correction, rho_t, r_corr = radam_terms(beta1, beta2, t, enableRAdam)
-    c, b1, b2, eps = F32(correction), F32(beta1), F32(beta2), F32(epsilon)
-    rectified = enableRAdam and rho_t >= 5.0
-    if rectified:
-        r_t = F32(math.sqrt(((rho_t - 4.0) * (rho_t - 2.0)) / rho_t) * float(r_corr))
+    b1, b2, eps = F32(beta1), F32(beta2), F32(epsilon)
+    if block == 1:  # Caffe2's one-element rows use the double corrections
+        c, b1c, rho = np.float64(correction), np.float64(b1c), float(rho_t)
+    else:  # its per-block functions take them as float arguments
+        c, b1c, rho = F32(correction), F32(b1c), float(F32(rho_t))
+    rectified = enableRAdam and rho >= 5.0
+    r_t = F32(math.sqrt(((rho - 4.0) * (rho - 2.0)) / rho) * float(r_corr)) \
+        if rectified else F32(0)
     g_all = grad.reshape(n, block)
     new_param, w_rows = writable_rows(param, block, outputs)
     new_m1, m_rows = writable_rows(moment_1, block, outputs)
@@ -134,23 +138,25 @@ def sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.ndarray,
         v = v_rows[rows] * b2 + g * g * (F32(1) - b2)
         m_rows[rows] = m
         v_rows[rows] = v
+        denom = np.sqrt(v) + eps
         if grad_out is None:
             if not enableRAdam:
-                step = rate * c * m / (np.sqrt(v) + eps)
+                step = rate * c * m / denom
             elif rectified:
-                step = rate * r_t * c * m / (np.sqrt(v) + eps)
+                step = rate * r_t * c * m / denom
             else:
-                step = rate * F32(b1c) * m
+                step = rate * b1c * m
         else:
             if not enableRAdam:
-                ng = c * m / (np.sqrt(v) + eps)
+                ng = c * m / denom
             elif rectified:
-                ng = r_t * c * m / (np.sqrt(v) + eps)
+                ng = r_t * c * m / denom
             else:
-                ng = F32(b1c) * m
+                ng = b1c * m
+            ng = ng.astype(F32, copy=False)
             grad_out[pos] = ng
             step = rate * ng
-        w_rows[rows] = w_rows[rows] + step
+        w_rows[rows] = w_rows[rows] + step  # a double step is rounded once, here
     out = [new_param, new_m1, new_m2]
     if grad_out is not None:
         out.append(grad_out.reshape(grad.shape))

@@ -21,7 +21,7 @@ def naive_row_wise_adam(param, m1, m2, indices, grad, lr, it, beta1=0.9, beta2=0
     updates its one second-moment value."""
     t = int(it.ravel()[0]) + 1
     b1f, b2f = float(F(beta1)), float(F(beta2))
-    c = F(math.sqrt(1.0 - b2f ** t) / (1.0 - b1f ** t))
+    c = math.sqrt(1.0 - b2f ** t) / (1.0 - b1f ** t)  # a double in Caffe2's loop
     b1, b2, eps, rate = F(beta1), F(beta2), F(epsilon), F(lr.ravel()[0])
     w, m, v = (a.ravel().copy() for a in (param, m1, m2))
     g = grad.ravel()
@@ -35,10 +35,11 @@ def naive_row_wise_adam(param, m1, m2, indices, grad, lr, it, beta1=0.9, beta2=0
         for j in range(block):
             a, b = row * block + j, i * block + j
             m[a] = F(m[a] * b1 + g[b] * F(F(1) - b1))
+            denom = float(F(np.sqrt(v[row]) + eps))
             if outputs == 3:
-                w[a] = F(w[a] + F(F(rate * c) * m[a]) / F(np.sqrt(v[row]) + eps))
+                w[a] = F(float(w[a]) + float(rate) * c * float(m[a]) / denom)
             else:
-                ng[b] = F(c * m[a]) / F(np.sqrt(v[row]) + eps)
+                ng[b] = F(c * float(m[a]) / denom)
                 w[a] = F(w[a] + rate * ng[b])
     out = [w.reshape(param.shape), m.reshape(m1.shape), v.reshape(m2.shape),
            ng.reshape(grad.shape)]

@@ -18,45 +18,63 @@ F = np.float32
 
 def naive_sparse_adam(param, m1, m2, indices, grad, lr, it, beta1=0.9, beta2=0.999,
                       epsilon=1e-5, enableRAdam=False, outputs=3):
-    """Caffe2's SparseAdam loop (Adam or RAdam), one index and element at a time."""
+    """Caffe2's SparseAdam loop (Adam or RAdam), one index and element at a time:
+    one-element rows use the double corrections, longer ones get them as floats."""
     t = int(it.ravel()[0]) + 1
     b1f, b2f = float(F(beta1)), float(F(beta2))
     b1c = 1.0 / (1.0 - b1f ** t)
     corr = b1c * math.sqrt(1.0 - b2f ** t)
-    rho_inf = float(F(2) / (F(1) - F(beta2)) - F(1))
-    rho_t = rho_inf - float(F(2) * F(t)) * b2f ** t / (1.0 - b2f ** t)
-    rho_inf32 = F(rho_inf)
-    r_corr = (float(F(math.sqrt(rho_inf32 / ((rho_inf32 - F(4)) * (rho_inf32 - F(2))))))
+    rho_inf = F(F(2) / (F(1) - F(beta2)) - F(1))
+    rho_t = float(rho_inf) - float(F(2) * F(t)) * b2f ** t / (1.0 - b2f ** t)
+    r_corr = (float(F(math.sqrt(rho_inf / ((rho_inf - F(4)) * (rho_inf - F(2))))))
               if enableRAdam else 0.0)
-    r_t = math.sqrt((rho_t - 4) * (rho_t - 2) / rho_t) * r_corr if rho_t >= 5 else 0.0
+    block = param.size // param.shape[0]
+    if block > 1:
+        corr, b1c, rho_t = float(F(corr)), float(F(b1c)), float(F(rho_t))
+    r_t = F(math.sqrt((rho_t - 4) * (rho_t - 2) / rho_t) * r_corr) if rho_t >= 5 else F(0)
     b1, b2, eps, rate = F(beta1), F(beta2), F(epsilon), F(lr.ravel()[0])
     w, m, v = (a.ravel().copy() for a in (param, m1, m2))
     g = grad.ravel()
-    block = param.size // param.shape[0]
     ng = np.empty_like(g)
     for i, row in enumerate(int(x) for x in indices.ravel()):
         for j in range(block):
             a, b = row * block + j, i * block + j
             m[a] = F(m[a] * b1 + g[b] * F(F(1) - b1))
             v[a] = F(v[a] * b2 + F(g[b] * g[b]) * F(F(1) - b2))
-            denom = F(np.sqrt(v[a]) + eps)
-            if outputs == 3:  # Caffe2's adam_compute / radam_compute order
+            denom = float(F(np.sqrt(v[a]) + eps))
+            if outputs == 3 and block == 1:  # the op's own loop, in double
                 if not enableRAdam:
-                    step = F(F(rate * F(corr)) * m[a]) / denom
+                    step = float(rate) * corr * float(m[a]) / denom
                 elif rho_t >= 5:
-                    step = F(F(F(rate * F(r_t)) * F(corr)) * m[a]) / denom
+                    step = float(F(rate * r_t)) * corr * float(m[a]) / denom
                 else:
-                    step = F(rate * F(b1c)) * m[a]
+                    step = float(rate) * b1c * float(m[a])
+                w[a] = F(float(w[a]) + step)
+                continue
+            if outputs == 3:  # adam_compute / radam_compute, float arguments
+                if not enableRAdam:
+                    step = F(F(F(rate * F(corr)) * m[a]) / F(denom))
+                elif rho_t >= 5:
+                    step = F(F(F(F(rate * r_t) * F(corr)) * m[a]) / F(denom))
+                else:
+                    step = F(F(rate * F(b1c)) * m[a])
                 w[a] = F(w[a] + step)
                 continue
             if not enableRAdam:  # the *_output_grad forms
-                eff = F(F(corr) * m[a]) / denom
+                eff = F(corr * float(m[a]) / denom)
             elif rho_t >= 5:
-                eff = F(F(F(r_t) * F(corr)) * m[a]) / denom
+                eff = F(float(r_t) * corr * float(m[a]) / denom)
             else:
-                eff = F(F(b1c) * m[a])
+                eff = F(b1c * float(m[a]))
+            if block > 1:
+                if not enableRAdam:
+                    eff = F(F(F(corr) * m[a]) / F(denom))
+                elif rho_t >= 5:
+                    eff = F(F(F(r_t * F(corr)) * m[a]) / F(denom))
+                else:
+                    eff = F(F(b1c) * m[a])
             ng[b] = eff
-            w[a] = F(w[a] + rate * F(eff))
+            w[a] = F(w[a] + rate * eff)
     out = [w.reshape(param.shape), m.reshape(m1.shape), v.reshape(m2.shape),
            ng.reshape(grad.shape)]
     return out[:outputs]
