@@ -207,3 +207,21 @@ def if_gradient(op: caffe2_pb2.OperatorDef, g_output: list) -> tuple[list, list]
         grad_if.name += "_grad"
     grad_if.is_gradient_op = True
     return ops + [grad_if], [grad_map.get(i) for i in op.input]
+
+
+def disambiguate_grad_if_op_output(grad_op: caffe2_pb2.OperatorDef, idx: int,
+                                   new_grad_output: str) -> None:
+    """Rename output ``idx`` of a gradient If op to ``new_grad_output``, inside its
+    then/else nets too (every op output of that name), as Caffe2's backward pass did
+    for If when it gave a gradient an ``_autosplit_`` name; renaming only the op's
+    output would leave the nets writing the old name."""
+    old = grad_op.output[idx]
+    for name in ("then_net", "else_net"):
+        net = _net_argument(grad_op, name)
+        if net is None:
+            continue
+        for op in net.op:
+            for i, out in enumerate(op.output):
+                if out == old:
+                    op.output[i] = new_grad_output
+    grad_op.output[idx] = new_grad_output

@@ -209,3 +209,27 @@ def test_gradient_needs_an_output_gradient():
     op = _if(["cond", "x"], ["y"], THEN)
     with pytest.raises(GradientError, match="Empty initial gradient map for If op"):
         GradientRegistry.GetGradientForOp(op, [None])
+
+
+def test_disambiguate_grad_if_op_output():
+    # control_ops_grad_test.py: test_disambiguate_grad_if_op_output
+    from caffe2lite.ops.control.if_op import disambiguate_grad_if_op_output
+
+    then = _net("then_test_model", lambda n: n.Copy("then_grad", "input_grad"))
+    otherwise = _net("else_test_model", lambda n: (n.Copy("else_grad", "else_temp_grad"),
+                                                   n.Copy("else_temp", "input_grad")))
+    grad_op = _if(["cond", "then_grad", "else_grad"], ["input_grad", "else_temp_grad"], then,
+                  otherwise)
+    new = "input_grad_autosplit_0"
+    disambiguate_grad_if_op_output(grad_op, 0, new)
+    assert grad_op.output[0] == new
+    nets = {a.name: a.n for a in grad_op.arg}
+    assert nets["else_net"].op[1].output[0] == new
+    assert nets["then_net"].op[0].output[0] == new
+    assert nets["else_net"].op[0].output[0] == "else_temp_grad"
+    ws = Workspace()
+    for name, value in [("cond", np.array(True)), ("then_grad", np.array(1)),
+                        ("else_grad", np.array(2)), ("else_temp", np.array(3))]:
+        ws.feed_blob(name, value)
+    ws.run(grad_op)
+    assert ws.fetch_blob(new) == 1
