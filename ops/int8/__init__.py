@@ -7,3 +7,7 @@ from . import given_tensor_fill  # noqa: F401
 from . import fc  # noqa: F401
 from . import conv  # noqa: F401
 from . import add  # noqa: F401
+from . import pool  # noqa: F401
+from . import relu  # noqa: F401
+from . import softmax  # noqa: F401
+from . import resize_nearest  # noqa: F401
