@@ -53,7 +53,7 @@ def _shape(x: TensorShape, gamma: TensorShape | None = None, beta: TensorShape |
         rtol=1e-5),
     doc="""Layer normalisation (float32 or float64, at least 2-D): X is read as (M x N)
 rows by flattening it at ``axis``; for each row, mean = mean(x), stddev = sqrt(var(x) +
-epsilon) (var the population variance, computed as mean(x²) - mean²), and output =
+epsilon) (var the population variance, mean((x - mean)²)), and output =
 (x - mean) / stddev. With ``elementwise_affine`` (three inputs), output is then
 multiplied by gamma and beta is added (both of N values, broadcast over the rows).
 mean and stddev have shape X.shape[:axis] + (1,).
@@ -84,7 +84,7 @@ def layer_norm(x: np.ndarray, gamma: np.ndarray | None = None,
     rows = x.reshape(m, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = rows.mean(axis=1, dtype=dtype)
-        var = np.square(rows).mean(axis=1, dtype=dtype) - np.square(mean)
+        var = np.square(rows - mean[:, None]).mean(axis=1, dtype=dtype)
         std = np.sqrt(var + dtype.type(epsilon))
         scale = 1 / std
         y = rows * scale[:, None] + (-scale * mean)[:, None]
