@@ -111,3 +111,10 @@ def test_cost():
 
 def test_gradient_is_should_not_do():
     assert GRADIENTS["RowWiseSparseAdagrad"].kind == SHOULD_NOT_DO
+
+
+def test_empty_indices_change_nothing():
+    # Caffe2's adagrad_test (test_row_wise_sparse_adagrad_empty)
+    p, m = np.arange(6, dtype=F).reshape(3, 2), np.ones(3, F)
+    testing.check_reference(OP, [p, m, np.zeros(0, np.int32), np.zeros((0, 2), F),
+                                 np.ones(1, F)], lambda *a: [p, m], atol=0, rtol=0)

@@ -96,3 +96,10 @@ def test_schema():
 
 def test_gradient_is_should_not_do():
     assert GRADIENTS["RowWiseSparseAdam"].kind == SHOULD_NOT_DO
+
+
+def test_empty_indices_change_nothing():
+    p, v = np.arange(6, dtype=F).reshape(3, 2), np.ones(3, F)
+    inputs = [p, p, v, np.zeros(0, np.int64), np.zeros((0, 2), F), np.ones(1, F),
+              np.zeros(1, np.int64)]
+    testing.check_reference(_op(), inputs, lambda *a: [p, p, v], atol=0, rtol=0)

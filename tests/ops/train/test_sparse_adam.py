@@ -150,3 +150,11 @@ def test_schema():
 
 def test_gradient_is_should_not_do():
     assert GRADIENTS["SparseAdam"].kind == SHOULD_NOT_DO
+
+
+def test_empty_indices_change_nothing():
+    p = np.arange(6, dtype=F).reshape(3, 2)
+    inputs = [p, p, p, np.zeros(0, np.int64), np.zeros((0, 2), F), np.ones(1, F),
+              np.zeros(1, np.int64)]
+    testing.check_reference(_op(4), inputs, lambda *a: [p, p, p, np.zeros((0, 2), F)],
+                            atol=0, rtol=0)

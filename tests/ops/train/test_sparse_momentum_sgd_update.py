@@ -96,3 +96,10 @@ def test_schema():
 
 def test_gradient_is_should_not_do():
     assert GRADIENTS["SparseMomentumSGDUpdate"].kind == SHOULD_NOT_DO
+
+
+def test_empty_indices_change_nothing():
+    p = np.arange(6, dtype=F).reshape(3, 2)
+    inputs = [np.zeros((0, 2), F), p, np.ones(1, F), p, np.zeros(0, np.int32)]
+    testing.check_reference(OP, inputs, lambda *a: [np.zeros((0, 2), F), p, p],
+                            atol=0, rtol=0)
