@@ -3,12 +3,14 @@ matrix, so the product is taken with W rounded to float16.
 
 In Caffe2 the W input was a ``PackedGemmMatrixFP16`` made by FbGemmPack from an FC
 weight (N x K); its tensor view (what shape inference and exporters saw) was that
-N x K matrix of halves. Nets written for other runtimes (glow's importer tests) feed a
-plain tensor there, float16 (GivenTensorFp16Fill) or float, in FC's layout; glow reads
-it as FC's weight. caffe2lite takes W as such a tensor: it is flattened at ``axis_w``
-to N x K and its values are rounded to float16 (round to nearest even), as packing
-did, then multiplied in X's type; X and b are not rounded (fbgemm's fp16 GEMM
-widened the halves to float and accumulated in float; the bias was added in float).
+N x K matrix of halves. Nets written for other runtimes feed a plain tensor there:
+glow's importer tests fill it with GivenTensorFp16Fill (float16, FC's layout), and
+glow's importer reads it as FC's weight (it insists on float16, then also converts X
+and b to float16 and multiplies in half precision, its own emulation). caffe2lite
+takes W as such a tensor (float16, or float rounded to float16 to nearest even, as
+packing did), flattened at ``axis_w`` to N x K, and computes as fbgemm did: the halves
+widened to X's type, products accumulated in that type, X and b not rounded, the bias
+added in that type.
 """
 
 from __future__ import annotations
