@@ -51,6 +51,9 @@ def relu_gradient_maker(g):
     inputs=["Y", "dY"],
     outputs=["dX"],
     allow_inplace=[(1, 0)],
+    shape=same_as_input(1),
+    example=Example({"Y": np.array([0, 0, 2], np.float32), "dY": np.array([5, 6, 7], np.float32)},
+                    {"dX": np.array([0, 0, 7], np.float32)}),
     doc="""Gradient of Relu from its output: dX = dY where Y > 0, else 0. dY may be
 overwritten in place (dX = dY).
 

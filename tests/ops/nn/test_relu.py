@@ -76,3 +76,21 @@ def test_gradient_ops_list():
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
     assert str(grads["X"]) == "X_grad"
+
+
+def test_gradient_op_shape_function_and_example():
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.registry import lookup
+    from caffe2lite.schema.shapes import TensorShape
+
+    op = CreateOperator("ReluGradient", ["Y", "dY"], ["dX"])
+    f4 = np.dtype(np.float32)
+    # dX takes dY's shape and type (Caffe2's IdenticalTypeAndShapeOfInput(1))
+    assert infer_op(op, [TensorShape((2, 3), f4), TensorShape((2, 3), f4)]) == [
+        TensorShape((2, 3), f4)]
+    assert infer_op(op, [TensorShape(), TensorShape(("n", 4), f4)]) == [
+        TensorShape(("n", 4), f4)]
+    ex = lookup("ReluGradient").example
+    testing.check_reference(op, list(ex.inputs.values()),
+                            naive_relu_gradient, atol=0)
+    np.testing.assert_array_equal(naive_relu_gradient(*ex.inputs.values())[0], ex.outputs["dX"])
