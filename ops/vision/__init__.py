@@ -7,3 +7,4 @@ from . import pool  # noqa: F401
 from . import spatial_bn  # noqa: F401
 from . import lrn  # noqa: F401
 from . import dropout  # noqa: F401
+from . import resize  # noqa: F401
