@@ -146,3 +146,18 @@ def test_no_gradient_with_broadcast():
     with pytest.raises(GradientError, match="Gradient is currently not supported with "
                                             "broadcast=1 for BatchMatMul."):
         GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
+
+
+def test_shape_and_cost():
+    from caffe2lite.inference import infer_op, op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    f4 = np.dtype(np.float32)
+    op = CreateOperator("BatchMatMul", ["A", "B"], ["Y"], broadcast=1, trans_a=1)
+    shapes = [TensorShape((2, 1, 4, 3), f4), TensorShape((5, 4, 6), f4)]
+    assert infer_op(op, shapes) == [TensorShape((2, 5, 3, 6), f4)]
+    # Caffe2's CostInferenceForBatchMatMul: 2·|Y|·K flops
+    assert op_cost(op, shapes) == Cost(flops=2 * 180 * 4, bytes_read=(24 + 120) * 4,
+                                       bytes_written=180 * 4)
+    vec = infer_op(op, [TensorShape((4,), f4), TensorShape((2, 4, 3), f4)])
+    assert vec == [TensorShape((2, 3), f4)]

@@ -94,3 +94,18 @@ def test_gradient_ops_list():
                           ["W_grad", "b_grad", "X_grad"], axis=1)
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+
+
+def test_shape_and_cost():
+    from caffe2lite.inference import infer_op, op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    f4 = np.dtype(np.float32)
+    op = CreateOperator("FCTransposed", ["X", "W", "b"], ["Y"], axis=2)
+    shapes = [TensorShape((2, 2, 3), f4), TensorShape((3, 5), f4), TensorShape((5,), f4)]
+    assert infer_op(op, shapes) == [TensorShape((2, 2, 5), f4)]
+    # Caffe2's CostInferenceForFC: M·N·(2K + 1) flops, W and b are the parameters
+    assert op_cost(op, shapes) == Cost(flops=4 * 5 * 7, bytes_read=(12 + 15 + 5) * 4,
+                                       bytes_written=20 * 4, params_bytes=(15 + 5) * 4)
+    unknown = infer_op(op, [TensorShape(("N", 2, 3), f4), TensorShape(None, f4), TensorShape()])
+    assert unknown == [TensorShape(("N", 2, "N"), f4)]
