@@ -315,3 +315,31 @@ def test_parameters_tagged_computed_are_not_optimized():
     loss = model.AveragedLoss(model.SquaredL2Distance([h, "label"], "sq"), "loss")
     model.AddGradientOperators([loss])
     assert [str(i.blob) for i in model.GetOptimizationParamInfo()] == ["fc_w"]
+
+
+@pytest.mark.skipif(not (core.IsOperator("FloatToHalf") and core.IsOperator("HalfToFloat")),
+                    reason="FloatToHalf / HalfToFloat are not registered yet")
+def test_multi_precision_sgd_updates_the_float_master_copy():
+    from caffe2lite.modeling.initializers import PseudoFP16Initializer
+    from caffe2lite.modeling.parameter_info import ParameterInfo
+
+    model = model_helper.ModelHelper(name="mp")
+    w = model.create_param("w", [2], PseudoFP16Initializer("ConstantFill", value=1.0))
+    info = model.get_param_info(w)
+    assert str(info.blob_copy[core.DataType.FLOAT]) == "w_fp32"
+    info.grad = core.BlobReference("w_grad")
+    opt = optimizer.MultiPrecisionSgdOptimizer(base_learning_rate=0.5, momentum=0.0,
+                                               nesterov=0)
+    opt(model.net, model.param_init_net, info)
+    assert [op.type for op in model.net.Proto().op][-3:] == [
+        "HalfToFloat", "MomentumSGDUpdate", "FloatToHalf"]
+    workspace.RunNetOnce(model.param_init_net)
+    workspace.FeedBlob("w_grad", np.array([1.0, -2.0], np.float16))
+    workspace.RunNetOnce(model.net)
+    np.testing.assert_array_equal(workspace.FetchBlob("w_fp32"), [0.5, 2.0])
+    assert workspace.FetchBlob("w").dtype == np.float16
+    np.testing.assert_array_equal(workspace.FetchBlob("w"), [0.5, 2.0])
+    plain = ParameterInfo(param_id=None, param=core.BlobReference("v"),
+                          grad=core.BlobReference("v_grad"))
+    opt(model.net, model.param_init_net, plain)  # a float32 parameter: plain SGD
+    assert model.net.Proto().op[-1].type == "WeightedSum"
