@@ -1,3 +1,4 @@
 """Detection: BBoxTransform, BoxWithNMSLimit, GenerateProposals, RoIAlign, RoIPool, CollectAndDistributeFpnRpnProposals."""
 
 from __future__ import annotations
+from . import roi_align  # noqa: F401
