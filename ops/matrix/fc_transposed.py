@@ -122,6 +122,23 @@ def _gradient_shape(x: TensorShape, w: TensorShape, dy: TensorShape, *, axis: in
     return out[:num_outputs]
 
 
+def _gradient_cost(x: TensorShape, w: TensorShape, dy: TensorShape, *, axis: int,
+                   axis_w: int, outputs) -> Cost:
+    """Caffe2's CostInferenceForFCGradient: M·N·(2K + 1) flops, 2·M·N·K more for dX;
+    the outputs written; W and b's sizes as parameters. (Caffe2 bound it with FC's
+    weight layout for FCTransposedGradient too, counting N as W's rows; the layout of
+    this op, N = W's columns, is used here, as in the shape function.)"""
+    if not (x.known and w.known):
+        return Cost()
+    ax = shape_axis(axis, len(x.dims))
+    m, k = dim_product(x.dims[:ax]), dim_product(x.dims[ax:])
+    n = dim_product(w.dims[shape_axis(axis_w, len(w.dims)):])
+    item = (x.dtype or np.dtype(np.float32)).itemsize
+    flops = m * n * (2 * k + 1) + (2 * m * n * k if len(outputs) == 3 else 0)
+    return Cost(flops=flops, bytes_written=sum(nbytes(o) for o in outputs),
+                params_bytes=(k * n + n) * item)
+
+
 @register_cpu_operator(
     "FCTransposedGradient",
     inputs=["X", "W", "dY"],
@@ -129,6 +146,7 @@ def _gradient_shape(x: TensorShape, w: TensorShape, dy: TensorShape, *, axis: in
     num_outputs=(2, 3),
     args=_ARGS,
     shape=_gradient_shape,
+    cost=_gradient_cost,
     example=Example(
         {"X": np.array([[1, 2]], np.float32), "W": np.array([[3], [4]], np.float32),
          "dY": np.array([[2]], np.float32)},

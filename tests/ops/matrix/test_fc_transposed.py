@@ -109,3 +109,20 @@ def test_shape_and_cost():
                                        bytes_written=20 * 4, params_bytes=(15 + 5) * 4)
     unknown = infer_op(op, [TensorShape(("N", 2, 3), f4), TensorShape(None, f4), TensorShape()])
     assert unknown == [TensorShape(("N", 2, "N"), f4)]
+
+
+def test_gradient_shape_and_cost():
+    from caffe2lite.inference import infer_op, op_cost
+    from caffe2lite.schema.shapes import Cost, TensorShape
+
+    f4 = np.dtype(np.float32)
+    shapes = [TensorShape((4, 3), f4), TensorShape((3, 5), f4), TensorShape((4, 5), f4)]
+    op = CreateOperator("FCTransposedGradient", ["X", "W", "dY"], ["dW", "db", "dX"])
+    assert infer_op(op, shapes) == [TensorShape((3, 5), f4), TensorShape((5,), f4),
+                                    TensorShape((4, 3), f4)]
+    assert op_cost(op, shapes) == Cost(flops=4 * 5 * 7 + 2 * 4 * 5 * 3,
+                                       bytes_written=(15 + 5 + 12) * 4,
+                                       params_bytes=(15 + 5) * 4)
+    two = CreateOperator("FCTransposedGradient", ["X", "W", "dY"], ["dW", "db"])
+    assert op_cost(two, shapes) == Cost(flops=4 * 5 * 7, bytes_written=(15 + 5) * 4,
+                                        params_bytes=(15 + 5) * 4)
