@@ -18,6 +18,7 @@ from caffe2lite.builder.operator import BlobReference, IsOperator, _not_an_opera
 from caffe2lite.gradient import GradientSlice
 from caffe2lite.modeling import parameter_info
 from caffe2lite.modeling.optimizer_context import DEFAULT_OPTIM, OptimizerContext
+from caffe2lite.modeling.parameter_sharing import parameter_sharing_context
 
 # Operators that Caffe2's ModelHelper knew to need no special care; others are
 # allowed (with a warning) unless allow_not_known_ops=False.
@@ -36,9 +37,9 @@ logger = logging.getLogger(__name__)
 
 
 def parameter_name(name: str) -> str:
-    """A parameter's blob name: the current name scope plus ``name`` (Caffe2 also
-    applied ParameterSharing overrides here; caffe2lite has none)."""
-    return scope.CurrentNameScope() + name
+    """A parameter's blob name: the current name scope plus ``name``, with the
+    ParameterSharing overrides in force applied."""
+    return parameter_sharing_context.get_parameter_name(name)
 
 
 class ModelHelper:
