@@ -3,26 +3,40 @@
 ``from caffe2lite import core`` stands in for ``from caffe2.python import core``:
 :func:`CreateOperator`, :class:`BlobReference`, :class:`Net` (ops as attributes,
 ``AddGradientOperators``), :func:`DeviceOption`, :class:`GradientRegistry`,
-:data:`GradientSlice`, ``NameScope`` and ``DeviceScope``. The work lives in
+:data:`GradientSlice`, ``NameScope`` and ``DeviceScope``, Python functions as
+operators (:func:`CreatePythonOperator`, ``Net.Python``), device helpers
+(:func:`device_option_equal`, :func:`InferOpBlobDevicesAsDict`) and engine preferences. The work lives in
 :mod:`caffe2lite.builder` and :mod:`caffe2lite.gradient`; this module is the face.
 """
 
 from __future__ import annotations
 
 from caffe2lite import gradient, scope  # noqa: F401
+from caffe2lite.builder.devices import (
+    InjectCrossDeviceCopies,
+    InjectDeviceCopiesAmongNets,
+    InjectDeviceCopiesAmongNetsWithoutB2D,
+)
 from caffe2lite.builder.net import Net
 from caffe2lite.builder.operator import (
+    _REGISTERED_OPERATORS,
     BlobReference,
     CreateOperator,
+    CreatePythonOperator,
     DataType,
     DeviceOption,
+    InferOpBlobDevices,
+    InferOpBlobDevicesAsDict,
+    IsGPUDeviceType,
     IsOperator,
     IsOperatorWithEngine,
     ScopedBlobReference,
     ScopedName,
+    SetEnginePref,
 )
 from caffe2lite.builder.plan import ExecutionStep, Plan, execution_step
 from caffe2lite.gradient import IR, GradientRegistry, GradientSlice
+from caffe2lite.gradient.backward import device_option_equal
 from caffe2lite.scope import CurrentDeviceScope, CurrentNameScope, DeviceScope, NameScope
 
 # The backward pass builds its ops with CreateOperator (scopes applied) and returns
@@ -34,4 +48,7 @@ __all__ = [
     "ExecutionStep", "GradientRegistry", "GradientSlice", "IR", "IsOperator",
     "IsOperatorWithEngine", "NameScope", "Net", "Plan", "ScopedBlobReference",
     "ScopedName", "CurrentNameScope", "CurrentDeviceScope", "execution_step", "scope",
+    "CreatePythonOperator", "InferOpBlobDevices", "InferOpBlobDevicesAsDict",
+    "IsGPUDeviceType", "SetEnginePref", "InjectCrossDeviceCopies",
+    "InjectDeviceCopiesAmongNets", "InjectDeviceCopiesAmongNetsWithoutB2D", "device_option_equal", "_REGISTERED_OPERATORS",
 ]

@@ -16,6 +16,8 @@ op type and name) with :meth:`Caffe2LiteError.add_context`.
 from __future__ import annotations
 
 import difflib
+import os
+import sys
 from typing import Any, Iterable
 
 
@@ -133,8 +135,61 @@ class BlobNotFoundError(Caffe2LiteError):
     """A blob an operation needs is not in the workspace."""
 
 
+# Frames in these files are helpers that raise for someone else; the site of an
+# enforce failure is the first frame outside them.
+_HELPER_SUFFIXES = (
+    os.path.join("caffe2lite", "errors.py"),
+    os.path.join("caffe2lite", "schema", "checks.py"),
+    os.path.join("ops", "_dense.py"),
+)
+
+
+def enforce_site(skip: int = 1) -> tuple[str, int]:
+    """Where an enforce failure happened, as Caffe2 named it: ``(file, line)``.
+
+    Inside an operator module (``ops/<family>/<name>.py``) the file is Caffe2's
+    source-file spelling ``<name>_op.cc`` and the line is the line of the raise in
+    that module (stable for a given caffe2lite version); elsewhere the Python file's
+    own name and line."""
+    frame = sys._getframe(skip)
+    while frame is not None and frame.f_code.co_filename.endswith(_HELPER_SUFFIXES):
+        frame = frame.f_back
+    if frame is None:
+        return "caffe2lite", 0
+    path = frame.f_code.co_filename
+    base = os.path.splitext(os.path.basename(path))[0]
+    parent = os.path.basename(os.path.dirname(os.path.dirname(path)))
+    if parent == "ops" or os.sep + "ops" + os.sep in path:
+        return f"{base.lstrip('_')}_op.cc", frame.f_lineno
+    return os.path.basename(path), frame.f_lineno
+
+
 class EnforceError(Caffe2LiteError):
-    """A data-dependent check failed while an operator ran (Caffe2's CAFFE_ENFORCE)."""
+    """A data-dependent check failed while an operator ran (Caffe2's CAFFE_ENFORCE).
+
+    Its message starts as Caffe2's did, ``[enforce fail at <file>:<line>] `` then,
+    when the raiser states it (``condition=``), the condition that failed and a
+    period; the usual caffe2lite message follows unchanged. Code that looks for
+    ``enforce fail`` finds it. See :func:`enforce_site` for the file and line.
+
+    >>> e = EnforceError("Inconsistent input data.", condition="sum(lengths) == 4")
+    >>> str(e).startswith("[enforce fail at "), str(e).split("] ", 1)[1]
+    (True, 'sum(lengths) == 4. Inconsistent input data.')
+    """
+
+    def __init__(self, message: str, *, condition: str | None = None, **fields: Any) -> None:
+        self.enforce_file, self.enforce_line = enforce_site(2)
+        self.condition = condition
+        super().__init__(message, **fields)
+        self.args = (str(self),)
+
+    def enforce_prefix(self) -> str:
+        """``[enforce fail at <file>:<line>] `` plus ``<condition>. `` when known."""
+        head = f"[enforce fail at {self.enforce_file}:{self.enforce_line}] "
+        return head if self.condition is None else f"{head}{self.condition}. "
+
+    def __str__(self) -> str:
+        return self.enforce_prefix() + super().__str__()
 
 
 class DTypeError(EnforceError):
@@ -176,6 +231,11 @@ class BlobTypeError(Caffe2LiteError, TypeError):
 
 class ApiValueError(Caffe2LiteError, ValueError):
     """A Python API call got a value it cannot use (ValueError in Caffe2)."""
+
+
+class ApiTypeError(Caffe2LiteError, TypeError):
+    """A Python API call got an argument of a type it cannot take (TypeError in
+    Caffe2, where the C++ binding refused it)."""
 
 
 def did_you_mean(name: str, known: Iterable[str], n: int = 3) -> str:

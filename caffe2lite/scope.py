@@ -11,6 +11,8 @@ import contextlib
 import threading
 from typing import Any, Iterator
 
+from caffe2lite.errors import ApiValueError, Caffe2LiteError
+
 _NAMESCOPE_SEPARATOR = "/"
 _state = threading.local()
 
@@ -41,12 +43,23 @@ def NameScope(prefix: str | None, reset: bool = False) -> Iterator[None]:
 
 @contextlib.contextmanager
 def DeviceScope(scope: Any, node_name: str | None = None) -> Iterator[None]:
-    """Give operators created inside the DeviceOption ``scope`` (when they set none)."""
+    """Give operators created inside the DeviceOption ``scope`` (when they set none).
+
+    A falsy ``scope`` (``None``, ``0``) with a ``node_name`` gives them a default
+    (CPU) DeviceOption carrying only that node name, as Caffe2 did; one of the two
+    must be given.
+    """
     from caffe2lite.proto import caffe2_pb2
 
     new_scope = caffe2_pb2.DeviceOption()
-    if scope is not None:
+    if scope:
+        if not isinstance(scope, caffe2_pb2.DeviceOption):
+            raise ApiValueError(
+                "DeviceScope(scope) takes in a caffe2_pb2.DeviceOption as scope, "
+                f"got {scope!r}", expected="a DeviceOption", found=type(scope).__name__)
         new_scope.CopyFrom(scope)
+    elif not node_name:
+        raise ScopeAssertionError("At least one argument should be non-null in DeviceScope")
     if node_name:
         new_scope.node_name = node_name
     old = CurrentDeviceScope()
@@ -55,3 +68,7 @@ def DeviceScope(scope: Any, node_name: str | None = None) -> Iterator[None]:
         yield
     finally:
         _state.devicescope = old
+
+
+class ScopeAssertionError(Caffe2LiteError, AssertionError):
+    """A DeviceScope precondition failed (an ``assert`` in Caffe2)."""

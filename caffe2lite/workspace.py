@@ -1,5 +1,18 @@
 """Caffe2's ``workspace`` module: named workspaces of blobs and nets (the face of
-:mod:`caffe2lite.runtime.workspace`)."""
+:mod:`caffe2lite.runtime.workspace` and :mod:`caffe2lite.runtime.api`)."""
 
+from typing import Any as _Any
+
+from caffe2lite.runtime import api as _api
+from caffe2lite.runtime.api import *  # noqa: F401,F403
 from caffe2lite.runtime.workspace import *  # noqa: F401,F403
-from caffe2lite.runtime.workspace import __all__  # noqa: F401
+from caffe2lite.runtime.workspace import __all__ as _workspace_all
+
+__all__ = list(_workspace_all) + list(_api.__all__)
+
+
+def __getattr__(name: str) -> _Any:
+    # Live module state Caffe2 scripts and tests read (``_immediate_root_folder``).
+    if name.startswith("_immediate"):
+        return getattr(_api, name)
+    raise AttributeError(f"module 'caffe2lite.workspace' has no attribute {name!r}")

@@ -7,6 +7,8 @@ under ``--debug``.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from c2l_test_support.cli import SCALE_NET, npy, run
 
@@ -100,16 +102,18 @@ def test_failure_while_running_exits_1_and_debug_adds_traceback(
     argv = ["run", f["net_pbtxt"], "--input", f"X={x}", "--input", f"L={lengths}"]
     status, out, err = run(capsys, *argv)
     assert (status, out) == (1, "")
-    assert err == (
-        "caffe2lite: error: op #0 TestCheck in net 'checked': Inconsistent input "
-        "data. (blob 'Lengths=L': expected 3, found 2)\n"
+    assert re.fullmatch(
+        r"caffe2lite: error: \[enforce fail at conftest\.py:\d+\] op #0 TestCheck in net "
+        r"'checked': Inconsistent input data\. \(blob 'Lengths=L': expected 3, found 2\)\n",
+        err,
     )
     status, _, err = run(capsys, *argv[:2], "--debug", *argv[2:])
     assert status == 1
     assert err.startswith("Traceback (most recent call last):")
-    assert err.endswith(
-        "caffe2lite: error: op #0 TestCheck in net 'checked': Inconsistent "
-        "input data. (blob 'Lengths=L': expected 3, found 2)\n"
+    assert re.search(
+        r"caffe2lite: error: \[enforce fail at conftest\.py:\d+\] op #0 TestCheck in net "
+        r"'checked': Inconsistent input data\. \(blob 'Lengths=L': expected 3, found 2\)\n\Z",
+        err,
     )
 
 

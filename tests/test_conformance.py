@@ -285,6 +285,7 @@ def _regression(dtype):
     net.AveragedLoss(dist, "loss")
     forward = core.Net(net.Proto())
     grads = net.AddGradientOperators({"loss": "loss_grad"})
+    net.AddExternalInput("loss_grad")  # a net that declares inputs must declare all
     rng = np.random.default_rng(0)
     blobs = {
         "x": rng.standard_normal((8, 3)),

@@ -56,21 +56,48 @@ def test_all_problems_of_a_net_are_reported_before_anything_runs(scratch_ops):
 def test_single_problem_raised_as_itself(scratch_ops):
     net = _net("one", core.CreateOperator("TestScale", ["x", "x"], "y"), external_input=["x"])
     with pytest.raises(SchemaError, match=r"^op #0 TestScale in net 'one': Input size 2"):
-        Workspace().create_net(net)
+        _ws_with(x=np.ones(1)).create_net(net)
 
 
-def test_external_inputs_may_be_fed_after_creation(scratch_ops):
+def test_external_inputs_must_exist_at_creation(scratch_ops):
+    # Caffe2 created each op's input blobs at net creation: a missing one fails then.
     ws = Workspace()
     net = _net("late", core.CreateOperator("TestScale", "x", "y", scale=3.0),
                external_input=["x"], external_output=["y"])
-    ws.create_net(net)
     with pytest.raises(BlobNotFoundError) as e:
-        ws.run_net("late")
+        ws.create_net(net)
     assert str(e.value) == ("op #0 TestScale in net 'late': Encountered a non-existing input "
                             "blob: x (blob 'x')")
+    assert "late" not in ws.nets
     ws.feed_blob("x", np.array([2.0]))
+    ws.create_net(net)
     ws.run_net("late")
     assert ws.fetch_blob("y").tolist() == [6.0]
+
+
+def test_create_net_creates_output_blobs(scratch_ops):
+    ws = _ws_with(x=np.array([2.0]))
+    ws.create_net(_net("outs", core.CreateOperator("TestScale", "x", "y"),
+                       core.CreateOperator("TestScale", "y", "z")))
+    assert ws.has_blob("y") and ws.has_blob("z")
+    with pytest.raises(BlobNotFoundError, match="created but never fed"):
+        ws.fetch_blob("z")
+
+
+def test_declared_inputs_make_undeclared_sources_an_error(scratch_ops):
+    # Once a net declares external inputs, every op input must be one of them or an
+    # earlier op's output (even when the blob is in the workspace).
+    ws = _ws_with(x=np.ones(1), w=np.ones(1))
+    net = _net("declared", core.CreateOperator("TestScale", "x", "y"),
+               core.CreateOperator("Sum", ["y", "w"], "z"), external_input=["x"])
+    with pytest.raises(NetError) as e:
+        ws.create_net(net)
+    assert "op #1 Sum in net 'declared': Source for input w is unknown for net declared" in \
+        str(e.value)
+    net.external_input.append("w")
+    ws.create_net(net)
+    # Without any declared input nothing is checked but existence.
+    ws.create_net(_net("undeclared", core.CreateOperator("Sum", ["x", "w"], "z")))
 
 
 def test_external_output_must_be_produced(scratch_ops):
@@ -79,7 +106,7 @@ def test_external_output_must_be_produced(scratch_ops):
     with pytest.raises(BlobNotFoundError, match="Some of the blobs are declared as output but "
                                                 "never produced by the net outs, the first one "
                                                 "is nope"):
-        Workspace().create_net(net)
+        _ws_with(x=np.ones(1)).create_net(net)
 
 
 def test_net_device_option_seeds_ops_without_their_own(scratch_ops):
@@ -104,7 +131,7 @@ def test_node_name_must_be_empty(scratch_ops):
     op.device_option.node_name = "remote"
     with pytest.raises(SchemaError, match="node_name must be empty for all operators at "
                                           "execution time."):
-        Workspace().create_net(_net("n", op, external_input=["x"]))
+        _ws_with(x=np.ones(1)).create_net(_net("n", op, external_input=["x"]))
 
 
 def test_failing_op_in_a_net_leaves_earlier_results_and_its_own_outputs(scratch_ops):
@@ -179,3 +206,10 @@ def test_plan_errors(scratch_ops):
     step.substep.add(name="c")
     with pytest.raises(NetError, match="Steps cannot have both substeps and networks"):
         ws.run_plan(both)
+
+
+def _ws_with(**blobs):
+    ws = Workspace()
+    for name, value in blobs.items():
+        ws.feed_blob(name, value)
+    return ws

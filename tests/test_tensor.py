@@ -181,7 +181,7 @@ READABLE = "FLOAT, INT32, BYTE, STRING, BOOL, UINT8, INT8, UINT16, INT16, INT64,
 def test_type_errors(call, message):
     with pytest.raises(DTypeError) as info:
         call()
-    assert str(info.value) == message
+    assert str(info.value) == info.value.enforce_prefix() + message
 
 
 @pytest.mark.parametrize(

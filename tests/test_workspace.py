@@ -103,7 +103,7 @@ def test_run_operator_once_and_failures_keep_blobs(scratch_ops):
     workspace.FeedBlob("lengths", np.array([1], dtype=np.int64))
     with pytest.raises(DTypeError) as e:
         workspace.RunOperatorOnce(core.CreateOperator("TestCheck", ["x", "lengths"], ["y"]))
-    assert str(e.value) == (
+    assert str(e.value) == e.value.enforce_prefix() + (
         "op TestCheck: Tensor type mismatch, caller expects elements to be int while tensor "
         "contains long (blob 'Lengths=lengths': expected int32, found int64)")
     np.testing.assert_array_equal(workspace.FetchBlob("y"), [2.0, 4.0])
@@ -120,7 +120,7 @@ def test_run_operator_once_missing_input_and_unknown_type(scratch_ops):
 
 def test_kernel_crash_is_wrapped_and_leaves_blobs(scratch_ops):
     op = core.CreateOperator("TestBroken", "x", "x_out")
-    err = check_raises(op, [np.arange(3.0)], EnforceError, r"^op TestBroken: ValueError: ")
+    err = check_raises(op, [np.arange(3.0)], EnforceError, r"^\[enforce fail at conftest.py:\d+\] op TestBroken: ValueError: ")
     assert isinstance(err.__cause__, ValueError)
 
 
@@ -153,8 +153,8 @@ def test_create_net_run_net_and_overwrite(scratch_ops):
     assert workspace.RunNet(net.Name(), num_iter=3)
     np.testing.assert_array_equal(workspace.FetchBlob("y"), [2.0])
     with pytest.raises(NetError, match='I respectfully refuse to overwrite an existing net of '
-                                       'the same name "train", unless you explicitly specify '
-                                       'overwrite=true.'):
+                                       f'the same name "{net.Name()}", unless you explicitly '
+                                       'specify overwrite=true.'):
         workspace.CreateNet(net)
     assert workspace.CreateNet(net, overwrite=True)
     with pytest.raises(NetError, match="Can't find net missing"):
@@ -171,11 +171,15 @@ def test_run_net_failure_and_allow_fail(scratch_ops):
     workspace.CreateNet(net)
     with pytest.raises(EnforceError) as e:
         workspace.RunNet("checking")
-    assert str(e.value) == ("op #0 TestCheck in net 'checking': Inconsistent input data. "
+    assert str(e.value) == e.value.enforce_prefix() + (
+        "op #0 TestCheck in net 'checking': Inconsistent input data. "
                             "(blob 'Lengths=lengths': expected 3, found 2)")
     assert e.value.op_index == 0 and e.value.op_type == "TestCheck"
     assert workspace.RunNet("checking", allow_fail=True) is False
-    assert not workspace.HasBlob("y")
+    # CreateNet made the output blob (as Caffe2 did); the failing op never filled it.
+    assert workspace.HasBlob("y")
+    with pytest.raises(BlobNotFoundError, match="created but never fed"):
+        workspace.FetchBlob("y")
 
 
 def test_run_net_once_accepts_net_and_netdef(scratch_ops):

@@ -47,9 +47,13 @@ class Net:
     def __init__(self, name_or_proto: str | caffe2_pb2.NetDef, inplace: bool = False) -> None:
         self._next_name_index = 0
         self._registered_blob_names: set[str] = set()
+        self._op_sites: dict[int, tuple[str, int, str]] = {}
         if isinstance(name_or_proto, caffe2_pb2.NetDef):
-            self._net = caffe2_pb2.NetDef()
-            self._net.CopyFrom(name_or_proto)
+            if inplace:
+                self._net = name_or_proto
+            else:
+                self._net = caffe2_pb2.NetDef()
+                self._net.CopyFrom(name_or_proto)
             prefix = self._net.name + "_blob_"
             for op in self._net.op:
                 for out in op.output:
@@ -160,6 +164,7 @@ class Net:
             outputs = [self.NextName(prefix=op_type, output_id=i) for i in range(outputs)]
         op = CreateOperator(op_type, refs, outputs, **kwargs)
         self._net.op.append(op)
+        self._op_sites[len(self._net.op) - 1] = _caller_site()
         if len(op.output) == 0:
             return None
         if len(op.output) == 1:
@@ -234,7 +239,100 @@ class Net:
             new.op.append(op)
         _remap(new.external_input, remap)
         _remap(new.external_output, remap)
+        if update_external_list:
+            _recompute_external_lists(new)
         return Net(new)
+
+    def ClonePartial(self, name: str, inputs: Any, outputs: Any,
+                     remap_funcs: dict | None = None) -> tuple["Net", list[BlobReference]]:
+        """A net named ``name`` with only the ops needed to compute ``outputs`` from
+        ``inputs`` (a list, or a dict renaming them in the clone); its other blobs get
+        the prefix ``name/``, blobs it reads but never makes keep their names. Returns
+        ``(net, [references to the cloned outputs])``."""
+        from caffe2lite.builder.partial import clone_partial
+
+        return clone_partial(self, name, inputs, outputs, remap_funcs)
+
+    def reroute_tensor(self, tensor: Any, new_producer: caffe2_pb2.OperatorDef,
+                       can_modify: Any = None) -> int:
+        """Insert ``new_producer`` (an op reading ``tensor``) right after the last op
+        making one of its inputs, and make the ops of ``can_modify`` read its first
+        output instead of ``tensor``; returns how many ops were changed. Assumes no
+        blob of the net is written in place."""
+        tensor = str(tensor)
+        ops = self._net.op
+        if tensor not in new_producer.input:
+            raise NetAssertionError(f"new producer {new_producer.type} is not taking in "
+                                    f"{tensor}", blob=tensor)
+        position = -1
+        for blob in new_producer.input:
+            if blob in self._net.external_input:
+                continue
+            makers = [i for i, op in enumerate(ops) if blob in op.output]
+            position = max(position, makers[0] if makers else -2)
+        new_ops = list(ops)
+        new_ops.insert(position + 1, new_producer)
+        del ops[:]
+        ops.extend(new_ops)
+        new_tensor = new_producer.output[0]
+        if tensor in self._net.external_output:
+            outs = [new_tensor if b == tensor else b for b in self._net.external_output]
+            del self._net.external_output[:]
+            self._net.external_output.extend(outs)
+        changed = 0
+        for op in ops:
+            if can_modify and op in can_modify and tensor in op.input:
+                renamed = [new_tensor if b == tensor else b for b in op.input]
+                del op.input[:]
+                op.input.extend(renamed)
+                changed += 1
+        return changed
+
+    def GetBlobRef(self, blob_name: Any) -> BlobReference:
+        """A reference to a blob this net defines."""
+        name = str(blob_name)
+        if not self.BlobIsDefined(name):
+            raise NetAssertionError(f"{name} is not defined", blob=name)
+        return BlobReference(name, self)
+
+    def PopulateProtoWithFileName(self) -> None:
+        """Name each op built through this object after where it was built:
+        ``<file>:<line>:<function>`` of the calling code (as Caffe2 did to point
+        errors at the Python line)."""
+        for index, op in enumerate(self._net.op):
+            site = self._op_sites.get(index)
+            if site is not None:
+                op.name = ":".join(str(part) for part in site)
+
+    def _CheckLookupTables(self) -> None:
+        """Check this object's bookkeeping against its NetDef (external inputs are
+        declared once; every auto-named blob is still unique)."""
+        seen: set[str] = set()
+        for blob in self._net.external_input:
+            if blob in seen:
+                raise NetAssertionError(f"external input {blob} is declared twice", blob=blob)
+            seen.add(blob)
+
+    def Python(self, f: Any, grad_f: Any = None, python_func_type: Any = None,
+               pass_workspace: bool = False, grad_output_indices: list[int] | None = None,
+               grad_input_indices: list[int] | None = None) -> Any:
+        """Caffe2's ``net.Python(f)(inputs, outputs)``: a ``Python`` op that runs
+        ``f(inputs, outputs)`` (``f(inputs, outputs, workspace)`` with
+        ``pass_workspace``) in this process. ``f`` may be a builder tuple
+        ``(make, args, kwargs)``: each op instance then runs ``make(*args, **kwargs)``."""
+        from caffe2lite.ops.utility.python_op import register_python_function
+
+        token = register_python_function(f, grad_f, python_func_type, pass_workspace)
+        extra = {}
+        if grad_output_indices is not None:
+            extra["grad_output_indices"] = list(grad_output_indices)
+        if grad_input_indices is not None:
+            extra["grad_input_indices"] = list(grad_input_indices)
+
+        def add(*args: Any, **kwargs: Any) -> Any:
+            return self._CreateAndAddToSelf("Python", *args, token=token, **extra, **kwargs)
+
+        return add
 
     def AppendNet(self, net: Any, device_option: Any = None) -> "Net":
         other = net.Proto() if hasattr(net, "Proto") else net
@@ -256,6 +354,39 @@ class Net:
         grad_ops, input_to_grad = GradientRegistry.GetBackwardPass(self._net.op[skip:], ys)
         self._net.op.extend(grad_ops)
         return input_to_grad
+
+
+def _recompute_external_lists(net: caffe2_pb2.NetDef) -> None:
+    """External inputs: blobs read before any op makes them; external outputs: blobs
+    made and never read afterwards (Caffe2's Clone(update_external_list=True))."""
+    made: set[str] = set()
+    read_after_made: set[str] = set()
+    inputs: list[str] = []
+    for op in net.op:
+        for blob in op.input:
+            if blob in made:
+                read_after_made.add(blob)
+            elif blob not in inputs:
+                inputs.append(blob)
+        made.update(op.output)
+    del net.external_input[:]
+    net.external_input.extend(inputs)
+    del net.external_output[:]
+    net.external_output.extend(sorted(made - read_after_made))
+
+
+def _caller_site() -> tuple[str, int, str]:
+    """(file, line, function) of the first frame outside caffe2lite."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+    if frame is None:
+        return ("", 0, "")
+    return (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
 
 
 def _remap(field: Any, remap: dict[str, str]) -> None:

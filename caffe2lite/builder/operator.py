@@ -11,6 +11,7 @@ from caffe2lite.schema import registry
 from caffe2lite.io.arguments import make_argument
 from caffe2lite.errors import BlobTypeError, OperatorAttributeError, did_you_mean
 from caffe2lite.proto import caffe2_pb2
+from caffe2lite.runtime import api as _immediate
 from caffe2lite.scope import CurrentDeviceScope, CurrentNameScope
 
 DataType = caffe2_pb2.TensorProto.DataType
@@ -27,7 +28,52 @@ def IsOperator(op_type: str) -> bool:
 
 
 def IsOperatorWithEngine(op_type: str, engine: str) -> bool:
+    """Whether ``op_type`` is registered for ``engine`` (``""`` and ``"DEFAULT"`` both
+    name the default engine, as in Caffe2's registry keys)."""
+    if engine in ("", "DEFAULT"):
+        engine = ""
     return (op_type, engine) in registry.OPERATORS
+
+
+class _RegisteredOperators:
+    """Caffe2's ``core._REGISTERED_OPERATORS``: the registry keys (``Type`` for the
+    default engine, ``Type_ENGINE_Name`` otherwise), always current."""
+
+    def _keys(self) -> set[str]:
+        return {t if not e else f"{t}_ENGINE_{e}" for t, e in registry.OPERATORS}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys()
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self._keys()))
+
+    def __len__(self) -> int:
+        return len(registry.OPERATORS)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} registered operators>"
+
+
+_REGISTERED_OPERATORS = _RegisteredOperators()
+
+
+def IsGPUDeviceType(device_type: int) -> bool:
+    """Whether ``device_type`` is a GPU (CUDA or HIP) device."""
+    return device_type in (caffe2_pb2.CUDA, caffe2_pb2.HIP)
+
+
+def InferOpBlobDevicesAsDict(op: caffe2_pb2.OperatorDef) -> tuple[dict, dict]:
+    """``({input: DeviceOption}, {output: DeviceOption})``. Every blob of a CPU
+    operator lives where the op runs: its device option (the default one when unset)."""
+    option = op.device_option if op.HasField("device_option") else caffe2_pb2.DeviceOption()
+    return ({b: option for b in op.input}, {b: option for b in op.output})
+
+
+def InferOpBlobDevices(op: caffe2_pb2.OperatorDef) -> tuple[list, list]:
+    """The device options of the op's inputs and outputs, in order."""
+    option = op.device_option if op.HasField("device_option") else caffe2_pb2.DeviceOption()
+    return ([option] * len(op.input), [option] * len(op.output))
 
 
 def DeviceOption(
@@ -199,4 +245,25 @@ def CreateOperator(
     for key, value in kwargs.items():
         if value is not None:
             operator.arg.add().CopyFrom(make_argument(key, value))
+    if _immediate.IsImmediate():
+        _immediate.RunOperatorImmediate(operator)
     return operator
+
+
+def CreatePythonOperator(f: Any, inputs: Any, outputs: Any, grad_f: Any = None,
+                         pass_workspace: bool = False, python_func_type: Any = None,
+                         *args: Any, **kwargs: Any) -> caffe2_pb2.OperatorDef:
+    """A ``Python`` op running ``f(inputs, outputs)`` in this process (its gradient,
+    ``PythonGradient``, runs ``grad_f``); see ``ops/utility/python_op.py``."""
+    from caffe2lite.ops.utility.python_op import register_python_function
+
+    kwargs["token"] = register_python_function(f, grad_f, python_func_type, pass_workspace)
+    return CreateOperator("Python", inputs, outputs, *args, **kwargs)
+
+
+def SetEnginePref(op_engine_pref: dict, global_engine_pref: dict) -> None:
+    """Caffe2's engine preferences: ``{device_type: {op_type: [engines]}}`` and
+    ``{device_type: [engines]}``, tried for ops that name no engine."""
+    from caffe2lite.runtime.engines import set_engine_pref
+
+    set_engine_pref(op_engine_pref, global_engine_pref)

@@ -21,10 +21,12 @@ from caffe2lite.errors import (
     Caffe2LiteError,
     EnforceError,
     NetCompileError,
+    NetError,
     SchemaError,
     did_you_mean,
 )
 from caffe2lite.proto import caffe2_pb2
+from caffe2lite.runtime.engines import engine_for
 
 Blobs = MutableMapping[str, Any]
 
@@ -85,7 +87,10 @@ class CompiledOp:
                     "input blob is empty: it was created but never fed",
                     blob=empty[0], expected="a tensor", found="an empty blob")
             else:
-                error = EnforceError(f"{type(error).__name__}: {error}")
+                wrapped = EnforceError(f"{type(error).__name__}: {error}")
+                wrapped.enforce_file, wrapped.enforce_line = _kernel_site(
+                    self.kernel, error, wrapped)
+                error = wrapped
         return error.add_context(
             op_type=self.op.type, op_index=self.index, op_name=self.op.name,
             net_name=net_name, blob_names=self.blob_names())
@@ -98,7 +103,7 @@ def compile_op(
 ) -> tuple[CompiledOp | None, list[Caffe2LiteError]]:
     """Resolve, verify and parse one OperatorDef. Returns the step or its problems."""
     try:
-        schema = registry.lookup(op.type, op.engine)
+        schema = registry.lookup(op.type, engine_for(op))
     except Caffe2LiteError as e:
         return None, [e]
     problems: list[Caffe2LiteError] = list(schema.verify(op))
@@ -146,15 +151,24 @@ class CompiledNet:
         self.proto = netdef
         self.name = netdef.name
         net_option = netdef.device_option if netdef.HasField("device_option") else None
-        known = set(existing) | set(netdef.external_input)
+        existing = set(existing)
+        # Caffe2's NetBase: once a net declares any external input, every op input
+        # must be declared or made by an earlier op. Then each op's inputs must exist
+        # (in the workspace, or as an earlier op's output) when it is created.
+        declared = set(netdef.external_input)
         produced: set[str] = set()
         problems: list[Caffe2LiteError] = []
         self.ops: list[CompiledOp] = []
         for index, op in enumerate(netdef.op):
             step, op_problems = compile_op(op, index, net_option)
-            for blob in op.input:
-                if blob not in known and blob not in produced:
-                    op_problems.append(missing_input(blob, known | produced))
+            for blob in dict.fromkeys(op.input):
+                if declared and blob not in declared and blob not in produced:
+                    op_problems.append(NetError(
+                        f"Source for input {blob} is unknown for net {self.name}",
+                        blob=blob, expected="a declared external input or an earlier "
+                        "op's output", found=f"'{blob}' is neither"))
+                elif blob not in existing and blob not in produced:
+                    op_problems.append(missing_input(blob, existing | produced))
             problems.extend(_located(op_problems, op, index, self.name))
             produced.update(op.output)
             if step is not None:
@@ -203,6 +217,30 @@ class CompiledNet:
             op_type=step.op.type, op_index=i, op_name=step.op.name, net_name=self.name)
 
 
+def _kernel_site(kernel: Any, error: BaseException, wrapped: EnforceError) -> tuple[str, int]:
+    """Where inside the kernel's module a foreign exception came from (the last frame
+    of its traceback in that file), named as enforce failures are."""
+    code = getattr(kernel, "__code__", None)
+    site = (wrapped.enforce_file, wrapped.enforce_line)
+    if code is None:
+        return site
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == code.co_filename:
+            site = (_site_name(code.co_filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return site
+
+
+def _site_name(path: str) -> str:
+    import os
+
+    base = os.path.splitext(os.path.basename(path))[0]
+    if os.sep + "ops" + os.sep in path:
+        return f"{base.lstrip('_')}_op.cc"
+    return os.path.basename(path)
+
+
 def _fetcher(names: tuple[str, ...]) -> Callable[[Blobs], tuple]:
     """A function of the blob dict that gives the values of ``names`` as a tuple (one
     C call for two or more names; a missing one raises KeyError)."""
@@ -229,7 +267,7 @@ def _bad_result(res: Any, n: int) -> Caffe2LiteError:
 def run_operator_once(op: caffe2_pb2.OperatorDef, blobs: Blobs) -> None:
     """Create ``op`` (a fresh generator each call), check its inputs exist, run it once."""
     step, problems = compile_op(op)
-    for blob in op.input:
+    for blob in dict.fromkeys(op.input):
         if blob not in blobs:
             problems.append(missing_input(blob, blobs))
     raise_problems(_located(problems, op, None, None), f"op {op.type}")

@@ -23,9 +23,15 @@ from caffe2lite.proto import caffe2_pb2
 
 
 def run_plan(ws: Any, plan: caffe2_pb2.PlanDef) -> None:
-    """Create the plan's nets in ``ws`` (replacing nets of the same name), run its steps."""
+    """Create the plan's nets in ``ws`` (replacing nets of the same name), run its steps.
+
+    A net may read what an earlier net of the plan makes; the nets' outputs appear
+    in a workspace only when their ops run (so a step with ``create_workspace``
+    leaves nothing behind)."""
+    made: set[str] = set()
     for netdef in plan.network:
-        ws.create_net(netdef, overwrite=True)
+        ws._create_net(netdef, overwrite=True, also_existing=made, create_outputs=False)
+        made.update(out for op in netdef.op for out in op.output)
     for step in plan.execution_step:
         _run_step(ws, step, ws._blobs)
 

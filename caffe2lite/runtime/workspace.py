@@ -23,6 +23,7 @@ from google.protobuf.message import Message
 
 from caffe2lite.schema import registry
 from caffe2lite.errors import (
+    ApiTypeError,
     ApiValueError,
     BlobNotFoundError,
     BlobTypeError,
@@ -31,6 +32,7 @@ from caffe2lite.errors import (
     ProtoParseError,
     did_you_mean,
 )
+from caffe2lite.runtime.blob import Blob, TensorCPU, feed_value
 from caffe2lite.runtime.net import CompiledNet, run_operator_once
 from caffe2lite.proto import caffe2_pb2
 
@@ -54,6 +56,10 @@ def _to_proto(obj: Any, cls: type) -> Any:
         obj = obj.Proto()
     if isinstance(obj, cls):
         return obj
+    if isinstance(obj, str):
+        # Caffe2's binding took bytes: a str was refused before anything was parsed.
+        raise ApiTypeError(f"expected a {cls.__name__} or its serialized bytes, got a str",
+                           expected=f"{cls.__name__} or bytes", found="str")
     if isinstance(obj, bytes):
         msg = cls()
         try:
@@ -65,50 +71,11 @@ def _to_proto(obj: Any, cls: type) -> Any:
                         found=type(obj).__name__)
 
 
-def _feed_value(value: Any) -> Any:
-    if isinstance(value, caffe2_pb2.TensorProto):
-        from caffe2lite.io.tensor import tensor_to_numpy
-
-        value = tensor_to_numpy(value)
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind in "SUO":
-            items = [v.encode("utf-8") if isinstance(v, str) else v for v in value.ravel().tolist()]
-            out = np.empty(len(items), dtype=object)
-            out[:] = items
-            return out.reshape(value.shape)
-        if not value.dtype.isnative:
-            return value.astype(value.dtype.newbyteorder("="), order="C")
-        return np.array(value, copy=True, order="C")
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    if isinstance(value, bytes):
-        return value
-    raise BlobTypeError(
-        "Unexpected type of argument - only numpy array or string are supported for feeding",
-        expected="numpy.ndarray, str, bytes or TensorProto", found=type(value).__name__)
+_feed_value = feed_value
 
 
 def _fetch_value(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value
-
-
-class Blob:
-    """A handle on one named blob of a workspace (Caffe2's ``C.Blob``)."""
-
-    def __init__(self, ws: "Workspace", name: str) -> None:
-        self._ws, self._name = ws, name
-
-    def feed(self, arg: Any, device_option: Any = None) -> bool:
-        """Store a copy of ``arg`` (an array, a str/bytes, or a TensorProto)."""
-        self._ws._blobs[self._name] = _feed_value(arg)
-        return True
-
-    def fetch(self) -> Any:
-        """A copy of the blob's array (``bytes`` for a string blob)."""
-        return self._ws.fetch_blob(self._name)
-
-    def __repr__(self) -> str:
-        return f"Blob({self._name!r})"
 
 
 class _BlobHandles(Mapping[str, Blob]):
@@ -146,6 +113,7 @@ class Workspace:
     def __init__(self) -> None:
         self._blobs: dict[str, Any] = {}
         self._nets: dict[str, CompiledNet] = {}
+        self.root_folder = "."
 
     @property
     def blobs(self) -> Mapping[str, Blob]:
@@ -153,8 +121,9 @@ class Workspace:
         return _BlobHandles(self)
 
     @property
-    def nets(self) -> dict[str, CompiledNet]:
-        return dict(self._nets)
+    def nets(self) -> dict[str, "NetHandle"]:
+        """``{name: net}``; ``ws.nets[name].run()`` runs the created net here."""
+        return {name: NetHandle(self, name) for name in self._nets}
 
     def create_blob(self, name: Any) -> Blob:
         """Create an empty blob (if missing) and return its handle."""
@@ -184,18 +153,35 @@ class Workspace:
         self._blobs.clear()
         self._nets.clear()
 
-    def create_net(self, net: Any, overwrite: bool = False) -> CompiledNet:
-        """Compile a NetDef (or core.Net) and keep it under its name."""
+    def delete_net(self, name: Any) -> bool:
+        self._nets.pop(name.Name() if hasattr(name, "Name") else str(name), None)
+        return True
+
+    def create_net(self, net: Any, overwrite: bool = False) -> "NetHandle":
+        """Compile a NetDef (or core.Net) and keep it under its name.
+
+        As Caffe2's net creation does, every op input must exist then (in the
+        workspace, or made by an earlier op) and the ops' output blobs are created
+        (empty until an op writes them)."""
+        return self._create_net(net, overwrite)
+
+    def _create_net(self, net: Any, overwrite: bool = False, *, also_existing: Any = (),
+                    create_outputs: bool = True) -> "NetHandle":
         netdef = _to_proto(net, caffe2_pb2.NetDef)
-        if not netdef.name:
+        if not netdef.HasField("name"):
             raise NetError("Net definition should have a name.")
         if netdef.name in self._nets and not overwrite:
             raise NetError(
                 "I respectfully refuse to overwrite an existing net of the same name "
                 f'"{netdef.name}", unless you explicitly specify overwrite=true.')
-        compiled = CompiledNet(netdef, self._blobs)
+        existing = self._blobs.keys() | set(also_existing) if also_existing else self._blobs
+        compiled = CompiledNet(netdef, existing)
+        if create_outputs:
+            for op in netdef.op:
+                for out in op.output:
+                    self._blobs.setdefault(out, None)
         self._nets[netdef.name] = compiled
-        return compiled
+        return NetHandle(self, netdef.name)
 
     def run_net(self, name: Any, num_iter: int = 1, allow_fail: bool = False) -> bool:
         name = name.Name() if hasattr(name, "Name") else str(name)
@@ -221,6 +207,8 @@ class Workspace:
     def run_plan(self, plan: Any) -> bool:
         from caffe2lite.runtime.plan import run_plan
 
+        if hasattr(plan, "Nets") and isinstance(plan.Proto(), caffe2_pb2.ExecutionStep):
+            plan = _plan_of_step(plan)
         if hasattr(plan, "Proto"):
             plan = plan.Proto()
         if isinstance(plan, caffe2_pb2.ExecutionStep):
@@ -232,9 +220,11 @@ class Workspace:
 
     def run(self, obj: Any) -> bool:
         """Run a Net (once), a PlanDef, a NetDef (once) or an OperatorDef (once)."""
+        if hasattr(obj, "Nets") and isinstance(obj.Proto(), caffe2_pb2.ExecutionStep):
+            return self.run_plan(obj)
         if hasattr(obj, "Proto"):
             obj = obj.Proto()
-        if isinstance(obj, caffe2_pb2.PlanDef):
+        if isinstance(obj, (caffe2_pb2.PlanDef, caffe2_pb2.ExecutionStep)):
             return self.run_plan(obj)
         if isinstance(obj, caffe2_pb2.NetDef):
             return self.run_net_once(obj)
@@ -243,7 +233,54 @@ class Workspace:
         raise ApiValueError(f"Don't know how to do Workspace.run() on {type(obj)}")
 
 
-C = types.SimpleNamespace(Workspace=Workspace, Blob=Blob)
+class NetHandle:
+    """A created net of a workspace (what ``ws.nets[name]`` and ``create_net`` give):
+    ``run()`` runs it on that workspace's blobs."""
+
+    def __init__(self, ws: Workspace, name: str) -> None:
+        self._ws, self._name = ws, name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def Name(self) -> str:
+        return self._name
+
+    @property
+    def compiled(self) -> CompiledNet:
+        return self._ws._nets[self._name]
+
+    def Proto(self) -> caffe2_pb2.NetDef:
+        return self.compiled.proto
+
+    def run(self, num_iter: int = 1) -> bool:
+        return self._ws.run_net(self._name, num_iter)
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return getattr(self.compiled, attr)
+
+    def __repr__(self) -> str:
+        return f"NetHandle({self._name!r})"
+
+
+def _plan_of_step(step: Any) -> caffe2_pb2.PlanDef:
+    """Caffe2's ``core.Plan(step)``: a plan named as the step, carrying its nets."""
+    plan = caffe2_pb2.PlanDef(name=step.Name())
+    seen: set[str] = set()
+    for net in step.Nets():
+        proto = net.Proto() if hasattr(net, "Proto") else net
+        if proto.name not in seen:
+            seen.add(proto.name)
+            plan.network.add().CopyFrom(proto)
+    plan.execution_step.add().CopyFrom(step.Proto())
+    return plan
+
+
+C = types.SimpleNamespace(Workspace=Workspace, Blob=Blob, TensorCPU=TensorCPU,
+                          use_mkldnn=False, use_ideep=False)
 
 _workspaces: dict[str, Workspace] = {"default": Workspace()}
 _current = "default"
@@ -275,15 +312,18 @@ def SwitchWorkspace(name: str, create_if_missing: bool | None = None) -> None:
 
 
 def ResetWorkspace(root_folder: str | None = None) -> bool:
-    """Empty the current workspace (blobs and nets)."""
+    """Empty the current workspace (blobs and nets); ``root_folder`` becomes its
+    root folder (created when missing), ``"."`` otherwise."""
     if root_folder is not None and not os.path.exists(root_folder):
         os.makedirs(root_folder)
     _ws().reset()
+    _ws().root_folder = "." if root_folder is None else str(root_folder)
     return True
 
 
 def RootFolder() -> str:
-    return os.getcwd()
+    """The current workspace's root folder (``"."`` unless ResetWorkspace set one)."""
+    return _ws().root_folder
 
 
 def Blobs() -> list[str]:
@@ -389,7 +429,7 @@ class _BlobsDict(MutableMapping[str, Any]):
 blobs = _BlobsDict()
 
 __all__ = [
-    "Blob", "Workspace", "C", "CurrentWorkspace", "Workspaces", "SwitchWorkspace",
+    "Blob", "Workspace", "C", "NetHandle", "CurrentWorkspace", "Workspaces", "SwitchWorkspace",
     "ResetWorkspace", "RootFolder", "Blobs", "HasBlob", "CreateBlob", "FeedBlob",
     "FetchBlob", "FetchBlobs", "RunOperatorOnce", "RunOperatorsOnce", "RunNetOnce",
     "CreateNet", "RunNet", "RunPlan", "StringifyProto", "RegisteredOperators", "blobs",

@@ -8,3 +8,4 @@ from . import stop_gradient  # noqa: F401
 from . import zero_gradient  # noqa: F401
 from . import print  # noqa: F401
 from . import ensure_dense  # noqa: F401
+from . import python_op  # noqa: F401

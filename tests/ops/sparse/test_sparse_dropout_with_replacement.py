@@ -214,8 +214,11 @@ def test_ratio_outside_zero_one_fails_at_creation(ratio):
     )
     assert err.arg == "ratio"
     net.external_input.extend(["X", "Lengths"])
+    ws = Workspace()
+    for name, value in feeds.items():  # net creation needs its inputs to exist
+        ws.feed_blob(name, value)
     with pytest.raises(ArgumentError, match="Ratio should be a valid probability"):
-        Workspace().create_net(net)  # creating the op fails, before any input exists
+        ws.create_net(net)  # creating the op fails, before it runs
 
 
 @pytest.mark.parametrize("outputs, found", WRONG_OUTPUTS)

@@ -47,6 +47,7 @@ def test_zero_gradient_runs_in_a_net():
     net.ZeroGradient(["x"], [])
     net.Sum(["x", "x"], ["y"])
     grads = net.AddGradientOperators({"y": "y_grad"})
+    net.AddExternalInput("y_grad")  # a net that declares inputs must declare all
     workspace.ResetWorkspace()
     workspace.FeedBlob("x", np.array([1.0, 2.0], np.float32))
     workspace.FeedBlob("y_grad", np.array([3.0, 4.0], np.float32))
