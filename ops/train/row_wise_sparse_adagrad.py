@@ -104,6 +104,10 @@ def row_wise_sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.n
     if n == 0:
         return (param, moment)
     block = grad.size // n
+    if block == 0:  # Caffe2 divided by this block size
+        raise ShapeError("grad has empty rows: the block size is 0", blob="grad",
+                         expected="at least one element per index",
+                         found=f"shape {grad.shape}")
     eq(param.size // block if block else 0, moment.size,
        "Input(PARAM).numel() / block_size == Input(MOMENT_1).numel()",
        f"Input Param size: {param.size} Block size: {block} Input Moment size: "

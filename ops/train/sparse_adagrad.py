@@ -91,6 +91,8 @@ def sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.ndarray,
     eq(grad.size % n, 0, "Input(GRAD).numel() % n == 0",
        f"Incorrect gradient size:{grad.size} size of indexes:{n}", blob="grad")
     block = grad.size // n
+    if block == 0:  # empty rows: nothing to update (Caffe2's loop did nothing either)
+        return (param, moment)
     idx = indices.reshape(-1)
     check_row_bounds(idx, param.size // block if block else 0, block, param.size)
     rate = first_lr(lr)

@@ -36,9 +36,11 @@ def _shape(param: TensorShape, m1: TensorShape, m2: TensorShape, indices: Tensor
 def sparse_rows(param: np.ndarray, indices: np.ndarray, grad: np.ndarray) -> tuple:
     """Caffe2's row layout of the sparse Adam ops: ``(block, n, flat indices)`` with
     block = param.numel() / param.shape[0] and n = grad.numel() / block, checked."""
-    if param.ndim == 0 or param.shape[0] == 0:
-        raise ShapeError("param must have at least one row", blob="param",
-                         expected="shape[0] >= 1", found=f"shape {param.shape}")
+    if param.ndim == 0 or param.shape[0] == 0 or param.size == 0:
+        # Caffe2 divided by param.numel() / param.dim(0)
+        raise ShapeError("param must have at least one row of at least one element",
+                         blob="param", expected="a non-empty tensor of rank >= 1",
+                         found=f"shape {param.shape}")
     block = param.size // param.shape[0]
     n = grad.size // block if block else 0
     idx = indices.reshape(-1)

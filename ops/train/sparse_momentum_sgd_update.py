@@ -81,9 +81,11 @@ def sparse_momentum_sgd_update(grad: np.ndarray, moment: np.ndarray, lr: np.ndar
     eq(size_from(param.shape, 1), size_from(grad.shape, indices.ndim),
        "Input(PARAM).size_from_dim(1) == Input(GRAD).size_from_dim(Input(INDICES).ndim())",
        blob="grad")
-    if param.ndim == 0 or param.shape[0] == 0:
-        raise ShapeError("param must have at least one row", blob="param",
-                         expected="shape[0] >= 1", found=f"shape {param.shape}")
+    if param.ndim == 0 or param.shape[0] == 0 or param.size == 0:
+        # Caffe2 divided by param.numel() / param.dim(0)
+        raise ShapeError("param must have at least one row of at least one element",
+                         blob="param", expected="a non-empty tensor of rank >= 1",
+                         found=f"shape {param.shape}")
     block = param.size // param.shape[0]
     n = grad.size // block if block else 0
     idx = indices.reshape(-1)

@@ -118,3 +118,9 @@ def test_empty_indices_change_nothing():
     p, m = np.arange(6, dtype=F).reshape(3, 2), np.ones(3, F)
     testing.check_reference(OP, [p, m, np.zeros(0, np.int32), np.zeros((0, 2), F),
                                  np.ones(1, F)], lambda *a: [p, m], atol=0, rtol=0)
+
+
+def test_empty_rows_are_an_error():
+    # Caffe2 divided by the block size 0
+    testing.check_raises(OP, _inputs(param=np.zeros((3, 0), F), grad=np.zeros((2, 0), F)),
+                         ShapeError, "grad has empty rows: the block size is 0")

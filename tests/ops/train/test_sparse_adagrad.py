@@ -166,3 +166,9 @@ def test_schema_and_arguments():
 
 def test_gradient_is_should_not_do():
     assert GRADIENTS["SparseAdagrad"].kind == SHOULD_NOT_DO
+
+
+def test_empty_rows_change_nothing():
+    p = np.zeros((3, 0), F)
+    testing.check_reference(OP, [p, p, np.array([1, 5]), np.zeros((2, 0), F),
+                                 np.ones(1, F)], lambda *a: [p, p])

@@ -103,3 +103,10 @@ def test_empty_indices_change_nothing():
     inputs = [np.zeros((0, 2), F), p, np.ones(1, F), p, np.zeros(0, np.int32)]
     testing.check_reference(OP, inputs, lambda *a: [np.zeros((0, 2), F), p, p],
                             atol=0, rtol=0)
+
+
+def test_empty_rows_are_an_error():
+    # Caffe2 divided by param.numel() / param.dim(0) == 0
+    empty = np.zeros((3, 0), F)
+    testing.check_raises(OP, _inputs(param=empty, m=empty, grad=np.zeros((2, 0), F)),
+                         ShapeError, "param must have at least one row of at least one")
