@@ -15,3 +15,4 @@ from . import sparse_label_split  # noqa: F401
 from . import fill_examples_with_indicator  # noqa: F401
 from . import lengths_gather  # noqa: F401
 from . import scatter_assign  # noqa: F401
+from . import gather_ranges_to_dense  # noqa: F401
