@@ -2,3 +2,4 @@
 
 from __future__ import annotations
 from . import roi_align  # noqa: F401
+from . import bbox_transform  # noqa: F401
