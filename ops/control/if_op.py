@@ -7,6 +7,7 @@ the backward passes of the forward nets.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -75,11 +76,43 @@ def if_op(condition: np.ndarray, *inputs: Any, then_net: caffe2_pb2.NetDef | Non
     flag = condition_value(condition, "If")
     blobs, scratch = scratch_workspace(outputs, op_def, (condition,) + inputs)
     if flag:
-        compiled(state, "then", then_net, scratch).run(scratch)
+        compiled(state, "then", _renamed(then_net, op_def), scratch).run(scratch)
     elif else_net is not None:
-        compiled(state, "else", else_net, scratch).run(scratch)
+        compiled(state, "else", _renamed(else_net, op_def), scratch).run(scratch)
     commit(blobs, scratch)
     return op_outputs(op_def, scratch)
+
+
+_AUTOSPLIT = re.compile(r"^_(.+)_autosplit_\d+$")
+
+
+def _renamed(net: caffe2_pb2.NetDef, op_def: caffe2_pb2.OperatorDef) -> caffe2_pb2.NetDef:
+    """``net`` with the backward pass's ``_<g>_autosplit_<k>`` renames of a gradient
+    If's outputs applied inside it too.
+
+    Caffe2's backward pass renamed such an output in the op and in its nets
+    (:func:`disambiguate_grad_if_op_output`); caffe2lite's accumulation renames only
+    the op's output, so the nets would write ``g`` (clobbering the other gradient of
+    the same blob) and leave the renamed output empty. Renaming here, when the nets
+    are compiled, gives Caffe2's result. Only gradient If ops, and only names whose
+    original is not itself an output of the op, are renamed."""
+    if not op_def.is_gradient_op:
+        return net
+    outs = set(op_def.output)
+    renames = {}
+    for out in op_def.output:
+        match = _AUTOSPLIT.match(out)
+        if match and match.group(1) not in outs:
+            renames[match.group(1)] = out
+    if not renames or not any(o in renames for op in net.op for o in op.output):
+        return net
+    copy = caffe2_pb2.NetDef()
+    copy.CopyFrom(net)
+    for op in copy.op:
+        for i, out in enumerate(op.output):
+            if out in renames:
+                op.output[i] = renames[out]
+    return copy
 
 
 # Caffe2 registered no C++ gradient for If: asking the built-in registry fails, and

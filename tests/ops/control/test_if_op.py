@@ -233,3 +233,45 @@ def test_disambiguate_grad_if_op_output():
         ws.feed_blob(name, value)
     ws.run(grad_op)
     assert ws.fetch_blob(new) == 1
+
+
+@pytest.mark.parametrize("cond", [True, False])
+def test_gradient_in_a_net(cond):
+    """If between other ops, gradients from AddGradientOperators: x feeds both the If
+    and a later op, so its two gradients are summed, the If's renamed
+    ``_x_grad_autosplit_0`` (its nets still say x_grad: the kernel renames them too,
+    as Caffe2's disambiguate_grad_if_op_output did)."""
+    net = core.Net("main")
+    net.Proto().op.extend([_if(["cond", "x", "w"], ["y"], SCALE, MUL)])
+    net.AddExternalInputs("cond", "x", "w")
+    net.Add(["y", "x"], "z")
+    net.SquaredL2Distance(["z", "target"], "dist")
+    net.AveragedLoss("dist", "loss")
+    forward = core.Net(net.Proto())
+    grads = net.AddGradientOperators({"loss": "loss_grad"})
+    net.AddExternalInput("loss_grad")
+    grad_if = [op for op in net.Proto().op if op.type == "If" and op.is_gradient_op]
+    assert list(grad_if[0].output) == ["w_grad", "_x_grad_autosplit_0"]
+    rng = np.random.default_rng(4)
+    blobs = {"cond": np.array(cond), "x": rng.standard_normal((2, 3)),
+             "w": rng.standard_normal((2, 3)), "target": rng.standard_normal((2, 3)),
+             "loss_grad": np.array(1.0)}
+
+    def run(netdef, values):
+        ws = Workspace()
+        for name, value in values.items():
+            ws.feed_blob(name, value)
+        ws.run_net_once(netdef)
+        return ws
+
+    ws = run(net.Proto(), blobs)
+    for name in ("x", "w"):
+        analytic = ws.fetch_blob(str(grads[name]))
+        numeric = np.zeros_like(analytic)
+        for idx in np.ndindex(*analytic.shape):
+            step = np.zeros_like(blobs[name])
+            step[idx] = 1e-6
+            up = run(forward.Proto(), {**blobs, name: blobs[name] + step}).fetch_blob("loss")
+            down = run(forward.Proto(), {**blobs, name: blobs[name] - step}).fetch_blob("loss")
+            numeric[idx] = (up - down) / 2e-6
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8, err_msg=name)
