@@ -8,3 +8,4 @@ from . import spatial_bn  # noqa: F401
 from . import lrn  # noqa: F401
 from . import dropout  # noqa: F401
 from . import resize  # noqa: F401
+from . import group_norm  # noqa: F401
