@@ -161,3 +161,24 @@ def test_shape_and_cost():
                                        bytes_written=180 * 4)
     vec = infer_op(op, [TensorShape((4,), f4), TensorShape((2, 4, 3), f4)])
     assert vec == [TensorShape((2, 3), f4)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(c1=st.integers(0, 3), c2=st.integers(0, 3), m=st.integers(1, 4), k=st.integers(1, 4),
+       n=st.integers(1, 4), trans_a=st.booleans(), trans_b=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_numpy_batch_matmul(c1, c2, m, k, n, trans_a, trans_b, seed):
+    # batch_matmul_op_test.py / matmul_op_test.py: test_numpy_batch_matmul (batch dims
+    # drawn from [0, 3), the shorter list a suffix of the longer), with broadcast=1
+    rng = np.random.default_rng(seed)
+    batch = rng.integers(0, 3, max(c1, c2)).tolist()
+    x = rng.random(batch[len(batch) - c1:] + [m, k]) - 0.5
+    y = rng.random(batch[len(batch) - c2:] + [k, n]) - 0.5
+    if trans_a:
+        x = np.swapaxes(x, -1, -2)
+    if trans_b:
+        y = np.swapaxes(y, -1, -2)
+    op = CreateOperator("BatchMatMul", ["X", "Y"], ["out"], trans_a=trans_a, trans_b=trans_b,
+                        broadcast=1)
+    testing.check_reference(op, [x, y], lambda x, y: [naive_batch_matmul(
+        x, y, int(trans_a), int(trans_b))])

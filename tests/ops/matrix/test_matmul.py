@@ -142,3 +142,25 @@ def test_gradient_axes_pass_through_a_bool_as_in_caffe2():
     ops = _grad_ops(op)
     assert [(a.name, a.i) for a in ops[0].arg] == [("trans_b", 1), ("axis_b", 0)]
     assert [(a.name, a.i) for a in ops[1].arg] == [("trans_a", 1), ("axis_a", 1)]
+
+
+@settings(max_examples=20, deadline=None)
+@given(m=st.integers(1, 4), k=st.integers(1, 4), n=st.integers(1, 4),
+       axis_a=st.sampled_from([-3, -2, -1, 1, 2, 3]), axis_b=st.sampled_from([-3, -2, -1, 1, 2, 3]),
+       trans_a=st.booleans(), trans_b=st.booleans(), seed=st.integers(0, 2**16))
+def test_axes_on_4d_tensors_with_gradients(m, k, n, axis_a, axis_b, trans_a, trans_b, seed):
+    # matmul_op_test.py: test_matmul_axis (the matrix spread over a 4-D tensor whose other
+    # dimensions are 1, reference and gradient checks)
+    rng = np.random.default_rng(seed)
+    x = rng.random((k, m) if trans_a else (m, k)) - 0.5
+    shape_x = [x.shape[0], 1, 1, 1]
+    shape_x[axis_a] = x.shape[1]
+    y = rng.random((n, k) if trans_b else (k, n)) - 0.5
+    shape_y = [y.shape[0], 1, 1, 1]
+    shape_y[axis_b] = y.shape[1]
+    x, y = x.reshape(shape_x), y.reshape(shape_y)
+    op = CreateOperator("MatMul", ["X", "Y"], ["out"], axis_a=axis_a, axis_b=axis_b,
+                        trans_a=trans_a, trans_b=trans_b)
+    testing.check_reference(op, [x, y], lambda x, y: [naive_matmul(
+        x, y, axis_a % 4, axis_b % 4, int(trans_a), int(trans_b))], atol=1e-9)
+    testing.check_gradient(op, [x, y], [0, 1])
