@@ -267,3 +267,22 @@ def test_trains_in_a_net_with_the_registry_gradients():
         blobs["W"] = blobs["W"] - 0.5 * ws.fetch_blob(str(grads["W"]))
         blobs["b"] = blobs["b"] - 0.5 * ws.fetch_blob(str(grads["b"]))
     assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize("label_prob", [0, 1])
+def test_axis_2_with_label_prob(label_prob):
+    # softmax_ops_test.py: test_softmax_with_loss_axis_2 (n x n x D logits, axis=2,
+    # integer labels n x n or label distributions n x n x D), reference and gradient
+    rng = np.random.default_rng(2603)
+    n, d = 3, 4
+    x = rng.random((n, n, d)) + 1e-2
+    if label_prob:
+        t = rng.random((n, n, d))
+        t /= t.sum(axis=2, keepdims=True)
+    else:
+        t = (rng.random((n, n)) * d).astype(np.int32)
+    op = CreateOperator("SoftmaxWithLoss", ["X", "label"], ["probs", "avgloss"], axis=2,
+                        label_prob=label_prob, only_loss=1)
+    testing.check_reference(op, [x, t], lambda x, t: naive_softmax_with_loss(
+        x, t, axis=2, label_prob=label_prob))
+    testing.check_gradient(op, [x, t], [0], outputs=[1])

@@ -120,3 +120,17 @@ def test_gradient_ops_list():
                           ["X_grad"])
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+
+
+def test_all_ignored_with_weights():
+    # softmax_ops_test.py: test_spatial_softmax_with_loss_allignore
+    rng = np.random.default_rng(2603)
+    x = rng.random((4, 3, 2, 3)).astype(np.float32) + 1e-2
+    t = np.full((4, 2, 3), -1, np.int32)
+    w = rng.random((4, 2, 3)).astype(np.float32)
+    op = CreateOperator("SpatialSoftmaxWithLoss", ["X", "T", "W"], ["P", "loss"])
+    p, loss = testing.check_reference(op, [x, t, w], naive_spatial)
+    assert loss == 0
+    grad = CreateOperator("SpatialSoftmaxWithLossGradient", ["X", "T", "W", "P", "dY"], ["dX"])
+    testing.check_reference(grad, [x, t, w, p, np.array(1, np.float32)],
+                            lambda *v: [np.zeros_like(x)])
