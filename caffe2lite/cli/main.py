@@ -5,9 +5,11 @@
     caffe2lite run NET [--init NET] [--plan] [--input NAME=FILE.npy]...
                    [--inputs FILE.npz] [--output NAME]... [--save OUT.npz]
                    [--iters N] [--seed S]
-    caffe2lite inspect FILE [--plan]
+    caffe2lite inspect FILE [--plan] [--shapes [--input-shape NAME=DTYPE[d0,...]]...
+                       [--value-info FILE.json] [--init NET]]
     caffe2lite ops [TYPE] [--markdown]
     caffe2lite convert IN OUT [--plan]
+    caffe2lite draw NET [--init NET] [--rankdir LR|TB] [--minimal] -o OUT.{svg,png,pdf,dot}
 
 ``--debug`` may be given anywhere: errors then end with a traceback. Without it an
 error is printed to stderr as ``caffe2lite: error: <message>``. Exit status: 0 on
@@ -15,7 +17,7 @@ success, 1 when running failed (an operator or net raised), 2 on bad usage, a
 file that cannot be read or parsed, or a net input that was not given.
 
 This module only wires the command line to :mod:`caffe2lite.cli.run`,
-:mod:`caffe2lite.cli.inspect` and :mod:`caffe2lite.cli.ops`.
+:mod:`caffe2lite.cli.inspect`, :mod:`caffe2lite.cli.ops` and :mod:`caffe2lite.cli.draw`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from caffe2lite.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
+from caffe2lite.cli.draw import add_draw_parser
 from caffe2lite.cli.inspect import convert_command, inspect_command
 from caffe2lite.cli.ops import ops_command
 from caffe2lite.cli.run import run_command
@@ -211,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("output", metavar="OUT", help="file to write")
     convert.add_argument("--plan", action="store_true", help=PLAN_HELP)
     convert.set_defaults(handler=convert_command)
+
+    add_draw_parser(sub, PLAN_HELP)
     return parser
 
 
