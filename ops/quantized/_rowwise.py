@@ -291,11 +291,13 @@ def lookup_8bit(
     """``OUTPUT[s] = sum_j w_j (scale_j code_j + bias_j)`` for 8-bit codes: the codes
     are the first ``block`` columns of the uint8 ``table``; ``scale`` and ``bias`` are
     already gathered per index. The sum of ``w_j scale_j code_j`` is the float
-    segment reduction over the uint8 rows with per-index coefficients (columns past
-    ``block`` are summed too and dropped); ``w_j bias_j`` is summed per segment."""
+    segment reduction over the uint8 rows with per-index coefficients; ``w_j
+    bias_j`` is summed per segment."""
     if weights is not None:
         scale = scale * weights
         bias = bias * weights
+    # The whole rows are gathered (a strided view of the codes would make the
+    # gather copy the table) and the scale/bias columns' sums dropped.
     out = segment_reduce(
         table, lengths, rows=indices, weights=scale, out_dtype=np.float32
     )[:, :block]
@@ -311,11 +313,10 @@ def lookup_nbit(
     weights: np.ndarray | None,
     mean: bool,
 ) -> np.ndarray:
-    """The N-bit lookup. Indices are taken in chunks; each chunk's packed rows are
-    gathered and split into code planes (plane j holds the j-th code of every byte,
-    so no interleaving is needed), reduced per segment (segments cut by the chunk's
-    edges are clipped to it) and added up; the planes' columns are put back in
-    order at the end."""
+    """The N-bit lookup over code planes (plane j holds the j-th code of every byte,
+    so nothing is interleaved; the columns are put back in order at the end). The
+    codes of min(table rows, lookups) rows are decoded: the whole table when it is
+    the smaller, else each chunk of looked-up rows."""
     per = per_byte(bits)
     nbytes = table.shape[1] - 4
     m, n = lengths.shape[0], indices.shape[0]
@@ -324,23 +325,55 @@ def lookup_nbit(
     if weights is not None:
         scale = scale * weights
         bias = bias * weights
+    mask = np.uint8((1 << bits) - 1)
+    if table.shape[0] <= n:
+        # Fewer table rows than lookups: decode the whole table once and reduce
+        # over its rows as the 8-bit lookup does.
+        planes = _split_planes(table[:, :nbytes], per, bits, mask)
+        planes_out = segment_reduce(
+            planes, lengths, rows=indices, weights=scale, out_dtype=np.float32
+        )
+    else:
+        planes_out = _chunked_planes_reduce(
+            table, nbytes, per, bits, mask, indices, lengths, scale
+        )
+    out = planes_out.reshape(m, per, nbytes).transpose(0, 2, 1).reshape(m, per * nbytes)
+    out = np.ascontiguousarray(out)
+    return _finish(out, _bias_sums(bias.astype(np.float64), lengths), lengths, mean)
+
+
+def _split_planes(
+    packed: np.ndarray, per: int, bits: int, mask: np.uint8, out: np.ndarray | None = None
+) -> np.ndarray:
+    """(rows, per * B) uint8 codes of (rows, B) packed bytes, plane j (columns
+    j*B .. (j+1)*B) holding the j-th code of every byte."""
+    nbytes = packed.shape[1]
+    if out is None:
+        out = np.empty((packed.shape[0], per * nbytes), np.uint8)
+    for j in range(per):  # one shift per code in a byte (2 or 4)
+        dst = out[:, j * nbytes : (j + 1) * nbytes]
+        if j:
+            np.right_shift(packed, np.uint8(j * bits), out=dst)
+            np.bitwise_and(dst, mask, out=dst)
+        else:
+            np.bitwise_and(packed, mask, out=dst)
+    return out
+
+
+def _chunked_planes_reduce(table, nbytes, per, bits, mask, indices, lengths, scale):
+    """Plane sums for a table larger than the lookups: indices in chunks, each
+    chunk's packed rows gathered and split, segments cut by the chunk's edges
+    clipped to it."""
+    m, n = lengths.shape[0], indices.shape[0]
     planes_out = np.zeros((m, per * nbytes), np.float32)
     ends = np.cumsum(lengths, dtype=np.int64)
     starts = ends - lengths
     chunk = max(1024, 8 * CHUNK_BYTES // max(per * nbytes, 1))
-    mask = np.uint8((1 << bits) - 1)
     planes = np.empty((min(chunk, n), per * nbytes), np.uint8)
     for a in range(0, n, chunk):  # chunks of indices, not rows or segments
         b = min(n, a + chunk)
         packed = np.take(table, indices[a:b], axis=0)[:, :nbytes]
-        buf = planes[: b - a]
-        for j in range(per):  # one shift per code in a byte (2 or 4)
-            dst = buf[:, j * nbytes : (j + 1) * nbytes]
-            if j:
-                np.right_shift(packed, np.uint8(j * bits), out=dst)
-                np.bitwise_and(dst, mask, out=dst)
-            else:
-                np.bitwise_and(packed, mask, out=dst)
+        buf = _split_planes(packed, per, bits, mask, planes[: b - a])
         s0 = int(np.searchsorted(ends, a, side="right"))
         s1 = int(np.searchsorted(starts, b, side="left"))
         local = (np.minimum(ends[s0:s1], b) - np.maximum(starts[s0:s1], a)).astype(
@@ -349,9 +382,7 @@ def lookup_nbit(
         planes_out[s0:s1] += segment_reduce(
             buf, local, weights=scale[a:b], out_dtype=np.float32
         )
-    out = planes_out.reshape(m, per, nbytes).transpose(0, 2, 1).reshape(m, per * nbytes)
-    out = np.ascontiguousarray(out)
-    return _finish(out, _bias_sums(bias.astype(np.float64), lengths), lengths, mean)
+    return planes_out
 
 
 def _fused_scale_bias(
