@@ -62,8 +62,8 @@ def _two_d(x: np.ndarray, name: str, expr: str) -> np.ndarray:
     args=ARGS,
     shape=_shape,
     example=Example(
-        {"scores": np.array([[0.1, 0.9], [0.2, 0.8], [0.9, 0.01]], np.float32),
-         "boxes": np.array([[0, 0, 0, 0, 0, 0, 10, 10], [0, 0, 0, 0, 1, 1, 11, 11],
+        {"in_scores": np.array([[0.1, 0.9], [0.2, 0.8], [0.9, 0.01]], np.float32),
+         "in_boxes": np.array([[0, 0, 0, 0, 0, 0, 10, 10], [0, 0, 0, 0, 1, 1, 11, 11],
                             [0, 0, 0, 0, 20, 20, 30, 30]], np.float32)},
         {"scores": np.array([0.9], np.float32),
          "boxes": np.array([[0, 0, 10, 10]], np.float32),
@@ -84,7 +84,7 @@ optionally batch_splits (B,) float, keeps (n,) int32 row indices within the imag
 keeps_size (B, C) int32. Rotated boxes are refused here (Caffe2 computed polygon
 overlaps). No gradient (SHOULD_NOT_DO_GRADIENT).
 
-Example: scores=[[0.1, 0.9], [0.2, 0.8], [0.9, 0.01]], class-1 boxes [0, 0, 10, 10],
+Example: in_scores=[[0.1, 0.9], [0.2, 0.8], [0.9, 0.01]], class-1 in_boxes [0, 0, 10, 10],
 [1, 1, 11, 11], [20, 20, 30, 30] -> scores=[0.9], boxes=[[0, 0, 10, 10]], classes=[1]
 (the second box overlaps the first with IoU 0.71 > 0.3; the third scores 0.01)""",
 )
