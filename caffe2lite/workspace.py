@@ -4,8 +4,8 @@
 from typing import Any as _Any
 
 from caffe2lite.runtime import api as _api
-from caffe2lite.runtime.api import *  # noqa: F401,F403
-from caffe2lite.runtime.workspace import *  # noqa: F401,F403
+from caffe2lite.runtime.api import *
+from caffe2lite.runtime.workspace import *
 from caffe2lite.runtime.workspace import __all__ as _workspace_all
 
 __all__ = list(_workspace_all) + list(_api.__all__)

@@ -54,8 +54,6 @@ _KNOWN: dict[str, tuple[type, Any]] = {
     "caffe2_engine_preferences": (str, ""),
     "caffe2_operator_throw_if_fp_exceptions": (bool, False),
     "caffe2_operator_max_engine_name_length": (int, 10),
-    "caffe2_log_level_for_warnings": (int, 1),
-    "caffe2_omp_num_threads_for_warnings": (int, 0),
     "v": (int, 0),
     "minloglevel": (int, 0),
     "logtostderr": (bool, False),

@@ -48,15 +48,19 @@ def is_travis() -> bool:
 
 
 def _register_profiles() -> None:
+    # Caffe2's three profiles. They were written for a hypothesis without per-example
+    # deadlines; deadline=None keeps that (a slow first example is not a failure).
     slow = [hypothesis.HealthCheck.too_slow]
     verbose = hypothesis.Verbosity.verbose
     hypothesis.settings.register_profile("sandcastle", hypothesis.settings(
         derandomize=True, suppress_health_check=slow, database=None, max_examples=100,
-        verbosity=verbose))
+        verbosity=verbose, deadline=None))
     hypothesis.settings.register_profile("dev", hypothesis.settings(
-        suppress_health_check=slow, database=None, max_examples=10, verbosity=verbose))
+        suppress_health_check=slow, database=None, max_examples=10, verbosity=verbose,
+        deadline=None))
     hypothesis.settings.register_profile("debug", hypothesis.settings(
-        suppress_health_check=slow, database=None, max_examples=1000, verbosity=verbose))
+        suppress_health_check=slow, database=None, max_examples=1000, verbosity=verbose,
+        deadline=None))
     hypothesis.settings.load_profile(
         "sandcastle" if is_sandcastle() else os.getenv("CAFFE2_HYPOTHESIS_PROFILE", "dev"))
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from caffe2lite.ops.utility.python_op import PYTHON_FUNCTIONS
 
 from caffe2lite import core, workspace
 from caffe2lite.errors import ArgumentError, EnforceError
-from caffe2lite.ops.utility.python_op import PYTHON_FUNCTIONS
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.testing import check_gradient, check_raises
 from caffe2lite.workspace import Workspace
