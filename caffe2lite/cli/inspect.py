@@ -7,6 +7,9 @@ that matter (seed, engine, device), and last the op types that are not registere
 each with the closest registered names. It reads any file that parses, whether or
 not its ops can run here.
 
+``inspect --shapes`` prints every blob's inferred shape and type instead
+(:mod:`caffe2lite.cli.shapes`).
+
 ``convert`` rewrites a NetDef or PlanDef file in the other format: the output
 format follows the output file's extension (``.pbtxt``, ``.prototxt`` and ``.txt``
 are text, anything else binary).
@@ -178,7 +181,12 @@ def inspect_lines(graph: Graph) -> Iterator[str]:
 
 
 def inspect_command(args: argparse.Namespace, out: Any) -> int:
-    """Carry out ``caffe2lite inspect``."""
+    """Carry out ``caffe2lite inspect`` (``--shapes``: see :mod:`caffe2lite.cli.shapes`)."""
+    from caffe2lite.cli.shapes import check_shape_options, shapes_command
+
+    check_shape_options(args)
+    if getattr(args, "shapes", False):
+        return shapes_command(args, out, load_graph(args.file, plan=args.plan))
     for line in inspect_lines(load_graph(args.file, plan=args.plan)):
         print(line, file=out)
     return 0

@@ -34,6 +34,7 @@ from caffe2lite.cli.draw import add_draw_parser
 from caffe2lite.cli.inspect import convert_command, inspect_command
 from caffe2lite.cli.ops import ops_command
 from caffe2lite.cli.run import run_command
+from caffe2lite.cli.shapes import add_shape_arguments
 from caffe2lite.errors import Caffe2LiteError, ProtoParseError
 
 PROG = "caffe2lite"
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument("file", metavar="FILE", help="NetDef or PlanDef file")
     inspect.add_argument("--plan", action="store_true", help=PLAN_HELP)
+    add_shape_arguments(inspect)
     inspect.set_defaults(handler=inspect_command)
 
     ops = sub.add_parser(
