@@ -10,3 +10,4 @@ from . import dropout  # noqa: F401
 from . import resize  # noqa: F401
 from . import group_norm  # noqa: F401
 from . import instance_norm  # noqa: F401
+from . import affine_channel  # noqa: F401
