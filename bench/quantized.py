@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from bench.common import (
     Config,
     Row,
@@ -56,7 +54,9 @@ def kernel_call(
 
 def run(config: Config) -> list[Row]:
     """One row per lookup: its kernel time against the float SparseLengthsSum's."""
-    needed = ["SparseLengthsSum", "SparseLengthsWeightedSum"] + list(CONVERSIONS.values())
+    needed = ["SparseLengthsSum", "SparseLengthsWeightedSum"] + list(
+        CONVERSIONS.values()
+    )
     why = unavailable(*needed)
     if why:
         return [missing("quantized", "fused rowwise lookups", why)]
@@ -67,7 +67,9 @@ def run(config: Config) -> list[Row]:
     floats = {
         False: kernel_call("SparseLengthsSum", ["TABLE", "INDICES", "LENGTHS"], blobs),
         True: kernel_call(
-            "SparseLengthsWeightedSum", ["TABLE", "WEIGHTS", "INDICES", "LENGTHS"], blobs
+            "SparseLengthsWeightedSum",
+            ["TABLE", "WEIGHTS", "INDICES", "LENGTHS"],
+            blobs,
         ),
     }
     rows: list[Row] = []
@@ -76,12 +78,22 @@ def run(config: Config) -> list[Row]:
         if why:
             rows.append(missing("quantized", op_type, why))
             continue
-        inputs = [f"Q{bits}"] + (["WEIGHTS"] if weighted else []) + ["INDICES", "LENGTHS"]
-        t = measure({"q": kernel_call(op_type, inputs, blobs), "f": floats[weighted]},
-                    config)
+        inputs = (
+            [f"Q{bits}"] + (["WEIGHTS"] if weighted else []) + ["INDICES", "LENGTHS"]
+        )
+        t = measure(
+            {"q": kernel_call(op_type, inputs, blobs), "f": floats[weighted]}, config
+        )
         yardstick = "SparseLengthsWeightedSum" if weighted else "SparseLengthsSum"
         rows.append(
-            compare("quantized", f"{op_type} {shape} kernel", t["q"] * 1e3, "ms",
-                    f"float {yardstick}", t["f"] * 1e3, TARGET)
+            compare(
+                "quantized",
+                f"{op_type} {shape} kernel",
+                t["q"] * 1e3,
+                "ms",
+                f"float {yardstick}",
+                t["f"] * 1e3,
+                TARGET,
+            )
         )
     return rows

@@ -18,12 +18,12 @@ segment with one ``np.add.reduceat``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from caffe2lite.errors import EnforceError, ShapeError
-from caffe2lite.schema.checks import check_dtype, check_ndim, check_lengths
+from caffe2lite.schema.checks import check_dtype, check_lengths, check_ndim
 
 from ..segment._segment_checks import check_index_type
 from ..segment._segment_kernels import segment_reduce
@@ -343,7 +343,11 @@ def lookup_nbit(
 
 
 def _split_planes(
-    packed: np.ndarray, per: int, bits: int, mask: np.uint8, out: np.ndarray | None = None
+    packed: np.ndarray,
+    per: int,
+    bits: int,
+    mask: np.uint8,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """(rows, per * B) uint8 codes of (rows, B) packed bytes, plane j (columns
     j*B .. (j+1)*B) holding the j-th code of every byte."""

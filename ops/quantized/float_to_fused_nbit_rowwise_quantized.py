@@ -29,15 +29,19 @@ _ROWS = [
         4,
         np.array([[0.0, 0.5, 1.0, 7.5]], np.float32),
         np.array([[16, 242, 0, 56, 0, 0]], np.uint8),
-        "Example: input=[[0, 0.5, 1, 7.5]] -> output=[[16, 242, 0, 56, 0, 0]] (codes 0, "
-        "1, 2, 15; scale 0.5; bias 0)",
+        (
+            "Example: input=[[0, 0.5, 1, 7.5]] -> output=[[16, 242, 0, 56, 0, 0]] (codes 0, "
+            "1, 2, 15; scale 0.5; bias 0)"
+        ),
     ),
     (
         2,
         np.array([[0.0, 1.0, 2.0, 3.0]], np.float32),
         np.array([[228, 0, 60, 0, 0]], np.uint8),
-        "Example: input=[[0, 1, 2, 3]] -> output=[[228, 0, 60, 0, 0]] (codes 0, 1, 2, "
-        "3; scale 1; bias 0)",
+        (
+            "Example: input=[[0, 1, 2, 3]] -> output=[[228, 0, 60, 0, 0]] (codes 0, 1, 2, "
+            "3; scale 1; bias 0)"
+        ),
     ),
 ]
 

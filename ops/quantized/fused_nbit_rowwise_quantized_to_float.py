@@ -22,15 +22,19 @@ _ROWS = [
         4,
         np.array([[16, 242, 0, 56, 0, 188]], np.uint8),
         np.array([[-1.0, -0.5, 0.0, 6.5]], np.float32),
-        "Example: scale_bias_quantized_input=[[16, 242, 0, 56, 0, 188]] (codes 0, 1, "
-        "2, 15; scale 0.5; bias -1) -> float_output=[[-1, -0.5, 0, 6.5]]",
+        (
+            "Example: scale_bias_quantized_input=[[16, 242, 0, 56, 0, 188]] (codes 0, 1, "
+            "2, 15; scale 0.5; bias -1) -> float_output=[[-1, -0.5, 0, 6.5]]"
+        ),
     ),
     (
         2,
         np.array([[228, 0, 60, 0, 188]], np.uint8),
         np.array([[-1.0, 0.0, 1.0, 2.0]], np.float32),
-        "Example: scale_bias_quantized_input=[[228, 0, 60, 0, 188]] (codes 0, 1, 2, 3; "
-        "scale 1; bias -1) -> float_output=[[-1, 0, 1, 2]]",
+        (
+            "Example: scale_bias_quantized_input=[[228, 0, 60, 0, 188]] (codes 0, 1, 2, 3; "
+            "scale 1; bias -1) -> float_output=[[-1, 0, 1, 2]]"
+        ),
     ),
 ]
 

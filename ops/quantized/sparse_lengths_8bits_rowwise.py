@@ -41,8 +41,10 @@ _ROWS = [
     ),
     (
         "WeightedSum",
-        "Gather rows by INDICES, scale each by its SCALARS entry and sum "
-        "them per segment (SparseLengthsWeightedSum)",
+        (
+            "Gather rows by INDICES, scale each by its SCALARS entry and sum "
+            "them per segment (SparseLengthsWeightedSum)"
+        ),
         "Row j is multiplied by SCALARS[j] (float32, one per index) and summed.",
         [[2, 6], [0, 0], [2, 3]],
     ),
@@ -54,10 +56,14 @@ _ROWS = [
     ),
     (
         "WeightedMean",
-        "Gather rows by INDICES, scale each by its SCALARS entry and "
-        "average them per segment",
-        "Row j is multiplied by SCALARS[j] (float32, one per index), summed, and the sum "
-        "multiplied by 1 / length.",
+        (
+            "Gather rows by INDICES, scale each by its SCALARS entry and "
+            "average them per segment"
+        ),
+        (
+            "Row j is multiplied by SCALARS[j] (float32, one per index), summed, and the sum "
+            "multiplied by 1 / length."
+        ),
         [[1, 3], [0, 0], [2, 3]],
     ),
 ]
@@ -111,8 +117,9 @@ def lookup_8bits(data, weights, indices, lengths, scale_bias, *, mean):
         data.shape[0], int(np.prod(data.shape[1:]))
     )
     pairs = np.take(scale_bias, indices, axis=0)
-    out = lookup_8bit(table, table.shape[1], pairs[:, 0], pairs[:, 1], indices,
-                      lengths, weights, mean)
+    out = lookup_8bit(
+        table, table.shape[1], pairs[:, 0], pairs[:, 1], indices, lengths, weights, mean
+    )
     return out.reshape((lengths.shape[0],) + data.shape[1:])
 
 
@@ -143,12 +150,12 @@ def _register(reducer: str, what: str, how: str, out: list) -> None:
         "scale_bias": _SCALE_BIAS,
     }
     out = np.array(out, np.float32)
-    schema = dict(
-        inputs=inputs,
-        outputs=["output"],
-        shape=_shape(weighted),
-        example=Example({k: values[k] for k in inputs}, {"output": out}),
-        doc=_DOC.format(
+    schema = {
+        "inputs": inputs,
+        "outputs": ["output"],
+        "shape": _shape(weighted),
+        "example": Example({k: values[k] for k in inputs}, {"output": out}),
+        "doc": _DOC.format(
             what=what,
             how=how,
             out=out.tolist(),
@@ -157,7 +164,7 @@ def _register(reducer: str, what: str, how: str, out: list) -> None:
             if weighted
             else "",
         ),
-    )
+    }
     if weighted:
 
         @register_cpu_operator(op_type, **schema)

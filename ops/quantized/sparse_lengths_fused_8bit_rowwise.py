@@ -48,8 +48,10 @@ _ROWS = [
         ["DATA", "WEIGHTS", "INDICES", "LENGTHS"],
         True,
         False,
-        "Gather rows by INDICES, scale each by its WEIGHTS entry and sum them per "
-        "segment (SparseLengthsWeightedSum)",
+        (
+            "Gather rows by INDICES, scale each by its WEIGHTS entry and sum them per "
+            "segment (SparseLengthsWeightedSum)"
+        ),
         "times WEIGHTS[j] (a float32 vector, one per index) and summed",
         ", WEIGHTS=[1, 2, 0.5]",
         [[2.0, 6.0], [0.0, 0.0], [2.0, 3.0]],
@@ -71,13 +73,13 @@ def _register(op_type, inputs, weighted, mean, what, how, extra, out) -> None:
     values = {"DATA": _DATA, "WEIGHTS": _WEIGHTS, "INDICES": _INDICES}
     values["LENGTHS"] = _LENGTHS
     out = np.array(out, np.float32)
-    schema = dict(
-        inputs=inputs,
-        outputs=["output"],
-        shape=lookup_shape(lambda c: c - 8, "{}-8", len(inputs)),
-        example=Example({k: values[k] for k in inputs}, {"output": out}),
-        doc=_DOC.format(what=what, how=how, extra=extra, out=out.tolist()),
-    )
+    schema = {
+        "inputs": inputs,
+        "outputs": ["output"],
+        "shape": lookup_shape(lambda c: c - 8, "{}-8", len(inputs)),
+        "example": Example({k: values[k] for k in inputs}, {"output": out}),
+        "doc": _DOC.format(what=what, how=how, extra=extra, out=out.tolist()),
+    }
     if weighted:
 
         @register_cpu_operator(op_type, **schema)

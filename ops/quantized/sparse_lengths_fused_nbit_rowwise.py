@@ -36,8 +36,10 @@ _REDUCERS = {
         "and summed",
     ),
     "WeightedSum": (
-        "Gather rows by INDICES, scale each by its WEIGHTS entry and sum them per "
-        "segment (SparseLengthsWeightedSum)",
+        (
+            "Gather rows by INDICES, scale each by its WEIGHTS entry and sum them per "
+            "segment (SparseLengthsWeightedSum)"
+        ),
         "times WEIGHTS[j] (a float32 vector, one per index) and summed",
     ),
     "Mean": (
@@ -69,12 +71,12 @@ def _register(bits: int, reducer: str) -> None:
     values["LENGTHS"] = _LENGTHS
     out = np.array(_OUT[bits, reducer], np.float32)
     what, how = _REDUCERS[reducer]
-    schema = dict(
-        inputs=inputs,
-        outputs=["output"],
-        shape=lookup_shape(lambda c: (c - 4) * per, f"({{}}-4)*{per}", len(inputs)),
-        example=Example({k: values[k] for k in inputs}, {"output": out}),
-        doc=_DOC.format(
+    schema = {
+        "inputs": inputs,
+        "outputs": ["output"],
+        "shape": lookup_shape(lambda c: (c - 4) * per, f"({{}}-4)*{per}", len(inputs)),
+        "example": Example({k: values[k] for k in inputs}, {"output": out}),
+        "doc": _DOC.format(
             what=what,
             how=how,
             bits=bits,
@@ -83,7 +85,7 @@ def _register(bits: int, reducer: str) -> None:
             extra=", WEIGHTS=[1, 2, 0.5]" if weighted else "",
             out=out.tolist(),
         ),
-    )
+    }
     if weighted:
 
         @register_cpu_operator(op_type, **schema)

@@ -17,12 +17,12 @@ import numpy as np
 from caffe2lite.errors import EnforceError, ShapeError
 from caffe2lite.schema.checks import check_dtype, check_ndim
 from caffe2lite.schema.example import Example
+from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
     register_gradient,
 )
-from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.shapes import TensorShape
 
 from ._segment_checks import check_float_data, check_index_type

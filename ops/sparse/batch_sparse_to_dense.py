@@ -26,21 +26,37 @@ def batch_positions(lengths, indices, last_dim: int) -> np.ndarray:
     """Flat positions row * last_dim + index of every (row, index) pair, with
     Caffe2's checks (lengths and indices already vectors of int32/int64)."""
     total = int(lengths.sum(dtype=np.int64))
-    _eq(total == indices.shape[0], "lengths_sum == indices.numel()", total,
-        indices.shape[0], "lengths")
+    _eq(
+        total == indices.shape[0],
+        "lengths_sum == indices.numel()",
+        total,
+        indices.shape[0],
+        "lengths",
+    )
     if lengths.size and lengths.min() < 0:
-        raise EnforceError("lengths must be non-negative", blob="lengths",
-                           expected=">= 0", found=int(lengths.min()))
+        raise EnforceError(
+            "lengths must be non-negative",
+            blob="lengths",
+            expected=">= 0",
+            found=int(lengths.min()),
+        )
     big = np.flatnonzero(indices >= last_dim)
     if big.size:
         raise EnforceError(
             f"An indice ({int(indices[big[0]])}) is larger then last dim of dense "
-            f"({last_dim}).", blob="indices", expected=f"< {last_dim}",
-            found=int(indices[big[0]]))
+            f"({last_dim}).",
+            blob="indices",
+            expected=f"< {last_dim}",
+            found=int(indices[big[0]]),
+        )
     neg = np.flatnonzero(indices < 0)
     if neg.size:  # Caffe2 wrote before the row (undefined)
-        raise EnforceError(f"An indice ({int(indices[neg[0]])}) is negative.",
-                           blob="indices", expected=">= 0", found=int(indices[neg[0]]))
+        raise EnforceError(
+            f"An indice ({int(indices[neg[0]])}) is negative.",
+            blob="indices",
+            expected=">= 0",
+            found=int(indices[neg[0]]),
+        )
     rows = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
     return rows * last_dim + indices.astype(np.int64)
 
@@ -52,8 +68,9 @@ def _common_checks(lengths, indices):
     _eq(indices.ndim == 1, "indices.dim() == 1", indices.ndim, 1, "indices")
 
 
-def _to_dense_shape(lengths, indices, values, shaper=None, *, dense_last_dim,
-                    default_value):
+def _to_dense_shape(
+    lengths, indices, values, shaper=None, *, dense_last_dim, default_value
+):
     rows = lengths.dims[0] if lengths.dims else "len(lengths)"
     if shaper is not None and shaper.dims is not None and len(shaper.dims) == 2:
         last = shaper.dims[1]
@@ -78,8 +95,12 @@ def _to_dense_shape(lengths, indices, values, shaper=None, *, dense_last_dim,
             "indices": np.array([0, 1, 2, 3, 4, 5], np.int64),
             "values": np.array([6, 7, 8, 9, 10, 11], np.float32),
         },
-        {"dense": np.array([[6, 7, 0, 0, 0, 0], [0, 0, 8, 9, 10, 0],
-                            [0, 0, 0, 0, 0, 11]], np.float32)},
+        {
+            "dense": np.array(
+                [[6, 7, 0, 0, 0, 0], [0, 0, 8, 9, 10, 0], [0, 0, 0, 0, 0, 11]],
+                np.float32,
+            )
+        },
         args={"dense_last_dim": 6},
     ),
     doc="""Write a batch of sparse rows into a dense matrix of shape (len(lengths),
@@ -95,26 +116,44 @@ Example: lengths=[2, 3, 1], indices=[0, 1, 2, 3, 4, 5], values=[6, 7, 8, 9, 10, 
 dense_last_dim=6 -> dense=[[6, 7, 0, 0, 0, 0], [0, 0, 8, 9, 10, 0],
 [0, 0, 0, 0, 0, 11]]""",
 )
-def batch_sparse_to_dense(lengths, indices, values, *shaper, dense_last_dim,
-                          default_value, state):
+def batch_sparse_to_dense(
+    lengths, indices, values, *shaper, dense_last_dim, default_value, state
+):
     """The dense matrix of a batch of sparse rows."""
-    _eq(indices.size == values.size, "indices.numel() == values.numel()",
-        indices.size, values.size, "values")
+    _eq(
+        indices.size == values.size,
+        "indices.numel() == values.numel()",
+        indices.size,
+        values.size,
+        "values",
+    )
     _common_checks(lengths, indices)
     check_dtype(values, "values", *FLOATS)
     last = state.get("dense_last_dim", dense_last_dim)
     if shaper:
-        _eq(shaper[0].ndim == 2, "shaper.dim() == 2", shaper[0].ndim, 2,
-            "output_shape_inference")
+        _eq(
+            shaper[0].ndim == 2,
+            "shaper.dim() == 2",
+            shaper[0].ndim,
+            2,
+            "output_shape_inference",
+        )
         if last == -1:
             last = shaper[0].shape[1]
         elif last != shaper[0].shape[1]:
             raise EnforceError(
                 "The last dim argument is not aligned with the shape input last dim",
-                blob="output_shape_inference", expected=last, found=shaper[0].shape[1])
+                blob="output_shape_inference",
+                expected=last,
+                found=shaper[0].shape[1],
+            )
     elif last < 1:
-        raise EnforceError("The last dim of dense must be >= 1", arg="dense_last_dim",
-                           expected=">= 1", found=last)
+        raise EnforceError(
+            "The last dim of dense must be >= 1",
+            arg="dense_last_dim",
+            expected=">= 1",
+            found=last,
+        )
     flat = batch_positions(lengths, indices, last)
     state["dense_last_dim"] = last
     out = np.full(lengths.shape[0] * last, default_value, values.dtype)
@@ -142,8 +181,10 @@ def _to_sparse_shape(lengths, indices, dense):
         {
             "lengths": np.array([2, 3, 1], np.int64),
             "indices": np.array([0, 1, 2, 3, 4, 5], np.int64),
-            "dense": np.array([[6, 7, 0, 0, 0, 0], [0, 0, 8, 9, 10, 0],
-                               [0, 0, 0, 0, 0, 11]], np.float32),
+            "dense": np.array(
+                [[6, 7, 0, 0, 0, 0], [0, 0, 8, 9, 10, 0], [0, 0, 0, 0, 0, 11]],
+                np.float32,
+            ),
         },
         {"values": np.array([6, 7, 8, 9, 10, 11], np.float32)},
     ),
@@ -161,10 +202,20 @@ def batch_dense_to_sparse(lengths, indices, dense):
     _eq(dense.ndim == 2, "dense.dim() == 2", dense.ndim, 2, "dense")
     check_dtype(dense, "dense", *FLOATS)
     total = int(lengths.sum(dtype=np.int64))
-    _eq(total == indices.shape[0], "lengths_sum == indices.numel()", total,
-        indices.shape[0], "lengths")
-    _eq(lengths.shape[0] == dense.shape[0], "batch_size == dense.size(0)",
-        lengths.shape[0], dense.shape[0], "dense")
+    _eq(
+        total == indices.shape[0],
+        "lengths_sum == indices.numel()",
+        total,
+        indices.shape[0],
+        "lengths",
+    )
+    _eq(
+        lengths.shape[0] == dense.shape[0],
+        "batch_size == dense.size(0)",
+        lengths.shape[0],
+        dense.shape[0],
+        "dense",
+    )
     flat = batch_positions(lengths, indices, dense.shape[1])
     return (dense.reshape(-1)[flat].reshape(indices.shape),)
 
@@ -172,5 +223,6 @@ def batch_dense_to_sparse(lengths, indices, dense):
 @register_gradient("BatchDenseToSparse")
 def batch_dense_to_sparse_gradient(g):
     """BatchSparseToDense([lengths, indices, values_grad, dense]) -> dense_grad."""
-    return [g.op_def("BatchSparseToDense", [g.I(0), g.I(1), g.GO(0), g.I(2)],
-                     [g.GI(2)])]
+    return [
+        g.op_def("BatchSparseToDense", [g.I(0), g.I(1), g.GO(0), g.I(2)], [g.GI(2)])
+    ]

@@ -53,21 +53,35 @@ def fill_examples_with_indicator(data, indicator):
     """Rows of ``data`` spread over the marked examples."""
     if not isinstance(indicator, np.ndarray) or indicator.dtype not in INDICATOR_TYPES:
         found = getattr(indicator, "dtype", type(indicator).__name__)
-        raise DTypeError("Indicator should be of int32 or int64 type.", blob="indicator",
-                         expected="int32, int64 or bool", found=cpp_type_name(found)
-                         if isinstance(found, np.dtype) else found)
+        raise DTypeError(
+            "Indicator should be of int32 or int64 type.",
+            blob="indicator",
+            expected="int32, int64 or bool",
+            found=cpp_type_name(found) if isinstance(found, np.dtype) else found,
+        )
     if indicator.ndim != 1:
-        raise ShapeError("Indicator should be 1D tensor.", blob="indicator",
-                         expected="1-D", found=f"shape {indicator.shape}")
+        raise ShapeError(
+            "Indicator should be 1D tensor.",
+            blob="indicator",
+            expected="1-D",
+            found=f"shape {indicator.shape}",
+        )
     if not isinstance(data, np.ndarray) or data.ndim < 1:
-        raise ShapeError("data must have at least one dimension", blob="data",
-                         expected="rank >= 1", found=getattr(data, "shape", None))
+        raise ShapeError(
+            "data must have at least one dimension",
+            blob="data",
+            expected="rank >= 1",
+            found=getattr(data, "shape", None),
+        )
     marked = np.flatnonzero(indicator)
     if marked.size < data.shape[0]:
         raise EnforceError(
             "The number of non-zero elements in the indicator must be at least that of "
-            "the first dimension of data", blob="indicator",
-            expected=f">= {data.shape[0]} non-zero entries", found=int(marked.size))
+            "the first dimension of data",
+            blob="indicator",
+            expected=f">= {data.shape[0]} non-zero entries",
+            found=int(marked.size),
+        )
     out = np.zeros((indicator.shape[0],) + data.shape[1:], data.dtype)
     out[marked[: data.shape[0]]] = data
     return (out,)

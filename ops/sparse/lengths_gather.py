@@ -17,8 +17,9 @@ from ..segment._segment_checks import check_index_type
 def _shape(items, lengths, indices):
     if items.dims is None or not items.dims:
         return (TensorShape(None, items.dtype),)
-    return (TensorShape(("sum(LENGTHS[INDICES])",) + tuple(items.dims[1:]),
-                        items.dtype),)
+    return (
+        TensorShape(("sum(LENGTHS[INDICES])",) + tuple(items.dims[1:]), items.dtype),
+    )
 
 
 @register_cpu_operator(
@@ -47,35 +48,55 @@ def lengths_gather(items, lengths, indices):
     """The segments of ITEMS named by INDICES, concatenated."""
     check_index_type(indices)
     if not isinstance(items, np.ndarray) or items.ndim < 1:
-        raise ShapeError("items.dim() >= 1. 0 vs 1. ITEMS should be at least 1-D",
-                         blob="ITEMS", expected="rank >= 1",
-                         found=getattr(items, "shape", None))
+        raise ShapeError(
+            "items.dim() >= 1. 0 vs 1. ITEMS should be at least 1-D",
+            blob="ITEMS",
+            expected="rank >= 1",
+            found=getattr(items, "shape", None),
+        )
     for arr, name in ((lengths, "LENGTHS"), (indices, "INDICES")):
         if arr.ndim != 1:
-            raise ShapeError(f"{name.lower()}.dim() == 1. {arr.ndim} vs 1. {name} "
-                             "should be 1-D", blob=name, expected="1-D",
-                             found=f"shape {arr.shape}")
+            raise ShapeError(
+                f"{name.lower()}.dim() == 1. {arr.ndim} vs 1. {name} should be 1-D",
+                blob=name,
+                expected="1-D",
+                found=f"shape {arr.shape}",
+            )
     check_dtype(lengths, "LENGTHS", np.int32)
     idx = indices.astype(np.int64)
     big = np.flatnonzero(idx >= lengths.shape[0])
     if big.size:
-        raise EnforceError(f"idx < lengths.numel(). {int(idx[big[0]])} vs "
-                           f"{lengths.shape[0]}", blob="INDICES",
-                           expected=f"< {lengths.shape[0]}", found=int(idx[big[0]]))
+        raise EnforceError(
+            f"idx < lengths.numel(). {int(idx[big[0]])} vs {lengths.shape[0]}",
+            blob="INDICES",
+            expected=f"< {lengths.shape[0]}",
+            found=int(idx[big[0]]),
+        )
     neg = np.flatnonzero(idx < 0)
     if neg.size:  # Caffe2 read before LENGTHS
-        raise EnforceError(f"Index out of bounds: {int(idx[neg[0]])}", blob="INDICES",
-                           expected=">= 0", found=int(idx[neg[0]]))
+        raise EnforceError(
+            f"Index out of bounds: {int(idx[neg[0]])}",
+            blob="INDICES",
+            expected=">= 0",
+            found=int(idx[neg[0]]),
+        )
     if lengths.size and lengths.min() < 0:
-        raise EnforceError("LENGTHS must be non-negative", blob="LENGTHS",
-                           expected=">= 0", found=int(lengths.min()))
+        raise EnforceError(
+            "LENGTHS must be non-negative",
+            blob="LENGTHS",
+            expected=">= 0",
+            found=int(lengths.min()),
+        )
     ends = np.cumsum(lengths, dtype=np.int64)
     total = int(ends[-1]) if ends.size else 0
     if items.shape[0] != total:
         raise EnforceError(
             f"items.size(0) == running_offset. {items.shape[0]} vs {total}. LENGTHS must "
-            "match the first dimension of ITEMS", blob="LENGTHS",
-            expected=f"sum {items.shape[0]}", found=total)
+            "match the first dimension of ITEMS",
+            blob="LENGTHS",
+            expected=f"sum {items.shape[0]}",
+            found=total,
+        )
     starts = (ends - lengths)[idx]
     picked = lengths[idx].astype(np.int64)
     out_ends = np.cumsum(picked)

@@ -11,9 +11,15 @@ from caffe2lite.schema.registry import register_cpu_operator, should_not_do_grad
 
 # TensorProto.DataType numbers, as Caffe2 printed them in its type messages.
 _PROTO_TYPE = {
-    np.dtype(np.float32): 1, np.dtype(np.int32): 2, np.dtype(np.uint8): 3,
-    np.dtype(np.int8): 4, np.dtype(np.uint16): 5, np.dtype(np.int16): 6,
-    np.dtype(np.int64): 10, np.dtype(np.float16): 12, np.dtype(np.float64): 13,
+    np.dtype(np.float32): 1,
+    np.dtype(np.int32): 2,
+    np.dtype(np.uint8): 3,
+    np.dtype(np.int8): 4,
+    np.dtype(np.uint16): 5,
+    np.dtype(np.int16): 6,
+    np.dtype(np.int64): 10,
+    np.dtype(np.float16): 12,
+    np.dtype(np.float64): 13,
     np.dtype(np.bool_): 7,
 }
 # Caffe2's runners: float, float16, uint8, int32, int64 data; float64 is an addition.
@@ -53,41 +59,60 @@ def scatter_assign(data, indices, slices):
     """Rows of DATA overwritten by SLICES, in DATA's own array."""
     for arr, name in ((data, "DATA"), (indices, "INDICES"), (slices, "SLICES")):
         if not isinstance(arr, np.ndarray):
-            raise DTypeError("expected a tensor", blob=name, expected="a numpy array",
-                             found=type(arr).__name__)
+            raise DTypeError(
+                "expected a tensor",
+                blob=name,
+                expected="a numpy array",
+                found=type(arr).__name__,
+            )
     if data.dtype != slices.dtype:
         raise DTypeError(
             f"dataType == slicesType. {_proto(data.dtype)} vs {_proto(slices.dtype)}. "
-            "Data and slice types must match", blob="SLICES",
-            expected=str(data.dtype), found=str(slices.dtype))
+            "Data and slice types must match",
+            blob="SLICES",
+            expected=str(data.dtype),
+            found=str(slices.dtype),
+        )
     if data.dtype not in DATA_TYPES or indices.dtype not in (np.int32, np.int64):
         raise DTypeError(
             "Could not find the runner corresponding to indicesType, dataType = "
-            f"{_proto(indices.dtype)} {_proto(data.dtype)}", blob="INDICES",
+            f"{_proto(indices.dtype)} {_proto(data.dtype)}",
+            blob="INDICES",
             expected="int32/int64 indices and float/float16/uint8/int32/int64 data",
-            found=f"{cpp_type_name(indices.dtype)} and {cpp_type_name(data.dtype)}")
+            found=f"{cpp_type_name(indices.dtype)} and {cpp_type_name(data.dtype)}",
+        )
     if data.ndim == 0:
-        raise ShapeError("input.dim() > 0. 0 vs 0. X0 has to be at least the vector",
-                         blob="DATA", expected="rank >= 1", found="a 0-D tensor")
+        raise ShapeError(
+            "input.dim() > 0. 0 vs 0. X0 has to be at least the vector",
+            blob="DATA",
+            expected="rank >= 1",
+            found="a 0-D tensor",
+        )
     n, k = data.shape[0], indices.size
     block = data.size // n if n else 0
     if slices.size != block * k:
-        raise ShapeError(f"slices.numel() == block_size * K. {slices.size} vs "
-                         f"{block * k}", blob="SLICES",
-                         expected=f"{k} slices of {block} elements",
-                         found=f"shape {slices.shape}")
+        raise ShapeError(
+            f"slices.numel() == block_size * K. {slices.size} vs {block * k}",
+            blob="SLICES",
+            expected=f"{k} slices of {block} elements",
+            found=f"shape {slices.shape}",
+        )
     idx = indices.reshape(-1).astype(np.int64)
     bad = np.flatnonzero((idx < 0) | (idx >= n))
     if bad.size:
-        raise EnforceError(f"Index out of bounds: {int(idx[bad[0]])}, range 0 to {n}",
-                           blob="INDICES", expected=f"0 <= index < {n}",
-                           found=int(idx[bad[0]]))
+        raise EnforceError(
+            f"Index out of bounds: {int(idx[bad[0]])}, range 0 to {n}",
+            blob="INDICES",
+            expected=f"0 <= index < {n}",
+            found=int(idx[bad[0]]),
+        )
     if k and block:
         last = k - 1 - np.unique(idx[::-1], return_index=True)[1]
         rows = data.reshape(n, block)
         if not np.shares_memory(rows, data):
-            raise EnforceError("DATA must be a contiguous array to be updated in place",
-                               blob="DATA")
+            raise EnforceError(
+                "DATA must be a contiguous array to be updated in place", blob="DATA"
+            )
         rows[idx[last]] = slices.reshape(k, block)[last]
     return (data,)
 

@@ -74,21 +74,35 @@ def _check(val, key, seg, weight, alpha, num_outputs):
     for arr, name in ((val, "scalars"), (key, "indices")):
         if arr.ndim != 1 or arr.shape[0] != n:
             # Caffe2 read one scalar and one index per segment id, past the end.
-            raise ShapeError(f"{name} must have one entry per segment id", blob=name,
-                             expected=f"shape ({n},)", found=f"shape {arr.shape}")
+            raise ShapeError(
+                f"{name} must have one entry per segment id",
+                blob=name,
+                expected=f"shape ({n},)",
+                found=f"shape {arr.shape}",
+            )
     if n and weight.shape[0] == 0:
-        raise EnforceError("the weight vector is empty", blob="weight",
-                           expected="at least one weight", found=0)
+        raise EnforceError(
+            "the weight vector is empty",
+            blob="weight",
+            expected="at least one weight",
+            found=0,
+        )
 
 
 def _segments(seg: np.ndarray, num_segments: int) -> int:
-    k = num_segments if num_segments != -1 else int(max(int(seg.max()), -1) + 1 if
-                                                    seg.size else 0)
+    k = (
+        num_segments
+        if num_segments != -1
+        else int(max(int(seg.max()), -1) + 1 if seg.size else 0)
+    )
     bad = np.flatnonzero((seg < 0) | (seg >= k))
     if bad.size:  # Caffe2 wrote outside the output
         raise EnforceError(
             f"Segment id out of range: {int(seg[bad[0]])}, range 0 to {k}",
-            blob="segment_ids", expected=f"0 <= id < {k}", found=int(seg[bad[0]]))
+            blob="segment_ids",
+            expected=f"0 <= id < {k}",
+            found=int(seg[bad[0]]),
+        )
     return k
 
 
@@ -138,8 +152,9 @@ weight=[1, 10, 100, 1000], num_outputs=2 -> output=[[98, 98], [-0.5, -0.5]]
 )
 def sparse_fun_hash(val, key, seg, weight, *alpha, **args):
     """Hashed sparse x dense product, per segment."""
-    num_outputs, num_segments, seed = (args[k] for k in ("num_outputs",
-                                                          "num_segments", "seed"))
+    num_outputs, num_segments, seed = (
+        args[k] for k in ("num_outputs", "num_segments", "seed")
+    )
     a = alpha[0] if alpha else None
     _check(val, key, seg, weight, a, num_outputs)
     k = _segments(seg, num_segments)
@@ -149,8 +164,11 @@ def sparse_fun_hash(val, key, seg, weight, *alpha, **args):
     index, sign = hashed_weights(key, seed, weight.shape[0])
     w = weight[index] * sign.astype(weight.dtype)
     if a is not None:
-        w = np.cumsum(w[:, None] * a[None, :], axis=1)[:, -1] if a.size else \
-            np.zeros_like(w)
+        w = (
+            np.cumsum(w[:, None] * a[None, :], axis=1)[:, -1]
+            if a.size
+            else np.zeros_like(w)
+        )
     per_entry = (w * val).astype(np.float64)
     sums = np.bincount(seg, weights=per_entry, minlength=k).astype(weight.dtype)
     out[:] = sums[:, None]
@@ -217,15 +235,24 @@ def sparse_fun_hash_gradient(go, val, key, seg, weight, *alpha, **args):
     _check(val, key, seg, weight, a, num_outputs)
     check_dtype(go, "output_grad", weight.dtype)
     n, kk = seg.shape[0], (1 if a is None else a.shape[0])
-    if n and (go.ndim != 2 or go.shape[1] < num_outputs or seg.max() >= go.shape[0]
-              or seg.min() < 0):
-        raise ShapeError("output_grad must have a row per segment and num_outputs "
-                         "columns", blob="output_grad",
-                         expected=f"(> {int(seg.max())}, {num_outputs})",
-                         found=f"shape {go.shape}")
+    if n and (
+        go.ndim != 2
+        or go.shape[1] < num_outputs
+        or seg.max() >= go.shape[0]
+        or seg.min() < 0
+    ):
+        raise ShapeError(
+            "output_grad must have a row per segment and num_outputs columns",
+            blob="output_grad",
+            expected=f"(> {int(seg.max())}, {num_outputs})",
+            found=f"shape {go.shape}",
+        )
     index, sign = hashed_weights(key, seed, max(weight.shape[0], 1))
-    scaled = go[seg, :num_outputs] * val[:, None] if n else np.zeros((0, num_outputs),
-                                                                     weight.dtype)
+    scaled = (
+        go[seg, :num_outputs] * val[:, None]
+        if n
+        else np.zeros((0, num_outputs), weight.dtype)
+    )
     scaled = scaled * sign.astype(weight.dtype)[:, None]
     if a is None:
         values = scaled.reshape(-1)

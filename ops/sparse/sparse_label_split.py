@@ -28,8 +28,10 @@ def label_count(num_labels: int, outputs: int) -> int:
         raise ArgumentError(
             "operator_def.output_size() == 2 * num_labels_ || "
             "operator_def.output_size() == 2 * num_labels_ + 1",
-            arg="num_labels", expected=f"{2 * num_labels} or {2 * num_labels + 1} "
-            "outputs", found=outputs)
+            arg="num_labels",
+            expected=f"{2 * num_labels} or {2 * num_labels + 1} outputs",
+            found=outputs,
+        )
     return num_labels
 
 
@@ -41,10 +43,17 @@ def _check_lengths(length: np.ndarray, n: int) -> np.ndarray:
         raise EnforceError(
             f"std::accumulate(len_data, len_data + N_len, 0) == N. {total} vs {n}. The "
             "sum of length should be equal to the length of other inputs",
-            blob="length", expected=n, found=total)
+            blob="length",
+            expected=n,
+            found=total,
+        )
     if flat.size and flat.min() < 0:
-        raise EnforceError("length must be non-negative", blob="length",
-                           expected=">= 0", found=int(flat.min()))
+        raise EnforceError(
+            "length must be non-negative",
+            blob="length",
+            expected=">= 0",
+            found=int(flat.min()),
+        )
     return flat
 
 
@@ -61,9 +70,13 @@ def within_label_rank(ind: np.ndarray, labels: int) -> tuple[np.ndarray, np.ndar
 
 def _shape(length, label_index, label_value, *, num_labels, num_outputs):
     labels = label_count(num_labels, num_outputs)
-    out = [TensorShape((f"count(label_index == {i})",), label_value.dtype)
-           for i in range(labels)]
-    out += [TensorShape((f"count(label_index == {i})",), np.int32) for i in range(labels)]
+    out = [
+        TensorShape((f"count(label_index == {i})",), label_value.dtype)
+        for i in range(labels)
+    ]
+    out += [
+        TensorShape((f"count(label_index == {i})",), np.int32) for i in range(labels)
+    ]
     if num_outputs > 2 * labels:
         out.append(TensorShape(label_index.dims, np.int32))
     return tuple(out)
@@ -74,7 +87,9 @@ def _shape(length, label_index, label_value, *, num_labels, num_outputs):
     inputs=["length", "label_index", "label_value"],
     outputs=["label_values", "example_ids", "offset_map"],
     num_outputs=(2, None),
-    args=[Arg("num_labels", int, -1, doc="the number of labels (default: outputs / 2)")],
+    args=[
+        Arg("num_labels", int, -1, doc="the number of labels (default: outputs / 2)")
+    ],
     shape=_shape,
     example=Example(
         {
@@ -115,16 +130,23 @@ def sparse_label_split(length, label_index, label_value, *, num_labels, num_outp
     if val.shape[0] != n:
         raise ShapeError(
             f"label_val.dim(0) == N. {val.shape[0]} vs {n}. label_index should have the "
-            "same length as label_value", blob="label_value", expected=n,
-            found=val.shape[0])
+            "same length as label_value",
+            blob="label_value",
+            expected=n,
+            found=val.shape[0],
+        )
     flat_len = _check_lengths(length, n)
     bad = np.flatnonzero((ind < 0) | (ind >= labels))
     if bad.size:
         v = int(ind[bad[0]])
         expr = "label_id < num_labels_" if v >= labels else "label_id >= 0"
         rhs = labels if v >= labels else 0
-        raise EnforceError(f"{expr}. {v} vs {rhs}. label_index out of range",
-                           blob="label_index", expected=f"0 <= index < {labels}", found=v)
+        raise EnforceError(
+            f"{expr}. {v} vs {rhs}. label_index out of range",
+            blob="label_index",
+            expected=f"0 <= index < {labels}",
+            found=v,
+        )
     order, rank = within_label_rank(ind, labels)
     counts = np.bincount(ind, minlength=labels)
     eid = np.repeat(np.arange(flat_len.shape[0], dtype=np.int32), flat_len)
@@ -143,8 +165,9 @@ def sparse_label_split_gradient_maker(g):
     -> label_value_grad; the forward op must state num_labels."""
     arg = next((a for a in g.def_.arg if a.name == "num_labels"), None)
     if arg is None or not arg.HasField("i"):
-        raise GradientError("arg.has_i()", expected="an int num_labels argument",
-                            found="none")
+        raise GradientError(
+            "arg.has_i()", expected="an int num_labels argument", found="none"
+        )
     labels = arg.i
     inputs = [g.I(0), g.I(1)] + [g.GO(i) for i in range(labels)]
     if len(g.def_.output) > 2 * labels:
@@ -187,16 +210,22 @@ value_grad_1=[50, 70, 80], offset_map=[0, 0, 1, 2], num_labels=2
 def sparse_label_split_gradient(length, label_index, *grads, num_labels):
     """Each pair's entry of its label's value gradient."""
     if num_labels <= 0:
-        raise ArgumentError(f"num_labels_ > 0. {num_labels} vs 0. num_labels should be "
-                            "positive", arg="num_labels", expected="> 0",
-                            found=num_labels)
+        raise ArgumentError(
+            f"num_labels_ > 0. {num_labels} vs 0. num_labels should be positive",
+            arg="num_labels",
+            expected="> 0",
+            found=num_labels,
+        )
     check_dtype(label_index, "label_index", np.int64)
     ind = label_index.reshape(-1)
     n = ind.shape[0]
     _check_lengths(length, n)
     if len(grads) < num_labels:
-        raise EnforceError("Label index is too large or number of inputs is too few",
-                           expected=f"{num_labels} value gradients", found=len(grads))
+        raise EnforceError(
+            "Label index is too large or number of inputs is too few",
+            expected=f"{num_labels} value gradients",
+            found=len(grads),
+        )
     vals = [g.reshape(-1) for g in grads[:num_labels]]
     dtype = vals[0].dtype if vals else np.dtype(np.float32)
     for i, v in enumerate(vals):
@@ -205,8 +234,11 @@ def sparse_label_split_gradient(length, label_index, *grads, num_labels):
     if bad.size:  # Caffe2 allowed index == num_labels and read past its inputs
         raise EnforceError(
             f"ind <= num_labels_. {int(ind[bad[0]])} vs {num_labels}. Label index is too "
-            "large or number of inputs is too few", blob="label_index",
-            expected=f"0 <= index < {num_labels}", found=int(ind[bad[0]]))
+            "large or number of inputs is too few",
+            blob="label_index",
+            expected=f"0 <= index < {num_labels}",
+            found=int(ind[bad[0]]),
+        )
     if len(grads) > num_labels:
         offset = grads[num_labels].reshape(-1).astype(np.int64)
         check_dtype(grads[num_labels], "offset_map", np.int32)
@@ -218,7 +250,10 @@ def sparse_label_split_gradient(length, label_index, *grads, num_labels):
         raise EnforceError(
             f"offset <= n_example_per_task_[ind]. {int(offset[over[0]])} vs "
             f"{int(counts[ind[over[0]]])}. Not enough entries for value gradient",
-            blob="value_grad", expected="an entry per pair", found=int(offset[over[0]]))
+            blob="value_grad",
+            expected="an entry per pair",
+            found=int(offset[over[0]]),
+        )
     starts = np.cumsum(counts) - counts
     joined = np.concatenate(vals) if vals else np.zeros(0, dtype)
     return (joined[starts[ind] + offset].astype(dtype).reshape(label_index.shape),)

@@ -56,7 +56,9 @@ def mask_positions(mask: list[int]) -> tuple[np.ndarray, np.ndarray]:
     dup = np.flatnonzero(ranked[1:] == ranked[:-1])
     if dup.size:
         raise ArgumentError(
-            f"Duplicated id: {int(ranked[dup[0]])}", arg="mask", found=int(ranked[dup[0]])
+            f"Duplicated id: {int(ranked[dup[0]])}",
+            arg="mask",
+            found=int(ranked[dup[0]]),
         )
     return ranked, order
 
@@ -92,14 +94,29 @@ def _check_lengths(lengths: np.ndarray) -> None:
     _eq(lengths.ndim == 1, "lengths.dim() == 1", lengths.ndim, 1, "lengths")
     check_dtype(lengths, "lengths", np.int32)
     if lengths.size and lengths.min() < 0:
-        raise EnforceError("lengths must be non-negative", blob="lengths",
-                           expected=">= 0", found=int(lengths.min()))
+        raise EnforceError(
+            "lengths must be non-negative",
+            blob="lengths",
+            expected=">= 0",
+            found=int(lengths.min()),
+        )
 
 
-def _shape(indices, values, default_value, lengths=None, *, mask, return_presence_mask,
-           num_outputs):
-    lead = () if lengths is None else (
-        (lengths.dims[0],) if lengths.dims else ("len(lengths)",))
+def _shape(
+    indices,
+    values,
+    default_value,
+    lengths=None,
+    *,
+    mask,
+    return_presence_mask,
+    num_outputs,
+):
+    lead = (
+        ()
+        if lengths is None
+        else ((lengths.dims[0],) if lengths.dims else ("len(lengths)",))
+    )
     lead = lead + (len(mask),)
     dims = None if default_value.dims is None else lead + tuple(default_value.dims)
     out = [TensorShape(dims, values.dtype)]
@@ -148,29 +165,61 @@ lengths=[3, 2], mask=[3, 7, 5], return_presence_mask=1 -> output=[[2, 1, -1],
 [4, -1, 5]], presence_mask=[[True, True, False], [True, False, True]]""",
 )
 def sparse_to_dense_mask(
-    indices, values, default_value, *maybe_lengths, mask, return_presence_mask,
-    max_skipped_indices, num_outputs, state,
+    indices,
+    values,
+    default_value,
+    *maybe_lengths,
+    mask,
+    return_presence_mask,
+    max_skipped_indices,
+    num_outputs,
+    state,
 ):
     """Dense rows of the masked ids' values."""
     check_index_type(indices, "indices")
     _eq(indices.ndim == 1, "sparse_indices.dim() == 1", indices.ndim, 1, "indices")
     if not isinstance(values, np.ndarray) or values.ndim < 1:
-        raise ShapeError("sparse_values.dim() >= 1", blob="values", expected=">= 1-D",
-                         found=getattr(values, "shape", type(values).__name__))
-    _eq(indices.shape[0] == values.shape[0], "sparse_indices.numel() == "
-        "sparse_values.size(0)", indices.shape[0], values.shape[0], "values")
+        raise ShapeError(
+            "sparse_values.dim() >= 1",
+            blob="values",
+            expected=">= 1-D",
+            found=getattr(values, "shape", type(values).__name__),
+        )
+    _eq(
+        indices.shape[0] == values.shape[0],
+        "sparse_indices.numel() == sparse_values.size(0)",
+        indices.shape[0],
+        values.shape[0],
+        "values",
+    )
     if not isinstance(default_value, np.ndarray):
-        raise DTypeError("expected a tensor", blob="default_value",
-                         expected="a numpy array", found=type(default_value).__name__)
-    _eq(default_value.ndim + 1 == values.ndim, "default_value.dim() + 1 == "
-        "sparse_values.dim()", default_value.ndim + 1, values.ndim, "default_value")
-    _eq(default_value.size == int(np.prod(values.shape[1:])), "default_value.numel() == "
-        "sparse_values.size_from_dim(1)", default_value.size,
-        int(np.prod(values.shape[1:])), "default_value")
+        raise DTypeError(
+            "expected a tensor",
+            blob="default_value",
+            expected="a numpy array",
+            found=type(default_value).__name__,
+        )
+    _eq(
+        default_value.ndim + 1 == values.ndim,
+        "default_value.dim() + 1 == sparse_values.dim()",
+        default_value.ndim + 1,
+        values.ndim,
+        "default_value",
+    )
+    _eq(
+        default_value.size == int(np.prod(values.shape[1:])),
+        "default_value.numel() == sparse_values.size_from_dim(1)",
+        default_value.size,
+        int(np.prod(values.shape[1:])),
+        "default_value",
+    )
     if values.dtype != default_value.dtype:
-        raise DTypeError("sparse_values.dtype() == default_value.dtype()",
-                         blob="default_value", expected=str(values.dtype),
-                         found=str(default_value.dtype))
+        raise DTypeError(
+            "sparse_values.dtype() == default_value.dtype()",
+            blob="default_value",
+            expected=str(values.dtype),
+            found=str(default_value.dtype),
+        )
     lengths = maybe_lengths[0] if maybe_lengths else None
     if lengths is not None:
         _check_lengths(lengths)
@@ -260,15 +309,30 @@ def sparse_to_dense_mask_gradient(indices, goutput, *maybe_lengths, mask):
     if lengths is not None:
         _check_lengths(lengths)
         _eq(goutput.ndim >= 2, "gradient_output.dim() >= 2", goutput.ndim, 2, "goutput")
-        _eq(goutput.shape[0] == lengths.shape[0], "gradient_output.size(0) == rows",
-            goutput.shape[0], lengths.shape[0], "goutput")
-        _eq(goutput.shape[1] == cols, "gradient_output.size(1) == cols",
-            goutput.shape[1], cols, "goutput")
+        _eq(
+            goutput.shape[0] == lengths.shape[0],
+            "gradient_output.size(0) == rows",
+            goutput.shape[0],
+            lengths.shape[0],
+            "goutput",
+        )
+        _eq(
+            goutput.shape[1] == cols,
+            "gradient_output.size(1) == cols",
+            goutput.shape[1],
+            cols,
+            "goutput",
+        )
         tail = goutput.shape[2:]
     else:
         _eq(goutput.ndim >= 1, "gradient_output.dim() >= 1", goutput.ndim, 1, "goutput")
-        _eq(goutput.shape[0] == cols, "gradient_output.size(0) == cols",
-            goutput.shape[0], cols, "goutput")
+        _eq(
+            goutput.shape[0] == cols,
+            "gradient_output.size(0) == cols",
+            goutput.shape[0],
+            cols,
+            "goutput",
+        )
         tail = goutput.shape[1:]
     columns = feature_columns(indices, mask)
     rows, row = _rows(indices, lengths)

@@ -71,17 +71,28 @@ def test_constant_row_and_empty_rows():
 
 
 def test_errors():
-    check_raises(OP, [np.zeros((2, 3), np.float64)], DTypeError,
-                 "caller expects elements to be float while tensor contains double")
-    check_raises(OP, [np.array(1.0, np.float32)], ShapeError,
-                 "Input's dimension must be at least 1")
+    check_raises(
+        OP,
+        [np.zeros((2, 3), np.float64)],
+        DTypeError,
+        "caller expects elements to be float while tensor contains double",
+    )
+    check_raises(
+        OP,
+        [np.array(1.0, np.float32)],
+        ShapeError,
+        "Input's dimension must be at least 1",
+    )
     check_raises(OP, [np.zeros((2, 0), np.float32)], ShapeError, "at least one column")
 
 
 def test_gradient_is_none():
     from caffe2lite.schema import registry
 
-    assert registry.GRADIENTS["FloatToFused8BitRowwiseQuantized"].kind == registry.NO_GRADIENT
+    assert (
+        registry.GRADIENTS["FloatToFused8BitRowwiseQuantized"].kind
+        == registry.NO_GRADIENT
+    )
 
 
 if __name__ == "__main__":

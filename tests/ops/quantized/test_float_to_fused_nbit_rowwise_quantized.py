@@ -47,8 +47,11 @@ def naive(bits):
 
 @pytest.mark.parametrize("bits", [4, 2])
 @settings(max_examples=25, deadline=None)
-@given(shape=st.sampled_from([(1, 4), (3, 8), (2, 3, 4), (8,), (5, 12)]),
-       seed=st.integers(0, 2**16), spread=st.sampled_from([1e-3, 1.0, 100.0]))
+@given(
+    shape=st.sampled_from([(1, 4), (3, 8), (2, 3, 4), (8,), (5, 12)]),
+    seed=st.integers(0, 2**16),
+    spread=st.sampled_from([1e-3, 1.0, 100.0]),
+)
 def test_matches_loop_bit_for_bit(bits, shape, seed, spread):
     x = (np.random.default_rng(seed).standard_normal(shape) * spread).astype(F)
     check_reference(op(bits), [x], naive(bits))
@@ -61,8 +64,9 @@ def test_round_trip_error_within_one_step(bits):
     (y,) = check_reference(op(bits), [x], naive(bits))
     k = 8 // bits
     sb = y[:, -4:].copy().view("<f2").astype(F)
-    codes = np.stack([(y[:, :-4] >> (j * bits)) & ((1 << bits) - 1) for j in range(k)],
-                     axis=-1).reshape(10, 16)
+    codes = np.stack(
+        [(y[:, :-4] >> (j * bits)) & ((1 << bits) - 1) for j in range(k)], axis=-1
+    ).reshape(10, 16)
     back = codes * sb[:, :1] + sb[:, 1:]
     assert np.all(np.abs(back - x) <= sb[:, :1] * 0.51 + 1e-3)
 
@@ -75,10 +79,18 @@ def test_constant_rows_get_scale_one(bits):
 
 
 def test_errors():
-    check_raises(op(4), [np.zeros((2, 3), F)], ShapeError,
-                 "only works for the number of columns a multiple of 2")
-    check_raises(op(2), [np.zeros((2, 6), F)], ShapeError,
-                 "FloatToFused2BitRowwiseQuantizedOp only works for the number of "
-                 "columns a multiple of 4")
+    check_raises(
+        op(4),
+        [np.zeros((2, 3), F)],
+        ShapeError,
+        "only works for the number of columns a multiple of 2",
+    )
+    check_raises(
+        op(2),
+        [np.zeros((2, 6), F)],
+        ShapeError,
+        "FloatToFused2BitRowwiseQuantizedOp only works for the number of "
+        "columns a multiple of 4",
+    )
     check_raises(op(4), [np.zeros((2, 4), np.float64)], DTypeError, "caller expects")
     check_raises(op(4), [np.array(1.0, F)], ShapeError, "at least 1")

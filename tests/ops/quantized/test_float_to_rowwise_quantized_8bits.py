@@ -29,14 +29,17 @@ def naive(x):
         scale = F(F(hi - lo) / F(255))
         inverse = F(F(1) / scale)
         sb.append([scale, lo])
-        codes.append([min(255, math.floor(float(F(F(v - lo) * inverse)) + 0.5))
-                      for v in row])
+        codes.append(
+            [min(255, math.floor(float(F(F(v - lo) * inverse)) + 0.5)) for v in row]
+        )
     return [np.array(codes, np.uint8).reshape(x.shape), np.array(sb, F).reshape(-1, 2)]
 
 
 @settings(max_examples=30, deadline=None)
-@given(shape=st.sampled_from([(1, 1), (4, 6), (2, 3, 2), (5,), (0, 3)]),
-       seed=st.integers(0, 2**16))
+@given(
+    shape=st.sampled_from([(1, 1), (4, 6), (2, 3, 2), (5,), (0, 3)]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_loop(shape, seed):
     x = (np.random.default_rng(seed).standard_normal(shape) * 3).astype(F)
     check_reference(OP, [x], naive, atol=0, rtol=0)
@@ -55,6 +58,8 @@ def test_constant_row():
 
 
 def test_errors():
-    check_raises(OP, [np.zeros((2, 2))], DTypeError, "caller expects elements to be float")
+    check_raises(
+        OP, [np.zeros((2, 2))], DTypeError, "caller expects elements to be float"
+    )
     check_raises(OP, [np.array(1.0, F)], ShapeError, "at least one dimension")
     check_raises(OP, [np.zeros((2, 0), F)], ShapeError, "at least one element")

@@ -33,8 +33,10 @@ def fused(codes, scale, bias):
 
 
 @settings(max_examples=30, deadline=None)
-@given(shape=st.sampled_from([(1, 1), (3, 5), (2, 3, 4), (0, 3), (4, 0)]),
-       seed=st.integers(0, 2**16))
+@given(
+    shape=st.sampled_from([(1, 1), (3, 5), (2, 3, 4), (0, 3), (4, 0)]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_loop(shape, seed):
     rng = np.random.default_rng(seed)
     codes = rng.integers(0, 256, shape)
@@ -47,7 +49,9 @@ def test_round_trip_with_the_quantizer():
     x = np.random.default_rng(3).standard_normal((6, 10)).astype(np.float32)
     ws = Workspace()
     ws.feed_blob("X", x)
-    ws.run_operator_once(CreateOperator("FloatToFused8BitRowwiseQuantized", ["X"], ["Q"]))
+    ws.run_operator_once(
+        CreateOperator("FloatToFused8BitRowwiseQuantized", ["X"], ["Q"])
+    )
     ws.run_operator_once(OP)
     y = ws.fetch_blob("Y")
     step = (x.max(1) - x.min(1)) / 255
@@ -55,7 +59,11 @@ def test_round_trip_with_the_quantizer():
 
 
 def test_errors():
-    check_raises(OP, [np.zeros((2, 9), np.float32)], DTypeError,
-                 "caller expects elements to be unsigned char")
+    check_raises(
+        OP,
+        [np.zeros((2, 9), np.float32)],
+        DTypeError,
+        "caller expects elements to be unsigned char",
+    )
     check_raises(OP, [np.zeros((2, 7), np.uint8)], ShapeError, "at least 8 bytes")
     check_raises(OP, [np.array(3, np.uint8)], ShapeError, "at least 1")

@@ -37,8 +37,10 @@ def naive(bits):
 
 @pytest.mark.parametrize("bits", [4, 2])
 @settings(max_examples=25, deadline=None)
-@given(shape=st.sampled_from([(1, 5), (3, 8), (2, 3, 6), (0, 6), (4, 4)]),
-       seed=st.integers(0, 2**16))
+@given(
+    shape=st.sampled_from([(1, 5), (3, 8), (2, 3, 6), (0, 6), (4, 4)]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_loop(bits, shape, seed):
     rng = np.random.default_rng(seed)
     q = rng.integers(0, 256, shape).astype(np.uint8)

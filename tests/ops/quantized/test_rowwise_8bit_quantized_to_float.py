@@ -16,14 +16,18 @@ F = np.float32
 
 def naive(q, sb):
     rows = q.reshape(q.shape[0], int(np.prod(q.shape[1:])))
-    out = [[F(F(F(c) * sb[i, 0]) + sb[i, 1]) for c in row.tolist()]
-           for i, row in enumerate(rows)]
+    out = [
+        [F(F(F(c) * sb[i, 0]) + sb[i, 1]) for c in row.tolist()]
+        for i, row in enumerate(rows)
+    ]
     return [np.array(out, F).reshape(q.shape)]
 
 
 @settings(max_examples=30, deadline=None)
-@given(shape=st.sampled_from([(1, 1), (4, 6), (2, 3, 2), (5,), (0, 3)]),
-       seed=st.integers(0, 2**16))
+@given(
+    shape=st.sampled_from([(1, 1), (4, 6), (2, 3, 2), (5,), (0, 3)]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_loop(shape, seed):
     rng = np.random.default_rng(seed)
     q = rng.integers(0, 256, shape).astype(np.uint8)

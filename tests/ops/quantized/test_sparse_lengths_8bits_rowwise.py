@@ -47,9 +47,12 @@ def naive(reducer):
 
 @pytest.mark.parametrize("reducer", REDUCERS)
 @settings(max_examples=20, deadline=None)
-@given(shape=st.sampled_from([(4, 3), (2, 2, 2), (5,), (3, 0)]),
-       lengths=st.lists(st.integers(0, 4), max_size=5),
-       index_type=st.sampled_from([np.int32, np.int64]), seed=st.integers(0, 2**16))
+@given(
+    shape=st.sampled_from([(4, 3), (2, 2, 2), (5,), (3, 0)]),
+    lengths=st.lists(st.integers(0, 4), max_size=5),
+    index_type=st.sampled_from([np.int32, np.int64]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_loop(reducer, shape, lengths, index_type, seed):
     rng = np.random.default_rng(seed)
     data = rng.integers(0, 256, shape).astype(np.uint8)
@@ -70,10 +73,11 @@ def test_caffe2_case_quantize_then_lookup_is_close_to_float(reducer):
     indices = rng.integers(0, 15, lengths.sum()).astype(np.int64)
     weights = rng.random(indices.size).astype(np.float32)
     ws = Workspace()
-    for name, value in dict(X=x, I=indices, L=lengths, W=weights).items():
+    for name, value in {"X": x, "I": indices, "L": lengths, "W": weights}.items():
         ws.feed_blob(name, value)
-    ws.run_operator_once(CreateOperator("FloatToRowwiseQuantized8Bits", ["X"],
-                                        ["D", "SB"]))
+    ws.run_operator_once(
+        CreateOperator("FloatToRowwiseQuantized8Bits", ["X"], ["D", "SB"])
+    )
     ws.run_operator_once(op(reducer))
     float_inputs = ["X", "W", "I", "L"] if reducer == "WeightedSum" else ["X", "I", "L"]
     ws.run_operator_once(CreateOperator(f"SparseLengths{reducer}", float_inputs, ["R"]))
@@ -86,18 +90,38 @@ def test_errors():
     i, n = np.array([0, 1]), np.array([2], np.int32)
     s = op("Sum")
     check_raises(s, [data, i, n, sb.astype(np.float64)], DTypeError, "caller expects")
-    check_raises(s, [data, i, n.reshape(1, 1), sb], ShapeError, "LENGTHS must be a vector")
+    check_raises(
+        s, [data, i, n.reshape(1, 1), sb], ShapeError, "LENGTHS must be a vector"
+    )
     check_raises(s, [data, i, n, sb.ravel()], ShapeError, "scale_bias has to be matrix")
-    check_raises(s, [data, i, n, sb[:2]], ShapeError,
-                 "scale_bias must have the same first dim as data")
-    check_raises(s, [data, i, n, np.ones((3, 3), np.float32)], ShapeError,
-                 "the second dim of scale_bias has to be equal to 2")
-    check_raises(s, [data, i.reshape(1, 2), n, sb], ShapeError, "INDICES must be a vector")
+    check_raises(
+        s,
+        [data, i, n, sb[:2]],
+        ShapeError,
+        "scale_bias must have the same first dim as data",
+    )
+    check_raises(
+        s,
+        [data, i, n, np.ones((3, 3), np.float32)],
+        ShapeError,
+        "the second dim of scale_bias has to be equal to 2",
+    )
+    check_raises(
+        s, [data, i.reshape(1, 2), n, sb], ShapeError, "INDICES must be a vector"
+    )
     check_raises(s, [data.astype(np.int8), i, n, sb], DTypeError, "unsigned char")
-    check_raises(s, [data, np.array([0, 5]), n, sb], EnforceError,
-                 "Index 1 is out of bounds: 5, range 0 to 3")
-    check_raises(op("WeightedSum"), [data, np.ones(3, np.float32), i, n, sb],
-                 EnforceError, "one value per index")
+    check_raises(
+        s,
+        [data, np.array([0, 5]), n, sb],
+        EnforceError,
+        "Index 1 is out of bounds: 5, range 0 to 3",
+    )
+    check_raises(
+        op("WeightedSum"),
+        [data, np.ones(3, np.float32), i, n, sb],
+        EnforceError,
+        "one value per index",
+    )
 
 
 @pytest.mark.parametrize("reducer", REDUCERS)

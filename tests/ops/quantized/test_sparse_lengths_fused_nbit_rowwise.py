@@ -26,8 +26,10 @@ def op(reducer, bits):
 def dequantize_row(row, bits):
     k = 8 // bits
     scale, bias = (float(v) for v in np.frombuffer(bytes(row[-4:].tolist()), "<f2"))
-    codes = [(int(row[c // k]) >> ((c % k) * bits)) & ((1 << bits) - 1)
-             for c in range((len(row) - 4) * k)]
+    codes = [
+        (int(row[c // k]) >> ((c % k) * bits)) & ((1 << bits) - 1)
+        for c in range((len(row) - 4) * k)
+    ]
     return [scale * c + bias for c in codes]
 
 
@@ -55,16 +57,21 @@ def table(rng, rows, cols, bits):
     ws = Workspace()
     ws.feed_blob("X", x)
     ws.run_operator_once(
-        CreateOperator(f"FloatToFused{bits}BitRowwiseQuantized", ["X"], ["Q"]))
+        CreateOperator(f"FloatToFused{bits}BitRowwiseQuantized", ["X"], ["Q"])
+    )
     return ws.fetch_blob("Q")
 
 
 @pytest.mark.parametrize("bits", [4, 2])
 @pytest.mark.parametrize("reducer", REDUCERS)
 @settings(max_examples=15, deadline=None)
-@given(rows=st.integers(1, 8), width=st.integers(1, 4),
-       lengths=st.lists(st.integers(0, 5), max_size=6),
-       index_type=st.sampled_from([np.int32, np.int64]), seed=st.integers(0, 2**16))
+@given(
+    rows=st.integers(1, 8),
+    width=st.integers(1, 4),
+    lengths=st.lists(st.integers(0, 5), max_size=6),
+    index_type=st.sampled_from([np.int32, np.int64]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_loop(reducer, bits, rows, width, lengths, index_type, seed):
     rng = np.random.default_rng(seed)
     data = table(rng, rows, width * (8 // bits), bits)
@@ -73,8 +80,9 @@ def test_matches_loop(reducer, bits, rows, width, lengths, index_type, seed):
     inputs = [data, indices, lengths]
     if reducer == "WeightedSum":
         inputs.insert(1, rng.standard_normal(indices.size).astype(np.float32))
-    check_reference(op(reducer, bits), inputs, naive(reducer, bits), atol=1e-4,
-                    rtol=1e-4)
+    check_reference(
+        op(reducer, bits), inputs, naive(reducer, bits), atol=1e-4, rtol=1e-4
+    )
 
 
 @pytest.mark.parametrize("bits", [4, 2])
@@ -86,26 +94,40 @@ def test_caffe2_case_equals_float_op_on_dequantized_table(reducer, bits):
     indices = rng.integers(0, 30, lengths.sum()).astype(np.int32)
     weights = rng.random(indices.size).astype(np.float32)
     ws = Workspace()
-    for name, value in dict(D=data, I=indices, L=lengths, W=weights).items():
+    for name, value in {"D": data, "I": indices, "L": lengths, "W": weights}.items():
         ws.feed_blob(name, value)
     ws.run_operator_once(
-        CreateOperator(f"Fused{bits}BitRowwiseQuantizedToFloat", ["D"], ["F"]))
+        CreateOperator(f"Fused{bits}BitRowwiseQuantizedToFloat", ["D"], ["F"])
+    )
     float_inputs = ["F", "W", "I", "L"] if reducer == "WeightedSum" else ["F", "I", "L"]
     ws.run_operator_once(CreateOperator(f"SparseLengths{reducer}", float_inputs, ["R"]))
     ws.run_operator_once(op(reducer, bits))
-    np.testing.assert_allclose(ws.fetch_blob("Y"), ws.fetch_blob("R"), rtol=1e-5,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        ws.fetch_blob("Y"), ws.fetch_blob("R"), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_errors():
     data = table(np.random.default_rng(0), 3, 4, 4)
     i, n = np.array([0, 2], np.int64), np.array([2], np.int32)
-    check_raises(op("Sum", 4), [data[:, :4], i, n], ShapeError,
-                 "DATA must have more than 4 columns")
-    check_raises(op("Mean", 2), [data, np.array([0, -1]), n], EnforceError,
-                 r"Index 1 is out of bounds: -1, range 0 to 3")
-    check_raises(op("WeightedSum", 4), [data, np.ones(1, np.float32), i, n],
-                 EnforceError, "WEIGHTS should have the same length as INDICES.")
+    check_raises(
+        op("Sum", 4),
+        [data[:, :4], i, n],
+        ShapeError,
+        "DATA must have more than 4 columns",
+    )
+    check_raises(
+        op("Mean", 2),
+        [data, np.array([0, -1]), n],
+        EnforceError,
+        r"Index 1 is out of bounds: -1, range 0 to 3",
+    )
+    check_raises(
+        op("WeightedSum", 4),
+        [data, np.ones(1, np.float32), i, n],
+        EnforceError,
+        "WEIGHTS should have the same length as INDICES.",
+    )
 
 
 @pytest.mark.parametrize("bits", [4, 2])

@@ -13,6 +13,7 @@ from caffe2lite.schema.shapes import shape_of
 from caffe2lite.testing.checkers import assert_same
 from caffe2lite.workspace import Workspace
 
+
 def _mine(module: str) -> bool:
     name = module.rsplit(".", 1)[-1]
     return module.startswith("caffe2lite.ops.segment.") and (
@@ -21,7 +22,9 @@ def _mine(module: str) -> bool:
     )
 
 
-OPS = sorted(t for (t, _), s in registry.OPERATORS.items() if _mine(s.kernel.__module__))
+OPS = sorted(
+    t for (t, _), s in registry.OPERATORS.items() if _mine(s.kernel.__module__)
+)
 
 
 def test_the_family_is_registered():

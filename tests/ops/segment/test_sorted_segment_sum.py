@@ -4,7 +4,6 @@ the gradient maker's ops and a numeric gradient; and the SortedSegmentSumGradien
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,9 +59,13 @@ def inputs(data, indices, ids):
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(0, 12), k=st.integers(1, 5),
-       dtype=st.sampled_from([np.float32, np.float64]),
-       tail=st.sampled_from([(), (2,), (2, 3)]), seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(0, 12),
+    k=st.integers(1, 5),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    tail=st.sampled_from([(), (2,), (2, 3)]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_naive_loop(n, k, dtype, tail, seed):
     rng = np.random.default_rng(seed)
     rows = max(n, 1) if SPARSE else n
@@ -83,7 +86,8 @@ def test_caffe2_case_and_its_gradient():
 def test_empty_input():
     data = np.zeros((0 if not SPARSE else 3, 4), np.float32)
     (y,) = testing.check_reference(
-        OP, inputs(data, np.zeros(0, np.int64), np.zeros(0, np.int32)), naive)
+        OP, inputs(data, np.zeros(0, np.int64), np.zeros(0, np.int32)), naive
+    )
     assert y.shape == (0, 4)
 
 
@@ -107,7 +111,9 @@ def test_gradient_op_matches_naive(n, k, seed):
     rng = np.random.default_rng(seed)
     _, _, ids = make(rng, 1, n, k, np.float32)
     kk = int(ids.max()) + 1 if n else (0 if SORTED else k)
-    grads = rng.standard_normal((max(kk, k if not SORTED else kk), 2)).astype(np.float32)
+    grads = rng.standard_normal((max(kk, k if not SORTED else kk), 2)).astype(
+        np.float32
+    )
     if SORTED:
         grads = grads[:kk]
     testing.check_reference(GRAD, [grads, ids], naive_grad)
@@ -117,39 +123,95 @@ def test_errors():
     data = np.ones((3, 2), np.float32)
     ids = np.array([0, 0, 1], np.int32)
     idx = np.array([0, 1, 2])
-    testing.check_raises(OP, inputs(data, idx, ids.reshape(3, 1)), ShapeError,
-                         "SEGMENT_IDS must be a vector")
-    testing.check_raises(OP, inputs(data.astype(np.int32), idx, ids), DTypeError,
-                         "Unsupported input type: int.")
-    testing.check_raises(OP, inputs(data, idx, ids.astype(np.int64)), DTypeError,
-                         "caller expects elements to be int while tensor contains long")
+    testing.check_raises(
+        OP,
+        inputs(data, idx, ids.reshape(3, 1)),
+        ShapeError,
+        "SEGMENT_IDS must be a vector",
+    )
+    testing.check_raises(
+        OP,
+        inputs(data.astype(np.int32), idx, ids),
+        DTypeError,
+        "Unsupported input type: int.",
+    )
+    testing.check_raises(
+        OP,
+        inputs(data, idx, ids.astype(np.int64)),
+        DTypeError,
+        "caller expects elements to be int while tensor contains long",
+    )
     if SPARSE:
-        testing.check_raises(OP, [data, idx[:2], ids], ShapeError,
-                             "SEGMENT_IDS must have the same length as INDICES")
-        testing.check_raises(OP, [data, idx.astype(np.float32), ids], DTypeError,
-                             "Unsupported type of tensor: float")
-        testing.check_raises(OP, [data, np.array([0, 3, 1]), ids], EnforceError,
-                             r"Index out of bounds: 3, range 0 to 3")
+        testing.check_raises(
+            OP,
+            [data, idx[:2], ids],
+            ShapeError,
+            "SEGMENT_IDS must have the same length as INDICES",
+        )
+        testing.check_raises(
+            OP,
+            [data, idx.astype(np.float32), ids],
+            DTypeError,
+            "Unsupported type of tensor: float",
+        )
+        testing.check_raises(
+            OP,
+            [data, np.array([0, 3, 1]), ids],
+            EnforceError,
+            r"Index out of bounds: 3, range 0 to 3",
+        )
     else:
-        testing.check_raises(OP, [data[:2], ids], ShapeError,
-                             "DATA must have the same first dimension as SEGMENT_IDS")
+        testing.check_raises(
+            OP,
+            [data[:2], ids],
+            ShapeError,
+            "DATA must have the same first dimension as SEGMENT_IDS",
+        )
     if SORTED:
-        testing.check_raises(OP, inputs(data, idx, np.array([1, 1, 2], np.int32)),
-                             EnforceError, "Indices must be sorted and not have gaps")
-        testing.check_raises(OP, inputs(data, idx, np.array([0, 2, 2], np.int32)),
-                             EnforceError, "Indices must be sorted and not have gaps")
-        testing.check_raises(OP, inputs(data, idx, np.array([0, 1, 0], np.int32)),
-                             EnforceError, "Indices must be sorted and not have gaps")
-        testing.check_raises(GRAD, [np.ones((3, 2), np.float32), ids], EnforceError,
-                             "Indices must be sorted and not have gaps")
+        testing.check_raises(
+            OP,
+            inputs(data, idx, np.array([1, 1, 2], np.int32)),
+            EnforceError,
+            "Indices must be sorted and not have gaps",
+        )
+        testing.check_raises(
+            OP,
+            inputs(data, idx, np.array([0, 2, 2], np.int32)),
+            EnforceError,
+            "Indices must be sorted and not have gaps",
+        )
+        testing.check_raises(
+            OP,
+            inputs(data, idx, np.array([0, 1, 0], np.int32)),
+            EnforceError,
+            "Indices must be sorted and not have gaps",
+        )
+        testing.check_raises(
+            GRAD,
+            [np.ones((3, 2), np.float32), ids],
+            EnforceError,
+            "Indices must be sorted and not have gaps",
+        )
     else:
-        testing.check_raises(OP, inputs(data, idx, np.array([0, -1, 1], np.int32)),
-                             EnforceError, r"Segment id out of range: -1, range 0 to 2")
+        testing.check_raises(
+            OP,
+            inputs(data, idx, np.array([0, -1, 1], np.int32)),
+            EnforceError,
+            r"Segment id out of range: -1, range 0 to 2",
+        )
         op = CreateOperator("SortedSegmentSum", INPUTS, ["Y"], num_segments=1)
-        testing.check_raises(op, inputs(data, idx, ids), EnforceError,
-                             r"Segment id out of range: 1, range 0 to 1")
-        testing.check_raises(GRAD, [np.ones((1, 2), np.float32), ids], EnforceError,
-                             r"Segment id out of range: 1, range 0 to 1")
+        testing.check_raises(
+            op,
+            inputs(data, idx, ids),
+            EnforceError,
+            r"Segment id out of range: 1, range 0 to 1",
+        )
+        testing.check_raises(
+            GRAD,
+            [np.ones((1, 2), np.float32), ids],
+            EnforceError,
+            r"Segment id out of range: 1, range 0 to 1",
+        )
 
 
 if not SORTED:
@@ -159,11 +221,16 @@ if not SORTED:
         op = CreateOperator("SortedSegmentSum", INPUTS, ["Y"], num_segments=4)
         ids = np.array([2, 0, 2], np.int32)
         (y,) = testing.check_reference(
-            op, inputs(data, np.array([1, 2, 0]), ids),
-            lambda *a: naive(*a, num_segments=4))
+            op,
+            inputs(data, np.array([1, 2, 0]), ids),
+            lambda *a: naive(*a, num_segments=4),
+        )
         assert y.shape == (4, 2) and not y[1].any() and not y[3].any()
 
 
 def test_gradient_decisions():
     assert registry.GRADIENTS["SortedSegmentSum"].kind == registry.MAKER
-    assert registry.GRADIENTS["SortedSegmentSumGradient"].kind == registry.NOT_IMPLEMENTED_YET
+    assert (
+        registry.GRADIENTS["SortedSegmentSumGradient"].kind
+        == registry.NOT_IMPLEMENTED_YET
+    )

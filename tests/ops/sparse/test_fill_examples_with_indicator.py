@@ -33,9 +33,13 @@ def naive(data, indicator):
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(0, 10), tail=st.sampled_from([(), (3,), (2, 2)]),
-       itype=st.sampled_from([np.int32, np.int64, np.bool_]),
-       dtype=st.sampled_from([np.float32, np.int64]), seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(0, 10),
+    tail=st.sampled_from([(), (3,), (2, 2)]),
+    itype=st.sampled_from([np.int32, np.int64, np.bool_]),
+    dtype=st.sampled_from([np.float32, np.int64]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_naive_loop(n, tail, itype, dtype, seed):
     rng = np.random.default_rng(seed)
     indicator = rng.integers(0, 2, n).astype(itype)
@@ -44,15 +48,28 @@ def test_matches_naive_loop(n, tail, itype, dtype, seed):
 
 
 def test_extra_marks_stay_zero_and_errors():
-    (y,) = testing.check_reference(OP, [np.array([5.0]), np.array([1, 1, 0], np.int32)],
-                                   naive)
+    (y,) = testing.check_reference(
+        OP, [np.array([5.0]), np.array([1, 1, 0], np.int32)], naive
+    )
     assert y.tolist() == [5.0, 0.0, 0.0]
-    testing.check_raises(OP, [np.ones(3), np.array([1, 1, 0], np.int32)], EnforceError,
-                         "must be at least that of the first dimension of data")
-    testing.check_raises(OP, [np.ones(1), np.array([1.0])], DTypeError,
-                         "Indicator should be of int32 or int64 type.")
-    testing.check_raises(OP, [np.ones(1), np.ones((1, 1), np.int32)], ShapeError,
-                         "Indicator should be 1D tensor.")
+    testing.check_raises(
+        OP,
+        [np.ones(3), np.array([1, 1, 0], np.int32)],
+        EnforceError,
+        "must be at least that of the first dimension of data",
+    )
+    testing.check_raises(
+        OP,
+        [np.ones(1), np.array([1.0])],
+        DTypeError,
+        "Indicator should be of int32 or int64 type.",
+    )
+    testing.check_raises(
+        OP,
+        [np.ones(1), np.ones((1, 1), np.int32)],
+        ShapeError,
+        "Indicator should be 1D tensor.",
+    )
 
 
 @pytest.mark.skipif(not NETS.is_dir(), reason="glow nets not available")
@@ -73,5 +90,7 @@ def test_glow_importer_net():
 
 
 def test_gradient_decision():
-    assert registry.GRADIENTS["FillExamplesWithIndicator"].kind == \
-        registry.NOT_IMPLEMENTED_YET
+    assert (
+        registry.GRADIENTS["FillExamplesWithIndicator"].kind
+        == registry.NOT_IMPLEMENTED_YET
+    )

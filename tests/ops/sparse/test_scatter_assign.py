@@ -27,10 +27,14 @@ def naive(data, indices, slices):
 
 
 @settings(max_examples=30, deadline=None)
-@given(rows=st.integers(1, 6), tail=st.sampled_from([(), (3,), (2, 2)]),
-       k=st.integers(0, 8),
-       dtype=st.sampled_from([np.float32, np.float16, np.uint8, np.int32, np.int64]),
-       itype=st.sampled_from([np.int32, np.int64]), seed=st.integers(0, 2**16))
+@given(
+    rows=st.integers(1, 6),
+    tail=st.sampled_from([(), (3,), (2, 2)]),
+    k=st.integers(0, 8),
+    dtype=st.sampled_from([np.float32, np.float16, np.uint8, np.int32, np.int64]),
+    itype=st.sampled_from([np.int32, np.int64]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_naive_loop(rows, tail, k, dtype, itype, seed):
     rng = np.random.default_rng(seed)
     data = rng.integers(0, 50, (rows,) + tail).astype(dtype)
@@ -51,21 +55,43 @@ def test_writes_the_stored_array_in_place():
 
 
 def test_errors_leave_data_untouched():
-    d, i, s = np.zeros((3, 2), np.float32), np.array([0, 1]), np.ones((2, 2), np.float32)
-    testing.check_raises(OP, [d, i, s.astype(np.float64)], DTypeError,
-                         "1 vs 13. Data and slice types must match")
-    testing.check_raises(OP, [d.astype(bool), i, s.astype(bool)], DTypeError,
-                         "Could not find the runner corresponding to indicesType")
-    testing.check_raises(OP, [d, i.astype(np.float32), s], DTypeError,
-                         "Could not find the runner")
-    testing.check_raises(OP, [np.array(1.0, np.float32), i, s], ShapeError,
-                         "X0 has to be at least the vector")
+    d, i, s = (
+        np.zeros((3, 2), np.float32),
+        np.array([0, 1]),
+        np.ones((2, 2), np.float32),
+    )
+    testing.check_raises(
+        OP,
+        [d, i, s.astype(np.float64)],
+        DTypeError,
+        "1 vs 13. Data and slice types must match",
+    )
+    testing.check_raises(
+        OP,
+        [d.astype(bool), i, s.astype(bool)],
+        DTypeError,
+        "Could not find the runner corresponding to indicesType",
+    )
+    testing.check_raises(
+        OP, [d, i.astype(np.float32), s], DTypeError, "Could not find the runner"
+    )
+    testing.check_raises(
+        OP,
+        [np.array(1.0, np.float32), i, s],
+        ShapeError,
+        "X0 has to be at least the vector",
+    )
     testing.check_raises(OP, [d, i, s[:1]], ShapeError, "slices.numel")
-    testing.check_raises(OP, [d, np.array([0, 3]), s], EnforceError,
-                         "Index out of bounds: 3, range 0 to 3")
+    testing.check_raises(
+        OP,
+        [d, np.array([0, 3]), s],
+        EnforceError,
+        "Index out of bounds: 3, range 0 to 3",
+    )
     with pytest.raises(SchemaError, match="not in-place"):
-        testing.check_reference(CreateOperator("ScatterAssign", ["D", "I", "S"], ["E"]),
-                                [d, i, s], naive)
+        testing.check_reference(
+            CreateOperator("ScatterAssign", ["D", "I", "S"], ["E"]), [d, i, s], naive
+        )
 
 
 def test_gradient_decision():

@@ -8,14 +8,13 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-import pytest
+from caffe2lite.ops.sparse.sparse_fun_hash import xxh64_low4
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import ArgumentError, DTypeError, EnforceError
-from caffe2lite.ops.sparse.sparse_fun_hash import xxh64_low4
 from caffe2lite.schema import registry
 
 M = 2**64 - 1
@@ -33,12 +32,12 @@ def xxh64(data: bytes, seed: int) -> int:
     assert len(data) < 32
     h, p = (seed + P5 + len(data)) & M, 0
     while p + 8 <= len(data):
-        k = int.from_bytes(data[p:p + 8], "little")
+        k = int.from_bytes(data[p : p + 8], "little")
         k = (rotl((k * P2) & M, 31) * P1) & M
         h = (rotl(h ^ k, 27) * P1 + P4) & M
         p += 8
     if p + 4 <= len(data):
-        h ^= (int.from_bytes(data[p:p + 4], "little") * P1) & M
+        h ^= (int.from_bytes(data[p : p + 4], "little") * P1) & M
         h = (rotl(h, 23) * P2 + P3) & M
         p += 4
     while p < len(data):
@@ -55,10 +54,20 @@ def xxh64(data: bytes, seed: int) -> int:
 # of each key, seeds 0 and 17.
 KEYS = [0, 1, 42, -1, 2**33 + 5]
 LIBRARY = {
-    0: [4246796580750024372, 17595444997414146897, 15516826743637085169,
-        9185342943168159635, 14111056568482183481],
-    17: [15295676857678589712, 16808057784050844497, 6699225193368046239,
-         15841169996336356546, 12743290656037324090],
+    0: [
+        4246796580750024372,
+        17595444997414146897,
+        15516826743637085169,
+        9185342943168159635,
+        14111056568482183481,
+    ],
+    17: [
+        15295676857678589712,
+        16808057784050844497,
+        6699225193368046239,
+        15841169996336356546,
+        12743290656037324090,
+    ],
 }
 
 
@@ -71,6 +80,7 @@ def test_hash_matches_the_xxhash_library():
 
 def caffe2_loop(num_outputs, seed, num_segments=-1):
     """The forward loop of Caffe2's SparseFunHashOp, literally."""
+
     def ref(val, key, seg, weight, *alpha):
         n_alpha = alpha[0].shape[0] if alpha else 1
         k_seg = num_segments if num_segments != -1 else (max([-1] + seg.tolist()) + 1)
@@ -91,12 +101,17 @@ def caffe2_loop(num_outputs, seed, num_segments=-1):
 
 
 @settings(max_examples=25, deadline=None)
-@given(n=st.integers(0, 8), outs=st.integers(1, 3), n_alpha=st.sampled_from([0, 1, 3]),
-       seed=st.sampled_from([0, 5, 2**40]), data_seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(0, 8),
+    outs=st.integers(1, 3),
+    n_alpha=st.sampled_from([0, 1, 3]),
+    seed=st.sampled_from([0, 5, 2**40]),
+    data_seed=st.integers(0, 2**16),
+)
 def test_matches_caffe2_loop(n, outs, n_alpha, seed, data_seed):
     rng = np.random.default_rng(data_seed)
     val = rng.standard_normal(n).astype(np.float32)
-    key = rng.integers(-2**40, 2**40, n)
+    key = rng.integers(-(2**40), 2**40, n)
     seg = np.sort(rng.integers(0, 3, n)).astype(np.int32)
     weight = rng.standard_normal(7).astype(np.float32)
     inputs = [val, key, seg, weight]
@@ -106,8 +121,9 @@ def test_matches_caffe2_loop(n, outs, n_alpha, seed, data_seed):
         names.append("A")
     op = CreateOperator("SparseFunHash", names, ["Y"], num_outputs=outs, seed=seed)
     testing.check_reference(op, inputs, caffe2_loop(outs, seed), atol=1e-5)
-    op = CreateOperator("SparseFunHash", names, ["Y"], num_outputs=outs, seed=seed,
-                        num_segments=4)
+    op = CreateOperator(
+        "SparseFunHash", names, ["Y"], num_outputs=outs, seed=seed, num_segments=4
+    )
     testing.check_reference(op, inputs, caffe2_loop(outs, seed, 4), atol=1e-5)
 
 
@@ -115,23 +131,43 @@ def test_errors():
     v, k = np.ones(2, np.float32), np.array([1, 2])
     s, w = np.array([0, 1], np.int32), np.ones(3, np.float32)
     op = CreateOperator("SparseFunHash", ["V", "K", "S", "W"], ["Y"], num_outputs=2)
-    testing.check_raises(CreateOperator("SparseFunHash", ["V", "K", "S", "W"], ["Y"]),
-                         [v, k, s, w], ArgumentError, "Argument `num_outputs` is missing.")
-    testing.check_raises(op, [v, k.astype(np.int32), s, w], DTypeError, "caller expects")
-    testing.check_raises(op, [v, k, s.astype(np.int64), w], DTypeError, "caller expects")
-    testing.check_raises(op, [v, k, np.array([0, -1], np.int32), w], EnforceError,
-                         "Segment id out of range")
+    testing.check_raises(
+        CreateOperator("SparseFunHash", ["V", "K", "S", "W"], ["Y"]),
+        [v, k, s, w],
+        ArgumentError,
+        "Argument `num_outputs` is missing.",
+    )
+    testing.check_raises(
+        op, [v, k.astype(np.int32), s, w], DTypeError, "caller expects"
+    )
+    testing.check_raises(
+        op, [v, k, s.astype(np.int64), w], DTypeError, "caller expects"
+    )
+    testing.check_raises(
+        op,
+        [v, k, np.array([0, -1], np.int32), w],
+        EnforceError,
+        "Segment id out of range",
+    )
     testing.check_raises(op, [v[:1], k, s, w], Exception, "one entry per segment id")
 
 
 def test_gradient_maker_and_numeric_gradient():
-    op = CreateOperator("SparseFunHash", ["V", "K", "S", "W", "A"], ["Y"], num_outputs=2)
+    op = CreateOperator(
+        "SparseFunHash", ["V", "K", "S", "W", "A"], ["Y"], num_outputs=2
+    )
     ops, grads = GradientRegistry.GetBackwardPass([op], {"Y": "Y_grad"})
-    assert [(o.type, list(o.input), list(o.output)) for o in ops] == [(
-        "SparseFunHashGradient", ["Y_grad", "V", "K", "S", "W", "A"],
-        ["W_grad_values", "W_grad_indices", "A_grad"])]
+    assert [(o.type, list(o.input), list(o.output)) for o in ops] == [
+        (
+            "SparseFunHashGradient",
+            ["Y_grad", "V", "K", "S", "W", "A"],
+            ["W_grad_values", "W_grad_indices", "A_grad"],
+        )
+    ]
     assert (str(grads["W"].indices), str(grads["W"].values)) == (
-        "W_grad_indices", "W_grad_values")
+        "W_grad_indices",
+        "W_grad_values",
+    )
     assert str(grads["A"]) == "A_grad"
     rng = np.random.default_rng(0)
     val = rng.standard_normal(4).astype(np.float32)
@@ -146,4 +182,6 @@ def test_gradient_maker_and_numeric_gradient():
 
 def test_gradient_decisions():
     assert registry.GRADIENTS["SparseFunHash"].kind == registry.MAKER
-    assert registry.GRADIENTS["SparseFunHashGradient"].kind == registry.NOT_IMPLEMENTED_YET
+    assert (
+        registry.GRADIENTS["SparseFunHashGradient"].kind == registry.NOT_IMPLEMENTED_YET
+    )

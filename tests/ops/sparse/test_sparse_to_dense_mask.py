@@ -34,9 +34,13 @@ def naive(mask, with_lengths, presence=False):
                     row[mask.index(i)] = values[j]
                     seen[mask.index(i)] = True
             pos += n
-            out.append(np.array(row, values.dtype).reshape((len(mask),) + default.shape))
+            out.append(
+                np.array(row, values.dtype).reshape((len(mask),) + default.shape)
+            )
             pres.append(seen)
-        y = np.array(out, values.dtype).reshape((len(lengths), len(mask)) + default.shape)
+        y = np.array(out, values.dtype).reshape(
+            (len(lengths), len(mask)) + default.shape
+        )
         p = np.array(pres, bool).reshape(len(lengths), len(mask))
         if not with_lengths:
             y, p = y[0], p[0]
@@ -48,15 +52,20 @@ def naive(mask, with_lengths, presence=False):
 def op(mask, with_lengths, presence=False, **kw):
     ins = ["I", "V", "D"] + (["L"] if with_lengths else [])
     outs = ["Y", "P"] if presence else ["Y"]
-    return CreateOperator("SparseToDenseMask", ins, outs, mask=mask,
-                          return_presence_mask=presence, **kw)
+    return CreateOperator(
+        "SparseToDenseMask", ins, outs, mask=mask, return_presence_mask=presence, **kw
+    )
 
 
 @settings(max_examples=30, deadline=None)
-@given(lengths=st.lists(st.integers(0, 5), max_size=5), tail=st.sampled_from([(), (2,)]),
-       index_type=st.sampled_from([np.int32, np.int64]),
-       dtype=st.sampled_from([np.float32, np.int64, np.float64]),
-       seed=st.integers(0, 2**16), presence=st.booleans())
+@given(
+    lengths=st.lists(st.integers(0, 5), max_size=5),
+    tail=st.sampled_from([(), (2,)]),
+    index_type=st.sampled_from([np.int32, np.int64]),
+    dtype=st.sampled_from([np.float32, np.int64, np.float64]),
+    seed=st.integers(0, 2**16),
+    presence=st.booleans(),
+)
 def test_matches_naive_loop(lengths, tail, index_type, dtype, seed, presence):
     rng = np.random.default_rng(seed)
     mask = [int(v) for v in rng.choice(12, 4, replace=False)]
@@ -65,10 +74,16 @@ def test_matches_naive_loop(lengths, tail, index_type, dtype, seed, presence):
     values = (rng.standard_normal((n,) + tail) * 10).astype(dtype)
     default = np.full(tail, -7, dtype)
     lengths = np.array(lengths, np.int32)
-    testing.check_reference(op(mask, True, presence), [indices, values, default, lengths],
-                            naive(mask, True, presence))
-    testing.check_reference(op(mask, False, presence), [indices, values, default],
-                            naive(mask, False, presence))
+    testing.check_reference(
+        op(mask, True, presence),
+        [indices, values, default, lengths],
+        naive(mask, True, presence),
+    )
+    testing.check_reference(
+        op(mask, False, presence),
+        [indices, values, default],
+        naive(mask, False, presence),
+    )
 
 
 def test_caffe2_case_high_dim_and_big_ids():
@@ -77,21 +92,32 @@ def test_caffe2_case_high_dim_and_big_ids():
     indices = np.array([5, 2**40, 7, 2**33 + 1, 5], np.int64)
     values = np.arange(30, dtype=np.float32).reshape(5, 3, 2)
     default = np.zeros((3, 2), np.float32)
-    testing.check_reference(op(mask, True), [indices, values, default,
-                                             np.array([3, 2], np.int32)], naive(mask, True))
+    testing.check_reference(
+        op(mask, True),
+        [indices, values, default, np.array([3, 2], np.int32)],
+        naive(mask, True),
+    )
 
 
 def test_empty_lengths_and_strings():
     mask = [1, 2]
     (y,) = testing.check_reference(
-        op(mask, True), [np.zeros(0, np.int32), np.zeros(0, np.float32),
-                         np.array(0, np.float32), np.zeros(0, np.int32)],
-        naive(mask, True))
+        op(mask, True),
+        [
+            np.zeros(0, np.int32),
+            np.zeros(0, np.float32),
+            np.array(0, np.float32),
+            np.zeros(0, np.int32),
+        ],
+        naive(mask, True),
+    )
     assert y.shape == (0, 2)
     s = np.array([b"a", b"b"], object)
-    (y,) = testing.check_reference(op(mask, False), [np.array([2, 9]), s,
-                                                     np.array(b"-", object)],
-                                   naive(mask, False))
+    (y,) = testing.check_reference(
+        op(mask, False),
+        [np.array([2, 9]), s, np.array(b"-", object)],
+        naive(mask, False),
+    )
     assert y.tolist() == [b"-", b"a"]
 
 
@@ -120,33 +146,64 @@ def _net(o):
 def test_errors():
     i, v, d = np.array([1, 2]), np.ones(2, np.float32), np.array(0, np.float32)
     testing.check_raises(op([], False), [i, v, d], ArgumentError, "mask can't be empty")
-    testing.check_raises(op([1, -2], False), [i, v, d], ArgumentError,
-                         "Only positive IDs are allowed")
-    testing.check_raises(op([1, 1], False), [i, v, d], ArgumentError, "Duplicated id: 1")
-    testing.check_raises(op([1], False), [i.astype(np.float32), v, d], DTypeError,
-                         "Unsupported type of tensor: float")
-    testing.check_raises(op([1], False), [i.reshape(2, 1), v, d], ShapeError,
-                         r"sparse_indices.dim\(\) == 1")
-    testing.check_raises(op([1], False), [i, v[:1], d], ShapeError,
-                         r"sparse_indices.numel\(\) == sparse_values.size\(0\)")
-    testing.check_raises(op([1], False), [i, v, np.zeros(1, np.float32)], ShapeError,
-                         r"default_value.dim\(\) \+ 1 == sparse_values.dim\(\)")
-    testing.check_raises(op([1], False), [i, v, np.array(0.0)], DTypeError,
-                         r"sparse_values.dtype\(\) == default_value.dtype\(\)")
-    testing.check_raises(op([1], True), [i, v, d, np.array([3], np.int32)], EnforceError,
-                         "the sum of lengths exceeds")
+    testing.check_raises(
+        op([1, -2], False), [i, v, d], ArgumentError, "Only positive IDs are allowed"
+    )
+    testing.check_raises(
+        op([1, 1], False), [i, v, d], ArgumentError, "Duplicated id: 1"
+    )
+    testing.check_raises(
+        op([1], False),
+        [i.astype(np.float32), v, d],
+        DTypeError,
+        "Unsupported type of tensor: float",
+    )
+    testing.check_raises(
+        op([1], False),
+        [i.reshape(2, 1), v, d],
+        ShapeError,
+        r"sparse_indices.dim\(\) == 1",
+    )
+    testing.check_raises(
+        op([1], False),
+        [i, v[:1], d],
+        ShapeError,
+        r"sparse_indices.numel\(\) == sparse_values.size\(0\)",
+    )
+    testing.check_raises(
+        op([1], False),
+        [i, v, np.zeros(1, np.float32)],
+        ShapeError,
+        r"default_value.dim\(\) \+ 1 == sparse_values.dim\(\)",
+    )
+    testing.check_raises(
+        op([1], False),
+        [i, v, np.array(0.0)],
+        DTypeError,
+        r"sparse_values.dtype\(\) == default_value.dtype\(\)",
+    )
+    testing.check_raises(
+        op([1], True),
+        [i, v, d, np.array([3], np.int32)],
+        EnforceError,
+        "the sum of lengths exceeds",
+    )
 
 
 def test_gradient_maker_and_numeric_gradient():
     o = op([3, 7, 5], True)
     ops, grads = GradientRegistry.GetBackwardPass([o], {"Y": "Y_grad"})
     assert [x.type for x in ops] == ["SparseToDenseMaskGradient"]
-    assert list(ops[0].input) == ["I", "Y_grad", "L"] and list(ops[0].output) == ["V_grad"]
+    assert list(ops[0].input) == ["I", "Y_grad", "L"] and list(ops[0].output) == [
+        "V_grad"
+    ]
     assert [a.name for a in ops[0].arg] == ["mask", "return_presence_mask"]
     assert str(grads["V"]) == "V_grad" and grads.get("D") is None
     indices = np.array([7, 3, 9, 3, 5], np.int64)
     values = np.random.default_rng(0).standard_normal((5, 2))
-    testing.check_gradient(o, [indices, values, np.zeros(2), np.array([3, 2], np.int32)], 1)
+    testing.check_gradient(
+        o, [indices, values, np.zeros(2), np.array([3, 2], np.int32)], 1
+    )
     o2 = op([3, 7], False)
     testing.check_gradient(o2, [indices, values, np.zeros(2)], 1)
 
@@ -156,9 +213,11 @@ def test_glow_importer_net():
     # Caffe2ImporterTest SparseToDenseMask: indices int64 (4,), values (4, 10, 20, 30),
     # default (10, 20, 30), mask [42, 100, 300, 1, 0, 312] -> output (6, 10, 20, 30).
     rng = np.random.default_rng(3)
-    feeds = dict(indices=np.array([300, 7, 0, 42], np.int64),
-                 values=rng.standard_normal((4, 10, 20, 30)).astype(np.float32),
-                 defaultValue=rng.standard_normal((10, 20, 30)).astype(np.float32))
+    feeds = {
+        "indices": np.array([300, 7, 0, 42], np.int64),
+        "values": rng.standard_normal((4, 10, 20, 30)).astype(np.float32),
+        "defaultValue": rng.standard_normal((10, 20, 30)).astype(np.float32),
+    }
     ws = Workspace()
     for k, v in feeds.items():
         ws.feed_blob(k, v)
@@ -171,5 +230,7 @@ def test_glow_importer_net():
 
 def test_gradient_decisions():
     assert registry.GRADIENTS["SparseToDenseMask"].kind == registry.MAKER
-    assert registry.GRADIENTS["SparseToDenseMaskGradient"].kind == \
-        registry.NOT_IMPLEMENTED_YET
+    assert (
+        registry.GRADIENTS["SparseToDenseMaskGradient"].kind
+        == registry.NOT_IMPLEMENTED_YET
+    )
