@@ -20,7 +20,12 @@ from typing import Any
 import numpy as np
 
 from caffe2lite import scope
-from caffe2lite.builder.operator import BlobReference, DataType, DeviceOption
+from caffe2lite.builder.operator import (
+    BlobReference,
+    DataType,
+    DeviceOption,
+    IsOperatorWithEngine,
+)
 from caffe2lite.gradient import GradientSlice
 from caffe2lite.inference import infer_net
 from caffe2lite.modeling import parameter_info
@@ -361,6 +366,40 @@ class AdagradOptimizer(Optimizer):
         self.alpha *= scale
 
 
+class FtrlOptimizer(Optimizer):
+    """FTRL-Proximal: Ftrl (dense) or SparseFtrl, state ``<param>_ftrl_nz`` (the
+    (n, z) pair of every element)."""
+
+    def __init__(self, alpha: float = 0.01, beta: float = 1e-4, lambda1: float = 0,
+                 lambda2: float = 0, sparse_dedup_aggregator: Any = None,
+                 engine: str = "") -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.beta = beta
+        self.lambda1 = lambda1
+        self.lambda2 = lambda2
+        self.sparse_dedup_aggregator = sparse_dedup_aggregator
+        self.engine = engine
+
+    def _run(self, net: Any, param_init_net: Any, param_info: Any) -> None:
+        param, grad = param_info.blob, param_info.grad
+        if self.alpha <= 0:
+            return
+        nz = param_init_net.ConstantFill([param], str(param) + "_ftrl_nz", extra_shape=[2],
+                                         value=0.0)
+        self._aux_params.local.append(nz)
+        kwargs = dict(engine=self.engine, alpha=self.alpha, beta=self.beta,
+                      lambda1=self.lambda1, lambda2=self.lambda2)
+        if isinstance(grad, GradientSlice):
+            grad = self.dedup(net, self.sparse_dedup_aggregator, grad)
+            net.SparseFtrl([param, nz, grad.indices, grad.values], [param, nz], **kwargs)
+        else:
+            net.Ftrl([param, nz, grad], [param, nz], **kwargs)
+
+    def scale_learning_rate(self, scale: float) -> None:
+        self.alpha *= scale
+
+
 class AdamOptimizer(Optimizer):
     """Adam (dense), SparseAdam or RowWiseSparseAdam (``rowWise``)."""
 
@@ -549,6 +588,16 @@ def build_multi_precision_sgd(model: Any, base_learning_rate: float,
     return _build(model, MultiPrecisionSgdOptimizer(base_learning_rate, **kwargs),
                   max_gradient_norm=max_gradient_norm,
                   allow_lr_injection=allow_lr_injection)
+
+
+def build_ftrl(model: Any, engine: str | None = "SIMD", **kwargs: Any) -> FtrlOptimizer:
+    """FTRL updates. Caffe2's default engine SIMD needs Ftrl and SparseFtrl
+    registered for that engine, as Caffe2 asserted; pass ``engine=None`` for the
+    default kernels."""
+    if engine == "SIMD":
+        assert IsOperatorWithEngine("Ftrl", "SIMD")
+        assert IsOperatorWithEngine("SparseFtrl", "SIMD")
+    return _build(model, FtrlOptimizer(engine=engine, **kwargs))
 
 
 def build_adagrad(model: Any, base_learning_rate: float, parameters: Any = None,

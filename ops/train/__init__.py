@@ -16,3 +16,5 @@ from . import row_wise_sparse_adam  # noqa: F401
 from . import momentum_sgd  # noqa: F401
 from . import momentum_sgd_update  # noqa: F401
 from . import sparse_momentum_sgd_update  # noqa: F401
+from . import ftrl  # noqa: F401
+from . import sparse_ftrl  # noqa: F401

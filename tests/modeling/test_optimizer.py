@@ -87,6 +87,8 @@ BUILDERS = {
     "momentum_sgd": lambda m: optimizer.build_sgd(m, base_learning_rate=0.1, momentum=0.1),
     "adagrad": lambda m: optimizer.build_adagrad(m, base_learning_rate=1.0),
     "adam": lambda m: optimizer.build_adam(m, base_learning_rate=0.1),
+    "ftrl": lambda m: optimizer.build_ftrl(m, engine=None, alpha=1.0, beta=0.1,
+                                           lambda1=0.0, lambda2=0.0),
 }
 
 
@@ -100,7 +102,7 @@ def _check_aux(name, opt):
         assert aux.shared and aux.local
         for p in aux.shared:
             np.testing.assert_allclose(workspace.FetchBlob(p), [1.0])
-    elif name == "adagrad":
+    elif name in ("adagrad", "ftrl"):
         assert not aux.shared and aux.local
         for p in aux.local:
             workspace.FetchBlob(p)
@@ -343,3 +345,14 @@ def test_multi_precision_sgd_updates_the_float_master_copy():
                           grad=core.BlobReference("v_grad"))
     opt(model.net, model.param_init_net, plain)  # a float32 parameter: plain SGD
     assert model.net.Proto().op[-1].type == "WeightedSum"
+
+
+def test_ftrl_state_and_simd_engine():
+    model = _small_model(sparse=True)
+    opt = optimizer.build_ftrl(model, engine=None, alpha=0.5)
+    assert _ops(model)[-3:] == ["SparseFtrl", "Ftrl", "Ftrl"]
+    assert [str(b) for b in opt.get_auxiliary_parameters().local][0] == "emb_ftrl_nz"
+    workspace.RunNetOnce(model.param_init_net)
+    assert workspace.FetchBlob("emb_ftrl_nz").shape == (4, 2, 2)
+    with pytest.raises(AssertionError):
+        optimizer.build_ftrl(_small_model(), alpha=0.5)  # no SIMD kernels here
