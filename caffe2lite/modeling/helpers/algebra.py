@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import builtins
 from typing import Any
-
-_ = builtins  # ``sum`` below shadows the builtin inside this module only
 
 
 def transpose(model: Any, blob_in: Any, blob_out: Any, use_cudnn: bool = False,
