@@ -359,3 +359,28 @@ def test_elementwise_linear():
     _run(model)
     np.testing.assert_array_equal(workspace.FetchBlob("el"), 2 * x)
     assert [str(w) for w in model.weights] == ["el_w"]
+
+
+@pytest.mark.skipif(not core.IsOperator("PRelu"), reason="PRelu is not registered yet")
+def test_prelu():
+    x = np.array([[-2.0, 3.0]], np.float32)
+    workspace.FeedBlob("x", x)
+    model = ModelHelper(name="m")
+    brew.prelu(model, "x", "pr")
+    _run(model)
+    np.testing.assert_allclose(workspace.FetchBlob("pr"), [[-0.5, 3.0]])
+    assert [str(p) for p in model.params] == ["pr_slope"]
+
+
+def test_mat_mul_and_reduce_sum_and_sub():
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    workspace.FeedBlob("a", a)
+    workspace.FeedBlob("b", np.ones((3, 2), np.float32))
+    model = ModelHelper(name="m")
+    brew.mat_mul(model, ["a", "b"], "ab")
+    brew.reduce_sum(model, "a", "rs", axes=[1], keepdims=0)
+    brew.sub(model, ["a", "a"], "zero")
+    _run(model)
+    np.testing.assert_array_equal(workspace.FetchBlob("ab"), a @ np.ones((3, 2)))
+    np.testing.assert_array_equal(workspace.FetchBlob("rs"), a.sum(1))
+    np.testing.assert_array_equal(workspace.FetchBlob("zero"), np.zeros((2, 3)))
