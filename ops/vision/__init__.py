@@ -11,3 +11,4 @@ from . import resize  # noqa: F401
 from . import group_norm  # noqa: F401
 from . import instance_norm  # noqa: F401
 from . import affine_channel  # noqa: F401
+from . import channel_shuffle  # noqa: F401
