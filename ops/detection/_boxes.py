@@ -22,11 +22,12 @@ def _f(x) -> np.ndarray:
 
 
 def transform_upright(boxes: np.ndarray, deltas: np.ndarray, weights, clip: float,
-                      correct: bool) -> np.ndarray:
+                      correct: bool, plus_one: bool = True) -> np.ndarray:
     """Apply [dx, dy, dw, dh] deltas ((M, 4) each, float32) to [x1, y1, x2, y2] boxes."""
     w = [F(v) for v in weights]
-    widths = boxes[:, 2] - boxes[:, 0] + F(1)
-    heights = boxes[:, 3] - boxes[:, 1] + F(1)
+    plus = F(1) if plus_one else F(0)
+    widths = boxes[:, 2] - boxes[:, 0] + plus
+    heights = boxes[:, 3] - boxes[:, 1] + plus
     ctr_x = boxes[:, 0] + F(0.5) * widths
     ctr_y = boxes[:, 1] + F(0.5) * heights
     dx, dy = deltas[:, 0] / w[0], deltas[:, 1] / w[1]
@@ -92,13 +93,15 @@ def clip_boxes(boxes: np.ndarray, height: int, width: int, thresh: float) -> np.
     return clip_rotated(boxes, height, width, thresh)
 
 
-def filter_boxes(boxes: np.ndarray, min_size: float, im_info: np.ndarray) -> np.ndarray:
+def filter_boxes(boxes: np.ndarray, min_size: float, im_info: np.ndarray,
+                 plus_one: bool = True) -> np.ndarray:
     """Indices of the boxes with both sides >= min_size * scale and the centre inside
     the image."""
     min_size = float(min_size) * float(im_info[2])
+    plus = F(1) if plus_one else F(0)
     if boxes.shape[1] == 4:
-        ws = boxes[:, 2] - boxes[:, 0] + F(1)
-        hs = boxes[:, 3] - boxes[:, 1] + F(1)
+        ws = boxes[:, 2] - boxes[:, 0] + plus
+        hs = boxes[:, 3] - boxes[:, 1] + plus
         x_ctr, y_ctr = boxes[:, 0] + ws / F(2), boxes[:, 1] + hs / F(2)
     else:
         x_ctr, y_ctr, ws, hs = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
