@@ -50,7 +50,8 @@ SLICES entry is a block of DATA.size / N elements, and SLICES holds len(INDICES)
 of them. SLICES must have DATA's type (float32, float16, uint8, int32 or int64;
 float64 too) and INDICES is int32 or int64; every index must lie in [0, N) (Caffe2
 checked that only in debug builds). When an index repeats, the last slice wins.
-DATA's array is written only after every check has passed.
+DATA's array is written only after every check has passed (a read-only or
+non-contiguous DATA is copied first).
 
 Example: DATA=[[1, 1], [2, 2], [3, 3]], INDICES=[2, 0], SLICES=[[7, 8], [9, 10]]
 -> DATA=[[9, 10], [2, 2], [7, 8]]""",
@@ -108,12 +109,9 @@ def scatter_assign(data, indices, slices):
         )
     if k and block:
         last = k - 1 - np.unique(idx[::-1], return_index=True)[1]
-        rows = data.reshape(n, block)
-        if not np.shares_memory(rows, data):
-            raise EnforceError(
-                "DATA must be a contiguous array to be updated in place", blob="DATA"
-            )
-        rows[idx[last]] = slices.reshape(k, block)[last]
+        if not (data.flags.writeable and data.flags.c_contiguous):
+            data = np.ascontiguousarray(data).copy()  # a view or read-only blob
+        data.reshape(n, block)[idx[last]] = slices.reshape(k, block)[last]
     return (data,)
 
 

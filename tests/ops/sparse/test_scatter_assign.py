@@ -96,3 +96,15 @@ def test_errors_leave_data_untouched():
 
 def test_gradient_decision():
     assert registry.GRADIENTS["ScatterAssign"].kind == registry.SHOULD_NOT_DO
+
+
+def test_read_only_data_is_copied_not_written():
+    kernel = registry.lookup("ScatterAssign").kernel
+    base = np.zeros(2, np.float32)
+    view = np.broadcast_to(base, (3, 2))  # read-only
+    (y,) = kernel(view, np.array([2]), np.ones((1, 2), np.float32))
+    assert y.tolist() == [[0, 0], [0, 0], [1, 1]] and not base.any()
+    frozen = np.zeros((2, 2), np.float32)
+    frozen.flags.writeable = False
+    (y,) = kernel(frozen, np.array([0]), np.ones((1, 2), np.float32))
+    assert y.tolist() == [[1, 1], [0, 0]] and not frozen.any()
