@@ -182,3 +182,13 @@ def test_glow_importer_net():
     got = [ws.fetch_blob(b) for b in net.external_output]
     for g, w in zip(got, naive(4, True)(length, ind, val)):
         np.testing.assert_array_equal(g, w)
+
+
+def test_numeric_gradient():
+    length = np.array([2, 1, 3], np.int32)
+    ind = np.array([1, 0, 1, 2, 0, 1], np.int64)
+    val = np.random.default_rng(2).standard_normal(6)
+    for with_offset in (False, True):
+        testing.check_gradient(
+            op(3, with_offset), [length, ind, val], 2, outputs=[0, 1, 2]
+        )
