@@ -384,3 +384,17 @@ def test_mat_mul_and_reduce_sum_and_sub():
     np.testing.assert_array_equal(workspace.FetchBlob("ab"), a @ np.ones((3, 2)))
     np.testing.assert_array_equal(workspace.FetchBlob("rs"), a.sum(1))
     np.testing.assert_array_equal(workspace.FetchBlob("zero"), np.zeros((2, 3)))
+
+
+@pytest.mark.skipif(not core.IsOperator("InstanceNorm"),
+                    reason="InstanceNorm is not registered yet")
+def test_instance_norm():
+    x = np.random.default_rng(2).standard_normal((2, 3, 4)).astype(np.float32)
+    workspace.FeedBlob("x", x)
+    model = ModelHelper(name="m")
+    out = brew.instance_norm(model, "x", "inorm", 3, epsilon=1e-5)
+    assert list(model.net.Proto().op[0].output) == ["inorm", "inorm_sm", "inorm_siv"]
+    assert [str(p) for p in model.params] == ["inorm_s", "inorm_b"]
+    _run(model)
+    want = (x - x.mean(2, keepdims=True)) / np.sqrt(x.var(2, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(workspace.FetchBlob(out), want, rtol=1e-4, atol=1e-5)
