@@ -215,7 +215,8 @@ def check_lookup_inputs(
                 found=f"length {weights.shape[0]}",
             )
         check_dtype(weights, "WEIGHTS", np.float32)
-    check_dtype(data, "DATA", np.uint8)
+    if not isinstance(data, np.ndarray):
+        check_dtype(data, "DATA", np.uint8)  # "expected a tensor"
     check_ndim(data, "DATA", 2, "DATA must be a matrix of fused rows")
     if data.shape[1] <= tail:
         raise ShapeError(
@@ -225,6 +226,7 @@ def check_lookup_inputs(
             expected=f"more than {tail} columns",
             found=data.shape[1],
         )
+    check_dtype(data, "DATA", np.uint8)
     check_lengths(lengths)
     check_lookup_bounds(indices, lengths, data.shape[0])
 
