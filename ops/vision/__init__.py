@@ -13,3 +13,4 @@ from . import instance_norm  # noqa: F401
 from . import affine_channel  # noqa: F401
 from . import channel_shuffle  # noqa: F401
 from . import conv_relu  # noqa: F401
+from . import im2col  # noqa: F401
