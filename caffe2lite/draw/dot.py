@@ -189,8 +189,8 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         if m is None:
             raise ValueError(f"cannot read DOT text at {text[pos:pos + 20]!r}")
         pos = m.end()
-        if m.group("q") is not None:
-            out.append(("id", _unquote(m.group("q"))))
+        if m.group("q") is not None:  # quoted: never a keyword
+            out.append(("qid", _unquote(m.group("q"))))
         elif m.group("op") is not None:
             out.append(("op", m.group("op")))
         elif m.group("id") is not None:
@@ -223,7 +223,8 @@ def parse_dot(text: str) -> ParsedDot:
         if i >= len(toks):
             raise ValueError("DOT text ends too early")
         tok = toks[i]
-        if (kind and tok[0] != kind) or (value and tok[1] != value):
+        found = "id" if tok[0] == "qid" else tok[0]
+        if (kind and found != kind) or (value and tok[1] != value):
             raise ValueError(f"expected {value or kind}, found {tok[1]!r}")
         i += 1
         return tok[1]
@@ -244,7 +245,7 @@ def parse_dot(text: str) -> ParsedDot:
     if toks and toks[0] == ("id", "strict"):
         take()
     take("id")  # digraph
-    name = take("id") if toks[i][0] == "id" else ""
+    name = take("id") if toks[i][0] != "op" else ""
     result = ParsedDot(name, {}, {}, [], {})
     stack: list[list[str]] = []  # node lists of the open clusters
     take("op", "{")
@@ -262,15 +263,16 @@ def parse_dot(text: str) -> ParsedDot:
             continue
         if tok == ("id", "subgraph"):
             take()
-            sub = take("id") if toks[i][0] == "id" else f"anonymous_{i}"
+            sub = take("id") if toks[i][0] != "op" else f"anonymous_{i}"
             take("op", "{")
             depth += 1
             members: list[str] = []
             result.clusters[sub] = ("", members)
             stack.append(members)
             continue
+        keyword = tok[0] == "id" and tok[1] in ("node", "edge", "graph")
         first = take("id")
-        if first in ("node", "edge", "graph") and toks[i] == ("op", "["):
+        if keyword and toks[i] == ("op", "["):
             attrs = attr_list()
             if first == "graph" and not stack:
                 result.graph_attrs.update(attrs)

@@ -164,8 +164,8 @@ def _plain(value: Any) -> str:
 
 
 def _as_node(made: Any) -> Node:
-    if isinstance(made, Node):
-        return made
+    """A producer's node (ours or pydot's; values in quotes are quoted DOT text, as
+    Caffe2's producers gave them) as a Node."""
     attrs = {k: _plain(v) for k, v in made.get_attributes().items()}
     return Node(_plain(made.get_name()), attrs)
 
