@@ -118,7 +118,9 @@ def affine_channel_gradient(dy, x_or_scale, scale=None, *, order, is_learnable, 
                           found=f"{given_in} inputs, {num_outputs} outputs")
     c, bshape = _channels(dy, "dY", order)
     if not is_learnable:
-        _vector(x_or_scale, "X", c, dy.dtype)  # the schema's second input: scale here
+        # the second input is scale here (named X in the schema, for the learnable form)
+        cp.check_float(x_or_scale, "X", dy.dtype)
+        enforce_cmp(x_or_scale.size == c, "scale.numel() == C", x_or_scale.size, c, blob="X")
         return ((dy * x_or_scale.reshape(bshape)).astype(dy.dtype),)
     x = x_or_scale
     _vector(scale, "scale", c, dy.dtype)

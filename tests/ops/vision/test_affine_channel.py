@@ -146,6 +146,12 @@ def test_errors():
                          re.escape("X.sizes() == dY.sizes()"))
 
 
+def test_gradient_scale_size_is_checked():
+    testing.check_raises(CreateOperator("AffineChannelGradient", ["dY", "s"], ["dX"]),
+                         [np.ones((1, 2, 2), np.float32), np.ones(3, np.float32)], ShapeError,
+                         re.escape("scale.numel() == C. 3 vs 2"))
+
+
 def test_in_place_gradient():
     ws = Workspace()
     ws.feed_blob("dY", np.ones((1, 2, 2), np.float32))
