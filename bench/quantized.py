@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from bench.common import (
     Config,
     Row,
@@ -52,6 +54,24 @@ def kernel_call(
     return lambda: kernel(*args, **kwargs)
 
 
+DEQUANTIZE = {
+    8: "Fused8BitRowwiseQuantizedToFloat",
+    4: "Fused4BitRowwiseQuantizedToFloat",
+    2: "Fused2BitRowwiseQuantizedToFloat",
+}
+
+
+def check_agrees(op_type: str, bits: int, inputs: list[str], blobs: dict) -> str:
+    """'' when the lookup equals the float op run on the de-quantised table."""
+    (table,) = kernel_call(DEQUANTIZE[bits], [f"Q{bits}"], blobs)()
+    float_type = op_type.replace(f"Fused{bits}BitRowwise", "")
+    got = kernel_call(op_type, inputs, blobs)()[0]
+    want = kernel_call(float_type, ["F"] + inputs[1:], {**blobs, "F": table})()[0]
+    if got.shape != want.shape or not np.allclose(got, want, rtol=1e-4, atol=1e-3):
+        return "output differs from the float op on the de-quantised table"
+    return ""
+
+
 def run(config: Config) -> list[Row]:
     """One row per lookup: its kernel time against the float SparseLengthsSum's."""
     needed = ["SparseLengthsSum", "SparseLengthsWeightedSum"] + list(
@@ -81,6 +101,7 @@ def run(config: Config) -> list[Row]:
         inputs = (
             [f"Q{bits}"] + (["WEIGHTS"] if weighted else []) + ["INDICES", "LENGTHS"]
         )
+        note = check_agrees(op_type, bits, inputs, blobs)
         t = measure(
             {"q": kernel_call(op_type, inputs, blobs), "f": floats[weighted]}, config
         )
@@ -94,6 +115,7 @@ def run(config: Config) -> list[Row]:
                 f"float {yardstick}",
                 t["f"] * 1e3,
                 TARGET,
+                note=note,
             )
         )
     return rows
