@@ -51,9 +51,9 @@ def _grouped(x: np.ndarray, blob: str, group: int, order: str):
     enforce_cmp(c % group == 0, "C % group_ == 0", c % group, 0,
                 f"The {c} channels do not split into {group} groups", blob=blob)
     d = c // group
-    hxw = x.size // (n * c) if n * c else int(np.prod(cp.spatial_of(x.shape, order)))
-    enforce_that(n == 0 or d * hxw > 0, "D * HxW > 0",
-                 "every group needs at least one element to normalise (Caffe2 divided by zero)",
+    hxw = int(np.prod(cp.spatial_of(x.shape, order)))
+    enforce_that(n == 0 or c > 0, "C > 0",
+                 "GroupNorm needs at least one channel (Caffe2 divided by zero)",
                  blob=blob, expected="non-empty groups", found=dims(x.shape))
     if order == "NCHW":
         return x.reshape(n, group, d, hxw), n, c, d
@@ -94,8 +94,11 @@ def _shape(x, gamma=None, beta=None, *, num_outputs, group, order, **_):
 X is (N, C, *spatial) in "NCHW" order or (N, *spatial, C) in "NHWC", of rank 2 or
 more; gamma and beta have C values. The group count is the argument `group` (default
 32), as Caffe2's kernel read it; its schema doc named it `num_groups`, which the
-kernel ignored. 1 or 3 outputs; with `is_test` false, 3 are required. A group
-without elements is an error here (Caffe2 divided by zero). Float32 or float64.""",
+kernel ignored. 1 or 3 outputs; with `is_test` false, 3 are required. Images without
+spatial positions give means 0 and inverse stds 1 / sqrt(epsilon), as Caffe2's moments
+of nothing; an empty batch gives empty outputs and zero channels is an error (Caffe2
+divided by zero for both). The variance is the mean squared deviation (Caffe2 took
+E[x^2] - mean^2: the same value without its cancellation). Float32 or float64.""",
 )
 def group_norm(x, gamma, beta, *, group, num_groups, epsilon, order, is_test, num_outputs):
     """Y and, with 3 outputs, the per-group means and inverse standard deviations."""
@@ -109,8 +112,11 @@ def group_norm(x, gamma, beta, *, group, num_groups, epsilon, order, is_test, nu
     dt = x.dtype
     _per_channel(gamma, "gamma", c, dt)
     _per_channel(beta, "beta", c, dt)
-    mean = xg.mean(axis=(2, 3), dtype=dt, keepdims=True) if n else np.zeros((0, group, 1, 1), dt)
-    var = np.square(xg - mean).mean(axis=(2, 3), dtype=dt, keepdims=True) if n else mean
+    if xg.size:
+        mean = xg.mean(axis=(2, 3), dtype=dt, keepdims=True)
+        var = np.square(xg - mean).mean(axis=(2, 3), dtype=dt, keepdims=True)
+    else:  # Caffe2's Moments of nothing: mean 0 and variance 0
+        mean = var = np.zeros((n, group, 1, 1), dt)
     rstd = (1 / np.sqrt(var + dt.type(epsilon))).astype(dt)
     scale = gamma.reshape(1, group, d, 1) * rstd  # Caffe2's fused scale and bias
     shift = beta.reshape(1, group, d, 1) - scale * mean

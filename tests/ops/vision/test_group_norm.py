@@ -125,6 +125,14 @@ def test_empty_batch():
         lambda *a: [x, np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)])
 
 
+def test_images_without_positions_as_caffe2s_moments_of_nothing():
+    x = np.zeros((2, 4, 0, 3), np.float32)
+    op = CreateOperator("GroupNorm", ["X", "g", "b"], ["Y", "m", "s"], group=2, epsilon=0.25)
+    testing.check_reference(op, [x, np.ones(4, np.float32), np.zeros(4, np.float32)],
+                            lambda *_: [x, np.zeros((2, 2), np.float32),
+                                        np.full((2, 2), 2, np.float32)])
+
+
 def test_shape_function():
     f4 = np.dtype(np.float32)
     op = CreateOperator("GroupNorm", ["X", "g", "b"], ["Y", "m", "s"], group=3)
@@ -147,8 +155,8 @@ def test_errors():
                          "caller expects elements to be float while tensor contains double")
     testing.check_raises(op, [x.astype(np.int32), six, six], DTypeError, "")
     testing.check_raises(op, [np.zeros(6, np.float32), six, six], ShapeError, "dim")
-    testing.check_raises(op, [np.zeros((1, 6, 0), np.float32), six, six], ShapeError,
-                         "at least one element")
+    testing.check_raises(op, [np.zeros((1, 0, 3), np.float32), six[:0], six[:0]], ShapeError,
+                         "at least one channel")
     testing.check_raises(CreateOperator("GroupNorm", ["X", "g", "b"], ["Y", "m"], group=2),
                          [x, six, six], SchemaError, "Output size 2 not in allowed output sizes")
     testing.check_raises(CreateOperator("GroupNorm", ["X", "g", "b"], ["Y"], group=2, is_test=0),
