@@ -180,3 +180,26 @@ def test_gradient_op_lists():
         assert [(g.type, list(g.input), list(g.output)) for g in grads] == [
             ("InstanceNormGradient", ["X", "s", "b", "Y_grad"] + extra,
              ["X_grad", "s_grad", "b_grad"])]
+
+
+@pytest.mark.parametrize("order", ["NCHW", "NHWC"])
+@pytest.mark.parametrize("is_test", [False, True])
+def test_brew_helper(order, is_test):
+    # Caffe2's test_instance_norm_cnn_helper: scale and bias of [C], output of X's shape
+    from caffe2lite import brew, workspace
+    from caffe2lite.model_helper import ModelHelper
+
+    x = np.random.default_rng(8).random((2, 3, 5, 7)).astype(np.float32)
+    if order == "NHWC":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    model = ModelHelper(name="inorm_helper")
+    brew.instance_norm(model, "in_input", "in_output", 3, order=order, epsilon=1e-5,
+                       is_test=is_test)
+    workspace.FeedBlob("in_input", x)
+    workspace.RunNetOnce(model.param_init_net)
+    workspace.RunNetOnce(model.net)
+    assert workspace.FetchBlob("in_output_s").shape == (3,)
+    assert workspace.FetchBlob("in_output_b").shape == (3,)
+    np.testing.assert_allclose(workspace.FetchBlob("in_output"),
+                               naive_instance_norm(x, np.ones(3), np.zeros(3), 1e-5, order)[0],
+                               atol=1e-5)
