@@ -135,3 +135,33 @@ def test_errors():
 def test_no_gradient(reducer, bits):
     entry = registry.GRADIENTS[f"SparseLengths{reducer}Fused{bits}BitRowwise"]
     assert entry.kind == registry.NO_GRADIENT
+
+
+@pytest.mark.parametrize("bits", [4, 2])
+@pytest.mark.parametrize("reducer", REDUCERS)
+def test_both_decoding_paths_span_chunks(reducer, bits, monkeypatch):
+    # A table larger than the lookups decodes each chunk of looked-up rows (here the
+    # smallest chunks, 1024 rows): segments straddle the chunks' edges. A smaller
+    # table is decoded whole.
+    from caffe2lite.ops.quantized import _rowwise
+
+    monkeypatch.setattr(_rowwise, "CHUNK_BYTES", 1)
+    calls = []
+    real = _rowwise.segment_reduce
+    monkeypatch.setattr(
+        _rowwise, "segment_reduce", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    rng = np.random.default_rng(9)
+    lengths = rng.integers(0, 40, 100).astype(np.int32)
+    n = int(lengths.sum())
+    for rows in (n + 500, 50):
+        data = table(rng, rows, 8, bits)
+        indices = rng.integers(0, rows, n)
+        inputs = [data, indices, lengths]
+        if reducer == "WeightedSum":
+            inputs.insert(1, rng.standard_normal(n).astype(np.float32))
+        calls.clear()
+        check_reference(
+            op(reducer, bits), inputs, naive(reducer, bits), atol=1e-3, rtol=1e-4
+        )
+        assert len(calls) == (3 if rows > n else 1)
