@@ -129,6 +129,11 @@ def _dims_match(inferred, actual):
     )
 
 
+# Ops whose outputs are written by the nets in their arguments: their shapes
+# cannot be inferred from the op's input shapes.
+DECIDED_BY_SUBNETS = {"If", "While"}
+
+
 @pytest.mark.parametrize("key", OPERATORS, ids=OP_IDS)
 def test_shape_function_agrees_with_the_example(key):
     schema = registry.OPERATORS[key]
@@ -140,6 +145,11 @@ def test_shape_function_agrees_with_the_example(key):
     assert len(inferred) == len(example.outputs)
     for (name, want), got in zip(example.outputs.items(), inferred):
         actual = shape_of(want)
+        if key[0] in DECIDED_BY_SUBNETS:
+            # What the sub-nets write is not a function of the op's input shapes
+            # (Caffe2 had no shape function for these ops): unknown is the answer.
+            assert got == TensorShape(), f"{name}: inferred {got}, expected unknown"
+            continue
         assert _dims_match(got.dims, actual.dims), (
             f"{name}: inferred {got}, actual {actual}"
         )
