@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.errors import EnforceError, ShapeError
+from caffe2lite.errors import ArgumentError, EnforceError, ShapeError
 from caffe2lite.schema.checks import check_dtype, check_ndim
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
@@ -124,6 +124,13 @@ def unsorted_order(
     ids = segment_ids.astype(np.int64)
     n = ids.shape[0]
     if num_segments != -1:
+        if num_segments < 0:
+            raise ArgumentError(
+                "num_segments must be -1 (from the ids) or a count >= 0",
+                arg="num_segments",
+                expected=">= 0 or -1",
+                found=num_segments,
+            )
         k = num_segments
     else:
         k = int(ids.max()) + 1 if n else 0

@@ -64,6 +64,13 @@ _ARGS = [
 def _check(val, key, seg, weight, alpha, num_outputs):
     if num_outputs is None:
         raise ArgumentError("Argument `num_outputs` is missing.", arg="num_outputs")
+    if num_outputs < 0:
+        raise ArgumentError(
+            "num_outputs must be >= 0",
+            arg="num_outputs",
+            expected=">= 0",
+            found=num_outputs,
+        )
     check_dtype(seg, "segment_ids", np.int32)
     check_dtype(weight, "weight", np.float32, np.float64)  # float64: an addition
     if alpha is not None:
@@ -90,6 +97,13 @@ def _check(val, key, seg, weight, alpha, num_outputs):
 
 
 def _segments(seg: np.ndarray, num_segments: int) -> int:
+    if num_segments < -1:
+        raise ArgumentError(
+            "num_segments must be -1 (from the ids) or a count >= 0",
+            arg="num_segments",
+            expected=">= 0 or -1",
+            found=num_segments,
+        )
     k = (
         num_segments
         if num_segments != -1

@@ -234,3 +234,15 @@ def test_gradient_decisions():
         registry.GRADIENTS["UnsortedSegmentSumGradient"].kind
         == registry.NOT_IMPLEMENTED_YET
     )
+
+
+def test_negative_num_segments_is_an_argument_error():
+    from caffe2lite.errors import ArgumentError
+
+    op = CreateOperator("UnsortedSegmentSum", ["D", "S"], ["Y"], num_segments=-3)
+    testing.check_raises(
+        op,
+        [np.ones((2, 1), np.float32), np.zeros(2, np.int32)],
+        ArgumentError,
+        "num_segments must be -1",
+    )

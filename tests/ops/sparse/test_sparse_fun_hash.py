@@ -185,3 +185,14 @@ def test_gradient_decisions():
     assert (
         registry.GRADIENTS["SparseFunHashGradient"].kind == registry.NOT_IMPLEMENTED_YET
     )
+
+
+def test_negative_sizes_are_argument_errors():
+    v, k = np.ones(2, np.float32), np.array([1, 2])
+    s, w = np.array([0, 1], np.int32), np.ones(3, np.float32)
+    for kw, msg in (
+        ({"num_outputs": -1}, "num_outputs must be >= 0"),
+        ({"num_outputs": 1, "num_segments": -2}, "num_segments must be"),
+    ):
+        op = CreateOperator("SparseFunHash", ["V", "K", "S", "W"], ["Y"], **kw)
+        testing.check_raises(op, [v, k, s, w], ArgumentError, msg)
