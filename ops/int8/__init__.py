@@ -11,3 +11,6 @@ from . import pool  # noqa: F401
 from . import relu  # noqa: F401
 from . import softmax  # noqa: F401
 from . import resize_nearest  # noqa: F401
+from . import reshape  # noqa: F401
+from . import flatten  # noqa: F401
+from . import concat  # noqa: F401
