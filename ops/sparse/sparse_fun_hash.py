@@ -77,7 +77,17 @@ def _check(val, key, seg, weight, alpha, num_outputs):
         check_dtype(alpha, "alpha", weight.dtype)
     check_dtype(val, "scalars", weight.dtype)
     check_dtype(key, "indices", np.int64)
-    n = seg.shape[0] if seg.ndim else 0
+    for arr, name in ((seg, "segment_ids"), (weight, "weight")) + (
+        ((alpha, "alpha"),) if alpha is not None else ()
+    ):
+        if arr.ndim != 1:
+            raise ShapeError(
+                f"{name} must be a vector",
+                blob=name,
+                expected="1-D",
+                found=f"shape {arr.shape}",
+            )
+    n = seg.shape[0]
     for arr, name in ((val, "scalars"), (key, "indices")):
         if arr.ndim != 1 or arr.shape[0] != n:
             # Caffe2 read one scalar and one index per segment id, past the end.
