@@ -11,8 +11,9 @@ import numpy as np
 F = np.float32
 
 
-def _overlaps(boxes: np.ndarray, i: int, rest: np.ndarray, areas: np.ndarray,
-              plus: np.float32) -> np.ndarray:
+def _overlaps(
+    boxes: np.ndarray, i: int, rest: np.ndarray, areas: np.ndarray, plus: np.float32
+) -> np.ndarray:
     xx1 = np.maximum(boxes[rest, 0], boxes[i, 0])
     yy1 = np.maximum(boxes[rest, 1], boxes[i, 1])
     xx2 = np.minimum(boxes[rest, 2], boxes[i, 2])
@@ -25,11 +26,18 @@ def _overlaps(boxes: np.ndarray, i: int, rest: np.ndarray, areas: np.ndarray,
 
 
 def _areas(boxes: np.ndarray, plus: np.float32) -> np.ndarray:
-    return ((boxes[:, 2] - boxes[:, 0] + plus) * (boxes[:, 3] - boxes[:, 1] + plus)).astype(F)
+    return (
+        (boxes[:, 2] - boxes[:, 0] + plus) * (boxes[:, 3] - boxes[:, 1] + plus)
+    ).astype(F)
 
 
-def nms(boxes: np.ndarray, order: np.ndarray, thresh: float, top_n: int = -1,
-        legacy_plus_one: bool = True) -> np.ndarray:
+def nms(
+    boxes: np.ndarray,
+    order: np.ndarray,
+    thresh: float,
+    top_n: int = -1,
+    legacy_plus_one: bool = True,
+) -> np.ndarray:
     """Indices kept from ``order`` (already sorted by decreasing score)."""
     boxes = boxes.astype(F, copy=False)
     plus = F(1) if legacy_plus_one else F(0)
@@ -46,9 +54,17 @@ def nms(boxes: np.ndarray, order: np.ndarray, thresh: float, top_n: int = -1,
     return np.array(keep, np.int64)
 
 
-def soft_nms(scores: np.ndarray, boxes: np.ndarray, indices: np.ndarray, sigma: float,
-             overlap_thresh: float, score_thresh: float, method: int, top_n: int = -1,
-             legacy_plus_one: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def soft_nms(
+    scores: np.ndarray,
+    boxes: np.ndarray,
+    indices: np.ndarray,
+    sigma: float,
+    overlap_thresh: float,
+    score_thresh: float,
+    method: int,
+    top_n: int = -1,
+    legacy_plus_one: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
     """(kept indices, updated scores): Soft-NMS (method 1 linear, 2 gaussian, else hard)
     over ``indices``, each round keeping the highest current score."""
     boxes = boxes.astype(F, copy=False)
@@ -67,7 +83,9 @@ def soft_nms(scores: np.ndarray, boxes: np.ndarray, indices: np.ndarray, sigma: 
         rest = pending[1:]
         ovr = _overlaps(boxes, i, rest, areas, plus)
         if method == 1:
-            weight = np.where(ovr > F(overlap_thresh), (1.0 - ovr.astype(np.float64)), 1.0)
+            weight = np.where(
+                ovr > F(overlap_thresh), (1.0 - ovr.astype(np.float64)), 1.0
+            )
         elif method == 2:
             weight = np.exp(-1.0 * ovr.astype(np.float64) * ovr / float(F(sigma)))
         else:

@@ -19,16 +19,25 @@ MAX_WORK = 1 << 28  # elements of the largest intermediate array an op may build
 def check_rois(rois: Any, blob: str = "RoIs") -> np.ndarray:
     float_tensor(rois, blob, np.dtype(np.float32))
     enforce_cmp(rois.ndim == 2, "R.dim() == 2", rois.ndim, 2, blob=blob)
-    enforce_that(rois.shape[1] in (4, 5), "R.dim32(1) == 4 || R.dim32(1) == 5",
-                 blob=blob, expected="4 or 5 columns", found=rois.shape[1])
+    enforce_that(
+        rois.shape[1] in (4, 5),
+        "R.dim32(1) == 4 || R.dim32(1) == 5",
+        blob=blob,
+        expected="4 or 5 columns",
+        found=rois.shape[1],
+    )
     return rois
 
 
 def check_image(x: Any, blob: str = "X") -> np.ndarray:
     float_tensor(x, blob, np.dtype(np.float32))
     if x.ndim != 4:
-        raise ShapeError(f"{blob} must be a 4-D feature map", blob=blob,
-                         expected="rank 4", found=dims(x.shape))
+        raise ShapeError(
+            f"{blob} must be a 4-D feature map",
+            blob=blob,
+            expected="rank 4",
+            found=dims(x.shape),
+        )
     return x
 
 
@@ -41,20 +50,27 @@ def batch_indices(rois: np.ndarray, n: int, blob: str = "RoIs") -> np.ndarray:
     bad = (b < 0) | (b >= n) | ~np.isfinite(rois[:, 0])
     if bad.any():
         i = int(np.argmax(bad))
-        raise EnforceError(f"RoI {i} has batch index {rois[i, 0]} outside [0, {n})",
-                           blob=blob, expected=f"batch indices in [0, {n - 1}]",
-                           found=float(rois[i, 0]))
+        raise EnforceError(
+            f"RoI {i} has batch index {rois[i, 0]} outside [0, {n})",
+            blob=blob,
+            expected=f"batch indices in [0, {n - 1}]",
+            found=float(rois[i, 0]),
+        )
     return b
 
 
 def check_work(size: int, what: str) -> None:
     if size > MAX_WORK:
-        raise EnforceError(f"{what} would need {size} elements of work space", expected=
-                           f"at most {MAX_WORK}", found=size)
+        raise EnforceError(
+            f"{what} would need {size} elements of work space",
+            expected=f"at most {MAX_WORK}",
+            found=size,
+        )
 
 
-def _axis_weights(start: np.ndarray, bin_size: np.ndarray, grid: np.ndarray, pooled: int,
-                  size: int) -> tuple[np.ndarray, np.ndarray]:
+def _axis_weights(
+    start: np.ndarray, bin_size: np.ndarray, grid: np.ndarray, pooled: int, size: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per RoI, the (R, pooled, size) matrix of summed bilinear weights along one axis
     over the grid samples of each bin, and the (R, pooled, G) validity of each sample.
     float32 throughout, in the kernel's order of operations."""
@@ -65,7 +81,8 @@ def _axis_weights(start: np.ndarray, bin_size: np.ndarray, grid: np.ndarray, poo
     i = np.arange(g_max)[None, None, :]
     # start + p * bin + (i + .5f) * bin / grid
     coord = (start[:, None, None] + p * bin_size[:, None, None]) + (
-        (i.astype(f) + f(0.5)) * bin_size[:, None, None]) / grid[:, None, None].astype(f)
+        (i.astype(f) + f(0.5)) * bin_size[:, None, None]
+    ) / grid[:, None, None].astype(f)
     used = i < grid[:, None, None]
     valid = used & ~((coord < f(-1.0)) | (coord > f(size)))
     c = np.where(coord <= 0, f(0), coord)
@@ -77,14 +94,24 @@ def _axis_weights(start: np.ndarray, bin_size: np.ndarray, grid: np.ndarray, poo
     frac = (c - low.astype(f)).astype(f)
     hi_w = (f(1.0) - frac).astype(f)
     axis = np.arange(size)
-    onehot_low = (low[..., None] == axis)
-    onehot_high = (high[..., None] == axis)
-    w = (onehot_low * hi_w[..., None] + onehot_high * frac[..., None]) * valid[..., None]
+    onehot_low = low[..., None] == axis
+    onehot_high = high[..., None] == axis
+    w = (onehot_low * hi_w[..., None] + onehot_high * frac[..., None]) * valid[
+        ..., None
+    ]
     return w.sum(axis=2, dtype=np.float64), valid
 
 
-def align_weights(rois: np.ndarray, spatial_scale: float, pooled_h: int, pooled_w: int,
-                  sampling_ratio: int, height: int, width: int, aligned: bool):
+def align_weights(
+    rois: np.ndarray,
+    spatial_scale: float,
+    pooled_h: int,
+    pooled_w: int,
+    sampling_ratio: int,
+    height: int,
+    width: int,
+    aligned: bool,
+):
     """(Wy (R, ph, H), Wx (R, pw, W), count (R,)): Y[r, c] = Wy[r] X[b_r, c] Wx[r]^T /
     count[r] is RoIAlign's average of bilinear samples."""
     f = np.float32
@@ -104,7 +131,9 @@ def align_weights(rois: np.ndarray, spatial_scale: float, pooled_h: int, pooled_
         grid_h = np.ceil(roi_h / f(pooled_h)).astype(np.int64)
         grid_w = np.ceil(roi_w / f(pooled_w)).astype(np.int64)
     g = int(max(grid_h.max(initial=0), grid_w.max(initial=0)))
-    check_work(len(rois) * max(pooled_h * height, pooled_w * width) * max(g, 1), "RoIAlign")
+    check_work(
+        len(rois) * max(pooled_h * height, pooled_w * width) * max(g, 1), "RoIAlign"
+    )
     with np.errstate(divide="ignore", invalid="ignore"):  # a grid of 0 samples
         wy, _ = _axis_weights(start_h, bin_h, grid_h, pooled_h, height)
         wx, _ = _axis_weights(start_w, bin_w, grid_w, pooled_w, width)

@@ -13,28 +13,55 @@ from caffe2lite.schema.registry import register_cpu_operator, should_not_do_grad
 from caffe2lite.schema.shapes import TensorShape
 
 from .._dense import dims, enforce_cmp, float_tensor
-from ._boxes import BBOX_XFORM_CLIP_DEFAULT, F, clip_upright, filter_boxes, transform_upright
+from ._boxes import (
+    BBOX_XFORM_CLIP_DEFAULT,
+    F,
+    clip_upright,
+    filter_boxes,
+    transform_upright,
+)
 from ._nms import nms
 
 ARGS = [
-    Arg("spatial_scale", float, 1.0 / 16, doc="feature map scale; anchors move by "
-        "1 / spatial_scale pixels per position"),
-    Arg("pre_nms_topN", int, 6000, doc="best-scoring anchors kept before NMS (<= 0: all)"),
+    Arg(
+        "spatial_scale",
+        float,
+        1.0 / 16,
+        doc="feature map scale; anchors move by 1 / spatial_scale pixels per position",
+    ),
+    Arg(
+        "pre_nms_topN",
+        int,
+        6000,
+        doc="best-scoring anchors kept before NMS (<= 0: all)",
+    ),
     Arg("post_nms_topN", int, 300, doc="proposals kept by NMS per image (<= 0: all)"),
     Arg("nms_thresh", float, 0.7, doc="IoU threshold of NMS"),
     Arg("min_size", float, 16.0, doc="smallest side kept, in unscaled image pixels"),
     Arg("correct_transform_coords", bool, False, doc="Detectron's x2/y2 minus 1"),
-    Arg("angle_bound_on", bool, True), Arg("angle_bound_lo", int, -90),
-    Arg("angle_bound_hi", int, 90), Arg("clip_angle_thresh", float, 1.0),
+    Arg("angle_bound_on", bool, True),
+    Arg("angle_bound_lo", int, -90),
+    Arg("angle_bound_hi", int, 90),
+    Arg("clip_angle_thresh", float, 1.0),
     Arg("legacy_plus_one", bool, True, doc="widths are x2 - x1 + 1"),
 ]
 
 
-def _shape(scores: TensorShape, deltas: TensorShape, im_info: TensorShape,
-           anchors: TensorShape, **kwargs):
+def _shape(
+    scores: TensorShape,
+    deltas: TensorShape,
+    im_info: TensorShape,
+    anchors: TensorShape,
+    **kwargs,
+):
     f32 = np.dtype(np.float32)
-    cols = anchors.dims[1] + 1 if anchors.dims is not None and len(anchors.dims) == 2 and \
-        isinstance(anchors.dims[1], int) else 5
+    cols = (
+        anchors.dims[1] + 1
+        if anchors.dims is not None
+        and len(anchors.dims) == 2
+        and isinstance(anchors.dims[1], int)
+        else 5
+    )
     return (TensorShape(("n", cols), f32), TensorShape(("n",), f32))
 
 
@@ -42,8 +69,9 @@ def all_anchors(anchors: np.ndarray, height: int, width: int, feat_stride: np.fl
     """(H * W * A, 4) anchors shifted to every feature position, rows ordered (h, w, a)."""
     sx = np.arange(width, dtype=F) * feat_stride
     sy = np.arange(height, dtype=F) * feat_stride
-    shift = np.stack(np.broadcast_arrays(sx[None, :], sy[:, None], sx[None, :], sy[:, None]),
-                     axis=-1).reshape(-1, 1, 4)
+    shift = np.stack(
+        np.broadcast_arrays(sx[None, :], sy[:, None], sx[None, :], sy[:, None]), axis=-1
+    ).reshape(-1, 1, 4)
     return (anchors[None, :, :].astype(F) + shift).reshape(-1, 4).astype(F)
 
 
@@ -55,9 +83,14 @@ def proposals_one_image(im_info, anchors_all, deltas, scores, kw):
     pre = kw["pre_nms_topN"]
     if 0 < pre < s.size:
         order = order[:pre]
-    props = transform_upright(anchors_all[order], d[order], (1.0, 1.0, 1.0, 1.0),
-                              BBOX_XFORM_CLIP_DEFAULT, kw["correct_transform_coords"],
-                              kw["legacy_plus_one"])
+    props = transform_upright(
+        anchors_all[order],
+        d[order],
+        (1.0, 1.0, 1.0, 1.0),
+        BBOX_XFORM_CLIP_DEFAULT,
+        kw["correct_transform_coords"],
+        kw["legacy_plus_one"],
+    )
     props = clip_upright(props, int(im_info[0]), int(im_info[1]))
     s_sorted = s[order]
     keep = filter_boxes(props, kw["min_size"], im_info, kw["legacy_plus_one"])
@@ -68,47 +101,81 @@ def proposals_one_image(im_info, anchors_all, deltas, scores, kw):
 
 
 def generate_proposals(scores, bbox_deltas, im_info, anchors, **kw) -> tuple:
-    for x, name in ((scores, "scores"), (bbox_deltas, "bbox_deltas"), (im_info, "im_info"),
-                    (anchors, "anchors")):
+    for x, name in (
+        (scores, "scores"),
+        (bbox_deltas, "bbox_deltas"),
+        (im_info, "im_info"),
+        (anchors, "anchors"),
+    ):
         float_tensor(x, name, np.dtype(np.float32))
     enforce_cmp(scores.ndim == 4, "scores.ndim() == 4", scores.ndim, 4, blob="scores")
     n, a, h, w = scores.shape
     if anchors.ndim != 2 or anchors.shape[1] not in (4, 5):
-        raise ShapeError("box_dim == 4 || box_dim == 5", blob="anchors",
-                         expected="(A, 4) anchors", found=dims(anchors.shape))
+        raise ShapeError(
+            "box_dim == 4 || box_dim == 5",
+            blob="anchors",
+            expected="(A, 4) anchors",
+            found=dims(anchors.shape),
+        )
     box_dim = anchors.shape[1]
     if box_dim == 5:
-        raise ArgumentError("rotated anchors (5 columns) are not supported by this "
-                            "GenerateProposals", arg="anchors", expected="(A, 4) anchors",
-                            found=dims(anchors.shape))
+        raise ArgumentError(
+            "rotated anchors (5 columns) are not supported by this GenerateProposals",
+            arg="anchors",
+            expected="(A, 4) anchors",
+            found=dims(anchors.shape),
+        )
     want = (n, box_dim * a, h, w)
-    enforce_cmp(bbox_deltas.shape == want, "bbox_deltas.dims() == (num_images, box_dim * A, "
-                "H, W)", dims(bbox_deltas.shape), dims(want), blob="bbox_deltas")
-    enforce_cmp(im_info.shape == (n, 3), "im_info_tensor.dims() == (num_images, 3)",
-                dims(im_info.shape), dims((n, 3)), blob="im_info")
-    enforce_cmp(anchors.shape == (a, box_dim), "anchors.dims() == (A, box_dim)",
-                dims(anchors.shape), dims((a, box_dim)), blob="anchors")
+    enforce_cmp(
+        bbox_deltas.shape == want,
+        "bbox_deltas.dims() == (num_images, box_dim * A, H, W)",
+        dims(bbox_deltas.shape),
+        dims(want),
+        blob="bbox_deltas",
+    )
+    enforce_cmp(
+        im_info.shape == (n, 3),
+        "im_info_tensor.dims() == (num_images, 3)",
+        dims(im_info.shape),
+        dims((n, 3)),
+        blob="im_info",
+    )
+    enforce_cmp(
+        anchors.shape == (a, box_dim),
+        "anchors.dims() == (A, box_dim)",
+        dims(anchors.shape),
+        dims((a, box_dim)),
+        blob="anchors",
+    )
     feat_stride = F(1.0 / float(F(kw["spatial_scale"])))
     anchors_all = all_anchors(anchors, h, w, feat_stride)
     rois, probs = [], []
     for i in range(n):  # images: NMS is per image
-        boxes, p = proposals_one_image(im_info[i].astype(F), anchors_all, bbox_deltas[i],
-                                       scores[i], kw)
+        boxes, p = proposals_one_image(
+            im_info[i].astype(F), anchors_all, bbox_deltas[i], scores[i], kw
+        )
         rois.append(np.concatenate([np.full((len(boxes), 1), i, F), boxes], axis=1))
         probs.append(p)
     out = np.concatenate(rois).astype(F) if rois else np.zeros((0, 5), F)
-    return (out.reshape(-1, box_dim + 1), np.concatenate(probs).astype(F) if probs
-            else np.zeros(0, F))
+    return (
+        out.reshape(-1, box_dim + 1),
+        np.concatenate(probs).astype(F) if probs else np.zeros(0, F),
+    )
 
 
 _EXAMPLE = Example(
-    {"scores": np.array([[[[0.9, 0.1]]]], np.float32),
-     "bbox_deltas": np.zeros((1, 4, 1, 2), np.float32),
-     "im_info": np.array([[40, 40, 1.0]], np.float32),
-     "anchors": np.array([[0, 0, 15, 15]], np.float32)},
-    {"rois": np.array([[0, 0, 0, 16, 16], [0, 16, 0, 32, 16]], np.float32),
-     "rois_probs": np.array([0.9, 0.1], np.float32)},
-    {"spatial_scale": 1 / 16, "min_size": 4.0})
+    {
+        "scores": np.array([[[[0.9, 0.1]]]], np.float32),
+        "bbox_deltas": np.zeros((1, 4, 1, 2), np.float32),
+        "im_info": np.array([[40, 40, 1.0]], np.float32),
+        "anchors": np.array([[0, 0, 15, 15]], np.float32),
+    },
+    {
+        "rois": np.array([[0, 0, 0, 16, 16], [0, 16, 0, 32, 16]], np.float32),
+        "rois_probs": np.array([0.9, 0.1], np.float32),
+    },
+    {"spatial_scale": 1 / 16, "min_size": 4.0},
+)
 
 _DOC = """Generate region proposals for Faster R-CNN. scores (N, A, H, W) are the RPN's
 objectness, bbox_deltas (N, 4A, H, W) its box regression, im_info (N, 3) [height,
@@ -128,10 +195,16 @@ anchors=[[0, 0, 15, 15]] with spatial_scale=1/16, min_size=4 -> rois=[[0, 0, 0, 
 box keeps its +1 width on the right)"""
 
 for _name in ("GenerateProposals", "GenerateProposalsCPP"):
-    register_cpu_operator(_name, inputs=["scores", "bbox_deltas", "im_info", "anchors"],
-                          outputs=["rois", "rois_probs"], args=ARGS, shape=_shape,
-                          example=_EXAMPLE,
-                          doc=_DOC if _name == "GenerateProposals" else
-                          "The old name of GenerateProposals (same kernel and arguments).\n\n"
-                          + _DOC)(generate_proposals)
+    register_cpu_operator(
+        _name,
+        inputs=["scores", "bbox_deltas", "im_info", "anchors"],
+        outputs=["rois", "rois_probs"],
+        args=ARGS,
+        shape=_shape,
+        example=_EXAMPLE,
+        doc=_DOC
+        if _name == "GenerateProposals"
+        else "The old name of GenerateProposals (same kernel and arguments).\n\n"
+        + _DOC,
+    )(generate_proposals)
     should_not_do_gradient(_name)

@@ -19,23 +19,63 @@ from .._dense import dims, enforce_that, float_tensor
 from ._roi import align_weights, batch_indices, check_image, check_rois, check_work
 
 ARGS = [
-    Arg("order", str, "NCHW", doc='"NCHW" or "NHWC"', check=lambda v: v in ("NCHW", "NHWC"),
-        check_message="Unknown storage order", expected='"NCHW" or "NHWC"'),
-    Arg("spatial_scale", float, 1.0, doc="scale of X relative to the image the RoIs are "
-        "given in (e.g. 1/16)"),
-    Arg("pooled_h", int, 1, doc="height of each pooled output",
-        check=lambda v: v > 0, check_message="pooled_h must be positive", expected="> 0"),
-    Arg("pooled_w", int, 1, doc="width of each pooled output",
-        check=lambda v: v > 0, check_message="pooled_w must be positive", expected="> 0"),
-    Arg("sampling_ratio", int, -1, doc="samples per bin side; <= 0: ceil(roi size / "
-        "pooled size)"),
-    Arg("aligned", bool, False, doc="shift the RoIs by -0.5 pixel and do not force "
-        "small RoIs to 1x1"),
+    Arg(
+        "order",
+        str,
+        "NCHW",
+        doc='"NCHW" or "NHWC"',
+        check=lambda v: v in ("NCHW", "NHWC"),
+        check_message="Unknown storage order",
+        expected='"NCHW" or "NHWC"',
+    ),
+    Arg(
+        "spatial_scale",
+        float,
+        1.0,
+        doc="scale of X relative to the image the RoIs are given in (e.g. 1/16)",
+    ),
+    Arg(
+        "pooled_h",
+        int,
+        1,
+        doc="height of each pooled output",
+        check=lambda v: v > 0,
+        check_message="pooled_h must be positive",
+        expected="> 0",
+    ),
+    Arg(
+        "pooled_w",
+        int,
+        1,
+        doc="width of each pooled output",
+        check=lambda v: v > 0,
+        check_message="pooled_w must be positive",
+        expected="> 0",
+    ),
+    Arg(
+        "sampling_ratio",
+        int,
+        -1,
+        doc="samples per bin side; <= 0: ceil(roi size / pooled size)",
+    ),
+    Arg(
+        "aligned",
+        bool,
+        False,
+        doc="shift the RoIs by -0.5 pixel and do not force small RoIs to 1x1",
+    ),
 ]
 
 
-def _shape(x: TensorShape, rois: TensorShape, *, order: str, pooled_h: int, pooled_w: int,
-           **kwargs) -> tuple[TensorShape]:
+def _shape(
+    x: TensorShape,
+    rois: TensorShape,
+    *,
+    order: str,
+    pooled_h: int,
+    pooled_w: int,
+    **kwargs,
+) -> tuple[TensorShape]:
     f32 = np.dtype(np.float32)
     if x.dims is None or len(x.dims) != 4:
         return (TensorShape(None, f32),)
@@ -60,11 +100,21 @@ def roi_align_forward(x, rois, kw) -> np.ndarray:
     check_rois(rois)
     b = batch_indices(rois, n)
     check_work(len(rois) * n * c * ph * w, "RoIAlign")
-    wy, wx, count = align_weights(rois, kw["spatial_scale"], ph, pw, kw["sampling_ratio"],
-                                  h, w, kw["aligned"])
+    wy, wx, count = align_weights(
+        rois, kw["spatial_scale"], ph, pw, kw["sampling_ratio"], h, w, kw["aligned"]
+    )
     onehot = (b[:, None] == np.arange(n)).astype(np.float64)
-    y = np.einsum("rn,rph,nchw,rqw->rcpq", onehot, wy, xc.astype(np.float64), wx,
-                  optimize=True) / count[:, None, None, None]
+    y = (
+        np.einsum(
+            "rn,rph,nchw,rqw->rcpq",
+            onehot,
+            wy,
+            xc.astype(np.float64),
+            wx,
+            optimize=True,
+        )
+        / count[:, None, None, None]
+    )
     y = y.astype(np.float32)
     return y if order == "NCHW" else np.ascontiguousarray(np.moveaxis(y, 1, 3))
 
@@ -76,11 +126,17 @@ def roi_align_forward(x, rois, kw) -> np.ndarray:
     args=ARGS,
     shape=_shape,
     example=Example(
-        {"X": np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4),
-         "RoIs": np.array([[0, 0, 0, 2, 2], [0, 1, 1, 3, 3]], np.float32)},
-        {"Y": np.array([[[[2.5, 3.5], [6.5, 7.5]]], [[[7.5, 8.5], [11.5, 12.5]]]],
-                       np.float32)},
-        {"pooled_h": 2, "pooled_w": 2, "sampling_ratio": 1}),
+        {
+            "X": np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4),
+            "RoIs": np.array([[0, 0, 0, 2, 2], [0, 1, 1, 3, 3]], np.float32),
+        },
+        {
+            "Y": np.array(
+                [[[[2.5, 3.5], [6.5, 7.5]]], [[[7.5, 8.5], [11.5, 12.5]]]], np.float32
+            )
+        },
+        {"pooled_h": 2, "pooled_w": 2, "sampling_ratio": 1},
+    ),
     doc="""Region of Interest (RoI) align as in Mask R-CNN. X is a float32 feature map
 (N, C, H, W) (or (N, H, W, C) with order "NHWC"); RoIs is (R, 5) rows [batch index,
 x1, y1, x2, y2] (or (R, 4) without the index, all in image 0) in image coordinates,
@@ -119,11 +175,14 @@ def _grad_shape(x: TensorShape, rois: TensorShape, dy: TensorShape, **kwargs):
     args=ARGS,
     shape=_grad_shape,
     example=Example(
-        {"X": np.zeros((1, 1, 3, 3), np.float32),
-         "RoIs": np.array([[0, 0, 0, 2, 2]], np.float32),
-         "dY": np.array([[[[4.0]]]], np.float32)},
+        {
+            "X": np.zeros((1, 1, 3, 3), np.float32),
+            "RoIs": np.array([[0, 0, 0, 2, 2]], np.float32),
+            "dY": np.array([[[[4.0]]]], np.float32),
+        },
         {"dX": np.array([[[[0, 0, 0], [0, 4, 0], [0, 0, 0]]]], np.float32)},
-        {"sampling_ratio": 1}),
+        {"sampling_ratio": 1},
+    ),
     doc="""Gradient of RoIAlign with respect to X: each dY value is spread over the
 pixels its bin's bilinear samples read, with the samples' weights divided by the
 number of samples (a zero dX where no sample reads). NCHW only: Caffe2's CPU kernel
@@ -136,21 +195,31 @@ sampling_ratio=1 -> dX=[[[[0, 0, 0], [0, 4, 0], [0, 0, 0]]]] (the one sample sit
 def roi_align_gradient(x, rois, dy, **kw) -> tuple:
     check_image(x)
     if kw["order"] != "NCHW":
-        raise ArgumentError("RoIAlignGradient supports only NCHW order", arg="order",
-                            expected='"NCHW"', found=kw["order"])
+        raise ArgumentError(
+            "RoIAlignGradient supports only NCHW order",
+            arg="order",
+            expected='"NCHW"',
+            found=kw["order"],
+        )
     float_tensor(rois, "RoIs", np.dtype(np.float32))
     float_tensor(dy, "dY", np.dtype(np.float32))
     check_rois(rois)
     n, c, h, w = x.shape
     ph, pw = kw["pooled_h"], kw["pooled_w"]
-    enforce_that(dy.shape == (rois.shape[0], c, ph, pw), "dY.sizes() == Y.sizes()",
-                 blob="dY", expected=dims((rois.shape[0], c, ph, pw)), found=dims(dy.shape))
+    enforce_that(
+        dy.shape == (rois.shape[0], c, ph, pw),
+        "dY.sizes() == Y.sizes()",
+        blob="dY",
+        expected=dims((rois.shape[0], c, ph, pw)),
+        found=dims(dy.shape),
+    )
     if dy.size == 0:
         return (np.zeros_like(x),)
     b = batch_indices(rois, n)
     check_work(len(rois) * n * c * h * pw, "RoIAlignGradient")
-    wy, wx, count = align_weights(rois, kw["spatial_scale"], ph, pw, kw["sampling_ratio"],
-                                  h, w, kw["aligned"])
+    wy, wx, count = align_weights(
+        rois, kw["spatial_scale"], ph, pw, kw["sampling_ratio"], h, w, kw["aligned"]
+    )
     onehot = (b[:, None] == np.arange(n)).astype(np.float64)
     g = dy.astype(np.float64) / count[:, None, None, None]
     dx = np.einsum("rn,rph,rcpq,rqw->nchw", onehot, wy, g, wx, optimize=True)

@@ -22,18 +22,44 @@ FLT_MAX = np.float32(np.finfo(np.float32).max)
 
 ARGS = [
     Arg("is_test", int, 0, doc="1: no argmaxes output"),
-    Arg("order", str, "NCHW", doc='only "NCHW"', check=lambda v: v in ("NCHW", "NHWC"),
-        check_message="Unknown storage order", expected='"NCHW"'),
-    Arg("pooled_h", int, 1, check=lambda v: v > 0, check_message="pooled_h must be positive",
-        expected="> 0"),
-    Arg("pooled_w", int, 1, check=lambda v: v > 0, check_message="pooled_w must be positive",
-        expected="> 0"),
+    Arg(
+        "order",
+        str,
+        "NCHW",
+        doc='only "NCHW"',
+        check=lambda v: v in ("NCHW", "NHWC"),
+        check_message="Unknown storage order",
+        expected='"NCHW"',
+    ),
+    Arg(
+        "pooled_h",
+        int,
+        1,
+        check=lambda v: v > 0,
+        check_message="pooled_h must be positive",
+        expected="> 0",
+    ),
+    Arg(
+        "pooled_w",
+        int,
+        1,
+        check=lambda v: v > 0,
+        check_message="pooled_w must be positive",
+        expected="> 0",
+    ),
     Arg("spatial_scale", float, 1.0, doc="scale from RoI to feature coordinates"),
 ]
 
 
-def _shape(x: TensorShape, rois: TensorShape, *, pooled_h: int, pooled_w: int,
-           num_outputs: int, **kwargs):
+def _shape(
+    x: TensorShape,
+    rois: TensorShape,
+    *,
+    pooled_h: int,
+    pooled_w: int,
+    num_outputs: int,
+    **kwargs,
+):
     r = rois.dims[0] if rois.dims is not None and len(rois.dims) == 2 else "R"
     c = x.dims[1] if x.dims is not None and len(x.dims) == 4 else "C"
     y = TensorShape((r, c, pooled_h, pooled_w), np.dtype(np.float32))
@@ -51,24 +77,37 @@ def _bins(start: np.ndarray, length: np.ndarray, pooled: int, size: int) -> np.n
     bin_size = length.astype(f) / f(pooled)
     p = np.arange(pooled, dtype=f)
     lo = np.floor(p[None, :] * bin_size[:, None]).astype(np.int64) + start[:, None]
-    hi = np.ceil((p[None, :] + f(1)) * bin_size[:, None]).astype(np.int64) + start[:, None]
+    hi = (
+        np.ceil((p[None, :] + f(1)) * bin_size[:, None]).astype(np.int64)
+        + start[:, None]
+    )
     lo, hi = np.clip(lo, 0, size), np.clip(hi, 0, size)
     axis = np.arange(size)
     return (axis >= lo[..., None]) & (axis < hi[..., None])
 
 
-def roi_pool_forward(x: np.ndarray, rois: np.ndarray, pooled_h: int, pooled_w: int,
-                     spatial_scale: float):
+def roi_pool_forward(
+    x: np.ndarray, rois: np.ndarray, pooled_h: int, pooled_w: int, spatial_scale: float
+):
     n, c, h, w = x.shape
-    enforce_cmp(rois.ndim == 2 and rois.shape[1] == 5, "R.dim32(1) == 5",
-                rois.shape[-1] if rois.ndim else 0, 5, blob="rois")
+    enforce_cmp(
+        rois.ndim == 2 and rois.shape[1] == 5,
+        "R.dim32(1) == 5",
+        rois.shape[-1] if rois.ndim else 0,
+        5,
+        blob="rois",
+    )
     r = rois.shape[0]
     b = rois[:, 0].astype(np.int64) if r else np.zeros(0, np.int64)
     if r and (b.min() < 0 or b.max() >= n):
         bad = int(b.min() if b.min() < 0 else b.max())
         expr = "roi_batch_id >= 0" if bad < 0 else "roi_batch_id < batch_size"
-        raise EnforceError(f"{expr}. {bad} vs {0 if bad < 0 else n}", blob="rois",
-                           expected=f"batch ids in [0, {n})", found=bad)
+        raise EnforceError(
+            f"{expr}. {bad} vs {0 if bad < 0 else n}",
+            blob="rois",
+            expected=f"batch ids in [0, {n})",
+            found=bad,
+        )
     check_work(r * c * h * w * max(pooled_w, 1), "RoIPool")
     scaled = rois[:, 1:].astype(np.float32) * np.float32(spatial_scale)
     sw, sh, ew, eh = (_c_round(scaled[:, k]) for k in range(4))
@@ -77,8 +116,10 @@ def roi_pool_forward(x: np.ndarray, rois: np.ndarray, pooled_h: int, pooled_w: i
     mh = _bins(sh, roi_h, pooled_h, h)  # (R, ph, H)
     mw = _bins(sw, roi_w, pooled_w, w)  # (R, pw, W)
     if h == 0 or w == 0 or r == 0:
-        return (np.zeros((r, c, pooled_h, pooled_w), np.float32),
-                np.full((r, c, pooled_h, pooled_w), -1, np.int32))
+        return (
+            np.zeros((r, c, pooled_h, pooled_w), np.float32),
+            np.full((r, c, pooled_h, pooled_w), -1, np.int32),
+        )
     xb = x[b]  # (R, C, H, W)
     xb = np.where(np.isnan(xb), -np.inf, xb)  # C's > never picks a NaN
     # stage 1: over the columns of each column bin -> (R, C, H, pw)
@@ -106,11 +147,16 @@ def roi_pool_forward(x: np.ndarray, rois: np.ndarray, pooled_h: int, pooled_w: i
     args=ARGS,
     shape=_shape,
     example=Example(
-        {"X": np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4),
-         "rois": np.array([[0, 0, 0, 3, 3]], np.float32)},
-        {"Y": np.array([[[[5, 7], [13, 15]]]], np.float32),
-         "argmaxes": np.array([[[[5, 7], [13, 15]]]], np.int32)},
-        {"pooled_h": 2, "pooled_w": 2}),
+        {
+            "X": np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4),
+            "rois": np.array([[0, 0, 0, 3, 3]], np.float32),
+        },
+        {
+            "Y": np.array([[[[5, 7], [13, 15]]]], np.float32),
+            "argmaxes": np.array([[[[5, 7], [13, 15]]]], np.int32),
+        },
+        {"pooled_h": 2, "pooled_w": 2},
+    ),
     doc="""RoI max pooling for Fast R-CNN. X is a float32 (N, C, H, W) feature map (NCHW
 only) and rois (R, 5) rows [batch index, x1, y1, x2, y2] in image coordinates. Each RoI
 is scaled by spatial_scale and rounded (halves away from zero) to feature pixels,
@@ -124,16 +170,32 @@ Example: X=[[[[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]]],
 rois=[[0, 0, 0, 3, 3]] with pooled_h=2, pooled_w=2 -> Y=[[[[5, 7], [13, 15]]]],
 argmaxes=[[[[5, 7], [13, 15]]]]""",
 )
-def roi_pool(x, rois, *, is_test: int, order: str, pooled_h: int, pooled_w: int,
-             spatial_scale: float, num_outputs: int) -> tuple:
+def roi_pool(
+    x,
+    rois,
+    *,
+    is_test: int,
+    order: str,
+    pooled_h: int,
+    pooled_w: int,
+    spatial_scale: float,
+    num_outputs: int,
+) -> tuple:
     check_image(x)
     float_tensor(rois, "rois", np.dtype(np.float32))
     if order != "NCHW":
-        raise ArgumentError("RoIPool supports only NCHW order", arg="order",
-                            expected='"NCHW"', found=order)
+        raise ArgumentError(
+            "RoIPool supports only NCHW order",
+            arg="order",
+            expected='"NCHW"',
+            found=order,
+        )
     if not is_test and num_outputs < 2:
-        raise EnforceError("RoIPool needs an argmaxes output unless is_test is set",
-                           expected="2 outputs", found=num_outputs)
+        raise EnforceError(
+            "RoIPool needs an argmaxes output unless is_test is set",
+            expected="2 outputs",
+            found=num_outputs,
+        )
     y, argmax = roi_pool_forward(x, rois, pooled_h, pooled_w, spatial_scale)
     return (y, argmax) if num_outputs > 1 else (y,)
 
@@ -144,8 +206,9 @@ def roi_pool_gradient_maker(g):
     return [g.op_def("RoIPoolGradient", [g.I(0), g.I(1), g.O(1), g.GO(0)], [g.GI(0)])]
 
 
-def _grad_shape(x: TensorShape, rois: TensorShape, argmax: TensorShape, dy: TensorShape,
-                **kwargs):
+def _grad_shape(
+    x: TensorShape, rois: TensorShape, argmax: TensorShape, dy: TensorShape, **kwargs
+):
     return (TensorShape(x.dims, np.dtype(np.float32)),)
 
 
@@ -156,11 +219,14 @@ def _grad_shape(x: TensorShape, rois: TensorShape, argmax: TensorShape, dy: Tens
     args=ARGS,
     shape=_grad_shape,
     example=Example(
-        {"X": np.zeros((1, 1, 2, 2), np.float32),
-         "rois": np.array([[0, 0, 0, 1, 1]], np.float32),
-         "argmaxes": np.array([[[[3]]]], np.int32),
-         "dY": np.array([[[[2.5]]]], np.float32)},
-        {"dX": np.array([[[[0, 0], [0, 2.5]]]], np.float32)}),
+        {
+            "X": np.zeros((1, 1, 2, 2), np.float32),
+            "rois": np.array([[0, 0, 0, 1, 1]], np.float32),
+            "argmaxes": np.array([[[[3]]]], np.int32),
+            "dY": np.array([[[[2.5]]]], np.float32),
+        },
+        {"dX": np.array([[[[0, 0], [0, 2.5]]]], np.float32)},
+    ),
     doc="""Gradient of RoIPool: each dY value is added to the X position its argmax names
 (nothing for -1). Caffe2 implemented this op only for CUDA (its CPU kernel raised "not
 implemented"); the CPU kernel here computes what the CUDA kernel did.
@@ -173,23 +239,50 @@ def roi_pool_gradient(x, rois, argmaxes, dy, **kw) -> tuple:
     float_tensor(rois, "rois", np.dtype(np.float32))
     float_tensor(dy, "dY", np.dtype(np.float32))
     if not isinstance(argmaxes, np.ndarray) or argmaxes.dtype != np.int32:
-        raise DTypeError("argmaxes must be an int32 tensor", blob="argmaxes",
-                         expected="int32", found=getattr(argmaxes, "dtype", None))
+        raise DTypeError(
+            "argmaxes must be an int32 tensor",
+            blob="argmaxes",
+            expected="int32",
+            found=getattr(argmaxes, "dtype", None),
+        )
     n, c, h, w = x.shape
-    enforce_that(argmaxes.shape == dy.shape, "argmaxes.sizes() == dY.sizes()", blob="dY",
-                 expected=dims(argmaxes.shape), found=dims(dy.shape))
-    enforce_cmp(rois.ndim == 2 and rois.shape[1] == 5, "R.dim32(1) == 5",
-                rois.shape[-1] if rois.ndim else 0, 5, blob="rois")
+    enforce_that(
+        argmaxes.shape == dy.shape,
+        "argmaxes.sizes() == dY.sizes()",
+        blob="dY",
+        expected=dims(argmaxes.shape),
+        found=dims(dy.shape),
+    )
+    enforce_cmp(
+        rois.ndim == 2 and rois.shape[1] == 5,
+        "R.dim32(1) == 5",
+        rois.shape[-1] if rois.ndim else 0,
+        5,
+        blob="rois",
+    )
     r = rois.shape[0]
-    enforce_that(dy.ndim == 4 and dy.shape[:2] == (r, c), "dY.dim(0) == R && dY.dim(1) == C",
-                 blob="dY", expected=f"({r}, {c}, ph, pw)", found=dims(dy.shape))
+    enforce_that(
+        dy.ndim == 4 and dy.shape[:2] == (r, c),
+        "dY.dim(0) == R && dY.dim(1) == C",
+        blob="dY",
+        expected=f"({r}, {c}, ph, pw)",
+        found=dims(dy.shape),
+    )
     b = rois[:, 0].astype(np.int64)
     if r and (b.min() < 0 or b.max() >= n):
-        raise EnforceError("roi_batch_id < batch_size", blob="rois",
-                           expected=f"batch ids in [0, {n})", found=b.tolist())
+        raise EnforceError(
+            "roi_batch_id < batch_size",
+            blob="rois",
+            expected=f"batch ids in [0, {n})",
+            found=b.tolist(),
+        )
     if argmaxes.size and (argmaxes.max() >= h * w or argmaxes.min() < -1):
-        raise EnforceError("argmaxes out of range", blob="argmaxes",
-                           expected=f"-1 .. {h * w - 1}", found=int(argmaxes.max()))
+        raise EnforceError(
+            "argmaxes out of range",
+            blob="argmaxes",
+            expected=f"-1 .. {h * w - 1}",
+            found=int(argmaxes.max()),
+        )
     dx = np.zeros((n * c * h * w,), np.float32)
     use = argmaxes >= 0
     base = (b[:, None, None, None] * c + np.arange(c)[None, :, None, None]) * (h * w)

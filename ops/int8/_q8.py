@@ -47,13 +47,20 @@ def int8_input(value: Any, blob: str, dtype: Any = np.uint8) -> Int8Tensor:
         found = blob_type(value)
         raise DTypeError(
             f"wrong type for the Blob instance. Blob contains {found} while caller expects "
-            f"{INT8_TYPE}", blob=blob, expected=INT8_TYPE, found=found)
+            f"{INT8_TYPE}",
+            blob=blob,
+            expected=INT8_TYPE,
+            found=found,
+        )
     if not isinstance(value.data, np.ndarray) or value.data.dtype != np.dtype(dtype):
         found = getattr(value.data, "dtype", type(value.data).__name__)
         raise DTypeError(
             f"Tensor type mismatch, caller expects elements to be {np.dtype(dtype).name}, "
-            f"while tensor contains {found}.", blob=blob,
-            expected=f"{np.dtype(dtype).name} data", found=found)
+            f"while tensor contains {found}.",
+            blob=blob,
+            expected=f"{np.dtype(dtype).name} data",
+            found=found,
+        )
     return value
 
 
@@ -63,7 +70,11 @@ def float_input(x: Any, blob: str) -> np.ndarray:
         found = getattr(x, "dtype", blob_type(x))
         raise DTypeError(
             f"Tensor type mismatch, caller expects elements to be float, while tensor "
-            f"contains {found}.", blob=blob, expected="float32", found=found)
+            f"contains {found}.",
+            blob=blob,
+            expected="float32",
+            found=found,
+        )
     return x
 
 
@@ -76,7 +87,7 @@ def quantize_uint8(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     even), saturated to [0, 255]."""
     q = np.asarray(x, np.float32) / np.float32(scale)
     with np.errstate(invalid="ignore"):
-        q = np.rint(np.clip(q, -2.0**31, 2.0**31 - 128))  # NaN stays NaN
+        q = np.rint(np.clip(q, -(2.0**31), 2.0**31 - 128))  # NaN stays NaN
     q = np.nan_to_num(q, nan=0.0).astype(np.int64) + int(zero_point)
     return np.clip(q, 0, 255).astype(np.uint8)
 
@@ -94,7 +105,9 @@ def quantize_multiplier_smaller_than_one(real: float) -> tuple[int, int]:
     if not (0.0 <= real < 1.0):
         raise EnforceError(
             f"Check failed: double_multiplier < 1. (the real multiplier is {real})",
-            expected="a multiplier in [0, 1)", found=real)
+            expected="a multiplier in [0, 1)",
+            found=real,
+        )
     if real == 0.0:
         return 0, 0
     q, exponent = math.frexp(real)
@@ -104,8 +117,11 @@ def quantize_multiplier_smaller_than_one(real: float) -> tuple[int, int]:
         q_fixed //= 2
         shift -= 1
     if shift < 0:
-        raise EnforceError(f"Check failed: *right_shift >= 0 ({shift} vs. 0)",
-                           expected="right shift >= 0", found=shift)
+        raise EnforceError(
+            f"Check failed: *right_shift >= 0 ({shift} vs. 0)",
+            expected="right shift >= 0",
+            found=shift,
+        )
     return int(q_fixed), int(shift)
 
 
@@ -131,9 +147,13 @@ def rounding_divide_by_pot(x: np.ndarray, exponent: int) -> np.ndarray:
     return (x >> exponent) + (remainder > threshold)
 
 
-def multiply_by_quantized_multiplier(x: np.ndarray, multiplier: int, shift: int) -> np.ndarray:
+def multiply_by_quantized_multiplier(
+    x: np.ndarray, multiplier: int, shift: int
+) -> np.ndarray:
     """MultiplyByQuantizedMultiplierSmallerThanOne, element-wise over int64 ``x``."""
-    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), shift)
+    return rounding_divide_by_pot(
+        saturating_rounding_doubling_high_mul(x, multiplier), shift
+    )
 
 
 def wrap_int32(x: np.ndarray) -> np.ndarray:
@@ -147,29 +167,45 @@ def wrap_int32(x: np.ndarray) -> np.ndarray:
 def _check_scale(value: float, what: str, failure: str) -> None:
     v = np.float32(value)
     if not (v > 0 and np.isfinite(v) and abs(v) >= np.finfo(np.float32).tiny):
-        raise EnforceError(failure, expected=f"a positive normal {what} scale", found=value)
+        raise EnforceError(
+            failure, expected=f"a positive normal {what} scale", found=value
+        )
 
 
-def qnnp_scale(input_scale: float, kernel_scale: float, output_scale: float,
-               failure: str, what: str) -> np.float32:
+def qnnp_scale(
+    input_scale: float,
+    kernel_scale: float,
+    output_scale: float,
+    failure: str,
+    what: str,
+) -> np.float32:
     """QNNPACK's requantisation scale in float32 (input * kernel / output), checked as
     QNNPACK checked it when creating the operator (Caffe2 then raised ``failure``)."""
-    for value, name in ((input_scale, "input"), (kernel_scale, "kernel"),
-                        (output_scale, "output")):
+    for value, name in (
+        (input_scale, "input"),
+        (kernel_scale, "kernel"),
+        (output_scale, "output"),
+    ):
         _check_scale(value, name, failure)
     scale = np.float32(np.float32(input_scale) * np.float32(kernel_scale)) / np.float32(
-        output_scale)
+        output_scale
+    )
     if not scale < 1.0:
         raise EnforceError(
-            failure, expected=f"{what} scale < 1.0 (input scale * kernel scale / output "
-            "scale)", found=float(scale))
+            failure,
+            expected=f"{what} scale < 1.0 (input scale * kernel scale / output scale)",
+            found=float(scale),
+        )
     if scale < np.float32(2.0**-32):
-        raise EnforceError(failure, expected=f"{what} scale >= 2**-32", found=float(scale))
+        raise EnforceError(
+            failure, expected=f"{what} scale >= 2**-32", found=float(scale)
+        )
     return scale
 
 
-def qnnp_requantize(acc: np.ndarray, scale: np.float32, zero_point: int, qmin: int,
-                    qmax: int) -> np.ndarray:
+def qnnp_requantize(
+    acc: np.ndarray, scale: np.float32, zero_point: int, qmin: int, qmax: int
+) -> np.ndarray:
     """QNNPACK's q31 requantisation of int32 accumulators to uint8: the multiplier is
     the float scale's mantissa, rounding to nearest with ties away from zero."""
     bits = int(np.float32(scale).view(np.uint32))

@@ -6,7 +6,10 @@ import numpy as np
 
 from caffe2lite.io.int8 import Int8Tensor
 from caffe2lite.schema.example import Example
-from caffe2lite.schema.registry import gradient_not_implemented_yet, register_cpu_operator
+from caffe2lite.schema.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+)
 from caffe2lite.schema.shapes import TensorShape
 
 from ._q8 import int8_input
@@ -21,8 +24,10 @@ def _shape(qx: TensorShape) -> tuple[TensorShape]:
     inputs=["qX"],
     outputs=["Y"],
     shape=_shape,
-    example=Example({"qX": Int8Tensor(np.array([0, 2, 3, 255], np.uint8), 0.5, 2)},
-                    {"Y": np.array([-1.0, 0.0, 0.5, 126.5], np.float32)}),
+    example=Example(
+        {"qX": Int8Tensor(np.array([0, 2, 3, 255], np.uint8), 0.5, 2)},
+        {"Y": np.array([-1.0, 0.0, 0.5, 126.5], np.float32)},
+    ),
     doc="""The float32 values an Int8 tensor stands for: Y = (qX - zero_point) * scale,
 computed in float32 as Caffe2 did, same shape as qX.
 

@@ -8,7 +8,10 @@ from caffe2lite.errors import ShapeError
 from caffe2lite.io.int8 import Int8Tensor
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
-from caffe2lite.schema.registry import gradient_not_implemented_yet, register_cpu_operator
+from caffe2lite.schema.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+)
 from caffe2lite.schema.shapes import TensorShape, dim_product
 
 from ._q8 import Y_ARGS, int8_input
@@ -28,11 +31,11 @@ def _shape(x: TensorShape, *, axis: int, **kwargs) -> tuple[TensorShape]:
     outputs=["output"],
     args=Y_ARGS + [Arg("axis", int, 1, doc="dimensions before it form the rows")],
     shape=_shape,
-    example=Example({"input": Int8Tensor(np.arange(12, dtype=np.uint8).reshape(2, 3, 2),
-                                         1.0, 0)},
-                    {"output": Int8Tensor(np.arange(12, dtype=np.uint8).reshape(2, 6), 1.0,
-                                          0)},
-                    {"Y_scale": 1.0, "Y_zero_point": 0}),
+    example=Example(
+        {"input": Int8Tensor(np.arange(12, dtype=np.uint8).reshape(2, 3, 2), 1.0, 0)},
+        {"output": Int8Tensor(np.arange(12, dtype=np.uint8).reshape(2, 6), 1.0, 0)},
+        {"Y_scale": 1.0, "Y_zero_point": 0},
+    ),
     doc="""Flatten an Int8 tensor of shape (d0, ..., dn) to (d0 * ... * d(axis-1),
 d(axis) * ... * dn), keeping its scale and zero point (which the Y_scale and
 Y_zero_point arguments must equal). axis must lie in [0, rank] ("The rank of the tensor
@@ -45,9 +48,13 @@ def int8_flatten(x, *, Y_scale: float, Y_zero_point: int, axis: int) -> tuple:
     q = int8_input(x, "input")
     same_quantisation(q, Y_scale, Y_zero_point)
     if not 0 <= axis <= q.data.ndim:
-        raise ShapeError(f"X.t.sizes().size() >= axis_. {q.data.ndim} vs {axis}. The rank "
-                         "of the tensor must be >= axis.", blob="input",
-                         expected=f"0 <= axis <= {q.data.ndim}", found=axis)
+        raise ShapeError(
+            f"X.t.sizes().size() >= axis_. {q.data.ndim} vs {axis}. The rank "
+            "of the tensor must be >= axis.",
+            blob="input",
+            expected=f"0 <= axis <= {q.data.ndim}",
+            found=axis,
+        )
     rows = int(np.prod(q.data.shape[:axis], dtype=np.int64))
     cols = int(np.prod(q.data.shape[axis:], dtype=np.int64))
     return (Int8Tensor(q.data.reshape(rows, cols), q.scale, q.zero_point),)

@@ -6,7 +6,10 @@ import numpy as np
 
 from caffe2lite.io.int8 import Int8Tensor
 from caffe2lite.schema.example import Example
-from caffe2lite.schema.registry import gradient_not_implemented_yet, register_cpu_operator
+from caffe2lite.schema.registry import (
+    gradient_not_implemented_yet,
+    register_cpu_operator,
+)
 from caffe2lite.schema.shapes import Cost, TensorShape
 
 from ._q8 import Y_ARGS, int8_input
@@ -32,9 +35,11 @@ def _cost(x: TensorShape, *, outputs, **kwargs) -> Cost:
     allow_inplace=[(0, 0)],
     shape=_shape,
     cost=_cost,
-    example=Example({"X": Int8Tensor(np.array([0, 9, 10, 200], np.uint8), 0.5, 10)},
-                    {"Y": Int8Tensor(np.array([10, 10, 10, 200], np.uint8), 0.5, 10)},
-                    {"Y_scale": 0.5, "Y_zero_point": 10}),
+    example=Example(
+        {"X": Int8Tensor(np.array([0, 9, 10, 200], np.uint8), 0.5, 10)},
+        {"Y": Int8Tensor(np.array([10, 10, 10, 200], np.uint8), 0.5, 10)},
+        {"Y_scale": 0.5, "Y_zero_point": 10},
+    ),
     doc="""Rectified linear unit on a uint8 Int8 tensor: values below the zero point (the
 quantised 0) become the zero point. Y keeps X's shape, scale and zero point; the
 Y_scale and Y_zero_point arguments must equal them (Caffe2 CHECKs). In place allowed.

@@ -16,7 +16,7 @@ OUT = ["scores", "boxes", "classes", "batch_splits", "keeps", "keeps_size"]
 
 
 def run(inputs, n_out=3, **args):
-    names = ["in_scores", "in_boxes", "in_batch_splits"][:len(inputs)]
+    names = ["in_scores", "in_boxes", "in_batch_splits"][: len(inputs)]
     ws = Workspace()
     for k, v in zip(names, inputs):
         ws.feed_blob(k, v)
@@ -26,8 +26,13 @@ def run(inputs, n_out=3, **args):
 
 def gen_boxes(count, center):
     half = 5.0
-    return np.tile(np.array([center[0] - half, center[1] - half, center[0] + half,
-                             center[1] + half], np.float32), (count, 1))
+    return np.tile(
+        np.array(
+            [center[0] - half, center[1] - half, center[0] + half, center[1] + half],
+            np.float32,
+        ),
+        (count, 1),
+    )
 
 
 def gen_multiple(centers, scores, count, num_classes):
@@ -37,6 +42,7 @@ def gen_multiple(centers, scores, count, num_classes):
 
 
 # -- Caffe2's cases ----------------------------------------------------------------------
+
 
 def test_simple():
     boxes, scores = gen_multiple([(0, 0), (20, 20), (50, 50)], [0.9, 0.8, 0.6], 10, 2)
@@ -49,7 +55,7 @@ def test_simple():
 
 def test_score_thresh():
     boxes, scores = gen_multiple([(0, 0), (20, 20), (50, 50)], [0.7, 0.85, 0.6], 10, 2)
-    s, b, c = run([scores, boxes], score_thresh=0.8, nms=0.9)
+    s, b, _c = run([scores, boxes], score_thresh=0.8, nms=0.9)
     np.testing.assert_allclose(s, [0.85])
     np.testing.assert_allclose(b, gen_boxes(1, (20, 20)))
 
@@ -57,7 +63,7 @@ def test_score_thresh():
 @pytest.mark.parametrize("det", [1, 2, 3])
 def test_detections_per_im(det):
     boxes, scores = gen_multiple([(0, 0), (20, 20), (50, 50)], [0.7, 0.85, 0.6], 10, 2)
-    s, b, c = run([scores, boxes], score_thresh=0.5, nms=0.9, detections_per_im=det)
+    s, b, _c = run([scores, boxes], score_thresh=0.5, nms=0.9, detections_per_im=det)
     centers = [(20, 20), (0, 0), (50, 50)][:det]
     np.testing.assert_allclose(s, [0.85, 0.7, 0.6][:det])
     np.testing.assert_allclose(b, np.vstack([gen_boxes(1, cc) for cc in centers]))
@@ -68,17 +74,26 @@ def test_detections_per_im(det):
 @pytest.mark.parametrize("in_bg", [False, True])
 @pytest.mark.parametrize("out_bg", [False, True])
 def test_multiclass(num_classes, agnostic, in_bg, out_bg):
-    boxes, scores = gen_multiple([(0, 0), (20, 20), (50, 50)], [0.7, 0.85, 0.6], 10,
-                                 num_classes)
+    boxes, scores = gen_multiple(
+        [(0, 0), (20, 20), (50, 50)], [0.7, 0.85, 0.6], 10, num_classes
+    )
     if not in_bg:
         boxes = boxes[:, 4:]
     if agnostic:
         boxes = boxes[:, :4]
-    s, b, c = run([scores, boxes], score_thresh=0.5, nms=0.9, detections_per_im=100,
-                  cls_agnostic_bbox_reg=agnostic, input_boxes_include_bg_cls=in_bg,
-                  output_classes_include_bg_cls=out_bg)
+    s, b, c = run(
+        [scores, boxes],
+        score_thresh=0.5,
+        nms=0.9,
+        detections_per_im=100,
+        cls_agnostic_bbox_reg=agnostic,
+        input_boxes_include_bg_cls=in_bg,
+        output_classes_include_bg_cls=out_bg,
+    )
     gt_b, gt_s = gen_multiple([(20, 20), (0, 0), (50, 50)], [0.85, 0.7, 0.6], 1, 1)
-    gt_c = np.repeat(np.arange(1, num_classes, dtype=np.float32), 3) - (0 if out_bg else 1)
+    gt_c = np.repeat(np.arange(1, num_classes, dtype=np.float32), 3) - (
+        0 if out_bg else 1
+    )
     np.testing.assert_allclose(s, np.tile(gt_s.ravel(), num_classes - 1))
     np.testing.assert_allclose(b, np.tile(gt_b, (num_classes - 1, 1)))
     np.testing.assert_array_equal(c, gt_c)
@@ -86,20 +101,34 @@ def test_multiclass(num_classes, agnostic, in_bg, out_bg):
 
 # -- against a naive reference -----------------------------------------------------------
 
+
 def iou(a, b):
     w = max(min(a[2], b[2]) - max(a[0], b[0]) + 1, 0)
     h = max(min(a[3], b[3]) - max(a[1], b[1]) + 1, 0)
     inter = w * h
-    area = lambda r: (r[2] - r[0] + 1) * (r[3] - r[1] + 1)  # noqa: E731
+    area = lambda r: (r[2] - r[0] + 1) * (r[3] - r[1] + 1)
     return inter / (area(a) + area(b) - inter)
 
 
-def naive(scores, boxes, splits, thresh, nms_t, det, soft, method="linear", sigma=0.5,
-          min_score=0.001):
+def naive(
+    scores,
+    boxes,
+    splits,
+    thresh,
+    nms_t,
+    det,
+    soft,
+    method="linear",
+    sigma=0.5,
+    min_score=0.001,
+):
     out_s, out_b, out_c, per_image, keeps_all = [], [], [], [], []
     start = 0
     for count in splits:
-        sc, bx = scores[start:start + count].astype(np.float64), boxes[start:start + count]
+        sc, bx = (
+            scores[start : start + count].astype(np.float64),
+            boxes[start : start + count],
+        )
         dets = []  # (score, class, row)
         for j in range(1, scores.shape[1]):
             cand = [i for i in range(count) if sc[i, j] > thresh]
@@ -111,12 +140,15 @@ def naive(scores, boxes, splits, thresh, nms_t, det, soft, method="linear", sigm
                 best = max(cand, key=lambda i: (cur[i], -i))
                 kept.append(best)
                 cand.remove(best)
-                a = bx[best, 4 * j:4 * j + 4]
+                a = bx[best, 4 * j : 4 * j + 4]
                 for i in list(cand):
-                    o = iou(a, bx[i, 4 * j:4 * j + 4])
+                    o = iou(a, bx[i, 4 * j : 4 * j + 4])
                     if soft:
-                        wgt = (1 - o if o > nms_t else 1.0) if method == "linear" else \
-                            math.exp(-o * o / sigma)
+                        wgt = (
+                            (1 - o if o > nms_t else 1.0)
+                            if method == "linear"
+                            else math.exp(-o * o / sigma)
+                        )
                         cur[i] *= wgt
                         if cur[i] < min_score:
                             cand.remove(i)
@@ -128,7 +160,7 @@ def naive(scores, boxes, splits, thresh, nms_t, det, soft, method="linear", sigm
             dets = sorted(chosen, key=lambda d: (d[1], -d[0]))
         for s, j, i in dets:
             out_s.append(s)
-            out_b.append(bx[i, 4 * j:4 * j + 4])
+            out_b.append(bx[i, 4 * j : 4 * j + 4])
             out_c.append(j)
             keeps_all.append(i)
         per_image.append(len(dets))
@@ -137,33 +169,57 @@ def naive(scores, boxes, splits, thresh, nms_t, det, soft, method="linear", sigm
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.lists(st.integers(0, 8), min_size=1, max_size=3),
-       st.integers(2, 4), st.sampled_from([0, 3, 100]), st.booleans(),
-       st.sampled_from(["linear", "gaussian"]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.integers(0, 8), min_size=1, max_size=3),
+    st.integers(2, 4),
+    st.sampled_from([0, 3, 100]),
+    st.booleans(),
+    st.sampled_from(["linear", "gaussian"]),
+)
 def test_matches_naive(seed, splits, num_classes, det, soft, method):
     rng = np.random.default_rng(seed)
     n = sum(splits)
     lo = rng.uniform(0, 40, (n, num_classes, 2))
     size = rng.uniform(2, 30, (n, num_classes, 2))
-    boxes = np.concatenate([lo, lo + size], -1).reshape(n, 4 * num_classes).astype(np.float32)
+    boxes = (
+        np.concatenate([lo, lo + size], -1)
+        .reshape(n, 4 * num_classes)
+        .astype(np.float32)
+    )
     scores = rng.uniform(0, 1, (n, num_classes)).astype(np.float32)
-    s, b, c, bs, k, ks = run([scores, boxes, np.array(splits, np.float32)], 6,
-                             score_thresh=0.2, nms=0.4, detections_per_im=det,
-                             soft_nms_enabled=soft, soft_nms_method=method)
+    s, b, c, bs, k, ks = run(
+        [scores, boxes, np.array(splits, np.float32)],
+        6,
+        score_thresh=0.2,
+        nms=0.4,
+        detections_per_im=det,
+        soft_nms_enabled=soft,
+        soft_nms_method=method,
+    )
     ws, wb, wc, wbs, wk = naive(scores, boxes, splits, 0.2, 0.4, det, soft, method)
     np.testing.assert_allclose(s, ws, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(b.reshape(-1, 4), np.array(wb).reshape(-1, 4))
     assert c.tolist() == wc and bs.tolist() == wbs and k.tolist() == wk
-    assert k.dtype == np.int32 and ks.dtype == np.int32 and ks.shape == (len(splits),
-                                                                          num_classes)
+    assert (
+        k.dtype == np.int32
+        and ks.dtype == np.int32
+        and ks.shape == (len(splits), num_classes)
+    )
     assert ks.sum() == len(k)
 
 
 def test_int_batch_splits_and_four_d_inputs():
     boxes, scores = gen_multiple([(0, 0), (20, 20)], [0.9, 0.8], 2, 2)
     s1 = run([scores, boxes, np.array([2, 2], np.int32)], 4)
-    s2 = run([scores[:, :, None, None], boxes[:, :, None, None],
-              np.array([2.0, 2.0], np.float32)], 4)
+    s2 = run(
+        [
+            scores[:, :, None, None],
+            boxes[:, :, None, None],
+            np.array([2.0, 2.0], np.float32),
+        ],
+        4,
+    )
     for a, b in zip(s1, s2):
         np.testing.assert_array_equal(a, b)
     assert s1[3].tolist() == [1, 1]
@@ -177,13 +233,35 @@ def test_should_not_do_gradient():
 
 def test_errors():
     op = CreateOperator("BoxWithNMSLimit", ["s", "b"], ["os", "ob", "oc"])
-    check_raises(op, [np.zeros((2, 2), np.float32), np.zeros((2, 4), np.float32)], ShapeError,
-                 r"num_boxes_classes \* box_dim == tboxes.size\(1\). 8 vs 4")
-    check_raises(op, [np.zeros((2, 2), np.float32), np.zeros((3, 8), np.float32)], ShapeError,
-                 r"N == tboxes.size\(0\)")
+    check_raises(
+        op,
+        [np.zeros((2, 2), np.float32), np.zeros((2, 4), np.float32)],
+        ShapeError,
+        r"num_boxes_classes \* box_dim == tboxes.size\(1\). 8 vs 4",
+    )
+    check_raises(
+        op,
+        [np.zeros((2, 2), np.float32), np.zeros((3, 8), np.float32)],
+        ShapeError,
+        r"N == tboxes.size\(0\)",
+    )
     op3 = CreateOperator("BoxWithNMSLimit", ["s", "b", "sp"], ["os", "ob", "oc"])
-    check_raises(op3, [np.zeros((2, 2), np.float32), np.zeros((2, 8), np.float32),
-                       np.array([1.0], np.float32)], ShapeError, r"batch_splits.sum\(\) == N")
-    rot = CreateOperator("BoxWithNMSLimit", ["s", "b"], ["os", "ob", "oc"], rotated=True)
-    check_raises(rot, [np.zeros((2, 2), np.float32), np.zeros((2, 10), np.float32)],
-                 ArgumentError, "rotated")
+    check_raises(
+        op3,
+        [
+            np.zeros((2, 2), np.float32),
+            np.zeros((2, 8), np.float32),
+            np.array([1.0], np.float32),
+        ],
+        ShapeError,
+        r"batch_splits.sum\(\) == N",
+    )
+    rot = CreateOperator(
+        "BoxWithNMSLimit", ["s", "b"], ["os", "ob", "oc"], rotated=True
+    )
+    check_raises(
+        rot,
+        [np.zeros((2, 2), np.float32), np.zeros((2, 10), np.float32)],
+        ArgumentError,
+        "rotated",
+    )

@@ -16,8 +16,12 @@ OP = "CollectAndDistributeFpnRpnProposals"
 
 
 def naive(rois_list, scores_list, topn, lo, hi, s0, l0):
-    rows = [(float(s), i, r) for i, (s, r) in
-            enumerate(zip(np.concatenate(scores_list), np.concatenate(rois_list)))]
+    rows = [
+        (float(s), i, r)
+        for i, (s, r) in enumerate(
+            zip(np.concatenate(scores_list), np.concatenate(rois_list))
+        )
+    ]
     rows.sort(key=lambda t: (-t[0], t[1]))
     if topn > 0:
         rows = rows[:topn]
@@ -39,7 +43,9 @@ def naive(rois_list, scores_list, topn, lo, hi, s0, l0):
 
 def run(rois_list, scores_list, **args):
     lo, hi = args.get("roi_min_level", 2), args.get("roi_max_level", 5)
-    names = [f"r{i}" for i in range(len(rois_list))] + [f"s{i}" for i in range(len(rois_list))]
+    names = [f"r{i}" for i in range(len(rois_list))] + [
+        f"s{i}" for i in range(len(rois_list))
+    ]
     outs = ["rois"] + [f"fpn{lvl}" for lvl in range(lo, hi + 1)] + ["restore"]
     ws = Workspace()
     for name, v in zip(names, list(rois_list) + list(scores_list)):
@@ -51,12 +57,17 @@ def run(rois_list, scores_list, **args):
 def random_level(rng, n, size):
     xy = rng.uniform(0, size, (n, 2))
     wh = rng.uniform(1, size, (n, 2))
-    return np.concatenate([rng.integers(0, 2, (n, 1)), xy, xy + wh], 1).astype(np.float32)
+    return np.concatenate([rng.integers(0, 2, (n, 1)), xy, xy + wh], 1).astype(
+        np.float32
+    )
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.lists(st.integers(0, 6), min_size=5, max_size=5),
-       st.sampled_from([0, 4, 2000]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.integers(0, 6), min_size=5, max_size=5),
+    st.sampled_from([0, 4, 2000]),
+)
 def test_matches_naive_default_levels(seed, counts, topn):
     rng = np.random.default_rng(seed)
     rois = [random_level(rng, n, 600) for n in counts]
@@ -73,8 +84,14 @@ def test_matches_naive_default_levels(seed, counts, topn):
 
 def test_score_ties_keep_position_order():
     r = np.array([[0, 0, 0, 10, 10], [0, 1, 1, 11, 11]], np.float32)
-    got = run([r, r[:0]], [np.array([0.5, 0.5], np.float32), np.zeros(0, np.float32)],
-              rpn_min_level=2, rpn_max_level=3, roi_min_level=2, roi_max_level=2)
+    got = run(
+        [r, r[:0]],
+        [np.array([0.5, 0.5], np.float32), np.zeros(0, np.float32)],
+        rpn_min_level=2,
+        rpn_max_level=3,
+        roi_min_level=2,
+        roi_max_level=2,
+    )
     np.testing.assert_array_equal(got[0], r)
 
 
@@ -89,10 +106,22 @@ def test_errors():
     s = np.array([0.5], np.float32)
     op = CreateOperator(OP, ["r", "s"], ["rois", "f2", "idx"])
     check_raises(op, [r, s], ShapeError, r"InputSize\(\) == 2 \* num_rpn_lvls. 2 vs 10")
-    op = CreateOperator(OP, ["r", "s"], ["rois", "f2", "idx"], rpn_min_level=2,
-                        rpn_max_level=2)
+    op = CreateOperator(
+        OP, ["r", "s"], ["rois", "f2", "idx"], rpn_min_level=2, rpn_max_level=2
+    )
     check_raises(op, [r, s], ShapeError, r"OutputSize\(\) == num_roi_lvls \+ 2. 3 vs 6")
-    op = CreateOperator(OP, ["r", "s"], ["rois", "f2", "idx"], rpn_min_level=2,
-                        rpn_max_level=2, roi_min_level=2, roi_max_level=2)
-    check_raises(op, [np.array([[0, 10, 0, 0, 5]], np.float32), s], EnforceError,
-                 "Negative areas founds")
+    op = CreateOperator(
+        OP,
+        ["r", "s"],
+        ["rois", "f2", "idx"],
+        rpn_min_level=2,
+        rpn_max_level=2,
+        roi_min_level=2,
+        roi_max_level=2,
+    )
+    check_raises(
+        op,
+        [np.array([[0, 10, 0, 0, 5]], np.float32), s],
+        EnforceError,
+        "Negative areas founds",
+    )

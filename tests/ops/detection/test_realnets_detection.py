@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from c2l_test_support.realnets import REALNETS
+
 from caffe2lite.inference.params import random_parameters
 from caffe2lite.io.protoio import load_net
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.schema.shapes import TensorShape, shape_of
 from caffe2lite.workspace import Workspace
 
-pytestmark = pytest.mark.skipif(REALNETS is None, reason="shared/realnets is not beside the checkout")
+pytestmark = pytest.mark.skipif(
+    REALNETS is None, reason="shared/realnets is not beside the checkout"
+)
 
 NET = "model_zoo/detectron__e2e_faster_rcnn_R-50-C4_1x__predict_net.pbtxt"
 H = 160
@@ -40,27 +42,40 @@ def _anchors():
     for ratio, sizes in ((0.5, (32, 64, 128)), (1.0, (32, 64, 128)), (2.0, (32, 64))):
         for s in sizes:
             w, h = s / np.sqrt(ratio), s * np.sqrt(ratio)
-            out.append([7.5 - (w - 1) / 2, 7.5 - (h - 1) / 2, 7.5 + (w - 1) / 2,
-                        7.5 + (h - 1) / 2])
+            out.append(
+                [
+                    7.5 - (w - 1) / 2,
+                    7.5 - (h - 1) / 2,
+                    7.5 + (w - 1) / 2,
+                    7.5 + (h - 1) / 2,
+                ]
+            )
     return np.array(out, np.float32)
 
 
 def _regression(rng, params, name, rows):
-    params[name + "_w"] = (rng.standard_normal((rows,) + params[name + "_w"].shape[1:])
-                           * 0.01).astype(np.float32)
+    params[name + "_w"] = (
+        rng.standard_normal((rows,) + params[name + "_w"].shape[1:]) * 0.01
+    ).astype(np.float32)
     params[name + "_b"] = np.zeros(rows, np.float32)
 
 
 def test_faster_rcnn_runs_end_to_end():
     net = load_net(REALNETS / NET)
-    cut = [i for i, op in enumerate(net.op) if op.type == "RoIAlign"][0]
+    cut = next(i for i, op in enumerate(net.op) if op.type == "RoIAlign")
     head = _part(net, net.op[:cut])
     tail = _part(net, net.op[cut:], ["res4_5_sum", "rpn_rois"])
     rng = np.random.default_rng(0)
     ws = Workspace()
-    params = random_parameters(head, {"data": TensorShape((1, 3, H, H), np.float32),
-                                      "im_info": TensorShape((1, 3), np.float32),
-                                      "anchor": TensorShape((A, 4), np.float32)}, seed=0)
+    params = random_parameters(
+        head,
+        {
+            "data": TensorShape((1, 3, H, H), np.float32),
+            "im_info": TensorShape((1, 3), np.float32),
+            "anchor": TensorShape((A, 4), np.float32),
+        },
+        seed=0,
+    )
     _regression(rng, params, "rpn_bbox_pred", 4 * A)
     for k, v in params.items():
         ws.feed_blob(k, v)
@@ -68,7 +83,9 @@ def test_faster_rcnn_runs_end_to_end():
     ws.feed_blob("im_info", np.array([[H, H, 1.0]], np.float32))
     ws.feed_blob("anchor", _anchors())
     ws.run_net_once(head)
-    known = {b: shape_of(ws.fetch_blob(b)) for b in ("res4_5_sum", "rpn_rois", "im_info")}
+    known = {
+        b: shape_of(ws.fetch_blob(b)) for b in ("res4_5_sum", "rpn_rois", "im_info")
+    }
     params = random_parameters(tail, known, seed=1)
     _regression(rng, params, "bbox_pred", 4 * C)
     for k, v in params.items():
@@ -81,7 +98,9 @@ def test_faster_rcnn_runs_end_to_end():
     assert (np.diff(probs) <= 0).all()  # NMS keeps the score order
     assert ws.fetch_blob("pool5").shape == (len(rois), 8, 14, 14)
     assert ws.fetch_blob("pred_bbox").shape == (len(rois), 4 * C)
-    scores, boxes, classes = (ws.fetch_blob(b) for b in ("score_nms", "bbox_nms", "class_nms"))
+    scores, boxes, classes = (
+        ws.fetch_blob(b) for b in ("score_nms", "bbox_nms", "class_nms")
+    )
     assert len(scores) == len(boxes) == len(classes) <= 100
     assert (scores > 0.05).all() and set(classes.tolist()) <= set(range(1, C))
     assert (np.diff(classes) >= 0).all()

@@ -12,7 +12,7 @@ def f32(v: float) -> float:
 
 def quantize_one(value: float, scale: float, zp: int) -> int:
     q = f32(f32(value) / f32(scale))
-    r = zp + int(round(q))  # round() ties to even, as nearbyint
+    r = zp + round(q)  # round() ties to even, as nearbyint
     return min(255, max(0, r))
 
 
@@ -78,8 +78,11 @@ def check_raises_int8(op, inputs, error, match):
     before = {}
     for name in op.input:
         v = ws.fetch_blob(name)
-        before[name] = (v.data.copy(), v.scale, v.zero_point) if isinstance(v, Int8Tensor) \
+        before[name] = (
+            (v.data.copy(), v.scale, v.zero_point)
+            if isinstance(v, Int8Tensor)
             else v.copy()
+        )
     with pytest.raises(error) as info:
         ws.run(op)
     assert re.search(match, str(info.value)), str(info.value)

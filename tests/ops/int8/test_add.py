@@ -8,10 +8,9 @@ from hypothesis import strategies as st
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import EnforceError, ShapeError
 from caffe2lite.io.int8 import Int8Tensor
-
 from caffe2lite.workspace import Workspace
 
-from ._naive import f32, qmul, quantize_one, rdbpot, srdhm, check_raises_int8
+from ._naive import check_raises_int8, f32, qmul, quantize_one, rdbpot, srdhm
 
 TYPES = ["Int8Add", "Int8AddRelu", "Int8Sum", "Int8SumRelu"]
 
@@ -40,18 +39,33 @@ def naive(a, b, y_scale, y_zp, relu):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.sampled_from(TYPES), st.integers(0, 2**32 - 1),
-       st.sampled_from([(0.5, 0.5, 1.0), (0.02, 0.3, 0.25), (1.0, 600.0, 575.0),
-                        (0.1, 0.01, 0.001)]))
+@given(
+    st.sampled_from(TYPES),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(
+        [(0.5, 0.5, 1.0), (0.02, 0.3, 0.25), (1.0, 600.0, 575.0), (0.1, 0.01, 0.001)]
+    ),
+)
 def test_matches_naive(op_type, seed, scales):
     rng = np.random.default_rng(seed)
-    a = Int8Tensor(rng.integers(0, 256, (3, 4)).astype(np.uint8), scales[0],
-                   int(rng.integers(0, 256)))
-    b = Int8Tensor(rng.integers(0, 256, (3, 4)).astype(np.uint8), scales[1],
-                   int(rng.integers(0, 256)))
+    a = Int8Tensor(
+        rng.integers(0, 256, (3, 4)).astype(np.uint8),
+        scales[0],
+        int(rng.integers(0, 256)),
+    )
+    b = Int8Tensor(
+        rng.integers(0, 256, (3, 4)).astype(np.uint8),
+        scales[1],
+        int(rng.integers(0, 256)),
+    )
     y = run(op_type, a, b, Y_scale=scales[2], Y_zero_point=120)
-    assert y.data.shape == (3, 4) and (y.scale, y.zero_point) == (np.float32(scales[2]), 120)
-    assert y.data.ravel().tolist() == naive(a, b, scales[2], 120, op_type.endswith("Relu"))
+    assert y.data.shape == (3, 4) and (y.scale, y.zero_point) == (
+        np.float32(scales[2]),
+        120,
+    )
+    assert y.data.ravel().tolist() == naive(
+        a, b, scales[2], 120, op_type.endswith("Relu")
+    )
 
 
 def test_close_to_the_real_sum():
@@ -76,8 +90,12 @@ def test_in_place_and_empty():
 def test_errors(op_type):
     a = Int8Tensor(np.array([1, 2], np.uint8), 1.0, 0)
     op = CreateOperator(op_type, ["A", "B"], ["C"])
-    check_raises_int8(op, [a, Int8Tensor(np.array([1, 2, 3], np.uint8), 1.0, 0)], ShapeError,
-                 "no broadcast support")
+    check_raises_int8(
+        op,
+        [a, Int8Tensor(np.array([1, 2, 3], np.uint8), 1.0, 0)],
+        ShapeError,
+        "no broadcast support",
+    )
     # the output scale must keep the fixed-point multiplier below 1
     tiny = CreateOperator(op_type, ["A", "B"], ["C"], Y_scale=1e-11)
     check_raises_int8(tiny, [a, a], EnforceError, "double_multiplier < 1")
@@ -85,5 +103,9 @@ def test_errors(op_type):
 
 def test_int8_sum_needs_two_inputs():
     a = Int8Tensor(np.array([1, 2], np.uint8), 1.0, 0)
-    check_raises_int8(CreateOperator("Int8Sum", ["A"], ["C"]), [a], EnforceError,
-                 r"Inputs\(\).size\(\) == 2. 1 vs 2")
+    check_raises_int8(
+        CreateOperator("Int8Sum", ["A"], ["C"]),
+        [a],
+        EnforceError,
+        r"Inputs\(\).size\(\) == 2. 1 vs 2",
+    )

@@ -8,10 +8,9 @@ from hypothesis import strategies as st
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import Caffe2LiteError, EnforceError, ShapeError
 from caffe2lite.io.int8 import Int8Tensor
-
 from caffe2lite.workspace import Workspace
 
-from ._naive import qnnp_one, quantize_one, check_raises_int8
+from ._naive import check_raises_int8, qnnp_one, quantize_one
 
 
 def run(op_type, x, w, b, **args):
@@ -28,7 +27,9 @@ def naive(x, w, b, k, stride, pad, group, y_scale, y_zp, relu):
     cg, mg = c // group, m // group
     oh = (h + 2 * pad - k) // stride + 1
     ow = (wd + 2 * pad - k) // stride + 1
-    scale = float(np.float32(np.float32(x.scale) * np.float32(w.scale)) / np.float32(y_scale))
+    scale = float(
+        np.float32(np.float32(x.scale) * np.float32(w.scale)) / np.float32(y_scale)
+    )
     lo = quantize_one(0.0, y_scale, y_zp) if relu else 0
     y = np.zeros((n, oh, ow, m), np.uint8)
     for b_ in range(n):
@@ -43,26 +44,51 @@ def naive(x, w, b, k, stride, pad, group, y_scale, y_zp, relu):
                             for ci in range(cg):
                                 xv = 0
                                 if 0 <= r < h and 0 <= s < wd:
-                                    xv = int(x.data[b_, r, s, g * cg + ci]) - x.zero_point
+                                    xv = (
+                                        int(x.data[b_, r, s, g * cg + ci])
+                                        - x.zero_point
+                                    )
                                 acc += xv * (int(w.data[oc, di, dj, ci]) - w.zero_point)
                     y[b_, i, j, oc] = qnnp_one(acc, scale, y_zp, lo)
     return y
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.sampled_from([1, 2, 3]), st.sampled_from([1, 2]),
-       st.sampled_from([0, 1]), st.sampled_from([1, 2]), st.booleans())
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1, 2, 3]),
+    st.sampled_from([1, 2]),
+    st.sampled_from([0, 1]),
+    st.sampled_from([1, 2]),
+    st.booleans(),
+)
 def test_matches_naive(seed, k, stride, pad, group, relu):
     rng = np.random.default_rng(seed)
     c, m = 2 * group, 2 * group
-    x = Int8Tensor(rng.integers(0, 256, (2, 4, 5, c)).astype(np.uint8), 0.05,
-                   int(rng.integers(0, 256)))
-    w = Int8Tensor(rng.integers(0, 256, (m, k, k, c // group)).astype(np.uint8), 0.02,
-                   int(rng.integers(0, 256)))
+    x = Int8Tensor(
+        rng.integers(0, 256, (2, 4, 5, c)).astype(np.uint8),
+        0.05,
+        int(rng.integers(0, 256)),
+    )
+    w = Int8Tensor(
+        rng.integers(0, 256, (m, k, k, c // group)).astype(np.uint8),
+        0.02,
+        int(rng.integers(0, 256)),
+    )
     b = Int8Tensor(rng.integers(-300, 300, m).astype(np.int32), 0.001, 0)
     op_type = "Int8ConvRelu" if relu else "Int8Conv"
-    y = run(op_type, x, w, b, kernel=k, stride=stride, pad=pad, group=group, Y_scale=0.3,
-            Y_zero_point=100)
+    y = run(
+        op_type,
+        x,
+        w,
+        b,
+        kernel=k,
+        stride=stride,
+        pad=pad,
+        group=group,
+        Y_scale=0.3,
+        Y_zero_point=100,
+    )
     want = naive(x, w, b, k, stride, pad, group, 0.3, 100, relu)
     assert y.data.dtype == np.uint8 and y.data.shape == want.shape
     np.testing.assert_array_equal(y.data, want)
@@ -84,18 +110,32 @@ def test_nchw_is_refused_at_creation():
 
 
 def test_errors():
-    op = CreateOperator("Int8Conv", ["X", "W", "b"], ["Y"], order="NHWC", kernel=2,
-                        group=2, Y_scale=1.0)
+    op = CreateOperator(
+        "Int8Conv", ["X", "W", "b"], ["Y"], order="NHWC", kernel=2, group=2, Y_scale=1.0
+    )
     a = _args()
     a[1] = Int8Tensor(np.ones((3, 2, 2, 1), np.uint8), 0.1, 0)
-    check_raises_int8(op, a, EnforceError,
-                 "number of output channels must be divisible by groups count")
-    op1 = CreateOperator("Int8Conv", ["X", "W", "b"], ["Y"], order="NHWC", kernel=2,
-                         Y_scale=0.01)
-    check_raises_int8(op1, _args(), EnforceError, "failed to create QNNPACK convolution object")
+    check_raises_int8(
+        op,
+        a,
+        EnforceError,
+        "number of output channels must be divisible by groups count",
+    )
+    op1 = CreateOperator(
+        "Int8Conv", ["X", "W", "b"], ["Y"], order="NHWC", kernel=2, Y_scale=0.01
+    )
+    check_raises_int8(
+        op1, _args(), EnforceError, "failed to create QNNPACK convolution object"
+    )
     a = _args()
     a[2] = Int8Tensor(np.zeros(3, np.int32), 1.0, 0)
-    check_raises_int8(CreateOperator("Int8Conv", ["X", "W", "b"], ["Y"], order="NHWC", kernel=2),
-                 a, ShapeError, "bias must have 2 values")
+    check_raises_int8(
+        CreateOperator("Int8Conv", ["X", "W", "b"], ["Y"], order="NHWC", kernel=2),
+        a,
+        ShapeError,
+        "bias must have 2 values",
+    )
     two = CreateOperator("Int8Conv", ["X", "W"], ["Y"], order="NHWC", kernel=2)
-    check_raises_int8(two, _args()[:2], EnforceError, r"Inputs\(\).size\(\) == 3. 2 vs 3")
+    check_raises_int8(
+        two, _args()[:2], EnforceError, r"Inputs\(\).size\(\) == 3. 2 vs 3"
+    )

@@ -21,8 +21,11 @@ def run(q):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.integers(0, 255), max_size=10), st.sampled_from([1e-3, 0.1, 0.5, 3.3, 10.0]),
-       st.integers(0, 255))
+@given(
+    st.lists(st.integers(0, 255), max_size=10),
+    st.sampled_from([1e-3, 0.1, 0.5, 3.3, 10.0]),
+    st.integers(0, 255),
+)
 def test_matches_loop(values, scale, zp):
     y = run(Int8Tensor(np.array(values, np.uint8), scale, zp))
     assert y.dtype == np.float32
@@ -31,11 +34,18 @@ def test_matches_loop(values, scale, zp):
 
 def test_shape_and_empty():
     assert run(Int8Tensor(np.zeros((2, 0), np.uint8), 1.0, 0)).shape == (2, 0)
-    assert run(Int8Tensor(np.full((2, 3), 7, np.uint8), 0.5, 5)).tolist() == [[1.0] * 3] * 2
+    assert (
+        run(Int8Tensor(np.full((2, 3), 7, np.uint8), 0.5, 5)).tolist()
+        == [[1.0] * 3] * 2
+    )
 
 
 def test_refuses_a_plain_tensor():
     op = CreateOperator("Int8Dequantize", ["qX"], ["Y"])
-    check_raises(op, [np.array([1], np.uint8)], DTypeError,
-                 "wrong type for the Blob instance. Blob contains caffe2::Tensor while "
-                 "caller expects caffe2::int8::Int8TensorCPU")
+    check_raises(
+        op,
+        [np.array([1], np.uint8)],
+        DTypeError,
+        "wrong type for the Blob instance. Blob contains caffe2::Tensor while "
+        "caller expects caffe2::int8::Int8TensorCPU",
+    )

@@ -8,10 +8,9 @@ from hypothesis import strategies as st
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import DTypeError, EnforceError
 from caffe2lite.io.int8 import Int8Tensor
-
 from caffe2lite.workspace import Workspace
 
-from ._naive import qnnp_one, check_raises_int8
+from ._naive import check_raises_int8, qnnp_one
 
 OP = CreateOperator("Int8FC", ["X", "W", "b"], ["Y"], Y_scale=2.0, Y_zero_point=3)
 
@@ -34,24 +33,40 @@ def naive(x, w, b, y_scale, y_zp):
         for j in range(n):
             acc = int(b.data[j])
             for k in range(xf.shape[1]):
-                acc += (int(xf[i, k]) - x.zero_point) * (int(w.data[j, k]) - w.zero_point)
+                acc += (int(xf[i, k]) - x.zero_point) * (
+                    int(w.data[j, k]) - w.zero_point
+                )
             row.append(qnnp_one(acc, float(scale), y_zp))
         out.append(row)
     return out
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 4), st.integers(0, 2**32 - 1),
-       st.sampled_from([(0.5, 0.02, 1.0), (1.0, 1.0, 300.0), (0.1, 0.3, 0.07)]))
+@given(
+    st.integers(1, 3),
+    st.integers(1, 6),
+    st.integers(1, 4),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([(0.5, 0.02, 1.0), (1.0, 1.0, 300.0), (0.1, 0.3, 0.07)]),
+)
 def test_matches_naive(m, k, n, seed, scales):
     rng = np.random.default_rng(seed)
-    x = Int8Tensor(rng.integers(0, 256, (m, k)).astype(np.uint8), scales[0],
-                   int(rng.integers(0, 256)))
-    w = Int8Tensor(rng.integers(0, 256, (n, k)).astype(np.uint8), scales[1],
-                   int(rng.integers(0, 256)))
+    x = Int8Tensor(
+        rng.integers(0, 256, (m, k)).astype(np.uint8),
+        scales[0],
+        int(rng.integers(0, 256)),
+    )
+    w = Int8Tensor(
+        rng.integers(0, 256, (n, k)).astype(np.uint8),
+        scales[1],
+        int(rng.integers(0, 256)),
+    )
     b = Int8Tensor(rng.integers(-5000, 5000, n).astype(np.int32), 1.0, 0)
     y = run(x, w, b, Y_scale=scales[2], Y_zero_point=7)
-    assert y.data.dtype == np.uint8 and (y.scale, y.zero_point) == (np.float32(scales[2]), 7)
+    assert y.data.dtype == np.uint8 and (y.scale, y.zero_point) == (
+        np.float32(scales[2]),
+        7,
+    )
     assert y.data.tolist() == naive(x, w, b, scales[2], 7)
 
 
@@ -72,20 +87,34 @@ def test_rounding_is_qnnpacks_double_rounding():
 
 
 def _inputs(k_w=3, n_b=2, w_scale=0.5):
-    return [Int8Tensor(np.ones((2, 3), np.uint8), 1.0, 0),
-            Int8Tensor(np.ones((2, k_w), np.uint8), w_scale, 0),
-            Int8Tensor(np.zeros(n_b, np.int32), 1.0, 0)]
+    return [
+        Int8Tensor(np.ones((2, 3), np.uint8), 1.0, 0),
+        Int8Tensor(np.ones((2, k_w), np.uint8), w_scale, 0),
+        Int8Tensor(np.zeros(n_b, np.int32), 1.0, 0),
+    ]
 
 
 def test_errors():
-    check_raises_int8(OP, _inputs(k_w=4), EnforceError, r"K == W.t.size\(1\) \(3 vs. 4\)")
-    check_raises_int8(OP, _inputs(n_b=3), EnforceError, r"N == B.t.numel\(\) \(2 vs. 3\)")
-    check_raises_int8(OP, _inputs(w_scale=4.0), EnforceError,
-                 "failed to create QNNPACK fully connected operator")
+    check_raises_int8(
+        OP, _inputs(k_w=4), EnforceError, r"K == W.t.size\(1\) \(3 vs. 4\)"
+    )
+    check_raises_int8(
+        OP, _inputs(n_b=3), EnforceError, r"N == B.t.numel\(\) \(2 vs. 3\)"
+    )
+    check_raises_int8(
+        OP,
+        _inputs(w_scale=4.0),
+        EnforceError,
+        "failed to create QNNPACK fully connected operator",
+    )
     bad = _inputs()
     bad[0] = np.ones((2, 3), np.float32)
-    check_raises_int8(OP, bad, DTypeError, "Blob contains caffe2::Tensor while caller expects "
-                 "caffe2::int8::Int8TensorCPU")
+    check_raises_int8(
+        OP,
+        bad,
+        DTypeError,
+        "Blob contains caffe2::Tensor while caller expects caffe2::int8::Int8TensorCPU",
+    )
     bad = _inputs()
     bad[2] = Int8Tensor(np.zeros(2, np.uint8), 1.0, 0)
     check_raises_int8(OP, bad, DTypeError, "caller expects elements to be int32")

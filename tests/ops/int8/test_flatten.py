@@ -13,13 +13,17 @@ from ._naive import check_raises_int8
 X = Int8Tensor(np.arange(24, dtype=np.uint8).reshape(2, 3, 4), 2.0, 1)
 
 
-@pytest.mark.parametrize("axis,want", [(0, (1, 24)), (1, (2, 12)), (2, (6, 4)),
-                                       (3, (24, 1))])
+@pytest.mark.parametrize(
+    "axis,want", [(0, (1, 24)), (1, (2, 12)), (2, (6, 4)), (3, (24, 1))]
+)
 def test_axes(axis, want):
     ws = Workspace()
     ws.feed_blob("X", X)
-    ws.run(CreateOperator("Int8Flatten", ["X"], ["Y"], axis=axis, Y_scale=2.0,
-                          Y_zero_point=1))
+    ws.run(
+        CreateOperator(
+            "Int8Flatten", ["X"], ["Y"], axis=axis, Y_scale=2.0, Y_zero_point=1
+        )
+    )
     y = ws.fetch_blob("Y")
     rows, cols = want
     expected = [[r * cols + c for c in range(cols)] for r in range(rows)]
@@ -27,7 +31,9 @@ def test_axes(axis, want):
 
 
 def test_errors():
-    op = CreateOperator("Int8Flatten", ["X"], ["Y"], axis=4, Y_scale=2.0, Y_zero_point=1)
+    op = CreateOperator(
+        "Int8Flatten", ["X"], ["Y"], axis=4, Y_scale=2.0, Y_zero_point=1
+    )
     check_raises_int8(op, [X], ShapeError, "The rank of the tensor must be >= axis.")
     op = CreateOperator("Int8Flatten", ["X"], ["Y"], Y_scale=1.0, Y_zero_point=1)
     check_raises_int8(op, [X], EnforceError, "Y_scale == X.scale")

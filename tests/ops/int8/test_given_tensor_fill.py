@@ -17,8 +17,13 @@ def fill(op_type, **args):
 
 
 def test_bytes_in_row_major_order():
-    t = fill("Int8GivenTensorFill", values=b"\x80\x81\x00\xff", shape=[2, 2], Y_scale=0.5,
-             Y_zero_point=128)
+    t = fill(
+        "Int8GivenTensorFill",
+        values=b"\x80\x81\x00\xff",
+        shape=[2, 2],
+        Y_scale=0.5,
+        Y_zero_point=128,
+    )
     assert isinstance(t, Int8Tensor)
     expected = [[0x80, 0x81], [0, 255]]
     got = [[int(t.data[i, j]) for j in range(2)] for i in range(2)]
@@ -37,8 +42,10 @@ def test_scalar_and_empty_shapes():
     assert fill("Int8GivenIntTensorFill", values=[], shape=[0, 3]).data.shape == (0, 3)
 
 
-@pytest.mark.parametrize("op_type,values", [("Int8GivenTensorFill", b"\x01\x02"),
-                                            ("Int8GivenIntTensorFill", [1, 2])])
+@pytest.mark.parametrize(
+    "op_type,values",
+    [("Int8GivenTensorFill", b"\x01\x02"), ("Int8GivenIntTensorFill", [1, 2])],
+)
 def test_size_mismatch(op_type, values):
     op = CreateOperator(op_type, [], ["T"], values=values, shape=[3])
     check_raises(op, [], EnforceError, "output size: 3 given size: 2")

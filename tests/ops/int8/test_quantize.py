@@ -8,7 +8,7 @@ from caffe2lite import workspace
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import DTypeError
 from caffe2lite.io.int8 import Int8Tensor
-from caffe2lite.schema.registry import gradient_entry, NOT_IMPLEMENTED_YET
+from caffe2lite.schema.registry import NOT_IMPLEMENTED_YET, gradient_entry
 from caffe2lite.testing import check_raises
 from caffe2lite.workspace import Workspace
 
@@ -25,8 +25,11 @@ def run(x, *extra, **args):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.floats(-1e4, 1e4, width=32), min_size=0, max_size=12),
-       st.sampled_from([0.5, 0.1, 1.0, 3.7, 1e-3]), st.integers(0, 255))
+@given(
+    st.lists(st.floats(-1e4, 1e4, width=32), min_size=0, max_size=12),
+    st.sampled_from([0.5, 0.1, 1.0, 3.7, 1e-3]),
+    st.integers(0, 255),
+)
 def test_matches_scalar_reference(values, scale, zp):
     x = np.array(values, np.float32)
     y = run(x, Y_scale=scale, Y_zero_point=zp)
@@ -47,14 +50,23 @@ def test_shapes_kept_including_empty_and_scalar():
 
 
 def test_qparam_inputs_override_arguments():
-    y = run(np.array([1.0, 2.0], np.float32), np.array([0.25], np.float32),
-            np.array([3], np.int32), Y_scale=1.0, Y_zero_point=0)
+    y = run(
+        np.array([1.0, 2.0], np.float32),
+        np.array([0.25], np.float32),
+        np.array([3], np.int32),
+        Y_scale=1.0,
+        Y_zero_point=0,
+    )
     assert (y.data.tolist(), y.scale, y.zero_point) == ([7, 11], 0.25, 3)
 
 
 def test_refuses_non_float_input():
-    check_raises(CreateOperator("Int8Quantize", ["X"], ["Y"]), [np.array([1], np.int32)],
-                 DTypeError, "caller expects elements to be float")
+    check_raises(
+        CreateOperator("Int8Quantize", ["X"], ["Y"]),
+        [np.array([1], np.int32)],
+        DTypeError,
+        "caller expects elements to be float",
+    )
 
 
 def test_no_gradient_yet():

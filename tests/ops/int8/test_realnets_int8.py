@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from c2l_test_support.realnets import REALNETS
+
 from caffe2lite.errors import Caffe2LiteError
 from caffe2lite.io.int8 import Int8Tensor
 from caffe2lite.io.protoio import load_net
@@ -18,30 +18,66 @@ from caffe2lite.workspace import Workspace
 
 from ._naive import f32, qmul, quantize_one, rdbpot, srdhm
 
-pytestmark = pytest.mark.skipif(REALNETS is None, reason="shared/realnets is not beside the checkout")
+pytestmark = pytest.mark.skipif(
+    REALNETS is None, reason="shared/realnets is not beside the checkout"
+)
 
 GLOW = "glow_caffe2Models/"
-WRONG_TYPE = ("wrong type for the Blob instance. Blob contains caffe2::Tensor while caller "
-              "expects caffe2::int8::Int8TensorCPU")
+WRONG_TYPE = (
+    "wrong type for the Blob instance. Blob contains caffe2::Tensor while caller "
+    "expects caffe2::int8::Int8TensorCPU"
+)
 
 # net, init net, inputs (as glow fed them), Caffe2's reason for refusing (None: it runs)
 CASES = [
-    ("int8convrelu_pred_net.pbtxt", "int8convrelu_init_net.pbtxt",
-     {"gpu_0/data_0": np.zeros((1, 1, 3, 3), np.int8)}, "Int8Conv only supports NHWC order"),
-    ("conv_group_quantized_pred_net.pbtxt", "conv_group_quantized_init_net.pbtxt",
-     {"input": np.zeros((1, 1, 1, 4), np.int8)}, WRONG_TYPE),
-    ("int8fc_3d_second_axis_predict.pbtxt", "int8fc_3d_second_axis_init.pbtxt",
-     {"input": np.arange(12, dtype=np.int8).reshape(2, 2, 3)}, WRONG_TYPE),
-    ("int8fc_4d_first_axis_predict_net.pbtxt", "int8fc_4d_first_axis_init_net.pbtxt",
-     {"input": np.zeros((1, 5, 1, 1), np.float32)}, WRONG_TYPE),
-    ("dynamic_quantized_fc_predict_net.pbtxt", "dynamic_quantized_fc_init.pbtxt",
-     {"input": np.arange(1, 7, dtype=np.float16).reshape(2, 3)}, WRONG_TYPE),
-    ("int8sumrelu_pred_net.pbtxt", "int8sumrelu_init_net.pbtxt",
-     {"gpu_0/data_0": np.zeros((4, 2), np.int8)}, WRONG_TYPE),
-    ("int8sumrelu_tiny_scale_pred_net.pbtxt", "int8sumrelu_tiny_scale_init_net.pbtxt",
-     {"gpu_0/data_0": np.zeros((4, 2), np.int8)}, WRONG_TYPE),
-    ("int8sumrelu_large_range_pred_net.pbtxt", "int8sumrelu_large_range_init_net.pbtxt",
-     {"gpu_0/data_0": np.linspace(-300, 400, 8, dtype=np.float32).reshape(4, 2)}, None),
+    (
+        "int8convrelu_pred_net.pbtxt",
+        "int8convrelu_init_net.pbtxt",
+        {"gpu_0/data_0": np.zeros((1, 1, 3, 3), np.int8)},
+        "Int8Conv only supports NHWC order",
+    ),
+    (
+        "conv_group_quantized_pred_net.pbtxt",
+        "conv_group_quantized_init_net.pbtxt",
+        {"input": np.zeros((1, 1, 1, 4), np.int8)},
+        WRONG_TYPE,
+    ),
+    (
+        "int8fc_3d_second_axis_predict.pbtxt",
+        "int8fc_3d_second_axis_init.pbtxt",
+        {"input": np.arange(12, dtype=np.int8).reshape(2, 2, 3)},
+        WRONG_TYPE,
+    ),
+    (
+        "int8fc_4d_first_axis_predict_net.pbtxt",
+        "int8fc_4d_first_axis_init_net.pbtxt",
+        {"input": np.zeros((1, 5, 1, 1), np.float32)},
+        WRONG_TYPE,
+    ),
+    (
+        "dynamic_quantized_fc_predict_net.pbtxt",
+        "dynamic_quantized_fc_init.pbtxt",
+        {"input": np.arange(1, 7, dtype=np.float16).reshape(2, 3)},
+        WRONG_TYPE,
+    ),
+    (
+        "int8sumrelu_pred_net.pbtxt",
+        "int8sumrelu_init_net.pbtxt",
+        {"gpu_0/data_0": np.zeros((4, 2), np.int8)},
+        WRONG_TYPE,
+    ),
+    (
+        "int8sumrelu_tiny_scale_pred_net.pbtxt",
+        "int8sumrelu_tiny_scale_init_net.pbtxt",
+        {"gpu_0/data_0": np.zeros((4, 2), np.int8)},
+        WRONG_TYPE,
+    ),
+    (
+        "int8sumrelu_large_range_pred_net.pbtxt",
+        "int8sumrelu_large_range_init_net.pbtxt",
+        {"gpu_0/data_0": np.linspace(-300, 400, 8, dtype=np.float32).reshape(4, 2)},
+        None,
+    ),
 ]
 
 
@@ -67,8 +103,11 @@ def test_glow_int8_net(net, init, inputs, refuse):
 
 def test_every_int8_file_is_a_case():
     names = {c[0] for c in CASES} | {c[1] for c in CASES}
-    files = {p.name for p in (REALNETS / GLOW).iterdir()
-             if p.name.startswith(("int8", "conv_group_quantized", "dynamic_quantized_fc"))}
+    files = {
+        p.name
+        for p in (REALNETS / GLOW).iterdir()
+        if p.name.startswith(("int8", "conv_group_quantized", "dynamic_quantized_fc"))
+    }
     assert files == names
 
 
@@ -78,7 +117,11 @@ def test_init_nets_make_the_int8_weights():
     w, b = ws.fetch_blob("conv_w"), ws.fetch_blob("conv_b")
     assert isinstance(w, Int8Tensor) and w.data.tolist() == [[[[1, 1], [1, 1]]]]
     assert (w.scale, w.zero_point) == (2.0, 10)
-    assert b.data.dtype == np.int32 and (b.data.tolist(), b.scale, b.zero_point) == ([2], 10.0, 4)
+    assert b.data.dtype == np.int32 and (b.data.tolist(), b.scale, b.zero_point) == (
+        [2],
+        10.0,
+        4,
+    )
     ws.run_net_once(load_net(REALNETS / GLOW / "conv_group_quantized_init_net.pbtxt"))
     assert ws.fetch_blob("conv_w").data.ravel().tolist() == [0x80, 0x81] * 4
 

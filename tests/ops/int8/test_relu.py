@@ -19,13 +19,21 @@ def test_matches_loop(values, zp):
     ws.feed_blob("X", Int8Tensor(np.array(values, np.uint8), 0.25, zp))
     ws.run(CreateOperator("Int8Relu", ["X"], ["X"], Y_scale=0.25, Y_zero_point=zp))
     y = ws.fetch_blob("X")
-    assert y.data.tolist() == [v if v > zp else zp for v in values]
+    assert y.data.tolist() == [max(zp, v) for v in values]
     assert (y.scale, y.zero_point) == (0.25, zp)
 
 
 def test_argument_checks():
     x = Int8Tensor(np.array([1, 2], np.uint8), 0.5, 1)
-    check_raises_int8(CreateOperator("Int8Relu", ["X"], ["Y"], Y_scale=0.5), [x],
-                      EnforceError, r"Y_offset == X.zero_point \(0 vs. 1\)")
-    check_raises_int8(CreateOperator("Int8Relu", ["X"], ["Y"], Y_zero_point=1), [x],
-                      EnforceError, "Y_scale == X.scale")
+    check_raises_int8(
+        CreateOperator("Int8Relu", ["X"], ["Y"], Y_scale=0.5),
+        [x],
+        EnforceError,
+        r"Y_offset == X.zero_point \(0 vs. 1\)",
+    )
+    check_raises_int8(
+        CreateOperator("Int8Relu", ["X"], ["Y"], Y_zero_point=1),
+        [x],
+        EnforceError,
+        "Y_scale == X.scale",
+    )

@@ -17,13 +17,18 @@ def run(inputs, names, **args):
     ws = Workspace()
     for k, v in zip(names, inputs):
         ws.feed_blob(k, v)
-    ws.run(CreateOperator("Int8Reshape", names, ["Y", "old"], Y_scale=0.25, Y_zero_point=7,
-                          **args))
+    ws.run(
+        CreateOperator(
+            "Int8Reshape", names, ["Y", "old"], Y_scale=0.25, Y_zero_point=7, **args
+        )
+    )
     return ws.fetch_blob("Y"), ws.fetch_blob("old")
 
 
-@pytest.mark.parametrize("shape,want", [([4, 6], (4, 6)), ([0, -1], (2, 12)),
-                                        ([-1], (24,)), ([2, 0, 2, 2], (2, 3, 2, 2))])
+@pytest.mark.parametrize(
+    "shape,want",
+    [([4, 6], (4, 6)), ([0, -1], (2, 12)), ([-1], (24,)), ([2, 0, 2, 2], (2, 3, 2, 2))],
+)
 def test_shapes_like_reshape(shape, want):
     y, old = run([X], ["X"], shape=shape)
     assert y.data.shape == want and (y.scale, y.zero_point) == (0.25, 7)
@@ -38,10 +43,13 @@ def test_shape_input_int32():
 
 
 def test_errors():
-    op = CreateOperator("Int8Reshape", ["X"], ["Y", "old"], shape=[5, -1], Y_scale=0.25,
-                        Y_zero_point=7)
+    op = CreateOperator(
+        "Int8Reshape", ["X"], ["Y", "old"], shape=[5, -1], Y_scale=0.25, Y_zero_point=7
+    )
     check_raises_int8(op, [X], ShapeError, "does not agree")
-    op = CreateOperator("Int8Reshape", ["X"], ["Y", "old"], Y_scale=0.25, Y_zero_point=7)
+    op = CreateOperator(
+        "Int8Reshape", ["X"], ["Y", "old"], Y_scale=0.25, Y_zero_point=7
+    )
     check_raises_int8(op, [X], ArgumentError, "Argument `shape` is missing.")
     op = CreateOperator("Int8Reshape", ["X"], ["Y", "old"], shape=[24])
     check_raises_int8(op, [X], EnforceError, "Y_offset == X.zero_point")

@@ -16,14 +16,26 @@ from ._naive import check_raises_int8, f32
 def run(x, **args):
     ws = Workspace()
     ws.feed_blob("X", x)
-    ws.run(CreateOperator("Int8ResizeNearest", ["X"], ["Y"], Y_scale=x.scale,
-                          Y_zero_point=x.zero_point, **args))
+    ws.run(
+        CreateOperator(
+            "Int8ResizeNearest",
+            ["X"],
+            ["Y"],
+            Y_scale=x.scale,
+            Y_zero_point=x.zero_point,
+            **args,
+        )
+    )
     return ws.fetch_blob("Y")
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(1, 4), st.integers(1, 4), st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0]),
-       st.sampled_from([0.5, 1.0, 2.0, 2.5]))
+@given(
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0]),
+    st.sampled_from([0.5, 1.0, 2.0, 2.5]),
+)
 def test_matches_loop(h, w, ws_, hs):
     x = Int8Tensor(np.arange(2 * h * w * 2, dtype=np.uint8).reshape(2, h, w, 2), 0.5, 9)
     y = run(x, width_scale=ws_, height_scale=hs)
@@ -39,12 +51,18 @@ def test_matches_loop(h, w, ws_, hs):
 
 def test_errors():
     x = Int8Tensor(np.ones((1, 2, 2, 1), np.uint8), 0.5, 3)
-    check_raises_int8(CreateOperator("Int8ResizeNearest", ["X"], ["Y"], Y_scale=0.5), [x],
-                      EnforceError, "Y_offset == X.zero_point")
-    check_raises_int8(CreateOperator("Int8ResizeNearest", ["X"], ["Y"], Y_scale=0.5,
-                                     Y_zero_point=3),
-                      [Int8Tensor(np.ones((2, 2), np.uint8), 0.5, 3)], ShapeError,
-                      "4 == X.t.dim()")
+    check_raises_int8(
+        CreateOperator("Int8ResizeNearest", ["X"], ["Y"], Y_scale=0.5),
+        [x],
+        EnforceError,
+        "Y_offset == X.zero_point",
+    )
+    check_raises_int8(
+        CreateOperator("Int8ResizeNearest", ["X"], ["Y"], Y_scale=0.5, Y_zero_point=3),
+        [Int8Tensor(np.ones((2, 2), np.uint8), 0.5, 3)],
+        ShapeError,
+        "4 == X.t.dim()",
+    )
     with pytest.raises(Caffe2LiteError, match="width_scale_ > 0"):
         Workspace().create_net(_net(width_scale=0.0))
 

@@ -38,12 +38,17 @@ def naive(x):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(1, 3), st.integers(1, 9), st.integers(0, 2**32 - 1),
-       st.sampled_from([0.01, 0.1, 0.5, 2.0]))
+@given(
+    st.integers(1, 3),
+    st.integers(1, 9),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([0.01, 0.1, 0.5, 2.0]),
+)
 def test_matches_naive(n, c, seed, scale):
     rng = np.random.default_rng(seed)
-    x = Int8Tensor(rng.integers(0, 256, (n, c)).astype(np.uint8), scale,
-                   int(rng.integers(0, 256)))
+    x = Int8Tensor(
+        rng.integers(0, 256, (n, c)).astype(np.uint8), scale, int(rng.integers(0, 256))
+    )
     y = run(x)
     assert (y.scale, y.zero_point) == (np.float32(1 / 256), 0)
     assert y.data.tolist() == naive(x)
@@ -61,9 +66,23 @@ def test_close_to_float_softmax_and_rank_kept():
 
 def test_errors():
     x = Int8Tensor(np.array([[1, 2]], np.uint8), 0.1, 0)
-    check_raises_int8(CreateOperator("Int8Softmax", ["input"], ["output"]), [x],
-                      EnforceError, r"Y_scale == 1.0f / 256.0f")
-    check_raises_int8(CreateOperator("Int8Softmax", ["input"], ["output"], Y_scale=1 / 256,
-                                     Y_zero_point=1), [x], EnforceError, "Y_zero_point == 0")
-    check_raises_int8(OP, [Int8Tensor(np.zeros((0, 2), np.uint8), 0.1, 0)], ShapeError,
-                      "at least one row")
+    check_raises_int8(
+        CreateOperator("Int8Softmax", ["input"], ["output"]),
+        [x],
+        EnforceError,
+        r"Y_scale == 1.0f / 256.0f",
+    )
+    check_raises_int8(
+        CreateOperator(
+            "Int8Softmax", ["input"], ["output"], Y_scale=1 / 256, Y_zero_point=1
+        ),
+        [x],
+        EnforceError,
+        "Y_zero_point == 0",
+    )
+    check_raises_int8(
+        OP,
+        [Int8Tensor(np.zeros((0, 2), np.uint8), 0.1, 0)],
+        ShapeError,
+        "at least one row",
+    )
