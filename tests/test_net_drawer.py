@@ -194,6 +194,13 @@ def test_roles_without_an_init_net():
     net.op.add(type="FC", input=["X", "W", "b"], output=["Y"])
     assert blob_roles([net]) == {"X": {"input"}, "W": {"parameter"},
                                          "b": {"parameter"}}
+    # a blob read only as a weight (a filter, a bias, an embedding table) is one
+    net = caffe2_pb2.NetDef(name="n", external_input=["X", "W", "T", "I", "L", "S"])
+    net.op.add(type="FC", input=["X", "W", "X"], output=["Y"])
+    net.op.add(type="SparseLengthsSum", input=["T", "I", "L"], output=["E"])
+    net.op.add(type="Mul", input=["E", "S"], output=["F"])
+    assert blob_roles([net]) == {"X": {"input"}, "W": {"parameter"}, "T": {"parameter"},
+                                 "I": {"input"}, "L": {"input"}, "S": {"input"}}
 
 
 @pytest.mark.skipif(REALNETS is None, reason="shared/realnets is not beside the checkout")
@@ -203,6 +210,12 @@ def test_model_zoo_resnet50_names_every_op_and_blob():
     parsed = parse_dot(text)
     _check_names_everything(net, parsed)
     assert parsed.nodes["gpu_0/softmax"]["comment"] == "output"
+    kinds = {n: a["comment"] for n, a in parsed.nodes.items()}
+    assert [n for n, k in kinds.items() if k == "input"] == ["gpu_0/data"]
+    params = [n for n, k in kinds.items() if k == "parameter"]
+    assert set(params) == set(net.external_input) - {"gpu_0/data"}
+    assert len(params) == 267 and "gpu_0/conv1_w" in params
+    assert "gpu_0/res_conv1_bn_riv" in params
     pydot = _pydot()
     if pydot is None:
         print("pydot is not installed: the DOT is read back by caffe2lite's reader only")

@@ -12,9 +12,11 @@ Each node's ``comment`` attribute says what it is, and its style shows it:
   ``gradient op`` (``is_gradient_op`` set, or a type ending in ``Gradient``): red;
 - ``input``: an external input (a blob read before anything in the net writes it
   that is not a parameter), filled blue;
-- ``parameter``: a blob made by the init net, or read before anything writes it and
-  either updated later by the net (a weight a training net changes, an iteration
-  counter) or not among the net's declared external inputs, filled yellow;
+- ``parameter``: a blob read before anything writes it that the init net makes, or
+  that the net updates later (a weight a training net changes, an iteration counter);
+  without an init net also one read only as a weight (a Conv's or FC's filter and
+  bias, a SpatialBN's scale, bias, mean and variance, a SparseLengths op's table
+  ...) or not among the net's declared external inputs; filled yellow;
 - ``output``: an external output (its last version), drawn with a double border;
 - ``blob``: any other blob, a plain octagon.
 
@@ -124,6 +126,24 @@ def _op_scope(op: caffe2_pb2.OperatorDef) -> tuple[str, ...]:
     return scope_of(op.input[0]) if op.input else ()
 
 
+# Inputs that hold weights (by index), for telling parameters from data when no init
+# net is given: filters and biases, normalisation scales, embedding tables.
+_WEIGHTS = {
+    **{t: (1, 2) for t in ("Conv", "Conv1D", "Conv2D", "Conv3D", "ConvRelu",
+                           "ConvTranspose", "FC", "FCTransposed", "AffineChannel",
+                           "GroupNorm", "InstanceNorm", "LayerNorm")},
+    "SpatialBN": (1, 2, 3, 4),
+    "PRelu": (1,),
+}
+
+
+def weight_inputs(op: caffe2_pb2.OperatorDef) -> tuple[int, ...]:
+    """The indices of ``op``'s inputs that hold weights."""
+    if op.type.startswith("SparseLengths") and not op.type.endswith("Gradient"):
+        return (0,)  # the embedding table
+    return _WEIGHTS.get(op.type, ())
+
+
 def blob_roles(nets: Sequence[caffe2_pb2.NetDef],
                init_net: caffe2_pb2.NetDef | None = None) -> dict[str, set[str]]:
     """``{blob: roles}`` with roles among ``input``, ``parameter``, ``output`` (see
@@ -133,18 +153,25 @@ def blob_roles(nets: Sequence[caffe2_pb2.NetDef],
     written: set[str] = set()
     sources: list[str] = []
     updated: set[str] = set()
+    as_data: set[str] = set()  # sources read somewhere other than as a weight
     for net in nets:
         for op in net.op:
-            for b in op.input:
+            weights = weight_inputs(op)
+            for i, b in enumerate(op.input):
                 if b not in written and b not in sources:
                     sources.append(b)
+                if b not in written and i not in weights:
+                    as_data.add(b)
             for b in op.output:
                 if b in sources:
                     updated.add(b)
                 written.add(b)
     roles: dict[str, set[str]] = defaultdict(set)
     for b in sources:
-        param = b in made_by_init or b in updated or (declared and b not in declared)
+        if init_net is not None:
+            param = b in made_by_init or b in updated
+        else:
+            param = b in updated or b not in as_data or bool(declared and b not in declared)
         roles[b].add("parameter" if param else "input")
     for net in nets:
         for b in net.external_output:
