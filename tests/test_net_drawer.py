@@ -213,7 +213,8 @@ def test_model_zoo_resnet50_names_every_op_and_blob():
     kinds = {n: a["comment"] for n, a in parsed.nodes.items()}
     assert [n for n, k in kinds.items() if k == "input"] == ["gpu_0/data"]
     params = [n for n, k in kinds.items() if k == "parameter"]
-    assert set(params) == set(net.external_input) - {"gpu_0/data"}
+    read = {b for op in net.op for b in op.input}
+    assert set(params) == read & set(net.external_input) - {"gpu_0/data"}
     assert len(params) == 267 and "gpu_0/conv1_w" in params
     assert "gpu_0/res_conv1_bn_riv" in params
     pydot = _pydot()
