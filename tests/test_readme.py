@@ -86,3 +86,20 @@ def test_readme_shows_the_real_example_output():
     shown = console.split("\n", 1)[1]
     expected = (ROOT / "examples" / "expected" / "sparse_features.txt").read_text()
     assert shown == expected
+
+
+def test_readme_shows_the_real_model_zoo_output(capsys):
+    """The model zoo block: the same command on the zoo files prints what it shows."""
+    from c2l_test_support.realnets import REALNETS
+
+    if REALNETS is None:
+        import pytest
+
+        pytest.skip("shared/realnets is not beside the checkout")
+    (console,) = [b for b in _blocks("console") if "resnet50/predict_net" in b]
+    command, shown = console.split("\n", 1)
+    argv = command.removeprefix("$ caffe2lite ").split()
+    zoo = REALNETS / "model_zoo"
+    argv = [str(zoo / a.replace("/", "__")) if a.startswith("resnet50/") else a for a in argv]
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out == shown
