@@ -14,3 +14,4 @@ from . import resize_nearest  # noqa: F401
 from . import reshape  # noqa: F401
 from . import flatten  # noqa: F401
 from . import concat  # noqa: F401
+from . import sigmoid  # noqa: F401
