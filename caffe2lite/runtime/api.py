@@ -183,6 +183,43 @@ def RunPlanInBackground(plan_or_step: Any) -> BackgroundPlan:
     return BackgroundPlan(_w._ws(), plan_or_step)
 
 
+# -- predictor ---------------------------------------------------------------------------
+class Predictor:
+    """Caffe2's ``workspace.Predictor(init_net, predict_net)``: runs ``init_net`` once
+    in a child of the current workspace (it sees the parent's blobs; what it makes
+    stays in the child), then ``run(inputs)`` feeds the predict net's external
+    inputs that the init net did not make (a list in their order, or a dict by
+    name), runs the predict net there and returns its external outputs."""
+
+    def __init__(self, init_net: Any, predict_net: Any) -> None:
+        import collections
+
+        init = _w._to_proto(init_net, caffe2_pb2.NetDef)
+        self._net = _w._to_proto(predict_net, caffe2_pb2.NetDef)
+        self._local: dict[str, Any] = {}
+        self._ws = _w.Workspace()
+        self._ws._blobs = collections.ChainMap(self._local, _w._ws()._blobs)
+        self._ws.run_net_once(init)
+        self.input_names = [b for b in self._net.external_input if b not in self._local]
+        self.output_names = list(self._net.external_output)
+
+    def run(self, inputs: Any) -> list[Any]:
+        if isinstance(inputs, Mapping):
+            feeds = dict(inputs)
+        else:
+            inputs = list(inputs)
+            if len(inputs) != len(self.input_names):
+                raise Caffe2LiteError(
+                    "Predictor.run: wrong number of inputs",
+                    expected=f"{len(self.input_names)} ({', '.join(self.input_names)})",
+                    found=len(inputs))
+            feeds = dict(zip(self.input_names, inputs))
+        for name, value in feeds.items():
+            self._ws.feed_blob(name, value)
+        self._ws.run_net_once(self._net)
+        return [self._ws.fetch_blob(name) for name in self.output_names]
+
+
 # -- immediate mode ------------------------------------------------------------------------
 _immediate_mode = False
 _immediate_workspace_name = "_CAFFE2_IMMEDIATE"
@@ -260,7 +297,7 @@ __all__ = [
     "BackgroundPlan", "FetchImmediate", "FetchInt8Blob", "FetchInt8BlobRealVal",
     "FeedImmediate", "GetBlobSizeBytes", "GetCUDAVersion", "GetCuDNNVersion",
     "GetOperatorCost", "GlobalInit", "GpuDeviceType", "ImmediateBlobs",
-    "InferShapesAndTypes", "IsImmediate", "NumCudaDevices", "NumGpuDevices",
+    "InferShapesAndTypes", "IsImmediate", "NumCudaDevices", "NumGpuDevices", "Predictor",
     "RunOperatorImmediate", "RunPlanInBackground", "StartImmediate", "StopImmediate",
     "has_cuda_support", "has_gpu_support", "has_hip_support",
 ]

@@ -224,3 +224,23 @@ def test_root_folder():
     assert workspace.RootFolder() == "/tmp/caffe2lite-root-test"
     workspace.ResetWorkspace()
     assert workspace.RootFolder() == "."
+
+
+def test_predictor_runs_init_once_and_predicts_from_inputs():
+    init = core.Net("pred_init")
+    init.ConstantFill([], "w", shape=[2, 4], value=1.0)
+    init.ConstantFill([], "b", shape=[2], value=0.5)
+    predict = core.Net("pred")
+    y = predict.FC(["data", "w", "b"], "y")
+    predict.AddExternalOutput(y)
+    workspace.FeedBlob("data", np.zeros((1, 4), np.float32))  # the parent's, not a param
+    predictor = workspace.Predictor(workspace.StringifyProto(init.Proto()),
+                                    workspace.StringifyProto(predict.Proto()))
+    assert predictor.input_names == ["data"] and predictor.output_names == ["y"]
+    (out,) = predictor.run([np.array([[1, 3, 256, 256]], np.float32)])
+    np.testing.assert_allclose(out, [[516.5, 516.5]])
+    (out,) = predictor.run({"data": np.ones((1, 4), np.float32)})
+    np.testing.assert_allclose(out, [[4.5, 4.5]])
+    assert not workspace.HasBlob("w")  # parameters stay in the predictor's workspace
+    with pytest.raises(RuntimeError, match="wrong number of inputs"):
+        predictor.run([])
