@@ -70,7 +70,7 @@ def _result(graph: _dot.DotGraph) -> Any:
     pydot = _pydot()
     if pydot is None:
         return graph
-    return pydot.graph_from_dot_data(graph.to_string())[0]
+    return graph.to_pydot(pydot)
 
 
 def GetOpNodeProducer(append_output: bool, **kwargs: Any) -> Callable[..., Any]:

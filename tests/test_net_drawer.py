@@ -309,6 +309,21 @@ def test_get_pydot_graph_returns_pydot_only_when_installed(monkeypatch):
     assert graph.get_node("Sum (op#2)")[0].get("label") == "Sum"
 
 
+def test_pydot_graph_writes_the_same_dot():
+    pydot = _pydot()
+    if pydot is None:
+        pytest.skip("pydot is not installed (the draw extra)")
+    net, init = _ctr("train_net.pbtxt"), _ctr("init_net.pbtxt")
+    ours = parse_dot(net_to_dot(net, init_net=init))
+    theirs = parse_dot(net_drawer.GetPydotGraph(net, init_net=init).to_string())
+    assert (theirs.name, theirs.graph_attrs) == (ours.name, ours.graph_attrs)
+    assert theirs.nodes == ours.nodes and theirs.edges == ours.edges
+    tricky = parse_dot(_tricky_graph().to_pydot(pydot).to_string())
+    assert tricky.nodes == parse_dot(_tricky_graph().to_string()).nodes
+    assert sorted(tricky.clusters.values()) == sorted(
+        parse_dot(_tricky_graph().to_string()).clusters.values())
+
+
 def test_get_pydot_graph_minimal():
     parsed = parse_dot(net_drawer.GetPydotGraphMinimal(_chain()).to_string())
     assert set(parsed.nodes) == {"Relu (op#0)", "Relu (op#1)", "Sum (op#2)"}

@@ -144,6 +144,32 @@ class DotGraph:
         lines.append("}")
         return "\n".join(lines) + "\n"
 
+    def to_pydot(self, pydot: Any) -> Any:
+        """The same graph as a ``pydot.Dot`` (every ID and value passed quoted, which
+        pydot keeps as it is)."""
+
+        def q(attrs: dict[str, Any]) -> dict[str, str]:
+            return {k: quote(v) for k, v in attrs.items()}
+
+        graph = pydot.Dot(quote(self.name), graph_type="digraph", **q(self.graph_attrs))
+        if self.node_attrs:
+            graph.set_node_defaults(**q(self.node_attrs))
+        counter = [0]
+
+        def fill(target: Any, cluster: Cluster) -> None:
+            for sub in cluster.clusters.values():
+                counter[0] += 1  # pydot names it cluster_<n>
+                made = pydot.Cluster(str(counter[0]), **q({"label": sub.label, **sub.attrs}))
+                fill(made, sub)
+                target.add_subgraph(made)
+            for name in cluster.nodes:
+                target.add_node(pydot.Node(quote(name), **q(self.nodes[name].attrs)))
+
+        fill(graph, self.root)
+        for edge in self.edges:
+            graph.add_edge(pydot.Edge(quote(edge.src), quote(edge.dst), **q(edge.attrs)))
+        return graph
+
     def create(self, format: str = "svg", prog: str = "dot") -> bytes:
         """The graph rendered by Graphviz (``format`` ``raw``/``dot`` gives the text)."""
         from caffe2lite.draw.render import render
