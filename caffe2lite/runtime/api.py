@@ -183,6 +183,27 @@ def RunPlanInBackground(plan_or_step: Any) -> BackgroundPlan:
     return BackgroundPlan(_w._ws(), plan_or_step)
 
 
+# -- transforms ------------------------------------------------------------------------------
+def ApplyTransform(transform_key: Any, net: Any) -> caffe2_pb2.NetDef:
+    """The registered transform ``transform_key`` applied to a copy of ``net``."""
+    from caffe2lite.runtime.transforms import apply_transform
+
+    return apply_transform(transform_key, _w._to_proto(net, caffe2_pb2.NetDef))
+
+
+def ApplyTransformIfFaster(transform_key: Any, net: Any, init_net: Any,
+                           **kwargs: Any) -> caffe2_pb2.NetDef:
+    """The transformed net if it runs faster (``warmup_runs`` = 5, ``main_runs`` = 10,
+    ``improvement_threshold`` = 1.01 as in Caffe2), else ``net``."""
+    from caffe2lite.runtime.transforms import apply_transform_if_faster
+
+    return apply_transform_if_faster(
+        transform_key, _w._to_proto(net, caffe2_pb2.NetDef),
+        _w._to_proto(init_net, caffe2_pb2.NetDef),
+        warmup_runs=kwargs.get("warmup_runs", 5), main_runs=kwargs.get("main_runs", 10),
+        improvement_threshold=kwargs.get("improvement_threshold", 1.01))
+
+
 # -- predictor ---------------------------------------------------------------------------
 class Predictor:
     """Caffe2's ``workspace.Predictor(init_net, predict_net)``: runs ``init_net`` once
@@ -294,7 +315,7 @@ def FeedImmediate(*args: Any, **kwargs: Any) -> bool:
 
 
 __all__ = [
-    "BackgroundPlan", "FetchImmediate", "FetchInt8Blob", "FetchInt8BlobRealVal",
+    "ApplyTransform", "ApplyTransformIfFaster", "BackgroundPlan", "FetchImmediate", "FetchInt8Blob", "FetchInt8BlobRealVal",
     "FeedImmediate", "GetBlobSizeBytes", "GetCUDAVersion", "GetCuDNNVersion",
     "GetOperatorCost", "GlobalInit", "GpuDeviceType", "ImmediateBlobs",
     "InferShapesAndTypes", "IsImmediate", "NumCudaDevices", "NumGpuDevices", "Predictor",

@@ -244,3 +244,25 @@ def test_predictor_runs_init_once_and_predicts_from_inputs():
     assert not workspace.HasBlob("w")  # parameters stay in the predictor's workspace
     with pytest.raises(RuntimeError, match="wrong number of inputs"):
         predictor.run([])
+
+
+def test_apply_transform():
+    net = core.Net("to_transform")
+    net.Conv(["X", "w", "b"], "y", kernel=1)
+    net.Relu("y", "z")
+    out = workspace.ApplyTransform("ConvToNNPack", net.Proto())
+    assert [op.engine for op in out.op] == ["NNPACK", ""]
+    assert net.Proto().op[0].engine == ""  # the given net is not changed
+    with pytest.raises(RuntimeError, match="Transform definitely_not_a_real_transform not found"):
+        workspace.ApplyTransform("definitely_not_a_real_transform", net.Proto())
+    init = core.Net("to_transform_init")
+    init.ConstantFill([], "X", shape=[1, 1, 2, 2], value=1.0)
+    init.ConstantFill([], "w", shape=[1, 1, 1, 1], value=2.0)
+    init.ConstantFill([], "b", shape=[1], value=0.0)
+    chosen = workspace.ApplyTransformIfFaster("ConvToNNPack", net.Proto(), init.Proto(),
+                                              warmup_runs=1, main_runs=2)
+    assert [op.type for op in chosen.op] == ["Conv", "Relu"]
+    ws = workspace.C.Workspace()
+    ws.run(init)
+    ws.run(out)  # the NNPACK engine falls back to the default Conv
+    assert ws.blobs["z"].fetch().tolist() == [[[[2.0, 2.0], [2.0, 2.0]]]]
