@@ -15,3 +15,6 @@ from . import reshape  # noqa: F401
 from . import flatten  # noqa: F401
 from . import concat  # noqa: F401
 from . import sigmoid  # noqa: F401
+from . import transpose  # noqa: F401
+from . import leaky_relu  # noqa: F401
+from . import channel_shuffle  # noqa: F401
