@@ -11,9 +11,11 @@ tensor and the (scale, bias) pairs as a float32 (rows, 2) matrix.
 
 A lookup reduces ``OUTPUT[s] = sum_j w_j * (scale_j * code_j + bias_j)`` over the
 indices j of segment s. It is computed as ``sum_j (w_j scale_j) code_j +
-sum_j w_j bias_j``: indices are taken in chunks of about ``CHUNK_BYTES`` of decoded
-rows; each chunk's rows are gathered, decoded to float32, scaled and summed per
-segment with one ``np.add.reduceat``.
+sum_j w_j bias_j``: the first sum is the float Lengths* segment reduction run over
+the uint8 code rows with per-index coefficients (the codes are gathered and widened
+group by group, never as a whole float matrix), the second a per-segment sum of
+one number per index. N-bit codes are unpacked first, for the whole table or for
+chunks of about ``CHUNK_BYTES`` of looked-up rows, whichever is smaller.
 """
 
 from __future__ import annotations
@@ -160,32 +162,11 @@ def quantize_fused_nbit(x: np.ndarray, bits: int) -> np.ndarray:
     return out.reshape(lead + (nbytes + 4,))
 
 
-_UNPACK: dict[int, np.ndarray] = {}
-
-
-def unpack_table(bits: int) -> np.ndarray:
-    """(256, 8 // bits) float32: the codes held by each byte value, low bits first."""
-    table = _UNPACK.get(bits)
-    if table is None:
-        k, mask = per_byte(bits), (1 << bits) - 1
-        byte = np.arange(256, dtype=np.int64)[:, None]
-        table = ((byte >> (np.arange(k) * bits)) & mask).astype(np.float32)
-        _UNPACK[bits] = table
-    return table
-
-
-def unpack_codes(packed: np.ndarray, bits: int) -> np.ndarray:
-    """Packed (rows, B) bytes -> (rows, B * 8 // bits) float32 codes."""
-    table = unpack_table(bits)
-    return table[packed].reshape(packed.shape[0], packed.shape[1] * table.shape[1])
-
-
 def dequantize_fused_nbit(x: np.ndarray, bits: int) -> np.ndarray:
     """Fused{4,2}BitRowwiseQuantizedToFloat: scale * code + bias, in float32."""
     x2, lead = check_fused_input(x, 4)
     packed, scale, bias = split_fused(x2, 4, F16)
-    out = unpack_codes(packed, bits)
-    out *= scale[:, None]
+    out = unpack_natural(packed, bits) * scale[:, None]
     out += bias[:, None]
     return out.reshape(lead + (out.shape[1],))
 
@@ -315,80 +296,74 @@ def lookup_nbit(
     weights: np.ndarray | None,
     mean: bool,
 ) -> np.ndarray:
-    """The N-bit lookup over code planes (plane j holds the j-th code of every byte,
-    so nothing is interleaved; the columns are put back in order at the end). The
-    codes of min(table rows, lookups) rows are decoded: the whole table when it is
-    the smaller, else each chunk of looked-up rows."""
+    """The N-bit lookup. The codes of min(table rows, lookups) rows are unpacked:
+    the whole table when it is the smaller (then reduced over its rows as the 8-bit
+    lookup is), else each chunk of looked-up rows."""
     per = per_byte(bits)
     nbytes = table.shape[1] - 4
-    m, n = lengths.shape[0], indices.shape[0]
+    n = indices.shape[0]
     sb = _fused_scale_bias(table, nbytes, F16, indices)
     scale, bias = sb[:, 0], sb[:, 1]
     if weights is not None:
         scale = scale * weights
         bias = bias * weights
-    mask = np.uint8((1 << bits) - 1)
     if table.shape[0] <= n:
-        # Fewer table rows than lookups: decode the whole table once and reduce
-        # over its rows as the 8-bit lookup does.
-        planes = _split_planes(table[:, :nbytes], per, bits, mask)
-        planes_out = segment_reduce(
-            planes, lengths, rows=indices, weights=scale, out_dtype=np.float32
+        codes = unpack_natural(table[:, :nbytes], bits)
+        out = segment_reduce(
+            codes, lengths, rows=indices, weights=scale, out_dtype=np.float32
         )
     else:
-        planes_out = _chunked_planes_reduce(
-            table, nbytes, per, bits, mask, indices, lengths, scale
-        )
-    out = planes_out.reshape(m, per, nbytes).transpose(0, 2, 1).reshape(m, per * nbytes)
-    out = np.ascontiguousarray(out)
+        out = _chunked_codes_reduce(table, nbytes, per, bits, indices, lengths, scale)
     return _finish(out, _bias_sums(bias.astype(np.float64), lengths), lengths, mean)
 
 
-def _split_planes(
-    packed: np.ndarray,
-    per: int,
-    bits: int,
-    mask: np.uint8,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    """(rows, per * B) uint8 codes of (rows, B) packed bytes, plane j (columns
-    j*B .. (j+1)*B) holding the j-th code of every byte."""
-    nbytes = packed.shape[1]
-    if out is None:
-        out = np.empty((packed.shape[0], per * nbytes), np.uint8)
-    for j in range(per):  # one shift per code in a byte (2 or 4)
-        dst = out[:, j * nbytes : (j + 1) * nbytes]
-        if j:
-            np.right_shift(packed, np.uint8(j * bits), out=dst)
-            np.bitwise_and(dst, mask, out=dst)
-        else:
-            np.bitwise_and(packed, mask, out=dst)
-    return out
+def unpack_natural(packed: np.ndarray, bits: int) -> np.ndarray:
+    """(rows, B) packed bytes -> (rows, B * 8 // bits) uint8 codes in column order.
+
+    Each byte is widened to 2 (4-bit) or 4 (2-bit) little-endian bytes and its
+    codes moved into them with whole-array shifts and masks on the flat buffer,
+    so the codes land in order without a per-row loop or a final permutation."""
+    rows, nbytes = packed.shape
+    flat = np.ascontiguousarray(packed).reshape(-1)
+    if bits == 4:
+        wide = flat.astype("<u2")
+        high = wide & np.uint16(0xF0)
+        high <<= np.uint16(4)
+        wide &= np.uint16(0x0F)
+        wide |= high
+    else:
+        wide = flat.astype("<u4")
+        codes = wide & np.uint32(3)
+        for j in (1, 2, 3):  # the byte's other three codes
+            part = wide & np.uint32(3 << (2 * j))
+            part <<= np.uint32(6 * j)
+            codes |= part
+        wide = codes
+    return wide.view(np.uint8).reshape(rows, nbytes * (8 // bits))
 
 
-def _chunked_planes_reduce(table, nbytes, per, bits, mask, indices, lengths, scale):
-    """Plane sums for a table larger than the lookups: indices in chunks, each
-    chunk's packed rows gathered and split, segments cut by the chunk's edges
+def _chunked_codes_reduce(table, nbytes, per, bits, indices, lengths, scale):
+    """Code sums for a table larger than the lookups: indices in chunks, each
+    chunk's packed rows gathered and unpacked, segments cut by the chunk's edges
     clipped to it."""
     m, n = lengths.shape[0], indices.shape[0]
-    planes_out = np.zeros((m, per * nbytes), np.float32)
+    out = np.zeros((m, per * nbytes), np.float32)
     ends = np.cumsum(lengths, dtype=np.int64)
     starts = ends - lengths
     chunk = max(1024, 8 * CHUNK_BYTES // max(per * nbytes, 1))
-    planes = np.empty((min(chunk, n), per * nbytes), np.uint8)
     for a in range(0, n, chunk):  # chunks of indices, not rows or segments
         b = min(n, a + chunk)
         packed = np.take(table, indices[a:b], axis=0)[:, :nbytes]
-        buf = _split_planes(packed, per, bits, mask, planes[: b - a])
+        buf = unpack_natural(packed, bits)
         s0 = int(np.searchsorted(ends, a, side="right"))
         s1 = int(np.searchsorted(starts, b, side="left"))
         local = (np.minimum(ends[s0:s1], b) - np.maximum(starts[s0:s1], a)).astype(
             np.int32
         )
-        planes_out[s0:s1] += segment_reduce(
+        out[s0:s1] += segment_reduce(
             buf, local, weights=scale[a:b], out_dtype=np.float32
         )
-    return planes_out
+    return out
 
 
 def _fused_scale_bias(
