@@ -324,15 +324,14 @@ def unpack_natural(packed: np.ndarray, bits: int) -> np.ndarray:
     codes moved into them with whole-array shifts and masks on the flat buffer,
     so the codes land in order without a per-row loop or a final permutation."""
     rows, nbytes = packed.shape
-    flat = np.ascontiguousarray(packed).reshape(-1)
     if bits == 4:
-        wide = flat.astype("<u2")
+        wide = packed.astype("<u2").reshape(-1)  # a contiguous copy, even of a view
         high = wide & np.uint16(0xF0)
         high <<= np.uint16(4)
         wide &= np.uint16(0x0F)
         wide |= high
     else:
-        wide = flat.astype("<u4")
+        wide = packed.astype("<u4").reshape(-1)
         codes = wide & np.uint32(3)
         for j in (1, 2, 3):  # the byte's other three codes
             part = wide & np.uint32(3 << (2 * j))
