@@ -20,3 +20,4 @@ from . import quantized  # noqa: F401
 from . import vision  # noqa: F401
 from . import int8  # noqa: F401
 from . import detection  # noqa: F401
+from . import db  # noqa: F401

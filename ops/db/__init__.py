@@ -1,0 +1,10 @@
+"""DB operators: Save, Load, DBExists and Checkpoint (Caffe2's load_save_op), on the
+DB formats of :mod:`caffe2lite.io.db`."""
+
+from __future__ import annotations
+
+from . import save  # noqa: F401
+from . import load  # noqa: F401
+from . import db_exists  # noqa: F401
+from . import checkpoint  # noqa: F401
+from . import snapshot  # noqa: F401

@@ -1,0 +1,92 @@
+"""What the DB operators share: the workspace's root folder, full DB paths, and the
+checks Caffe2 made when it created Save and Load."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from caffe2lite.errors import ArgumentError, EnforceError
+from caffe2lite.io.blobproto import DEFAULT_CHUNK_SIZE, NO_CHUNKING, serialize_blob
+from caffe2lite.io.db import write_db
+
+
+def root_folder(outputs: Any) -> str:
+    """The root folder of the workspace whose blobs the op runs on (Caffe2's
+    ``ws->RootFolder()``): a module-level workspace is found by its blob dict; a
+    standalone workspace, or a kernel called on its own, uses ``"."`` (the default
+    root folder of every workspace)."""
+    blobs = getattr(outputs, "blobs", None)
+    if blobs is None:
+        return "."
+    from caffe2lite.runtime import workspace as _workspace
+
+    for ws in list(_workspace._workspaces.values()):
+        if ws._blobs is blobs:
+            return ws.root_folder
+    return getattr(blobs, "root_folder", ".")
+
+
+def full_db_name(db: str, absolute_path: int, outputs: Any) -> str:
+    """``db`` itself with ``absolute_path``, else ``<root folder>/<db>`` (Caffe2 joins
+    the two with a '/' even when ``db`` starts with one)."""
+    return db if absolute_path else f"{root_folder(outputs)}/{db}"
+
+
+def require(value: Any, message: str, arg: str) -> None:
+    """Caffe2's CAFFE_ENFORCE_GT(size, 0, message) on a string argument."""
+    if not value:
+        raise EnforceError(message, arg=arg, expected="a non-empty string", found=repr(value))
+
+
+def effective_chunk_size(chunk_size: int) -> int:
+    """Save's ``chunk_size`` argument as Caffe2 read it: -1 (the default) means its
+    default of 1,000,000 elements, 0 means no chunking, a positive value is the
+    chunk size."""
+    if chunk_size == -1:
+        return DEFAULT_CHUNK_SIZE
+    if chunk_size == 0:
+        return NO_CHUNKING
+    if chunk_size < 0:
+        raise ArgumentError("chunk_size must be -1 (default), 0 (no chunking) or a "
+                            "positive number of elements", arg="chunk_size",
+                            expected="-1, 0 or > 0", found=chunk_size)
+    return chunk_size
+
+
+def save_names(names: Sequence[str], strip_prefix: str,
+               blob_name_overrides: Sequence[str]) -> list[str]:
+    """The DB names of Save's inputs, checked as Caffe2's SaveOpImpl checked them."""
+    if blob_name_overrides and len(blob_name_overrides) != len(names):
+        raise EnforceError("Number of blobs and blob_name_overrides mismatch.",
+                           arg="blob_name_overrides", expected=f"{len(names)} names",
+                           found=len(blob_name_overrides))
+    if blob_name_overrides and strip_prefix:
+        raise EnforceError("strip_prefix and blob_name_overrides are mutually exclusive.",
+                           arg="strip_prefix")
+    if blob_name_overrides:
+        return list(blob_name_overrides)
+    out: list[str] = []
+    for name in names:
+        at = name.find(strip_prefix) if strip_prefix else -1
+        stripped = name if at < 0 else name[at + len(strip_prefix):]
+        if stripped in out:
+            raise EnforceError(f"Duplicated input: {stripped}", blob=name)
+        out.append(stripped)
+    return out
+
+
+def save_blobs(values: Sequence[Any], names: Sequence[str], *, db: str, db_type: str,
+               absolute_path: int, strip_prefix: str, blob_name_overrides: Sequence[str],
+               chunk_size: int, outputs: Any) -> str:
+    """Everything Save does; returns the full DB path written. All blobs are
+    serialized before the DB is touched, and the DB is replaced atomically."""
+    require(db_type, "Must specify a db type.", "db_type")
+    keys = save_names(names, strip_prefix, blob_name_overrides)
+    require(db, "Must specify a db name.", "db")
+    step = effective_chunk_size(chunk_size)
+    path = full_db_name(db, absolute_path, outputs)
+    records = []
+    for key, value in zip(keys, values):
+        records.extend(serialize_blob(key, value, step))
+    write_db(db_type, path, records)
+    return path
