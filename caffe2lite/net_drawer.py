@@ -115,9 +115,16 @@ def GetPydotGraph(
 
     ``init_net`` (caffe2lite's addition) marks the blobs it makes as parameters."""
     net, name = _rectify_operator_and_name(operators_or_net, name)
-    return _result(_graph.build_graph(
-        net, name, rankdir=rankdir, init_net=init_net,
-        op_node_producer=op_node_producer, blob_node_producer=blob_node_producer))
+    return _result(
+        _graph.build_graph(
+            net,
+            name,
+            rankdir=rankdir,
+            init_net=init_net,
+            op_node_producer=op_node_producer,
+            blob_node_producer=blob_node_producer,
+        )
+    )
 
 
 def GetPydotGraphMinimal(
@@ -131,9 +138,16 @@ def GetPydotGraphMinimal(
     reading it; ``minimal_dependency`` leaves out edges implied by others (if c
     reads from a and b, and b from a, only b -> c is drawn)."""
     net, name = _rectify_operator_and_name(operators_or_net, name)
-    return _result(_graph.build_graph(
-        net, name, rankdir=rankdir, minimal=True,
-        minimal_dependency=minimal_dependency, op_node_producer=op_node_producer))
+    return _result(
+        _graph.build_graph(
+            net,
+            name,
+            rankdir=rankdir,
+            minimal=True,
+            minimal_dependency=minimal_dependency,
+            op_node_producer=op_node_producer,
+        )
+    )
 
 
 def GetOperatorMapForPlan(plan_def: caffe2_pb2.PlanDef) -> dict[str, Any]:
@@ -149,6 +163,11 @@ def GetOperatorMapForPlan(plan_def: caffe2_pb2.PlanDef) -> dict[str, Any]:
 
 
 __all__ = [
-    "BLOB_STYLE", "OP_STYLE", "GetBlobNodeProducer", "GetOpNodeProducer",
-    "GetOperatorMapForPlan", "GetPydotGraph", "GetPydotGraphMinimal",
+    "BLOB_STYLE",
+    "OP_STYLE",
+    "GetBlobNodeProducer",
+    "GetOpNodeProducer",
+    "GetOperatorMapForPlan",
+    "GetPydotGraph",
+    "GetPydotGraphMinimal",
 ]

@@ -32,16 +32,26 @@ def _no_graphviz(monkeypatch):
 
 def test_dot_of_the_ctr_training_net(capsys, tmp_path):
     out = tmp_path / "ctr.dot"
-    status, stdout, err = run(capsys, "draw", str(CTR / "train_net.pbtxt"), "--init",
-                              str(CTR / "init_net.pbtxt"), "-o", str(out))
+    status, stdout, err = run(
+        capsys,
+        "draw",
+        str(CTR / "train_net.pbtxt"),
+        "--init",
+        str(CTR / "init_net.pbtxt"),
+        "-o",
+        str(out),
+    )
     assert (status, err) == (0, "")
     assert stdout == f"wrote {out}: net 'ctr_train' (31 ops, 51 blobs)\n"
     parsed = parse_dot(out.read_text())
     net = load_net(CTR / "train_net.pbtxt")
     for i, op in enumerate(net.op):
         assert f"{op.type} (op#{i})" in parsed.nodes
-    labels = {a["label"] for a in parsed.nodes.values() if a["comment"] not in (
-        "op", "gradient op")}
+    labels = {
+        a["label"]
+        for a in parsed.nodes.values()
+        if a["comment"] not in ("op", "gradient op")
+    }
     assert labels == {b for op in net.op for b in (*op.input, *op.output)}
     assert parsed.graph_attrs == {"rankdir": "LR"}
     assert parsed.nodes["fc1_w"]["comment"] == "parameter"
@@ -51,8 +61,9 @@ def test_dot_of_the_ctr_training_net(capsys, tmp_path):
 def test_dot_does_not_need_graphviz(capsys, tmp_path, monkeypatch):
     _no_graphviz(monkeypatch)
     out = tmp_path / "ctr.gv"
-    status, _, err = run(capsys, "draw", str(CTR / "train_net.pbtxt"), "--rankdir", "TB",
-                         "-o", str(out))
+    status, _, err = run(
+        capsys, "draw", str(CTR / "train_net.pbtxt"), "--rankdir", "TB", "-o", str(out)
+    )
     assert (status, err) == (0, "")
     assert parse_dot(out.read_text()).graph_attrs == {"rankdir": "TB"}
 
@@ -61,7 +72,9 @@ def test_dot_does_not_need_graphviz(capsys, tmp_path, monkeypatch):
 def test_missing_graphviz_says_how_to_install_it(capsys, tmp_path, monkeypatch, ext):
     _no_graphviz(monkeypatch)
     out = tmp_path / f"ctr.{ext}"
-    status, stdout, err = run(capsys, "draw", str(CTR / "train_net.pbtxt"), "-o", str(out))
+    status, stdout, err = run(
+        capsys, "draw", str(CTR / "train_net.pbtxt"), "-o", str(out)
+    )
     assert (status, stdout, err) == (2, "", MISSING.format(ext.upper()))
     assert not out.exists()
 
@@ -71,18 +84,38 @@ def test_missing_graphviz_from_a_shell(tmp_path):
     bare = tmp_path / "bin"
     bare.mkdir()
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; sys.modules['graphviz'] = None; "
-         "from caffe2lite.cli.main import main; sys.exit(main())",
-         "draw", str(CTR / "train_net.pbtxt"), "-o", str(tmp_path / "x.svg")],
-        capture_output=True, text=True, env={"PATH": str(bare)}, check=False)
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys; sys.modules['graphviz'] = None; "
+                "from caffe2lite.cli.main import main; sys.exit(main())"
+            ),
+            "draw",
+            str(CTR / "train_net.pbtxt"),
+            "-o",
+            str(tmp_path / "x.svg"),
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": str(bare)},
+        check=False,
+    )
     assert (done.returncode, done.stdout, done.stderr) == (2, "", MISSING.format("SVG"))
 
 
 @pytest.mark.skipif(not HAS_DOT, reason=NO_DOT)
 def test_svg_of_the_ctr_training_net(capsys, tmp_path):
     out = tmp_path / "ctr.svg"
-    status, _, err = run(capsys, "draw", str(CTR / "train_net.pbtxt"), "--init",
-                         str(CTR / "init_net.pbtxt"), "-o", str(out))
+    status, _, err = run(
+        capsys,
+        "draw",
+        str(CTR / "train_net.pbtxt"),
+        "--init",
+        str(CTR / "init_net.pbtxt"),
+        "-o",
+        str(out),
+    )
     assert (status, err) == (0, "")
     svg = out.read_text()
     assert "<svg" in svg and "<title>ctr_train</title>" in svg
@@ -97,16 +130,18 @@ def test_svg_of_the_ctr_training_net(capsys, tmp_path):
 @pytest.mark.parametrize("ext,magic", [("png", b"\x89PNG"), ("pdf", b"%PDF")])
 def test_png_and_pdf(capsys, tmp_path, ext, magic):
     out = tmp_path / f"net.{ext}"
-    status, _, err = run(capsys, "draw", str(CTR / "train_net.pbtxt"), "--minimal",
-                         "-o", str(out))
+    status, _, err = run(
+        capsys, "draw", str(CTR / "train_net.pbtxt"), "--minimal", "-o", str(out)
+    )
     assert (status, err) == (0, "")
     assert out.read_bytes().startswith(magic)
 
 
 def test_minimal_draws_ops_only(capsys, tmp_path):
     out = tmp_path / "m.dot"
-    status, stdout, _ = run(capsys, "draw", str(CTR / "train_net.pbtxt"), "--minimal",
-                            "-o", str(out))
+    status, stdout, _ = run(
+        capsys, "draw", str(CTR / "train_net.pbtxt"), "--minimal", "-o", str(out)
+    )
     assert status == 0 and stdout == f"wrote {out}: net 'ctr_train' (31 ops)\n"
     parsed = parse_dot(out.read_text())
     assert len(parsed.nodes) == 31
@@ -118,12 +153,16 @@ def test_a_plan_draws_each_network(capsys, tmp_path):
     status, stdout, _ = run(capsys, "draw", str(CTR / "plan.pbtxt"), "-o", str(out))
     plan = load_plan(CTR / "plan.pbtxt")
     ops = sum(len(n.op) for n in plan.network)
-    assert status == 0 and stdout.startswith(f"wrote {out}: plan 'ctr_plan' ({ops} ops, ")
+    assert status == 0 and stdout.startswith(
+        f"wrote {out}: plan 'ctr_plan' ({ops} ops, "
+    )
     labels = {label for label, _ in parse_dot(out.read_text()).clusters.values()}
     assert {f"net {n.name}" for n in plan.network} <= labels
 
 
-@pytest.mark.skipif(REALNETS is None, reason="shared/realnets is not beside the checkout")
+@pytest.mark.skipif(
+    REALNETS is None, reason="shared/realnets is not beside the checkout"
+)
 def test_model_zoo_net(capsys, tmp_path):
     path = REALNETS / "model_zoo" / "resnet50__predict_net.pbtxt"
     out = tmp_path / "resnet50.dot"
@@ -140,13 +179,23 @@ def test_model_zoo_net(capsys, tmp_path):
 def test_usage_errors(capsys, tmp_path):
     net = str(CTR / "train_net.pbtxt")
     status, _, err = run(capsys, "draw", net, "-o", str(tmp_path / "x.jpg"))
-    assert (status, err) == (2, f"caffe2lite: error: cannot tell the picture format of "
-                                f"'{tmp_path / 'x.jpg'}': give a file ending in .svg, "
-                                ".png, .pdf or .dot\n")
+    assert (status, err) == (
+        2,
+        (
+            f"caffe2lite: error: cannot tell the picture format of "
+            f"'{tmp_path / 'x.jpg'}': give a file ending in .svg, "
+            ".png, .pdf or .dot\n"
+        ),
+    )
     missing = tmp_path / "no" / "x.dot"
     status, _, err = run(capsys, "draw", net, "-o", str(missing))
-    assert (status, err) == (2, f"caffe2lite: error: cannot write '{missing}': folder "
-                                f"'{missing.parent}' does not exist\n")
+    assert (status, err) == (
+        2,
+        (
+            f"caffe2lite: error: cannot write '{missing}': folder "
+            f"'{missing.parent}' does not exist\n"
+        ),
+    )
     status, _, err = run(capsys, "draw", net)
     assert status == 2 and "the following arguments are required: -o/--output" in err
     status, _, err = run(capsys, "draw", net, "--rankdir", "XY", "-o", "x.dot")

@@ -6,6 +6,7 @@ there; tests needing either are skipped with the reason otherwise."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -32,8 +33,22 @@ from caffe2lite.proto import caffe2_pb2
 from caffe2lite.protoio import load_net, load_plan
 
 CTR = Path(__file__).resolve().parents[1] / "examples" / "ctr_model"
-TRICKY = ['gpu_0/conv1_w', 'say "hi"', "back\\slash", "ends\\", "two\nlines", "node",
-          "a -> b", "x;y{z}[w]=v", "ünïcode", "", "tab\there", "1.5", "-3", "/*c*/"]
+TRICKY = [
+    "gpu_0/conv1_w",
+    'say "hi"',
+    "back\\slash",
+    "ends\\",
+    "two\nlines",
+    "node",
+    "a -> b",
+    "x;y{z}[w]=v",
+    "ünïcode",
+    "",
+    "tab\there",
+    "1.5",
+    "-3",
+    "/*c*/",
+]
 HAS_DOT = shutil.which("dot") is not None
 NO_DOT = "Graphviz's dot program is not installed"
 
@@ -51,8 +66,11 @@ def _ctr(name: str) -> caffe2_pb2.NetDef:
 
 
 def _blob_labels(parsed) -> set[str]:
-    return {a["label"] for a in parsed.nodes.values() if a.get("comment") not in (
-        "op", "gradient op")}
+    return {
+        a["label"]
+        for a in parsed.nodes.values()
+        if a.get("comment") not in ("op", "gradient op")
+    }
 
 
 def _check_names_everything(net: caffe2_pb2.NetDef, parsed) -> None:
@@ -69,7 +87,7 @@ def _check_names_everything(net: caffe2_pb2.NetDef, parsed) -> None:
 
 
 def test_quote_escapes_backslash_quote_and_line_breaks():
-    assert quote('gpu_0/conv1_w') == '"gpu_0/conv1_w"'
+    assert quote("gpu_0/conv1_w") == '"gpu_0/conv1_w"'
     assert quote('say "hi"') == '"say \\"hi\\""'
     assert quote("a\\b") == '"a\\\\b"'
     assert quote("two\nlines") == '"two\\nlines"'
@@ -79,9 +97,11 @@ def test_quote_escapes_backslash_quote_and_line_breaks():
 def _tricky_graph() -> DotGraph:
     g = DotGraph('my "net"', rankdir="TB")
     for i, name in enumerate(TRICKY):
-        g.add_node(Node(name, {"label": f"label of {name}", "comment": str(i)}),
-                   ("scope/", "scope/inner \"q\"/") if i % 2 else ())
-    for a, b in zip(TRICKY, TRICKY[1:]):
+        g.add_node(
+            Node(name, {"label": f"label of {name}", "comment": str(i)}),
+            ("scope/", 'scope/inner "q"/') if i % 2 else (),
+        )
+    for a, b in itertools.pairwise(TRICKY):
         g.add_edge(Edge(a, b, {"label": a}))
     return g
 
@@ -94,7 +114,8 @@ def test_tricky_names_read_back_exactly():
     for i, name in enumerate(TRICKY):
         assert parsed.nodes[name] == {"label": f"label of {name}", "comment": str(i)}
     assert [(a, b, e["label"]) for a, b, e in parsed.edges] == [
-        (a, b, a) for a, b in zip(TRICKY, TRICKY[1:])]
+        (a, b, a) for a, b in itertools.pairwise(TRICKY)
+    ]
     clusters = {label: members for label, members in parsed.clusters.values()}
     assert clusters["scope/"] == TRICKY[1::2]
     assert clusters['scope/inner "q"/'] == TRICKY[1::2]
@@ -121,11 +142,15 @@ def test_tricky_names_read_back_by_pydot():
 @pytest.mark.skipif(not HAS_DOT, reason=NO_DOT)
 def test_tricky_names_read_back_by_graphviz():
     text = _tricky_graph().to_string()
-    done = subprocess.run(["dot", "-Tjson"], input=text.encode(), capture_output=True,
-                          check=True)
+    done = subprocess.run(
+        ["dot", "-Tjson"], input=text.encode(), capture_output=True, check=True
+    )
     objects = json.loads(done.stdout)["objects"]
-    nodes = {o["name"]: o for o in objects if "nodes" not in o and "label" in o
-             and not o["name"].startswith("cluster_")}
+    nodes = {
+        o["name"]: o
+        for o in objects
+        if "nodes" not in o and "label" in o and not o["name"].startswith("cluster_")
+    }
     # Graphviz keeps \\ in an ID as two characters (only \" is unescaped in IDs), so
     # IDs are compared in their written form; labels are shown as given.
     graphviz_ids = {n.replace("\\", "\\\\").replace("\n", "\\n") for n in TRICKY}
@@ -147,14 +172,34 @@ def test_ctr_training_net_names_every_op_and_blob():
     assert ops.count("gradient op") == 9
     # the init net's blobs are parameters; data inputs are inputs
     assert {n for n, k in kinds.items() if k == "parameter"} == {
-        "emb_0", "emb_1", "emb_2", "fc1_w", "fc1_b", "fc2_w", "fc2_b", "ONE", "ITER"}
+        "emb_0",
+        "emb_1",
+        "emb_2",
+        "fc1_w",
+        "fc1_b",
+        "fc2_w",
+        "fc2_b",
+        "ONE",
+        "ITER",
+    }
     assert {n for n, k in kinds.items() if k == "input"} == {
-        "ids_0", "lengths_0", "ids_1", "lengths_1", "ids_2", "lengths_2", "dense", "label"}
+        "ids_0",
+        "lengths_0",
+        "ids_1",
+        "lengths_1",
+        "ids_2",
+        "lengths_2",
+        "dense",
+        "label",
+    }
     assert kinds["loss"] == "output"
     assert parsed.nodes["loss"]["peripheries"] == "2"
     # in-place updates are new nodes
-    assert parsed.nodes["fc1_w#1"] == {"label": "fc1_w", "shape": "octagon",
-                                       "comment": "blob"}
+    assert parsed.nodes["fc1_w#1"] == {
+        "label": "fc1_w",
+        "shape": "octagon",
+        "comment": "blob",
+    }
     assert ("WeightedSum (op#24)", "fc1_w#1", {}) in parsed.edges
     assert ("fc1_w", "WeightedSum (op#24)", {}) in parsed.edges
     assert parsed.nodes["FC (op#7)"]["color"] == "#0F9D58"
@@ -165,22 +210,40 @@ def test_op_labels_show_type_and_key_arguments():
     net, init = _ctr("train_net.pbtxt"), _ctr("init_net.pbtxt")
     nodes = parse_dot(net_to_dot(net, init_net=init)).nodes
     assert nodes["SparseDropoutWithReplacement (op#0)"]["label"] == (
-        "SparseDropoutWithReplacement\nratio=0.1\nreplacement_value=0")
+        "SparseDropoutWithReplacement\nratio=0.1\nreplacement_value=0"
+    )
     assert nodes["Relu (op#8)"]["label"] == "Relu"
     assert nodes["LearningRate (op#23)"]["label"] == (
-        "LearningRate\nbase_lr=-0.5\npolicy=step\nstepsize=200\ngamma=0.5")
-    op = caffe2_pb2.OperatorDef(type="Conv", name="c", engine="NNPACK",
-                                input=["X", "W"], output=["Y"])
-    for name, value in (("kernel", 3), ("pads", [1, 1, 1, 1, 0]), ("use_cudnn", 1),
-                        ("order", b"NCHW"), ("stride", 2), ("group", 2),
-                        ("label", b"a long text " * 4)):
-        op.arg.append(caffe2_pb2.Argument(name=name, **(
-            {"ints": value} if isinstance(value, list) else
-            {"s": value} if isinstance(value, bytes) else {"i": value})))
+        "LearningRate\nbase_lr=-0.5\npolicy=step\nstepsize=200\ngamma=0.5"
+    )
+    op = caffe2_pb2.OperatorDef(
+        type="Conv", name="c", engine="NNPACK", input=["X", "W"], output=["Y"]
+    )
+    for name, value in (
+        ("kernel", 3),
+        ("pads", [1, 1, 1, 1, 0]),
+        ("use_cudnn", 1),
+        ("order", b"NCHW"),
+        ("stride", 2),
+        ("group", 2),
+        ("label", b"a long text " * 4),
+    ):
+        op.arg.append(
+            caffe2_pb2.Argument(
+                name=name,
+                **(
+                    {"ints": value}
+                    if isinstance(value, list)
+                    else {"s": value}
+                    if isinstance(value, bytes)
+                    else {"i": value}
+                ),
+            )
+        )
     net = caffe2_pb2.NetDef(name="n", op=[op])
     assert parse_dot(net_to_dot(net)).nodes["c/Conv (op#0)"]["label"] == (
-        "Conv\nc\nengine=NNPACK\nkernel=3\npads=[1, 1, 1, 1, ...]\nstride=2\n"
-        "... 2 more")
+        "Conv\nc\nengine=NNPACK\nkernel=3\npads=[1, 1, 1, 1, ...]\nstride=2\n... 2 more"
+    )
 
 
 def test_roles_without_an_init_net():
@@ -192,18 +255,25 @@ def test_roles_without_an_init_net():
     # a blob the net reads without declaring it is a parameter
     net = caffe2_pb2.NetDef(name="n", external_input=["X"])
     net.op.add(type="FC", input=["X", "W", "b"], output=["Y"])
-    assert blob_roles([net]) == {"X": {"input"}, "W": {"parameter"},
-                                         "b": {"parameter"}}
+    assert blob_roles([net]) == {"X": {"input"}, "W": {"parameter"}, "b": {"parameter"}}
     # a blob read only as a weight (a filter, a bias, an embedding table) is one
     net = caffe2_pb2.NetDef(name="n", external_input=["X", "W", "T", "I", "L", "S"])
     net.op.add(type="FC", input=["X", "W", "X"], output=["Y"])
     net.op.add(type="SparseLengthsSum", input=["T", "I", "L"], output=["E"])
     net.op.add(type="Mul", input=["E", "S"], output=["F"])
-    assert blob_roles([net]) == {"X": {"input"}, "W": {"parameter"}, "T": {"parameter"},
-                                 "I": {"input"}, "L": {"input"}, "S": {"input"}}
+    assert blob_roles([net]) == {
+        "X": {"input"},
+        "W": {"parameter"},
+        "T": {"parameter"},
+        "I": {"input"},
+        "L": {"input"},
+        "S": {"input"},
+    }
 
 
-@pytest.mark.skipif(REALNETS is None, reason="shared/realnets is not beside the checkout")
+@pytest.mark.skipif(
+    REALNETS is None, reason="shared/realnets is not beside the checkout"
+)
 def test_model_zoo_resnet50_names_every_op_and_blob():
     net = load_net(REALNETS / "model_zoo" / "resnet50__predict_net.pbtxt")
     text = net_to_dot(net)
@@ -219,7 +289,9 @@ def test_model_zoo_resnet50_names_every_op_and_blob():
     assert "gpu_0/res_conv1_bn_riv" in params
     pydot = _pydot()
     if pydot is None:
-        print("pydot is not installed: the DOT is read back by caffe2lite's reader only")
+        print(
+            "pydot is not installed: the DOT is read back by caffe2lite's reader only"
+        )
         return
     (graph,) = pydot.graph_from_dot_data(text)
     names = set()
@@ -239,8 +311,14 @@ def test_name_scopes_are_nested_clusters():
     parsed = parse_dot(net_to_dot(net.Proto()))
     clusters = {label: set(members) for label, members in parsed.clusters.values()}
     assert clusters == {
-        "gpu_0/": {"gpu_0/data", "gpu_0/conv1_w", "Conv (op#0)", "gpu_0/conv1",
-                   "Relu (op#1)", "gpu_0/res2/relu"},
+        "gpu_0/": {
+            "gpu_0/data",
+            "gpu_0/conv1_w",
+            "Conv (op#0)",
+            "gpu_0/conv1",
+            "Relu (op#1)",
+            "gpu_0/res2/relu",
+        },
         "gpu_0/res2/": {"Relu (op#1)", "gpu_0/res2/relu"},
         "gpu_1/": {"gpu_1/x"},
     }
@@ -258,8 +336,11 @@ def test_named_ops_rewrites_and_rankdir():
     assert list(parsed.nodes) == ["first/Relu (op#0)", "X", "X#1", "Relu (op#1)", "X#2"]
     assert parsed.nodes["first/Relu (op#0)"]["label"] == "Relu\nfirst"
     assert [(a, b) for a, b, _ in parsed.edges] == [
-        ("X", "first/Relu (op#0)"), ("first/Relu (op#0)", "X#1"),
-        ("X#1", "Relu (op#1)"), ("Relu (op#1)", "X#2")]
+        ("X", "first/Relu (op#0)"),
+        ("first/Relu (op#0)", "X#1"),
+        ("X#1", "Relu (op#1)"),
+        ("Relu (op#1)", "X#2"),
+    ]
 
 
 def test_plans_draw_each_network_in_a_cluster():
@@ -285,13 +366,23 @@ def _chain() -> core.Net:
 def test_get_pydot_graph_takes_a_netdef_a_net_or_ops():
     net = _chain()
     chain = net.Proto().name  # core.Net makes names unique: chain, chain_1 ...
-    for given, name in ((net, chain), (net.Proto(), chain),
-                        (list(net.Proto().op), "unnamed")):
+    for given, name in (
+        (net, chain),
+        (net.Proto(), chain),
+        (list(net.Proto().op), "unnamed"),
+    ):
         graph = net_drawer.GetPydotGraph(given)
         parsed = parse_dot(graph.to_string())
         assert parsed.name == name
-        assert set(parsed.nodes) == {"X", "A", "B", "C", "Relu (op#0)", "Relu (op#1)",
-                                     "Sum (op#2)"}
+        assert set(parsed.nodes) == {
+            "X",
+            "A",
+            "B",
+            "C",
+            "Relu (op#0)",
+            "Relu (op#1)",
+            "Sum (op#2)",
+        }
     assert parse_dot(net_drawer.GetPydotGraph(net, "other").to_string()).name == "other"
 
 
@@ -321,20 +412,26 @@ def test_pydot_graph_writes_the_same_dot():
     tricky = parse_dot(_tricky_graph().to_pydot(pydot).to_string())
     assert tricky.nodes == parse_dot(_tricky_graph().to_string()).nodes
     assert sorted(tricky.clusters.values()) == sorted(
-        parse_dot(_tricky_graph().to_string()).clusters.values())
+        parse_dot(_tricky_graph().to_string()).clusters.values()
+    )
 
 
 def test_get_pydot_graph_minimal():
     parsed = parse_dot(net_drawer.GetPydotGraphMinimal(_chain()).to_string())
     assert set(parsed.nodes) == {"Relu (op#0)", "Relu (op#1)", "Sum (op#2)"}
     assert [(a, b) for a, b, _ in parsed.edges] == [
-        ("Relu (op#0)", "Relu (op#1)"), ("Relu (op#0)", "Sum (op#2)"),
-        ("Relu (op#1)", "Sum (op#2)")]
-    parsed = parse_dot(net_drawer.GetPydotGraphMinimal(
-        _chain(), minimal_dependency=True).to_string())
+        ("Relu (op#0)", "Relu (op#1)"),
+        ("Relu (op#0)", "Sum (op#2)"),
+        ("Relu (op#1)", "Sum (op#2)"),
+    ]
+    parsed = parse_dot(
+        net_drawer.GetPydotGraphMinimal(_chain(), minimal_dependency=True).to_string()
+    )
     # Sum reads A (op 0) and B (op 1), and op 1 reads A: op 0 -> Sum is implied
     assert [(a, b) for a, b, _ in parsed.edges] == [
-        ("Relu (op#0)", "Relu (op#1)"), ("Relu (op#1)", "Sum (op#2)")]
+        ("Relu (op#0)", "Relu (op#1)"),
+        ("Relu (op#1)", "Sum (op#2)"),
+    ]
 
 
 @pytest.mark.parametrize("with_pydot", [True, False])
@@ -346,17 +443,26 @@ def test_node_producers(monkeypatch, with_pydot):
     graph = net_drawer.GetPydotGraph(
         _chain(),
         op_node_producer=net_drawer.GetOpNodeProducer(True, **net_drawer.OP_STYLE),
-        blob_node_producer=net_drawer.GetBlobNodeProducer(**net_drawer.BLOB_STYLE))
+        blob_node_producer=net_drawer.GetBlobNodeProducer(**net_drawer.BLOB_STYLE),
+    )
     parsed = parse_dot(graph.to_string())
     assert parsed.nodes["Relu (op#0)\nA"] == {
-        "shape": "box", "color": "#0F9D58", "style": "filled", "fontcolor": "#FFFFFF"}
+        "shape": "box",
+        "color": "#0F9D58",
+        "style": "filled",
+        "fontcolor": "#FFFFFF",
+    }
     assert parsed.nodes["A"] == {"label": "A", "shape": "octagon"}
     assert "Sum (op#2)\nC" in parsed.nodes
 
 
 def test_styles_and_operator_map_for_plan():
-    assert net_drawer.OP_STYLE == {"shape": "box", "color": "#0F9D58", "style": "filled",
-                                   "fontcolor": "#FFFFFF"}
+    assert net_drawer.OP_STYLE == {
+        "shape": "box",
+        "color": "#0F9D58",
+        "style": "filled",
+        "fontcolor": "#FFFFFF",
+    }
     assert net_drawer.BLOB_STYLE == {"shape": "octagon"}
     plan = caffe2_pb2.PlanDef(name="p")
     plan.network.add(name="train").op.add(type="Relu", input=["X"], output=["Y"])
@@ -378,7 +484,8 @@ def test_missing_graphviz_message(monkeypatch):
         "writing SVG needs the Graphviz 'dot' program, which is not installed; "
         'install it with: pip install "caffe2lite[draw]" and the Graphviz system '
         "package (apt-get install graphviz; brew install graphviz on macOS), or write "
-        "a .dot file instead")
+        "a .dot file instead"
+    )
     assert str(info.value) == missing_graphviz_message("svg")
     assert render("digraph g {}", "dot") == b"digraph g {}"
 

@@ -46,18 +46,24 @@ def add_draw_parser(sub: Any, plan_help: str) -> None:
     )
     draw.add_argument("net", metavar="NET", help="NetDef or PlanDef file")
     draw.add_argument(
-        "-o", "--output", metavar="OUT", required=True,
+        "-o",
+        "--output",
+        metavar="OUT",
+        required=True,
         help="file to write: .svg, .png, .pdf (need Graphviz) or .dot",
     )
     draw.add_argument(
         "--init", metavar="NET", help="init NetDef: the blobs it makes are parameters"
     )
     draw.add_argument(
-        "--rankdir", choices=RANKDIRS, default="LR",
+        "--rankdir",
+        choices=RANKDIRS,
+        default="LR",
         help="direction of the flow: LR left to right (default), TB top to bottom",
     )
     draw.add_argument(
-        "--minimal", action="store_true",
+        "--minimal",
+        action="store_true",
         help="draw ops only, with an edge from each op to the ops that read its outputs",
     )
     draw.add_argument("--plan", action="store_true", help=plan_help)
@@ -74,13 +80,16 @@ def draw_command(args: argparse.Namespace, out: Any) -> int:
             raise UsageError(missing_graphviz_message(fmt)) from None
     folder = Path(args.output).parent
     if not folder.is_dir():
-        raise UsageError(f"cannot write '{args.output}': folder '{folder}' does not exist")
+        raise UsageError(
+            f"cannot write '{args.output}': folder '{folder}' does not exist"
+        )
     graph = load_graph(args.net, plan=args.plan)
     init = load_net(args.init) if args.init else None
     nets = graph_nets(graph)
     name = graph.name or Path(args.net).stem
-    drawing = build_graph(nets, name, rankdir=args.rankdir, init_net=init,
-                          minimal=args.minimal)
+    drawing = build_graph(
+        nets, name, rankdir=args.rankdir, init_net=init, minimal=args.minimal
+    )
     try:
         data = render(drawing.to_string(), fmt)
     except GraphvizNotFoundError as e:

@@ -31,12 +31,22 @@ from caffe2lite.schema import registry
 from caffe2lite.schema.shapes import UNKNOWN, TensorShape, shape_of
 
 DTYPE_NAMES = (
-    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-    "uint16", "bool",
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "bool",
 )
 _SPEC = re.compile(r"^(?P<name>.+)=(?P<dtype>\w+)\[(?P<dims>[^\[\]]*)\]$")
 _SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-INPUT_SHAPE_FORMAT = "NAME=DTYPE[d0,d1,...], such as ids=int64[N] or data=float32[1,3,224,224]"
+INPUT_SHAPE_FORMAT = (
+    "NAME=DTYPE[d0,d1,...], such as ids=int64[N] or data=float32[1,3,224,224]"
+)
 MAX_NAME_WIDTH = 32
 
 
@@ -49,7 +59,9 @@ def parse_input_shape(text: str) -> tuple[str, TensorShape]:
     """
     m = _SPEC.match(text.strip())
     if m is None:
-        raise UsageError(f"--input-shape '{text}' is not of the form {INPUT_SHAPE_FORMAT}")
+        raise UsageError(
+            f"--input-shape '{text}' is not of the form {INPUT_SHAPE_FORMAT}"
+        )
     name, dtype, body = m.group("name"), m.group("dtype"), m.group("dims").strip()
     if dtype not in DTYPE_NAMES:
         raise UsageError(
@@ -80,7 +92,9 @@ def _init_shapes(path: str) -> dict[str, TensorShape]:
     return {name: shape_of(ws.fetch_blob(name)) for name in ws.blobs}
 
 
-def given_shapes(args: argparse.Namespace) -> tuple[dict[str, TensorShape], dict[str, str]]:
+def given_shapes(
+    args: argparse.Namespace,
+) -> tuple[dict[str, TensorShape], dict[str, str]]:
     """The shapes ``--init``, ``--value-info`` and ``--input-shape`` give, and where
     each came from."""
     shapes: dict[str, TensorShape] = {}
@@ -92,8 +106,14 @@ def given_shapes(args: argparse.Namespace) -> tuple[dict[str, TensorShape], dict
         from caffe2lite.inference.params import load_value_info
 
         sources.append(("value info", load_value_info(args.value_info)))
-    sources.append(("--input-shape", dict(
-        parse_input_shape(t) for t in getattr(args, "input_shape", None) or [])))
+    sources.append(
+        (
+            "--input-shape",
+            dict(
+                parse_input_shape(t) for t in getattr(args, "input_shape", None) or []
+            ),
+        )
+    )
     for where, found in sources:
         for name, shape in found.items():
             shapes[name] = shape
@@ -111,16 +131,22 @@ def _width(nets: list[caffe2_pb2.NetDef]) -> int:
     return min(max((len(n) for n in names), default=1), MAX_NAME_WIDTH)
 
 
-def _failed(e: Caffe2LiteError, op: caffe2_pb2.OperatorDef, index: int,
-            net: caffe2_pb2.NetDef) -> Caffe2LiteError:
+def _failed(
+    e: Caffe2LiteError, op: caffe2_pb2.OperatorDef, index: int, net: caffe2_pb2.NetDef
+) -> Caffe2LiteError:
     """``e`` said of op #index of ``net`` (infer_op named the op but not where)."""
     e.context = None
-    return e.add_context(op_type=op.type, op_index=index, op_name=op.name or None,
-                         net_name=net.name or None)
+    return e.add_context(
+        op_type=op.type,
+        op_index=index,
+        op_name=op.name or None,
+        net_name=net.name or None,
+    )
 
 
-def shape_lines(graph: Any, shapes: dict[str, TensorShape],
-                origin: dict[str, str]) -> Iterator[str]:
+def shape_lines(
+    graph: Any, shapes: dict[str, TensorShape], origin: dict[str, str]
+) -> Iterator[str]:
     """The lines ``inspect --shapes`` prints. Raises the first op's shape error once
     the lines before it are given."""
     nets = graph_nets(graph)
@@ -141,7 +167,9 @@ def shape_lines(graph: Any, shapes: dict[str, TensorShape],
         yield f"  inputs ({len(reads)}):"
         pad = max((len(shape_text(known.get(b, UNKNOWN))) for b in reads), default=0)
         for name in reads:
-            yield row(name, known.get(name, UNKNOWN), origin.get(name, "not given"), pad)
+            yield row(
+                name, known.get(name, UNKNOWN), origin.get(name, "not given"), pad
+            )
         yield "  ops:"
         for index, op in enumerate(net.op):
             inputs = [known.get(b, UNKNOWN) for b in op.input]
@@ -170,20 +198,26 @@ def shapes_command(args: argparse.Namespace, out: Any, graph: Any) -> int:
 def add_shape_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``--shapes`` options of ``caffe2lite inspect``."""
     parser.add_argument(
-        "--shapes", action="store_true",
+        "--shapes",
+        action="store_true",
         help="print every blob's inferred shape and data type, op by op",
     )
     parser.add_argument(
-        "--input-shape", metavar="NAME=DTYPE[d0,...]", action="append", default=[],
+        "--input-shape",
+        metavar="NAME=DTYPE[d0,...]",
+        action="append",
+        default=[],
         help="with --shapes: the shape of an input blob (repeatable); a dimension "
         "may be a symbol, as in ids=int64[N]",
     )
     parser.add_argument(
-        "--value-info", metavar="FILE.json",
+        "--value-info",
+        metavar="FILE.json",
         help="with --shapes: input shapes from a model zoo value_info.json",
     )
     parser.add_argument(
-        "--init", metavar="NET",
+        "--init",
+        metavar="NET",
         help="with --shapes: an init NetDef, run to give the shapes of what it makes",
     )
 
@@ -192,8 +226,14 @@ def check_shape_options(args: argparse.Namespace) -> None:
     """Refuse the ``--shapes`` options without ``--shapes``."""
     if getattr(args, "shapes", False):
         return
-    used = [flag for flag, dest in (("--input-shape", "input_shape"),
-                                    ("--value-info", "value_info"), ("--init", "init"))
-            if getattr(args, dest, None)]
+    used = [
+        flag
+        for flag, dest in (
+            ("--input-shape", "input_shape"),
+            ("--value-info", "value_info"),
+            ("--init", "init"),
+        )
+        if getattr(args, dest, None)
+    ]
     if used:
         raise UsageError(f"{', '.join(used)} only applies with --shapes")

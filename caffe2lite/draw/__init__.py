@@ -10,7 +10,15 @@ dependency), rendered to SVG, PNG or PDF when Graphviz is installed.
 
 from __future__ import annotations
 
-from caffe2lite.draw.dot import Cluster, DotGraph, Edge, Node, ParsedDot, parse_dot, quote
+from caffe2lite.draw.dot import (
+    Cluster,
+    DotGraph,
+    Edge,
+    Node,
+    ParsedDot,
+    parse_dot,
+    quote,
+)
 from caffe2lite.draw.graph import (
     BLOB_STYLE,
     GRADIENT_OP_STYLE,
@@ -32,13 +40,31 @@ from caffe2lite.draw.render import (
 
 def net_to_dot(net, name: str | None = None, **options) -> str:
     """The DOT text of a NetDef (options as :func:`build_graph`)."""
-    return build_graph(net, name if name is not None else (net.name or "net"),
-                       **options).to_string()
+    return build_graph(
+        net, name if name is not None else (net.name or "net"), **options
+    ).to_string()
 
 
 __all__ = [
-    "BLOB_STYLE", "GRADIENT_OP_STYLE", "INPUT_STYLE", "OP_STYLE", "PARAMETER_STYLE",
-    "Cluster", "DotGraph", "Edge", "GraphvizNotFoundError", "Node", "ParsedDot",
-    "blob_roles", "build_graph", "can_render", "is_gradient_op", "missing_graphviz_message",
-    "net_to_dot", "op_label", "parse_dot", "quote", "render",
+    "BLOB_STYLE",
+    "GRADIENT_OP_STYLE",
+    "INPUT_STYLE",
+    "OP_STYLE",
+    "PARAMETER_STYLE",
+    "Cluster",
+    "DotGraph",
+    "Edge",
+    "GraphvizNotFoundError",
+    "Node",
+    "ParsedDot",
+    "blob_roles",
+    "build_graph",
+    "can_render",
+    "is_gradient_op",
+    "missing_graphviz_message",
+    "net_to_dot",
+    "op_label",
+    "parse_dot",
+    "quote",
+    "render",
 ]

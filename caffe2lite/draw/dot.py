@@ -16,9 +16,11 @@ Graphviz shows as a line break in a label). :func:`parse_dot` undoes exactly tha
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 
 def quote(text: Any) -> str:
@@ -73,7 +75,7 @@ class Cluster:
     label: str
     attrs: dict[str, Any] = field(default_factory=dict)
     nodes: list[str] = field(default_factory=list)
-    clusters: dict[str, "Cluster"] = field(default_factory=dict)
+    clusters: dict[str, Cluster] = field(default_factory=dict)
 
 
 class DotGraph:
@@ -118,7 +120,9 @@ class DotGraph:
     def add_edge(self, edge: Edge) -> None:
         self.edges.append(edge)
 
-    def _cluster_lines(self, cluster: Cluster, depth: int, counter: list[int]) -> Iterator[str]:
+    def _cluster_lines(
+        self, cluster: Cluster, depth: int, counter: list[int]
+    ) -> Iterator[str]:
         pad = "  " * depth
         for sub in cluster.clusters.values():
             counter[0] += 1
@@ -140,7 +144,9 @@ class DotGraph:
             lines.append(f"  node{_attrs(self.node_attrs)};")
         lines.extend(self._cluster_lines(self.root, 1, [0]))
         for edge in self.edges:
-            lines.append(f"  {quote(edge.src)} -> {quote(edge.dst)}{_attrs(edge.attrs)};")
+            lines.append(
+                f"  {quote(edge.src)} -> {quote(edge.dst)}{_attrs(edge.attrs)};"
+            )
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -159,7 +165,9 @@ class DotGraph:
         def fill(target: Any, cluster: Cluster) -> None:
             for sub in cluster.clusters.values():
                 counter[0] += 1  # pydot names it cluster_<n>
-                made = pydot.Cluster(str(counter[0]), **q({"label": sub.label, **sub.attrs}))
+                made = pydot.Cluster(
+                    str(counter[0]), **q({"label": sub.label, **sub.attrs})
+                )
                 fill(made, sub)
                 target.add_subgraph(made)
             for name in cluster.nodes:
@@ -167,7 +175,9 @@ class DotGraph:
 
         fill(graph, self.root)
         for edge in self.edges:
-            graph.add_edge(pydot.Edge(quote(edge.src), quote(edge.dst), **q(edge.attrs)))
+            graph.add_edge(
+                pydot.Edge(quote(edge.src), quote(edge.dst), **q(edge.attrs))
+            )
         return graph
 
     def create(self, format: str = "svg", prog: str = "dot") -> bytes:
@@ -184,7 +194,7 @@ class DotGraph:
     def __getattr__(self, attr: str) -> Any:
         for verb in ("write_", "create_"):
             if attr.startswith(verb) and len(attr) > len(verb):
-                fmt = attr[len(verb):]
+                fmt = attr[len(verb) :]
                 if verb == "write_":
                     return lambda path, prog="dot": self.write(path, format=fmt)
                 return lambda prog="dot": self.create(fmt)
@@ -194,11 +204,11 @@ class DotGraph:
 # -- reading DOT back ------------------------------------------------------------------
 
 _TOKEN = re.compile(
-    r'\s+|//[^\n]*|/\*.*?\*/|#[^\n]*'
+    r"\s+|//[^\n]*|/\*.*?\*/|#[^\n]*"
     r'|(?P<q>"(?:[^"\\]|\\.)*")|(?P<op>->|--|[{}\[\];,=])|(?P<id>[^\s{}\[\];,="]+)',
-    re.S,
+    re.DOTALL,
 )
-_UNESCAPE = re.compile(r"\\(.)", re.S)
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
 def _unquote(token: str) -> str:
@@ -213,7 +223,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise ValueError(f"cannot read DOT text at {text[pos:pos + 20]!r}")
+            raise ValueError(f"cannot read DOT text at {text[pos : pos + 20]!r}")
         pos = m.end()
         if m.group("q") is not None:  # quoted: never a keyword
             out.append(("qid", _unquote(m.group("q"))))
@@ -323,7 +333,7 @@ def parse_dot(text: str) -> ParsedDot:
             for members in stack:
                 members.append(first)
         else:
-            for a, b in zip(chain, chain[1:]):
+            for a, b in itertools.pairwise(chain):
                 result.nodes.setdefault(a, {})
                 result.nodes.setdefault(b, {})
                 result.edges.append((a, b, attrs))

@@ -38,7 +38,12 @@ from caffe2lite.draw.dot import DotGraph, Edge, Node
 from caffe2lite.io.arguments import argument_value
 from caffe2lite.proto import caffe2_pb2
 
-OP_STYLE = {"shape": "box", "color": "#0F9D58", "style": "filled", "fontcolor": "#FFFFFF"}
+OP_STYLE = {
+    "shape": "box",
+    "color": "#0F9D58",
+    "style": "filled",
+    "fontcolor": "#FFFFFF",
+}
 GRADIENT_OP_STYLE = {**OP_STYLE, "color": "#DB4437"}
 BLOB_STYLE = {"shape": "octagon"}
 INPUT_STYLE = {**BLOB_STYLE, "style": "filled", "fillcolor": "#C6DAFC"}
@@ -47,10 +52,18 @@ OUTPUT_STYLE = {"peripheries": "2"}
 CLUSTER_STYLE = {"style": "rounded", "color": "#9E9E9E", "fontcolor": "#616161"}
 
 # Arguments that only steer an engine: left off op labels.
-ENGINE_HINTS = frozenset({
-    "use_cudnn", "cudnn_exhaustive_search", "exhaustive_search", "ws_nbytes_limit",
-    "shard_id", "engine", "float16_compute", "deterministic",
-})
+ENGINE_HINTS = frozenset(
+    {
+        "use_cudnn",
+        "cudnn_exhaustive_search",
+        "exhaustive_search",
+        "ws_nbytes_limit",
+        "shard_id",
+        "engine",
+        "float16_compute",
+        "deterministic",
+    }
+)
 MAX_ARGS = 4  # arguments shown on an op's label
 MAX_VALUE = 24  # characters of one argument's value
 
@@ -129,9 +142,23 @@ def _op_scope(op: caffe2_pb2.OperatorDef) -> tuple[str, ...]:
 # Inputs that hold weights (by index), for telling parameters from data when no init
 # net is given: filters and biases, normalisation scales, embedding tables.
 _WEIGHTS = {
-    **{t: (1, 2) for t in ("Conv", "Conv1D", "Conv2D", "Conv3D", "ConvRelu",
-                           "ConvTranspose", "FC", "FCTransposed", "AffineChannel",
-                           "GroupNorm", "InstanceNorm", "LayerNorm")},
+    **{
+        t: (1, 2)
+        for t in (
+            "Conv",
+            "Conv1D",
+            "Conv2D",
+            "Conv3D",
+            "ConvRelu",
+            "ConvTranspose",
+            "FC",
+            "FCTransposed",
+            "AffineChannel",
+            "GroupNorm",
+            "InstanceNorm",
+            "LayerNorm",
+        )
+    },
     "SpatialBN": (1, 2, 3, 4),
     "PRelu": (1,),
 }
@@ -144,8 +171,9 @@ def weight_inputs(op: caffe2_pb2.OperatorDef) -> tuple[int, ...]:
     return _WEIGHTS.get(op.type, ())
 
 
-def blob_roles(nets: Sequence[caffe2_pb2.NetDef],
-               init_net: caffe2_pb2.NetDef | None = None) -> dict[str, set[str]]:
+def blob_roles(
+    nets: Sequence[caffe2_pb2.NetDef], init_net: caffe2_pb2.NetDef | None = None
+) -> dict[str, set[str]]:
     """``{blob: roles}`` with roles among ``input``, ``parameter``, ``output`` (see
     the module doc)."""
     made_by_init = {b for op in (init_net.op if init_net else []) for b in op.output}
@@ -171,7 +199,9 @@ def blob_roles(nets: Sequence[caffe2_pb2.NetDef],
         if init_net is not None:
             param = b in made_by_init or b in updated
         else:
-            param = b in updated or b not in as_data or bool(declared and b not in declared)
+            param = (
+                b in updated or b not in as_data or bool(declared and b not in declared)
+            )
         roles[b].add("parameter" if param else "input")
     for net in nets:
         for b in net.external_output:
@@ -252,8 +282,15 @@ def build_graph(
         if blob_node_producer is not None:
             node = _as_node(blob_node_producer(node_id, json.dumps(blob)))
         else:
-            node = Node(node_id, {"label": blob, **_default_blob_style(
-                roles.get(blob, set()), version == 0, is_last)})
+            node = Node(
+                node_id,
+                {
+                    "label": blob,
+                    **_default_blob_style(
+                        roles.get(blob, set()), version == 0, is_last
+                    ),
+                },
+            )
         graph.add_node(node, cluster)
         blob_ids[blob] = node.name
         return node.name
@@ -267,14 +304,17 @@ def build_graph(
             else:
                 style = GRADIENT_OP_STYLE if is_gradient_op(op) else OP_STYLE
                 kind = "gradient op" if is_gradient_op(op) else "op"
-                op_node = Node(op_node_name(op, op_id),
-                               {"label": op_label(op), **style, "comment": kind})
+                op_node = Node(
+                    op_node_name(op, op_id),
+                    {"label": op_label(op), **style, "comment": kind},
+                )
             if several:
                 op_node.name = f"[{net.name}] {op_node.name}"
             graph.add_node(op_node, net_cluster + scope)
             if minimal:
-                parents = list(dict.fromkeys(
-                    producer_of[b] for b in op.input if b in producer_of))
+                parents = list(
+                    dict.fromkeys(producer_of[b] for b in op.input if b in producer_of)
+                )
                 for p in parents:
                     ancestry[op_node.name] |= {p} | ancestry[p]
                 for p in parents:

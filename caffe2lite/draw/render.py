@@ -61,8 +61,12 @@ def render(dot_text: str, fmt: str) -> bytes:
             return graphviz.Source(dot_text).pipe(format=fmt)
         except graphviz.ExecutableNotFound:
             raise GraphvizNotFoundError(missing_graphviz_message(fmt)) from None
-    done = subprocess.run([program, f"-T{fmt}"], input=dot_text.encode("utf-8"),
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        [program, f"-T{fmt}"],
+        input=dot_text.encode("utf-8"),
+        capture_output=True,
+        check=False,
+    )
     if done.returncode != 0:
         detail = done.stderr.decode("utf-8", "replace").strip()
         raise Caffe2LiteError(f"Graphviz 'dot' failed to write {fmt.upper()}: {detail}")
