@@ -18,3 +18,4 @@ from . import sigmoid  # noqa: F401
 from . import transpose  # noqa: F401
 from . import leaky_relu  # noqa: F401
 from . import channel_shuffle  # noqa: F401
+from . import slice  # noqa: F401
