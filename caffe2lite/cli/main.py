@@ -187,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
         "inspect",
         help="show a NetDef or PlanDef file",
         description="Show a net's ops, arguments, external inputs and "
-        "outputs, and the op types that are not registered.",
+        "outputs, and the op types that are not registered; with --shapes, "
+        "every blob's inferred shape and data type instead.",
     )
     inspect.add_argument("file", metavar="FILE", help="NetDef or PlanDef file")
     inspect.add_argument("--plan", action="store_true", help=PLAN_HELP)
