@@ -1,8 +1,9 @@
 """Caffe2's one-input element-wise math ops, one table row each: Exp, Log, Log1p, Sqr,
-Sqrt, RSqrt, Reciprocal, Cube, Cbrt, Abs, Negative, Sign, Sin, Cos, Tanh, Softsign,
-Softplus, and the dedicated gradient ops some of them have (Log1pGradient,
-RSqrtGradient, ReciprocalGradient, CubeGradient, CbrtGradient, AbsGradient,
-SinGradient, CosGradient, TanhGradient, SoftsignGradient, SoftplusGradient).
+Sqrt, RSqrt (and Rsqrt, its name in later Caffe2), Reciprocal, Cube, Cbrt, Abs, Negative,
+Sign, Sin, Cos, Tanh, Softsign, Softplus, and the dedicated gradient ops some of them have
+(Log1pGradient, RSqrtGradient / RsqrtGradient, ReciprocalGradient, CubeGradient,
+CbrtGradient, AbsGradient, SinGradient, CosGradient, TanhGradient, SoftsignGradient,
+SoftplusGradient).
 
 Every forward op maps X to Y of X's shape and type. Caffe2 registered most of them for
 float only; float64 is accepted as well (as everywhere in caffe2lite) so gradients can
@@ -153,12 +154,14 @@ ROWS = [
     Row("Sqrt", np.sqrt, FLOATS, True,
         "Y = sqrt(X), element-wise (NaN for negative X).", ([4, 0, 2], [2, 0, 1.4142135]),
         _sqrt_grad),
-    Row("RSqrt", lambda x: 1 / np.sqrt(x), FLOATS, True,
-        "Y = 1 / sqrt(X), element-wise.", ([4, 1, 0.25], [0.5, 1, 2]),
-        GradOp("RSqrtGradient", (("dY", "GO"), ("Y", "O")),
-               lambda dy, y: dy * (y * y * y) * y.dtype.type(-0.5), [(0, 0)],
-               "dX = dY * Y^3 * -0.5 (from the forward output Y).",
-               ([1, 2, 1], [0.5, 1, 2], [-0.0625, -1, -4]))),
+    *(Row(name, lambda x: 1 / np.sqrt(x), FLOATS, True,
+          f"Y = 1 / sqrt(X), element-wise. ({name} is the name Caffe2 {era} registered; "
+          f"{other} is the same op under the other name.)", ([4, 1, 0.25], [0.5, 1, 2]),
+          GradOp(f"{name}Gradient", (("dY", "GO"), ("Y", "O")),
+                 lambda dy, y: dy * (y * y * y) * y.dtype.type(-0.5), [(0, 0)],
+                 "dX = dY * Y^3 * -0.5 (from the forward output Y).",
+                 ([1, 2, 1], [0.5, 1, 2], [-0.0625, -1, -4])))
+      for name, era, other in (("RSqrt", "first", "Rsqrt"), ("Rsqrt", "later", "RSqrt"))),
     Row("Reciprocal", lambda x: 1 / x, FLOATS, True,
         "Y = 1 / X, element-wise (1 / 0 = inf).", ([4, -0.5, 1], [0.25, -2, 1]),
         GradOp("ReciprocalGradient", (("Y", "O"), ("dY", "GO")),

@@ -29,6 +29,7 @@ SCALAR = {  # op -> (one element of Y from one element of X, domain of X)
     "Sqr": (lambda x: x * x, (-5, 5)),
     "Sqrt": (math.sqrt, (0.1, 10)),
     "RSqrt": (lambda x: 1 / math.sqrt(x), (0.1, 10)),
+    "Rsqrt": (lambda x: 1 / math.sqrt(x), (0.1, 10)),
     "Reciprocal": (lambda x: 1 / x, (0.5, 5)),
     "Cube": (lambda x: x ** 3, (-3, 3)),
     "Cbrt": (lambda x: math.copysign(abs(x) ** (1 / 3), x), (0.1, 8)),
@@ -117,7 +118,7 @@ def test_zero_d_and_empty(op_type):
     assert got[0].shape == (0, 3) and got[0].dtype == np.float64
 
 
-INPLACE = {"Exp", "Log", "Sqr", "Sqrt", "RSqrt", "Reciprocal", "Cbrt", "Negative", "Tanh",
+INPLACE = {"Exp", "Log", "Sqr", "Sqrt", "RSqrt", "Rsqrt", "Reciprocal", "Cbrt", "Negative", "Tanh",
            "Softsign", "Softplus"}
 
 
@@ -158,6 +159,7 @@ def test_numeric_only_ops_refuse_other_types():
 GRAD_OPS = {  # gradient op -> (its two inputs as (name, source), dX per element)
     "Log1pGradient": ("Log1p", ("X", "dY"), lambda x, dy: dy / (1 + x)),
     "RSqrtGradient": ("RSqrt", ("dY", "Y"), lambda dy, y: -0.5 * dy * y ** 3),
+    "RsqrtGradient": ("Rsqrt", ("dY", "Y"), lambda dy, y: -0.5 * dy * y ** 3),
     "ReciprocalGradient": ("Reciprocal", ("Y", "dY"), lambda y, dy: -dy * y * y),
     "CubeGradient": ("Cube", ("dY", "X"), lambda dy, x: 3 * dy * x * x),
     "CbrtGradient": ("Cbrt", ("dY", "Y"), lambda dy, y: dy / (3 * y * y)),
@@ -242,6 +244,7 @@ EXPECTED_BACKWARD = {
     "Sqrt": [("Scale", ["Y_grad"], ["X_grad"], {"scale": 0.5}),
              ("Div", ["X_grad", "Y"], ["X_grad"], {})],
     "RSqrt": [("RSqrtGradient", ["Y_grad", "Y"], ["X_grad"], {})],
+    "Rsqrt": [("RsqrtGradient", ["Y_grad", "Y"], ["X_grad"], {})],
     "Reciprocal": [("ReciprocalGradient", ["Y", "Y_grad"], ["X_grad"], {})],
     "Cube": [("CubeGradient", ["Y_grad", "X"], ["X_grad"], {})],
     "Cbrt": [("CbrtGradient", ["Y_grad", "Y"], ["X_grad"], {})],
@@ -296,9 +299,24 @@ def test_sign_outputs_are_inferred():
     assert infer_op(op, [TensorShape(("N", 2), np.int64)]) == [TensorShape(("N", 2), np.int64)]
 
 
-@pytest.mark.parametrize("op_type", ["Exp", "Sqrt", "RSqrt", "Reciprocal", "Cbrt", "Tanh",
-                                     "Softplus", "Negative"])
+@pytest.mark.parametrize("op_type", ["Exp", "Sqrt", "RSqrt", "Rsqrt", "Reciprocal", "Cbrt",
+                                     "Tanh", "Softplus", "Negative"])
 def test_gradient_of_in_place_op_that_reads_only_the_output(op_type):
     # Caffe2's tests check these gradients with the op run in place (X overwritten by Y).
     x = np.array([0.5, 1.5, 2.0])
     testing.check_gradient(CreateOperator(op_type, ["X"], ["X"]), [x], 0)
+
+
+def test_rsqrt_is_later_caffe2s_name_for_rsqrt():
+    # Caffe2 first registered RSqrt / RSqrtGradient and later renamed them Rsqrt /
+    # RsqrtGradient; elementwise_ops_test.py's test_rsqrt (latest version) creates "Rsqrt"
+    # in place and checks Y = 1 / sqrt(X). Both names run the same kernel.
+    x = np.array([[0.25, 4.0], [9.0, 0.1]], np.float32)
+    ws = Workspace()
+    ws.feed_blob("X", x)
+    ws.run_operator_once(CreateOperator("Rsqrt", ["X"], ["X"]))
+    y = ws.fetch_blob("X")
+    ws.feed_blob("X", x)
+    ws.run_operator_once(CreateOperator("RSqrt", ["X"], ["Z"]))
+    np.testing.assert_array_equal(y, ws.fetch_blob("Z"))
+    np.testing.assert_allclose(y, [[2, 0.5], [1 / 3, 1 / math.sqrt(0.1)]], rtol=1e-6)
