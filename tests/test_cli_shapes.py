@@ -342,3 +342,27 @@ def test_plain_inspect_is_unchanged(capsys, files):
     f = files(net_pbtxt=BAD)
     status, out, _ = run(capsys, "inspect", f["net_pbtxt"])
     assert status == 0 and out.startswith("net: bad\ntype: simple (default)\n")
+
+
+def test_a_plan_walks_its_networks_in_order(capsys, files):
+    plan = """name: "p"
+network { name: "make" op { output: "X" type: "ConstantFill"
+          arg { name: "shape" ints: [2, 3] } } }
+network { name: "use" op { input: "X" output: "Y" type: "Relu" } }
+execution_step { name: "s" network: "make" network: "use" }
+"""
+    f = files(plan_pbtxt=plan)
+    status, out, err = run(capsys, "inspect", f["plan_pbtxt"], "--shapes")
+    assert (status, err) == (0, "")
+    assert out == """net: make (1 ops)
+  inputs (0):
+  ops:
+  #0 ConstantFill: - -> X
+    X  float32[2, 3]
+net: use (1 ops)
+  inputs (1):
+    X  float32[2, 3]  (made by an earlier net)
+  ops:
+  #0 Relu: X -> Y
+    Y  float32[2, 3]
+"""

@@ -167,9 +167,8 @@ def shape_lines(
         yield f"  inputs ({len(reads)}):"
         pad = max((len(shape_text(known.get(b, UNKNOWN))) for b in reads), default=0)
         for name in reads:
-            yield row(
-                name, known.get(name, UNKNOWN), origin.get(name, "not given"), pad
-            )
+            made = "made by an earlier net" if name in known else "not given"
+            yield row(name, known.get(name, UNKNOWN), origin.get(name, made), pad)
         yield "  ops:"
         for index, op in enumerate(net.op):
             inputs = [known.get(b, UNKNOWN) for b in op.input]
