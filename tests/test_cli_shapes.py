@@ -354,7 +354,9 @@ execution_step { name: "s" network: "make" network: "use" }
     f = files(plan_pbtxt=plan)
     status, out, err = run(capsys, "inspect", f["plan_pbtxt"], "--shapes")
     assert (status, err) == (0, "")
-    assert out == """net: make (1 ops)
+    assert (
+        out
+        == """net: make (1 ops)
   inputs (0):
   ops:
   #0 ConstantFill: - -> X
@@ -366,3 +368,4 @@ net: use (1 ops)
   #0 Relu: X -> Y
     Y  float32[2, 3]
 """
+    )
