@@ -68,7 +68,10 @@ def test_matches_loop(rows, inner, k, outputs, it, seed):
     lr = np.array([rng.uniform(-0.1, 0.1)], F)
     testing.check_reference(
         _op(outputs), [param, m1, m2, indices, grad, lr, np.array([it], np.int64)],
-        lambda *a: naive_row_wise_adam(*a, outputs=outputs), atol=0, rtol=0)
+        lambda *a: naive_row_wise_adam(*a, outputs=outputs), atol=0,
+        # within an ulp: numpy 1.x's vectorised float32 sqrt may round the last bit
+        # differently from the reference's scalar one
+        rtol=2.5e-7)
 
 
 def _inputs(**over):
