@@ -139,3 +139,37 @@ def test_errors():
     check_raises_int8(
         two, _args()[:2], EnforceError, r"Inputs\(\).size\(\) == 3. 2 vs 3"
     )
+
+
+# -- Caffe2's int8_test.cc cases (TensorFlow Lite's test vectors) -------------------------
+
+
+def _setq(values, scale, zp, shape):
+    return Int8Tensor(
+        np.array([round(zp + v / scale) for v in values], np.uint8).reshape(shape), scale, zp
+    )
+
+
+def test_caffe2_conv_tflite_vectors():
+    x = _setq([1, 1, 1, 1, 2, 2, 2, 2, 1, 2, 3, 4, 1, 2, 3, 4], 0.5, 127, (2, 2, 4, 1))
+    w = _setq([1, 2, 3, 4, -1, 1, -1, 1, -1, -1, 1, 1], 0.5, 127, (3, 2, 2, 1))
+    b = Int8Tensor(np.array([4, 8, 12], np.int32), 0.25, 0)  # [1, 2, 3] at scale 0.25
+    y = run("Int8Conv", x, w, b, kernel=2, stride=2, Y_scale=1.0, Y_zero_point=127)
+    assert y.data.ravel().tolist() == [145, 129, 132, 145, 129, 132, 144, 131, 130, 164, 131,
+                                       130]
+
+
+def test_caffe2_grouped_1x1_conv():
+    xs = [1, 4, 3, 2, 9, 3, 8, 2, 6, 7, 8, 2, 3, 8, 1, 7, 4, 2, 1, 3, 8, 5, 3, 1]
+    x = _setq(xs, 0.5, 127, (1, 3, 2, 4))
+    w = _setq([1, 2, 3, 4, -1, -2, -3, -4], 0.5, 127, (4, 1, 1, 2))
+    b = Int8Tensor(np.array([4, 8, 12, 16], np.int32), 0.25, 0)
+    y = run("Int8Conv", x, w, b, kernel=1, group=2, Y_scale=1.0, Y_zero_point=127)
+    # the float convolution: output channel m reads input channels 2 * (m // 2) + {0, 1}
+    xf = np.array(xs, np.float64).reshape(3, 2, 4)
+    wf = np.array([1, 2, 3, 4, -1, -2, -3, -4], np.float64).reshape(4, 2)
+    want = np.zeros((3, 2, 4))
+    for m in range(4):
+        g = m // 2
+        want[:, :, m] = xf[:, :, 2 * g] * wf[m, 0] + xf[:, :, 2 * g + 1] * wf[m, 1] + m + 1
+    np.testing.assert_allclose(y.dequantize().reshape(3, 2, 4), want, atol=1e-5)
