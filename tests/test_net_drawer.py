@@ -406,7 +406,10 @@ def test_pydot_graph_writes_the_same_dot():
         pytest.skip("pydot is not installed (the draw extra)")
     net, init = _ctr("train_net.pbtxt"), _ctr("init_net.pbtxt")
     ours = parse_dot(net_to_dot(net, init_net=init))
-    theirs = parse_dot(net_drawer.GetPydotGraph(net, init_net=init).to_string())
+    graph = net_drawer.GetPydotGraph(net, init_net=init)
+    # every node is in graph.get_nodes(), as in Caffe2's drawings, clusters or not
+    assert [n.get_name() for n in graph.get_nodes()] == [quote(n) for n in ours.nodes]
+    theirs = parse_dot(graph.to_string())
     assert (theirs.name, theirs.graph_attrs) == (ours.name, ours.graph_attrs)
     assert theirs.nodes == ours.nodes and theirs.edges == ours.edges
     tricky = parse_dot(_tricky_graph().to_pydot(pydot).to_string())

@@ -152,7 +152,9 @@ class DotGraph:
 
     def to_pydot(self, pydot: Any) -> Any:
         """The same graph as a ``pydot.Dot`` (every ID and value passed quoted, which
-        pydot keeps as it is)."""
+        pydot keeps as it is). Every node is declared with its attributes in the
+        graph itself, so that ``get_nodes()`` and ``get_node(name)`` find them all as
+        in Caffe2's drawings, and clusters only name their members."""
 
         def q(attrs: dict[str, Any]) -> dict[str, str]:
             return {k: quote(v) for k, v in attrs.items()}
@@ -160,6 +162,8 @@ class DotGraph:
         graph = pydot.Dot(quote(self.name), graph_type="digraph", **q(self.graph_attrs))
         if self.node_attrs:
             graph.set_node_defaults(**q(self.node_attrs))
+        for node in self.nodes.values():
+            graph.add_node(pydot.Node(quote(node.name), **q(node.attrs)))
         counter = [0]
 
         def fill(target: Any, cluster: Cluster) -> None:
@@ -170,8 +174,9 @@ class DotGraph:
                 )
                 fill(made, sub)
                 target.add_subgraph(made)
-            for name in cluster.nodes:
-                target.add_node(pydot.Node(quote(name), **q(self.nodes[name].attrs)))
+            if target is not graph:
+                for name in cluster.nodes:
+                    target.add_node(pydot.Node(quote(name)))
 
         fill(graph, self.root)
         for edge in self.edges:
