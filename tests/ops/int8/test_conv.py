@@ -146,7 +146,9 @@ def test_errors():
 
 def _setq(values, scale, zp, shape):
     return Int8Tensor(
-        np.array([round(zp + v / scale) for v in values], np.uint8).reshape(shape), scale, zp
+        np.array([round(zp + v / scale) for v in values], np.uint8).reshape(shape),
+        scale,
+        zp,
     )
 
 
@@ -155,8 +157,20 @@ def test_caffe2_conv_tflite_vectors():
     w = _setq([1, 2, 3, 4, -1, 1, -1, 1, -1, -1, 1, 1], 0.5, 127, (3, 2, 2, 1))
     b = Int8Tensor(np.array([4, 8, 12], np.int32), 0.25, 0)  # [1, 2, 3] at scale 0.25
     y = run("Int8Conv", x, w, b, kernel=2, stride=2, Y_scale=1.0, Y_zero_point=127)
-    assert y.data.ravel().tolist() == [145, 129, 132, 145, 129, 132, 144, 131, 130, 164, 131,
-                                       130]
+    assert y.data.ravel().tolist() == [
+        145,
+        129,
+        132,
+        145,
+        129,
+        132,
+        144,
+        131,
+        130,
+        164,
+        131,
+        130,
+    ]
 
 
 def test_caffe2_grouped_1x1_conv():
@@ -171,5 +185,42 @@ def test_caffe2_grouped_1x1_conv():
     want = np.zeros((3, 2, 4))
     for m in range(4):
         g = m // 2
-        want[:, :, m] = xf[:, :, 2 * g] * wf[m, 0] + xf[:, :, 2 * g + 1] * wf[m, 1] + m + 1
+        want[:, :, m] = (
+            xf[:, :, 2 * g] * wf[m, 0] + xf[:, :, 2 * g + 1] * wf[m, 1] + m + 1
+        )
     np.testing.assert_allclose(y.dequantize().reshape(3, 2, 4), want, atol=1e-5)
+
+
+def test_caffe2_conv2_strides():
+    xs = [3, 2, 1, -1, -2, -3, 4, 3, 2, -2, -3, -4, 5, 4, 3, -3, -4, -5]
+    x = _setq(xs, 0.5, 127, (1, 3, 6, 1))
+    w = _setq([1, 2, 3, 4], 0.5, 127, (1, 2, 2, 1))
+    b = Int8Tensor(np.array([-4], np.int32), 0.25, 0)
+    y = run(
+        "Int8Conv",
+        x,
+        w,
+        b,
+        kernel=2,
+        stride_w=3,
+        stride_h=1,
+        Y_scale=1.0,
+        Y_zero_point=127,
+    )
+    assert y.data.ravel().tolist() == [157, 103, 167, 93]
+
+
+def test_caffe2_depthwise_conv():
+    xs = [1, 4, 3, 2, 9, 3, 8, 2, 6, 7, 8, 2]
+    x = _setq(xs, 0.5, 127, (1, 3, 2, 2))
+    ws_ = [1, 2, 3, 4, -9, 10, -11, 12]
+    w = _setq(ws_, 0.5, 127, (2, 2, 2, 1))
+    b = Int8Tensor(np.array([4, 8], np.int32), 0.25, 0)
+    y = run("Int8Conv", x, w, b, kernel=2, group=2, Y_scale=1.0, Y_zero_point=127)
+    xf = np.array(xs, np.float64).reshape(3, 2, 2)
+    wf = np.array(ws_, np.float64).reshape(2, 2, 2)
+    want = np.zeros((2, 1, 2))
+    for i in range(2):
+        for c in range(2):
+            want[i, 0, c] = (xf[i : i + 2, 0:2, c] * wf[c]).sum() + c + 1
+    np.testing.assert_allclose(y.dequantize().reshape(2, 1, 2), want, atol=1e-5)

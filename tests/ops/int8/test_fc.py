@@ -125,3 +125,20 @@ def test_empty_batch(m):
     x = Int8Tensor(np.zeros((m, 3), np.uint8), 1.0, 0)
     y = run(x, *_inputs()[1:], Y_scale=1.0)
     assert y.data.shape == (0, 2)
+
+
+def test_caffe2_fc_vectors():
+    def setq(values, shape):
+        return Int8Tensor(
+            np.array([round(127 + v / 0.5) for v in values], np.uint8).reshape(shape),
+            0.5,
+            127,
+        )
+
+    x = setq(
+        [1, 2, 3, 4, 5, 6, 7, 8, -9, -10, 1, 2, 3, 4, 5, 6, 7, -8, 9, -10], (2, 10)
+    )
+    w = setq(list(range(1, 11)) * 3, (3, 10))
+    b = Int8Tensor(np.array([4, 8, 12], np.int32), 0.25, 0)
+    y = run(x, w, b, Y_scale=1.0, Y_zero_point=127)
+    assert y.data.ravel().tolist() == [151, 152, 153, 185, 186, 187]

@@ -37,3 +37,14 @@ def test_errors():
     check_raises_int8(op, [X], ShapeError, "The rank of the tensor must be >= axis.")
     op = CreateOperator("Int8Flatten", ["X"], ["Y"], Y_scale=1.0, Y_zero_point=1)
     check_raises_int8(op, [X], EnforceError, "Y_scale == X.scale")
+
+
+def test_caffe2_case():
+    ws = Workspace()
+    ws.feed_blob("X", Int8Tensor(np.zeros((1, 25, 25, 16), np.uint8), 0.3, 11))
+    ws.run(
+        CreateOperator(
+            "Int8Flatten", ["X"], ["Y"], axis=2, Y_scale=0.3, Y_zero_point=11
+        )
+    )
+    assert ws.fetch_blob("Y").data.shape == (25, 400)

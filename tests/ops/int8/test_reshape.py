@@ -53,3 +53,24 @@ def test_errors():
     check_raises_int8(op, [X], ArgumentError, "Argument `shape` is missing.")
     op = CreateOperator("Int8Reshape", ["X"], ["Y", "old"], shape=[24])
     check_raises_int8(op, [X], EnforceError, "Y_offset == X.zero_point")
+
+
+def test_caffe2_case():
+    x = Int8Tensor(np.zeros((1, 25, 25, 16), np.uint8), 0.3, 11)
+    ws = Workspace()
+    ws.feed_blob("X", x)
+    ws.run(
+        CreateOperator(
+            "Int8Reshape",
+            ["X"],
+            ["Y", "old"],
+            shape=[0, -1, 2000],
+            Y_scale=0.3,
+            Y_zero_point=11,
+        )
+    )
+    y = ws.fetch_blob("Y")
+    assert y.data.shape == (1, 5, 2000) and (y.scale, y.zero_point) == (
+        np.float32(0.3),
+        11,
+    )

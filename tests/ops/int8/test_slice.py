@@ -61,3 +61,14 @@ def test_errors():
     check_raises_int8(op, [X], ArgumentError, 'HasArgument\\("starts"\\)')
     op = CreateOperator("Int8Slice", ["X"], ["Y"], starts=[0], ends=[1])
     check_raises_int8(op, [X], EnforceError, "Y_offset == X.zero_point")
+
+
+def test_caffe2_case():
+    x = Int8Tensor(
+        np.random.default_rng(0).integers(0, 256, (1, 25, 25, 16)).astype(np.uint8),
+        0.5,
+        2,
+    )
+    y = run([x], ["X"], starts=[0, 3, 0, 0], ends=[-1, 5, -1, -1])
+    assert y.data.shape == (1, 2, 25, 16)
+    np.testing.assert_array_equal(y.data, x.data[:, 3:5])
