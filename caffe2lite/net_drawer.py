@@ -162,6 +162,54 @@ def GetOperatorMapForPlan(plan_def: caffe2_pb2.PlanDef) -> dict[str, Any]:
     return operator_map
 
 
+def main(argv: list[str] | None = None) -> int:
+    """``python -m caffe2lite.net_drawer --input FILE [--output_prefix P] [--minimal]
+    [--minimal_dependency] [--rankdir LR]``: as Caffe2's, write ``P<name>.dot`` for
+    the net (or for each network of a plan) and, when Graphviz is installed,
+    ``P<name>.pdf`` beside it."""
+    import argparse
+
+    from caffe2lite.cli.common import load_graph
+    from caffe2lite.draw.render import GraphvizNotFoundError
+
+    parser = argparse.ArgumentParser(description="Caffe2 net drawer.")
+    parser.add_argument("--input", required=True, help="The input protobuf file.")
+    parser.add_argument(
+        "--output_prefix", default="", help="Prefix of the output files."
+    )
+    parser.add_argument("--minimal", action="store_true", help="Draw ops only.")
+    parser.add_argument(
+        "--minimal_dependency",
+        action="store_true",
+        help="Only the minimal dependencies.",
+    )
+    parser.add_argument("--rankdir", default="LR", help="The rank direction.")
+    args = parser.parse_args(argv)
+    found = load_graph(args.input)
+    if isinstance(found, caffe2_pb2.PlanDef):
+        graphs = GetOperatorMapForPlan(found)
+    else:
+        graphs = {found.name: found.op}
+    for key, operators in graphs.items():
+        net = caffe2_pb2.NetDef(name=key, op=operators)
+        drawing = _graph.build_graph(
+            net,
+            key,
+            rankdir=args.rankdir,
+            minimal=args.minimal,
+            minimal_dependency=args.minimal_dependency,
+        )
+        filename = f"{args.output_prefix}{key}.dot"
+        drawing.write(filename, format="raw")
+        print(f"wrote {filename}")
+        try:
+            drawing.write(filename[:-3] + "pdf", format="pdf")
+            print(f"wrote {filename[:-3]}pdf")
+        except GraphvizNotFoundError as e:
+            print(f"{filename[:-3]}pdf not written: {e}")
+    return 0
+
+
 __all__ = [
     "BLOB_STYLE",
     "OP_STYLE",
@@ -171,3 +219,7 @@ __all__ = [
     "GetPydotGraph",
     "GetPydotGraphMinimal",
 ]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

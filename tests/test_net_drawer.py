@@ -503,3 +503,32 @@ def test_svg_of_the_ctr_net(tmp_path):
         assert f"<title>{op.type} (op#{i})</title>" in svg
     graph.write_png(str(tmp_path / "ctr.png"))
     assert (tmp_path / "ctr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_main_writes_a_dot_file_per_network(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    prefix = str(tmp_path / "out_")
+    net_drawer.main(
+        [
+            "--input",
+            str(CTR / "plan.pbtxt"),
+            "--output_prefix",
+            prefix,
+            "--minimal",
+            "--rankdir",
+            "TB",
+        ]
+    )
+    plan = load_plan(CTR / "plan.pbtxt")
+    for net in plan.network:
+        parsed = parse_dot(Path(f"{prefix}ctr_plan_{net.name}.dot").read_text())
+        assert parsed.name == f"ctr_plan_{net.name}"
+        assert parsed.graph_attrs == {"rankdir": "TB"}
+        assert len(parsed.nodes) == len(net.op)
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == [
+        f"wrote {prefix}ctr_plan_ctr_init.dot",
+        f"{prefix}ctr_plan_ctr_init.pdf not written: "
+        + missing_graphviz_message("pdf"),
+    ]
