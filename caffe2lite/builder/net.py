@@ -259,34 +259,9 @@ class Net:
         making one of its inputs, and make the ops of ``can_modify`` read its first
         output instead of ``tensor``; returns how many ops were changed. Assumes no
         blob of the net is written in place."""
-        tensor = str(tensor)
-        ops = self._net.op
-        if tensor not in new_producer.input:
-            raise NetAssertionError(f"new producer {new_producer.type} is not taking in "
-                                    f"{tensor}", blob=tensor)
-        position = -1
-        for blob in new_producer.input:
-            if blob in self._net.external_input:
-                continue
-            makers = [i for i, op in enumerate(ops) if blob in op.output]
-            position = max(position, makers[0] if makers else -2)
-        new_ops = list(ops)
-        new_ops.insert(position + 1, new_producer)
-        del ops[:]
-        ops.extend(new_ops)
-        new_tensor = new_producer.output[0]
-        if tensor in self._net.external_output:
-            outs = [new_tensor if b == tensor else b for b in self._net.external_output]
-            del self._net.external_output[:]
-            self._net.external_output.extend(outs)
-        changed = 0
-        for op in ops:
-            if can_modify and op in can_modify and tensor in op.input:
-                renamed = [new_tensor if b == tensor else b for b in op.input]
-                del op.input[:]
-                op.input.extend(renamed)
-                changed += 1
-        return changed
+        from caffe2lite.builder.partial import reroute_tensor
+
+        return reroute_tensor(self, tensor, new_producer, can_modify)
 
     def GetBlobRef(self, blob_name: Any) -> BlobReference:
         """A reference to a blob this net defines."""

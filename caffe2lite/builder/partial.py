@@ -1,4 +1,5 @@
-"""``Net.ClonePartial``: the part of a net that computes some blobs from others.
+"""Net surgery: ``Net.ClonePartial`` (the part of a net that computes some blobs from
+others) and ``Net.reroute_tensor`` (put a new op between a blob and its readers).
 
 Blobs are tracked by version (each write makes a new one), so an op is needed when
 it writes a version that a wanted output depends on and that is not one of the
@@ -88,3 +89,39 @@ def clone_partial(net: Any, name: str, inputs: Any, outputs: Any,
     del clone_proto.external_output[:]
     clone_proto.external_output.extend(mapping[b] for b in wanted)
     return clone, [clone.GetBlobRef(mapping[b]) for b in wanted]
+
+
+def reroute_tensor(net: Any, tensor: Any, new_producer: caffe2_pb2.OperatorDef,
+                   can_modify: Any = None) -> int:
+    """See :meth:`caffe2lite.builder.net.Net.reroute_tensor`."""
+    from caffe2lite.builder.net import NetAssertionError
+
+    proto = net.Proto()
+    tensor = str(tensor)
+    ops = proto.op
+    if tensor not in new_producer.input:
+        raise NetAssertionError(f"new producer {new_producer.type} is not taking in "
+                                f"{tensor}", blob=tensor)
+    position = -1
+    for blob in new_producer.input:
+        if blob in proto.external_input:
+            continue
+        makers = [i for i, op in enumerate(ops) if blob in op.output]
+        position = max(position, makers[0] if makers else -2)
+    new_ops = list(ops)
+    new_ops.insert(position + 1, new_producer)
+    del ops[:]
+    ops.extend(new_ops)
+    new_tensor = new_producer.output[0]
+    if tensor in proto.external_output:
+        outs = [new_tensor if b == tensor else b for b in proto.external_output]
+        del proto.external_output[:]
+        proto.external_output.extend(outs)
+    changed = 0
+    for op in ops:
+        if can_modify and op in can_modify and tensor in op.input:
+            renamed = [new_tensor if b == tensor else b for b in op.input]
+            del op.input[:]
+            op.input.extend(renamed)
+            changed += 1
+    return changed
