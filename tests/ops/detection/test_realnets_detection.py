@@ -17,9 +17,13 @@ from caffe2lite.proto import caffe2_pb2
 from caffe2lite.schema.shapes import TensorShape, shape_of
 from caffe2lite.workspace import Workspace
 
-pytestmark = pytest.mark.skipif(
-    REALNETS is None, reason="shared/realnets is not beside the checkout"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        REALNETS is None, reason="shared/realnets is not beside the checkout"
+    ),
+    # the files carry arguments Caffe2 ignored (order on Relu, nms_thres, Int8FC axis)
+    pytest.mark.filterwarnings("ignore::caffe2lite.errors.UnknownArgumentWarning"),
+]
 
 NET = "model_zoo/detectron__e2e_faster_rcnn_R-50-C4_1x__predict_net.pbtxt"
 H = 160

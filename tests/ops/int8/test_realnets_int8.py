@@ -18,9 +18,13 @@ from caffe2lite.workspace import Workspace
 
 from ._naive import f32, qmul, quantize_one, rdbpot, srdhm
 
-pytestmark = pytest.mark.skipif(
-    REALNETS is None, reason="shared/realnets is not beside the checkout"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        REALNETS is None, reason="shared/realnets is not beside the checkout"
+    ),
+    # the files carry arguments Caffe2 ignored (order on Relu, nms_thres, Int8FC axis)
+    pytest.mark.filterwarnings("ignore::caffe2lite.errors.UnknownArgumentWarning"),
+]
 
 GLOW = "glow_caffe2Models/"
 WRONG_TYPE = (
