@@ -369,3 +369,36 @@ net: use (1 ops)
     Y  float32[2, 3]
 """
     )
+
+
+def test_an_input_shape_no_op_reads_is_an_error(capsys, files):
+    f = files(net_pbtxt=BAD)
+    status, out, err = run(
+        capsys, "inspect", f["net_pbtxt"], "--shapes", "--input-shape", "xx=float32[2]"
+    )
+    assert (status, out, err) == (
+        2,
+        "",
+        (
+            "caffe2lite: error: --input-shape gives the shape of blob 'xx' that no "
+            "op reads; did you mean 'x'?\n"
+        ),
+    )
+    status, out, err = run(
+        capsys,
+        "inspect",
+        f["net_pbtxt"],
+        "--shapes",
+        "--input-shape",
+        "q=float32[2]",
+        "--input-shape",
+        "t=float32[2]",
+    )
+    assert (status, out, err) == (
+        2,
+        "",
+        (
+            "caffe2lite: error: --input-shape gives the shape of blobs 'q', 't' that "
+            "no op reads\n"
+        ),
+    )

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from caffe2lite.cli.common import UsageError, graph_nets
-from caffe2lite.errors import Caffe2LiteError
+from caffe2lite.errors import Caffe2LiteError, did_you_mean
 from caffe2lite.inference import infer_op
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.schema import registry
@@ -186,8 +186,27 @@ def shape_lines(
                 yield row(name, shape, note)
 
 
+def check_input_names(args: argparse.Namespace, graph: Any) -> None:
+    """Refuse an ``--input-shape`` for a blob that no op of ``graph`` reads."""
+    names = [parse_input_shape(t)[0] for t in getattr(args, "input_shape", None) or []]
+    read = {b for net in graph_nets(graph) for op in net.op for b in op.input}
+    unread = list(dict.fromkeys(n for n in names if n not in read))
+    if not unread:
+        return
+    what = (
+        f"blob '{unread[0]}'"
+        if len(unread) == 1
+        else "blobs " + ", ".join(f"'{n}'" for n in unread)
+    )
+    raise UsageError(
+        f"--input-shape gives the shape of {what} that no op reads"
+        + did_you_mean(unread[0], sorted(read))
+    )
+
+
 def shapes_command(args: argparse.Namespace, out: Any, graph: Any) -> int:
     """Carry out ``caffe2lite inspect --shapes`` for the loaded ``graph``."""
+    check_input_names(args, graph)
     shapes, origin = given_shapes(args)
     for line in shape_lines(graph, shapes, origin):
         print(line, file=out)
