@@ -191,6 +191,17 @@ class EnforceError(Caffe2LiteError):
     def __str__(self) -> str:
         return self.enforce_prefix() + super().__str__()
 
+    def __reduce__(self) -> tuple:
+        # Rebuild from the fields, not from str(self): the prefix must not double.
+        return (_restore_error, (type(self), dict(self.__dict__), self.args))
+
+
+def _restore_error(cls: type, state: dict, args: tuple) -> Caffe2LiteError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    error.args = args
+    return error
+
 
 class DTypeError(EnforceError):
     """A tensor has the wrong element type for an operator."""
@@ -207,14 +218,80 @@ class NetError(Caffe2LiteError):
 class NetCompileError(NetError):
     """A net has one or more problems found before any of its ops ran.
 
-    ``problems`` lists each problem as its own :class:`Caffe2LiteError`.
+    ``problems`` lists each problem as its own :class:`Caffe2LiteError`. Up to
+    :data:`MAX_LISTED_PROBLEMS` problems are listed one a line; more are grouped, one
+    line per kind of problem with its count and the first names
+    (:func:`group_problems`), and :meth:`full` lists them all.
     """
 
     def __init__(self, what: str, problems: list[Caffe2LiteError]) -> None:
         self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        noun = "problem" if len(problems) == 1 else "problems"
-        super().__init__(f"{what} has {len(problems)} {noun}:\n{lines}")
+        self.what = what
+        super().__init__(self.summary())
+
+    def _head(self) -> str:
+        n = len(self.problems)
+        return f"{self.what} has {n} {'problem' if n == 1 else 'problems'}:"
+
+    def full(self) -> str:
+        """Every problem, one a line."""
+        return "\n".join([self._head()] + [f"  - {p}" for p in self.problems])
+
+    def summary(self) -> str:
+        """Every problem when there are few; else one line per kind of problem."""
+        if len(self.problems) <= MAX_LISTED_PROBLEMS:
+            return self.full()
+        return "\n".join([self._head()] + [f"  - {line}" for line in
+                                             group_problems(self.problems)])
+
+
+class UnknownArgumentWarning(UserWarning):
+    """An OperatorDef sets an argument its operator's schema does not declare (a
+    misspelt ``raito`` is otherwise silently ignored and the default used).
+    ``workspace.SetStrict(True)`` (``caffe2lite run --strict``) makes it an error."""
+
+
+MAX_LISTED_PROBLEMS = 8  # more problems than this are grouped by kind
+MAX_NAMES = 5  # names shown on one grouped line
+
+
+def problem_kind(problem: Caffe2LiteError) -> tuple[str, str]:
+    """``(kind, name)``: what sort of problem it is (problems of one kind share a
+    line when grouped) and the name that tells it from the others of its kind."""
+    kind = getattr(problem, "kind", None)
+    if kind is not None:
+        return kind, getattr(problem, "kind_name", "") or ""
+    where = problem.op_type or ""
+    if problem.op_index is not None:
+        where = f"#{problem.op_index} {where}"
+    return problem.reason, where
+
+
+def _names(names: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    shown = [f"{n} (x{c})" if c > 1 else n for n, c in list(counts.items())[:MAX_NAMES]]
+    rest = len(counts) - MAX_NAMES
+    return ", ".join(shown) + (f", ... and {rest} more" if rest > 0 else "")
+
+
+def group_problems(problems: list[Caffe2LiteError]) -> list[str]:
+    """One line per kind of problem, in order of first appearance: the kind, the
+    count and the first names (a name seen several times shows ``(xN)``).
+
+    >>> a = BlobNotFoundError("missing"); a.kind, a.kind_name = "missing inputs", "x"
+    >>> b = BlobNotFoundError("missing"); b.kind, b.kind_name = "missing inputs", "y"
+    >>> group_problems([a, b])
+    ['missing inputs (2): x, y']
+    """
+    groups: dict[str, list[str]] = {}
+    for p in problems:
+        kind, name = problem_kind(p)
+        groups.setdefault(kind, []).append(name)
+    return [f"{kind} ({len(names)}): {_names([n for n in names if n])}".rstrip(": ")
+            if any(names) else f"{kind} ({len(names)})"
+            for kind, names in groups.items()]
 
 
 class GradientError(Caffe2LiteError):

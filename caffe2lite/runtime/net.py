@@ -10,7 +10,11 @@ every blob as it was.
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from operator import itemgetter
+from time import perf_counter
 from typing import Any, Callable, Iterable, MutableMapping
 
 import numpy as np
@@ -22,9 +26,13 @@ from caffe2lite.errors import (
     EnforceError,
     NetCompileError,
     NetError,
+    ArgumentError,
     SchemaError,
+    UnknownArgumentWarning,
+    UnknownOperatorError,
     did_you_mean,
 )
+from caffe2lite.schema.caffe2_ops import is_caffe2_operator
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.runtime.engines import engine_for
 
@@ -96,19 +104,90 @@ class CompiledOp:
             net_name=net_name, blob_names=self.blob_names())
 
 
+_STRICT = [False]
+
+
+def set_strict(strict: bool) -> None:
+    """Strict mode: an argument an op's schema does not declare is an error when the
+    op is created (by default it is a warning, :class:`UnknownArgumentWarning`)."""
+    _STRICT[0] = bool(strict)
+
+
+def is_strict() -> bool:
+    return _STRICT[0]
+
+
+def _where(op: caffe2_pb2.OperatorDef, index: int | None, net_name: str | None) -> str:
+    where = f"op #{index} {op.type}" if index is not None else f"op {op.type}"
+    if op.name:
+        where += f" '{op.name}'"
+    return where + (f" in net '{net_name}'" if net_name else "")
+
+
+def unknown_argument_text(op_type: str, name: str, declared: Iterable[str]) -> str:
+    """``argument 'raito' is not declared by Dropout; did you mean 'ratio'?`` (or the
+    declared names when none is close)."""
+    declared = list(declared)
+    hint = did_you_mean(name, declared)
+    if not hint:
+        hint = ("; it declares " + ", ".join(f"'{d}'" for d in declared) if declared
+                else "; it declares no arguments")
+    return f"argument '{name}' is not declared by {op_type}{hint}"
+
+
+def unknown_operator(op: caffe2_pb2.OperatorDef, error: Caffe2LiteError) -> Caffe2LiteError:
+    """The registry's error for an unregistered type, or, for a type Caffe2 had,
+    that caffe2lite does not implement it (no did-you-mean: the name is right)."""
+    if is_caffe2_operator(op.type):
+        error = UnknownOperatorError(
+            f"Caffe2 operator {op.type} is not implemented in caffe2lite",
+            expected="an operator caffe2lite implements", found=repr(op.type))
+        error.kind = "Caffe2 operators not implemented in caffe2lite"
+    else:
+        error.kind = "unknown operator types"
+    error.kind_name = op.type
+    return error
+
+
+_PACKAGE_DIRS = tuple(os.path.dirname(os.path.dirname(m.__file__)) + os.sep
+                      for m in (registry,) if m.__file__)
+
+
+def _warn(message: str, category: type[Warning]) -> None:
+    """Warn from the first frame outside caffe2lite (the user's call)."""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
 def compile_op(
     op: caffe2_pb2.OperatorDef,
     index: int | None = None,
     net_device_option: caffe2_pb2.DeviceOption | None = None,
+    net_name: str | None = None,
 ) -> tuple[CompiledOp | None, list[Caffe2LiteError]]:
-    """Resolve, verify and parse one OperatorDef. Returns the step or its problems."""
+    """Resolve, verify and parse one OperatorDef. Returns the step or its problems.
+
+    An argument the op's schema does not declare is a warning
+    (:class:`UnknownArgumentWarning`), or a problem in strict mode."""
     try:
         schema = registry.lookup(op.type, engine_for(op))
+    except UnknownOperatorError as e:
+        return None, [unknown_operator(op, e)]
     except Caffe2LiteError as e:
         return None, [e]
     problems: list[Caffe2LiteError] = list(schema.verify(op))
     kwargs, arg_problems = schema.parse_args(op)
     problems.extend(arg_problems)
+    for name in schema.unknown_args(op) if op.arg else ():
+        text = unknown_argument_text(op.type, name, schema.args)
+        if _STRICT[0]:
+            problem = ArgumentError(text, arg=name)
+            problem.kind, problem.kind_name = "unknown arguments", f"{op.type}.{name}"
+            problems.append(problem)
+        else:
+            _warn(f"{_where(op, index, net_name)}: {text}", UnknownArgumentWarning)
     device_option = op.device_option if op.HasField("device_option") else net_device_option
     if device_option is not None and device_option.node_name:
         problems.append(SchemaError(
@@ -160,15 +239,20 @@ class CompiledNet:
         problems: list[Caffe2LiteError] = []
         self.ops: list[CompiledOp] = []
         for index, op in enumerate(netdef.op):
-            step, op_problems = compile_op(op, index, net_option)
+            step, op_problems = compile_op(op, index, net_option, self.name)
             for blob in dict.fromkeys(op.input):
                 if declared and blob not in declared and blob not in produced:
-                    op_problems.append(NetError(
+                    problem = NetError(
                         f"Source for input {blob} is unknown for net {self.name}",
                         blob=blob, expected="a declared external input or an earlier "
-                        "op's output", found=f"'{blob}' is neither"))
+                        "op's output", found=f"'{blob}' is neither")
+                    problem.kind = "inputs neither declared nor made by an earlier op"
+                    problem.kind_name = blob
+                    op_problems.append(problem)
                 elif blob not in existing and blob not in produced:
-                    op_problems.append(missing_input(blob, existing | produced))
+                    problem = missing_input(blob, existing | produced)
+                    problem.kind, problem.kind_name = "missing inputs", blob
+                    op_problems.append(problem)
             problems.extend(_located(op_problems, op, index, self.name))
             produced.update(op.output)
             if step is not None:
@@ -185,8 +269,14 @@ class CompiledNet:
         self._output_blobs = [s.kwargs["outputs"] for s in self.ops
                               if s.schema.wants_outputs]
 
-    def run(self, blobs: Blobs, num_iter: int = 1) -> None:
-        """Run every op in order, ``num_iter`` times, reading and writing ``blobs``."""
+    def run(self, blobs: Blobs, num_iter: int = 1, hooks: list | None = None) -> None:
+        """Run every op in order, ``num_iter`` times, reading and writing ``blobs``.
+
+        With ``hooks`` (callables of a :class:`caffe2lite.runtime.profile.OpRun`),
+        each op is timed and every hook called after it ran; without, the tight
+        loop below runs unchanged."""
+        if hooks:
+            return self._run_hooked(blobs, num_iter, hooks)
         steps, tuple_ = self._steps, tuple
         for output_blobs in self._output_blobs:
             output_blobs.blobs = blobs
@@ -202,6 +292,34 @@ class CompiledNet:
                     else:
                         for name, value in zip(outs, res):
                             blobs[name] = value
+            except KeyError as e:
+                raise self._missing(i, e, blobs) from None
+            except Exception as e:
+                err = self.ops[i].fail(e, blobs, self.name)
+                raise err from (None if err is e else e)
+
+    def _run_hooked(self, blobs: Blobs, num_iter: int, hooks: list) -> None:
+        """The loop of :meth:`run` with every op timed and reported to ``hooks``."""
+        from caffe2lite.runtime.profile import OpRun
+
+        for output_blobs in self._output_blobs:
+            output_blobs.blobs = blobs
+        ops, name = self.ops, self.name
+        for it in range(num_iter):
+            i = 0
+            try:
+                for kernel, fetch, outs, kw, n, i in self._steps:
+                    args = fetch(blobs)
+                    start = perf_counter()
+                    res = kernel(*args, **kw)
+                    end = perf_counter()
+                    if type(res) is not tuple or len(res) < n:
+                        raise _bad_result(res, n)
+                    for out, value in zip(outs, res):
+                        blobs[out] = value
+                    run = OpRun(i, ops[i].op, name, it, args, res[:n], start, end)
+                    for hook in hooks:
+                        hook(run)
             except KeyError as e:
                 raise self._missing(i, e, blobs) from None
             except Exception as e:

@@ -33,7 +33,8 @@ from caffe2lite.errors import (
     did_you_mean,
 )
 from caffe2lite.runtime.blob import Blob, TensorCPU, feed_value
-from caffe2lite.runtime.net import CompiledNet, run_operator_once
+from caffe2lite.runtime import profile as _profile
+from caffe2lite.runtime.net import CompiledNet, is_strict, run_operator_once, set_strict
 from caffe2lite.proto import caffe2_pb2
 
 
@@ -183,17 +184,64 @@ class Workspace:
         self._nets[netdef.name] = compiled
         return NetHandle(self, netdef.name)
 
-    def run_net(self, name: Any, num_iter: int = 1, allow_fail: bool = False) -> bool:
+    def run_net(self, name: Any, num_iter: int = 1, allow_fail: bool = False,
+                profile: Any = False, on_op: Any = None) -> bool:
+        """Run created net ``name`` ``num_iter`` times. ``on_op(op_run)`` is called
+        after each op (a :class:`caffe2lite.runtime.profile.OpRun`); ``profile=True``
+        prints the per-op-type table of this run to stdout, and a
+        :class:`~caffe2lite.runtime.profile.Profiler` given as ``profile`` adds this
+        run to it."""
         name = name.Name() if hasattr(name, "Name") else str(name)
         if name not in self._nets:
             raise NetError(f"Can't find net {name}" + did_you_mean(name, self._nets))
+        hooks = None
+        if profile or on_op is not None or _profile.ACTIVE:
+            prof = _profile.Profiler() if profile is True else (profile or None)
+            hooks = _profile.merged_hooks([prof, on_op])
         try:
-            self._nets[name].run(self._blobs, num_iter)
+            self._nets[name].run(self._blobs, num_iter, hooks)
         except Caffe2LiteError:
             if allow_fail:
                 return False
             raise
+        if profile is True:
+            print(prof.table())
         return True
+
+    def benchmark_net(self, name: Any, warmup_runs: int, main_runs: int,
+                      run_individual: bool) -> list[float]:
+        """Caffe2's ``TEST_Benchmark`` of a created net: ``warmup_runs`` untimed
+        runs, then ``main_runs`` timed ones; returns the mean milliseconds of one
+        net run followed, with ``run_individual``, by the mean milliseconds of each
+        op (op by op, in net order, timed over ``main_runs`` more runs)."""
+        import time
+
+        from caffe2lite.errors import EnforceError
+
+        name = name.Name() if hasattr(name, "Name") else str(name)
+        if name not in self._nets:
+            raise NetError(f"Can't find net {name}" + did_you_mean(name, self._nets))
+        if warmup_runs < 0:
+            raise EnforceError("Number of warm up runs should be non negative, provided "
+                               f"{warmup_runs}.", condition="warmup_runs >= 0")
+        net = self._nets[name]
+        net.run(self._blobs, warmup_runs)
+        if main_runs < 0:
+            raise EnforceError("Number of main runs should be non negative, provided "
+                               f"{main_runs}.", condition="main_runs >= 0")
+        start = time.perf_counter()
+        net.run(self._blobs, main_runs)
+        millis = (time.perf_counter() - start) * 1e3
+        results = [millis / main_runs if main_runs else float("nan")]
+        if run_individual:
+            per_op = [0.0] * len(net.ops)
+
+            def add(run: Any) -> None:
+                per_op[run.index] += (run.end - run.start) * 1e3
+
+            net.run(self._blobs, main_runs, [add])
+            results += [t / main_runs if main_runs else float("nan") for t in per_op]
+        return results
 
     def run_operator_once(self, op: Any) -> bool:
         run_operator_once(_to_proto(op, caffe2_pb2.OperatorDef), self._blobs)
@@ -379,9 +427,33 @@ def CreateNet(net: Any, overwrite: bool = False, input_blobs: list[Any] | None =
     return True
 
 
-def RunNet(name: Any, num_iter: int = 1, allow_fail: bool = False) -> bool:
-    """Run a created net ``num_iter`` times; its ops keep their generators."""
-    return _ws().run_net(name, num_iter, allow_fail)
+def RunNet(name: Any, num_iter: int = 1, allow_fail: bool = False, *,
+           profile: Any = False, on_op: Any = None) -> bool:
+    """Run a created net ``num_iter`` times; its ops keep their generators.
+
+    ``on_op``: a callable given a :class:`caffe2lite.runtime.profile.OpRun` after
+    each op ran (index, op, inputs, outputs, times). ``profile=True`` prints a
+    per-op-type profile of the run; a ``Profiler`` collects it instead. Neither
+    costs anything when not given."""
+    return _ws().run_net(name, num_iter, allow_fail, profile=profile, on_op=on_op)
+
+
+def BenchmarkNet(name: Any, warmup_runs: int, main_runs: int,
+                 run_individual: bool) -> list[float]:
+    """Caffe2's ``BenchmarkNet``: ``[mean ms per net run]`` followed, with
+    ``run_individual``, by the mean ms of each op run on its own, in net order."""
+    return _ws().benchmark_net(name, warmup_runs, main_runs, run_individual)
+
+
+def SetStrict(strict: bool = True) -> None:
+    """Make arguments an op's schema does not declare an error when a net or op is
+    created (by default they are an ``UnknownArgumentWarning``). caffe2lite only."""
+    set_strict(strict)
+
+
+def IsStrict() -> bool:
+    """Whether :func:`SetStrict` is on."""
+    return is_strict()
 
 
 def RunPlan(plan_or_step: Any) -> bool:
@@ -432,5 +504,5 @@ __all__ = [
     "Blob", "Workspace", "C", "NetHandle", "CurrentWorkspace", "Workspaces", "SwitchWorkspace",
     "ResetWorkspace", "RootFolder", "Blobs", "HasBlob", "CreateBlob", "FeedBlob",
     "FetchBlob", "FetchBlobs", "RunOperatorOnce", "RunOperatorsOnce", "RunNetOnce",
-    "CreateNet", "RunNet", "RunPlan", "StringifyProto", "RegisteredOperators", "blobs",
+    "CreateNet", "RunNet", "BenchmarkNet", "SetStrict", "IsStrict", "RunPlan", "StringifyProto", "RegisteredOperators", "blobs",
 ]

@@ -155,7 +155,8 @@ class OpSchema:
     def parse_args(self, op: caffe2_pb2.OperatorDef) -> tuple[dict[str, Any], list[ArgumentError]]:
         """The kernel's keyword arguments, defaults applied, and any argument problems.
 
-        Arguments the schema does not declare are ignored, as Caffe2 ignored them.
+        Arguments the schema does not declare are ignored here, as Caffe2 ignored
+        them; :meth:`unknown_args` names them (the executor warns about them).
         """
         given = {a.name: a for a in op.arg}
         kwargs: dict[str, Any] = {}
@@ -180,6 +181,31 @@ class OpSchema:
                 continue
             kwargs[name] = value
         return kwargs, problems
+
+
+    def unknown_args(self, op: caffe2_pb2.OperatorDef) -> list[str]:
+        """The arguments ``op`` sets that this schema does not declare and that are
+        not among :data:`GENERIC_ARGUMENTS`, in order, each once (Caffe2 ignored
+        them; caffe2lite warns, or refuses them in strict mode)."""
+        return [a for a in dict.fromkeys(arg.name for arg in op.arg)
+                if a not in self.args and a not in GENERIC_ARGUMENTS]
+
+
+# Arguments Caffe2's Python helpers set on operators whatever their type, which the
+# CPU operators that do not read them ignored. brew copies the model's arg_scope
+# (ModelHelper / CNNModelHelper: ``order``, ``use_cudnn``, ``cudnn_exhaustive_search``,
+# ``ws_nbytes_limit``) into the keyword arguments of every helper that takes
+# ``**kwargs``, so brew-made FC, Relu, Softmax ... ops carry them; the CUDNN conv
+# reads ``exhaustive_search``, ``deterministic``, ``enable_tensor_core``,
+# ``float16_compute`` and ``force_algo_*`` on any device; ``shard_id`` marks the
+# shard of an op in a sharded net. Where an operator does read one of them (``order``
+# for Conv, pooling, SpatialBN, Concat ...) its schema declares it and it is parsed
+# and checked as usual; ``is_test`` is not generic: only the ops that read it take it.
+GENERIC_ARGUMENTS = frozenset({
+    "order", "use_cudnn", "cudnn_exhaustive_search", "exhaustive_search", "ws_nbytes_limit",
+    "deterministic", "enable_tensor_core", "float16_compute", "force_algo_fwd",
+    "force_algo_dgrad", "force_algo_wgrad", "shard_id",
+})
 
 
 def _fmt(n: int) -> str:

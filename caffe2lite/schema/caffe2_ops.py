@@ -1,0 +1,203 @@
+"""The operator types Caffe2 registered for the CPU, as data.
+
+Used to tell an op type that Caffe2 had but caffe2lite does not implement ("Caffe2
+operator Conv is not implemented in caffe2lite") from a misspelt or foreign type (which
+gets a did-you-mean). Every type caffe2lite registers is a Caffe2 type too; this list is
+only consulted for types that are not registered.
+
+Provenance: written from Caffe2's sources: the names registered with
+``REGISTER_CPU_OPERATOR`` / ``OPERATOR_SCHEMA`` in ``caffe2/operators/*.cc``,
+``caffe2/sgd/*.cc``, ``caffe2/queue/*.cc`` and ``caffe2/db/*.cc`` of the
+pytorch/pytorch repository, checked against Caffe2's operators catalogue (the
+``_docs/operators-catalogue.md`` page of the caffe2.github.io site, generated from
+those schemas). Engine-only registrations (CUDNN, MKLDNN, DNNLOWP ...) are left out;
+so are ops of contrib folders other than the few that shipped with the CPU build.
+Regenerate with ``python -m caffe2lite.schema.caffe2_ops FILE...``: it prints this
+list's body from ``.cc`` sources, one name a line.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+CAFFE2_OPERATORS: frozenset[str] = frozenset(
+    """
+APMeter Abs AbsGradient Accumulate AccumulateHistogram Accuracy Acos AcosGradient
+Adadelta Adagrad Adam Add AddGradient AddPadding AffineChannel AffineChannelGradient
+Alias AliasWithName Allgather Allreduce And Append ArgMax ArgMin Asin AsinGradient
+Assert Atan AtanGradient AtomicAppend AtomicFetchAdd AtomicFetchAdd64 AtomicIter
+AveragePool AveragePool1D AveragePool1DGradient AveragePool2D AveragePool2DGradient
+AveragePool3D AveragePool3DGradient AveragePoolGradient AveragedLoss
+AveragedLossGradient BBoxTransform BRGNCHWCToPackedInt8BGRAStylizerDeprocess Barrier
+BatchBoxCox BatchBucketOneHot BatchBucketize BatchDenseToSparse BatchGather
+BatchGatherGradient BatchMatMul BatchMoments BatchMomentsGradient BatchOneHot
+BatchPermutation BatchPermutationGradient BatchSparseToDense BatchToSpace BernoulliJSD
+BernoulliJSDGradient BisectPercentile BitwiseAnd BitwiseOr BitwiseXor BooleanMask
+BooleanMaskGradient BooleanMaskLengths BooleanUnmask BoxWithNMSLimit Broadcast Bucketize
+ByteWeightDequant CTCBeamSearchDecoder CTCGreedyDecoder Cast Cbrt CbrtGradient Ceil
+ChannelBackpropStats ChannelShuffle ChannelShuffleGradient ChannelStats CheckAtomicBool
+CheckCounterDone CheckDatasetConsistency Checkpoint Clip ClipGradient
+ClipTensorByScaling CloneCommonWorld CloseBlobsQueue CloseRebatchingQueue Col2Im
+CollectAndDistributeFpnRpnProposals CollectRpnProposals CollectTensor ColwiseMax
+ColwiseMaxGradient ComputeOffset Concat ConcatTensorVector Conditional
+ConditionalSetAtomicBool ConstantFill ContinueIfTrue Conv Conv1D Conv1DGradient Conv2D
+Conv2DGradient Conv3D Conv3DGradient ConvGradient ConvRelu ConvTranspose
+ConvTransposeGradient Copy CopyFromCPUInput CopyOnDeviceLike CopyRowsToTensor
+CopyRowsToTensorGradient Cos CosGradient Cosh CoshGradient CosineEmbeddingCriterion
+CosineEmbeddingCriterionGradient CosineSimilarity CosineSimilarityGradient CountDown
+CountUp CpuUtilizationReport CreateAtomicBool CreateBlobsQueue CreateBlobsQueueDB
+CreateCommonWorld CreateCounter CreateDB CreateMap CreateMutex CreateRebatchingQueue
+CreateScope CreateTensorVector CreateTextFileReader CreateTreeCursor CrossEntropy
+CrossEntropyGradient Cube CubeGradient DBExists DataCouple DeformConv DeformConvGradient
+DenseVectorToIdList DepthConcat DepthSplit DequeueBlobs DequeueRebatchingQueue
+DestroyCommonWorld DiagonalFill Div DivGradient Do DotProduct DotProductGradient
+DotProductWithPadding DotProductWithPaddingGradient Dropout DropoutGrad EQ
+ElementwiseLinear ElementwiseLinearGradient Elu EluGradient EnforceFinite EnqueueBlobs
+EnqueueRebatchingQueue EnsureCPUOutput EnsureClipped EnsureDense Erf ErfGradient Exp
+Expand ExpandDims ExpandGradient FC FCGradient FCTransposed FCTransposedGradient
+FbFCPacked FeedBlob FileStoreHandlerCreate FillExamplesWithIndicator Find
+FindDuplicateElements Flatten FlattenToVec FlexibleTopK FlexibleTopKGradient
+Float16ConstantFill Float16UniformFill FloatToFused2BitRowwiseQuantized
+FloatToFused4BitRowwiseQuantized FloatToFused8BitRowwiseQuantized
+FloatToFusedRandRowwiseQuantized FloatToHalf FloatToRowwiseQuantized8Bits Floor Free
+Ftrl Fused2BitRowwiseQuantizedToFloat Fused4BitRowwiseQuantizedToFloat
+Fused8BitRowwiseQuantizedToFloat FusedRandRowwiseQuantizedToFloat GE GRUUnit
+GRUUnitGradient GT Gather GatherByKey GatherFused8BitRowwise GatherPadding GatherRanges
+GatherRangesToDense GaussianFill Gelu GeluGradient GenerateProposals
+GenerateProposalsCPP GetAllBlobNames GivenTensorBoolFill
+GivenTensorByteStringToUInt8Fill GivenTensorDoubleFill GivenTensorFill
+GivenTensorFp16Fill GivenTensorInt16Fill GivenTensorInt64Fill GivenTensorIntFill
+GivenTensorStringFill Glu GroupNorm GroupNormGradient HSoftmax HSoftmaxGradient
+HSoftmaxSearch HalfToFloat HardSigmoid HardSigmoidGradient HasElements HasScope
+HeatmapMaxKeypoint Histogram HuffmanTreeHierarchy If Im2Col IndexFreeze IndexGet
+IndexHash IndexLoad IndexSize IndexStore InstanceNorm InstanceNormGradient Int8Add
+Int8AddRelu Int8AveragePool Int8AveragePoolRelu Int8ChannelShuffle Int8Concat Int8Conv
+Int8ConvRelu Int8ConvTranspose Int8Dequantize Int8FC Int8Flatten Int8GivenIntTensorFill
+Int8GivenTensorFill Int8LeakyRelu Int8MaxPool Int8MaxPoolRelu Int8Quantize Int8Relu
+Int8Reshape Int8ResizeNearest Int8RoIAlign Int8Sigmoid Int8Slice Int8Softmax Int8Sum
+Int8SumRelu Int8Transpose IntIndexCreate IsEmpty IsMemberOf IsNaN Iter KeySplit
+KeyValueToMap L1Distance L1DistanceGradient LC LC1D LC1DGradient LC2D LC2DGradient LC3D
+LC3DGradient LCGradient LE LRN LRNGradient LSTMUnit LSTMUnitGradient LT
+LabelCrossEntropy LabelCrossEntropyGradient LambdaRankNdcg LambdaRankNdcgGradient Lars
+LastNWindowCollector LayerNorm LayerNormGradient LeakyRelu LeakyReluGradient
+LearningRate LearningRateAdaption LengthsGather LengthsIndicesInGradientMeanGradient
+LengthsIndicesInGradientSumGradient LengthsMax
+LengthsMaxWithMainInputAndForwardOutputGradient LengthsMean LengthsMeanGradient
+LengthsPad LengthsPartition LengthsRangeFill LengthsSplit LengthsSum LengthsSumGradient
+LengthsTile LengthsToOffsets LengthsToRanges LengthsToSegmentIds LengthsToShape
+LengthsToWeights LengthsTopK LengthsTopKGradient LengthsWeightedSum
+LengthsWeightedSumGradient LengthsWeightedSumWithMainInputGradient Load Log Log1p
+Log1pGradient LogFatal LogGradient Logit LogitGradient LongIndexCreate LpNorm
+LpNormGradient LpPool LpPoolGradient MSRAFill MakeTwoClass MakeTwoClassGradient
+MapToKeyValue MarginRankingCriterion MarginRankingCriterionGradient MatMul Max
+MaxGradient MaxPool MaxPool1D MaxPool1DGradient MaxPool2D MaxPool2DGradient MaxPool3D
+MaxPool3DGradient MaxPoolGradient MaxPoolWithIndex MaxPoolWithIndexGradient Mean
+MeanGradient MergeDim MergeIdLists MergeMultiListFeatureTensors
+MergeMultiMapFeatureTensors MergeMultiScalarFeatureTensors MergeSingleListFeatureTensors
+MergeSingleMapFeatureTensors MergeSingleScalarFeatureTensors Min MinGradient Mish
+MishGradient Mod Moments MomentsGradient MomentumSGD MomentumSGDUpdate Mul MulGradient
+MultiClassAccuracy NCHW2NHWC NE NGramFromCategorical NHWC2NCHW NanCheck NegateGradient
+Negative Normalize NormalizeGradient NormalizeL1 NormalizePlanarYUV Not NumpyTile
+ONNXWhile OneHot Onnxifi Or PRelu PReluGradient PackRNNSequence PackRecords PackSegments
+PadEmptySamples PadImage PadImageGradient PairWiseLoss PairWiseLossGradient Partition
+Percentile Perplexity PiecewiseLinearTransform Pow PowGradient Print Python PythonDLPack
+PythonDLPackGradient PythonGradient QuantDecode QuantDecodeGradient Quantile RMACRegions
+RMSNorm RMSNormGradient RSqrt RSqrtGradient Range RangeFill ReadNextBatch
+ReadRandomBatch ReceiveTensor Reciprocal ReciprocalGradient RecurrentNetwork
+RecurrentNetworkBlobFetcher RecurrentNetworkGradient ReduceBackMax ReduceBackMaxGradient
+ReduceBackMean ReduceBackMeanGradient ReduceBackSum ReduceBackSumGradient ReduceFrontMax
+ReduceFrontMaxGradient ReduceFrontMean ReduceFrontMeanGradient ReduceFrontSum
+ReduceFrontSumGradient ReduceFrontWeightedSum ReduceFrontWeightedSumGradient ReduceL1
+ReduceL1Gradient ReduceL2 ReduceL2Gradient ReduceMax ReduceMaxGradient ReduceMean
+ReduceMeanGradient ReduceMin ReduceMinGradient ReduceSum ReduceSumGradient ReduceTailSum
+Relu Relu6 Relu6Gradient ReluGradient ReluN ReluNGradient ReplaceNaN ReservoirSampling
+ResetCounter ResetCursor Reshape ResizeLike ResizeNearest ResizeNearestGradient
+RetrieveCount Reverse ReversePackedSegs RmsProp RoIAlign RoIAlignGradient
+RoIAlignRotated RoIPool RoIPoolGradient RowMul RowWiseArgMax RowWiseSparseAdagrad
+RowWiseSparseAdam Rowwise8BitQuantizedToFloat RowwiseMax RowwiseMaxGradient Rsqrt
+RsqrtGradient SafeDequeueBlobs SafeEnqueueBlobs Save Scale ScaleBlobs Scatter
+ScatterAssign ScatterWeightedSum SegmentIdsToLengths SegmentIdsToRanges SegmentOneHot
+SelfBinningHistogram Selu SeluGradient SendTensor SequenceMask Shape Sigmoid
+SigmoidCrossEntropyWithLogits SigmoidCrossEntropyWithLogitsGradient SigmoidGradient Sign
+Sin SinGradient Sinh SinhGradient SinusoidPositionEncoding Size Slice SliceGradient
+Snapshot Softmax SoftmaxGradient SoftmaxWithLoss SoftmaxWithLossGradient Softplus
+SoftplusGradient Softsign SoftsignGradient SortAndShuffle SortedSegmentMean
+SortedSegmentMeanGradient SortedSegmentRangeLogMeanExp
+SortedSegmentRangeLogMeanExpGradient SortedSegmentRangeLogSumExp
+SortedSegmentRangeLogSumExpGradient SortedSegmentRangeMax SortedSegmentRangeMaxGradient
+SortedSegmentRangeMean SortedSegmentRangeMeanGradient SortedSegmentRangeSum
+SortedSegmentRangeSumGradient SortedSegmentSum SortedSegmentSumGradient
+SortedSegmentWeightedSum SortedSegmentWeightedSumGradient SpaceToBatch SparseAdadelta
+SparseAdagrad SparseAdam SparseDropoutWithReplacement SparseFtrl SparseFunHash
+SparseFunHashGradient SparseItemwiseDropoutWithReplacement SparseLabelSplit
+SparseLabelSplitGradient SparseLengthsIndicesInGradientMeanGradient
+SparseLengthsIndicesInGradientSumGradient
+SparseLengthsIndicesInGradientWeightedSumGradient
+SparseLengthsIndicesInGradientWeightedSumWithMainInputGradient SparseLengthsMean
+SparseLengthsMean2BitRowwiseSparse SparseLengthsMean4BitRowwiseSparse
+SparseLengthsMean8BitRowwiseSparse SparseLengthsMean8BitsRowwise
+SparseLengthsMeanFused2BitRowwise SparseLengthsMeanFused4BitRowwise
+SparseLengthsMeanFused8BitRowwise SparseLengthsMeanGradient
+SparseLengthsPositionalWeightedSum SparseLengthsSum SparseLengthsSum2BitRowwiseSparse
+SparseLengthsSum4BitRowwiseSparse SparseLengthsSum8BitRowwiseSparse
+SparseLengthsSum8BitsRowwise SparseLengthsSumFused2BitRowwise
+SparseLengthsSumFused4BitRowwise SparseLengthsSumFused8BitRowwise
+SparseLengthsSumGradient SparseLengthsSumSparseLookup
+SparseLengthsWeightedMean8BitsRowwise SparseLengthsWeightedSum
+SparseLengthsWeightedSum2BitRowwiseSparse SparseLengthsWeightedSum4BitRowwiseSparse
+SparseLengthsWeightedSum8BitRowwiseSparse SparseLengthsWeightedSum8BitsRowwise
+SparseLengthsWeightedSumFused2BitRowwise SparseLengthsWeightedSumFused4BitRowwise
+SparseLengthsWeightedSumFused8BitRowwise SparseLengthsWeightedSumGradient
+SparseLengthsWeightedSumWithMainInputGradient SparseLpRegularizer
+SparseMomentumSGDUpdate SparseNormalize SparseRAdam SparseSortedSegmentMean
+SparseSortedSegmentMeanGradient SparseSortedSegmentSum SparseSortedSegmentSumGradient
+SparseSortedSegmentWeightedSum SparseSortedSegmentWeightedSumGradient SparseToDense
+SparseToDenseMask SparseToDenseMaskGradient SparseUnsortedSegmentMean
+SparseUnsortedSegmentMeanGradient SparseUnsortedSegmentSum
+SparseUnsortedSegmentSumGradient SparseUnsortedSegmentWeightedSum
+SparseUnsortedSegmentWeightedSumGradient SparseWngrad SpatialBN SpatialBNGradient
+SpatialSoftmaxWithLoss SpatialSoftmaxWithLossGradient Split SplitByLengths Sqr Sqrt
+SquareRootDivide SquaredL2Distance SquaredL2DistanceGradient Squeeze StatRegistryCreate
+StatRegistryExport StatRegistryUpdate StopGradient StoreAdd StoreGet StoreSet StoreWait
+StringEndsWith StringIndexCreate StringJoin StringPrefix StringStartsWith StringSuffix
+StumpFunc StumpFuncIndex Sub SubGradient Sum SumElements SumElementsGradient
+SumElementsInt SumInt SumReduceLike SumSqrElements Summarize Swish SwishGradient TT
+TTLinearGradient Tan TanGradient Tanh TanhGradient TensorProtosDBInput TensorVectorSize
+TextFileReaderRead ThresholdedRelu ThresholdedReluGradient Tile TileGradient TimerBegin
+TimerEnd TimerGet TimerGetAndEnd TopK TopKGradient Transpose TrimDataset UnPackRecords
+UniformFill UniformIntFill Unique UniqueUniformFill UnpackSegments UnsafeCoalesce
+UnsortedSegmentMean UnsortedSegmentMeanGradient UnsortedSegmentSum
+UnsortedSegmentSumGradient UnsortedSegmentWeightedSum UnsortedSegmentWeightedSumGradient
+UpsampleBilinear UpsampleBilinearGradient VariableLengthSequencePadding ViterbiPath
+WallClockTime WeightedMultiSampling WeightedSample WeightedSampleDequeueBlobs
+WeightedSigmoidCrossEntropyWithLogits WeightedSigmoidCrossEntropyWithLogitsGradient
+WeightedSum WeightedSumGradient Where While Wngrad XavierFill Xor YellowFin ZeroGradient
+""".split()
+)
+
+_REGISTER = re.compile(r"(?:REGISTER_CPU_OPERATOR(?:_STR|_WITH_ENGINE)?|OPERATOR_SCHEMA)"
+                       r"\(\s*\"?(\w+)")
+
+
+def names_in_source(text: str) -> list[str]:
+    """The operator types a Caffe2 ``.cc`` source registers for the CPU or declares a
+    schema for.
+
+    >>> names_in_source('REGISTER_CPU_OPERATOR(Relu, ReluOp<float>);\\nOPERATOR_SCHEMA(Relu)')
+    ['Relu']
+    """
+    return sorted(set(_REGISTER.findall(text)))
+
+
+def is_caffe2_operator(op_type: str) -> bool:
+    """Whether Caffe2 had an operator of this type."""
+    return op_type in CAFFE2_OPERATORS
+
+
+if __name__ == "__main__":  # pragma: no cover
+    found: set[str] = set()
+    for path in sys.argv[1:]:
+        with open(path, encoding="utf-8") as f:
+            found.update(names_in_source(f.read()))
+    print("\n".join(sorted(found)))
