@@ -320,22 +320,29 @@ _WRITERS = {"lmdb": _write_lmdb, "leveldb": _write_leveldb, "rocksdb": _write_ro
 
 class DBReader:
     """Caffe2's ``DBReader`` blob: a DB opened for reading, whose records ``Load``
-    takes when given readers as inputs. ``DBReader.from_records`` keeps records made
-    in memory (tests, examples).
+    takes when given readers as inputs. The DB is read when its records are first
+    asked for (and kept). ``DBReader.from_records`` keeps records made in memory.
 
     >>> DBReader.from_records([("x", b"v")]).records
     [('x', b'v')]
     """
 
     def __init__(self, db_type: str, source: str) -> None:
+        check_db_type(db_type, source)
         self.db_type, self.source = db_type, source
-        self.records = read_db(db_type, source)
+        self._records: list[Record] | None = None
+
+    @property
+    def records(self) -> list[Record]:
+        if self._records is None:
+            self._records = read_db(self.db_type, self.source)
+        return self._records
 
     @classmethod
     def from_records(cls, records: Iterable[Record], source: str = "<memory>") -> "DBReader":
         reader = cls.__new__(cls)
-        reader.db_type, reader.source, reader.records = "memory", source, list(records)
+        reader.db_type, reader.source, reader._records = "memory", source, list(records)
         return reader
 
     def __repr__(self) -> str:
-        return f"DBReader({self.db_type!r}, {self.source!r}, {len(self.records)} records)"
+        return f"DBReader({self.db_type!r}, {self.source!r})"

@@ -8,3 +8,4 @@ from . import load  # noqa: F401
 from . import db_exists  # noqa: F401
 from . import checkpoint  # noqa: F401
 from . import snapshot  # noqa: F401
+from . import create_db  # noqa: F401
