@@ -317,12 +317,19 @@ def lookup_nbit(
     return _finish(out, _bias_sums(bias.astype(np.float64), lengths), lengths, mean)
 
 
+# Byte value -> its four 2-bit codes as the four little-endian bytes of a uint32.
+_SPREAD2 = np.sum(
+    [((np.arange(256) >> (2 * j)) & 3) << (8 * j) for j in range(4)], axis=0
+).astype("<u4")
+
+
 def unpack_natural(packed: np.ndarray, bits: int) -> np.ndarray:
     """(rows, B) packed bytes -> (rows, B * 8 // bits) uint8 codes in column order.
 
-    Each byte is widened to 2 (4-bit) or 4 (2-bit) little-endian bytes and its
-    codes moved into them with whole-array shifts and masks on the flat buffer,
-    so the codes land in order without a per-row loop or a final permutation."""
+    4-bit: each byte is widened to a little-endian uint16 and its high code moved
+    into the upper byte with whole-buffer shifts and masks; 2-bit: each byte looks
+    up its four codes as one uint32 (a 256-entry table). Either way the codes land
+    in order without a per-row loop or a final permutation."""
     rows, nbytes = packed.shape
     if bits == 4:
         wide = packed.astype("<u2").reshape(-1)  # a contiguous copy, even of a view
@@ -331,13 +338,7 @@ def unpack_natural(packed: np.ndarray, bits: int) -> np.ndarray:
         wide &= np.uint16(0x0F)
         wide |= high
     else:
-        wide = packed.astype("<u4").reshape(-1)
-        codes = wide & np.uint32(3)
-        for j in (1, 2, 3):  # the byte's other three codes
-            part = wide & np.uint32(3 << (2 * j))
-            part <<= np.uint32(6 * j)
-            codes |= part
-        wide = codes
+        wide = np.take(_SPREAD2, packed)
     return wide.view(np.uint8).reshape(rows, nbytes * (8 // bits))
 
 

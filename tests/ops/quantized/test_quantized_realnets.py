@@ -4,11 +4,13 @@ with the outputs it states (within its tolerances)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from caffe2lite.errors import UnknownArgumentWarning
 from caffe2lite.protoio import load_net
 from caffe2lite.schema import registry
 from caffe2lite.workspace import Workspace
@@ -71,12 +73,14 @@ def test_sparse_lengths_sum_fused_8bit_rowwise():
 
 
 def test_sparse_lengths_sum_fused_8bit_rowwise_all_lengths_one():
-    y = run(
-        "fused_rowwise_quantized_sparse_lengths_sum_predict_net_length1.pbtxt",
-        "fused_rowwise_quantized_sparse_lengths_sum_init_net.pbtxt",
-        indices=np.array([2, 0, 1, 2, 0], np.int64),
-        lengths=np.ones(5, np.int32),
-    )
+    # length1 is glow's own argument: Caffe2 ignored it, caffe2lite warns.
+    with pytest.warns(UnknownArgumentWarning, match="'length1'"):
+        y = run(
+            "fused_rowwise_quantized_sparse_lengths_sum_predict_net_length1.pbtxt",
+            "fused_rowwise_quantized_sparse_lengths_sum_init_net.pbtxt",
+            indices=np.array([2, 0, 1, 2, 0], np.int64),
+            lengths=np.ones(5, np.int32),
+        )
     want = [[4.5, 5.7], [1.0, 1.2], [2.3, 3.4], [4.5, 5.7], [1.0, 1.2]]
     np.testing.assert_allclose(y, np.array(want, np.float32), atol=0.02)
 
@@ -89,11 +93,16 @@ def test_sparse_lengths_sum_fused_8bit_rowwise_all_lengths_one():
     ],
 )
 def test_sparse_lengths_weighted_sum_fused_8bit_rowwise(net):
-    y = run(
-        net,
-        "fused_rowwise_quantized_sparse_lengths_weighted_sum_init_net.pbtxt",
-        **SLWS_IN,
-    )
+    # average_lookup_length is glow's own argument: Caffe2 ignored it.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", ".*argument 'average_lookup_length'", UnknownArgumentWarning
+        )
+        y = run(
+            net,
+            "fused_rowwise_quantized_sparse_lengths_weighted_sum_init_net.pbtxt",
+            **SLWS_IN,
+        )
     np.testing.assert_allclose(y, SLWS_OUT, atol=0.02)
 
 
