@@ -19,3 +19,4 @@ from . import transpose  # noqa: F401
 from . import leaky_relu  # noqa: F401
 from . import channel_shuffle  # noqa: F401
 from . import slice  # noqa: F401
+from . import conv_transpose  # noqa: F401
