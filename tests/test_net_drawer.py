@@ -206,6 +206,19 @@ def test_ctr_training_net_names_every_op_and_blob():
     assert parsed.nodes["FCGradient (op#15)"]["color"] == "#DB4437"
 
 
+def test_gradient_ops_are_told_apart():
+    net = caffe2_pb2.NetDef(name="n")
+    net.op.add(type="StopGradient", input=["X"], output=["Y"])
+    net.op.add(type="ReluGradient", input=["Y", "dY"], output=["dX"])
+    net.op.add(type="Sum", input=["dX", "dX"], output=["dZ"], is_gradient_op=True)
+    nodes = parse_dot(net_to_dot(net)).nodes
+    assert [nodes[f"{op.type} (op#{i})"]["comment"] for i, op in enumerate(net.op)] == [
+        "op",
+        "gradient op",
+        "gradient op",
+    ]
+
+
 def test_op_labels_show_type_and_key_arguments():
     net, init = _ctr("train_net.pbtxt"), _ctr("init_net.pbtxt")
     nodes = parse_dot(net_to_dot(net, init_net=init)).nodes

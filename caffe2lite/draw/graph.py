@@ -9,7 +9,8 @@ several nets are drawn together).
 Each node's ``comment`` attribute says what it is, and its style shows it:
 
 - ``op``: a green box labelled with the op type, its name, engine and key arguments;
-  ``gradient op`` (``is_gradient_op`` set, or a type ending in ``Gradient``): red;
+  ``gradient op`` (``is_gradient_op`` set, or a type ending in ``Gradient`` other
+  than the forward op ``StopGradient``): red;
 - ``input``: an external input (a blob read before anything in the net writes it
   that is not a parameter), filled blue;
 - ``parameter``: a blob read before anything writes it that the init net makes, or
@@ -73,7 +74,9 @@ BlobNodeProducer = Callable[[str, str], Any]
 
 def is_gradient_op(op: caffe2_pb2.OperatorDef) -> bool:
     """Whether ``op`` belongs to a backward pass."""
-    return bool(op.is_gradient_op) or op.type.endswith("Gradient")
+    if op.is_gradient_op:
+        return True
+    return op.type.endswith("Gradient") and op.type != "StopGradient"
 
 
 def op_node_name(op: caffe2_pb2.OperatorDef, op_id: int) -> str:
