@@ -1,6 +1,7 @@
 """Rowwise-quantised embeddings: the fused 8-, 4- and 2-bit rowwise formats and their SparseLengths* lookups."""
 
 from __future__ import annotations
+
 from . import float_to_fused_8bit_rowwise_quantized  # noqa: F401
 from . import fused_8bit_rowwise_quantized_to_float  # noqa: F401
 from . import float_to_fused_nbit_rowwise_quantized  # noqa: F401
