@@ -74,37 +74,37 @@ ALEXNET_SHAPES = """net: AlexNet (23 ops)
     fc8_b         ?                        (not given)
   ops:
   #0 Conv: data, conv1_w, conv1_b -> conv1
-    conv1         float32[?]
+    conv1         float32[1, M, 54, 54]
   #1 Relu: conv1 -> conv1
-    conv1         float32[?]
+    conv1         float32[1, M, 54, 54]
   #2 LRN: conv1 -> norm1, _norm1_scale
-    norm1         float32[?]
-    _norm1_scale  float32[?]
+    norm1         float32[1, M, 54, 54]
+    _norm1_scale  float32[1, M, 54, 54]
   #3 MaxPool: norm1 -> pool1
-    pool1         float32[?]
+    pool1         float32[1, M, 26, 26]
   #4 Conv: pool1, conv2_w, conv2_b -> conv2
-    conv2         float32[?]
+    conv2         float32[1, M, 26, 26]
   #5 Relu: conv2 -> conv2
-    conv2         float32[?]
+    conv2         float32[1, M, 26, 26]
   #6 LRN: conv2 -> norm2, _norm2_scale
-    norm2         float32[?]
-    _norm2_scale  float32[?]
+    norm2         float32[1, M, 26, 26]
+    _norm2_scale  float32[1, M, 26, 26]
   #7 MaxPool: norm2 -> pool2
-    pool2         float32[?]
+    pool2         float32[1, M, 12, 12]
   #8 Conv: pool2, conv3_w, conv3_b -> conv3
-    conv3         float32[?]
+    conv3         float32[1, M, 12, 12]
   #9 Relu: conv3 -> conv3
-    conv3         float32[?]
+    conv3         float32[1, M, 12, 12]
   #10 Conv: conv3, conv4_w, conv4_b -> conv4
-    conv4         float32[?]
+    conv4         float32[1, M, 12, 12]
   #11 Relu: conv4 -> conv4
-    conv4         float32[?]
+    conv4         float32[1, M, 12, 12]
   #12 Conv: conv4, conv5_w, conv5_b -> conv5
-    conv5         float32[?]
+    conv5         float32[1, M, 12, 12]
   #13 Relu: conv5 -> conv5
-    conv5         float32[?]
+    conv5         float32[1, M, 12, 12]
   #14 MaxPool: conv5 -> pool5
-    pool5         float32[?]
+    pool5         float32[1, M, 6, 6]
   #15 FC: pool5, fc6_w, fc6_b -> fc6
     fc6           float32[?]
   #16 Relu: fc6 -> fc6

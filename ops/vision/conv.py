@@ -145,12 +145,21 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, kw: dict) -
 
 
 def _conv_shape(x: TensorShape, w: TensorShape, b: TensorShape = UNKNOWN, **kw):
-    if x.dims is None or w.dims is None or not x.known:
-        return (TensorShape(None, x.dtype),)
+    """Caffe2's TensorInferenceForConv: (N, M, *out) or (N, *out, M). With the filter
+    unknown (a predict net without its init net) M is the symbol "M" and the kernel
+    comes from the arguments."""
     order = kw["order"]
-    kernel = w.dims[2:] if order == "NCHW" else w.dims[1:-1]
-    geo = cp.geometry(cp.spatial_of(x.dims, order), kw, kernel_from=kernel)
-    return (TensorShape(cp.image_shape(x.dims[0], w.dims[0], geo.out, order), x.dtype),)
+    spatial = None if x.dims is None or len(x.dims) < 3 else cp.spatial_of(x.dims, order)
+    if spatial is None or not all(isinstance(d, int) for d in spatial):
+        return (TensorShape(None, x.dtype),)
+    if w.dims is not None and all(isinstance(d, int) for d in w.dims):
+        kernel, m = (w.dims[2:] if order == "NCHW" else w.dims[1:-1]), w.dims[0]
+    elif cp.parse(kw)["kernel"] is not None or kw["global_pooling"]:
+        kernel, m = None, "M"
+    else:
+        return (TensorShape(None, x.dtype),)
+    geo = cp.geometry(spatial, kw, kernel_from=kernel)
+    return (TensorShape(cp.image_shape(x.dims[0], m, geo.out, order), x.dtype),)
 
 
 def _conv_cost(x: TensorShape, w: TensorShape, b: TensorShape = UNKNOWN, *, outputs, **kw):

@@ -72,9 +72,11 @@ def average_pool(x: np.ndarray, kw, include_pad: bool) -> np.ndarray:
 
 
 def _pool_shape(x: TensorShape, **kw):
-    if not x.known:
+    """Caffe2's TensorInferenceForPool: the channels pass through (a symbol too)."""
+    spatial = None if x.dims is None or len(x.dims) < 3 else cp.spatial_of(x.dims, kw["order"])
+    if spatial is None or not all(isinstance(d, int) for d in spatial):
         return (TensorShape(None, x.dtype),)
-    geo = cp.geometry(cp.spatial_of(x.dims, kw["order"]), kw, pooling=True)
+    geo = cp.geometry(spatial, kw, pooling=True)
     c = cp.channels_of(x.dims, kw["order"])
     return (TensorShape(cp.image_shape(x.dims[0], c, geo.out, kw["order"]), x.dtype),)
 
