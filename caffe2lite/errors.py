@@ -319,7 +319,7 @@ def did_you_mean(name: str, known: Iterable[str], n: int = 3) -> str:
     """Return ``"; did you mean 'x'?"`` (or ``''``) for the closest known names.
 
     >>> did_you_mean("LengthSum", ["LengthsSum", "LengthsMean"])
-    "; did you mean 'LengthsSum'?"
+    "; did you mean 'LengthsSum' or 'LengthsMean'?"
     """
     close = difflib.get_close_matches(name, list(known), n=n, cutoff=0.6)
     if not close:
