@@ -117,7 +117,7 @@ def test_failure_while_running_exits_1_and_debug_adds_traceback(
     )
 
 
-def test_net_problems_exit_1(scratch_ops, files, capsys, tmp_path):
+def test_net_problems_exit_2_before_anything_runs(scratch_ops, files, capsys, tmp_path):
     net = (
         'name: "bad"\nop { input: "X" output: "Y" type: "TestScal" }\n'
         'op { input: "X" output: "W" type: "TestNoise" arg { name: "ratio" f: 1.5 } }\n'
@@ -125,9 +125,11 @@ def test_net_problems_exit_1(scratch_ops, files, capsys, tmp_path):
     f = files(net_pbtxt=net)
     x = npy(tmp_path, "x.npy", np.zeros(1))
     status, _, err = run(capsys, "run", f["net_pbtxt"], "--input", f"X={x}")
-    assert status == 1
+    assert status == 2
     lines = err.splitlines()
-    assert lines[0] == "caffe2lite: error: net 'bad' has 2 problems:"
+    assert lines[0] == (
+        "caffe2lite: error: net 'bad' cannot run: 2 problems found before anything ran:"
+    )
     assert "did you mean 'TestScale'" in lines[1]
     assert lines[2] == (
         "  - op #1 TestNoise in net 'bad': Ratio should be a valid probability "
@@ -139,8 +141,8 @@ def test_net_problems_exit_1(scratch_ops, files, capsys, tmp_path):
 def test_inputs_nobody_gave_exit_2(scratch_ops, files, capsys, tmp_path):
     net = (
         'name: "needy"\nop { input: "X" output: "Y" type: "TestVariadic" }\n'
-        'op { input: "Y" input: "Z" output: "Y" type: "TestVariadic" }\n'
-        'external_input: "W"\n'
+        'op { input: "Y" input: "Z" output: "V" type: "TestVariadic" }\n'
+        'external_input: "X"\nexternal_input: "Z"\nexternal_input: "W"\n'
     )
     f = files(net_pbtxt=net)
     z = npy(tmp_path, "z.npy", np.zeros(1))
@@ -148,13 +150,14 @@ def test_inputs_nobody_gave_exit_2(scratch_ops, files, capsys, tmp_path):
     assert (status, out) == (2, "")
     # W is declared but no op reads it: as in Caffe2, it need not exist.
     assert err == (
-        "caffe2lite: error: net 'needy' needs blobs that are not in the workspace: "
-        "X; feed them with --input NAME=FILE.npy or --inputs FILE.npz, or make "
-        "them in the --init net\n"
+        "caffe2lite: error: net 'needy' cannot run: 1 problem found before anything "
+        "ran:\n"
+        "  - op #0 TestVariadic in net 'needy': Encountered a non-existing input blob: "
+        "X (blob 'X')\n"
     )
 
 
-def test_missing_output_blob_exit_2_with_suggestion(
+def test_unknown_output_exit_2_with_suggestion_before_the_run(
     scratch_ops, files, capsys, tmp_path
 ):
     f = files(net_pbtxt=SCALE_NET)
@@ -163,8 +166,11 @@ def test_missing_output_blob_exit_2_with_suggestion(
         capsys, "run", f["net_pbtxt"], "--input", f"X={x}", "--output", "y"
     )
     assert (status, out) == (2, "")
-    assert (
-        err == "caffe2lite: error: no blob named 'y' after the run; did you mean 'Y'?\n"
+    assert err == (
+        "caffe2lite: error: net 'scale' cannot run: 1 problem found before anything "
+        "ran:\n"
+        "  - --output y: no op of the net makes or reads a blob of that name; did you "
+        "mean 'Y'?\n"
     )
 
 

@@ -184,6 +184,10 @@ def inspect_command(args: argparse.Namespace, out: Any) -> int:
     """Carry out ``caffe2lite inspect`` (``--shapes``: see :mod:`caffe2lite.cli.shapes`)."""
     from caffe2lite.cli.shapes import check_shape_options, shapes_command
 
+    if getattr(args, "check", False):
+        from caffe2lite.cli.checks import check_command
+
+        return check_command(args, out, load_graph(args.file, plan=args.plan))
     check_shape_options(args)
     if getattr(args, "shapes", False):
         return shapes_command(args, out, load_graph(args.file, plan=args.plan))

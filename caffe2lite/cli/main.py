@@ -4,8 +4,10 @@
 
     caffe2lite run NET [--init NET] [--plan] [--input NAME=FILE.npy]...
                    [--inputs FILE.npz] [--output NAME]... [--save OUT.npz]
-                   [--iters N] [--seed S]
-    caffe2lite inspect FILE [--plan] [--shapes [--input-shape NAME=DTYPE[d0,...]]...
+                   [--iters N] [--seed S] [--strict] [--verbose] [--profile]
+                   [--trace TRACE.json] [--save-all OUT.npz] [--random-inputs]
+                   [--input-shape NAME=DTYPE[d0,...]]... [--value-info FILE.json]
+    caffe2lite inspect FILE [--plan] [--check] [--shapes [--input-shape NAME=DTYPE[d0,...]]...
                        [--value-info FILE.json] [--init NET]]
     caffe2lite ops [TYPE] [--markdown]
     caffe2lite convert IN OUT [--plan]
@@ -181,6 +183,51 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --random-init: the size of every dimension the net does not fix, "
         "such as a Conv's or FC's number of outputs (default 8)",
     )
+    run.add_argument(
+        "--random-inputs",
+        action="store_true",
+        help="make every blob the net lacks at random (seeded by --seed, default 0): "
+        "inputs from --input-shape / --value-info (a symbolic dimension takes "
+        "--random-init-dim), parameters with the shape their op implies",
+    )
+    run.add_argument(
+        "--input-shape",
+        metavar="NAME=DTYPE[d0,d1,...]",
+        action="append",
+        default=[],
+        help="make input NAME at random with this type and shape, such as "
+        "ids=int64[N] or data=float32[1,3,224,224] (repeatable)",
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="an argument an op's schema does not declare is an error (by default a "
+        "warning)",
+    )
+    run.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print each op as it runs with its inputs' and outputs' types and shapes "
+        "(on stderr), and list every problem found before the run",
+    )
+    run.add_argument(
+        "--profile",
+        action="store_true",
+        help="print a per-operator-type profile after the outputs: calls, total and "
+        "mean time, share of the run, output bytes",
+    )
+    run.add_argument(
+        "--trace",
+        metavar="TRACE.json",
+        help="write a Chrome trace (one event per op run, with its input and output "
+        "shapes) that Perfetto or chrome://tracing opens",
+    )
+    run.add_argument(
+        "--save-all",
+        metavar="OUT.npz",
+        help="save every blob of the workspace after the run to an .npz",
+    )
     run.set_defaults(handler=run_command)
 
     inspect = sub.add_parser(
@@ -193,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("file", metavar="FILE", help="NetDef or PlanDef file")
     inspect.add_argument("--plan", action="store_true", help=PLAN_HELP)
     add_shape_arguments(inspect)
+    inspect.add_argument(
+        "--check",
+        action="store_true",
+        help="find every problem running the net would meet (unknown op types, schema "
+        "and argument problems, blobs nothing gives) without running it; exit 2 if any",
+    )
     inspect.set_defaults(handler=inspect_command)
 
     ops = sub.add_parser(

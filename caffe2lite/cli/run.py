@@ -1,18 +1,26 @@
 """``caffe2lite run``: run a NetDef (or a PlanDef) from a file and show its outputs.
 
 The order of one run: read every file (nets and ``.npy``/``.npz`` inputs) so that
-a bad file stops the command before anything runs; seed the unseeded ops when
-``--seed`` is given; run the init net once; feed the inputs (they win over blobs of
-the same name made by the init net, as a predictor's inputs do); check that every
-blob the net reads from outside exists (a missing one is a usage error, exit 2);
-create the net and run it ``--iters`` times, or run the plan; print (and
-``--save``) the outputs.
+a bad file stops the command before anything runs; check everything
+(:mod:`caffe2lite.cli.checks`: unknown op types, schema and argument problems, blobs
+nothing gives, ``--input`` blobs no op reads, ``--output`` names no net knows, files
+that cannot be written), all reported together before the init net or any op runs
+(exit 2), with unknown arguments as warnings on stderr (errors with ``--strict``);
+seed the unseeded ops when ``--seed`` is given; run the init net once; make the
+random inputs asked for; feed the inputs (they win over blobs of the same name made
+by the init net, as a predictor's inputs do); create the net and run it ``--iters``
+times (a progress bar on a terminal; Ctrl-C stops it, says how many iterations ran,
+and still prints and saves what exists, exit 130), or run the plan; print (and
+``--save`` / ``--save-all``) the outputs, then the ``--profile`` table; write the
+``--trace``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -27,11 +35,16 @@ from caffe2lite.cli.common import (
     is_plan,
     load_graph,
 )
-from caffe2lite.errors import Caffe2LiteError, did_you_mean
+from caffe2lite.cli.checks import PreflightError, check_run
+from caffe2lite.cli.progress import progress_bar
+from caffe2lite.cli.shapes import parse_input_shape
+from caffe2lite.errors import Caffe2LiteError, UnknownArgumentWarning, did_you_mean
 from caffe2lite.inference.params import load_value_info, random_inputs, random_parameters
 from caffe2lite.schema.shapes import TensorShape
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.io.protoio import load_net
+from caffe2lite.runtime.net import is_strict, set_strict
+from caffe2lite.runtime.profile import ACTIVE, Profiler
 from caffe2lite.runtime.workspace import Workspace
 
 UINT32 = 2**32
@@ -152,20 +165,35 @@ def missing_inputs(netdef: caffe2_pb2.NetDef, ws: Workspace) -> list[str]:
     return [b for b in dict.fromkeys(needed) if not ws.has_blob(b)]
 
 
+def _random_shapes(args: argparse.Namespace) -> dict[str, TensorShape]:
+    """Shapes of the inputs to make at random: ``--value-info`` entries, then
+    ``--input-shape`` ones (later wins); a symbolic dimension (``N``) takes
+    ``--random-init-dim``."""
+    shapes = load_value_info(args.value_info) if args.value_info else {}
+    for text in args.input_shape:
+        name, shape = parse_input_shape(text)
+        dims = tuple(d if isinstance(d, int) else args.random_init_dim for d in shape.dims)
+        shapes[name] = TensorShape(dims, shape.dtype)
+    return shapes
+
+
 def _make_missing(args: argparse.Namespace, graph: Graph, ws: Workspace,
                   inputs: dict[str, np.ndarray]) -> None:
-    """``--value-info``: random values for the listed inputs not given; and
-    ``--random-init``: random parameters for what the net still lacks. Both from a
-    generator seeded by ``--seed`` (0 when not given). Adds to ``inputs``."""
-    if not (args.value_info or args.random_init):
+    """``--value-info`` / ``--input-shape``: random values for the listed inputs not
+    given; and ``--random-init`` / ``--random-inputs``: random parameters for what
+    the net still lacks. All from a generator seeded by ``--seed`` (0 when not
+    given). Adds to ``inputs``."""
+    make_all = args.random_init or args.random_inputs
+    if not (args.value_info or args.input_shape or make_all):
         return
     if is_plan(graph):
-        raise UsageError("--value-info and --random-init apply to a NetDef, not a plan")
+        raise UsageError("--value-info, --input-shape, --random-init and --random-inputs "
+                         "apply to a NetDef, not a plan")
     rng = np.random.default_rng(args.seed or 0)
-    shapes = load_value_info(args.value_info) if args.value_info else {}
+    shapes = _random_shapes(args)
     fresh = {k: v for k, v in shapes.items() if k not in inputs and not ws.has_blob(k)}
     inputs.update(random_inputs(fresh, rng))
-    if args.random_init:
+    if make_all:
         known = {k: TensorShape(v.shape, v.dtype) for k, v in inputs.items()
                  if isinstance(v, np.ndarray)}
         for name in ws.blobs:
@@ -182,18 +210,105 @@ def _net_name(netdef: caffe2_pb2.NetDef, path: str) -> None:
         netdef.name = Path(path).stem or "net"
 
 
+_NEWER_OPTIONS = {
+    "value_info": None, "random_init": False, "random_init_dim": 8, "random_inputs": False,
+    "input_shape": [], "strict": False, "verbose": False, "profile": False, "trace": None,
+    "save_all": None,
+}
+
+
+def _preflight(args: argparse.Namespace, graph: Graph, init: caffe2_pb2.NetDef | None,
+               inputs: dict[str, np.ndarray]) -> None:
+    """Every problem found before anything runs (:mod:`caffe2lite.cli.checks`),
+    reported together; unknown arguments are printed as warnings on stderr."""
+    made = set(_random_shapes(args)) if not is_plan(graph) else set()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownArgumentWarning)
+        problems = check_run(
+            graph, init, inputs=inputs, made=made,
+            make_all=args.random_init or args.random_inputs, outputs=args.output,
+            files={"--save": args.save, "--save-all": args.save_all, "--trace": args.trace})
+    for message in dict.fromkeys(str(w.message) for w in caught
+                                 if issubclass(w.category, UnknownArgumentWarning)):
+        print(f"caffe2lite: warning: {message}", file=sys.stderr)
+    if problems:
+        what = f"{'plan' if is_plan(graph) else 'net'} '{graph.name}'"
+        raise PreflightError(what, problems, args.verbose)
+
+
+def _hooks(args: argparse.Namespace) -> tuple[Profiler | None, Any]:
+    """The profiler (``--profile``, ``--trace``) and the per-op hook of the run."""
+    prof = Profiler(trace=bool(args.trace)) if args.profile or args.trace else None
+    hooks: list[Any] = [prof] if prof is not None else []
+    if args.verbose:
+        hooks.append(lambda run: print(run.describe(), file=sys.stderr))
+    if not hooks:
+        return prof, None
+    if len(hooks) == 1:
+        return prof, hooks[0]
+
+    def all_hooks(run: Any) -> None:
+        for hook in hooks:
+            hook(run)
+
+    return prof, all_hooks
+
+
+def _run_main(args: argparse.Namespace, graph: Graph, ws: Workspace, hook: Any) -> int:
+    """Run the net ``--iters`` times (a bar on a terminal) or the plan; returns the
+    iterations done. Ctrl-C stops between ops: the count so far is returned."""
+    if is_plan(graph):
+        if hook is not None:
+            ACTIVE.append(hook)
+        try:
+            ws.run_plan(graph)
+        finally:
+            if hook is not None:
+                ACTIVE.remove(hook)
+        return 1
+    ws.create_net(graph, overwrite=True)
+    bar = progress_bar(args.iters, desc=graph.name)
+    done = 0
+    try:
+        for _ in range(args.iters):
+            ws.run_net(graph.name, 1, on_op=hook)
+            done += 1
+            bar.update()
+    except KeyboardInterrupt:
+        return -done - 1
+    finally:
+        bar.close()
+    return done
+
+
 def run_command(args: argparse.Namespace, out: Any) -> int:
     """Carry out ``caffe2lite run`` with parsed ``args``, printing to ``out``."""
+    for name, default in _NEWER_OPTIONS.items():  # called without the newer options
+        if getattr(args, name, None) is None:
+            setattr(args, name, default)
     graph = load_graph(args.net, plan=args.plan)
     init = load_net(args.init) if args.init else None
-    if getattr(args, "value_info", None) is None:  # called without the newer options
-        args.value_info, args.random_init, args.random_init_dim = None, False, 8
     if is_plan(graph) and args.iters != 1:
         raise UsageError(
             "--iters does not apply to a plan: its execution steps say how "
             "many times each net runs (num_iter)"
         )
     inputs = load_inputs(args.inputs, args.input)
+    if not is_plan(graph):
+        _net_name(graph, args.net)
+    was_strict = is_strict()
+    set_strict(args.strict)
+    try:
+        _preflight(args, graph, init, inputs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnknownArgumentWarning)  # already shown
+            return _run_checked(args, graph, init, inputs, out)
+    finally:
+        set_strict(was_strict)
+
+
+def _run_checked(args: argparse.Namespace, graph: Graph, init: caffe2_pb2.NetDef | None,
+                 inputs: dict[str, np.ndarray], out: Any) -> int:
     if args.seed is not None:
         for netdef in graph_nets(graph) + ([init] if init is not None else []):
             seed_unseeded_ops(netdef, args.seed)
@@ -203,10 +318,7 @@ def run_command(args: argparse.Namespace, out: Any) -> int:
     _make_missing(args, graph, ws, inputs)
     for name, value in inputs.items():
         ws.feed_blob(name, value)
-    if is_plan(graph):
-        ws.run_plan(graph)
-    else:
-        _net_name(graph, args.net)
+    if not is_plan(graph):
         missing = missing_inputs(graph, ws)
         if missing:
             raise UsageError(
@@ -214,12 +326,19 @@ def run_command(args: argparse.Namespace, out: Any) -> int:
                 f"{', '.join(missing)}; feed them with --input NAME=FILE.npy or "
                 "--inputs FILE.npz, or make them in the --init net"
             )
-        ws.create_net(graph, overwrite=True)
-        ws.run_net(graph.name, args.iters)
+    prof, hook = _hooks(args)
+    done = _run_main(args, graph, ws, hook)
+    interrupted = done < 0
+    if interrupted:
+        done = -done - 1
+        print(f"caffe2lite: interrupted after {done} of {args.iters} iterations; "
+              "showing and saving the blobs as they are", file=sys.stderr)
     names = args.output or default_outputs(graph)
     values = {}
     for name in names:
-        if not ws.has_blob(name):
+        if not ws.has_blob(name) or ws._blobs.get(name) is None:
+            if interrupted:
+                continue
             raise UsageError(
                 f"no blob named '{name}' after the run"
                 + did_you_mean(name, list(ws.blobs))
@@ -227,6 +346,21 @@ def run_command(args: argparse.Namespace, out: Any) -> int:
         values[name] = ws.fetch_blob(name)
     for name, value in values.items():
         print(format_value(name, value), file=out)
+    if prof is not None and args.profile:
+        print(prof.table(), file=out)
+    if args.trace:
+        prof.write_trace(args.trace)
     if args.save:
         save_npz(os.fspath(args.save), values)
-    return 0
+    if args.save_all:
+        save_npz(os.fspath(args.save_all), _savable(ws))
+    return 130 if interrupted else 0
+
+
+def _savable(ws: Workspace) -> dict[str, Any]:
+    """Every blob that holds a tensor or a string (``--save-all``)."""
+    kept = {}
+    for name, value in sorted(ws._blobs.items()):
+        if isinstance(value, (np.ndarray, bytes, str)):
+            kept[name] = value
+    return kept

@@ -35,6 +35,7 @@ from caffe2lite.errors import (
 from caffe2lite.schema.caffe2_ops import is_caffe2_operator
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.runtime.engines import engine_for
+from caffe2lite.runtime.profile import ACTIVE, merged_hooks
 
 Blobs = MutableMapping[str, Any]
 
@@ -143,9 +144,11 @@ def unknown_operator(op: caffe2_pb2.OperatorDef, error: Caffe2LiteError) -> Caff
             f"Caffe2 operator {op.type} is not implemented in caffe2lite",
             expected="an operator caffe2lite implements", found=repr(op.type))
         error.kind = "Caffe2 operators not implemented in caffe2lite"
+        error.kind_name = op.type
     else:
         error.kind = "unknown operator types"
-    error.kind_name = op.type
+        hint = did_you_mean(op.type, registry.registered_types()).removeprefix("; ")
+        error.kind_name = f"{op.type} ({hint})" if hint else op.type
     return error
 
 
@@ -275,8 +278,8 @@ class CompiledNet:
         With ``hooks`` (callables of a :class:`caffe2lite.runtime.profile.OpRun`),
         each op is timed and every hook called after it ran; without, the tight
         loop below runs unchanged."""
-        if hooks:
-            return self._run_hooked(blobs, num_iter, hooks)
+        if hooks or ACTIVE:  # profilers entered as context managers see every run
+            return self._run_hooked(blobs, num_iter, merged_hooks(hooks or ()))
         steps, tuple_ = self._steps, tuple
         for output_blobs in self._output_blobs:
             output_blobs.blobs = blobs

@@ -195,9 +195,9 @@ class Workspace:
         if name not in self._nets:
             raise NetError(f"Can't find net {name}" + did_you_mean(name, self._nets))
         hooks = None
-        if profile or on_op is not None or _profile.ACTIVE:
+        if profile or on_op is not None:
             prof = _profile.Profiler() if profile is True else (profile or None)
-            hooks = _profile.merged_hooks([prof, on_op])
+            hooks = [h for h in (prof, on_op) if h is not None]
         try:
             self._nets[name].run(self._blobs, num_iter, hooks)
         except Caffe2LiteError:
