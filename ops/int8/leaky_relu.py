@@ -1,10 +1,11 @@
-"""Int8LeakyRelu: y = x above the zero point, alpha * (x - zero_point) + zero_point
-below it, in gemmlowp fixed point."""
+"""Int8LeakyRelu: leaky rectified linear unit of a uint8 Int8 tensor through QNNPACK's
+256-entry lookup table (the output may take its own scale and zero point)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from caffe2lite.errors import EnforceError
 from caffe2lite.io.int8 import Int8Tensor
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
@@ -14,17 +15,27 @@ from caffe2lite.schema.registry import (
 )
 from caffe2lite.schema.shapes import TensorShape
 
-from ._q8 import (
-    Y_ARGS,
-    int8_input,
-    multiply_by_quantized_multiplier,
-    quantize_multiplier_smaller_than_one,
-)
-from ._same_q import same_quantisation
+from ._q8 import Y_ARGS, int8_input
+
+FAILURE = "failed to create QNNPACK Leaky ReLU operator"
 
 
 def _shape(x: TensorShape, **kwargs) -> tuple[TensorShape]:
     return (TensorShape(x.dims, np.dtype(np.uint8)),)
+
+
+def lookup_table(
+    alpha: float, x_scale: float, x_zp: int, y_scale: float, y_zp: int
+) -> np.ndarray:
+    """QNNPACK's table in float32: v = (X.scale / Y_scale) * (i - X.zero_point), times
+    alpha below 0, clamped to [-Y_zero_point, 255 - Y_zero_point], lrintf, plus
+    Y_zero_point."""
+    f = np.float32
+    ratio = f(x_scale) / f(y_scale)
+    x = ratio * (np.arange(256, dtype=np.int32) - np.int32(x_zp)).astype(f)
+    y = np.where(x < f(0), x * f(alpha), x).astype(f)
+    y = np.clip(y, f(-y_zp), f(255 - y_zp))
+    return (np.rint(y).astype(np.int64) + y_zp).astype(np.uint8)
 
 
 @register_cpu_operator(
@@ -50,22 +61,32 @@ def _shape(x: TensorShape, **kwargs) -> tuple[TensorShape]:
         {"Y": Int8Tensor(np.array([50, 75, 100, 200], np.uint8), 0.1, 100)},
         {"alpha": 0.5, "Y_scale": 0.1, "Y_zero_point": 100},
     ),
-    doc="""Leaky rectified linear unit on a uint8 Int8 tensor: values at or above the
-zero point are kept; below it, y = zero_point + alpha * (x - zero_point) with alpha as
-a gemmlowp fixed-point multiplier (QuantizeMultiplierSmallerThanOne, rounding doubling
-high multiply, rounding right shift). alpha must lie in (0, 1). Y keeps X's scale and
-zero point, which Y_scale and Y_zero_point must equal. In place allowed.
+    doc="""Leaky rectified linear unit of a uint8 Int8 tensor, element-wise, as QNNPACK
+computes it: a table t[i] = lrintf(clamp(r * (i - X.zero_point) (times alpha when
+negative), -Y_zero_point, 255 - Y_zero_point)) + Y_zero_point in float32 with
+r = X.scale / Y_scale, then Y = t[X]. alpha must lie in (0, 1), r in [2**-8, 2**8)
+("failed to create QNNPACK Leaky ReLU operator"). Y has Y_scale and Y_zero_point. In
+place allowed.
 
-Example: X=[0, 50, 100, 200] (zero point 100) with alpha=0.5 -> Y=[50, 75, 100, 200]""",
+Example: X=[0, 50, 100, 200] (scale 0.1, zero point 100) with alpha=0.5, Y_scale=0.1,
+Y_zero_point=100 -> Y=[50, 75, 100, 200]""",
 )
 def int8_leaky_relu(x, *, alpha: float, Y_scale: float, Y_zero_point: int) -> tuple:
     q = int8_input(x, "X")
-    same_quantisation(q, Y_scale, Y_zero_point)
-    m, s = quantize_multiplier_smaller_than_one(float(np.float32(alpha)))
-    d = q.data.astype(np.int64) - q.zero_point
-    low = multiply_by_quantized_multiplier(d, m, s) + q.zero_point
-    y = np.where(q.data < q.zero_point, low, q.data).astype(np.uint8)
-    return (Int8Tensor(y, q.scale, q.zero_point),)
+    if not 0 <= Y_zero_point <= 255:
+        raise EnforceError(
+            f"Check failed: Y_zero_point <= 255 ({Y_zero_point} vs. 255)",
+            arg="Y_zero_point",
+            expected="0..255",
+            found=Y_zero_point,
+        )
+    ratio = np.float32(q.scale) / np.float32(Y_scale)
+    if not (2.0**-8 <= ratio < 2.0**8):
+        raise EnforceError(
+            FAILURE, expected="X.scale / Y_scale in [2**-8, 2**8)", found=float(ratio)
+        )
+    table = lookup_table(alpha, q.scale, q.zero_point, Y_scale, Y_zero_point)
+    return (Int8Tensor(table[q.data], float(np.float32(Y_scale)), int(Y_zero_point)),)
 
 
 gradient_not_implemented_yet("Int8LeakyRelu")

@@ -24,11 +24,39 @@ def _out_size(size: int, scale: float) -> int:
     return int(np.float32(size) * np.float32(scale))
 
 
-def _shape(x: TensorShape, *, width_scale: float, height_scale: float, **kwargs):
+def _scales(output_size, h, w, height_scale: float, width_scale: float):
+    """The scales, replaced by output_size // input size when output_size is given."""
+    if not output_size:
+        return height_scale, width_scale
+    if len(output_size) != 2:
+        raise ArgumentError(
+            f"2 == output_dims.size(). 2 vs {len(output_size)}. Int8ResizeNearest expects "
+            "2 dim output size",
+            arg="output_size",
+            expected="[height, width]",
+            found=list(output_size),
+        )
+    if h == 0 or w == 0:
+        raise ShapeError(
+            "output_size needs a non-empty input image",
+            blob="X",
+            expected="H, W > 0",
+            found=[h, w],
+        )
+    return float(output_size[0] // h), float(output_size[1] // w)
+
+
+def _shape(
+    x: TensorShape, *, width_scale: float, height_scale: float, output_size=(), **kwargs
+):
     u8 = np.dtype(np.uint8)
     if x.dims is None or len(x.dims) != 4:
         return (TensorShape(None, u8),)
     n, h, w, c = x.dims
+    if output_size and isinstance(h, int) and isinstance(w, int):
+        height_scale, width_scale = _scales(
+            output_size, h, w, height_scale, width_scale
+        )
     oh = _out_size(h, height_scale) if isinstance(h, int) else f"{h}*{height_scale}"
     ow = _out_size(w, width_scale) if isinstance(w, int) else f"{w}*{width_scale}"
     return (TensorShape((n, oh, ow, c), u8),)
@@ -50,7 +78,18 @@ def _positive(name: str):
     "Int8ResizeNearest",
     inputs=["X"],
     outputs=["Y"],
-    args=Y_ARGS + [_positive("width_scale"), _positive("height_scale")],
+    args=Y_ARGS
+    + [
+        _positive("width_scale"),
+        _positive("height_scale"),
+        Arg(
+            "output_size",
+            "ints",
+            (),
+            doc="[height, width]: the scales become "
+            "height // H and width // W (integer division, as Caffe2)",
+        ),
+    ],
     shape=_shape,
     example=Example(
         {"X": Int8Tensor(np.array([1, 2, 3, 4], np.uint8).reshape(1, 2, 2, 1), 0.5, 3)},
@@ -75,7 +114,13 @@ Example: X=[[[[1], [2]], [[3], [4]]]] with width_scale=1.5, height_scale=2 ->
 Y=[[[[1], [1], [2]], [[1], [1], [2]], [[3], [3], [4]], [[3], [3], [4]]]]""",
 )
 def int8_resize_nearest(
-    x, *, Y_scale: float, Y_zero_point: int, width_scale: float, height_scale: float
+    x,
+    *,
+    Y_scale: float,
+    Y_zero_point: int,
+    width_scale: float,
+    height_scale: float,
+    output_size=(),
 ) -> tuple:
     q = int8_input(x, "X")
     if q.data.ndim != 4:
@@ -87,6 +132,7 @@ def int8_resize_nearest(
         )
     same_quantisation(q, Y_scale, Y_zero_point)
     n, h, w, c = q.data.shape
+    height_scale, width_scale = _scales(output_size, h, w, height_scale, width_scale)
     oh, ow = _out_size(h, height_scale), _out_size(w, width_scale)
     if n * oh * ow * c > MAX_ELEMENTS:
         raise ArgumentError(

@@ -73,3 +73,13 @@ def _net(**args):
     net = core.Net("n")
     net.Int8ResizeNearest(["X"], ["Y"], **args)
     return net.Proto()
+
+
+def test_output_size_sets_integer_scales():
+    x = Int8Tensor(np.arange(6, dtype=np.uint8).reshape(1, 2, 3, 1), 0.5, 9)
+    y = run(x, output_size=[5, 7])  # scales 5 // 2 = 2 and 7 // 3 = 2
+    assert y.data.shape == (1, 4, 6, 1)
+    np.testing.assert_array_equal(
+        y.data[0, :, :, 0],
+        np.repeat(np.repeat(x.data[0, :, :, 0], 2, axis=0), 2, axis=1),
+    )
