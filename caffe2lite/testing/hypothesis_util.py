@@ -108,6 +108,22 @@ def runOpOnInput(device_option: Any, op: caffe2_pb2.OperatorDef, inputs: Sequenc
         return [workspace.FetchBlob(name) for name in op.output]
 
 
+def runOpBenchmark(device_option: Any, op: caffe2_pb2.OperatorDef, inputs: Sequence[Any],
+                   input_device_options: dict | None = None, iterations: int = 10) -> Any:
+    """``workspace.BenchmarkNet`` of a one-op net on ``inputs`` (one warm-up run,
+    ``iterations`` timed runs, per-op times too), in a temporary workspace."""
+    from caffe2lite import workspace
+
+    op = copy.deepcopy(op)
+    op.device_option.CopyFrom(device_option)
+    net = caffe2_pb2.NetDef(name=op.name or "test")
+    net.op.extend([op])
+    with temp_workspace():
+        _feed_inputs(op, inputs, device_option, input_device_options)
+        workspace.CreateNet(net)
+        return workspace.BenchmarkNet(net.name, 1, iterations, True)
+
+
 def expected_failure(test: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a test expected to fail (unittest's expectedFailure)."""
     return unittest.expectedFailure(test)

@@ -88,6 +88,13 @@ def test_elements_of_an_unknown_type_are_refused():
         hu.elements_of_type(np.complex64)
 
 
+def test_run_op_benchmark():
+    op = core.CreateOperator("Relu", ["X"], ["Y"])
+    timings = hu.runOpBenchmark(hu.cpu_do, op, [np.ones(4, np.float32)], iterations=2)
+    assert len(timings) >= 1 and all(t >= 0 for t in timings)
+    assert workspace.CurrentWorkspace() == "default"
+
+
 def test_run_op_on_input():
     op = core.CreateOperator("Relu", ["X"], ["Y"])
     (y,) = hu.runOpOnInput(hu.cpu_do, op, [np.array([-1.0, 3.0], np.float32)])
