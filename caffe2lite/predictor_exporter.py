@@ -1,5 +1,5 @@
 """Caffe2's ``predictor_exporter`` module (``caffe2.python.predictor.predictor_exporter``):
 the face of :mod:`caffe2lite.predictor.predictor_exporter`."""
 
-from caffe2lite.predictor.predictor_exporter import *  # noqa: F401,F403
+from caffe2lite.predictor.predictor_exporter import *
 from caffe2lite.predictor.predictor_exporter import __all__  # noqa: F401

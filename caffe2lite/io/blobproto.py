@@ -28,13 +28,19 @@ and only numbers, bytes and strings come out of it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from caffe2lite.errors import BlobNotFoundError, BlobTypeError, EnforceError, ProtoParseError
+from caffe2lite.errors import (
+    BlobNotFoundError,
+    BlobTypeError,
+    EnforceError,
+    ProtoParseError,
+)
 from caffe2lite.io.tensor import DTYPES, numpy_to_tensor, tensor_to_numpy
 from caffe2lite.proto import caffe2_pb2
 

@@ -26,9 +26,15 @@ from __future__ import annotations
 import os
 import struct
 import tempfile
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from caffe2lite.errors import Caffe2LiteError, EnforceError, ProtoParseError, did_you_mean
+from caffe2lite.errors import (
+    Caffe2LiteError,
+    EnforceError,
+    ProtoParseError,
+    did_you_mean,
+)
 
 Record = tuple[str, bytes]
 
@@ -213,7 +219,7 @@ def db_exists(db_type: str, path: str) -> bool:
     try:
         for _ in _READERS[db_type](path, limit=0):
             pass
-    except Exception:
+    except Exception:  # noqa: BLE001  (each binding has its own errors; any means "no")
         return False
     return True
 
@@ -339,7 +345,7 @@ class DBReader:
         return self._records
 
     @classmethod
-    def from_records(cls, records: Iterable[Record], source: str = "<memory>") -> "DBReader":
+    def from_records(cls, records: Iterable[Record], source: str = "<memory>") -> DBReader:
         reader = cls.__new__(cls)
         reader.db_type, reader.source, reader._records = "memory", source, list(records)
         return reader

@@ -3,9 +3,11 @@ workspace of their own."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
 from caffe2lite.errors import ApiValueError, BlobNotFoundError, did_you_mean
 from caffe2lite.proto import caffe2_pb2
@@ -20,7 +22,7 @@ def _netdef(net: Any, what: str) -> caffe2_pb2.NetDef:
         parsed = caffe2_pb2.NetDef()
         try:
             parsed.ParseFromString(bytes(net))
-        except Exception as e:
+        except (DecodeError, RuntimeError, ValueError) as e:
             from caffe2lite.errors import ProtoParseError
 
             raise ProtoParseError(f"{what}: cannot parse bytes as a NetDef: {e}") from None
@@ -89,13 +91,14 @@ class Predictor:
         return [self.ws.fetch_blob(name) for name in self.output_names]
 
     @classmethod
-    def from_db(cls, filename: str, db_type: str = "minidb") -> "Predictor":
+    def from_db(cls, filename: str, db_type: str = "minidb") -> Predictor:
         """A Predictor from a predictor DB written by ``save_to_db`` (or Caffe2): its
         init nets run in the predictor's own workspace."""
         from caffe2lite.io.blobproto import deserialize_records
         from caffe2lite.io.db import read_db
         from caffe2lite.predictor import predictor_py_utils as utils
-        from caffe2lite.predictor.metanet import MetaNetDef, predictor_constants as pc
+        from caffe2lite.predictor.metanet import MetaNetDef
+        from caffe2lite.predictor.metanet import predictor_constants as pc
 
         values = deserialize_records(read_db(db_type, str(filename)))
         meta = MetaNetDef()

@@ -14,7 +14,9 @@ current workspace.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
+
+from google.protobuf.message import DecodeError
 
 from caffe2lite.errors import ApiValueError, ProtoParseError
 from caffe2lite.predictor import predictor_py_utils as utils
@@ -22,9 +24,14 @@ from caffe2lite.predictor.metanet import MetaNetDef, predictor_constants
 from caffe2lite.proto import caffe2_pb2
 
 __all__ = [
-    "PredictorExportMeta", "get_predictor_exporter_helper", "prepare_prediction_net",
-    "get_meta_net_def", "set_model_info", "save_to_db", "load_from_db",
+    "PredictorExportMeta",
+    "get_meta_net_def",
+    "get_predictor_exporter_helper",
+    "load_from_db",
     "predictor_constants",
+    "prepare_prediction_net",
+    "save_to_db",
+    "set_model_info",
 ]
 
 
@@ -48,7 +55,7 @@ class PredictorExportMeta(_Meta):
 
     def __new__(cls, predict_net: Any, parameters: Any, inputs: Any, outputs: Any,
                 shapes: Any = None, name: str = "", extra_init_net: Any = None,
-                net_type: Any = None, num_workers: Any = None) -> "PredictorExportMeta":
+                net_type: Any = None, num_workers: Any = None) -> Self:
         inputs = [str(i) for i in inputs]
         outputs = [str(o) for o in outputs]
         if len(set(inputs)) != len(inputs):
@@ -179,7 +186,7 @@ def load_from_db(filename: str, db_type: str, device_option: Any = None) -> Any:
     try:
         meta_net_def.ParseFromString(blob if isinstance(blob, bytes)
                                      else str(blob).encode("utf-8"))
-    except Exception as e:
+    except (DecodeError, RuntimeError, ValueError) as e:
         raise ProtoParseError(f"{filename}: {predictor_constants.META_NET_DEF} is not a "
                               f"MetaNetDef: {e}") from None
     if device_option is None:

@@ -1,5 +1,6 @@
-"""DB operators: Save, Load, DBExists and Checkpoint (Caffe2's load_save_op), on the
-DB formats of :mod:`caffe2lite.io.db`."""
+"""DB operators: Save, Load, DBExists, Checkpoint (and its old name Snapshot) and
+CreateDB (Caffe2's load_save_op and create_db_op), on the DB formats of
+:mod:`caffe2lite.io.db`."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@ checks Caffe2 made when it created Save and Load."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from caffe2lite.errors import ArgumentError, EnforceError
 from caffe2lite.io.blobproto import DEFAULT_CHUNK_SIZE, NO_CHUNKING, serialize_blob

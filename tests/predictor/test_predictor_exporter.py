@@ -14,7 +14,8 @@ from caffe2lite.io.blobproto import deserialize_records
 from caffe2lite.io.db import read_db
 from caffe2lite.predictor import Predictor
 from caffe2lite.predictor import predictor_py_utils as utils
-from caffe2lite.predictor.metanet import MetaNetDef, predictor_constants as pc
+from caffe2lite.predictor.metanet import MetaNetDef
+from caffe2lite.predictor.metanet import predictor_constants as pc
 
 
 def mlp(model, data):
@@ -56,7 +57,7 @@ def trained(tmp_path):
 
 
 def export(tmp_path, trained, name=""):
-    net, params, x, _ = trained
+    net, params, _x, _ = trained
     meta = pe.PredictorExportMeta(predict_net=net, parameters=params, inputs=["x"],
                                   outputs=["prob"], shapes={"x": (5, 2)}, name=name)
     path = str(tmp_path / "model.minidb")
@@ -90,7 +91,7 @@ def test_round_trip_predictor_from_db(tmp_path, trained):
 
 
 def test_db_layout_is_caffe2s(tmp_path, trained):
-    path, meta = export(tmp_path, trained)
+    path, _meta = export(tmp_path, trained)
     records = read_db("minidb", path)
     assert [k for k, _ in records] == ["!!META_NET_DEF", "fc1_w#%0", "fc1_b#%0",
                                        "logit_w#%0", "logit_b#%0"]

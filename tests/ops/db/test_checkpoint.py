@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from caffe2lite.ops.db.checkpoint import format_pattern
 
 from caffe2lite import core, workspace
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import DTypeError, EnforceError
 from caffe2lite.io.blobproto import deserialize_records
 from caffe2lite.io.db import read_db
-from caffe2lite.ops.db.checkpoint import format_pattern
 from caffe2lite.testing import check_raises
 
 

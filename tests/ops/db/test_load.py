@@ -84,11 +84,11 @@ def test_truncated_file(ws_root):
 
 @pytest.mark.parametrize("cut", [1, 3, 7, 9, 30])
 def test_cut_anywhere_gives_offset(ws_root, cut):
-    path, arrays = save_file(ws_root, "db", 0)
-    data = open(path, "rb").read()
+    path, _arrays = save_file(ws_root, "db", 0)
+    data = (ws_root / "db").read_bytes()
     records = dbio.decode_minidb(data)
     last = len(data) - (8 + len(records[-1][0]) + len(records[-1][1]))
-    open(path, "wb").write(data[:-cut])
+    (ws_root / "db").write_bytes(data[:-cut])
     with pytest.raises(ProtoParseError, match=f"{path}: truncated minidb record at "
                        f"offset {last}"):
         load([], db=path, load_all=1)
@@ -253,10 +253,10 @@ def test_shape_function():
     assert all(s.dims is None for s in infer_op(op, []))
 
 
-@pytest.mark.parametrize("db_type", ["lmdb", "leveldb"])
+@pytest.mark.parametrize("db_type", ["lmdb", "leveldb", "rocksdb"])
 def test_other_db_types(ws_root, db_type):
-    pytest.importorskip({"lmdb": "lmdb", "leveldb": "plyvel"}[db_type])
-    path, arrays = save_file(ws_root, "kv", 0)
+    pytest.importorskip({"lmdb": "lmdb", "leveldb": "plyvel", "rocksdb": "rocksdict"}[db_type])
+    _path, arrays = save_file(ws_root, "kv", 0)
     for i in range(len(arrays)):
         workspace.FeedBlob(str(i), arrays[i])
     workspace.RunOperatorOnce(CreateOperator(
