@@ -10,7 +10,7 @@ from caffe2lite.schema.registry import (
     gradient_not_implemented_yet,
     register_cpu_operator,
 )
-from caffe2lite.schema.shapes import Cost, TensorShape
+from caffe2lite.schema.shapes import TensorShape, pointwise_cost
 
 from ._q8 import Y_ARGS, int8_input
 from ._same_q import same_quantisation
@@ -20,13 +20,6 @@ def _shape(x: TensorShape, **kwargs) -> tuple[TensorShape]:
     return (TensorShape(x.dims, np.dtype(np.uint8)),)
 
 
-def _cost(x: TensorShape, *, outputs, **kwargs) -> Cost:
-    if x.dims is None or any(isinstance(d, str) for d in x.dims):
-        return Cost(0, 0, 0, 0)
-    n = int(np.prod(x.dims))
-    return Cost(n, n, n, 0)
-
-
 @register_cpu_operator(
     "Int8Relu",
     inputs=["X"],
@@ -34,7 +27,7 @@ def _cost(x: TensorShape, *, outputs, **kwargs) -> Cost:
     args=Y_ARGS,
     allow_inplace=[(0, 0)],
     shape=_shape,
-    cost=_cost,
+    cost=pointwise_cost(0),  # Caffe2: PointwiseCostInference<0>, no parameter bytes
     example=Example(
         {"X": Int8Tensor(np.array([0, 9, 10, 200], np.uint8), 0.5, 10)},
         {"Y": Int8Tensor(np.array([10, 10, 10, 200], np.uint8), 0.5, 10)},
