@@ -12,13 +12,26 @@ from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.example import Example
 from caffe2lite.schema import shapes as sh
 from caffe2lite.schema.shapes import Cost, TensorShape
-from .._dense import axis_and_add_axis, canonical_axis, dims, enforce_cmp, tensor
+from .._dense import (
+    axis_and_add_axis,
+    canonical_axis,
+    dim_from_order,
+    dims,
+    enforce_cmp,
+    tensor,
+)
 
 
 def _concat_axis(
     xs: tuple[TensorShape, ...], axis: int | None, order: str | None, add_axis: int
 ) -> tuple[int | None, bool]:
-    ax, add = axis_and_add_axis(axis, order, add_axis, "concat")
+    """The axis as Caffe2's TensorInferenceForConcat read it: ``axis`` if given, else
+    the channel axis of ``order``. Unlike the kernel (which ignores ``add_axis`` when
+    the axis comes from ``order``), it honours ``add_axis`` either way: with
+    ``order="NHWC", add_axis=1`` it infers a new axis at 3, [10, 23, 9, 2, 10] for two
+    [10, 23, 9, 10] inputs, as Caffe2's shape_inference_test expects."""
+    ax = axis if axis is not None else dim_from_order(order or "NCHW")
+    add = bool(add_axis)
     ndim = xs[0].ndim
     return (None if ndim is None else sh.canonical_axis(ax, ndim + add)), add
 
@@ -124,7 +137,9 @@ def _concat_cost(
 agree, and all inputs must have one type. With ``add_axis`` set, the inputs (all of
 one shape) are stacked along a new dimension inserted at ``axis``. The optional
 second output ``split_info`` (int32) holds each input's size along the axis (1s
-with ``add_axis``), which the gradient's Split uses.
+with ``add_axis``), which the gradient's Split uses. Without ``axis`` the axis is
+``order``'s channel axis and, as in Caffe2's kernel, ``add_axis`` is ignored; Caffe2's
+shape inference still honoured it there, and caffe2lite's does too.
 
 Example: X1=[[1, 2], [3, 4]], X2=[[5, 6]], axis=0 -> concat_result=[[1, 2], [3, 4],
 [5, 6]], split_info=[2, 1]""",

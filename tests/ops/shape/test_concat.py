@@ -176,3 +176,27 @@ def test_cost_is_caffe2s():
     a, b = TensorShape((2, 3), f8), TensorShape((1, 3), f8)
     # four bytes an element whatever the type; one element more read, as Caffe2 had
     assert op_cost(op, [a, b]) == Cost(0, (1 + 9) * 4, 9 * 4, 0)
+
+
+def test_shape_inference_honours_add_axis_with_order_as_caffe2s():
+    # shape_inference_test.py testConcat / testConcatInt32: TensorInferenceForConcat
+    # takes the axis from order when there is no axis argument and still reads
+    # add_axis (the kernel does not), so NHWC + add_axis stacks on a new axis 3.
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    i4 = np.dtype(np.int32)
+    a, b = TensorShape((10, 12, 9, 10), i4), TensorShape((10, 9, 9, 10), i4)
+    d, f = TensorShape((10, 2, 9, 10), i4), TensorShape((10, 23, 9, 10), i4)
+    c = infer_op(CreateOperator("Concat", ["A", "B"], ["C", "s"], axis=1), [a, b])
+    assert c == [TensorShape((10, 21, 9, 10), i4), TensorShape((2,), i4)]
+    e = infer_op(CreateOperator("Concat", ["C", "D"], ["E", "s"], order="NCHW"), [c[0], d])
+    assert e[0] == TensorShape((10, 23, 9, 10), i4)
+    g = infer_op(CreateOperator("Concat", ["E", "F"], ["G", "s"], add_axis=1, order="NHWC"),
+                 [e[0], f])
+    assert g == [TensorShape((10, 23, 9, 2, 10), i4), TensorShape((2,), i4)]
+    # the kernel itself ignores add_axis without axis, as Caffe2's ConcatOp did
+    x = np.arange(2 * 3 * 4 * 5, dtype=np.int32).reshape(2, 3, 4, 5)
+    testing.check_reference(
+        CreateOperator("Concat", ["X", "Y"], ["Z", "s"], add_axis=1, order="NHWC"),
+        [x, x], lambda x, y: [np.concatenate([x, y], axis=3), np.array([5, 5], np.int32)])
