@@ -289,9 +289,13 @@ def group_problems(problems: list[Caffe2LiteError]) -> list[str]:
     for p in problems:
         kind, name = problem_kind(p)
         groups.setdefault(kind, []).append(name)
-    return [f"{kind} ({len(names)}): {_names([n for n in names if n])}".rstrip(": ")
-            if any(names) else f"{kind} ({len(names)})"
-            for kind, names in groups.items()]
+    # Op types that do not exist come first: no input can make such a net run.
+    order = sorted(groups, key=lambda k: k not in _OP_TYPE_KINDS)
+    return [f"{kind} ({len(groups[kind])}): {_names([n for n in groups[kind] if n])}"
+            if any(groups[kind]) else f"{kind} ({len(groups[kind])})" for kind in order]
+
+
+_OP_TYPE_KINDS = ("Caffe2 operators not implemented in caffe2lite", "unknown operator types")
 
 
 class GradientError(Caffe2LiteError):
