@@ -66,3 +66,73 @@ def test_gradient_decision(op_type):
     from caffe2lite.schema import registry
 
     assert registry.gradient_entry(op_type).kind == "should_not_do_gradient"
+
+
+def _train_model():
+    from caffe2lite import brew, model_helper, optimizer
+
+    train = model_helper.ModelHelper(name="ckpt_train")
+    train.param_init_net.Proto().device_option.random_seed = 3
+    h = brew.relu(train, brew.fc(train, "x", "fc1", dim_in=2, dim_out=4), "fc1_relu")
+    logit = brew.fc(train, h, "logit", dim_in=4, dim_out=1)
+    xent = train.net.SigmoidCrossEntropyWithLogits([logit, "label"], "xent")
+    train.AddGradientOperators([train.AveragedLoss(xent, "loss")])
+    optimizer.build_sgd(train, base_learning_rate=0.3, momentum=0.9, policy="step",
+                        stepsize=2, gamma=0.5)
+    state = [str(p) for p in train.GetParams()]
+    state += [f"{p}_momentum" for p in state]
+    train.net.Checkpoint(["optimizer_iteration"] + state, [], db="ckpt_%05d.minidb",
+                         db_type="minidb", every=3)
+    return train, state
+
+
+def _batch(step):
+    rng = np.random.default_rng(100 + step)
+    x = rng.uniform(-1, 1, (8, 2)).astype(np.float32)
+    return x, (x.sum(axis=1, keepdims=True) > 0).astype(np.float32)
+
+
+def _run_steps(train, steps):
+    for step in steps:
+        x, y = _batch(step)
+        workspace.FeedBlob("x", x)
+        workspace.FeedBlob("label", y)
+        workspace.RunNet(train.net.Proto().name)
+
+
+def test_resume_from_a_checkpoint_equals_an_uninterrupted_run(tmp_path):
+    """Checkpoint in the train net every 3 iterations; a run resumed from the
+    iteration-3 checkpoint (after a simulated crash) ends with the same parameters,
+    momenta and iteration, bit for bit, as the run that was never interrupted."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    try:
+        workspace.ResetWorkspace(str(tmp_path / "a"))
+        train, state = _train_model()
+        workspace.FeedBlob("x", _batch(1)[0])
+        workspace.FeedBlob("label", _batch(1)[1])
+        workspace.RunNetOnce(train.param_init_net)
+        workspace.CreateNet(train.net)
+        _run_steps(train, range(1, 7))
+        assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [
+            "ckpt_00003.minidb", "ckpt_00006.minidb"]
+        final = {b: workspace.FetchBlob(b) for b in state + ["optimizer_iteration"]}
+
+        workspace.ResetWorkspace(str(tmp_path / "b"))  # the crash: everything is gone
+        workspace.FeedBlob("x", _batch(4)[0])
+        workspace.FeedBlob("label", _batch(4)[1])
+        workspace.RunNetOnce(train.param_init_net)  # the mutex and fresh values
+        workspace.RunOperatorOnce(CreateOperator(
+            "Load", [], [], db=str(tmp_path / "a" / "ckpt_00003.minidb"),
+            absolute_path=1, db_type="minidb", load_all=1))
+        np.testing.assert_array_equal(workspace.FetchBlob("optimizer_iteration"), [3])
+        workspace.CreateNet(train.net)
+        _run_steps(train, range(4, 7))
+        for name, value in final.items():
+            got = workspace.FetchBlob(name)
+            assert got.dtype == value.dtype
+            assert got.tobytes() == value.tobytes(), name
+        assert (tmp_path / "b" / "ckpt_00006.minidb").read_bytes() == (
+            tmp_path / "a" / "ckpt_00006.minidb").read_bytes()
+    finally:
+        workspace.ResetWorkspace()
