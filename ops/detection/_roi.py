@@ -68,12 +68,13 @@ def check_work(size: int, what: str) -> None:
         )
 
 
-def _axis_weights(
+def axis_samples(
     start: np.ndarray, bin_size: np.ndarray, grid: np.ndarray, pooled: int, size: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per RoI, the (R, pooled, size) matrix of summed bilinear weights along one axis
-    over the grid samples of each bin, and the (R, pooled, G) validity of each sample.
-    float32 throughout, in the kernel's order of operations."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Along one axis, for every RoI, bin and grid sample (R, pooled, G): the low and
+    high pixel, the fraction towards the high one, and whether the sample counts (in
+    the RoI's grid and not more than one pixel outside the image). float32, in the
+    kernel's order of operations."""
     f = np.float32
     r = start.shape[0]
     g_max = int(grid.max()) if r else 1
@@ -86,12 +87,22 @@ def _axis_weights(
     used = i < grid[:, None, None]
     valid = used & ~((coord < f(-1.0)) | (coord > f(size)))
     c = np.where(coord <= 0, f(0), coord)
-    low = c.astype(np.int64)  # (int) of a non-negative float truncates
+    low = np.where(valid, c, 0).astype(np.int64)  # (int) of a non-negative float
     at_end = low >= size - 1
     low = np.where(at_end, size - 1, low)
     high = np.where(at_end, size - 1, low + 1)
     c = np.where(at_end, low.astype(f), c)
-    frac = (c - low.astype(f)).astype(f)
+    frac = np.where(valid, c - low.astype(f), f(0)).astype(f)
+    return low, high, frac, valid
+
+
+def _axis_weights(
+    start: np.ndarray, bin_size: np.ndarray, grid: np.ndarray, pooled: int, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per RoI, the (R, pooled, size) matrix of summed bilinear weights along one axis
+    over the grid samples of each bin, and the (R, pooled, G) validity of each sample."""
+    f = np.float32
+    low, high, frac, valid = axis_samples(start, bin_size, grid, pooled, size)
     hi_w = (f(1.0) - frac).astype(f)
     axis = np.arange(size)
     onehot_low = low[..., None] == axis
@@ -102,18 +113,15 @@ def _axis_weights(
     return w.sum(axis=2, dtype=np.float64), valid
 
 
-def align_weights(
+def roi_grid(
     rois: np.ndarray,
     spatial_scale: float,
     pooled_h: int,
     pooled_w: int,
     sampling_ratio: int,
-    height: int,
-    width: int,
     aligned: bool,
 ):
-    """(Wy (R, ph, H), Wx (R, pw, W), count (R,)): Y[r, c] = Wy[r] X[b_r, c] Wx[r]^T /
-    count[r] is RoIAlign's average of bilinear samples."""
+    """Per RoI (float32, as the kernel): start_h, start_w, bin_h, bin_w, grid_h, grid_w."""
     f = np.float32
     box = rois[:, -4:].astype(f)
     scale = f(spatial_scale)
@@ -130,6 +138,24 @@ def align_weights(
     else:
         grid_h = np.ceil(roi_h / f(pooled_h)).astype(np.int64)
         grid_w = np.ceil(roi_w / f(pooled_w)).astype(np.int64)
+    return start_h, start_w, bin_h, bin_w, grid_h, grid_w
+
+
+def align_weights(
+    rois: np.ndarray,
+    spatial_scale: float,
+    pooled_h: int,
+    pooled_w: int,
+    sampling_ratio: int,
+    height: int,
+    width: int,
+    aligned: bool,
+):
+    """(Wy (R, ph, H), Wx (R, pw, W), count (R,)): Y[r, c] = Wy[r] X[b_r, c] Wx[r]^T /
+    count[r] is RoIAlign's average of bilinear samples."""
+    start_h, start_w, bin_h, bin_w, grid_h, grid_w = roi_grid(
+        rois, spatial_scale, pooled_h, pooled_w, sampling_ratio, aligned
+    )
     g = int(max(grid_h.max(initial=0), grid_w.max(initial=0)))
     check_work(
         len(rois) * max(pooled_h * height, pooled_w * width) * max(g, 1), "RoIAlign"
