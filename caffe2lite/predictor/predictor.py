@@ -91,9 +91,10 @@ class Predictor:
         return [self.ws.fetch_blob(name) for name in self.output_names]
 
     @classmethod
-    def from_db(cls, filename: str, db_type: str = "minidb") -> Predictor:
-        """A Predictor from a predictor DB written by ``save_to_db`` (or Caffe2): its
-        init nets run in the predictor's own workspace."""
+    def from_db(cls, filename: str, db_type: str = "minidb", name: str = "") -> Predictor:
+        """A Predictor from a predictor DB written by ``save_to_db`` (or Caffe2): the
+        parameters and the predict init net go into the predictor's own workspace.
+        ``name`` picks a named predictor of the DB (``PREDICT_NET_TYPE_<name>``)."""
         from caffe2lite.io.blobproto import deserialize_records
         from caffe2lite.io.db import read_db
         from caffe2lite.predictor import predictor_py_utils as utils
@@ -105,29 +106,41 @@ class Predictor:
         if pc.META_NET_DEF not in values:
             raise BlobNotFoundError(f"{filename}: no {pc.META_NET_DEF} blob: not a "
                                     "predictor DB", blob=pc.META_NET_DEF)
-        meta.ParseFromString(values[pc.META_NET_DEF])
-        params = list(utils.GetBlobs(meta, pc.PARAMETERS_BLOB_TYPE))
+        try:
+            meta.ParseFromString(values[pc.META_NET_DEF])
+        except (DecodeError, RuntimeError, ValueError, TypeError) as e:
+            from caffe2lite.errors import ProtoParseError
+
+            raise ProtoParseError(f"{filename}: {pc.META_NET_DEF} is not a MetaNetDef: "
+                                  f"{e}") from None
+
+        def part(kind: str) -> str:
+            return utils.get_comp_name(kind, name)
+
+        params = list(utils.GetBlobs(meta, part(pc.PARAMETERS_BLOB_TYPE)))
         init = caffe2_pb2.NetDef(name="predictor-init")
-        for name in params:
-            if name not in values:
-                raise BlobNotFoundError(f"{filename}: parameter {name} is missing",
-                                        blob=name)
-        predict_init = utils.GetNet(meta, pc.PREDICT_INIT_NET_TYPE)
+        for param in params:
+            if param not in values:
+                raise BlobNotFoundError(f"{filename}: parameter {param} is missing",
+                                        blob=param)
+        predict_init = utils.GetNet(meta, part(pc.PREDICT_INIT_NET_TYPE))
         if predict_init is not None:
             init.op.extend(predict_init.op)
         predictor = cls.__new__(cls)
         from caffe2lite.runtime.workspace import Workspace
 
         predictor.ws = Workspace()
-        for name in params:
-            predictor.ws.feed_blob(name, values[name])
+        for param in params:
+            predictor.ws.feed_blob(param, values[param])
         predictor.init_net = init
         predictor.ws.run_net_once(init)
-        predict_net = utils.GetNet(meta, pc.PREDICT_NET_TYPE)
+        predict_net = utils.GetNet(meta, part(pc.PREDICT_NET_TYPE))
         if predict_net is None:
-            raise ApiValueError(f"{filename}: the predictor has no {pc.PREDICT_NET_TYPE}")
+            raise ApiValueError(f"{filename}: the predictor has no net "
+                                f"{part(pc.PREDICT_NET_TYPE)}",
+                                found=", ".join(kv.key for kv in meta.nets))
         predictor.predict_net = predict_net
-        predictor.input_names = list(utils.GetBlobs(meta, pc.INPUTS_BLOB_TYPE))
+        predictor.input_names = list(utils.GetBlobs(meta, part(pc.INPUTS_BLOB_TYPE)))
         predictor.output_names = list(predict_net.external_output)
         net = caffe2_pb2.NetDef()
         net.CopyFrom(predict_net)

@@ -167,3 +167,12 @@ def test_predictor_from_nets():
         p.run({"dta": x})
     with pytest.raises(ApiValueError, match="2 inputs given"):
         p.run([x, x])
+
+
+def test_named_predictor_from_db(tmp_path, trained):
+    path, _ = export(tmp_path, trained, name="sub")
+    _, _, x, expected = trained
+    predictor = Predictor.from_db(path, "minidb", name="sub")
+    np.testing.assert_array_equal(predictor.run([x])[0], expected)
+    with pytest.raises(ApiValueError, match="has no net PREDICT_NET_TYPE"):
+        Predictor.from_db(path, "minidb")
