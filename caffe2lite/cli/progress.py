@@ -9,6 +9,7 @@ a :class:`NullBar` that prints nothing, so logs and scripts stay clean.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, TextIO
 
@@ -36,7 +37,17 @@ def progress_bar(total: int, *, stream: TextIO | None = None, desc: str = "") ->
     except ImportError:
         return NullBar()
     return tqdm(total=total, file=stream, desc=desc or None, unit="iter",
-                mininterval=0.2, dynamic_ncols=True, leave=True)
+                mininterval=0.2, leave=True, **_size(stream))
+
+
+def _size(stream: Any) -> dict[str, int]:
+    """The terminal's width and height; 80 x 24 where it says 0 (a fresh pseudo
+    terminal), on which tqdm would otherwise hide the bar."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return {"ncols": 80, "nrows": 24}
+    return {"ncols": size.columns or 80, "nrows": size.lines or 24}
 
 
 def _is_terminal(stream: Any) -> bool:

@@ -269,9 +269,14 @@ def _run_main(args: argparse.Namespace, graph: Graph, ws: Workspace, hook: Any) 
     ws.create_net(graph, overwrite=True)
     bar = progress_bar(args.iters, desc=graph.name)
     done = 0
+    counted = None
+    if hook is not None:
+        def counted(run: Any) -> None:  # each run_net call counts from 0: say which
+            run.iteration = done
+            hook(run)
     try:
         for _ in range(args.iters):
-            ws.run_net(graph.name, 1, on_op=hook)
+            ws.run_net(graph.name, 1, on_op=counted)
             done += 1
             bar.update()
     except KeyboardInterrupt:

@@ -1,0 +1,243 @@
+"""Seeing a run: ``--profile`` tables, ``--trace`` Chrome traces, ``--verbose`` op
+lines, ``--save-all``, the progress bar (under a pseudo terminal), Ctrl-C, random
+inputs; and from Python ``RunNet(profile=, on_op=)``, ``Profiler`` and
+``BenchmarkNet``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from c2l_test_support.cli import npy, run
+
+from caffe2lite import core, workspace
+from caffe2lite.errors import Caffe2LiteError, EnforceError
+from caffe2lite.runtime.net import CompiledNet
+from caffe2lite.runtime.profile import Profiler
+
+MLP = """name: "mlp"
+op { input: "X" input: "W" input: "b" output: "H" type: "FC" }
+op { input: "H" output: "R" type: "Relu" }
+op { input: "R" output: "Y" type: "Softmax" }
+external_input: "X"
+external_input: "W"
+external_input: "b"
+external_output: "Y"
+"""
+
+
+@pytest.fixture
+def mlp(files, tmp_path):
+    f = files(net_pbtxt=MLP)
+    x = npy(tmp_path, "x.npy", np.arange(8, dtype=np.float32).reshape(2, 4))
+    w = npy(tmp_path, "w.npy", np.ones((3, 4), np.float32))
+    b = npy(tmp_path, "b.npy", np.zeros(3, np.float32))
+    return [f["net_pbtxt"], "--input", f"X={x}", "--input", f"W={w}", "--input", f"b={b}"]
+
+
+def test_profile_table(mlp, capsys):
+    status, out, err = run(capsys, "run", *mlp, "--iters", "4", "--profile")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    head = [line.split() for line in lines].index(
+        ["op", "type", "calls", "total", "ms", "mean", "ms", "share", "output", "bytes"])
+    assert set(lines[head + 1]) == {"-"}
+    rows = [line.split() for line in lines[head + 2:head + 5]]
+    assert sorted(r[0] for r in rows) == ["FC", "Relu", "Softmax"]
+    assert all(r[1] == "4" for r in rows)
+    totals = [float(r[2]) for r in rows]
+    assert totals == sorted(totals, reverse=True)  # slowest first
+    assert sum(float(r[4].rstrip("%")) for r in rows) == pytest.approx(100, abs=0.2)
+    assert {r[0]: r[5] for r in rows} == {"FC": "96", "Relu": "96", "Softmax": "96"}
+    assert lines[head + 5].split()[:2] == ["total", "12"]
+
+
+def test_trace_has_one_event_per_op_run(mlp, capsys, tmp_path):
+    trace = tmp_path / "trace.json"
+    status, _, _ = run(capsys, "run", *mlp, "--iters", "3", "--trace", str(trace))
+    assert status == 0
+    doc = json.loads(trace.read_text())
+    events = doc["traceEvents"]
+    assert len(events) == 3 * 3
+    assert [e["name"] for e in events[:3]] == ["FC", "Relu", "Softmax"]
+    assert all(e["ph"] == "X" and e["dur"] >= 0 and isinstance(e["pid"], int)
+               for e in events)
+    assert [e["ts"] for e in events] == sorted(e["ts"] for e in events)
+    assert events[0]["args"] == {
+        "net": "mlp", "op_index": 0, "op_name": "", "iteration": 0,
+        "inputs": {"X": "float32[2, 4]", "W": "float32[3, 4]", "b": "float32[3]"},
+        "outputs": {"H": "float32[2, 3]"},
+    }
+    assert events[-1]["args"]["iteration"] == 2
+
+
+def test_verbose_prints_each_op_and_save_all_keeps_every_blob(mlp, capsys, tmp_path):
+    path = tmp_path / "all.npz"
+    status, _, err = run(capsys, "run", *mlp, "--verbose", "--save-all", str(path))
+    assert status == 0
+    lines = err.splitlines()
+    assert len(lines) == 3
+    assert re.fullmatch(r"#0 FC: X float32\[2, 4\], W float32\[3, 4\], b float32\[3\] -> "
+                        r"H float32\[2, 3\] \(\d+\.\d{3} ms\)", lines[0])
+    assert re.fullmatch(r"#2 Softmax: R float32\[2, 3\] -> Y float32\[2, 3\] "
+                        r"\(\d+\.\d{3} ms\)", lines[2])
+    with np.load(path) as saved:
+        assert sorted(saved.files) == ["H", "R", "W", "X", "Y", "b"]
+        np.testing.assert_allclose(saved["Y"], np.full((2, 3), 1 / 3), rtol=1e-6)
+
+
+def test_random_inputs_from_given_shapes_are_seeded(files, capsys):
+    f = files(net_pbtxt=MLP)
+    argv = ["run", f["net_pbtxt"], "--random-inputs", "--input-shape", "X=float32[N,4]",
+            "--random-init-dim", "5", "--seed", "3"]
+    status, out, err = run(capsys, *argv)
+    assert (status, err) == (0, "")
+    assert out.startswith("Y: float32 shape (5, 5)\n")
+    assert run(capsys, *argv)[1] == out
+    status, out2, _ = run(capsys, *argv[:-1], "4")
+    assert status == 0 and out2 != out
+
+
+def test_interrupt_keeps_what_ran(mlp, capsys, tmp_path, monkeypatch):
+    from caffe2lite.runtime.workspace import Workspace
+
+    calls = []
+    real = Workspace.run_net
+
+    def run_net(self, *args, **kwargs):
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Workspace, "run_net", run_net)
+    save = tmp_path / "out.npz"
+    status, out, err = run(capsys, "run", *mlp, "--iters", "10", "--save", str(save))
+    assert status == 130
+    assert err == ("caffe2lite: interrupted after 3 of 10 iterations; showing and "
+                   "saving the blobs as they are\n")
+    assert out.startswith("Y: float32 shape (2, 3)\n")
+    with np.load(save) as saved:
+        assert saved.files == ["Y"]
+
+
+def _cli(argv, **kwargs):
+    env = dict(os.environ, COLUMNS="100")
+    return subprocess.run([sys.executable, "-m", "caffe2lite", *argv], env=env,
+                          timeout=120, **kwargs)
+
+
+def test_progress_bar_on_a_terminal_only(mlp):
+    pytest.importorskip("tqdm")
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    try:
+        proc = _cli(["run", *mlp, "--iters", "400"], stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    shown = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert proc.stdout.decode().startswith("Y: float32 shape (2, 3)")
+    assert "mlp: 100%" in shown and "400/400" in shown
+    assert re.search(r"\d+(\.\d+)?(it|iter)/s", shown)  # the rate
+    assert re.search(r"<\d\d:\d\d", shown)  # the time left
+    quiet = _cli(["run", *mlp, "--iters", "400"], capture_output=True)
+    assert (quiet.returncode, quiet.stderr) == (0, b"")
+
+
+# -- from Python ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def relu_net():
+    workspace.ResetWorkspace()
+    net = core.Net("seen")
+    net.Relu("X", "Y")
+    net.Scale("Y", "Z", scale=2.0)
+    workspace.FeedBlob("X", np.array([-1.0, 2.0], dtype=np.float32))
+    workspace.CreateNet(net)
+    yield net.Name()
+    workspace.ResetWorkspace()
+
+
+def test_run_net_profile_prints_the_table(relu_net, capsys):
+    assert workspace.RunNet(relu_net, 2, profile=True)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["op", "type", "calls", "total", "ms", "mean", "ms", "share",
+                              "output", "bytes"]
+    assert sorted(line.split()[0] for line in out[2:4]) == ["Relu", "Scale"]
+    assert out[4].split()[:2] == ["total", "4"]
+
+
+def test_on_op_sees_every_op_with_its_arrays(relu_net):
+    seen = []
+    workspace.RunNet(relu_net, 2, on_op=lambda r: seen.append(
+        (r.iteration, r.index, r.type, r.input_names, r.output_names,
+         [a.tolist() for a in r.outputs])))
+    assert seen == [
+        (0, 0, "Relu", ("X",), ("Y",), [[0.0, 2.0]]),
+        (0, 1, "Scale", ("Y",), ("Z",), [[0.0, 4.0]]),
+        (1, 0, "Relu", ("X",), ("Y",), [[0.0, 2.0]]),
+        (1, 1, "Scale", ("Y",), ("Z",), [[0.0, 4.0]]),
+    ]
+
+
+def test_profiler_context_sees_every_run(relu_net):
+    with Profiler(trace=True) as prof:
+        workspace.RunNet(relu_net, 3)
+        workspace.RunNetOnce(_once())  # a net run once is seen too
+    workspace.RunNet(relu_net)  # outside: not seen
+    assert prof.calls == {"Relu": 4, "Scale": 3}
+    assert len(prof.events) == 7
+    assert prof.output_bytes["Scale"] == 3 * 8
+
+
+def _once():
+    net = core.Net("once")
+    net.Relu("X", "W")
+    return net
+
+
+def test_no_hook_keeps_the_tight_loop(relu_net, monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("the hooked loop ran")
+
+    monkeypatch.setattr(CompiledNet, "_run_hooked", fail)
+    assert workspace.RunNet(relu_net, 5)
+
+
+def test_a_failing_op_under_hooks_changes_nothing_and_is_located(relu_net):
+    workspace.RunNet(relu_net)
+    workspace.FeedBlob("X", np.array([1, 2], dtype=np.int64))  # Relu refuses int64
+    before = workspace.FetchBlob("Z")
+    with pytest.raises(Caffe2LiteError) as e:
+        workspace.RunNet(relu_net, on_op=lambda r: None)
+    assert f"op #0 Relu in net '{relu_net}': " in str(e.value)
+    np.testing.assert_array_equal(workspace.FetchBlob("Z"), before)
+
+
+def test_benchmark_net(relu_net):
+    result = workspace.BenchmarkNet(relu_net, 2, 5, True)
+    assert len(result) == 1 + 2 and all(t >= 0 for t in result)
+    assert len(workspace.BenchmarkNet(relu_net, 0, 3, False)) == 1
+    with pytest.raises(EnforceError, match=r"Number of warm up runs should be non "
+                                           r"negative, provided -1\.$"):
+        workspace.BenchmarkNet(relu_net, -1, 3, False)
+    with pytest.raises(EnforceError, match=r"Number of main runs should be non "
+                                           r"negative, provided -2\.$"):
+        workspace.BenchmarkNet(relu_net, 0, -2, False)
