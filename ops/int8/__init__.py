@@ -20,3 +20,4 @@ from . import leaky_relu  # noqa: F401
 from . import channel_shuffle  # noqa: F401
 from . import slice  # noqa: F401
 from . import conv_transpose  # noqa: F401
+from . import roi_align  # noqa: F401

@@ -125,23 +125,46 @@ def quantize_multiplier_smaller_than_one(real: float) -> tuple[int, int]:
     return int(q_fixed), int(shift)
 
 
+def quantize_multipliers(real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """QuantizeMultiplierSmallerThanOne over an array of real multipliers."""
+    real = np.asarray(real, np.float64)
+    if real.size and not ((real >= 0) & (real < 1)).all():
+        bad = float(real[~((real >= 0) & (real < 1))][0])
+        raise EnforceError(
+            f"Check failed: double_multiplier < 1. (the real multiplier is {bad})",
+            expected="a multiplier in [0, 1)",
+            found=bad,
+        )
+    q, exponent = np.frexp(real)
+    q_fixed = np.rint(q * float(1 << 31)).astype(np.int64)  # nearbyint: ties to even
+    shift = -exponent.astype(np.int64)
+    full = q_fixed == (1 << 31)
+    q_fixed = np.where(full, q_fixed // 2, q_fixed)
+    shift = np.where(full, shift - 1, shift)
+    zero = real == 0
+    return np.where(zero, 0, q_fixed), np.where(zero, 0, shift)
+
+
 def _trunc_div_pow2(x: np.ndarray, bits: int) -> np.ndarray:
     """x / 2**bits rounded towards zero (C integer division)."""
     return np.where(x >= 0, x >> bits, -((-x) >> bits))
 
 
-def saturating_rounding_doubling_high_mul(a: np.ndarray, b: int) -> np.ndarray:
+def saturating_rounding_doubling_high_mul(a: np.ndarray, b) -> np.ndarray:
+    """gemmlowp's SaturatingRoundingDoublingHighMul; ``b`` a multiplier or an array of
+    them broadcasting against ``a``."""
     a = np.asarray(a, np.int64)
-    ab = a * np.int64(b)
+    b = np.asarray(b, np.int64)
+    ab = a * b
     nudge = np.where(ab >= 0, np.int64(1 << 30), np.int64(1 - (1 << 30)))
     out = _trunc_div_pow2(ab + nudge, 31)
-    if b == INT32_MIN:
-        out = np.where(a == INT32_MIN, INT32_MAX, out)
-    return out
+    return np.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, out)
 
 
-def rounding_divide_by_pot(x: np.ndarray, exponent: int) -> np.ndarray:
-    mask = (1 << exponent) - 1
+def rounding_divide_by_pot(x: np.ndarray, exponent) -> np.ndarray:
+    """gemmlowp's RoundingDivideByPOT (``exponent`` a shift or an array of them)."""
+    exponent = np.asarray(exponent, np.int64)
+    mask = (np.int64(1) << exponent) - 1
     remainder = x & mask
     threshold = (mask >> 1) + (x < 0)
     return (x >> exponent) + (remainder > threshold)
