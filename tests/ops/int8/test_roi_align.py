@@ -25,7 +25,7 @@ def run(x, rois, **args):
 
 def naive(x, rois, scale, ph, pw, ratio, y_scale, y_zp):
     """Caffe2's loops, one bin and one sample at a time, in float32 scalars."""
-    n, h, w, c = x.data.shape
+    c = x.data.shape[3]
     out = np.zeros((len(rois), ph, pw, c), np.uint8)
     for r, roi in enumerate(rois):
         b = int(roi[0]) if len(roi) == 5 else 0
