@@ -47,6 +47,38 @@ from caffe2lite.proto import caffe2_pb2
 BlobProto = caffe2_pb2.BlobProto
 TensorProto = caffe2_pb2.TensorProto
 
+
+def _options_classes() -> tuple[type, type]:
+    """Caffe2's ``BlobSerializationOptions`` {blob_name_regex = 1, chunk_size = 2
+    (int64), float_format = 3 (FLOAT_DEFAULT, FLOAT_PROTOBUF, FLOAT_BFLOAT16)} and
+    ``SerializationOptions`` {repeated options = 1}, which caffe2lite's caffe2.proto
+    lacks, built here with the same field numbers (the bytes Caffe2 wrote parse)."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    f = descriptor_pb2.FieldDescriptorProto
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="caffe2lite/io/serialization_options.proto", package="caffe2lite.serde",
+        syntax="proto2")
+    blob = proto.message_type.add(name="BlobSerializationOptions")
+    blob.enum_type.add(name="FloatFormat").value.extend([
+        descriptor_pb2.EnumValueDescriptorProto(name=n, number=i)
+        for i, n in enumerate(["FLOAT_DEFAULT", "FLOAT_PROTOBUF", "FLOAT_BFLOAT16"])])
+    blob.field.add(name="blob_name_regex", number=1, label=f.LABEL_OPTIONAL,
+                   type=f.TYPE_STRING)
+    blob.field.add(name="chunk_size", number=2, label=f.LABEL_OPTIONAL, type=f.TYPE_INT64)
+    blob.field.add(name="float_format", number=3, label=f.LABEL_OPTIONAL, type=f.TYPE_ENUM,
+                   type_name=".caffe2lite.serde.BlobSerializationOptions.FloatFormat")
+    options = proto.message_type.add(name="SerializationOptions")
+    options.field.add(name="options", number=1, label=f.LABEL_REPEATED, type=f.TYPE_MESSAGE,
+                      type_name=".caffe2lite.serde.BlobSerializationOptions")
+    file = descriptor_pool.Default().Add(proto)
+    return tuple(message_factory.GetMessageClass(file.message_types_by_name[name])
+                 for name in ("BlobSerializationOptions", "SerializationOptions"))
+
+
+BlobSerializationOptions, SerializationOptions = _options_classes()
+FLOAT_BFLOAT16 = 2
+
 TENSOR_TYPE = "Tensor"
 STRING_TYPE = "std::string"
 CHUNK_ID_SEPARATOR = "#%"
@@ -70,11 +102,12 @@ def blob_name_from_key(key: str, strip_prefix: str = "", add_prefix: str = "") -
     return add_prefix + name
 
 
-def serialize_blob(name: str, value: Any, chunk_size: int = DEFAULT_CHUNK_SIZE
-                   ) -> list[tuple[str, bytes]]:
+def serialize_blob(name: str, value: Any, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                   bfloat16: bool = False) -> list[tuple[str, bytes]]:
     """The ``(key, serialized BlobProto)`` records Caffe2 wrote for blob ``name``.
 
-    ``chunk_size`` is a positive number of elements or :data:`NO_CHUNKING`.
+    ``chunk_size`` is a positive number of elements or :data:`NO_CHUNKING`;
+    ``bfloat16`` writes a float32 tensor as bfloat16 (Caffe2's FLOAT_BFLOAT16).
 
     >>> [k for k, _ in serialize_blob("x", np.arange(5, dtype=np.int32), chunk_size=2)]
     ['x#%0', 'x#%1', 'x#%2']
@@ -96,22 +129,51 @@ def serialize_blob(name: str, value: Any, chunk_size: int = DEFAULT_CHUNK_SIZE
     for begin in range(0, max(n, 1), step):
         end = min(begin + step, n)
         records.append((f"{name}{CHUNK_ID_SEPARATOR}{begin // step}",
-                        _tensor_chunk(name, flat[begin:end], value.shape, begin, end)))
+                        _tensor_chunk(name, flat[begin:end], value.shape, begin, end,
+                                      bfloat16)))
     return records
 
 
-def _tensor_chunk(name: str, part: np.ndarray, shape: tuple, begin: int, end: int) -> bytes:
-    tensor = numpy_to_tensor(part, name)
+def _tensor_chunk(name: str, part: np.ndarray, shape: tuple, begin: int, end: int,
+                  bfloat16: bool = False) -> bytes:
+    if bfloat16 and part.dtype == np.float32:
+        tensor = TensorProto(data_type=TensorProto.FLOAT, name=name,
+                             data_format=TensorProto.FMT_BFLOAT16,
+                             raw_data=to_bfloat16_bytes(part))
+    else:
+        tensor = numpy_to_tensor(part, name)
+        if tensor.data_type == TensorProto.FLOAT:
+            tensor.data_format = TensorProto.FMT_PROTOBUF
     del tensor.dims[:]
     tensor.dims.extend(shape)
     tensor.segment.begin = begin
     tensor.segment.end = end
     tensor.device_detail.device_type = caffe2_pb2.PROTO_CPU
-    if tensor.data_type == TensorProto.FLOAT:
-        tensor.data_format = TensorProto.FMT_PROTOBUF
     proto = BlobProto(name=name, type=TENSOR_TYPE)
     proto.tensor.CopyFrom(tensor)
     return proto.SerializeToString()
+
+
+def to_bfloat16_bytes(values: np.ndarray) -> bytes:
+    """float32 -> bfloat16 as Caffe2's fbgemm conversion did (2**15 added to the bits,
+    then the high half kept: round to nearest, ties away from zero), little-endian."""
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    return ((bits + (1 << 15)) >> 16).astype("<u2").tobytes()
+
+
+def blob_options(name: str, options: Any) -> tuple[int, bool]:
+    """``(chunk_size, bfloat16)`` for blob ``name`` from a SerializationOptions: the
+    first entry whose ``blob_name_regex`` is empty or matches the whole name (Caffe2's
+    GetBlobOptions); a chunk_size of 0 is the default, -1 no chunking."""
+    import re
+
+    for entry in getattr(options, "options", ()):
+        regex = entry.blob_name_regex
+        if not regex or re.fullmatch(regex, name):
+            size = entry.chunk_size
+            chunk = DEFAULT_CHUNK_SIZE if size == 0 else NO_CHUNKING if size == -1 else size
+            return int(chunk), entry.float_format == FLOAT_BFLOAT16
+    return DEFAULT_CHUNK_SIZE, False
 
 
 def parse_blob_proto(data: bytes, where: str = "") -> BlobProto:

@@ -4,10 +4,18 @@ checks Caffe2 made when it created Save and Load."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+import re
 from typing import Any
 
 from caffe2lite.errors import ArgumentError, EnforceError
-from caffe2lite.io.blobproto import DEFAULT_CHUNK_SIZE, NO_CHUNKING, serialize_blob
+from caffe2lite.io.blobproto import (
+    DEFAULT_CHUNK_SIZE,
+    NO_CHUNKING,
+    BlobSerializationOptions,
+    SerializationOptions,
+    blob_options,
+    serialize_blob,
+)
 from caffe2lite.io.db import write_db
 
 
@@ -76,18 +84,43 @@ def save_names(names: Sequence[str], strip_prefix: str,
     return out
 
 
+def serialization_options(options: bytes, chunk_size: int) -> Any:
+    """Save's ``options`` (a serialized SerializationOptions) with its ``chunk_size``
+    argument appended as the last, catch-all entry, as Caffe2's SaveOpImpl did."""
+    parsed = SerializationOptions()
+    if options:
+        try:
+            parsed.ParseFromString(options)
+        except Exception:  # noqa: BLE001  (protobuf's decode errors vary by backend)
+            raise EnforceError("unable to parse serialization options", arg="options",
+                               expected="a serialized SerializationOptions",
+                               found=f"{len(options)} bytes") from None
+    step = effective_chunk_size(chunk_size)
+    parsed.options.append(BlobSerializationOptions(
+        chunk_size=0 if step == DEFAULT_CHUNK_SIZE else -1 if step == NO_CHUNKING else step))
+    return parsed
+
+
 def save_blobs(values: Sequence[Any], names: Sequence[str], *, db: str, db_type: str,
                absolute_path: int, strip_prefix: str, blob_name_overrides: Sequence[str],
-               chunk_size: int, outputs: Any) -> str:
+               chunk_size: int, outputs: Any, options: bytes = b"") -> str:
     """Everything Save does; returns the full DB path written. All blobs are
     serialized before the DB is touched, and the DB is replaced atomically."""
     require(db_type, "Must specify a db type.", "db_type")
     keys = save_names(names, strip_prefix, blob_name_overrides)
     require(db, "Must specify a db name.", "db")
-    step = effective_chunk_size(chunk_size)
+    settings = serialization_options(options, chunk_size)
     path = full_db_name(db, absolute_path, outputs)
     records = []
     for key, value in zip(keys, values):
-        records.extend(serialize_blob(key, value, step))
+        try:
+            step, bfloat16 = blob_options(key, settings)
+        except re.error as e:
+            raise ArgumentError(f"blob_name_regex is not a regular expression: {e}",
+                                arg="options") from None
+        if step < 1 and step != NO_CHUNKING:
+            raise ArgumentError("a chunk_size of the serialization options must be -1, 0 "
+                                "or positive", arg="options", found=step)
+        records.extend(serialize_blob(key, value, step, bfloat16))
     write_db(db_type, path, records)
     return path

@@ -46,7 +46,7 @@ def format_pattern(pattern: str, iteration: int) -> str:
 
 
 def checkpoint_kernel(*inputs, absolute_path, strip_prefix, blob_name_overrides, db,
-                      db_type, chunk_size, every, op_def, outputs) -> tuple:
+                      db_type, chunk_size, options, every, op_def, outputs) -> tuple:
     """Save to ``db % iteration`` when ``iteration % every == 0``."""
     if not db:
         raise EnforceError("Must specify a checkpoint file pattern.", arg="db",
@@ -65,7 +65,7 @@ def checkpoint_kernel(*inputs, absolute_path, strip_prefix, blob_name_overrides,
         save_blobs(inputs, list(op_def.input), db=format_pattern(db, iteration),
                    db_type=db_type, absolute_path=absolute_path,
                    strip_prefix=strip_prefix, blob_name_overrides=blob_name_overrides,
-                   chunk_size=chunk_size, outputs=outputs)
+                   chunk_size=chunk_size, outputs=outputs, options=options)
     return ()
 
 

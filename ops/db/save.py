@@ -22,6 +22,7 @@ SAVE_ARGS = [
     Arg("db", str, ""),
     Arg("db_type", str, ""),
     Arg("chunk_size", int, -1),
+    Arg("options", bytes, b""),
 ]
 
 
@@ -50,21 +51,25 @@ first ``strip_prefix`` removed, or under the matching name of ``blob_name_overri
 most ``chunk_size`` elements (-1, the default: 1,000,000; 0: no chunking), each a
 BlobProto under the key ``<name>#%<chunk index>``; string blobs as one BlobProto
 under ``<name>``. The DB is written atomically: a crash leaves the old DB or the new
-one. Caffe2's checks when the op is created (``Must specify a db type.``, ``Must
+one. ``options`` is a serialized ``SerializationOptions``
+(:class:`caffe2lite.io.blobproto.SerializationOptions`): per blob, the first entry
+whose ``blob_name_regex`` matches the whole name (or is empty) sets its chunk size
+and float format (FLOAT_BFLOAT16: float32 tensors as bfloat16, as Caffe2 built with
+fbgemm wrote them); ``chunk_size`` applies to the blobs no entry matched. Caffe2's
+checks when the op is created (``Must specify a db type.``, ``Must
 specify a db name.``, ``Number of blobs and blob_name_overrides mismatch.``,
 ``Duplicated input: <name>`` ...) are made when it runs, before anything is written.
-Caffe2's ``options`` argument (SerializationOptions) is not supported.
 
 Example: X=[1.5, 2.5] (float32) with db='/tmp/x.minidb', db_type='minidb',
 absolute_path=1 -> () (the file holds one record, key 'X#%0')""",
 )
 def save(*inputs, absolute_path, strip_prefix, blob_name_overrides, db, db_type,
-         chunk_size, op_def, outputs) -> tuple:
+         chunk_size, options, op_def, outputs) -> tuple:
     """Serialize the inputs under their (stripped or overridden) names and write them."""
     save_blobs(inputs, list(op_def.input), db=db, db_type=db_type,
                absolute_path=absolute_path, strip_prefix=strip_prefix,
                blob_name_overrides=blob_name_overrides, chunk_size=chunk_size,
-               outputs=outputs)
+               outputs=outputs, options=options)
     return ()
 
 

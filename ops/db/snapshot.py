@@ -27,14 +27,15 @@ from .save import no_outputs
         "(writes /tmp/ckpt_00004.minidb)", "(3 is not a multiple of 2: nothing written)"),
 )
 def snapshot(*inputs, absolute_path, strip_prefix, blob_name_overrides, db, db_type,
-             chunk_size, every, op_def, outputs) -> tuple:
+             chunk_size, options, every, op_def, outputs) -> tuple:
     """Checkpoint, under its old name."""
     from .checkpoint import checkpoint_kernel
 
     return checkpoint_kernel(*inputs, absolute_path=absolute_path,
                              strip_prefix=strip_prefix,
                              blob_name_overrides=blob_name_overrides, db=db,
-                             db_type=db_type, chunk_size=chunk_size, every=every,
+                             db_type=db_type, chunk_size=chunk_size, options=options,
+                             every=every,
                              op_def=op_def, outputs=outputs)
 
 

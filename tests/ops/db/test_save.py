@@ -242,3 +242,57 @@ def test_non_tensor_blob_fails(ws_root):
         from caffe2lite.io.blobproto import serialize_blob
 
         serialize_blob("o", object())
+
+
+def test_serialization_options(ws_root):
+    # Caffe2's testSaveWithOptions: the first matching regex wins; chunk_size the rest
+    from caffe2lite.io.blobproto import BlobSerializationOptions as B
+    from caffe2lite.io.blobproto import SerializationOptions
+
+    n = 1234
+    names = ["int16_data", "uint16_data", "float16_data", "int64_data"]
+    for name in names:
+        workspace.FeedBlob(name, np.arange(n).astype(name.split("_")[0]))
+    options = SerializationOptions(options=[
+        B(blob_name_regex="int16_data", chunk_size=10),
+        B(blob_name_regex=".*16_data", chunk_size=20),
+        B(blob_name_regex="float16_data", chunk_size=30)])
+    save(names, ws_root / "o.minidb", chunk_size=40, options=options)
+    records = dbio.read_db("minidb", str(ws_root / "o.minidb"))
+    counts = {name: sum(k.rsplit("#%", 1)[0] == name for k, _ in records) for name in names}
+    assert counts == {"int16_data": -(-n // 10), "uint16_data": -(-n // 20),
+                      "float16_data": -(-n // 20), "int64_data": -(-n // 40)}
+    loaded = deserialize_records(records)
+    for name in names:
+        np.testing.assert_array_equal(loaded[name], np.arange(n).astype(name.split("_")[0]))
+
+
+def test_float_to_bfloat16(ws_root):
+    # Caffe2's testSaveFloatToBfloat16: float1 as bfloat16 is about half the size
+    from caffe2lite.io.blobproto import BlobSerializationOptions as B
+    from caffe2lite.io.blobproto import SerializationOptions
+
+    data = np.random.default_rng(0).random(4000).astype(np.float32)
+    workspace.FeedBlob("float1", data)
+    workspace.FeedBlob("float2", data)
+    save(["float1", "float2"], ws_root / "b.minidb", options=SerializationOptions(
+        options=[B(blob_name_regex="float1", float_format=B.FLOAT_BFLOAT16)]))
+    records = dict(dbio.read_db("minidb", str(ws_root / "b.minidb")))
+    assert len(records["float1#%0"]) < 0.6 * len(records["float2#%0"])
+    loaded = deserialize_records(records.items())
+    np.testing.assert_array_equal(loaded["float2"], data)
+    np.testing.assert_array_almost_equal(loaded["float1"], data, decimal=2)
+    # round to nearest by adding 2**15 to the bits: 1 + 2**-8 (a tie) rounds up
+    bits = np.array([0x3F808000, 0x3F807FFF], np.uint32).view(np.float32)
+    workspace.FeedBlob("t", bits)
+    save(["t"], ws_root / "t.minidb", options=SerializationOptions(
+        options=[B(float_format=B.FLOAT_BFLOAT16)]))
+    got = deserialize_records(dbio.read_db("minidb", str(ws_root / "t.minidb")))["t"]
+    assert got.view(np.uint32).tolist() == [0x3F810000, 0x3F800000]
+
+
+def test_bad_options():
+    x = np.ones(2, np.float32)
+    check_raises(CreateOperator("Save", ["x"], [], db="d", db_type="minidb",
+                                options=b"\xff\xff"), [x], EnforceError,
+                 "unable to parse serialization options")
