@@ -3,8 +3,8 @@ checks Caffe2 made when it created Save and Load."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from caffe2lite.errors import ArgumentError, EnforceError
