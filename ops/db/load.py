@@ -78,15 +78,20 @@ def load(*readers, absolute_path, add_prefix, strip_prefix, db, dbs, db_type,
     wanted = set(names)
     asm = BlobAssembler(strip_prefix, add_prefix)
     db_of: dict[str, int] = {}
-    for index, (label, records) in enumerate(_sources(readers, db_names, db_type,
-                                                      absolute_path, outputs)):
+    for index, (label, records, minidb) in enumerate(_sources(readers, db_names, db_type,
+                                                              absolute_path, outputs)):
+        offset = 0
         for key, value in records:
+            at = offset
+            if minidb:  # where the record starts in the file, for error messages
+                offset += 8 + len(key.encode("utf-8")) + len(value)
             name = asm.name_of(key)
             if not load_all and name not in wanted:
                 continue
             if db_of.setdefault(name, index) != index:
                 raise EnforceError(f"Duplicate Key {name} is found!\n", blob=name)
-            asm.add(key, value, f"{label}, key {key!r}")
+            asm.add(key, value, f"{label}, record at offset {at}, key {key!r}"
+                    if minidb else f"{label}, key {key!r}")
             if not load_all and asm.loaded == len(out_names):
                 break
     values = asm.finish()
@@ -157,10 +162,10 @@ def _sources(readers: tuple, db_names: list[str], db_type: str, absolute_path: i
         if not isinstance(reader, DBReader):
             raise EnforceError("Load's inputs must be DBReaders", blob=f"input {i}",
                                expected="a DBReader", found=type(reader).__name__)
-        yield reader.source, reader.records
+        yield reader.source, reader.records, reader.db_type == "minidb"
     for name in db_names:
         path = full_db_name(name, absolute_path, outputs)
-        yield path, read_db(db_type, path)
+        yield path, read_db(db_type, path), db_type == "minidb"
 
 
 no_gradient("Load")

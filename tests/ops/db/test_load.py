@@ -96,8 +96,11 @@ def test_cut_anywhere_gives_offset(ws_root, cut):
 
 def test_corrupt_value_is_a_parse_error(ws_root):
     path = str(ws_root / "bad")
-    dbio.write_db("minidb", path, [("x#%0", b"\xff\xff\xff")])
-    with pytest.raises(ProtoParseError, match=r"Couldn't parse Proto: .*bad, key 'x#%0'"):
+    good = serialize_blob("w", np.ones(2, np.float32))
+    dbio.write_db("minidb", path, good + [("x#%0", b"\xff\xff\xff")])
+    offset = 8 + 4 + len(good[0][1])
+    with pytest.raises(ProtoParseError, match=r"Couldn't parse Proto: .*bad, record at "
+                       f"offset {offset}, key 'x#%0'"):
         load(["x"], db=path)
 
 
