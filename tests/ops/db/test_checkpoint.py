@@ -136,3 +136,20 @@ def test_resume_from_a_checkpoint_equals_an_uninterrupted_run(tmp_path):
             tmp_path / "a" / "ckpt_00006.minidb").read_bytes()
     finally:
         workspace.ResetWorkspace()
+
+
+def test_checkpoint_in_a_plan(ws_root):
+    """A plan runs the train net 7 times; Checkpoint writes iterations 3 and 6."""
+    net = core.Net("plan_train")
+    net.Add(["it", "one"], "it")
+    net.Scale("w", "w", scale=0.5)
+    net.Checkpoint(["it", "w"], [], db="plan_%d.minidb", db_type="minidb", every=3)
+    workspace.FeedBlob("it", np.array([0], np.int64))
+    workspace.FeedBlob("one", np.array([1], np.int64))
+    workspace.FeedBlob("w", np.array([64.0], np.float32))
+    plan = core.Plan("train_plan")
+    plan.AddStep(core.ExecutionStep("steps", net, num_iter=7))
+    workspace.RunPlan(plan)
+    assert sorted(p.name for p in ws_root.iterdir()) == ["plan_3.minidb", "plan_6.minidb"]
+    saved = deserialize_records(read_db("minidb", str(ws_root / "plan_6.minidb")))
+    np.testing.assert_array_equal(saved["w"], [1.0])  # 64 / 2**6
