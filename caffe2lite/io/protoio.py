@@ -15,115 +15,87 @@ from pathlib import Path
 from typing import TypeVar
 
 from google.protobuf import text_format
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError, Message
 
 from caffe2lite.errors import Caffe2LiteError, ProtoParseError
+from caffe2lite.io import limits
+from caffe2lite.io.wirecheck import (
+    WireProblem,
+    check_binary,
+    check_text,
+    other_message_type,
+)
 from caffe2lite.proto import caffe2_pb2
 
 M = TypeVar("M", bound=Message)
 TEXT_SUFFIXES = (".pbtxt", ".prototxt", ".txt")
 FORMATS = ("binary", "text")
-F = FieldDescriptor
-# The wire type each field type is written with (0, varint, for all the others).
-WIRE_TYPES = {F.TYPE_DOUBLE: 1, F.TYPE_FIXED64: 1, F.TYPE_SFIXED64: 1, F.TYPE_FLOAT: 5,
-              F.TYPE_FIXED32: 5, F.TYPE_SFIXED32: 5, F.TYPE_STRING: 2, F.TYPE_BYTES: 2,
-              F.TYPE_MESSAGE: 2}  # fmt: skip
-
-
-def _varint(data: memoryview, pos: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        byte = data[pos]  # an IndexError here means the data is truncated
-        value |= (byte & 0x7F) << shift
-        pos, shift = pos + 1, shift + 7
-        if byte < 0x80:
-            return value, pos
-
-
-def _is_repeated(field: FieldDescriptor) -> bool:
-    # protobuf 7 dropped FieldDescriptor.label; 3.20 lacks is_repeated.
-    if hasattr(field, "is_repeated"):
-        return field.is_repeated
-    return field.label == F.LABEL_REPEATED
 
 
 def find_wire_problem(data: bytes, descriptor: Descriptor) -> str | None:
     """The first thing in binary ``data`` that ``descriptor`` does not account for.
 
-    Names bad encodings, unknown field numbers and enum values outside their enum,
+    Names bad encodings, unknown field numbers, enum values outside their enum,
+    text fields that are not UTF-8 and broken limits (:mod:`caffe2lite.io.limits`),
     with the path to them (``caffe2.NetDef.op[1].arg[0]``) and the byte offset;
     None when there is nothing to report.
     """
+    try:
+        check_binary(data, descriptor)
+    except WireProblem as e:
+        return str(e)
+    return None
 
-    def walk(view: memoryview, desc: Descriptor, path: str, base: int) -> str | None:
-        counts: dict[int, int] = {}
-        pos = 0
-        while pos < len(view):
-            start = pos
-            at = f"at byte {base + start}"
-            try:
-                key, pos = _varint(view, pos)
-                number, wire = key >> 3, key & 7
-                if wire not in (0, 1, 2, 5) or number == 0:
-                    return f"{path}: invalid tag {key} (field {number}, wire type {wire}) {at}"
-                field = desc.fields_by_number.get(number)
-                if field is None:
-                    return f"{path}: unknown field number {number} {at}"
-                where = f"{path}.{field.name}"
-                if _is_repeated(field):
-                    where += f"[{counts.get(number, 0)}]"
-                    counts[number] = counts.get(number, 0) + 1
-                expected = WIRE_TYPES.get(field.type, 0)
-                if wire != expected and not (_is_repeated(field) and wire == 2):
-                    return f"{where}: wire type {wire}, expected {expected}, {at}"
-                if wire == 0:
-                    value, pos = _varint(view, pos)
-                    enum = field.enum_type
-                    if enum is not None and value not in enum.values_by_number:
-                        return f"{where}: {value} is not a value of {enum.full_name}"
-                elif wire == 2:
-                    length, pos = _varint(view, pos)
-                    if field.type == F.TYPE_MESSAGE and pos + length <= len(view):
-                        inner = view[pos : pos + length]
-                        found = walk(inner, field.message_type, where, base + pos)
-                        if found:
-                            return found
-                    pos += length
-                else:
-                    pos += 8 if wire == 1 else 4
-                if pos > len(view):
-                    raise IndexError
-            except IndexError:
-                return f"{path}: data ends inside the field that starts {at}"
-        return None
 
-    return walk(memoryview(data), descriptor, descriptor.full_name, 0)
+def _not_a(data: bytes, desc: Descriptor) -> None:
+    other = other_message_type(data, desc)
+    if other is None:
+        return
+    message = f"not a {desc.full_name}: the data is a {other.full_name}"
+    try:
+        check_binary(data, other)
+    except WireProblem as e:
+        message += f" (which cannot be read either: {e})"
+    raise WireProblem(message, "type")
 
 
 def _parse_binary(data: bytes, msg: Message) -> None:
-    # Our own pass first: protobuf keeps unknown fields silently, and its reasons
-    # for bad data differ between versions and say little about where.
-    problem = find_wire_problem(data, msg.DESCRIPTOR)
-    if problem:
-        raise ValueError(problem)
+    # Our own pass first: protobuf keeps unknown fields silently, does not check
+    # UTF-8 in proto2 strings, and its reasons for bad data say little about where.
+    _not_a(data, msg.DESCRIPTOR)
+    check_binary(data, msg.DESCRIPTOR)
     try:
         msg.ParseFromString(data)
     except DecodeError as e:
-        raise ValueError(str(e)) from None
+        if "MaxDepth" in str(e):
+            raise WireProblem(
+                f"messages nested deeper than the protobuf library reads "
+                f"({limits.PROTOBUF_MAX_NESTING} levels)",
+                "limit",
+            ) from None
+        raise WireProblem(str(e)) from None
 
 
 def _parse_text(data: bytes, msg: Message) -> None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ValueError(
+        raise WireProblem(
             f"not UTF-8 text (byte 0x{data[e.start]:02x} at {e.start})"
         ) from None
+    check_text(text, msg.DESCRIPTOR)
     try:
         text_format.Parse(text, msg)
     except text_format.ParseError as e:
-        raise ValueError(str(e)) from None
+        raise WireProblem(str(e)) from None
+    except RecursionError:
+        raise WireProblem(
+            "messages nested deeper than the text parser can follow", "limit"
+        ) from None
+    # What loads from text must load from binary too: the same limits, counted
+    # on the binary form.
+    check_binary(msg.SerializePartialToString(), msg.DESCRIPTOR)
 
 
 def parse_message(
@@ -142,12 +114,18 @@ def parse_message(
             f"unknown protobuf format {fmt!r}", expected="'binary', 'text' or None"
         )
     type_name = message_cls.DESCRIPTOR.full_name
+    prefix = f"cannot parse {name} as {type_name}: "
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise ProtoParseError(prefix + _too_big(len(data)))
     reasons = []
     for each in (fmt,) if fmt else FORMATS:
         msg = message_cls()
         try:
             (_parse_binary if each == "binary" else _parse_text)(data, msg)
-        except ValueError as e:
+        except WireProblem as e:
+            if e.kind in ("limit", "type"):
+                # The data is of this format; the other would only add noise.
+                raise ProtoParseError(f"{prefix}as {each}: {e}") from None
             reasons.append(f"as {each}: {e}")
             continue
         if not msg.IsInitialized():
@@ -155,16 +133,33 @@ def parse_message(
             reasons.append(f"as {each}: missing required fields: {missing}")
             continue
         return msg
-    raise ProtoParseError(f"cannot parse {name} as {type_name}: " + "; ".join(reasons))
+    raise ProtoParseError(prefix + "; ".join(reasons))
+
+
+def _too_big(size: int) -> str:
+    return (
+        f"{size} bytes or more, more than the limit of {limits.MAX_FILE_BYTES} "
+        "(caffe2lite.io.limits.MAX_FILE_BYTES)"
+    )
 
 
 def _read(path: str | os.PathLike) -> bytes:
+    """The file's bytes; its size is checked before reading (and the read is
+    capped, for files such as devices whose size stat does not tell)."""
+    limit = limits.MAX_FILE_BYTES
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limit:
+                raise ProtoParseError(f"cannot read {os.fspath(path)}: {_too_big(size)}")
+            data = f.read(limit + 1)
     except OSError as e:
         raise ProtoParseError(
             f"cannot read {os.fspath(path)}: {e.strerror or e}"
         ) from None
+    if len(data) > limit:
+        raise ProtoParseError(f"cannot read {os.fspath(path)}: {_too_big(len(data))}")
+    return data
 
 
 def _format_for(path: str | os.PathLike) -> str | None:
@@ -194,10 +189,16 @@ def save_proto(msg: Message, path: str | os.PathLike) -> None:
             f"cannot write {os.fspath(path)}: {msg.DESCRIPTOR.full_name} is missing "
             f"required fields: {missing}"
         )
-    if _format_for(path) == "text":
-        data = text_format.MessageToString(msg).encode("utf-8")
-    else:
-        data = msg.SerializeToString()
+    # Never write what cannot be read back: the loaders' checks and limits.
+    try:
+        check_binary(msg.SerializeToString(), msg.DESCRIPTOR)
+        data = (
+            _to_text(msg).encode("utf-8")
+            if _format_for(path) == "text"
+            else msg.SerializeToString()
+        )
+    except WireProblem as e:
+        raise Caffe2LiteError(f"cannot write {os.fspath(path)}: {e}") from None
     try:
         Path(path).write_bytes(data)
     except OSError as e:
@@ -206,6 +207,18 @@ def save_proto(msg: Message, path: str | os.PathLike) -> None:
         ) from None
 
 
+def _to_text(msg: Message) -> str:
+    try:
+        return text_format.MessageToString(msg)
+    except RecursionError:
+        raise WireProblem(
+            "messages nested deeper than the text printer can follow", "limit"
+        ) from None
+
+
 def net_to_text(netdef: caffe2_pb2.NetDef) -> str:
     """A NetDef in protobuf text format, as ``.pbtxt`` files hold it."""
-    return text_format.MessageToString(netdef)
+    try:
+        return _to_text(netdef)
+    except WireProblem as e:
+        raise Caffe2LiteError(f"cannot print net {netdef.name!r}: {e}") from None

@@ -29,11 +29,13 @@ reads as an empty float32 vector, as in Caffe2. Nothing here unpickles or runs c
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from caffe2lite.errors import DTypeError, ProtoParseError, did_you_mean
+from caffe2lite.io import limits
 from caffe2lite.proto import caffe2_pb2
 
 TensorProto = caffe2_pb2.TensorProto
@@ -82,6 +84,7 @@ BYTES_OR_INT32 = {
     TensorProto.FLOAT16,
     TensorProto.BYTE,
 }
+INT64_MAX = (1 << 63) - 1
 NAME_ALIASES = {"FLOAT32": "FLOAT", "FLOAT64": "DOUBLE"}
 DATA_TYPE_NAMES = list(DT.keys())
 
@@ -211,18 +214,49 @@ def _segment_check(tp: TensorProto, n: int) -> None:
         )
 
 
+def _element_count(tp: TensorProto, shape: tuple[int, ...]) -> int:
+    """The number of elements ``dims`` give, checked before anything is allocated:
+    at most ``MAX_TENSOR_DIMS`` dims, none negative, a product that fits in int64
+    (Caffe2 multiplied in int64 and would overflow) and that numpy can address."""
+    if len(shape) > limits.MAX_TENSOR_DIMS:
+        raise ProtoParseError(
+            f"{_label(tp)} has {len(shape)} dims, more than the limit of "
+            f"{limits.MAX_TENSOR_DIMS} (caffe2lite.io.limits.MAX_TENSOR_DIMS)"
+        )
+    if any(d < 0 for d in shape):
+        raise ProtoParseError(
+            f"{_label(tp)} has a negative dimension in dims {_dims(shape)}"
+        )
+    n = math.prod(shape)  # exact: Python ints do not overflow
+    if n > INT64_MAX or any(d > INT64_MAX for d in shape):
+        raise ProtoParseError(
+            f"{_label(tp)}: the product of dims {_dims(shape)} does not fit in int64",
+            expected=f"at most {INT64_MAX} elements",
+        )
+    if n == 0 and shape and tp.data_type in DTYPES:
+        # numpy refuses even empty shapes whose nonzero dims' bytes pass intp.
+        itemsize = DTYPES[tp.data_type].itemsize
+        if math.prod(d for d in shape if d) * itemsize > INT64_MAX:
+            raise ProtoParseError(
+                f"{_label(tp)}: dims {_dims(shape)} are too large for an array, "
+                "even an empty one"
+            )
+    return n
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    text = str(list(shape[:8]))
+    return text if len(shape) <= 8 else text[:-1] + f", ... ({len(shape)} dims)]"
+
+
 def tensor_to_numpy(tp: TensorProto) -> np.ndarray:
     """The array a TensorProto holds: its dims as shape, its DataType as dtype.
 
     >>> tensor_to_numpy(TensorProto(dims=[2], data_type=TensorProto.INT64, int64_data=[3, 4]))
     array([3, 4])
     """
-    if any(d < 0 for d in tp.dims):
-        raise ProtoParseError(
-            f"{_label(tp)} has a negative dimension in dims {list(tp.dims)}"
-        )
     shape, data_type = tuple(tp.dims), tp.data_type
-    n = int(np.prod(shape, dtype=np.int64))
+    n = _element_count(tp, shape)
     if data_type == TensorProto.UNDEFINED and n == 0:
         return np.zeros((0,), dtype=np.float32)
     if data_type not in DTYPES:

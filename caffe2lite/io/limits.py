@@ -1,0 +1,35 @@
+"""The limits every net, plan and tensor file is read under.
+
+Net files come from other people and other tools, so the loaders refuse what is
+too deep, too large or too many before doing any heavy work, with a
+:class:`~caffe2lite.errors.ProtoParseError` naming the file and the limit. Each
+limit is a module attribute read at call time: raise it by assigning, e.g.
+``caffe2lite.io.limits.MAX_OPS_PER_NET = 10**6``.
+
+``MAX_NESTING``
+    How many messages deep a file may nest (the file's own message is level 0;
+    each submessage, e.g. NetDef -> op -> arg -> n, adds one). 100 is the default
+    recursion limit of protobuf's parsers, which Caffe2 read its files with. The
+    same count applies to binary and text files, nets and plans. The protobuf
+    library itself reads at most :data:`PROTOBUF_MAX_NESTING` levels, so raising
+    this above it only changes which error a deeper file gets.
+``MAX_OPS_PER_NET``
+    Operators in one NetDef (nested nets included, each counted on its own).
+``MAX_ARGUMENT_BYTES``
+    The encoded size of one Argument (GivenTensorFill values included).
+``MAX_FILE_BYTES``
+    The size of a file, checked before it is read; 2 GiB - 1 is protobuf's own
+    hard limit for one message.
+``MAX_TENSOR_DIMS``
+    Dimensions of a TensorProto (numpy 2's limit, 64); dims must also be >= 0
+    and their product must fit in int64.
+"""
+
+from __future__ import annotations
+
+MAX_NESTING = 100
+PROTOBUF_MAX_NESTING = 100
+MAX_OPS_PER_NET = 100_000
+MAX_ARGUMENT_BYTES = 1 << 30
+MAX_FILE_BYTES = (1 << 31) - 1
+MAX_TENSOR_DIMS = 64

@@ -1,0 +1,301 @@
+"""Checks of protobuf data before it is parsed, without recursion.
+
+:func:`check_binary` walks the wire format with an explicit stack: bad encodings,
+unknown field numbers, enum values outside their enum, text fields that are not
+UTF-8, and the limits of :mod:`caffe2lite.io.limits` (nesting, ops per net,
+argument size). :func:`check_text` scans text format for the nesting and op-count
+limits before the (recursive, slow) text parser runs. :func:`other_message_type`
+tells when binary data is a different Caffe2 message than the one asked for.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
+from caffe2lite.io import limits
+from caffe2lite.proto import caffe2_pb2
+
+F = FieldDescriptor
+# The wire type each field type is written with (0, varint, for all the others).
+WIRE_TYPES = {F.TYPE_DOUBLE: 1, F.TYPE_FIXED64: 1, F.TYPE_SFIXED64: 1, F.TYPE_FLOAT: 5,
+              F.TYPE_FIXED32: 5, F.TYPE_SFIXED32: 5, F.TYPE_STRING: 2, F.TYPE_BYTES: 2,
+              F.TYPE_MESSAGE: 2}  # fmt: skip
+NETDEF = caffe2_pb2.NetDef.DESCRIPTOR
+ARGUMENT = caffe2_pb2.Argument.DESCRIPTOR
+# Messages a Caffe2 file may hold, for telling one read as another.
+FILE_TYPES = [caffe2_pb2.NetDef.DESCRIPTOR, caffe2_pb2.PlanDef.DESCRIPTOR,
+              caffe2_pb2.TensorProtos.DESCRIPTOR, caffe2_pb2.TensorProto.DESCRIPTOR,
+              caffe2_pb2.BlobProto.DESCRIPTOR]  # fmt: skip
+# C0 control characters other than tab, newline and carriage return.
+CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class WireProblem(ValueError):
+    """What is wrong with the data; ``kind`` is 'structure', 'text' or 'limit'."""
+
+    def __init__(self, message: str, kind: str = "structure") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _is_repeated(field: FieldDescriptor) -> bool:
+    # protobuf 7 dropped FieldDescriptor.label; 3.20 lacks is_repeated.
+    if hasattr(field, "is_repeated"):
+        return field.is_repeated
+    return field.label == F.LABEL_REPEATED
+
+
+def _varint(view: memoryview, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = view[pos]  # an IndexError here means the data is truncated
+        value |= (byte & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if byte < 0x80:
+            return value, pos
+
+
+def _path(parts: list[str]) -> str:
+    if len(parts) > 12:
+        parts = [*parts[:5], f"(... {len(parts) - 10} more ...)", *parts[-5:]]
+    return "".join(parts)
+
+
+def _limit(where: str, what: str, name: str, limit: int) -> WireProblem:
+    return WireProblem(
+        f"{where}: {what}, more than the limit of {limit} (caffe2lite.io.limits.{name})",
+        "limit",
+    )
+
+
+def _ops_limit(where: str) -> WireProblem:
+    limit = limits.MAX_OPS_PER_NET
+    return _limit(where, f"{limit + 1} ops or more", "MAX_OPS_PER_NET", limit)
+
+
+def _run_length(view: memoryview, pos: int, key: bytes, stride: int) -> int:
+    """How many fields of ``stride`` bytes starting with ``key`` follow at ``pos``."""
+    count = 0
+    while True:
+        chunk = np.frombuffer(view[pos : pos + stride * 65536], dtype=np.uint8)
+        whole = len(chunk) // stride
+        if not whole:
+            return count
+        rows = chunk[: whole * stride].reshape(whole, stride)[:, : len(key)]
+        bad = np.flatnonzero((rows != np.frombuffer(key, np.uint8)).any(axis=1))
+        if len(bad):
+            return count + int(bad[0])
+        count, pos = count + whole, pos + whole * stride
+
+
+def check_binary(data: bytes, root: Descriptor, *, enforce_limits: bool = True) -> None:
+    """Raise :class:`WireProblem` for the first thing in ``data`` that a ``root``
+    message cannot hold, or that breaks a limit; names the path
+    (``caffe2.NetDef.op[1].arg[0]``) and the byte offset."""
+    max_depth = limits.MAX_NESTING if enforce_limits else None
+    # Each frame: [descriptor, view, position, base offset, repeat counts].
+    stack = [[root, memoryview(data), 0, 0, {}]]
+    parts = [root.full_name]
+    while stack:
+        frame = stack[-1]
+        desc, view, pos, base, counts = frame
+        if pos >= len(view):
+            stack.pop()
+            parts.pop()
+            continue
+        start = pos
+        at = f"at byte {base + pos}"
+        try:
+            key, pos = _varint(view, pos)
+            key_end = pos
+            number, wire = key >> 3, key & 7
+            if wire not in (0, 1, 2, 5) or number == 0:
+                raise WireProblem(
+                    f"{_path(parts)}: invalid tag {key} (field {number}, "
+                    f"wire type {wire}) {at}"
+                )
+            field = desc.fields_by_number.get(number)
+            if field is None:
+                raise WireProblem(f"{_path(parts)}: unknown field number {number} {at}")
+            repeated = _is_repeated(field)
+            index = counts.get(number, 0)
+            counts[number] = index + 1
+            part = f".{field.name}[{index}]" if repeated else f".{field.name}"
+            expected = WIRE_TYPES.get(field.type, 0)
+            if wire != expected and not (repeated and wire == 2):
+                raise WireProblem(
+                    f"{_path(parts)}{part}: wire type {wire}, expected {expected}, {at}"
+                )
+            if desc is NETDEF and number == 2 and enforce_limits:
+                if index + 1 > limits.MAX_OPS_PER_NET:
+                    raise _ops_limit(_path(parts))
+            if wire == 0:
+                value, pos = _varint(view, pos)
+                enum = field.enum_type
+                if enum is not None and value not in enum.values_by_number:
+                    raise WireProblem(
+                        f"{_path(parts)}{part}: {value} is not a value of {enum.full_name}"
+                    )
+            elif wire == 2:
+                length, pos = _varint(view, pos)
+                if pos + length > len(view):
+                    raise IndexError
+                if field.type == F.TYPE_MESSAGE:
+                    _enter(stack, parts, field, part, view, pos, length, base,
+                           max_depth, enforce_limits)  # fmt: skip
+                elif field.type == F.TYPE_STRING:
+                    _check_utf8(view[pos : pos + length], f"{_path(parts)}{part}")
+                pos += length
+            else:
+                width = 8 if wire == 1 else 4
+                pos += width
+                if pos > len(view):
+                    raise IndexError
+                key_bytes = bytes(view[start:key_end])
+                if repeated and bytes(view[pos : pos + len(key_bytes)]) == key_bytes:
+                    # Caffe2 wrote float_data, floats ... unpacked: skip a run at once.
+                    stride = len(key_bytes) + width
+                    run = _run_length(view, pos, key_bytes, stride)
+                    counts[number] += run
+                    pos += run * stride
+        except IndexError:
+            raise WireProblem(
+                f"{_path(parts)}: data ends inside the field that starts {at}"
+            ) from None
+        frame[2] = pos
+
+
+def _enter(stack, parts, field, part, view, pos, length, base, max_depth, enforce):
+    depth = len(stack)
+    path = f"{_path(parts)}{part}"
+    if max_depth is not None and depth > max_depth:
+        raise _limit(path, f"messages nested {depth} deep", "MAX_NESTING", max_depth)
+    if field.message_type is ARGUMENT and enforce and length > limits.MAX_ARGUMENT_BYTES:
+        raise _limit(path, f"an argument of {length} bytes", "MAX_ARGUMENT_BYTES",
+                     limits.MAX_ARGUMENT_BYTES)  # fmt: skip
+    stack.append([field.message_type, view[pos : pos + length], 0, base + pos, {}])
+    parts.append(part)
+
+
+def _check_utf8(value: memoryview, where: str) -> None:
+    raw = bytes(value)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise WireProblem(
+            f"{where}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at {e.start}); "
+            "names, types and engines are text",
+            "text",
+        ) from None
+
+
+def _top_level_strings(data: bytes, desc: Descriptor) -> set[int]:
+    """Numbers of ``desc``'s top-level text fields holding bytes no name holds
+    (invalid UTF-8 or control characters): a sign of another message type."""
+    found: set[int] = set()
+    view, pos = memoryview(data), 0
+    try:
+        while pos < len(view):
+            key, pos = _varint(view, pos)
+            wire = key & 7
+            if wire == 0:
+                _, pos = _varint(view, pos)
+            elif wire in (1, 5):
+                pos += 8 if wire == 1 else 4
+            elif wire == 2:
+                length, pos = _varint(view, pos)
+                field = desc.fields_by_number.get(key >> 3)
+                if field is not None and field.type == F.TYPE_STRING:
+                    raw = bytes(view[pos : pos + length])
+                    if CONTROL.search(raw) or not _is_utf8(raw):
+                        found.add(key >> 3)
+                pos += length
+            else:
+                return found
+    except IndexError:
+        pass
+    return found
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def other_message_type(data: bytes, desc: Descriptor) -> Descriptor | None:
+    """The Caffe2 file message ``data`` is instead of ``desc``, when the bytes show
+    it: a top-level text field of ``desc`` that holds no name (invalid UTF-8 or
+    control characters) is a message field of the other type, and the whole data
+    is a well-formed message of that type."""
+    suspicious = _top_level_strings(data, desc)
+    if not suspicious:
+        return None
+    for other in FILE_TYPES:
+        if other is desc:
+            continue
+        fields = [other.fields_by_number.get(n) for n in suspicious]
+        if not any(f is not None and f.type == F.TYPE_MESSAGE for f in fields):
+            continue
+        try:
+            check_binary(data, other, enforce_limits=False)
+        except WireProblem:
+            continue
+        return other
+    return None
+
+
+_TOKEN = re.compile(
+    r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*|[A-Za-z_][\w.]*|[{}<>\[\],]'
+)
+
+
+def check_text(text: str, root: Descriptor) -> None:
+    """Raise :class:`WireProblem` when text-format ``text`` nests deeper than
+    ``MAX_NESTING`` or a NetDef in it has more than ``MAX_OPS_PER_NET`` ops.
+
+    A scan of tokens (strings and comments skipped), not a parse: the parser
+    reports everything else."""
+    stack: list[list] = [[root, 0]]  # [descriptor or None, op count]
+    lists: list[str | None] = []
+    last: str | None = None
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        head = token[0]
+        if head in "{<":
+            field_name = last if last is not None else (lists[-1] if lists else None)
+            parent = stack[-1]
+            depth = len(stack)
+            if depth > limits.MAX_NESTING:
+                line = text.count("\n", 0, match.start()) + 1
+                raise _limit(f"{root.full_name} (line {line})",
+                             f"messages nested {depth} deep", "MAX_NESTING",
+                             limits.MAX_NESTING)  # fmt: skip
+            field = parent[0].fields_by_name.get(field_name) if parent[0] else None
+            if parent[0] is NETDEF and field_name == "op":
+                parent[1] += 1
+                if parent[1] > limits.MAX_OPS_PER_NET:
+                    line = text.count("\n", 0, match.start()) + 1
+                    raise _ops_limit(f"{root.full_name} (line {line})")
+            stack.append([field.message_type if field else None, 0])
+            last = None
+        elif head in "}>":
+            if len(stack) > 1:
+                stack.pop()
+            last = None
+        elif head == "[":
+            lists.append(last)
+            last = None
+        elif head == "]":
+            if lists:
+                lists.pop()
+            last = None
+        elif head in ",\"'":
+            last = None
+        elif head != "#":
+            last = token
