@@ -241,3 +241,57 @@ def test_benchmark_net(relu_net):
     with pytest.raises(EnforceError, match=r"Number of main runs should be non "
                                            r"negative, provided -2\.$"):
         workspace.BenchmarkNet(relu_net, 0, -2, False)
+
+
+PLAN = """name: "halving"
+network {
+  name: "half"
+  op { input: "X" output: "X" type: "Scale" arg { name: "scale" f: 0.5 } }
+  external_input: "X"
+}
+execution_step { name: "loop" network: "half" num_iter: 300 }
+"""
+
+
+def _on_a_terminal(argv) -> tuple[subprocess.CompletedProcess, str]:
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    try:
+        proc = _cli(argv, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    return proc, b"".join(chunks).decode()
+
+
+def test_plan_progress_counts_net_runs(files, tmp_path):
+    pytest.importorskip("tqdm")
+    f = files(plan_pbtxt=PLAN)
+    x = npy(tmp_path, "x.npy", np.ones(2, np.float32))
+    proc, shown = _on_a_terminal(["run", f["plan_pbtxt"], "--input", f"X={x}"])
+    assert proc.returncode == 0
+    assert "halving: 100%" in shown and "300/300" in shown and "net run/s" in shown
+
+
+def test_plan_net_runs():
+    from caffe2lite.cli.run import plan_net_runs
+    from caffe2lite.proto import caffe2_pb2
+
+    plan = caffe2_pb2.PlanDef(name="p")
+    outer = plan.execution_step.add(name="outer", num_iter=3)
+    init = outer.substep.add(name="init", network=["a"], only_once=True)
+    outer.substep.add(name="body", network=["a", "b"], num_iter=2)
+    outer.report_net = "r"
+    assert init.only_once
+    assert plan_net_runs(plan) == 1 + 3 * 4 + 1
+    plan.execution_step.add(name="until", network=["a"], should_stop_blob="stop")
+    assert plan_net_runs(plan) is None

@@ -26,17 +26,19 @@ class NullBar:
         pass
 
 
-def progress_bar(total: int, *, stream: TextIO | None = None, desc: str = "") -> Any:
-    """A bar of ``total`` iterations on ``stream`` (stderr by default): tqdm's on a
-    terminal when tqdm is installed, else a :class:`NullBar`."""
+def progress_bar(total: int | None, *, stream: TextIO | None = None, desc: str = "",
+                 unit: str = "iter") -> Any:
+    """A bar of ``total`` iterations (None: not known, so a count and a rate) on
+    ``stream`` (stderr by default): tqdm's on a terminal when tqdm is installed, else
+    a :class:`NullBar`."""
     stream = sys.stderr if stream is None else stream
-    if total < MIN_ITERS or not _is_terminal(stream):
+    if (total is not None and total < MIN_ITERS) or not _is_terminal(stream):
         return NullBar()
     try:
         from tqdm import tqdm
     except ImportError:
         return NullBar()
-    return tqdm(total=total, file=stream, desc=desc or None, unit="iter",
+    return tqdm(total=total, file=stream, desc=desc or None, unit=unit,
                 mininterval=0.2, leave=True, **_size(stream))
 
 

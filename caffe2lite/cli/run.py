@@ -36,7 +36,7 @@ from caffe2lite.cli.common import (
     load_graph,
 )
 from caffe2lite.cli.checks import PreflightError, check_run
-from caffe2lite.cli.progress import progress_bar
+from caffe2lite.cli.progress import NullBar, progress_bar
 from caffe2lite.cli.shapes import parse_input_shape
 from caffe2lite.errors import Caffe2LiteError, UnknownArgumentWarning, did_you_mean
 from caffe2lite.inference.params import load_value_info, random_inputs, random_parameters
@@ -258,14 +258,7 @@ def _run_main(args: argparse.Namespace, graph: Graph, ws: Workspace, hook: Any) 
     """Run the net ``--iters`` times (a bar on a terminal) or the plan; returns the
     iterations done. Ctrl-C stops between ops: the count so far is returned."""
     if is_plan(graph):
-        if hook is not None:
-            ACTIVE.append(hook)
-        try:
-            ws.run_plan(graph)
-        finally:
-            if hook is not None:
-                ACTIVE.remove(hook)
-        return 1
+        return _run_plan(graph, ws, hook)
     ws.create_net(graph, overwrite=True)
     bar = progress_bar(args.iters, desc=graph.name)
     done = 0
@@ -284,6 +277,60 @@ def _run_main(args: argparse.Namespace, graph: Graph, ws: Workspace, hook: Any) 
     finally:
         bar.close()
     return done
+
+
+def plan_net_runs(plan: caffe2_pb2.PlanDef) -> int | None:
+    """How many net runs ``plan`` makes (None when a ``should_stop_blob`` decides)."""
+
+    def step_runs(step: caffe2_pb2.ExecutionStep) -> int | None:
+        if step.should_stop_blob and not step.HasField("num_iter"):
+            return None
+        n = step.num_iter if step.HasField("num_iter") else 1
+        once = per_iter = 0
+        for sub in step.substep:
+            runs = step_runs(sub)
+            if runs is None:
+                return None
+            if sub.only_once:
+                once += runs
+            else:
+                per_iter += runs
+        per_iter += len(step.network)
+        instances = max(1, step.num_concurrent_instances)
+        return (min(n, 1) * once + n * per_iter) * instances + (1 if step.report_net else 0)
+
+    total = 0
+    for step in plan.execution_step:
+        runs = step_runs(step)
+        if runs is None:
+            return None
+        total += runs
+    return total
+
+
+def _run_plan(plan: caffe2_pb2.PlanDef, ws: Workspace, hook: Any) -> int:
+    """Run the plan; on a terminal a bar counts its net runs. Returns 1, or -1 when
+    interrupted."""
+    total = plan_net_runs(plan)
+    bar = progress_bar(total, desc=plan.name, unit="net run")
+    last = {net.name: len(net.op) - 1 for net in plan.network}
+    hooks = [hook] if hook is not None else []
+    if not isinstance(bar, NullBar):
+        def count(run: Any) -> None:
+            if run.index == last.get(run.net):
+                bar.update()
+
+        hooks.append(count)
+    ACTIVE.extend(hooks)
+    try:
+        ws.run_plan(plan)
+    except KeyboardInterrupt:
+        return -1
+    finally:
+        for h in hooks:
+            ACTIVE.remove(h)
+        bar.close()
+    return 1
 
 
 def run_command(args: argparse.Namespace, out: Any) -> int:
@@ -334,7 +381,10 @@ def _run_checked(args: argparse.Namespace, graph: Graph, init: caffe2_pb2.NetDef
     prof, hook = _hooks(args)
     done = _run_main(args, graph, ws, hook)
     interrupted = done < 0
-    if interrupted:
+    if interrupted and is_plan(graph):
+        print("caffe2lite: interrupted while running the plan; showing and saving the "
+              "blobs as they are", file=sys.stderr)
+    elif interrupted:
         done = -done - 1
         print(f"caffe2lite: interrupted after {done} of {args.iters} iterations; "
               "showing and saving the blobs as they are", file=sys.stderr)
