@@ -7,3 +7,5 @@ from . import box_with_nms_limit  # noqa: F401
 from . import generate_proposals  # noqa: F401
 from . import roi_pool  # noqa: F401
 from . import collect_and_distribute_fpn_rpn_proposals  # noqa: F401
+from . import collect_rpn_proposals  # noqa: F401
+from . import distribute_fpn_proposals  # noqa: F401

@@ -62,6 +62,64 @@ def map_to_levels(
     return np.clip(lvl, k_min, k_max).astype(np.int64)
 
 
+def collect(inputs, rpn_min_level: int, rpn_max_level: int, top_n: int) -> np.ndarray:
+    """The RPN RoIs of every level (inputs: RoIs per level, then scores per level),
+    sorted by decreasing score (ties by position), the first top_n (all if <= 0)."""
+    num_rpn = rpn_max_level - rpn_min_level + 1
+    enforce_cmp(
+        len(inputs) == 2 * num_rpn,
+        "InputSize() == 2 * num_rpn_lvls",
+        len(inputs),
+        2 * num_rpn,
+    )
+    rois_in, scores_in = inputs[:num_rpn], inputs[num_rpn:]
+    for i, (r, s) in enumerate(zip(rois_in, scores_in)):
+        level = rpn_min_level + i
+        float_tensor(r, f"rpn_rois_fpn{level}", np.dtype(np.float32))
+        float_tensor(s, f"rpn_roi_probs_fpn{level}", np.dtype(np.float32))
+        if r.ndim != 2 or r.shape[1] != 5:
+            raise EnforceError(
+                "RPN RoIs must be (n, 5)",
+                blob=f"rpn_rois_fpn{level}",
+                expected="(n, 5)",
+                found=list(r.shape),
+            )
+        n_scores = s.shape[0] if s.ndim else 1
+        enforce_cmp(
+            n_scores == r.shape[0],
+            "score_in.size(0) == n",
+            n_scores,
+            r.shape[0],
+            blob=f"rpn_roi_probs_fpn{level}",
+        )
+        if s.size < r.shape[0]:
+            raise EnforceError(
+                "fewer scores than RoIs",
+                blob=f"rpn_roi_probs_fpn{level}",
+                expected=f"at least {r.shape[0]} scores",
+                found=s.size,
+            )
+    rois = np.concatenate([r.reshape(-1, 5) for r in rois_in]).astype(F)
+    scores = np.concatenate(
+        [s.reshape(-1)[: r.shape[0]] for r, s in zip(rois_in, scores_in)]
+    )
+    order = np.argsort(-scores.astype(np.float64), kind="stable")
+    if 0 < top_n < len(order):
+        order = order[:top_n]
+    return rois[order]
+
+
+def distribute(
+    rois: np.ndarray, lo: int, hi: int, scale: int, level: int, plus_one: bool
+) -> tuple:
+    """The (n, 5) RoIs of each level lo..hi, and the int32 permutation restoring the
+    input order from their concatenation."""
+    lvls = map_to_levels(rois[:, 1:5], lo, hi, scale, level, plus_one)
+    per_level = [np.flatnonzero(lvls == lvl) for lvl in range(lo, hi + 1)]
+    restore = np.argsort(np.concatenate(per_level), kind="stable").astype(np.int32)
+    return tuple(rois[idx] for idx in per_level) + (restore,)
+
+
 @register_cpu_operator(
     "CollectAndDistributeFpnRpnProposals",
     inputs=[
@@ -156,46 +214,15 @@ def collect_and_distribute_fpn_rpn_proposals(
         num_outputs,
         num_roi + 2,
     )
-    rois_in, scores_in = inputs[:num_rpn], inputs[num_rpn:]
-    for i, (r, s) in enumerate(zip(rois_in, scores_in)):
-        float_tensor(r, f"rpn_rois_fpn{rpn_min_level + i}", np.dtype(np.float32))
-        float_tensor(s, f"rpn_roi_probs_fpn{rpn_min_level + i}", np.dtype(np.float32))
-        n = r.shape[0] if r.ndim else 0
-        if r.size != 5 * n or r.ndim != 2:
-            raise EnforceError(
-                "RPN RoIs must be (n, 5)",
-                blob=f"rpn_rois_fpn{rpn_min_level + i}",
-                expected="(n, 5)",
-                found=list(r.shape),
-            )
-        if s.size < n:
-            raise EnforceError(
-                "fewer scores than RoIs",
-                blob=f"rpn_roi_probs_fpn{rpn_min_level + i}",
-                expected=f"at least {n} scores",
-                found=s.size,
-            )
-    rois = np.concatenate([r.reshape(-1, 5) for r in rois_in]).astype(F)
-    scores = np.concatenate(
-        [s.reshape(-1)[: r.shape[0]] for r, s in zip(rois_in, scores_in)]
-    )
-    order = np.argsort(-scores.astype(np.float64), kind="stable")
-    if 0 < rpn_post_nms_topN < len(order):
-        order = order[:rpn_post_nms_topN]
-    rois = rois[order]
-    lvls = map_to_levels(
-        rois[:, 1:5],
+    rois = collect(inputs, rpn_min_level, rpn_max_level, rpn_post_nms_topN)
+    return (rois,) + distribute(
+        rois,
         roi_min_level,
         roi_max_level,
         roi_canonical_scale,
         roi_canonical_level,
         legacy_plus_one,
     )
-    per_level = [
-        np.flatnonzero(lvls == lvl) for lvl in range(roi_min_level, roi_max_level + 1)
-    ]
-    restore = np.argsort(np.concatenate(per_level), kind="stable").astype(np.int32)
-    return (rois,) + tuple(rois[idx] for idx in per_level) + (restore,)
 
 
 should_not_do_gradient("CollectAndDistributeFpnRpnProposals")
