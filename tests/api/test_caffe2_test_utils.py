@@ -210,3 +210,15 @@ def test_utils_reset_blobs_and_mutex_iter():
     assert str(utils.BuildUniqueMutexIter(init_net, net)) == str(iteration)
     assert len(init_net.Proto().op) == 2
     workspace.ResetWorkspace()
+
+
+def test_missing_hypothesis_names_the_test_extra(monkeypatch):
+    import importlib
+    import sys
+
+    for name in ("hypothesis", "hypothesis.extra.numpy", "hypothesis.strategies"):
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.delitem(sys.modules, "caffe2lite.testing.hypothesis_util")
+    with pytest.raises(ImportError, match=r"pip install 'caffe2lite\[test\]'"):
+        importlib.import_module("caffe2lite.testing.hypothesis_util")
+    import caffe2lite  # noqa: F401  (the package itself never needs hypothesis)
