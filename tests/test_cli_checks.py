@@ -186,3 +186,14 @@ def test_create_net_groups_many_problems(tmp_path):
     )
     assert len(e.value.problems) == 13
     assert e.value.full().count("\n") == 13
+
+
+def test_inspect_check_verbose_lists_every_problem(files, capsys):
+    f = files(net_pbtxt=BIG)
+    status, _, err = run(capsys, "inspect", f["net_pbtxt"], "--check")
+    assert status == 2
+    assert err.splitlines()[-1] == "  (run with --verbose to list every problem)"
+    status, _, err = run(capsys, "inspect", f["net_pbtxt"], "--check", "--verbose")
+    assert status == 2
+    # the warning, the head, every problem (data is missing too: nothing gives it)
+    assert len(err.splitlines()) == 2 + 13

@@ -16,7 +16,10 @@
 ``--debug`` may be given anywhere: errors then end with a traceback. Without it an
 error is printed to stderr as ``caffe2lite: error: <message>``. Exit status: 0 on
 success, 1 when running failed (an operator or net raised), 2 on bad usage, a
-file that cannot be read or parsed, or a net input that was not given.
+file that cannot be read or parsed, or any problem found before the run (an op type
+that is not implemented, a schema or argument problem, a net input that was not
+given, an ``--input`` no op reads, an unknown ``--output``, a file that cannot be
+written), 130 when interrupted (``run`` still prints and saves what exists).
 
 This module only wires the command line to :mod:`caffe2lite.cli.run`,
 :mod:`caffe2lite.cli.inspect`, :mod:`caffe2lite.cli.ops` and :mod:`caffe2lite.cli.draw`.
@@ -101,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run, inspect and convert Caffe2 nets on CPU, in pure Python.",
         epilog="--debug may be given anywhere and adds a traceback to errors. "
         "Exit status: 0 success, 1 a failure while running, 2 bad usage, an "
-        "unreadable file or a missing net input.",
+        "unreadable file or a problem found before the run (such as a missing net "
+        "input), 130 interrupted.",
     )
     parser.add_argument(
         "--debug", action="store_true", help="show a traceback on error"
@@ -245,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="find every problem running the net would meet (unknown op types, schema "
         "and argument problems, blobs nothing gives) without running it; exit 2 if any",
+    )
+    inspect.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="with --check: list every problem (by default many are grouped by kind)",
     )
     inspect.set_defaults(handler=inspect_command)
 
