@@ -7,13 +7,14 @@ only consulted for types that are not registered.
 
 Provenance: written from Caffe2's sources: the names registered with
 ``REGISTER_CPU_OPERATOR`` / ``OPERATOR_SCHEMA`` in ``caffe2/operators/*.cc``,
-``caffe2/sgd/*.cc``, ``caffe2/queue/*.cc`` and ``caffe2/db/*.cc`` of the
-pytorch/pytorch repository, checked against Caffe2's operators catalogue (the
-``_docs/operators-catalogue.md`` page of the caffe2.github.io site, generated from
-those schemas). Engine-only registrations (CUDNN, MKLDNN, DNNLOWP ...) are left out;
-so are ops of contrib folders other than the few that shipped with the CPU build.
-Regenerate with ``python -m caffe2lite.schema.caffe2_ops FILE...``: it prints this
-list's body from ``.cc`` sources, one name a line.
+``caffe2/sgd/*.cc``, ``caffe2/queue/*.cc``, ``caffe2/db/*.cc`` and
+``caffe2/distributed/*.cc`` of the pytorch/pytorch repository, and checked name by
+name against Caffe2's operators catalogue (``_docs/operators-catalogue.md`` of the
+caffe2.github.io site, generated from those schemas), whose every ``## Name`` heading
+is here; later additions (the fused 2- and 4-bit lookups, the Int8 ops, Glow-era
+ops) come from the sources. Engine-only registrations (CUDNN, MKLDNN, DNNLOWP ...)
+are left out. ``python -m caffe2lite.schema.caffe2_ops FILE.cc ...`` prints the names a
+source registers, one a line, to compare or regenerate the list.
 """
 
 from __future__ import annotations
@@ -55,32 +56,32 @@ DestroyCommonWorld DiagonalFill Div DivGradient Do DotProduct DotProductGradient
 DotProductWithPadding DotProductWithPaddingGradient Dropout DropoutGrad EQ
 ElementwiseLinear ElementwiseLinearGradient Elu EluGradient EnforceFinite EnqueueBlobs
 EnqueueRebatchingQueue EnsureCPUOutput EnsureClipped EnsureDense Erf ErfGradient Exp
-Expand ExpandDims ExpandGradient FC FCGradient FCTransposed FCTransposedGradient
-FbFCPacked FeedBlob FileStoreHandlerCreate FillExamplesWithIndicator Find
-FindDuplicateElements Flatten FlattenToVec FlexibleTopK FlexibleTopKGradient
-Float16ConstantFill Float16UniformFill FloatToFused2BitRowwiseQuantized
-FloatToFused4BitRowwiseQuantized FloatToFused8BitRowwiseQuantized
-FloatToFusedRandRowwiseQuantized FloatToHalf FloatToRowwiseQuantized8Bits Floor Free
-Ftrl Fused2BitRowwiseQuantizedToFloat Fused4BitRowwiseQuantizedToFloat
-Fused8BitRowwiseQuantizedToFloat FusedRandRowwiseQuantizedToFloat GE GRUUnit
-GRUUnitGradient GT Gather GatherByKey GatherFused8BitRowwise GatherPadding GatherRanges
-GatherRangesToDense GaussianFill Gelu GeluGradient GenerateProposals
-GenerateProposalsCPP GetAllBlobNames GivenTensorBoolFill
+Expand ExpandDims ExpandGradient ExtendTensor FC FCGradient FCTransposed
+FCTransposedGradient FbFCPacked FeedBlob FileStoreHandlerCreate
+FillExamplesWithIndicator Find FindDuplicateElements Flatten FlattenToVec FlexibleTopK
+FlexibleTopKGradient Float16ConstantFill Float16UniformFill
+FloatToFused2BitRowwiseQuantized FloatToFused4BitRowwiseQuantized
+FloatToFused8BitRowwiseQuantized FloatToFusedRandRowwiseQuantized FloatToHalf
+FloatToRowwiseQuantized8Bits Floor Free Ftrl Fused2BitRowwiseQuantizedToFloat
+Fused4BitRowwiseQuantizedToFloat Fused8BitRowwiseQuantizedToFloat
+FusedRandRowwiseQuantizedToFloat GE GRUUnit GRUUnitGradient GT Gather GatherByKey
+GatherFused8BitRowwise GatherPadding GatherRanges GatherRangesToDense GaussianFill Gelu
+GeluGradient GenerateProposals GenerateProposalsCPP GetAllBlobNames GivenTensorBoolFill
 GivenTensorByteStringToUInt8Fill GivenTensorDoubleFill GivenTensorFill
 GivenTensorFp16Fill GivenTensorInt16Fill GivenTensorInt64Fill GivenTensorIntFill
 GivenTensorStringFill Glu GroupNorm GroupNormGradient HSoftmax HSoftmaxGradient
 HSoftmaxSearch HalfToFloat HardSigmoid HardSigmoidGradient HasElements HasScope
-HeatmapMaxKeypoint Histogram HuffmanTreeHierarchy If Im2Col IndexFreeze IndexGet
-IndexHash IndexLoad IndexSize IndexStore InstanceNorm InstanceNormGradient Int8Add
-Int8AddRelu Int8AveragePool Int8AveragePoolRelu Int8ChannelShuffle Int8Concat Int8Conv
-Int8ConvRelu Int8ConvTranspose Int8Dequantize Int8FC Int8Flatten Int8GivenIntTensorFill
-Int8GivenTensorFill Int8LeakyRelu Int8MaxPool Int8MaxPoolRelu Int8Quantize Int8Relu
-Int8Reshape Int8ResizeNearest Int8RoIAlign Int8Sigmoid Int8Slice Int8Softmax Int8Sum
-Int8SumRelu Int8Transpose IntIndexCreate IsEmpty IsMemberOf IsNaN Iter KeySplit
-KeyValueToMap L1Distance L1DistanceGradient LC LC1D LC1DGradient LC2D LC2DGradient LC3D
-LC3DGradient LCGradient LE LRN LRNGradient LSTMUnit LSTMUnitGradient LT
-LabelCrossEntropy LabelCrossEntropyGradient LambdaRankNdcg LambdaRankNdcgGradient Lars
-LastNWindowCollector LayerNorm LayerNormGradient LeakyRelu LeakyReluGradient
+HeatmapMaxKeypoint Histogram HuffmanTreeHierarchy If Im2Col ImageInput IndexFreeze
+IndexGet IndexHash IndexLoad IndexSize IndexStore InstanceNorm InstanceNormGradient
+Int8Add Int8AddRelu Int8AveragePool Int8AveragePoolRelu Int8ChannelShuffle Int8Concat
+Int8Conv Int8ConvRelu Int8ConvTranspose Int8Dequantize Int8FC Int8Flatten
+Int8GivenIntTensorFill Int8GivenTensorFill Int8LeakyRelu Int8MaxPool Int8MaxPoolRelu
+Int8Quantize Int8Relu Int8Reshape Int8ResizeNearest Int8RoIAlign Int8Sigmoid Int8Slice
+Int8Softmax Int8Sum Int8SumRelu Int8Transpose IntIndexCreate IsEmpty IsMemberOf IsNaN
+Iter KeySplit KeyValueToMap L1Distance L1DistanceGradient LC LC1D LC1DGradient LC2D
+LC2DGradient LC3D LC3DGradient LCGradient LE LRN LRNGradient LSTMUnit LSTMUnitGradient
+LT LabelCrossEntropy LabelCrossEntropyGradient LambdaRankNdcg LambdaRankNdcgGradient
+Lars LastNWindowCollector LayerNorm LayerNormGradient LeakyRelu LeakyReluGradient
 LearningRate LearningRateAdaption LengthsGather LengthsIndicesInGradientMeanGradient
 LengthsIndicesInGradientSumGradient LengthsMax
 LengthsMaxWithMainInputAndForwardOutputGradient LengthsMean LengthsMeanGradient
@@ -100,38 +101,40 @@ MishGradient Mod Moments MomentsGradient MomentumSGD MomentumSGDUpdate Mul MulGr
 MultiClassAccuracy NCHW2NHWC NE NGramFromCategorical NHWC2NCHW NanCheck NegateGradient
 Negative Normalize NormalizeGradient NormalizeL1 NormalizePlanarYUV Not NumpyTile
 ONNXWhile OneHot Onnxifi Or PRelu PReluGradient PackRNNSequence PackRecords PackSegments
-PadEmptySamples PadImage PadImageGradient PairWiseLoss PairWiseLossGradient Partition
-Percentile Perplexity PiecewiseLinearTransform Pow PowGradient Print Python PythonDLPack
+PackedInt8BGRANHWCToNCHWCStylizerPreprocess PadEmptySamples PadImage PadImageGradient
+PairWiseLoss PairWiseLossGradient Partition Percentile Perplexity
+PiecewiseLinearTransform Pow PowGradient PrependDim Print Python PythonDLPack
 PythonDLPackGradient PythonGradient QuantDecode QuantDecodeGradient Quantile RMACRegions
 RMSNorm RMSNormGradient RSqrt RSqrtGradient Range RangeFill ReadNextBatch
 ReadRandomBatch ReceiveTensor Reciprocal ReciprocalGradient RecurrentNetwork
-RecurrentNetworkBlobFetcher RecurrentNetworkGradient ReduceBackMax ReduceBackMaxGradient
-ReduceBackMean ReduceBackMeanGradient ReduceBackSum ReduceBackSumGradient ReduceFrontMax
-ReduceFrontMaxGradient ReduceFrontMean ReduceFrontMeanGradient ReduceFrontSum
-ReduceFrontSumGradient ReduceFrontWeightedSum ReduceFrontWeightedSumGradient ReduceL1
-ReduceL1Gradient ReduceL2 ReduceL2Gradient ReduceMax ReduceMaxGradient ReduceMean
-ReduceMeanGradient ReduceMin ReduceMinGradient ReduceSum ReduceSumGradient ReduceTailSum
-Relu Relu6 Relu6Gradient ReluGradient ReluN ReluNGradient ReplaceNaN ReservoirSampling
-ResetCounter ResetCursor Reshape ResizeLike ResizeNearest ResizeNearestGradient
-RetrieveCount Reverse ReversePackedSegs RmsProp RoIAlign RoIAlignGradient
-RoIAlignRotated RoIPool RoIPoolGradient RowMul RowWiseArgMax RowWiseSparseAdagrad
-RowWiseSparseAdam Rowwise8BitQuantizedToFloat RowwiseMax RowwiseMaxGradient Rsqrt
-RsqrtGradient SafeDequeueBlobs SafeEnqueueBlobs Save Scale ScaleBlobs Scatter
-ScatterAssign ScatterWeightedSum SegmentIdsToLengths SegmentIdsToRanges SegmentOneHot
-SelfBinningHistogram Selu SeluGradient SendTensor SequenceMask Shape Sigmoid
-SigmoidCrossEntropyWithLogits SigmoidCrossEntropyWithLogitsGradient SigmoidGradient Sign
-Sin SinGradient Sinh SinhGradient SinusoidPositionEncoding Size Slice SliceGradient
-Snapshot Softmax SoftmaxGradient SoftmaxWithLoss SoftmaxWithLossGradient Softplus
-SoftplusGradient Softsign SoftsignGradient SortAndShuffle SortedSegmentMean
-SortedSegmentMeanGradient SortedSegmentRangeLogMeanExp
-SortedSegmentRangeLogMeanExpGradient SortedSegmentRangeLogSumExp
-SortedSegmentRangeLogSumExpGradient SortedSegmentRangeMax SortedSegmentRangeMaxGradient
-SortedSegmentRangeMean SortedSegmentRangeMeanGradient SortedSegmentRangeSum
-SortedSegmentRangeSumGradient SortedSegmentSum SortedSegmentSumGradient
-SortedSegmentWeightedSum SortedSegmentWeightedSumGradient SpaceToBatch SparseAdadelta
-SparseAdagrad SparseAdam SparseDropoutWithReplacement SparseFtrl SparseFunHash
-SparseFunHashGradient SparseItemwiseDropoutWithReplacement SparseLabelSplit
-SparseLabelSplitGradient SparseLengthsIndicesInGradientMeanGradient
+RecurrentNetworkBlobFetcher RecurrentNetworkGradient Reduce ReduceBackMax
+ReduceBackMaxGradient ReduceBackMean ReduceBackMeanGradient ReduceBackSum
+ReduceBackSumGradient ReduceFrontMax ReduceFrontMaxGradient ReduceFrontMean
+ReduceFrontMeanGradient ReduceFrontSum ReduceFrontSumGradient ReduceFrontWeightedSum
+ReduceFrontWeightedSumGradient ReduceL1 ReduceL1Gradient ReduceL2 ReduceL2Gradient
+ReduceMax ReduceMaxGradient ReduceMean ReduceMeanGradient ReduceMin ReduceMinGradient
+ReduceScatter ReduceSum ReduceSumGradient ReduceTailSum Relu Relu6 Relu6Gradient
+ReluGradient ReluN ReluNGradient RemoveDataBlocks RemovePadding ReplaceNaN
+ReservoirSampling ResetCounter ResetCursor Reshape ResizeLike ResizeNearest
+ResizeNearestGradient RetrieveCount Reverse ReversePackedSegs RmsProp RoIAlign
+RoIAlignGradient RoIAlignRotated RoIPool RoIPoolGradient RowMul RowWiseArgMax
+RowWiseSparseAdagrad RowWiseSparseAdam Rowwise8BitQuantizedToFloat RowwiseMax
+RowwiseMaxGradient Rsqrt RsqrtGradient SafeDequeueBlobs SafeEnqueueBlobs Save Scale
+ScaleBlobs Scatter ScatterAssign ScatterWeightedSum SegmentIdsToLengths
+SegmentIdsToRanges SegmentOneHot SelfBinningHistogram Selu SeluGradient SendTensor
+SequenceMask Shape Sigmoid SigmoidCrossEntropyWithLogits
+SigmoidCrossEntropyWithLogitsGradient SigmoidGradient Sign Sin SinGradient Sinh
+SinhGradient SinusoidPositionEncoding Size Slice SliceGradient Snapshot Softmax
+SoftmaxGradient SoftmaxWithLoss SoftmaxWithLossGradient Softplus SoftplusGradient
+Softsign SoftsignGradient SortAndShuffle SortedSegmentMean SortedSegmentMeanGradient
+SortedSegmentRangeLogMeanExp SortedSegmentRangeLogMeanExpGradient
+SortedSegmentRangeLogSumExp SortedSegmentRangeLogSumExpGradient SortedSegmentRangeMax
+SortedSegmentRangeMaxGradient SortedSegmentRangeMean SortedSegmentRangeMeanGradient
+SortedSegmentRangeSum SortedSegmentRangeSumGradient SortedSegmentSum
+SortedSegmentSumGradient SortedSegmentWeightedSum SortedSegmentWeightedSumGradient
+SpaceToBatch SparseAdadelta SparseAdagrad SparseAdam SparseDropoutWithReplacement
+SparseFtrl SparseFunHash SparseFunHashGradient SparseItemwiseDropoutWithReplacement
+SparseLabelSplit SparseLabelSplitGradient SparseLengthsIndicesInGradientMeanGradient
 SparseLengthsIndicesInGradientSumGradient
 SparseLengthsIndicesInGradientWeightedSumGradient
 SparseLengthsIndicesInGradientWeightedSumWithMainInputGradient SparseLengthsMean
@@ -166,13 +169,14 @@ SumElementsInt SumInt SumReduceLike SumSqrElements Summarize Swish SwishGradient
 TTLinearGradient Tan TanGradient Tanh TanhGradient TensorProtosDBInput TensorVectorSize
 TextFileReaderRead ThresholdedRelu ThresholdedReluGradient Tile TileGradient TimerBegin
 TimerEnd TimerGet TimerGetAndEnd TopK TopKGradient Transpose TrimDataset UnPackRecords
-UniformFill UniformIntFill Unique UniqueUniformFill UnpackSegments UnsafeCoalesce
-UnsortedSegmentMean UnsortedSegmentMeanGradient UnsortedSegmentSum
+UniformFill UniformIntFill Unique UniqueUniformFill UnpackRNNSequence UnpackSegments
+UnsafeCoalesce UnsortedSegmentMean UnsortedSegmentMeanGradient UnsortedSegmentSum
 UnsortedSegmentSumGradient UnsortedSegmentWeightedSum UnsortedSegmentWeightedSumGradient
 UpsampleBilinear UpsampleBilinearGradient VariableLengthSequencePadding ViterbiPath
 WallClockTime WeightedMultiSampling WeightedSample WeightedSampleDequeueBlobs
 WeightedSigmoidCrossEntropyWithLogits WeightedSigmoidCrossEntropyWithLogitsGradient
 WeightedSum WeightedSumGradient Where While Wngrad XavierFill Xor YellowFin ZeroGradient
+rnn_internal_accumulate_gradient_input rnn_internal_apply_link
 """.split()
 )
 
