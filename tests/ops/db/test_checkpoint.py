@@ -29,7 +29,7 @@ def test_every_n_iterations_in_a_net(ws_root):
     workspace.FeedBlob("one", np.array([1], np.int64))
     workspace.FeedBlob("w", np.arange(3, dtype=np.float32))
     workspace.CreateNet(net)
-    workspace.RunNet("train", 5)
+    workspace.RunNet(net.Proto().name, 5)
     files = sorted(p.name for p in ws_root.iterdir())
     assert files == ["ckpt_002.minidb", "ckpt_004.minidb"]
     saved = deserialize_records(read_db("minidb", str(ws_root / "ckpt_004.minidb")))
