@@ -14,6 +14,7 @@ from . import nchw2nhwc  # noqa: F401
 from . import nhwc2nchw  # noqa: F401
 from . import range  # noqa: F401
 from . import reduce_front_back  # noqa: F401
+from . import reduce_front_back_max  # noqa: F401
 from . import reduce_ops  # noqa: F401
 from . import reshape  # noqa: F401
 from . import resize_like  # noqa: F401
