@@ -197,3 +197,28 @@ def test_inspect_check_verbose_lists_every_problem(files, capsys):
     assert status == 2
     # the warning, the head, every problem (data is missing too: nothing gives it)
     assert len(err.splitlines()) == 2 + 13
+
+
+PLAN = """name: "p"
+network {
+  name: "n1"
+  op { input: "X" output: "Y" type: "Scale" arg { name: "sclae" f: 2 } }
+  op { input: "Y" output: "Z" type: "CTCGreedyDecoder" }
+}
+execution_step { name: "s" network: "n1" num_iter: 3 }
+"""
+
+
+def test_plans_are_checked_before_they_run(files, capsys):
+    f = files(plan_pbtxt=PLAN)
+    status, out, err = run(capsys, "run", f["plan_pbtxt"])
+    assert (status, out) == (2, "")
+    assert err == (
+        "caffe2lite: warning: op #0 Scale in net 'n1': argument 'sclae' is not declared "
+        "by Scale; did you mean 'scale'?\n"
+        "caffe2lite: error: plan 'p' cannot run: 2 problems found before anything ran:\n"
+        "  - op #1 CTCGreedyDecoder in net 'n1': Caffe2 operator CTCGreedyDecoder is not "
+        "implemented in caffe2lite (expected an operator caffe2lite implements, found "
+        "'CTCGreedyDecoder')\n"
+        "  - op #0 Scale in net 'n1': Encountered a non-existing input blob: X (blob 'X')\n"
+    )
