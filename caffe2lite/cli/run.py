@@ -38,7 +38,12 @@ from caffe2lite.cli.common import (
 from caffe2lite.cli.checks import PreflightError, check_run
 from caffe2lite.cli.progress import NullBar, progress_bar
 from caffe2lite.cli.shapes import parse_input_shape
-from caffe2lite.errors import Caffe2LiteError, UnknownArgumentWarning, did_you_mean
+from caffe2lite.errors import (
+    MAX_NAMES,
+    Caffe2LiteError,
+    UnknownArgumentWarning,
+    did_you_mean,
+)
 from caffe2lite.inference.params import load_value_info, random_inputs, random_parameters
 from caffe2lite.schema.shapes import TensorShape
 from caffe2lite.proto import caffe2_pb2
@@ -373,10 +378,14 @@ def _run_checked(args: argparse.Namespace, graph: Graph, init: caffe2_pb2.NetDef
     if not is_plan(graph):
         missing = missing_inputs(graph, ws)
         if missing:
+            shown = missing if args.verbose else missing[:MAX_NAMES]
+            more = len(missing) - len(shown)
             raise UsageError(
-                f"net '{graph.name}' needs blobs that are not in the workspace: "
-                f"{', '.join(missing)}; feed them with --input NAME=FILE.npy or "
-                "--inputs FILE.npz, or make them in the --init net"
+                f"net '{graph.name}' needs {len(missing)} blobs that are not in the "
+                f"workspace: {', '.join(shown)}"
+                + (f", ... and {more} more (--verbose lists them)" if more else "")
+                + "; feed them with --input NAME=FILE.npy or --inputs FILE.npz, or make "
+                "them in the --init net"
             )
     prof, hook = _hooks(args)
     done = _run_main(args, graph, ws, hook)
