@@ -43,9 +43,7 @@ def naive_max(x, n, front, lengths=None):
         length = reduced if lengths is None else int(lengths[b])
         best = m[at(b, 0)]
         for r in range(1, length):
-            v = m[at(b, r)]
-            if best < v:  # std::max
-                best = v
+            best = max(best, m[at(b, r)])  # like std::max: the later only if larger
         out.append(best)
     return [np.array(out, np.float32).reshape(out_shape)]
 
