@@ -1,7 +1,7 @@
-"""ReduceSum, ReduceMean, ReduceMax and ReduceMin over ``axes`` (all axes by
-default), keeping the reduced axes as 1s unless ``keepdims`` is 0, and their gradient
-ops ReduceSumGradient, ... (inputs dY, X, Y). One table: the ops differ only in the
-reduction and its derivative."""
+"""ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceL1 and ReduceL2 over ``axes``
+(all axes by default), keeping the reduced axes as 1s unless ``keepdims`` is 0, and
+their gradient ops ReduceSumGradient, ... (inputs dY, X, Y). One table: the ops differ
+only in the reduction and its derivative."""
 
 from __future__ import annotations
 
@@ -92,12 +92,30 @@ def _gradient(name: str, reducer: str, types):
         elif reducer == "mean":
             count = x.size // max(g.size, 1) if x.size else 1
             dx = np.broadcast_to(g / dtype.type(count), x.shape)
+        elif reducer == "l1":
+            eps = dtype.type(_EPS)  # Caffe2's kEps = 1e-12f: X within it gets 0
+            dx = np.where(x < -eps, -g, np.where(x > eps, g, dtype.type(0)))
+        elif reducer == "l2":
+            norm = y.reshape(kept)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dx = np.where(norm < dtype.type(_EPS), g, g * x / norm)
         else:
             dx = np.where(y.reshape(kept) == x, g, dtype.type(0))
-        return (np.array(dx, dtype=dtype),)
+        return (np.array(np.broadcast_to(dx, x.shape), dtype=dtype),)
 
     kernel.__name__ = kernel.__qualname__ = name.lower() + "_gradient"
     return kernel
+
+
+_EPS = np.float32(1e-12)
+
+
+def _l1(x: np.ndarray, axis: tuple, keepdims: bool) -> np.ndarray:
+    return np.sum(np.abs(x), axis=axis, keepdims=keepdims)
+
+
+def _l2(x: np.ndarray, axis: tuple, keepdims: bool) -> np.ndarray:
+    return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
 
 
 def _gradient_maker(g):
@@ -113,6 +131,10 @@ _TABLE = [
      np.array([[3], [4]], np.float32), "mean"),
     ("ReduceMax", "max", np.max, NUMERIC, np.array([[5], [7]], np.float32), "maximum"),
     ("ReduceMin", "min", np.min, NUMERIC, np.array([[1], [1]], np.float32), "minimum"),
+    ("ReduceL1", "l1", _l1, FLOATS, np.array([[9], [12]], np.float32),
+     "L1 norm (sum of absolute values)"),
+    ("ReduceL2", "l2", _l2, FLOATS, np.sqrt(np.array([[35], [66]], np.float32)),
+     "L2 norm (square root of the sum of squares)"),
 ]
 _GRAD_DOC = {
     "sum": "dY broadcast back to X's shape",
@@ -120,18 +142,22 @@ _GRAD_DOC = {
             "output averaged",
     "max": "dY where X equals its reduced value Y (every tie gets it), 0 elsewhere",
     "min": "dY where X equals its reduced value Y (every tie gets it), 0 elsewhere",
+    "l1": "dY times the sign of X, where an X within 1e-12 of 0 gets 0 (Caffe2's kEps)",
+    "l2": "dY * X / Y, or dY itself where the norm Y is below 1e-12 (Caffe2's kEps)",
 }
 _GRAD_EXAMPLE = {
     "sum": np.array([[3, 3, 3], [6, 6, 6]], np.float32),
     "mean": np.array([[1, 1, 1], [2, 2, 2]], np.float32),
     "max": np.array([[0, 3, 0], [0, 0, 6]], np.float32),
     "min": np.array([[3, 0, 0], [0, 6, 0]], np.float32),
+    "l1": np.array([[3, 3, 3], [6, 6, 6]], np.float32),
+    "l2": (np.array([[3], [6]], np.float32) * _X / np.sqrt(np.array([[35], [66]], np.float32))),
 }
 
 for _name, _reducer, _fn, _types, _out, _what in _TABLE:
     _types_doc = "float32 or float64" if _types is FLOATS else "int32, int64, float32 or float64"
     _empty = {"sum": "0", "mean": "0", "max": "the lowest value of the type",
-              "min": "the highest value of the type"}[_reducer]
+              "min": "the highest value of the type", "l1": "0", "l2": "0"}[_reducer]
     register_cpu_operator(
         _name,
         inputs=["X"],

@@ -127,3 +127,68 @@ def test_gradient_ops_and_ties():
         ops, _ = backward(CreateOperator(kind, ["X"], ["Y"]), ["Y"])
         assert ops[0][0] == kind + "Gradient"
 
+
+
+# -- ReduceL1 / ReduceL2 (Caffe2's reduce_ops_test.py test_reduce_l1 / test_reduce_l2) --
+
+NORMS = ["ReduceL1", "ReduceL2"]
+
+
+def naive_norm(x, axes, keepdims, kind):
+    absolute = naive_reduce(np.abs(x), axes, keepdims, "ReduceSum")
+    squares = naive_reduce(x * x, axes, keepdims, "ReduceSum")
+    return absolute if kind == "ReduceL1" else np.sqrt(squares)
+
+
+def test_norm_examples():
+    for op in NORMS:
+        run_example(op)
+        run_example(op + "Gradient")
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=st.lists(st.integers(1, 3), max_size=3), data=st.data(),
+       kind=st.sampled_from(NORMS), keepdims=st.booleans(),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_norms_match_naive(shape, data, kind, keepdims, dtype):
+    x = np.asarray(np.random.default_rng(len(shape)).standard_normal(shape), dtype)
+    axes = data.draw(st.lists(st.integers(-len(shape), len(shape) - 1), max_size=3)
+                     if shape else st.just([]))
+    op = CreateOperator(kind, ["X"], ["Y"], axes=axes, keepdims=keepdims)
+    want = naive_norm(x, axes, keepdims, kind)
+    got = testing.check_reference(op, [x], lambda x: [want], rtol=1e-5)
+    assert infer_op(op, [shape_of(x)])[0] == TensorShape(got[0].shape, dtype)
+
+
+def test_norm_gradient_ops_follow_caffe2s_eps():
+    # L1: sign(X), 0 within 1e-12 of 0; L2: dY * X / Y, dY itself when Y < 1e-12.
+    x = np.array([[-2.0, 0.0, 1e-13, 3.0], [0.0, 0.0, 0.0, 0.0]], np.float32)
+    dy = np.array([[2.0], [5.0]], np.float32)
+    l1 = CreateOperator("ReduceL1Gradient", ["dY", "X", "Y"], ["dX"], axes=[1])
+    testing.check_reference(l1, [dy, x, np.array([[5.0], [0.0]], np.float32)],
+                            lambda *a: [np.array([[-2, 0, 0, 2], [0, 0, 0, 0]], np.float32)],
+                            atol=0)
+    y = np.sqrt(np.array([[13.0], [0.0]], np.float32))
+    want = np.empty_like(x)
+    for i in range(2):
+        for j in range(4):
+            want[i, j] = dy[i, 0] if y[i, 0] < 1e-12 else dy[i, 0] * x[i, j] / y[i, 0]
+    l2 = CreateOperator("ReduceL2Gradient", ["dY", "X", "Y"], ["dX"], axes=[1])
+    testing.check_reference(l2, [dy, x, y], lambda *a: [want], atol=0, rtol=0)
+    testing.check_raises(CreateOperator("ReduceL2", ["X"], ["Y"]), [x.astype(np.int32)],
+                         DTypeError, "caller expects elements to be float while tensor "
+                         "contains int")
+    empty = CreateOperator("ReduceL2", ["X"], ["Y"], axes=[1], keepdims=False)
+    testing.check_reference(empty, [np.zeros((2, 0), np.float32)],
+                            lambda x: [np.zeros(2, np.float32)])
+
+
+@settings(max_examples=8, deadline=None)
+@given(kind=st.sampled_from(NORMS), keepdims=st.booleans(),
+       axes=st.sampled_from([[], [0], [1, 2], [-1, 0]]))
+def test_norm_numeric_gradient_and_ops(kind, keepdims, axes):
+    x = (np.random.default_rng(4).permutation(24).reshape(2, 3, 4) - 11.5).astype(np.float64)
+    op = CreateOperator(kind, ["X"], ["Y"], axes=axes, keepdims=keepdims)
+    testing.check_gradient(op, [x], 0)
+    ops, _ = backward(op, ["Y"])
+    assert ops == [(kind + "Gradient", ["Y_grad", "X", "Y"], ["X_grad"])]
