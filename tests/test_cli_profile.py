@@ -295,3 +295,12 @@ def test_plan_net_runs():
     assert plan_net_runs(plan) == 1 + 3 * 4 + 1
     plan.execution_step.add(name="until", network=["a"], should_stop_blob="stop")
     assert plan_net_runs(plan) is None
+
+
+def test_random_inputs_says_how_to_give_a_shape_it_cannot_tell(files, capsys):
+    f = files(net_pbtxt=MLP)
+    status, out, err = run(capsys, "run", f["net_pbtxt"], "--random-inputs")
+    assert (status, out) == (2, "")
+    assert err.endswith("; give the shape of such an input with --input-shape "
+                        "NAME=DTYPE[d0,d1,...] or --value-info FILE.json\n")
+    assert "cannot tell the shape of blob 'X'" in err

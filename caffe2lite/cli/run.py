@@ -44,7 +44,12 @@ from caffe2lite.errors import (
     UnknownArgumentWarning,
     did_you_mean,
 )
-from caffe2lite.inference.params import load_value_info, random_inputs, random_parameters
+from caffe2lite.inference.params import (
+    ParameterShapeError,
+    load_value_info,
+    random_inputs,
+    random_parameters,
+)
 from caffe2lite.schema.shapes import TensorShape
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.io.protoio import load_net
@@ -205,8 +210,15 @@ def _make_missing(args: argparse.Namespace, graph: Graph, ws: Workspace,
             value = ws.fetch_blob(name)
             if isinstance(value, np.ndarray):
                 known.setdefault(name, TensorShape(value.shape, value.dtype))
-        inputs.update(random_parameters(graph, known, free_dim=args.random_init_dim,
-                                        seed=args.seed or 0))
+        try:
+            made = random_parameters(graph, known, free_dim=args.random_init_dim,
+                                     seed=args.seed or 0)
+        except ParameterShapeError as e:
+            if not args.random_inputs:
+                raise
+            raise UsageError(f"{e}; give the shape of such an input with --input-shape "
+                             "NAME=DTYPE[d0,d1,...] or --value-info FILE.json") from None
+        inputs.update(made)
 
 
 def _net_name(netdef: caffe2_pb2.NetDef, path: str) -> None:
