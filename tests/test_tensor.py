@@ -233,3 +233,48 @@ def test_malformed_tensors(tp, message):
     with pytest.raises(ProtoParseError) as info:
         tensor_to_numpy(tp)
     assert str(info.value) == message
+
+
+BIG = 1 << 62
+
+
+@pytest.mark.parametrize(
+    "tp, message",
+    [
+        (TP(name="h", dims=[BIG, 4]),
+         ("tensor 'h': the product of dims [4611686018427387904, 4] does not fit in int64 "
+          "(expected at most 9223372036854775807 elements)")),
+        # UNDEFINED with huge dims: the product is not read as 0 (an int64 wrap).
+        (TP(dims=[1 << 32, 1 << 32], data_type=TP.UNDEFINED),
+         ("unnamed tensor: the product of dims [4294967296, 4294967296] does not fit in "
+          "int64 (expected at most 9223372036854775807 elements)")),
+        (TP(dims=[1] * 65),
+         ("unnamed tensor has 65 dims, more than the limit of 64 "
+          "(caffe2lite.io.limits.MAX_TENSOR_DIMS)")),
+        (TP(dims=[-3] * 10),
+         "unnamed tensor has a negative dimension in dims [-3, -3, -3, -3, -3, -3, -3, -3, ... (10 dims)]"),
+        (TP(dims=[0, 1 << 31, 1 << 31]),
+         ("unnamed tensor: dims [0, 2147483648, 2147483648] are too large for an array, "
+          "even an empty one")),
+        # A huge count is compared with the values present before anything is allocated.
+        (TP(dims=[1 << 40], data_type=TP.STRING),
+         ("unnamed tensor (STRING): string_data size does not match dims [1099511627776] "
+          "(expected 1099511627776 values, found 0)")),
+        (TP(dims=[1 << 40], data_type=TP.UINT8, raw_data=b"\x00"),
+         ("unnamed tensor (UINT8): raw_data size does not match dims [1099511627776] "
+          "(expected 1099511627776 bytes, found 1)")),
+    ],
+)  # fmt: skip
+def test_dims_are_checked_before_allocating(tp, message):
+    with pytest.raises(ProtoParseError) as info:
+        tensor_to_numpy(tp)
+    assert str(info.value) == message
+
+
+def test_dims_at_the_limits():
+    assert tensor_to_numpy(TP(dims=[1] * 64, float_data=[2.0])).shape == (1,) * 64
+    assert tensor_to_numpy(TP(dims=[0, 1 << 30, 1 << 30])).shape == (0, 1 << 30, 1 << 30)
+    empty = tensor_to_numpy(TP(dims=[0, 1 << 40], data_type=TP.UNDEFINED))
+    assert empty.shape == (0,) and empty.dtype == np.float32
+    with pytest.raises(DTypeError, match="has data type UNDEFINED"):
+        tensor_to_numpy(TP(dims=[1 << 20, 1 << 20], data_type=TP.UNDEFINED))

@@ -65,6 +65,8 @@ def _parse_binary(data: bytes, msg: Message) -> None:
     # UTF-8 in proto2 strings, and its reasons for bad data say little about where.
     _not_a(data, msg.DESCRIPTOR)
     check_binary(data, msg.DESCRIPTOR)
+    if limits.MAX_NESTING > limits.PROTOBUF_MAX_NESTING:
+        _allow_deeper_protobuf()
     try:
         msg.ParseFromString(data)
     except DecodeError as e:
@@ -75,6 +77,16 @@ def _parse_binary(data: bytes, msg: Message) -> None:
                 "limit",
             ) from None
         raise WireProblem(str(e)) from None
+
+
+def _allow_deeper_protobuf() -> None:
+    # protobuf's own depth limit (100) rises only with its size limit, which
+    # MAX_FILE_BYTES already guards; a one-way switch, for a raised MAX_NESTING.
+    try:
+        from google._upb import _message as upb  # type: ignore[import-not-found]
+    except ImportError:  # another backend: its limit then gives the error
+        return
+    upb.SetAllowOversizeProtos(True)
 
 
 def _parse_text(data: bytes, msg: Message) -> None:
