@@ -89,6 +89,16 @@ def _nchw(x: np.ndarray, order: str) -> np.ndarray:
     return x if order == "NCHW" else np.moveaxis(x, 3, 1)
 
 
+BLOCK = 1 << 23  # elements of the largest intermediate array of one block of RoIs
+
+
+def _blocks(r: int, per_roi: int) -> list[slice]:
+    """RoIs in blocks whose intermediates stay under BLOCK elements: the work space is
+    bounded for any number of RoIs (each block is a few batched matrix products)."""
+    size = max(1, BLOCK // max(per_roi, 1))
+    return [slice(i, min(i + size, r)) for i in range(0, r, size)]
+
+
 def roi_align_forward(x, rois, kw) -> np.ndarray:
     check_image(x)
     order, ph, pw = kw["order"], kw["pooled_h"], kw["pooled_w"]
@@ -99,23 +109,24 @@ def roi_align_forward(x, rois, kw) -> np.ndarray:
         return np.zeros(shape, np.float32)
     check_rois(rois)
     b = batch_indices(rois, n)
-    check_work(len(rois) * n * c * ph * w, "RoIAlign")
+    check_work(len(rois) * c * ph * pw, "RoIAlign")  # the output itself
     wy, wx, count = align_weights(
         rois, kw["spatial_scale"], ph, pw, kw["sampling_ratio"], h, w, kw["aligned"]
     )
-    onehot = (b[:, None] == np.arange(n)).astype(np.float64)
-    y = (
-        np.einsum(
-            "rn,rph,nchw,rqw->rcpq",
-            onehot,
-            wy,
-            xc.astype(np.float64),
-            wx,
-            optimize=True,
-        )
-        / count[:, None, None, None]
-    )
-    y = y.astype(np.float32)
+    x64 = xc.astype(np.float64)
+    xt = np.ascontiguousarray(np.moveaxis(x64, 2, 1)).reshape(
+        n, h, c * w
+    )  # (N, H, C*W)
+    y = np.empty((len(rois), c, ph, pw), np.float32)
+    for blk in _blocks(len(rois), ph * c * w * 2):
+        r = blk.stop - blk.start
+        if n == 1:  # one GEMM: every RoI's row weights against the image
+            rows = (wy[blk].reshape(r * ph, h) @ xt[0]).reshape(r, ph * c, w)
+        else:
+            rows = np.matmul(wy[blk], xt[b[blk]]).reshape(r, ph * c, w)
+        out = np.matmul(rows, np.swapaxes(wx[blk], 1, 2))  # (r, ph * C, pw)
+        out = out.reshape(r, ph, c, pw).transpose(0, 2, 1, 3)
+        y[blk] = out / count[blk, None, None, None]
     return y if order == "NCHW" else np.ascontiguousarray(np.moveaxis(y, 1, 3))
 
 
@@ -216,13 +227,15 @@ def roi_align_gradient(x, rois, dy, **kw) -> tuple:
     if dy.size == 0:
         return (np.zeros_like(x),)
     b = batch_indices(rois, n)
-    check_work(len(rois) * n * c * h * pw, "RoIAlignGradient")
     wy, wx, count = align_weights(
         rois, kw["spatial_scale"], ph, pw, kw["sampling_ratio"], h, w, kw["aligned"]
     )
-    onehot = (b[:, None] == np.arange(n)).astype(np.float64)
+    dx = np.zeros((n, c, h, w), np.float64)
     g = dy.astype(np.float64) / count[:, None, None, None]
-    dx = np.einsum("rn,rph,rcpq,rqw->nchw", onehot, wy, g, wx, optimize=True)
+    for blk in _blocks(len(rois), c * ph * w + c * h * w):
+        rows = np.matmul(g[blk], wx[blk, None])  # (r, C, ph, W)
+        full = np.matmul(np.swapaxes(wy[blk], 1, 2)[:, None], rows)  # (r, C, H, W)
+        np.add.at(dx, b[blk], full)
     return (dx.astype(np.float32),)
 
 
