@@ -114,18 +114,12 @@ def roi_align_forward(x, rois, kw) -> np.ndarray:
         rois, kw["spatial_scale"], ph, pw, kw["sampling_ratio"], h, w, kw["aligned"]
     )
     x64 = xc.astype(np.float64)
-    xt = np.ascontiguousarray(np.moveaxis(x64, 2, 1)).reshape(
-        n, h, c * w
-    )  # (N, H, C*W)
     y = np.empty((len(rois), c, ph, pw), np.float32)
-    for blk in _blocks(len(rois), ph * c * w * 2):
-        r = blk.stop - blk.start
-        if n == 1:  # one GEMM: every RoI's row weights against the image
-            rows = (wy[blk].reshape(r * ph, h) @ xt[0]).reshape(r, ph * c, w)
-        else:
-            rows = np.matmul(wy[blk], xt[b[blk]]).reshape(r, ph * c, w)
-        out = np.matmul(rows, np.swapaxes(wx[blk], 1, 2))  # (r, ph * C, pw)
-        out = out.reshape(r, ph, c, pw).transpose(0, 2, 1, 3)
+    per_roi = c * ph * w + (c * h * w if n > 1 else 0)
+    for blk in _blocks(len(rois), per_roi):
+        img = x64[None] if n == 1 else x64[b[blk]]  # (1 or r, C, H, W)
+        rows = np.matmul(wy[blk, None], img)  # (r, C, ph, W)
+        out = np.matmul(rows, np.swapaxes(wx[blk], 1, 2)[:, None])  # (r, C, ph, pw)
         y[blk] = out / count[blk, None, None, None]
     return y if order == "NCHW" else np.ascontiguousarray(np.moveaxis(y, 1, 3))
 
