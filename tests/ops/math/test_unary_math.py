@@ -38,6 +38,10 @@ SCALAR = {  # op -> (one element of Y from one element of X, domain of X)
     "Sign": (lambda x: (x > 0) - (x < 0), (-5, 5)),
     "Sin": (math.sin, (-4, 4)),
     "Cos": (math.cos, (-4, 4)),
+    "Acos": (math.acos, (-0.9, 0.9)),
+    "Asin": (math.asin, (-0.9, 0.9)),
+    "Atan": (math.atan, (-5, 5)),
+    "Tan": (math.tan, (-1.2, 1.2)),
     "Tanh": (math.tanh, (-4, 4)),
     "Softsign": (lambda x: x / (1 + abs(x)), (-5, 5)),
     "Softplus": (_softplus, (-5, 5)),
@@ -166,6 +170,10 @@ GRAD_OPS = {  # gradient op -> (its two inputs as (name, source), dX per element
     "AbsGradient": ("Abs", ("X", "dY"), lambda x, dy: 0.0 if x == 0 else (dy if x > 0 else -dy)),
     "SinGradient": ("Sin", ("X", "dY"), lambda x, dy: dy * math.cos(x)),
     "CosGradient": ("Cos", ("X", "dY"), lambda x, dy: -dy * math.sin(x)),
+    "AcosGradient": ("Acos", ("X", "dY"), lambda x, dy: -dy / math.sqrt(1 - x * x)),
+    "AsinGradient": ("Asin", ("dY", "X"), lambda dy, x: dy / math.sqrt(1 - x * x)),
+    "AtanGradient": ("Atan", ("X", "dY"), lambda x, dy: dy / (1 + x * x)),
+    "TanGradient": ("Tan", ("X", "dY"), lambda x, dy: dy / math.cos(x) ** 2),
     "TanhGradient": ("Tanh", ("Y", "dY"), lambda y, dy: dy * (1 - y * y)),
     "SoftsignGradient": ("Softsign", ("X", "dY"), lambda x, dy: dy / (1 + abs(x)) ** 2),
     "SoftplusGradient": ("Softplus", ("Y", "dY"), lambda y, dy: dy * (1 - math.exp(-y))),
@@ -252,6 +260,10 @@ EXPECTED_BACKWARD = {
     "Negative": [("Negative", ["Y_grad"], ["X_grad"], {})],
     "Sin": [("SinGradient", ["X", "Y_grad"], ["X_grad"], {})],
     "Cos": [("CosGradient", ["X", "Y_grad"], ["X_grad"], {})],
+    "Acos": [("AcosGradient", ["X", "Y_grad"], ["X_grad"], {})],
+    "Asin": [("AsinGradient", ["Y_grad", "X"], ["X_grad"], {})],
+    "Atan": [("AtanGradient", ["X", "Y_grad"], ["X_grad"], {})],
+    "Tan": [("TanGradient", ["X", "Y_grad"], ["X_grad"], {})],
     "Tanh": [("TanhGradient", ["Y", "Y_grad"], ["X_grad"], {})],
     "Softsign": [("SoftsignGradient", ["X", "Y_grad"], ["X_grad"], {})],
     "Softplus": [("SoftplusGradient", ["Y", "Y_grad"], ["X_grad"], {})],
@@ -320,3 +332,20 @@ def test_rsqrt_is_later_caffe2s_name_for_rsqrt():
     ws.run_operator_once(CreateOperator("RSqrt", ["X"], ["Z"]))
     np.testing.assert_array_equal(y, ws.fetch_blob("Z"))
     np.testing.assert_allclose(y, [[2, 0.5], [1 / 3, 1 / math.sqrt(0.1)]], rtol=1e-6)
+
+
+def test_trigonometric_ops_as_caffe2s_trigonometric_op_test():
+    # trigonometric_op_test.py: Acos / Asin on [-0.7, 0.7], Atan on [-100, 100], Tan on
+    # [-0.5, 0.5], numpy's reference, gradient checks; Caffe2 named their blobs input
+    # and output and allowed no in-place use.
+    rng = np.random.default_rng(11)
+    for op_type, ref, (lo, hi) in (("Acos", np.arccos, (-0.7, 0.7)),
+                                   ("Asin", np.arcsin, (-0.7, 0.7)),
+                                   ("Atan", np.arctan, (-100, 100)),
+                                   ("Tan", np.tan, (-0.5, 0.5))):
+        x = rng.uniform(lo, hi, (3, 4)).astype(np.float32)
+        op = CreateOperator(op_type, ["X"], ["Y"])
+        testing.check_reference(op, [x], lambda x, ref=ref: [ref(x)], rtol=1e-6)
+        testing.check_gradient(op, [x.astype(np.float64)], 0)
+        testing.check_raises(CreateOperator(op_type, ["X"], ["X"]), [x], SchemaError,
+                             "in-place")
