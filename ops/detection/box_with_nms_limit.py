@@ -147,13 +147,13 @@ def box_with_nms_limit(
             expected="false",
             found=True,
         )
-    float_tensor(scores, "scores", np.dtype(np.float32))
-    float_tensor(boxes, "boxes", np.dtype(np.float32))
+    float_tensor(scores, "tscores", np.dtype(np.float32))
+    float_tensor(boxes, "tboxes", np.dtype(np.float32))
     box_dim = 4
-    s2 = _two_d(scores, "scores", "tscores")
-    b2 = _two_d(boxes, "boxes", "tboxes")
+    s2 = _two_d(scores, "tscores", "tscores")
+    b2 = _two_d(boxes, "tboxes", "tboxes")
     n, num_classes = s2.shape
-    enforce_cmp(n == b2.shape[0], "N == tboxes.size(0)", n, b2.shape[0], blob="boxes")
+    enforce_cmp(n == b2.shape[0], "N == tboxes.size(0)", n, b2.shape[0], blob="tboxes")
     fg_start = 1 if input_boxes_include_bg_cls else 0
 
     def box_cls(j: int) -> int:
@@ -170,19 +170,19 @@ def box_with_nms_limit(
         "num_boxes_classes * box_dim == tboxes.size(1)",
         n_box_cls * box_dim,
         b2.shape[1],
-        blob="boxes",
+        blob="tboxes",
     )
     if splits:
         sp = splits[0]
         if not isinstance(sp, np.ndarray) or sp.dtype not in (np.float32, np.int32):
             raise DTypeError(
                 "Unsupported type of tensor: " + str(getattr(sp, "dtype", "?")),
-                blob="batch_splits",
+                blob="tbatch_splits",
                 expected="float32 or int32",
                 found=getattr(sp, "dtype", type(sp).__name__),
             )
         enforce_cmp(
-            sp.ndim == 1, "tbatch_splits.dim() == 1", sp.ndim, 1, blob="batch_splits"
+            sp.ndim == 1, "tbatch_splits.dim() == 1", sp.ndim, 1, blob="tbatch_splits"
         )
         counts = (
             sp.astype(np.int64)
@@ -192,11 +192,11 @@ def box_with_nms_limit(
         total = sp.sum()
     else:
         counts, total = np.array([n], np.int64), n
-    enforce_cmp(total == n, "batch_splits.sum() == N", total, n, blob="batch_splits")
+    enforce_cmp(total == n, "batch_splits.sum() == N", total, n, blob="tbatch_splits")
     if (counts < 0).any():
         raise EnforceError(
             "batch_splits must be non-negative",
-            blob="batch_splits",
+            blob="tbatch_splits",
             expected="counts >= 0",
             found=counts.tolist(),
         )
