@@ -7,6 +7,7 @@ rate blob is negative during training.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -16,7 +17,7 @@ from caffe2lite.io.arguments import argument_value
 from caffe2lite.schema.checks import check_dtype, enforce
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import REQUIRED, Arg
-from caffe2lite.schema.registry import no_gradient, register_cpu_operator
+from caffe2lite.schema.registry import lookup, no_gradient, register_cpu_operator
 from caffe2lite.schema.shapes import TensorShape
 
 F = np.float32
@@ -501,3 +502,30 @@ def learning_rate(
 
 
 no_gradient("LearningRate")
+
+
+# The composite policies read each sub-policy's arguments from the OperatorDef as
+# ``sub_policy_<i>_<name>`` (Caffe2's argument prefix), so their names cannot be
+# declared one by one in the schema. Without this they were reported as undeclared
+# (an UnknownArgumentWarning per argument, and a refused net in strict mode) although
+# the op reads them. The schema's undeclared-argument check is narrowed here for this
+# op only: a sub-policy argument of a known name is declared; anything else (a typo
+# such as sub_policy_0_gama, or no index) is still reported.
+_SUB_POLICY_ARG = re.compile(r"sub_policy_(\d+)_(.+)")
+
+
+def _is_sub_policy_arg(name: str) -> bool:
+    match = _SUB_POLICY_ARG.fullmatch(name)
+    return match is not None and match.group(2) in _KINDS
+
+
+def _narrow_unknown_args(schema: Any) -> None:
+    undeclared = schema.unknown_args
+
+    def unknown_args(op: Any) -> list[str]:
+        return [name for name in undeclared(op) if not _is_sub_policy_arg(name)]
+
+    schema.unknown_args = unknown_args
+
+
+_narrow_unknown_args(lookup("LearningRate"))

@@ -551,3 +551,50 @@ def test_composite_cyclical_zero_step_size_names_its_argument():
         r"Check failed: cyclical_step_size > 0 \(0 vs\. 0\)",
     )
     assert err.arg == "cyclical_step_size"
+
+
+def test_composite_sub_policy_arguments_are_declared():
+    # Caffe2's learning_rate_op_test builds composite ops whose sub-policies carry
+    # sub_policy_<i>_<name> arguments: the op reads them, so creating the net must
+    # neither warn about them nor refuse them in strict mode.
+    import warnings
+
+    from caffe2lite import workspace
+    from caffe2lite.errors import UnknownArgumentWarning
+
+    op = CreateOperator(
+        "LearningRate", ["it"], ["lr"], policy="composite", base_lr=0.1,
+        sub_policy_num_iters=[2, 3], sub_policy_0_policy="step",
+        sub_policy_0_stepsize=1, sub_policy_0_gamma=0.5, sub_policy_0_lr_scale=2.0,
+        sub_policy_1_policy="fixed", sub_policy_1_lr_scale=3.0,
+    )
+    workspace.ResetWorkspace()
+    workspace.FeedBlob("it", np.array([2], np.int64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownArgumentWarning)
+        workspace.RunOperatorOnce(op)
+    np.testing.assert_allclose(workspace.FetchBlob("lr"), 0.1 * 2.0 * 0.5**2)
+    workspace.SetStrict(True)
+    try:
+        workspace.RunOperatorOnce(op)
+    finally:
+        workspace.SetStrict(False)
+        workspace.ResetWorkspace()
+
+
+@pytest.mark.parametrize("name", ["sub_policy_0_gama", "sub_policy_x_gamma", "sub_policy_gamma"])
+def test_misspelled_sub_policy_arguments_are_still_reported(name):
+    from caffe2lite import workspace
+    from caffe2lite.errors import UnknownArgumentWarning
+
+    op = CreateOperator(
+        "LearningRate", ["it"], ["lr"], policy="composite", base_lr=0.1,
+        sub_policy_num_iters=[2], sub_policy_0_policy="fixed", **{name: 0.5},
+    )
+    workspace.ResetWorkspace()
+    workspace.FeedBlob("it", np.array([1], np.int64))
+    try:
+        with pytest.warns(UnknownArgumentWarning, match=name):
+            workspace.RunOperatorOnce(op)
+    finally:
+        workspace.ResetWorkspace()
