@@ -8,3 +8,4 @@ from . import bitwise  # noqa: F401
 from . import not_op  # noqa: F401
 from . import where  # noqa: F401
 from . import is_empty  # noqa: F401
+from . import is_member_of  # noqa: F401
