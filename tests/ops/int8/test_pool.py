@@ -73,7 +73,7 @@ def naive(x, op_type, k, stride, pad, y_scale, y_zp):
                         for s in range(j * stride - pad, j * stride - pad + k):
                             if 0 <= r < h and 0 <= s < w:
                                 acc += int(x.data[b, r, s, ch]) - x.zero_point
-                    scale = f32(f32(x.scale) / (f32(y_scale) * f32(k * k)))
+                    scale = f32(f32(x.scale) / f32(f32(y_scale) * f32(k * k)))
                     v = avg_quantize(acc, scale) + y_zp
                     lo = quantize_one(0.0, y_scale, y_zp) if relu else 0
                     y[b, i, j, ch] = min(255, max(lo, v))
