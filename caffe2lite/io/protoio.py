@@ -10,7 +10,10 @@ missing required fields, so a file never loads with parts silently dropped.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -63,8 +66,13 @@ def _not_a(data: bytes, desc: Descriptor) -> None:
 def _parse_binary(data: bytes, msg: Message) -> None:
     # Our own pass first: protobuf keeps unknown fields silently, does not check
     # UTF-8 in proto2 strings, and its reasons for bad data say little about where.
+    try:
+        check_binary(data, msg.DESCRIPTOR)
+    except WireProblem as e:
+        if e.kind != "limit":  # a limit met means the data is of this type so far
+            _not_a(data, msg.DESCRIPTOR)
+        raise
     _not_a(data, msg.DESCRIPTOR)
-    check_binary(data, msg.DESCRIPTOR)
     if limits.MAX_NESTING > limits.PROTOBUF_MAX_NESTING:
         _allow_deeper_protobuf()
     try:
@@ -98,7 +106,8 @@ def _parse_text(data: bytes, msg: Message) -> None:
         ) from None
     check_text(text, msg.DESCRIPTOR)
     try:
-        text_format.Parse(text, msg)
+        with _recursion_room():
+            text_format.Parse(text, msg)
     except text_format.ParseError as e:
         raise WireProblem(str(e)) from None
     except RecursionError:
@@ -219,9 +228,32 @@ def save_proto(msg: Message, path: str | os.PathLike) -> None:
         ) from None
 
 
+def _stack_depth() -> int:
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    return depth
+
+
+@contextlib.contextmanager
+def _recursion_room() -> Iterator[None]:
+    """Room on Python's stack for protobuf's recursive text parser and printer to
+    follow MAX_NESTING levels (about four frames a level), when it is raised."""
+    old = sys.getrecursionlimit()
+    need = _stack_depth() + 10 * limits.MAX_NESTING + 200
+    if need > old:
+        sys.setrecursionlimit(need)
+    try:
+        yield
+    finally:
+        if need > old and sys.getrecursionlimit() == need:
+            sys.setrecursionlimit(old)
+
+
 def _to_text(msg: Message) -> str:
     try:
-        return text_format.MessageToString(msg)
+        with _recursion_room():
+            return text_format.MessageToString(msg)
     except RecursionError:
         raise WireProblem(
             "messages nested deeper than the text printer can follow", "limit"

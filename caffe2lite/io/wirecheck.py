@@ -58,10 +58,14 @@ def _varint(view: memoryview, pos: int) -> tuple[int, int]:
             return value, pos
 
 
-def _path(parts: list[str]) -> str:
-    if len(parts) > 12:
-        parts = [*parts[:5], f"(... {len(parts) - 10} more ...)", *parts[-5:]]
-    return "".join(parts)
+def _path(parts: list, last: tuple | None = None) -> str:
+    names = [
+        f".{name}[{index}]" if index is not None else f".{name}"
+        for name, index in (parts[1:] + [last] if last else parts[1:])
+    ]
+    if len(names) > 11:
+        names = [*names[:4], f"(... {len(names) - 10} more ...)", *names[-6:]]
+    return parts[0][0] + "".join(names)
 
 
 def _limit(where: str, what: str, name: str, limit: int) -> WireProblem:
@@ -91,14 +95,27 @@ def _run_length(view: memoryview, pos: int, key: bytes, stride: int) -> int:
         count, pos = count + whole, pos + whole * stride
 
 
-def check_binary(data: bytes, root: Descriptor, *, enforce_limits: bool = True) -> None:
+def _fields(desc: Descriptor) -> dict[int, tuple]:
+    """number -> (field, repeated, expected wire type), cached per message type."""
+    found = _FIELDS.get(desc)
+    if found is None:
+        found = _FIELDS[desc] = {
+            f.number: (f, _is_repeated(f), WIRE_TYPES.get(f.type, 0)) for f in desc.fields
+        }
+    return found
+
+
+_FIELDS: dict[Descriptor, dict[int, tuple]] = {}
+
+
+def check_binary(data: bytes, root: Descriptor) -> None:
     """Raise :class:`WireProblem` for the first thing in ``data`` that a ``root``
     message cannot hold, or that breaks a limit; names the path
     (``caffe2.NetDef.op[1].arg[0]``) and the byte offset."""
-    max_depth = limits.MAX_NESTING if enforce_limits else None
-    # Each frame: [descriptor, view, position, base offset, repeat counts].
+    # Each frame: [descriptor, view, position, base offset, repeat counts]; parts
+    # the path to it, as (name, index or None), made text only for a message.
     stack = [[root, memoryview(data), 0, 0, {}]]
-    parts = [root.full_name]
+    parts: list = [(root.full_name, None)]
     while stack:
         frame = stack[-1]
         desc, view, pos, base, counts = frame
@@ -107,47 +124,48 @@ def check_binary(data: bytes, root: Descriptor, *, enforce_limits: bool = True) 
             parts.pop()
             continue
         start = pos
-        at = f"at byte {base + pos}"
         try:
-            key, pos = _varint(view, pos)
+            key = view[pos]
+            key, pos = (key, pos + 1) if key < 0x80 else _varint(view, pos)
             key_end = pos
             number, wire = key >> 3, key & 7
             if wire not in (0, 1, 2, 5) or number == 0:
                 raise WireProblem(
                     f"{_path(parts)}: invalid tag {key} (field {number}, "
-                    f"wire type {wire}) {at}"
+                    f"wire type {wire}) at byte {base + start}"
                 )
-            field = desc.fields_by_number.get(number)
-            if field is None:
-                raise WireProblem(f"{_path(parts)}: unknown field number {number} {at}")
-            repeated = _is_repeated(field)
+            info = _fields(desc).get(number)
+            if info is None:
+                raise WireProblem(
+                    f"{_path(parts)}: unknown field number {number} at byte {base + start}"
+                )
+            field, repeated, expected = info
             index = counts.get(number, 0)
             counts[number] = index + 1
-            part = f".{field.name}[{index}]" if repeated else f".{field.name}"
-            expected = WIRE_TYPES.get(field.type, 0)
+            part = (field.name, index if repeated else None)
             if wire != expected and not (repeated and wire == 2):
                 raise WireProblem(
-                    f"{_path(parts)}{part}: wire type {wire}, expected {expected}, {at}"
+                    f"{_path(parts, part)}: wire type {wire}, expected {expected}, "
+                    f"at byte {base + start}"
                 )
-            if desc is NETDEF and number == 2 and enforce_limits:
-                if index + 1 > limits.MAX_OPS_PER_NET:
-                    raise _ops_limit(_path(parts))
+            if desc is NETDEF and number == 2 and index >= limits.MAX_OPS_PER_NET:
+                raise _ops_limit(_path(parts))
             if wire == 0:
                 value, pos = _varint(view, pos)
                 enum = field.enum_type
                 if enum is not None and value not in enum.values_by_number:
                     raise WireProblem(
-                        f"{_path(parts)}{part}: {value} is not a value of {enum.full_name}"
+                        f"{_path(parts, part)}: {value} is not a value of {enum.full_name}"
                     )
             elif wire == 2:
-                length, pos = _varint(view, pos)
+                length = view[pos]
+                length, pos = (length, pos + 1) if length < 0x80 else _varint(view, pos)
                 if pos + length > len(view):
                     raise IndexError
                 if field.type == F.TYPE_MESSAGE:
-                    _enter(stack, parts, field, part, view, pos, length, base,
-                           max_depth, enforce_limits)  # fmt: skip
+                    _enter(stack, parts, field, part, view[pos : pos + length], base + pos)
                 elif field.type == F.TYPE_STRING:
-                    _check_utf8(view[pos : pos + length], f"{_path(parts)}{part}")
+                    _check_utf8(view[pos : pos + length], parts, part)
                 pos += length
             else:
                 width = 8 if wire == 1 else 4
@@ -163,31 +181,34 @@ def check_binary(data: bytes, root: Descriptor, *, enforce_limits: bool = True) 
                     pos += run * stride
         except IndexError:
             raise WireProblem(
-                f"{_path(parts)}: data ends inside the field that starts {at}"
+                f"{_path(parts)}: data ends inside the field that starts at byte "
+                f"{base + start}"
             ) from None
         frame[2] = pos
 
 
-def _enter(stack, parts, field, part, view, pos, length, base, max_depth, enforce):
+def _enter(stack: list, parts: list, field: FieldDescriptor, part: tuple,
+           view: memoryview, base: int) -> None:  # fmt: skip
+    """Push a submessage, checking the nesting and argument-size limits first."""
     depth = len(stack)
-    path = f"{_path(parts)}{part}"
-    if max_depth is not None and depth > max_depth:
-        raise _limit(path, f"messages nested {depth} deep", "MAX_NESTING", max_depth)
-    if field.message_type is ARGUMENT and enforce and length > limits.MAX_ARGUMENT_BYTES:
-        raise _limit(path, f"an argument of {length} bytes", "MAX_ARGUMENT_BYTES",
-                     limits.MAX_ARGUMENT_BYTES)  # fmt: skip
-    stack.append([field.message_type, view[pos : pos + length], 0, base + pos, {}])
+    if depth > limits.MAX_NESTING:
+        raise _limit(_path(parts, part), f"messages nested {depth} deep",
+                     "MAX_NESTING", limits.MAX_NESTING)  # fmt: skip
+    if field.message_type is ARGUMENT and len(view) > limits.MAX_ARGUMENT_BYTES:
+        raise _limit(_path(parts, part), f"an argument of {len(view)} bytes",
+                     "MAX_ARGUMENT_BYTES", limits.MAX_ARGUMENT_BYTES)  # fmt: skip
+    stack.append([field.message_type, view, 0, base, {}])
     parts.append(part)
 
 
-def _check_utf8(value: memoryview, where: str) -> None:
+def _check_utf8(value: memoryview, parts: list, part: tuple) -> None:
     raw = bytes(value)
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise WireProblem(
-            f"{where}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at {e.start}); "
-            "names, types and engines are text",
+            f"{_path(parts, part)}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at "
+            f"{e.start}); names, types and engines are text",
             "text",
         ) from None
 
@@ -243,9 +264,10 @@ def other_message_type(data: bytes, desc: Descriptor) -> Descriptor | None:
         if not any(f is not None and f.type == F.TYPE_MESSAGE for f in fields):
             continue
         try:
-            check_binary(data, other, enforce_limits=False)
-        except WireProblem:
-            continue
+            check_binary(data, other)
+        except WireProblem as e:
+            if e.kind != "limit":  # past a limit the data is still of that type
+                continue
         return other
     return None
 
