@@ -304,3 +304,22 @@ def test_random_inputs_says_how_to_give_a_shape_it_cannot_tell(files, capsys):
     assert err.endswith("; give the shape of such an input with --input-shape "
                         "NAME=DTYPE[d0,d1,...] or --value-info FILE.json\n")
     assert "cannot tell the shape of blob 'X'" in err
+
+
+def test_ctrl_c_on_a_long_run_saves_what_exists(mlp, tmp_path):
+    import signal
+
+    save = tmp_path / "out.npz"
+    proc = subprocess.Popen([sys.executable, "-m", "caffe2lite", "run", *mlp, "--iters",
+                             "100000000", "--verbose", "--save", str(save)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = [proc.stderr.readline() for _ in range(7)]  # two whole iterations ran
+    assert lines[0].startswith(b"#0 FC: ") and lines[6].startswith(b"#0 FC: "), lines
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-500:]
+    assert re.search(rb"(\A|\n)caffe2lite: interrupted after (?:[2-9]|[1-9]\d+) of 100000000 iterations; "
+                     rb"showing and saving the blobs as they are\n\Z", err), err[-500:]
+    assert out.startswith(b"Y: float32 shape (2, 3)\n")
+    with np.load(save) as saved:
+        np.testing.assert_allclose(saved["Y"], np.full((2, 3), 1 / 3), rtol=1e-6)
