@@ -7,8 +7,9 @@ from caffe2lite.runtime import api as _api
 from caffe2lite.runtime.api import *
 from caffe2lite.runtime.workspace import *
 from caffe2lite.runtime.workspace import __all__ as _workspace_all
+from caffe2lite.runtime.profile import OpRun, Profiler  # RunNet(on_op=) / profiling
 
-__all__ = list(_workspace_all) + list(_api.__all__)
+__all__ = list(_workspace_all) + list(_api.__all__) + ["OpRun", "Profiler"]
 
 
 def __getattr__(name: str) -> _Any:
