@@ -323,3 +323,16 @@ def test_ctrl_c_on_a_long_run_saves_what_exists(mlp, tmp_path):
     assert out.startswith(b"Y: float32 shape (2, 3)\n")
     with np.load(save) as saved:
         np.testing.assert_allclose(saved["Y"], np.full((2, 3), 1 / 3), rtol=1e-6)
+
+
+def test_plans_are_profiled_and_traced(files, capsys, tmp_path):
+    f = files(plan_pbtxt=PLAN)
+    x = npy(tmp_path, "x.npy", np.ones(2, np.float32))
+    trace = tmp_path / "t.json"
+    status, out, err = run(capsys, "run", f["plan_pbtxt"], "--input", f"X={x}",
+                           "--profile", "--trace", str(trace))
+    assert (status, err) == (0, "")
+    rows = [line.split() for line in out.splitlines()]
+    assert ["Scale", "300"] in [r[:2] for r in rows]
+    events = json.loads(trace.read_text())["traceEvents"]
+    assert len(events) == 300 and {e["args"]["net"] for e in events} == {"half"}
