@@ -21,5 +21,7 @@ from . import mod  # noqa: F401
 from . import nan_check  # noqa: F401
 from . import pow  # noqa: F401
 from . import replace_nan  # noqa: F401
+from . import rowwise_colwise_max  # noqa: F401
+from . import sum_elements  # noqa: F401
 from . import sum_reduce_like  # noqa: F401
 from . import unary_math  # noqa: F401
