@@ -336,3 +336,23 @@ def test_plans_are_profiled_and_traced(files, capsys, tmp_path):
     assert ["Scale", "300"] in [r[:2] for r in rows]
     events = json.loads(trace.read_text())["traceEvents"]
     assert len(events) == 300 and {e["args"]["net"] for e in events} == {"half"}
+
+
+def test_progress_bar_falls_back_to_nothing(monkeypatch):
+    import io
+
+    from caffe2lite.cli.progress import NullBar, progress_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert isinstance(progress_bar(100, stream=io.StringIO()), NullBar)  # not a terminal
+    assert isinstance(progress_bar(1, stream=Terminal()), NullBar)  # one run: no bar
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # tqdm not installed
+    stream = Terminal()
+    bar = progress_bar(100, stream=stream)
+    assert isinstance(bar, NullBar)
+    bar.update()
+    bar.close()
+    assert stream.getvalue() == ""
