@@ -12,11 +12,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from c2l_test_support.realnets import REALNETS
 from google.protobuf import text_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from c2l_test_support.realnets import REALNETS
 from caffe2lite.errors import Caffe2LiteError, ProtoParseError
 from caffe2lite.io.protoio import parse_message, save_proto
 from caffe2lite.proto import caffe2_pb2
@@ -42,7 +42,9 @@ def _seeds() -> list[bytes]:
 
 
 SEEDS = _seeds()
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def check_outcome(data: bytes, tmp: Path) -> None:
@@ -58,7 +60,9 @@ def check_outcome(data: bytes, tmp: Path) -> None:
                 save_proto(msg, tmp / name)
                 again = parse_message((tmp / name).read_bytes(), cls)
                 # Text compares NaN payloads and -0.0 the way the files hold them.
-                assert text_format.MessageToString(again) == text_format.MessageToString(msg)
+                assert text_format.MessageToString(
+                    again
+                ) == text_format.MessageToString(msg)
 
 
 MUTATION = st.tuples(
@@ -90,7 +94,10 @@ def mutate(data: bytes, mutations) -> bytes:
 
 
 @FUZZ
-@given(seed=st.sampled_from(range(len(SEEDS))), mutations=st.lists(MUTATION, min_size=1, max_size=4))
+@given(
+    seed=st.sampled_from(range(len(SEEDS))),
+    mutations=st.lists(MUTATION, min_size=1, max_size=4),
+)
 def test_mutated_real_files(tmp_path_factory, seed, mutations):
     check_outcome(mutate(SEEDS[seed], mutations), tmp_path_factory.mktemp("m"))
 
@@ -123,7 +130,11 @@ def nested(draw):
     for _ in range(draw(st.integers(1, 130))):
         fields = [f for f in desc.fields if f.message_type is not None]
         # (messages with required fields left out: an empty one would not load)
-        fields = [f for f in fields if f.name not in ("partition_info", "segment", "option", "qtensors")]
+        fields = [
+            f
+            for f in fields
+            if f.name not in ("partition_info", "segment", "option", "qtensors")
+        ]
         if not fields:
             break
         field = draw(st.sampled_from(fields))
@@ -148,13 +159,18 @@ def test_any_nesting_path_obeys_the_limit(case):
     root, chain = case
     text = "".join(f"{f.name} {{ " for f in chain) + "} " * len(chain)
     msg = _build(root, chain)
-    for data, fmt in ((text.encode(), "text"), (msg.SerializePartialToString(), "binary")):
+    for data, fmt in (
+        (text.encode(), "text"),
+        (msg.SerializePartialToString(), "binary"),
+    ):
         if len(chain) <= 100:
             assert parse_message(data, root, fmt=fmt) == msg
         else:
             with pytest.raises(ProtoParseError) as info:
                 parse_message(data, root, fmt=fmt)
-            assert "messages nested 101 deep, more than the limit of 100" in str(info.value)
+            assert "messages nested 101 deep, more than the limit of 100" in str(
+                info.value
+            )
 
 
 CHILD = """
@@ -192,7 +208,7 @@ def run_child(code: str, folder: Path) -> list[str]:
     """Run ``code`` (with ``d`` the folder) in a fresh interpreter, memory-capped."""
     proc = subprocess.run(
         [sys.executable, "-c", CHILD + textwrap.dedent(code), str(folder)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout.splitlines()
@@ -202,7 +218,8 @@ DEEP = "messages nested 101 deep, more than the limit of 100 (caffe2lite.io.limi
 
 
 def test_very_deep_binary_and_text_files_in_a_subprocess(tmp_path):
-    lines = run_child("""
+    lines = run_child(
+        """
         step = field(1, b"leaf")
         for _ in range(2000):  # a binary plan 2,000 deep
             step = field(2, step)
@@ -219,7 +236,9 @@ def test_very_deep_binary_and_text_files_in_a_subprocess(tmp_path):
                            ("plan.pbtxt", load_plan), ("plan.pbtxt", load_graph),
                            ("args.pbtxt", load_net)):
             report(load, d + "/" + name)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert len(lines) == 9
     for line in lines:
         assert line.startswith("ProtoParseError") and DEEP in line, line
@@ -227,7 +246,8 @@ def test_very_deep_binary_and_text_files_in_a_subprocess(tmp_path):
 
 def test_a_raised_nesting_limit_keeps_text_and_binary_agreeing(tmp_path):
     # In a subprocess: raising the limit lifts protobuf's own (process-wide) one.
-    lines = run_child("""
+    lines = run_child(
+        """
         limits.MAX_NESTING = 300
         open(d + "/plan.pbtxt", "w").write("execution_step { " + "substep { " * 250 + "}" * 251)
         plan = load_plan(d + "/plan.pbtxt")
@@ -236,7 +256,9 @@ def test_a_raised_nesting_limit_keeps_text_and_binary_agreeing(tmp_path):
             print(load_plan(d + "/" + name) == plan)
         open(d + "/deeper.pbtxt", "w").write("execution_step { " + "substep { " * 300 + "}" * 301)
         report(load_plan, d + "/deeper.pbtxt")
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert lines[:2] == ["True", "True"]
     assert lines[2].endswith(
         ": messages nested 301 deep, more than the limit of 300 "
@@ -245,7 +267,8 @@ def test_a_raised_nesting_limit_keeps_text_and_binary_agreeing(tmp_path):
 
 
 def test_huge_nets_are_refused_before_any_heavy_work(tmp_path):
-    lines = run_child("""
+    lines = run_child(
+        """
         import time
         op = field(2, field(4, b"NoSuchOp") + field(2, b"y"))
         open(d + "/ops.pb", "wb").write(op * 1_000_000)
@@ -254,10 +277,15 @@ def test_huge_nets_are_refused_before_any_heavy_work(tmp_path):
             start = time.perf_counter()
             report(load_net, d + "/" + name)
             print(time.perf_counter() - start < 10)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     message = "100001 ops or more, more than the limit of 100000 (caffe2lite.io.limits.MAX_OPS_PER_NET)"
-    assert [line[-len(message):] if len(line) > 10 else line for line in lines] == [
-        message, "True", message, "True"
+    assert [line[-len(message) :] if len(line) > 10 else line for line in lines] == [
+        message,
+        "True",
+        message,
+        "True",
     ]
 
 

@@ -49,11 +49,20 @@ def net_bytes(levels: int, via: int = 8) -> bytes:
 
 
 def net_text(levels: int, via: str = "n") -> str:
-    return 'op { arg { name: "a" %s { ' % via * levels + 'name: "leaf" ' + "} } } " * levels
+    return (
+        f'op {{ arg {{ name: "a" {via} {{ ' * levels
+        + 'name: "leaf" '
+        + "} } } " * levels
+    )
 
 
 def plan_text(substeps: int) -> str:
-    return "execution_step { " + "substep { " * substeps + 'name: "x" ' + "} " * (substeps + 1)
+    return (
+        "execution_step { "
+        + "substep { " * substeps
+        + 'name: "x" '
+        + "} " * (substeps + 1)
+    )
 
 
 @pytest.mark.parametrize(
@@ -67,7 +76,9 @@ def plan_text(substeps: int) -> str:
         (lambda n: net_text(n, "nets").encode(), NetDef, 33, 34),
     ],
 )
-def test_one_nesting_limit_for_text_and_binary_nets_and_plans(tmp_path, make, cls, ok, too_deep):
+def test_one_nesting_limit_for_text_and_binary_nets_and_plans(
+    tmp_path, make, cls, ok, too_deep
+):
     msg = parse_message(make(ok), cls)
     # What loads saves and loads back, in both formats.
     for name in ("back.pb", "back.pbtxt"):
@@ -126,7 +137,9 @@ def test_the_nesting_limit_can_be_raised(tmp_path, monkeypatch):
         for name in ("back.pb", "back.pbtxt"):
             save_proto(msg, tmp_path / name)
             assert load_proto_any(tmp_path / name, cls) == msg
-    with pytest.raises(ProtoParseError, match="messages nested 161 deep, more than the limit of 160"):
+    with pytest.raises(
+        ProtoParseError, match="messages nested 161 deep, more than the limit of 160"
+    ):
         parse_message(plan_bytes(160), PlanDef)
 
 
@@ -142,7 +155,9 @@ def test_save_refuses_what_could_not_be_read_back(tmp_path):
     for name in ("deep.pb", "deep.pbtxt"):
         with pytest.raises(Caffe2LiteError) as info:
             save_proto(net, tmp_path / name)
-        assert str(info.value).startswith(f"cannot write {tmp_path / name}: caffe2.NetDef.op[0]")
+        assert str(info.value).startswith(
+            f"cannot write {tmp_path / name}: caffe2.NetDef.op[0]"
+        )
         assert str(info.value).endswith("messages nested 101 deep, " + NESTING)
         assert not (tmp_path / name).exists()
 
@@ -165,12 +180,16 @@ def test_text_fields_must_be_utf8(tmp_path, net, where):
     path.write_bytes(net)
     with pytest.raises(ProtoParseError) as info:
         load_net(path)
-    assert str(info.value).startswith(f"cannot parse {path} as caffe2.NetDef: as binary: {where}; ")
+    assert str(info.value).startswith(
+        f"cannot parse {path} as caffe2.NetDef: as binary: {where}; "
+    )
 
 
 def test_string_arguments_are_bytes_and_round_trip(tmp_path):
     net = NetDef(name="n")
-    net.op.add(type="Print").arg.add(name="blob", s=b"\xff\x00binary", strings=[b"\x80"])
+    net.op.add(type="Print").arg.add(
+        name="blob", s=b"\xff\x00binary", strings=[b"\x80"]
+    )
     path = tmp_path / "net.pb"
     path.write_bytes(net.SerializeToString())
     loaded = load_net(path)
@@ -182,26 +201,39 @@ def test_string_arguments_are_bytes_and_round_trip(tmp_path):
 def test_text_files_with_invalid_utf8_in_names_are_refused(tmp_path):
     path = tmp_path / "net.pbtxt"
     path.write_text('name: "\\377"\n')
-    with pytest.raises(ProtoParseError, match="as text: 2:1 : '': Couldn't parse string: 'utf-8' codec can't decode byte 0xff"):
+    with pytest.raises(
+        ProtoParseError,
+        match="as text: 2:1 : '': Couldn't parse string: 'utf-8' codec can't decode byte 0xff",
+    ):
         load_net(path)
 
 
 def test_files_of_another_message_type(tmp_path):
     tensors = caffe2_pb2.TensorProtos(
-        protos=[caffe2_pb2.TensorProto(name="t", dims=[2], data_type=1, float_data=[1, 2])]
+        protos=[
+            caffe2_pb2.TensorProto(name="t", dims=[2], data_type=1, float_data=[1, 2])
+        ]
     )
     path = tmp_path / "tensors.pb"
     path.write_bytes(tensors.SerializeToString())
-    for load, name in ((load_net, "NetDef"), (load_plan, "PlanDef"), (load_graph, "NetDef")):
+    for load, name in (
+        (load_net, "NetDef"),
+        (load_plan, "PlanDef"),
+        (load_graph, "NetDef"),
+    ):
         with pytest.raises(ProtoParseError) as info:
             load(path)
         assert str(info.value) == (
             f"cannot parse {path} as caffe2.{name}: as binary: not a caffe2.{name}: "
             "the data is a caffe2.TensorProtos"
         )
-    plan = PlanDef(name="p", execution_step=[caffe2_pb2.ExecutionStep(name="s", network=["n"])])
+    plan = PlanDef(
+        name="p", execution_step=[caffe2_pb2.ExecutionStep(name="s", network=["n"])]
+    )
     path.write_bytes(plan.SerializeToString())
-    with pytest.raises(ProtoParseError, match="not a caffe2.NetDef: the data is a caffe2.PlanDef$"):
+    with pytest.raises(
+        ProtoParseError, match="not a caffe2.NetDef: the data is a caffe2.PlanDef$"
+    ):
         load_net(path)
     assert load_graph(path) == plan
     # A name with a control character is still a name when nothing else fits.
@@ -215,15 +247,32 @@ def test_ops_per_net(tmp_path, monkeypatch):
     ok = NetDef(op=[caffe2_pb2.OperatorDef(type="Relu")] * 3)
     assert parse_message(ok.SerializeToString(), NetDef) == ok
     big = NetDef(op=[caffe2_pb2.OperatorDef(type="Relu")] * 4)
-    message = "4 ops or more, more than the limit of 3 (caffe2lite.io.limits.MAX_OPS_PER_NET)"
+    message = (
+        "4 ops or more, more than the limit of 3 (caffe2lite.io.limits.MAX_OPS_PER_NET)"
+    )
     with pytest.raises(ProtoParseError) as info:
         parse_message(big.SerializeToString(), NetDef)
-    assert str(info.value) == f"cannot parse <bytes> as caffe2.NetDef: as binary: caffe2.NetDef: {message}"
+    assert (
+        str(info.value)
+        == f"cannot parse <bytes> as caffe2.NetDef: as binary: caffe2.NetDef: {message}"
+    )
     with pytest.raises(ProtoParseError) as info:
         parse_message(b"op {} op {}\nop: [{}, {}]", NetDef, fmt="text")
-    assert str(info.value) == f"cannot parse <bytes> as caffe2.NetDef: as text: caffe2.NetDef (line 2): {message}"
-    nested = PlanDef(network=[NetDef(op=[caffe2_pb2.OperatorDef(arg=[caffe2_pb2.Argument(name="n", n=big)])])])
-    with pytest.raises(ProtoParseError, match=r"caffe2.PlanDef.network\[0\].op\[0\].arg\[0\].n: 4 ops or more"):
+    assert (
+        str(info.value)
+        == f"cannot parse <bytes> as caffe2.NetDef: as text: caffe2.NetDef (line 2): {message}"
+    )
+    nested = PlanDef(
+        network=[
+            NetDef(
+                op=[caffe2_pb2.OperatorDef(arg=[caffe2_pb2.Argument(name="n", n=big)])]
+            )
+        ]
+    )
+    with pytest.raises(
+        ProtoParseError,
+        match=r"caffe2.PlanDef.network\[0\].op\[0\].arg\[0\].n: 4 ops or more",
+    ):
         parse_message(nested.SerializeToString(), PlanDef)
     with pytest.raises(Caffe2LiteError, match="cannot write .*4 ops or more"):
         save_proto(big, tmp_path / "big.pb")
@@ -240,7 +289,10 @@ def test_argument_bytes(monkeypatch):
         "an argument of 58 bytes, more than the limit of 40 "
         "(caffe2lite.io.limits.MAX_ARGUMENT_BYTES)"
     )
-    with pytest.raises(ProtoParseError, match="as text: caffe2.NetDef.op.0..arg.0.: an argument of 58 bytes"):
+    with pytest.raises(
+        ProtoParseError,
+        match="as text: caffe2.NetDef.op.0..arg.0.: an argument of 58 bytes",
+    ):
         parse_message(str(net).encode(), NetDef, fmt="text")
 
 
@@ -254,7 +306,10 @@ def test_file_size(tmp_path, monkeypatch):
     assert str(info.value) == f"cannot read {path}: 12 bytes or more, {message}"
     with pytest.raises(ProtoParseError) as info:
         parse_message(path.read_bytes(), NetDef)
-    assert str(info.value) == f"cannot parse <bytes> as caffe2.NetDef: 12 bytes or more, {message}"
+    assert (
+        str(info.value)
+        == f"cannot parse <bytes> as caffe2.NetDef: 12 bytes or more, {message}"
+    )
 
 
 def test_unpacked_runs_are_checked_like_single_fields():
@@ -264,7 +319,9 @@ def test_unpacked_runs_are_checked_like_single_fields():
     data = net.SerializeToString()
     assert parse_message(data, NetDef) == net
     # A truncated run, and an unknown field right after one, are found where they are.
-    with pytest.raises(ProtoParseError, match="data ends inside the field that starts at byte"):
+    with pytest.raises(
+        ProtoParseError, match="data ends inside the field that starts at byte"
+    ):
         parse_message(data[:-2], NetDef, fmt="binary")
     bad = field(2, field(5, bytes.fromhex("1500000000") * 5 + b"\xa8\x01\x01"))
     with pytest.raises(ProtoParseError) as info:

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from caffe2lite.errors import DTypeError, ProtoParseError
-from caffe2lite.proto import caffe2_pb2
 from caffe2lite.io.tensor import (
     DTYPES,
     data_type_of,
@@ -14,6 +13,7 @@ from caffe2lite.io.tensor import (
     numpy_to_tensor,
     tensor_to_numpy,
 )
+from caffe2lite.proto import caffe2_pb2
 
 TP = caffe2_pb2.TensorProto
 

@@ -6,6 +6,15 @@ then as text, and when both fail the error gives both reasons. An empty file is 
 valid empty message. Unknown fields are errors in both formats (binary files name
 the field by number and path, text files by name, line and column), and so are
 missing required fields, so a file never loads with parts silently dropped.
+
+Files are untrusted: before protobuf parses anything, the data is checked without
+recursion (:mod:`caffe2lite.io.wirecheck`) against the limits of
+:mod:`caffe2lite.io.limits` (nesting depth, ops per net, argument and file size),
+the same way for binary and text; names, types, engines and blob names must be
+UTF-8 (``Argument.s`` and ``strings`` are bytes and may hold anything); and a file
+whose bytes show another Caffe2 message (a PlanDef or TensorProtos read as a NetDef)
+is refused as "not a caffe2.NetDef". Every failure is a ProtoParseError. What loads
+saves and loads back in either format: :func:`save_proto` refuses what would not.
 """
 
 from __future__ import annotations
@@ -172,7 +181,9 @@ def _read(path: str | os.PathLike) -> bytes:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size > limit:
-                raise ProtoParseError(f"cannot read {os.fspath(path)}: {_too_big(size)}")
+                raise ProtoParseError(
+                    f"cannot read {os.fspath(path)}: {_too_big(size)}"
+                )
             data = f.read(limit + 1)
     except OSError as e:
         raise ProtoParseError(

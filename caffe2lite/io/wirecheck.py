@@ -100,7 +100,8 @@ def _fields(desc: Descriptor) -> dict[int, tuple]:
     found = _FIELDS.get(desc)
     if found is None:
         found = _FIELDS[desc] = {
-            f.number: (f, _is_repeated(f), WIRE_TYPES.get(f.type, 0)) for f in desc.fields
+            f.number: (f, _is_repeated(f), WIRE_TYPES.get(f.type, 0))
+            for f in desc.fields
         }
     return found
 
@@ -163,7 +164,9 @@ def check_binary(data: bytes, root: Descriptor) -> None:
                 if pos + length > len(view):
                     raise IndexError
                 if field.type == F.TYPE_MESSAGE:
-                    _enter(stack, parts, field, part, view[pos : pos + length], base + pos)
+                    _enter(
+                        stack, parts, field, part, view[pos : pos + length], base + pos
+                    )
                 elif field.type == F.TYPE_STRING:
                     _check_utf8(view[pos : pos + length], parts, part)
                 pos += length
