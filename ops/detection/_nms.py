@@ -1,4 +1,4 @@
-"""Greedy and soft non-maximum suppression of upright boxes (Caffe2's
+"""Greedy and soft non-maximum suppression of upright (and rotated) boxes (Caffe2's
 generate_proposals_op_util_nms.h, after Detectron's cython_nms), in float32. Each
 round keeps one box and drops, in one vectorised step, every remaining box that
 overlaps it too much: the loop runs once per kept box, which is what makes NMS greedy.
@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._rotated import intersection_areas
+
 F = np.float32
 
 
 def _overlaps(
     boxes: np.ndarray, i: int, rest: np.ndarray, areas: np.ndarray, plus: np.float32
 ) -> np.ndarray:
+    if boxes.shape[1] == 5:  # rotated: polygon intersection, no +1
+        inter = intersection_areas(boxes[i], boxes[rest])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (inter / (areas[i] + areas[rest].astype(np.float64) - inter)).astype(
+                F
+            )
     xx1 = np.maximum(boxes[rest, 0], boxes[i, 0])
     yy1 = np.maximum(boxes[rest, 1], boxes[i, 1])
     xx2 = np.minimum(boxes[rest, 2], boxes[i, 2])
@@ -26,6 +34,8 @@ def _overlaps(
 
 
 def _areas(boxes: np.ndarray, plus: np.float32) -> np.ndarray:
+    if boxes.shape[1] == 5:
+        return (boxes[:, 2] * boxes[:, 3]).astype(F)
     return (
         (boxes[:, 2] - boxes[:, 0] + plus) * (boxes[:, 3] - boxes[:, 1] + plus)
     ).astype(F)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.errors import ArgumentError, DTypeError, EnforceError
+from caffe2lite.errors import DTypeError, EnforceError
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
@@ -35,7 +35,7 @@ ARGS = [
         "rotated",
         bool,
         False,
-        doc="boxes are [ctr_x, ctr_y, w, h, angle] (refused here)",
+        doc="boxes are [ctr_x, ctr_y, w, h, angle in degrees]",
     ),
     Arg("cls_agnostic_bbox_reg", bool, False, doc="one box per row for every class"),
     Arg("input_boxes_include_bg_cls", bool, True),
@@ -115,8 +115,9 @@ output). If more than detections_per_im (> 0) boxes remain over all classes, the
 highest scoring are kept. Outputs, per image and class in order: scores (n,), boxes
 (n, 4), classes (n,) as float (j, or j - 1 with output_classes_include_bg_cls=false);
 optionally batch_splits (B,) float, keeps (n,) int32 row indices within the image and
-keeps_size (B, C) int32. Rotated boxes are refused here (Caffe2 computed polygon
-overlaps). No gradient (SHOULD_NOT_DO_GRADIENT).
+keeps_size (B, C) int32. With `rotated`, boxes have 5 columns [ctr_x, ctr_y, w, h,
+angle in degrees] and overlaps are those of the rotated rectangles (area w * h, no +1).
+No gradient (SHOULD_NOT_DO_GRADIENT).
 
 Example: in_scores=[[0.1, 0.9], [0.2, 0.8], [0.9, 0.01]], class-1 in_boxes [0, 0, 10, 10],
 [1, 1, 11, 11], [20, 20, 30, 30] -> scores=[0.9], boxes=[[0, 0, 10, 10]], classes=[1]
@@ -140,16 +141,9 @@ def box_with_nms_limit(
     legacy_plus_one: bool,
     num_outputs: int,
 ) -> tuple:
-    if rotated:
-        raise ArgumentError(
-            "rotated boxes are not supported by this BoxWithNMSLimit",
-            arg="rotated",
-            expected="false",
-            found=True,
-        )
     float_tensor(scores, "tscores", np.dtype(np.float32))
     float_tensor(boxes, "tboxes", np.dtype(np.float32))
-    box_dim = 4
+    box_dim = 5 if rotated else 4
     s2 = _two_d(scores, "tscores", "tscores")
     b2 = _two_d(boxes, "tboxes", "tboxes")
     n, num_classes = s2.shape
@@ -211,7 +205,7 @@ def box_with_nms_limit(
         class_scores = {}
         for j in range(1, num_classes):  # classes: NMS is per class
             cur = sc[:, score_cls(j)]
-            cur_boxes = bx[:, box_cls(j) * 4 : box_cls(j) * 4 + 4]
+            cur_boxes = bx[:, box_cls(j) * box_dim : (box_cls(j) + 1) * box_dim]
             inds = np.flatnonzero(cur > F(score_thresh))
             if soft_nms_enabled:
                 keeps[j], cur = soft_nms(
@@ -253,7 +247,7 @@ def box_with_nms_limit(
         for j in range(1, num_classes):
             k = keeps[j]
             out_s.append(class_scores[j][k])
-            out_b.append(bx[k, box_cls(j) * 4 : box_cls(j) * 4 + 4])
+            out_b.append(bx[k, box_cls(j) * box_dim : (box_cls(j) + 1) * box_dim])
             out_c.append(
                 np.full(len(k), j - (0 if output_classes_include_bg_cls else 1), F)
             )
@@ -262,9 +256,9 @@ def box_with_nms_limit(
         offset += count
     outs = (
         np.concatenate(out_s).astype(F) if out_s else np.zeros(0, F),
-        np.concatenate(out_b).astype(F).reshape(-1, 4)
+        np.concatenate(out_b).astype(F).reshape(-1, box_dim)
         if out_b
-        else np.zeros((0, 4), F),
+        else np.zeros((0, box_dim), F),
         np.concatenate(out_c).astype(F) if out_c else np.zeros(0, F),
     )
     if num_outputs > 3:

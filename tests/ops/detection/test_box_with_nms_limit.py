@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caffe2lite.core import CreateOperator, GradientRegistry
-from caffe2lite.errors import ArgumentError, Caffe2LiteError, ShapeError
+from caffe2lite.errors import Caffe2LiteError, ShapeError
 from caffe2lite.testing import check_raises
 from caffe2lite.workspace import Workspace
 
@@ -81,7 +81,7 @@ def test_multiclass(num_classes, agnostic, in_bg, out_bg):
         boxes = boxes[:, 4:]
     if agnostic:
         boxes = boxes[:, :4]
-    s, b, c = run(
+    s, b, _ = run(
         [scores, boxes],
         score_thresh=0.5,
         nms=0.9,
@@ -256,12 +256,79 @@ def test_errors():
         ShapeError,
         r"batch_splits.sum\(\) == N",
     )
-    rot = CreateOperator(
-        "BoxWithNMSLimit", ["s", "b"], ["os", "ob", "oc"], rotated=True
+
+
+# -- rotated boxes --------------------------------------------------------------------
+
+
+def rect(box):
+    """Corners of [cx, cy, w, h, angle] counter-clockwise in the plane's y-down sense
+    Caffe2 used (its angle turns the other way round from the maths convention)."""
+    cx, cy, w, h, a = (float(v) for v in box)
+    t = math.radians(-a)
+    c, s_ = math.cos(t), math.sin(t)
+    pts = [(-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)]
+    return [(cx + x * c - y * s_, cy + x * s_ + y * c) for x, y in pts]
+
+
+def clip(poly, a, b):
+    """Sutherland-Hodgman: the part of poly on the inner side of the edge a -> b."""
+
+    def side(p):
+        return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+
+    out = []
+    for i, p in enumerate(poly):
+        q = poly[(i + 1) % len(poly)]
+        sp, sq = side(p), side(q)
+        if sp >= 0:
+            out.append(p)
+        if sp * sq < 0:
+            t = sp / (sp - sq)
+            out.append((p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])))
+    return out
+
+
+def poly_area(poly):
+    return (
+        abs(sum(p[0] * q[1] - q[0] * p[1] for p, q in zip(poly, poly[1:] + poly[:1])))
+        / 2
     )
-    check_raises(
-        rot,
-        [np.zeros((2, 2), np.float32), np.zeros((2, 10), np.float32)],
-        ArgumentError,
-        "rotated",
+
+
+def rotated_iou(a, b):
+    inter = rect(a)
+    for i in range(4):
+        if not inter:
+            break
+        inter = clip(inter, rect(b)[i], rect(b)[(i + 1) % 4])
+    area = poly_area(inter) if len(inter) > 2 else 0.0
+    return area / (a[2] * a[3] + b[2] * b[3] - area)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_rotated_matches_polygon_clipping(seed):
+    rng = np.random.default_rng(seed)
+    n = 8
+    boxes = np.concatenate(
+        [
+            rng.uniform(0, 20, (n, 2)),
+            rng.uniform(2, 10, (n, 2)),
+            rng.uniform(-90, 90, (n, 1)),
+        ],
+        1,
+    ).astype(np.float32)
+    scores = np.stack([np.zeros(n), rng.uniform(0.1, 1, n)], 1).astype(np.float32)
+    s, b, _ = run(
+        [scores, np.tile(boxes, (1, 2))], rotated=True, score_thresh=0.05, nms=0.3
     )
+    order = sorted(range(n), key=lambda i: -scores[i, 1])
+    kept = []
+    while order:
+        i = order.pop(0)
+        kept.append(i)
+        order = [j for j in order if rotated_iou(boxes[i], boxes[j]) <= 0.3]
+    assert b.shape == (len(kept), 5)
+    np.testing.assert_allclose(b, boxes[kept])
+    np.testing.assert_allclose(s, scores[kept, 1])
