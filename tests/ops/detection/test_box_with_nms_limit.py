@@ -81,7 +81,7 @@ def test_multiclass(num_classes, agnostic, in_bg, out_bg):
         boxes = boxes[:, 4:]
     if agnostic:
         boxes = boxes[:, :4]
-    s, b, _ = run(
+    s, b, c = run(
         [scores, boxes],
         score_thresh=0.5,
         nms=0.9,
