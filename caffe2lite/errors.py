@@ -29,6 +29,11 @@ class Caffe2LiteError(RuntimeError):
     "Ratio should be a valid probability (argument 'ratio': expected 0 <= ratio <= 1, found 1.5)"
     """
 
+    # When many problems are reported together they are grouped by ``kind`` (None: by
+    # message), each named by ``kind_name`` (see :func:`group_problems`).
+    kind: str | None = None
+    kind_name: str = ""
+
     def __init__(
         self,
         message: str,
@@ -258,9 +263,8 @@ MAX_NAMES = 5  # names shown on one grouped line
 def problem_kind(problem: Caffe2LiteError) -> tuple[str, str]:
     """``(kind, name)``: what sort of problem it is (problems of one kind share a
     line when grouped) and the name that tells it from the others of its kind."""
-    kind = getattr(problem, "kind", None)
-    if kind is not None:
-        return kind, getattr(problem, "kind_name", "") or ""
+    if problem.kind is not None:
+        return problem.kind, problem.kind_name
     where = problem.op_type or ""
     if problem.op_index is not None:
         where = f"#{problem.op_index} {where}"

@@ -62,7 +62,7 @@ _LAST_KINDS = ("missing inputs", "inputs no op reads", "outputs the net does not
 
 
 def _rank(problem: Caffe2LiteError) -> int:
-    kind = getattr(problem, "kind", None)
+    kind = problem.kind
     if kind in _FIRST_KINDS:
         return 0
     if kind in _LAST_KINDS or (kind or "").endswith("targets that cannot be written"):
@@ -192,14 +192,14 @@ def check_run(
         if make_all:
             have |= set(reads(graph))
         found = net_problems(graph, have)
-        missing = {p.kind_name for p in found if getattr(p, "kind", None) == "missing inputs"}
+        missing = {p.kind_name for p in found if p.kind == "missing inputs"}
         if missing:
             known = infer_net(init, {}, strict=False) if init is not None else {}
             known.update({k: TensorShape(v.shape, v.dtype) for k, v in inputs.items()
                           if isinstance(v, np.ndarray)})
             where = expected_inputs(graph, known, missing)
             for p in found:
-                if getattr(p, "kind", None) == "missing inputs" and p.kind_name in where:
+                if p.kind == "missing inputs" and p.kind_name in where:
                     text = where[p.kind_name]
                     p.kind_name = f"{p.kind_name} ({text})"
                     if ", " in text:

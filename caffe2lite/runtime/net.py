@@ -21,12 +21,12 @@ import numpy as np
 
 from caffe2lite.schema import registry
 from caffe2lite.errors import (
+    ArgumentError,
     BlobNotFoundError,
     Caffe2LiteError,
     EnforceError,
     NetCompileError,
     NetError,
-    ArgumentError,
     SchemaError,
     UnknownArgumentWarning,
     UnknownOperatorError,
