@@ -222,3 +222,15 @@ def test_plans_are_checked_before_they_run(files, capsys):
         "'CTCGreedyDecoder')\n"
         "  - op #0 Scale in net 'n1': Encountered a non-existing input blob: X (blob 'X')\n"
     )
+
+
+def test_an_input_shape_no_op_reads_is_refused(files, capsys):
+    f = files(net_pbtxt=NET)
+    for command in (["run", f["net_pbtxt"], "--random-inputs"],
+                    ["inspect", f["net_pbtxt"], "--check"]):
+        status, out, err = run(capsys, *command, "--input-shape", "X=float32[2]",
+                               "--input-shape", "Q=int64[N]")
+        assert (status, out) == (2, "")
+        assert err == (
+            "caffe2lite: error: net 'scale' cannot run: 1 problem found before anything "
+            "ran:\n  - --input-shape Q: no op of the net reads it\n")

@@ -168,11 +168,13 @@ def check_run(
     make_all: bool = False,
     outputs: Iterable[str] = (),
     files: dict[str, str | None] | None = None,
+    shaped: Iterable[str] = (),
 ) -> list[Caffe2LiteError]:
     """Every problem of running ``graph`` (a NetDef or PlanDef) after ``init`` with
     ``inputs`` fed (``{name: array}``) and the blobs ``made`` at random; with
     ``make_all`` every blob the net lacks will be made (``--random-inputs``,
-    ``--random-init``), so none is missing. ``files``: ``{option: path}`` to write."""
+    ``--random-init``), so none is missing. ``files``: ``{option: path}`` to write;
+    ``shaped``: the ``--input-shape`` names (each must be read by an op)."""
     from caffe2lite.cli.common import graph_nets, is_plan
     from caffe2lite.inference import infer_net
 
@@ -211,6 +213,10 @@ def check_run(
         if name not in read:
             problems.append(_problem(f"--input {name}: no op of the net reads it",
                                      "inputs no op reads", name))
+    for name in dict.fromkeys(shaped):
+        if name not in read:
+            problems.append(_problem(f"--input-shape {name}: no op of the net reads it",
+                                     "inputs no op reads", name))
     produced = {b for net in nets + ([init] if init is not None else []) for op in net.op
                 for b in op.output}
     for name in outputs:
@@ -247,10 +253,11 @@ def check_command(args: Any, out: Any, graph: Any) -> int:
     made = {b for net in nets for b in net.external_input}
     if getattr(args, "value_info", None):
         made |= set(load_value_info(args.value_info))
-    made |= {parse_input_shape(t)[0] for t in getattr(args, "input_shape", None) or []}
+    shaped = [parse_input_shape(t)[0] for t in getattr(args, "input_shape", None) or []]
+    made |= set(shaped)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnknownArgumentWarning)
-        problems = check_run(graph, init, inputs={}, made=made)
+        problems = check_run(graph, init, inputs={}, made=made, shaped=shaped)
     import sys
 
     for message in dict.fromkeys(str(w.message) for w in caught

@@ -244,7 +244,8 @@ def _preflight(args: argparse.Namespace, graph: Graph, init: caffe2_pb2.NetDef |
         problems = check_run(
             graph, init, inputs=inputs, made=made,
             make_all=args.random_init or args.random_inputs, outputs=args.output,
-            files={"--save": args.save, "--save-all": args.save_all, "--trace": args.trace})
+            files={"--save": args.save, "--save-all": args.save_all, "--trace": args.trace},
+            shaped=[parse_input_shape(t)[0] for t in args.input_shape])
     for message in dict.fromkeys(str(w.message) for w in caught
                                  if issubclass(w.category, UnknownArgumentWarning)):
         print(f"caffe2lite: warning: {message}", file=sys.stderr)
