@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from caffe2lite.errors import ArgumentError, ShapeError
+from caffe2lite.errors import ShapeError
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
@@ -16,8 +16,9 @@ from .._dense import dims, enforce_cmp, float_tensor
 from ._boxes import (
     BBOX_XFORM_CLIP_DEFAULT,
     F,
-    clip_upright,
+    clip_boxes,
     filter_boxes,
+    transform_rotated,
     transform_upright,
 )
 from ._nms import nms
@@ -66,32 +67,49 @@ def _shape(
 
 
 def all_anchors(anchors: np.ndarray, height: int, width: int, feat_stride: np.float32):
-    """(H * W * A, 4) anchors shifted to every feature position, rows ordered (h, w, a)."""
+    """(H * W * A, box_dim) anchors shifted to every feature position, rows ordered
+    (h, w, a); rotated anchors move only their centre."""
+    dim = anchors.shape[1]
     sx = np.arange(width, dtype=F) * feat_stride
     sy = np.arange(height, dtype=F) * feat_stride
-    shift = np.stack(
-        np.broadcast_arrays(sx[None, :], sy[:, None], sx[None, :], sy[:, None]), axis=-1
-    ).reshape(-1, 1, 4)
-    return (anchors[None, :, :].astype(F) + shift).reshape(-1, 4).astype(F)
+    zero = np.zeros((height, width), F)
+    cols = [sx[None, :], sy[:, None]] + (
+        [sx[None, :], sy[:, None]] if dim == 4 else [zero, zero, zero]
+    )
+    shift = np.stack(np.broadcast_arrays(*cols), axis=-1).reshape(-1, 1, dim)
+    return (anchors[None, :, :].astype(F) + shift).reshape(-1, dim).astype(F)
 
 
 def proposals_one_image(im_info, anchors_all, deltas, scores, kw):
     a, h, w = scores.shape
-    d = deltas.reshape(a * 4, h * w).T.reshape(h * w * a, 4).astype(F)
+    dim = anchors_all.shape[1]
+    d = deltas.reshape(a * dim, h * w).T.reshape(h * w * a, dim).astype(F)
     s = scores.reshape(a, h * w).T.reshape(-1).astype(F)
     order = np.argsort(-s, kind="stable")
     pre = kw["pre_nms_topN"]
     if 0 < pre < s.size:
         order = order[:pre]
-    props = transform_upright(
-        anchors_all[order],
-        d[order],
-        (1.0, 1.0, 1.0, 1.0),
-        BBOX_XFORM_CLIP_DEFAULT,
-        kw["correct_transform_coords"],
-        kw["legacy_plus_one"],
-    )
-    props = clip_upright(props, int(im_info[0]), int(im_info[1]))
+    unit = (1.0, 1.0, 1.0, 1.0)
+    if dim == 4:
+        props = transform_upright(
+            anchors_all[order],
+            d[order],
+            unit,
+            BBOX_XFORM_CLIP_DEFAULT,
+            kw["correct_transform_coords"],
+            kw["legacy_plus_one"],
+        )
+    else:
+        props = transform_rotated(
+            anchors_all[order],
+            d[order],
+            unit,
+            BBOX_XFORM_CLIP_DEFAULT,
+            kw["angle_bound_on"],
+            kw["angle_bound_lo"],
+            kw["angle_bound_hi"],
+        )
+    props = clip_boxes(props, int(im_info[0]), int(im_info[1]), kw["clip_angle_thresh"])
     s_sorted = s[order]
     keep = filter_boxes(props, kw["min_size"], im_info, kw["legacy_plus_one"])
     post = kw["post_nms_topN"]
@@ -114,17 +132,10 @@ def generate_proposals(scores, bbox_deltas, im_info, anchors, **kw) -> tuple:
         raise ShapeError(
             "box_dim == 4 || box_dim == 5",
             blob="anchors",
-            expected="(A, 4) anchors",
+            expected="(A, 4) or (A, 5) anchors",
             found=dims(anchors.shape),
         )
     box_dim = anchors.shape[1]
-    if box_dim == 5:
-        raise ArgumentError(
-            "rotated anchors (5 columns) are not supported by this GenerateProposals",
-            arg="anchors",
-            expected="(A, 4) anchors",
-            found=dims(anchors.shape),
-        )
     want = (n, box_dim * a, h, w)
     enforce_cmp(
         bbox_deltas.shape == want,
@@ -156,7 +167,7 @@ def generate_proposals(scores, bbox_deltas, im_info, anchors, **kw) -> tuple:
         )
         rois.append(np.concatenate([np.full((len(boxes), 1), i, F), boxes], axis=1))
         probs.append(p)
-    out = np.concatenate(rois).astype(F) if rois else np.zeros((0, 5), F)
+    out = np.concatenate(rois).astype(F) if rois else np.zeros((0, box_dim + 1), F)
     return (
         out.reshape(-1, box_dim + 1),
         np.concatenate(probs).astype(F) if probs else np.zeros(0, F),
@@ -186,8 +197,9 @@ by their deltas (as BBoxTransform with unit weights), clipped to the image, thos
 a side below min_size * scale or the centre outside the image are dropped, and greedy
 NMS at nms_thresh keeps at most post_nms_topN. rois (n, 5) are [image index, x1, y1,
 x2, y2] and rois_probs (n,) their scores, image after image. Equal scores keep their
-position order (Caffe2's sort left them unordered); rotated (5-column) anchors are
-refused here. No gradient (SHOULD_NOT_DO_GRADIENT).
+position order (Caffe2's sort left them unordered); with (A, 5) anchors [ctr_x, ctr_y,
+w, h, angle] the boxes are rotated (bbox_deltas (N, 5A, H, W), only almost upright
+proposals clipped, rotated overlaps in NMS, rois (n, 6)). No gradient (SHOULD_NOT_DO_GRADIENT).
 
 Example: scores=[[[[0.9, 0.1]]]], zero bbox_deltas, im_info=[[40, 40, 1]],
 anchors=[[0, 0, 15, 15]] with spatial_scale=1/16, min_size=4 -> rois=[[0, 0, 0, 16,

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caffe2lite.core import CreateOperator, GradientRegistry
-from caffe2lite.errors import ArgumentError, Caffe2LiteError, ShapeError
+from caffe2lite.errors import Caffe2LiteError, ShapeError
 from caffe2lite.testing import check_raises
 from caffe2lite.workspace import Workspace
 
@@ -165,9 +165,6 @@ def test_errors():
     bad = list(good)
     bad[3] = np.zeros((2, 4), np.float32)
     check_raises(op, bad, ShapeError, r"anchors.dims\(\)")
-    bad = list(good)
-    bad[3] = np.zeros((1, 5), np.float32)
-    check_raises(op, bad, ArgumentError, "rotated")
     bad = list(good)
     bad[0] = np.zeros((1, 2, 2), np.float32)
     check_raises(op, bad, ShapeError, r"scores.ndim\(\) == 4")
@@ -455,4 +452,51 @@ def test_real_down_sampled():
     )
     assert rois.shape == (9, 5)
     np.testing.assert_allclose(rois, ROIS_GT, atol=1e-4)
+    np.testing.assert_allclose(probs, PROBS_GT, atol=1e-4)
+
+
+def test_rotated_angle0_matches_upright():
+    """Caffe2's TestRealDownSampledRotatedAngle0: the same case with [ctr, w, h, 0]
+    anchors and zero angle deltas gives the same proposals."""
+    anchors = np.array([[-38, -16, 53, 31], [-120, -120, 135, 135]], np.float32)
+    rot = np.stack(
+        [
+            (anchors[:, 0] + anchors[:, 2]) / 2,
+            (anchors[:, 1] + anchors[:, 3]) / 2,
+            anchors[:, 2] - anchors[:, 0] + 1,
+            anchors[:, 3] - anchors[:, 1] + 1,
+            np.zeros(2),
+        ],
+        1,
+    ).astype(np.float32)
+    deltas = np.array(DELTAS, np.float32).reshape(1, 2, 4, 4, 5)
+    deltas5 = np.concatenate([deltas, np.zeros((1, 2, 1, 4, 5), np.float32)], 2)
+    inputs = [
+        np.array(SCORES, np.float32).reshape(1, 2, 4, 5),
+        deltas5.reshape(1, 10, 4, 5),
+        np.array([[60, 80, 0.166667]], np.float32),
+        rot,
+    ]
+    rois, probs = run(
+        inputs,
+        spatial_scale=1 / 16,
+        pre_nms_topN=6000,
+        post_nms_topN=300,
+        nms_thresh=0.7,
+        min_size=16.0,
+    )
+    gt = np.array(ROIS_GT, np.float32)
+    want = np.stack(
+        [
+            gt[:, 0],
+            (gt[:, 1] + gt[:, 3]) / 2,
+            (gt[:, 2] + gt[:, 4]) / 2,
+            gt[:, 3] - gt[:, 1] + 1,
+            gt[:, 4] - gt[:, 2] + 1,
+            np.zeros(len(gt)),
+        ],
+        1,
+    )
+    assert rois.shape == (9, 6)
+    np.testing.assert_allclose(rois, want, atol=1e-3)
     np.testing.assert_allclose(probs, PROBS_GT, atol=1e-4)
