@@ -9,3 +9,4 @@ from . import roi_pool  # noqa: F401
 from . import collect_and_distribute_fpn_rpn_proposals  # noqa: F401
 from . import collect_rpn_proposals  # noqa: F401
 from . import distribute_fpn_proposals  # noqa: F401
+from . import roi_align_rotated  # noqa: F401
