@@ -121,7 +121,10 @@ def _gradient_shape(dy: TensorShape, y: TensorShape, mean: TensorShape, sigma: T
     num_inputs=(5, 6),
     num_outputs=(1, 3),
     args=[Arg("axis", int, 1, doc="as in LayerNorm"),
-          Arg("elementwise_affine", bool, False, doc="as in LayerNorm")],
+          Arg("elementwise_affine", bool, False, doc="as in LayerNorm"),
+          Arg("epsilon", float, 1e-5,
+              doc="not read: LayerNorm's gradient maker copies LayerNorm's arguments "
+                  "(Caffe2's default), so this op carries it")],
     shape=_gradient_shape,
     example=Example(
         {"dY": np.array([[1, 0]], np.float32), "Y": np.array([[-1, 1]], np.float32),
@@ -138,7 +141,7 @@ Example: dY=[[1, 0]], Y=[[-1, 1]], mean=[[2]], sigma=[[1]], X=[[1, 3]] -> dX=[[0
 )
 def layer_norm_gradient(dy: np.ndarray, y: np.ndarray, mean: np.ndarray, sigma: np.ndarray,
                         x: np.ndarray, gamma: np.ndarray | None = None, *, axis: int,
-                        elementwise_affine: bool, num_outputs: int) -> tuple:
+                        elementwise_affine: bool, epsilon: float, num_outputs: int) -> tuple:
     """Caffe2's fused form of the layer-norm backward pass."""
     dtype = float_tensor(dy, "dY")
     for value, name in ((x, "X"), (mean, "mean"), (sigma, "sigma")):

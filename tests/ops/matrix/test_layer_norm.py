@@ -115,3 +115,62 @@ def test_gradient_ops_list():
                           ["X_grad", "g_grad", "b_grad"], elementwise_affine=1)
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+
+
+@pytest.mark.parametrize("affine", [False, True])
+def test_backward_net_runs_without_undeclared_arguments(affine):
+    # The gradient maker copies LayerNorm's arguments (epsilon too) onto
+    # LayerNormGradient, as Caffe2 did; Caffe2's own test also creates
+    # LayerNormGradient with epsilon. The net must not warn nor be refused in strict mode.
+    import warnings
+
+    from caffe2lite import core, workspace
+    from caffe2lite.errors import UnknownArgumentWarning
+
+    net = core.Net("ln_backward")
+    ins = ["X", "gamma", "beta"] if affine else ["X"]
+    net.LayerNorm(ins, ["Y", "mean", "std"], axis=1, epsilon=1e-3,
+                  elementwise_affine=affine)
+    net.AddGradientOperators(["Y"])
+    grad_op = net.Proto().op[-1]
+    assert grad_op.type == "LayerNormGradient"
+    assert "epsilon" in [a.name for a in grad_op.arg]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    workspace.ResetWorkspace()
+    workspace.FeedBlob("X", x)
+    workspace.FeedBlob("gamma", np.ones(3, np.float32))
+    workspace.FeedBlob("beta", np.zeros(3, np.float32))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UnknownArgumentWarning)
+            workspace.RunNetOnce(net)
+        dx = workspace.FetchBlob("X_grad")
+        workspace.SetStrict(True)
+        workspace.RunNetOnce(net)
+    finally:
+        workspace.SetStrict(False)
+        workspace.ResetWorkspace()
+    # Y_grad is all ones and the rows are normalised: dX sums to 0 per row
+    np.testing.assert_allclose(dx.sum(axis=1), 0, atol=1e-5)
+
+
+def test_gradient_op_ignores_epsilon():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    mean = x.mean(axis=1, keepdims=True)
+    std = np.sqrt(x.var(axis=1, keepdims=True) + 1e-5).astype(np.float32)
+    y = ((x - mean) / std).astype(np.float32)
+    dy = rng.standard_normal((3, 4)).astype(np.float32)
+    ins = [dy, y, mean.astype(np.float32), std, x]
+    from caffe2lite import workspace
+    outs = []
+    for kw in ({}, {"epsilon": 0.5}):
+        workspace.ResetWorkspace()
+        for name, value in zip(["dY", "Y", "mean", "sigma", "X"], ins):
+            workspace.FeedBlob(name, value)
+        workspace.RunOperatorOnce(CreateOperator(
+            "LayerNormGradient", ["dY", "Y", "mean", "sigma", "X"], ["dX"], **kw))
+        outs.append(workspace.FetchBlob("dX"))
+    workspace.ResetWorkspace()
+    np.testing.assert_array_equal(outs[0], outs[1])
