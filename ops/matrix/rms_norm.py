@@ -77,7 +77,10 @@ def rms_norm_gradient_maker(g):
     "RMSNormGradient",
     inputs=["dY", "X", "gamma", "rrms"],
     outputs=["dX", "dgamma", "dbeta"],
-    args=[Arg("axis", int, 1, doc="as in RMSNorm")],
+    args=[Arg("axis", int, 1, doc="as in RMSNorm"),
+          Arg("eps", float, 0.0,
+              doc="not read: RMSNorm's gradient maker copies RMSNorm's arguments "
+                  "(Caffe2's default), so this op carries it")],
     shape=lambda dy, x, gamma, rrms: (x, gamma, gamma),
     example=Example(
         {"dY": np.array([[1, 1]], np.float32), "X": np.array([[3, 4]], np.float32),
@@ -93,7 +96,7 @@ Example: dY=[[1, 1]], X=[[3, 4]], gamma=[1, 1], rrms=[0.2] -> dX=[[0.116, 0.088]
 dgamma=[0.6, 0.8], dbeta=[1, 1]""",
 )
 def rms_norm_gradient(dy: np.ndarray, x: np.ndarray, gamma: np.ndarray, rrms: np.ndarray, *,
-                      axis: int) -> tuple:
+                      axis: int, eps: float) -> tuple:
     """The RMSNorm backward pass."""
     dtype = float_tensor(dy, "dY")
     for value, name in ((x, "X"), (gamma, "gamma"), (rrms, "rrms")):

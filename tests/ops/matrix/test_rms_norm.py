@@ -79,3 +79,46 @@ def test_gradient_ops_list():
                           ["X_grad", "g_grad", "b_grad"], axis=1)
     want.is_gradient_op = True
     assert [o.SerializeToString() for o in ops] == [want.SerializeToString()]
+
+
+def test_backward_net_runs_without_undeclared_arguments():
+    # The gradient maker copies RMSNorm's arguments (eps too) onto RMSNormGradient, as
+    # Caffe2 did; the net must not warn nor be refused in strict mode, and the copied
+    # eps does not change the gradient op's result.
+    import warnings
+
+    from caffe2lite import core, workspace
+    from caffe2lite.errors import UnknownArgumentWarning
+
+    net = core.Net("rms_backward")
+    net.RMSNorm(["X", "gamma", "beta"], ["Y", "rrms"], eps=1e-3)
+    net.AddGradientOperators(["Y"])
+    grad_op = net.Proto().op[-1]
+    assert grad_op.type == "RMSNormGradient"
+    assert "eps" in [a.name for a in grad_op.arg]
+    rng = np.random.default_rng(0)
+    feeds = {"X": rng.standard_normal((2, 3)).astype(np.float32),
+             "gamma": rng.standard_normal(3).astype(np.float32),
+             "beta": rng.standard_normal(3).astype(np.float32)}
+    workspace.ResetWorkspace()
+    for name, value in feeds.items():
+        workspace.FeedBlob(name, value)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UnknownArgumentWarning)
+            workspace.RunNetOnce(net)
+        dx = workspace.FetchBlob("X_grad")
+        workspace.SetStrict(True)
+        workspace.RunNetOnce(net)
+        ins = list(grad_op.input)
+        outs = []
+        for kw in ({}, {"eps": 0.5}):
+            workspace.RunOperatorOnce(CreateOperator(
+                "RMSNormGradient", ins, ["dX", "dg", "db"], **kw))
+            outs.append(workspace.FetchBlob("dX"))
+    finally:
+        workspace.SetStrict(False)
+        workspace.ResetWorkspace()
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(outs[0], dx)
+    assert len(ins) == 4
