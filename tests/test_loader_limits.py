@@ -236,6 +236,17 @@ def test_files_of_another_message_type(tmp_path):
     ):
         load_net(path)
     assert load_graph(path) == plan
+    # A plan with networks and no steps is not read as a net whose ops are its nets.
+    plan = PlanDef(
+        name="p",
+        network=[NetDef(name="main", op=[caffe2_pb2.OperatorDef(type="Relu")])],
+    )
+    path.write_bytes(plan.SerializeToString())
+    with pytest.raises(
+        ProtoParseError, match="not a caffe2.NetDef: the data is a caffe2.PlanDef$"
+    ):
+        load_graph(path)
+    assert load_plan(path) == plan
     # A name with a control character is still a name when nothing else fits.
     odd = NetDef(name="a\x01b", type="dag")
     path.write_bytes(odd.SerializeToString())
@@ -330,3 +341,32 @@ def test_unpacked_runs_are_checked_like_single_fields():
         "cannot parse <bytes> as caffe2.NetDef: as binary: caffe2.NetDef.op[0].arg[0]: "
         "unknown field number 21 at byte 29"
     )
+
+
+def test_unpacked_varint_runs():
+    net = NetDef()
+    values = [*range(-300, 3000), (1 << 63) - 1, -(1 << 63), 0]
+    net.op.add(type="GivenTensorInt64Fill").arg.add(name="values", ints=values)
+    data = net.SerializeToString()
+    assert parse_message(data, NetDef).op[0].arg[0].ints == values
+    # 3 ints (field 6), then field 21, which Argument does not have.
+    bad = field(2, field(5, b"\x30\x01\x30\xff\x7f\x30\x00" + b"\xa8\x01\x01"))
+    with pytest.raises(ProtoParseError) as info:
+        parse_message(bad, NetDef, fmt="binary")
+    assert str(info.value) == (
+        "cannot parse <bytes> as caffe2.NetDef: as binary: caffe2.NetDef.op[0].arg[0]: "
+        "unknown field number 21 at byte 11"
+    )
+    # A varint of 11 bytes inside a run, and a run cut short.
+    overlong = field(2, field(5, b"\x30\x01\x30" + b"\xff" * 10 + b"\x01"))
+    with pytest.raises(ProtoParseError) as info:
+        parse_message(overlong, NetDef, fmt="binary")
+    assert str(info.value).endswith(
+        "caffe2.NetDef.op[0].arg[0]: a varint longer than 10 bytes in the field "
+        "that starts at byte 6"
+    )
+    with pytest.raises(
+        ProtoParseError,
+        match="arg.0.: data ends inside the field that starts at byte 6",
+    ):
+        parse_message(b"\x12\x07\x2a\x05\x30\x01\x30\xff\xff", NetDef, fmt="binary")

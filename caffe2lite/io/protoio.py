@@ -37,6 +37,7 @@ from caffe2lite.io.wirecheck import (
     check_binary,
     check_text,
     other_message_type,
+    top_level_odd,
 )
 from caffe2lite.proto import caffe2_pb2
 
@@ -60,8 +61,8 @@ def find_wire_problem(data: bytes, descriptor: Descriptor) -> str | None:
     return None
 
 
-def _not_a(data: bytes, desc: Descriptor) -> None:
-    other = other_message_type(data, desc)
+def _not_a(data: bytes, desc: Descriptor, odd: list) -> None:
+    other = other_message_type(data, desc, odd)
     if other is None:
         return
     message = f"not a {desc.full_name}: the data is a {other.full_name}"
@@ -75,13 +76,14 @@ def _not_a(data: bytes, desc: Descriptor) -> None:
 def _parse_binary(data: bytes, msg: Message) -> None:
     # Our own pass first: protobuf keeps unknown fields silently, does not check
     # UTF-8 in proto2 strings, and its reasons for bad data say little about where.
+    odd: list = []
     try:
-        check_binary(data, msg.DESCRIPTOR)
+        check_binary(data, msg.DESCRIPTOR, odd)
     except WireProblem as e:
         if e.kind != "limit":  # a limit met means the data is of this type so far
-            _not_a(data, msg.DESCRIPTOR)
+            _not_a(data, msg.DESCRIPTOR, odd + top_level_odd(data, msg.DESCRIPTOR))
         raise
-    _not_a(data, msg.DESCRIPTOR)
+    _not_a(data, msg.DESCRIPTOR, odd)
     if limits.MAX_NESTING > limits.PROTOBUF_MAX_NESTING:
         _allow_deeper_protobuf()
     try:

@@ -56,12 +56,14 @@ def _varint(view: memoryview, pos: int) -> tuple[int, int]:
         pos, shift = pos + 1, shift + 7
         if byte < 0x80:
             return value, pos
+        if shift >= 70:
+            raise OverflowError  # protobuf's varints are at most 10 bytes
 
 
 def _path(parts: list, last: tuple | None = None) -> str:
     names = [
         f".{name}[{index}]" if index is not None else f".{name}"
-        for name, index in (parts[1:] + [last] if last else parts[1:])
+        for name, index, _ in (parts[1:] + [last] if last else parts[1:])
     ]
     if len(names) > 11:
         names = [*names[:4], f"(... {len(names) - 10} more ...)", *names[-6:]]
@@ -109,14 +111,38 @@ def _fields(desc: Descriptor) -> dict[int, tuple]:
 _FIELDS: dict[Descriptor, dict[int, tuple]] = {}
 
 
-def check_binary(data: bytes, root: Descriptor) -> None:
+def _varint_run(view: memoryview, pos: int, key: int) -> tuple[int, int]:
+    """How many (one-byte ``key``, varint) fields follow at ``pos``, and where they
+    end. Every such field is two tokens, each ending at a byte below 0x80: the key
+    itself, then its varint (at most 10 bytes)."""
+    count = 0
+    while True:
+        chunk = np.frombuffer(view[pos : pos + (1 << 20)], dtype=np.uint8)
+        ends = np.flatnonzero(chunk < 0x80)
+        pairs = len(ends) // 2
+        keys, values = ends[0 : 2 * pairs : 2], ends[1 : 2 * pairs : 2]
+        starts = np.concatenate(([0], values[:-1] + 1)) if pairs else keys
+        ok = (keys == starts) & (chunk[keys] == key) & (values - keys <= 10)
+        good = pairs if ok.all() else int(np.argmin(ok))
+        if not good:
+            return count, pos
+        count, pos = count + good, pos + int(values[good - 1]) + 1
+        if good < pairs or pos >= len(view):
+            return count, pos
+
+
+def check_binary(data: bytes, root: Descriptor, odd: list | None = None) -> None:
     """Raise :class:`WireProblem` for the first thing in ``data`` that a ``root``
     message cannot hold, or that breaks a limit; names the path
-    (``caffe2.NetDef.op[1].arg[0]``) and the byte offset."""
+    (``caffe2.NetDef.op[1].arg[0]``) and the byte offset.
+
+    ``odd``, when given, collects the field-number paths of the first few text
+    fields holding what no name holds (control characters, invalid UTF-8): the
+    signs that the data is another message type (see :func:`other_message_type`)."""
     # Each frame: [descriptor, view, position, base offset, repeat counts]; parts
     # the path to it, as (name, index or None), made text only for a message.
     stack = [[root, memoryview(data), 0, 0, {}]]
-    parts: list = [(root.full_name, None)]
+    parts: list = [(root.full_name, None, 0)]
     while stack:
         frame = stack[-1]
         desc, view, pos, base, counts = frame
@@ -143,7 +169,7 @@ def check_binary(data: bytes, root: Descriptor) -> None:
             field, repeated, expected = info
             index = counts.get(number, 0)
             counts[number] = index + 1
-            part = (field.name, index if repeated else None)
+            part = (field.name, index if repeated else None, number)
             if wire != expected and not (repeated and wire == 2):
                 raise WireProblem(
                     f"{_path(parts, part)}: wire type {wire}, expected {expected}, "
@@ -158,6 +184,15 @@ def check_binary(data: bytes, root: Descriptor) -> None:
                     raise WireProblem(
                         f"{_path(parts, part)}: {value} is not a value of {enum.full_name}"
                     )
+                if (
+                    repeated
+                    and enum is None
+                    and key < 0x80
+                    and view[pos : pos + 1] == b"%c" % key
+                ):
+                    # ints, int32_data ... unpacked: skip a run of whole fields at once.
+                    run, pos = _varint_run(view, pos, key)
+                    counts[number] += run
             elif wire == 2:
                 length = view[pos]
                 length, pos = (length, pos + 1) if length < 0x80 else _varint(view, pos)
@@ -168,7 +203,10 @@ def check_binary(data: bytes, root: Descriptor) -> None:
                         stack, parts, field, part, view[pos : pos + length], base + pos
                     )
                 elif field.type == F.TYPE_STRING:
-                    _check_utf8(view[pos : pos + length], parts, part)
+                    raw = bytes(view[pos : pos + length])
+                    if odd is not None and len(odd) < 8 and not _is_name(raw):
+                        odd.append(tuple(p[2] for p in parts[1:]) + (number,))
+                    _check_utf8(raw, parts, part)
                 pos += length
             else:
                 width = 8 if wire == 1 else 4
@@ -187,6 +225,11 @@ def check_binary(data: bytes, root: Descriptor) -> None:
                 f"{_path(parts)}: data ends inside the field that starts at byte "
                 f"{base + start}"
             ) from None
+        except OverflowError:
+            raise WireProblem(
+                f"{_path(parts)}: a varint longer than 10 bytes in the field that "
+                f"starts at byte {base + start}"
+            ) from None
         frame[2] = pos
 
 
@@ -204,8 +247,7 @@ def _enter(stack: list, parts: list, field: FieldDescriptor, part: tuple,
     parts.append(part)
 
 
-def _check_utf8(value: memoryview, parts: list, part: tuple) -> None:
-    raw = bytes(value)
+def _check_utf8(raw: bytes, parts: list, part: tuple) -> None:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -216,13 +258,23 @@ def _check_utf8(value: memoryview, parts: list, part: tuple) -> None:
         ) from None
 
 
-def _top_level_strings(data: bytes, desc: Descriptor) -> set[int]:
-    """Numbers of ``desc``'s top-level text fields holding bytes no name holds
-    (invalid UTF-8 or control characters): a sign of another message type."""
-    found: set[int] = set()
+def _is_name(raw: bytes) -> bool:
+    if CONTROL.search(raw):
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def top_level_odd(data: bytes, desc: Descriptor) -> list[tuple[int, ...]]:
+    """:func:`check_binary`'s ``odd`` for the top-level fields alone, read past
+    any problem further in (for data that fails early as ``desc``)."""
+    found: list[tuple[int, ...]] = []
     view, pos = memoryview(data), 0
     try:
-        while pos < len(view):
+        while pos < len(view) and len(found) < 8:
             key, pos = _varint(view, pos)
             wire = key & 7
             if wire == 0:
@@ -232,39 +284,37 @@ def _top_level_strings(data: bytes, desc: Descriptor) -> set[int]:
             elif wire == 2:
                 length, pos = _varint(view, pos)
                 field = desc.fields_by_number.get(key >> 3)
-                if field is not None and field.type == F.TYPE_STRING:
-                    raw = bytes(view[pos : pos + length])
-                    if CONTROL.search(raw) or not _is_utf8(raw):
-                        found.add(key >> 3)
+                text = field is not None and field.type == F.TYPE_STRING
+                if text and not _is_name(bytes(view[pos : pos + length])):
+                    found.append((key >> 3,))
                 pos += length
             else:
-                return found
-    except IndexError:
+                break
+    except (IndexError, OverflowError):
         pass
     return found
 
 
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
+def _is_message_path(desc: Descriptor, numbers: tuple[int, ...]) -> bool:
+    for number in numbers:
+        field = desc.fields_by_number.get(number) if desc else None
+        if field is None or field.message_type is None:
+            return False
+        desc = field.message_type
     return True
 
 
-def other_message_type(data: bytes, desc: Descriptor) -> Descriptor | None:
+def other_message_type(
+    data: bytes, desc: Descriptor, odd: list[tuple[int, ...]]
+) -> Descriptor | None:
     """The Caffe2 file message ``data`` is instead of ``desc``, when the bytes show
-    it: a top-level text field of ``desc`` that holds no name (invalid UTF-8 or
-    control characters) is a message field of the other type, and the whole data
-    is a well-formed message of that type."""
-    suspicious = _top_level_strings(data, desc)
-    if not suspicious:
+    it: a text field of ``desc`` holding what no name holds (``odd``, its field
+    numbers from the top) is, along the same field numbers, a message of the other
+    type, and the whole data is a well-formed message of that type."""
+    if not odd:
         return None
     for other in FILE_TYPES:
-        if other is desc:
-            continue
-        fields = [other.fields_by_number.get(n) for n in suspicious]
-        if not any(f is not None and f.type == F.TYPE_MESSAGE for f in fields):
+        if other is desc or not any(_is_message_path(other, path) for path in odd):
             continue
         try:
             check_binary(data, other)
