@@ -254,13 +254,20 @@ def test_a_raised_nesting_limit_keeps_text_and_binary_agreeing(tmp_path):
         for name in ("again.pb", "again.pbtxt"):
             save_proto(plan, d + "/" + name)
             print(load_plan(d + "/" + name) == plan)
+        step = field(1, b"leaf")
+        for _ in range(299):  # binary, written by hand: 300 deep
+            step = field(2, step)
+        open(d + "/hand.pb", "wb").write(field(3, step))
+        plan = load_plan(d + "/hand.pb")
+        save_proto(plan, d + "/hand.pbtxt")
+        print(load_plan(d + "/hand.pbtxt") == plan)
         open(d + "/deeper.pbtxt", "w").write("execution_step { " + "substep { " * 300 + "}" * 301)
         report(load_plan, d + "/deeper.pbtxt")
     """,
         tmp_path,
     )
-    assert lines[:2] == ["True", "True"]
-    assert lines[2].endswith(
+    assert lines[:3] == ["True", "True", "True"]
+    assert lines[3].endswith(
         ": messages nested 301 deep, more than the limit of 300 "
         "(caffe2lite.io.limits.MAX_NESTING)"
     )
