@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from caffe2lite.io.int8 import Int8Tensor
+
 from caffe2lite.errors import Caffe2LiteError, ProtoParseError
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.io.protoio import load_net, load_plan
@@ -66,6 +68,12 @@ def format_value(name: str, value: Any) -> str:
     """
     if isinstance(value, (bytes, str)):
         return f"{name}: bytes (a string blob)\n{value!r}"
+    if isinstance(value, Int8Tensor):
+        body = np.array2string(value.data, separator=", ", threshold=1000)
+        return (f"{name}: Int8 {value.data.dtype} shape {value.data.shape}, scale "
+                f"{value.scale:g}, zero_point {value.zero_point}\n{body}")
+    if not isinstance(value, (np.ndarray, np.generic, int, float, bool)):
+        return f"{name}: {type(value).__name__} (not a tensor)"
     arr = np.asarray(value)
     body = np.array2string(arr, separator=", ", threshold=1000)
     return f"{name}: {arr.dtype} shape {arr.shape}\n{body}"

@@ -38,6 +38,7 @@ from caffe2lite.cli.common import (
 from caffe2lite.cli.checks import PreflightError, check_run
 from caffe2lite.cli.progress import NullBar, progress_bar
 from caffe2lite.cli.shapes import parse_input_shape
+from caffe2lite.io.int8 import Int8Tensor
 from caffe2lite.errors import (
     MAX_NAMES,
     Caffe2LiteError,
@@ -152,7 +153,15 @@ def save_npz(path: str, values: dict[str, Any]) -> None:
     pickling (string blobs are stored as numpy byte strings)."""
     try:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+            for name, value in list(values.items()):
+                if isinstance(value, Int8Tensor):  # the codes, and what they mean
+                    values = {**values, name: value.data,
+                              f"{name}__scale": np.float32(value.scale),
+                              f"{name}__zero_point": np.int32(value.zero_point)}
             for name, value in values.items():
+                if not isinstance(value, (np.ndarray, np.generic, bytes, str, int, float, bool)):
+                    raise Caffe2LiteError(f"cannot save blob '{name}' to {path}: it holds "
+                                          f"a {type(value).__name__}, not a tensor")
                 if isinstance(value, (bytes, str)) or (
                     isinstance(value, np.ndarray) and value.dtype == object
                 ):
