@@ -4,8 +4,9 @@ spatial_batch_norm_op.cc/.h).
 Inference (`is_test`): Y = scale * (X - mean) / sqrt(var + epsilon) + bias per channel.
 Training: the batch's per-channel mean and (biased) variance normalise X; the running
 mean and variance (inputs 3 and 4, updated in place as outputs 1 and 2) move towards
-them by 1 - momentum; outputs 3 and 4 save the batch mean and inverse std for the
-gradient. With `num_batches` > 1, inputs 5 and 6 hold the per-channel sums of X and
+the batch mean and the unbiased batch variance (times n / (n - 1), n the values per
+channel over all batches; NaN for n = 1, as Caffe2) by 1 - momentum; outputs 3 and 4
+save the batch mean and inverse std for the gradient. With `num_batches` > 1, inputs 5 and 6 hold the per-channel sums of X and
 X^2 over all the batches.
 """
 
@@ -116,14 +117,21 @@ def spatial_bn(x, scale, bias, mean, var, sums=None, sumsq=None, *, is_test, eps
                               expected="7 inputs", found="5 inputs")
         _vector(sums, "sums", c, dt)
         _vector(sumsq, "sumsq", c, dt)
-        batch_mean = sums / dt.type(num_batches * count)
-        batch_var = sumsq / dt.type(num_batches * count) - batch_mean * batch_mean
+        inv_n = dt.type(1) / dt.type(num_batches * count)
+        batch_mean = sums * inv_n
+        batch_var = sumsq * inv_n - batch_mean * batch_mean
     else:
         batch_mean = x.mean(axis=reduce, dtype=dt)
         batch_var = np.square(x - batch_mean.reshape(bshape)).mean(axis=reduce, dtype=dt)
-    a, b = dt.type(1 - momentum), dt.type(momentum)
+    # Caffe2 moves the running variance towards the unbiased batch variance: the
+    # biased one times n / (n - 1), n = num_batches * N * HxW (infinite for n == 1,
+    # so a single value gives NaN there, as in Caffe2).
+    n = num_batches * count
+    a, b = dt.type(1) - dt.type(momentum), dt.type(momentum)
+    unbias = dt.type(np.inf) if n == 1 else dt.type(n) / dt.type(n - 1)
     new_mean = (a * batch_mean + b * run_mean).astype(dt)
-    new_var = (a * batch_var + b * run_var).astype(dt)
+    with np.errstate(invalid="ignore"):
+        new_var = ((a * unbias) * batch_var + b * run_var).astype(dt)
     rstd = (1 / np.sqrt(batch_var + dt.type(epsilon))).astype(dt)
     alpha = scale * rstd
     beta = bias - alpha * batch_mean
@@ -156,6 +164,7 @@ def _grad_shape(x, scale, dy, mean, rstd, *_):
     inputs=["X", "scale", "dY", "saved_mean", "saved_inv_std", "scale_grad_sum", "bias_grad_sum"],
     outputs=["X_grad", "scale_grad", "bias_grad"],
     allowed_inputs={5, 7},
+    allow_inplace=[(5, 1), (6, 2)],
     args=[a for a in _ARGS if a.name in ("epsilon", "order", "num_batches")],
     shape=_grad_shape,
     example=Example(
@@ -168,7 +177,8 @@ def _grad_shape(x, scale, dy, mean, rstd, *_):
     doc="""Gradient of SpatialBN in training mode: with the saved batch mean and inverse
 std, dbias = sum(dY), dscale = sum(dY * (X - mean) * inv_std) per channel, and dX the
 batch-normalisation gradient. With `num_batches` > 1 the scale and bias gradients are
-the given sums (inputs 5 and 6).""",
+the given sums (inputs 5 and 6, which may be updated in place as outputs 1 and 2)
+divided by `num_batches`.""",
 )
 def spatial_bn_gradient(x, scale, dy, saved_mean, saved_inv_std, scale_grad_sum=None,
                         bias_grad_sum=None, *, epsilon, order, num_batches):
@@ -191,13 +201,17 @@ def spatial_bn_gradient(x, scale, dy, saved_mean, saved_inv_std, scale_grad_sum=
         if scale_grad_sum is None or bias_grad_sum is None:
             raise SchemaError("num_batches > 1 needs the gradient sums (inputs 5 and 6)",
                               expected="7 inputs", found="5 inputs")
-        dscale = scale_grad_sum.reshape(c).astype(dt)
-        dbias = bias_grad_sum.reshape(c).astype(dt)
-        m = dt.type(x.size // c * num_batches)
+        _vector(scale_grad_sum, "scale_grad_sum", c, dt)
+        _vector(bias_grad_sum, "bias_grad_sum", c, dt)
+        # the summed gradients are averaged over the batches (Caffe2 scales them
+        # by 1 / num_batches); dX uses this batch's N * HxW
+        inv = dt.type(1) / dt.type(num_batches)
+        dscale = scale_grad_sum.reshape(c).astype(dt) * inv
+        dbias = bias_grad_sum.reshape(c).astype(dt) * inv
     else:
         dbias = dy.sum(axis=reduce, dtype=dt)
         dscale = (dy * xhat).sum(axis=reduce, dtype=dt)
-        m = dt.type(x.size // c)
+    m = dt.type(x.size // c)
     alpha = (scale.reshape(c) * saved_inv_std.reshape(c)).reshape(bshape)
     dx = alpha * (dy - (dbias.reshape(bshape) + xhat * dscale.reshape(bshape)) / m)
     return (dx.astype(dt), dscale.astype(dt), dbias.astype(dt))

@@ -1,13 +1,13 @@
 """SpatialBN / SpatialBNGradient against per-channel loops, in inference and training
-(running statistics moved in place by 1 - momentum, biased batch variance, saved
-inverse std), both orders, multi-batch sums; numeric gradients; Caffe2's gradient op."""
+(running statistics moved in place by 1 - momentum towards the batch mean and the
+unbiased batch variance, biased variance for Y, saved inverse std), both orders, multi-batch sums; numeric gradients; Caffe2's gradient op."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from caffe2lite import testing
+from caffe2lite import testing, workspace
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import SchemaError, ShapeError
 
@@ -49,7 +49,7 @@ def test_training_updates_running_statistics(order):
     want_y = _apply(x, order, lambda c, xc: (xc - mean[c]) / np.sqrt(var[c] + 1e-4) * s[c] + b[c])
     testing.check_reference(op, [x, s, b, rm, rv], lambda *_: [
         want_y.astype(np.float32), (0.3 * mean + 0.7 * rm).astype(np.float32),
-        (0.3 * var + 0.7 * rv).astype(np.float32), mean.astype(np.float32),
+        (0.3 * var * 36 / 35 + 0.7 * rv).astype(np.float32), mean.astype(np.float32),
         (1 / np.sqrt(var + 1e-4)).astype(np.float32)], atol=1e-5)
 
 
@@ -63,7 +63,65 @@ def test_multi_batch_sums():
     ones, zeros = np.ones(2, np.float32), np.zeros(2, np.float32)
     testing.check_reference(op, [x, ones, zeros, zeros, zeros, sums, sumsq], lambda *_: [
         _apply(x, "NCHW", lambda c, xc: (xc - mean[c]) / np.sqrt(var[c] + 1e-5)).astype(np.float32),
-        mean, var, mean, (1 / np.sqrt(var + 1e-5)).astype(np.float32)], atol=1e-5)
+        mean, var * 8 / 7, mean, (1 / np.sqrt(var + 1e-5)).astype(np.float32)], atol=1e-5)
+
+
+def test_running_variance_is_unbiased_over_all_batches():
+    """Regression (Caffe2's spatial_bn_op_test): running_var moves towards
+    var * n / (n - 1) with n = num_batches * N * HxW; a single value (n == 1) gives NaN."""
+    x = np.array([[[[1.0, 3.0]]], [[[5.0, 7.0]]]], np.float32)  # N=2, C=1, HxW=2
+    op = CreateOperator("SpatialBN", ["X", "s", "b", "rm", "rv"], ["Y", "rm", "rv", "sm", "siv"],
+                        momentum=0.5)
+    one, zero = np.ones(1, np.float32), np.zeros(1, np.float32)
+    for name, v in zip(["X", "s", "b", "rm", "rv"], [x, one, zero, zero, one]):
+        workspace.FeedBlob(name, v)
+    workspace.RunOperatorOnce(op)
+    # biased var 5, unbiased 20 / 3; rv = 0.5 * 20 / 3 + 0.5 * 1
+    np.testing.assert_allclose(workspace.FetchBlob("rv"), [0.5 * 20 / 3 + 0.5], rtol=1e-6)
+    np.testing.assert_allclose(workspace.FetchBlob("rm"), [2.0], rtol=1e-6)
+    workspace.FeedBlob("rm", zero)
+    workspace.FeedBlob("rv", one)
+    op4 = CreateOperator("SpatialBN", ["X", "s", "b", "rm", "rv", "sums", "sumsq"],
+                         ["Y", "rm", "rv", "sm", "siv"], momentum=0.5, num_batches=2)
+    workspace.FeedBlob("sums", np.array([32.0], np.float32))  # 8 values, mean 4
+    workspace.FeedBlob("sumsq", np.array([168.0], np.float32))  # var 168 / 8 - 16 = 5
+    workspace.RunOperatorOnce(op4)
+    np.testing.assert_allclose(workspace.FetchBlob("rv"), [0.5 * 5 * 8 / 7 + 0.5], rtol=1e-6)
+    single = np.array([[[[2.0]]]], np.float32)
+    for name, v in zip(["X", "rm", "rv"], [single, zero, one]):
+        workspace.FeedBlob(name, v)
+    workspace.RunOperatorOnce(op)
+    assert np.isnan(workspace.FetchBlob("rv")).all()
+
+
+@pytest.mark.parametrize("order", ["NCHW", "NHWC"])
+def test_multi_batch_gradient_averages_the_sums(order):
+    """Regression (Caffe2's test_spatial_bn_multi_batch_grad): dscale and dbias are the
+    given sums / num_batches; dX = a * dY + b * X + g per channel with a = scale * rstd,
+    b = -a * dscale * rstd / (N * HxW), g = a * (mean * dscale * rstd - dbias) / (N * HxW);
+    the sums may be updated in place."""
+    rng = np.random.default_rng(5)
+    n, c, h, w, nb = 2, 3, 2, 2, 3
+    shape = (n, c, h, w) if order == "NCHW" else (n, h, w, c)
+    x, dy = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    scale, mean, dss, dbs = (rng.standard_normal(c).astype(np.float32) for _ in range(4))
+    rstd = rng.random(c).astype(np.float32) + 0.5
+
+    def ref(*_):
+        dscale, dbias = dss / nb, dbs / nb
+        out = np.zeros(shape)
+        for ch in range(c):
+            a = scale[ch] * rstd[ch]
+            b = -a * dscale[ch] * rstd[ch] / (n * h * w)
+            g = a * (mean[ch] * dscale[ch] * rstd[ch] - dbias[ch]) / (n * h * w)
+            idx = (slice(None), ch) if order == "NCHW" else (Ellipsis, ch)
+            out[idx] = a * dy[idx] + b * x[idx] + g
+        return [out.astype(np.float32), dscale, dbias]
+
+    for outs in (["dX", "dscale", "dbias"], ["dX", "dss", "dbs"]):
+        op = CreateOperator("SpatialBNGradient", ["X", "s", "dY", "m", "r", "dss", "dbs"], outs,
+                            order=order, num_batches=nb)
+        testing.check_reference(op, [x, scale, dy, mean, rstd, dss, dbs], ref, atol=1e-5)
 
 
 def test_errors():
