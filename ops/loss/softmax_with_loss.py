@@ -111,7 +111,9 @@ def _shape(x: TensorShape, t: TensorShape, w: TensorShape | None = None,
     inputs=["logits", "labels", "weight_tensor"],
     outputs=["softmax", "loss"],
     num_inputs=(2, 3),
-    args=_ARGS,
+    args=_ARGS + [Arg("only_loss", bool, False,
+                      doc="not read here: the gradient maker copies it to "
+                          "SoftmaxWithLossGradient (Caffe2 set it on this op)")],
     shape=_shape,
     example=Example(
         {"logits": np.array([[0.1, 0.4, 0.7, 1.5, 0.2]], np.float32),
@@ -138,7 +140,7 @@ softmax=[[0.10715417, 0.144643, 0.19524762, 0.4345316, 0.11842369]], loss=10.667
 )
 def softmax_with_loss(x: np.ndarray, t: np.ndarray, w: np.ndarray | None = None, *,
                       scale: float, label_prob: int, order: str, axis: int,
-                      spatial: int) -> tuple:
+                      spatial: int, only_loss: bool) -> tuple:
     """Row softmax and the weighted mean cross entropy."""
     if spatial:
         _check_spatial(axis)

@@ -286,3 +286,39 @@ def test_axis_2_with_label_prob(label_prob):
     testing.check_reference(op, [x, t], lambda x, t: naive_softmax_with_loss(
         x, t, axis=2, label_prob=label_prob))
     testing.check_gradient(op, [x, t], [0], outputs=[1])
+
+
+def test_only_loss_is_declared_and_reaches_the_gradient_op():
+    # Caffe2's softmax_ops_test sets only_loss on SoftmaxWithLoss itself; the forward op
+    # does not read it, the gradient maker copies it to SoftmaxWithLossGradient (whose
+    # Caffe2 kernel reads it). Neither op may warn about it nor be refused in strict mode.
+    import warnings
+
+    from caffe2lite import core, workspace
+    from caffe2lite.errors import UnknownArgumentWarning
+
+    net = core.Net("swl_only_loss")
+    net.SoftmaxWithLoss(["X", "label"], ["probs", "avgloss"], only_loss=1)
+    net.AddGradientOperators(["avgloss"])
+    grad_op = net.Proto().op[-1]
+    assert grad_op.type == "SoftmaxWithLossGradient"
+    assert [a.i for a in grad_op.arg if a.name == "only_loss"] == [1]
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 4)).astype(np.float32)
+    label = np.array([0, 3, 1], np.int32)
+    workspace.ResetWorkspace()
+    workspace.FeedBlob("X", x)
+    workspace.FeedBlob("label", label)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UnknownArgumentWarning)
+            workspace.RunNetOnce(net)
+        probs, loss = workspace.FetchBlob("probs"), workspace.FetchBlob("avgloss")
+        workspace.SetStrict(True)
+        workspace.RunNetOnce(net)
+    finally:
+        workspace.SetStrict(False)
+        workspace.ResetWorkspace()
+    want_p, want_loss = naive_softmax_with_loss(x, label)
+    np.testing.assert_allclose(probs, want_p, rtol=1e-5)
+    np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
