@@ -1,7 +1,7 @@
 """Caffe2's one-input element-wise math ops, one table row each: Exp, Log, Log1p, Sqr,
 Sqrt, RSqrt (and Rsqrt, its name in later Caffe2), Reciprocal, Cube, Cbrt, Abs, Negative,
-Sign, Sin, Cos, Acos, Asin, Atan, Tan, Tanh, Softsign, Softplus, and the dedicated
-gradient ops some of them have (Log1pGradient, RSqrtGradient / RsqrtGradient,
+Sign, Sin, Cos, Acos, Asin, Atan, Tan, Ceil, Floor, Tanh, Softsign, Softplus, and the
+dedicated gradient ops some of them have (Log1pGradient, RSqrtGradient / RsqrtGradient,
 ReciprocalGradient, CubeGradient, CbrtGradient, AbsGradient, SinGradient, CosGradient,
 AcosGradient, AsinGradient, AtanGradient, TanGradient, TanhGradient, SoftsignGradient,
 SoftplusGradient).
@@ -61,7 +61,8 @@ class GradOp:
 class Row:
     """One forward op: its type, Y = fn(X), the types it takes, whether Y may be X, its
     doc, its example (X, Y, of ``example_dtype``), its gradient (a GradOp, or a maker
-    emitting other ops, or ``None`` for Caffe2's SHOULD_NOT_DO_GRADIENT), and the
+    emitting other ops, ``None`` for Caffe2's SHOULD_NOT_DO_GRADIENT, or
+    NOT_IMPLEMENTED for its GRADIENT_NOT_IMPLEMENTED_YET), and the
     schema's names of its input and output (most are X and Y; a few kept Caffe2's older
     "input" and "output"). ``typed_read`` marks ops whose Caffe2 kernels read their
     tensors as float directly instead of dispatching on the type, so that a wrong type
@@ -73,10 +74,13 @@ class Row:
     inplace: bool
     doc: str
     example: tuple[list, list]
-    grad: GradOp | Callable | None
+    grad: GradOp | Callable | str | None
     io: tuple[str, str] = ("X", "Y")
     example_dtype: type = np.float32
     typed_read: bool = False
+
+
+NOT_IMPLEMENTED = "gradient_not_implemented_yet"  # a row's grad: Caffe2 declared none yet
 
 
 def _f(values, dtype=np.float32) -> np.ndarray:
@@ -229,6 +233,12 @@ ROWS = [
                lambda x, dy: dy / np.square(np.cos(x)), (),
                "dX = dY / cos(X)^2.", ([0, 1, -0.5], [1, 1, 2], [1, 3.425519, 2.5968928])),
         ("input", "output")),
+    Row("Ceil", np.ceil, FLOATS, True,
+        "Y = ceil(X), element-wise (Caffe2 wrote no gradient for it).",
+        ([1.5, -1.5, 2], [2, -1, 2]), NOT_IMPLEMENTED, typed_read=True),
+    Row("Floor", np.floor, FLOATS, True,
+        "Y = floor(X), element-wise (Caffe2 wrote no gradient for it).",
+        ([1.5, -1.5, 2], [1, -2, 2]), NOT_IMPLEMENTED, typed_read=True),
     Row("Tanh", np.tanh, FLOATS, True,
         "Y = tanh(X), element-wise.", ([0, 1, -0.5], [0, 0.7615942, -0.46211717]),
         GradOp("TanhGradient", (("Y", "O"), ("dY", "GO")), lambda y, dy: dy * (1 - y * y),
@@ -345,6 +355,8 @@ for _row in ROWS:
     _register_forward(_row)
     if _row.grad is None:
         should_not_do_gradient(_row.type)
+    elif _row.grad == NOT_IMPLEMENTED:
+        gradient_not_implemented_yet(_row.type)
     elif isinstance(_row.grad, GradOp):
         _register_gradient_op(_row, _row.grad)
         register_gradient(_row.type)(_maker_for(_row, _row.grad))

@@ -42,6 +42,8 @@ SCALAR = {  # op -> (one element of Y from one element of X, domain of X)
     "Asin": (math.asin, (-0.9, 0.9)),
     "Atan": (math.atan, (-5, 5)),
     "Tan": (math.tan, (-1.2, 1.2)),
+    "Ceil": (math.ceil, (-5, 5)),
+    "Floor": (math.floor, (-5, 5)),
     "Tanh": (math.tanh, (-4, 4)),
     "Softsign": (lambda x: x / (1 + abs(x)), (-5, 5)),
     "Softplus": (_softplus, (-5, 5)),
@@ -122,7 +124,7 @@ def test_zero_d_and_empty(op_type):
     assert got[0].shape == (0, 3) and got[0].dtype == np.float64
 
 
-INPLACE = {"Exp", "Log", "Sqr", "Sqrt", "RSqrt", "Rsqrt", "Reciprocal", "Cbrt", "Negative", "Tanh",
+INPLACE = {"Exp", "Log", "Sqr", "Sqrt", "RSqrt", "Rsqrt", "Reciprocal", "Ceil", "Floor", "Cbrt", "Negative", "Tanh",
            "Softsign", "Softplus"}
 
 
@@ -139,12 +141,15 @@ def test_in_place_as_caffe2_allowed(op_type):
         testing.check_raises(op, [x], SchemaError, "in-place")
 
 
+TYPED_READ = {"Softplus", "Ceil", "Floor"}  # Caffe2 kernels that read float data directly
+
+
 @pytest.mark.parametrize("op_type", sorted(set(SCALAR) - {"Cube", "Negative", "Sign"}))
 def test_float_only_ops_refuse_integers(op_type):
     # Caffe2's Softplus kernels read float data directly (a "type mismatch"); the other
     # ops dispatched on the type ("Unsupported type").
     message = ("caller expects elements to be float while tensor contains int"
-               if op_type == "Softplus" else "Unsupported type of tensor: int")
+               if op_type in TYPED_READ else "Unsupported type of tensor: int")
     testing.check_raises(CreateOperator(op_type, ["X"], ["Y"]), [np.ones(3, np.int32)],
                          DTypeError, message)
     if op_type == "Softplus":
@@ -224,7 +229,7 @@ def test_gradient_in_place_pairs():
                          [np.ones(2, np.float32)] * 2, SchemaError, "in-place")
 
 
-DOMAINS = {op: SCALAR[op][1] for op in SCALAR if op != "Sign"}
+DOMAINS = {op: SCALAR[op][1] for op in SCALAR if op not in ("Sign", "Ceil", "Floor")}
 
 
 @pytest.mark.parametrize("op_type", sorted(DOMAINS))
@@ -349,3 +354,14 @@ def test_trigonometric_ops_as_caffe2s_trigonometric_op_test():
         testing.check_gradient(op, [x.astype(np.float64)], 0)
         testing.check_raises(CreateOperator(op_type, ["X"], ["X"]), [x], SchemaError,
                              "in-place")
+
+
+def test_ceil_and_floor_as_caffe2s_ceil_op_test():
+    # ceil_op_test.py / floor: numpy's reference, in place allowed, no gradient yet.
+    x = np.array([[8.44598, -6.5098248, -0.03689406], [0.0, -0.0, 2.5]], np.float32)
+    for op_type, ref in (("Ceil", np.ceil), ("Floor", np.floor)):
+        got = testing.check_reference(CreateOperator(op_type, ["X"], ["Y"]), [x],
+                                      lambda x, ref=ref: [ref(x)], atol=0, rtol=0)
+        assert np.array_equal(np.signbit(got[0]), np.signbit(ref(x)))  # -0 kept
+        with pytest.raises(GradientError, match="not implemented"):
+            _backward(op_type)
