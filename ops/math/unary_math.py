@@ -1,10 +1,10 @@
 """Caffe2's one-input element-wise math ops, one table row each: Exp, Log, Log1p, Sqr,
 Sqrt, RSqrt (and Rsqrt, its name in later Caffe2), Reciprocal, Cube, Cbrt, Abs, Negative,
-Sign, Sin, Cos, Acos, Asin, Atan, Tan, Ceil, Floor, Tanh, Softsign, Softplus, and the
-dedicated gradient ops some of them have (Log1pGradient, RSqrtGradient / RsqrtGradient,
-ReciprocalGradient, CubeGradient, CbrtGradient, AbsGradient, SinGradient, CosGradient,
-AcosGradient, AsinGradient, AtanGradient, TanGradient, TanhGradient, SoftsignGradient,
-SoftplusGradient).
+Sign, Sin, Cos, Acos, Asin, Atan, Tan, Erf, Ceil, Floor, Tanh, Softsign, Softplus, and
+the dedicated gradient ops some of them have (Log1pGradient, RSqrtGradient /
+RsqrtGradient, ReciprocalGradient, CubeGradient, CbrtGradient, AbsGradient, SinGradient,
+CosGradient, AcosGradient, AsinGradient, AtanGradient, TanGradient, ErfGradient,
+TanhGradient, SoftsignGradient, SoftplusGradient).
 
 Every forward op maps X to Y of X's shape and type. Caffe2 registered most of them for
 float only; float64 is accepted as well (as everywhere in caffe2lite) so gradients can
@@ -133,6 +133,39 @@ def _quiet(fn: Callable) -> Callable:
     return run
 
 
+_SERIES_TERMS = 40  # erf series: later terms below 1e-17 of the sum for |x| < 1.5
+_FRACTION_TERMS = 400  # erfc continued fraction: converged in double for |x| >= 1.5
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf in float64, element-wise (numpy has none): for |x| < 1.5 the series
+    2/sqrt(pi) * x * exp(-x^2) * sum (2x^2)^n / (1*3*...*(2n+1)), of positive terms, so
+    small x keep their relative precision; beyond, 1 - erfc(|x|) with erfc's continued
+    fraction; the sign of x restored (erf is odd)."""
+    t = np.abs(np.asarray(x, np.float64))
+    out = np.empty_like(t)
+    small = t < 1.5
+    ts = t[small]
+    term, total = np.ones_like(ts), np.ones_like(ts)
+    for n in range(1, _SERIES_TERMS):
+        term = term * (2.0 * ts * ts) / (2 * n + 1)
+        total += term
+    out[small] = 2.0 / np.sqrt(np.pi) * ts * np.exp(-ts * ts) * total
+    tl = t[~small]
+    frac = tl.copy()
+    for k in range(_FRACTION_TERMS, 0, -1):
+        frac = tl + (k / 2.0) / frac
+    with np.errstate(under="ignore"):
+        out[~small] = 1.0 - np.exp(-tl * tl) / (np.sqrt(np.pi) * frac)
+    return np.where(np.signbit(x), -out, out)
+
+
+def _erf_grad(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Caffe2's T(2) / sqrtf(PI) * exp(-X^2) * dY, in X's type."""
+    two_over_root_pi = x.dtype.type(np.float32(2) / np.sqrt(np.float32(np.pi)))
+    return two_over_root_pi * np.exp(-(x * x)) * dy
+
+
 def _sign(x: np.ndarray) -> np.ndarray:
     return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
 
@@ -232,6 +265,13 @@ ROWS = [
         GradOp("TanGradient", (("X", "I"), ("dY", "GO")),
                lambda x, dy: dy / np.square(np.cos(x)), (),
                "dX = dY / cos(X)^2.", ([0, 1, -0.5], [1, 1, 2], [1, 3.425519, 2.5968928])),
+        ("input", "output")),
+    Row("Erf", _erf, FLOATS, False,
+        "Y = erf(X), the error function, element-wise (computed in double and rounded "
+        "to X's type).", ([0, 0.5, -2], [0, 0.5204999, -0.9953223]),
+        GradOp("ErfGradient", (("X", "I"), ("dY", "GO")), _erf_grad, (),
+               "dX = 2 / sqrt(pi) * exp(-X^2) * dY (Caffe2's float constant 2 / sqrtf(pi)).",
+               ([0, 1, -1], [1, 1, 2], [1.1283791, 0.41510746, 0.8302149])),
         ("input", "output")),
     Row("Ceil", np.ceil, FLOATS, True,
         "Y = ceil(X), element-wise (Caffe2 wrote no gradient for it).",
