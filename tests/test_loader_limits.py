@@ -162,8 +162,9 @@ def test_text_fields_must_be_utf8(tmp_path, net, where):
     path.write_bytes(net)
     with pytest.raises(ProtoParseError) as info:
         load_net(path)
-    assert str(info.value).startswith(
+    assert str(info.value) == (
         f"cannot parse {path} as caffe2.NetDef: as binary: {where}; "
+        "names, types and engines are text"
     )
 
 

@@ -149,23 +149,26 @@ def parse_message(
     prefix = f"cannot parse {name} as {type_name}: "
     if len(data) > limits.MAX_FILE_BYTES:
         raise ProtoParseError(prefix + _too_big(len(data)))
-    reasons = []
+    reasons: list[str] = []
+    decided = None
     for each in (fmt,) if fmt else FORMATS:
         msg = message_cls()
         try:
             (_parse_binary if each == "binary" else _parse_text)(data, msg)
         except WireProblem as e:
-            if e.kind in ("limit", "type"):
-                # The data is of this format; the other would only add noise.
-                raise ProtoParseError(f"{prefix}as {each}: {e}") from None
             reasons.append(f"as {each}: {e}")
+            if e.kind != "structure":
+                # Well-formed in this format up to a limit, a non-UTF-8 name or the
+                # sign of another message: unless the other format reads the
+                # data, this is the one reason worth giving.
+                decided = decided or reasons[-1]
             continue
         if not msg.IsInitialized():
             missing = ", ".join(msg.FindInitializationErrors())
             reasons.append(f"as {each}: missing required fields: {missing}")
             continue
         return msg
-    raise ProtoParseError(prefix + "; ".join(reasons))
+    raise ProtoParseError(prefix + (decided or "; ".join(reasons)))
 
 
 def _too_big(size: int) -> str:
