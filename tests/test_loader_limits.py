@@ -4,6 +4,8 @@ and file sizes; text and binary agree, and what loads saves and loads back."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from caffe2lite.cli.common import load_graph
@@ -363,3 +365,11 @@ def test_a_lowered_nesting_limit_applies_to_both_formats(monkeypatch):
             ProtoParseError, match="messages nested 6 deep, more than the limit of 5"
         ):
             parse_message(make(5), PlanDef)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_devices_are_not_net_files():
+    for device in ("/dev/null", "/dev/zero"):
+        with pytest.raises(ProtoParseError) as info:
+            load_net(device)
+        assert str(info.value) == f"cannot read {device}: a device, not a file"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,7 +185,13 @@ def _read(path: str | os.PathLike) -> bytes:
     limit = limits.MAX_FILE_BYTES
     try:
         with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+            info = os.fstat(f.fileno())
+            if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+                # /dev/null would read as an empty net, /dev/zero as 2 GiB of zeros.
+                raise ProtoParseError(
+                    f"cannot read {os.fspath(path)}: a device, not a file"
+                )
+            size = info.st_size
             if size > limit:
                 raise ProtoParseError(
                     f"cannot read {os.fspath(path)}: {_too_big(size)}"
