@@ -298,3 +298,50 @@ def test_huge_nets_are_refused_before_any_heavy_work(tmp_path):
 
 def test_errors_are_caffe2lite_errors():
     assert issubclass(ProtoParseError, Caffe2LiteError)
+
+
+DIM = st.one_of(
+    st.integers(-2, 4), st.sampled_from([1 << 31, 1 << 40, (1 << 63) - 1, -(1 << 63)])
+)
+
+
+@st.composite
+def tensor_protos(draw):
+    TP = caffe2_pb2.TensorProto
+    tp = TP(
+        dims=draw(st.lists(DIM, max_size=draw(st.sampled_from([4, 70])))),
+        data_type=draw(st.sampled_from(list(TP.DataType.values()))),
+        data_format=draw(st.sampled_from([0, 0, 1, 7])),
+        name=draw(st.sampled_from(["", "w"])),
+    )
+    values = st.integers(-(1 << 31), (1 << 31) - 1)
+    for name, strategy in [
+        ("float_data", st.floats(width=32)),
+        ("int32_data", values),
+        ("int64_data", st.integers(-(1 << 63), (1 << 63) - 1)),
+        ("double_data", st.floats()),
+        ("string_data", st.binary(max_size=3)),
+    ]:
+        if draw(st.booleans()):
+            getattr(tp, name).extend(draw(st.lists(strategy, max_size=6)))
+    for name in ("byte_data", "raw_data"):
+        if draw(st.booleans()):
+            setattr(tp, name, draw(st.binary(max_size=24)))
+    if draw(st.integers(0, 5)) == 0:
+        tp.segment.begin, tp.segment.end = draw(st.tuples(DIM, DIM))
+    return tp
+
+
+@settings(max_examples=200, deadline=None)
+@given(tp=tensor_protos())
+def test_any_tensor_proto_is_an_array_or_a_clear_error(tp):
+    from caffe2lite.io.tensor import numpy_to_tensor, tensor_to_numpy
+
+    try:
+        arr = tensor_to_numpy(tp)
+    except Caffe2LiteError:
+        return
+    assert arr.shape == tuple(tp.dims) or (tp.data_type == 0 and arr.size == 0)
+    if arr.dtype.kind != "O" or all(isinstance(v, bytes) for v in arr.ravel()):
+        back = tensor_to_numpy(numpy_to_tensor(arr))
+        assert back.shape == arr.shape and back.dtype == arr.dtype
