@@ -10,6 +10,7 @@ from . import mish  # noqa: F401
 from . import prelu  # noqa: F401
 from . import relu  # noqa: F401
 from . import relu_n  # noqa: F401
+from . import selu  # noqa: F401
 from . import sigmoid  # noqa: F401
 from . import softmax  # noqa: F401
 from . import swish  # noqa: F401
