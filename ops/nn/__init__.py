@@ -14,3 +14,4 @@ from . import selu  # noqa: F401
 from . import sigmoid  # noqa: F401
 from . import softmax  # noqa: F401
 from . import swish  # noqa: F401
+from . import thresholded_relu  # noqa: F401
