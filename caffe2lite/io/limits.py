@@ -11,18 +11,23 @@ limit is a module attribute read at call time: raise it by assigning, e.g.
     each submessage, e.g. NetDef -> op -> arg -> n, adds one). 100 is the default
     recursion limit of protobuf's parsers, which Caffe2 read its files with. The
     same count applies to binary and text files, nets and plans. The protobuf
-    library itself reads at most :data:`PROTOBUF_MAX_NESTING` levels, so raising
-    this above it only changes which error a deeper file gets.
+    library itself reads :data:`PROTOBUF_MAX_NESTING` levels; raising this limit
+    above it lifts protobuf's (process-wide, with the upb backend) and gives the
+    text parser and printer the stack they need.
 ``MAX_OPS_PER_NET``
-    Operators in one NetDef (nested nets included, each counted on its own).
+    Operators in one NetDef (nested nets each counted on their own). Caffe2 had
+    no such limit; 100,000 is far above real nets and keeps a text file at the
+    limit to seconds of parsing.
 ``MAX_ARGUMENT_BYTES``
-    The encoded size of one Argument (GivenTensorFill values included).
+    The encoded size of one Argument (GivenTensorFill values included): 512 MiB,
+    the size above which Caffe2's binary reader warned.
 ``MAX_FILE_BYTES``
-    The size of a file, checked before it is read; 2 GiB - 1 is protobuf's own
-    hard limit for one message.
+    The size of a file, checked before it is read: 1 GiB, the total-bytes limit
+    Caffe2's binary reader set on protobuf (text files get the same).
 ``MAX_TENSOR_DIMS``
-    Dimensions of a TensorProto (numpy 2's limit, 64); dims must also be >= 0
-    and their product must fit in int64.
+    Dimensions of a TensorProto: numpy 2's limit, 64 (Caffe2 had none of its
+    own). Dims must also be >= 0 and their product must fit in int64, the type
+    Caffe2 counted elements in.
 """
 
 from __future__ import annotations
@@ -30,6 +35,6 @@ from __future__ import annotations
 MAX_NESTING = 100
 PROTOBUF_MAX_NESTING = 100
 MAX_OPS_PER_NET = 100_000
-MAX_ARGUMENT_BYTES = 1 << 30
-MAX_FILE_BYTES = (1 << 31) - 1
+MAX_ARGUMENT_BYTES = 512 << 20
+MAX_FILE_BYTES = 1 << 30
 MAX_TENSOR_DIMS = 64
