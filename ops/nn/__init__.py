@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import elu  # noqa: F401
 from . import gelu  # noqa: F401
+from . import glu  # noqa: F401
 from . import hard_sigmoid  # noqa: F401
 from . import leaky_relu  # noqa: F401
 from . import mish  # noqa: F401
