@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import arg_ops  # noqa: F401
 from . import cast  # noqa: F401
 from . import concat  # noqa: F401
+from . import expand  # noqa: F401
 from . import expand_dims  # noqa: F401
 from . import flatten  # noqa: F401
 from . import flatten_to_vec  # noqa: F401
