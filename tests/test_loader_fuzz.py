@@ -283,7 +283,7 @@ def test_huge_nets_are_refused_before_any_heavy_work(tmp_path):
         for name in ("ops.pb", "ops.pbtxt"):
             start = time.perf_counter()
             report(load_net, d + "/" + name)
-            print(time.perf_counter() - start < 10)
+            print(time.perf_counter() - start < 30)  # before: minutes
     """,
         tmp_path,
     )
