@@ -12,8 +12,10 @@ from . import flatten_to_vec  # noqa: F401
 from . import float_to_half  # noqa: F401
 from . import half_to_float  # noqa: F401
 from . import lengths_to_shape  # noqa: F401
+from . import merge_dim  # noqa: F401
 from . import nchw2nhwc  # noqa: F401
 from . import nhwc2nchw  # noqa: F401
+from . import prepend_dim  # noqa: F401
 from . import range  # noqa: F401
 from . import reduce_front_back  # noqa: F401
 from . import reduce_front_back_max  # noqa: F401
