@@ -21,3 +21,4 @@ from . import vision  # noqa: F401
 from . import int8  # noqa: F401
 from . import detection  # noqa: F401
 from . import db  # noqa: F401
+from . import distributed  # noqa: F401

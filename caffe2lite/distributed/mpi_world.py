@@ -1,0 +1,208 @@
+"""The common world of the collective ops: one MPI communicator (through mpi4py).
+
+Caffe2 ran its collectives on Gloo (``CreateCommonWorld`` ... with engine GLOO) or
+on MPI (``MPICreateCommonWorld`` ...). caffe2lite runs both families on MPI: the
+common world blob is a :class:`CommonWorld` holding a duplicate of
+``MPI.COMM_WORLD``, and the Gloo-named ops check their ``size`` / ``rank``
+arguments against it.
+
+Every collective is started non-blocking and waited for with a deadline
+(``timeout_ms``; Gloo's default of 30 s when not set), so a rank that died or never
+ran the op ends the others with a clear error instead of a hang. A rank that timed
+out aborts the whole MPI job when its process exits (its collective is still
+pending, so MPI could not finalize). Before reducing, the ranks compare the names,
+shapes and types of their blobs: a mismatch is an error naming the blob and the
+ranks on every rank.
+
+A process that was not started by an MPI launcher (mpiexec) gets a world of one
+rank without needing MPI at all, so a data-parallel script also runs on its own.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import sys
+import time
+from typing import Any, Sequence
+
+import numpy as np
+
+from caffe2lite.errors import EnforceError
+
+DEFAULT_TIMEOUT_MS = 30000  # Gloo's default timeout
+EXTRA = 'the MPI collectives need the "mpi" extra: pip install "caffe2lite[mpi]" (mpi4py and an MPI)'
+_LAUNCHER_VARS = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
+_SIGNATURE_BYTES = 1024
+_broken = False
+
+
+def launched_by_mpi() -> bool:
+    """Whether an MPI launcher (mpiexec, mpirun) started this process."""
+    return any(v in os.environ for v in _LAUNCHER_VARS)
+
+
+def mpi() -> Any:
+    """The ``mpi4py.MPI`` module, or an error naming the extra."""
+    try:
+        from mpi4py import MPI
+    except ImportError as e:
+        raise EnforceError(f"{EXTRA} ({e})", expected="mpi4py installed",
+                           found="not importable") from None
+    return MPI
+
+
+def _abort_if_broken() -> None:
+    if _broken:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        mpi().COMM_WORLD.Abort(1)
+
+
+atexit.register(_abort_if_broken)
+
+
+class CommonWorld:
+    """A communicator for the collective ops (a blob value, not a tensor).
+
+    >>> w = CommonWorld(None)
+    >>> (w.rank, w.size)
+    (0, 1)
+    """
+
+    def __init__(self, comm: Any, *, name: str = "", timeout_ms: int = -1) -> None:
+        self.comm = comm
+        self.name = name
+        self.timeout_ms = DEFAULT_TIMEOUT_MS if timeout_ms < 0 else timeout_ms
+        self.rank = 0 if comm is None else comm.Get_rank()
+        self.size = 1 if comm is None else comm.Get_size()
+        self.closed = False
+
+    @classmethod
+    def create(cls, *, name: str = "", timeout_ms: int = -1) -> "CommonWorld":
+        """A world over every rank MPI started (or a world of one outside mpiexec)."""
+        if not launched_by_mpi():
+            return cls(None, name=name, timeout_ms=timeout_ms)
+        return cls(mpi().COMM_WORLD.Dup(), name=name, timeout_ms=timeout_ms)
+
+    def clone(self) -> "CommonWorld":
+        """A new world of the same ranks (its own MPI communicator)."""
+        self._check_open("CloneCommonWorld")
+        comm = None if self.comm is None else self.comm.Dup()
+        return CommonWorld(comm, name=self.name, timeout_ms=self.timeout_ms)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def __repr__(self) -> str:
+        state = ", closed" if self.closed else ""
+        return f"CommonWorld(rank={self.rank}, size={self.size}{state})"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, CommonWorld) and (self.rank, self.size, self.closed)
+                == (other.rank, other.size, other.closed))
+
+    __hash__ = object.__hash__
+
+    # -- waiting with a deadline ------------------------------------------------
+    def _check_open(self, op: str) -> None:
+        if self.closed:
+            raise EnforceError(f"{op}: the common world was destroyed (DestroyCommonWorld)",
+                               blob="comm_world", expected="an open common world",
+                               found="a destroyed one")
+
+    def _wait(self, request: Any, op: str) -> None:
+        global _broken
+        deadline = time.monotonic() + self.timeout_ms / 1000.0
+        pause = 0.0
+        while not request.Test():
+            if time.monotonic() > deadline:
+                _broken = True
+                raise EnforceError(
+                    f"{op} did not complete within {self.timeout_ms} ms on rank "
+                    f"{self.rank} of {self.size}: another rank died, stopped or did not "
+                    f"run the same collective (the MPI job is aborted when this process "
+                    f"exits)", expected=f"every rank in {op} within timeout_ms",
+                    found="a timeout")
+            time.sleep(pause)
+            pause = min(0.001, pause + 0.00005)
+
+    def check_same(self, op: str, blobs: Sequence[tuple[str, np.ndarray]]) -> None:
+        """Every rank holds blobs of the same names, shapes and types (else an error
+        naming the blob and the ranks, on every rank)."""
+        if self.comm is None:
+            return
+        text = ";".join(f"{n}:{a.dtype.str}{tuple(a.shape)}" for n, a in blobs)
+        raw = text.encode()
+        buf = np.zeros(_SIGNATURE_BYTES, np.uint8)
+        buf[:16] = np.frombuffer(hashlib.blake2b(raw, digest_size=16).digest(), np.uint8)
+        body = raw[: _SIGNATURE_BYTES - 16]
+        buf[16:16 + len(body)] = np.frombuffer(body, np.uint8)
+        every = np.empty((self.size, _SIGNATURE_BYTES), np.uint8)
+        self._wait(self.comm.Iallgather(buf, every), op)
+        if (every[:, :16] == every[0, :16]).all():
+            return
+        texts = [bytes(row[16:]).rstrip(b"\0").decode(errors="replace") for row in every]
+        raise EnforceError(_mismatch(op, [t.split(";") if t else [] for t in texts]),
+                           expected="the same blobs on every rank", found="different ones")
+
+    # -- collectives (numpy in, new numpy out) ------------------------------------
+    def allreduce_sum(self, x: np.ndarray, op: str) -> np.ndarray:
+        self._check_open(op)
+        out = np.empty_like(x)
+        if self.comm is None:
+            out[...] = x
+            return out
+        self._wait(self.comm.Iallreduce(np.ascontiguousarray(x), out, op=mpi().SUM), op)
+        return out
+
+    def reduce_sum(self, x: np.ndarray, root: int, op: str) -> np.ndarray:
+        self._check_open(op)
+        out = np.empty_like(x)
+        if self.comm is None:
+            out[...] = x
+            return out
+        self._wait(self.comm.Ireduce(np.ascontiguousarray(x), out, op=mpi().SUM, root=root), op)
+        return out
+
+    def broadcast(self, x: np.ndarray, root: int, op: str) -> np.ndarray:
+        self._check_open(op)
+        out = np.array(x, copy=True, order="C")
+        if self.comm is not None:
+            self._wait(self.comm.Ibcast(out.view(np.uint8).reshape(-1), root=root), op)
+        return out
+
+    def allgather(self, x: np.ndarray, op: str) -> np.ndarray:
+        """The ranks' ``x`` stacked along a new first axis (rank order)."""
+        self._check_open(op)
+        out = np.empty((self.size,) + x.shape, x.dtype)
+        if self.comm is None:
+            out[0] = x
+            return out
+        self._wait(self.comm.Iallgather(np.ascontiguousarray(x), out), op)
+        return out
+
+    def barrier(self, op: str) -> None:
+        self._check_open(op)
+        if self.comm is not None:
+            self._wait(self.comm.Ibarrier(), op)
+
+
+def _mismatch(op: str, per_rank: list[list[str]]) -> str:
+    """The first blob whose shape or type differs between ranks, and on which ranks."""
+    for i in range(max(len(r) for r in per_rank)):
+        seen = [r[i] if i < len(r) else "(none)" for r in per_rank]
+        if len(set(seen)) > 1:
+            name = next(s.split(":")[0] for s in seen if s != "(none)")
+            where = ", ".join(f"rank {k}: {_show(s)}" for k, s in enumerate(seen))
+            return f"{op}: blob '{name}' differs between ranks ({where})"
+    return f"{op}: the ranks gave different blobs"
+
+
+def _show(desc: str) -> str:
+    if ":" not in desc:
+        return desc
+    name, rest = desc.split(":", 1)
+    cut = rest.index("(")
+    return f"{np.dtype(rest[:cut]).name} of shape {rest[cut:]}"
