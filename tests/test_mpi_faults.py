@@ -1,0 +1,60 @@
+"""Faults of the MPI collectives end every rank within a set time, never a hang: a rank
+that does not come to a collective, a rank that dies, blobs that differ across ranks."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from caffe2lite.distributed import mpi_launch
+
+WHY = mpi_launch.unavailable()
+pytestmark = pytest.mark.skipif(WHY is not None, reason=f"needs MPI: {WHY}")
+
+
+def _run(n, body, timeout=30):
+    start = time.monotonic()
+    res = mpi_launch.run(n, mpi_launch.PRELUDE + body, timeout=timeout)
+    return res, time.monotonic() - start
+
+
+def test_a_rank_that_never_comes_times_out_the_others_with_a_clear_error():
+    res, took = _run(2, '''
+import time
+run("CreateCommonWorld", [], ["fast"], name="fast", size=SIZE, rank=RANK, timeout_ms=500)
+workspace.FeedBlob("x", np.ones(3, np.float32))
+if RANK == 1:
+    time.sleep(20)
+else:
+    report(error=error_of("Allreduce", ["fast", "x"], ["x"]))
+''')
+    assert took < 15, f"took {took:.1f} s"
+    assert res.returncode != 0
+    errors = [r["error"] for r in res.results]
+    assert errors and "Allreduce did not complete within 500 ms on rank 0 of 2" in errors[0]
+
+
+def test_a_rank_that_dies_ends_the_job():
+    res, took = _run(3, '''
+import os
+run("CreateCommonWorld", [], ["fast"], name="fast", size=SIZE, rank=RANK, timeout_ms=1000)
+workspace.FeedBlob("x", np.ones(3, np.float32))
+if RANK == 2:
+    os._exit(3)
+run("Allreduce", ["fast", "x"], ["x"])
+''')
+    assert took < 15, f"took {took:.1f} s"
+    assert res.returncode != 0
+
+
+def test_mismatched_shapes_name_the_blob_and_the_ranks_on_every_rank():
+    res, _ = _run(2, '''
+workspace.FeedBlob("fc_w_grad", np.zeros((4, 2 + RANK), np.float32))
+report(error=error_of("Allreduce", ["cw", "fc_w_grad"], ["fc_w_grad"]))
+''')
+    assert res.returncode == 0, res.stderr
+    assert len(res.results) == 2
+    for r in res.results:
+        assert ("Allreduce: blob 'fc_w_grad' differs between ranks (rank 0: float32 of "
+                "shape (4, 2), rank 1: float32 of shape (4, 3))") in r["error"]
