@@ -15,6 +15,7 @@ from . import lengths_to_shape  # noqa: F401
 from . import merge_dim  # noqa: F401
 from . import nchw2nhwc  # noqa: F401
 from . import nhwc2nchw  # noqa: F401
+from . import numpy_tile  # noqa: F401
 from . import prepend_dim  # noqa: F401
 from . import range  # noqa: F401
 from . import reduce_front_back  # noqa: F401
