@@ -79,14 +79,16 @@ def adagrad(param: np.ndarray, moment: np.ndarray, grad: np.ndarray, lr: np.ndar
     if weight_decay != 0.0:
         g = fma32(weight_decay, w, g)
     h = F32(decay) * moment.reshape(-1) + g * g
-    step = rate / (np.sqrt(h) + F32(epsilon))
-    if num_outputs == 4:
-        update = step * g
-        new_w = w + update
-    elif num_outputs == 3:
-        new_w = w + step * g
-    else:
-        new_w = w + rate * g / (np.sqrt(h) + F32(epsilon))
+    # C float arithmetic: a negative moment gives NaN silently, as in Caffe2
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        step = rate / (np.sqrt(h) + F32(epsilon))
+        if num_outputs == 4:
+            update = step * g
+            new_w = w + update
+        elif num_outputs == 3:
+            new_w = w + step * g
+        else:
+            new_w = w + rate * g / (np.sqrt(h) + F32(epsilon))
     out = [new_w.reshape(param.shape), h.reshape(moment.shape)]
     if num_outputs >= 3:
         out.append(step.reshape(grad.shape))

@@ -71,11 +71,13 @@ def adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.ndarray,
     m = moment_1.reshape(-1) * b1 + g * (F32(1) - b1)
     v = moment_2.reshape(-1) * b2 + g * g * (F32(1) - b2)
     w = param.reshape(-1)
-    if num_outputs == 4:
-        ng = correction * m / (np.sqrt(v) + eps)
-        new_w = w + rate * ng
-    else:
-        new_w = w + rate * correction * m / (np.sqrt(v) + eps)
+    # C float arithmetic: a negative second moment gives NaN silently, as in Caffe2
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if num_outputs == 4:
+            ng = correction * m / (np.sqrt(v) + eps)
+            new_w = w + rate * ng
+        else:
+            new_w = w + rate * correction * m / (np.sqrt(v) + eps)
     out = [new_w.reshape(param.shape), m.reshape(moment_1.shape),
            v.reshape(moment_2.shape)]
     if num_outputs == 4:

@@ -120,3 +120,28 @@ def test_gradient_is_should_not_do():
     assert GRADIENTS["Adagrad"].kind == SHOULD_NOT_DO
     with pytest.raises(GradientError, match="One should not call gradient for operator Adagrad"):
         core.GradientRegistry.GetBackwardPass([_op()], {"param": "param_grad"})
+
+
+@pytest.mark.parametrize("outputs", [2, 3, 4])
+def test_negative_moment_gives_nan_without_warnings(outputs):
+    # Caffe2's adagrad_test draws the moment from [-1, 1]: the square root of a negative
+    # moment is NaN in C float arithmetic, silently; numpy must not warn either.
+    import warnings
+
+    from caffe2lite import workspace
+
+    names = ["param_out", "moment_out", "effective_lr", "update"][:outputs]
+    op = CreateOperator("Adagrad", ["param", "moment", "grad", "lr"], names, epsilon=1e-5)
+    feeds = {"param": np.ones(2, np.float32), "moment": np.array([-4.0, 1.0], np.float32),
+             "grad": np.zeros(2, np.float32), "lr": np.array([0.1], np.float32)}
+    workspace.ResetWorkspace()
+    for name, value in feeds.items():
+        workspace.FeedBlob(name, value)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            workspace.RunOperatorOnce(op)
+        out = workspace.FetchBlob("param_out")
+    finally:
+        workspace.ResetWorkspace()
+    assert np.isnan(out[0]) and out[1] == 1.0

@@ -107,3 +107,30 @@ def test_schema_and_shapes():
 
 def test_gradient_is_should_not_do():
     assert GRADIENTS["Adam"].kind == SHOULD_NOT_DO
+
+
+@pytest.mark.parametrize("outputs", [3, 4])
+def test_negative_second_moment_gives_nan_without_warnings(outputs):
+    # Caffe2's adam_test feeds moment_2 drawn from [-1, 1]: the square root of a negative
+    # second moment is NaN in C float arithmetic, silently; numpy must not warn either.
+    import warnings
+
+    from caffe2lite import workspace
+
+    names = ["output_param", "output_mom1", "output_mom2", "output_grad"][:outputs]
+    op = CreateOperator("Adam", ["param", "mom1", "mom2", "grad", "lr", "iter"], names,
+                        beta1=0.9, beta2=0.5, epsilon=1e-8)
+    feeds = {"param": np.ones(2, np.float32), "mom1": np.zeros(2, np.float32),
+             "mom2": np.array([-4.0, 1.0], np.float32), "grad": np.zeros(2, np.float32),
+             "lr": np.array([0.1], np.float32), "iter": np.array([0], np.int64)}
+    workspace.ResetWorkspace()
+    for name, value in feeds.items():
+        workspace.FeedBlob(name, value)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            workspace.RunOperatorOnce(op)
+        out = workspace.FetchBlob("output_param")
+    finally:
+        workspace.ResetWorkspace()
+    assert np.isnan(out[0]) and out[1] == 1.0
