@@ -71,10 +71,6 @@ def _resolve(x: np.ndarray, w: np.ndarray, kw: dict, op: str = "Conv"):
         enforce_cmp(kernel_dims[i] == k, f"filter.dim32({i + first}) == kernel_[{i}]",
                     kernel_dims[i], k, f"The filter {dims(w.shape)} does not have the "
                     f"kernel size {list(geo.kernel)} in {order} order", blob="filter")
-    if g != 1:
-        enforce_that(all(d == 1 for d in geo.dilation), "dilation_[dim] == 1",
-                     "When group is used, dilation should not be set at the same time.",
-                     error=cp.ArgumentError)
     return geo, c, m, g
 
 

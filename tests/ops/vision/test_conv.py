@@ -167,6 +167,23 @@ def test_dilated_3d_gradient():
     testing.check_gradient(op, [x, w], [0, 1])
 
 
+@pytest.mark.parametrize("order", ["NCHW", "NHWC"])
+def test_grouped_dilated_conv(order):
+    """Regression (Caffe2's conv_test test_convolution_gradients, group=2 with dilation):
+    the CPU Conv allows dilation with groups (only cuDNN before 7.1 refused it)."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 4, 7, 6)).astype(np.float32)
+    w = rng.standard_normal((6, 2, 2, 3)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    want = naive_conv(x, w, b, [1, 2], [1, 0, 1, 2], [2, 3], 2)
+    op = CreateOperator("Conv", ["X", "W", "b"], ["Y"], kernels=[2, 3], strides=[1, 2],
+                        pads=[1, 0, 1, 2], dilations=[2, 3], group=2, order=order)
+    inputs = [_to_order(x, order), _to_order(w, order), b]
+    testing.check_reference(op, inputs, lambda *_: [_to_order(want, order).astype(np.float32)],
+                            atol=1e-4, rtol=1e-4)
+    testing.check_gradient(op, [a.astype(np.float64) for a in inputs], [0, 1, 2])
+
+
 def test_gradient_ops_are_caffe2s():
     for inputs, args, want_outs, extra in (
             (["X", "W", "b"], {}, ["W_grad", "b_grad", "X_grad"], []),
