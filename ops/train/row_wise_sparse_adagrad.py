@@ -122,21 +122,23 @@ def row_wise_sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.n
     new_param, w_rows = writable_rows(param, block, outputs)
     new_moment, h_rows = writable_rows(moment, 1, outputs)
     h_flat = h_rows.reshape(-1)
-    for pos in occurrence_levels(idx):
-        rows = idx[pos]
-        w = w_rows[rows]
-        g = g_all[pos]
-        if weight_decay != 0.0:
-            g = fma32(weight_decay, w, g)
-        if block == 1:
-            h = h_flat[rows] + g[:, 0] * g[:, 0]
-            h_flat[rows] = h
-            w_rows[rows] = w + rate * g / (np.sqrt(h) + eps)[:, None]
-        else:
-            h = h_flat[rows] + row_sum(g * g) / F32(block)
-            h_flat[rows] = h
-            step = rate / (np.sqrt(h) + eps)
-            w_rows[rows] = w + g * step[:, None]
+    # C float arithmetic: a negative moment gives NaN silently, as in Caffe2
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for pos in occurrence_levels(idx):
+            rows = idx[pos]
+            w = w_rows[rows]
+            g = g_all[pos]
+            if weight_decay != 0.0:
+                g = fma32(weight_decay, w, g)
+            if block == 1:
+                h = h_flat[rows] + g[:, 0] * g[:, 0]
+                h_flat[rows] = h
+                w_rows[rows] = w + rate * g / (np.sqrt(h) + eps)[:, None]
+            else:
+                h = h_flat[rows] + row_sum(g * g) / F32(block)
+                h_flat[rows] = h
+                step = rate / (np.sqrt(h) + eps)
+                w_rows[rows] = w + g * step[:, None]
     return (new_param, new_moment)
 
 

@@ -95,22 +95,24 @@ def row_wise_sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.n
     new_m2, v_rows = writable_rows(moment_2, 1, outputs)
     v_flat = v_rows.reshape(-1)
     grad_out = np.empty((n, block), F32) if num_outputs == 4 else None
-    for pos in occurrence_levels(idx):
-        rows = idx[pos]
-        g = g_all[pos]
-        mean_sq = row_sum(g * g) / F32(block)
-        v = v_flat[rows] * b2 + mean_sq * (F32(1) - b2)
-        v_flat[rows] = v
-        m = m_rows[rows] * b1 + g * (F32(1) - b1)
-        m_rows[rows] = m
-        denom = (np.sqrt(v) + eps)[:, None]
-        if grad_out is None:
-            step = rate * c * m / denom  # in double, rounded once when stored
-        else:
-            ng = (c * m / denom).astype(F32)
-            grad_out[pos] = ng
-            step = rate * ng
-        w_rows[rows] = w_rows[rows] + step
+    # C float arithmetic: a negative moment gives NaN silently, as in Caffe2
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for pos in occurrence_levels(idx):
+            rows = idx[pos]
+            g = g_all[pos]
+            mean_sq = row_sum(g * g) / F32(block)
+            v = v_flat[rows] * b2 + mean_sq * (F32(1) - b2)
+            v_flat[rows] = v
+            m = m_rows[rows] * b1 + g * (F32(1) - b1)
+            m_rows[rows] = m
+            denom = (np.sqrt(v) + eps)[:, None]
+            if grad_out is None:
+                step = rate * c * m / denom  # in double, rounded once when stored
+            else:
+                ng = (c * m / denom).astype(F32)
+                grad_out[pos] = ng
+                step = rate * ng
+            w_rows[rows] = w_rows[rows] + step
     out = [new_param, new_m1, new_m2]
     if grad_out is not None:
         out.append(grad_out.reshape(grad.shape))

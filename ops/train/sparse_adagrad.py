@@ -100,15 +100,17 @@ def sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.ndarray,
     g_all = grad.reshape(n, block)
     new_param, w_rows = writable_rows(param, block, outputs)
     new_moment, h_rows = writable_rows(moment, block, outputs)
-    for pos in occurrence_levels(idx):
-        rows = idx[pos]
-        w = w_rows[rows]
-        g = g_all[pos]
-        if weight_decay != 0.0:
-            g = fma32(weight_decay, w, g)
-        h = h_rows[rows] + g * g
-        h_rows[rows] = h
-        w_rows[rows] = w + rate * g / (np.sqrt(h) + eps)
+    # C float arithmetic: a negative moment gives NaN silently, as in Caffe2
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for pos in occurrence_levels(idx):
+            rows = idx[pos]
+            w = w_rows[rows]
+            g = g_all[pos]
+            if weight_decay != 0.0:
+                g = fma32(weight_decay, w, g)
+            h = h_rows[rows] + g * g
+            h_rows[rows] = h
+            w_rows[rows] = w + rate * g / (np.sqrt(h) + eps)
     return (new_param, new_moment)
 
 

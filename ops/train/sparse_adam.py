@@ -133,32 +133,34 @@ def sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.ndarray,
     new_m1, m_rows = writable_rows(moment_1, block, outputs)
     new_m2, v_rows = writable_rows(moment_2, block, outputs)
     grad_out = np.empty((n, block), F32) if num_outputs == 4 else None
-    for pos in occurrence_levels(idx):
-        rows = idx[pos]
-        g = g_all[pos]
-        m = m_rows[rows] * b1 + g * (F32(1) - b1)
-        v = v_rows[rows] * b2 + g * g * (F32(1) - b2)
-        m_rows[rows] = m
-        v_rows[rows] = v
-        denom = np.sqrt(v) + eps
-        if grad_out is None:
-            if not enableRAdam:
-                step = rate * c * m / denom
-            elif rectified:
-                step = rate * r_t * c * m / denom
+    # C float arithmetic: a negative moment gives NaN silently, as in Caffe2
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for pos in occurrence_levels(idx):
+            rows = idx[pos]
+            g = g_all[pos]
+            m = m_rows[rows] * b1 + g * (F32(1) - b1)
+            v = v_rows[rows] * b2 + g * g * (F32(1) - b2)
+            m_rows[rows] = m
+            v_rows[rows] = v
+            denom = np.sqrt(v) + eps
+            if grad_out is None:
+                if not enableRAdam:
+                    step = rate * c * m / denom
+                elif rectified:
+                    step = rate * r_t * c * m / denom
+                else:
+                    step = rate * b1c * m
             else:
-                step = rate * b1c * m
-        else:
-            if not enableRAdam:
-                ng = c * m / denom
-            elif rectified:
-                ng = r_t * c * m / denom
-            else:
-                ng = b1c * m
-            ng = ng.astype(F32, copy=False)
-            grad_out[pos] = ng
-            step = rate * ng
-        w_rows[rows] = w_rows[rows] + step  # a double step is rounded once, here
+                if not enableRAdam:
+                    ng = c * m / denom
+                elif rectified:
+                    ng = r_t * c * m / denom
+                else:
+                    ng = b1c * m
+                ng = ng.astype(F32, copy=False)
+                grad_out[pos] = ng
+                step = rate * ng
+            w_rows[rows] = w_rows[rows] + step  # a double step is rounded once, here
     out = [new_param, new_m1, new_m2]
     if grad_out is not None:
         out.append(grad_out.reshape(grad.shape))

@@ -172,3 +172,25 @@ def test_empty_rows_change_nothing():
     p = np.zeros((3, 0), F)
     testing.check_reference(OP, [p, p, np.array([1, 5]), np.zeros((2, 0), F),
                                  np.ones(1, F)], lambda *a: [p, p])
+
+
+def test_negative_moment_gives_nan_without_warnings():
+    # A negative moment makes the square root NaN in C float arithmetic, silently
+    # (Caffe2); numpy must not warn either.
+    import warnings
+
+    from caffe2lite import workspace
+
+    feeds = {"param": np.ones((2, 2), np.float32), "moment": np.array([[-4, -4], [1, 1]], np.float32), "indices": np.array([0, 1], np.int64), "grad": np.zeros((2, 2), np.float32), "lr": np.array([0.1], np.float32)}
+    op = CreateOperator("SparseAdagrad", ["param", "moment", "indices", "grad", "lr"], ["param", "moment"])
+    workspace.ResetWorkspace()
+    for name, value in feeds.items():
+        workspace.FeedBlob(name, value)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            workspace.RunOperatorOnce(op)
+        out = workspace.FetchBlob("param")
+    finally:
+        workspace.ResetWorkspace()
+    assert np.isnan(out[0]).all() and np.isfinite(out[1]).all()

@@ -161,3 +161,25 @@ def test_empty_indices_change_nothing():
               np.zeros(1, np.int64)]
     testing.check_reference(_op(4), inputs, lambda *a: [p, p, p, np.zeros((0, 2), F)],
                             atol=0, rtol=0)
+
+
+def test_negative_moment_gives_nan_without_warnings():
+    # A negative second moment makes the square root NaN in C float arithmetic, silently
+    # (Caffe2); numpy must not warn either.
+    import warnings
+
+    from caffe2lite import workspace
+
+    feeds = {"param": np.ones((2, 2), np.float32), "mom1": np.zeros((2, 2), np.float32), "mom2": np.array([[-4, -4], [1, 1]], np.float32), "indices": np.array([0, 1], np.int64), "grad": np.zeros((2, 2), np.float32), "lr": np.array([0.1], np.float32), "iter": np.array([0], np.int64)}
+    op = CreateOperator("SparseAdam", ["param", "mom1", "mom2", "indices", "grad", "lr", "iter"], ["param", "mom1", "mom2"])
+    workspace.ResetWorkspace()
+    for name, value in feeds.items():
+        workspace.FeedBlob(name, value)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            workspace.RunOperatorOnce(op)
+        out = workspace.FetchBlob("param")
+    finally:
+        workspace.ResetWorkspace()
+    assert np.isnan(out[0]).all() and np.isfinite(out[1]).all()
