@@ -1,7 +1,7 @@
 """Starting a Python script on N local MPI ranks (mpiexec on loopback), bounded in time.
 
-Used by the tests and benchmarks of the collective ops; each rank's report is the
-lines it prints that start with ``RESULT `` followed by JSON.
+Used by the tests and benchmarks of the collective ops; each rank reports JSON lines
+into its own file (ranks share one stdout, where lines can interleave).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
-    results: list[Any]  # every RESULT line's JSON, in the order printed
+    results: list[Any]  # every reported JSON value, rank by rank
 
     def by_rank(self) -> dict[int, Any]:
         return {r["rank"]: r for r in self.results if isinstance(r, dict) and "rank" in r}
@@ -54,7 +54,8 @@ def run(n: int, script: str, *, timeout: float = 30.0, args: tuple[str, ...] = (
         path = os.path.join(tmp, "ranks.py")
         with open(path, "w") as f:
             f.write(script)
-        env = dict(os.environ, PYTHONUNBUFFERED="1", HYDRA_IFACE="lo")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", HYDRA_IFACE="lo",
+                   CAFFE2LITE_RANK_RESULTS=tmp)
         env.pop("PMI_SIZE", None)
         cmd = [exe, "-n", str(n), "-host", "localhost", sys.executable, path, *args]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -65,22 +66,28 @@ def run(n: int, script: str, *, timeout: float = 30.0, args: tuple[str, ...] = (
             os.killpg(proc.pid, 9)
             proc.communicate()
             raise
-    results = [json.loads(line[7:]) for line in out.splitlines() if line.startswith("RESULT ")]
+        results = []
+        for name in sorted(f for f in os.listdir(tmp) if f.startswith("result-")):
+            with open(os.path.join(tmp, name)) as f:
+                results.extend(json.loads(line) for line in f if line.strip())
     return Run(proc.returncode, out, err, results)
 
 
-# The head of a rank script: RANK and SIZE from MPI, report(**values) prints a RESULT.
+# The head of a rank script: RANK and SIZE from MPI, report(**values) records a result.
 PRELUDE = '''
 import json
 import numpy as np
 from mpi4py import MPI
 from caffe2lite import core, workspace
+import os
 RANK, SIZE = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
+_RESULTS = os.path.join(os.environ["CAFFE2LITE_RANK_RESULTS"], "result-%05d.jsonl" % RANK)
 
 
 def report(**values):
-    values = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in values.items()}
-    print("RESULT " + json.dumps(dict(values, rank=RANK)), flush=True)
+    as_list = lambda v: v.tolist() if isinstance(v, (np.ndarray, np.generic)) else str(v)
+    with open(_RESULTS, "a") as f:
+        f.write(json.dumps(dict(values, rank=RANK), default=as_list) + chr(10))
 
 
 def run(op_type, inputs, outputs, **args):

@@ -39,7 +39,7 @@ def outputs_match(op: str, n_in: int, num_outputs: int) -> None:
     num_inputs=(2, None),
     num_outputs=(1, None),
     enforce_inplace=SHIFTED_PAIRS,
-    args=[Arg("status_blob", str, "")],
+    args=[Arg("status_blob", str, ""), Arg("gpu_direct", bool, False)],
     shape=same_as_data,
     example=Example({"comm_world": CommonWorld(None), "X": np.array([1, 2], np.float32),
                      "X2": np.array([10, 20], np.float32)},
@@ -47,13 +47,14 @@ def outputs_match(op: str, n_in: int, num_outputs: int) -> None:
     doc=f"""Does an allreduce among the nodes (sum only): every tensor input, on every rank,
 becomes the sum of all tensor inputs of all ranks. In place, as Caffe2 required
 (output i is input i + 1); float32 or float16 (Gloo's CPU types), all inputs of one
-op of the same size and type. ``status_blob`` is accepted and has no effect.
+op of the same size and type. ``status_blob`` and ``gpu_direct`` are accepted and
+have no effect.
 
 {WORLD_DOC}
 
 Example: one rank, X=[1, 2], X2=[10, 20] -> X=[11, 22], X2=[11, 22]""",
 )
-def allreduce(comm_world, *xs, status_blob, num_outputs, op_def=None) -> tuple:
+def allreduce(comm_world, *xs, status_blob, gpu_direct, num_outputs, op_def=None) -> tuple:
     """Local sum of the inputs, then the sum over ranks, copied to every output."""
     w = world(comm_world, "Allreduce")
     same_local_inputs("Allreduce", xs, np.float32, np.float16)

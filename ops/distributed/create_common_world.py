@@ -17,7 +17,9 @@ from ._common import WORLD_DOC, world_shape
     num_inputs=(0, 1),
     num_outputs=1,
     args=[Arg("size", int, 0), Arg("rank", int, 0), Arg("sync", bool, False),
-          Arg("status_blob", str, ""), Arg("timeout_ms", int, -1)],
+          Arg("status_blob", str, ""), Arg("timeout_ms", int, -1),
+          Arg("transport", str, "tcp"), Arg("interface", str, ""),
+          Arg("mpi_rendezvous", bool, False)],
     shape=world_shape,
     example=Example({}, {"comm_world": CommonWorld(None)},
                     {"name": "cw", "size": 1, "rank": 0}),
@@ -27,14 +29,16 @@ connected the ranks through the optional ``kv_handler`` store; here the engine i
 MPI, so the world is the ranks mpiexec started and ``size`` / ``rank`` must equal
 the MPI world's size and this process's rank (checked). The op must have a name, as
 in Caffe2. ``timeout_ms`` bounds every collective on this world (-1: 30 s);
-``sync`` and ``status_blob`` are accepted and have no effect.
+``sync``, ``status_blob``, ``transport``, ``interface`` and ``mpi_rendezvous``
+(which data_parallel_model passes on from its rendezvous) are accepted and have no
+effect.
 
 {WORLD_DOC}
 
 Example: name='cw', size=1, rank=0 (outside mpiexec) -> comm_world=CommonWorld(rank=0, size=1)""",
 )
 def create_common_world(*kv_handler, size, rank, sync, status_blob, timeout_ms,
-                        op_def=None) -> tuple:
+                        transport, interface, mpi_rendezvous, op_def=None) -> tuple:
     """The MPI world, checked against ``size`` and ``rank``."""
     if op_def is not None and not op_def.name:
         raise EnforceError("CreateCommonWorld operator requires name",

@@ -1,0 +1,15 @@
+"""Caffe2's ``data_parallel_model`` module: ``from caffe2lite import data_parallel_model``
+stands in for ``from caffe2.python import data_parallel_model`` on CPU. The gradient
+allreduce and the initial parameter broadcast run on MPI (the "mpi" extra, under
+mpiexec); the work lives in :mod:`caffe2lite.distributed.mpi_parallel`."""
+
+from __future__ import annotations
+
+from caffe2lite.distributed.mpi_parallel import (  # noqa: F401
+    Parallelize,
+    Parallelize_CPU,
+    strip_blob_name as stripBlobName,
+    strip_blob_name as stripParamName,
+)
+
+__all__ = ["Parallelize", "Parallelize_CPU", "stripBlobName", "stripParamName"]

@@ -1,0 +1,271 @@
+"""Data-parallel training on CPU: Caffe2's ``data_parallel_model.Parallelize`` logic.
+
+The training net of a ModelHelper is built once per device under the name scope
+``cpu_<device>/`` (one device on CPU: ``devices=[0]``), its gradient ops are added
+from the losses (each loss's gradient a ConstantFill of 1.0; the forward pass scales
+its loss by ``1 / (devices * shards)``), and with a ``rendezvous`` each gradient is
+summed over the shards by an ``Allreduce`` before the optimizer's update, while the
+init net ends with a ``Broadcast`` of every parameter from shard 0. The collectives
+run on MPI (see :mod:`caffe2lite.distributed.mpi_world`): ``rendezvous`` carries
+``num_shards`` and ``shard_id`` (checked against the MPI world), ``engine`` (GLOO,
+the names Caffe2 emitted) and an optional ``kv_handler`` blob (a store, not needed by
+MPI). Common worlds are created once per concurrency slot and cloned, as Caffe2 did.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from caffe2lite import core, scope
+from caffe2lite.errors import ApiValueError
+from caffe2lite.proto import caffe2_pb2
+
+DEFAULT_TIMEOUT_SEC = 30  # Caffe2's _DEFAULT_TIMEOUT_SEC
+_SEPARATOR = "/"
+
+
+def strip_blob_name(name: Any) -> str:
+    """``cpu_0/fc_w`` -> ``fc_w`` (Caffe2's stripBlobName: drops the device scope)."""
+    text = str(name)
+    head, sep, rest = text.partition(_SEPARATOR)
+    if sep and (head.startswith("cpu_") or head.startswith("gpu_")):
+        return rest
+    return text
+
+
+def _group_by_device(model: Any, devices: list, blobs: list) -> dict:
+    """{stripped name: {device: blob}} with every name on every device."""
+    grouped: dict[str, dict[int, Any]] = {}
+    for blob in blobs:
+        text = str(blob)
+        head = text.split(_SEPARATOR, 1)[0]
+        prefix = f"{model._device_prefix}_"
+        if not head.startswith(prefix):
+            raise ApiValueError(
+                f"Parallelize: blob {text!r} is not in a device scope {prefix}<device>/",
+                expected=f"a name starting with {prefix}<device>/", found=text)
+        device = int(head[len(prefix):])
+        grouped.setdefault(strip_blob_name(text), {})[device] = blob
+    for name, per_device in grouped.items():
+        if sorted(per_device) != sorted(devices):
+            raise ApiValueError(f"Parallelize: {name} is not on every device",
+                                expected=sorted(devices), found=sorted(per_device))
+    return grouped
+
+
+class _Collectives:
+    """Caffe2's CollectivesConcurrencyControl: up to ``limit`` common worlds, each op
+    chained to the previous op of its slot by a control input."""
+
+    def __init__(self, name: str, limit: int, init_net: Any, rendezvous: dict) -> None:
+        self.name, self.limit, self.init_net, self.rendezvous = name, limit, init_net, rendezvous
+        self.worlds: list[Any] = []
+        self.controls: list[Any] = []
+        self.counter = 0
+
+    def get(self, control_output: Any) -> tuple[Any, Any]:
+        slot = self.counter % self.limit
+        self.counter += 1
+        if slot == len(self.worlds):
+            self.worlds.append(create_or_clone_common_world(
+                self.init_net, f"{self.name}_{slot}_cw", rendezvous=self.rendezvous,
+                name=f"{self.name}_{slot}_cw_op"))
+            self.controls.append(None)
+        control = self.controls[slot]
+        self.controls[slot] = control_output
+        return self.worlds[slot], control
+
+
+def create_or_clone_common_world(net: Any, blob: str, *, rendezvous: dict, name: str,
+                                 timeout_sec: float | None = None) -> Any:
+    """A CreateCommonWorld in ``net``, or a CloneCommonWorld of an earlier one with the
+    same timeout (Caffe2's _CreateOrCloneCommonWorld)."""
+    timeout_ms = int((DEFAULT_TIMEOUT_SEC if timeout_sec is None else timeout_sec) * 1000)
+    existing = None
+    for op in net.Proto().op:
+        if op.type == "CreateCommonWorld":
+            op_timeout = next((a.i for a in op.arg if a.name == "timeout_ms"), -1)
+            if op_timeout == timeout_ms:
+                existing = op.output[0]
+                break
+    if existing is not None:
+        return net.CloneCommonWorld([existing], blob, name=name, engine=rendezvous["engine"])
+    extra = {k: rendezvous[k] for k in ("transport", "interface", "mpi_rendezvous")
+             if k in rendezvous}
+    kv = rendezvous.get("kv_handler")
+    return net.CreateCommonWorld([kv] if kv else [], blob, name=name,
+                                 size=rendezvous["num_shards"], rank=rendezvous["shard_id"],
+                                 engine=rendezvous["engine"], timeout_ms=timeout_ms, **extra)
+
+
+def _device_scope(model: Any, device: int):
+    option = core.DeviceOption(model._device_type, device)
+    return option
+
+
+def Parallelize(
+    model_helper_obj: Any,
+    input_builder_fun: Callable[[Any], Any],
+    forward_pass_builder_fun: Callable[[Any, float], Any],
+    param_update_builder_fun: Callable[[Any], Any] | None = None,
+    optimizer_builder_fun: Callable[[Any], Any] | None = None,
+    post_sync_builder_fun: Callable[[Any], Any] | None = None,
+    pre_grad_net_transformer_fun: Callable[[Any], Any] | None = None,
+    net_transformer_fun: Callable[..., Any] | None = None,
+    devices: list | None = None,
+    rendezvous: dict | None = None,
+    net_type: str = "dag",
+    broadcast_computed_params: bool = True,
+    optimize_gradient_memory: bool = False,
+    dynamic_memory_management: bool = False,
+    blobs_to_keep: Any = None,
+    use_nccl: bool = False,
+    max_concurrent_distributed_ops: int = 16,
+    cpu_device: bool = False,
+    ideep: bool = False,
+    num_threads_per_device: int = 4,
+    shared_model: bool = False,
+    combine_spatial_bn: bool = False,
+    barrier_net_timeout_sec: int = 300,
+) -> None:
+    """Build ``model_helper_obj`` for data-parallel training (see the module doc)."""
+    model = model_helper_obj
+    if not cpu_device:
+        raise ApiValueError("Parallelize: caffe2lite runs on CPU only; pass cpu_device=True",
+                            arg="cpu_device", expected=True, found=cpu_device)
+    if use_nccl or ideep or shared_model or combine_spatial_bn:
+        raise ApiValueError("Parallelize: use_nccl, ideep, shared_model and "
+                            "combine_spatial_bn are GPU/IDEEP features caffe2lite lacks",
+                            expected="False", found="True")
+    devices = list(devices if devices is not None else [0])
+    if param_update_builder_fun is not None and optimizer_builder_fun is not None:
+        raise ApiValueError("Can only specify one of param_update_builder_fun, "
+                            "optimizer_builder_fun", expected="one", found="both")
+    if model.params:
+        raise ApiValueError("Model needs to be empty", expected="no parameters",
+                            found=[str(p) for p in model.params])
+    if rendezvous is not None and rendezvous["num_shards"] < 2:
+        rendezvous = None  # Caffe2: one shard is the single-host case
+    model._device_type = caffe2_pb2.CPU
+    model._device_prefix = "cpu"
+    model._devices = devices
+    model._rendezvous = rendezvous
+    model._shared_model = False
+    model._broadcast_context = None
+    model._grad_names = []
+    model.net.Proto().type = net_type
+    model.net.Proto().num_workers = len(devices) * num_threads_per_device + (
+        8 if rendezvous is not None else 0)
+
+    num_shards = 1 if rendezvous is None else rendezvous["num_shards"]
+    loss_scale = 1.0 / (len(devices) * num_shards)
+    losses_by_device: dict[int, list] = {}
+    for device in devices:
+        with scope.DeviceScope(_device_scope(model, device)):
+            with scope.NameScope(f"{model._device_prefix}_{device}"):
+                input_builder_fun(model)
+                losses = forward_pass_builder_fun(model, loss_scale)
+                if param_update_builder_fun is not None or optimizer_builder_fun is not None:
+                    if not isinstance(losses, list) or not all(
+                            isinstance(x, core.BlobReference) for x in losses):
+                        raise ApiValueError("Model builder function must return list of "
+                                            "loss blobs", expected="a list of BlobReference",
+                                            found=type(losses).__name__)
+                losses_by_device[device] = losses
+
+    model._device_grouped_blobs = _group_by_device(model, devices, model.params)
+    computed = _group_by_device(model, devices, model.GetComputedParams())
+    model._device_grouped_blobs.update(computed)
+    model._param_names = list(model._device_grouped_blobs)
+    model._computed_param_names = list(computed)
+
+    if param_update_builder_fun is None and optimizer_builder_fun is None:
+        return  # forward only (a test net)
+
+    if pre_grad_net_transformer_fun is not None:
+        pre_grad_net_transformer_fun(model)
+    loss_grads = {}
+    for device in devices:
+        with scope.DeviceScope(_device_scope(model, device)):
+            for loss in losses_by_device[device]:
+                loss_grads[str(loss)] = str(model.ConstantFill(loss, str(loss) + "_grad",
+                                                               value=1.0))
+    model.AddGradientOperators(loss_grads)
+
+    param_to_grad = model.param_to_grad
+    grads = [param_to_grad[p] for p in model.params if p in param_to_grad]
+    grouped_grads = _group_by_device(model, devices, grads)
+    model._device_grouped_blobs.update(grouped_grads)
+    model._grad_names = list(grouped_grads)
+
+    if rendezvous is not None and model._grad_names:
+        _allreduce(list(reversed(model._grad_names)), devices, model, rendezvous,
+                   max_concurrent_distributed_ops)
+    elif len(devices) > 1:
+        _sum_locally(list(reversed(model._grad_names)), devices, model)
+
+    if post_sync_builder_fun is not None:
+        with scope.DeviceScope(_device_scope(model, devices[0])):
+            post_sync_builder_fun(model)
+
+    for device in devices:
+        with scope.DeviceScope(_device_scope(model, device)):
+            with scope.NameScope(f"{model._device_prefix}_{device}"):
+                if param_update_builder_fun is not None:
+                    param_update_builder_fun(model)
+                else:
+                    model._optimizer = optimizer_builder_fun(model)
+
+    if net_transformer_fun is not None:
+        net_transformer_fun(model, len(devices), model._device_prefix, model._device_type)
+
+    _sync_params(devices, model, model.param_init_net, rendezvous, model._param_names,
+                 max_concurrent_distributed_ops)
+    model._data_parallel_model_init_nets = [model.param_init_net]
+    model._data_parallel_model_nets = [model.net]
+
+
+def Parallelize_CPU(*args: Any, **kwargs: Any) -> None:
+    """Parallelize with ``cpu_device=True``."""
+    Parallelize(*args, cpu_device=True, **kwargs)
+
+
+def _allreduce(names: list, devices: list, model: Any, rendezvous: dict, limit: int) -> None:
+    context = _Collectives("allreduce", limit, model.param_init_net, rendezvous)
+    with scope.DeviceScope(_device_scope(model, devices[0])):
+        for name in names:
+            group = [model._device_grouped_blobs[name][d] for d in devices]
+            world, control = context.get(group[0])
+            model.net.Allreduce([world] + group, group, name=name,
+                                engine=rendezvous["engine"], control_input=control,
+                                gpu_direct=rendezvous.get("transport") == "ibverbs")
+
+
+def _sum_locally(names: list, devices: list, model: Any) -> None:
+    """Several CPU devices of one host: sum into the first, copy back (Caffe2's
+    single-host CPU path)."""
+    for name in names:
+        group = [model._device_grouped_blobs[name][d] for d in devices]
+        with scope.DeviceScope(_device_scope(model, devices[0])):
+            model.net.Sum(group, group[0])
+        for blob in group[1:]:
+            model.net.Copy(group[0], blob)
+
+
+def _sync_params(devices: list, model: Any, net: Any, rendezvous: dict | None,
+                 names: list, limit: int) -> None:
+    """Every device's and every shard's parameters start as device 0's of shard 0."""
+    if rendezvous is not None:
+        context = _Collectives("broadcast", limit, model.param_init_net, rendezvous)
+        with scope.DeviceScope(_device_scope(model, devices[0])):
+            for name in sorted(names):
+                group = [model._device_grouped_blobs[name][d] for d in devices]
+                world, control = context.get(group)
+                net.Broadcast([world] + group, group, name=name,
+                              engine=rendezvous["engine"], control_input=control)
+        return
+    for name in names:
+        master = model._device_grouped_blobs[name][devices[0]]
+        for device in devices[1:]:
+            with scope.DeviceScope(_device_scope(model, device)):
+                net.Copy(master, model._device_grouped_blobs[name][device])
