@@ -78,6 +78,7 @@ class CommonWorld:
         self.rank = 0 if comm is None else comm.Get_rank()
         self.size = 1 if comm is None else comm.Get_size()
         self.closed = False
+        self.mailbox: list[tuple[int, bytes]] = []  # a world of one: (tag, bytes) sent to itself
 
     @classmethod
     def create(cls, *, name: str = "", timeout_ms: int = -1) -> "CommonWorld":
@@ -116,7 +117,7 @@ class CommonWorld:
         global _broken
         deadline = time.monotonic() + self.timeout_ms / 1000.0
         pause = 0.0
-        while not request.Test():
+        while not _test(request, op):
             if time.monotonic() > deadline:
                 _broken = True
                 raise EnforceError(
@@ -183,10 +184,67 @@ class CommonWorld:
         self._wait(self.comm.Iallgather(np.ascontiguousarray(x), out), op)
         return out
 
+    def send(self, x: np.ndarray, dst: int, tag: int, op: str) -> None:
+        """Send X's bytes to rank ``dst`` with ``tag``."""
+        self._check_open(op)
+        data = np.ascontiguousarray(x).view(np.uint8).reshape(-1)
+        if self.comm is None:
+            self.mailbox.append((tag, data.tobytes()))
+            return
+        self._wait(self.comm.Isend(data, dest=dst, tag=tag), op)
+
+    def receive(self, like: np.ndarray, src: int, tag: int, op: str) -> tuple[np.ndarray, int, int]:
+        """Receive into a new array like ``like`` (its size in bytes) from ``src`` with
+        ``tag`` (ANY_SOURCE = -2, ANY_TAG = -1, MPICH's values): (data, source, tag)."""
+        self._check_open(op)
+        out = np.empty_like(like, order="C")
+        flat = out.view(np.uint8).reshape(-1)
+        if self.comm is None:
+            for i, (t, data) in enumerate(self.mailbox):
+                if tag in (-1, t):
+                    if len(data) != flat.size:
+                        raise EnforceError(f"{op}: the message has {len(data)} bytes, Y has "
+                                           f"{flat.size}", blob="Y",
+                                           expected=f"{flat.size} bytes", found=len(data))
+                    del self.mailbox[i]
+                    flat[:] = np.frombuffer(data, np.uint8)
+                    return out, 0, t
+            raise EnforceError(f"{op}: no message from rank {src} with tag {tag} in a world "
+                               "of one (it would wait forever)", expected="a message sent "
+                               "before", found="none")
+        MPI = mpi()
+        status = MPI.Status()
+        source = MPI.ANY_SOURCE if src == -2 else src
+        any_tag = MPI.ANY_TAG if tag == -1 else tag
+        request = self.comm.Irecv(flat, source=source, tag=any_tag)
+        self._wait_status(request, status, op)
+        if status.Get_count(MPI.BYTE) != flat.size:
+            raise EnforceError(f"{op}: the message has {status.Get_count(MPI.BYTE)} bytes, "
+                               f"Y has {flat.size}", blob="Y", expected=f"{flat.size} bytes",
+                               found=status.Get_count(MPI.BYTE))
+        return out, status.Get_source(), status.Get_tag()
+
+    def _wait_status(self, request: Any, status: Any, op: str) -> None:
+        class _WithStatus:
+            def Test(self_inner) -> bool:
+                return request.Test(status)
+        self._wait(_WithStatus(), op)
+
     def barrier(self, op: str) -> None:
         self._check_open(op)
         if self.comm is not None:
             self._wait(self.comm.Ibarrier(), op)
+
+
+def _test(request: Any, op: str) -> bool:
+    """request.Test(), with MPI's own errors (a truncated message ...) made ours."""
+    try:
+        return bool(request.Test())
+    except Exception as e:  # mpi4py.MPI.Exception
+        if type(e).__module__.startswith("mpi4py"):
+            raise EnforceError(f"{op}: MPI failed: {e}", expected="a completed MPI call",
+                               found=type(e).__name__) from None
+        raise
 
 
 def _mismatch(op: str, per_rank: list[list[str]]) -> str:

@@ -15,3 +15,5 @@ from . import allreduce  # noqa: F401
 from . import broadcast  # noqa: F401
 from . import barrier  # noqa: F401
 from . import allgather  # noqa: F401
+from . import mpi_send_tensor  # noqa: F401
+from . import mpi_receive_tensor  # noqa: F401
