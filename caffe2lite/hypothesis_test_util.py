@@ -14,6 +14,7 @@ from caffe2lite.testing.hypothesis_util import (  # noqa: F401
     dims,
     elements_of_type,
     expected_failure,
+    floats,
     gcs,
     gcs_cpu_only,
     lengths_tensor,

@@ -20,6 +20,17 @@ from caffe2lite.proto import caffe2_pb2
 
 
 # -- strategies ------------------------------------------------------------------------
+def floats(*args: Any, **kwargs: Any) -> Any:
+    """Caffe2's ``hu.floats``: ``st.floats`` drawing float32 values (``width=32``, with
+    the bounds rounded to float32) unless a width is given."""
+    if "width" not in kwargs:
+        kwargs["width"] = 32
+        for bound in ("min_value", "max_value"):
+            if kwargs.get(bound) is not None:
+                kwargs[bound] = float(np.float32(kwargs[bound]))
+    return st.floats(*args, **kwargs)
+
+
 def dims(min_value: int = 1, max_value: int = 5) -> Any:
     return st.integers(min_value=min_value, max_value=max_value)
 
