@@ -45,7 +45,7 @@ _ARGS = [
 
 def _channel_axes(x: np.ndarray, order: str) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
     """C, the axes reduced for per-channel statistics, and the broadcast shape."""
-    enforce_cmp(x.ndim >= 3, "ndim >= 3", x.ndim, 3, blob="X")
+    enforce_cmp(x.ndim >= 2, "ndim >= 2", x.ndim, 2, blob="X")
     axis = 1 if order == "NCHW" else x.ndim - 1
     reduce = tuple(a for a in range(x.ndim) if a != axis)
     shape = tuple(x.shape[axis] if a == axis else 1 for a in range(x.ndim))
@@ -63,7 +63,7 @@ def _inplace_rule(i: int, o: int) -> bool:
 
 def _shape(x, scale=UNKNOWN, bias=UNKNOWN, mean=UNKNOWN, var=UNKNOWN, *_, num_outputs, order):
     c = None
-    if x.dims is not None and len(x.dims) >= 3:
+    if x.dims is not None and len(x.dims) >= 2:
         c = x.dims[1] if order == "NCHW" else x.dims[-1]
     vec = TensorShape(None if c is None else (c,), x.dtype)
     return (x,) + (vec,) * (num_outputs - 1)

@@ -145,3 +145,22 @@ def test_numeric_gradients_and_gradient_op():
     test_op = CreateOperator("SpatialBN", ["X", "s", "b", "m", "v"], ["Y"], is_test=1)
     grads, _ = GradientRegistry.GetBackwardPass([test_op], {"Y": "Y_grad"})
     assert list(grads[0].input) == ["X", "s", "Y_grad", "m", "v"]
+
+
+def test_two_dimensional_input_is_one_pixel_per_channel():
+    """Regression: Caffe2's SpatialBN takes X of rank >= 2 (N, C[, ...]); (N, C) is
+    HxW = 1, in inference and training."""
+    x = np.array([[1.0, 2.0], [3.0, 6.0]], np.float32)
+    one, zero = np.ones(2, np.float32), np.zeros(2, np.float32)
+    op = CreateOperator("SpatialBN", ["X", "s", "b", "m", "v"], ["Y"], is_test=1, epsilon=1e-5)
+    testing.check_reference(op, [x, one, zero, zero, one],
+                            lambda *_: [(x / np.sqrt(1 + 1e-5)).astype(np.float32)])
+    op = CreateOperator("SpatialBN", ["X", "s", "b", "rm", "rv"], ["Y", "rm", "rv", "sm", "siv"],
+                        epsilon=1e-5, momentum=0.0)
+    mean, var = np.array([2.0, 4.0]), np.array([1.0, 4.0])
+    testing.check_reference(op, [x, one, zero, zero, one], lambda *_: [
+        ((x - mean) / np.sqrt(var + 1e-5)).astype(np.float32), mean.astype(np.float32),
+        (var * 2).astype(np.float32), mean.astype(np.float32),
+        (1 / np.sqrt(var + 1e-5)).astype(np.float32)], atol=1e-5)
+    testing.check_raises(CreateOperator("SpatialBN", ["X", "s", "b", "m", "v"], ["Y"], is_test=1),
+                         [np.ones(2, np.float32), one, zero, zero, one], ShapeError, r"ndim >= 2")
