@@ -174,6 +174,19 @@ class CommonWorld:
             self._wait(self.comm.Ibcast(out.view(np.uint8).reshape(-1), root=root), op)
         return out
 
+    def reduce_scatter_sum(self, x: np.ndarray, counts: np.ndarray, op: str) -> np.ndarray:
+        """This rank's ``counts[rank]`` elements of the sum of flat ``x`` over ranks (the
+        segments in rank order)."""
+        self._check_open(op)
+        flat = np.ascontiguousarray(x).reshape(-1)
+        out = np.empty(int(counts[self.rank]), x.dtype)
+        if self.comm is None:
+            out[...] = flat[: out.size]
+            return out
+        self._wait(self.comm.Ireduce_scatter(flat, out, [int(c) for c in counts],
+                                             op=mpi().SUM), op)
+        return out
+
     def allgather(self, x: np.ndarray, op: str) -> np.ndarray:
         """The ranks' ``x`` stacked along a new first axis (rank order)."""
         self._check_open(op)

@@ -17,3 +17,4 @@ from . import barrier  # noqa: F401
 from . import allgather  # noqa: F401
 from . import mpi_send_tensor  # noqa: F401
 from . import mpi_receive_tensor  # noqa: F401
+from . import reduce_scatter  # noqa: F401
