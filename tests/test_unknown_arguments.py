@@ -92,6 +92,28 @@ def test_generic_arguments_are_silent(name):
     workspace.CreateNet(net, overwrite=True)
 
 
+def test_gradient_ops_carry_forward_arguments_silently():
+    # The gradient maker copies LeakyRelu's 'alpha' to LeakyReluGradient; a gradient
+    # op's arguments are not checked, even in strict mode.
+    net = core.Net("grad")
+    net.LeakyRelu("X", "Y", alpha=0.25)
+    workspace.FeedBlob("X", np.array([-4.0, 2.0], dtype=np.float32))
+    net.AddGradientOperators(["Y"])
+    grad_ops = [op for op in net.Proto().op if op.is_gradient_op]
+    assert [op.type for op in grad_ops] == ["LeakyReluGradient"]
+    assert [a.name for a in grad_ops[0].arg] == ["alpha"]
+    gop = core.CreateOperator("LeakyReluGradient", ["Y", "Y_autogen_grad"], ["dX"], alpha=0.25,
+                              unexpected=1)
+    gop.is_gradient_op = True
+    net.Proto().op.extend([gop])
+    workspace.SetStrict(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        workspace.CreateNet(net)
+    workspace.RunNet(net.Name())
+    np.testing.assert_array_equal(workspace.FetchBlob("X_grad"), [0.25, 1.0])
+
+
 def test_declared_arguments_and_generic_order_where_declared_are_parsed():
     net = core.Net("c")
     net.MaxPool("X", "Y", kernel=2, order="NHWC", use_cudnn=True)

@@ -173,7 +173,9 @@ def compile_op(
     """Resolve, verify and parse one OperatorDef. Returns the step or its problems.
 
     An argument the op's schema does not declare is a warning
-    (:class:`UnknownArgumentWarning`), or a problem in strict mode."""
+    (:class:`UnknownArgumentWarning`), or a problem in strict mode; gradient ops
+    (``is_gradient_op`` set) are not checked, since they carry their forward op's
+    arguments."""
     try:
         schema = registry.lookup(op.type, engine_for(op))
     except UnknownOperatorError as e:
@@ -183,7 +185,10 @@ def compile_op(
     problems: list[Caffe2LiteError] = list(schema.verify(op))
     kwargs, arg_problems = schema.parse_args(op)
     problems.extend(arg_problems)
-    for name in schema.unknown_args(op) if op.arg else ():
+    # Gradient ops carry the forward op's arguments (Caffe2's makers copied them and
+    # each gradient kernel read the ones it needed), so only forward ops are checked.
+    check_args = bool(op.arg) and not op.is_gradient_op
+    for name in schema.unknown_args(op) if check_args else ():
         text = unknown_argument_text(op.type, name, schema.args)
         if _STRICT[0]:
             problem = ArgumentError(text, arg=name)
