@@ -12,6 +12,8 @@
     caffe2lite ops [TYPE] [--markdown]
     caffe2lite convert IN OUT [--plan]
     caffe2lite draw NET [--init NET] [--rankdir LR|TB] [--minimal] -o OUT.{svg,png,pdf,dot}
+    caffe2lite score NET --init NET --data DATASET.parquet --scheduler ADDRESS|local
+                     [--input BLOB=COLUMN]... [--output BLOB]... --out OUT.parquet
 
 ``--debug`` may be given anywhere: errors then end with a traceback. Without it an
 error is printed to stderr as ``caffe2lite: error: <message>``. Exit status: 0 on
@@ -39,6 +41,7 @@ from caffe2lite.cli.draw import add_draw_parser
 from caffe2lite.cli.inspect import convert_command, inspect_command
 from caffe2lite.cli.ops import ops_command
 from caffe2lite.cli.run import run_command
+from caffe2lite.cli.score import add_score_parser
 from caffe2lite.cli.shapes import add_shape_arguments
 from caffe2lite.errors import Caffe2LiteError, ProtoParseError
 
@@ -282,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.set_defaults(handler=convert_command)
 
     add_draw_parser(sub, PLAN_HELP)
+    add_score_parser(sub)
     return parser
 
 
