@@ -18,3 +18,8 @@ from . import allgather  # noqa: F401
 from . import mpi_send_tensor  # noqa: F401
 from . import mpi_receive_tensor  # noqa: F401
 from . import reduce_scatter  # noqa: F401
+from . import file_store_handler_create  # noqa: F401
+from . import store_set  # noqa: F401
+from . import store_get  # noqa: F401
+from . import store_add  # noqa: F401
+from . import store_wait  # noqa: F401
