@@ -51,8 +51,8 @@ def train(model, x, y, init_params=None, iters=5):
 
 
 rng = np.random.default_rng(7)
-X = rng.standard_normal((8, 4)).astype(np.float32)
-Y = rng.standard_normal((8, 1)).astype(np.float32)
+X = rng.standard_normal((12, 4)).astype(np.float32)
+Y = rng.standard_normal((12, 1)).astype(np.float32)
 '''
 
 
@@ -87,17 +87,23 @@ def test_strip_names():
     assert data_parallel_model.stripBlobName("fc_w") == "fc_w"
 
 
-def test_two_ranks_with_half_the_batch_equal_one_process_on_the_whole_batch():
+@pytest.mark.parametrize("n", [2, 3])
+def test_ranks_with_a_share_of_the_batch_equal_one_process_on_the_whole_batch(n, tmp_path):
     why = mpi_launch.unavailable()
     if why is not None:
         print(f"skipped: {why}")
         pytest.skip(why)
-    res = mpi_launch.run(2, mpi_launch.PRELUDE + MODEL + '''
-rendezvous = dict(kv_handler=None, shard_id=RANK, num_shards=SIZE, engine="GLOO")
+    res = mpi_launch.run(n, mpi_launch.PRELUDE + MODEL + f'''
+workspace.RunOperatorOnce(core.CreateOperator(
+    "FileStoreHandlerCreate", [], ["store_handler"], path={str(tmp_path)!r}))
+rendezvous = dict(kv_handler="store_handler", shard_id=RANK, num_shards=SIZE,
+                  engine="GLOO", transport="tcp", interface="")
+''' + '''
 model = build(rendezvous)
 ops = [op.type for op in model.net.Proto().op]
 init_ops = [op.type for op in model.param_init_net.Proto().op]
-half = slice(4 * RANK, 4 * RANK + 4)
+share = 12 // SIZE
+half = slice(share * RANK, share * RANK + share)
 start, end = train(model, X[half], Y[half])
 report(start=start, end=end, ops=ops, init_ops=init_ops)
 if RANK == 0:
@@ -112,11 +118,12 @@ if RANK == 0:
     assert ranks[0]["ops"].count("Allreduce") == 4
     # gradients are allreduced before the update ops
     ops = ranks[0]["ops"]
-    assert max(i for i, t in enumerate(ops) if t == "Allreduce") < ops.index("WeightedSum") \
-        if "WeightedSum" in ops else True
+    assert max(i for i, t in enumerate(ops) if t == "Allreduce") < ops.index("MomentumSGDUpdate")
     init_ops = ranks[0]["init_ops"]
     assert init_ops.count("Broadcast") == 4 and init_ops.count("CreateCommonWorld") == 1
+    assert sorted(ranks) == list(range(n))
     for name in single:
-        np.testing.assert_array_equal(ranks[0]["start"][name], ranks[1]["start"][name])
-        np.testing.assert_allclose(ranks[0]["end"][name], ranks[1]["end"][name], rtol=0, atol=0)
+        for r in range(1, n):
+            np.testing.assert_array_equal(ranks[0]["start"][name], ranks[r]["start"][name])
+            np.testing.assert_array_equal(ranks[0]["end"][name], ranks[r]["end"][name])
         np.testing.assert_allclose(ranks[0]["end"][name], single[name], rtol=1e-5, atol=1e-6)
