@@ -471,6 +471,23 @@ def StringifyProto(obj: Any) -> Any:
     raise ApiValueError(f"Unexpected argument to StringifyProto of type {type(obj)}")
 
 
+def GetNetName(net: Any) -> str:
+    """The name of ``net``: a str as itself, a ``core.Net`` (or an object with
+    ``Name()``) by its name, a NetDef by its ``name`` field.
+
+    >>> GetNetName(caffe2_pb2.NetDef(name="train"))
+    'train'
+    """
+    if isinstance(net, str):
+        return net
+    if isinstance(net, caffe2_pb2.NetDef):
+        return net.name
+    if hasattr(net, "Name"):
+        return net.Name()
+    raise BlobTypeError(f"Not a Net object: {net}", expected="str, Net or NetDef",
+                        found=type(net).__name__)
+
+
 def RegisteredOperators() -> list[str]:
     """Every registered operator type."""
     return registry.registered_types()
@@ -504,5 +521,6 @@ __all__ = [
     "Blob", "Workspace", "C", "NetHandle", "CurrentWorkspace", "Workspaces", "SwitchWorkspace",
     "ResetWorkspace", "RootFolder", "Blobs", "HasBlob", "CreateBlob", "FeedBlob",
     "FetchBlob", "FetchBlobs", "RunOperatorOnce", "RunOperatorsOnce", "RunNetOnce",
-    "CreateNet", "RunNet", "BenchmarkNet", "SetStrict", "IsStrict", "RunPlan", "StringifyProto", "RegisteredOperators", "blobs",
+    "CreateNet", "RunNet", "BenchmarkNet", "SetStrict", "IsStrict", "RunPlan", "StringifyProto", "GetNetName", "RegisteredOperators",
+    "blobs",
 ]

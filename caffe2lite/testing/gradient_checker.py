@@ -79,13 +79,40 @@ class GradientChecker:
         workspace.RunOperatorsOnce(grad_ops)
         return loss, _dense(grad_name, np.asarray(inputs[input_to_check]))
 
+    def _assert_outputs_inferred(self, op: caffe2_pb2.OperatorDef, grad_ops: Sequence[Any],
+                                 inputs: Sequence[np.ndarray],
+                                 outputs_with_grads: Sequence[int]) -> None:
+        """Shape inference over ``op`` and ``grad_ops`` (with the workspace's blobs
+        after a run) gives every output the shape it has in the workspace."""
+        from caffe2lite import core, workspace
+
+        net = core.Net("gradient_check_inference")
+        net.Proto().op.extend([op] + list(grad_ops))
+        known = [str(n) for n in op.input] + [op.output[i] + "_grad" for i in outputs_with_grads]
+        net.Proto().external_input.extend(known)
+        shapes, _ = workspace.InferShapesAndTypes(
+            [net], {n: list(np.shape(workspace.FetchBlob(n))) for n in known})
+        for each in [op] + list(grad_ops):
+            for name in each.output:
+                if name not in shapes:
+                    raise AssertionError(f"Shape for {name} was not inferred")
+                actual = list(np.shape(workspace.FetchBlob(name)))
+                if list(shapes[name]) != actual:
+                    raise AssertionError(f"Shape {name} mismatch: inferred {list(shapes[name])}"
+                                         f" vs. {actual}")
+
     def CheckSimple(self, op: caffe2_pb2.OperatorDef, inputs: list[np.ndarray],
                     input_to_check: int, outputs_with_grads: Sequence[int],
                     grad_ops: Sequence[Any] | None = None,
-                    input_device_options: dict | None = None
+                    input_device_options: dict | None = None,
+                    ensure_outputs_are_inferred: bool = False
                     ) -> tuple[bool, np.ndarray, np.ndarray]:
         """``(passed, analytic gradient, estimated gradient)`` for input
-        ``input_to_check`` of ``op``. ``inputs`` are moved and restored in place."""
+        ``input_to_check`` of ``op``. ``inputs`` are moved and restored in place.
+
+        With ``ensure_outputs_are_inferred`` every output of the op and of its
+        gradient ops must get a shape from shape inference, equal to the one it has
+        after running (an ``AssertionError`` names the first that does not)."""
         from caffe2lite import workspace
 
         old_ws = workspace.CurrentWorkspace()
@@ -106,6 +133,8 @@ class GradientChecker:
                                      f"('{op.input[input_to_check]}') gets no gradient")
             loss, grad = self.GetLossAndGrad(op, grad_ops, inputs, op.input,
                                              input_to_check, grad_name, outputs_with_grads)
+            if ensure_outputs_are_inferred:
+                self._assert_outputs_inferred(op, grad_ops, inputs, outputs_with_grads)
             x = inputs[input_to_check]
             estimate = np.zeros_like(x)
             if estimate.shape != np.shape(grad):

@@ -145,16 +145,21 @@ class HypothesisTestCase(TestCase):
                              inputs: list[Any], outputs_to_check: int,
                              outputs_with_grads: Sequence[int], grad_ops: Any = None,
                              threshold: float = 0.005, stepsize: float = 0.05,
-                             input_device_options: dict | None = None) -> None:
+                             input_device_options: dict | None = None,
+                             ensure_outputs_are_inferred: bool = False) -> None:
         """Numeric gradient check of input ``outputs_to_check`` (Caffe2's name for the
-        input index) with the loss sum(y**2)/2 over ``outputs_with_grads``."""
+        input index) with the loss sum(y**2)/2 over ``outputs_with_grads``; with
+        ``ensure_outputs_are_inferred`` the op's and its gradient ops' outputs must
+        all get their actual shapes from shape inference."""
         checker = GradientChecker(stepsize=stepsize, threshold=threshold,
                                   device_option=device_option,
                                   workspace_name=str(device_option),
                                   input_device_options=input_device_options)
         ok, grad, estimate = checker.CheckSimple(op, inputs, outputs_to_check,
                                                  outputs_with_grads, grad_ops=grad_ops,
-                                                 input_device_options=input_device_options)
+                                                 input_device_options=input_device_options,
+                                                 ensure_outputs_are_inferred=(
+                                                     ensure_outputs_are_inferred))
         self.assertEqual(np.shape(grad), np.shape(estimate))
         self.assertTrue(ok, "Gradient check failed for input " + str(op.input[outputs_to_check]))
 

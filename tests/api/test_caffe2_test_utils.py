@@ -27,6 +27,26 @@ class TestHypothesisChecks(hu.HypothesisTestCase):
         self.assertGradientChecks(gc, op, [X], 0, [0])
         self.assertDeviceChecks(dc, op, [X], [0])
 
+    def test_gradient_check_ensure_outputs_are_inferred(self):
+        x = np.array([[-1.0, 2.0, 3.0]], np.float32)
+        relu = core.CreateOperator("Relu", ["X"], ["Y"])
+        self.assertGradientChecks(hu.cpu_do, relu, [x], 0, [0],
+                                  ensure_outputs_are_inferred=True)
+
+        def double(inputs, outputs):
+            outputs[0].reshape(inputs[0].shape)
+            outputs[0].data[...] = inputs[0].data * 2
+
+        def double_grad(inputs, outputs):
+            outputs[0].reshape(inputs[0].shape)
+            outputs[0].data[...] = inputs[2].data * 2
+
+        python_op = core.CreatePythonOperator(double, ["X"], ["Y"], grad_f=double_grad)
+        self.assertGradientChecks(hu.cpu_do, python_op, [x], 0, [0])  # numerically right
+        with self.assertRaisesRegex(AssertionError, "^Shape for Y was not inferred$"):
+            self.assertGradientChecks(hu.cpu_do, python_op, [x], 0, [0],
+                                      ensure_outputs_are_inferred=True)
+
     def test_validation_and_run_op_raises(self):
         op = core.CreateOperator("Relu", ["X"], ["Y"])
         x = np.array([-1.0, 2.0], np.float32)

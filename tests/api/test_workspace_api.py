@@ -266,3 +266,13 @@ def test_apply_transform():
     ws.run(init)
     ws.run(out)  # the NNPACK engine falls back to the default Conv
     assert ws.blobs["z"].fetch().tolist() == [[[[2.0, 2.0], [2.0, 2.0]]]]
+
+
+def test_get_net_name_of_a_str_a_net_and_a_netdef():
+    net = core.Net("scoring")
+    assert workspace.GetNetName("train") == "train"
+    assert workspace.GetNetName(net) == net.Name()
+    assert workspace.GetNetName(net.Proto()) == net.Name()
+    with pytest.raises(BlobTypeError, match=r"^Not a Net object: 3 \(expected str, Net or "
+                                            r"NetDef, found int\)$"):
+        workspace.GetNetName(3)
