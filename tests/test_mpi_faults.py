@@ -58,3 +58,14 @@ report(error=error_of("Allreduce", ["cw", "fc_w_grad"], ["fc_w_grad"]))
     for r in res.results:
         assert ("Allreduce: blob 'fc_w_grad' differs between ranks (rank 0: float32 of "
                 "shape (4, 2), rank 1: float32 of shape (4, 3))") in r["error"]
+
+
+def test_ranks_may_name_their_blobs_differently():
+    res, _ = _run(2, '''
+name = "x_on_%d" % RANK
+workspace.FeedBlob(name, np.full(2, RANK + 1, np.float32))
+run("Allreduce", ["cw", name], [name])
+report(x=workspace.FetchBlob(name))
+''')
+    assert res.returncode == 0, res.stderr
+    assert [r["x"] for r in res.results] == [[3.0, 3.0]] * 2

@@ -134,10 +134,12 @@ class CommonWorld:
         naming the blob and the ranks, on every rank)."""
         if self.comm is None:
             return
-        text = ";".join(f"{n}:{a.dtype.str}{tuple(a.shape)}" for n, a in blobs)
-        raw = text.encode()
+        # names are reported, but only types and shapes must agree (ranks may name
+        # their blobs differently)
+        kinds = ";".join(f"{a.dtype.str}{tuple(a.shape)}" for _, a in blobs).encode()
+        raw = ";".join(f"{n}:{a.dtype.str}{tuple(a.shape)}" for n, a in blobs).encode()
         buf = np.zeros(_SIGNATURE_BYTES, np.uint8)
-        buf[:16] = np.frombuffer(hashlib.blake2b(raw, digest_size=16).digest(), np.uint8)
+        buf[:16] = np.frombuffer(hashlib.blake2b(kinds, digest_size=16).digest(), np.uint8)
         body = raw[: _SIGNATURE_BYTES - 16]
         buf[16:16 + len(body)] = np.frombuffer(body, np.uint8)
         every = np.empty((self.size, _SIGNATURE_BYTES), np.uint8)
@@ -264,7 +266,7 @@ def _mismatch(op: str, per_rank: list[list[str]]) -> str:
     """The first blob whose shape or type differs between ranks, and on which ranks."""
     for i in range(max(len(r) for r in per_rank)):
         seen = [r[i] if i < len(r) else "(none)" for r in per_rank]
-        if len(set(seen)) > 1:
+        if len({s.split(":", 1)[-1] for s in seen}) > 1:
             name = next(s.split(":")[0] for s in seen if s != "(none)")
             where = ", ".join(f"rank {k}: {_show(s)}" for k, s in enumerate(seen))
             return f"{op}: blob '{name}' differs between ranks ({where})"
