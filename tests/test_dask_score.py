@@ -27,7 +27,7 @@ except ImportError as e:  # the extra is not installed
     dask_missing = f"the dask extra is not installed ({e})"
     print(f"tests/test_dask_score.py skipped: {dask_missing}", file=sys.stderr)
 
-pytestmark = pytest.mark.skipif(dask_missing is not None, reason=str(dask_missing))
+needs_dask = pytest.mark.skipif(dask_missing is not None, reason=str(dask_missing))
 
 from caffe2lite import core  # noqa: E402
 from caffe2lite.proto import caffe2_pb2  # noqa: E402
@@ -111,6 +111,7 @@ def _score_ctr(frame):
                         outputs=["prob", "bag"])
 
 
+@needs_dask
 def test_rows_equal_single_process_run_and_meta(client):
     table = make_table(300)
     frame = dd.from_pandas(table, npartitions=6)
@@ -137,6 +138,7 @@ def test_rows_equal_single_process_run_and_meta(client):
     np.testing.assert_allclose(total["total"], ws.fetch_blob("prob").sum(1), rtol=1e-6)
 
 
+@needs_dask
 def test_init_runs_once_per_worker(client):
     from caffe2lite.distributed import dask_score
 
@@ -151,6 +153,7 @@ def test_init_runs_once_per_worker(client):
     assert sum(ran.values()) >= 1
 
 
+@needs_dask
 def test_random_ops_reproducible(client):
     from caffe2lite import dask as c2dask
 
@@ -189,6 +192,7 @@ def _slow(part):
     return part
 
 
+@needs_dask
 def test_killed_worker_is_retried(client):
     table = make_table(400, seed=3)
     frame = dd.from_pandas(table, npartitions=16).map_partitions(_slow)
@@ -205,6 +209,7 @@ def test_killed_worker_is_retried(client):
     client.wait_for_workers(2, timeout=30)
 
 
+@needs_dask
 def test_cli_end_to_end(client, tmp_path):
     from caffe2lite.cli.main import main
 
@@ -227,6 +232,7 @@ def test_cli_end_to_end(client, tmp_path):
     np.testing.assert_array_equal(got.to_numpy(), ws.fetch_blob("prob"))
 
 
+@needs_dask
 def test_unknown_column_is_a_clear_error(client):
     from caffe2lite import dask as c2dask
     from caffe2lite.errors import Caffe2LiteError
@@ -237,3 +243,28 @@ def test_unknown_column_is_a_clear_error(client):
         c2dask.score(predict, init, frame)
     with pytest.raises(Caffe2LiteError, match="column 'nope'"):
         c2dask.score(predict, init, frame, inputs={"dense": "nope"})
+
+
+def test_without_the_extra_the_error_names_it(monkeypatch):
+    """Runs with or without dask: hide its modules and call score and the CLI."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "for m in ('dask', 'dask.dataframe', 'distributed', 'pyarrow', 'pandas'):\n"
+        "    sys.modules[m] = None\n"
+        "import caffe2lite, caffe2lite.dask\n"
+        "from caffe2lite.proto import caffe2_pb2\n"
+        "try:\n"
+        "    caffe2lite.dask.score(caffe2_pb2.NetDef(), caffe2_pb2.NetDef(), None)\n"
+        "except caffe2lite.dask.DaskNotInstalledError as e:\n"
+        "    print(e)\n"
+        "from caffe2lite.cli.main import main\n"
+        "sys.exit(main(['score', 'n.pb', '--init', 'i.pb', '--data', 'd.parquet',\n"
+        "               '--scheduler', 'local', '--out', 'o.parquet']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert 'pip install "caffe2lite[dask]"' in done.stdout
+    assert 'pip install "caffe2lite[dask]"' in done.stderr

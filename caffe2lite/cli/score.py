@@ -17,10 +17,12 @@ dataset (a directory, one file per partition) that ``pandas.read_parquet`` and
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from typing import Any
 
 from caffe2lite.cli.common import EXIT_OK, UsageError
+from caffe2lite.errors import Caffe2LiteError
 from caffe2lite.io.protoio import load_net
 
 
@@ -81,15 +83,21 @@ def score_command(args: argparse.Namespace, out: Any) -> int:
     if args.scheduler == "local":
         cluster = LocalCluster(n_workers=args.workers or os.cpu_count() or 1,
                                threads_per_worker=1, processes=True,
-                               dashboard_address=None, host="127.0.0.1")
+                               dashboard_address=None, host="127.0.0.1",
+                               silence_logs=logging.WARNING)
         address: Any = cluster
     else:
         address = args.scheduler
     try:
         with Client(address) as client:
-            frame = dd.read_parquet(args.data)
-            result = score(predict, init, frame, inputs, args.output or None,
-                           seed=args.seed)
+            # Arrow dtypes: list columns stay lists (and files written from pandas
+            # frames with Arrow list columns read back)
+            frame = dd.read_parquet(args.data, dtype_backend="pyarrow")
+            try:  # score() is lazy: what it raises was found before any run
+                result = score(predict, init, frame, inputs, args.output or None,
+                               seed=args.seed)
+            except Caffe2LiteError as e:
+                raise UsageError(str(e)) from e
             result.to_parquet(args.out, compute=True)
             print(f"wrote {len(result.columns)} column(s) "
                   f"({', '.join(result.columns)}) over {frame.npartitions} "

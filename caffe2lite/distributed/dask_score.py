@@ -36,6 +36,7 @@ import numpy as np
 from caffe2lite.distributed.feeds import (
     check_columns,
     default_inputs,
+    is_list_dtype,
     output_columns,
     output_names,
     partition_feeds,
@@ -229,7 +230,7 @@ def _probe_meta(predict: caffe2_pb2.NetDef, init: caffe2_pb2.NetDef,
             known[blob] = TensorShape((rows, len(spec)), np.float32)
         elif spec not in dtypes:  # C_lengths
             known[blob] = TensorShape((rows,), np.int32)
-        elif dtypes[spec] == object or hasattr(dtypes[spec], "pyarrow_dtype"):
+        elif is_list_dtype(dtypes[spec]):
             known[blob] = TensorShape((ids,), np.int64)
         else:
             known[blob] = TensorShape((rows,), np.float32)
@@ -266,7 +267,8 @@ def score(predict_net: Any, init_net: Any, frame: Any,
     if missing:
         raise Caffe2LiteError(
             f"no column feeds the net input(s) {missing}; map them with "
-            f"inputs={{blob: column}} (columns: {sorted(dtypes)})", blob=missing[0])
+            f"inputs={{blob: column}} (--input BLOB=COLUMN on the command line; "
+            f"columns: {sorted(dtypes)})", blob=missing[0])
     outputs = list(outputs) if outputs else default_outputs(predict)
     if meta is None:
         meta = _probe_meta(predict, init, mapping, outputs, frame)
