@@ -5,10 +5,14 @@ mpiexec); the work lives in :mod:`caffe2lite.distributed.mpi_parallel`."""
 
 from __future__ import annotations
 
-from caffe2lite.distributed.mpi_parallel import (  # noqa: F401
+from caffe2lite.distributed.mpi_parallel import (
     Parallelize,
     Parallelize_CPU,
+)
+from caffe2lite.distributed.mpi_parallel import (
     strip_blob_name as stripBlobName,
+)
+from caffe2lite.distributed.mpi_parallel import (
     strip_blob_name as stripParamName,
 )
 

@@ -58,17 +58,17 @@ Y = rng.standard_normal((12, 1)).astype(np.float32)
 
 def test_parallelize_without_rendezvous_builds_the_caffe2_net():
     exec_env: dict = {}
-    exec(MODEL, exec_env)
+    exec(MODEL, exec_env)  # noqa: S102  (the same model source the ranks run)
     workspace.ResetWorkspace()
     model = exec_env["build"](None)
     types = [op.type for op in model.net.Proto().op]
     assert "Allreduce" not in types
     assert "Broadcast" not in [op.type for op in model.param_init_net.Proto().op]
     assert [str(p) for p in model.params] == ["cpu_0/h_w", "cpu_0/h_b", "cpu_0/y_w", "cpu_0/y_b"]
-    scale = [op for op in model.net.Proto().op if op.type == "Scale"][0]
+    scale = next(op for op in model.net.Proto().op if op.type == "Scale")
     assert [a.f for a in scale.arg if a.name == "scale"] == [1.0]
     # the loss gradient is a ConstantFill of 1.0 on the scaled loss, before the backward ops
-    fill = [op for op in model.net.Proto().op if op.type == "ConstantFill"][0]
+    fill = next(op for op in model.net.Proto().op if op.type == "ConstantFill")
     assert list(fill.input) == ["cpu_0/loss_scaled"] and list(fill.output) == ["cpu_0/loss_scaled_grad"]
     start, end = exec_env["train"](model, exec_env["X"], exec_env["Y"])
     assert not np.allclose(start["cpu_0/h_w"], end["cpu_0/h_w"])

@@ -14,7 +14,8 @@ MPI). Common worlds are created once per concurrency slot and cloned, as Caffe2 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from caffe2lite import core, scope
 from caffe2lite.errors import ApiValueError
@@ -28,7 +29,7 @@ def strip_blob_name(name: Any) -> str:
     """``cpu_0/fc_w`` -> ``fc_w`` (Caffe2's stripBlobName: drops the device scope)."""
     text = str(name)
     head, sep, rest = text.partition(_SEPARATOR)
-    if sep and (head.startswith("cpu_") or head.startswith("gpu_")):
+    if sep and head.startswith(("cpu_", "gpu_")):
         return rest
     return text
 
@@ -98,9 +99,8 @@ def create_or_clone_common_world(net: Any, blob: str, *, rendezvous: dict, name:
                                  engine=rendezvous["engine"], timeout_ms=timeout_ms, **extra)
 
 
-def _device_scope(model: Any, device: int):
-    option = core.DeviceOption(model._device_type, device)
-    return option
+def _device_scope(model: Any, device: int) -> Any:
+    return core.DeviceOption(model._device_type, device)
 
 
 def Parallelize(
@@ -161,17 +161,17 @@ def Parallelize(
     loss_scale = 1.0 / (len(devices) * num_shards)
     losses_by_device: dict[int, list] = {}
     for device in devices:
-        with scope.DeviceScope(_device_scope(model, device)):
-            with scope.NameScope(f"{model._device_prefix}_{device}"):
-                input_builder_fun(model)
-                losses = forward_pass_builder_fun(model, loss_scale)
-                if param_update_builder_fun is not None or optimizer_builder_fun is not None:
-                    if not isinstance(losses, list) or not all(
-                            isinstance(x, core.BlobReference) for x in losses):
-                        raise ApiValueError("Model builder function must return list of "
-                                            "loss blobs", expected="a list of BlobReference",
-                                            found=type(losses).__name__)
-                losses_by_device[device] = losses
+        with scope.DeviceScope(_device_scope(model, device)), \
+                scope.NameScope(f"{model._device_prefix}_{device}"):
+            input_builder_fun(model)
+            losses = forward_pass_builder_fun(model, loss_scale)
+            training = param_update_builder_fun is not None or optimizer_builder_fun is not None
+            if training and (not isinstance(losses, list) or not all(
+                    isinstance(x, core.BlobReference) for x in losses)):
+                raise ApiValueError("Model builder function must return list of loss blobs",
+                                    expected="a list of BlobReference",
+                                    found=type(losses).__name__)
+            losses_by_device[device] = losses
 
     model._device_grouped_blobs = _group_by_device(model, devices, model.params)
     computed = _group_by_device(model, devices, model.GetComputedParams())
@@ -209,12 +209,12 @@ def Parallelize(
             post_sync_builder_fun(model)
 
     for device in devices:
-        with scope.DeviceScope(_device_scope(model, device)):
-            with scope.NameScope(f"{model._device_prefix}_{device}"):
-                if param_update_builder_fun is not None:
-                    param_update_builder_fun(model)
-                else:
-                    model._optimizer = optimizer_builder_fun(model)
+        with scope.DeviceScope(_device_scope(model, device)), \
+                scope.NameScope(f"{model._device_prefix}_{device}"):
+            if param_update_builder_fun is not None:
+                param_update_builder_fun(model)
+            else:
+                model._optimizer = optimizer_builder_fun(model)
 
     if net_transformer_fun is not None:
         net_transformer_fun(model, len(devices), model._device_prefix, model._device_type)

@@ -25,7 +25,8 @@ import hashlib
 import os
 import sys
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -81,13 +82,13 @@ class CommonWorld:
         self.mailbox: list[tuple[int, bytes]] = []  # a world of one: (tag, bytes) sent to itself
 
     @classmethod
-    def create(cls, *, name: str = "", timeout_ms: int = -1) -> "CommonWorld":
+    def create(cls, *, name: str = "", timeout_ms: int = -1) -> CommonWorld:
         """A world over every rank MPI started (or a world of one outside mpiexec)."""
         if not launched_by_mpi():
             return cls(None, name=name, timeout_ms=timeout_ms)
         return cls(mpi().COMM_WORLD.Dup(), name=name, timeout_ms=timeout_ms)
 
-    def clone(self) -> "CommonWorld":
+    def clone(self) -> CommonWorld:
         """A new world of the same ranks (its own MPI communicator)."""
         self._check_open("CloneCommonWorld")
         comm = None if self.comm is None else self.comm.Dup()
@@ -276,6 +277,6 @@ def _mismatch(op: str, per_rank: list[list[str]]) -> str:
 def _show(desc: str) -> str:
     if ":" not in desc:
         return desc
-    name, rest = desc.split(":", 1)
+    rest = desc.split(":", 1)[1]
     cut = rest.index("(")
     return f"{np.dtype(rest[:cut]).name} of shape {rest[cut:]}"

@@ -10,6 +10,7 @@ from caffe2lite.errors import EnforceError
 from caffe2lite.schema import Arg
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
+
 from ._common import world_shape
 
 _EXAMPLE = os.path.join(tempfile.gettempdir(), "caffe2lite_store_example")

@@ -9,6 +9,7 @@ from caffe2lite.errors import ShapeError
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import TensorShape
+
 from ._common import WORLD_DOC, names, tensor, world
 
 

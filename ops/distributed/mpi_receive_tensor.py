@@ -10,6 +10,7 @@ from caffe2lite.schema import Arg
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import TensorShape
+
 from ._common import WORLD_DOC, tensor, world
 from .mpi_send_tensor import ANY_SOURCE, ANY_TAG
 

@@ -8,6 +8,7 @@ from caffe2lite.distributed.mpi_world import CommonWorld
 from caffe2lite.schema import Arg
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
+
 from ._common import WORLD_DOC, names, root_rank, same_as_data, tensor, world
 
 

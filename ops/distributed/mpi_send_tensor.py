@@ -9,6 +9,7 @@ from caffe2lite.errors import EnforceError
 from caffe2lite.schema import Arg
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
+
 from ._common import WORLD_DOC, tensor, world
 
 ANY_SOURCE, ANY_TAG = -2, -1  # MPICH's MPI_ANY_SOURCE and MPI_ANY_TAG, Caffe2's defaults

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import EnforceError
-from caffe2lite import testing
 from caffe2lite.schema import registry
 
 

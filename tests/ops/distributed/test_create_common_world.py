@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from caffe2lite.core import CreateOperator
@@ -46,4 +45,4 @@ report(size=w.size, world_rank=w.rank, timeout=w.timeout_ms,
     assert sorted((r["world_rank"], r["size"], r["timeout"]) for r in res.results) == [
         (0, 2, 20000), (1, 2, 20000)]
     for r in res.results:
-        assert "size 3 and rank %d do not match the MPI world (size 2" % r["rank"] in r["wrong"]
+        assert f"size 3 and rank {r['rank']} do not match the MPI world (size 2" in r["wrong"]
