@@ -268,3 +268,54 @@ def test_without_the_extra_the_error_names_it(monkeypatch):
     assert done.returncode == 1, done.stderr
     assert 'pip install "caffe2lite[dask]"' in done.stdout
     assert 'pip install "caffe2lite[dask]"' in done.stderr
+
+
+@needs_dask
+def test_feeds_of_one_partition():
+    from caffe2lite.distributed.feeds import FeedError, output_columns, partition_feeds
+
+    ids = pa.array([[3, 1], [], [2]], pa.list_(pa.int64()))
+    dense = pa.array([[0.5, 1.0], [2.0, 3.0], [4.0, 5.0]], pa.list_(pa.float64()))
+    frame = pd.DataFrame({
+        "C": pd.Series(ids, dtype=pd.ArrowDtype(ids.type)),
+        "D": pd.Series(dense, dtype=pd.ArrowDtype(dense.type)),
+        "a": [1, 2, 3], "b": [0.5, 0.25, 0.125]})
+    feeds = partition_feeds(frame, {"C": "C", "L": "C_lengths", "D": "D",
+                                    "ab": ["a", "b"], "a": "a"})
+    np.testing.assert_array_equal(feeds["C"], np.array([3, 1, 2], np.int64))
+    assert feeds["C"].dtype == np.int64 and feeds["L"].dtype == np.int32
+    np.testing.assert_array_equal(feeds["L"], [2, 0, 1])
+    assert feeds["D"].dtype == np.float32 and feeds["D"].shape == (3, 2)
+    np.testing.assert_array_equal(feeds["ab"], [[1, 0.5], [2, 0.25], [3, 0.125]])
+    assert feeds["a"].dtype == np.float32 and feeds["a"].shape == (3,)
+    ragged = pd.DataFrame({"D": pd.Series(pa.array([[1.0], [1.0, 2.0]]),
+                                          dtype=pd.ArrowDtype(pa.list_(pa.float64())))})
+    with pytest.raises(FeedError, match="rows have different lengths"):
+        partition_feeds(ragged, {"D": "D"})
+    nulls = pd.DataFrame({"C": pd.Series(pa.array([[1], None], pa.list_(pa.int64())),
+                                         dtype=pd.ArrowDtype(pa.list_(pa.int64())))})
+    with pytest.raises(FeedError, match="null lists"):
+        partition_feeds(nulls, {"C": "C"})
+    assert list(output_columns("y", np.zeros((3, 2)), 3)) == ["y_0", "y_1"]
+    with pytest.raises(FeedError, match="one row per example"):
+        output_columns("y", np.zeros(4), 3)
+
+
+def test_partition_seeds_formula():
+    from caffe2lite.distributed.dask_score import (
+        op_seeds,
+        partition_seed,
+        seeded_for_partition,
+    )
+
+    predict, _ = dropout_nets()
+    unseeded = caffe2_pb2.NetDef()
+    unseeded.CopyFrom(predict)
+    unseeded.op[0].ClearField("device_option")
+    assert op_seeds(predict, None) == [11, None]
+    assert op_seeds(unseeded, None) == [None, None]
+    assert op_seeds(unseeded, 100) == [100, 101]  # seed + op index, like run --seed
+    assert partition_seed(11, 0) == 11
+    assert partition_seed(11, 3) == (11 + 3 * 0x9E3779B9) % 2**32
+    assert seeded_for_partition(unseeded, 2, 100).op[0].device_option.random_seed == (
+        partition_seed(100, 2))
