@@ -69,3 +69,17 @@ report(x=workspace.FetchBlob(name))
 ''')
     assert res.returncode == 0, res.stderr
     assert [r["x"] for r in res.results] == [[3.0, 3.0]] * 2
+
+
+def test_creating_a_world_without_every_rank_times_out():
+    res, took = _run(2, '''
+import time
+if RANK == 1:
+    time.sleep(20)
+else:
+    report(error=error_of("CreateCommonWorld", [], ["late"], name="late", size=SIZE,
+                          rank=RANK, timeout_ms=400))
+''')
+    assert took < 15, f"took {took:.1f} s"
+    errors = [r["error"] for r in res.results]
+    assert errors and "CreateCommonWorld did not complete within 400 ms on rank 0 of 2" in errors[0]

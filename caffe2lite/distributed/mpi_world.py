@@ -82,16 +82,25 @@ class CommonWorld:
         self.mailbox: list[tuple[int, bytes]] = []  # a world of one: (tag, bytes) sent to itself
 
     @classmethod
-    def create(cls, *, name: str = "", timeout_ms: int = -1) -> CommonWorld:
+    def create(cls, *, name: str = "", timeout_ms: int = -1,
+               op: str = "CreateCommonWorld") -> CommonWorld:
         """A world over every rank MPI started (or a world of one outside mpiexec)."""
         if not launched_by_mpi():
             return cls(None, name=name, timeout_ms=timeout_ms)
-        return cls(mpi().COMM_WORLD.Dup(), name=name, timeout_ms=timeout_ms)
+        return cls(mpi().COMM_WORLD, name=name, timeout_ms=timeout_ms)._dup(op)
 
     def clone(self) -> CommonWorld:
         """A new world of the same ranks (its own MPI communicator)."""
         self._check_open("CloneCommonWorld")
-        comm = None if self.comm is None else self.comm.Dup()
+        if self.comm is None:
+            return CommonWorld(None, name=self.name, timeout_ms=self.timeout_ms)
+        return self._dup("CloneCommonWorld")
+
+    def _dup(self, op: str) -> CommonWorld:
+        """A world on a duplicate of this communicator (MPI_Comm_idup: every rank must
+        come, within the timeout)."""
+        comm, request = self.comm.Idup()
+        self._wait(request, op)
         return CommonWorld(comm, name=self.name, timeout_ms=self.timeout_ms)
 
     def close(self) -> None:

@@ -27,7 +27,7 @@ Example: (outside mpiexec) -> comm_world=CommonWorld(rank=0, size=1)""",
 )
 def mpi_create_common_world() -> tuple:
     """A duplicate of MPI.COMM_WORLD (a world of one outside mpiexec)."""
-    return (CommonWorld.create(),)
+    return (CommonWorld.create(op="MPICreateCommonWorld"),)
 
 
 # Caffe2 declared no gradient for the MPI ops; asking for one is an error here.
