@@ -82,8 +82,10 @@ def run(config: Config) -> list[Row]:
         from distributed import Client, LocalCluster, wait
     except ImportError as e:
         note = f"dask extra not installed ({e.name}): pip install caffe2lite[dask]"
-        return [missing(SECTION, "score 1 worker", note),
-                missing(SECTION, "score 2 workers", note)]
+        return [
+            missing(SECTION, "score 1 worker", note),
+            missing(SECTION, "score 2 workers", note),
+        ]
     from caffe2lite.distributed import dask_score
 
     rows = max(config.table_rows * 4, PARTITIONS)
@@ -98,24 +100,32 @@ def run(config: Config) -> list[Row]:
 
     def local() -> None:
         for p, part in enumerate(parts):
-            dask_score.score_partition(part, p_bytes, i_bytes, mapping, ["prob"],
-                                       partition_info={"number": p})
+            dask_score.score_partition(
+                part, p_bytes, i_bytes, mapping, ["prob"], partition_info={"number": p}
+            )
 
     local()
     single = _timed(local, repeats)
     times: dict[int, float] = {}
     for workers in (1, 2):
-        with warnings.catch_warnings(), \
-                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                             dashboard_address=None, host="127.0.0.1",
-                             silence_logs=logging.ERROR) as cluster, \
-                Client(cluster) as client:
+        with (
+            warnings.catch_warnings(),
+            LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             warnings.filterwarnings("ignore", "Sending large graph")
             data = client.persist(frame)
             wait(data)
             passes = iter(range(10**6))
 
-            def once() -> None:
+            def once(data: Any = data, passes: Any = passes) -> None:
                 # a new pass number gives new task keys: nothing is reused from
                 # the pass before (the workers keep their workspaces)
                 fresh = data.map_partitions(_same, next(passes), meta=data._meta)
@@ -128,9 +138,23 @@ def run(config: Config) -> list[Row]:
     rate = f"{rows / single / 1e3:.0f}k rows/s single process; {rows} rows"
     return [
         Row(SECTION, "score single process", single, "s", note=rate),
-        compare(SECTION, "score 1 worker", times[1], "s", "single process", single,
-                note=f"{rows / times[1] / 1e3:.0f}k rows/s"),
-        compare(SECTION, "score 2 workers", times[2], "s", "1 worker", times[1],
-                Target(1.7) if cores >= 2 else None,
-                note=f"{rows / times[2] / 1e3:.0f}k rows/s; {cores} cores"),
+        compare(
+            SECTION,
+            "score 1 worker",
+            times[1],
+            "s",
+            "single process",
+            single,
+            note=f"{rows / times[1] / 1e3:.0f}k rows/s",
+        ),
+        compare(
+            SECTION,
+            "score 2 workers",
+            times[2],
+            "s",
+            "1 worker",
+            times[1],
+            Target(1.7) if cores >= 2 else None,
+            note=f"{rows / times[2] / 1e3:.0f}k rows/s; {cores} cores",
+        ),
     ]

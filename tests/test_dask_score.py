@@ -29,9 +29,9 @@ except ImportError as e:  # the extra is not installed
 
 needs_dask = pytest.mark.skipif(dask_missing is not None, reason=str(dask_missing))
 
-from caffe2lite import core  # noqa: E402
-from caffe2lite.proto import caffe2_pb2  # noqa: E402
-from caffe2lite.runtime.workspace import Workspace  # noqa: E402
+from caffe2lite import core
+from caffe2lite.proto import caffe2_pb2
+from caffe2lite.runtime.workspace import Workspace
 
 VOCAB, DIM, HIDDEN = 50, 4, 3
 
@@ -62,22 +62,32 @@ def dropout_nets() -> tuple[caffe2_pb2.NetDef, caffe2_pb2.NetDef]:
     init.UniformFill([], "emb", shape=[VOCAB, DIM], min=-1.0, max=1.0, random_seed=3)
     predict = core.Net("drop_predict")
     predict.SparseDropoutWithReplacement(
-        ["C", "C_lengths"], ["C_kept", "C_kept_lengths"], ratio=0.5,
-        replacement_value=0, random_seed=11)
+        ["C", "C_lengths"],
+        ["C_kept", "C_kept_lengths"],
+        ratio=0.5,
+        replacement_value=0,
+        random_seed=11,
+    )
     predict.SparseLengthsSum(["emb", "C_kept", "C_kept_lengths"], "bag")
     return _named(predict, "drop_predict"), _named(init, "drop_init")
 
 
-def make_table(rows: int, seed: int = 0) -> "pd.DataFrame":
+def make_table(rows: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     lengths = rng.integers(0, 6, rows)
     ids = [rng.integers(0, VOCAB, n).astype(np.int64) for n in lengths]
     # an Arrow list column, as read from parquet (Dask turns object columns into
     # strings)
-    column = pd.Series(pa.array(ids, pa.list_(pa.int64())),
-                       dtype=pd.ArrowDtype(pa.list_(pa.int64())))
-    return pd.DataFrame({"C": column, "x0": rng.normal(size=rows),
-                         "x1": rng.normal(size=rows).astype(np.float32)})
+    column = pd.Series(
+        pa.array(ids, pa.list_(pa.int64())), dtype=pd.ArrowDtype(pa.list_(pa.int64()))
+    )
+    return pd.DataFrame(
+        {
+            "C": column,
+            "x0": rng.normal(size=rows),
+            "x1": rng.normal(size=rows).astype(np.float32),
+        }
+    )
 
 
 def run_single(predict, init, table, feeds_extra=None) -> dict[str, np.ndarray]:
@@ -96,8 +106,13 @@ def run_single(predict, init, table, feeds_extra=None) -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module")
 def client():
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None, host="127.0.0.1")
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+    )
     with Client(cluster) as c:
         yield c
     cluster.close()
@@ -107,8 +122,9 @@ def _score_ctr(frame):
     from caffe2lite import dask as c2dask
 
     predict, init = ctr_nets()
-    return c2dask.score(predict, init, frame, inputs={"dense": ["x0", "x1"]},
-                        outputs=["prob", "bag"])
+    return c2dask.score(
+        predict, init, frame, inputs={"dense": ["x0", "x1"]}, outputs=["prob", "bag"]
+    )
 
 
 @needs_dask
@@ -117,23 +133,28 @@ def test_rows_equal_single_process_run_and_meta(client):
     frame = dd.from_pandas(table, npartitions=6)
     out = _score_ctr(frame)
     assert list(out.columns) == [f"prob_{i}" for i in range(HIDDEN)] + [
-        f"bag_{i}" for i in range(DIM)]
+        f"bag_{i}" for i in range(DIM)
+    ]
     assert all(dt == np.float32 for dt in out.dtypes)
     got = out.compute()
     assert (got.index == table.index).all()
     ws = run_single(*ctr_nets(), table)
-    np.testing.assert_array_equal(got[[f"prob_{i}" for i in range(HIDDEN)]].to_numpy(),
-                                  ws.fetch_blob("prob"))
-    np.testing.assert_array_equal(got[[f"bag_{i}" for i in range(DIM)]].to_numpy(),
-                                  ws.fetch_blob("bag"))
+    np.testing.assert_array_equal(
+        got[[f"prob_{i}" for i in range(HIDDEN)]].to_numpy(), ws.fetch_blob("prob")
+    )
+    np.testing.assert_array_equal(
+        got[[f"bag_{i}" for i in range(DIM)]].to_numpy(), ws.fetch_blob("bag")
+    )
     # a (N,) output is one column named after the blob
     predict, init = ctr_nets()
-    predict.op.add().CopyFrom(core.CreateOperator("ReduceSum", ["prob"], ["total"],
-                                                  axes=[1], keepdims=0))
+    predict.op.add().CopyFrom(
+        core.CreateOperator("ReduceSum", ["prob"], ["total"], axes=[1], keepdims=0)
+    )
     from caffe2lite import dask as c2dask
 
-    total = c2dask.score(predict, init, frame, inputs={"dense": ["x0", "x1"]},
-                         outputs=["total"]).compute()
+    total = c2dask.score(
+        predict, init, frame, inputs={"dense": ["x0", "x1"]}, outputs=["total"]
+    ).compute()
     assert list(total.columns) == ["total"]
     np.testing.assert_allclose(total["total"], ws.fetch_blob("prob").sum(1), rtol=1e-6)
 
@@ -166,7 +187,7 @@ def test_random_ops_reproducible(client):
     # each partition equals a single-process run with the documented seed
     starts = np.cumsum([0] + [len(p) for p in frame.partitions])
     for p in range(frame.npartitions):
-        part = table.iloc[starts[p]:starts[p + 1]]
+        part = table.iloc[starts[p] : starts[p + 1]]
         ws = Workspace()
         ws.run_net_once(init)
         ws.feed_blob("C", np.concatenate(list(part["C"])).astype(np.int64))
@@ -175,10 +196,12 @@ def test_random_ops_reproducible(client):
         assert seeded.op[0].device_option.random_seed == c2dask.partition_seed(11, p)
         ws.run_net_once(seeded)
         np.testing.assert_array_equal(
-            first.iloc[starts[p]:starts[p + 1]].to_numpy(), ws.fetch_blob("bag"))
+            first.iloc[starts[p] : starts[p + 1]].to_numpy(), ws.fetch_blob("bag")
+        )
     # partition 0 draws what a plain run draws; another partitioning re-draws
-    whole = c2dask.score(predict, init, dd.from_pandas(table, npartitions=1),
-                         outputs=["bag"]).compute()
+    whole = c2dask.score(
+        predict, init, dd.from_pandas(table, npartitions=1), outputs=["bag"]
+    ).compute()
     ws = Workspace()
     ws.run_net_once(init)
     ws.feed_blob("C", np.concatenate(list(table["C"])).astype(np.int64))
@@ -199,13 +222,14 @@ def test_killed_worker_is_retried(client):
     future = client.compute(_score_ctr(frame))
     time.sleep(0.6)
     pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
+    victim = min(pids)
     os.kill(pids[victim], signal.SIGKILL)
     got = future.result(timeout=60)
     ws = run_single(*ctr_nets(), table)
     assert len(got) == len(table)
-    np.testing.assert_array_equal(got[[f"prob_{i}" for i in range(HIDDEN)]].to_numpy(),
-                                  ws.fetch_blob("prob"))
+    np.testing.assert_array_equal(
+        got[[f"prob_{i}" for i in range(HIDDEN)]].to_numpy(), ws.fetch_blob("prob")
+    )
     client.wait_for_workers(2, timeout=30)
 
 
@@ -214,18 +238,37 @@ def test_cli_end_to_end(client, tmp_path):
     from caffe2lite.cli.main import main
 
     table = make_table(120, seed=4)
-    arrow = pa.table({"C": pa.array(list(table["C"]), pa.list_(pa.int64())),
-                      "x0": table["x0"], "x1": table["x1"]})
+    arrow = pa.table(
+        {
+            "C": pa.array(list(table["C"]), pa.list_(pa.int64())),
+            "x0": table["x0"],
+            "x1": table["x1"],
+        }
+    )
     data = tmp_path / "data.parquet"
     pq.write_table(arrow, data)
     predict, init = ctr_nets()
     (tmp_path / "predict.pb").write_bytes(predict.SerializeToString())
     (tmp_path / "init.pb").write_bytes(init.SerializeToString())
     out = tmp_path / "out.parquet"
-    status = main(["score", str(tmp_path / "predict.pb"), "--init",
-                   str(tmp_path / "init.pb"), "--data", str(data), "--scheduler",
-                   client.scheduler.address, "--input", "dense=x0,x1",
-                   "--output", "prob", "--out", str(out)])
+    status = main(
+        [
+            "score",
+            str(tmp_path / "predict.pb"),
+            "--init",
+            str(tmp_path / "init.pb"),
+            "--data",
+            str(data),
+            "--scheduler",
+            client.scheduler.address,
+            "--input",
+            "dense=x0,x1",
+            "--output",
+            "prob",
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 0
     got = pd.read_parquet(out)
     ws = run_single(predict, init, table)
@@ -263,8 +306,13 @@ def test_without_the_extra_the_error_names_it(monkeypatch):
         "sys.exit(main(['score', 'n.pb', '--init', 'i.pb', '--data', 'd.parquet',\n"
         "               '--scheduler', 'local', '--out', 'o.parquet']))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 1, done.stderr
     assert 'pip install "caffe2lite[dask]"' in done.stdout
     assert 'pip install "caffe2lite[dask]"' in done.stderr
@@ -276,24 +324,41 @@ def test_feeds_of_one_partition():
 
     ids = pa.array([[3, 1], [], [2]], pa.list_(pa.int64()))
     dense = pa.array([[0.5, 1.0], [2.0, 3.0], [4.0, 5.0]], pa.list_(pa.float64()))
-    frame = pd.DataFrame({
-        "C": pd.Series(ids, dtype=pd.ArrowDtype(ids.type)),
-        "D": pd.Series(dense, dtype=pd.ArrowDtype(dense.type)),
-        "a": [1, 2, 3], "b": [0.5, 0.25, 0.125]})
-    feeds = partition_feeds(frame, {"C": "C", "L": "C_lengths", "D": "D",
-                                    "ab": ["a", "b"], "a": "a"})
+    frame = pd.DataFrame(
+        {
+            "C": pd.Series(ids, dtype=pd.ArrowDtype(ids.type)),
+            "D": pd.Series(dense, dtype=pd.ArrowDtype(dense.type)),
+            "a": [1, 2, 3],
+            "b": [0.5, 0.25, 0.125],
+        }
+    )
+    feeds = partition_feeds(
+        frame, {"C": "C", "L": "C_lengths", "D": "D", "ab": ["a", "b"], "a": "a"}
+    )
     np.testing.assert_array_equal(feeds["C"], np.array([3, 1, 2], np.int64))
     assert feeds["C"].dtype == np.int64 and feeds["L"].dtype == np.int32
     np.testing.assert_array_equal(feeds["L"], [2, 0, 1])
     assert feeds["D"].dtype == np.float32 and feeds["D"].shape == (3, 2)
     np.testing.assert_array_equal(feeds["ab"], [[1, 0.5], [2, 0.25], [3, 0.125]])
     assert feeds["a"].dtype == np.float32 and feeds["a"].shape == (3,)
-    ragged = pd.DataFrame({"D": pd.Series(pa.array([[1.0], [1.0, 2.0]]),
-                                          dtype=pd.ArrowDtype(pa.list_(pa.float64())))})
+    ragged = pd.DataFrame(
+        {
+            "D": pd.Series(
+                pa.array([[1.0], [1.0, 2.0]]),
+                dtype=pd.ArrowDtype(pa.list_(pa.float64())),
+            )
+        }
+    )
     with pytest.raises(FeedError, match="rows have different lengths"):
         partition_feeds(ragged, {"D": "D"})
-    nulls = pd.DataFrame({"C": pd.Series(pa.array([[1], None], pa.list_(pa.int64())),
-                                         dtype=pd.ArrowDtype(pa.list_(pa.int64())))})
+    nulls = pd.DataFrame(
+        {
+            "C": pd.Series(
+                pa.array([[1], None], pa.list_(pa.int64())),
+                dtype=pd.ArrowDtype(pa.list_(pa.int64())),
+            )
+        }
+    )
     with pytest.raises(FeedError, match="null lists"):
         partition_feeds(nulls, {"C": "C"})
     assert list(output_columns("y", np.zeros((3, 2)), 3)) == ["y_0", "y_1"]
@@ -318,4 +383,5 @@ def test_partition_seeds_formula():
     assert partition_seed(11, 0) == 11
     assert partition_seed(11, 3) == (11 + 3 * 0x9E3779B9) % 2**32
     assert seeded_for_partition(unseeded, 2, 100).op[0].device_option.random_seed == (
-        partition_seed(100, 2))
+        partition_seed(100, 2)
+    )

@@ -49,24 +49,52 @@ def add_score_parser(sub: Any) -> None:
         "NAME_0..NAME_{k-1}.",
     )
     score.add_argument("net", metavar="NET", help="the predict NetDef (.pb, .pbtxt)")
-    score.add_argument("--init", metavar="NET", required=True,
-                       help="NetDef run once per worker before NET")
-    score.add_argument("--data", metavar="DATASET.parquet", required=True,
-                       help="parquet file or dataset directory")
-    score.add_argument("--scheduler", metavar="ADDRESS|local", required=True,
-                       help="a Dask scheduler address, or 'local' for a LocalCluster")
-    score.add_argument("--input", metavar="BLOB=COLUMN[,COLUMN...]", action="append",
-                       default=[], help="feed BLOB from COLUMN (several numeric "
-                       "columns stack into one (N, k) blob); repeatable")
-    score.add_argument("--output", metavar="BLOB", action="append", default=[],
-                       help="output blob (repeatable; default: the net's external "
-                       "outputs, else its last op's outputs)")
-    score.add_argument("--seed", metavar="S", type=int,
-                       help="give op i the seed S+i unless it has one")
-    score.add_argument("--workers", metavar="N", type=int,
-                       help="with --scheduler local: worker processes (default: CPUs)")
-    score.add_argument("--out", metavar="OUT.parquet", required=True,
-                       help="where to write the outputs")
+    score.add_argument(
+        "--init",
+        metavar="NET",
+        required=True,
+        help="NetDef run once per worker before NET",
+    )
+    score.add_argument(
+        "--data",
+        metavar="DATASET.parquet",
+        required=True,
+        help="parquet file or dataset directory",
+    )
+    score.add_argument(
+        "--scheduler",
+        metavar="ADDRESS|local",
+        required=True,
+        help="a Dask scheduler address, or 'local' for a LocalCluster",
+    )
+    score.add_argument(
+        "--input",
+        metavar="BLOB=COLUMN[,COLUMN...]",
+        action="append",
+        default=[],
+        help="feed BLOB from COLUMN (several numeric "
+        "columns stack into one (N, k) blob); repeatable",
+    )
+    score.add_argument(
+        "--output",
+        metavar="BLOB",
+        action="append",
+        default=[],
+        help="output blob (repeatable; default: the net's external "
+        "outputs, else its last op's outputs)",
+    )
+    score.add_argument(
+        "--seed", metavar="S", type=int, help="give op i the seed S+i unless it has one"
+    )
+    score.add_argument(
+        "--workers",
+        metavar="N",
+        type=int,
+        help="with --scheduler local: worker processes (default: CPUs)",
+    )
+    score.add_argument(
+        "--out", metavar="OUT.parquet", required=True, help="where to write the outputs"
+    )
     score.set_defaults(handler=score_command)
 
 
@@ -81,10 +109,14 @@ def score_command(args: argparse.Namespace, out: Any) -> int:
     inputs = _inputs(args.input)
     cluster = None
     if args.scheduler == "local":
-        cluster = LocalCluster(n_workers=args.workers or os.cpu_count() or 1,
-                               threads_per_worker=1, processes=True,
-                               dashboard_address=None, host="127.0.0.1",
-                               silence_logs=logging.WARNING)
+        cluster = LocalCluster(
+            n_workers=args.workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+            silence_logs=logging.WARNING,
+        )
         address: Any = cluster
     else:
         address = args.scheduler
@@ -94,15 +126,19 @@ def score_command(args: argparse.Namespace, out: Any) -> int:
             # frames with Arrow list columns read back)
             frame = dd.read_parquet(args.data, dtype_backend="pyarrow")
             try:  # score() is lazy: what it raises was found before any run
-                result = score(predict, init, frame, inputs, args.output or None,
-                               seed=args.seed)
+                result = score(
+                    predict, init, frame, inputs, args.output or None, seed=args.seed
+                )
             except Caffe2LiteError as e:
                 raise UsageError(str(e)) from e
             result.to_parquet(args.out, compute=True)
-            print(f"wrote {len(result.columns)} column(s) "
-                  f"({', '.join(result.columns)}) over {frame.npartitions} "
-                  f"partition(s) to {args.out} with {len(client.nthreads())} "
-                  "worker(s)", file=out)
+            print(
+                f"wrote {len(result.columns)} column(s) "
+                f"({', '.join(result.columns)}) over {frame.npartitions} "
+                f"partition(s) to {args.out} with {len(client.nthreads())} "
+                "worker(s)",
+                file=out,
+            )
     finally:
         if cluster is not None:
             cluster.close()

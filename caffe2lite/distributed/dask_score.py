@@ -63,7 +63,8 @@ def require_dask() -> Any:
     except ImportError as e:
         raise DaskNotInstalledError(
             f"scoring on Dask needs the 'dask' extra (missing module "
-            f"'{e.name}'); {EXTRA_HINT}") from None
+            f"'{e.name}'); {EXTRA_HINT}"
+        ) from None
     return dd
 
 
@@ -81,8 +82,10 @@ def _netdef(net: Any) -> caffe2_pb2.NetDef:
         out = caffe2_pb2.NetDef()
         out.ParseFromString(bytes(net))
         return out
-    raise Caffe2LiteError(f"expected a NetDef, core.Net or serialized NetDef bytes, "
-                          f"found {type(net).__name__}")
+    raise Caffe2LiteError(
+        f"expected a NetDef, core.Net or serialized NetDef bytes, "
+        f"found {type(net).__name__}"
+    )
 
 
 def op_seeds(netdef: caffe2_pb2.NetDef, seed: int | None) -> list[int | None]:
@@ -98,8 +101,9 @@ def op_seeds(netdef: caffe2_pb2.NetDef, seed: int | None) -> list[int | None]:
     return seeds
 
 
-def seeded_for_partition(netdef: Any, partition: int, seed: int | None = None
-                         ) -> caffe2_pb2.NetDef:
+def seeded_for_partition(
+    netdef: Any, partition: int, seed: int | None = None
+) -> caffe2_pb2.NetDef:
     """A copy of ``netdef`` whose ops carry the seeds partition ``partition`` uses:
     running it in one process on that partition's rows reproduces the Dask run."""
     out = caffe2_pb2.NetDef()
@@ -149,19 +153,24 @@ class _Scorer:
         if not self.predict.name:
             self.predict.name = "predict"
         self.needed = needed_inputs(self.predict, init_def)
-        self.handle = self.ws._create_net(self.predict, overwrite=True,
-                                          also_existing=self.needed)
+        self.handle = self.ws._create_net(
+            self.predict, overwrite=True, also_existing=self.needed
+        )
         seeds = op_seeds(self.predict, seed)
         compiled = self.handle.compiled
-        self.rngs = [(step.kwargs["rng"], seeds[step.index])
-                     for step in compiled.ops
-                     if "rng" in step.kwargs and seeds[step.index] is not None]
+        self.rngs = [
+            (step.kwargs["rng"], seeds[step.index])
+            for step in compiled.ops
+            if "rng" in step.kwargs and seeds[step.index] is not None
+        ]
 
-    def run(self, feeds: Mapping[str, np.ndarray], partition: int,
-            outputs: Sequence[str]) -> list[np.ndarray]:
+    def run(
+        self, feeds: Mapping[str, np.ndarray], partition: int, outputs: Sequence[str]
+    ) -> list[np.ndarray]:
         for rng, s in self.rngs:
             rng.bit_generator.state = np.random.default_rng(
-                partition_seed(s, partition)).bit_generator.state
+                partition_seed(s, partition)
+            ).bit_generator.state
         for name, value in feeds.items():
             self.ws.feed_blob(name, value)
         self.ws.run_net(self.predict.name)
@@ -186,8 +195,9 @@ def clear_cache() -> None:
 
 def scorer(predict: bytes, init: bytes, seed: int | None) -> _Scorer:
     """This process's workspace for the two nets, made on first use."""
-    key = hashlib.sha256(predict + b"\0" + init + b"\0" + repr(seed).encode()
-                         ).hexdigest()
+    key = hashlib.sha256(
+        predict + b"\0" + init + b"\0" + repr(seed).encode()
+    ).hexdigest()
     with _LOCK:
         found = _CACHE.get(key)
         if found is None:
@@ -195,9 +205,15 @@ def scorer(predict: bytes, init: bytes, seed: int | None) -> _Scorer:
     return found
 
 
-def score_partition(frame: Any, predict: bytes, init: bytes, inputs: Mapping[str, Any],
-                    outputs: Sequence[str], seed: int | None = None,
-                    partition_info: Mapping[str, Any] | None = None) -> Any:
+def score_partition(
+    frame: Any,
+    predict: bytes,
+    init: bytes,
+    inputs: Mapping[str, Any],
+    outputs: Sequence[str],
+    seed: int | None = None,
+    partition_info: Mapping[str, Any] | None = None,
+) -> Any:
     """Score one pandas partition: a frame of output columns on ``frame``'s index.
 
     ``partition_info`` is what Dask passes (``{"number": p, ...}``); without it the
@@ -207,15 +223,21 @@ def score_partition(frame: Any, predict: bytes, init: bytes, inputs: Mapping[str
     partition = int(partition_info["number"]) if partition_info else 0
     rows = len(frame)
     values = scorer(predict, init, seed).run(
-        partition_feeds(frame, inputs), partition, outputs)
+        partition_feeds(frame, inputs), partition, outputs
+    )
     columns: dict[str, np.ndarray] = {}
     for name, value in zip(outputs, values):
         columns.update(output_columns(name, value, rows))
     return pd.DataFrame(columns, index=frame.index)
 
 
-def _probe_meta(predict: caffe2_pb2.NetDef, init: caffe2_pb2.NetDef,
-                inputs: Mapping[str, Any], outputs: Sequence[str], frame: Any) -> Any:
+def _probe_meta(
+    predict: caffe2_pb2.NetDef,
+    init: caffe2_pb2.NetDef,
+    inputs: Mapping[str, Any],
+    outputs: Sequence[str],
+    frame: Any,
+) -> Any:
     """The empty output frame, from shape inference on a 2-row batch."""
     import pandas as pd
 
@@ -238,21 +260,33 @@ def _probe_meta(predict: caffe2_pb2.NetDef, init: caffe2_pb2.NetDef,
     columns: dict[str, Any] = {}
     for name in outputs:
         shape = known.get(name)
-        if (shape is None or not shape.known or shape.dtype is None
-                or shape.ndim not in (1, 2) or shape.dims[0] != rows):
+        if (
+            shape is None
+            or not shape.known
+            or shape.dtype is None
+            or shape.ndim not in (1, 2)
+            or shape.dims[0] != rows
+        ):
             raise Caffe2LiteError(
                 f"cannot infer the shape of output blob '{name}' ({shape}); pass "
                 "meta= (an empty pandas DataFrame with the output columns)",
-                blob=name)
+                blob=name,
+            )
         for col in output_names(name, shape.dims):
             columns[col] = pd.Series([], dtype=shape.dtype)
     return pd.DataFrame(columns, index=frame._meta.index[:0])
 
 
-def score(predict_net: Any, init_net: Any, frame: Any,
-          inputs: Mapping[str, Any] | None = None,
-          outputs: Sequence[str] | None = None, *, seed: int | None = None,
-          meta: Any = None) -> Any:
+def score(
+    predict_net: Any,
+    init_net: Any,
+    frame: Any,
+    inputs: Mapping[str, Any] | None = None,
+    outputs: Sequence[str] | None = None,
+    *,
+    seed: int | None = None,
+    meta: Any = None,
+) -> Any:
     """Score ``predict_net`` (after ``init_net``) on every row of the Dask DataFrame
     ``frame``; a lazy Dask DataFrame of the outputs, on ``frame``'s index."""
     require_dask()
@@ -268,10 +302,19 @@ def score(predict_net: Any, init_net: Any, frame: Any,
         raise Caffe2LiteError(
             f"no column feeds the net input(s) {missing}; map them with "
             f"inputs={{blob: column}} (--input BLOB=COLUMN on the command line; "
-            f"columns: {sorted(dtypes)})", blob=missing[0])
+            f"columns: {sorted(dtypes)})",
+            blob=missing[0],
+        )
     outputs = list(outputs) if outputs else default_outputs(predict)
     if meta is None:
         meta = _probe_meta(predict, init, mapping, outputs, frame)
     return frame.map_partitions(
-        score_partition, predict.SerializeToString(), init.SerializeToString(),
-        dict(mapping), outputs, seed, meta=meta, align_dataframes=False)
+        score_partition,
+        predict.SerializeToString(),
+        init.SerializeToString(),
+        dict(mapping),
+        outputs,
+        seed,
+        meta=meta,
+        align_dataframes=False,
+    )

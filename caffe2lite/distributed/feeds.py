@@ -37,9 +37,7 @@ def is_list_dtype(dtype: Any) -> bool:
     return pa_type is not None and "list" in str(pa_type)
 
 
-def default_inputs(
-    needed: Sequence[str], dtypes: Mapping[str, Any]
-) -> dict[str, str]:
+def default_inputs(needed: Sequence[str], dtypes: Mapping[str, Any]) -> dict[str, str]:
     """``{blob: column}`` for each needed blob that a column of the same name (or
     the ``_lengths`` of a list column) can feed."""
     mapping: dict[str, str] = {}
@@ -82,11 +80,15 @@ def _list_array(series: Any, column: str) -> Any:
         arr = arr.combine_chunks()
     if not pa.types.is_list(arr.type) and not pa.types.is_large_list(arr.type):
         raise FeedError(
-            f"column '{column}' holds {arr.type}, not lists", expected="list<int64> "
-            "or list<float>", found=str(arr.type))
+            f"column '{column}' holds {arr.type}, not lists",
+            expected="list<int64> or list<float>",
+            found=str(arr.type),
+        )
     if arr.null_count:
-        raise FeedError(f"column '{column}' has {arr.null_count} null lists; an id "
-                        "list must be a list (empty for no ids)")
+        raise FeedError(
+            f"column '{column}' has {arr.null_count} null lists; an id "
+            "list must be a list (empty for no ids)"
+        )
     lengths = pc.list_value_length(arr).to_numpy(zero_copy_only=False)
     values = pc.list_flatten(arr)
     if values.null_count:
@@ -108,18 +110,24 @@ def column_value(frame: Any, column: str) -> np.ndarray:
         if pa.types.is_integer(value_type):
             return values.astype(np.int64)
         if not pa.types.is_floating(value_type):
-            raise FeedError(f"column '{column}' holds lists of {value_type}",
-                            expected="lists of integers (ids) or of floats (dense)",
-                            found=str(value_type))
+            raise FeedError(
+                f"column '{column}' holds lists of {value_type}",
+                expected="lists of integers (ids) or of floats (dense)",
+                found=str(value_type),
+            )
         width = int(lengths[0]) if len(lengths) else 0
         if np.any(lengths != width):
             raise FeedError(
                 f"column '{column}' is a dense float feature but its rows have "
-                f"different lengths ({int(lengths.min())} to {int(lengths.max())})")
+                f"different lengths ({int(lengths.min())} to {int(lengths.max())})"
+            )
         return values.astype(np.float32).reshape(len(lengths), width)
     if series.dtype.kind not in "biuf":
-        raise FeedError(f"column '{column}' has type {series.dtype}",
-                        expected="a numeric or list column", found=str(series.dtype))
+        raise FeedError(
+            f"column '{column}' has type {series.dtype}",
+            expected="a numeric or list column",
+            found=str(series.dtype),
+        )
     return series.to_numpy(dtype=np.float32)
 
 
@@ -132,10 +140,16 @@ def partition_feeds(frame: Any, inputs: Mapping[str, Any]) -> dict[str, np.ndarr
         else:
             parts = [column_value(frame, c) for c in spec]
             if any(p.ndim != 1 for p in parts):
-                raise FeedError(f"input blob '{blob}' stacks columns {list(spec)}; "
-                                "each must be a numeric column", blob=blob)
-            feeds[blob] = np.stack(parts, axis=1) if parts else np.zeros(
-                (len(frame), 0), np.float32)
+                raise FeedError(
+                    f"input blob '{blob}' stacks columns {list(spec)}; "
+                    "each must be a numeric column",
+                    blob=blob,
+                )
+            feeds[blob] = (
+                np.stack(parts, axis=1)
+                if parts
+                else np.zeros((len(frame), 0), np.float32)
+            )
     return feeds
 
 
@@ -145,8 +159,11 @@ def output_columns(name: str, value: np.ndarray, rows: int) -> dict[str, np.ndar
     if value.ndim not in (1, 2) or value.shape[0] != rows:
         raise FeedError(
             f"output blob '{name}' has shape {value.shape}; an output must have one "
-            "row per example", blob=name, expected=f"({rows},) or ({rows}, k)",
-            found=str(value.shape))
+            "row per example",
+            blob=name,
+            expected=f"({rows},) or ({rows}, k)",
+            found=str(value.shape),
+        )
     if value.ndim == 1:
         return {name: value}
     return {f"{name}_{i}": value[:, i] for i in range(value.shape[1])}
