@@ -85,3 +85,20 @@ def test_operator_def_skips_none_and_keeps_order():
     assert (op.type, list(op.input), list(op.output), op.name, op.engine) == (
         "Op", ["a"], ["b"], "n", "E")
     assert [a.name for a in op.arg] == ["x", "z"]
+
+
+def test_text_argument_that_is_not_utf8_names_the_op_and_argument():
+    from caffe2lite import core, workspace
+
+    workspace.ResetWorkspace()
+    op = core.CreateOperator("ConstantFill", [], ["Y"], shape=[1], dtype=b"\xffx")
+    with pytest.raises(ArgumentError) as e:
+        workspace.RunOperatorOnce(op)
+    assert str(e.value) == (
+        "op ConstantFill: Argument dtype is not valid UTF-8 text (byte 0: b'\\xff') "
+        "(argument 'dtype': expected UTF-8 text, found b'\\xffx')")
+    assert not workspace.HasBlob("Y")
+    # bytes arguments stay bytes: any value is allowed
+    workspace.RunOperatorOnce(core.CreateOperator(
+        "GivenTensorStringFill", [], ["S"], shape=[1], values=[b"\xff"]))
+    assert workspace.FetchBlob("S").tolist() == [b"\xff"]

@@ -130,6 +130,17 @@ def typed_value(arg: caffe2_pb2.Argument, kind: str, op_type: str) -> Any:
             found=_fields_set(arg),
         )
 
+    def text(data: bytes) -> str:
+        # Argument.s and .strings are bytes on the wire; an op reading them as text
+        # needs UTF-8 (Caffe2 read them as std::string and never checked).
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ArgumentError(
+                f"Argument {arg.name} is not valid UTF-8 text "
+                f"(byte {e.start}: {data[e.start:e.start + 1]!r})",
+                arg=arg.name, expected="UTF-8 text", found=repr(data[:40])) from None
+
     if kind == "float":
         if arg.HasField("f"):
             return float(arg.f)
@@ -142,13 +153,13 @@ def typed_value(arg: caffe2_pb2.Argument, kind: str, op_type: str) -> Any:
         raise wrong("i")
     if kind in ("str", "bytes"):
         if arg.HasField("s"):
-            return arg.s if kind == "bytes" else arg.s.decode("utf-8")
+            return arg.s if kind == "bytes" else text(arg.s)
         raise wrong("s")
     if kind == "dtype":
         if arg.HasField("i"):
             return int(arg.i)
         if arg.HasField("s"):
-            return dtype_enum(arg.s.decode("utf-8"), arg.name)
+            return dtype_enum(text(arg.s), arg.name)
         raise wrong("i")
     if kind in ("floats", "ints"):
         if arg.HasField("f") or arg.HasField("i") or arg.HasField("s"):
@@ -161,7 +172,7 @@ def typed_value(arg: caffe2_pb2.Argument, kind: str, op_type: str) -> Any:
     if kind == "strings":
         if len(arg.ints) or len(arg.floats) or arg.HasField("s"):
             raise wrong("strings")
-        return [s.decode("utf-8") for s in arg.strings]
+        return [text(s) for s in arg.strings]
     if kind == "tensor":
         if arg.HasField("t"):
             return arg.t
