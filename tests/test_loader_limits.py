@@ -170,6 +170,17 @@ def test_text_fields_must_be_utf8(tmp_path, net, where):
     )
 
 
+def test_workspace_calls_given_bytes_apply_the_same_checks():
+    from caffe2lite import workspace
+
+    with pytest.raises(ProtoParseError) as info:
+        workspace.CreateNet(field(1, b"n\xff"))
+    assert str(info.value) == (
+        "cannot parse <bytes> as caffe2.NetDef: as binary: caffe2.NetDef.name: not valid "
+        "UTF-8 (byte 0xff at 1); names, types and engines are text"
+    )
+
+
 def test_string_arguments_are_bytes_and_round_trip(tmp_path):
     net = NetDef(name="n")
     net.op.add(type="Print").arg.add(

@@ -29,7 +29,6 @@ from caffe2lite.errors import (
     BlobTypeError,
     Caffe2LiteError,
     NetError,
-    ProtoParseError,
     did_you_mean,
 )
 from caffe2lite.runtime.blob import Blob, TensorCPU, feed_value
@@ -62,12 +61,10 @@ def _to_proto(obj: Any, cls: type) -> Any:
         raise ApiTypeError(f"expected a {cls.__name__} or its serialized bytes, got a str",
                            expected=f"{cls.__name__} or bytes", found="str")
     if isinstance(obj, bytes):
-        msg = cls()
-        try:
-            msg.ParseFromString(obj)
-        except Exception as e:
-            raise ProtoParseError(f"cannot parse bytes as {cls.__name__}: {e}") from None
-        return msg
+        # The loaders' checks (nesting, sizes, UTF-8 names) apply to bytes too.
+        from caffe2lite.io.protoio import parse_message
+
+        return parse_message(obj, cls, name="<bytes>", fmt="binary")
     raise ApiValueError(f"expected a {cls.__name__}", expected=cls.__name__,
                         found=type(obj).__name__)
 
