@@ -14,7 +14,7 @@ import numpy as np
 from caffe2lite import brew, data_parallel_model, model_helper, optimizer, workspace
 
 
-def build(rendezvous):
+def build(rendezvous, devices=(0,)):
     model = model_helper.ModelHelper(name="mlp")
 
     def inputs(m):
@@ -32,7 +32,8 @@ def build(rendezvous):
         return optimizer.build_sgd(m, base_learning_rate=0.1, momentum=0.9)
 
     data_parallel_model.Parallelize(model, inputs, forward, optimizer_builder_fun=opt,
-                                    devices=[0], rendezvous=rendezvous, cpu_device=True)
+                                    devices=list(devices), rendezvous=rendezvous,
+                                    cpu_device=True)
     return model
 
 
@@ -72,6 +73,34 @@ def test_parallelize_without_rendezvous_builds_the_caffe2_net():
     assert list(fill.input) == ["cpu_0/loss_scaled"] and list(fill.output) == ["cpu_0/loss_scaled_grad"]
     start, end = exec_env["train"](model, exec_env["X"], exec_env["Y"])
     assert not np.allclose(start["cpu_0/h_w"], end["cpu_0/h_w"])
+    workspace.ResetWorkspace()
+
+
+def test_two_cpu_devices_of_one_process_sum_their_gradients():
+    env: dict = {}
+    exec(MODEL, env)  # noqa: S102
+    workspace.ResetWorkspace()
+    one = env["build"](None)
+    start, end1 = env["train"](one, env["X"], env["Y"])
+    workspace.ResetWorkspace()
+    two = env["build"](None, devices=(0, 1))
+    types = [op.type for op in two.net.Proto().op]
+    assert "Sum" in types and "Allreduce" not in types
+    workspace.RunNetOnce(two.param_init_net)
+    for name, value in start.items():  # device 1 starts as a copy of device 0 (init net)
+        workspace.FeedBlob(name, value)
+    workspace.RunNetOnce(two.param_init_net.Clone("copies", op_id_mask=[
+        i for i, op in enumerate(two.param_init_net.Proto().op) if op.type == "Copy"]))
+    for d in (0, 1):
+        workspace.FeedBlob(f"cpu_{d}/data", env["X"][6 * d:6 * d + 6])
+        workspace.FeedBlob(f"cpu_{d}/label", env["Y"][6 * d:6 * d + 6])
+    workspace.CreateNet(two.net)
+    for _ in range(5):
+        workspace.RunNet(two.net.Proto().name)
+    for name, value in end1.items():
+        np.testing.assert_allclose(workspace.FetchBlob(name), value, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(workspace.FetchBlob(name.replace("cpu_0", "cpu_1")),
+                                      workspace.FetchBlob(name))
     workspace.ResetWorkspace()
 
 

@@ -208,13 +208,15 @@ def Parallelize(
         with scope.DeviceScope(_device_scope(model, devices[0])):
             post_sync_builder_fun(model)
 
-    for device in devices:
-        with scope.DeviceScope(_device_scope(model, device)), \
-                scope.NameScope(f"{model._device_prefix}_{device}"):
-            if param_update_builder_fun is not None:
+    if param_update_builder_fun is not None:
+        for device in devices:
+            with scope.DeviceScope(_device_scope(model, device)), \
+                    scope.NameScope(f"{model._device_prefix}_{device}"):
                 param_update_builder_fun(model)
-            else:
-                model._optimizer = optimizer_builder_fun(model)
+    else:
+        # once, outside the device scopes: the optimizer places each parameter's
+        # update on that parameter's device, as Caffe2 did
+        model._optimizer = optimizer_builder_fun(model)
 
     if net_transformer_fun is not None:
         net_transformer_fun(model, len(devices), model._device_prefix, model._device_type)
