@@ -250,8 +250,9 @@ def _sum_locally(names: list, devices: list, model: Any) -> None:
         group = [model._device_grouped_blobs[name][d] for d in devices]
         with scope.DeviceScope(_device_scope(model, devices[0])):
             model.net.Sum(group, group[0])
-        for blob in group[1:]:
-            model.net.Copy(group[0], blob)
+        for device, blob in zip(devices[1:], group[1:]):
+            with scope.DeviceScope(_device_scope(model, device)):
+                model.net.Copy(group[0], blob)
 
 
 def _sync_params(devices: list, model: Any, net: Any, rendezvous: dict | None,
