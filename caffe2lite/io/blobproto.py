@@ -71,8 +71,17 @@ def _options_classes() -> tuple[type, type]:
     options = proto.message_type.add(name="SerializationOptions")
     options.field.add(name="options", number=1, label=f.LABEL_REPEATED, type=f.TYPE_MESSAGE,
                       type_name=".caffe2lite.serde.BlobSerializationOptions")
-    file = descriptor_pool.Default().Add(proto)
-    return tuple(message_factory.GetMessageClass(file.message_types_by_name[name])
+    pool = descriptor_pool.Default()
+    try:
+        file = pool.FindFileByName(proto.name)
+    except KeyError:
+        pool.AddSerializedFile(proto.SerializeToString())
+        file = pool.FindFileByName(proto.name)
+    # protobuf >= 4.21 has GetMessageClass; 3.20 (the oldest supported) has only the factory.
+    get_class = getattr(message_factory, "GetMessageClass", None)
+    if get_class is None:
+        get_class = message_factory.MessageFactory(pool).GetPrototype
+    return tuple(get_class(file.message_types_by_name[name])
                  for name in ("BlobSerializationOptions", "SerializationOptions"))
 
 
