@@ -53,7 +53,9 @@ def _options_classes() -> tuple[type, type]:
     (int64), float_format = 3 (FLOAT_DEFAULT, FLOAT_PROTOBUF, FLOAT_BFLOAT16)} and
     ``SerializationOptions`` {repeated options = 1}, which caffe2lite's caffe2.proto
     lacks, built here with the same field numbers (the bytes Caffe2 wrote parse)."""
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    from google.protobuf import descriptor_pb2
+
+    from caffe2lite.io.dynproto import message_classes
 
     f = descriptor_pb2.FieldDescriptorProto
     proto = descriptor_pb2.FileDescriptorProto(
@@ -71,18 +73,8 @@ def _options_classes() -> tuple[type, type]:
     options = proto.message_type.add(name="SerializationOptions")
     options.field.add(name="options", number=1, label=f.LABEL_REPEATED, type=f.TYPE_MESSAGE,
                       type_name=".caffe2lite.serde.BlobSerializationOptions")
-    pool = descriptor_pool.Default()
-    try:
-        file = pool.FindFileByName(proto.name)
-    except KeyError:
-        pool.AddSerializedFile(proto.SerializeToString())
-        file = pool.FindFileByName(proto.name)
-    # protobuf >= 4.21 has GetMessageClass; 3.20 (the oldest supported) has only the factory.
-    get_class = getattr(message_factory, "GetMessageClass", None)
-    if get_class is None:
-        get_class = message_factory.MessageFactory(pool).GetPrototype
-    return tuple(get_class(file.message_types_by_name[name])
-                 for name in ("BlobSerializationOptions", "SerializationOptions"))
+    classes = message_classes(proto, ("BlobSerializationOptions", "SerializationOptions"))
+    return classes["BlobSerializationOptions"], classes["SerializationOptions"]
 
 
 BlobSerializationOptions, SerializationOptions = _options_classes()

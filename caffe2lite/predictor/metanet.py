@@ -9,8 +9,9 @@ here is byte for byte what Caffe2 serialized, and Caffe2's parse here.
 
 from __future__ import annotations
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2
 
+from caffe2lite.io.dynproto import message_classes
 from caffe2lite.proto import caffe2_pb2
 
 _F = descriptor_pb2.FieldDescriptorProto
@@ -80,7 +81,6 @@ def _build() -> dict[str, type]:
     # The default pool holds caffe2.proto's messages, so that a NetsMap's value is a
     # caffe2_pb2.NetDef. The package name is caffe2lite's own (it never reaches the
     # wire) so that a later metanet.proto in the same pool cannot clash with it.
-    pool = descriptor_pool.Default()
     proto = descriptor_pb2.FileDescriptorProto(
         name="caffe2lite/predictor/metanet.proto", package="caffe2lite.metanet",
         syntax="proto2",
@@ -93,9 +93,7 @@ def _build() -> dict[str, type]:
                 f.type_name = type_name
             if default is not None:
                 f.default_value = default
-    file = pool.Add(proto)
-    return {name: message_factory.GetMessageClass(file.message_types_by_name[name])
-            for name in _MESSAGES}
+    return message_classes(proto, list(_MESSAGES))
 
 
 _CLASSES = _build()
