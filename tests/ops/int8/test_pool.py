@@ -102,7 +102,7 @@ def test_matches_naive(op_type, seed, k, stride, pad, y_scale, y_zp):
     if "Max" in op_type:
         y_scale, y_zp = x.scale, x.zero_point
     y = run(op_type, x, y_scale, y_zp, kernel=k, stride=stride, pad=pad)
-    assert (y.scale, y.zero_point) == (np.float32(y_scale), y_zp)
+    assert (np.float32(y.scale), y.zero_point) == (np.float32(y_scale), y_zp)
     np.testing.assert_array_equal(
         y.data, naive(x, op_type, k, stride, pad, y_scale, y_zp)
     )
