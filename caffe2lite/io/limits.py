@@ -25,16 +25,18 @@ limit is a module attribute read at call time: raise it by assigning, e.g.
     The size of a file, checked before it is read: 1 GiB, the total-bytes limit
     Caffe2's binary reader set on protobuf (text files get the same).
 ``MAX_TENSOR_DIMS``
-    Dimensions of a TensorProto: numpy 2's limit, 64 (Caffe2 had none of its
-    own). Dims must also be >= 0 and their product must fit in int64, the type
+    Dimensions of a TensorProto: numpy's limit, 64 from numpy 2 on and 32 before
+    (Caffe2 had none of its own). Dims must also be >= 0 and their product must fit in int64, the type
     Caffe2 counted elements in.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 MAX_NESTING = 100
 PROTOBUF_MAX_NESTING = 100
 MAX_OPS_PER_NET = 100_000
 MAX_ARGUMENT_BYTES = 512 << 20
 MAX_FILE_BYTES = 1 << 30
-MAX_TENSOR_DIMS = 64
+MAX_TENSOR_DIMS = 64 if int(np.__version__.split(".")[0]) >= 2 else 32
