@@ -11,3 +11,5 @@ from . import sparse_lengths_fused_nbit_rowwise  # noqa: F401
 from . import sparse_lengths_8bits_rowwise  # noqa: F401
 from . import float_to_rowwise_quantized_8bits  # noqa: F401
 from . import rowwise_8bit_quantized_to_float  # noqa: F401
+from . import half_fused_8bit_rowwise  # noqa: F401
+from . import half_fused_nbit_rowwise  # noqa: F401

@@ -122,20 +122,12 @@ def per_byte(bits: int) -> int:
     return 8 // bits
 
 
-def quantize_fused_nbit(x: np.ndarray, bits: int) -> np.ndarray:
-    """FloatToFused{4,2}BitRowwiseQuantized on a float32 array."""
-    k = per_byte(bits)
-    x2, lead = rows_of(x, "input")
-    cols = x2.shape[1]
-    if cols % k:
-        raise ShapeError(
-            f"input.dim(input.dim() - 1) % NUM_ELEM_PER_BYTE == 0. {cols % k} vs 0. "
-            f"FloatToFused{bits}BitRowwiseQuantizedOp only works for the number of "
-            f"columns a multiple of {k}",
-            blob="input",
-            expected=f"last dimension a multiple of {k}",
-            found=cols,
-        )
+def nbit_codes(x2: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The N-bit rowwise quantisation of a float32 (rows, C) matrix, before packing:
+    (uint8 codes (rows, C), float16 scales, float32 biases (float16 values)).
+
+    bias = float16(row min); scale = float16((row max - bias) / (2^N - 1)), 1 when
+    that is 0 or its inverse infinite; code = clip(rint((x - bias) / scale))."""
     lo, hi = _row_min_max(x2, "input")
     top = (1 << bits) - 1
     lo = lo.astype(np.float16).astype(np.float32)  # the bias is stored as float16
@@ -150,7 +142,39 @@ def quantize_fused_nbit(x: np.ndarray, bits: int) -> np.ndarray:
     inverse[bad] = 1
     codes = np.rint((x2 - lo[:, None]) * inverse[:, None])
     np.clip(codes, 0, top, out=codes)
-    codes = codes.astype(np.uint8).reshape(x2.shape[0], cols // k, k)
+    return codes.astype(np.uint8), scale, lo
+
+
+def quantize_fake_nbit(x: np.ndarray, bits: int) -> np.ndarray:
+    """FloatToFused{4,2}BitFakeRowwiseQuantized on a float32 array: the N-bit codes
+    and float16-valued scale/bias, stored in the fused 8-bit layout (one code per
+    byte, then the scale and the bias as float32)."""
+    x2, lead = rows_of(x, "input")
+    codes, scale, lo = nbit_codes(x2, bits)
+    cols = x2.shape[1]
+    out = np.empty((x2.shape[0], cols + 8), np.uint8)
+    out[:, :cols] = codes
+    out[:, cols : cols + 4] = scale.astype(F32).view(np.uint8).reshape(-1, 4)
+    out[:, cols + 4 :] = lo.astype(F32).view(np.uint8).reshape(-1, 4)
+    return out.reshape(lead + (cols + 8,))
+
+
+def quantize_fused_nbit(x: np.ndarray, bits: int) -> np.ndarray:
+    """FloatToFused{4,2}BitRowwiseQuantized on a float32 array."""
+    k = per_byte(bits)
+    x2, lead = rows_of(x, "input")
+    cols = x2.shape[1]
+    if cols % k:
+        raise ShapeError(
+            f"input.dim(input.dim() - 1) % NUM_ELEM_PER_BYTE == 0. {cols % k} vs 0. "
+            f"FloatToFused{bits}BitRowwiseQuantizedOp only works for the number of "
+            f"columns a multiple of {k}",
+            blob="input",
+            expected=f"last dimension a multiple of {k}",
+            found=cols,
+        )
+    codes, scale, lo = nbit_codes(x2, bits)
+    codes = codes.reshape(x2.shape[0], cols // k, k)
     packed = codes[:, :, 0].copy()
     for j in range(1, k):  # k <= 4 shifts, not a loop over data
         packed |= codes[:, :, j] << np.uint8(j * bits)
