@@ -3,9 +3,17 @@ float op, and every lookup agrees with the float op on the de-quantised table.""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import caffe2lite  # noqa: F401  (registers every operator)
-from bench import quantized
-from bench.common import TINY
+
+ROOT = Path(__file__).resolve().parents[3]  # bench/ lives beside tests/, not installed
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import quantized  # noqa: E402
+from bench.common import TINY  # noqa: E402
 
 
 def test_quantized_section_rows():
