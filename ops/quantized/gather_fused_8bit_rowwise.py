@@ -61,7 +61,9 @@ def gather_fused_8bit_rowwise(data, indices):
     check_index_type(indices)
     if not isinstance(data, np.ndarray):
         check_dtype(data, "DATA", np.uint8)  # "expected a tensor"
-    check_ndim(data, "DATA", 2, f"data.dim() == 2. {data.ndim} vs 2. DATA must be a matrix")
+    check_ndim(
+        data, "DATA", 2, f"data.dim() == 2. {data.ndim} vs 2. DATA must be a matrix"
+    )
     check_ndim(
         indices,
         "INDICES",

@@ -36,23 +36,31 @@ _ROWS = [
         4,
         np.array([[0.0, 0.5, 1.0, 7.5]], np.float16),
         np.array([[16, 242, 0, 56, 0, 0]], np.uint8),
-        "Example: input=[[0, 0.5, 1, 7.5]] (float16) -> output=[[16, 242, 0, 56, 0, "
-        "0]] (codes 0, 1, 2, 15; scale 0.5; bias 0)",
+        (
+            "Example: input=[[0, 0.5, 1, 7.5]] (float16) -> output=[[16, 242, 0, 56, 0, "
+            "0]] (codes 0, 1, 2, 15; scale 0.5; bias 0)"
+        ),
         np.array([[16, 242, 0, 56, 0, 188]], np.uint8),
         np.array([[-1.0, -0.5, 0.0, 6.5]], np.float16),
-        "Example: scale_bias_quantized_input=[[16, 242, 0, 56, 0, 188]] (codes 0, 1, "
-        "2, 15; scale 0.5; bias -1) -> float16_output=[[-1, -0.5, 0, 6.5]]",
+        (
+            "Example: scale_bias_quantized_input=[[16, 242, 0, 56, 0, 188]] (codes 0, 1, "
+            "2, 15; scale 0.5; bias -1) -> float16_output=[[-1, -0.5, 0, 6.5]]"
+        ),
     ),
     (
         2,
         np.array([[0.0, 1.0, 2.0, 3.0]], np.float16),
         np.array([[228, 0, 60, 0, 0]], np.uint8),
-        "Example: input=[[0, 1, 2, 3]] (float16) -> output=[[228, 0, 60, 0, 0]] "
-        "(codes 0, 1, 2, 3; scale 1; bias 0)",
+        (
+            "Example: input=[[0, 1, 2, 3]] (float16) -> output=[[228, 0, 60, 0, 0]] "
+            "(codes 0, 1, 2, 3; scale 1; bias 0)"
+        ),
         np.array([[228, 0, 60, 0, 188]], np.uint8),
         np.array([[-1.0, 0.0, 1.0, 2.0]], np.float16),
-        "Example: scale_bias_quantized_input=[[228, 0, 60, 0, 188]] (codes 0, 1, 2, "
-        "3; scale 1; bias -1) -> float16_output=[[-1, 0, 1, 2]]",
+        (
+            "Example: scale_bias_quantized_input=[[228, 0, 60, 0, 188]] (codes 0, 1, 2, "
+            "3; scale 1; bias -1) -> float16_output=[[-1, 0, 1, 2]]"
+        ),
     ),
 ]
 
@@ -89,7 +97,9 @@ def _register(bits, qx, qy, qtext, dx, dy, dtext) -> None:
         with np.errstate(over="ignore"):
             return (dequantize_fused_nbit(data, bits).astype(np.float16),)
 
-    quantize.__name__ = quantize.__qualname__ = f"half_to_fused_{bits}bit_rowwise_quantized"
+    quantize.__name__ = quantize.__qualname__ = (
+        f"half_to_fused_{bits}bit_rowwise_quantized"
+    )
     dequantize.__name__ = dequantize.__qualname__ = (
         f"fused_{bits}bit_rowwise_quantized_to_half"
     )

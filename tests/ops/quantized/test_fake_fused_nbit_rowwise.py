@@ -124,15 +124,21 @@ def test_shape(kind, dtype, bits):
 
 def test_errors():
     check_raises(
-        op("Float", 4), [np.zeros((2, 4), H)], DTypeError,
+        op("Float", 4),
+        [np.zeros((2, 4), H)],
+        DTypeError,
         "caller expects elements to be float while tensor contains c10::Half",
     )
     check_raises(
-        op("Half", 2), [np.zeros((2, 4), F)], DTypeError,
+        op("Half", 2),
+        [np.zeros((2, 4), F)],
+        DTypeError,
         "caller expects elements to be c10::Half while tensor contains float",
     )
     check_raises(op("Float", 2), [np.zeros((), F)], ShapeError, "at least 1")
-    check_raises(op("Half", 4), [np.zeros((3, 0), H)], ShapeError, "at least one column")
+    check_raises(
+        op("Half", 4), [np.zeros((3, 0), H)], ShapeError, "at least one column"
+    )
 
 
 @pytest.mark.parametrize("kind,dtype,bits", CASES)

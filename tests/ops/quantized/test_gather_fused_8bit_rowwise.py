@@ -7,7 +7,6 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +33,9 @@ def naive(data, indices):
 def quantize(x):
     ws = Workspace()
     ws.feed_blob("X", x)
-    ws.run_operator_once(CreateOperator("FloatToFused8BitRowwiseQuantized", ["X"], ["Q"]))
+    ws.run_operator_once(
+        CreateOperator("FloatToFused8BitRowwiseQuantized", ["X"], ["Q"])
+    )
     return ws.fetch_blob("Q")
 
 
@@ -91,24 +92,36 @@ def test_shape_function():
 def test_errors():
     data = quantize(np.ones((3, 2), F))
     check_raises(
-        OP, [data, np.array([0, 3], np.int32)], EnforceError,
+        OP,
+        [data, np.array([0, 3], np.int32)],
+        EnforceError,
         r"Index 1 is out of bounds: 3, range 0 to 3",
     )
     check_raises(
-        OP, [data, np.array([-1], np.int64)], EnforceError,
+        OP,
+        [data, np.array([-1], np.int64)],
+        EnforceError,
         r"Index 0 is out of bounds: -1, range 0 to 3",
     )
-    check_raises(OP, [data, np.array([0.0], F)], DTypeError, "Unsupported type of tensor: float")
-    check_raises(OP, [data[0], np.array([0], np.int32)], ShapeError, "DATA must be a matrix")
+    check_raises(
+        OP, [data, np.array([0.0], F)], DTypeError, "Unsupported type of tensor: float"
+    )
+    check_raises(
+        OP, [data[0], np.array([0], np.int32)], ShapeError, "DATA must be a matrix"
+    )
     check_raises(
         OP, [data, np.array([[0]], np.int32)], ShapeError, "INDICES must be a vector"
     )
     check_raises(
-        OP, [np.zeros((2, 8), np.uint8), np.array([0], np.int32)], ShapeError,
+        OP,
+        [np.zeros((2, 8), np.uint8), np.array([0], np.int32)],
+        ShapeError,
         r"data.size\(1\) > 8. 8 vs 8. DATA must have more than 8 columns",
     )
     check_raises(
-        OP, [data.astype(np.int8), np.array([0], np.int32)], DTypeError,
+        OP,
+        [data.astype(np.int8), np.array([0], np.int32)],
+        DTypeError,
         "caller expects elements to be unsigned char while tensor contains",
     )
 

@@ -87,8 +87,9 @@ def test_same_bytes_as_the_float_op(bits):
     f = CreateOperator(f"FloatToFused{bits}BitRowwiseQuantized", ["X"], ["Q"])
     check_reference(f, [x.astype(F)], lambda _: [q], atol=0, rtol=0)
     g = CreateOperator(f"Fused{bits}BitRowwiseQuantizedToFloat", ["Q"], ["Y"])
-    (yf,) = check_reference(g, [q], lambda q: [naive_dequantize(bits)(q)[0].astype(F)],
-                            atol=1e-2, rtol=1e-3)
+    (yf,) = check_reference(
+        g, [q], lambda q: [naive_dequantize(bits)(q)[0].astype(F)], atol=1e-2, rtol=1e-3
+    )
     check_reference(d_op(bits), [q], lambda _: [yf.astype(H)], atol=0, rtol=0)
 
 
@@ -125,7 +126,9 @@ def test_shapes(bits):
 
 def test_errors():
     check_raises(
-        q_op(4), [np.zeros((2, 4), F)], DTypeError,
+        q_op(4),
+        [np.zeros((2, 4), F)],
+        DTypeError,
         "caller expects elements to be c10::Half while tensor contains float",
     )
     check_raises(q_op(4), [np.zeros((2, 3), H)], ShapeError, "multiple of 2")
