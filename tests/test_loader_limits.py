@@ -384,3 +384,19 @@ def test_devices_are_not_net_files():
         with pytest.raises(ProtoParseError) as info:
             load_net(device)
         assert str(info.value) == f"cannot read {device}: a device, not a file"
+
+
+def test_saved_blobs_and_predictor_bytes_apply_the_same_checks():
+    from caffe2lite.io.blobproto import parse_blob_proto
+    from caffe2lite.predictor.predictor import _netdef
+
+    with pytest.raises(ProtoParseError) as info:
+        parse_blob_proto(field(1, b"w\xff"), "record 0")
+    assert str(info.value) == (
+        "Couldn't parse Proto: record 0 (not a BlobProto: cannot parse record 0 as "
+        "caffe2.BlobProto: as binary: caffe2.BlobProto.name: not valid UTF-8 (byte 0xff "
+        "at 1); names, types and engines are text)"
+    )
+    with pytest.raises(ProtoParseError, match=r"^predict_net: cannot parse bytes as a "
+                                              r"NetDef: .*caffe2\.NetDef\.name: not valid"):
+        _netdef(field(1, b"n\xff"), "predict_net")

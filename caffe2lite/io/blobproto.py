@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from google.protobuf.message import DecodeError
 
 from caffe2lite.errors import (
     BlobNotFoundError,
@@ -179,13 +178,13 @@ def blob_options(name: str, options: Any) -> tuple[int, bool]:
 
 def parse_blob_proto(data: bytes, where: str = "") -> BlobProto:
     """Parse one serialized BlobProto; ``where`` names the record in errors."""
-    proto = BlobProto()
-    try:
-        proto.ParseFromString(data)
-    except (DecodeError, RuntimeError, ValueError) as e:
+    from caffe2lite.io.protoio import parse_message
+
+    try:  # the loaders' checks (nesting, sizes, tensor dims) apply to saved blobs too
+        return parse_message(bytes(data), BlobProto, name=where or "<bytes>", fmt="binary")
+    except ProtoParseError as e:
         raise ProtoParseError(f"Couldn't parse Proto{': ' + where if where else ''} "
                               f"(not a BlobProto: {e})") from None
-    return proto
 
 
 @dataclass

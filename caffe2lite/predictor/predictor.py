@@ -19,14 +19,13 @@ def _netdef(net: Any, what: str) -> caffe2_pb2.NetDef:
     if isinstance(net, caffe2_pb2.NetDef):
         return net
     if isinstance(net, (bytes, bytearray)):
-        parsed = caffe2_pb2.NetDef()
-        try:
-            parsed.ParseFromString(bytes(net))
-        except (DecodeError, RuntimeError, ValueError) as e:
-            from caffe2lite.errors import ProtoParseError
+        from caffe2lite.errors import ProtoParseError
+        from caffe2lite.io.protoio import parse_message
 
+        try:  # the loaders' checks apply to bytes too
+            return parse_message(bytes(net), caffe2_pb2.NetDef, name=what, fmt="binary")
+        except ProtoParseError as e:
             raise ProtoParseError(f"{what}: cannot parse bytes as a NetDef: {e}") from None
-        return parsed
     raise ApiValueError(f"{what} must be a NetDef, its serialized bytes or a core.Net",
                         found=type(net).__name__)
 
