@@ -17,6 +17,7 @@ from caffe2lite.errors import DTypeError, ShapeError
 from caffe2lite.schema import registry
 from caffe2lite.schema.shapes import TensorShape
 from caffe2lite.testing import check_raises, check_reference
+from caffe2lite.workspace import Workspace
 
 Q = CreateOperator("HalfFloatToFused8BitRowwiseQuantized", ["X"], ["Q"])
 D = CreateOperator("Fused8BitRowwiseQuantizedToHalfFloat", ["Q"], ["Y"])
@@ -107,3 +108,28 @@ def test_errors():
 )
 def test_no_gradient(op_type):
     assert registry.GRADIENTS[op_type].kind == registry.NO_GRADIENT
+
+
+def test_caffe2_fp16_lookup_case():
+    # lengths_reducer_fused_8bit_rowwise_ops_test (fp16=True): the fused rows of
+    # float16 data feed SparseLengthsSumFused8BitRowwise, which equals SparseLengthsSum
+    # over the rows de-quantised (here to float32 through the float op).
+    rng = np.random.default_rng(5)
+    x = rng.random((20, 7)).astype(np.float16)
+    indices = rng.integers(0, 20, 12).astype(np.int32)
+    lengths = np.array([3, 0, 5, 4], np.int32)
+    ws = Workspace()
+    for name, value in [("x", x), ("i", indices), ("n", lengths)]:
+        ws.feed_blob(name, value)
+    for op in [
+        CreateOperator("HalfFloatToFused8BitRowwiseQuantized", ["x"], ["q"]),
+        CreateOperator("Fused8BitRowwiseQuantizedToFloat", ["q"], ["dq"]),
+        CreateOperator("SparseLengthsSum", ["dq", "i", "n"], ["ref"]),
+        CreateOperator("SparseLengthsSumFused8BitRowwise", ["q", "i", "n"], ["out"]),
+        CreateOperator("Fused8BitRowwiseQuantizedToHalfFloat", ["q"], ["back"]),
+    ]:
+        ws.run_operator_once(op)
+    np.testing.assert_allclose(ws.fetch_blob("out"), ws.fetch_blob("ref"), atol=1e-5)
+    np.testing.assert_array_equal(
+        ws.fetch_blob("back"), ws.fetch_blob("dq").astype(np.float16)
+    )
