@@ -400,3 +400,13 @@ def test_saved_blobs_and_predictor_bytes_apply_the_same_checks():
     with pytest.raises(ProtoParseError, match=r"^predict_net: cannot parse bytes as a "
                                               r"NetDef: .*caffe2\.NetDef\.name: not valid"):
         _netdef(field(1, b"n\xff"), "predict_net")
+
+
+def test_blob_deserialize_applies_the_same_checks():
+    from caffe2lite.errors import EnforceError
+    from caffe2lite.runtime.blob import deserialize
+
+    with pytest.raises(EnforceError, match=r"^cannot parse a BlobProto: cannot parse <bytes> "
+                                           r"as caffe2\.BlobProto: as binary: caffe2\.BlobProto"
+                                           r"\.name: not valid UTF-8"):
+        deserialize(field(1, b"w\xff"))

@@ -85,10 +85,12 @@ def deserialize(data: Any) -> tuple[str, Any]:
     if isinstance(data, str):
         raise ApiTypeError("deserialize() takes the bytes of a BlobProto",
                            expected="bytes", found="str")
-    proto = caffe2_pb2.BlobProto()
-    try:
-        proto.ParseFromString(bytes(data))
-    except Exception as e:
+    from caffe2lite.errors import ProtoParseError
+    from caffe2lite.io.protoio import parse_message
+
+    try:  # the loaders' checks (nesting, sizes, UTF-8, tensor dims) apply here too
+        proto = parse_message(bytes(data), caffe2_pb2.BlobProto, fmt="binary")
+    except ProtoParseError as e:
         raise EnforceError(f"cannot parse a BlobProto: {e}") from None
     if proto.type == "Tensor" or proto.HasField("tensor"):
         return proto.name, tensor_to_numpy(proto.tensor)
