@@ -406,7 +406,8 @@ def test_blob_deserialize_applies_the_same_checks():
     from caffe2lite.errors import EnforceError
     from caffe2lite.runtime.blob import deserialize
 
-    with pytest.raises(EnforceError, match=r"^cannot parse a BlobProto: cannot parse <bytes> "
+    with pytest.raises(EnforceError, match=r"^\[enforce fail at blob.py:\d+\] cannot parse a "
+                                           r"BlobProto: cannot parse <bytes> "
                                            r"as caffe2\.BlobProto: as binary: caffe2\.BlobProto"
                                            r"\.name: not valid UTF-8"):
         deserialize(field(1, b"w\xff"))
