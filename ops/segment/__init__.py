@@ -22,3 +22,4 @@ from . import sparse_sorted_segment_mean  # noqa: F401
 from . import sparse_unsorted_segment_sum  # noqa: F401
 from . import sparse_unsorted_segment_mean  # noqa: F401
 from . import sparse_lengths_positional_weighted_sum  # noqa: F401
+from . import sorted_segment_range  # noqa: F401
