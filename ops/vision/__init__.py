@@ -14,3 +14,4 @@ from . import affine_channel  # noqa: F401
 from . import channel_shuffle  # noqa: F401
 from . import conv_relu  # noqa: F401
 from . import im2col  # noqa: F401
+from . import lp_pool  # noqa: F401
