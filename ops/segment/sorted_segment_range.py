@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.errors import ShapeError
+from caffe2lite.errors import EnforceError, ShapeError
 from caffe2lite.schema.checks import check_dtype, check_ndim
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import (
@@ -26,8 +26,6 @@ from caffe2lite.schema.shapes import TensorShape
 from .._dense import dims
 from ._segment_checks import check_float_data
 from ._segment_ids import GAPS, sorted_lengths
-
-from caffe2lite.errors import EnforceError
 
 
 def _lowest_max(x2d: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -55,7 +53,9 @@ def _log_exp(mean: bool):
     def reduce(x2d, starts, counts):
         m = _lowest_max(x2d, starts)
         with np.errstate(invalid="ignore", over="ignore"):
-            s = np.add.reduceat(np.exp(x2d - np.repeat(m, counts, axis=0)), starts, axis=0)
+            s = np.add.reduceat(
+                np.exp(x2d - np.repeat(m, counts, axis=0)), starts, axis=0
+            )
         if mean:
             s = s / counts.astype(x2d.dtype)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -91,28 +91,54 @@ def _max_grad(g, x, y, n):
 
 _DATA = np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 6.0]], np.float32)
 _IDS = np.array([0, 0, 1], np.int32)
-_LSE = np.log(np.exp(np.float32(1)) + np.exp(np.float32(3)))
 
-# name, forward, gradient, doc (Caffe2's words for the reducer), forward example output
+# name, forward, gradient, what the reducer does
 REDUCERS: list[tuple[str, Any, Any, str]] = [
     ("Sum", _sum, _sum_grad, "Summation operation applied to each segment."),
-    ("LogSumExp", _log_exp(False), _log_exp_grad(False),
-     "LogSumExp computes the element-wise log of the sum of exponentials of input "
-     "slices (computed as max + log(sum(exp(x - max))))."),
-    ("LogMeanExp", _log_exp(True), _log_exp_grad(True),
-     "LogMeanExp computes the element-wise log of the mean of exponentials of input "
-     "slices (computed as max + log(mean(exp(x - max))))."),
-    ("Mean", _mean, _mean_grad,
-     "Mean computation is done element-wise: each element of the output slice is the "
-     "average of the respective elements of the segment's slices."),
-    ("Max", _max, _max_grad,
-     "Max computation is done element-wise: each element of the output slice is the "
-     "maximum of the respective elements of the segment's slices (NaN never wins, as "
-     "in Caffe2's running max). The gradient goes to every element equal to the max."),
+    (
+        "LogSumExp",
+        _log_exp(False),
+        _log_exp_grad(False),
+        (
+            "LogSumExp computes the element-wise log of the sum of exponentials of input "
+            "slices (computed as max + log(sum(exp(x - max))))."
+        ),
+    ),
+    (
+        "LogMeanExp",
+        _log_exp(True),
+        _log_exp_grad(True),
+        (
+            "LogMeanExp computes the element-wise log of the mean of exponentials of input "
+            "slices (computed as max + log(mean(exp(x - max))))."
+        ),
+    ),
+    (
+        "Mean",
+        _mean,
+        _mean_grad,
+        (
+            "Mean computation is done element-wise: each element of the output slice is "
+            "the average of the respective elements of the segment's slices."
+        ),
+    ),
+    (
+        "Max",
+        _max,
+        _max_grad,
+        (
+            "Max computation is done element-wise: each element of the output slice is the "
+            "maximum of the respective elements of the segment's slices (NaN never wins, "
+            "as in Caffe2's running max). The gradient goes to every element equal to the "
+            "max."
+        ),
+    ),
 ]
 
 
-def _ids_and_counts(segment_ids: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+def _ids_and_counts(
+    segment_ids: np.ndarray, rows: int
+) -> tuple[np.ndarray, np.ndarray]:
     counts = sorted_lengths(segment_ids, None, rows).astype(np.int64)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
     return starts, counts
@@ -126,7 +152,10 @@ def _check_forward(data, segment_ids) -> None:
         raise ShapeError(
             f"N == dataInput.size(0). {n} vs {data.shape[0]}. SEGMENT_IDS must have "
             "the same length as outer dimension of DATA",
-            blob="DATA", expected=f"first dimension {n}", found=data.shape[0])
+            blob="DATA",
+            expected=f"first dimension {n}",
+            found=data.shape[0],
+        )
     check_dtype(segment_ids, "SEGMENT_IDS", np.int32)
 
 
@@ -143,8 +172,11 @@ def range_forward(reduce, data: np.ndarray, segment_ids: np.ndarray) -> np.ndarr
 
 def range_gradient(grad, data_in, data_out, segment_grads, segment_ids) -> np.ndarray:
     check_ndim(segment_ids, "SEGMENT_IDS", 1, "SEGMENT_IDS must be a vector")
-    check_float_data(segment_grads, "SEGMENT_GRADS",
-                     rank_message="SEGMENT_GRADS must have at least one dimension")
+    check_float_data(
+        segment_grads,
+        "SEGMENT_GRADS",
+        rank_message="SEGMENT_GRADS must have at least one dimension",
+    )
     dtype = segment_grads.dtype
     check_dtype(data_in, "DATA_IN", dtype)
     check_dtype(data_out, "DATA_OUT", dtype)
@@ -152,19 +184,29 @@ def range_gradient(grad, data_in, data_out, segment_grads, segment_ids) -> np.nd
     n, k = segment_ids.shape[0], segment_grads.shape[0]
     want_in = (n,) + segment_grads.shape[1:]
     if data_in.shape != want_in:
-        raise ShapeError(f"DATA_IN must have shape {dims(want_in)} (len(SEGMENT_IDS) rows "
-                         "of SEGMENT_GRADS' slices)", blob="DATA_IN",
-                         expected=dims(want_in), found=dims(data_in.shape))
+        raise ShapeError(
+            f"DATA_IN must have shape {dims(want_in)} (len(SEGMENT_IDS) rows "
+            "of SEGMENT_GRADS' slices)",
+            blob="DATA_IN",
+            expected=dims(want_in),
+            found=dims(data_in.shape),
+        )
     if data_out.shape != segment_grads.shape:
-        raise ShapeError(f"DATA_OUT must have SEGMENT_GRADS' shape "
-                         f"{dims(segment_grads.shape)}", blob="DATA_OUT",
-                         expected=dims(segment_grads.shape), found=dims(data_out.shape))
+        raise ShapeError(
+            f"DATA_OUT must have SEGMENT_GRADS' shape {dims(segment_grads.shape)}",
+            blob="DATA_OUT",
+            expected=dims(segment_grads.shape),
+            found=dims(data_out.shape),
+        )
     if n == 0:
         return np.zeros(want_in, dtype)
     if segment_ids[-1] != k - 1 and segment_ids[0] == 0:
         raise EnforceError(
             f"K - 1 == s_ids[N - 1]. {k - 1} vs {int(segment_ids[-1])}. {GAPS}",
-            blob="SEGMENT_IDS", expected=f"last id {k - 1}", found=int(segment_ids[-1]))
+            blob="SEGMENT_IDS",
+            expected=f"last id {k - 1}",
+            found=int(segment_ids[-1]),
+        )
     _, counts = _ids_and_counts(segment_ids, n)
     per_row = np.repeat(counts, counts)
     g = segment_grads.reshape(k, -1)[segment_ids]
@@ -179,8 +221,9 @@ def _forward_shape(data: TensorShape, ids: TensorShape):
     return (TensorShape(("SEGMENT_IDS[-1]+1",) + tuple(data.dims[1:]), data.dtype),)
 
 
-def _gradient_shape(data_in: TensorShape, data_out: TensorShape, grads: TensorShape,
-                    ids: TensorShape):
+def _gradient_shape(
+    data_in: TensorShape, data_out: TensorShape, grads: TensorShape, ids: TensorShape
+):
     if grads.dims is None:
         return (TensorShape(None, grads.dtype),)
     n = ids.dims[0] if ids.dims else "len(SEGMENT_IDS)"
@@ -223,8 +266,15 @@ Example: DATA={_DATA.tolist()}, SEGMENT_IDS={_IDS.tolist()} -> OUTPUT={out.tolis
         inputs=["DATA_IN", "DATA_OUT", "SEGMENT_GRADS", "SEGMENT_IDS"],
         outputs=["DATA_GRAD"],
         shape=_gradient_shape,
-        example=Example({"DATA_IN": _DATA, "DATA_OUT": out, "SEGMENT_GRADS": dy,
-                         "SEGMENT_IDS": _IDS}, {"DATA_GRAD": dx}),
+        example=Example(
+            {
+                "DATA_IN": _DATA,
+                "DATA_OUT": out,
+                "SEGMENT_GRADS": dy,
+                "SEGMENT_IDS": _IDS,
+            },
+            {"DATA_GRAD": dx},
+        ),
         doc=f"""Gradient of {op_type}: row i of DATA_GRAD is the gradient of DATA's row i,
 from its segment's output gradient SEGMENT_GRADS[SEGMENT_IDS[i]], the forward input
 DATA_IN and the forward output DATA_OUT. SEGMENT_IDS must be sorted, start at 0 and
@@ -232,8 +282,11 @@ end at len(SEGMENT_GRADS) - 1 without gaps.
 
 Example: DATA_IN={_DATA.tolist()}, DATA_OUT={out.tolist()}, SEGMENT_GRADS={dy.tolist()},
 SEGMENT_IDS={_IDS.tolist()} -> DATA_GRAD={dx.tolist()}""",
-    )(lambda data_in, data_out, segment_grads, segment_ids: (
-        range_gradient(grad, data_in, data_out, segment_grads, segment_ids),))
+    )(
+        lambda data_in, data_out, segment_grads, segment_ids: (
+            range_gradient(grad, data_in, data_out, segment_grads, segment_ids),
+        )
+    )
     gradient_not_implemented_yet(grad_type)
 
 

@@ -29,23 +29,39 @@ def _check_args(kw) -> None:
     """Caffe2's PoolOp constructor checks."""
     parsed = cp.parse(kw)
     if parsed["dilation"] is not None and any(d != 1 for d in parsed["dilation"]):
-        raise ArgumentError("dilation_[i] == 1. Pooling op does not support dilation "
-                            "right now.", arg="dilation", expected="1",
-                            found=parsed["dilation"])
+        raise ArgumentError(
+            "dilation_[i] == 1. Pooling op does not support dilation right now.",
+            arg="dilation",
+            expected="1",
+            found=parsed["dilation"],
+        )
     kernel, pads = parsed["kernel"], parsed["pads"]
-    if not kw["global_pooling"] and kernel is not None and pads is not None \
-            and len(pads) == 2 * len(kernel):
+    if (
+        not kw["global_pooling"]
+        and kernel is not None
+        and pads is not None
+        and len(pads) == 2 * len(kernel)
+    ):
         n = len(kernel)
         if any(pads[i] >= kernel[i] or pads[i + n] >= kernel[i] for i in range(n)):
-            raise ArgumentError("Pad should be smaller than kernel.", arg="pads",
-                                expected=f"pads < kernel {kernel}", found=pads)
+            raise ArgumentError(
+                "Pad should be smaller than kernel.",
+                arg="pads",
+                expected=f"pads < kernel {kernel}",
+                found=pads,
+            )
 
 
 def _check_image(x: np.ndarray, blob: str) -> None:
     # Caffe2's LpPool kernels read X.dim32(1..3): two spatial dimensions only.
-    enforce_that(x.ndim == 4, f"{blob}.dim() == 4",
-                 f"LpPool pools two spatial dimensions: {blob} must be 4-D", blob=blob,
-                 expected="a 4-D tensor (N, C, H, W) or (N, H, W, C)", found=dims(x.shape))
+    enforce_that(
+        x.ndim == 4,
+        f"{blob}.dim() == 4",
+        f"LpPool pools two spatial dimensions: {blob} must be 4-D",
+        blob=blob,
+        expected="a 4-D tensor (N, C, H, W) or (N, H, W, C)",
+        found=dims(x.shape),
+    )
 
 
 def _geometry(x: np.ndarray, kw) -> cp.Geometry:
@@ -74,10 +90,20 @@ def lp_pool_gradient(x, y, dy, p: float, kw) -> np.ndarray:
     cp.check_float(y, "Y", x.dtype)
     cp.check_float(dy, "dY", x.dtype)
     want = cp.image_shape(x.shape[0], cp.channels_of(x.shape, order), geo.out, order)
-    enforce_cmp(y.shape == want, "Y.sizes() == pooled sizes", dims(y.shape), dims(want),
-                blob="Y")
-    enforce_cmp(dy.shape == y.shape, "dY.sizes() == Y.sizes()", dims(dy.shape),
-                dims(y.shape), blob="dY")
+    enforce_cmp(
+        y.shape == want,
+        "Y.sizes() == pooled sizes",
+        dims(y.shape),
+        dims(want),
+        blob="Y",
+    )
+    enforce_cmp(
+        dy.shape == y.shape,
+        "dY.sizes() == Y.sizes()",
+        dims(dy.shape),
+        dims(y.shape),
+        blob="dY",
+    )
     t = x.dtype.type
     xc = cp.to_channels_first(x, order)
     yc, dyc = cp.to_channels_first(y, order), cp.to_channels_first(dy, order)
@@ -113,7 +139,11 @@ _Y = np.sqrt(np.array([[[[25, 2], [20, 9]]]], np.float32))
 
 
 @register_cpu_operator(
-    "LpPool", inputs=["X"], outputs=["Y"], args=_ARGS, shape=_shape,
+    "LpPool",
+    inputs=["X"],
+    outputs=["Y"],
+    args=_ARGS,
+    shape=_shape,
     example=Example({"X": _X}, {"Y": _Y}, {"kernel": 2, "p": 2.0}),
     doc="""L_p pooling: each output is the L_p norm (sum of |x|^p, to the power 1/p) of
 a `kernel`-sized window of X moved by `stride` over X padded by `pads` (or `pad`,
@@ -140,12 +170,20 @@ _DY = np.ones((1, 1, 2, 2), np.float32)
 
 
 @register_cpu_operator(
-    "LpPoolGradient", inputs=["X", "Y", "dY"], outputs=["dX"], args=_ARGS,
+    "LpPoolGradient",
+    inputs=["X", "Y", "dY"],
+    outputs=["dX"],
+    args=_ARGS,
     shape=_grad_shape,
-    example=Example({"X": np.array([[[[3, 4], [0, 0]]]], np.float32),
-                     "Y": np.array([[[[5]]]], np.float32),
-                     "dY": np.array([[[[10]]]], np.float32)},
-                    {"dX": np.array([[[[6, 8], [0, 0]]]], np.float32)}, {"kernel": 2}),
+    example=Example(
+        {
+            "X": np.array([[[[3, 4], [0, 0]]]], np.float32),
+            "Y": np.array([[[[5]]]], np.float32),
+            "dY": np.array([[[[10]]]], np.float32),
+        },
+        {"dX": np.array([[[[6, 8], [0, 0]]]], np.float32)},
+        {"kernel": 2},
+    ),
     doc="""Gradient of LpPool: dX from X, the forward output Y and its gradient dY, with
 the forward op's arguments: every window adds dY * x * |x|^(p-2) / Y^(p-1) to each of
 its inputs x (x / Y for p=2). A window whose Y is 0 gives NaN, as the formula does.
