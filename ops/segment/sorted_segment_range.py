@@ -233,9 +233,7 @@ def _gradient_shape(
 def _register(name: str, reduce: Any, grad: Any, what: str) -> None:
     op_type = f"SortedSegmentRange{name}"
     grad_type = op_type + "Gradient"
-    x2d = _DATA
-    starts, counts = np.array([0, 2]), np.array([2, 1])
-    out = reduce(x2d, starts, counts).astype(np.float32)
+    out, dx = (np.array(v, np.float32) for v in _EXAMPLES[name])
     register_cpu_operator(
         op_type,
         inputs=["DATA", "SEGMENT_IDS"],
@@ -251,7 +249,7 @@ empty) and DATA's other dimensions and type (float32; float64 too).
 
 Its gradient is {grad_type}([DATA, OUTPUT, dOUTPUT, SEGMENT_IDS]) -> dDATA.
 
-Example: DATA={_DATA.tolist()}, SEGMENT_IDS={_IDS.tolist()} -> OUTPUT={out.tolist()}""",
+Example: DATA={_DATA.tolist()}, SEGMENT_IDS={_IDS.tolist()} -> OUTPUT={out.astype(float).round(6).tolist()}""",
     )(lambda data, segment_ids: (range_forward(reduce, data, segment_ids),))
 
     @register_gradient(op_type)
@@ -260,7 +258,6 @@ Example: DATA={_DATA.tolist()}, SEGMENT_IDS={_IDS.tolist()} -> OUTPUT={out.tolis
         return [g.op_def(grad_type, [g.I(0), g.O(0), g.GO(0), g.I(1)], [g.GI(0)])]
 
     dy = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
-    dx = range_gradient(grad, _DATA, out, dy, _IDS)
     register_cpu_operator(
         grad_type,
         inputs=["DATA_IN", "DATA_OUT", "SEGMENT_GRADS", "SEGMENT_IDS"],
@@ -280,8 +277,8 @@ from its segment's output gradient SEGMENT_GRADS[SEGMENT_IDS[i]], the forward in
 DATA_IN and the forward output DATA_OUT. SEGMENT_IDS must be sorted, start at 0 and
 end at len(SEGMENT_GRADS) - 1 without gaps.
 
-Example: DATA_IN={_DATA.tolist()}, DATA_OUT={out.tolist()}, SEGMENT_GRADS={dy.tolist()},
-SEGMENT_IDS={_IDS.tolist()} -> DATA_GRAD={dx.tolist()}""",
+Example: DATA_IN={_DATA.tolist()}, DATA_OUT={out.astype(float).round(6).tolist()}, SEGMENT_GRADS={dy.tolist()},
+SEGMENT_IDS={_IDS.tolist()} -> DATA_GRAD={dx.astype(float).round(6).tolist()}""",
     )(
         lambda data_in, data_out, segment_grads, segment_ids: (
             range_gradient(grad, data_in, data_out, segment_grads, segment_ids),
@@ -289,6 +286,18 @@ SEGMENT_IDS={_IDS.tolist()} -> DATA_GRAD={dx.tolist()}""",
     )
     gradient_not_implemented_yet(grad_type)
 
+
+# The worked examples, stated apart from the kernels: DATA=_DATA, SEGMENT_IDS=[0, 0, 1],
+# SEGMENT_GRADS=[[1, 2], [3, 4]]; (OUTPUT, DATA_GRAD) per reducer.
+_LSE = np.log(np.exp([1.0, 4.0]) + np.exp([3.0, 2.0]))  # segment 0's log-sum-exp
+_SOFT = np.exp(np.array([[1.0, 4.0], [3.0, 2.0]]) - _LSE)  # its softmax weights
+_EXAMPLES = {
+    "Sum": ([[4, 6], [5, 6]], [[1, 2], [1, 2], [3, 4]]),
+    "LogSumExp": ([_LSE, [5, 6]], [*(_SOFT * [1, 2]), [3, 4]]),
+    "LogMeanExp": ([_LSE - np.log(2), [5, 6]], [*(_SOFT * [1, 2]), [3, 4]]),
+    "Mean": ([[2, 3], [5, 6]], [[0.5, 1], [0.5, 1], [3, 4]]),
+    "Max": ([[3, 4], [5, 6]], [[0, 2], [1, 0], [3, 4]]),
+}
 
 for _row in REDUCERS:
     _register(*_row)
