@@ -28,9 +28,11 @@ _ARGS = [Arg("p", float, 2.0, doc="the order of the norm")] + cp.CONV_POOL_ARGS
 def _check_args(kw) -> None:
     """Caffe2's PoolOp constructor checks."""
     parsed = cp.parse(kw)
-    if parsed["dilation"] is not None and any(d != 1 for d in parsed["dilation"]):
+    bad = [d for d in parsed["dilation"] or () if d != 1]
+    if bad:
         raise ArgumentError(
-            "dilation_[i] == 1. Pooling op does not support dilation right now.",
+            f"dilation_[i] == 1. {bad[0]} vs 1. Pooling op does not support dilation "
+            "right now.",
             arg="dilation",
             expected="1",
             found=parsed["dilation"],
@@ -45,6 +47,7 @@ def _check_args(kw) -> None:
         n = len(kernel)
         if any(pads[i] >= kernel[i] or pads[i + n] >= kernel[i] for i in range(n)):
             raise ArgumentError(
+                "pads_[i] < kernel_[i] && pads_[i + kernel_size] < kernel_[i]. "
                 "Pad should be smaller than kernel.",
                 arg="pads",
                 expected=f"pads < kernel {kernel}",
