@@ -118,7 +118,8 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, kw: dict) -
     cg, mg = c // g, m // g
     taps = int(np.prod(geo.kernel))
     rest = int(np.prod(geo.out[1:]))
-    rows = max(1, min(geo.out[0], max(x[0].size // 4, 1 << 15) // max(cg * taps * rest, 1)))
+    image_size = x[0].size if n else 0  # an empty batch (no RoIs) gives an empty Y
+    rows = max(1, min(geo.out[0], max(image_size // 4, 1 << 15) // max(cg * taps * rest, 1)))
     wl = w if order == "NHWC" else np.moveaxis(w, 1, -1)  # (M, *kernel, C/G)
     wm = [np.ascontiguousarray(wl[gi * mg:(gi + 1) * mg].reshape(mg, taps * cg).T)
           for gi in range(g)]

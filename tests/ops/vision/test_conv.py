@@ -98,6 +98,16 @@ def test_glow_conv_values_and_the_scalar_arguments():
     testing.check_reference(op, [x, w2], lambda *_: [want.astype(np.float32)])
 
 
+@pytest.mark.parametrize("order", ["NCHW", "NHWC"])
+def test_an_empty_batch_gives_an_empty_output(order):
+    # After RoI ops a batch of 0 boxes is common (Mask R-CNN heads): Y is (0, M, H, W).
+    x = np.zeros((0, 8, 6, 6) if order == "NCHW" else (0, 6, 6, 8), np.float32)
+    w = np.ones((4, 8, 3, 3) if order == "NCHW" else (4, 3, 3, 8), np.float32)
+    op = CreateOperator("Conv", ["X", "W", "b"], ["Y"], kernel=3, pad=1, order=order)
+    want = np.zeros((0, 4, 6, 6) if order == "NCHW" else (0, 6, 6, 4), np.float32)
+    testing.check_reference(op, [x, w, np.ones(4, np.float32)], lambda *_: [want])
+
+
 def test_the_kernel_comes_from_the_filter_when_not_given():
     x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
     w = np.ones((2, 1, 3, 3), np.float32)
