@@ -101,3 +101,31 @@ def test_lenet_binary_net_with_its_conv_shapes_in_value_info(tmp_path, capsys):
     assert status == 0, err
     with np.load(out, allow_pickle=False) as saved:
         assert saved["26"].shape == (1, 8) and np.isfinite(saved["26"]).all()
+
+
+def test_mask_rcnn_2go_runs_end_to_end_with_random_weights(tmp_path, capsys):
+    # Its depthwise Convs (group = channels: 16 ... 768) fix the widths of the Convs
+    # that feed them, and its box heads need 4 deltas per anchor and per class;
+    # --random-init reads both from the net, and the mask head's weights from the If.
+    sizes, ratios = [16, 32, 64, 128], [0.5, 2.0]
+    anchors = [[-s / np.sqrt(q) / 2, -s * np.sqrt(q) / 2, s / np.sqrt(q) / 2, s * np.sqrt(q) / 2]
+               for s in sizes for q in ratios]
+    inputs = tmp_path / "in.npz"
+    np.savez(inputs, data=np.random.default_rng(0).standard_normal((1, 3, 320, 320)).astype(
+        np.float32), im_info=np.array([[320, 320, 1]], np.float32),
+        anchor=np.array(anchors, np.float32))
+    out = tmp_path / "out.npz"
+    status = cli.main(["run", str(REALNETS / "model_zoo/mask_rcnn_2go__model__fp32__model.pbtxt"),
+                       "--inputs", str(inputs), "--random-init", "--save", str(out)])
+    _, err = capsys.readouterr()
+    assert status == 0, err
+    with np.load(out, allow_pickle=False) as saved:
+        scores, boxes = saved["score_nms"], saved["bbox_nms"]
+        classes, masks = saved["class_nms"], saved["mask_fcn_probs"]
+    k = scores.shape[0]
+    assert k > 0 and boxes.shape == (k, 4) and classes.shape == (k,)
+    assert masks.shape[:2] == (k, 8) and masks.ndim == 4  # one mask per class (8: free dim)
+    assert set(classes.tolist()) <= set(range(1, 8))  # class 0 is the background
+    assert ((scores > 0) & (scores <= 1)).all()
+    assert boxes.min() >= 0 and boxes.max() <= 319  # clipped to the 320x320 image
+    assert ((masks >= 0) & (masks <= 1)).all()  # sigmoid probabilities

@@ -8,7 +8,11 @@ gets the shape its op implies from the shapes already known (a Conv filter is
 var have C values; an FC weight is (N, K) with K from the input ...). Dimensions the
 predict net alone does not fix (a Conv's or FC's number of outputs) all take one
 size, ``free_dim``; since every such choice is the same, branches that are summed
-later agree. Values come from a seeded generator, scaled so that activations stay
+later agree. A grouped Conv (a depthwise one has group = channels) fixes the number of
+outputs of the Convs that feed it, through channel-preserving ops (Relu, SpatialBN,
+Sum, ...): those take the group count instead, and so does the grouped Conv's own
+number of outputs; box-delta inputs of the detection ops take 4 (5 rotated) per
+anchor or class. Parameters of the nets inside If/While arguments are made too. Values come from a seeded generator, scaled so that activations stay
 finite through deep nets (He-style filters, variances near 1).
 
 >>> from caffe2lite import core
@@ -143,9 +147,12 @@ def _like_other(op, shapes, free) -> dict[int, tuple[int, ...]]:
     legacy ``broadcast=1``, one value per entry of the dimension at ``axis`` (the last
     dimension when no axis is given), as folded batch norms use it."""
     known = next((s for s in shapes if s.known), None)
+    args = _args(op)
+    if known is None and args.get("broadcast"):
+        # the data input with a symbolic dimension still fixes the broadcast axis
+        known = next((s for s in shapes if s.dims is not None), None)
     if known is None:
         return {}
-    args = _args(op)
     if args.get("broadcast") and known.dims:
         axis = int(args.get("axis", len(known.dims) - 1))
         axis = axis + len(known.dims) if axis < 0 else axis
@@ -194,6 +201,87 @@ def _values(op_type: str, index: int, shape: tuple[int, ...], rng: np.random.Gen
     return (0.1 * rng.standard_normal(shape)).astype(dtype)
 
 
+def _wanted(rule: Callable[..., dict[int, tuple[int, ...]]], op: caffe2_pb2.OperatorDef,
+            shapes: list[TensorShape], free: int) -> dict[int, tuple[int, ...]]:
+    """The parameter shapes ``rule`` implies, keeping only fully numeric ones: the
+    data input may have symbolic dimensions (a batch of RoIs ``n``) the parameters do
+    not depend on, such as a Conv's weights after a RoI op."""
+    if shapes[0].dims is None:
+        return {}
+    try:
+        wanted = rule(op, shapes, free)
+    except (TypeError, ValueError, IndexError):  # a needed dimension is symbolic
+        return {}
+    return {i: tuple(int(d) for d in dims) for i, dims in wanted.items()
+            if all(isinstance(d, (int, np.integer)) for d in dims)}
+
+
+CONV_TYPES = ("Conv", "Conv1D", "Conv2D", "Conv3D", "ConvRelu")
+# Ops whose output has the channels of their data input(s), walked back from a grouped
+# Conv to the Convs whose number of outputs it fixes.
+CHANNEL_PRESERVING = frozenset({
+    "Relu", "Relu6", "LeakyRelu", "Sigmoid", "Tanh", "Swish", "Elu", "PRelu", "Clip",
+    "SpatialBN", "AffineChannel", "GroupNorm", "InstanceNorm", "Dropout", "Copy", "Alias",
+    "Sum", "Add", "Sub", "Mul", "Div", "Max", "Min", "Mean", "MaxPool", "AveragePool",
+    "LpPool", "ResizeNearest", "UpsampleBilinear", "RoIAlign", "RoIPool",
+})
+
+
+# Inputs whose channels are a multiple of another input's free count: box deltas
+# carry 4 values per anchor or class (5 for rotated boxes) beside the scores.
+BOX_DELTAS = {"GenerateProposals": 1, "BBoxTransform": 1, "BoxWithNMSLimit": 1}
+
+
+def _group_hints(net: caffe2_pb2.NetDef, free_dim: int = 8) -> dict[int, int]:
+    """``{op index: number of outputs}`` for the Convs (and FCs) whose free number of
+    outputs something downstream fixes: a grouped Conv (or their own group), or
+    box-delta inputs of the detection ops (4 or 5 per anchor or class)."""
+    producer: dict[str, int] = {}
+    sources: list[list[int | None]] = []  # per op: the op that wrote each input then
+    hints: dict[int, int] = {}
+
+    def need(index: int, group: int) -> None:
+        hints[index] = math.lcm(hints.get(index, free_dim), group)
+
+    for index, op in enumerate(net.op):
+        sources.append([producer.get(b) for b in op.input])
+        if op.type in CONV_TYPES:
+            group = int(_args(op).get("group", 1))
+            if group > 1:
+                need(index, group)  # M % group == 0
+                todo, seen = sources[index][:1], set()
+                while todo:
+                    at = todo.pop()
+                    if at is None or at in seen:
+                        continue
+                    seen.add(at)
+                    source = net.op[at]
+                    if source.type in CONV_TYPES:
+                        need(at, group)
+                    elif source.type in CHANNEL_PRESERVING:
+                        data_only = source.type in (
+                            "SpatialBN", "AffineChannel", "GroupNorm", "InstanceNorm",
+                            "PRelu", "RoIAlign", "RoIPool")
+                        todo.extend(sources[at][:1] if data_only else sources[at])
+        if op.type in BOX_DELTAS:
+            args = _args(op)
+            box_dim = 5 if args.get("rotated") else 4
+            todo, seen = [sources[index][BOX_DELTAS[op.type]]], set()
+            while todo:
+                at = todo.pop()
+                if at is None or at in seen:
+                    continue
+                seen.add(at)
+                source = net.op[at]
+                if source.type in CONV_TYPES or source.type in ("FC", "FCTransposed"):
+                    hints[at] = box_dim * free_dim
+                elif source.type in CHANNEL_PRESERVING:
+                    todo.extend(sources[at][:1])
+        for name in op.output:
+            producer[name] = index
+    return hints
+
+
 def random_parameters(
     net: caffe2_pb2.NetDef,
     inputs: dict[str, TensorShape],
@@ -214,13 +302,15 @@ def random_parameters(
     given = set(inputs) | set(exclude or ())
     produced: set[str] = set()
     params: dict[str, np.ndarray] = {}
+    hints = _group_hints(net, free_dim)
     for index, op in enumerate(net.op):
         unknown = [i for i, b in enumerate(op.input)
                    if b not in given and b not in produced and b not in params]
         if unknown:
             shapes = [known.get(b, UNKNOWN) for b in op.input]
             rule = RULES.get(op.type)
-            wanted = rule(op, shapes, free_dim) if rule and shapes[0].known else {}
+            free = hints.get(index, free_dim)
+            wanted = _wanted(rule, op, shapes, free) if rule else {}
             dtype = shapes[0].dtype if shapes[0].dtype is not None else np.dtype(np.float32)
             for i in unknown:
                 if i not in wanted:
@@ -233,6 +323,12 @@ def random_parameters(
                 value = _values(op.type, i, tuple(int(d) for d in wanted[i]), rng, dtype)
                 params[op.input[i]] = value
                 known[op.input[i]] = TensorShape(value.shape, value.dtype)
+        for arg in op.arg:  # If/While/Do nets: their parameters too, from what is known
+            for sub in ([arg.n] if arg.HasField("n") else []) + list(arg.nets):
+                params.update(random_parameters(
+                    sub, {**known, **{k: TensorShape(v.shape, v.dtype) for k, v in params.items()}},
+                    free_dim=free_dim, seed=seed + 1 + index,
+                    exclude=given | produced | set(params)))
         try:
             outs = infer_op(op, [known.get(b, UNKNOWN) for b in op.input])
         except Caffe2LiteError as e:
