@@ -103,10 +103,12 @@ def test_lenet_binary_net_with_its_conv_shapes_in_value_info(tmp_path, capsys):
         assert saved["26"].shape == (1, 8) and np.isfinite(saved["26"]).all()
 
 
-def test_mask_rcnn_2go_runs_end_to_end_with_random_weights(tmp_path, capsys):
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_mask_rcnn_2go_runs_end_to_end_with_random_weights(precision, tmp_path, capsys):
     # Its depthwise Convs (group = channels: 16 ... 768) fix the widths of the Convs
     # that feed them, and its box heads need 4 deltas per anchor and per class;
-    # --random-init reads both from the net, and the mask head's weights from the If.
+    # --random-init reads both from the net, and the mask head's weights from the If;
+    # the int8 net's filters are uint8 Int8 tensors (zero point 128), biases int32.
     sizes, ratios = [16, 32, 64, 128], [0.5, 2.0]
     anchors = [[-s / np.sqrt(q) / 2, -s * np.sqrt(q) / 2, s / np.sqrt(q) / 2, s * np.sqrt(q) / 2]
                for s in sizes for q in ratios]
@@ -115,7 +117,8 @@ def test_mask_rcnn_2go_runs_end_to_end_with_random_weights(tmp_path, capsys):
         np.float32), im_info=np.array([[320, 320, 1]], np.float32),
         anchor=np.array(anchors, np.float32))
     out = tmp_path / "out.npz"
-    status = cli.main(["run", str(REALNETS / "model_zoo/mask_rcnn_2go__model__fp32__model.pbtxt"),
+    net = REALNETS / f"model_zoo/mask_rcnn_2go__model__{precision}__model.pbtxt"
+    status = cli.main(["run", str(net),
                        "--inputs", str(inputs), "--random-init", "--save", str(out)])
     _, err = capsys.readouterr()
     assert status == 0, err

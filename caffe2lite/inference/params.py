@@ -12,7 +12,9 @@ later agree. A grouped Conv (a depthwise one has group = channels) fixes the num
 outputs of the Convs that feed it, through channel-preserving ops (Relu, SpatialBN,
 Sum, ...): those take the group count instead, and so does the grouped Conv's own
 number of outputs; box-delta inputs of the detection ops take 4 (5 rotated) per
-anchor or class. Parameters of the nets inside If/While arguments are made too. Values come from a seeded generator, scaled so that activations stay
+anchor or class. Parameters of the nets inside If/While arguments are made too. An
+Int8 op's filter is a uint8 Int8 tensor (zero point 128) standing for the float
+filter it would get, its bias int32 (zero point 0). Values come from a seeded generator, scaled so that activations stay
 finite through deep nets (He-style filters, variances near 1).
 
 >>> from caffe2lite import core
@@ -176,8 +178,9 @@ def _layer_norm(op, shapes, free):
 RULES: dict[str, Callable[..., dict[int, tuple[int, ...]]]] = {
     **{t: _conv for t in ("Conv", "Conv1D", "Conv2D", "Conv3D", "ConvRelu", "ConvTranspose")},
     **{t: _channels for t in ("SpatialBN", "AffineChannel", "GroupNorm", "InstanceNorm")},
+    **{t: _conv for t in ("Int8Conv", "Int8ConvRelu", "Int8ConvTranspose")},
     "PRelu": _prelu,
-    "FC": _fc, "FCTransposed": _fc,
+    "FC": _fc, "FCTransposed": _fc, "Int8FC": _fc,
     "LayerNorm": _layer_norm,
     **{t: _like_other for t in ("Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean")},
 }
@@ -201,6 +204,18 @@ def _values(op_type: str, index: int, shape: tuple[int, ...], rng: np.random.Gen
     return (0.1 * rng.standard_normal(shape)).astype(dtype)
 
 
+def _int8(value: np.ndarray, index: int, rng: np.random.Generator) -> Any:
+    """An Int8 op's parameter: a uint8 filter (zero point 128) whose values stand for
+    ``value``, or an int32 bias (zero point 0) of small accumulator units."""
+    from caffe2lite.io.int8 import Int8Tensor
+
+    if index == 1:
+        scale = float(np.float32(max(float(np.abs(value).max()), 1e-6) / 127.0))
+        q = np.clip(np.rint(value / scale) + 128, 0, 255).astype(np.uint8)
+        return Int8Tensor(q, scale, 128)
+    return Int8Tensor(rng.integers(-64, 65, value.shape).astype(np.int32), 1.0, 0)
+
+
 def _wanted(rule: Callable[..., dict[int, tuple[int, ...]]], op: caffe2_pb2.OperatorDef,
             shapes: list[TensorShape], free: int) -> dict[int, tuple[int, ...]]:
     """The parameter shapes ``rule`` implies, keeping only fully numeric ones: the
@@ -216,7 +231,7 @@ def _wanted(rule: Callable[..., dict[int, tuple[int, ...]]], op: caffe2_pb2.Oper
             if all(isinstance(d, (int, np.integer)) for d in dims)}
 
 
-CONV_TYPES = ("Conv", "Conv1D", "Conv2D", "Conv3D", "ConvRelu")
+CONV_TYPES = ("Conv", "Conv1D", "Conv2D", "Conv3D", "ConvRelu", "Int8Conv", "Int8ConvRelu")
 # Ops whose output has the channels of their data input(s), walked back from a grouped
 # Conv to the Convs whose number of outputs it fixes.
 CHANNEL_PRESERVING = frozenset({
@@ -224,6 +239,9 @@ CHANNEL_PRESERVING = frozenset({
     "SpatialBN", "AffineChannel", "GroupNorm", "InstanceNorm", "Dropout", "Copy", "Alias",
     "Sum", "Add", "Sub", "Mul", "Div", "Max", "Min", "Mean", "MaxPool", "AveragePool",
     "LpPool", "ResizeNearest", "UpsampleBilinear", "RoIAlign", "RoIPool",
+    "Int8Relu", "Int8Sum", "Int8Add", "Int8SumRelu", "Int8AddRelu", "Int8MaxPool",
+    "Int8AveragePool", "Int8ResizeNearest", "Int8RoIAlign", "Int8Quantize",
+    "Int8Dequantize", "NHWC2NCHW", "NCHW2NHWC",
 })
 
 
@@ -273,7 +291,7 @@ def _group_hints(net: caffe2_pb2.NetDef, free_dim: int = 8) -> dict[int, int]:
                     continue
                 seen.add(at)
                 source = net.op[at]
-                if source.type in CONV_TYPES or source.type in ("FC", "FCTransposed"):
+                if source.type in CONV_TYPES or source.type in ("FC", "FCTransposed", "Int8FC"):
                     hints[at] = box_dim * free_dim
                 elif source.type in CHANNEL_PRESERVING:
                     todo.extend(sources[at][:1])
@@ -301,7 +319,7 @@ def random_parameters(
     known: dict[str, TensorShape] = dict(inputs)
     given = set(inputs) | set(exclude or ())
     produced: set[str] = set()
-    params: dict[str, np.ndarray] = {}
+    params: dict[str, Any] = {}
     hints = _group_hints(net, free_dim)
     for index, op in enumerate(net.op):
         unknown = [i for i, b in enumerate(op.input)
@@ -320,7 +338,10 @@ def random_parameters(
                         expected="a parameter whose op implies its shape",
                         found=f"inputs {[str(s) for s in shapes]}").add_context(
                             op_type=op.type, op_index=index, net_name=net.name or None)
-                value = _values(op.type, i, tuple(int(d) for d in wanted[i]), rng, dtype)
+                value = _values(op.type, i, tuple(int(d) for d in wanted[i]), rng,
+                                np.dtype(np.float32) if op.type.startswith("Int8") else dtype)
+                if op.type.startswith("Int8"):
+                    value = _int8(value, i, rng)
                 params[op.input[i]] = value
                 known[op.input[i]] = TensorShape(value.shape, value.dtype)
         for arg in op.arg:  # If/While/Do nets: their parameters too, from what is known
