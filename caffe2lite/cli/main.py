@@ -155,7 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
         "outputs, else the outputs of its last op)",
     )
     run.add_argument(
-        "--save", metavar="OUT.npz", help="also save the outputs to an .npz"
+        "--save", metavar="OUT.npz", help="also save the outputs to an .npz ({rank} in "
+        "the path becomes the MPI rank, 0 outside mpiexec)"
+    )
+    run.add_argument(
+        "--shard-inputs", action="store_true",
+        help="under mpiexec -n N: feed each rank its share of every --input/--inputs "
+        "array, the first axis split into N near-equal contiguous parts (rank r takes "
+        "part r); outside mpiexec, the whole arrays",
     )
     run.add_argument(
         "--iters",

@@ -38,6 +38,7 @@ from caffe2lite.cli.common import (
 from caffe2lite.cli.checks import PreflightError, check_run
 from caffe2lite.cli.progress import NullBar, progress_bar
 from caffe2lite.cli.shapes import parse_input_shape
+from caffe2lite.distributed.mpi_world import launcher_rank_and_size
 from caffe2lite.io.int8 import Int8Tensor
 from caffe2lite.errors import (
     MAX_NAMES,
@@ -133,6 +134,26 @@ def load_inputs(npz_files: list[str], pairs: list[str]) -> dict[str, np.ndarray]
             raise UsageError(f"--input expects NAME=FILE.npy, got '{pair}'")
         inputs[name] = _load_npy(name, path)
     return inputs
+
+
+def shard_inputs(inputs: dict[str, np.ndarray], rank: int, size: int) -> dict[str, np.ndarray]:
+    """Rank ``rank``'s part of every input: the first axis split into ``size``
+    near-equal contiguous parts (``numpy.array_split``), so the parts of all ranks
+    put together in rank order are the whole array.
+
+    >>> shard_inputs({"X": np.arange(5)}, 1, 2)["X"].tolist()
+    [3, 4]
+    """
+    out = {}
+    for name, value in inputs.items():
+        if value.ndim == 0:
+            raise UsageError(f"--shard-inputs: input '{name}' is a scalar; there is no "
+                             "first axis to split across the ranks")
+        if value.shape[0] < size:
+            raise UsageError(f"--shard-inputs: input '{name}' has {value.shape[0]} rows, "
+                             f"fewer than the {size} ranks")
+        out[name] = np.ascontiguousarray(np.array_split(value, size)[rank])
+    return out
 
 
 def default_outputs(graph: Graph) -> list[str]:
@@ -237,7 +258,8 @@ def _net_name(netdef: caffe2_pb2.NetDef, path: str) -> None:
 
 
 _NEWER_OPTIONS = {
-    "value_info": None, "random_init": False, "random_init_dim": 8, "random_inputs": False,
+    "shard_inputs": False, "value_info": None, "random_init": False, "random_init_dim": 8,
+    "random_inputs": False,
     "input_shape": [], "strict": False, "verbose": False, "profile": False, "trace": None,
     "save_all": None,
 }
@@ -373,6 +395,13 @@ def run_command(args: argparse.Namespace, out: Any) -> int:
             "many times each net runs (num_iter)"
         )
     inputs = load_inputs(args.inputs, args.input)
+    rank, size = launcher_rank_and_size()
+    if args.shard_inputs:
+        inputs = shard_inputs(inputs, rank, size)
+    for option in ("save", "save_all", "trace"):
+        path = getattr(args, option)
+        if path and "{rank}" in os.fspath(path):
+            setattr(args, option, os.fspath(path).replace("{rank}", str(rank)))
     if not is_plan(graph):
         _net_name(graph, args.net)
     was_strict = is_strict()

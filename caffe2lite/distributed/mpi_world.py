@@ -44,6 +44,16 @@ def launched_by_mpi() -> bool:
     return any(v in os.environ for v in _LAUNCHER_VARS)
 
 
+def launcher_rank_and_size() -> tuple[int, int]:
+    """``(rank, size)`` of this process as its MPI launcher set them in the environment
+    (MPICH/Hydra, Open MPI), without importing MPI; ``(0, 1)`` outside a launcher."""
+    for rank_var, size_var in (("PMI_RANK", "PMI_SIZE"),
+                               ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE")):
+        if rank_var in os.environ and size_var in os.environ:
+            return int(os.environ[rank_var]), int(os.environ[size_var])
+    return 0, 1
+
+
 def mpi() -> Any:
     """The ``mpi4py.MPI`` module, or an error naming the extra."""
     try:
