@@ -104,8 +104,16 @@ def run_single(predict, init, table, feeds_extra=None) -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def client():
+def _cluster_client():
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    # Worker processes must import what the tasks name by module (this file's module
+    # is "tests.test_dask_score" under pytest's importlib mode). They are spawned with
+    # this process's sys.path, which holds the checkout root only under
+    # `python -m pytest`: put it there for plain `pytest` too.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    added = root not in sys.path
+    if added:
+        sys.path.insert(0, root)
     cluster = LocalCluster(
         n_workers=2,
         threads_per_worker=1,
@@ -113,9 +121,21 @@ def client():
         dashboard_address=None,
         host="127.0.0.1",
     )
-    with Client(cluster) as c:
-        yield c
-    cluster.close()
+    try:
+        with Client(cluster) as c:
+            yield c
+    finally:
+        cluster.close()
+        if added:
+            sys.path.remove(root)
+
+
+@pytest.fixture
+def client(_cluster_client):
+    # A cluster that lost its workers would make the next compute wait forever: each
+    # test starts with both workers there, or fails within a minute.
+    _cluster_client.wait_for_workers(2, timeout=60)
+    return _cluster_client
 
 
 def _score_ctr(frame):
