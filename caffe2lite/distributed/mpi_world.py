@@ -135,10 +135,18 @@ class CommonWorld:
 
     def _wait(self, request: Any, op: str) -> None:
         global _broken
-        deadline = time.monotonic() + self.timeout_ms / 1000.0
+        start = time.monotonic()
+        deadline = start + self.timeout_ms / 1000.0
+        # MPI progresses a non-blocking collective only inside Test: poll without
+        # pausing for the first 50 ms (a collective of a few MB takes several steps,
+        # each waiting for a Test), then back off to a millisecond between polls.
+        spin_until = start + 0.05
         pause = 0.0
         while not _test(request, op):
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now < spin_until:
+                continue
+            if now > deadline:
                 _broken = True
                 raise EnforceError(
                     f"{op} did not complete within {self.timeout_ms} ms on rank "
@@ -177,7 +185,8 @@ class CommonWorld:
         if self.comm is None:
             out[...] = x
             return out
-        self._wait(self.comm.Iallreduce(np.ascontiguousarray(x), out, op=mpi().SUM), op)
+        send = np.ascontiguousarray(x)  # held until the call completes: MPI reads it
+        self._wait(self.comm.Iallreduce(send, out, op=mpi().SUM), op)
         return out
 
     def reduce_sum(self, x: np.ndarray, root: int, op: str) -> np.ndarray:
@@ -186,7 +195,8 @@ class CommonWorld:
         if self.comm is None:
             out[...] = x
             return out
-        self._wait(self.comm.Ireduce(np.ascontiguousarray(x), out, op=mpi().SUM, root=root), op)
+        send = np.ascontiguousarray(x)  # held until the call completes: MPI reads it
+        self._wait(self.comm.Ireduce(send, out, op=mpi().SUM, root=root), op)
         return out
 
     def broadcast(self, x: np.ndarray, root: int, op: str) -> np.ndarray:
@@ -216,7 +226,8 @@ class CommonWorld:
         if self.comm is None:
             out[0] = x
             return out
-        self._wait(self.comm.Iallgather(np.ascontiguousarray(x), out), op)
+        send = np.ascontiguousarray(x)  # held until the call completes: MPI reads it
+        self._wait(self.comm.Iallgather(send, out), op)
         return out
 
     def send(self, x: np.ndarray, dst: int, tag: int, op: str) -> None:
