@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 import numpy as np
 
 from bench import dispatch, dropout, memory, quantized, segments, training, vision
-from bench import dask_scoring
+from bench import dask_scoring, mpi_collectives
 from bench.common import FULL, QUICK, Config, Row, rows_as_dicts
 
 SECTIONS: dict[str, Callable[[Config], list[Row]]] = {
@@ -36,6 +36,7 @@ SECTIONS: dict[str, Callable[[Config], list[Row]]] = {
     "training": training.run,
     "vision": vision.run,
     "dask": dask_scoring.run,
+    "mpi": mpi_collectives.run,
 }
 COLUMNS = ("section", "case", "measured", "yardstick", "ratio", "target", "result")
 
