@@ -411,3 +411,15 @@ def test_blob_deserialize_applies_the_same_checks():
                                            r"as caffe2\.BlobProto: as binary: caffe2\.BlobProto"
                                            r"\.name: not valid UTF-8"):
         deserialize(field(1, b"w\xff"))
+
+
+def test_stored_tensors_and_dask_net_bytes_apply_the_same_checks():
+    from caffe2lite.distributed.dask_score import _netdef
+    from caffe2lite.distributed.mpi_store import decode
+
+    with pytest.raises(ProtoParseError, match=r"^cannot parse a stored tensor as "
+                                              r"caffe2\.TensorProto: as binary: "
+                                              r"caffe2\.TensorProto\.name: not valid UTF-8"):
+        decode(b"T" + field(7, b"t\xff"))
+    with pytest.raises(ProtoParseError, match=r"caffe2\.NetDef\.name: not valid UTF-8"):
+        _netdef(field(1, b"n\xff"))

@@ -79,9 +79,9 @@ def _netdef(net: Any) -> caffe2_pb2.NetDef:
     if hasattr(net, "Proto"):
         return net.Proto()
     if isinstance(net, (bytes, bytearray)):
-        out = caffe2_pb2.NetDef()
-        out.ParseFromString(bytes(net))
-        return out
+        from caffe2lite.io.protoio import parse_message
+
+        return parse_message(bytes(net), caffe2_pb2.NetDef, fmt="binary")
     raise Caffe2LiteError(
         f"expected a NetDef, core.Net or serialized NetDef bytes, "
         f"found {type(net).__name__}"

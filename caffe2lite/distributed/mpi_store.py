@@ -39,10 +39,11 @@ def encode(value: Any, blob: str) -> bytes:
 
 def decode(data: bytes) -> Any:
     """Stored bytes as a blob value (a counter's decimal text stays bytes)."""
-    if data[:1] == b"T":
-        tp = TensorProto()
-        tp.ParseFromString(data[1:])
-        return tensor_to_numpy(tp)
+    if data[:1] == b"T":  # another process wrote it: the loaders' checks apply
+        from caffe2lite.io.protoio import parse_message
+
+        return tensor_to_numpy(parse_message(data[1:], TensorProto, name="a stored tensor",
+                                             fmt="binary"))
     if data[:1] == b"B":
         return data[1:]
     return data
