@@ -250,6 +250,31 @@ CHANNEL_PRESERVING = frozenset({
 BOX_DELTAS = {"GenerateProposals": 1, "BBoxTransform": 1, "BoxWithNMSLimit": 1}
 
 
+# Channel-preserving ops whose other inputs are parameters or boxes, not data.
+DATA_FIRST = frozenset({"SpatialBN", "AffineChannel", "GroupNorm", "InstanceNorm", "PRelu",
+                        "RoIAlign", "RoIPool"})
+DENSE_LAYERS = CONV_TYPES + ("FC", "FCTransposed", "Int8FC")
+
+
+def _feeding_layers(net: caffe2_pb2.NetDef, sources: list[list[int | None]],
+                    start: int | None, layers: tuple[str, ...]) -> set[int]:
+    """The ops of type ``layers`` whose output reaches op ``start``'s output through
+    channel-preserving ops only (``sources[i]``: the op that wrote each input of op i)."""
+    found: set[int] = set()
+    todo, seen = [start], set()
+    while todo:
+        at = todo.pop()
+        if at is None or at in seen:
+            continue
+        seen.add(at)
+        source = net.op[at]
+        if source.type in layers:
+            found.add(at)
+        elif source.type in CHANNEL_PRESERVING:
+            todo.extend(sources[at][:1] if source.type in DATA_FIRST else sources[at])
+    return found
+
+
 def _group_hints(net: caffe2_pb2.NetDef, free_dim: int = 8) -> dict[int, int]:
     """``{op index: number of outputs}`` for the Convs (and FCs) whose free number of
     outputs something downstream fixes: a grouped Conv (or their own group), or
@@ -257,44 +282,18 @@ def _group_hints(net: caffe2_pb2.NetDef, free_dim: int = 8) -> dict[int, int]:
     producer: dict[str, int] = {}
     sources: list[list[int | None]] = []  # per op: the op that wrote each input then
     hints: dict[int, int] = {}
-
-    def need(index: int, group: int) -> None:
-        hints[index] = math.lcm(hints.get(index, free_dim), group)
-
     for index, op in enumerate(net.op):
         sources.append([producer.get(b) for b in op.input])
-        if op.type in CONV_TYPES:
-            group = int(_args(op).get("group", 1))
-            if group > 1:
-                need(index, group)  # M % group == 0
-                todo, seen = sources[index][:1], set()
-                while todo:
-                    at = todo.pop()
-                    if at is None or at in seen:
-                        continue
-                    seen.add(at)
-                    source = net.op[at]
-                    if source.type in CONV_TYPES:
-                        need(at, group)
-                    elif source.type in CHANNEL_PRESERVING:
-                        data_only = source.type in (
-                            "SpatialBN", "AffineChannel", "GroupNorm", "InstanceNorm",
-                            "PRelu", "RoIAlign", "RoIPool")
-                        todo.extend(sources[at][:1] if data_only else sources[at])
+        group = int(_args(op).get("group", 1)) if op.type in CONV_TYPES else 1
+        if group > 1:  # M % group == 0 here, and C % group == 0 for what feeds it
+            data = sources[index][0] if sources[index] else None
+            for at in {index} | _feeding_layers(net, sources, data, CONV_TYPES):
+                hints[at] = math.lcm(hints.get(at, free_dim), group)
         if op.type in BOX_DELTAS:
-            args = _args(op)
-            box_dim = 5 if args.get("rotated") else 4
-            todo, seen = [sources[index][BOX_DELTAS[op.type]]], set()
-            while todo:
-                at = todo.pop()
-                if at is None or at in seen:
-                    continue
-                seen.add(at)
-                source = net.op[at]
-                if source.type in CONV_TYPES or source.type in ("FC", "FCTransposed", "Int8FC"):
-                    hints[at] = box_dim * free_dim
-                elif source.type in CHANNEL_PRESERVING:
-                    todo.extend(sources[at][:1])
+            box_dim = 5 if _args(op).get("rotated") else 4
+            deltas = sources[index][BOX_DELTAS[op.type]]
+            for at in _feeding_layers(net, sources, deltas, DENSE_LAYERS):
+                hints[at] = box_dim * free_dim
         for name in op.output:
             producer[name] = index
     return hints
