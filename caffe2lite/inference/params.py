@@ -14,8 +14,8 @@ Sum, ...): those take the group count instead, and so does the grouped Conv's ow
 number of outputs; box-delta inputs of the detection ops take 4 (5 rotated) per
 anchor or class. Parameters of the nets inside If/While arguments are made too. An
 Int8 op's filter is a uint8 Int8 tensor (zero point 128) standing for the float
-filter it would get, its bias int32 (zero point 0). Values come from a seeded generator, scaled so that activations stay
-finite through deep nets (He-style filters, variances near 1).
+filter it would get, its bias int32 (zero point 0). Values come from a seeded
+generator, scaled so that activations stay finite through deep nets (He-style filters, variances near 1).
 
 >>> from caffe2lite import core
 >>> net = core.Net("n"); _ = net.FC(["X", "W", "b"], "Y")
@@ -337,18 +337,19 @@ def random_parameters(
                         expected="a parameter whose op implies its shape",
                         found=f"inputs {[str(s) for s in shapes]}").add_context(
                             op_type=op.type, op_index=index, net_name=net.name or None)
+                int8 = op.type.startswith("Int8")
                 value = _values(op.type, i, tuple(int(d) for d in wanted[i]), rng,
-                                np.dtype(np.float32) if op.type.startswith("Int8") else dtype)
-                if op.type.startswith("Int8"):
+                                np.dtype(np.float32) if int8 else dtype)
+                if int8:
                     value = _int8(value, i, rng)
                 params[op.input[i]] = value
                 known[op.input[i]] = TensorShape(value.shape, value.dtype)
         for arg in op.arg:  # If/While/Do nets: their parameters too, from what is known
             for sub in ([arg.n] if arg.HasField("n") else []) + list(arg.nets):
-                params.update(random_parameters(
-                    sub, {**known, **{k: TensorShape(v.shape, v.dtype) for k, v in params.items()}},
-                    free_dim=free_dim, seed=seed + 1 + index,
-                    exclude=given | produced | set(params)))
+                made = random_parameters(sub, known, free_dim=free_dim, seed=seed + 1 + index,
+                                         exclude=given | produced | set(params))
+                params.update(made)
+                known.update((k, TensorShape(v.shape, v.dtype)) for k, v in made.items())
         try:
             outs = infer_op(op, [known.get(b, UNKNOWN) for b in op.input])
         except Caffe2LiteError as e:
