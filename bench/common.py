@@ -40,6 +40,17 @@ class Config:
     repeats: int = 7
     min_sample: float = 0.02
     onnx: bool = True
+    # section "sparse": the CTR step, embedding lookups, the dense chain, sparse updates
+    sparse_rows: int = 100_000
+    sparse_dim: int = 16
+    sparse_batches: tuple[int, ...] = (256, 4096)
+    sparse_mean_length: int = 20
+    lookup_bags: tuple[int, ...] = (4096, 32)
+    lookup_mean_length: int = 40
+    dense_batch: int = 256
+    update_small_bytes: int = 1 << 20
+    update_big_bytes: int = 1 << 30
+    torch: bool = True
 
 
 FULL = Config()
@@ -60,6 +71,15 @@ TINY = Config(
     repeats=1,
     min_sample=0.0,
     onnx=False,
+    sparse_rows=300,
+    sparse_dim=4,
+    sparse_batches=(8,),
+    sparse_mean_length=3,
+    lookup_bags=(8,),
+    lookup_mean_length=3,
+    dense_batch=8,
+    update_small_bytes=1 << 12,
+    update_big_bytes=1 << 16,
 )
 
 

@@ -7,10 +7,16 @@
 
 from __future__ import annotations
 
+import os
+
+# One thread for every library in the main table (BLAS, OpenMP, numexpr-style
+# pools): set before numpy loads. torch and onnxruntime are pinned where used.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 import argparse
 import json
 import math
-import os
 import platform
 import sys
 import time
@@ -24,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 import numpy as np
 
 from bench import dispatch, dropout, memory, quantized, segments, training, vision
-from bench import dask_scoring, mpi_collectives
+from bench import dask_scoring, mpi_collectives, sparse_training
 from bench.common import FULL, QUICK, Config, Row, rows_as_dicts
 
 SECTIONS: dict[str, Callable[[Config], list[Row]]] = {
@@ -34,6 +40,7 @@ SECTIONS: dict[str, Callable[[Config], list[Row]]] = {
     "dispatch": dispatch.run,
     "memory": memory.run,
     "training": training.run,
+    "sparse": sparse_training.run,
     "vision": vision.run,
     "dask": dask_scoring.run,
     "mpi": mpi_collectives.run,

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import dispatch, dropout, memory, run, segments
+from bench import dispatch, dropout, memory, run, segments, sparse_training
 from bench.common import TINY, Row, Target, compare, measure
 
 DROPOUT_ARGS = [Arg("ratio", float, 0.0), Arg("replacement_value", int, 0)]
@@ -150,6 +150,39 @@ def test_dispatch_and_memory_sections(ops: None) -> None:
     mem = memory.run(TINY)
     _check_rows(mem, "memory")
     assert all(r.target == "<= 3" and r.ratio >= 0 for r in mem if r.status != "n/a")
+
+
+def test_sparse_section_checks_both_sides_agree() -> None:
+    """The sparse section on tiny sizes: every row well formed, no row saying the
+    two sides computed different numbers, and a yardstick row only where its library
+    imports (otherwise an n/a row saying why)."""
+    rows = sparse_training.run(TINY)
+    _check_rows(rows, "sparse")
+    assert not [r for r in rows if "differ" in r.note], rows
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        assert any(r.status == "n/a" and "torch not importable" in r.note for r in rows)
+    else:
+        assert any(r.yardstick == "torch SGD" for r in rows)
+        assert sum(r.yardstick == "embedding_bag" for r in rows) == 2
+    updates = [r for r in rows if r.case.startswith("ScatterWeightedSum")]
+    assert [r.target for r in updates] == [">= 0.833333", "<= 1.5"]
+
+
+def test_ctr_models_agree_after_one_step() -> None:
+    """caffe2lite's training net and the PyTorch yardstick hold the same parameters
+    after one SGD step from the same start (what the bench checks before timing)."""
+    torch = pytest.importorskip("torch")  # noqa: F841
+    params = sparse_training.ctr_params(TINY)
+    batch = sparse_training.ctr_batch(TINY, 8)
+    ours, fetch = sparse_training.ctr_runner(params, batch, "test_ctr_agree")
+    theirs, fetch_torch = sparse_training.torch_ctr(params, batch)
+    ours()
+    theirs()
+    for name in sorted(params):
+        np.testing.assert_allclose(fetch(name), fetch_torch(name), rtol=1e-4, atol=1e-6)
+        assert not np.array_equal(fetch(name), params[name]), name
 
 
 def test_measure_and_targets() -> None:
