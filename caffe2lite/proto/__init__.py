@@ -1,7 +1,8 @@
 """The Caffe2 wire format: ``from caffe2lite.proto import caffe2_pb2``.
 
-``caffe2_pb2`` is generated from ``proto/caffe2.proto`` by ``proto/generate.py`` and
-never edited by hand. Importing it through this package also adds the short device
+``caffe2_pb2`` (and its type stub ``caffe2_pb2.pyi``) is generated from
+``proto/caffe2.proto`` by protoc, through ``scripts/generate_proto.py``, and never
+edited by hand. Importing it through this package also adds the short device
 names Caffe2's Python package defined on it (``caffe2_pb2.CPU == PROTO_CPU``, ``CUDA``,
 ``MKLDNN``, ``OPENGL``, ``OPENCL``, ``IDEEP``, ``HIP``, ``COMPILE_TIME_MAX_DEVICE_TYPES``),
 so scripts that build ``DeviceOption(device_type=caffe2_pb2.CPU)`` keep working.
