@@ -7,6 +7,7 @@ Caffe2 printed a failed ``CAFFE_ENFORCE_EQ(a, b, msg)`` as ``"a == b. 2 vs 3. ms
 
 from __future__ import annotations
 
+from math import prod
 from typing import Any, Sequence
 
 import numpy as np
@@ -89,12 +90,13 @@ def canonical_axis(axis: int, ndim: int, arg: str = "axis") -> int:
 
 def size_to(shape: Sequence[int], axis: int) -> int:
     """Product of ``shape[:axis]`` (Caffe2's ``size_to_dim``)."""
-    return int(np.prod(shape[:axis], dtype=np.int64))
+    # math.prod on the int tuple: np.prod costs microseconds per call.
+    return int(prod(shape[:axis]))
 
 
 def size_from(shape: Sequence[int], axis: int) -> int:
     """Product of ``shape[axis:]`` (Caffe2's ``size_from_dim``)."""
-    return int(np.prod(shape[axis:], dtype=np.int64))
+    return int(prod(shape[axis:]))
 
 
 def dim_from_order(order: str) -> int:

@@ -19,6 +19,7 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema import shapes as sh
 from caffe2lite.schema.shapes import Cost, TensorShape
 from .._dense import (
+    FLOATS,
     canonical_axis,
     dims,
     enforce_that,
@@ -26,6 +27,8 @@ from .._dense import (
     size_from,
     size_to,
 )
+
+_NDARRAY = np.ndarray
 
 _ARGS = [
     Arg("axis", int, 1, doc="X is flattened to a matrix at this axis"),
@@ -151,34 +154,35 @@ Example: X=[[1, 2, 3]], W=[[1, 0, 1], [0, 1, 0]], b=[0.5, -1] -> Y=[[4.5, 1]]"""
 )
 def fc(x: np.ndarray, w: np.ndarray, b: np.ndarray, *, axis: int, axis_w: int) -> tuple:
     """Y = X·Wᵀ + b on the flattened views."""
+    # The common case (2-D X and W at the default axes, one float type, sizes that
+    # agree) is recognised with a few attribute reads; anything else, including
+    # every error, goes through the full checks below in Caffe2's order.
+    if (axis == 1 and axis_w == 1 and type(x) is _NDARRAY and type(w) is _NDARRAY
+            and type(b) is _NDARRAY):
+        dtype = x.dtype
+        if (dtype in FLOATS and w.dtype == dtype and b.dtype == dtype
+                and x.ndim == 2 and w.ndim == 2 and b.ndim == 1
+                and w.shape[1] == x.shape[1] and b.shape[0] == w.shape[0]):
+            y = x @ w.T
+            y += b
+            return (y,)
+    return _fc_checked(x, w, b, axis, axis_w)
+
+
+def _fc_checked(x: np.ndarray, w: np.ndarray, b: np.ndarray, axis: int, axis_w: int) -> tuple:
     dtype = float_tensor(x, "X")
     float_tensor(w, "W", dtype)
     float_tensor(b, "b", dtype)
-    enforce_that(
-        b.ndim == 1,
-        f"b.dim() == 1. {b.ndim}",
-        blob="b",
-        expected="a 1-D bias",
-        found=f"{b.ndim}-D shape {dims(b.shape)}",
-    )
+    if b.ndim != 1:
+        enforce_that(False, f"b.dim() == 1. {b.ndim}", blob="b", expected="a 1-D bias",
+                     found=f"{b.ndim}-D shape {dims(b.shape)}")
     ax, ax_w, m, n, k = _mnk(x, w, axis, axis_w)
-    why = _mismatch(x, w, "b", b, axis, m, n, k)
-    enforce_that(
-        k == size_from(w.shape, ax_w),
-        "K == W.numel() / N",
-        why,
-        blob="W",
-        expected=f"W of {n} x {k}",
-        found=dims(w.shape),
-    )
-    enforce_that(
-        n == b.shape[0],
-        "N == b.dim32(0)",
-        why,
-        blob="b",
-        expected=f"{n} biases",
-        found=b.shape[0],
-    )
+    if k != size_from(w.shape, ax_w):
+        enforce_that(False, "K == W.numel() / N", _mismatch(x, w, "b", b, axis, m, n, k),
+                     blob="W", expected=f"W of {n} x {k}", found=dims(w.shape))
+    if n != b.shape[0]:
+        enforce_that(False, "N == b.dim32(0)", _mismatch(x, w, "b", b, axis, m, n, k),
+                     blob="b", expected=f"{n} biases", found=b.shape[0])
     y = x.reshape(m, k) @ w.reshape(n, k).T
     y += b
     return (y.reshape(x.shape[:ax] + (n,)),)
@@ -219,27 +223,28 @@ def fc_gradient(
     num_outputs: int,
 ) -> tuple:
     """dW, db and (with three outputs) dX."""
+    if (axis == 1 and axis_w == 1 and type(x) is _NDARRAY and type(w) is _NDARRAY
+            and type(dy) is _NDARRAY):
+        dtype = x.dtype
+        if (dtype in FLOATS and w.dtype == dtype and dy.dtype == dtype
+                and x.ndim == 2 and w.ndim == 2 and dy.ndim == 2
+                and w.shape[1] == x.shape[1] and dy.shape[0] == x.shape[0]
+                and dy.shape[1] == w.shape[0]):
+            dw = dy.T @ x
+            db = dy.sum(axis=0, dtype=dtype)
+            if num_outputs == 2:
+                return (dw, db)
+            return (dw, db, dy @ w)
     dtype = float_tensor(x, "X")
     float_tensor(w, "W", dtype)
     float_tensor(dy, "dY", dtype)
     _, ax_w, m, n, k = _mnk(x, w, axis, axis_w)
-    why = _mismatch(x, w, "dY", dy, axis, m, n, k)
-    enforce_that(
-        k * n == w.size,
-        "K * N == W.numel()",
-        why,
-        blob="W",
-        expected=f"W of {n} x {k}",
-        found=dims(w.shape),
-    )
-    enforce_that(
-        dy.size == m * n,
-        "dY.numel() == M * N",
-        why,
-        blob="dY",
-        expected=f"{m} x {n} elements",
-        found=dims(dy.shape),
-    )
+    if k * n != w.size:
+        enforce_that(False, "K * N == W.numel()", _mismatch(x, w, "dY", dy, axis, m, n, k),
+                     blob="W", expected=f"W of {n} x {k}", found=dims(w.shape))
+    if dy.size != m * n:
+        enforce_that(False, "dY.numel() == M * N", _mismatch(x, w, "dY", dy, axis, m, n, k),
+                     blob="dY", expected=f"{m} x {n} elements", found=dims(dy.shape))
     dy2, w2 = dy.reshape(m, n), w.reshape(n, k)
     dw = (dy2.T @ x.reshape(m, k)).reshape(w.shape)
     db = dy2.sum(axis=0, dtype=dtype)

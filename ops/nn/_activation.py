@@ -20,8 +20,9 @@ def same_sizes(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> np.dty
     by element): ``"a.sizes() == b.sizes()"`` otherwise."""
     dtype = dispatch(a, a_name)
     float_tensor(b, b_name, dtype)
-    enforce_that(a.shape == b.shape, f"{a_name}.sizes() == {b_name}.sizes()", blob=b_name,
-                 expected=f"{a_name}'s shape {dims(a.shape)}", found=dims(b.shape))
+    if a.shape != b.shape:
+        enforce_that(False, f"{a_name}.sizes() == {b_name}.sizes()", blob=b_name,
+                     expected=f"{a_name}'s shape {dims(a.shape)}", found=dims(b.shape))
     return dtype
 
 
@@ -31,5 +32,6 @@ def same_numel(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str,
     one type; returns ``b`` in ``a``'s shape (the elements pair up by position)."""
     dtype = dispatch(a, a_name)
     float_tensor(b, b_name, dtype)
-    enforce_cmp(a.size == b.size, expr, a.size, b.size, blob=b_name)
+    if a.size != b.size:
+        enforce_cmp(False, expr, a.size, b.size, blob=b_name)
     return b.reshape(a.shape)

@@ -64,13 +64,14 @@ def sigmoid_gradient(y: np.ndarray, dy: np.ndarray) -> tuple:
     """dY * Y * (1 - Y)."""
     dtype = dispatch(y, "Y")
     float_tensor(dy, "dY", dtype)
-    enforce_that(
-        y.shape == dy.shape,
-        "Y.sizes() == dY.sizes()",
-        blob="dY",
-        expected=f"Y's shape {dims(y.shape)}",
-        found=dims(dy.shape),
-    )
+    if y.shape != dy.shape:
+        enforce_that(
+            False,
+            "Y.sizes() == dY.sizes()",
+            blob="dY",
+            expected=f"Y's shape {dims(y.shape)}",
+            found=dims(dy.shape),
+        )
     dx = np.multiply(dy, y, out=np.empty_like(y))
     dx *= 1 - y
     return (dx,)
