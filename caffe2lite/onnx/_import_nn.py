@@ -1,0 +1,295 @@
+"""ONNX convolution, pooling, normalisation, matrix and softmax ops -> caffe2lite."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from caffe2lite.onnx._import_context import (
+    ImportContext, Unsupported, canon_axis, converter, ints_of,
+)
+
+
+def _text(value, default: str) -> str:
+    if value is None:
+        return default
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _used_outputs(node) -> list[str]:
+    return [o for o in node.output[1:] if o]
+
+
+def _window(ctx: ImportContext, node, attrs, kernel: list[int]) -> dict:
+    """Caffe2's kernels/strides/dilations/pads for an ONNX window op (pads are
+    begin..., end... in both), with auto_pad resolved from the inferred input shape."""
+    n = len(kernel)
+    strides = list(attrs.get("strides") or [1] * n)
+    dilations = list(attrs.get("dilations") or [1] * n)
+    pads = list(attrs.get("pads") or [0] * (2 * n))
+    auto = _text(attrs.get("auto_pad"), "NOTSET")
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        shape = ctx.static_shape(node.input[0])
+        if shape is None:
+            raise Unsupported(f"auto_pad={auto} on an input of unknown shape")
+        pads = [0] * (2 * n)
+        for i in range(n):
+            size = shape[2 + i]
+            out = -(-size // strides[i])
+            total = max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - size)
+            small, big = total // 2, total - total // 2
+            pads[i], pads[n + i] = (small, big) if auto == "SAME_UPPER" else (big, small)
+    elif auto == "VALID":
+        pads = [0] * (2 * n)
+    elif auto != "NOTSET":
+        raise Unsupported(f"auto_pad={auto}")
+    return {"kernels": kernel, "strides": strides, "dilations": dilations, "pads": pads}
+
+
+@converter("Conv")
+def _conv(ctx: ImportContext, node, attrs) -> None:
+    kernel = attrs.get("kernel_shape")
+    if kernel is None:
+        w = ctx.shape(node.input[1])
+        if w is None or any(d is None for d in w[2:]):
+            raise Unsupported("a filter of unknown shape and no kernel_shape")
+        kernel = w[2:]
+    args = _window(ctx, node, attrs, list(kernel))
+    inputs = [i for i in node.input if i]
+    ctx.op("Conv", inputs, [node.output[0]], group=int(attrs.get("group", 1)), **args)
+
+
+@converter("ConvTranspose")
+def _conv_transpose(ctx: ImportContext, node, attrs) -> None:
+    if "output_shape" in attrs:
+        raise Unsupported("output_shape")
+    kernel = attrs.get("kernel_shape")
+    if kernel is None:
+        w = ctx.shape(node.input[1])
+        if w is None or any(d is None for d in w[2:]):
+            raise Unsupported("a filter of unknown shape and no kernel_shape")
+        kernel = w[2:]
+    args = _window(ctx, node, attrs, list(kernel))
+    if _text(attrs.get("auto_pad"), "NOTSET") not in ("NOTSET", "VALID"):
+        raise Unsupported("auto_pad=" + _text(attrs.get("auto_pad"), ""))
+    if any(d != 1 for d in args.pop("dilations")):
+        raise Unsupported("dilations other than 1")
+    adjs = list(attrs.get("output_padding") or [0] * len(kernel))
+    inputs = [i for i in node.input if i]
+    ctx.op("ConvTranspose", inputs, [node.output[0]], group=int(attrs.get("group", 1)),
+           adjs=adjs, **args)
+
+
+def _pool(ctx: ImportContext, node, attrs, c2_type: str) -> None:
+    if _used_outputs(node):
+        raise Unsupported("the Indices output")
+    if attrs.get("ceil_mode", 0):
+        raise Unsupported("ceil_mode=1")
+    if attrs.get("storage_order", 0):
+        raise Unsupported("storage_order=1")
+    args = _window(ctx, node, attrs, list(attrs["kernel_shape"]))
+    if any(d != 1 for d in args.pop("dilations")):
+        raise Unsupported("dilations other than 1")
+    if c2_type == "AveragePool":
+        args["count_include_pad"] = int(attrs.get("count_include_pad", 0))
+    ctx.op(c2_type, [node.input[0]], [node.output[0]], **args)
+
+
+@converter("MaxPool")
+def _max_pool(ctx, node, attrs) -> None:
+    _pool(ctx, node, attrs, "MaxPool")
+
+
+@converter("AveragePool")
+def _average_pool(ctx, node, attrs) -> None:
+    _pool(ctx, node, attrs, "AveragePool")
+
+
+@converter("GlobalMaxPool", "GlobalAveragePool")
+def _global_pool(ctx, node, attrs) -> None:
+    c2 = "MaxPool" if node.op_type == "GlobalMaxPool" else "AveragePool"
+    ctx.op(c2, [node.input[0]], [node.output[0]], global_pooling=1)
+
+
+@converter("Gemm")
+def _gemm(ctx: ImportContext, node, attrs) -> None:
+    a, b = node.input[0], node.input[1]
+    c = node.input[2] if len(node.input) > 2 and node.input[2] else ""
+    trans_a, trans_b = int(attrs.get("transA", 0)), int(attrs.get("transB", 0))
+    alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
+    b_shape, c_shape = ctx.shape(b), ctx.shape(c) if c else None
+    if (c and not trans_a and trans_b and alpha == 1.0 and beta == 1.0
+            and b_shape is not None and len(b_shape) == 2 and c_shape is not None
+            and len(c_shape) == 1 and b_shape[0] is not None and c_shape[0] == b_shape[0]):
+        ctx.op("FC", [a, b, c], [node.output[0]])
+        return
+    product = node.output[0] if not c and alpha == 1.0 else ctx.tmp(node.output[0] + "_ab")
+    ctx.op("MatMul", [a, b], [product], trans_a=trans_a, trans_b=trans_b)
+    if alpha != 1.0:
+        out = node.output[0] if not c else ctx.tmp(node.output[0] + "_alpha_ab")
+        product = ctx.op("Scale", [product], [out], scale=alpha)
+    if c:
+        if beta != 1.0:
+            c = ctx.op("Scale", [c], [ctx.tmp(c + "_beta")], scale=beta)
+        ctx.op("Add", [product, c], [node.output[0]])
+
+
+@converter("MatMul")
+def _matmul(ctx: ImportContext, node, attrs) -> None:
+    a, b = node.input[0], node.input[1]
+    if ctx.rank(a) == 2 and ctx.rank(b) == 2:
+        ctx.op("MatMul", [a, b], [node.output[0]])
+    else:
+        ctx.op("BatchMatMul", [a, b], [node.output[0]], broadcast=1)
+
+
+@converter("BatchNormalization")
+def _batch_norm(ctx: ImportContext, node, attrs) -> None:
+    if _used_outputs(node) or attrs.get("training_mode", 0):
+        raise Unsupported("training mode (running statistics outputs)")
+    if not attrs.get("spatial", 1):
+        raise Unsupported("spatial=0")
+    ctx.op("SpatialBN", list(node.input[:5]), [node.output[0]], is_test=1,
+           epsilon=float(attrs.get("epsilon", 1e-5)))
+
+
+@converter("InstanceNormalization")
+def _instance_norm(ctx: ImportContext, node, attrs) -> None:
+    ctx.op("InstanceNorm", list(node.input[:3]), [node.output[0]],
+           epsilon=float(attrs.get("epsilon", 1e-5)))
+
+
+@converter("LayerNormalization")
+def _layer_norm(ctx: ImportContext, node, attrs) -> None:
+    if _used_outputs(node):
+        raise Unsupported("the Mean / InvStdDev outputs")
+    x, out = node.input[0], node.output[0]
+    scale = node.input[1] if len(node.input) > 1 else ""
+    bias = node.input[2] if len(node.input) > 2 else ""
+    axis = int(attrs.get("axis", -1))
+    rank = ctx.rank(x)
+    if rank is not None:
+        axis = canon_axis(axis, rank)
+    normed = ctx.tmp(out + "_normalized") if scale or bias else out
+    ctx.op("LayerNorm", [x], [normed, ctx.tmp(out + "_mean"), ctx.tmp(out + "_std")],
+           axis=axis, epsilon=float(attrs.get("epsilon", 1e-5)))
+    if scale:
+        normed = ctx.op("Mul", [normed, scale], [out if not bias else ctx.tmp(out + "_scaled")])
+    if bias:
+        ctx.op("Add", [normed, bias], [out])
+
+
+def _softmax_axis(ctx: ImportContext, node, attrs) -> tuple[int, list[int] | None]:
+    """The Caffe2 Softmax axis, and the transpose around it that opset >= 13 needs."""
+    x = node.input[0]
+    if ctx.opset < 13:  # ONNX coerced the input to 2-D at axis, exactly as Caffe2 does
+        axis = int(attrs.get("axis", 1))
+        return (canon_axis(axis, ctx.need_rank(x, "a negative axis")) if axis < 0
+                else axis), None
+    axis = int(attrs.get("axis", -1))
+    rank = ctx.rank(x)
+    if rank is None:
+        if axis == -1:
+            return -1, None
+        raise Unsupported("an input of unknown rank with axis other than -1")
+    axis = canon_axis(axis, rank)
+    if axis == rank - 1:
+        return axis, None
+    perm = list(range(rank))
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    return rank - 1, perm
+
+
+def _softmax_into(ctx: ImportContext, node, attrs, out: str) -> None:
+    axis, perm = _softmax_axis(ctx, node, attrs)
+    if perm is None:
+        ctx.op("Softmax", [node.input[0]], [out], axis=axis)
+        return
+    moved = ctx.op("Transpose", [node.input[0]], [ctx.tmp(out + "_moved")], axes=perm)
+    soft = ctx.op("Softmax", [moved], [ctx.tmp(out + "_softmax")], axis=axis)
+    ctx.op("Transpose", [soft], [out], axes=perm)
+
+
+@converter("Softmax")
+def _softmax(ctx: ImportContext, node, attrs) -> None:
+    _softmax_into(ctx, node, attrs, node.output[0])
+
+
+@converter("LogSoftmax")
+def _log_softmax(ctx: ImportContext, node, attrs) -> None:
+    soft = ctx.tmp(node.output[0] + "_softmax")
+    _softmax_into(ctx, node, attrs, soft)
+    ctx.op("Log", [soft], [node.output[0]])
+
+
+@converter("LRN")
+def _lrn(ctx: ImportContext, node, attrs) -> None:
+    ctx.op("LRN", [node.input[0]], [node.output[0]], size=int(attrs["size"]),
+           alpha=float(attrs.get("alpha", 1e-4)), beta=float(attrs.get("beta", 0.75)),
+           bias=float(attrs.get("bias", 1.0)))
+
+
+@converter("Dropout")
+def _dropout(ctx: ImportContext, node, attrs) -> None:
+    if len(node.input) > 2 and node.input[2]:
+        mode = ctx.need_const(node.input[2], "training_mode")
+        if bool(mode.reshape(-1)[0]):
+            raise Unsupported("training_mode=True")
+    if ctx.opset < 7 and not attrs.get("is_test", 0) and len(node.output) > 1:
+        raise Unsupported("is_test=0 with a mask output")
+    outs = [o for o in node.output if o]
+    ctx.op("Dropout", [node.input[0]], outs, is_test=1)
+
+
+def _nearest_scales(ctx: ImportContext, node, scales: np.ndarray) -> None:
+    s = [float(v) for v in scales.reshape(-1)]
+    if len(s) != 4 or s[0] != 1.0 or s[1] != 1.0:
+        raise Unsupported("scales other than [1, 1, h, w] on an NCHW input")
+    if any(v < 1 or v != math.floor(v) for v in s[2:]):
+        raise Unsupported("non-integer scales")
+    ctx.op("ResizeNearest", [node.input[0]], [node.output[0]],
+           height_scale=s[2], width_scale=s[3])
+
+
+@converter("Upsample")
+def _upsample(ctx: ImportContext, node, attrs) -> None:
+    if _text(attrs.get("mode"), "nearest") != "nearest":
+        raise Unsupported("mode=" + _text(attrs.get("mode"), ""))
+    if "scales" in attrs:
+        scales = np.asarray(attrs["scales"], np.float32)
+    else:
+        scales = ctx.need_const(node.input[1], "scales")
+    _nearest_scales(ctx, node, scales)
+
+
+# (coordinate_transformation_mode, nearest_mode) pairs that equal floor(y / scale)
+# for integer scales, which is what Caffe2's ResizeNearest computes.
+_FLOOR_LIKE = {
+    ("half_pixel", "round_prefer_floor"), ("half_pixel", "round_prefer_ceil"),
+    ("pytorch_half_pixel", "round_prefer_floor"), ("pytorch_half_pixel", "round_prefer_ceil"),
+    ("asymmetric", "floor"),
+}
+
+
+@converter("Resize")
+def _resize(ctx: ImportContext, node, attrs) -> None:
+    if _text(attrs.get("mode"), "nearest") != "nearest":
+        raise Unsupported("mode=" + _text(attrs.get("mode"), ""))
+    coord = _text(attrs.get("coordinate_transformation_mode"), "half_pixel")
+    nearest = _text(attrs.get("nearest_mode"), "round_prefer_floor")
+    if ctx.opset >= 11 and (coord, nearest) not in _FLOOR_LIKE:
+        raise Unsupported(f"coordinate_transformation_mode={coord} with nearest_mode={nearest}")
+    if attrs.get("antialias", 0) or "axes" in attrs:
+        raise Unsupported("antialias or axes")
+    scales_name = node.input[1] if ctx.opset < 11 else (
+        node.input[2] if len(node.input) > 2 else "")
+    scales = ctx.const(scales_name) if scales_name else None
+    if scales is None or scales.size == 0:
+        sizes_name = node.input[3] if len(node.input) > 3 else ""
+        sizes = ctx.need_const(sizes_name, "scales or sizes") if sizes_name else None
+        shape = ctx.static_shape(node.input[0])
+        if sizes is None or shape is None:
+            raise Unsupported("sizes on an input of unknown shape")
+        scales = np.array(ints_of(sizes), np.float64) / np.array(shape, np.float64)
+    _nearest_scales(ctx, node, scales)

@@ -1,0 +1,179 @@
+"""ONNX element-wise, activation and logic ops -> caffe2lite operators."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from caffe2lite.onnx._import_context import (
+    ONNX_TO_CAFFE2, ImportContext, Unsupported, converter,
+)
+from caffe2lite.proto import caffe2_pb2
+
+# ONNX op -> Caffe2 op for ops that take one input and no attributes.
+_UNARY = {
+    "Relu": "Relu", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Exp": "Exp", "Log": "Log",
+    "Sqrt": "Sqrt", "Abs": "Abs", "Neg": "Negative", "Reciprocal": "Reciprocal",
+    "Floor": "Floor", "Ceil": "Ceil", "Erf": "Erf", "Softplus": "Softplus",
+    "Softsign": "Softsign", "Sin": "Sin", "Cos": "Cos", "Tan": "Tan", "Asin": "Asin",
+    "Acos": "Acos", "Atan": "Atan", "Sign": "Sign", "Not": "Not", "Identity": "Copy",
+    "Mish": "Mish",
+}
+
+
+@converter(*_UNARY)
+def _unary(ctx: ImportContext, node, attrs) -> None:
+    ctx.op(_UNARY[node.op_type], [node.input[0]], [node.output[0]])
+
+
+# ONNX op -> (Caffe2 op, [(onnx attribute, caffe2 argument, ONNX default)]).
+_ACTIVATIONS = {
+    "LeakyRelu": ("LeakyRelu", [("alpha", "alpha", 0.01)]),
+    "Elu": ("Elu", [("alpha", "alpha", 1.0)]),
+    "Selu": ("Selu", [("alpha", "alpha", 1.67326319217681884765625),
+                      ("gamma", "scale", 1.05070102214813232421875)]),
+    "HardSigmoid": ("HardSigmoid", [("alpha", "alpha", 0.2), ("beta", "beta", 0.5)]),
+    "ThresholdedRelu": ("ThresholdedRelu", [("alpha", "alpha", 1.0)]),
+}
+
+
+@converter(*_ACTIVATIONS)
+def _activation(ctx: ImportContext, node, attrs) -> None:
+    c2, spec = _ACTIVATIONS[node.op_type]
+    args = {c2_name: float(attrs.get(name, default)) for name, c2_name, default in spec}
+    ctx.op(c2, [node.input[0]], [node.output[0]], **args)
+
+
+@converter("Gelu")
+def _gelu(ctx: ImportContext, node, attrs) -> None:
+    approx = attrs.get("approximate", b"none")
+    approx = approx.decode() if isinstance(approx, bytes) else approx
+    if approx not in ("none", "tanh"):
+        raise Unsupported(f"approximate='{approx}'")
+    ctx.op("Gelu", [node.input[0]], [node.output[0]], fast_gelu=int(approx == "tanh"))
+
+
+# ONNX binary op -> Caffe2 op; all broadcast the numpy way (Caffe2 with broadcast=0).
+_BINARY = {
+    "Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Equal": "EQ",
+    "Greater": "GT", "Less": "LT", "GreaterOrEqual": "GE", "LessOrEqual": "LE",
+    "And": "And", "Or": "Or", "Xor": "Xor",
+}
+
+
+@converter(*_BINARY)
+def _binary(ctx: ImportContext, node, attrs) -> None:
+    args = {}
+    if attrs.get("broadcast"):  # opset < 7: Caffe2's own legacy broadcast
+        args = {"broadcast": 1, "axis": attrs.get("axis")}
+    ctx.op(_BINARY[node.op_type], list(node.input[:2]), [node.output[0]], **args)
+
+
+def broadcast_all(ctx: ImportContext, names: list[str]) -> list[str]:
+    """``names`` expanded to their common numpy-broadcast shape (for ops that need
+    equal shapes): statically when every shape is known, else through Shape(Add(...))."""
+    shapes = [ctx.static_shape(n) for n in names]
+    if all(s is not None for s in shapes):
+        try:
+            target = np.broadcast_shapes(*shapes)
+        except ValueError as e:
+            raise Unsupported(f"inputs that do not broadcast ({e})") from None
+        if all(s == target for s in shapes):
+            return names
+        shape_blob = ctx.constant(np.array(target, np.int64), "broadcast_shape")
+    else:
+        as_float = []
+        for n in names:
+            if ctx.elem_type(n) == 1:
+                as_float.append(n)
+            else:
+                as_float.append(ctx.op("Cast", [n], [ctx.tmp(n + "_f")],
+                                       to=caffe2_pb2.TensorProto.FLOAT))
+        acc = as_float[0]
+        for n in as_float[1:]:
+            acc = ctx.op("Add", [acc, n], [ctx.tmp("broadcast_probe")])
+        shape_blob = ctx.op("Shape", [acc], [ctx.tmp("broadcast_shape")])
+        shapes = [None] * len(names)
+    out = []
+    for n, s in zip(names, shapes):
+        if s is not None and s == target:
+            out.append(n)
+        else:
+            out.append(ctx.op("Expand", [n, shape_blob], [ctx.tmp(n + "_expanded")]))
+    return out
+
+
+@converter("Pow")
+def _pow(ctx: ImportContext, node, attrs) -> None:
+    x, e = node.input[0], node.input[1]
+    ev = ctx.const(e)
+    if ev is not None and ev.size == 1 and ev.ndim <= (ctx.rank(x) or 0):
+        ctx.op("Pow", [x], [node.output[0]], exponent=float(ev.reshape(-1)[0]))
+        return
+    ctx.op("Pow", broadcast_all(ctx, [x, e]), [node.output[0]])
+
+
+@converter("Sum", "Mean", "Max", "Min")
+def _variadic(ctx: ImportContext, node, attrs) -> None:
+    inputs = list(node.input)
+    if node.op_type in ("Sum", "Mean"):
+        acc = inputs[0]
+        if len(inputs) == 1:
+            acc = ctx.op("Copy", [acc], [ctx.tmp(node.output[0] + "_sum")])
+        for i, name in enumerate(inputs[1:]):
+            last = i == len(inputs) - 2 and node.op_type == "Sum"
+            out = node.output[0] if last else ctx.tmp(node.output[0] + "_sum")
+            acc = ctx.op("Add", [acc, name], [out])
+        if node.op_type == "Mean":
+            ctx.op("Scale", [acc], [node.output[0]], scale=1.0 / len(inputs))
+        elif len(inputs) == 1:
+            ctx.op("Copy", [acc], [node.output[0]])
+        return
+    ctx.op(node.op_type, broadcast_all(ctx, inputs), [node.output[0]])
+
+
+@converter("Clip")
+def _clip(ctx: ImportContext, node, attrs) -> None:
+    if ctx.opset < 11:
+        lo, hi = attrs.get("min"), attrs.get("max")
+    else:
+        lo = hi = None
+        if len(node.input) > 1 and node.input[1]:
+            lo = float(ctx.need_const(node.input[1], "min").reshape(-1)[0])
+        if len(node.input) > 2 and node.input[2]:
+            hi = float(ctx.need_const(node.input[2], "max").reshape(-1)[0])
+    ctx.op("Clip", [node.input[0]], [node.output[0]],
+           min=None if lo is None else float(lo), max=None if hi is None else float(hi))
+
+
+@converter("Cast")
+def _cast(ctx: ImportContext, node, attrs) -> None:
+    to = int(attrs["to"])
+    if to not in ONNX_TO_CAFFE2:
+        raise Unsupported(f"to={to}")
+    ctx.op("Cast", [node.input[0]], [node.output[0]], to=ONNX_TO_CAFFE2[to])
+
+
+@converter("PRelu")
+def _prelu(ctx: ImportContext, node, attrs) -> None:
+    x, slope = node.input[0], node.input[1]
+    sv, xs = ctx.const(slope), ctx.shape(x)
+    if sv is not None and xs is not None and len(xs) >= 2:
+        channels = xs[1]
+        # Caffe2's PRelu: one slope, or one per channel (dimension 1, NCHW).
+        per_channel = (sv.size == channels and sv.ndim <= len(xs) - 1
+                       and sv.shape[:1] == (channels,) and all(d == 1 for d in sv.shape[1:])
+                       and sv.ndim == len(xs) - 1)
+        if sv.size == 1 or per_channel:
+            flat = ctx.constant(sv.reshape(-1), slope + "_flat")
+            ctx.op("PRelu", [x, flat], [node.output[0]])
+            return
+    # Any other unidirectional broadcast: where(X < 0, X * slope, X).
+    zero = ctx.constant(np.zeros((), np.float32), "zero")
+    neg = ctx.op("LT", [x, zero], [ctx.tmp(x + "_negative")])
+    scaled = ctx.op("Mul", [x, slope], [ctx.tmp(x + "_scaled")])
+    ctx.op("Where", [neg, scaled, x], [node.output[0]])
+
+
+@converter("Where")
+def _where(ctx: ImportContext, node, attrs) -> None:
+    ctx.op("Where", broadcast_all(ctx, list(node.input[:3])), [node.output[0]])

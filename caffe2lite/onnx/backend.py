@@ -1,0 +1,375 @@
+"""Import ONNX models as Caffe2 nets, with the API of ``caffe2.python.onnx.backend``.
+
+``onnx_to_caffe2_nets(model)`` turns an ONNX model (a path, bytes or an
+``onnx.ModelProto``) into an init net (one Given*Fill op per initializer) and a predict
+net (graph inputs as external inputs, graph outputs as external outputs), built from
+caffe2lite's registered operators. ``prepare(model).run(inputs)`` runs it.
+
+>>> init_net, predict_net = onnx_to_caffe2_nets("model.onnx")  # doctest: +SKIP
+>>> prepare("model.onnx").run([x]).y                              # doctest: +SKIP
+
+Each ONNX op has a converter in a table (``CONVERTERS``, filled by ``_import_nn``,
+``_import_ops`` and ``_import_shape``). Before anything is built every node is
+checked: an op type without a converter, or a form its converter cannot express (say
+MaxPool with ceil_mode=1), is collected, and all of them are reported in one
+:class:`OnnxImportError`. The model is untrusted input: a file that does not parse or
+fails the ONNX checker is an ``OnnxImportError`` too, never a raw protobuf error.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+from caffe2lite.errors import ApiValueError, Caffe2LiteError
+from caffe2lite.onnx import _import_nn, _import_ops, _import_shape  # noqa: F401 (tables)
+from caffe2lite.onnx._import_context import (
+    CONVERTERS, ONNX_NUMPY, ImportContext, Unsupported, fill_ops,
+)
+from caffe2lite.proto import caffe2_pb2
+
+__all__ = [
+    "Caffe2Backend", "Caffe2Rep", "OnnxImportError", "onnx_to_caffe2_nets", "prepare",
+    "run_model", "run_node", "supports_device", "CONVERTERS",
+]
+
+
+class OnnxImportError(Caffe2LiteError):
+    """An ONNX model that caffe2lite cannot import (or onnx is not installed)."""
+
+
+def _onnx():
+    try:
+        import onnx
+        import onnx.checker
+        import onnx.numpy_helper
+        import onnx.shape_inference
+    except ImportError:
+        raise OnnxImportError(
+            "importing ONNX models needs the onnx package: pip install 'caffe2lite[onnx]'"
+        ) from None
+    return onnx
+
+
+def _load_model(model: Any):
+    """An ``onnx.ModelProto`` from a ModelProto, bytes, a path or a binary file object,
+    parsed and checked."""
+    onnx = _onnx()
+    where = "the ONNX model"
+    folder = None
+    if isinstance(model, onnx.ModelProto):
+        proto = model
+    else:
+        if isinstance(model, (bytes, bytearray, memoryview)):
+            data = bytes(model)
+        elif isinstance(model, (str, os.PathLike)):
+            where = f"ONNX file '{os.fspath(model)}'"
+            folder = os.path.dirname(os.path.abspath(os.fspath(model)))
+            try:
+                with open(model, "rb") as f:
+                    data = f.read()
+            except OSError as e:
+                raise OnnxImportError(f"cannot read {where}: {e.strerror or e}") from None
+        elif hasattr(model, "read"):
+            data = model.read()
+        else:
+            raise OnnxImportError(
+                "expected an ONNX model as a path, bytes or onnx.ModelProto, "
+                f"found {type(model).__name__}")
+        proto = onnx.ModelProto()
+        try:
+            proto.ParseFromString(data)
+        except Exception as e:  # DecodeError and friends: report, never leak
+            raise OnnxImportError(
+                f"{where} is not a valid ONNX model: it does not parse as an ONNX "
+                f"ModelProto ({type(e).__name__}: {e}); the file may be truncated or "
+                "not an ONNX file") from None
+        if folder is not None and _uses_external_data(proto):
+            from onnx.external_data_helper import load_external_data_for_model
+            try:
+                load_external_data_for_model(proto, folder)
+            except Exception as e:
+                raise OnnxImportError(
+                    f"cannot load the external data of {where}: {e}") from None
+    try:
+        onnx.checker.check_model(proto)
+    except Exception as e:
+        raise OnnxImportError(f"{where} is not a valid ONNX model: {e}") from None
+    return proto
+
+
+def _uses_external_data(proto) -> bool:
+    return any(t.data_location == 1 for t in proto.graph.initializer)
+
+
+def _opset(proto, opset_version: int | None) -> int:
+    if opset_version is not None:
+        return int(opset_version)
+    for imp in proto.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            return int(imp.version)
+    raise OnnxImportError("the ONNX model does not import the default ('') operator set")
+
+
+def _value_types(proto) -> dict[str, tuple[Any, int]]:
+    """Inferred (dims, elem_type) of every value ONNX shape inference can type."""
+    onnx = _onnx()
+    try:
+        inferred = onnx.shape_inference.infer_shapes(proto)
+    except Exception:  # inference is a help, not a requirement
+        inferred = proto
+    g = inferred.graph
+    types = {}
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        tt = vi.type.tensor_type
+        if not vi.type.HasField("tensor_type"):
+            continue
+        dims = None
+        if tt.HasField("shape"):
+            dims = tuple(d.dim_value if d.HasField("dim_value") else None
+                         for d in tt.shape.dim)
+        types[vi.name] = (dims, tt.elem_type)
+    return types
+
+
+def _node_label(node, index: int) -> str:
+    return node.name or f"#{index}"
+
+
+def _unsupported_message(problems: list[tuple[str, str, str]]) -> str:
+    """One line per (op type, reason): the count and the node names."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for op_type, reason, label in problems:
+        groups.setdefault((op_type, reason), []).append(label)
+    lines = [f"cannot import the ONNX model: {len(problems)} node(s) use operators "
+             "caffe2lite cannot express:"]
+    for (op_type, reason), labels in groups.items():
+        what = f"{op_type} ({reason})" if reason else op_type
+        lines.append(f"  {what}: {len(labels)} node(s): {', '.join(labels)}")
+    return "\n".join(lines)
+
+
+def _convert(proto, opset: int, device_option=None) -> tuple:
+    onnx = _onnx()
+    g = proto.graph
+    consts = {t.name: onnx.numpy_helper.to_array(t) for t in g.initializer}
+    names = {vi.name for vi in g.input} | {vi.name for vi in g.output} | set(consts)
+    for node in g.node:
+        names.update(node.input)
+        names.update(node.output)
+    ctx = ImportContext(opset, dict(consts), _value_types(proto), names)
+
+    problems = []
+    for i, node in enumerate(g.node):
+        label = _node_label(node, i)
+        if node.domain not in ("", "ai.onnx"):
+            problems.append((f"{node.domain}.{node.op_type}", "", label))
+            continue
+        fn = CONVERTERS.get(node.op_type)
+        if fn is None:
+            problems.append((node.op_type, "", label))
+            continue
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        ctx.node_name = node.name
+        try:
+            fn(ctx, node, attrs)
+        except Unsupported as e:
+            problems.append((node.op_type, e.reason, label))
+        except KeyError as e:  # a required attribute the checker let through
+            problems.append((node.op_type, f"missing attribute {e}", label))
+    if problems:
+        raise OnnxImportError(_unsupported_message(problems))
+
+    base = g.name or "onnx_model"
+    init_net, predict_net = caffe2_pb2.NetDef(), caffe2_pb2.NetDef()
+    init_net.name, predict_net.name = base + "_init", base + "_predict"
+    if device_option is not None:
+        init_net.device_option.CopyFrom(device_option)
+        predict_net.device_option.CopyFrom(device_option)
+    for t in g.initializer:
+        try:
+            init_net.op.extend(fill_ops(t.name, consts[t.name], ctx.tmp))
+        except Unsupported as e:
+            raise OnnxImportError(f"cannot import initializer '{t.name}': {e.reason}") from None
+    init_net.op.extend(ctx.init_ops)
+    init_net.external_output.extend(
+        [t.name for t in g.initializer] + [o for op in ctx.init_ops for o in op.output
+                                          if o in ctx.consts])
+    predict_net.op.extend(ctx.ops)
+    inputs = [vi.name for vi in g.input]
+    predict_net.external_input.extend(inputs)
+    predict_net.external_input.extend(
+        n for n in init_net.external_output if n not in set(inputs))
+    predict_net.external_output.extend(vi.name for vi in g.output)
+    return init_net, predict_net
+
+
+def onnx_to_caffe2_nets(model_or_path: Any, opset_version: int | None = None) -> tuple:
+    """``(init_net, predict_net)`` NetDefs for an ONNX model (path, bytes or ModelProto).
+
+    ``opset_version`` overrides the model's default-domain opset (the one whose
+    semantics the converters follow, e.g. Softmax's axis). Raises
+    :class:`OnnxImportError` for an unreadable or invalid model, and for every node
+    that cannot be imported (all listed in one message).
+    """
+    proto = _load_model(model_or_path)
+    return _convert(proto, _opset(proto, opset_version))
+
+
+class _Outputs(tuple):
+    """A tuple of outputs that also answers ``outputs.name`` and ``outputs['name']``."""
+
+    def __new__(cls, names: list[str], values: list[Any]):
+        self = super().__new__(cls, values)
+        self._names = list(names)
+        return self
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names.index(key))
+        return tuple.__getitem__(self, key)
+
+    def __getattr__(self, name: str):
+        names = self.__dict__.get("_names", [])
+        if name in names:
+            return tuple.__getitem__(self, names.index(name))
+        raise AttributeError(name)
+
+    def _asdict(self) -> dict[str, Any]:
+        return collections.OrderedDict(zip(self._names, self))
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+class Caffe2Rep:
+    """A prepared model: its nets, a private workspace, and ``run``."""
+
+    def __init__(self, init_net, predict_net, workspace, uninitialized: list[str]) -> None:
+        self.init_net = init_net
+        self.predict_net = predict_net
+        self.workspace = workspace
+        self.uninitialized = list(uninitialized)
+        self.nets_created = False
+        self.ran_init_net = False
+
+    def run(self, inputs: Any, **kwargs: Any) -> _Outputs:
+        """Feed ``inputs`` (a dict by name, a list/tuple in graph-input order, or one
+        array), run the init net once and the predict net, return the outputs in graph
+        output order."""
+        ws = self.workspace
+        if isinstance(inputs, dict):
+            for key, value in inputs.items():
+                ws.feed_blob(key, value)
+        elif isinstance(inputs, (list, tuple)):
+            if len(self.uninitialized) != len(inputs):
+                raise ApiValueError(
+                    "Expected {} values for uninitialized graph inputs ({}), but got {}."
+                    .format(len(self.uninitialized), ", ".join(self.uninitialized),
+                            len(inputs)))
+            for name, value in zip(self.uninitialized, inputs):
+                ws.feed_blob(name, value)
+        else:
+            ws.feed_blob(self.uninitialized[0], inputs)
+        if not self.ran_init_net:
+            ws.run_net_once(self.init_net)
+            self.ran_init_net = True
+        if not self.nets_created:
+            ws.create_net(self.predict_net, overwrite=True)
+            self.nets_created = True
+        ws.run_net(self.predict_net.name)
+        names = list(self.predict_net.external_output)
+        return _Outputs(names, [ws.fetch_blob(n) for n in names])
+
+
+class Caffe2Backend:
+    """ONNX's backend interface over caffe2lite (Caffe2's class and method names)."""
+
+    @classmethod
+    def is_compatible(cls, model, device: str = "CPU", **kwargs: Any) -> bool:
+        return cls.supports_device(device)
+
+    @classmethod
+    def supports_device(cls, device: str) -> bool:
+        return str(device).upper().split(":")[0] == "CPU"
+
+    @classmethod
+    def _check_device(cls, device: str) -> None:
+        if not cls.supports_device(device):
+            raise OnnxImportError(f"caffe2lite runs on CPU only, not on device '{device}'")
+
+    @classmethod
+    def onnx_graph_to_caffe2_net(cls, model, device: str = "CPU",
+                                 opset_version: int | None = None) -> tuple:
+        """``(init_net, predict_net)`` for ``model``, as :func:`onnx_to_caffe2_nets`."""
+        cls._check_device(device)
+        return onnx_to_caffe2_nets(model, opset_version)
+
+    @classmethod
+    def prepare(cls, model, device: str = "CPU", **kwargs: Any) -> Caffe2Rep:
+        """Convert ``model`` and make a :class:`Caffe2Rep` with its own workspace."""
+        from caffe2lite.runtime.workspace import Workspace
+
+        cls._check_device(device)
+        proto = _load_model(model)
+        opset = _opset(proto, kwargs.get("opset_version"))
+        supported = max(_supported_opset(), 1)
+        if opset > supported:
+            warnings.warn(f"the model uses ONNX opset {opset}, newer than the {supported} "
+                          "this onnx package knows; importing anyway", stacklevel=2)
+        init_net, predict_net = _convert(proto, opset)
+        initialized = {t.name for t in proto.graph.initializer}
+        uninitialized = [vi.name for vi in proto.graph.input if vi.name not in initialized]
+        return Caffe2Rep(init_net, predict_net, Workspace(), uninitialized)
+
+    @classmethod
+    def run_model(cls, model, inputs: Any, device: str = "CPU", **kwargs: Any) -> _Outputs:
+        return cls.prepare(model, device, **kwargs).run(inputs)
+
+    @classmethod
+    def run_node(cls, node, inputs: Any, device: str = "CPU",
+                 opset_version: int | None = None, outputs_info=None,
+                 **kwargs: Any) -> _Outputs:
+        """Run one ``onnx.NodeProto`` on ``inputs`` (a list in node-input order or a
+        dict by name)."""
+        onnx = _onnx()
+        from onnx import helper
+
+        if isinstance(inputs, dict):
+            feeds = dict(inputs)
+        else:
+            names = [n for n in node.input if n]
+            if len(names) != len(inputs):
+                raise ApiValueError(
+                    f"{node.op_type}: expected {len(names)} but got {len(inputs)}")
+            feeds = dict(zip(names, inputs))
+        graph_inputs = []
+        for name, value in feeds.items():
+            arr = np.asarray(value)
+            elem = helper.np_dtype_to_tensor_dtype(arr.dtype)
+            graph_inputs.append(helper.make_tensor_value_info(name, elem, arr.shape))
+        outputs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]
+        graph = helper.make_graph([node], "run_node", graph_inputs, outputs)
+        opset = opset_version or _supported_opset()
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        model.ir_version = min(model.ir_version, onnx.IR_VERSION)
+        return cls.prepare(model, device).run(
+            [np.asarray(feeds[vi.name]) for vi in graph_inputs])
+
+
+def _supported_opset() -> int:
+    onnx = _onnx()
+    return int(onnx.defs.onnx_opset_version())
+
+
+prepare = Caffe2Backend.prepare
+run_model = Caffe2Backend.run_model
+run_node = Caffe2Backend.run_node
+supports_device = Caffe2Backend.supports_device
+
+# numpy dtypes an ONNX graph input may take, for callers building feeds.
+ONNX_INPUT_DTYPES = dict(ONNX_NUMPY)
