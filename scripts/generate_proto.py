@@ -13,7 +13,9 @@ version is refused. Two edits follow, both made here and nowhere else:
   the .proto file, ``caffe2_pb2``, which pickle could not find again), while the
   descriptor keeps the file name ``caffe2.proto``;
 - a header line names the pinned grpcio-tools, this script and the SHA-256 of
-  proto/caffe2.proto, so a test can tell a stale module without protoc.
+  proto/caffe2.proto, so a test can tell a stale module without protoc;
+- the stub ends with the short device names (``CPU``, ``CUDA`` ...) that
+  caffe2lite/proto/__init__.py sets on the module at import, as Caffe2 did.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ OUT_DIR = ROOT / "caffe2lite" / "proto"
 REQUIREMENTS = ROOT / "requirements-dev.txt"
 MODULE_NAME = "caffe2lite.proto.caffe2_pb2"
 STEM = "caffe2_pb2"
+# Set on the module by caffe2lite/proto/__init__.py: NAME = PROTO_NAME.
+DEVICE_ALIASES = ("CPU", "CUDA", "MKLDNN", "OPENGL", "OPENCL", "IDEEP", "HIP",
+                  "COMPILE_TIME_MAX_DEVICE_TYPES")  # fmt: skip
 
 
 class GenerateError(RuntimeError):
@@ -111,7 +116,12 @@ def render() -> dict[str, str]:
     module = module.replace(call, call.replace(f"'{STEM}'", f"'{MODULE_NAME}'"))
     line = header(version)
     module = _add_header(module, line, "DO NOT EDIT!\n")
-    stub = line + stub
+    stub = (
+        line
+        + stub
+        + "\n# Set by caffe2lite/proto/__init__.py (Caffe2's short device names).\n"
+    )
+    stub += "".join(f"{name}: DeviceTypeProto\n" for name in DEVICE_ALIASES)
     return {f"{STEM}.py": module, f"{STEM}.pyi": stub}
 
 

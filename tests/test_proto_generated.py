@@ -145,3 +145,17 @@ def test_module_is_registered_under_the_package():
     assert caffe2_pb2.__name__ == "caffe2lite.proto.caffe2_pb2"
     assert caffe2_pb2.NetDef.__module__ == "caffe2lite.proto.caffe2_pb2"
     assert caffe2_pb2.DESCRIPTOR.name == "caffe2.proto"
+
+
+def test_stub_declares_the_device_aliases_the_package_sets():
+    stub = ast.parse(_committed("caffe2_pb2.pyi"))
+    declared = {
+        node.target.id
+        for node in stub.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    }
+    for name in generate.DEVICE_ALIASES:
+        assert name in declared
+        assert getattr(caffe2_pb2, name) == getattr(caffe2_pb2, "PROTO_" + name)
+    aliases = {n for n in vars(caffe2_pb2) if hasattr(caffe2_pb2, "PROTO_" + n)}
+    assert aliases == set(generate.DEVICE_ALIASES)

@@ -354,3 +354,13 @@ class DBReaderProto(_message.Message):
     db_type: str
     key: str
     def __init__(self, name: _Optional[str] = ..., source: _Optional[str] = ..., db_type: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+# Set by caffe2lite/proto/__init__.py (Caffe2's short device names).
+CPU: DeviceTypeProto
+CUDA: DeviceTypeProto
+MKLDNN: DeviceTypeProto
+OPENGL: DeviceTypeProto
+OPENCL: DeviceTypeProto
+IDEEP: DeviceTypeProto
+HIP: DeviceTypeProto
+COMPILE_TIME_MAX_DEVICE_TYPES: DeviceTypeProto
