@@ -14,7 +14,6 @@ import sys
 from typing import Any, Callable, Mapping
 
 import numpy as np
-from google.protobuf import text_format
 from google.protobuf.message import DecodeError
 
 from caffe2lite.io.arguments import make_argument as MakeArgument  # noqa: F401
@@ -74,17 +73,21 @@ def _is_repeated(field: Any) -> bool:
 
 
 def TryReadProtoWithClass(cls: type, s: Any) -> Any:
-    """Read ``s`` as a ``cls`` message: text format first, then binary (raises
-    ``DecodeError`` when neither fits)."""
-    obj = cls()
-    try:
-        text = s.decode("utf-8") if isinstance(s, bytes) else s
-        text_format.Parse(text, obj)
-        return obj
-    except (text_format.ParseError, UnicodeDecodeError):
-        obj = cls()
-        obj.ParseFromString(s if isinstance(s, bytes) else s.encode("utf-8"))
-        return obj
+    """Read ``s`` (str or bytes) as a ``cls`` message: text format first, then
+    binary, through the checked loader (nesting, size and UTF-8 limits, no message
+    of another type taken for this one). Raises ``DecodeError``, as Caffe2 did, when
+    neither fits; its text gives both reasons."""
+    from caffe2lite.errors import ProtoParseError
+    from caffe2lite.io.protoio import parse_message
+
+    data = s.encode("utf-8") if isinstance(s, str) else bytes(s)
+    reasons = []
+    for fmt in ("text", "binary"):
+        try:
+            return parse_message(data, cls, fmt=fmt)
+        except ProtoParseError as e:
+            reasons.append(str(e))
+    raise DecodeError("; ".join(reasons))
 
 
 def GetContentFromProto(obj: Any, function_map: Mapping[type, Callable[[Any], Any]]) -> Any:

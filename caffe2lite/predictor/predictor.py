@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from google.protobuf.message import DecodeError
 
 from caffe2lite.errors import ApiValueError, BlobNotFoundError, did_you_mean
 from caffe2lite.proto import caffe2_pb2
@@ -96,22 +95,17 @@ class Predictor:
         ``name`` picks a named predictor of the DB (``PREDICT_NET_TYPE_<name>``)."""
         from caffe2lite.io.blobproto import deserialize_records
         from caffe2lite.io.db import read_db
+        from caffe2lite.io.protoio import parse_message
         from caffe2lite.predictor import predictor_py_utils as utils
         from caffe2lite.predictor.metanet import MetaNetDef
         from caffe2lite.predictor.metanet import predictor_constants as pc
 
         values = deserialize_records(read_db(db_type, str(filename)))
-        meta = MetaNetDef()
         if pc.META_NET_DEF not in values:
             raise BlobNotFoundError(f"{filename}: no {pc.META_NET_DEF} blob: not a "
                                     "predictor DB", blob=pc.META_NET_DEF)
-        try:
-            meta.ParseFromString(values[pc.META_NET_DEF])
-        except (DecodeError, RuntimeError, ValueError, TypeError) as e:
-            from caffe2lite.errors import ProtoParseError
-
-            raise ProtoParseError(f"{filename}: {pc.META_NET_DEF} is not a MetaNetDef: "
-                                  f"{e}") from None
+        meta = parse_message(values[pc.META_NET_DEF], MetaNetDef,
+                             name=f"{filename} blob {pc.META_NET_DEF}", fmt="binary")
 
         def part(kind: str) -> str:
             return utils.get_comp_name(kind, name)

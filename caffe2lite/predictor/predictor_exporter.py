@@ -14,11 +14,10 @@ current workspace.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Self
+from typing import Any, NamedTuple
 
-from google.protobuf.message import DecodeError
-
-from caffe2lite.errors import ApiValueError, ProtoParseError
+from caffe2lite.errors import ApiValueError
+from caffe2lite.io.protoio import parse_message
 from caffe2lite.predictor import predictor_py_utils as utils
 from caffe2lite.predictor.metanet import MetaNetDef, predictor_constants
 from caffe2lite.proto import caffe2_pb2
@@ -55,7 +54,7 @@ class PredictorExportMeta(_Meta):
 
     def __new__(cls, predict_net: Any, parameters: Any, inputs: Any, outputs: Any,
                 shapes: Any = None, name: str = "", extra_init_net: Any = None,
-                net_type: Any = None, num_workers: Any = None) -> Self:
+                net_type: Any = None, num_workers: Any = None) -> "PredictorExportMeta":
         inputs = [str(i) for i in inputs]
         outputs = [str(o) for o in outputs]
         if len(set(inputs)) != len(inputs):
@@ -182,13 +181,12 @@ def load_from_db(filename: str, db_type: str, device_option: Any = None) -> Any:
         "Load", [predictor_constants.PREDICTOR_DBREADER],
         [predictor_constants.META_NET_DEF]))
     blob = workspace.FetchBlob(predictor_constants.META_NET_DEF)
-    meta_net_def = MetaNetDef()
-    try:
-        meta_net_def.ParseFromString(blob if isinstance(blob, bytes)
-                                     else str(blob).encode("utf-8"))
-    except (DecodeError, RuntimeError, ValueError) as e:
-        raise ProtoParseError(f"{filename}: {predictor_constants.META_NET_DEF} is not a "
-                              f"MetaNetDef: {e}") from None
+    data = blob if isinstance(blob, bytes) else str(blob).encode("utf-8")
+    # The checked loader: nesting, size and UTF-8 limits, and no other message type
+    # taken for a MetaNetDef (a ProtoParseError naming the DB and the blob).
+    meta_net_def = parse_message(
+        data, MetaNetDef, name=f"{filename} blob {predictor_constants.META_NET_DEF}",
+        fmt="binary")
     if device_option is None:
         device_option = scope.CurrentDeviceScope()
     if device_option is not None:

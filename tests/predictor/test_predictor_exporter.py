@@ -9,13 +9,14 @@ import pytest
 
 from caffe2lite import brew, core, model_helper, optimizer, workspace
 from caffe2lite import predictor_exporter as pe
-from caffe2lite.errors import ApiValueError
+from caffe2lite.errors import ApiValueError, ProtoParseError
 from caffe2lite.io.blobproto import deserialize_records
 from caffe2lite.io.db import read_db
 from caffe2lite.predictor import Predictor
 from caffe2lite.predictor import predictor_py_utils as utils
 from caffe2lite.predictor.metanet import MetaNetDef
 from caffe2lite.predictor.metanet import predictor_constants as pc
+from caffe2lite.proto import caffe2_pb2
 
 
 def mlp(model, data):
@@ -176,3 +177,31 @@ def test_named_predictor_from_db(tmp_path, trained):
     np.testing.assert_array_equal(predictor.run([x])[0], expected)
     with pytest.raises(ApiValueError, match="has no net PREDICT_NET_TYPE"):
         Predictor.from_db(path, "minidb")
+
+
+@pytest.mark.parametrize("payload, reason", [
+    (b"\xff\xff\xff", "as binary: caffe2lite.metanet.MetaNetDef: data ends inside the "
+                         "field that starts at byte 0"),
+    # a TensorProtos message (field 1 holding a TensorProto) is not a MetaNetDef
+    (caffe2_pb2.TensorProtos(protos=[caffe2_pb2.TensorProto(dims=[1], name="t")])
+     .SerializeToString(), "as binary: caffe2lite.metanet.MetaNetDef.blobs[0].key: wire "
+                           "type 0, expected 2, at byte 2"),
+])
+def test_a_predictor_db_whose_meta_net_def_is_not_one_is_refused(tmp_path, payload,
+                                                                   reason):
+    """The MetaNetDef blob goes through the checked loader: garbage or another
+    message gives a ProtoParseError naming the DB file and the blob, from both
+    readers."""
+    path = str(tmp_path / "bad.minidb")
+    workspace.ResetWorkspace(str(tmp_path))
+    workspace.FeedBlob(pc.META_NET_DEF, payload)
+    workspace.RunOperatorOnce(core.CreateOperator(
+        "Save", [pc.META_NET_DEF], [], db=path, db_type="minidb", absolute_path=True))
+    workspace.ResetWorkspace(str(tmp_path))
+    where = f"cannot parse {path} blob {pc.META_NET_DEF} as caffe2lite.metanet.MetaNetDef: "
+    with pytest.raises(ProtoParseError) as info:
+        Predictor.from_db(path, "minidb")
+    assert str(info.value) == where + reason
+    with pytest.raises(ProtoParseError) as info:
+        pe.prepare_prediction_net(path, "minidb")
+    assert str(info.value) == where + reason
