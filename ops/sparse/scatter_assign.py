@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from caffe2lite.errors import DTypeError, EnforceError, ShapeError
 from caffe2lite.schema.checks import cpp_type_name
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
+
+from .. import _sparse_update_native as _native
+
+if TYPE_CHECKING:
+    from caffe2lite.runtime.net import OutputBlobs
 
 # TensorProto.DataType numbers, as Caffe2 printed them in its type messages.
 _PROTO_TYPE = {
@@ -50,14 +57,19 @@ SLICES entry is a block of DATA.size / N elements, and SLICES holds len(INDICES)
 of them. SLICES must have DATA's type (float32, float16, uint8, int32 or int64;
 float64 too) and INDICES is int32 or int64; every index must lie in [0, N) (Caffe2
 checked that only in debug builds). When an index repeats, the last slice wins.
-DATA's array is written only after every check has passed (a read-only or
-non-contiguous DATA is copied first).
+In a workspace, DATA's stored array is written, only the rows named and only after
+every check has passed (a failing op changes nothing), so the time depends on
+INDICES, not on DATA. When something else refers to that array (another blob holding
+a view of it, a profiler), or it is read-only or not contiguous, or the kernel is
+called on its own, a copy is written instead, with the same result.
 
 Example: DATA=[[1, 1], [2, 2], [3, 3]], INDICES=[2, 0], SLICES=[[7, 8], [9, 10]]
 -> DATA=[[9, 10], [2, 2], [7, 8]]""",
 )
-def scatter_assign(data, indices, slices):
-    """Rows of DATA overwritten by SLICES, in DATA's own array."""
+def scatter_assign(data, indices, slices, *, outputs: OutputBlobs | None = None):
+    """Rows of DATA overwritten by SLICES, in DATA's stored array when the workspace
+    alone holds it (else in a copy), after every check."""
+    in_place = _native.owned(data, outputs, 0)  # before any other name refers to data
     for arr, name in ((data, "DATA"), (indices, "INDICES"), (slices, "SLICES")):
         if not isinstance(arr, np.ndarray):
             raise DTypeError(
@@ -108,10 +120,15 @@ def scatter_assign(data, indices, slices):
             found=int(idx[bad[0]]),
         )
     if k and block:
-        last = k - 1 - np.unique(idx[::-1], return_index=True)[1]
-        if not (data.flags.writeable and data.flags.c_contiguous):
-            data = np.ascontiguousarray(data).copy()  # a view or read-only blob
-        data.reshape(n, block)[idx[last]] = slices.reshape(k, block)[last]
+        # Every check has passed: from here on nothing can fail.
+        out = _native.writable(data, in_place)
+        rows, values = out.reshape(n, block), slices.reshape(k, block)
+        if _native._repeats(idx):
+            last = k - 1 - np.unique(idx[::-1], return_index=True)[1]
+            rows[idx[last]] = values[last]  # the last slice of a repeated row wins
+        else:
+            rows[idx] = values
+        return (out,)
     return (data,)
 
 

@@ -5,8 +5,9 @@ nothing is registered here.
 The sparse optimizers are in place on their parameter and state blobs (Caffe2's
 EnforceInplace). Their kernels write into those blobs' arrays, so that an update costs
 time in proportion to the indices, not to the table, but only after every check has
-passed, and only when the array is the workspace's own (no other blob holds it or a
-view of it); otherwise they update a copy, which the executor stores in its place.
+passed, and only when the workspace alone holds the array (``owned`` in
+ops/_sparse_update_native.py, asked at the top of the kernel); otherwise they update a
+copy, which the executor stores in its place.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import numpy as np
 from caffe2lite.errors import DTypeError, EnforceError, ShapeError
 from caffe2lite.schema.checks import check_dtype, cpp_type_name
 from caffe2lite.schema.shapes import TensorShape, dim_product
+
+from .._sparse_update_native import owned, writable  # noqa: F401  (the kernels' import)
 
 F32 = np.float32
 
@@ -105,31 +108,16 @@ def occurrence_levels(idx: np.ndarray) -> Iterator[np.ndarray]:
         yield order[rank == level]
 
 
-def writable_rows(arr: np.ndarray, block: int, outputs: Any) -> tuple[np.ndarray, np.ndarray]:
+def writable_rows(arr: np.ndarray, block: int, in_place: bool
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """``(target, rows)``: the array the update goes into and a ``(n, block)`` view of
-    its first ``n * block`` elements. ``target`` is ``arr`` itself when the workspace
-    owns it alone (so the update is in place, as in Caffe2), a fresh copy otherwise
-    (the kernel called on its own, or the array shared with another blob)."""
-    target = arr if _own_array(arr, outputs) else np.array(arr, copy=True, order="C")
+    its first ``n * block`` elements. ``target`` is ``arr`` itself when ``in_place``
+    (``_sparse_update_native.owned``: the workspace alone holds it, so the update is
+    in place, as in Caffe2), a fresh copy otherwise."""
+    target = writable(arr, in_place)
     flat = target.reshape(-1)
     n = flat.size // block if block else 0
     return target, flat[: n * block].reshape(n, block)
-
-
-def _own_array(arr: np.ndarray, outputs: Any) -> bool:
-    blobs = getattr(outputs, "blobs", None)
-    if blobs is None or arr.base is not None:
-        return False
-    if not (arr.flags.c_contiguous and arr.flags.writeable):
-        return False
-    holders = 0
-    for value in blobs.values():
-        if value is arr:
-            holders += 1
-        elif isinstance(value, np.ndarray) and value.base is not None and (
-                value.base is arr or np.may_share_memory(value, arr)):
-            return False
-    return holders == 1
 
 
 def same_shapes(*indices: int):

@@ -23,11 +23,13 @@ from ._sgd_common import (
     itemsize,
     numel_of,
     occurrence_levels,
+    owned,
     row_sum,
     same_shapes,
     size_from,
     writable_rows,
 )
+from .._sparse_update_native import native
 
 
 def _cost(param: TensorShape, moment: TensorShape, indices: TensorShape,
@@ -87,6 +89,7 @@ def row_wise_sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.n
                             epsilon: float, weight_decay: float, counter_halflife: int,
                             outputs: Any = None) -> tuple:
     """Row-wise sparse AdaGrad, writing only the rows named."""
+    in_param, in_moment = owned(param, outputs, 0), owned(moment, outputs, 1)
     for x, blob in ((param, "param"), (moment, "moment"), (grad, "grad")):
         float_input(x, blob)
     if param.ndim == 0:
@@ -119,9 +122,14 @@ def row_wise_sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.n
     rate = first_lr(lr)
     eps = F32(epsilon)
     g_all = grad.reshape(n, block)
-    new_param, w_rows = writable_rows(param, block, outputs)
-    new_moment, h_rows = writable_rows(moment, 1, outputs)
+    new_param, w_rows = writable_rows(param, block, in_param)
+    new_moment, h_rows = writable_rows(moment, 1, in_moment)
     h_flat = h_rows.reshape(-1)
+    if native is not None and len(w_rows) == len(h_flat):
+        native.row_wise_sparse_adagrad(w_rows, h_flat, np.ascontiguousarray(idx),
+                                       np.ascontiguousarray(g_all), len(w_rows), block,
+                                       rate, eps, float(weight_decay))
+        return (new_param, new_moment)
     # C float arithmetic: a negative moment gives NaN silently, as in Caffe2
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for pos in occurrence_levels(idx):

@@ -20,6 +20,7 @@ from ._sgd_common import (
     index_input,
     iteration,
     occurrence_levels,
+    owned,
     row_sum,
     size_from,
     writable_rows,
@@ -71,6 +72,8 @@ def row_wise_sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.n
                          it: np.ndarray, *, beta1: float, beta2: float, epsilon: float,
                          num_outputs: int, outputs: Any = None) -> tuple:
     """Row-wise sparse Adam, writing only the rows named."""
+    in_place = [owned(param, outputs, 0), owned(moment_1, outputs, 1),
+                owned(moment_2, outputs, 2)]
     for x, blob in ((param, "param"), (moment_1, "moment_1"), (moment_2, "moment_2"),
                     (grad, "grad")):
         float_input(x, blob)
@@ -90,9 +93,9 @@ def row_wise_sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.n
     c = adam_correction(beta1, beta2, t, wide=True)  # Caffe2 kept it a double here
     b1, b2, eps = F32(beta1), F32(beta2), F32(epsilon)
     g_all = grad.reshape(n, block)
-    new_param, w_rows = writable_rows(param, block, outputs)
-    new_m1, m_rows = writable_rows(moment_1, block, outputs)
-    new_m2, v_rows = writable_rows(moment_2, 1, outputs)
+    new_param, w_rows = writable_rows(param, block, in_place[0])
+    new_m1, m_rows = writable_rows(moment_1, block, in_place[1])
+    new_m2, v_rows = writable_rows(moment_2, 1, in_place[2])
     v_flat = v_rows.reshape(-1)
     grad_out = np.empty((n, block), F32) if num_outputs == 4 else None
     # C float arithmetic: a negative moment gives NaN silently, as in Caffe2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from caffe2lite.schema.checks import check_dtype, cpp_type_name, enforce
@@ -9,7 +11,11 @@ from caffe2lite.errors import DTypeError, EnforceError
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
+from .. import _sparse_update_native as _native
 from .._dense import dispatch
+
+if TYPE_CHECKING:
+    from caffe2lite.runtime.net import OutputBlobs
 
 
 def _numel_one(w: np.ndarray, blob: str, name: str, dtype: np.dtype) -> np.generic:
@@ -55,16 +61,27 @@ becomes Weight_0**c * X_0[row] + sum_k Weight_k * (sum of its c slices of X_k); 
 named keep their values. Only sizes matter: X_k holds len(INDICES) slices of
 X_0.size / X_0.shape[0] elements. X_0 is float32 or float64, and the weights and the
 X_k have its type; INDICES is int32 or int64. An empty X_0 is left as it is (nothing
-else is checked then, as in Caffe2). The result is a new array (the stored X_0 is
-never written in place), so each call copies the whole table.
+else is checked then, as in Caffe2). The update is in place, as in Caffe2: in a
+workspace, X_0's stored array is written, only the rows named, after every check has
+passed (a failing op changes nothing), so the time and memory depend on INDICES,
+not on the table. When something else refers to that array (another blob holding
+a view of it, a profiler), or the kernel is called on its own, a copy is updated
+instead, with the same result. An index outside X_0 is an error (Caffe2 checked it
+only in debug builds).
 
 Example: X_0=[[1, 1], [2, 2], [3, 3]], Weight_0=[0.5], INDICES=[2, 0, 2],
 X_1=[[1, 1], [2, 2], [4, 4]], Weight_1=[1] -> X_0=[[2.5, 2.5], [2, 2], [5.75, 5.75]]""",
 )
 def scatter_weighted_sum(
-    x0: np.ndarray, w0: np.ndarray, indices: np.ndarray, *rest: np.ndarray
+    x0: np.ndarray,
+    w0: np.ndarray,
+    indices: np.ndarray,
+    *rest: np.ndarray,
+    outputs: OutputBlobs | None = None,
 ) -> tuple[np.ndarray]:
-    """Copy X_0, then apply Caffe2's sequential row updates with vectorised numpy."""
+    """Caffe2's sequential row updates, in X_0's stored array when the workspace
+    alone holds it (else in a copy), after every check."""
+    in_place = _native.owned(x0, outputs, 0)  # before any other name refers to x0
     dtype = dispatch(x0, "X_0")  # Caffe2 dispatched on X_0's type: float or double
     if not isinstance(indices, np.ndarray) or indices.dtype not in (np.int32, np.int64):
         found = (
@@ -92,8 +109,7 @@ def scatter_weighted_sum(
     block = x0.size // n
     idx = indices.reshape(-1)
     k = idx.size
-    ordered = np.sort(idx)
-    if k and (ordered[0] < 0 or ordered[-1] >= n):
+    if k and (int(idx.min()) < 0 or int(idx.max()) >= n):
         first = int(idx[np.flatnonzero((idx < 0) | (idx >= n))[0]])
         raise EnforceError(
             f"Index out of bounds: {first}, range 0 to {n}",
@@ -113,23 +129,11 @@ def scatter_weighted_sum(
             found=f"shape {x.shape}",
         )
         w = _numel_one(rest[j + 1], f"Weight_{j // 2 + 1}", "weight", dtype)
-        updates.append(w * x.reshape(k, block))
-    out = x0.reshape(n, block).copy()
-    unique = not (ordered[1:] == ordered[:-1]).any()
-    if scale != 1.0:
-        if unique:
-            out[idx] *= scale
-        else:
-            # One multiplication per occurrence, each rounded as in the C++ loop.
-            rows, counts = np.unique(ordered, return_counts=True)
-            for level in range(1, int(counts.max()) + 1):
-                out[rows[counts >= level]] *= scale
-    for upd in updates:
-        if unique:
-            out[idx] += upd
-        else:
-            np.add.at(out, idx, upd)
-    return (out.reshape(x0.shape),)
+        updates.append((x.reshape(k, block), w))
+    # Every check has passed: from here on nothing can fail.
+    out = _native.writable(x0, in_place)
+    _native.scatter_weighted_sum(out.reshape(n, block), idx, scale, updates)
+    return (out,)
 
 
 should_not_do_gradient("ScatterWeightedSum")

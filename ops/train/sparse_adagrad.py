@@ -22,10 +22,12 @@ from ._sgd_common import (
     itemsize,
     numel_of,
     occurrence_levels,
+    owned,
     same_shapes,
     size_from,
     writable_rows,
 )
+from .._sparse_update_native import native
 
 
 def _cost(param: TensorShape, moment: TensorShape, indices: TensorShape,
@@ -75,6 +77,7 @@ def sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.ndarray,
                    grad: np.ndarray, lr: np.ndarray, *, epsilon: float,
                    weight_decay: float, decay: float, outputs: Any = None) -> tuple:
     """Sparse AdaGrad, writing only the rows named."""
+    in_param, in_moment = owned(param, outputs, 0), owned(moment, outputs, 1)
     for x, blob in ((param, "param"), (moment, "moment"), (grad, "grad")):
         float_input(x, blob)
     eq(param.size, moment.size, "Input(PARAM).numel() == Input(MOMENT_1).numel()",
@@ -98,8 +101,13 @@ def sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.ndarray,
     rate = first_lr(lr)
     eps = F32(epsilon)
     g_all = grad.reshape(n, block)
-    new_param, w_rows = writable_rows(param, block, outputs)
-    new_moment, h_rows = writable_rows(moment, block, outputs)
+    new_param, w_rows = writable_rows(param, block, in_param)
+    new_moment, h_rows = writable_rows(moment, block, in_moment)
+    if native is not None and len(w_rows) == len(h_rows):
+        native.sparse_adagrad(w_rows, h_rows, np.ascontiguousarray(idx),
+                              np.ascontiguousarray(g_all), len(w_rows), block, rate, eps,
+                              float(weight_decay))
+        return (new_param, new_moment)
     # C float arithmetic: a negative moment gives NaN silently, as in Caffe2
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for pos in occurrence_levels(idx):

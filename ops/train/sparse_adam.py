@@ -22,6 +22,7 @@ from ._sgd_common import (
     index_input,
     iteration,
     occurrence_levels,
+    owned,
     size_from,
     writable_rows,
 )
@@ -103,6 +104,8 @@ def sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.ndarray,
                 beta1: float, beta2: float, epsilon: float, enableRAdam: bool,
                 num_outputs: int, outputs: Any = None) -> tuple:
     """Sparse Adam, writing only the rows named."""
+    in_place = [owned(param, outputs, 0), owned(moment_1, outputs, 1),
+                owned(moment_2, outputs, 2)]
     for x, blob in ((param, "param"), (moment_1, "moment_1"), (moment_2, "moment_2"),
                     (grad, "grad")):
         float_input(x, blob)
@@ -129,9 +132,9 @@ def sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.ndarray,
     r_t = F32(math.sqrt(((rho - 4.0) * (rho - 2.0)) / rho) * float(r_corr)) \
         if rectified else F32(0)
     g_all = grad.reshape(n, block)
-    new_param, w_rows = writable_rows(param, block, outputs)
-    new_m1, m_rows = writable_rows(moment_1, block, outputs)
-    new_m2, v_rows = writable_rows(moment_2, block, outputs)
+    new_param, w_rows = writable_rows(param, block, in_place[0])
+    new_m1, m_rows = writable_rows(moment_1, block, in_place[1])
+    new_m2, v_rows = writable_rows(moment_2, block, in_place[2])
     grad_out = np.empty((n, block), F32) if num_outputs == 4 else None
     # C float arithmetic: a negative moment gives NaN silently, as in Caffe2
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):

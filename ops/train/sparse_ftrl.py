@@ -12,7 +12,7 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import TensorShape
 
-from ._sgd_common import F32, eq, float_input, occurrence_levels, writable_rows
+from ._sgd_common import F32, eq, float_input, occurrence_levels, owned, writable_rows
 from .ftrl import FTRL_ARGS, alpha_inverse, ftrl_step
 
 
@@ -47,6 +47,7 @@ def sparse_ftrl(var: np.ndarray, n_z: np.ndarray, indices: np.ndarray, grad: np.
                 alpha_input: Any = None, *, alpha: float, beta: float, lambda1: float,
                 lambda2: float, op_def: Any = None, outputs: Any = None) -> tuple:
     """Sparse FTRL, writing only the rows named."""
+    in_var, in_nz = owned(var, outputs, 0), owned(n_z, outputs, 1)
     alpha_inv = alpha_inverse(alpha, alpha_input, op_def)
     if not isinstance(indices, np.ndarray) or indices.dtype not in (np.int32, np.int64):
         found = cpp_type_name(indices.dtype) if isinstance(indices, np.ndarray) \
@@ -69,8 +70,8 @@ def sparse_ftrl(var: np.ndarray, n_z: np.ndarray, indices: np.ndarray, grad: np.
         raise EnforceError(f"Index out of bounds: {value}, range 0 to {rows_n}",
                            blob="indices", expected=f"0 <= index < {rows_n}", found=value)
     g_all = grad.reshape(idx.size, block)
-    new_var, w_rows = writable_rows(var, block, outputs)
-    new_nz, nz_rows = writable_rows(n_z, 2 * block, outputs)
+    new_var, w_rows = writable_rows(var, block, in_var)
+    new_nz, nz_rows = writable_rows(n_z, 2 * block, in_nz)
     for pos in occurrence_levels(idx):
         rows = idx[pos]
         pairs = nz_rows[rows].reshape(-1, block, 2)

@@ -20,6 +20,7 @@ from ._sgd_common import (
     index_input,
     momentum_step,
     occurrence_levels,
+    owned,
     size_from,
     that,
     writable_rows,
@@ -71,6 +72,7 @@ def sparse_momentum_sgd_update(grad: np.ndarray, moment: np.ndarray, lr: np.ndar
                                param: np.ndarray, indices: np.ndarray, *, momentum: float,
                                nesterov: int, outputs: Any = None) -> tuple:
     """Momentum SGD on the rows named, writing only those rows."""
+    in_moment, in_param = owned(moment, outputs, 1), owned(param, outputs, 2)
     for x, blob in ((grad, "grad"), (moment, "moment"), (param, "param")):
         float_input(x, blob)
     float_input(lr, "lr")
@@ -100,8 +102,8 @@ def sparse_momentum_sgd_update(grad: np.ndarray, moment: np.ndarray, lr: np.ndar
     rate = first_lr(lr)
     g_all = grad.reshape(n, block)
     grad_out = np.empty((n, block), F32)
-    new_moment, m_rows = writable_rows(moment, block, outputs)
-    new_param, w_rows = writable_rows(param, block, outputs)
+    new_moment, m_rows = writable_rows(moment, block, in_moment)
+    new_param, w_rows = writable_rows(param, block, in_param)
     for pos in occurrence_levels(idx):
         rows = idx[pos]
         adjusted, new_m = momentum_step(g_all[pos], m_rows[rows], rate, momentum, nesterov)

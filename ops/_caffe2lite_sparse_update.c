@@ -1,0 +1,369 @@
+/* Optional compiled loops of the sparse parameter updates (ScatterWeightedSum,
+ * SparseAdagrad, RowWiseSparseAdagrad), built by setup.py as the top-level module
+ * `_caffe2lite_sparse_update` and loaded by ops/_sparse_update_native.py.
+ *
+ * Why C: Caffe2 applies the indices one after another, so a row named c times is
+ * updated c times, each update seeing the previous one. numpy can only do that
+ * with ufunc.at on flat element indices (an int64 array twice the size of the
+ * update values) or one call per repetition level (thousands of calls when one id
+ * dominates a batch, as real ids do). These loops do it in one pass over the
+ * indices, with no temporary memory, in time proportional to the indices.
+ *
+ * Each function first checks every buffer (formats, sizes) and every index, and
+ * only then writes: a failing call changes nothing. The arithmetic is the numpy
+ * kernels' (float32 operations rounded one by one, no contraction into fused
+ * multiply-adds), so both give the same bits; the tests compare them.
+ *
+ * The GIL is kept while writing: no one can take a reference to the parameter
+ * array meanwhile (ops/_sparse_update_native.py decides, from its reference count,
+ * that only the workspace holds it).
+ *
+ * Uses only the buffer protocol: no numpy headers.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+/* Bumped whenever a function's signature or meaning changes: the Python side only
+ * uses a module built from the same interface. */
+#define INTERFACE 1
+
+enum { F32, F64, I32, I64, OTHER };
+
+static int kind_of(const Py_buffer *v) {
+    const char *f = v->format == NULL ? "B" : v->format;
+    if (*f == '=' || *f == '@' || *f == '<')
+        f++;
+    if (strcmp(f, "f") == 0 && v->itemsize == 4)
+        return F32;
+    if (strcmp(f, "d") == 0 && v->itemsize == 8)
+        return F64;
+    if ((strcmp(f, "i") == 0 || strcmp(f, "l") == 0) && v->itemsize == 4)
+        return I32;
+    if ((strcmp(f, "q") == 0 || strcmp(f, "l") == 0) && v->itemsize == 8)
+        return I64;
+    return OTHER;
+}
+
+/* A C-contiguous buffer of `obj` (writable when asked), of kind `kind` (or, for
+ * indices, I32 or I64: pass -1) and of exactly `count` items (any count: -1). */
+static int get(PyObject *obj, Py_buffer *v, int writable, int kind, Py_ssize_t count,
+               const char *what) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, v, flags) < 0)
+        return -1;
+    int found = kind_of(v);
+    int ok = kind < 0 ? (found == I32 || found == I64) : found == kind;
+    if (!ok) {
+        PyErr_Format(PyExc_TypeError, "%s: unexpected element type '%s'", what,
+                     v->format == NULL ? "B" : v->format);
+        PyBuffer_Release(v);
+        return -1;
+    }
+    if (count >= 0 && v->len != count * v->itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd items, expected %zd", what,
+                     v->len / v->itemsize, count);
+        PyBuffer_Release(v);
+        return -1;
+    }
+    return 0;
+}
+
+static inline int64_t index_at(const Py_buffer *v, Py_ssize_t i) {
+    return v->itemsize == 8 ? ((const int64_t *)v->buf)[i] : ((const int32_t *)v->buf)[i];
+}
+
+/* 0 when every index lies in [0, rows); -1 with ValueError otherwise. */
+static int check_indices(const Py_buffer *v, Py_ssize_t rows) {
+    Py_ssize_t k = v->len / v->itemsize;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        int64_t r = index_at(v, i);
+        if (r < 0 || r >= (int64_t)rows) {
+            PyErr_Format(PyExc_ValueError, "index %lld at %zd out of range [0, %zd)",
+                         (long long)r, i, rows);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+#define SWS_LOOPS(T)                                                                   \
+    do {                                                                               \
+        T *data = (T *)dv.buf;                                                         \
+        const T s = (T)scale;                                                          \
+        if (s != (T)1) {                                                               \
+            for (Py_ssize_t i = 0; i < k; i++) {                                       \
+                T *row = data + index_at(&iv, i) * block;                              \
+                for (Py_ssize_t e = 0; e < block; e++)                                 \
+                    row[e] = s * row[e];                                               \
+            }                                                                          \
+        }                                                                              \
+        for (Py_ssize_t p = 0; p < pairs; p++) {                                       \
+            const T *x = (const T *)xv[p].buf;                                         \
+            const T w = (T)weights[p];                                                 \
+            for (Py_ssize_t i = 0; i < k; i++) {                                       \
+                T *row = data + index_at(&iv, i) * block;                              \
+                const T *src = x + i * block;                                          \
+                if (w == (T)1) {                                                       \
+                    for (Py_ssize_t e = 0; e < block; e++)                             \
+                        row[e] = row[e] + src[e];                                      \
+                } else {                                                               \
+                    for (Py_ssize_t e = 0; e < block; e++) {                           \
+                        T prod = w * src[e];                                           \
+                        row[e] = row[e] + prod;                                        \
+                    }                                                                  \
+                }                                                                      \
+            }                                                                          \
+        }                                                                              \
+    } while (0)
+
+/* scatter_weighted_sum(data, rows, block, indices, scale, xs, weights): for every
+ * i, row indices[i] of data (rows x block, float32 or float64) is multiplied by
+ * scale (skipped when scale == 1), once per occurrence; then, for each X of xs in
+ * order and each i in order, weight * X[i] is added to it. */
+static PyObject *scatter_weighted_sum(PyObject *self, PyObject *args) {
+    PyObject *data_obj, *idx_obj, *xs, *ws;
+    Py_ssize_t rows, block;
+    double scale;
+    if (!PyArg_ParseTuple(args, "OnnOdO!O!", &data_obj, &rows, &block, &idx_obj, &scale,
+                          &PyTuple_Type, &xs, &PyTuple_Type, &ws))
+        return NULL;
+    Py_ssize_t pairs = PyTuple_GET_SIZE(xs);
+    if (PyTuple_GET_SIZE(ws) != pairs || pairs > 64 || rows < 0 || block < 0) {
+        PyErr_SetString(PyExc_ValueError, "bad arguments");
+        return NULL;
+    }
+    Py_buffer dv, iv, xv[64];
+    double weights[64];
+    for (Py_ssize_t p = 0; p < pairs; p++) {
+        weights[p] = PyFloat_AsDouble(PyTuple_GET_ITEM(ws, p));
+        if (weights[p] == -1.0 && PyErr_Occurred())
+            return NULL;
+    }
+    if (PyObject_GetBuffer(data_obj, &dv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT |
+                                              PyBUF_WRITABLE) < 0)
+        return NULL;
+    int kind = kind_of(&dv);
+    if ((kind != F32 && kind != F64) || dv.len != rows * block * dv.itemsize) {
+        PyErr_SetString(PyExc_ValueError, "data: float32 or float64 of rows x block");
+        PyBuffer_Release(&dv);
+        return NULL;
+    }
+    if (get(idx_obj, &iv, 0, -1, -1, "indices") < 0) {
+        PyBuffer_Release(&dv);
+        return NULL;
+    }
+    Py_ssize_t k = iv.len / iv.itemsize, held = 0;
+    int failed = check_indices(&iv, rows) < 0;
+    while (!failed && held < pairs) {
+        failed = get(PyTuple_GET_ITEM(xs, held), &xv[held], 0, kind, k * block, "X") < 0;
+        if (!failed)
+            held++;
+    }
+    if (!failed && block > 0) {
+        if (kind == F32)
+            SWS_LOOPS(float);
+        else
+            SWS_LOOPS(double);
+    }
+    for (Py_ssize_t p = 0; p < held; p++)
+        PyBuffer_Release(&xv[p]);
+    PyBuffer_Release(&iv);
+    PyBuffer_Release(&dv);
+    if (failed)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* The buffers of the two AdaGrad functions: param and moment written, indices and
+ * grad read, all checked. */
+typedef struct {
+    Py_buffer p, m, i, g;
+    int n;
+} adagrad_bufs;
+
+static void release(adagrad_bufs *b) {
+    Py_buffer *all[4] = {&b->p, &b->m, &b->i, &b->g};
+    for (int j = 0; j < b->n; j++)
+        PyBuffer_Release(all[j]);
+}
+
+static int adagrad_buffers(adagrad_bufs *b, PyObject *p, PyObject *m, PyObject *i,
+                           PyObject *g, Py_ssize_t rows, Py_ssize_t block,
+                           Py_ssize_t moment_items) {
+    b->n = 0;
+    if (rows < 0 || block <= 0) {
+        PyErr_SetString(PyExc_ValueError, "bad rows or block");
+        return -1;
+    }
+    if (get(p, &b->p, 1, F32, -1, "param") < 0)
+        return -1;
+    b->n = 1;
+    if (b->p.len / 4 < rows * block) {
+        PyErr_SetString(PyExc_ValueError, "param: fewer than rows x block items");
+        goto fail;
+    }
+    if (get(m, &b->m, 1, F32, moment_items, "moment") < 0)
+        goto fail;
+    b->n = 2;
+    if (get(i, &b->i, 0, -1, -1, "indices") < 0)
+        goto fail;
+    b->n = 3;
+    if (get(g, &b->g, 0, F32, (b->i.len / b->i.itemsize) * block, "grad") < 0)
+        goto fail;
+    b->n = 4;
+    if (check_indices(&b->i, rows) < 0)
+        goto fail;
+    return 0;
+fail:
+    release(b);
+    return -1;
+}
+
+/* float(double(wd) * double(w) + double(g)): std::fma(wd, w, g) in float, as the
+ * numpy kernels' fma32 (the float product is exact in double). */
+static inline float fma32(float wd, float w, float g) {
+    return (float)((double)wd * (double)w + (double)g);
+}
+
+/* sparse_adagrad(param, moment, indices, grad, rows, block, lr, epsilon,
+ * weight_decay): SparseAdagrad's loop, one index after another. */
+static PyObject *sparse_adagrad(PyObject *self, PyObject *args) {
+    PyObject *p, *m, *i, *g;
+    Py_ssize_t rows, block;
+    float lr, eps;
+    double decay;
+    if (!PyArg_ParseTuple(args, "OOOOnnffd", &p, &m, &i, &g, &rows, &block, &lr, &eps,
+                          &decay))
+        return NULL;
+    const int use_wd = decay != 0.0;
+    const float wd = (float)decay;
+    adagrad_bufs b;
+    if (adagrad_buffers(&b, p, m, i, g, rows, block, -1) < 0)
+        return NULL;
+    if (b.m.len / 4 < rows * block) {
+        PyErr_SetString(PyExc_ValueError, "moment: fewer than rows x block items");
+        release(&b);
+        return NULL;
+    }
+    float *w = (float *)b.p.buf, *h = (float *)b.m.buf;
+    const float *grad = (const float *)b.g.buf;
+    Py_ssize_t k = b.i.len / b.i.itemsize;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t off = (Py_ssize_t)index_at(&b.i, j) * block;
+        const float *gj = grad + j * block;
+        for (Py_ssize_t e = 0; e < block; e++) {
+            float gv = gj[e];
+            if (use_wd)
+                gv = fma32(wd, w[off + e], gv);
+            float sq = gv * gv;
+            float hv = h[off + e] + sq;
+            h[off + e] = hv;
+            float num = lr * gv;
+            float den = sqrtf(hv) + eps;
+            w[off + e] = w[off + e] + num / den;
+        }
+    }
+    release(&b);
+    Py_RETURN_NONE;
+}
+
+/* row_wise_sparse_adagrad(param, moment, indices, grad, rows, block, lr, epsilon,
+ * weight_decay): RowWiseSparseAdagrad's loop (one moment value per row). */
+static PyObject *row_wise_sparse_adagrad(PyObject *self, PyObject *args) {
+    PyObject *p, *m, *i, *g;
+    Py_ssize_t rows, block;
+    float lr, eps;
+    double decay;
+    if (!PyArg_ParseTuple(args, "OOOOnnffd", &p, &m, &i, &g, &rows, &block, &lr, &eps,
+                          &decay))
+        return NULL;
+    const int use_wd = decay != 0.0;
+    const float wd = (float)decay;
+    adagrad_bufs b;
+    if (adagrad_buffers(&b, p, m, i, g, rows, block, rows) < 0)
+        return NULL;
+    float *w = (float *)b.p.buf, *h = (float *)b.m.buf;
+    const float *grad = (const float *)b.g.buf;
+    Py_ssize_t k = b.i.len / b.i.itemsize;
+    float *gd = NULL;
+    if (use_wd && block > 1) {
+        gd = (float *)PyMem_Malloc((size_t)block * sizeof(float));
+        if (gd == NULL) {
+            release(&b);
+            return PyErr_NoMemory();
+        }
+    }
+    const float fblock = (float)block;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t r = (Py_ssize_t)index_at(&b.i, j);
+        float *wr = w + r * block;
+        const float *gj = grad + j * block;
+        if (block == 1) {
+            float gv = gj[0];
+            if (use_wd)
+                gv = fma32(wd, wr[0], gv);
+            float sq = gv * gv;
+            float hv = h[r] + sq;
+            h[r] = hv;
+            float num = lr * gv;
+            float den = sqrtf(hv) + eps;
+            wr[0] = wr[0] + num / den;
+            continue;
+        }
+        if (gd != NULL) {
+            for (Py_ssize_t e = 0; e < block; e++)
+                gd[e] = fma32(wd, wr[e], gj[e]);
+            gj = gd;
+        }
+        float sum = 0.0f;
+        for (Py_ssize_t e = 0; e < block; e++) {
+            float sq = gj[e] * gj[e];
+            sum = e == 0 ? sq : sum + sq;
+        }
+        float hv = h[r] + sum / fblock;
+        h[r] = hv;
+        float step = lr / (sqrtf(hv) + eps);
+        for (Py_ssize_t e = 0; e < block; e++) {
+            float d = gj[e] * step;
+            wr[e] = wr[e] + d;
+        }
+    }
+    PyMem_Free(gd);
+    release(&b);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"scatter_weighted_sum", scatter_weighted_sum, METH_VARARGS,
+     "scatter_weighted_sum(data, rows, block, indices, scale, xs, weights)"},
+    {"sparse_adagrad", sparse_adagrad, METH_VARARGS,
+     "sparse_adagrad(param, moment, indices, grad, rows, block, lr, epsilon, "
+     "weight_decay)"},
+    {"row_wise_sparse_adagrad", row_wise_sparse_adagrad, METH_VARARGS,
+     "row_wise_sparse_adagrad(param, moment, indices, grad, rows, block, lr, epsilon, "
+     "weight_decay)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_caffe2lite_sparse_update",
+    "Compiled loops of caffe2lite's in-place sparse parameter updates.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__caffe2lite_sparse_update(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "INTERFACE", INTERFACE) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
