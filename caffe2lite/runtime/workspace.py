@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import types
+import weakref
 from typing import Any, Iterator, Mapping, MutableMapping
 
 import numpy as np
@@ -28,6 +29,7 @@ from caffe2lite.errors import (
     BlobNotFoundError,
     BlobTypeError,
     Caffe2LiteError,
+    EnforceError,
     NetError,
     did_you_mean,
 )
@@ -112,6 +114,47 @@ class Workspace:
         self._blobs: dict[str, Any] = {}
         self._nets: dict[str, CompiledNet] = {}
         self.root_folder = "."
+        # Generator states loaded for nets not created yet: applied when created.
+        self._pending_generator_states: dict[str, list[dict[str, Any]]] = {}
+        _LIVE.add(self)
+
+    def generator_states(self) -> dict[str, list[dict[str, Any]]]:
+        """The state of every operator's random generator in the created nets:
+        ``{net name: [{"op": index, "type": op type, "state": bit generator state},
+        ...]}`` (JSON-serializable; what ``Checkpoint`` saves so that a resumed run
+        draws the same numbers as an uninterrupted one)."""
+        states: dict[str, list[dict[str, Any]]] = {}
+        for name, compiled in self._nets.items():
+            entries = [
+                {"op": step.index, "type": step.op.type,
+                 "state": step.kwargs["rng"].bit_generator.state}
+                for step in compiled.ops
+                if isinstance(step.kwargs.get("rng"), np.random.Generator)
+            ]
+            if entries:
+                states[name] = entries
+        return states
+
+    def set_generator_states(self, states: Any, source: str = "generator states") -> None:
+        """Give the operators' generators the states ``generator_states`` returned
+        (``Load`` does this with a checkpoint's record). Nets created now get their
+        states at once; for a net not created yet they are kept and applied when a
+        net of that name is created. Everything is checked first: an entry for an op
+        that does not exist, has another type or another kind of generator is an
+        ``EnforceError`` naming ``source``, and nothing changes."""
+        checked = _checked_generator_states(states, source)
+        now = []
+        for name, entries in checked.items():
+            if name not in self._nets:
+                continue
+            by_index = {step.index: step for step in self._nets[name].ops}
+            for entry in entries:
+                now.append((_generator_of(by_index.get(entry["op"]), entry, name, source),
+                            entry["state"]))
+        _set_all(now, source)
+        for name, entries in checked.items():
+            if name not in self._nets:
+                self._pending_generator_states[name] = entries
 
     @property
     def blobs(self) -> Mapping[str, Blob]:
@@ -150,6 +193,7 @@ class Workspace:
     def reset(self) -> None:
         self._blobs.clear()
         self._nets.clear()
+        self._pending_generator_states.clear()
 
     def delete_net(self, name: Any) -> bool:
         self._nets.pop(name.Name() if hasattr(name, "Name") else str(name), None)
@@ -174,6 +218,13 @@ class Workspace:
                 f'"{netdef.name}", unless you explicitly specify overwrite=true.')
         existing = self._blobs.keys() | set(also_existing) if also_existing else self._blobs
         compiled = CompiledNet(netdef, existing)
+        pending = self._pending_generator_states.pop(netdef.name, None)
+        if pending:
+            source = f"generator states loaded for net '{netdef.name}'"
+            by_index = {step.index: step for step in compiled.ops}
+            states = [(_generator_of(by_index.get(e["op"]), e, netdef.name, source),
+                       e["state"]) for e in pending]
+            _set_all(states, source)
         if create_outputs:
             for op in netdef.op:
                 for out in op.output:
@@ -276,6 +327,76 @@ class Workspace:
         if isinstance(obj, caffe2_pb2.OperatorDef):
             return self.run_operator_once(obj)
         raise ApiValueError(f"Don't know how to do Workspace.run() on {type(obj)}")
+
+
+#: Every live workspace (ops find theirs from its blob dict: :func:`owner_of`).
+_LIVE: "weakref.WeakSet[Workspace]" = weakref.WeakSet()
+
+
+def owner_of(blobs: Any) -> Workspace | None:
+    """The workspace whose blob dict is ``blobs`` (what an op's ``outputs.blobs``
+    holds while it runs), or None."""
+    if blobs is None:
+        return None
+    for ws in list(_LIVE):
+        if ws._blobs is blobs:
+            return ws
+    return None
+
+
+def _checked_generator_states(states: Any, source: str) -> dict[str, list[dict[str, Any]]]:
+    """``states`` in the form ``generator_states`` returns, or an EnforceError."""
+    def bad(found: str) -> EnforceError:
+        return EnforceError(f"{source}: not a map of net names to generator states",
+                            expected='{"net": [{"op": int, "type": str, "state": {...}}]}',
+                            found=found)
+
+    if not isinstance(states, dict):
+        raise bad(type(states).__name__)
+    for name, entries in states.items():
+        if not isinstance(name, str) or not isinstance(entries, list):
+            raise bad(f"entry {name!r}")
+        for entry in entries:
+            if (not isinstance(entry, dict) or type(entry.get("op")) is not int
+                    or not isinstance(entry.get("type"), str)
+                    or not isinstance(entry.get("state"), dict)
+                    or not isinstance(entry["state"].get("bit_generator"), str)):
+                raise bad(f"net {name!r} entry {entry!r:.80}")
+    return states
+
+
+def _generator_of(step: Any, entry: dict[str, Any], net: str, source: str) -> Any:
+    """The generator of op ``entry["op"]`` of ``net``, checked against the entry."""
+    rng = None if step is None else step.kwargs.get("rng")
+    if step is None or step.op.type != entry["type"] or not isinstance(
+            rng, np.random.Generator):
+        found = ("no such op" if step is None else
+                 f"a {step.op.type} op" + ("" if isinstance(rng, np.random.Generator)
+                                           else " without a generator"))
+        raise EnforceError(
+            f"{source}: op #{entry['op']} of net '{net}' does not match the saved "
+            "generator", expected=f"a {entry['type']} op with a generator", found=found)
+    kind = type(rng.bit_generator).__name__
+    if kind != entry["state"]["bit_generator"]:
+        raise EnforceError(
+            f"{source}: op #{entry['op']} of net '{net}' has another kind of generator",
+            expected=entry["state"]["bit_generator"], found=kind)
+    return rng
+
+
+def _set_all(pairs: list[tuple[np.random.Generator, dict[str, Any]]], source: str) -> None:
+    """Set every ``(generator, state)``; if numpy refuses one, the generators set
+    before it get their old states back, so nothing changes."""
+    old = [rng.bit_generator.state for rng, _ in pairs]
+    for k, (rng, state) in enumerate(pairs):
+        try:
+            rng.bit_generator.state = state
+        except (TypeError, ValueError, KeyError, OverflowError) as e:
+            for (done, _), before in zip(pairs[:k], old):
+                done.bit_generator.state = before
+            raise EnforceError(f"{source}: a generator state numpy refuses: {e}",
+                               expected="a state numpy wrote",
+                               found=f"{state!r:.80}") from None
 
 
 class NetHandle:

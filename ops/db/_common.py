@@ -19,20 +19,26 @@ from caffe2lite.io.blobproto import (
 from caffe2lite.io.db import write_db
 
 
+#: The DB record in which ``Checkpoint`` keeps the operators' generator states (a
+#: string blob holding JSON); ``Load`` with ``load_all`` gives them back.
+GENERATOR_RECORD = "!!GENERATOR_STATES"
+
+
+def owner(outputs: Any) -> Any:
+    """The workspace whose blobs the op runs on (None for a kernel called alone)."""
+    from caffe2lite.runtime.workspace import owner_of
+
+    return owner_of(getattr(outputs, "blobs", None))
+
+
 def root_folder(outputs: Any) -> str:
     """The root folder of the workspace whose blobs the op runs on (Caffe2's
-    ``ws->RootFolder()``): a module-level workspace is found by its blob dict; a
-    standalone workspace, or a kernel called on its own, uses ``"."`` (the default
-    root folder of every workspace)."""
-    blobs = getattr(outputs, "blobs", None)
-    if blobs is None:
-        return "."
-    from caffe2lite.runtime import workspace as _workspace
-
-    for ws in list(_workspace._workspaces.values()):
-        if ws._blobs is blobs:
-            return ws.root_folder
-    return getattr(blobs, "root_folder", ".")
+    ``ws->RootFolder()``); a kernel called on its own uses ``"."`` (the default root
+    folder of every workspace)."""
+    ws = owner(outputs)
+    if ws is not None:
+        return ws.root_folder
+    return getattr(getattr(outputs, "blobs", None), "root_folder", ".")
 
 
 def full_db_name(db: str, absolute_path: int, outputs: Any) -> str:
@@ -89,10 +95,16 @@ def serialization_options(options: bytes, chunk_size: int) -> Any:
     argument appended as the last, catch-all entry, as Caffe2's SaveOpImpl did."""
     parsed = SerializationOptions()
     if options:
+        # The checked loader: limits, UTF-8 and no other message type taken for it.
+        from caffe2lite.errors import ProtoParseError
+        from caffe2lite.io.protoio import parse_message
+
         try:
-            parsed.ParseFromString(options)
-        except Exception:  # noqa: BLE001  (protobuf's decode errors vary by backend)
-            raise EnforceError("unable to parse serialization options", arg="options",
+            parsed = parse_message(bytes(options), SerializationOptions,
+                                   name="the options argument", fmt="binary")
+        except ProtoParseError as e:
+            raise EnforceError(f"unable to parse serialization options ({e})",
+                               arg="options",
                                expected="a serialized SerializationOptions",
                                found=f"{len(options)} bytes") from None
     step = effective_chunk_size(chunk_size)
@@ -103,9 +115,11 @@ def serialization_options(options: bytes, chunk_size: int) -> Any:
 
 def save_blobs(values: Sequence[Any], names: Sequence[str], *, db: str, db_type: str,
                absolute_path: int, strip_prefix: str, blob_name_overrides: Sequence[str],
-               chunk_size: int, outputs: Any, options: bytes = b"") -> str:
+               chunk_size: int, outputs: Any, options: bytes = b"",
+               extra: Sequence[tuple[str, bytes]] = ()) -> str:
     """Everything Save does; returns the full DB path written. All blobs are
-    serialized before the DB is touched, and the DB is replaced atomically."""
+    serialized before the DB is touched, and the DB is replaced atomically.
+    ``extra`` are more ``(key, bytes)`` string blobs written after the inputs."""
     require(db_type, "Must specify a db type.", "db_type")
     keys = save_names(names, strip_prefix, blob_name_overrides)
     require(db, "Must specify a db name.", "db")
@@ -122,5 +136,7 @@ def save_blobs(values: Sequence[Any], names: Sequence[str], *, db: str, db_type:
             raise ArgumentError("a chunk_size of the serialization options must be -1, 0 "
                                 "or positive", arg="options", found=step)
         records.extend(serialize_blob(key, value, step, bfloat16))
+    for key, value in extra:
+        records.extend(serialize_blob(key, value, NO_CHUNKING, False))
     write_db(db_type, path, records)
     return path

@@ -3,6 +3,7 @@ CheckpointOp)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -15,7 +16,7 @@ from caffe2lite.schema.checks import check_dtype
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
-from ._common import save_blobs
+from ._common import GENERATOR_RECORD, owner, save_blobs
 from .save import SAVE_ARGS, no_outputs
 
 EXAMPLE_PATTERN = os.path.join(tempfile.gettempdir(), "caffe2lite_checkpoint_%05d.minidb")
@@ -26,7 +27,11 @@ DOC = """Save all the inputs (the iteration counter, input 0, included), as Save
 with the same arguments, when the iteration counter (an int64 tensor, its first
 element) is a multiple of ``every`` (default 1); the DB's name is the ``db`` pattern
 formatted with the iteration as C's sprintf would (``/ckpt/at_%08d.minidb``).
-Otherwise it does nothing. ``Must specify a checkpoint file pattern.`` and
+Otherwise it does nothing. When the op runs in a workspace whose created nets hold
+random ops, the state of every op's generator is saved too, as one more string blob
+``!!GENERATOR_STATES`` (JSON; Caffe2 did not save them): ``Load`` with ``load_all``
+gives them back, so a run resumed from the checkpoint draws the same numbers as the
+uninterrupted run (see ``Workspace.generator_states``). ``Must specify a checkpoint file pattern.`` and
 ``Checkpoint interval should be positive.`` are Caffe2's messages.
 
 Example: iter=[4] (int64), W=[0.5] with db='/tmp/ckpt_%05d.minidb', db_type='minidb',
@@ -62,10 +67,14 @@ def checkpoint_kernel(*inputs, absolute_path, strip_prefix, blob_name_overrides,
                            found=f"shape {counter.shape}")
     iteration = int(counter.reshape(-1)[0])
     if iteration % every == 0:
+        ws = owner(outputs)
+        states = ws.generator_states() if ws is not None else {}
+        extra = ([(GENERATOR_RECORD, json.dumps(states, sort_keys=True).encode("utf-8"))]
+                 if states else [])
         save_blobs(inputs, list(op_def.input), db=format_pattern(db, iteration),
                    db_type=db_type, absolute_path=absolute_path,
                    strip_prefix=strip_prefix, blob_name_overrides=blob_name_overrides,
-                   chunk_size=chunk_size, outputs=outputs, options=options)
+                   chunk_size=chunk_size, outputs=outputs, options=options, extra=extra)
     return ()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from caffe2lite.errors import EnforceError
@@ -13,7 +15,7 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import no_gradient, register_cpu_operator
 from caffe2lite.schema.shapes import TensorShape
 
-from ._common import full_db_name, require
+from ._common import GENERATOR_RECORD, full_db_name, owner, require
 
 _EXAMPLE_X = np.array([[1, 2, 3]], np.int64)
 
@@ -64,7 +66,11 @@ the other blobs are stored into the workspace's blob dict by the op, after every
 check has passed, so a failing Load changes nothing). A blob found in two DBs is an
 error (``Duplicate Key <name> is found!``), as are incomplete or overfull chunked
 tensors (Caffe2's messages). ``keep_device`` is accepted: every blob loads on the
-CPU. ``shape`` and ``dtype`` only inform shape inference of a single output.
+CPU. With ``load_all``, the record ``!!GENERATOR_STATES`` that ``Checkpoint`` writes
+is not stored as a blob: it gives the workspace's random ops back the generator
+states they had (nets created later get theirs when created), so a resumed run
+equals an uninterrupted one; a state that does not fit the nets is an error and
+changes nothing. ``shape`` and ``dtype`` only inform shape inference of a single output.
 
 Example: a DB holding X=[[1, 2, 3]] (int64) -> X=[[1, 2, 3]] (int64)""",
 )
@@ -101,6 +107,8 @@ def load(*readers, absolute_path, add_prefix, strip_prefix, db, dbs, db_type,
             if name not in values:
                 raise EnforceError(f"Output blob name {name} does not exist in the db(s).",
                                    blob=name)
+        if GENERATOR_RECORD in values and GENERATOR_RECORD not in out_names:
+            _restore_generators(values.pop(GENERATOR_RECORD), outputs, db_names)
         extra = {n: v for n, v in values.items() if n not in set(out_names)}
         if extra and blobs is None:
             raise EnforceError("load_all stores blobs into a workspace, and this Load "
@@ -169,3 +177,20 @@ def _sources(readers: tuple, db_names: list[str], db_type: str, absolute_path: i
 
 
 no_gradient("Load")
+
+
+def _restore_generators(record: object, outputs: object, db_names: list[str]) -> None:
+    """Give the workspace's operators the generator states a Checkpoint saved (all
+    checked before any is set; a kernel called alone has none to restore)."""
+    ws = owner(outputs)
+    if ws is None:
+        return
+    source = f"{', '.join(db_names) or 'the DB'}: record {GENERATOR_RECORD}"
+    try:
+        text = record.decode("utf-8") if isinstance(record, bytes) else record
+        states = json.loads(text)
+    except (UnicodeDecodeError, ValueError, TypeError, RecursionError) as e:
+        raise EnforceError(f"{source} is not the JSON Checkpoint writes: {e}",
+                           blob=GENERATOR_RECORD, expected="JSON generator states",
+                           found=type(record).__name__) from None
+    ws.set_generator_states(states, source)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from caffe2lite.ops.db.checkpoint import format_pattern
@@ -153,3 +155,122 @@ def test_checkpoint_in_a_plan(ws_root):
     assert sorted(p.name for p in ws_root.iterdir()) == ["plan_3.minidb", "plan_6.minidb"]
     saved = deserialize_records(read_db("minidb", str(ws_root / "plan_6.minidb")))
     np.testing.assert_array_equal(saved["w"], [1.0])  # 64 / 2**6
+
+
+def _noisy_net(name: str = "noisy_train") -> core.Net:
+    """A 'training' net whose every iteration draws random numbers: a seeded
+    GaussianFill noise added to w, dropout on it, and a Checkpoint every 3."""
+    net = core.Net(name)
+    net.Proto().name = name
+    net.Add(["it", "one"], "it")
+    net.GaussianFill([], "noise", shape=[4], std=0.1, random_seed=11)
+    net.Add(["w", "noise"], "w")
+    net.Dropout(["w"], ["w_drop", "mask"], ratio=0.5, is_test=0, random_seed=12)
+    net.Add(["w", "w_drop"], "w")
+    net.Checkpoint(["it", "w"], [], db="noisy_%02d.minidb", db_type="minidb", every=3)
+    return net
+
+
+def _start(root) -> None:
+    workspace.ResetWorkspace(str(root))
+    workspace.FeedBlob("it", np.array([0], np.int64))
+    workspace.FeedBlob("one", np.array([1], np.int64))
+    workspace.FeedBlob("w", np.ones(4, np.float32))
+
+
+@pytest.mark.parametrize("create_first", [False, True])
+def test_resume_with_random_ops_equals_the_uninterrupted_run(tmp_path, create_first):
+    """The checkpoint holds the generators' states: a run resumed from iteration 3
+    (the net created after the Load, or before it) draws what the uninterrupted
+    run drew, so w and the iteration-6 checkpoint are equal bit for bit."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    try:
+        _start(tmp_path / "a")
+        workspace.CreateNet(_noisy_net())
+        workspace.RunNet("noisy_train", 6)
+        final = workspace.FetchBlob("w")
+        saved = deserialize_records(read_db("minidb", str(tmp_path / "a/noisy_03.minidb")))
+        assert list(saved) == ["it", "w", "!!GENERATOR_STATES"]
+
+        _start(tmp_path / "b")  # the crash: a fresh workspace
+        load = CreateOperator("Load", [], [], db=str(tmp_path / "a/noisy_03.minidb"),
+                              absolute_path=1, db_type="minidb", load_all=1)
+        if create_first:
+            workspace.CreateNet(_noisy_net())
+            workspace.RunOperatorOnce(load)
+        else:
+            workspace.RunOperatorOnce(load)
+            workspace.CreateNet(_noisy_net())
+        assert "!!GENERATOR_STATES" not in workspace.Blobs()
+        np.testing.assert_array_equal(workspace.FetchBlob("it"), [3])
+        workspace.RunNet("noisy_train", 3)
+        assert workspace.FetchBlob("w").tobytes() == final.tobytes()
+        assert (tmp_path / "b/noisy_06.minidb").read_bytes() == (
+            tmp_path / "a/noisy_06.minidb").read_bytes()
+    finally:
+        workspace.ResetWorkspace()
+
+
+def test_without_the_states_a_resumed_run_differs(tmp_path):
+    """What the record fixes: loading only the blobs (not load_all) leaves the
+    generators at their seeds, and the resumed run draws other numbers."""
+    (tmp_path / "a").mkdir()
+    try:
+        _start(tmp_path / "a")
+        workspace.CreateNet(_noisy_net())
+        workspace.RunNet("noisy_train", 6)
+        final = workspace.FetchBlob("w")
+        _start(tmp_path / "a")
+        workspace.CreateNet(_noisy_net())
+        workspace.RunOperatorOnce(CreateOperator(
+            "Load", [], ["it", "w"], db=str(tmp_path / "a/noisy_03.minidb"),
+            absolute_path=1, db_type="minidb"))
+        workspace.RunNet("noisy_train", 3)
+        assert workspace.FetchBlob("w").tobytes() != final.tobytes()
+    finally:
+        workspace.ResetWorkspace()
+
+
+def test_states_that_do_not_fit_are_refused_and_change_nothing(tmp_path):
+    """A saved state for an op of another type, or a record that is not JSON, is an
+    EnforceError naming the DB and the record; no blob and no generator changes."""
+    from caffe2lite.runtime.workspace import _ws
+
+    try:
+        _start(tmp_path)
+        workspace.CreateNet(_noisy_net())
+        workspace.RunNet("noisy_train", 3)
+        ws = _ws()
+        states = ws.generator_states()
+        assert [e["type"] for e in states["noisy_train"]] == ["GaussianFill", "Dropout"]
+        bad = {"noisy_train": [dict(states["noisy_train"][0], type="UniformFill")]}
+        for record, message in [
+            (json.dumps(bad).encode(), "op #1 of net 'noisy_train' does not match the "
+                                       "saved generator"),
+            (b"\xff{", "is not the JSON Checkpoint writes"),
+            (b'{"noisy_train": 3}', "not a map of net names to generator states"),
+        ]:
+            path = str(tmp_path / "bad.minidb")
+            workspace.FeedBlob("!!GENERATOR_STATES", record)
+            workspace.RunOperatorOnce(CreateOperator(
+                "Save", ["w", "!!GENERATOR_STATES"], [], db=path, absolute_path=1,
+                db_type="minidb"))
+            workspace.RunOperatorOnce(CreateOperator("Save", ["w"], [], db="x.minidb",
+                                                     db_type="minidb"))
+            before = {b: workspace.FetchBlob(b) for b in workspace.Blobs()}
+            generators = ws.generator_states()
+            with pytest.raises(EnforceError) as info:
+                workspace.RunOperatorOnce(CreateOperator(
+                    "Load", [], [], db=path, absolute_path=1, db_type="minidb",
+                    load_all=1))
+            assert f"{path}: record !!GENERATOR_STATES" in str(info.value)
+            assert message in str(info.value)
+            assert ws.generator_states() == generators
+            after = {b: workspace.FetchBlob(b) for b in workspace.Blobs()}
+            assert after.keys() == before.keys()
+            for name, value in before.items():
+                assert np.array_equal(after[name], value) if isinstance(
+                    value, np.ndarray) else after[name] == value
+    finally:
+        workspace.ResetWorkspace()
