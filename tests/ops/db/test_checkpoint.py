@@ -274,3 +274,28 @@ def test_states_that_do_not_fit_are_refused_and_change_nothing(tmp_path):
                     value, np.ndarray) else after[name] == value
     finally:
         workspace.ResetWorkspace()
+
+
+def test_a_plan_resumed_from_its_checkpoint_equals_the_uninterrupted_plan(tmp_path):
+    """A plan running the noisy net 6 times, and a fresh workspace that loads the
+    iteration-3 checkpoint and runs the same plan for 3 more: the same w, bit for
+    bit (the plan creates its nets after the Load, which gives them their states)."""
+    def plan(iterations: int) -> core.Plan:
+        p = core.Plan(f"noisy_plan_{iterations}")
+        p.AddStep(core.ExecutionStep("train", _noisy_net(), num_iter=iterations))
+        return p
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    try:
+        _start(tmp_path / "a")
+        workspace.RunPlan(plan(6))
+        final = workspace.FetchBlob("w")
+        _start(tmp_path / "b")
+        workspace.RunOperatorOnce(CreateOperator(
+            "Load", [], [], db=str(tmp_path / "a/noisy_03.minidb"), absolute_path=1,
+            db_type="minidb", load_all=1))
+        workspace.RunPlan(plan(3))
+        assert workspace.FetchBlob("w").tobytes() == final.tobytes()
+    finally:
+        workspace.ResetWorkspace()
