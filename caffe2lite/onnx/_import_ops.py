@@ -97,6 +97,11 @@ def broadcast_all(ctx: ImportContext, names: list[str]) -> list[str]:
     for n, s in zip(names, shapes):
         if s is not None and s == target:
             out.append(n)
+        elif ctx.elem_type(n) == 9:  # Expand has no bool kernel: through int32
+            as_int = ctx.op("Cast", [n], [ctx.tmp(n + "_int")], to=caffe2_pb2.TensorProto.INT32)
+            wide = ctx.op("Expand", [as_int, shape_blob], [ctx.tmp(n + "_expanded")])
+            out.append(ctx.op("Cast", [wide], [ctx.tmp(n + "_expanded")],
+                              to=caffe2_pb2.TensorProto.BOOL))
         else:
             out.append(ctx.op("Expand", [n, shape_blob], [ctx.tmp(n + "_expanded")]))
     return out

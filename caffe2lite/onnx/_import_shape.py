@@ -187,7 +187,15 @@ def _slice(ctx: ImportContext, node, attrs) -> None:
             c2_ends[ax] = -1 if e >= _BIG else (e if e >= 0 else e - 1)
             if s < 0 and s - 1 < -_BIG:
                 raise Unsupported("a start before the beginning of an unknown dimension")
-    ctx.op("Slice", [x], [node.output[0]], starts=c2_starts, ends=c2_ends)
+    # Caffe2's Slice cuts one dimension per op: one Slice per sliced axis.
+    cuts = [ax for ax in range(rank) if (c2_starts[ax], c2_ends[ax]) != (0, -1)]
+    if not cuts:
+        ctx.op("Copy", [x], [node.output[0]])
+    for k, ax in enumerate(cuts):
+        starts_k, ends_k = [0] * rank, [-1] * rank
+        starts_k[ax], ends_k[ax] = c2_starts[ax], c2_ends[ax]
+        out = node.output[0] if k == len(cuts) - 1 else ctx.tmp(node.output[0] + "_slice")
+        x = ctx.op("Slice", [x], [out], starts=starts_k, ends=ends_k)
 
 
 @converter("Shape")
