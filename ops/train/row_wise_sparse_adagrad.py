@@ -29,7 +29,7 @@ from ._sgd_common import (
     size_from,
     writable_rows,
 )
-from .._sparse_update_native import native
+from .. import _sparse_update_native as _native
 
 
 def _cost(param: TensorShape, moment: TensorShape, indices: TensorShape,
@@ -125,8 +125,8 @@ def row_wise_sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.n
     new_param, w_rows = writable_rows(param, block, in_param)
     new_moment, h_rows = writable_rows(moment, 1, in_moment)
     h_flat = h_rows.reshape(-1)
-    if native is not None and len(w_rows) == len(h_flat):
-        native.row_wise_sparse_adagrad(w_rows, h_flat, np.ascontiguousarray(idx),
+    if _native.native is not None and len(w_rows) == len(h_flat):
+        _native.native.row_wise_sparse_adagrad(w_rows, h_flat, np.ascontiguousarray(idx),
                                        np.ascontiguousarray(g_all), len(w_rows), block,
                                        rate, eps, float(weight_decay))
         return (new_param, new_moment)

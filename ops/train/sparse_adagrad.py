@@ -27,7 +27,7 @@ from ._sgd_common import (
     size_from,
     writable_rows,
 )
-from .._sparse_update_native import native
+from .. import _sparse_update_native as _native
 
 
 def _cost(param: TensorShape, moment: TensorShape, indices: TensorShape,
@@ -103,8 +103,8 @@ def sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.ndarray,
     g_all = grad.reshape(n, block)
     new_param, w_rows = writable_rows(param, block, in_param)
     new_moment, h_rows = writable_rows(moment, block, in_moment)
-    if native is not None and len(w_rows) == len(h_rows):
-        native.sparse_adagrad(w_rows, h_rows, np.ascontiguousarray(idx),
+    if _native.native is not None and len(w_rows) == len(h_rows):
+        _native.native.sparse_adagrad(w_rows, h_rows, np.ascontiguousarray(idx),
                               np.ascontiguousarray(g_all), len(w_rows), block, rate, eps,
                               float(weight_decay))
         return (new_param, new_moment)
