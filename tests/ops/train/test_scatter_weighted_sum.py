@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import contextlib
+import weakref
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -8,8 +11,26 @@ from hypothesis import strategies as st
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import DTypeError, EnforceError, SchemaError
+from caffe2lite.ops import _sparse_update_native as sun
+from caffe2lite.proto import caffe2_pb2
+from caffe2lite.schema import registry
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
 from caffe2lite.workspace import Workspace
+
+# The compiled loops (ops/_caffe2lite_sparse_update.c) and the numpy ones.
+LOOPS = ["compiled", "numpy"]
+
+
+@contextlib.contextmanager
+def use_loops(kind):
+    saved = sun.native
+    if kind == "compiled" and saved is None:
+        pytest.skip(sun.status)
+    sun.native = saved if kind == "compiled" else None
+    try:
+        yield
+    finally:
+        sun.native = saved
 
 
 def naive_scatter_weighted_sum(x0, w0, indices, *rest):
@@ -65,9 +86,11 @@ def test_matches_sequential_loop_exactly(n, inner, k, pairs, unit_w0, index_type
             rng.standard_normal([k] + inner).astype(np.float32),
             rng.standard_normal(1).astype(np.float32),
         ]
-    testing.check_reference(
-        _op(pairs), inputs, naive_scatter_weighted_sum, atol=0, rtol=0
-    )
+    for loops in LOOPS[sun.native is None:]:
+        with use_loops(loops):
+            testing.check_reference(
+                _op(pairs), inputs, naive_scatter_weighted_sum, atol=0, rtol=0
+            )
 
 
 def test_doc_example_repeated_rows_are_scaled_once_per_occurrence():
@@ -122,20 +145,66 @@ def test_no_indices_leaves_the_table_unchanged():
     )
 
 
-def test_stored_table_is_not_written_in_place():
+def _workspace(x0, w0, indices, x1, w1):
     ws = Workspace()
-    ws.feed_blob("X0", np.ones((3, 2), np.float32))
-    before = ws._blobs["X0"]
-    for name, value in [
-        ("W0", np.array([0.5], np.float32)),
-        ("I", np.array([1])),
-        ("X1", np.ones((1, 2), np.float32)),
-        ("W1", np.ones(1, np.float32)),
-    ]:
+    for name, value in zip(["X0", "W0", "I", "X1", "W1"], [x0, w0, indices, x1, w1]):
         ws.feed_blob(name, value)
-    ws.run_operator_once(_op(1))
-    np.testing.assert_array_equal(before, np.ones((3, 2), np.float32))
-    np.testing.assert_array_equal(ws.fetch_blob("X0")[1], [1.5, 1.5])
+    return ws
+
+
+def _identity(arr):
+    """The array object (a weak reference: not a holder) and its memory address."""
+    return weakref.ref(arr), arr.__array_interface__["data"][0]
+
+
+@pytest.mark.parametrize("loops", LOOPS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stored_table_is_written_in_place(loops, dtype):
+    rng = np.random.default_rng(3)
+    x0 = rng.standard_normal((50, 4)).astype(dtype)
+    idx = rng.zipf(1.3, 300) % 50  # one row named many times
+    x1, w1 = rng.standard_normal((300, 4)).astype(dtype), np.full(1, -0.3, dtype)
+    w0 = np.full(1, 0.99, dtype)
+    with use_loops(loops):
+        ws = _workspace(x0, w0, idx, x1, w1)
+        ref, address = _identity(ws._blobs["X0"])
+        ws.run_operator_once(_op(1))
+    stored = ws._blobs["X0"]
+    assert stored is ref() and stored.__array_interface__["data"][0] == address
+    want = naive_scatter_weighted_sum(x0, w0, idx, x1, w1)[0]
+    assert stored.dtype == dtype and stored.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("loops", LOOPS)
+def test_in_place_in_a_created_net_run_many_times(loops):
+    ws = _workspace(np.zeros((3, 2), np.float32), np.ones(1, np.float32),
+                    np.array([1, 1]), np.ones((2, 2), np.float32),
+                    np.ones(1, np.float32))
+    net = caffe2_pb2.NetDef(name="sws_net", op=[_op(1)])
+    with use_loops(loops):
+        ws.create_net(net)
+        ref, address = _identity(ws._blobs["X0"])
+        for _ in range(3):
+            ws.run_net("sws_net")
+    assert ws._blobs["X0"] is ref()
+    assert ws.fetch_blob("X0").tolist() == [[0, 0], [6, 6], [0, 0]]
+
+
+@pytest.mark.parametrize("loops", LOOPS)
+def test_kernel_on_its_own_or_a_shared_table_updates_a_copy(loops):
+    kernel = registry.lookup("ScatterWeightedSum").kernel
+    x0 = np.ones((3, 2), np.float32)
+    feeds = [x0, np.array([0.5], np.float32), np.array([1, 1]),
+             np.ones((2, 2), np.float32), np.ones(1, np.float32)]
+    with use_loops(loops):
+        (got,) = kernel(*feeds)
+        assert got is not x0 and (x0 == 1).all()
+        np.testing.assert_array_equal(got[1], [2.25, 2.25])  # 1 * 0.5 * 0.5 + 1 + 1
+        ws = _workspace(*feeds)
+        ws._blobs["view"] = ws._blobs["X0"][1:]  # another blob sees X0's memory
+        ws.run_operator_once(_op(1))
+    np.testing.assert_array_equal(ws._blobs["view"], np.ones((2, 2)))
+    np.testing.assert_array_equal(ws.fetch_blob("X0")[1], [2.25, 2.25])
 
 
 def _inputs(x0=None, w0=None, indices=None, x1=None, w1=None):
@@ -148,6 +217,7 @@ def _inputs(x0=None, w0=None, indices=None, x1=None, w1=None):
     ]
 
 
+@pytest.mark.parametrize("loops", LOOPS)
 @pytest.mark.parametrize(
     "inputs, error, match",
     [
@@ -218,8 +288,9 @@ def _inputs(x0=None, w0=None, indices=None, x1=None, w1=None):
         ),
     ],
 )
-def test_errors(inputs, error, match):
-    testing.check_raises(_op(1), inputs, error, match)
+def test_errors(loops, inputs, error, match):
+    with use_loops(loops):  # check_raises also checks that no blob changed
+        testing.check_raises(_op(1), inputs, error, match)
 
 
 def test_schema_errors():
@@ -268,15 +339,15 @@ def test_float64_matches_sequential_loop(n, k, unit_w0, seed):
     w0 = np.ones(1) if unit_w0 else rng.standard_normal(1)
     idx = rng.integers(0, n, k).astype(np.int64)
     x1, w1 = rng.standard_normal((k, 3)), rng.standard_normal(1)
-    ws = Workspace()
-    for name, value in zip(["X0", "W0", "I", "X1", "W1"], [x0, w0, idx, x1, w1]):
-        ws.feed_blob(name, value)
-    ws.run_operator_once(_op(1))
-    got = ws.fetch_blob("X0")
-    assert got.dtype == np.float64
-    np.testing.assert_array_equal(
-        got, naive_scatter_weighted_sum(x0, w0, idx, x1, w1)[0]
-    )
+    for loops in LOOPS[sun.native is None:]:
+        with use_loops(loops):
+            ws = _workspace(x0, w0, idx, x1, w1)
+            ws.run_operator_once(_op(1))
+        got = ws.fetch_blob("X0")
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(
+            got, naive_scatter_weighted_sum(x0, w0, idx, x1, w1)[0]
+        )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
