@@ -39,9 +39,19 @@ def _xent_shape(logits: TensorShape, targets: TensorShape) -> tuple[TensorShape]
 
 
 def _softplus_parts(lgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(lgt >= 0 as 0/1, log(1 + exp(-|lgt|))): the stable pieces of every formula."""
+    """(lgt >= 0 as 0/1, log(1 + exp(-|lgt|))): the stable pieces of every formula.
+
+    -|lgt| is computed as Caffe2 wrote it, lgt - 2·lgt·pos (a -inf logit gives NaN
+    there, as it did in Caffe2), in one temporary."""
     pos = (lgt >= 0).astype(lgt.dtype)
-    return pos, np.log1p(np.exp(lgt - 2 * lgt * pos))
+    if not lgt.ndim:  # numpy gives scalars, not arrays, for 0-d operands
+        return pos, np.log1p(np.exp(lgt - 2 * lgt * pos))
+    soft = np.multiply(lgt, 2)
+    soft *= pos
+    np.subtract(lgt, soft, out=soft)
+    np.exp(soft, out=soft)
+    np.log1p(soft, out=soft)
+    return pos, soft
 
 
 @register_cpu_operator(
@@ -82,24 +92,30 @@ def sigmoid_cross_entropy_with_logits(
         )
     dtype = float_tensor(logits, "logits")
     float_tensor(targets, "targets", dtype)
-    enforce_cmp(
-        logits.shape == targets.shape,
-        "logits.sizes() == targets.sizes()",
-        dims(logits.shape),
-        dims(targets.shape),
-        blob="targets",
-    )
+    if logits.shape != targets.shape:
+        enforce_cmp(
+            False,
+            "logits.sizes() == targets.sizes()",
+            dims(logits.shape),
+            dims(targets.shape),
+            blob="targets",
+        )
     lgt, tgt = logits, targets
     pos, soft = _softplus_parts(lgt)
     if unjoined_lr_loss:
         f = lgt * tgt + (tgt - 1) * lgt * pos - (1 - tgt) * soft
     elif log_D_trick:
         f = (2 * tgt - 1) * (lgt - (lgt * pos + soft))
-    else:
-        f = lgt * (tgt - pos) - soft
-    total = np.sum(f, axis=-1, dtype=dtype) if logits.ndim else f
+    else:  # lgt * (tgt - pos) - soft, in one temporary
+        f = np.subtract(tgt, pos)
+        f *= lgt
+        f -= soft
+    total = np.add.reduce(f, axis=-1, dtype=dtype) if logits.ndim else f
     inner = logits.shape[-1] if logits.ndim else 1
-    with np.errstate(invalid="ignore", divide="ignore"):  # an empty last dimension: NaN
+    if inner == 0:
+        with np.errstate(invalid="ignore", divide="ignore"):  # an empty last dimension: NaN
+            out = -total / dtype.type(inner)
+    else:
         out = -total / dtype.type(inner)
     return (np.asarray(out, dtype=dtype),)
 
@@ -150,34 +166,44 @@ def sigmoid_cross_entropy_with_logits_gradient(
     dtype = float_tensor(logits, "logits")
     float_tensor(targets, "targets", dtype)
     float_tensor(g, "xentropy_grad", dtype)
-    enforce_that(
-        logits.shape == targets.shape,
-        "logits.sizes() == targets.sizes()",
-        blob="targets",
-        expected=f"logits' shape {dims(logits.shape)}",
-        found=dims(targets.shape),
-    )
+    if logits.shape != targets.shape:
+        enforce_that(
+            False,
+            "logits.sizes() == targets.sizes()",
+            blob="targets",
+            expected=f"logits' shape {dims(logits.shape)}",
+            found=dims(targets.shape),
+        )
     inner = logits.shape[-1] if logits.ndim else 1
     outer = size_to(logits.shape, logits.ndim - 1) if logits.ndim else 1
-    enforce_that(
-        g.size == outer,
-        "g.numel() == outer_size",
-        blob="xentropy_grad",
-        expected=f"{outer} values",
-        found=dims(g.shape),
-    )
+    if g.size != outer:
+        enforce_that(
+            False,
+            "g.numel() == outer_size",
+            blob="xentropy_grad",
+            expected=f"{outer} values",
+            found=dims(g.shape),
+        )
     lgt, tgt = logits, targets
     with np.errstate(over="ignore"):
         if unjoined_lr_loss:
             d = tgt - (1 - tgt) / (1 + np.exp(-lgt))
         elif log_D_trick:
             d = (2 * tgt - 1) / (1 + np.exp(lgt))
-        else:
+        elif not lgt.ndim:
             d = tgt - 1 / (1 + np.exp(-lgt))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = -g.reshape(
-            logits.shape[:-1] + (1,) if logits.ndim else ()
-        ) / dtype.type(inner)
+        else:  # tgt - 1 / (1 + exp(-lgt)), in one temporary
+            d = np.negative(lgt)
+            np.exp(d, out=d)
+            d += 1
+            np.divide(1, d, out=d)
+            np.subtract(tgt, d, out=d)
+    g = g.reshape(logits.shape[:-1] + (1,) if logits.ndim else ())
+    if inner == 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = -g / dtype.type(inner)
+    else:
+        factor = -g / dtype.type(inner)
     return (np.asarray(factor * d, dtype=dtype),)
 
 

@@ -20,6 +20,7 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.shapes import Cost, TensorShape, numel, same_as_input
 
 _FLOATS = (np.float32, np.float64)
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # Caffe2 states these input counts with a predicate.
@@ -29,14 +30,16 @@ _ODD = (lambda n: n % 2 == 1, "an odd number of inputs (at least 1)")
 
 def _weight(w: np.ndarray, blob: str, name: str, dtype: np.dtype) -> np.generic:
     """The single value of a weight blob, as a scalar of the data's dtype."""
-    check_dtype(w, blob, *_FLOATS)
-    enforce(
-        w.size == 1,
-        f"{name}.numel() == 1. {w.size} vs 1",
-        blob=blob,
-        expected="a 1-element tensor",
-        found=f"shape {w.shape}",
-    )
+    if type(w) is not np.ndarray or w.dtype not in _FLOAT_DTYPES:
+        check_dtype(w, blob, *_FLOATS)
+    if w.size != 1:
+        enforce(
+            False,
+            f"{name}.numel() == 1. {w.size} vs 1",
+            blob=blob,
+            expected="a 1-element tensor",
+            found=f"shape {w.shape}",
+        )
     return dtype.type(w.reshape(-1)[0])
 
 
@@ -96,26 +99,30 @@ Example: X_0=[1, 2], weight_0=[2], X_1=[10, 20], weight_1=[0.5] -> output=[7, 14
 def weighted_sum(*inputs: np.ndarray) -> tuple[np.ndarray]:
     """``sum(w_i * X_i)``, accumulated in input order as Caffe2's Scale/Axpby/Axpy."""
     x0 = inputs[0]
-    check_dtype(x0, "data_0", *_FLOATS)
-    enforce(
-        x0.size > 0,
-        f"X0.numel() > 0. {x0.size} vs 0",
-        blob="data_0",
-        expected="a non-empty tensor",
-        found=f"shape {x0.shape}",
-    )
+    if type(x0) is not np.ndarray or x0.dtype not in _FLOAT_DTYPES:
+        check_dtype(x0, "data_0", *_FLOATS)
+    if x0.size <= 0:
+        enforce(
+            False,
+            f"X0.numel() > 0. {x0.size} vs 0",
+            blob="data_0",
+            expected="a non-empty tensor",
+            found=f"shape {x0.shape}",
+        )
     w0 = _weight(inputs[1], "weight_0", "weight0", x0.dtype)
     pairs = []
     for k in range(2, len(inputs), 2):
-        x, blob = inputs[k], f"data_{k // 2}"
-        check_dtype(x, blob, x0.dtype)
-        enforce(
-            x.size == x0.size,
-            f"X{k // 2}.numel() == size. {x.size} vs {x0.size}",
-            blob=blob,
-            expected=f"{x0.size} elements (X_0 has shape {x0.shape})",
-            found=f"shape {x.shape}",
-        )
+        x = inputs[k]
+        if type(x) is not np.ndarray or x.dtype != x0.dtype:
+            check_dtype(x, f"data_{k // 2}", x0.dtype)
+        if x.size != x0.size:
+            enforce(
+                False,
+                f"X{k // 2}.numel() == size. {x.size} vs {x0.size}",
+                blob=f"data_{k // 2}",
+                expected=f"{x0.size} elements (X_0 has shape {x0.shape})",
+                found=f"shape {x.shape}",
+            )
         pairs.append(
             (
                 x.reshape(x0.shape),
@@ -126,7 +133,7 @@ def weighted_sum(*inputs: np.ndarray) -> tuple[np.ndarray]:
         return (w0 * x0,)
     x1, w1 = pairs[0]
     y = w1 * x1
-    y += w0 * x0
+    y += x0 if w0 == 1 else w0 * x0  # 1 * X is X exactly (the SGD update's ONE)
     for x, w in pairs[1:]:
         y += w * x
     return (y,)
