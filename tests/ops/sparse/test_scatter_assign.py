@@ -4,6 +4,8 @@ errors."""
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -43,15 +45,36 @@ def test_matches_naive_loop(rows, tail, k, dtype, itype, seed):
     testing.check_reference(OP, [data, indices, slices], naive)
 
 
-def test_writes_the_stored_array_in_place():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.uint8])
+def test_writes_the_stored_array_in_place(dtype):
+    rng = np.random.default_rng(1)
+    data = rng.integers(0, 50, (40, 3)).astype(dtype)
+    indices = rng.zipf(1.3, 200) % 40  # rows named many times: the last slice wins
+    slices = rng.integers(50, 99, (200, 3)).astype(dtype)
+    ws = Workspace()
+    for name, value in (("D", data), ("I", indices), ("S", slices)):
+        ws.feed_blob(name, value)
+    stored = weakref.ref(ws._blobs["D"])  # a weak reference does not hold the array
+    address = ws._blobs["D"].__array_interface__["data"][0]
+    ws.run_operator_once(OP)
+    assert ws._blobs["D"] is stored()
+    assert ws._blobs["D"].__array_interface__["data"][0] == address
+    np.testing.assert_array_equal(ws._blobs["D"], naive(data, indices, slices)[0])
+
+
+def test_a_shared_array_or_the_kernel_alone_gets_a_copy():
     ws = Workspace()
     ws.feed_blob("D", np.zeros((3, 2), np.float32))
-    stored = ws._blobs["D"]
     ws.feed_blob("I", np.array([1]))
     ws.feed_blob("S", np.ones((1, 2), np.float32))
+    ws._blobs["view"] = ws._blobs["D"][1:]
     ws.run_operator_once(OP)
-    assert ws._blobs["D"] is stored
-    assert stored.tolist() == [[0, 0], [1, 1], [0, 0]]
+    assert not ws._blobs["view"].any()
+    assert ws.fetch_blob("D").tolist() == [[0, 0], [1, 1], [0, 0]]
+    kernel = registry.lookup("ScatterAssign").kernel
+    data = np.zeros((3, 2), np.float32)
+    (y,) = kernel(data, np.array([2]), np.ones((1, 2), np.float32))
+    assert y is not data and not data.any() and y.tolist() == [[0, 0], [0, 0], [1, 1]]
 
 
 def test_errors_leave_data_untouched():
