@@ -352,11 +352,15 @@ class Caffe2Backend:
             arr = np.asarray(value)
             elem = helper.np_dtype_to_tensor_dtype(arr.dtype)
             graph_inputs.append(helper.make_tensor_value_info(name, elem, arr.shape))
-        outputs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]
+        outputs = [helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None)
+                   for o in node.output if o]
         graph = helper.make_graph([node], "run_node", graph_inputs, outputs)
         opset = opset_version or _supported_opset()
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-        model.ir_version = min(model.ir_version, onnx.IR_VERSION)
+        try:  # give the outputs their types, as the checker wants
+            model = onnx.shape_inference.infer_shapes(model)
+        except Exception:
+            pass
         return cls.prepare(model, device).run(
             [np.asarray(feeds[vi.name]) for vi in graph_inputs])
 
