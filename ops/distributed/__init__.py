@@ -20,6 +20,7 @@ from . import barrier  # noqa: F401
 from . import allgather  # noqa: F401
 from . import reduce_scatter  # noqa: F401
 from . import file_store_handler_create  # noqa: F401
+from . import redis_store_handler_create  # noqa: F401
 from . import store_set  # noqa: F401
 from . import store_get  # noqa: F401
 from . import store_add  # noqa: F401
