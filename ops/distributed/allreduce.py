@@ -10,7 +10,8 @@ from caffe2lite.schema import Arg
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
-from ._common import SHIFTED_PAIRS, WORLD_DOC, names, same_as_data, tensor, world
+from ._common import (SHIFTED_PAIRS, WORLD_DOC, names, private_array, same_as_data,
+                      tensor, world)
 
 
 def same_local_inputs(op: str, xs: tuple, *dtypes) -> None:
@@ -55,17 +56,36 @@ have no effect.
 
 Example: one rank, X=[1, 2], X2=[10, 20] -> X=[11, 22], X2=[11, 22]""",
 )
-def allreduce(comm_world, *xs, status_blob, gpu_direct, num_outputs, op_def=None) -> tuple:
-    """Local sum of the inputs, then the sum over ranks, copied to every output."""
+def allreduce(comm_world, *xs, status_blob, gpu_direct, num_outputs, op_def=None,
+              outputs=None) -> tuple:
+    """Local sum of the inputs, then the sum over ranks in place (MPI_IN_PLACE), into
+    the first input's own memory when nothing else can see it, else into one copy."""
     w = world(comm_world, "Allreduce")
     same_local_inputs("Allreduce", xs, np.float32, np.float16)
     outputs_match("Allreduce", len(xs), num_outputs)
-    w.check_same("Allreduce", list(zip(names(op_def, 1, len(xs)), xs)))
-    local = xs[0].astype(xs[0].dtype, copy=True)
-    for x in xs[1:]:
-        local += x.reshape(local.shape)
-    total = w.allreduce_sum(local, "Allreduce")
-    return tuple(total.reshape(x.shape).copy() for x in xs)
+    blobs = None if outputs is None else outputs.blobs
+    bufs: list = [None] * len(xs)
+    if blobs is not None:
+        for i in range(len(xs)):  # (no loop variable: it would hold a reference)
+            if private_array(blobs, outputs.names[i], xs[i]):
+                bufs[i] = xs[i]
+
+    def local_sum() -> np.ndarray:  # runs only once every rank passed the checks
+        total = bufs[0] if bufs[0] is not None else np.array(xs[0], order="C", copy=True)
+        for x in xs[1:]:
+            total += x.reshape(total.shape)
+        return total
+
+    total = w.allreduce_checked("Allreduce", list(zip(names(op_def, 1, len(xs)), xs)),
+                                local_sum)
+    results = [total]
+    for x, buf in zip(xs[1:], bufs[1:]):
+        if buf is None:
+            results.append(total.reshape(x.shape).copy())
+        else:
+            np.copyto(buf, total.reshape(buf.shape))
+            results.append(buf)
+    return tuple(results)
 
 
 should_not_do_gradient("Allreduce")

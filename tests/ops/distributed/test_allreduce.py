@@ -91,3 +91,41 @@ report(error=error_of("Allreduce", ["cw", "c"], ["c"]))
     for e in errors:
         assert "blob 'c' differs between ranks (rank 0: float32 of shape (1,), rank 1: " \
                "float32 of shape (2,), rank 2: float32 of shape (3,))" in e, e
+
+
+def _blob_dict(ws):
+    return ws.blobs if isinstance(getattr(ws, "blobs", None), dict) else ws._blobs
+
+
+def test_writes_into_the_blob_memory_only_when_nothing_else_sees_it(world_ws):
+    """In place, as Caffe2: a blob only the workspace holds is summed in its own memory
+    (no new array); one that something else references (a view, a second blob, a
+    caller's variable) is never written: the result goes to a new array."""
+    ws = world_ws
+    blobs = _blob_dict(ws)
+    ws.feed_blob("x", np.arange(4, dtype=np.float32))
+    ws.feed_blob("y", np.ones(4, np.float32))
+    ident = (id(blobs["x"]), id(blobs["y"]))
+    op = CreateOperator("Allreduce", ["cw", "x", "y"], ["x", "y"])
+    ws.run_operator_once(op)
+    assert (id(blobs["x"]), id(blobs["y"])) == ident  # reused, both
+    np.testing.assert_array_equal(ws.fetch_blob("y"), [1, 2, 3, 4])
+    held = blobs["x"]  # a reference from outside the workspace
+    before = held.copy()
+    ws.run_operator_once(op)
+    np.testing.assert_array_equal(held, before)  # not written
+    assert blobs["x"] is not held
+    np.testing.assert_array_equal(ws.fetch_blob("x"), before * 2)  # x + y, and y was x
+    view = blobs["y"][:]  # a view keeps y's memory alive: y is not written either
+    y_before = view.copy()
+    ws.run_operator_once(CreateOperator("Allreduce", ["cw", "y"], ["y"]))
+    np.testing.assert_array_equal(view, y_before)
+    # in a created net as well
+    from caffe2lite import core
+
+    net = core.Net("allreduce_reuse")
+    net.Allreduce(["cw", "x"], ["x"])
+    ws.create_net(net)
+    ident = id(blobs["x"])
+    ws.run_net(net.Proto().name)
+    assert id(blobs["x"]) == ident
