@@ -12,7 +12,9 @@ not its ops can run here.
 
 ``convert`` rewrites a NetDef or PlanDef file in the other format: the output
 format follows the output file's extension (``.pbtxt``, ``.prototxt`` and ``.txt``
-are text, anything else binary).
+are text, anything else binary). ``convert --to onnx`` exports a predict net (and
+its init net, or random parameters) with :mod:`caffe2lite.onnx.frontend`;
+``convert --from onnx`` imports a model with :mod:`caffe2lite.onnx.backend`.
 """
 
 from __future__ import annotations
@@ -25,10 +27,18 @@ import numpy as np
 
 from caffe2lite.schema import registry
 from caffe2lite.io.arguments import argument_value
-from caffe2lite.cli.common import Graph, graph_nets, is_plan, join_names, load_graph
+from caffe2lite.cli.common import (
+    Graph,
+    UsageError,
+    graph_nets,
+    is_plan,
+    join_names,
+    load_graph,
+)
 from caffe2lite.errors import did_you_mean
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.io.protoio import save_proto
+from caffe2lite.schema.shapes import TensorShape
 
 MAX_LISTED = 8  # longer repeated arguments are shortened to this many values
 DEVICE_TYPES = {v.number: v.name for v in caffe2_pb2.DeviceTypeProto.DESCRIPTOR.values}
@@ -196,10 +206,89 @@ def inspect_command(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
+_EXPORT_ONLY = ("init", "value_info", "input_shape", "opset", "random_init")
+
+
+def _target(args: argparse.Namespace) -> str:
+    if args.output and getattr(args, "out", None) and args.output != args.out:
+        raise UsageError(f"convert: two output files given ('{args.output}' and "
+                         f"-o '{args.out}')")
+    target = args.output or getattr(args, "out", None)
+    if not target:
+        raise UsageError("convert needs OUT, the file to write (or -o OUT)")
+    return target
+
+
+def _export_onnx(args: argparse.Namespace, target: str, out: Any) -> int:
+    """``convert --to onnx``: the predict net IN (+ --init) as an ONNX model."""
+    from caffe2lite.cli.shapes import parse_input_shape
+    from caffe2lite.inference.params import load_value_info, random_parameters
+    from caffe2lite.io.protoio import load_net
+    from caffe2lite.onnx.frontend import DEFAULT_OPSET, export
+    from caffe2lite.runtime.workspace import Workspace
+
+    if args.plan:
+        raise UsageError("convert --to onnx exports a NetDef, not a plan")
+    net = load_net(args.input)
+    shapes = load_value_info(args.value_info) if args.value_info else {}
+    shapes.update(parse_input_shape(t) for t in args.input_shape)
+    init: Any = load_net(args.init) if args.init else None
+    if args.random_init:
+        ws = Workspace()
+        if init is not None:
+            ws.run_net_once(init)
+        blobs = {n: np.asarray(ws.fetch_blob(n)) for n in ws.blobs}
+        known = {n: TensorShape(tuple(d if isinstance(d, int) else args.random_init_dim
+                                      for d in s.dims), s.dtype) for n, s in shapes.items()}
+        known.update((n, TensorShape(v.shape, v.dtype)) for n, v in blobs.items())
+        blobs.update(random_parameters(net, known, free_dim=args.random_init_dim,
+                                       seed=args.seed))
+        init = blobs
+    opset = args.opset or DEFAULT_OPSET
+    model = export(net, init, shapes, path=target, opset_version=opset)
+    g = model.graph
+    print(f"wrote ONNX model '{g.name}' (opset {opset}, {len(g.node)} nodes, "
+          f"{len(g.initializer)} initializers) to {target}", file=out)
+    return 0
+
+
+def _import_onnx(args: argparse.Namespace, target: str, out: Any) -> int:
+    """``convert --from onnx``: the ONNX model IN as a predict net and an init net."""
+    from caffe2lite.onnx.backend import onnx_to_caffe2_nets
+
+    init, predict = onnx_to_caffe2_nets(args.input)
+    save_proto(predict, target)
+    print(f"wrote NetDef '{predict.name}' ({len(predict.op)} ops) to {target}", file=out)
+    if args.init_out:
+        save_proto(init, args.init_out)
+        print(f"wrote NetDef '{init.name}' ({len(init.op)} ops) to {args.init_out}",
+              file=out)
+    elif len(init.op):
+        print(f"note: the init net ({len(init.op)} ops) was not written; give --init-out",
+              file=out)
+    return 0
+
+
 def convert_command(args: argparse.Namespace, out: Any) -> int:
-    """Carry out ``caffe2lite convert``: read IN, write OUT in OUT's format."""
+    """Carry out ``caffe2lite convert``: read IN, write OUT in OUT's format; or export
+    to / import from ONNX (``--to onnx`` / ``--from onnx``)."""
+    to, from_ = getattr(args, "to", None), getattr(args, "from_", None)
+    target = _target(args)
+    if to and from_:
+        raise UsageError("convert: give --to onnx or --from onnx, not both")
+    if not to:
+        given = [o for o in _EXPORT_ONLY if getattr(args, o, None)]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise UsageError(f"convert: {flag} applies to --to onnx only")
+    if to:
+        return _export_onnx(args, target, out)
+    if getattr(args, "init_out", None) and not from_:
+        raise UsageError("convert: --init-out applies to --from onnx only")
+    if from_:
+        return _import_onnx(args, target, out)
     graph = load_graph(args.input, plan=args.plan)
-    save_proto(graph, args.output)
+    save_proto(graph, target)
     kind = "PlanDef" if is_plan(graph) else "NetDef"
-    print(f"wrote {kind} '{graph.name}' to {args.output}", file=out)
+    print(f"wrote {kind} '{graph.name}' to {target}", file=out)
     return 0

@@ -11,6 +11,10 @@
                        [--value-info FILE.json] [--init NET]]
     caffe2lite ops [TYPE] [--markdown]
     caffe2lite convert IN OUT [--plan]
+    caffe2lite convert --to onnx NET [--init NET] [--value-info FILE.json]
+                       [--input-shape NAME=DTYPE[d0,...]]... [--opset N]
+                       [--random-init [--random-init-dim N] [--seed S]] -o OUT.onnx
+    caffe2lite convert --from onnx MODEL.onnx -o PREDICT.pb [--init-out INIT.pb]
     caffe2lite draw NET [--init NET] [--rankdir LR|TB] [--minimal] -o OUT.{svg,png,pdf,dot}
     caffe2lite score NET --init NET --data DATASET.parquet --scheduler ADDRESS|local
                      [--input BLOB=COLUMN]... [--output BLOB]... --out OUT.parquet
@@ -282,13 +286,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     convert = sub.add_parser(
         "convert",
-        help="convert a NetDef or PlanDef between text and binary",
+        help="convert a NetDef or PlanDef between text and binary, or to and from ONNX",
         description="Write IN to OUT; .pbtxt, .prototxt "
-        "and .txt files are text, others binary.",
+        "and .txt files are text, others binary. With --to onnx, export the predict "
+        "net IN (and its --init net) to the ONNX model -o OUT; with --from onnx, "
+        "import the ONNX model IN as the predict net -o OUT and the init net "
+        "--init-out (needs the onnx extra: pip install 'caffe2lite[onnx]').",
     )
     convert.add_argument("input", metavar="IN", help="NetDef or PlanDef file")
-    convert.add_argument("output", metavar="OUT", help="file to write")
+    convert.add_argument("output", metavar="OUT", nargs="?", help="file to write")
     convert.add_argument("--plan", action="store_true", help=PLAN_HELP)
+    convert.add_argument("-o", dest="out", metavar="OUT", help="file to write (same as OUT)")
+    convert.add_argument("--to", choices=["onnx"], help="export IN to ONNX")
+    convert.add_argument("--from", dest="from_", choices=["onnx"],
+                         help="import IN, an ONNX model")
+    convert.add_argument("--init", metavar="NET", help="--to onnx: the init net "
+                         "(its blobs become the model's initializers)")
+    convert.add_argument("--value-info", metavar="FILE.json",
+                         help="--to onnx: the model zoo's value_info.json (input -> "
+                         "[data type, shape]), the types and shapes of the inputs")
+    convert.add_argument("--input-shape", metavar="NAME=DTYPE[d0,...]", action="append",
+                         default=[], help="--to onnx: an input's type and shape "
+                         "(a dimension may be a symbol such as N)")
+    convert.add_argument("--opset", metavar="N", type=_positive,
+                         help="--to onnx: the ONNX opset version (default 17)")
+    convert.add_argument("--random-init", action="store_true",
+                         help="--to onnx: random parameters for what the net reads and "
+                         "neither the init net nor the inputs give (seeded by --seed)")
+    convert.add_argument("--random-init-dim", metavar="N", type=_positive, default=8,
+                         help="with --random-init: the size of every free dimension "
+                         "(default 8)")
+    convert.add_argument("--seed", metavar="S", type=_seed, default=0,
+                         help="with --random-init: the generator's seed (default 0)")
+    convert.add_argument("--init-out", metavar="FILE",
+                         help="--from onnx: where to write the init net")
     convert.set_defaults(handler=convert_command)
 
     add_draw_parser(sub, PLAN_HELP)

@@ -115,42 +115,55 @@ def conv_transpose(ctx: OpContext, op: Any, args: dict) -> None:
         ctx.transpose(y, back, op.output[0])
 
 
-@converter(*POOLS)
+@converter(*POOLS, "LpPool")
 def pool(ctx: OpContext, op: Any, args: dict) -> None:
-    kind = "MaxPool" if op.type.startswith("Max") else "AveragePool"
+    kind = {"M": "MaxPool", "A": "AveragePool", "L": "LpPool"}[op.type[0]]
+    extra = {}
+    if kind == "LpPool":
+        if args["p"] != int(args["p"]):
+            raise Unsupported(f"a p that is not an integer ({args['p']})")
+        extra = {"p": int(args["p"])}
     x, back = _to_nchw(ctx, op.input[0], args["order"])
     out = None if back else op.output[0]
     if args["global_pooling"]:
-        y = ctx.one("Global" + kind, [x], out)
+        y = ctx.one("Global" + kind, [x], out, **extra)
     else:
         attrs = _window(ctx, op.input[0], args, None, pooling=True)
+        if kind == "LpPool" and ctx.opset < 18:
+            attrs.pop("dilations")
         if kind == "AveragePool":
             if any(d != 1 for d in attrs.pop("dilations")):
                 raise Unsupported("dilated average pooling")
             attrs["count_include_pad"] = int(args.get("count_include_pad", False))
-        y = ctx.one(kind, [x], out, **attrs)
+        y = ctx.one(kind, [x], out, **attrs, **extra)
     if back:
         ctx.transpose(y, back, op.output[0])
 
 
-@converter("FC", "FCTransposed")
+@converter("FC", "FCTransposed", "FbFCPacked")
 def fc(ctx: OpContext, op: Any, args: dict) -> None:
     """Y = X (read as 2-D at axis) times W (2-D at axis_w), transposed for FC, plus b;
-    Y's shape is X's dims before axis, then W's before axis_w."""
+    Y's shape is X's dims before axis, then N. FbFCPacked is FC with W rounded to
+    float16."""
     x, w, b = op.input
     axis, axis_w = args["axis"], args["axis_w"]
     rank = ctx.rank(x)
     axis = axis + rank if axis < 0 else axis
     flat_x = x if rank == 2 and axis == 1 else ctx.one("Flatten", [x], axis=axis)
     value = ctx.value(w)
-    if value is not None and value.ndim != 2:
+    if op.type == "FbFCPacked":
+        if value is not None:
+            value = value.astype(np.float16).astype(ctx.dtype(x))
+        else:
+            w = ctx.one("Cast", [ctx.one("Cast", [w], to=10)], to=1)
+    if value is not None:
         k = int(np.prod(value.shape[:axis_w]))
         w2 = ctx.const(value.reshape(k, -1), hint="w")
-    elif ctx.rank(w) == 2 and axis_w == 1:
+    elif ctx.rank(op.input[1]) == 2 and axis_w == 1:
         w2 = w
     else:
         w2 = ctx.one("Flatten", [w], axis=axis_w)
-    trans_b = int(op.type == "FC")
+    trans_b = int(op.type != "FCTransposed")
     if axis == 1:  # Y is (M, N) already
         ctx.one("Gemm", [flat_x, w2, b], op.output[0], transB=trans_b)
         return
@@ -267,3 +280,43 @@ def resize_nearest(ctx: OpContext, op: Any, args: dict) -> None:
     inputs = [x, "", ctx.const(np.array(scales, np.float32), hint="scales")]
     ctx.one("Resize", inputs, op.output[0], mode="nearest",
             coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+
+
+@converter("UpsampleBilinear")
+def upsample_bilinear(ctx: OpContext, op: Any, args: dict) -> None:
+    """Output index i reads i * (in - 1) / (out - 1), interpolated: ONNX Resize,
+    linear, align_corners."""
+    x = op.input[0]
+    hs, ws = args["height_scale"], args["width_scale"]
+    if len(op.input) > 1:
+        value = ctx.value(op.input[1])
+        if value is None:
+            raise Unsupported("scales given as a data blob")
+        hs, ws = (float(v) for v in np.ravel(value)[:2])
+    if ctx.rank(x) != 4:
+        raise Unsupported("an input that is not 4-D")
+    scales = ctx.const(np.array([1.0, 1.0, hs, ws], np.float32), hint="scales")
+    ctx.one("Resize", [x, "", scales], op.output[0], mode="linear",
+            coordinate_transformation_mode="align_corners")
+
+
+@converter("RMSNorm")
+def rms_norm(ctx: OpContext, op: Any, args: dict) -> None:
+    """Rows of X (flattened at axis) times 1 / sqrt(mean(x^2) + eps), times gamma, plus
+    beta; rrms is that factor per row."""
+    from caffe2lite.onnx._export_math import reduce_node
+
+    x, gamma, beta = op.input
+    rank = ctx.rank(x)
+    axis = args["axis"] + rank if args["axis"] < 0 else args["axis"]
+    tail = list(range(axis, rank))
+    if len(tail) > 1:  # gamma and beta hold one value per row element
+        gamma, beta = (ctx.one("Reshape", [v, ctx.ints(ctx.dims(x)[axis:])])
+                       for v in (gamma, beta))
+    mean = reduce_node(ctx, "ReduceMean", ctx.one("Mul", [x, x]), tail, True)
+    rrms = ctx.one("Reciprocal", [ctx.one("Sqrt", [
+        ctx.one("Add", [mean, ctx.scalar_like(args["eps"], x)])])])
+    scaled = ctx.one("Mul", [ctx.one("Mul", [x, rrms]), gamma])
+    ctx.one("Add", [scaled, beta], op.output[0])
+    if len(op.output) > 1 and ctx.used(op.output[1]):
+        ctx.squeeze(rrms, tail, op.output[1])

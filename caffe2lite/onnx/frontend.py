@@ -11,7 +11,8 @@
 - Blobs written more than once (in-place ops) get single-assignment names as in
   Caffe2's ``ssa_rewrite``: ``name_1``, ``name_2`` ...; the last write of a blob keeps
   its name unless the blob is also a graph input.
-- Each op goes through its converter (:mod:`._export_ops`, :mod:`._export_nn`). Ops
+- Each op goes through its converter (:mod:`._export_math`, :mod:`._export_shape`,
+  :mod:`._export_nn`). Ops
   without an ONNX form are all collected first, then reported in one
   :class:`ExportError` listing each type with its count and op indices.
 
@@ -29,13 +30,13 @@ zoo ``value_info.json`` (read by :func:`caffe2lite.inference.params.load_value_i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 from caffe2lite.inference import infer_net
 from caffe2lite.onnx._export_graph import CONVERTERS, ExportError, OpContext, Unsupported
-from caffe2lite.onnx import _export_nn, _export_ops  # noqa: F401  (fill CONVERTERS)
+from caffe2lite.onnx import _export_math, _export_nn, _export_shape  # noqa: F401  (fill CONVERTERS)
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.schema import registry
 from caffe2lite.schema.shapes import UNKNOWN, TensorShape, shape_of
@@ -190,8 +191,7 @@ def _convert_ops(graph: _Graph) -> list[OpContext]:
         fn = CONVERTERS.get(op.type)
         schema = registry.find(op.type, op.engine)
         if fn is None:
-            why = "" if schema is not None else "not a caffe2lite operator"
-            failures.append((index, op.type, why or "no converter"))
+            failures.append((index, op.type, "" if schema else "not a caffe2lite operator"))
             continue
         ctx = OpContext(graph, op, index)
         try:
@@ -230,7 +230,7 @@ def _tensor(onnx: Any, name: str, value: np.ndarray) -> Any:
 def caffe2_net_to_onnx_graph(predict_net: Any, init_net: Any = None, value_info: Any = None,
                              opset_version: int | None = None) -> Any:
     """The ``onnx.GraphProto`` of ``predict_net`` with ``init_net``'s blobs as
-    initializers. Raises :class:`ExportError` for ops without an ONNX form (all of
+    initializers (``init_net`` may also be a ``{blob: array}`` dict). Raises :class:`ExportError` for ops without an ONNX form (all of
     them at once) and for inputs whose type is not known."""
     onnx = _onnx()
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
@@ -239,9 +239,12 @@ def caffe2_net_to_onnx_graph(predict_net: Any, init_net: Any = None, value_info:
         raise ExportError("unsupported ONNX opset version", arg="opset_version",
                           expected=f"{MIN_OPSET} <= opset <= {top}", found=opset)
     net = _netdef(predict_net, "predict_net")
-    init = _netdef(init_net, "init_net")
     given = _value_info(value_info)
     blobs: dict[str, np.ndarray] = {}
+    if isinstance(init_net, Mapping):  # the blobs themselves
+        blobs = {str(k): np.asarray(v) for k, v in init_net.items()}
+        init_net = None
+    init = _netdef(init_net, "init_net")
     if init is not None:
         from caffe2lite.runtime.workspace import Workspace
 
@@ -251,6 +254,12 @@ def caffe2_net_to_onnx_graph(predict_net: Any, init_net: Any = None, value_info:
     graph = _Graph(net, blobs, given, opset)
     missing = [n for n in graph.inputs if graph.shapes.get(n, UNKNOWN).dtype is None]
     if missing:
+        # Ops no input can make exportable are the first thing to say.
+        untyped = [(i, op.type, "" if registry.find(op.type, op.engine) else
+                    "not a caffe2lite operator")
+                   for i, op in enumerate(graph.net.op) if op.type not in CONVERTERS]
+        if untyped:
+            raise ExportError(_problems_message(graph.net, untyped))
         raise ExportError("Could not find value info of inputs: " + ", ".join(missing))
     converted = _convert_ops(graph)
     nodes, inits = [], [_tensor(onnx, n, v) for n, v in graph.initializers.items()]

@@ -70,3 +70,12 @@ def export_and_compare() -> Callable[..., Any]:
         return model
 
     return run
+
+
+@pytest.fixture
+def onnx_tools() -> Any:
+    """The helpers above, for tests that need them directly."""
+    import types
+
+    return types.SimpleNamespace(compare=compare, run_caffe2lite=run_caffe2lite,
+                                 run_onnxruntime=run_onnxruntime)
