@@ -10,12 +10,13 @@ separate-scale format (FloatToRowwiseQuantized8Bits) keeps the codes as a uint8
 tensor and the (scale, bias) pairs as a float32 (rows, 2) matrix.
 
 A lookup reduces ``OUTPUT[s] = sum_j w_j * (scale_j * code_j + bias_j)`` over the
-indices j of segment s. It is computed as ``sum_j (w_j scale_j) code_j +
-sum_j w_j bias_j``: the first sum is the float Lengths* segment reduction run over
-the uint8 code rows with per-index coefficients (the codes are gathered and widened
-group by group, never as a whole float matrix), the second a per-segment sum of
-one number per index. N-bit codes are unpacked first, for the whole table or for
-chunks of about ``CHUNK_BYTES`` of looked-up rows, whichever is smaller.
+indices j of segment s, in Caffe2's order: the term ``(s_j * code_j) + b_j`` (with
+``s_j = w_j * scale_j`` and ``b_j = w_j * bias_j``, float32) of each index is added
+to the segment's row in index order. The compiled kernel (``ops/_embedding_native.py``)
+does it in one pass; the numpy kernel builds the terms of a group of indices at a
+time and adds them in the same order (``sequential_sums``), so both give the same
+bits. (SparseLengths*8BitsRowwise, with its separate scale/bias input, keeps
+``lookup_8bit``: the codes reduced with per-index coefficients, then the biases.)
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ import numpy as np
 from caffe2lite.errors import EnforceError, ShapeError
 from caffe2lite.schema.checks import check_dtype, check_lengths, check_ndim
 
+from .. import _embedding_native as native
 from ..segment._segment_checks import check_index_type
-from ..segment._segment_kernels import segment_reduce
+from ..segment._segment_kernels import (
+    scale_by_inverse_lengths,
+    segment_reduce,
+    sequential_sums,
+)
 
-# Bytes of decoded float32 rows held at once by a lookup.
-CHUNK_BYTES = 1 << 19
 F32 = np.dtype("<f4")
 F16 = np.dtype("<f2")
 
@@ -312,35 +316,6 @@ def lookup_8bit(
     return _finish(out, _bias_sums(bias.astype(np.float64), lengths), lengths, mean)
 
 
-def lookup_nbit(
-    table: np.ndarray,
-    bits: int,
-    indices: np.ndarray,
-    lengths: np.ndarray,
-    weights: np.ndarray | None,
-    mean: bool,
-) -> np.ndarray:
-    """The N-bit lookup. The codes of min(table rows, lookups) rows are unpacked:
-    the whole table when it is the smaller (then reduced over its rows as the 8-bit
-    lookup is), else each chunk of looked-up rows."""
-    per = per_byte(bits)
-    nbytes = table.shape[1] - 4
-    n = indices.shape[0]
-    sb = _fused_scale_bias(table, nbytes, F16, indices)
-    scale, bias = sb[:, 0], sb[:, 1]
-    if weights is not None:
-        scale = scale * weights
-        bias = bias * weights
-    if table.shape[0] <= n:
-        codes = unpack_natural(table[:, :nbytes], bits)
-        out = segment_reduce(
-            codes, lengths, rows=indices, weights=scale, out_dtype=np.float32
-        )
-    else:
-        out = _chunked_codes_reduce(table, nbytes, per, bits, indices, lengths, scale)
-    return _finish(out, _bias_sums(bias.astype(np.float64), lengths), lengths, mean)
-
-
 # Byte value -> its four 2-bit codes as the four little-endian bytes of a uint32.
 _SPREAD2 = np.sum(
     [((np.arange(256) >> (2 * j)) & 3) << (8 * j) for j in range(4)], axis=0
@@ -364,30 +339,6 @@ def unpack_natural(packed: np.ndarray, bits: int) -> np.ndarray:
     else:
         wide = np.take(_SPREAD2, packed)
     return wide.view(np.uint8).reshape(rows, nbytes * (8 // bits))
-
-
-def _chunked_codes_reduce(table, nbytes, per, bits, indices, lengths, scale):
-    """Code sums for a table larger than the lookups: indices in chunks, each
-    chunk's packed rows gathered and unpacked, segments cut by the chunk's edges
-    clipped to it."""
-    m, n = lengths.shape[0], indices.shape[0]
-    out = np.zeros((m, per * nbytes), np.float32)
-    ends = np.cumsum(lengths, dtype=np.int64)
-    starts = ends - lengths
-    chunk = max(1024, 8 * CHUNK_BYTES // max(per * nbytes, 1))
-    for a in range(0, n, chunk):  # chunks of indices, not rows or segments
-        b = min(n, a + chunk)
-        packed = np.take(table, indices[a:b], axis=0)[:, :nbytes]
-        buf = unpack_natural(packed, bits)
-        s0 = int(np.searchsorted(ends, a, side="right"))
-        s1 = int(np.searchsorted(starts, b, side="left"))
-        local = (np.minimum(ends[s0:s1], b) - np.maximum(starts[s0:s1], a)).astype(
-            np.int32
-        )
-        out[s0:s1] += segment_reduce(
-            buf, local, weights=scale[a:b], out_dtype=np.float32
-        )
-    return out
 
 
 def _fused_scale_bias(
@@ -417,17 +368,36 @@ def fused_lookup(
     bits: int,
     mean: bool = False,
 ) -> np.ndarray:
-    """SparseLengths{Sum,WeightedSum,Mean}Fused{8,4,2}BitRowwise, checks included."""
+    """SparseLengths{Sum,WeightedSum,Mean}Fused{8,4,2}BitRowwise: the compiled
+    one-pass kernel when it takes the inputs, else the checks and the numpy kernel
+    (the same values)."""
+    fast = native.fused_lookup
+    if fast is not None:
+        out = fast(data, indices, lengths, weights, mean, bits)
+        if out is not None:
+            return out
     tail = 8 if bits == 8 else 4
     check_lookup_inputs(data, indices, lengths, weights, tail)
     table = np.ascontiguousarray(data)
-    block = (table.shape[1] - tail) * per_byte(bits)
-    if bits != 8:
-        return lookup_nbit(table, bits, indices, lengths, weights, mean)
-    sb = _fused_scale_bias(table, block, F32, indices)
-    return lookup_8bit(
-        table, block, sb[:, 0], sb[:, 1], indices, lengths, weights, mean
-    )
+    nbytes = table.shape[1] - tail
+    sb = _fused_scale_bias(table, nbytes, F32 if bits == 8 else F16, indices)
+    scale, bias = sb[:, 0], sb[:, 1]
+    if weights is not None:
+        scale = scale * weights
+        bias = bias * weights
+
+    def terms(pos: np.ndarray) -> np.ndarray:
+        rows = np.take(table, indices[pos], axis=0, mode="clip")[:, :nbytes]
+        codes = rows if bits == 8 else unpack_natural(rows, bits)
+        t = codes.astype(np.float32)
+        t *= scale[pos][:, None]
+        t += bias[pos][:, None]
+        return t
+
+    out = sequential_sums(lengths, terms, nbytes * per_byte(bits), np.float32)
+    if mean:
+        scale_by_inverse_lengths(out, lengths)
+    return out
 
 
 # -- shape functions -----------------------------------------------------------------

@@ -29,6 +29,11 @@ Each picked row is de-quantised (code * scale + bias) {how}; OUTPUT is float32 o
 shape (len(LENGTHS), DATA.shape[1] - 8), 0 for an empty segment. An index outside
 DATA's rows is an error.
 
+One pass, without materialising the de-quantised rows: the term (s * code) + b of
+each index (s, b its row's scale and bias, times WEIGHTS[j] when weighted) is added
+in index order to the segment's zeroed row, as Caffe2's EmbeddingLookup did (which
+fused the multiply-add where the processor could: the last bit may differ).
+
 Example: DATA rows de-quantise to [-1, 0] and [4, 6]; INDICES=[1, 0, 1],
 LENGTHS=[2, 0, 1]{extra} -> OUTPUT={out}"""
 

@@ -58,6 +58,11 @@ Each picked row is de-quantised (scale * code + bias) {how}; OUTPUT is float32 o
 shape (len(LENGTHS), (DATA.shape[1] - 4) * {per}), 0 for an empty segment. An index
 outside DATA's rows is an error.
 
+One pass, without materialising the de-quantised rows: the term (s * code) + b of
+each index (s, b its row's scale and bias, times WEIGHTS[j] when weighted) is added
+in index order to the segment's zeroed row, as Caffe2's EmbeddingLookup did (which
+fused the multiply-add where the processor could: the last bit may differ).
+
 Example: DATA rows de-quantise to {values}; INDICES=[1, 0, 1], LENGTHS=[2, 0, 1]{extra}
 -> OUTPUT={out}"""
 

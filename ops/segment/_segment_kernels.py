@@ -8,6 +8,12 @@ sorted by length and cut into groups of similar lengths holding about
 ``CHUNK_BYTES`` of rows; each group is gathered into one reused buffer, padded to its
 longest segment, and summed at once (slice by slice when narrow, else by a batched
 matmul). Consecutive segments of one length need no index arithmetic at all.
+
+The SparseLengths* reductions fix their summation order instead (``sequential_sums``):
+each segment's terms are added one after the other in index order, starting from
+0, as Caffe2's EmbeddingLookup did and as the compiled kernels of
+``ops/_embedding_native.py`` do in one pass; numpy reproduces it with
+``add.accumulate`` over padded groups, so both give the same bits.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import numpy as np
 
 from caffe2lite.errors import EnforceError
 from caffe2lite.schema.checks import check_dtype, check_ndim
+
+from .. import _embedding_native as native
 
 from ._segment_checks import (
     check_float_data,
@@ -184,10 +192,17 @@ def sparse_lengths_reduce(
     weights: np.ndarray | None = None,
     mean: bool = False,
 ) -> np.ndarray:
-    """SparseLengths{Sum,WeightedSum,Mean}: checks in Caffe2's order, then the reduction.
+    """SparseLengths{Sum,WeightedSum,Mean}: the compiled one-pass kernel when it takes
+    the inputs, else the checks in Caffe2's order and the numpy kernel (the same
+    values: ``sequential_sums``).
 
     float16 DATA is summed into a float32 OUTPUT, as Caffe2's fused op did.
     """
+    fast = native.sparse_lengths
+    if fast is not None:
+        out = fast(data, indices, lengths, weights, mean)
+        if out is not None:
+            return out
     check_float_data(
         data, message="Unsupported type of tensor: {}", extra=(np.float16,)
     )
@@ -208,12 +223,91 @@ def sparse_lengths_reduce(
     total = int(lengths.sum(dtype=np.int64))
     check_rows_in_range(indices, min(total, indices.shape[0]), data.shape[0])
     check_sum_of_lengths(lengths, indices)
-    out = segment_reduce(
-        rows_view(data), lengths, rows=indices, weights=weights, out_dtype=out_dtype
-    )
+    table = rows_view(data)
+
+    def terms(pos: np.ndarray) -> np.ndarray:
+        rows = np.take(table, indices[pos], axis=0, mode="clip")
+        if rows.dtype != out_dtype:
+            rows = rows.astype(out_dtype)
+        if weights is not None:
+            rows *= weights[pos][:, None]
+        return rows
+
+    out = sequential_sums(lengths, terms, table.shape[1], out_dtype)
     if mean:
-        out *= reciprocal_lengths(lengths, out_dtype)[:, None]
+        scale_by_inverse_lengths(out, lengths)
     return out.reshape((lengths.shape[0],) + data.shape[1:])
+
+
+def scale_by_inverse_lengths(out: np.ndarray, lengths: np.ndarray) -> None:
+    """``out[s] *= 1 / LENGTHS[s]`` in place, the inverse computed in out's type
+    (``1.0f / length`` for float32, as Caffe2's lookups did); empty segments stay."""
+    one = out.dtype.type(1)
+    out *= (one / np.maximum(lengths, 1).astype(out.dtype))[:, None]
+
+
+def sequential_sums(
+    lengths: np.ndarray,
+    terms: Any,
+    width: int,
+    dtype: Any,
+) -> np.ndarray:
+    """``out[s] = (((0 + t_a) + t_a+1) + ...) + t_b-1`` over the positions a..b-1 of
+    segment s (validated LENGTHS), each addition rounded in ``dtype``: the order of
+    Caffe2's EmbeddingLookup and of the compiled kernels.
+
+    ``terms(pos)`` returns the (len(pos), width) rows t_j of the positions ``pos``
+    as a new array of ``dtype``. Segments are sorted by length and cut into groups of
+    about ``CHUNK_BYTES`` of terms, padded with zero terms to their longest segment;
+    ``add.accumulate`` along a group's segments adds in order (it starts from t_a
+    rather than 0, which differs only in the sign of a zero sum: the final ``+ 0``
+    settles it). Segments longer than a chunk go chunk by chunk, carrying the sum.
+    """
+    m = lengths.shape[0]
+    dtype = np.dtype(dtype)
+    out = np.zeros((m, width), dtype)
+    if width == 0 or m == 0 or not lengths.any():
+        return out
+    chunk = max(64, CHUNK_BYTES // (width * dtype.itemsize))
+    ends = np.cumsum(lengths, dtype=np.int64)
+    starts = ends - lengths
+    order = np.argsort(lengths, kind="stable")
+    sorted_len = lengths[order]
+    g0 = int(np.searchsorted(sorted_len, 1))
+    long_from = int(np.searchsorted(sorted_len, chunk, side="right"))
+    span = np.arange(chunk, dtype=np.int64)
+    while g0 < long_from:
+        g1 = min(g0 + chunk // int(sorted_len[g0]), long_from)
+        longest = int(sorted_len[g1 - 1])
+        if (g1 - g0) * longest > chunk:
+            g1 = g0 + chunk // longest
+            longest = int(sorted_len[g1 - 1])
+        segs = order[g0:g1]
+        seg_len = lengths[segs][:, None]
+        pos = starts[segs][:, None] + np.minimum(span[:longest], seg_len - 1)
+        block = terms(pos.reshape(-1)).reshape(g1 - g0, longest, width)
+        if sorted_len[g0] != longest:
+            block[span[:longest] >= seg_len] = 0  # padding adds 0, even to inf
+        out[segs] = np.add.accumulate(block, axis=1)[:, -1]
+        g0 = g1
+    for s in order[long_from:]:  # segments longer than a chunk: few
+        carry = out[s]
+        for a in range(int(starts[s]), int(ends[s]), chunk):
+            part = terms(np.arange(a, min(a + chunk, int(ends[s])), dtype=np.int64))
+            part[0] += carry
+            carry = np.add.accumulate(part, axis=0)[-1]
+        out[s] = carry
+    out += 0  # -0.0 sums become 0.0, as when adding to a zeroed row
+    return out
+
+
+def sequential_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products of two (n, d) matrices, each ``a0 b0 + a1 b1 + ...``
+    added in order with every product rounded first (the compiled tile_dot's order);
+    0 for d == 0."""
+    if a.shape[1] == 0:
+        return np.zeros(a.shape[0], np.result_type(a, b))
+    return np.add.accumulate(a * b, axis=1)[:, -1].copy()
 
 
 # -- shapes and costs (the ops' shape= and cost= functions) ---------------------------

@@ -11,6 +11,7 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 
+from .. import _embedding_native as native
 from ._segment_kernels import (
     expanded_shape,
     segments_shape,
@@ -35,11 +36,13 @@ from .lengths_mean import mean_gradient
         {"OUTPUT": np.array([[3, 4], [0, 0], [5, 6]], np.float32)},
     ),
     doc="""Gather rows of DATA by INDICES and average them per segment (Gather +
-LengthsMean fused).
+LengthsMean fused, in one pass, without materialising the gathered rows).
 
 INDICES (int32 or int64, a vector) picks rows of DATA; LENGTHS (int32) splits INDICES
-into segments and sum(LENGTHS) must equal len(INDICES). A segment's sum is multiplied
-by 1/length; an empty segment gives 0.
+into segments and sum(LENGTHS) must equal len(INDICES). A segment's rows are added in
+index order to a zeroed row, then multiplied by 1.0f / length (computed in OUTPUT's
+type, as Caffe2 did); an empty segment gives 0. float16 DATA gives a float32 OUTPUT.
+An index outside DATA's rows is an error (Caffe2 read out of bounds).
 
 Example: DATA=[[1, 2], [3, 4], [5, 6]], INDICES=[2, 0, 2], LENGTHS=[2, 0, 1]
 -> OUTPUT=[[3, 4], [0, 0], [5, 6]]""",
@@ -87,7 +90,7 @@ Example: SEGMENT_GRADS=[[2, 4], [3, 3]], LENGTHS=[2, 1] -> [[1, 2], [1, 2], [3, 
 )
 def sparse_lengths_indices_in_gradient_mean_gradient(segment_grads, lengths, indices):
     """SparseLengthsMean's gradient values."""
-    return mean_gradient(segment_grads, lengths)
+    return tile_mean(segment_grads, lengths)
 
 
 @register_cpu_operator(
@@ -106,6 +109,17 @@ def sparse_lengths_indices_in_gradient_mean_gradient(segment_grads, lengths, ind
 )
 def sparse_lengths_mean_gradient_op(segment_grads, lengths):
     """The legacy 2-input gradient of SparseLengthsMean."""
+    return tile_mean(segment_grads, lengths)
+
+
+def tile_mean(segment_grads, lengths):
+    """Row j = the output gradient of j's segment times (its type)(1.0 / length):
+    the compiled one-pass tile when it takes the inputs, else the numpy kernel."""
+    fast = native.tile
+    if fast is not None:
+        out = fast(segment_grads, lengths, None, True)
+        if out is not None:
+            return (out,)
     return mean_gradient(segment_grads, lengths)
 
 

@@ -11,6 +11,7 @@ from caffe2lite.schema.registry import (
     register_gradient,
 )
 
+from .. import _embedding_native as native
 from ._segment_kernels import (
     expanded_shape,
     segments_shape,
@@ -35,12 +36,14 @@ from .lengths_sum import sum_gradient
         {"OUTPUT": np.array([[6, 8], [0, 0], [5, 6]], np.float32)},
     ),
     doc="""Gather rows of DATA by INDICES and sum them per segment (Gather + LengthsSum
-fused, without materialising the gathered rows).
+fused, in one pass, without materialising the gathered rows).
 
 INDICES (int32 or int64, a vector) picks rows of DATA; LENGTHS (int32) splits INDICES
 into segments and sum(LENGTHS) must equal len(INDICES). OUTPUT has shape
 (len(LENGTHS),) + DATA.shape[1:]; an empty segment gives 0. float16 DATA gives a
-float32 OUTPUT.
+float32 OUTPUT. Each segment's rows are added in index order to a zeroed row, as
+Caffe2's EmbeddingLookup did (one rounding per addition). An index outside DATA's
+rows is an error (Caffe2 read out of bounds).
 
 Example: DATA=[[1, 2], [3, 4], [5, 6]], INDICES=[2, 0, 2], LENGTHS=[2, 0, 1]
 -> OUTPUT=[[6, 8], [0, 0], [5, 6]]""",
@@ -88,7 +91,7 @@ Example: SEGMENT_GRADS=[[1, 2], [3, 4]], LENGTHS=[2, 1] -> [[1, 2], [1, 2], [3, 
 )
 def sparse_lengths_indices_in_gradient_sum_gradient(segment_grads, lengths, indices):
     """SparseLengthsSum's gradient values."""
-    return sum_gradient(segment_grads, lengths)
+    return tile_sum(segment_grads, lengths)
 
 
 @register_cpu_operator(
@@ -109,6 +112,17 @@ def sparse_lengths_indices_in_gradient_sum_gradient(segment_grads, lengths, indi
 )
 def sparse_lengths_sum_gradient_op(segment_grads, lengths):
     """The legacy 2-input gradient of SparseLengthsSum."""
+    return tile_sum(segment_grads, lengths)
+
+
+def tile_sum(segment_grads, lengths):
+    """Row j = the output gradient of j's segment: the compiled one-pass tile when
+    it takes the inputs, else the numpy kernel (which checks and raises)."""
+    fast = native.tile
+    if fast is not None:
+        out = fast(segment_grads, lengths, None, False)
+        if out is not None:
+            return (out,)
     return sum_gradient(segment_grads, lengths)
 
 

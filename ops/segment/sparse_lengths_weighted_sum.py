@@ -14,6 +14,7 @@ from caffe2lite.schema.registry import (
 )
 from caffe2lite.schema.shapes import TensorShape
 
+from .. import _embedding_native as native
 from ._segment_checks import (
     check_float_data,
     check_index_type,
@@ -25,6 +26,7 @@ from ._segment_kernels import (
     expanded_shape,
     rows_view,
     segments_shape,
+    sequential_dots,
     sparse_lengths_cost,
     sparse_lengths_reduce,
 )
@@ -71,10 +73,14 @@ def _with_main_input_shape(
         )
     ],
     doc="""Gather rows of DATA by INDICES, scale row j by WEIGHTS[j] and sum them per
-segment (Gather + LengthsWeightedSum fused).
+segment (Gather + LengthsWeightedSum fused, in one pass, without materialising the
+gathered rows).
 
 WEIGHTS is a vector with one value per index, of OUTPUT's type; INDICES (int32 or
-int64) and LENGTHS (int32) as in SparseLengthsSum. An empty segment gives 0.
+int64) and LENGTHS (int32) as in SparseLengthsSum. Each product WEIGHTS[j] * row is
+rounded, then added in index order to the segment's zeroed row (Caffe2 fused the
+multiply-add where the processor had FMA: the last bit may differ from that). An
+empty segment gives 0; an index outside DATA's rows is an error.
 
 Example: DATA=[[1, 2], [3, 4], [5, 6]], WEIGHTS=[1, 2, 0.5], INDICES=[2, 0, 2],
 LENGTHS=[2, 0, 1] -> OUTPUT=[[7, 10], [0, 0], [2.5, 3]]""",
@@ -135,7 +141,7 @@ def sparse_lengths_indices_in_gradient_weighted_sum_gradient(
     weights, segment_grads, lengths, indices
 ):
     """SparseLengthsWeightedSum's gradient values."""
-    return (weighted_gradient(weights, segment_grads, lengths, blob="WEIGHTS"),)
+    return (tile_weighted(weights, segment_grads, lengths),)
 
 
 @register_cpu_operator(
@@ -155,22 +161,42 @@ def sparse_lengths_indices_in_gradient_weighted_sum_gradient(
 )
 def sparse_lengths_weighted_sum_gradient_op(weights, segment_grads, lengths):
     """The legacy 3-input gradient of SparseLengthsWeightedSum."""
-    return (weighted_gradient(weights, segment_grads, lengths, blob="WEIGHTS"),)
+    return (tile_weighted(weights, segment_grads, lengths),)
+
+
+def tile_weighted(weights, segment_grads, lengths):
+    """Row j = the output gradient of j's segment times WEIGHTS[j]: the compiled
+    one-pass tile when it takes the inputs, else the numpy kernel (which checks)."""
+    fast = native.tile
+    if fast is not None:
+        out = fast(segment_grads, lengths, weights, False)
+        if out is not None:
+            return out
+    return weighted_gradient(weights, segment_grads, lengths, blob="WEIGHTS")
 
 
 def with_main_input(weights, segment_grads, lengths, data, indices, num_outputs):
     """Gradient values for DATA and, with two outputs, WEIGHTS_GRAD[j] =
-    dot(output gradient of j's segment, DATA[INDICES[j]])."""
-    values = weighted_gradient(weights, segment_grads, lengths, blob="WEIGHTS")
+    dot(output gradient of j's segment, DATA[INDICES[j]]), its products added in
+    order (the compiled tile_dot's order, in one pass; numpy: sequential_dots)."""
     if num_outputs == 1:
-        return (values,)
+        return (tile_weighted(weights, segment_grads, lengths),)
+    fast = native.tile_dot
+    if fast is not None:
+        both = fast(segment_grads, lengths, weights, data, indices)
+        if both is not None:
+            return both
+    values = weighted_gradient(weights, segment_grads, lengths, blob="WEIGHTS")
     check_float_data(data, "DATA_INPUT")
     check_dtype(data, "DATA_INPUT", segment_grads.dtype)
     check_index_type(indices)
     check_sum_of_lengths(lengths, indices)
     check_rows_in_range(indices, indices.shape[0], data.shape[0])
     rows = np.take(rows_view(data), indices, axis=0)
-    return values, weights_gradient(expand_segment_grads(segment_grads, lengths), rows)
+    expanded = rows_view(expand_segment_grads(segment_grads, lengths))
+    if expanded.shape != rows.shape:
+        return values, weights_gradient(expanded, rows)  # raises the block-size error
+    return values, sequential_dots(expanded, rows)
 
 
 _MAIN_DOC = """Gradient of SparseLengthsWeightedSum with grad_on_weights: the DATA
