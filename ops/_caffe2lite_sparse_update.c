@@ -1,5 +1,6 @@
 /* Optional compiled loops of the sparse parameter updates (ScatterWeightedSum,
- * SparseAdagrad, RowWiseSparseAdagrad), built by setup.py as the top-level module
+ * SparseAdagrad, RowWiseSparseAdagrad, SparseAdam, RowWiseSparseAdam,
+ * SparseMomentumSGDUpdate, SparseFtrl), built by setup.py as the top-level module
  * `_caffe2lite_sparse_update` and loaded by ops/_sparse_update_native.py.
  *
  * Why C: Caffe2 applies the indices one after another, so a row named c times is
@@ -34,7 +35,7 @@
 
 /* Bumped whenever a function's signature or meaning changes: the Python side only
  * uses a module built from the same interface. */
-#define INTERFACE 1
+#define INTERFACE 2
 
 enum { F32, F64, I32, I64, OTHER };
 
@@ -342,6 +343,300 @@ static PyObject *row_wise_sparse_adagrad(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* Several float32 buffers checked together: `n` written or read ones, each of at
+ * least `min_items` items (or exactly `items` when that is >= 0), released together. */
+typedef struct {
+    Py_buffer v[8];
+    int n;
+} bufs;
+
+static void release_all(bufs *b) {
+    for (int j = 0; j < b->n; j++)
+        PyBuffer_Release(&b->v[j]);
+    b->n = 0;
+}
+
+/* Adds `obj` as a float32 buffer (None allowed when `optional`: returns NULL data). */
+static float *add_f32(bufs *b, PyObject *obj, int writable, Py_ssize_t min_items,
+                      Py_ssize_t items, int optional, const char *what) {
+    if (optional && obj == Py_None)
+        return NULL;
+    Py_buffer *v = &b->v[b->n];
+    if (get(obj, v, writable, F32, items, what) < 0)
+        return (float *)-1;
+    b->n++;
+    if (v->len / 4 < min_items) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd items, expected at least %zd", what,
+                     v->len / 4, min_items);
+        return (float *)-1;
+    }
+    return (float *)v->buf;
+}
+
+#define BAD(p) ((p) == (float *)-1)
+
+/* indices, checked against `rows`; NULL (error set) on failure. */
+static Py_buffer *add_indices(bufs *b, PyObject *obj, Py_ssize_t rows) {
+    Py_buffer *v = &b->v[b->n];
+    if (get(obj, v, 0, -1, -1, "indices") < 0)
+        return NULL;
+    b->n++;
+    return check_indices(v, rows) < 0 ? NULL : v;
+}
+
+/* sparse_adam(param, moment_1, moment_2, indices, grad, grad_out, rows, block, lr,
+ * beta1, beta2, epsilon, mode, wide, correction, beta1_correction, r_t):
+ * SparseAdam's loop. mode 0 is Adam, 1 the rectified RAdam step, 2 RAdam's
+ * unrectified step; `wide` (one-element rows) keeps the corrections in double, as
+ * Caffe2 did, otherwise they are floats. grad_out (k x block) or None. */
+static PyObject *sparse_adam(PyObject *self, PyObject *args) {
+    PyObject *p, *m1, *m2, *i, *g, *go;
+    Py_ssize_t rows, block;
+    float lr, b1, b2, eps, r_t;
+    int mode, wide;
+    double c, b1c;
+    if (!PyArg_ParseTuple(args, "OOOOOOnnffffiiddf", &p, &m1, &m2, &i, &g, &go, &rows,
+                          &block, &lr, &b1, &b2, &eps, &mode, &wide, &c, &b1c, &r_t))
+        return NULL;
+    if (rows < 0 || block <= 0 || mode < 0 || mode > 2) {
+        PyErr_SetString(PyExc_ValueError, "bad rows, block or mode");
+        return NULL;
+    }
+    bufs b = {.n = 0};
+    Py_ssize_t need = rows * block;
+    float *w = add_f32(&b, p, 1, need, -1, 0, "param");
+    float *m = BAD(w) ? w : add_f32(&b, m1, 1, need, -1, 0, "moment_1");
+    float *v = BAD(m) ? m : add_f32(&b, m2, 1, need, -1, 0, "moment_2");
+    Py_buffer *iv = BAD(v) ? NULL : add_indices(&b, i, rows);
+    Py_ssize_t k = iv == NULL ? 0 : iv->len / iv->itemsize;
+    const float *gr = iv == NULL ? (float *)-1 : add_f32(&b, g, 0, 0, k * block, 0, "grad");
+    float *out = BAD(gr) ? (float *)-1 : add_f32(&b, go, 1, 0, k * block, 1, "grad_out");
+    if (BAD(out)) {
+        release_all(&b);
+        return NULL;
+    }
+    const float one_b1 = 1.0f - b1, one_b2 = 1.0f - b2;
+    const float cf = (float)c, b1cf = (float)b1c;
+    const float rate_rt = lr * r_t;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t off = (Py_ssize_t)index_at(iv, j) * block;
+        const float *gj = gr + j * block;
+        for (Py_ssize_t e = 0; e < block; e++) {
+            float gv = gj[e];
+            float t1 = m[off + e] * b1, t2 = gv * one_b1;
+            float mv = t1 + t2;
+            float sq = gv * gv;
+            float u1 = v[off + e] * b2, u2 = sq * one_b2;
+            float vv = u1 + u2;
+            m[off + e] = mv;
+            v[off + e] = vv;
+            float denom = sqrtf(vv) + eps;
+            if (out == NULL) {
+                if (wide) {
+                    double step;
+                    if (mode == 0)
+                        step = (double)lr * c * (double)mv / (double)denom;
+                    else if (mode == 1)
+                        step = (double)rate_rt * c * (double)mv / (double)denom;
+                    else
+                        step = (double)lr * b1c * (double)mv;
+                    w[off + e] = (float)((double)w[off + e] + step);
+                } else {
+                    float step;
+                    if (mode == 0)
+                        step = lr * cf * mv / denom;
+                    else if (mode == 1)
+                        step = rate_rt * cf * mv / denom;
+                    else
+                        step = lr * b1cf * mv;
+                    w[off + e] = w[off + e] + step;
+                }
+            } else {
+                float ng;
+                if (wide) {
+                    if (mode == 0)
+                        ng = (float)(c * (double)mv / (double)denom);
+                    else if (mode == 1)
+                        ng = (float)((double)r_t * c * (double)mv / (double)denom);
+                    else
+                        ng = (float)(b1c * (double)mv);
+                } else {
+                    if (mode == 0)
+                        ng = cf * mv / denom;
+                    else if (mode == 1)
+                        ng = r_t * cf * mv / denom;
+                    else
+                        ng = b1cf * mv;
+                }
+                out[j * block + e] = ng;
+                float step = lr * ng;
+                w[off + e] = w[off + e] + step;
+            }
+        }
+    }
+    release_all(&b);
+    Py_RETURN_NONE;
+}
+
+/* row_wise_sparse_adam(param, moment_1, moment_2, indices, grad, grad_out, rows,
+ * block, lr, beta1, beta2, epsilon, correction): RowWiseSparseAdam's loop (one
+ * moment_2 value per row, the correction a double as in Caffe2). */
+static PyObject *row_wise_sparse_adam(PyObject *self, PyObject *args) {
+    PyObject *p, *m1, *m2, *i, *g, *go;
+    Py_ssize_t rows, block;
+    float lr, b1, b2, eps;
+    double c;
+    if (!PyArg_ParseTuple(args, "OOOOOOnnffffd", &p, &m1, &m2, &i, &g, &go, &rows, &block,
+                          &lr, &b1, &b2, &eps, &c))
+        return NULL;
+    if (rows < 0 || block <= 0) {
+        PyErr_SetString(PyExc_ValueError, "bad rows or block");
+        return NULL;
+    }
+    bufs b = {.n = 0};
+    float *w = add_f32(&b, p, 1, rows * block, -1, 0, "param");
+    float *m = BAD(w) ? w : add_f32(&b, m1, 1, rows * block, -1, 0, "moment_1");
+    float *v = BAD(m) ? m : add_f32(&b, m2, 1, rows, -1, 0, "moment_2");
+    Py_buffer *iv = BAD(v) ? NULL : add_indices(&b, i, rows);
+    Py_ssize_t k = iv == NULL ? 0 : iv->len / iv->itemsize;
+    const float *gr = iv == NULL ? (float *)-1 : add_f32(&b, g, 0, 0, k * block, 0, "grad");
+    float *out = BAD(gr) ? (float *)-1 : add_f32(&b, go, 1, 0, k * block, 1, "grad_out");
+    if (BAD(out)) {
+        release_all(&b);
+        return NULL;
+    }
+    const float one_b1 = 1.0f - b1, one_b2 = 1.0f - b2, fblock = (float)block;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t r = (Py_ssize_t)index_at(iv, j), off = r * block;
+        const float *gj = gr + j * block;
+        float sum = 0.0f;
+        for (Py_ssize_t e = 0; e < block; e++) {
+            float sq = gj[e] * gj[e];
+            sum = e == 0 ? sq : sum + sq;
+        }
+        float mean_sq = sum / fblock;
+        float u1 = v[r] * b2, u2 = mean_sq * one_b2;
+        float vv = u1 + u2;
+        v[r] = vv;
+        double denom = (double)(sqrtf(vv) + eps);
+        for (Py_ssize_t e = 0; e < block; e++) {
+            float t1 = m[off + e] * b1, t2 = gj[e] * one_b1;
+            float mv = t1 + t2;
+            m[off + e] = mv;
+            if (out == NULL) {
+                double step = (double)lr * c * (double)mv / denom;
+                w[off + e] = (float)((double)w[off + e] + step);
+            } else {
+                float ng = (float)(c * (double)mv / denom);
+                out[j * block + e] = ng;
+                float step = lr * ng;
+                w[off + e] = w[off + e] + step;
+            }
+        }
+    }
+    release_all(&b);
+    Py_RETURN_NONE;
+}
+
+/* sparse_momentum_sgd(param, moment, indices, grad, grad_out, rows, block, lr,
+ * momentum, nesterov): SparseMomentumSGDUpdate's loop; grad_out (k x block) gets
+ * each slice's adjusted gradient. */
+static PyObject *sparse_momentum_sgd(PyObject *self, PyObject *args) {
+    PyObject *p, *mo, *i, *g, *go;
+    Py_ssize_t rows, block;
+    float lr, mu;
+    int nesterov;
+    if (!PyArg_ParseTuple(args, "OOOOOnnffp", &p, &mo, &i, &g, &go, &rows, &block, &lr,
+                          &mu, &nesterov))
+        return NULL;
+    if (rows < 0 || block <= 0) {
+        PyErr_SetString(PyExc_ValueError, "bad rows or block");
+        return NULL;
+    }
+    bufs b = {.n = 0};
+    float *w = add_f32(&b, p, 1, rows * block, -1, 0, "param");
+    float *m = BAD(w) ? w : add_f32(&b, mo, 1, rows * block, -1, 0, "moment");
+    Py_buffer *iv = BAD(m) ? NULL : add_indices(&b, i, rows);
+    Py_ssize_t k = iv == NULL ? 0 : iv->len / iv->itemsize;
+    const float *gr = iv == NULL ? (float *)-1 : add_f32(&b, g, 0, 0, k * block, 0, "grad");
+    float *out = BAD(gr) ? (float *)-1 : add_f32(&b, go, 1, 0, k * block, 0, "grad_out");
+    if (BAD(out)) {
+        release_all(&b);
+        return NULL;
+    }
+    const float one_mu = 1.0f + mu;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t off = (Py_ssize_t)index_at(iv, j) * block;
+        for (Py_ssize_t e = 0; e < block; e++) {
+            float gv = gr[j * block + e], mv = m[off + e], adjusted, new_m;
+            float t1 = lr * gv, t2 = mu * mv;
+            if (!nesterov) {
+                adjusted = t2 + t1;
+                new_m = adjusted;
+            } else {
+                new_m = t2 + t1;
+                float a1 = one_mu * new_m;
+                adjusted = a1 - t2;
+            }
+            m[off + e] = new_m;
+            w[off + e] = w[off + e] - adjusted;
+            out[j * block + e] = adjusted;
+        }
+    }
+    release_all(&b);
+    Py_RETURN_NONE;
+}
+
+/* sparse_ftrl(var, n_z, indices, grad, rows, block, alpha_inv, beta, lambda1,
+ * lambda2): SparseFtrl's loop, FTRL-Proximal in float; n_z holds (n, z) pairs. */
+static PyObject *sparse_ftrl(PyObject *self, PyObject *args) {
+    PyObject *p, *nzo, *i, *g;
+    Py_ssize_t rows, block;
+    float alpha_inv, beta, l1, l2;
+    if (!PyArg_ParseTuple(args, "OOOOnnffff", &p, &nzo, &i, &g, &rows, &block, &alpha_inv,
+                          &beta, &l1, &l2))
+        return NULL;
+    if (rows < 0 || block <= 0) {
+        PyErr_SetString(PyExc_ValueError, "bad rows or block");
+        return NULL;
+    }
+    bufs b = {.n = 0};
+    float *w = add_f32(&b, p, 1, rows * block, -1, 0, "var");
+    float *nz = BAD(w) ? w : add_f32(&b, nzo, 1, 2 * rows * block, -1, 0, "n_z");
+    Py_buffer *iv = BAD(nz) ? NULL : add_indices(&b, i, rows);
+    Py_ssize_t k = iv == NULL ? 0 : iv->len / iv->itemsize;
+    const float *gr = iv == NULL ? (float *)-1 : add_f32(&b, g, 0, 0, k * block, 0, "grad");
+    if (BAD(gr)) {
+        release_all(&b);
+        return NULL;
+    }
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t off = (Py_ssize_t)index_at(iv, j) * block;
+        for (Py_ssize_t e = 0; e < block; e++) {
+            float gv = gr[j * block + e], wv = w[off + e];
+            float *pair = nz + 2 * (off + e);
+            float n = pair[0], z = pair[1];
+            float sq = gv * gv;
+            float new_n = n + sq;
+            float sqrt_new = sqrtf(new_n);
+            float diff = sqrt_new - sqrtf(n);
+            float sigma = diff * alpha_inv;
+            float zg = z + gv, sw = sigma * wv;
+            float new_z = zg - sw;
+            float sign = new_z > 0.0f ? 1.0f : new_z < 0.0f ? -1.0f : new_z == 0.0f ? 0.0f : new_z;
+            float num = l1 * sign, den1 = beta + sqrt_new;
+            float den2 = den1 * alpha_inv;
+            float den = den2 + l2;
+            float shrunk = (num - new_z) / den;
+            w[off + e] = fabsf(new_z) > l1 ? shrunk : 0.0f;
+            pair[0] = new_n;
+            pair[1] = new_z;
+        }
+    }
+    release_all(&b);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"scatter_weighted_sum", scatter_weighted_sum, METH_VARARGS,
      "scatter_weighted_sum(data, rows, block, indices, scale, xs, weights)"},
@@ -351,12 +646,25 @@ static PyMethodDef methods[] = {
     {"row_wise_sparse_adagrad", row_wise_sparse_adagrad, METH_VARARGS,
      "row_wise_sparse_adagrad(param, moment, indices, grad, rows, block, lr, epsilon, "
      "weight_decay)"},
+    {"sparse_adam", sparse_adam, METH_VARARGS,
+     "sparse_adam(param, moment_1, moment_2, indices, grad, grad_out, rows, block, lr, "
+     "beta1, beta2, epsilon, mode, wide, correction, beta1_correction, r_t)"},
+    {"row_wise_sparse_adam", row_wise_sparse_adam, METH_VARARGS,
+     "row_wise_sparse_adam(param, moment_1, moment_2, indices, grad, grad_out, rows, "
+     "block, lr, beta1, beta2, epsilon, correction)"},
+    {"sparse_momentum_sgd", sparse_momentum_sgd, METH_VARARGS,
+     "sparse_momentum_sgd(param, moment, indices, grad, grad_out, rows, block, lr, "
+     "momentum, nesterov)"},
+    {"sparse_ftrl", sparse_ftrl, METH_VARARGS,
+     "sparse_ftrl(var, n_z, indices, grad, rows, block, alpha_inv, beta, lambda1, "
+     "lambda2)"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_caffe2lite_sparse_update",
     "Compiled loops of caffe2lite's in-place sparse parameter updates.", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__caffe2lite_sparse_update(void) {

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 #: The interface this file speaks (the module's ``INTERFACE``).
-INTERFACE = 1
+INTERFACE = 2
 
 native: Any = None  # the module, when it is usable
 status = ""  # one line: which loops run, and why

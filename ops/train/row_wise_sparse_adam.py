@@ -25,7 +25,8 @@ from ._sgd_common import (
     size_from,
     writable_rows,
 )
-from .sparse_adam import sparse_rows
+from .. import _sparse_update_native as _native
+from .sparse_adam import _adam_outputs, sparse_rows
 
 
 def _shape(param: TensorShape, m1: TensorShape, m2: TensorShape, indices: TensorShape,
@@ -98,6 +99,11 @@ def row_wise_sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.n
     new_m2, v_rows = writable_rows(moment_2, 1, in_place[2])
     v_flat = v_rows.reshape(-1)
     grad_out = np.empty((n, block), F32) if num_outputs == 4 else None
+    if _native.native is not None and len(w_rows) == len(m_rows) == len(v_flat):
+        _native.native.row_wise_sparse_adam(
+            w_rows, m_rows, v_flat, np.ascontiguousarray(idx), np.ascontiguousarray(g_all),
+            grad_out, len(w_rows), block, rate, b1, b2, eps, float(c))
+        return _adam_outputs(new_param, new_m1, new_m2, grad_out, grad)
     # C float arithmetic: a negative moment gives NaN silently, as in Caffe2
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for pos in occurrence_levels(idx):
@@ -116,10 +122,7 @@ def row_wise_sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.n
                 grad_out[pos] = ng
                 step = rate * ng
             w_rows[rows] = w_rows[rows] + step
-    out = [new_param, new_m1, new_m2]
-    if grad_out is not None:
-        out.append(grad_out.reshape(grad.shape))
-    return tuple(out)
+    return _adam_outputs(new_param, new_m1, new_m2, grad_out, grad)
 
 
 should_not_do_gradient("RowWiseSparseAdam")

@@ -26,6 +26,7 @@ from ._sgd_common import (
     size_from,
     writable_rows,
 )
+from .. import _sparse_update_native as _native
 
 
 def _shape(param: TensorShape, m1: TensorShape, m2: TensorShape, indices: TensorShape,
@@ -136,6 +137,13 @@ def sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.ndarray,
     new_m1, m_rows = writable_rows(moment_1, block, in_place[1])
     new_m2, v_rows = writable_rows(moment_2, block, in_place[2])
     grad_out = np.empty((n, block), F32) if num_outputs == 4 else None
+    if _native.native is not None and len(w_rows) == len(m_rows) == len(v_rows):
+        mode = 0 if not enableRAdam else 1 if rectified else 2
+        _native.native.sparse_adam(
+            w_rows, m_rows, v_rows, np.ascontiguousarray(idx), np.ascontiguousarray(g_all),
+            grad_out, len(w_rows), block, rate, b1, b2, eps, mode, block == 1, float(c),
+            float(b1c), r_t)
+        return _adam_outputs(new_param, new_m1, new_m2, grad_out, grad)
     # C float arithmetic: a negative moment gives NaN silently, as in Caffe2
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for pos in occurrence_levels(idx):
@@ -164,10 +172,16 @@ def sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.ndarray,
                 grad_out[pos] = ng
                 step = rate * ng
             w_rows[rows] = w_rows[rows] + step  # a double step is rounded once, here
-    out = [new_param, new_m1, new_m2]
-    if grad_out is not None:
-        out.append(grad_out.reshape(grad.shape))
-    return tuple(out)
+    return _adam_outputs(new_param, new_m1, new_m2, grad_out, grad)
+
+
+def _adam_outputs(param: np.ndarray, m1: np.ndarray, m2: np.ndarray,
+                  grad_out: np.ndarray | None, grad: np.ndarray) -> tuple:
+    """The outputs of the sparse Adam ops: the parameter and moments, and the
+    effective gradients (grad's shape) when asked for."""
+    if grad_out is None:
+        return (param, m1, m2)
+    return (param, m1, m2, grad_out.reshape(grad.shape))
 
 
 should_not_do_gradient("SparseAdam")

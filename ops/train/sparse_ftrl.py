@@ -13,6 +13,7 @@ from caffe2lite.schema.registry import register_cpu_operator, should_not_do_grad
 from caffe2lite.schema.shapes import TensorShape
 
 from ._sgd_common import F32, eq, float_input, occurrence_levels, owned, writable_rows
+from .. import _sparse_update_native as _native
 from .ftrl import FTRL_ARGS, alpha_inverse, ftrl_step
 
 
@@ -72,6 +73,12 @@ def sparse_ftrl(var: np.ndarray, n_z: np.ndarray, indices: np.ndarray, grad: np.
     g_all = grad.reshape(idx.size, block)
     new_var, w_rows = writable_rows(var, block, in_var)
     new_nz, nz_rows = writable_rows(n_z, 2 * block, in_nz)
+    if _native.native is not None and len(w_rows) == len(nz_rows) and block:
+        _native.native.sparse_ftrl(
+            w_rows, nz_rows, np.ascontiguousarray(idx), np.ascontiguousarray(g_all),
+            len(w_rows), block, alpha_inv, float(F32(beta)), float(F32(lambda1)),
+            float(F32(lambda2)))
+        return (new_var, new_nz)
     for pos in occurrence_levels(idx):
         rows = idx[pos]
         pairs = nz_rows[rows].reshape(-1, block, 2)

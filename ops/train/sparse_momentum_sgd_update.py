@@ -25,6 +25,7 @@ from ._sgd_common import (
     that,
     writable_rows,
 )
+from .. import _sparse_update_native as _native
 
 
 def _shape(grad: TensorShape, moment: TensorShape, lr: TensorShape, param: TensorShape,
@@ -104,6 +105,11 @@ def sparse_momentum_sgd_update(grad: np.ndarray, moment: np.ndarray, lr: np.ndar
     grad_out = np.empty((n, block), F32)
     new_moment, m_rows = writable_rows(moment, block, in_moment)
     new_param, w_rows = writable_rows(param, block, in_param)
+    if _native.native is not None and len(w_rows) == len(m_rows):
+        _native.native.sparse_momentum_sgd(
+            w_rows, m_rows, np.ascontiguousarray(idx), np.ascontiguousarray(g_all),
+            grad_out, len(w_rows), block, rate, float(F32(momentum)), bool(nesterov))
+        return (grad_out.reshape(grad.shape), new_moment, new_param)
     for pos in occurrence_levels(idx):
         rows = idx[pos]
         adjusted, new_m = momentum_step(g_all[pos], m_rows[rows], rate, momentum, nesterov)

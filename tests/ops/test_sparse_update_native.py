@@ -302,3 +302,90 @@ def test_ops_give_the_same_result_with_either_loop():
         finally:
             sun.native = saved
     assert results[0].tobytes() == results[1].tobytes()
+
+
+def _both_loops(op_type, inputs, args):
+    """The op's kernel with the compiled loops and with the numpy ones."""
+    kernel = registry.lookup(op_type).kernel
+    got = kernel(*inputs, **args)
+    saved = sun.native
+    sun.native = None
+    try:
+        want = kernel(*inputs, **args)
+    finally:
+        sun.native = saved
+    return got, want
+
+
+def _case(op_type, rng, rows, block, k, variant):
+    """Inputs and arguments of a random update of ``op_type`` (``variant`` picks
+    the option: RAdam or not, output_grad, Nesterov, lambda1's sign)."""
+    table = lambda *s: rng.standard_normal((rows,) + s).astype(np.float32)  # noqa: E731
+    idx = rng.integers(0, rows, k)  # repeats are frequent
+    grad = rng.standard_normal((k, block)).astype(np.float32)
+    lr = np.array([rng.uniform(-1, -0.01)], np.float32)
+    it = np.array([rng.integers(0, 20)], np.int64)
+    if op_type in ("SparseAdam", "RowWiseSparseAdam"):
+        m2 = np.abs(table() if op_type == "RowWiseSparseAdam" else table(block))
+        inputs = [table(block), table(block), m2, idx, grad, lr, it]
+        args = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-5,
+                "num_outputs": 3 + variant % 2}
+        if op_type == "SparseAdam":
+            args["enableRAdam"] = variant >= 2
+            if variant >= 2:  # rho_t >= 5 (rectified) from t = 7 on with beta2 0.999
+                it[0] = rng.choice([0, 2, 10, 30])
+        return inputs, args
+    if op_type == "SparseMomentumSGDUpdate":
+        return ([grad, table(block), lr, table(block), idx],
+                {"momentum": float(rng.uniform(0, 1)), "nesterov": variant % 2})
+    nz = table(block, 2)
+    nz[..., 0] = np.abs(nz[..., 0])
+    return ([table(block), nz, idx, grad],
+            {"alpha": float(rng.uniform(0.05, 2)), "beta": float(rng.uniform(0, 1)),
+             "lambda1": float(rng.uniform(-0.5, 0.5) if variant % 2 else 0.01),
+             "lambda2": float(rng.uniform(0, 0.5)), "op_def": None})
+
+
+@needs_native
+@settings(max_examples=60, deadline=None)
+@given(op_type=st.sampled_from(["SparseAdam", "RowWiseSparseAdam",
+                                "SparseMomentumSGDUpdate", "SparseFtrl"]),
+       rows=st.integers(1, 5), block=st.integers(1, 4), k=st.integers(0, 25),
+       variant=st.integers(0, 3), seed=st.integers(0, 2**16))
+def test_other_optimizers_native_equal_numpy(op_type, rows, block, k, variant, seed):
+    rng = np.random.default_rng(seed)
+    inputs, args = _case(op_type, rng, rows, block, k, variant)
+    before = [x.copy() for x in inputs]
+    got, want = _both_loops(op_type, inputs, args)
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        assert a.shape == b.shape and a.tobytes() == b.tobytes()
+    for x, y in zip(inputs, before):  # the kernel on its own writes a copy
+        assert x.tobytes() == y.tobytes()
+
+
+@needs_native
+def test_other_optimizers_native_check_before_writing():
+    p, m, g = (np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32),
+               np.ones((2, 2), np.float32))
+    bad = np.array([0, 3])
+    calls = [
+        lambda: native.sparse_adam(p, m, m.copy(), bad, g, None, 3, 2, -1.0, 0.9, 0.999,
+                                   1e-5, 0, 0, 1.0, 1.0, 0.0),
+        lambda: native.row_wise_sparse_adam(p, m, np.zeros(3, np.float32), bad, g, None,
+                                            3, 2, -1.0, 0.9, 0.999, 1e-5, 1.0),
+        lambda: native.sparse_momentum_sgd(p, m, bad, g, np.empty((2, 2), np.float32), 3,
+                                           2, 1.0, 0.5, False),
+        lambda: native.sparse_ftrl(p, np.zeros((3, 2, 2), np.float32), bad, g, 3, 2, 1.0,
+                                   1.0, 0.1, 0.1),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="index 3 at 1 out of range"):
+            call()
+    with pytest.raises(ValueError, match="grad_out: 2 items, expected 4"):
+        native.sparse_momentum_sgd(p, m, np.array([0, 1]), g, np.empty(2, np.float32), 3,
+                                   2, 1.0, 0.5, False)
+    with pytest.raises(ValueError, match="n_z: 6 items, expected at least 12"):
+        native.sparse_ftrl(p, np.zeros(6, np.float32), np.array([0, 1]), g, 3, 2, 1.0,
+                           1.0, 0.1, 0.1)
+    assert not p.any() and not m.any()
