@@ -38,7 +38,8 @@ def _group_by_device(model: Any, devices: list, blobs: list) -> dict:
     """{stripped name: {device: blob}} with every name on every device."""
     grouped: dict[str, dict[int, Any]] = {}
     for blob in blobs:
-        text = str(blob)
+        # a sparse gradient goes by its values blob (one device, nothing to sum)
+        text = str(blob.values if isinstance(blob, core.GradientSlice) else blob)
         head = text.split(_SEPARATOR, 1)[0]
         prefix = f"{model._device_prefix}_"
         if not head.startswith(prefix):
@@ -193,6 +194,13 @@ def Parallelize(
     model.AddGradientOperators(loss_grads)
 
     param_to_grad = model.param_to_grad
+    sparse = [p for p in model.params if isinstance(param_to_grad.get(p), core.GradientSlice)]
+    if sparse and rendezvous is not None:
+        _densify_sparse_gradients(model, sparse)
+    elif sparse and len(devices) > 1:
+        raise ApiValueError("Synchronizing gradient slices not supported",
+                            expected="dense gradients on several CPU devices of one host",
+                            found=[str(p) for p in sparse])
     grads = [param_to_grad[p] for p in model.params if p in param_to_grad]
     grouped_grads = _group_by_device(model, devices, grads)
     model._device_grouped_blobs.update(grouped_grads)
@@ -241,6 +249,32 @@ def _allreduce(names: list, devices: list, model: Any, rendezvous: dict, limit: 
             model.net.Allreduce([world] + group, group, name=name,
                                 engine=rendezvous["engine"], control_input=control,
                                 gpu_direct=rendezvous.get("transport") == "ibverbs")
+
+
+def _densify_sparse_gradients(model: Any, params: list) -> None:
+    """Across shards, a sparse gradient (a GradientSlice: the rows of an embedding a
+    batch touched, from SparseLengthsSum & co.) becomes the dense gradient of its
+    parameter, ``SparseToDense(indices, values, param)`` (duplicate rows summed), which
+    is then allreduced like any other and updated by the dense optimizer ops.
+
+    Caffe2's data_parallel_model had no path for this on CPU (one host: "Synchronizing
+    gradient slices not supported"; several: the GradientSlice went to Allreduce,
+    which could not take it); on GPUs of one host it concatenated every device's
+    indices and values (an all-gather). The ranks' slices differ in length, which the
+    Gloo Allgather cannot carry, so here they are made dense: the summed gradient is
+    the one of the whole batch, and plain SGD (and AdaGrad, Adam's first step ...)
+    updates the rows no rank touched by zero, as the sparse update on the whole batch
+    would; momentum-style optimizers would also move rows with a zero gradient."""
+    for param in params:
+        grad = model.param_to_grad[param]
+        device = int(str(param).split(_SEPARATOR, 1)[0].split("_", 1)[1])
+        with scope.DeviceScope(_device_scope(model, device)):
+            dense = model.net.SparseToDense([grad.indices, grad.values, param],
+                                            f"{param}_grad_dense")
+        model.param_to_grad[param] = dense
+        info = model.get_param_info(param)
+        if info is not None:
+            info.grad = dense
 
 
 def _sum_locally(names: list, devices: list, model: Any) -> None:
