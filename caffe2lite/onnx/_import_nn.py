@@ -242,14 +242,24 @@ def _dropout(ctx: ImportContext, node, attrs) -> None:
     ctx.op("Dropout", [node.input[0]], outs, is_test=1)
 
 
-def _nearest_scales(ctx: ImportContext, node, scales: np.ndarray) -> None:
+def _nearest_scales(ctx: ImportContext, node, scales: np.ndarray, any_scale: bool) -> None:
+    """ResizeNearest for scales [1, 1, h, w] (NCHW) or [1, h, w, 1] (NHWC). Integer h, w
+    unless ``any_scale`` (the asymmetric/floor mapping, which is Caffe2's for any
+    positive scale)."""
     s = [float(v) for v in scales.reshape(-1)]
-    if len(s) != 4 or s[0] != 1.0 or s[1] != 1.0:
-        raise Unsupported("scales other than [1, 1, h, w] on an NCHW input")
-    if any(v < 1 or v != math.floor(v) for v in s[2:]):
-        raise Unsupported("non-integer scales")
+    if len(s) == 4 and s[0] == 1.0 and s[1] == 1.0:
+        order, h, w = "NCHW", s[2], s[3]
+    elif len(s) == 4 and s[0] == 1.0 and s[3] == 1.0:
+        order, h, w = "NHWC", s[1], s[2]
+    else:
+        raise Unsupported("scales other than [1, 1, h, w] (NCHW) or [1, h, w, 1] (NHWC)")
+    if any_scale:
+        if h <= 0 or w <= 0:
+            raise Unsupported("scales that are not positive")
+    elif any(v < 1 or v != math.floor(v) for v in (h, w)):
+        raise Unsupported("non-integer scales with this coordinate mapping")
     ctx.op("ResizeNearest", [node.input[0]], [node.output[0]],
-           height_scale=s[2], width_scale=s[3])
+           height_scale=h, width_scale=w, order=None if order == "NCHW" else order)
 
 
 @converter("Upsample")
@@ -260,7 +270,7 @@ def _upsample(ctx: ImportContext, node, attrs) -> None:
         scales = np.asarray(attrs["scales"], np.float32)
     else:
         scales = ctx.need_const(node.input[1], "scales")
-    _nearest_scales(ctx, node, scales)
+    _nearest_scales(ctx, node, scales, any_scale=True)
 
 
 # (coordinate_transformation_mode, nearest_mode) pairs that equal floor(y / scale)
@@ -278,7 +288,9 @@ def _resize(ctx: ImportContext, node, attrs) -> None:
         raise Unsupported("mode=" + _text(attrs.get("mode"), ""))
     coord = _text(attrs.get("coordinate_transformation_mode"), "half_pixel")
     nearest = _text(attrs.get("nearest_mode"), "round_prefer_floor")
-    if ctx.opset >= 11 and (coord, nearest) not in _FLOOR_LIKE:
+    if ctx.opset < 11:  # Resize-10 maps like Upsample: floor(y / scale)
+        coord, nearest = "asymmetric", "floor"
+    if (coord, nearest) not in _FLOOR_LIKE:
         raise Unsupported(f"coordinate_transformation_mode={coord} with nearest_mode={nearest}")
     if attrs.get("antialias", 0) or "axes" in attrs:
         raise Unsupported("antialias or axes")
@@ -292,4 +304,4 @@ def _resize(ctx: ImportContext, node, attrs) -> None:
         if sizes is None or shape is None:
             raise Unsupported("sizes on an input of unknown shape")
         scales = np.array(ints_of(sizes), np.float64) / np.array(shape, np.float64)
-    _nearest_scales(ctx, node, scales)
+    _nearest_scales(ctx, node, scales, any_scale=(coord, nearest) == ("asymmetric", "floor"))

@@ -155,7 +155,43 @@ def _cast(ctx: ImportContext, node, attrs) -> None:
     to = int(attrs["to"])
     if to not in ONNX_TO_CAFFE2:
         raise Unsupported(f"to={to}")
-    ctx.op("Cast", [node.input[0]], [node.output[0]], to=ONNX_TO_CAFFE2[to])
+    src = ctx.elem_type(node.input[0])
+    if src == 10 and to == 1:  # Caffe2's Cast has no float16 kernel: its own ops
+        ctx.op("HalfToFloat", [node.input[0]], [node.output[0]])
+    elif src == 1 and to == 10:
+        ctx.op("FloatToHalf", [node.input[0]], [node.output[0]])
+    elif src == 10 or to == 10:
+        raise Unsupported("float16 to or from a type other than float")
+    else:
+        ctx.op("Cast", [node.input[0]], [node.output[0]], to=ONNX_TO_CAFFE2[to])
+
+
+@converter("IsNaN")
+def _is_nan(ctx: ImportContext, node, attrs) -> None:
+    ctx.op("NE", [node.input[0], node.input[0]], [node.output[0]])  # only NaN != NaN
+
+
+@converter("IsInf")
+def _is_inf(ctx: ImportContext, node, attrs) -> None:
+    pos, neg = attrs.get("detect_positive", 1), attrs.get("detect_negative", 1)
+    x = node.input[0]
+    if pos and neg:
+        x = ctx.op("Abs", [x], [ctx.tmp(x + "_abs")])
+    if not pos and not neg:
+        inf = ctx.constant(np.array(np.nan, np.float32), "nan")  # never equal
+    else:
+        inf = ctx.constant(np.array(np.inf if pos else -np.inf, np.float32), "inf")
+    ctx.op("EQ", [x, inf], [node.output[0]])
+
+
+@converter("Mod")
+def _mod(ctx: ImportContext, node, attrs) -> None:
+    divisor = ctx.const(node.input[1])
+    if divisor is None or divisor.size != 1 or divisor.dtype.kind not in "iu":
+        raise Unsupported("a divisor that is not one constant integer")
+    # fmod=0: the result takes the divisor's sign (Caffe2's sign_follow_divisor).
+    ctx.op("Mod", [node.input[0]], [node.output[0]], divisor=int(divisor.reshape(-1)[0]),
+           sign_follow_divisor=int(not attrs.get("fmod", 0)))
 
 
 @converter("PRelu")

@@ -268,3 +268,18 @@ def _arg(ctx: ImportContext, node, attrs) -> None:
 @converter("Range")
 def _range(ctx: ImportContext, node, attrs) -> None:
     ctx.op("Range", list(node.input[:3]), [node.output[0]])
+
+
+@converter("TopK")
+def _top_k(ctx: ImportContext, node, attrs) -> None:
+    if not attrs.get("largest", 1):
+        raise Unsupported("largest=0")
+    if "k" in attrs:  # opset < 10
+        k = int(attrs["k"])
+    else:
+        k = int(ctx.need_const(node.input[1], "K").reshape(-1)[0])
+    axis = int(attrs.get("axis", -1))
+    if axis < -1:
+        axis = canon_axis(axis, ctx.need_rank(node.input[0], "a negative axis"))
+    # Caffe2's TopK is sorted, ties broken by the lower index, as ONNX asks.
+    ctx.op("TopK", [node.input[0]], list(node.output[:2]), k=k, axis=axis)
