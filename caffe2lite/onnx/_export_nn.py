@@ -156,7 +156,9 @@ def fc(ctx: OpContext, op: Any, args: dict) -> None:
             value = value.astype(np.float16).astype(ctx.dtype(x))
         else:
             w = ctx.one("Cast", [ctx.one("Cast", [w], to=10)], to=1)
-    if value is not None:
+    if value is not None and value.ndim == 2 and axis_w == 1 and op.type != "FbFCPacked":
+        w2 = w
+    elif value is not None:
         k = int(np.prod(value.shape[:axis_w]))
         w2 = ctx.const(value.reshape(k, -1), hint="w")
     elif ctx.rank(op.input[1]) == 2 and axis_w == 1:

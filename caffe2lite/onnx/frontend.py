@@ -129,7 +129,7 @@ class _Graph:
 
     def _ssa(self, net: caffe2_pb2.NetDef) -> tuple[caffe2_pb2.NetDef, list[str]]:
         writes: dict[str, int] = {}
-        reads_first: list[str] = [b for b in net.external_input]
+        reads_first: list[str] = list(dict.fromkeys(net.external_input))
         written: set[str] = set()
         for op in net.op:
             for b in op.input:
