@@ -268,6 +268,13 @@ def sequential_sums(
     out = np.zeros((m, width), dtype)
     if width == 0 or m == 0 or not lengths.any():
         return out
+    with np.errstate(all="ignore"):  # inf - inf is nan here, silently, as in C
+        _sequential_sums(out, lengths, terms, width, dtype)
+    return out
+
+
+def _sequential_sums(out, lengths, terms, width, dtype) -> None:
+    """``sequential_sums`` into the zeroed ``out``."""
     chunk = max(64, CHUNK_BYTES // (width * dtype.itemsize))
     ends = np.cumsum(lengths, dtype=np.int64)
     starts = ends - lengths
@@ -298,7 +305,6 @@ def sequential_sums(
             carry = np.add.accumulate(part, axis=0)[-1]
         out[s] = carry
     out += 0  # -0.0 sums become 0.0, as when adding to a zeroed row
-    return out
 
 
 def sequential_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
