@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import weakref
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,8 +11,56 @@ from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import EnforceError, SchemaError, ShapeError
 from caffe2lite.inference import op_cost
+from caffe2lite.ops import _sparse_update_native as sun
+from caffe2lite.schema import registry
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
 from caffe2lite.schema.shapes import TensorShape
+from caffe2lite.workspace import Workspace
+
+# The compiled loops (ops/_caffe2lite_sparse_update.c) and the numpy ones.
+LOOPS = ["compiled", "numpy"]
+
+
+@contextlib.contextmanager
+def use_loops(kind):
+    saved = sun.native
+    if kind == "compiled" and saved is None:
+        pytest.skip(sun.status)
+    sun.native = saved if kind == "compiled" else None
+    try:
+        yield
+    finally:
+        sun.native = saved
+
+
+def run_in_workspace(op, inputs, written):
+    """Run ``op`` on ``inputs`` fed into a fresh workspace and check that the blobs
+    ``written`` were updated in their stored arrays (the same objects, by weak
+    references, which do not hold them, and the same memory). Returns the
+    workspace."""
+    ws = Workspace()
+    for name, value in zip(op.input, inputs):
+        ws.feed_blob(name, value)
+    before = {n: (weakref.ref(ws._blobs[n]), ws._blobs[n].__array_interface__["data"][0])
+              for n in written}
+    ws.run_operator_once(op)
+    for name, (ref, address) in before.items():
+        assert ws._blobs[name] is ref(), name
+        assert ws._blobs[name].__array_interface__["data"][0] == address, name
+    return ws
+
+
+def check_both(op, inputs, reference, **kw):
+    """``testing.check_reference`` with each loop available."""
+    for kind in LOOPS[sun.native is None:]:
+        with use_loops(kind):
+            testing.check_reference(op, inputs, reference, **kw)
+
+
+@pytest.fixture(params=LOOPS)
+def loops(request):
+    with use_loops(request.param):
+        yield request.param
 
 F = np.float32
 
@@ -63,9 +113,39 @@ def test_matches_loop(rows, inner, k, weight_decay, index_type, seed):
     lr = np.array([rng.uniform(-1, 1)], F)
     op = CreateOperator("RowWiseSparseAdagrad", NAMES, ["param", "moment"],
                         weight_decay=weight_decay)
-    testing.check_reference(op, [param, moment, indices, grad, lr],
-                            lambda *a: naive_row_wise(*a, weight_decay=weight_decay),
-                            atol=0, rtol=0)
+    check_both(op, [param, moment, indices, grad, lr],
+               lambda *a: naive_row_wise(*a, weight_decay=weight_decay),
+               atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+@pytest.mark.parametrize("block", [1, 4])
+def test_writes_into_the_stored_arrays(loops, weight_decay, block):
+    rng = np.random.default_rng(7)
+    inputs = [rng.standard_normal((30, block)).astype(F),
+              np.abs(rng.standard_normal(30)).astype(F),
+              rng.zipf(1.3, 200) % 30,  # one row named many times
+              rng.standard_normal((200, block)).astype(F), np.array([-0.3], F)]
+    op = CreateOperator("RowWiseSparseAdagrad", NAMES, ["param", "moment"],
+                        weight_decay=weight_decay)
+    ws = run_in_workspace(op, inputs, ["param", "moment"])
+    want = naive_row_wise(*inputs, weight_decay=weight_decay)
+    assert ws._blobs["param"].tobytes() == want[0].tobytes()
+    assert ws._blobs["moment"].tobytes() == want[1].tobytes()
+
+
+def test_kernel_called_alone_or_shared_arrays_get_copies(loops):
+    kernel = registry.lookup("RowWiseSparseAdagrad").kernel
+    p, m = np.zeros((2, 2), F), np.zeros(2, F)
+    out = kernel(p, m, np.array([0]), np.ones((1, 2), F), np.ones(1, F), epsilon=1e-5,
+                 weight_decay=0.0, counter_halflife=-1)
+    assert not p.any() and not m.any() and out[0][0, 0] > 0.9
+    ws = Workspace()
+    for name, value in zip(NAMES, [p, m, np.array([0]), np.ones((1, 2), F), np.ones(1, F)]):
+        ws.feed_blob(name, value)
+    ws._blobs["alias"] = ws._blobs["param"]
+    ws.run_operator_once(OP)
+    assert not ws._blobs["alias"].any() and ws._blobs["param"][0, 0] > 0.9
 
 
 def test_counter_input_is_accepted_and_ignored():
@@ -92,7 +172,7 @@ def _inputs(param=None, moment=None, indices=None, grad=None, lr=None):
     (_inputs(indices=np.array([3, 0])), EnforceError, r"out of bound,  idx:3 for input i:0"),
     (_inputs(param=np.array(1.0, F)), ShapeError, "param must have at least one dimension"),
 ])
-def test_errors(inputs, error, match):
+def test_errors(loops, inputs, error, match):
     testing.check_raises(OP, inputs, error, match)
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import math
+import weakref
 
 import numpy as np
 import pytest
@@ -10,7 +12,55 @@ from hypothesis import strategies as st
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import EnforceError, SchemaError, ShapeError
+from caffe2lite.ops import _sparse_update_native as sun
+from caffe2lite.schema import registry
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
+from caffe2lite.workspace import Workspace
+
+# The compiled loops (ops/_caffe2lite_sparse_update.c) and the numpy ones.
+LOOPS = ["compiled", "numpy"]
+
+
+@contextlib.contextmanager
+def use_loops(kind):
+    saved = sun.native
+    if kind == "compiled" and saved is None:
+        pytest.skip(sun.status)
+    sun.native = saved if kind == "compiled" else None
+    try:
+        yield
+    finally:
+        sun.native = saved
+
+
+def run_in_workspace(op, inputs, written):
+    """Run ``op`` on ``inputs`` fed into a fresh workspace and check that the blobs
+    ``written`` were updated in their stored arrays (the same objects, by weak
+    references, which do not hold them, and the same memory). Returns the
+    workspace."""
+    ws = Workspace()
+    for name, value in zip(op.input, inputs):
+        ws.feed_blob(name, value)
+    before = {n: (weakref.ref(ws._blobs[n]), ws._blobs[n].__array_interface__["data"][0])
+              for n in written}
+    ws.run_operator_once(op)
+    for name, (ref, address) in before.items():
+        assert ws._blobs[name] is ref(), name
+        assert ws._blobs[name].__array_interface__["data"][0] == address, name
+    return ws
+
+
+def check_both(op, inputs, reference, **kw):
+    """``testing.check_reference`` with each loop available."""
+    for kind in LOOPS[sun.native is None:]:
+        with use_loops(kind):
+            testing.check_reference(op, inputs, reference, **kw)
+
+
+@pytest.fixture(params=LOOPS)
+def loops(request):
+    with use_loops(request.param):
+        yield request.param
 
 F = np.float32
 
@@ -66,7 +116,7 @@ def test_matches_loop(rows, inner, k, outputs, it, seed):
     indices = rng.integers(0, rows, k)
     grad = rng.standard_normal([k] + inner).astype(F)
     lr = np.array([rng.uniform(-0.1, 0.1)], F)
-    testing.check_reference(
+    check_both(
         _op(outputs), [param, m1, m2, indices, grad, lr, np.array([it], np.int64)],
         lambda *a: naive_row_wise_adam(*a, outputs=outputs), atol=0,
         # within an ulp: numpy 1.x's vectorised float32 sqrt may round the last bit
@@ -74,10 +124,35 @@ def test_matches_loop(rows, inner, k, outputs, it, seed):
         rtol=2.5e-7)
 
 
+@pytest.mark.parametrize("outputs", [3, 4])
+@pytest.mark.parametrize("block", [1, 3])
+def test_writes_rows_in_place(loops, outputs, block):
+    rng = np.random.default_rng(7)
+    inputs = [rng.standard_normal((30, block)).astype(F),
+              rng.standard_normal((30, block)).astype(F),
+              np.abs(rng.standard_normal(30)).astype(F),
+              rng.zipf(1.3, 200) % 30,  # one row named many times
+              rng.standard_normal((200, block)).astype(F), np.array([-0.1], F),
+              np.array([5], np.int64)]
+    ws = run_in_workspace(_op(outputs), inputs, ["param", "m1", "m2"])
+    want = naive_row_wise_adam(*inputs, outputs=outputs)
+    for name, value in zip(["param", "m1", "m2", "out_grad"], want):
+        np.testing.assert_allclose(ws._blobs[name], value, rtol=2.5e-7, atol=0)
+
+
+def test_kernel_called_alone_never_writes_its_inputs(loops):
+    kernel = registry.lookup("RowWiseSparseAdam").kernel
+    p = np.zeros((3, 2), F)
+    out = kernel(p, p.copy(), np.zeros(3, F), np.array([1]), np.ones((1, 2), F),
+                 np.array([-0.1], F), np.zeros(1, np.int64), beta1=0.9, beta2=0.999,
+                 epsilon=1e-5, num_outputs=3)
+    assert not p.any() and out[0][1, 0] < 0
+
+
 def _inputs(**over):
     base = {"param": np.ones((3, 2), F), "m1": np.ones((3, 2), F), "m2": np.ones(3, F),
-                "indices": np.array([0, 2]), "grad": np.ones((2, 2), F), "lr": np.ones(1, F),
-                "it": np.zeros(1, np.int64)}
+            "indices": np.array([0, 2]), "grad": np.ones((2, 2), F), "lr": np.ones(1, F),
+            "it": np.zeros(1, np.int64)}
     base.update(over)
     return list(base.values())
 
@@ -88,7 +163,7 @@ def _inputs(**over):
     ({"m1": np.ones(3, F)}, ShapeError, r"Input\(PARAM\)\.numel\(\) == Input\(MOMENT_1\)"),
     ({"indices": np.array([5, 0])}, EnforceError, "out of bound,  idx:5 for input i:0"),
 ])
-def test_errors(over, error, match):
+def test_errors(loops, over, error, match):
     testing.check_raises(_op(), _inputs(**over), error, match)
 
 

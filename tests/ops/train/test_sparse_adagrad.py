@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import contextlib
+import weakref
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,8 +17,41 @@ from caffe2lite.errors import (
     SchemaError,
     ShapeError,
 )
+from caffe2lite.ops import _sparse_update_native as sun
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
 from caffe2lite.workspace import Workspace
+
+# The compiled loops (ops/_caffe2lite_sparse_update.c) and the numpy ones.
+LOOPS = ["compiled", "numpy"]
+
+
+@contextlib.contextmanager
+def use_loops(kind):
+    saved = sun.native
+    if kind == "compiled" and saved is None:
+        pytest.skip(sun.status)
+    sun.native = saved if kind == "compiled" else None
+    try:
+        yield
+    finally:
+        sun.native = saved
+
+
+def run_in_workspace(op, inputs, written):
+    """Run ``op`` on ``inputs`` fed into a fresh workspace and check that the blobs
+    ``written`` were updated in their stored arrays (the same objects, by weak
+    references, which do not hold them, and the same memory). Returns the
+    workspace."""
+    ws = Workspace()
+    for name, value in zip(op.input, inputs):
+        ws.feed_blob(name, value)
+    before = {n: (weakref.ref(ws._blobs[n]), ws._blobs[n].__array_interface__["data"][0])
+              for n in written}
+    ws.run_operator_once(op)
+    for name, (ref, address) in before.items():
+        assert ws._blobs[name] is ref(), name
+        assert ws._blobs[name].__array_interface__["data"][0] == address, name
+    return ws
 
 F = np.float32
 
@@ -55,9 +91,12 @@ def test_matches_loop(rows, inner, k, weight_decay, index_type, seed):
     lr = np.array([rng.uniform(-1, 1)], F)
     op = CreateOperator("SparseAdagrad", ["param", "moment", "indices", "grad", "lr"],
                         ["param", "moment"], epsilon=1e-5, weight_decay=weight_decay)
-    testing.check_reference(op, [param, moment, indices, grad, lr],
-                            lambda *a: naive_sparse_adagrad(*a, weight_decay=weight_decay),
-                            atol=0, rtol=0)
+    for loops in LOOPS[sun.native is None:]:
+        with use_loops(loops):
+            testing.check_reference(
+                op, [param, moment, indices, grad, lr],
+                lambda *a: naive_sparse_adagrad(*a, weight_decay=weight_decay),
+                atol=0, rtol=0)
 
 
 def test_repeated_index_is_applied_twice_in_order():
@@ -87,28 +126,40 @@ def _ws(param, moment, share=False):
     return ws
 
 
-def test_writes_into_the_stored_arrays():
-    ws = _ws(np.zeros((3, 2), F), np.zeros((3, 2), F))
-    stored = ws._blobs["param"]
-    ws.run_operator_once(OP)
-    assert ws._blobs["param"] is stored
-    np.testing.assert_allclose(stored[1], [-1, -1], rtol=1e-4)
-    np.testing.assert_array_equal(stored[[0, 2]], 0)
+@pytest.mark.parametrize("loops", LOOPS)
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_writes_into_the_stored_arrays(loops, weight_decay):
+    rng = np.random.default_rng(7)
+    inputs = [rng.standard_normal((30, 4)).astype(F),
+              np.abs(rng.standard_normal((30, 4))).astype(F),
+              rng.zipf(1.3, 200) % 30,  # one row named many times
+              rng.standard_normal((200, 4)).astype(F), np.array([-0.3], F)]
+    op = CreateOperator("SparseAdagrad", list(OP.input), list(OP.output),
+                        weight_decay=weight_decay)
+    with use_loops(loops):
+        ws = run_in_workspace(op, inputs, ["param", "moment"])
+    want = naive_sparse_adagrad(*inputs, weight_decay=weight_decay)
+    assert ws._blobs["param"].tobytes() == want[0].tobytes()
+    assert ws._blobs["moment"].tobytes() == want[1].tobytes()
 
 
-def test_shared_array_is_copied_not_written():
+@pytest.mark.parametrize("loops", LOOPS)
+def test_shared_array_is_copied_not_written(loops):
     ws = _ws(np.zeros((3, 2), F), np.zeros((3, 2), F), share=True)
-    ws.run_operator_once(OP)
+    with use_loops(loops):
+        ws.run_operator_once(OP)
     np.testing.assert_array_equal(ws._blobs["alias"], 0)
     assert ws._blobs["param"] is not ws._blobs["alias"]
     np.testing.assert_allclose(ws._blobs["param"][1], [-1, -1], rtol=1e-4)
 
 
-def test_kernel_called_alone_never_writes_its_inputs():
+@pytest.mark.parametrize("loops", LOOPS)
+def test_kernel_called_alone_never_writes_its_inputs(loops):
     from caffe2lite.ops.train.sparse_adagrad import sparse_adagrad
     p, m = np.zeros((2, 1), F), np.zeros((2, 1), F)
-    out = sparse_adagrad(p, m, np.array([0]), np.ones((1, 1), F), np.ones(1, F),
-                         epsilon=1e-5, weight_decay=0.0, decay=1.0)
+    with use_loops(loops):
+        out = sparse_adagrad(p, m, np.array([0]), np.ones((1, 1), F), np.ones(1, F),
+                             epsilon=1e-5, weight_decay=0.0, decay=1.0)
     assert p[0, 0] == 0 and out[0][0, 0] > 0.9
 
 
@@ -138,7 +189,13 @@ def _inputs(param=None, moment=None, indices=None, grad=None, lr=None):
     (_inputs(indices=np.array([[0, 1, 2]]), grad=np.ones((1, 3, 2), F),
              param=np.ones((4, 2), F), moment=np.ones((4, 2), F)), EnforceError, None),
 ])
-def test_errors(inputs, error, match):
+@pytest.mark.parametrize("loops", LOOPS)
+def test_errors(loops, inputs, error, match):
+    with use_loops(loops):  # check_raises also checks that no blob changed
+        _check_error(inputs, error, match)
+
+
+def _check_error(inputs, error, match):
     if match is None:  # a valid 2-D indices case: no error; check it runs
         ws = Workspace()
         for name, value in zip(OP.input, inputs):

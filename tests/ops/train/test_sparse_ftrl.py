@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import math
+import weakref
 
 import numpy as np
 import pytest
@@ -10,8 +12,55 @@ from hypothesis import strategies as st
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import DTypeError, EnforceError, SchemaError, ShapeError
+from caffe2lite.ops import _sparse_update_native as sun
+from caffe2lite.schema import registry
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
 from caffe2lite.workspace import Workspace
+
+# The compiled loops (ops/_caffe2lite_sparse_update.c) and the numpy ones.
+LOOPS = ["compiled", "numpy"]
+
+
+@contextlib.contextmanager
+def use_loops(kind):
+    saved = sun.native
+    if kind == "compiled" and saved is None:
+        pytest.skip(sun.status)
+    sun.native = saved if kind == "compiled" else None
+    try:
+        yield
+    finally:
+        sun.native = saved
+
+
+def run_in_workspace(op, inputs, written):
+    """Run ``op`` on ``inputs`` fed into a fresh workspace and check that the blobs
+    ``written`` were updated in their stored arrays (the same objects, by weak
+    references, which do not hold them, and the same memory). Returns the
+    workspace."""
+    ws = Workspace()
+    for name, value in zip(op.input, inputs):
+        ws.feed_blob(name, value)
+    before = {n: (weakref.ref(ws._blobs[n]), ws._blobs[n].__array_interface__["data"][0])
+              for n in written}
+    ws.run_operator_once(op)
+    for name, (ref, address) in before.items():
+        assert ws._blobs[name] is ref(), name
+        assert ws._blobs[name].__array_interface__["data"][0] == address, name
+    return ws
+
+
+def check_both(op, inputs, reference, **kw):
+    """``testing.check_reference`` with each loop available."""
+    for kind in LOOPS[sun.native is None:]:
+        with use_loops(kind):
+            testing.check_reference(op, inputs, reference, **kw)
+
+
+@pytest.fixture(params=LOOPS)
+def loops(request):
+    with use_loops(request.param):
+        yield request.param
 
 F = np.float32
 
@@ -73,21 +122,33 @@ def test_matches_loop(rows, inner, k, alpha_as_input, index_type, seed):
     else:
         op = CreateOperator("SparseFtrl", NAMES, ["var", "nz"], alpha=0.05, **kw)
         inputs = [var, n_z, indices, grad]
-    testing.check_reference(op, inputs,
-                            lambda *a: naive_sparse_ftrl(*a, alpha=0.05, **kw),
-                            atol=0, rtol=0)
+    check_both(op, inputs,
+               lambda *a: naive_sparse_ftrl(*a, alpha=0.05, **kw),
+               atol=0, rtol=0)
 
 
-def test_writes_rows_in_place():
-    ws = Workspace()
-    for name, value in zip(NAMES, [np.zeros((3, 1), F), np.zeros((3, 1, 2), F),
-                                   np.array([2]), np.full((1, 1), 2.0, F)]):
-        ws.feed_blob(name, value)
-    stored = ws._blobs["var"], ws._blobs["nz"]
-    ws.run_operator_once(CreateOperator("SparseFtrl", NAMES, ["var", "nz"], alpha=1.0,
-                                        beta=0.0, lambda1=1.0, lambda2=0.0))
-    assert ws._blobs["var"] is stored[0] and ws._blobs["nz"] is stored[1]
-    np.testing.assert_array_equal(stored[0].ravel(), [0, 0, -0.5])
+@pytest.mark.parametrize("lambda1", [0.01, -0.2])
+def test_writes_rows_in_place(loops, lambda1):
+    rng = np.random.default_rng(7)
+    n_z = np.stack([np.abs(rng.standard_normal((30, 3))), rng.standard_normal((30, 3))],
+                   axis=-1).astype(F)
+    inputs = [rng.standard_normal((30, 3)).astype(F), n_z,
+              rng.zipf(1.3, 200) % 30,  # one row named many times
+              rng.standard_normal((200, 3)).astype(F)]
+    kw = {"alpha": 0.05, "beta": 0.5, "lambda1": lambda1, "lambda2": 0.02}
+    ws = run_in_workspace(CreateOperator("SparseFtrl", NAMES, ["var", "nz"], **kw), inputs,
+                          ["var", "nz"])
+    want = naive_sparse_ftrl(*inputs, **kw)
+    assert ws._blobs["var"].tobytes() == want[0].tobytes()
+    assert ws._blobs["nz"].tobytes() == want[1].tobytes()
+
+
+def test_kernel_called_alone_never_writes_its_inputs(loops):
+    kernel = registry.lookup("SparseFtrl").kernel
+    var, nz = np.zeros((3, 1), F), np.zeros((3, 1, 2), F)
+    out = kernel(var, nz, np.array([2]), np.full((1, 1), 2.0, F), alpha=1.0, beta=0.0,
+                 lambda1=1.0, lambda2=0.0)
+    assert not var.any() and not nz.any() and out[0].ravel().tolist() == [0, 0, -0.5]
 
 
 def _inputs(**over):
@@ -105,7 +166,7 @@ def _inputs(**over):
      r"grad\.numel\(\) == K \* block_size\. 6 vs 4"),
     ({"nz": np.ones((3, 2), F)}, ShapeError, r"M \* 2 == n_z->numel\(\)\. 12 vs 6"),
 ])
-def test_errors(over, error, match):
+def test_errors(loops, over, error, match):
     testing.check_raises(OP, _inputs(**over), error, match)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import weakref
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -8,8 +10,55 @@ from hypothesis import strategies as st
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import DTypeError, SchemaError, ShapeError
+from caffe2lite.ops import _sparse_update_native as sun
+from caffe2lite.schema import registry
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
 from caffe2lite.workspace import Workspace
+
+# The compiled loops (ops/_caffe2lite_sparse_update.c) and the numpy ones.
+LOOPS = ["compiled", "numpy"]
+
+
+@contextlib.contextmanager
+def use_loops(kind):
+    saved = sun.native
+    if kind == "compiled" and saved is None:
+        pytest.skip(sun.status)
+    sun.native = saved if kind == "compiled" else None
+    try:
+        yield
+    finally:
+        sun.native = saved
+
+
+def run_in_workspace(op, inputs, written):
+    """Run ``op`` on ``inputs`` fed into a fresh workspace and check that the blobs
+    ``written`` were updated in their stored arrays (the same objects, by weak
+    references, which do not hold them, and the same memory). Returns the
+    workspace."""
+    ws = Workspace()
+    for name, value in zip(op.input, inputs):
+        ws.feed_blob(name, value)
+    before = {n: (weakref.ref(ws._blobs[n]), ws._blobs[n].__array_interface__["data"][0])
+              for n in written}
+    ws.run_operator_once(op)
+    for name, (ref, address) in before.items():
+        assert ws._blobs[name] is ref(), name
+        assert ws._blobs[name].__array_interface__["data"][0] == address, name
+    return ws
+
+
+def check_both(op, inputs, reference, **kw):
+    """``testing.check_reference`` with each loop available."""
+    for kind in LOOPS[sun.native is None:]:
+        with use_loops(kind):
+            testing.check_reference(op, inputs, reference, **kw)
+
+
+@pytest.fixture(params=LOOPS)
+def loops(request):
+    with use_loops(request.param):
+        yield request.param
 
 F = np.float32
 
@@ -51,23 +100,34 @@ def test_matches_loop(rows, inner, k, momentum, nesterov, index_type, seed):
     lr = np.array([rng.uniform(0, 1)], F)
     op = CreateOperator("SparseMomentumSGDUpdate", NAMES, ["grad", "m", "param"],
                         momentum=momentum, nesterov=int(nesterov))
-    testing.check_reference(op, [grad, moment, lr, param, indices],
-                            lambda *a: naive_sparse_momentum(*a, momentum, int(nesterov)),
-                            atol=0, rtol=0)
+    check_both(op, [grad, moment, lr, param, indices],
+               lambda *a: naive_sparse_momentum(*a, momentum, int(nesterov)),
+               atol=0, rtol=0)
 
 
 OP = CreateOperator("SparseMomentumSGDUpdate", NAMES, ["g_out", "m", "param"])
 
 
-def test_writes_rows_in_place():
-    ws = Workspace()
-    for name, value in zip(NAMES, [np.ones((1, 2), F), np.zeros((3, 2), F),
-                                   np.array([1.0], F), np.zeros((3, 2), F), np.array([2])]):
-        ws.feed_blob(name, value)
-    stored = ws._blobs["param"]
-    ws.run_operator_once(OP)
-    assert ws._blobs["param"] is stored
-    np.testing.assert_array_equal(stored, [[0, 0], [0, 0], [-1, -1]])
+@pytest.mark.parametrize("nesterov", [0, 1])
+def test_writes_rows_in_place(loops, nesterov):
+    rng = np.random.default_rng(7)
+    inputs = [rng.standard_normal((200, 3)).astype(F),
+              rng.standard_normal((30, 3)).astype(F), np.array([0.1], F),
+              rng.standard_normal((30, 3)).astype(F),
+              rng.zipf(1.3, 200) % 30]  # one row named many times
+    op = CreateOperator("SparseMomentumSGDUpdate", NAMES, ["grad", "m", "param"],
+                        momentum=0.9, nesterov=nesterov)
+    ws = run_in_workspace(op, inputs, ["m", "param"])
+    want = naive_sparse_momentum(*inputs, 0.9, nesterov)
+    for name, value in zip(["grad", "m", "param"], want):
+        assert ws._blobs[name].tobytes() == value.tobytes(), name
+
+
+def test_kernel_called_alone_never_writes_its_inputs(loops):
+    kernel = registry.lookup("SparseMomentumSGDUpdate").kernel
+    g, m, p = np.ones((1, 2), F), np.zeros((3, 2), F), np.zeros((3, 2), F)
+    out = kernel(g, m, np.array([1.0], F), p, np.array([2]), momentum=0.0, nesterov=0)
+    assert not p.any() and not m.any() and out[2].tolist() == [[0, 0], [0, 0], [-1, -1]]
 
 
 def _inputs(**over):
@@ -85,7 +145,7 @@ def _inputs(**over):
      r"offsetIdx \+ block_size <= Input\(PARAM\)\.size\(\) \(blob"),
     ({"indices": np.array([0.0, 1.0])}, DTypeError, "Unsupported type of tensor: double"),
 ])
-def test_errors(over, error, match):
+def test_errors(loops, over, error, match):
     testing.check_raises(OP, _inputs(**over), error, match)
 
 
