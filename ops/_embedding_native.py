@@ -62,7 +62,9 @@ def _load() -> None:
     try:
         import _caffe2lite_embedding as module
     except ImportError:
-        status = "numpy kernels (the compiled module _caffe2lite_embedding is not built)"
+        status = (
+            "numpy kernels (the compiled module _caffe2lite_embedding is not built)"
+        )
         return
     found = getattr(module, "INTERFACE", None)
     if found != INTERFACE:
@@ -73,7 +75,9 @@ def _load() -> None:
         return
     module.configure(np.ndarray, np.empty, np.dtype(np.float32), np.dtype(np.float64))
     if not _adds_unfused(module):
-        status = "numpy kernels (_caffe2lite_embedding was built with fused multiply-add)"
+        status = (
+            "numpy kernels (_caffe2lite_embedding was built with fused multiply-add)"
+        )
         return
     native = module
     sparse_lengths, fused_lookup = module.sparse_lengths, module.fused_lookup

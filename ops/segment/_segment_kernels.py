@@ -26,7 +26,6 @@ from caffe2lite.errors import EnforceError
 from caffe2lite.schema.checks import check_dtype, check_ndim
 
 from .. import _embedding_native as native
-
 from ._segment_checks import (
     check_float_data,
     check_index_type,

@@ -11,11 +11,6 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from caffe2lite.builder.operator import CreateOperator
-from caffe2lite.errors import EnforceError
 from caffe2lite.ops import _embedding_native as native
 from caffe2lite.ops.quantized import _rowwise
 from caffe2lite.ops.segment import _segment_kernels
@@ -25,6 +20,11 @@ from caffe2lite.ops.segment.sparse_lengths_weighted_sum import (
     tile_weighted,
     with_main_input,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caffe2lite.builder.operator import CreateOperator
+from caffe2lite.errors import EnforceError
 from caffe2lite.testing import check_raises
 
 needs_native = pytest.mark.skipif(native.native is None, reason=native.status)
@@ -47,8 +47,10 @@ def same_bits(a, b):
     return (
         a.shape == b.shape
         and a.dtype == b.dtype
-        and np.array_equal(np.ascontiguousarray(a).view(np.uint8),
-                           np.ascontiguousarray(b).view(np.uint8))
+        and np.array_equal(
+            np.ascontiguousarray(a).view(np.uint8),
+            np.ascontiguousarray(b).view(np.uint8),
+        )
     )
 
 
@@ -85,15 +87,15 @@ def random_case(seed, dtype, index_type, weighted, max_len, block):
     return data, indices, lengths, weights
 
 
-CASES = dict(
-    seed=st.integers(0, 2**16),
-    dtype=st.sampled_from([np.float32, np.float64, np.float16]),
-    index_type=st.sampled_from([np.int32, np.int64]),
-    weighted=st.booleans(),
-    mean=st.booleans(),
-    max_len=st.sampled_from([0, 1, 3, 17, 300]),
-    block=st.sampled_from([(), (1,), (5,), (16,), (21,), (2, 24), (0,)]),
-)
+CASES = {
+    "seed": st.integers(0, 2**16),
+    "dtype": st.sampled_from([np.float32, np.float64, np.float16]),
+    "index_type": st.sampled_from([np.int32, np.int64]),
+    "weighted": st.booleans(),
+    "mean": st.booleans(),
+    "max_len": st.sampled_from([0, 1, 3, 17, 300]),
+    "block": st.sampled_from([(), (1,), (5,), (16,), (21,), (2, 24), (0,)]),
+}
 
 
 @settings(max_examples=60, deadline=None)
@@ -125,13 +127,19 @@ def test_numpy_long_segments_carry_across_chunks(monkeypatch):
         want = sequential(data, indices, lengths, weights, seed % 3 == 0)
         got = numpy_only(
             _segment_kernels.sparse_lengths_reduce,
-            data, indices, lengths, weights, seed % 3 == 0,
+            data,
+            indices,
+            lengths,
+            weights,
+            seed % 3 == 0,
         )
         assert same_bits(got, want)
 
 
 def test_zero_signs_and_non_finite_values():
-    data = np.array([[-0.0, np.inf, np.nan, 1.0], [-0.0, -np.inf, 2.0, -1.0]], np.float32)
+    data = np.array(
+        [[-0.0, np.inf, np.nan, 1.0], [-0.0, -np.inf, 2.0, -1.0]], np.float32
+    )
     cases = [
         (np.array([0], np.int64), np.array([1, 0], np.int32)),  # -0 alone sums to 0
         (np.array([0, 1], np.int32), np.array([2], np.int32)),  # inf - inf, 1 - 1
@@ -139,10 +147,14 @@ def test_zero_signs_and_non_finite_values():
     ]
     for indices, lengths in cases:
         want = sequential(data, indices, lengths)
-        slow = numpy_only(_segment_kernels.sparse_lengths_reduce, data, indices, lengths)
+        slow = numpy_only(
+            _segment_kernels.sparse_lengths_reduce, data, indices, lengths
+        )
         assert same_bits(slow, want)
         if native.native is not None:
-            assert same_bits(native.sparse_lengths(data, indices, lengths, None, 0), want)
+            assert same_bits(
+                native.sparse_lengths(data, indices, lengths, None, 0), want
+            )
     assert np.signbit(want).sum() == 0
 
 
@@ -161,10 +173,12 @@ def test_float16_widening_is_exact():
 def quantized_case(seed, bits, index_type, weighted, max_len):
     rng = np.random.default_rng(seed)
     rows, cols = int(rng.integers(1, 20)), 4 * int(rng.integers(1, 10))
-    x = (rng.standard_normal((rows, cols)) * 10.0 ** rng.integers(-3, 3, (rows, 1)))
+    x = rng.standard_normal((rows, cols)) * 10.0 ** rng.integers(-3, 3, (rows, 1))
     x = x.astype(np.float32)
     table = (
-        _rowwise.quantize_fused8(x) if bits == 8 else _rowwise.quantize_fused_nbit(x, bits)
+        _rowwise.quantize_fused8(x)
+        if bits == 8
+        else _rowwise.quantize_fused_nbit(x, bits)
     )
     lengths = rng.integers(0, max_len + 1, int(rng.integers(0, 10))).astype(np.int32)
     n = int(lengths.sum())
@@ -180,7 +194,9 @@ def dequantized_terms(table, bits, indices, weights):
     for j, i in enumerate(indices.tolist()):
         row = table[i]
         sb = row[-tail:].tobytes()
-        scale, bias = np.frombuffer(sb, "<f4" if bits == 8 else "<f2").astype(np.float32)
+        scale, bias = np.frombuffer(sb, "<f4" if bits == 8 else "<f2").astype(
+            np.float32
+        )
         if weights is not None:
             scale, bias = scale * weights[j], bias * weights[j]
         codes = []
@@ -226,9 +242,7 @@ def test_fused_lookup_compiled_equals_numpy_and_the_loop(
     max_len=st.sampled_from([0, 1, 4, 50]),
     block=st.sampled_from([(), (1,), (7,), (16,), (3, 5), (0,)]),
 )
-def test_gradient_tiles_compiled_equal_numpy(
-    seed, dtype, index_type, max_len, block
-):
+def test_gradient_tiles_compiled_equal_numpy(seed, dtype, index_type, max_len, block):
     rng = np.random.default_rng(seed)
     lengths = rng.integers(0, max_len + 1, int(rng.integers(0, 10))).astype(np.int32)
     n = int(lengths.sum())
@@ -303,7 +317,9 @@ def test_refusals_return_none():
     assert native.tile(grads.astype(np.float16), lens, None, 0) is None
     assert native.tile_dot(grads, lens, np.ones(2, np.float32), data, idx) is not None
     assert native.tile_dot(grads, lens, np.ones(2, np.float32), data, idx + 1) is None
-    assert native.tile_dot(grads, lens, np.ones(2, np.float32), data[:, :2], idx) is None
+    assert (
+        native.tile_dot(grads, lens, np.ones(2, np.float32), data[:, :2], idx) is None
+    )
     assert native.tile_dot(grads, lens, None, data, idx) is None
 
 
@@ -324,7 +340,11 @@ def test_errors_are_the_numpy_kernels_errors():
     )
     check_raises(
         CreateOperator("SparseLengthsSumFused8BitRowwise", ["D", "I", "L"], ["O"]),
-        {"D": np.zeros((2, 10), np.uint8), "I": np.array([2]), "L": np.array([1], np.int32)},
+        {
+            "D": np.zeros((2, 10), np.uint8),
+            "I": np.array([2]),
+            "L": np.array([1], np.int32),
+        },
         EnforceError,
         "Index 0 is out of bounds: 2, range 0 to 2",
     )
@@ -339,7 +359,12 @@ def test_large_calls_release_the_gil_and_agree():
     for weights in (None, rng.standard_normal(indices.size).astype(np.float32)):
         fast = native.sparse_lengths(data, indices, lengths, weights, 1)
         slow = numpy_only(
-            _segment_kernels.sparse_lengths_reduce, data, indices, lengths, weights, True
+            _segment_kernels.sparse_lengths_reduce,
+            data,
+            indices,
+            lengths,
+            weights,
+            True,
         )
         assert same_bits(fast, slow)
 
@@ -351,7 +376,11 @@ def test_speedups_off_in_the_environment():
     )
     env = dict(os.environ, CAFFE2LITE_SPEEDUPS="0")
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert out.startswith("True True numpy kernels (CAFFE2LITE_SPEEDUPS=0)")
 
