@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import ArgumentError, DTypeError, ShapeError
+from caffe2lite.workspace import Workspace
 
 OP = "SigmoidCrossEntropyWithLogits"
 
@@ -143,3 +144,33 @@ def test_shape_inference():
     )
     x = TensorShape((4, 3), f4)
     assert infer_op(grad, [TensorShape((4,), f4), x, x]) == [x]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(6, 1), (3, 4), (5,)])
+def test_bits_of_caffe2s_formula(shape, dtype):
+    """The plain loss and its gradient give exactly the bits of Caffe2's expressions
+    evaluated term by term, infinities included (a -inf logit gives NaN through
+    lgt - 2·lgt·(lgt >= 0), as in Caffe2)."""
+    rng = np.random.default_rng(len(shape))
+    x = (rng.standard_normal(shape) * 30).astype(dtype)
+    t = rng.random(shape).astype(dtype)
+    flat = x.reshape(-1)
+    flat[:3] = [np.inf, -np.inf, -0.0]
+    g = rng.standard_normal(shape[:-1]).astype(dtype)
+    pos = (x >= 0).astype(dtype)
+    with np.errstate(invalid="ignore", over="ignore"):
+        want = -np.sum(x * (t - pos) - np.log1p(np.exp(x - 2 * x * pos)), axis=-1,
+                       dtype=dtype) / dtype(shape[-1])
+        want_grad = (-g.reshape(shape[:-1] + (1,)) / dtype(shape[-1])) * (
+            t - 1 / (1 + np.exp(-x)))
+        ws = Workspace()
+        for name, value in (("X", x), ("T", t), ("G", g)):
+            ws.feed_blob(name, value)
+        ws.run_operator_once(CreateOperator(OP, ["X", "T"], ["Y"]))
+        ws.run_operator_once(CreateOperator(OP + "Gradient", ["G", "X", "T"], ["dX"]))
+    got, got_grad = ws.fetch_blob("Y"), ws.fetch_blob("dX")
+    assert got.dtype == dtype and got.shape == shape[:-1]
+    assert np.asarray(got).tobytes() == np.asarray(want, dtype).tobytes()
+    assert got_grad.dtype == dtype
+    assert got_grad.tobytes() == np.asarray(want_grad, dtype).tobytes()

@@ -255,3 +255,36 @@ def test_cost_is_caffe2s_pointwise_cost_of_the_first_input():
     assert op_cost(op, [a, b]) == Cost(6, 36, 24, 0)
     # Caffe2 counted the first input's elements even when B was the larger.
     assert op_cost(op, [b, a]) == Cost(3, 36, 12, 0)
+
+
+@pytest.mark.parametrize("op_type,fn", [("Add", operator.add), ("Sub", operator.sub),
+                                        ("Mul", operator.mul)])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float32, np.float64])
+def test_same_shapes_skip_the_shape_work(op_type, fn, dtype):
+    """A and B of one shape (the common case, which skips the broadcasting work):
+    contiguous, transposed and 0-d operands give the naive loop's values, and the
+    gradient ops give dC (times the other operand for Mul) unreduced, 0-d included."""
+    rng = np.random.default_rng(4)
+    a = (rng.standard_normal((3, 4)) * 10).astype(dtype)
+    b = (rng.standard_normal((3, 4)) * 10).astype(dtype)
+    op = CreateOperator(op_type, ["A", "B"], ["C"])
+    for x, y in ((a, b), (a.T, b.T), (a[:, ::2], b[:, 1::2]), (a[0, 0][()], b[0, 0][()])):
+        x, y = np.asarray(x), np.asarray(y)
+        testing.check_reference(op, [x, y], lambda p, q: naive_binary(fn, p, q), atol=0)
+    if dtype in (np.float32, np.float64):
+        grad = CreateOperator(op_type + "Gradient", ["dC", "A", "B"], ["dA", "dB"])
+        for x, y in ((a, b), (np.asarray(a[0, 0]), np.asarray(b[0, 0]))):
+            dc = rng.standard_normal(x.shape).astype(dtype)
+            if op_type == "Mul":
+                want = [dc * y, dc * x]
+            else:
+                want = [dc, -dc if op_type == "Sub" else dc]
+            ws = Workspace()
+            for name, value in zip(["dC", "A", "B"], [dc, x, y]):
+                ws.feed_blob(name, value)
+            ws.run_operator_once(grad)
+            for name, w in zip(["dA", "dB"], want):
+                got = ws.fetch_blob(name)
+                assert isinstance(got, np.ndarray) and got.shape == x.shape
+                assert got.dtype == dtype
+                np.testing.assert_array_equal(got, w)

@@ -186,3 +186,20 @@ def test_shape_and_cost_inference():
         grad_on_w=1,
     )
     assert infer_op(grad, [x, x, w, x, w]) == [x, x, w, w]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unit_weight_on_x0_gives_the_same_bits(dtype):
+    """The SGD update WeightedSum([param, ONE, grad, LR]) adds param itself (1 * x is
+    x exactly): the bits of the naive loop, NaN, infinities and -0 included."""
+    x0 = np.array([1.5, -0.0, np.nan, np.inf, -2.0, 3.0], dtype)
+    x1 = np.array([2.0, -0.0, 1.0, 1.0, np.inf, -1e-30], dtype)
+    for lr in (-0.1, 0.0, -0.0):
+        inputs = [x0, np.ones(1, np.float32), x1, np.array([lr], dtype)]
+        ws = Workspace()
+        for name, value in zip(_names(2), inputs):
+            ws.feed_blob(name, value)
+        ws.run_operator_once(CreateOperator("WeightedSum", _names(2), ["Y"]))
+        with np.errstate(invalid="ignore"):
+            want = naive_weighted_sum(*inputs)[0]
+        assert ws.fetch_blob("Y").tobytes() == want.tobytes()

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import DTypeError, SchemaError, ShapeError
+from caffe2lite.workspace import Workspace
 
 
 def naive_fc(x, w, b, axis=1, axis_w=1):
@@ -251,3 +252,62 @@ def test_gradient_shape_inference():
     x, w, dy = TensorShape((4, 3), f4), TensorShape((5, 3), f4), TensorShape((4, 5), f4)
     grad = CreateOperator("FCGradient", ["X", "W", "dY"], ["dW", "db", "dX"])
     assert infer_op(grad, [x, w, dy]) == [w, TensorShape((5,), f4), x]
+
+
+def _outputs(op, inputs):
+    ws = Workspace()
+    for name, value in zip(op.input, inputs):
+        ws.feed_blob(name, value)
+    ws.run_operator_once(op)
+    return [ws.fetch_blob(name) for name in op.output]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_common_case_equals_the_general_path_bit_for_bit(dtype):
+    """2-D X and W at the default axes take a short path; the same data seen as
+    3-D X flattened at axis 2 take the general one: the same bits come out."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 5)).astype(dtype)
+    w = rng.standard_normal((4, 5)).astype(dtype)
+    b = rng.standard_normal(4).astype(dtype)
+    y2 = _outputs(fc_op(), [x, w, b])[0]
+    y3 = _outputs(fc_op(axis=2), [x.reshape(1, 6, 5), w, b])[0]
+    assert y2.dtype == dtype and y2.shape == (6, 4)
+    np.testing.assert_array_equal(y2, y3.reshape(6, 4))
+    dy = rng.standard_normal((6, 4)).astype(dtype)
+    grad = CreateOperator("FCGradient", ["X", "W", "dY"], ["dW", "db", "dX"])
+    fast = _outputs(grad, [x, w, dy])
+    general = _outputs(CreateOperator("FCGradient", ["X", "W", "dY"], ["dW", "db", "dX"],
+                                      axis_w=-1), [x, w, dy])
+    for a, c in zip(fast, general):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, c)
+
+
+def test_gradient_with_one_output_column():
+    """FC 64 -> 1 (a logit): dX is an outer product, computed element-wise."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((7, 3)).astype(np.float32)
+    w = rng.standard_normal((1, 3)).astype(np.float32)
+    dy = rng.standard_normal((7, 1)).astype(np.float32)
+    op = CreateOperator("FCGradient", ["X", "W", "dY"], ["dW", "db", "dX"])
+    testing.check_reference(op, [x, w, dy], naive_fc_gradient, atol=1e-5)
+    dx = _outputs(op, [x, w, dy])[2]
+    np.testing.assert_array_equal(dx, dy * w)
+
+
+def test_short_path_leaves_mismatches_to_the_checks():
+    """Inputs the short path does not take (a 2-D b, a wrong bias length, another
+    type, a non-array) still get Caffe2's messages."""
+    x, w = np.ones((2, 3), np.float32), np.ones((4, 3), np.float32)
+    testing.check_raises(fc_op(), [x, w, np.ones((1, 4), np.float32)], ShapeError,
+                         msg("b.dim() == 1. 2"))
+    testing.check_raises(fc_op(), [x, w, np.ones(5, np.float32)], ShapeError,
+                         msg("N == b.dim32(0). Dimension mismatch: X: [2, 3], W: [4, 3], "
+                             "b: [5], axis: 1, M: 2, N: 4, K: 3"))
+    testing.check_raises(fc_op(), [x, w.astype(np.float64), np.ones(4, np.float32)],
+                         DTypeError, "caller expects elements to be float while tensor "
+                         "contains double")
+    grad = CreateOperator("FCGradient", ["X", "W", "dY"], ["dW", "db", "dX"])
+    testing.check_raises(grad, [x, w, np.ones((2, 3), np.float32)], ShapeError,
+                         msg("dY.numel() == M * N"))

@@ -4,6 +4,7 @@ import math
 import re
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,3 +95,49 @@ def test_gradient_op_shape_function_and_example():
     testing.check_reference(op, list(ex.inputs.values()),
                             naive_relu_gradient, atol=0)
     np.testing.assert_array_equal(naive_relu_gradient(*ex.inputs.values())[0], ex.outputs["dX"])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1023,), (32, 32), (3, 1000), (5000,)])
+def test_sizes_around_the_zero_buffer(shape, dtype):
+    """From 1024 elements Relu compares with a shared zero buffer: the same values
+    as the naive loop (NaN stays NaN, -0 and infinities) at every size, the buffer
+    never changed, the input never changed."""
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    flat[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, -1.0]
+    testing.check_reference(CreateOperator("Relu", ["X"], ["Y"]), [x], naive_relu, atol=0)
+    big = rng.standard_normal(2 * x.size).astype(dtype)
+    testing.check_reference(CreateOperator("Relu", ["X"], ["Y"]), [big], naive_relu, atol=0)
+    testing.check_reference(CreateOperator("Relu", ["X"], ["Y"]), [x], naive_relu, atol=0)
+
+
+def test_non_contiguous_input():
+    x = np.random.default_rng(2).standard_normal((64, 40)).astype(np.float32)
+    for view in (x.T, x[:, ::2], x[::-1]):
+        testing.check_reference(CreateOperator("Relu", ["X"], ["Y"]), [view], naive_relu,
+                                atol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gradient_keeps_the_bits_of_dy_where_y_is_positive(dtype):
+    """ReluGradient selects with a bit mask: dY's exact bits where Y > 0 (NaN, inf,
+    -0 included), +0 elsewhere (also where Y is NaN, -0 or dY is NaN)."""
+    y = np.array([1, 2, 0, -0.0, np.nan, 3, np.inf, -1, 4, 0], dtype)
+    dy = np.array([np.nan, -0.0, np.inf, -5, 7, np.inf, -2, np.nan, 1e-45, -3], dtype)
+    ws = Workspace()
+    ws.feed_blob("Y", y)
+    ws.feed_blob("dY", dy)
+    ws.run_operator_once(CreateOperator("ReluGradient", ["Y", "dY"], ["dX"]))
+    got = ws.fetch_blob("dX")
+    want = np.where(y > 0, dy, dtype(0))
+    assert got.dtype == dtype
+    assert got.tobytes() == want.tobytes()
+    for view in (np.zeros((3, 4), dtype).T, ):  # non-contiguous dY and Y
+        yy = np.arange(12, dtype=dtype).reshape(4, 3) - 5
+        testing.check_reference(CreateOperator("ReluGradient", ["Y", "dY"], ["dX"]),
+                                [yy, view + 1], naive_relu_gradient, atol=0)
+    testing.check_reference(CreateOperator("ReluGradient", ["Y", "dY"], ["dX"]),
+                            [np.array(2.0, dtype), np.array(3.0, dtype)],
+                            naive_relu_gradient, atol=0)
