@@ -82,7 +82,13 @@ grad.size_from_dim(indices.ndim). Outputs are param and moment themselves (in
 place); a row named twice is updated twice, in order. The optional counter input
 (frequency-adjusted weight decay) is accepted and ignored, as in Caffe2's plain CPU
 kernel. indices are int32 or int64; an index outside param is an error (Caffe2 did
-not check it). Defaults: epsilon 1e-5, weight_decay 0.""",
+not check it). Defaults: epsilon 1e-5, weight_decay 0.
+
+In a workspace the stored param and moment arrays are written, only the rows named
+and only after every check has passed (a failing op changes nothing), so the time
+and memory depend on the indices, not on the table. When something else refers to
+such an array (another blob holding a view of it, a profiler), or the kernel is
+called on its own, a copy is updated instead, with the same result.""",
 )
 def row_wise_sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.ndarray,
                             grad: np.ndarray, lr: np.ndarray, counter: Any = None, *,

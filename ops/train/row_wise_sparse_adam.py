@@ -66,7 +66,13 @@ Outputs are the param and moment blobs themselves (in place); the optional
 output_grad holds correction * moment_1[r] / (sqrt(moment_2[r]) + epsilon) per slice.
 A row named twice is updated twice, in order. indices are int32 or int64; an index
 outside param, or a number of indices other than grad's number of rows, is an error
-(Caffe2 did not check). Defaults: beta1 0.9, beta2 0.999, epsilon 1e-5.""",
+(Caffe2 did not check). Defaults: beta1 0.9, beta2 0.999, epsilon 1e-5.
+
+In a workspace the stored param and moment arrays are written, only the rows named
+and only after every check has passed (a failing op changes nothing), so the time
+and memory depend on the indices, not on the table. When something else refers to
+such an array (another blob holding a view of it, a profiler), or the kernel is
+called on its own, a copy is updated instead, with the same result.""",
 )
 def row_wise_sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.ndarray,
                          indices: np.ndarray, grad: np.ndarray, lr: np.ndarray,

@@ -71,7 +71,13 @@ must have the same number of elements and param.size_from_dim(1) must equal
 grad.size_from_dim(indices.ndim). Outputs are param and moment themselves (in place);
 rows not named keep their values. A row named twice is updated twice, in order, as in
 Caffe2's loop. indices are int32 or int64; an index outside param is an error. decay
-must be 1 (Caffe2 refused anything else). Defaults: epsilon 1e-5, weight_decay 0.""",
+must be 1 (Caffe2 refused anything else). Defaults: epsilon 1e-5, weight_decay 0.
+
+In a workspace the stored param and moment arrays are written, only the rows named
+and only after every check has passed (a failing op changes nothing), so the time
+and memory depend on the indices, not on the table. When something else refers to
+such an array (another blob holding a view of it, a profiler), or the kernel is
+called on its own, a copy is updated instead, with the same result.""",
 )
 def sparse_adagrad(param: np.ndarray, moment: np.ndarray, indices: np.ndarray,
                    grad: np.ndarray, lr: np.ndarray, *, epsilon: float,

@@ -98,7 +98,13 @@ in Caffe2's loop. With enableRAdam, the Rectified Adam step is used: when
 rho_t >= 5 the Adam step is scaled by r_t, otherwise the update is
 lr * m / (1 - beta1^t). indices are int32 or int64; an index outside param, or a
 number of indices other than grad's number of rows, is an error (Caffe2 did not
-check). Defaults: beta1 0.9, beta2 0.999, epsilon 1e-5.""",
+check). Defaults: beta1 0.9, beta2 0.999, epsilon 1e-5.
+
+In a workspace the stored param and moment arrays are written, only the rows named
+and only after every check has passed (a failing op changes nothing), so the time
+and memory depend on the indices, not on the table. When something else refers to
+such an array (another blob holding a view of it, a profiler), or the kernel is
+called on its own, a copy is updated instead, with the same result.""",
 )
 def sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.ndarray,
                 indices: np.ndarray, grad: np.ndarray, lr: np.ndarray, it: np.ndarray, *,

@@ -42,7 +42,13 @@ var.numel() / var.shape[0] elements; n_z holds two values per element of var. Bo
 are updated in place (the outputs are var and n_z themselves); a row named twice is
 updated twice, in order. indices are int32 or int64. Caffe2 checked the sizes and
 the index range only in debug builds; here a mismatch or an index outside var is an
-error.""",
+error.
+
+In a workspace the stored var and n_z arrays are written, only the rows named and
+only after every check has passed (a failing op changes nothing), so the time and
+memory depend on the indices, not on the table. When something else refers to such
+an array (another blob holding a view of it, a profiler), or the kernel is called on
+its own, a copy is updated instead, with the same result.""",
 )
 def sparse_ftrl(var: np.ndarray, n_z: np.ndarray, indices: np.ndarray, grad: np.ndarray,
                 alpha_input: Any = None, *, alpha: float, beta: float, lambda1: float,

@@ -67,7 +67,13 @@ param.size_from_dim(1) must equal grad.size_from_dim(indices.ndim). moment and p
 must be updated in place (outputs 1 and 2 are those blobs); grad may be. A row named
 twice is updated twice, in order. indices are int32 or int64; an index outside
 param, or a number of indices other than grad's number of rows, is an error.
-Defaults: momentum 0, nesterov 0.""",
+Defaults: momentum 0, nesterov 0.
+
+In a workspace the stored moment and param arrays are written, only the rows named
+and only after every check has passed (a failing op changes nothing), so the time
+and memory depend on the indices, not on the table. When something else refers to
+such an array (another blob holding a view of it, a profiler), or the kernel is
+called on its own, a copy is updated instead, with the same result.""",
 )
 def sparse_momentum_sgd_update(grad: np.ndarray, moment: np.ndarray, lr: np.ndarray,
                                param: np.ndarray, indices: np.ndarray, *, momentum: float,
