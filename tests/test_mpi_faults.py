@@ -83,3 +83,38 @@ else:
     assert took < 15, f"took {took:.1f} s"
     errors = [r["error"] for r in res.results]
     assert errors and "CreateCommonWorld did not complete within 400 ms on rank 0 of 2" in errors[0]
+
+
+def test_after_a_timeout_every_later_collective_fails_at_once_and_the_job_ends():
+    res, took = _run(2, '''
+import time
+run("CreateCommonWorld", [], ["fast"], name="fast", size=SIZE, rank=RANK, timeout_ms=300)
+workspace.FeedBlob("big", np.ones(1 << 19, np.float32))  # 2 MB: the waiting-thread path
+if RANK == 1:
+    time.sleep(20)
+else:
+    first = error_of("Allreduce", ["fast", "big"], ["big"])
+    start = time.monotonic()
+    later = error_of("Barrier", ["fast"], [])
+    report(first=first, later=later, later_took=time.monotonic() - start)
+''')
+    assert took < 15, f"took {took:.1f} s"
+    assert res.returncode != 0
+    (r,) = res.results
+    assert "Allreduce did not complete within 300 ms on rank 0 of 2" in r["first"]
+    assert "Barrier: an earlier collective (Allreduce) did not complete on rank 0 of 2" in r["later"]
+    assert r["later_took"] < 0.1
+
+
+def test_large_and_small_allreduces_agree_with_mpi4py():
+    res, _ = _run(3, '''
+for n in (5, 1 << 19):  # 20 bytes (Tested in the calling thread) and 2 MB (MPI_Wait)
+    x = np.arange(n, dtype=np.float32) * (RANK + 1)
+    workspace.FeedBlob("x", x)
+    run("Allreduce", ["cw", "x"], ["x"])
+    want = np.empty_like(x)
+    MPI.COMM_WORLD.Allreduce(x, want)
+    report(n=n, same=bool(np.array_equal(workspace.FetchBlob("x"), want)))
+''')
+    assert res.returncode == 0, res.stderr
+    assert len(res.results) == 6 and all(r["same"] for r in res.results)

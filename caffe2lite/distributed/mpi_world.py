@@ -27,6 +27,7 @@ import hashlib
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,6 +39,8 @@ DEFAULT_TIMEOUT_MS = 30000  # Gloo's default timeout
 EXTRA = 'the MPI collectives need the "mpi" extra: pip install "caffe2lite[mpi]" (mpi4py and an MPI)'
 _LAUNCHER_VARS = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
 _SIGNATURE_BYTES = 1024
+SPIN_S = 0.002  # Test in the calling thread this long before handing MPI_Wait over
+SMALL_BYTES = 1 << 20  # an Allreduce up to this size is started and Tested here
 _broken = False
 
 
@@ -138,10 +141,9 @@ class CommonWorld:
                                found="a destroyed one")
 
     def _wait(self, request: Any, op: str, status: Any = None) -> None:
-        """Wait for ``request`` (MPI_Wait, no polling) on the waiting thread, at most
-        the world's timeout; a timeout or an MPI error is an error naming ``op``."""
-        _call(request.Wait if status is None else (lambda: request.Wait(status)),
-              op, self.timeout_ms, self.rank, self.size)
+        """Wait for ``request`` at most the world's timeout (see :func:`_settle`); a
+        timeout or an MPI error is an error naming ``op``."""
+        _settle(request, op, self.timeout_ms, self.rank, self.size, status)
 
     def check_same(self, op: str, blobs: Sequence[tuple[str, np.ndarray]],
                    then: Callable[[], Any] | None = None) -> None:
@@ -158,6 +160,9 @@ class CommonWorld:
         sig = self._signature(blobs)
         every = self._every
         agree = [False]
+        if then is None:
+            self._wait(self.comm.Iallgather(sig, every), op)
+            agree[0] = bool((every[:, :16] == every[0, :16]).all())
 
         def check_then_run() -> None:
             self.comm.Iallgather(sig, every).Wait()
@@ -167,7 +172,8 @@ class CommonWorld:
                 if request is not None:
                     request.Wait()
 
-        _call(check_then_run, op, self.timeout_ms, self.rank, self.size)
+        if then is not None:
+            _call(check_then_run, op, self.timeout_ms, self.rank, self.size)
         if agree[0]:
             return
         texts = [bytes(row[16:]).rstrip(b"\0").decode(errors="replace") for row in every]
@@ -218,6 +224,13 @@ class CommonWorld:
         self._check_open(op)
         if self.comm is None:
             return make_buffer()
+        if sum(a.nbytes for _, a in blobs) <= SMALL_BYTES:
+            # small: both steps done in this thread (non-blocking, Test for a short
+            # while, MPI_Wait on the waiting thread only if that was not enough)
+            self.check_same(op, blobs)
+            buf = make_buffer()
+            self._wait(self.comm.Iallreduce(mpi().IN_PLACE, buf, op=mpi().SUM), op)
+            return buf
         made: list[np.ndarray] = []
 
         def start() -> None:  # on the waiting thread: the blocking call itself (MPICH's
@@ -372,17 +385,47 @@ class _Waiter:
 _WAITER = _Waiter()
 
 
-def _call(fn: Callable[[], Any], op: str, timeout_ms: int, rank: int, size: int) -> None:
-    """``fn()`` (a blocking MPI call) within ``timeout_ms``, with MPI's own errors (a
-    truncated message ...) and the timeout made clear errors naming ``op``."""
-    global _broken
+def _settle(request: Any, op: str, timeout_ms: int, rank: int, size: int,
+            status: Any = None) -> None:
+    """Complete ``request`` within ``timeout_ms``: ``Test`` in this thread for up to
+    SPIN_S (a small collective is done by then, without the hand-over to the waiting
+    thread), then MPI_Wait on the waiting thread for the rest of the time."""
+    _refuse_if_stuck(op, rank, size)
+    start = time.perf_counter()
+    end = start + SPIN_S
+    try:
+        while not request.Test(status):
+            if time.perf_counter() > end:
+                break
+        else:
+            return
+    except Exception as e:  # mpi4py.MPI.Exception
+        if type(e).__module__.startswith("mpi4py"):
+            raise EnforceError(f"{op}: MPI failed: {e}", expected="a completed MPI call",
+                               found=type(e).__name__) from None
+        raise
+    spent_ms = int((time.perf_counter() - start) * 1000)
+    _call(request.Wait if status is None else (lambda: request.Wait(status)), op,
+          max(timeout_ms - spent_ms, 0), rank, size, report_ms=timeout_ms)
+
+
+def _refuse_if_stuck(op: str, rank: int, size: int) -> None:
     if _WAITER.stuck_in:
         raise EnforceError(
             f"{op}: an earlier collective ({_WAITER.stuck_in}) did not complete on rank "
             f"{rank} of {size}, so no MPI call can run in this process any more (the MPI "
             f"job is aborted when it exits)", expected="a working MPI world",
             found="a collective that timed out")
+
+
+def _call(fn: Callable[[], Any], op: str, timeout_ms: int, rank: int, size: int,
+          report_ms: int | None = None) -> None:
+    """``fn()`` (a blocking MPI call) within ``timeout_ms``, with MPI's own errors (a
+    truncated message ...) and the timeout made clear errors naming ``op``."""
+    global _broken
+    _refuse_if_stuck(op, rank, size)
     outcome = _WAITER.call(fn, timeout_ms / 1000.0)
+    timeout_ms = timeout_ms if report_ms is None else report_ms
     if outcome is True:
         return
     if outcome is False:
