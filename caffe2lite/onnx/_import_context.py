@@ -58,8 +58,25 @@ ONNX_TO_CAFFE2 = {
 _NUMPY_TO_CAFFE2 = {np.dtype(ONNX_NUMPY[k]): v for k, v in ONNX_TO_CAFFE2.items()}
 
 
-def fill_ops(name: str, array: np.ndarray, tmp: Callable[[str], str]) -> list:
-    """The Given*Fill op(s) that produce ``array`` as blob ``name``.
+def _fill(op_type: str, name: str, values: list, shape: list[int], field: str,
+          into: Any) -> caffe2_pb2.OperatorDef:
+    # Built in place (not through operator_def): initializers can hold millions of
+    # values, and every protobuf copy of them costs.
+    op = into.add() if into is not None else caffe2_pb2.OperatorDef()
+    op.type = op_type
+    op.output.append(name)
+    arg = op.arg.add()
+    arg.name = "values"
+    getattr(arg, field).extend(values)
+    arg = op.arg.add()
+    arg.name = "shape"
+    arg.ints.extend(shape)
+    return op
+
+
+def fill_ops(name: str, array: np.ndarray, tmp: Callable[[str], str], into: Any = None) -> list:
+    """The Given*Fill op(s) that produce ``array`` as blob ``name`` (appended to the
+    repeated ``into`` field when given, e.g. a NetDef's ``op``).
 
     As Caffe2's backend did: float -> GivenTensorFill, double -> GivenTensorDoubleFill,
     int64 -> GivenTensorInt64Fill, int32 -> GivenTensorIntFill, bool ->
@@ -71,30 +88,23 @@ def fill_ops(name: str, array: np.ndarray, tmp: Callable[[str], str]) -> list:
     shape = list(a.shape)
     flat = a.reshape(-1)
     kind = a.dtype
-    if kind == np.float32:
-        return [operator_def("GivenTensorFill", [], [name], values=flat, shape=shape)]
-    if kind == np.float64:
-        return [operator_def("GivenTensorDoubleFill", [], [name],
-                             values=flat.astype(np.float32), shape=shape)]
-    if kind == np.float16:
-        return [operator_def("GivenTensorFp16Fill", [], [name],
-                             values=flat.astype(np.float32), shape=shape)]
-    if kind == np.int64:
-        return [operator_def("GivenTensorInt64Fill", [], [name],
-                             values=[int(v) for v in flat], shape=shape)]
-    if kind == np.int32:
-        return [operator_def("GivenTensorIntFill", [], [name],
-                             values=[int(v) for v in flat], shape=shape)]
-    if kind == np.bool_:
-        return [operator_def("GivenTensorBoolFill", [], [name],
-                             values=[int(v) for v in flat], shape=shape)]
+    floats = {np.dtype(np.float32): "GivenTensorFill", np.dtype(np.float64):
+              "GivenTensorDoubleFill", np.dtype(np.float16): "GivenTensorFp16Fill"}
+    ints = {np.dtype(np.int64): "GivenTensorInt64Fill", np.dtype(np.int32):
+            "GivenTensorIntFill", np.dtype(np.bool_): "GivenTensorBoolFill"}
+    if kind in floats:
+        return [_fill(floats[kind], name, flat.astype(np.float32).tolist(), shape, "floats",
+                      into)]
+    if kind in ints:
+        return [_fill(ints[kind], name, flat.astype(np.int64).tolist(), shape, "ints", into)]
     if kind in (np.int8, np.uint8, np.int16, np.uint16):
         mid = tmp(name + "_int32")
-        return [
-            operator_def("GivenTensorIntFill", [], [mid],
-                         values=[int(v) for v in flat], shape=shape),
-            operator_def("Cast", [mid], [name], to=_NUMPY_TO_CAFFE2[np.dtype(kind)]),
-        ]
+        fill = _fill("GivenTensorIntFill", mid, flat.astype(np.int64).tolist(), shape, "ints",
+                     into)
+        cast = operator_def("Cast", [mid], [name], to=_NUMPY_TO_CAFFE2[np.dtype(kind)])
+        if into is not None:
+            into.append(cast)
+        return [fill, cast]
     raise Unsupported(f"a constant of dtype {kind} ('{name}')")
 
 

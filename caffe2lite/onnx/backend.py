@@ -192,7 +192,7 @@ def _convert(proto, opset: int, device_option=None) -> tuple:
         predict_net.device_option.CopyFrom(device_option)
     for t in g.initializer:
         try:
-            init_net.op.extend(fill_ops(t.name, consts[t.name], ctx.tmp))
+            fill_ops(t.name, consts[t.name], ctx.tmp, into=init_net.op)
         except Unsupported as e:
             raise OnnxImportError(f"cannot import initializer '{t.name}': {e.reason}") from None
     init_net.op.extend(ctx.init_ops)
