@@ -353,3 +353,22 @@ def glu(ctx: OpContext, op: Any, args: dict) -> None:
     extra = {"num_outputs": 2} if ctx.opset >= 18 else {}
     a, b = ctx.node("Split", [x], 2, axis=axis, **extra)
     ctx.one("Mul", [a, ctx.one("Sigmoid", [b])], op.output[0])
+
+
+@converter("SigmoidCrossEntropyWithLogits")
+def sigmoid_cross_entropy(ctx: OpContext, op: Any, args: dict) -> None:
+    """The mean over the last axis of max(x, 0) - x t + log(1 + exp(-|x|)), Caffe2's
+    stable form of the logistic loss."""
+    if args["log_D_trick"] or args["unjoined_lr_loss"]:
+        raise Unsupported("log_D_trick or unjoined_lr_loss")
+    x, t = op.input
+    soft = ctx.one("Log", [ctx.one("Add", [ctx.scalar_like(1.0, x), ctx.one("Exp", [
+        ctx.one("Neg", [ctx.one("Abs", [x])])])])])
+    loss = ctx.one("Add", [ctx.one("Sub", [ctx.one("Relu", [x]), ctx.one("Mul", [x, t])]),
+                           soft])
+    reduce_node(ctx, "ReduceMean", loss, [ctx.rank(x) - 1], False, op.output[0])
+
+
+@converter("AveragedLoss")
+def averaged_loss(ctx: OpContext, op: Any, args: dict) -> None:
+    reduce_node(ctx, "ReduceMean", op.input[0], [], False, op.output[0])

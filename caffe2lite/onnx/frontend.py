@@ -36,7 +36,12 @@ import numpy as np
 
 from caffe2lite.inference import infer_net
 from caffe2lite.onnx._export_graph import CONVERTERS, ExportError, OpContext, Unsupported
-from caffe2lite.onnx import _export_math, _export_nn, _export_shape  # noqa: F401  (fill CONVERTERS)
+from caffe2lite.onnx import (  # noqa: F401  (they fill CONVERTERS)
+    _export_math,
+    _export_nn,
+    _export_segment,
+    _export_shape,
+)
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.schema import registry
 from caffe2lite.schema.shapes import UNKNOWN, TensorShape, shape_of

@@ -118,6 +118,32 @@ CASES = [
     case("SumElements", {"X": f32(2, 3)}), case("SumElements", {"X": f32(2, 3)}, average=1),
     case("SumSqrElements", {"X": f32(4)}, average=1),
     case("Glu", {"X": f32(2, 6)}), case("Glu", {"X": f32(4, 3)}, dim=0),
+    case("SigmoidCrossEntropyWithLogits", {"X": f32(3, 4, lo=-30, hi=30),
+                                           "T": f32(3, 4, lo=0, hi=1)}),
+    case("SigmoidCrossEntropyWithLogits", {"X": f32(5), "T": f32(5, lo=0, hi=1)}),
+    case("AveragedLoss", {"X": f32(3, 4)}),
+    # segments
+    *[case(t, {"D": f32(6, 2, 3), "L": np.array([2, 0, 3, 1], np.int32)})
+      for t in ("LengthsSum", "LengthsMean")],
+    case("LengthsWeightedSum", {"D": f32(5, 2), "W": f32(5), "L": np.array([0, 5], np.int32)}),
+    *[case(t, {"D": f32(4, 3), "I": np.array([3, 0, 0, 2, 1], np.int64),
+               "L": np.array([1, 3, 0, 1], np.int32)})
+      for t in ("SparseLengthsSum", "SparseLengthsMean")],
+    case("SparseLengthsWeightedSum", {"D": f32(4, 3), "W": f32(3),
+                                      "I": np.array([3, 0, 0], np.int32),
+                                      "L": np.array([2, 1], np.int32)}),
+    case("SortedSegmentSum", {"D": f32(5, 2), "S": np.array([0, 0, 1, 2, 2], np.int32)}),
+    case("UnsortedSegmentSum", {"D": f32(5, 2), "S": np.array([2, 0, 2, 1, 0], np.int32)}),
+    case("UnsortedSegmentSum", {"D": f32(3), "S": np.array([1, 0, 1], np.int32)},
+         num_segments=4),
+    case("LengthsToSegmentIds", {"L": np.array([2, 0, 3, 1], np.int32)}),
+    case("LengthsTile", {"D": f32(3, 2), "L": np.array([2, 0, 3], np.int32)}),
+    case("LengthsRangeFill", {"L": np.array([3, 0, 1, 2], np.int32)}),
+    case("LengthsToRanges", {"L": np.array([3, 0, 1, 2], np.int32)}),
+    case("SparseToDense", {"I": np.array([2, 0, 2], np.int64), "V": f32(3, 2)}),
+    case("SparseToDense", {"I": np.array([2, 0, 2], np.int32), "V": f32(3), "S": f32(6)}),
+    case("SparseToDense", {"I": np.array([1, 1], np.int64), "V": f32(2, 2)},
+         output_first_dim=3),
     # layers
     case("Conv", {"X": X4}, params={"w": f32(6, 3, 3, 3), "b": f32(6)}, kernel=3, pad=1),
     case("Conv", {"X": f32(1, 4, 7, 6)}, params={"w": f32(4, 2, 3, 2), "b": f32(4)},
@@ -204,3 +230,16 @@ def test_opsets(opset, export_and_compare):
     net.Proto().external_output.append("Y")
     model = export_and_compare(net, {"X": f32(2, 3, 4)}, opset=opset)
     assert model.opset_import[0].version == opset
+
+
+def test_lengths_max_needs_opset_18(export_and_compare):
+    from caffe2lite.onnx import ExportError
+
+    net = core.Net("n")
+    net.LengthsMax(["D", "L"], "Y")
+    net.Proto().external_output.append("Y")
+    inputs = {"D": f32(6, 2), "L": np.array([2, 0, 3, 1], np.int32)}
+    export_and_compare(net, inputs, opset=18)
+    with pytest.raises(ExportError, match=r"- LengthsMax \(1\): op #0 \(ScatterND with "
+                                          r"reduction 'max' needs opset 18 or later\)"):
+        export_and_compare(net, inputs, opset=17)

@@ -26,9 +26,7 @@ UNEXPORTABLE = {
     "gaussian_fill_use_input_shape": "GaussianFill",
     "gaussian_fill_use_input_shape_with_extra_shape": "GaussianFill",
     "uniform_fill_input_as_shape": "UniformFill", "uniform_fill_use_input_shape": "UniformFill",
-    "lengths_sum": "LengthsSum", "lengths_to_ranges": "LengthsToRanges",
-    "lengths_range_fill_predict_net": "LengthsRangeFill", "gather_ranges": "GatherRanges",
-    "sparse_to_dense": "SparseToDense",
+    "gather_ranges": "GatherRanges",
     "rowwise_quantized_sparse_lengths_sum_predict_net": "SparseLengthsSum8BitsRowwise",
     "rowwise_quantized_sparse_lengths_weighted_sum_predict_net":
         "SparseLengthsWeightedSum8BitsRowwise",

@@ -1,0 +1,163 @@
+"""ONNX converters of Caffe2's segment ops (LengthsSum and its family, the sparse
+forms that gather rows first, segment-id sums, LengthsTile, LengthsToSegmentIds).
+
+ONNX has no segment reduction; each is written with a segment id per row (row r
+belongs to the segment whose running end first exceeds r: a comparison against the
+CumSum of the lengths) and ScatterND with a reduction (opset 16; "max" opset 18)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from caffe2lite.onnx._export_graph import OpContext, Unsupported, converter
+
+LENGTHS = {"LengthsSum": "add", "LengthsMean": "mean", "LengthsWeightedSum": "add",
+           "LengthsMax": "max"}
+SPARSE = {"SparseLengthsSum": "add", "SparseLengthsMean": "mean",
+          "SparseLengthsWeightedSum": "add"}
+
+
+def _scalar(ctx: OpContext, one: str) -> str:
+    return ctx.squeeze(one, [0])
+
+
+def segment_ids(ctx: OpContext, lengths: str, rows: str) -> str:
+    """The segment of each row of ``rows`` (int64), from the segment lengths."""
+    ends = ctx.one("CumSum", [ctx.one("Cast", [lengths], to=7),
+                              ctx.const(np.int64(0), hint="axis")])
+    total = _scalar(ctx, ctx.shape_part(rows, 0, 1))
+    r = ctx.one("Range", [ctx.const(np.int64(0), hint="zero"), total,
+                          ctx.const(np.int64(1), hint="one")])
+    ge = ctx.one("GreaterOrEqual", [ctx.unsqueeze(r, [1]), ctx.unsqueeze(ends, [0])])
+    return ctx.one("ReduceSum", [ctx.one("Cast", [ge], to=7), ctx.ints([1])], keepdims=0)
+
+
+def scatter_segments(ctx: OpContext, rows: str, seg: str, count: str, how: str,
+                     dtype: np.dtype, out: str) -> str:
+    """``count`` segments (a 1-element int64 tensor), each the sum or max of its rows;
+    an empty segment is 0."""
+    if ctx.opset < (18 if how == "max" else 16):
+        raise Unsupported(f"ScatterND with reduction '{how}' needs opset "
+                          f"{18 if how == 'max' else 16} or later")
+    lowest = np.finfo(dtype).min if dtype.kind == "f" else np.iinfo(dtype).min
+    start = np.array([lowest if how == "max" else 0], dtype)
+    shape = ctx.one("Concat", [count, ctx.shape_part(rows, 1, None)], axis=0)
+    base = ctx.one("ConstantOfShape", [shape], value=start)
+    return ctx.one("ScatterND", [base, ctx.unsqueeze(seg, [1]), rows],
+                   None if how == "max" else out, reduction=how)
+
+
+def _per_row(ctx: OpContext, values: str, like_rank: int) -> str:
+    """A vector of one value per row, shaped to broadcast against the rows."""
+    return ctx.unsqueeze(values, list(range(1, like_rank))) if like_rank > 1 else values
+
+
+@converter(*LENGTHS, *SPARSE)
+def lengths_reduce(ctx: OpContext, op: Any, args: dict) -> None:
+    """(Sparse)Lengths{Sum,Mean,WeightedSum,Max}: rows (gathered by INDICES for the
+    sparse forms, scaled by the weights for the weighted ones) reduced per segment."""
+    data, lengths = op.input[0], op.input[-1]
+    rank = ctx.rank(data)
+    dtype = ctx.dtype(data)
+    rows = data
+    if op.type.startswith("Sparse"):
+        rows = ctx.one("Gather", [data, op.input[-2]], axis=0)
+    if "Weighted" in op.type:
+        rows = ctx.one("Mul", [rows, _per_row(ctx, op.input[1], rank)])
+    how = {**LENGTHS, **SPARSE}[op.type]
+    seg = segment_ids(ctx, lengths, rows)
+    count = ctx.shape_part(lengths, 0, 1)
+    mean = how == "mean"
+    y = scatter_segments(ctx, rows, seg, count, "add" if mean else how, dtype,
+                         None if mean else op.output[0])
+    if how == "max":
+        zero = ctx.const(np.zeros((), ctx.dtype(lengths, np.int32)), hint="zero")
+        empty = _per_row(ctx, ctx.one("Equal", [lengths, zero]), rank)
+        ctx.one("Where", [empty, ctx.const(np.zeros((), dtype), hint="zero"), y], op.output[0])
+    elif mean:
+        n = ctx.one("Max", [ctx.one("Cast", [lengths], to=_onnx_type(dtype)),
+                            ctx.const(np.ones((), dtype), hint="one")])
+        ctx.one("Div", [y, _per_row(ctx, n, rank)], op.output[0])
+
+
+def _onnx_type(dtype: np.dtype) -> int:
+    return {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.float16): 10}[
+        np.dtype(dtype)]
+
+
+@converter("SortedSegmentSum", "UnsortedSegmentSum")
+def segment_sum(ctx: OpContext, op: Any, args: dict) -> None:
+    data, ids = op.input
+    seg = ctx.one("Cast", [ids], to=7)
+    if args.get("num_segments", -1) > 0:
+        count = ctx.ints([args["num_segments"]])
+    else:
+        count = ctx.one("Add", [_max(ctx, seg), ctx.ints([1])])
+    scatter_segments(ctx, data, seg, count, "add", ctx.dtype(data), op.output[0])
+
+
+def _positions(ctx: OpContext, lengths: str) -> tuple[str, str, str]:
+    """0 .. sum(lengths) - 1, the segment of each position, and the segments' ends."""
+    ends = ctx.one("CumSum", [ctx.one("Cast", [lengths], to=7),
+                              ctx.const(np.int64(0), hint="axis")])
+    total = ctx.one("ReduceSum", [ctx.one("Cast", [lengths], to=7), ctx.ints([0])],
+                    keepdims=1)
+    rows = ctx.one("Range", [ctx.const(np.int64(0), hint="zero"), _scalar(ctx, total),
+                             ctx.const(np.int64(1), hint="one")])
+    return rows, segment_ids(ctx, lengths, rows), ends
+
+
+@converter("LengthsToSegmentIds")
+def lengths_to_segment_ids(ctx: OpContext, op: Any, args: dict) -> None:
+    _, seg, _ = _positions(ctx, op.input[0])
+    ctx.one("Cast", [seg], op.output[0], to=6)  # INT32
+
+
+@converter("LengthsTile")
+def lengths_tile(ctx: OpContext, op: Any, args: dict) -> None:
+    data, lengths = op.input
+    _, seg, _ = _positions(ctx, lengths)
+    ctx.one("Gather", [data, seg], op.output[0], axis=0)
+
+
+@converter("LengthsRangeFill")
+def lengths_range_fill(ctx: OpContext, op: Any, args: dict) -> None:
+    """Each position minus its segment's start: 0 .. length - 1 per segment."""
+    lengths = op.input[0]
+    rows, seg, ends = _positions(ctx, lengths)
+    starts = ctx.one("Sub", [ends, ctx.one("Cast", [lengths], to=7)])
+    ctx.one("Cast", [ctx.one("Sub", [rows, ctx.one("Gather", [starts, seg], axis=0)])],
+            op.output[0], to=6)
+
+
+@converter("LengthsToRanges")
+def lengths_to_ranges(ctx: OpContext, op: Any, args: dict) -> None:
+    """(start, length) per segment, int32."""
+    lengths = ctx.one("Cast", [op.input[0]], to=7)
+    starts = ctx.one("CumSum", [lengths, ctx.const(np.int64(0), hint="axis")], exclusive=1)
+    pair = ctx.one("Concat", [ctx.unsqueeze(starts, [1]), ctx.unsqueeze(lengths, [1])],
+                   axis=1)
+    ctx.one("Cast", [pair], op.output[0], to=6)
+
+
+@converter("SparseToDense")
+def sparse_to_dense(ctx: OpContext, op: Any, args: dict) -> None:
+    """Rows of values summed into the rows their indices name; as many rows as
+    data_to_infer_dim has, or output_first_dim, or the largest index + 1."""
+    indices, values = op.input[:2]
+    seg = ctx.one("Cast", [indices], to=7)
+    if len(op.input) > 2:
+        count = ctx.shape_part(op.input[2], 0, 1)
+    elif args["output_first_dim"] > 0:
+        count = ctx.ints([args["output_first_dim"]])
+    else:
+        count = ctx.one("Add", [_max(ctx, seg), ctx.ints([1])])
+    scatter_segments(ctx, values, seg, count, "add", ctx.dtype(values), op.output[0])
+
+
+def _max(ctx: OpContext, x: str) -> str:
+    if ctx.opset < 18:
+        return ctx.one("ReduceMax", [x], keepdims=1)
+    return ctx.one("ReduceMax", [x, ctx.ints([0])], keepdims=1)
