@@ -32,7 +32,8 @@ Example: X=[0, 2] -> Y=[0.5, 0.880797]""",
 def sigmoid(x: np.ndarray) -> tuple:
     """1 / (1 + exp(-X)); exp overflows to inf for very negative X, giving 0."""
     dispatch(x, "X")
-    y = np.negative(x, out=np.empty_like(x))
+    # np.negative gives a scalar for a 0-d X, so that one gets an explicit output
+    y = np.negative(x) if x.ndim else np.negative(x, out=np.empty_like(x))
     with np.errstate(over="ignore"):
         np.exp(y, out=y)
     y += 1
