@@ -24,6 +24,7 @@ def _load_source_tree_ops() -> None:
         return
     spec = _importlib_util.spec_from_file_location(
         "caffe2lite.ops", init, submodule_search_locations=[folder])
+    assert spec is not None and spec.loader is not None  # a file that exists
     module = _importlib_util.module_from_spec(spec)
     _sys.modules["caffe2lite.ops"] = module
     spec.loader.exec_module(module)

@@ -305,7 +305,10 @@ class Net:
             extra["grad_input_indices"] = list(grad_input_indices)
 
         def add(*args: Any, **kwargs: Any) -> Any:
-            return self._CreateAndAddToSelf("Python", *args, token=token, **extra, **kwargs)
+            # args are the inputs and outputs, never also among the keywords
+            return self._CreateAndAddToSelf(  # type: ignore[misc]
+                "Python", *args, token=token, **extra, **kwargs
+            )
 
         return add
 
@@ -356,7 +359,9 @@ def _caller_site() -> tuple[str, int, str]:
     import sys
 
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    frame = sys._getframe(1)
+    from types import FrameType
+
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame = frame.f_back
     if frame is None:

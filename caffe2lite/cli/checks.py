@@ -20,7 +20,7 @@ names (``--verbose`` lists them all).
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from caffe2lite.errors import (
 )
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.runtime.net import CompiledNet
-from caffe2lite.schema.shapes import UNKNOWN, TensorShape
+from caffe2lite.schema.shapes import UNKNOWN, Dim, TensorShape
 
 
 class PreflightError(UsageError):
@@ -134,7 +134,8 @@ def expected_inputs(netdef: caffe2_pb2.NetDef, known: dict[str, TensorShape],
                 slot = schema.input_name(i) if schema is not None else f"input {i}"
                 text = f"input {slot} of op #{index} {op.type}"
                 if i in wanted:
-                    text += f", {_dims_text(shapes[blob].dtype, shapes[blob].dims)}"
+                    dims_of = cast("tuple[Dim, ...]", shapes[blob].dims)
+                    text += f", {_dims_text(shapes[blob].dtype, dims_of)}"
                 found[blob] = text
         try:
             outs = infer_op(op, ins)

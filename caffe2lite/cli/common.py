@@ -12,7 +12,7 @@ a plan.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from caffe2lite.io.int8 import Int8Tensor
 from caffe2lite.errors import Caffe2LiteError, ProtoParseError
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.io.protoio import load_net, load_plan
+
+if TYPE_CHECKING:  # annotations only (they are never evaluated here)
+    from typing_extensions import TypeIs
 
 Graph = caffe2_pb2.NetDef | caffe2_pb2.PlanDef
 
@@ -48,7 +51,7 @@ def load_graph(path: str | os.PathLike, *, plan: bool = False) -> Graph:
     return load_net(path)
 
 
-def is_plan(graph: Graph) -> bool:
+def is_plan(graph: Graph) -> TypeIs[caffe2_pb2.PlanDef]:
     """Whether ``graph`` is a PlanDef (else a NetDef)."""
     return isinstance(graph, caffe2_pb2.PlanDef)
 

@@ -212,6 +212,7 @@ def _random_shapes(args: argparse.Namespace) -> dict[str, TensorShape]:
     shapes = load_value_info(args.value_info) if args.value_info else {}
     for text in args.input_shape:
         name, shape = parse_input_shape(text)
+        assert shape.dims is not None  # parse_input_shape always gives the dims
         dims = tuple(d if isinstance(d, int) else args.random_init_dim for d in shape.dims)
         shapes[name] = TensorShape(dims, shape.dtype)
     return shapes
@@ -257,7 +258,7 @@ def _net_name(netdef: caffe2_pb2.NetDef, path: str) -> None:
         netdef.name = Path(path).stem or "net"
 
 
-_NEWER_OPTIONS = {
+_NEWER_OPTIONS: dict[str, Any] = {
     "shard_inputs": False, "value_info": None, "random_init": False, "random_init_dim": 8,
     "random_inputs": False,
     "input_shape": [], "strict": False, "verbose": False, "profile": False, "trace": None,
@@ -464,6 +465,7 @@ def _run_checked(args: argparse.Namespace, graph: Graph, init: caffe2_pb2.NetDef
     if prof is not None and args.profile:
         print(prof.table(), file=out)
     if args.trace:
+        assert prof is not None  # --trace turns the profiler on
         prof.write_trace(args.trace)
     if args.save:
         save_npz(os.fspath(args.save), values)

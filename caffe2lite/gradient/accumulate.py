@@ -246,6 +246,7 @@ def make_sum_ops(
 ) -> tuple[list, Any]:
     """The accumulation ops for ``input_name`` and the name (or GradientSlice) they make."""
     out_name = _output_name(generators, input_name)
+    g: Any  # a GradientSlice when sparse, else a blob name
     if _is_sparse(generators[0]):
         ops, g = _sparse(ir, generators, out_name)
     else:

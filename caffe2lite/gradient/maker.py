@@ -235,6 +235,7 @@ def builtin_gradient_for_op(
     ctx = GradientContext(forward, g_output)
     ops: list[caffe2_pb2.OperatorDef] = []
     if entry.kind == registry.MAKER:
+        assert entry.maker is not None  # registered with the MAKER kind
         made = entry.maker(ctx)
         ops = (
             []

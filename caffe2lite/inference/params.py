@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 
@@ -79,12 +79,13 @@ def random_inputs(shapes: dict[str, TensorShape], rng: np.random.Generator) -> d
     """Random data of the given shapes and types (standard normal floats, small ints)."""
     out = {}
     for name, shape in shapes.items():
+        dims = cast("tuple[int, ...]", shape.dims)  # known: the caller checked
         if shape.dtype is not None and np.issubdtype(shape.dtype, np.floating):
-            out[name] = rng.standard_normal(shape.dims).astype(shape.dtype)
+            out[name] = rng.standard_normal(dims).astype(shape.dtype)
         elif shape.dtype == np.bool_:
-            out[name] = rng.random(shape.dims) < 0.5
+            out[name] = rng.random(dims) < 0.5
         else:
-            out[name] = rng.integers(0, 4, shape.dims).astype(shape.dtype or np.int64)
+            out[name] = rng.integers(0, 4, dims).astype(shape.dtype or np.int64)
     return out
 
 
@@ -189,9 +190,10 @@ RULES: dict[str, Callable[..., dict[int, tuple[int, ...]]]] = {
 def _values(op_type: str, index: int, shape: tuple[int, ...], rng: np.random.Generator,
             dtype: np.dtype) -> np.ndarray:
     if op_type == "SpatialBN":  # scale, bias, mean, var
-        return [None, lambda: rng.uniform(0.5, 1.0, shape), lambda: 0.1 * rng.standard_normal(shape),
+        makers: list[Any] = [None, lambda: rng.uniform(0.5, 1.0, shape), lambda: 0.1 * rng.standard_normal(shape),
                 lambda: 0.1 * rng.standard_normal(shape),
-                lambda: rng.uniform(0.5, 1.5, shape)][index]().astype(dtype)
+                  lambda: rng.uniform(0.5, 1.5, shape)]
+        return makers[index]().astype(dtype)
     if len(shape) >= 2:
         fan_in = int(np.prod(shape[1:])) if op_type != "FCTransposed" else shape[0]
         return (rng.standard_normal(shape) * math.sqrt(2.0 / max(fan_in, 1))).astype(dtype)

@@ -236,7 +236,7 @@ def _read_lmdb(path: str, limit: int | None = None) -> list[tuple[bytes, bytes]]
     env = lmdb.open(path, readonly=True, lock=False, create=False, subdir=True)
     try:
         with env.begin() as txn:
-            out = []
+            out: list[tuple[bytes, bytes]] = []
             for key, value in txn.cursor():
                 if limit is not None and len(out) >= limit:
                     break
@@ -266,7 +266,7 @@ def _read_leveldb(path: str, limit: int | None = None) -> list[tuple[bytes, byte
     plyvel = _binding("leveldb")
     db = plyvel.DB(path, create_if_missing=False)
     try:
-        out = []
+        out: list[tuple[bytes, bytes]] = []
         for key, value in db:
             if limit is not None and len(out) >= limit:
                 break
@@ -294,7 +294,7 @@ def _read_rocksdb(path: str, limit: int | None = None) -> list[tuple[bytes, byte
     db = rocksdict.Rdict(path, options=rocksdict.Options(raw_mode=True),
                          access_type=rocksdict.AccessType.read_only())
     try:
-        out = []
+        out: list[tuple[bytes, bytes]] = []
         for key, value in db.items():
             if limit is not None and len(out) >= limit:
                 break

@@ -29,5 +29,5 @@ def message_classes(proto: descriptor_pb2.FileDescriptorProto,
     # protobuf >= 4.21 has GetMessageClass; 3.20 (the oldest supported) only the factory.
     get_class = getattr(message_factory, "GetMessageClass", None)
     if get_class is None:
-        get_class = message_factory.MessageFactory(pool).GetPrototype
+        get_class = message_factory.MessageFactory(pool).GetPrototype  # type: ignore[attr-defined]
     return {name: get_class(file.message_types_by_name[name]) for name in names}

@@ -25,7 +25,8 @@ import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
+from types import FrameType
+from typing import TypeVar, cast
 
 from google.protobuf import text_format
 from google.protobuf.descriptor import Descriptor
@@ -74,17 +75,23 @@ def _not_a(data: bytes, desc: Descriptor, odd: list) -> None:
     raise WireProblem(message, "type")
 
 
+def _descriptor(msg: Message) -> Descriptor:
+    # Typed as the pure-Python Descriptor: upb's has the same attributes.
+    return cast(Descriptor, msg.DESCRIPTOR)
+
+
 def _parse_binary(data: bytes, msg: Message) -> None:
     # Our own pass first: protobuf keeps unknown fields silently, does not check
     # UTF-8 in proto2 strings, and its reasons for bad data say little about where.
     odd: list = []
+    desc = _descriptor(msg)
     try:
-        check_binary(data, msg.DESCRIPTOR, odd)
+        check_binary(data, desc, odd)
     except WireProblem as e:
         if e.kind != "limit":  # a limit met means the data is of this type so far
-            _not_a(data, msg.DESCRIPTOR, odd + top_level_odd(data, msg.DESCRIPTOR))
+            _not_a(data, desc, odd + top_level_odd(data, desc))
         raise
-    _not_a(data, msg.DESCRIPTOR, odd)
+    _not_a(data, desc, odd)
     if limits.MAX_NESTING > limits.PROTOBUF_MAX_NESTING:
         _allow_deeper_protobuf()
     try:
@@ -116,7 +123,7 @@ def _parse_text(data: bytes, msg: Message) -> None:
         raise WireProblem(
             f"not UTF-8 text (byte 0x{data[e.start]:02x} at {e.start})"
         ) from None
-    check_text(text, msg.DESCRIPTOR)
+    check_text(text, _descriptor(msg))
     try:
         with _recursion_room():
             text_format.Parse(text, msg)
@@ -128,7 +135,7 @@ def _parse_text(data: bytes, msg: Message) -> None:
         ) from None
     # What loads from text must load from binary too: the same limits, counted
     # on the binary form.
-    check_binary(msg.SerializePartialToString(), msg.DESCRIPTOR)
+    check_binary(msg.SerializePartialToString(), _descriptor(msg))
 
 
 def parse_message(
@@ -165,7 +172,7 @@ def parse_message(
                 decided = decided or reasons[-1]
             continue
         if not msg.IsInitialized():
-            missing = ", ".join(msg.FindInitializationErrors())
+            missing = ", ".join(msg.FindInitializationErrors())  # type: ignore[attr-defined]
             reasons.append(f"as {each}: missing required fields: {missing}")
             continue
         return msg
@@ -228,14 +235,14 @@ def load_plan(path: str | os.PathLike) -> caffe2_pb2.PlanDef:
 def save_proto(msg: Message, path: str | os.PathLike) -> None:
     """Write ``msg`` as text to ``.pbtxt``/``.prototxt``/``.txt`` files, else binary."""
     if not msg.IsInitialized():
-        missing = ", ".join(msg.FindInitializationErrors())
+        missing = ", ".join(msg.FindInitializationErrors())  # type: ignore[attr-defined]
         raise Caffe2LiteError(
             f"cannot write {os.fspath(path)}: {msg.DESCRIPTOR.full_name} is missing "
             f"required fields: {missing}"
         )
     # Never write what cannot be read back: the loaders' checks and limits.
     try:
-        check_binary(msg.SerializeToString(), msg.DESCRIPTOR)
+        check_binary(msg.SerializeToString(), _descriptor(msg))
         data = (
             _to_text(msg).encode("utf-8")
             if _format_for(path) == "text"
@@ -252,7 +259,7 @@ def save_proto(msg: Message, path: str | os.PathLike) -> None:
 
 
 def _stack_depth() -> int:
-    depth, frame = 0, sys._getframe()
+    depth, frame = 0, cast("FrameType | None", sys._getframe())
     while frame is not None:
         depth, frame = depth + 1, frame.f_back
     return depth

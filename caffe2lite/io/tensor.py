@@ -30,7 +30,7 @@ reads as an empty float32 vector, as in Caffe2. Nothing here unpickles or runs c
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -61,7 +61,7 @@ DATA_TYPES: dict[np.dtype, int] = {
     dtype: dt for dt, dtype in DTYPES.items() if dt != TensorProto.BYTE
 }
 # Where a type's values live when they are not in raw_data.
-VALUE_FIELDS = {
+VALUE_FIELDS: dict[int, str] = {
     TensorProto.FLOAT: "float_data",
     TensorProto.DOUBLE: "double_data",
     TensorProto.INT32: "int32_data",
@@ -326,7 +326,7 @@ def numpy_to_tensor(
     """
     arr = np.asarray(arr)
     data_type = data_type_of(arr.dtype)
-    tp = TensorProto(dims=arr.shape, data_type=data_type)
+    tp = TensorProto(dims=arr.shape, data_type=cast("TensorProto.DataType", data_type))
     if name is not None:
         tp.name = name
     flat = arr.ravel()

@@ -11,6 +11,7 @@ tells when binary data is a different Caffe2 message than the one asked for.
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 import numpy as np
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -26,9 +27,11 @@ WIRE_TYPES = {F.TYPE_DOUBLE: 1, F.TYPE_FIXED64: 1, F.TYPE_SFIXED64: 1, F.TYPE_FL
 NETDEF = caffe2_pb2.NetDef.DESCRIPTOR
 ARGUMENT = caffe2_pb2.Argument.DESCRIPTOR
 # Messages a Caffe2 file may hold, for telling one read as another.
-FILE_TYPES = [caffe2_pb2.NetDef.DESCRIPTOR, caffe2_pb2.PlanDef.DESCRIPTOR,
-              caffe2_pb2.TensorProtos.DESCRIPTOR, caffe2_pb2.TensorProto.DESCRIPTOR,
-              caffe2_pb2.BlobProto.DESCRIPTOR]  # fmt: skip
+# (Typed as the pure-Python Descriptor: upb's has the same attributes.)
+FILE_TYPES = cast(list[Descriptor], [
+    caffe2_pb2.NetDef.DESCRIPTOR, caffe2_pb2.PlanDef.DESCRIPTOR,
+    caffe2_pb2.TensorProtos.DESCRIPTOR, caffe2_pb2.TensorProto.DESCRIPTOR,
+    caffe2_pb2.BlobProto.DESCRIPTOR])  # fmt: skip
 # C0 control characters other than tab, newline and carriage return.
 CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -45,7 +48,7 @@ def _is_repeated(field: FieldDescriptor) -> bool:
     # protobuf 7 dropped FieldDescriptor.label; 3.20 lacks is_repeated.
     if hasattr(field, "is_repeated"):
         return field.is_repeated
-    return field.label == F.LABEL_REPEATED
+    return field.label == F.LABEL_REPEATED  # type: ignore[attr-defined]
 
 
 def _varint(view: memoryview, pos: int) -> tuple[int, int]:
@@ -141,7 +144,7 @@ def check_binary(data: bytes, root: Descriptor, odd: list | None = None) -> None
     signs that the data is another message type (see :func:`other_message_type`)."""
     # Each frame: [descriptor, view, position, base offset, repeat counts]; parts
     # the path to it, as (name, index or None), made text only for a message.
-    stack = [[root, memoryview(data), 0, 0, {}]]
+    stack: list[list[Any]] = [[root, memoryview(data), 0, 0, {}]]
     parts: list = [(root.full_name, None, 0)]
     while stack:
         frame = stack[-1]

@@ -53,6 +53,12 @@ class ModelHelper:
     ('w', [BlobReference("w")], 'ConstantFill')
     """
 
+    param_init_net: Net
+    param_to_grad: dict
+    params: list[BlobReference]
+    _parameters_info: dict[str, parameter_info.ParameterInfo]
+    _computed_params: list[BlobReference]
+
     def __init__(self, name: str | None = None, init_params: bool = True,
                  allow_not_known_ops: bool = True, skip_sparse_optim: bool = False,
                  param_model: ModelHelper | None = None,
@@ -67,10 +73,10 @@ class ModelHelper:
             self._computed_params = param_model._computed_params
         else:
             self.param_init_net = Net(self.name + "_init")
-            self.param_to_grad: dict = {}
-            self.params: list[BlobReference] = []
-            self._parameters_info: dict[str, parameter_info.ParameterInfo] = {}
-            self._computed_params: list[BlobReference] = []
+            self.param_to_grad = {}
+            self.params = []
+            self._parameters_info = {}
+            self._computed_params = []
         self._param_info_deprecated: list = []
         self._devices: list = []
         self.gradient_ops_added = False

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections import defaultdict, namedtuple
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -60,6 +60,9 @@ def BuildUniqueMutexIter(init_net: Any, net: Any, iter: Any = None,
         mutex = init_net.CreateMutex([], [iter_mutex])
         net.AtomicIter([mutex, iteration], [iteration])
     return iteration
+
+
+_O = TypeVar("_O", bound="Optimizer")
 
 
 class Optimizer:
@@ -299,7 +302,7 @@ def _param_shape(param_init_net: Any, param: Any) -> list:
     shape = shapes.get(str(param))
     if shape is None or not shape.known:
         raise ValueError(f"the shape of {param} cannot be inferred from the init net")
-    return list(shape.dims)
+    return list(shape.dims or ())
 
 
 class AdagradOptimizer(Optimizer):
@@ -372,7 +375,7 @@ class FtrlOptimizer(Optimizer):
 
     def __init__(self, alpha: float = 0.01, beta: float = 1e-4, lambda1: float = 0,
                  lambda2: float = 0, sparse_dedup_aggregator: Any = None,
-                 engine: str = "") -> None:
+                 engine: str | None = "") -> None:
         super().__init__()
         self.alpha = alpha
         self.beta = beta
@@ -535,9 +538,9 @@ def _calc_norm_ratio(model: Any, params: list, name_scope: str, param_to_device:
             return model.net.Div([clip_norm, max_norm], "norm_ratio")
 
 
-def _build(model: Any, optimizer: Optimizer, weights_only: bool = False,
+def _build(model: Any, optimizer: _O, weights_only: bool = False,
            use_param_info_optim: bool = True, max_gradient_norm: float | None = None,
-           allow_lr_injection: bool = False) -> Optimizer:
+           allow_lr_injection: bool = False) -> _O:
     param_to_device = _get_param_to_device(model)
     model.Validate()
     params = [info for info in model.GetOptimizationParamInfo()

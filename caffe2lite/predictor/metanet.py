@@ -37,7 +37,7 @@ PREDICTOR_CONSTS = {
 }
 
 # message -> [(field, number, label, type, type name or None, default or None)]
-_MESSAGES = {
+_MESSAGES: dict[str, list[tuple[str, int, int, int, str | None, str | None]]] = {
     "ModelInfo": [
         ("project", 1, OPTIONAL, STRING, None, None),
         ("modelClass", 2, OPTIONAL, STRING, None, None),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, cast
 
 import numpy as np
 
@@ -219,7 +219,8 @@ class Predictor:
         self._net = _w._to_proto(predict_net, caffe2_pb2.NetDef)
         self._local: dict[str, Any] = {}
         self._ws = _w.Workspace()
-        self._ws._blobs = collections.ChainMap(self._local, _w._ws()._blobs)
+        # A ChainMap serves as the blob dict: local blobs over the current workspace's.
+        self._ws._blobs = collections.ChainMap(self._local, _w._ws()._blobs)  # type: ignore[assignment]
         self._ws.run_net_once(init)
         self.input_names = [b for b in self._net.external_input if b not in self._local]
         self.output_names = list(self._net.external_output)
@@ -256,13 +257,14 @@ class _Guard:
     """Switch to a workspace for a block and back (Caffe2's WorkspaceGuard)."""
 
     def __init__(self, name: str) -> None:
-        self._name, self._old = name, None
+        self._name, self._old = name, cast("str | None", None)
 
     def __enter__(self) -> None:
         self._old = _w.CurrentWorkspace()
         _w.SwitchWorkspace(self._name, True)
 
     def __exit__(self, *exc: Any) -> None:
+        assert self._old is not None  # set by __enter__
         _w.SwitchWorkspace(self._old)
 
 

@@ -54,6 +54,7 @@ def _run_step(ws: Any, step: caffe2_pb2.ExecutionStep, blobs: MutableMapping[str
         raise NetError(f"Steps cannot have both substeps and networks (step '{step.name}')")
     if step.create_workspace:
         blobs = collections.ChainMap({}, blobs)
+    num_iter: int | None
     if step.HasField("num_iter"):
         num_iter = step.num_iter
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, cast
 
 from caffe2lite.io.arguments import normalize_arg_type, typed_value
 from caffe2lite.errors import ArgumentError, SchemaError
@@ -48,7 +48,7 @@ class Arg:
         object.__setattr__(self, "type", normalize_arg_type(self.type))
 
 
-def _range(value: int | tuple[int, int] | None, default: tuple[int, int]) -> tuple[int, int]:
+def _range(value: int | tuple[int, int | None] | None, default: tuple[int, int]) -> tuple[int, int]:
     if value is None:
         return default
     if isinstance(value, int):
@@ -315,7 +315,8 @@ def make_schema(
     if example is not None and "Example:" not in doc:
         doc = doc.rstrip() + "\n\n" + example.render()
     same = num_outputs == "same"
-    out_range = _range(None if same else num_outputs, (len(outputs), len(outputs)))
+    out_counts = cast("int | tuple[int, int | None] | None", None if same else num_outputs)
+    out_range = _range(out_counts, (len(outputs), len(outputs)))
     return OpSchema(
         type=op_type,
         kernel=kernel,

@@ -22,7 +22,7 @@ the type cannot be known.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
 
@@ -88,7 +88,7 @@ def dim_product(dims: Sequence[Dim]) -> Dim:
         return "*".join(str(d) for d in dims) if dims else 1
     n = 1
     for d in dims:
-        n *= d
+        n *= cast(int, d)  # no symbols here
     return n
 
 
@@ -172,13 +172,13 @@ def nbytes(shape: TensorShape) -> int:
     """Bytes of a fully known shape (0 when unknown)."""
     if not shape.known or shape.dtype is None:
         return 0
-    n = dim_product(shape.dims)
+    n = dim_product(shape.dims or ())
     return int(n) * shape.dtype.itemsize
 
 
 def numel(shape: TensorShape) -> int:
     """Elements of a fully known shape (0 when unknown)."""
-    return int(dim_product(shape.dims)) if shape.known else 0
+    return int(dim_product(shape.dims or ())) if shape.known else 0
 
 
 def pointwise_cost(flops_per_element: int = 1):

@@ -47,8 +47,8 @@ def assert_same(name: str, got: Any, want: Any, atol: float, rtol: float) -> Non
             raise AssertionError(f"{name}: {int((~close).sum())} of {got.size} entries differ "
                                  f"(atol={atol}, rtol={rtol}); first: {worst}")
     elif not np.array_equal(got, want):
-        idx = np.argwhere(got != want)[:5] if got.shape else []
-        worst = ", ".join(f"{tuple(i)}: got {got[tuple(i)]!r} want {want[tuple(i)]!r}" for i in idx)
+        where: Any = np.argwhere(got != want)[:5] if got.shape else []
+        worst = ", ".join(f"{tuple(i)}: got {got[tuple(i)]!r} want {want[tuple(i)]!r}" for i in where)
         raise AssertionError(f"{name}: values differ; first: {worst or (got, want)}")
 
 
@@ -87,6 +87,7 @@ def check_raises(
 ) -> BaseException:
     """Running ``op`` must raise ``error`` whose message matches the regex ``match``,
     and leave every blob that existed before exactly as it was."""
+    run: Callable[[Any], bool]
     if isinstance(op, caffe2_pb2.NetDef):
         ws = Workspace()
         for name, value in dict(inputs).items():

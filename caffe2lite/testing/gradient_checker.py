@@ -76,7 +76,7 @@ class GradientChecker:
             loss += float((y.astype(np.float64) ** 2).sum())
             workspace.FeedBlob(name + "_grad", y, self._device_option)
         loss /= 2.0
-        workspace.RunOperatorsOnce(grad_ops)
+        workspace.RunOperatorsOnce(list(grad_ops))
         return loss, _dense(grad_name, np.asarray(inputs[input_to_check]))
 
     def _assert_outputs_inferred(self, op: caffe2_pb2.OperatorDef, grad_ops: Sequence[Any],

@@ -19,7 +19,7 @@ import copy
 import logging
 import os
 import unittest
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, cast
 
 import numpy as np
 
@@ -267,7 +267,7 @@ class HypothesisTestCase(TestCase):
                         err_msg=f"Output {name} is not matching the reference")
                 if shapes is not None:
                     self._assertInferTensorChecks(
-                        name, shapes, types, output,
+                        name, shapes, cast(dict, types), output,
                         ensure_output_is_inferred=ensure_outputs_are_inferred)
                 outs.append(output)
             if grad_reference is not None:

@@ -9,7 +9,7 @@ imports it with a message when it is missing.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import hypothesis
 import hypothesis.extra.numpy
@@ -39,7 +39,7 @@ def elements_of_type(dtype: Any = np.float32, filter_: Callable[..., bool] | Non
     """Values for arrays of ``dtype``: floats in [-1, 1], non-negative ints, booleans."""
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
-        width = 16 if dtype == np.float16 else 32 if dtype == np.float32 else 64
+        width: Literal[16, 32, 64] = 16 if dtype == np.float16 else 32 if dtype == np.float32 else 64
         elems = st.floats(min_value=-1.0, max_value=1.0, width=width)
     elif dtype == np.int32:
         elems = st.integers(min_value=0, max_value=2 ** 31 - 1)
@@ -114,7 +114,7 @@ def segmented_tensor(min_dim: int = 1, max_dim: int = 4, dtype: Any = np.float32
 def lengths_tensor(min_segments: int | None = None, max_segments: int | None = None,
                    *args: Any, **kwargs: Any) -> Any:
     gen = functools.partial(lengths, min_segments=min_segments, max_segments=max_segments)
-    return segmented_tensor(*args, segment_generator=gen, **kwargs)
+    return segmented_tensor(*args, segment_generator=gen, **kwargs)  # type: ignore[misc]
 
 
 def sparse_segmented_tensor(min_dim: int = 1, max_dim: int = 4, dtype: Any = np.float32,

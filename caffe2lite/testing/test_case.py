@@ -102,4 +102,5 @@ class TestCase(unittest.TestCase):
         x, y = np.asarray(x), np.asarray(y)
         self.assertEqual(x.shape, y.shape, msg)
         for a, b in zip(x.ravel().tolist(), y.ravel().tolist()):
-            self.assertAlmostEqual(a, b, places=places, delta=delta, msg=msg)
+            # unittest itself refuses places and delta together.
+            self.assertAlmostEqual(a, b, places=places, delta=delta, msg=msg)  # type: ignore[arg-type]
