@@ -231,7 +231,8 @@ def _tile(ctx: ImportContext, node, attrs) -> None:
 
 
 _REDUCE = {"ReduceSum": "ReduceSum", "ReduceMean": "ReduceMean", "ReduceMax": "ReduceMax",
-           "ReduceMin": "ReduceMin", "ReduceL1": "ReduceL1", "ReduceL2": "ReduceL2"}
+           "ReduceMin": "ReduceMin", "ReduceL1": "ReduceL1", "ReduceL2": "ReduceL2",
+           "ReduceSumSquare": "ReduceSum"}
 
 
 @converter(*_REDUCE)
@@ -249,6 +250,8 @@ def _reduce(ctx: ImportContext, node, attrs) -> None:
     if axes is None:
         rank = ctx.rank(x)
         axes = None if rank is None else list(range(rank))
+    if node.op_type == "ReduceSumSquare":
+        x = ctx.op("Sqr", [x], [ctx.tmp(x + "_squared")])
     ctx.op(_REDUCE[node.op_type], [x], [node.output[0]],
            axes=None if axes is None else sorted(axes),
            keepdims=int(attrs.get("keepdims", 1)))

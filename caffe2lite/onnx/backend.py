@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from caffe2lite.errors import ApiValueError, Caffe2LiteError
-from caffe2lite.onnx import _import_nn, _import_ops, _import_shape  # noqa: F401 (tables)
+from caffe2lite.onnx import _import_misc, _import_nn, _import_ops, _import_shape  # noqa: F401
 from caffe2lite.onnx._import_context import (
     CONVERTERS, ONNX_NUMPY, ImportContext, Unsupported, fill_ops,
 )

@@ -1,0 +1,130 @@
+"""ONNX ops that caffe2lite expresses as a few Caffe2 ops: Pad (Gather / Concat),
+DepthToSpace and SpaceToDepth (Reshape-Transpose-Reshape), HardSwish, LpPool."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from caffe2lite.onnx._import_context import (
+    ONNX_NUMPY, ImportContext, Unsupported, canon_axis, converter, ints_of,
+)
+from caffe2lite.onnx._import_nn import _text, _window
+
+# ONNX Pad mode -> numpy.pad mode of the index vector that Gather reads.
+_INDEX_MODES = {"edge": "edge", "reflect": "reflect", "wrap": "wrap"}
+
+
+@converter("Pad")
+def _pad(ctx: ImportContext, node, attrs) -> None:
+    """Caffe2's PadImage is not among caffe2lite's operators, so: edge/reflect/wrap
+    become one Gather per padded axis (indices numpy.pad'ded the same way); constant
+    becomes one Concat per padded axis with constant blocks (needs a static shape)."""
+    x = node.input[0]
+    mode = _text(attrs.get("mode"), "constant")
+    if mode not in _INDEX_MODES and mode != "constant":
+        raise Unsupported(f"mode={mode}")
+    rank = ctx.need_rank(x, "Pad")
+    value, axes = 0.0, None
+    if ctx.opset < 11:
+        pads = [int(p) for p in attrs.get("pads", attrs.get("paddings", []))]
+        value = float(attrs.get("value", 0.0))
+    else:
+        pads = ints_of(ctx.need_const(node.input[1], "pads"))
+        if len(node.input) > 2 and node.input[2]:
+            value = ctx.need_const(node.input[2], "constant_value").reshape(-1)[0].item()
+        if len(node.input) > 3 and node.input[3]:
+            axes = [canon_axis(a, rank) for a in ints_of(ctx.need_const(node.input[3], "axes"))]
+    axes = list(range(rank)) if axes is None else axes
+    n = len(axes)
+    if len(pads) != 2 * n:
+        raise Unsupported(f"{len(pads)} pads for {n} axes")
+    if any(p < 0 for p in pads):
+        raise Unsupported("negative pads (cropping)")
+    shape = list(ctx.shape(x) or [None] * rank)
+    dtype = ONNX_NUMPY.get(ctx.elem_type(x) or 0)
+    cur = x
+    work = [(ax, pads[i], pads[n + i]) for i, ax in enumerate(axes) if pads[i] or pads[n + i]]
+    if not work:
+        ctx.op("Copy", [x], [node.output[0]])
+        return
+    for k, (ax, before, after) in enumerate(work):
+        out = node.output[0] if k == len(work) - 1 else ctx.tmp(node.output[0] + "_padded")
+        if mode in _INDEX_MODES:
+            if shape[ax] is None:
+                raise Unsupported(f"mode={mode} along a dimension of unknown size")
+            if mode == "reflect" and max(before, after) >= shape[ax]:
+                raise Unsupported("reflect pads as large as the dimension")
+            index = np.pad(np.arange(shape[ax], dtype=np.int64), (before, after),
+                           mode=_INDEX_MODES[mode])
+            cur = ctx.op("Gather", [cur, ctx.constant(index, "pad_index")], [out], axis=ax)
+        else:
+            if any(d is None for d in shape) or dtype is None:
+                raise Unsupported("mode=constant on an input of unknown shape or type")
+            parts = []
+            for size in (before, None, after):
+                if size is None:
+                    parts.append(cur)
+                elif size:
+                    block = list(shape)
+                    block[ax] = size
+                    parts.append(ctx.constant(np.full(block, value, dtype), "pad_block"))
+            cur = ctx.op("Concat", parts, [out], axis=ax)
+        shape[ax] = None if shape[ax] is None else shape[ax] + before + after
+
+
+def _static_nchw(ctx: ImportContext, x: str, what: str) -> tuple[int, int, int]:
+    shape = ctx.shape(x)
+    if shape is None or len(shape) != 4 or any(d is None for d in shape[1:]):
+        raise Unsupported(f"{what} needs a 4-D input with known C, H, W")
+    return shape[1], shape[2], shape[3]
+
+
+def _reshape(ctx: ImportContext, x: str, dims: list[int], out: str) -> str:
+    return ctx.op("Reshape", [x], [out, ctx.tmp(out + "_old_shape")], shape=dims)
+
+
+@converter("DepthToSpace")
+def _depth_to_space(ctx: ImportContext, node, attrs) -> None:
+    b = int(attrs["blocksize"])
+    c, h, w = _static_nchw(ctx, node.input[0], "DepthToSpace")
+    out = node.output[0]
+    if _text(attrs.get("mode"), "DCR") == "DCR":
+        dims, perm = [0, b, b, c // (b * b), h, w], [0, 3, 4, 1, 5, 2]
+    else:
+        dims, perm = [0, c // (b * b), b, b, h, w], [0, 1, 4, 2, 5, 3]
+    t = _reshape(ctx, node.input[0], dims, ctx.tmp(out + "_blocks"))
+    t = ctx.op("Transpose", [t], [ctx.tmp(out + "_moved")], axes=perm)
+    _reshape(ctx, t, [0, c // (b * b), h * b, w * b], out)
+
+
+@converter("SpaceToDepth")
+def _space_to_depth(ctx: ImportContext, node, attrs) -> None:
+    b = int(attrs["blocksize"])
+    c, h, w = _static_nchw(ctx, node.input[0], "SpaceToDepth")
+    out = node.output[0]
+    t = _reshape(ctx, node.input[0], [0, c, h // b, b, w // b, b], ctx.tmp(out + "_blocks"))
+    t = ctx.op("Transpose", [t], [ctx.tmp(out + "_moved")], axes=[0, 3, 5, 1, 2, 4])
+    _reshape(ctx, t, [0, c * b * b, h // b, w // b], out)
+
+
+@converter("HardSwish")
+def _hard_swish(ctx: ImportContext, node, attrs) -> None:
+    x, out = node.input[0], node.output[0]
+    gate = ctx.op("HardSigmoid", [x], [ctx.tmp(out + "_gate")], alpha=1.0 / 6, beta=0.5)
+    ctx.op("Mul", [x, gate], [out])
+
+
+@converter("LpPool")
+def _lp_pool(ctx: ImportContext, node, attrs) -> None:
+    if attrs.get("ceil_mode", 0):
+        raise Unsupported("ceil_mode=1")
+    args = _window(ctx, node, attrs, list(attrs["kernel_shape"]))
+    if any(d != 1 for d in args.pop("dilations")):
+        raise Unsupported("dilations other than 1")
+    ctx.op("LpPool", [node.input[0]], [node.output[0]], p=float(attrs.get("p", 2)), **args)
+
+
+@converter("GlobalLpPool")
+def _global_lp_pool(ctx: ImportContext, node, attrs) -> None:
+    ctx.op("LpPool", [node.input[0]], [node.output[0]], p=float(attrs.get("p", 2)),
+           global_pooling=1)
