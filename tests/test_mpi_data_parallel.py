@@ -293,15 +293,30 @@ def test_ctr_sparse_gradients_become_dense_before_the_allreduce():
     model = env["build_parallel"](dict(shard_id=0, num_shards=2, engine="GLOO"))
     ops = list(model.net.Proto().op)
     types = [op.type for op in ops]
-    dense = [op for op in ops if op.type == "SparseToDense"]
-    assert [list(op.output) for op in dense] == [[f"cpu_0/emb_{f}_grad_dense"]
-                                                 for f in range(3)]
-    assert [op.input[2] for op in dense] == [f"cpu_0/emb_{f}" for f in range(3)]
+    zeros = [op for op in ops if op.type == "ConstantFill" and op.input[:1] != [
+        "cpu_0/loss_scaled"]]
+    assert [(list(op.input), list(op.output)) for op in zeros] == [
+        ([f"cpu_0/emb_{f}"], [f"cpu_0/emb_{f}_grad_dense"]) for f in range(3)]
+    scatter = [op for op in ops if op.type == "ScatterWeightedSum"]
+    one = "cpu_0/sparse_grad_one"
+    assert [(op.input[0], op.input[1], op.input[4]) for op in scatter] == [
+        (f"cpu_0/emb_{f}_grad_dense", one, one) for f in range(3)]
+    slices = model.param_to_grad  # now dense; the slices are the backward ops' outputs
+    backward = {o for op in ops if op.type == "SparseLengthsIndicesInGradientSumGradient"
+                for o in op.output}
+    assert all(op.input[3] in backward for op in scatter)  # the values of the slice
+    assert [str(slices[p]) for p in model.params][:3] == [
+        f"cpu_0/emb_{f}_grad_dense" for f in range(3)]
+    assert all(list(op.output) == [op.input[0]] for op in scatter)  # in place
     reduced = [op.input[1] for op in ops if op.type == "Allreduce"]
     assert sorted(reduced) == sorted([f"cpu_0/emb_{f}_grad_dense" for f in range(3)] + [
         f"cpu_0/{p}_grad" for p in ("fc1_w", "fc1_b", "fc2_w", "fc2_b")])
-    assert max(i for i, t in enumerate(types) if t == "SparseToDense") < types.index("Allreduce")
-    assert "ScatterWeightedSum" not in types and types.count("WeightedSum") == 7
+    last_scatter = max(i for i, t in enumerate(types) if t == "ScatterWeightedSum")
+    assert last_scatter < types.index("Allreduce")
+    assert types.count("ScatterWeightedSum") == 3 and types.count("WeightedSum") == 7
+    init = [op for op in model.param_init_net.Proto().op if op.type == "ConstantFill"
+            and list(op.output) == ["cpu_0/sparse_grad_one"]]
+    assert len(init) == 1
     workspace.ResetWorkspace()
 
 

@@ -44,9 +44,11 @@ class Run:
         return {r["rank"]: r for r in self.results if isinstance(r, dict) and "rank" in r}
 
 
-def run(n: int, script: str, *, timeout: float = 30.0, args: tuple[str, ...] = ()) -> Run:
-    """Run ``script`` (Python source) on ``n`` ranks of this machine; raise
-    ``subprocess.TimeoutExpired`` after ``timeout`` seconds (the job is killed)."""
+def run(n: int, script: str, *, timeout: float = 30.0, args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None) -> Run:
+    """Run ``script`` (Python source) on ``n`` ranks of this machine, with ``env``
+    added to the environment; raise ``subprocess.TimeoutExpired`` after ``timeout``
+    seconds (the job is killed)."""
     exe = mpiexec()
     if exe is None:
         raise RuntimeError(unavailable() or "no mpiexec")
@@ -54,9 +56,11 @@ def run(n: int, script: str, *, timeout: float = 30.0, args: tuple[str, ...] = (
         path = os.path.join(tmp, "ranks.py")
         with open(path, "w") as f:
             f.write(script)
+        extra = env or {}
         env = dict(os.environ, PYTHONUNBUFFERED="1", HYDRA_IFACE="lo",
                    CAFFE2LITE_RANK_RESULTS=tmp)
         env.pop("PMI_SIZE", None)
+        env.update(extra)
         cmd = [exe, "-n", str(n), "-host", "localhost", sys.executable, path, *args]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env, cwd=tmp, start_new_session=True)

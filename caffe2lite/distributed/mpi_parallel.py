@@ -254,8 +254,10 @@ def _allreduce(names: list, devices: list, model: Any, rendezvous: dict, limit: 
 def _densify_sparse_gradients(model: Any, params: list) -> None:
     """Across shards, a sparse gradient (a GradientSlice: the rows of an embedding a
     batch touched, from SparseLengthsSum & co.) becomes the dense gradient of its
-    parameter, ``SparseToDense(indices, values, param)`` (duplicate rows summed), which
-    is then allreduced like any other and updated by the dense optimizer ops.
+    parameter: a zero tensor like the parameter (ConstantFill) into which the slice's
+    rows are added (ScatterWeightedSum with weights 1, duplicate rows summed; several
+    times faster here than SparseToDense). It is then allreduced like any other
+    gradient and updated by the dense optimizer ops.
 
     Caffe2's data_parallel_model had no path for this on CPU (one host: "Synchronizing
     gradient slices not supported"; several: the GradientSlice went to Allreduce,
@@ -265,12 +267,19 @@ def _densify_sparse_gradients(model: Any, params: list) -> None:
     the one of the whole batch, and plain SGD (and AdaGrad, Adam's first step ...)
     updates the rows no rank touched by zero, as the sparse update on the whole batch
     would; momentum-style optimizers would also move rows with a zero gradient."""
+    ones: dict[int, Any] = {}
     for param in params:
         grad = model.param_to_grad[param]
         device = int(str(param).split(_SEPARATOR, 1)[0].split("_", 1)[1])
+        if device not in ones:
+            with scope.DeviceScope(_device_scope(model, device)):
+                ones[device] = model.param_init_net.ConstantFill(
+                    [], f"{model._device_prefix}_{device}/sparse_grad_one", shape=[1],
+                    value=1.0)
+        one = ones[device]
         with scope.DeviceScope(_device_scope(model, device)):
-            dense = model.net.SparseToDense([grad.indices, grad.values, param],
-                                            f"{param}_grad_dense")
+            dense = model.net.ConstantFill([param], f"{param}_grad_dense", value=0.0)
+            model.net.ScatterWeightedSum([dense, one, grad.indices, grad.values, one], dense)
         model.param_to_grad[param] = dense
         info = model.get_param_info(param)
         if info is not None:
