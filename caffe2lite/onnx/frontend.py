@@ -29,6 +29,7 @@ zoo ``value_info.json`` (read by :func:`caffe2lite.inference.params.load_value_i
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -49,6 +50,7 @@ from caffe2lite.schema.shapes import UNKNOWN, TensorShape, shape_of
 DEFAULT_OPSET = 17
 MIN_OPSET = 13
 INSTALL_HINT = "pip install 'caffe2lite[onnx]'"
+MAX_INDICES = 10  # op indices listed per kind of unexportable op
 
 __all__ = ["DEFAULT_OPSET", "ExportError", "caffe2_net_to_onnx_graph",
            "caffe2_net_to_onnx_model", "export"]
@@ -165,6 +167,11 @@ class _Graph:
         return ssa, reads_first
 
     def _outputs(self, net: caffe2_pb2.NetDef) -> list[str]:
+        dropped = [b for b in net.external_output if b not in self.final]
+        if dropped:
+            warnings.warn("There are graph output not produced by any node or initializer: "
+                          f"{', '.join(dict.fromkeys(dropped))}! Will drop them.",
+                          stacklevel=4)
         names = [self.final[b] for b in net.external_output if b in self.final]
         if names or net.external_output:
             return list(dict.fromkeys(names))
@@ -184,7 +191,9 @@ def _problems_message(net: caffe2_pb2.NetDef, failures: list[tuple[int, str, str
     lines = [f"cannot export net '{net.name or '(no name)'}' to ONNX: {n} "
              f"{'op has' if n == 1 else 'ops have'} no ONNX equivalent:"]
     for (op_type, why), indices in groups.items():
-        where = ", ".join(f"#{i}" for i in indices)
+        where = ", ".join(f"#{i}" for i in indices[:MAX_INDICES])
+        if len(indices) > MAX_INDICES:
+            where += f", ... and {len(indices) - MAX_INDICES} more"
         lines.append(f"  - {op_type} ({len(indices)}): op{'s' if len(indices) > 1 else ''} "
                      f"{where}" + (f" ({why})" if why else ""))
     return "\n".join(lines)

@@ -217,3 +217,44 @@ def test_import_model_is_the_backend():
     assert c2onnx.import_model is backend.onnx_to_caffe2_nets
     with pytest.raises(AttributeError):
         c2onnx.no_such_name  # noqa: B018
+
+
+def test_outputs_no_op_writes_are_dropped_with_caffe2s_warning():
+    net = core.Net("n")
+    net.Relu("X", "Y")
+    net.Proto().external_output.extend(["Y", "X", "Z"])
+    with pytest.warns(UserWarning, match="There are graph output not produced by any node "
+                                         "or initializer: X, Z! Will drop them."):
+        model = export(net, None, {"X": (1, [2])})
+    assert [o.name for o in model.graph.output] == ["Y"]
+
+
+def test_in_place_on_an_input_and_an_output_written_twice(export_and_compare):
+    """X is a graph input and is overwritten, so its writes are X_1, X_2; Y is
+    written twice and the last write keeps the name."""
+    net = core.Net("n")
+    net.Relu("X", "X")
+    net.Scale("X", "Y", scale=2.0)
+    net.Sigmoid("X", "X")
+    net.Add(["Y", "X"], "Y")
+    net.Proto().external_output.extend(["X", "Y"])
+    model = export_and_compare(net, {"X": np.linspace(-2, 2, 6, dtype=np.float32)})
+    assert [o.name for o in model.graph.output] == ["X_2", "Y"]
+    assert [list(n.output) for n in model.graph.node] == [["X_1"], ["Y_1"], ["X_2"], ["Y"]]
+
+
+def test_mask_rcnn_int8_lists_its_int8_ops():
+    from c2l_test_support.realnets import REALNETS
+
+    if REALNETS is None:
+        pytest.skip("shared/realnets is not beside the checkout")
+    with pytest.raises(ExportError) as e:
+        export(REALNETS / "model_zoo/mask_rcnn_2go__model__int8__model.pbtxt", None,
+               {"data": (1, [1, 3, 320, 320]), "im_info": (1, [1, 3])})
+    text = str(e.value)
+    for line in ("- Int8Quantize (2): ops #1, #73\n",
+                 "- Int8Conv (42): ops #4, #5, #8, #9, #11, #12, #15, #16, #18, #19, ... and "
+                 "32 more\n", "- Int8ConvRelu (22): ops #", "- RoIAlign (1): op #72\n",
+                 "- If (1): op #99"):
+        assert line in text
+    assert "NCHW2NHWC" not in text and "Slice" not in text
