@@ -153,3 +153,28 @@ def test_real_net_round_trip(case):
             onnx_to_caffe2_nets(model)
         return
     round_trip(net, init, inputs)
+
+
+ZOO = ["bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet50"]
+
+
+@pytest.mark.skipif(REALNETS is None, reason="shared/realnets is not beside the checkout")
+@pytest.mark.parametrize("name", ZOO)
+def test_zoo_net_round_trip(name):
+    """Model zoo nets with random parameters in an init net: exported (parameters
+    become initializers), imported (initializers become Given*Fill ops), same output."""
+    from caffe2lite.inference.params import load_value_info, random_parameters
+    from caffe2lite.onnx._import_context import fill_ops
+    from caffe2lite.proto import caffe2_pb2
+
+    net = load_net(REALNETS / f"model_zoo/{name}__predict_net.pbtxt")
+    shapes = load_value_info(REALNETS / f"model_zoo/{name}__value_info.json")
+    params = random_parameters(net, shapes, free_dim=8, seed=0)
+    data = {k: np.random.default_rng(1).standard_normal(s.dims).astype(s.dtype)
+            for k, s in shapes.items()}
+    init = caffe2_pb2.NetDef()
+    init.name = name + "_init"
+    for key, value in params.items():
+        fill_ops(key, value, lambda hint: hint + "_tmp", into=init.op)
+    init2, net2 = round_trip(net, init, data)
+    assert set(params) <= {op.output[0] for op in init2.op}
