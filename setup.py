@@ -10,7 +10,7 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[
-        Extension("_caffe2lite_sparse_update", sources=["ops/_caffe2lite_sparse_update.c"], optional=True),  # noqa: E501
+        Extension("_caffe2lite_sparse_update", sources=["ops/_caffe2lite_sparse_update.c"], optional=True),
         Extension("_caffe2lite_embedding", sources=["ops/_caffe2lite_embedding.c"], optional=True),  # noqa: E501
         Extension(
             "_caffe2lite_speedups",

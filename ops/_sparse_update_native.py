@@ -44,12 +44,16 @@ def _load() -> None:
     try:
         import _caffe2lite_sparse_update as module
     except ImportError:
-        status = "numpy kernels (the compiled module _caffe2lite_sparse_update is not built)"
+        status = (
+            "numpy kernels (the compiled module _caffe2lite_sparse_update is not built)"
+        )
         return
     if getattr(module, "INTERFACE", None) != INTERFACE:
-        status = (f"numpy kernels (_caffe2lite_sparse_update speaks interface "
-                  f"{getattr(module, 'INTERFACE', None)}, this caffe2lite {INTERFACE}: "
-                  f"reinstall caffe2lite)")
+        status = (
+            f"numpy kernels (_caffe2lite_sparse_update speaks interface "
+            f"{getattr(module, 'INTERFACE', None)}, this caffe2lite {INTERFACE}: "
+            f"reinstall caffe2lite)"
+        )
         return
     native = module
     status = "compiled loops (_caffe2lite_sparse_update)"
@@ -90,10 +94,15 @@ def _calibrate() -> dict[Any, int] | None:
 
     if profile.ACTIVE:
         return None  # profilers would see the measuring runs: measure later
-    op = caffe2_pb2.OperatorDef(type="ScatterAssign", input=["D", "I", "S"], output=["D"])
+    op = caffe2_pb2.OperatorDef(
+        type="ScatterAssign", input=["D", "I", "S"], output=["D"]
+    )
     net = caffe2_pb2.NetDef(name="_caffe2lite_inplace_probe", op=[op])
-    blobs = _Probe(D=np.zeros((1, 1), np.float32), I=np.zeros(1, np.int64),
-                   S=np.zeros((1, 1), np.float32))
+    blobs = _Probe(
+        D=np.zeros((1, 1), np.float32),
+        I=np.zeros(1, np.int64),
+        S=np.zeros((1, 1), np.float32),
+    )
     blobs.seen = {}
     compiled = CompiledNet(net, blobs)
     compiled.run(blobs)
@@ -135,8 +144,13 @@ def owned(arr: Any, outputs: Any, position: int) -> bool:
     if position >= len(names) or blobs.get(names[position]) is not arr:
         return False
     flags = arr.flags
-    if not (flags.c_contiguous and flags.writeable and flags.aligned
-            and arr.dtype.isnative and _GIL()):
+    if not (
+        flags.c_contiguous
+        and flags.writeable
+        and flags.aligned
+        and arr.dtype.isnative
+        and _GIL()
+    ):
         return False
     count = sys.getrefcount(arr)
     caller = sys._getframe(2).f_code
@@ -150,8 +164,12 @@ def owned(arr: Any, outputs: Any, position: int) -> bool:
         return bool(flags.owndata)
     # A view (e.g. after a reshape) whose owner only it refers to: the owner's
     # references are arr.base, ``base`` here and getrefcount's argument.
-    return (type(base) is np.ndarray and base.base is None and base.flags.owndata
-            and sys.getrefcount(base) == 3)
+    return (
+        type(base) is np.ndarray
+        and base.base is None
+        and base.flags.owndata
+        and sys.getrefcount(base) == 3
+    )
 
 
 def writable(arr: np.ndarray, in_place: bool) -> np.ndarray:
@@ -175,8 +193,9 @@ def _flat(idx: np.ndarray, block: int) -> np.ndarray:
     return (idx.astype(np.int64)[:, None] * block + np.arange(block)).reshape(-1)
 
 
-def scatter_weighted_sum(rows: np.ndarray, idx: np.ndarray, scale: Any,
-                         updates: list[tuple[np.ndarray, Any]]) -> None:
+def scatter_weighted_sum(
+    rows: np.ndarray, idx: np.ndarray, scale: Any, updates: list[tuple[np.ndarray, Any]]
+) -> None:
     """Caffe2's ScatterWeightedSum loops on ``rows`` ((n, block), C-contiguous,
     written in place), with every check done: each named row is multiplied by
     ``scale`` once per occurrence (not at all when scale == 1), then for each
@@ -188,9 +207,14 @@ def scatter_weighted_sum(rows: np.ndarray, idx: np.ndarray, scale: Any,
         return
     if native is not None and rows.dtype.isnative:
         native.scatter_weighted_sum(
-            rows, n, block, np.ascontiguousarray(idx), float(scale),
+            rows,
+            n,
+            block,
+            np.ascontiguousarray(idx),
+            float(scale),
             tuple(np.ascontiguousarray(x) for x, _ in updates),
-            tuple(float(w) for _, w in updates))
+            tuple(float(w) for _, w in updates),
+        )
         return
     flat = rows.reshape(-1)
     if _repeats(idx):

@@ -12,6 +12,7 @@ from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import Cost, TensorShape
 
+from .. import _sparse_update_native as _native
 from ._sgd_common import (
     F32,
     check_row_bounds,
@@ -29,7 +30,6 @@ from ._sgd_common import (
     size_from,
     writable_rows,
 )
-from .. import _sparse_update_native as _native
 
 
 def _cost(param: TensorShape, moment: TensorShape, indices: TensorShape,

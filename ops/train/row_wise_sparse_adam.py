@@ -11,6 +11,7 @@ from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import TensorShape
 
+from .. import _sparse_update_native as _native
 from ._sgd_common import (
     F32,
     adam_correction,
@@ -25,7 +26,6 @@ from ._sgd_common import (
     size_from,
     writable_rows,
 )
-from .. import _sparse_update_native as _native
 from .sparse_adam import _adam_outputs, sparse_rows
 
 

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from caffe2lite.schema.checks import check_dtype, cpp_type_name, enforce
 from caffe2lite.errors import DTypeError, EnforceError
+from caffe2lite.schema.checks import check_dtype, cpp_type_name, enforce
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 

@@ -13,6 +13,7 @@ from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import TensorShape
 
+from .. import _sparse_update_native as _native
 from ._sgd_common import (
     F32,
     check_row_bounds,
@@ -26,7 +27,6 @@ from ._sgd_common import (
     size_from,
     writable_rows,
 )
-from .. import _sparse_update_native as _native
 
 
 def _shape(param: TensorShape, m1: TensorShape, m2: TensorShape, indices: TensorShape,

@@ -12,8 +12,8 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import TensorShape
 
-from ._sgd_common import F32, eq, float_input, occurrence_levels, owned, writable_rows
 from .. import _sparse_update_native as _native
+from ._sgd_common import F32, eq, float_input, occurrence_levels, owned, writable_rows
 from .ftrl import FTRL_ARGS, alpha_inverse, ftrl_step
 
 

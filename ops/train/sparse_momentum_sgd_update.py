@@ -12,6 +12,7 @@ from caffe2lite.schema.opschema import Arg
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 from caffe2lite.schema.shapes import TensorShape
 
+from .. import _sparse_update_native as _native
 from ._sgd_common import (
     F32,
     eq,
@@ -25,7 +26,6 @@ from ._sgd_common import (
     that,
     writable_rows,
 )
-from .. import _sparse_update_native as _native
 
 
 def _shape(grad: TensorShape, moment: TensorShape, lr: TensorShape, param: TensorShape,

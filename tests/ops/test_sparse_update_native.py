@@ -12,12 +12,12 @@ import weakref
 
 import numpy as np
 import pytest
+from caffe2lite.ops import _sparse_update_native as sun
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator
-from caffe2lite.ops import _sparse_update_native as sun
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.runtime import profile
 from caffe2lite.schema import registry
@@ -131,8 +131,13 @@ def test_a_view_whose_owner_nobody_else_holds_is_written():
 def test_kernel_called_on_its_own_updates_a_copy():
     kernel = registry.lookup("ScatterWeightedSum").kernel
     x = np.zeros((4, 2), np.float32)
-    (y,) = kernel(x, np.ones(1, np.float32), np.array([1, 3, 1]),
-                  np.ones((3, 2), np.float32), np.full(1, 2.0, np.float32))
+    (y,) = kernel(
+        x,
+        np.ones(1, np.float32),
+        np.array([1, 3, 1]),
+        np.ones((3, 2), np.float32),
+        np.full(1, 2.0, np.float32),
+    )
     assert y is not x and not x.any() and y.tolist() == WANT
 
 
@@ -162,12 +167,26 @@ def test_not_in_place_while_profiling_starts():
 
 
 def test_status_and_switch_off():
-    code = ("import caffe2lite.ops._sparse_update_native as s; "
-            "print(s.native is None, s.status)")
+    code = (
+        "import caffe2lite.ops._sparse_update_native as s; "
+        "print(s.native is None, s.status)"
+    )
     env = dict(os.environ, CAFFE2LITE_SPEEDUPS="0")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.startswith("True numpy kernels (CAFFE2LITE_SPEEDUPS=0)")
+
+
+def test_ci_requires_the_module():
+    """CI sets CAFFE2LITE_REQUIRE_SPEEDUPS=1: there the module must build and load."""
+    if os.environ.get("CAFFE2LITE_REQUIRE_SPEEDUPS") != "1":
+        pytest.skip("CAFFE2LITE_REQUIRE_SPEEDUPS is not set")
+    assert native is not None, sun.status
 
 
 # -- the compiled loops against the numpy ones ------------------------------------------
@@ -200,19 +219,30 @@ def sws_both(x, idx, scale, updates):
 
 @needs_native
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(1, 6), block=st.integers(0, 4), k=st.integers(0, 30),
-       dtype=st.sampled_from([np.float32, np.float64]),
-       itype=st.sampled_from([np.int32, np.int64]), unit=st.booleans(),
-       pairs=st.integers(0, 3), seed=st.integers(0, 2**16))
-def test_scatter_weighted_sum_native_equals_numpy_and_loop(n, block, k, dtype, itype,
-                                                           unit, pairs, seed):
+@given(
+    n=st.integers(1, 6),
+    block=st.integers(0, 4),
+    k=st.integers(0, 30),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    itype=st.sampled_from([np.int32, np.int64]),
+    unit=st.booleans(),
+    pairs=st.integers(0, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_scatter_weighted_sum_native_equals_numpy_and_loop(
+    n, block, k, dtype, itype, unit, pairs, seed
+):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, block)).astype(dtype)
     idx = rng.integers(0, n, k).astype(itype)  # repeats are frequent
     scale = dtype(1) if unit else dtype(rng.uniform(0.3, 1.7))
-    updates = [(rng.standard_normal((k, block)).astype(dtype),
-                dtype(1) if rng.random() < 0.5 else dtype(rng.standard_normal()))
-               for _ in range(pairs)]
+    updates = [
+        (
+            rng.standard_normal((k, block)).astype(dtype),
+            dtype(1) if rng.random() < 0.5 else dtype(rng.standard_normal()),
+        )
+        for _ in range(pairs)
+    ]
     compiled, numpy_ = sws_both(x, idx, scale, updates)
     want = naive_sws(x, idx, scale, updates)
     assert compiled.tobytes() == numpy_.tobytes() == want.tobytes()
@@ -225,12 +255,15 @@ def test_scatter_weighted_sum_native_checks_before_writing():
     with pytest.raises(ValueError, match="index 3 at 1 out of range"):
         native.scatter_weighted_sum(x, 3, 2, np.array([0, 3]), 2.0, (ones,), (1.0,))
     with pytest.raises(ValueError, match="X: 2 items, expected 4"):
-        native.scatter_weighted_sum(x, 3, 2, np.array([0, 1]), 2.0, (ones, ones[0]),
-                                    (1.0, 1.0))
+        native.scatter_weighted_sum(
+            x, 3, 2, np.array([0, 1]), 2.0, (ones, ones[0]), (1.0, 1.0)
+        )
     with pytest.raises(TypeError, match="unexpected element type"):
         native.scatter_weighted_sum(x, 3, 2, np.array([0.0]), 1.0, (), ())
     with pytest.raises(ValueError, match="float32 or float64"):
-        native.scatter_weighted_sum(x.astype(np.int32), 3, 2, np.array([0]), 1.0, (), ())
+        native.scatter_weighted_sum(
+            x.astype(np.int32), 3, 2, np.array([0]), 1.0, (), ()
+        )
     frozen = x.copy()
     frozen.flags.writeable = False
     with pytest.raises((ValueError, BufferError)):
@@ -241,7 +274,8 @@ def test_scatter_weighted_sum_native_checks_before_writing():
 def _adagrad_inputs(rng, rows, block, k, row_wise):
     param = rng.standard_normal((rows, block)).astype(np.float32)
     moment = np.abs(rng.standard_normal(rows if row_wise else (rows, block))).astype(
-        np.float32)
+        np.float32
+    )
     idx = rng.integers(0, rows, k)
     grad = rng.standard_normal((k, block)).astype(np.float32)
     lr = np.array([rng.uniform(-1, -0.01)], np.float32)
@@ -250,9 +284,14 @@ def _adagrad_inputs(rng, rows, block, k, row_wise):
 
 @needs_native
 @settings(max_examples=30, deadline=None)
-@given(rows=st.integers(1, 5), block=st.integers(1, 5), k=st.integers(0, 25),
-       row_wise=st.booleans(), decay=st.sampled_from([0.0, 0.1, 1e-50]),
-       seed=st.integers(0, 2**16))
+@given(
+    rows=st.integers(1, 5),
+    block=st.integers(1, 5),
+    k=st.integers(0, 25),
+    row_wise=st.booleans(),
+    decay=st.sampled_from([0.0, 0.1, 1e-50]),
+    seed=st.integers(0, 2**16),
+)
 def test_adagrads_native_equal_numpy(rows, block, k, row_wise, decay, seed):
     rng = np.random.default_rng(seed)
     op_type = "RowWiseSparseAdagrad" if row_wise else "SparseAdagrad"
@@ -275,8 +314,10 @@ def test_adagrads_native_equal_numpy(rows, block, k, row_wise, decay, seed):
 def test_adagrad_native_checks_before_writing():
     p, m = np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32)
     g = np.ones((2, 2), np.float32)
-    for fn, moment in ((native.sparse_adagrad, m), (native.row_wise_sparse_adagrad,
-                                                    np.zeros(3, np.float32))):
+    for fn, moment in (
+        (native.sparse_adagrad, m),
+        (native.row_wise_sparse_adagrad, np.zeros(3, np.float32)),
+    ):
         with pytest.raises(ValueError, match="index -1 at 1 out of range"):
             fn(p, moment, np.array([0, -1]), g, 3, 2, -1.0, 1e-5, 0.0)
         with pytest.raises(ValueError, match="grad: 2 items, expected 4"):
@@ -287,18 +328,27 @@ def test_adagrad_native_checks_before_writing():
 def test_ops_give_the_same_result_with_either_loop():
     rng = np.random.default_rng(5)
     idx = rng.zipf(1.3, 400) % 50
-    feeds = [rng.standard_normal((50, 3)).astype(np.float32), np.full(1, 0.9, np.float32),
-             idx, rng.standard_normal((400, 3)).astype(np.float32),
-             np.full(1, -0.1, np.float32)]
+    feeds = [
+        rng.standard_normal((50, 3)).astype(np.float32),
+        np.full(1, 0.9, np.float32),
+        idx,
+        rng.standard_normal((400, 3)).astype(np.float32),
+        np.full(1, -0.1, np.float32),
+    ]
     results = []
     for module in (native, None):
         saved = sun.native
         sun.native = module
         try:
-            results.append(testing.check_reference(
-                SWS, feeds, lambda x, w0, i, v, w1: [naive_sws(x, i, w0[0],
-                                                               [(v, w1[0])])],
-                atol=0, rtol=0)[0])
+            results.append(
+                testing.check_reference(
+                    SWS,
+                    feeds,
+                    lambda x, w0, i, v, w1: [naive_sws(x, i, w0[0], [(v, w1[0])])],
+                    atol=0,
+                    rtol=0,
+                )[0]
+            )
         finally:
             sun.native = saved
     assert results[0].tobytes() == results[1].tobytes()
@@ -320,7 +370,7 @@ def _both_loops(op_type, inputs, args):
 def _case(op_type, rng, rows, block, k, variant):
     """Inputs and arguments of a random update of ``op_type`` (``variant`` picks
     the option: RAdam or not, output_grad, Nesterov, lambda1's sign)."""
-    table = lambda *s: rng.standard_normal((rows,) + s).astype(np.float32)  # noqa: E731
+    table = lambda *s: rng.standard_normal((rows,) + s).astype(np.float32)
     idx = rng.integers(0, rows, k)  # repeats are frequent
     grad = rng.standard_normal((k, block)).astype(np.float32)
     lr = np.array([rng.uniform(-1, -0.01)], np.float32)
@@ -328,30 +378,48 @@ def _case(op_type, rng, rows, block, k, variant):
     if op_type in ("SparseAdam", "RowWiseSparseAdam"):
         m2 = np.abs(table() if op_type == "RowWiseSparseAdam" else table(block))
         inputs = [table(block), table(block), m2, idx, grad, lr, it]
-        args = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-5,
-                "num_outputs": 3 + variant % 2}
+        args = {
+            "beta1": 0.9,
+            "beta2": 0.999,
+            "epsilon": 1e-5,
+            "num_outputs": 3 + variant % 2,
+        }
         if op_type == "SparseAdam":
             args["enableRAdam"] = variant >= 2
             if variant >= 2:  # rho_t >= 5 (rectified) from t = 7 on with beta2 0.999
                 it[0] = rng.choice([0, 2, 10, 30])
         return inputs, args
     if op_type == "SparseMomentumSGDUpdate":
-        return ([grad, table(block), lr, table(block), idx],
-                {"momentum": float(rng.uniform(0, 1)), "nesterov": variant % 2})
+        return (
+            [grad, table(block), lr, table(block), idx],
+            {"momentum": float(rng.uniform(0, 1)), "nesterov": variant % 2},
+        )
     nz = table(block, 2)
     nz[..., 0] = np.abs(nz[..., 0])
-    return ([table(block), nz, idx, grad],
-            {"alpha": float(rng.uniform(0.05, 2)), "beta": float(rng.uniform(0, 1)),
-             "lambda1": float(rng.uniform(-0.5, 0.5) if variant % 2 else 0.01),
-             "lambda2": float(rng.uniform(0, 0.5)), "op_def": None})
+    return (
+        [table(block), nz, idx, grad],
+        {
+            "alpha": float(rng.uniform(0.05, 2)),
+            "beta": float(rng.uniform(0, 1)),
+            "lambda1": float(rng.uniform(-0.5, 0.5) if variant % 2 else 0.01),
+            "lambda2": float(rng.uniform(0, 0.5)),
+            "op_def": None,
+        },
+    )
 
 
 @needs_native
 @settings(max_examples=60, deadline=None)
-@given(op_type=st.sampled_from(["SparseAdam", "RowWiseSparseAdam",
-                                "SparseMomentumSGDUpdate", "SparseFtrl"]),
-       rows=st.integers(1, 5), block=st.integers(1, 4), k=st.integers(0, 25),
-       variant=st.integers(0, 3), seed=st.integers(0, 2**16))
+@given(
+    op_type=st.sampled_from(
+        ["SparseAdam", "RowWiseSparseAdam", "SparseMomentumSGDUpdate", "SparseFtrl"]
+    ),
+    rows=st.integers(1, 5),
+    block=st.integers(1, 4),
+    k=st.integers(0, 25),
+    variant=st.integers(0, 3),
+    seed=st.integers(0, 2**16),
+)
 def test_other_optimizers_native_equal_numpy(op_type, rows, block, k, variant, seed):
     rng = np.random.default_rng(seed)
     inputs, args = _case(op_type, rng, rows, block, k, variant)
@@ -366,26 +434,63 @@ def test_other_optimizers_native_equal_numpy(op_type, rows, block, k, variant, s
 
 @needs_native
 def test_other_optimizers_native_check_before_writing():
-    p, m, g = (np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32),
-               np.ones((2, 2), np.float32))
+    p, m, g = (
+        np.zeros((3, 2), np.float32),
+        np.zeros((3, 2), np.float32),
+        np.ones((2, 2), np.float32),
+    )
     bad = np.array([0, 3])
     calls = [
-        lambda: native.sparse_adam(p, m, m.copy(), bad, g, None, 3, 2, -1.0, 0.9, 0.999,
-                                   1e-5, 0, 0, 1.0, 1.0, 0.0),
-        lambda: native.row_wise_sparse_adam(p, m, np.zeros(3, np.float32), bad, g, None,
-                                            3, 2, -1.0, 0.9, 0.999, 1e-5, 1.0),
-        lambda: native.sparse_momentum_sgd(p, m, bad, g, np.empty((2, 2), np.float32), 3,
-                                           2, 1.0, 0.5, False),
-        lambda: native.sparse_ftrl(p, np.zeros((3, 2, 2), np.float32), bad, g, 3, 2, 1.0,
-                                   1.0, 0.1, 0.1),
+        lambda: native.sparse_adam(
+            p,
+            m,
+            m.copy(),
+            bad,
+            g,
+            None,
+            3,
+            2,
+            -1.0,
+            0.9,
+            0.999,
+            1e-5,
+            0,
+            0,
+            1.0,
+            1.0,
+            0.0,
+        ),
+        lambda: native.row_wise_sparse_adam(
+            p,
+            m,
+            np.zeros(3, np.float32),
+            bad,
+            g,
+            None,
+            3,
+            2,
+            -1.0,
+            0.9,
+            0.999,
+            1e-5,
+            1.0,
+        ),
+        lambda: native.sparse_momentum_sgd(
+            p, m, bad, g, np.empty((2, 2), np.float32), 3, 2, 1.0, 0.5, False
+        ),
+        lambda: native.sparse_ftrl(
+            p, np.zeros((3, 2, 2), np.float32), bad, g, 3, 2, 1.0, 1.0, 0.1, 0.1
+        ),
     ]
     for call in calls:
         with pytest.raises(ValueError, match="index 3 at 1 out of range"):
             call()
     with pytest.raises(ValueError, match="grad_out: 2 items, expected 4"):
-        native.sparse_momentum_sgd(p, m, np.array([0, 1]), g, np.empty(2, np.float32), 3,
-                                   2, 1.0, 0.5, False)
+        native.sparse_momentum_sgd(
+            p, m, np.array([0, 1]), g, np.empty(2, np.float32), 3, 2, 1.0, 0.5, False
+        )
     with pytest.raises(ValueError, match="n_z: 6 items, expected at least 12"):
-        native.sparse_ftrl(p, np.zeros(6, np.float32), np.array([0, 1]), g, 3, 2, 1.0,
-                           1.0, 0.1, 0.1)
+        native.sparse_ftrl(
+            p, np.zeros(6, np.float32), np.array([0, 1]), g, 3, 2, 1.0, 1.0, 0.1, 0.1
+        )
     assert not p.any() and not m.any()

@@ -6,13 +6,13 @@ import weakref
 
 import numpy as np
 import pytest
+from caffe2lite.ops import _sparse_update_native as sun
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import EnforceError, SchemaError, ShapeError
-from caffe2lite.ops import _sparse_update_native as sun
 from caffe2lite.schema import registry
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
 from caffe2lite.workspace import Workspace

@@ -5,13 +5,13 @@ import weakref
 
 import numpy as np
 import pytest
+from caffe2lite.ops import _sparse_update_native as sun
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caffe2lite import testing
 from caffe2lite.core import CreateOperator
 from caffe2lite.errors import DTypeError, EnforceError, SchemaError
-from caffe2lite.ops import _sparse_update_native as sun
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.schema import registry
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
@@ -86,7 +86,7 @@ def test_matches_sequential_loop_exactly(n, inner, k, pairs, unit_w0, index_type
             rng.standard_normal([k] + inner).astype(np.float32),
             rng.standard_normal(1).astype(np.float32),
         ]
-    for loops in LOOPS[sun.native is None:]:
+    for loops in LOOPS[sun.native is None :]:
         with use_loops(loops):
             testing.check_reference(
                 _op(pairs), inputs, naive_scatter_weighted_sum, atol=0, rtol=0
@@ -177,9 +177,13 @@ def test_stored_table_is_written_in_place(loops, dtype):
 
 @pytest.mark.parametrize("loops", LOOPS)
 def test_in_place_in_a_created_net_run_many_times(loops):
-    ws = _workspace(np.zeros((3, 2), np.float32), np.ones(1, np.float32),
-                    np.array([1, 1]), np.ones((2, 2), np.float32),
-                    np.ones(1, np.float32))
+    ws = _workspace(
+        np.zeros((3, 2), np.float32),
+        np.ones(1, np.float32),
+        np.array([1, 1]),
+        np.ones((2, 2), np.float32),
+        np.ones(1, np.float32),
+    )
     net = caffe2_pb2.NetDef(name="sws_net", op=[_op(1)])
     with use_loops(loops):
         ws.create_net(net)
@@ -187,6 +191,7 @@ def test_in_place_in_a_created_net_run_many_times(loops):
         for _ in range(3):
             ws.run_net("sws_net")
     assert ws._blobs["X0"] is ref()
+    assert ws._blobs["X0"].__array_interface__["data"][0] == address
     assert ws.fetch_blob("X0").tolist() == [[0, 0], [6, 6], [0, 0]]
 
 
@@ -194,8 +199,13 @@ def test_in_place_in_a_created_net_run_many_times(loops):
 def test_kernel_on_its_own_or_a_shared_table_updates_a_copy(loops):
     kernel = registry.lookup("ScatterWeightedSum").kernel
     x0 = np.ones((3, 2), np.float32)
-    feeds = [x0, np.array([0.5], np.float32), np.array([1, 1]),
-             np.ones((2, 2), np.float32), np.ones(1, np.float32)]
+    feeds = [
+        x0,
+        np.array([0.5], np.float32),
+        np.array([1, 1]),
+        np.ones((2, 2), np.float32),
+        np.ones(1, np.float32),
+    ]
     with use_loops(loops):
         (got,) = kernel(*feeds)
         assert got is not x0 and (x0 == 1).all()
@@ -339,7 +349,7 @@ def test_float64_matches_sequential_loop(n, k, unit_w0, seed):
     w0 = np.ones(1) if unit_w0 else rng.standard_normal(1)
     idx = rng.integers(0, n, k).astype(np.int64)
     x1, w1 = rng.standard_normal((k, 3)), rng.standard_normal(1)
-    for loops in LOOPS[sun.native is None:]:
+    for loops in LOOPS[sun.native is None :]:
         with use_loops(loops):
             ws = _workspace(x0, w0, idx, x1, w1)
             ws.run_operator_once(_op(1))

@@ -5,6 +5,7 @@ import weakref
 
 import numpy as np
 import pytest
+from caffe2lite.ops import _sparse_update_native as sun
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,6 @@ from caffe2lite.errors import (
     SchemaError,
     ShapeError,
 )
-from caffe2lite.ops import _sparse_update_native as sun
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
 from caffe2lite.workspace import Workspace
 
