@@ -52,7 +52,9 @@ def _pydot() -> Any:
     return pydot
 
 
-def _rectify_operator_and_name(operators_or_net: Any, name: str | None):
+def _rectify_operator_and_name(
+    operators_or_net: Any, name: str | None
+) -> tuple[caffe2_pb2.NetDef, str]:
     """A NetDef (or a core.Net, or a list of OperatorDefs) and the graph's name."""
     if isinstance(operators_or_net, caffe2_pb2.NetDef):
         return operators_or_net, name if name is not None else operators_or_net.name

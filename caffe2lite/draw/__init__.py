@@ -10,6 +10,8 @@ dependency), rendered to SVG, PNG or PDF when Graphviz is installed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from caffe2lite.draw.dot import (
     Cluster,
     DotGraph,
@@ -38,7 +40,7 @@ from caffe2lite.draw.render import (
 )
 
 
-def net_to_dot(net, name: str | None = None, **options) -> str:
+def net_to_dot(net: Any, name: str | None = None, **options: Any) -> str:
     """The DOT text of a NetDef (options as :func:`build_graph`)."""
     return build_graph(
         net, name if name is not None else (net.name or "net"), **options

@@ -259,7 +259,7 @@ def parse_dot(text: str) -> ParsedDot:
     toks = _tokens(text)
     i = 0
 
-    def take(kind=None, value=None):
+    def take(kind: str | None = None, value: str | None = None) -> str:
         nonlocal i
         if i >= len(toks):
             raise ValueError("DOT text ends too early")

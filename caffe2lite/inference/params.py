@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Callable, cast
+from typing import Any, Callable, Sequence, cast
 
 import numpy as np
 
@@ -103,7 +103,8 @@ def _kernel(args: dict[str, Any], nd: int) -> list[int] | None:
     return None
 
 
-def _conv(op, shapes, free) -> dict[int, tuple[int, ...]]:
+# The rules get TensorShapes whose dims are all known ints (typed Any for that).
+def _conv(op: caffe2_pb2.OperatorDef, shapes: Sequence[Any], free: int) -> dict[int, tuple[int, ...]]:
     x = shapes[0]
     args = _args(op)
     order = args.get("order", b"NCHW")
@@ -123,7 +124,7 @@ def _conv(op, shapes, free) -> dict[int, tuple[int, ...]]:
     return {1: w, 2: (m,)}
 
 
-def _channels(op, shapes, free) -> dict[int, tuple[int, ...]]:
+def _channels(op: caffe2_pb2.OperatorDef, shapes: Sequence[Any], free: int) -> dict[int, tuple[int, ...]]:
     x = shapes[0]
     order = _args(op).get("order", b"NCHW")
     order = order.decode() if isinstance(order, bytes) else order
@@ -131,7 +132,7 @@ def _channels(op, shapes, free) -> dict[int, tuple[int, ...]]:
     return {i: (c,) for i in range(1, len(op.input))}
 
 
-def _fc(op, shapes, free) -> dict[int, tuple[int, ...]]:
+def _fc(op: caffe2_pb2.OperatorDef, shapes: Sequence[Any], free: int) -> dict[int, tuple[int, ...]]:
     x = shapes[0]
     axis = int(_args(op).get("axis", 1))
     axis = axis + len(x.dims) if axis < 0 else axis
@@ -145,7 +146,7 @@ def _fc(op, shapes, free) -> dict[int, tuple[int, ...]]:
     return {1: lead + (free, k), 2: (free,)}
 
 
-def _like_other(op, shapes, free) -> dict[int, tuple[int, ...]]:
+def _like_other(op: caffe2_pb2.OperatorDef, shapes: Sequence[Any], free: int) -> dict[int, tuple[int, ...]]:
     """Element-wise ops: a parameter has the other input's shape, or, with Caffe2's
     legacy ``broadcast=1``, one value per entry of the dimension at ``axis`` (the last
     dimension when no axis is given), as folded batch norms use it."""
@@ -165,11 +166,11 @@ def _like_other(op, shapes, free) -> dict[int, tuple[int, ...]]:
     return {i: dims for i, s in enumerate(shapes) if not s.known}
 
 
-def _prelu(op, shapes, free):
+def _prelu(op: caffe2_pb2.OperatorDef, shapes: Sequence[Any], free: int) -> dict[int, tuple[int, ...]]:
     return _channels(op, shapes, free)
 
 
-def _layer_norm(op, shapes, free):
+def _layer_norm(op: caffe2_pb2.OperatorDef, shapes: Sequence[Any], free: int) -> dict[int, tuple[int, ...]]:
     x = shapes[0]
     axis = int(_args(op).get("axis", 1))
     axis = axis + len(x.dims) if axis < 0 else axis

@@ -22,7 +22,7 @@ the type cannot be known.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence, cast
+from typing import Any, Callable, Sequence, cast
 
 import numpy as np
 
@@ -130,7 +130,7 @@ def canonical_axis(axis: int, ndim: int | None) -> int | None:
 # -- ready-made shape functions ------------------------------------------------------
 
 
-def same_as_input(index: int = 0, dtype: Any = None):
+def same_as_input(index: int = 0, dtype: Any = None) -> Callable[..., tuple[TensorShape, ...]]:
     """A shape function: every output has input ``index``'s shape (and its dtype,
     or ``dtype`` when given)."""
 
@@ -181,7 +181,7 @@ def numel(shape: TensorShape) -> int:
     return int(dim_product(shape.dims or ())) if shape.known else 0
 
 
-def pointwise_cost(flops_per_element: int = 1):
+def pointwise_cost(flops_per_element: int = 1) -> Callable[..., Cost]:
     """A cost function for element-wise ops (Caffe2's PointwiseCostInference): that many
     flops per output element, every input read, the output written."""
 
