@@ -13,10 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from caffe2lite.onnx._export_graph import ExportError
-from caffe2lite.onnx.frontend import caffe2_net_to_onnx_graph, caffe2_net_to_onnx_model, export
+from caffe2lite.onnx.frontend import (
+    caffe2_net_to_onnx_graph,
+    caffe2_net_to_onnx_model,
+    export,
+)
 
-__all__ = ["ExportError", "caffe2_net_to_onnx_graph", "caffe2_net_to_onnx_model", "export",
-           "import_model"]
+__all__ = [
+    "ExportError",
+    "caffe2_net_to_onnx_graph",
+    "caffe2_net_to_onnx_model",
+    "export",
+    "import_model",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,7 +11,8 @@ constants with ``ctx.const``; it never builds protos by hand.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -69,15 +70,19 @@ class OpContext:
     def rank(self, name: str) -> int:
         dims = self.shape(name).dims
         if dims is None:
-            raise Unsupported(f"needs the rank of '{name}', which shape inference left unknown")
+            raise Unsupported(
+                f"needs the rank of '{name}', which shape inference left unknown"
+            )
         return len(dims)
 
     def dims(self, name: str) -> tuple[int, ...]:
         """The static dimensions of ``name``, or :class:`Unsupported`."""
         dims = self.shape(name).dims
         if dims is None or not all(isinstance(d, int) for d in dims):
-            raise Unsupported(f"needs the static shape of '{name}', which is "
-                              f"{'unknown' if dims is None else list(dims)}")
+            raise Unsupported(
+                f"needs the static shape of '{name}', which is "
+                f"{'unknown' if dims is None else list(dims)}"
+            )
         return tuple(dims)
 
     def dtype(self, name: str, default: Any = np.float32) -> np.dtype:
@@ -108,17 +113,27 @@ class OpContext:
         self.consts.append((name, arr))
         return name
 
-    def node(self, op_type: str, inputs: list[str], outputs: Any = 1, **attrs: Any) -> list[str]:
+    def node(
+        self, op_type: str, inputs: list[str], outputs: Any = 1, **attrs: Any
+    ) -> list[str]:
         """Add an ONNX node; ``outputs`` is a list of names or a count of fresh ones.
         Returns the output names. ``None`` attributes are left out."""
         if isinstance(outputs, int):
             base = self.op.output[0] if self.op.output else op_type
             outputs = [self.fresh(f"{base}_{op_type.lower()}") for _ in range(outputs)]
-        self.nodes.append((op_type, list(inputs), list(outputs),
-                           {k: v for k, v in attrs.items() if v is not None}))
+        self.nodes.append(
+            (
+                op_type,
+                list(inputs),
+                list(outputs),
+                {k: v for k, v in attrs.items() if v is not None},
+            )
+        )
         return list(outputs)
 
-    def one(self, op_type: str, inputs: list[str], out: str | None = None, **attrs: Any) -> str:
+    def one(
+        self, op_type: str, inputs: list[str], out: str | None = None, **attrs: Any
+    ) -> str:
         """Add a one-output node; its output is ``out`` or a fresh name."""
         return self.node(op_type, inputs, [out] if out else 1, **attrs)[0]
 
@@ -150,7 +165,9 @@ class OpContext:
                 return self.ints(part)
         whole = self.one("Shape", [x])
         ends = INT64_MAX if end is None else end
-        return self.one("Slice", [whole, self.ints([start]), self.ints([ends]), self.ints([0])])
+        return self.one(
+            "Slice", [whole, self.ints([start]), self.ints([ends]), self.ints([0])]
+        )
 
     def unsqueeze(self, x: str, axes: list[int], out: str | None = None) -> str:
         return self.one("Unsqueeze", [x, self.ints(axes)], out)

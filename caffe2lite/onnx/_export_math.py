@@ -1,6 +1,6 @@
-"""ONNX converters of Caffe2's element-wise, math and reduction ops (one small
-function per family; :mod:`._export_shape` has the data movement, :mod:`._export_nn`
-the layers)."""
+"""ONNX converters of Caffe2's element-wise and matrix ops (one small function per
+family; :mod:`._export_reduce` has the reductions and losses, :mod:`._export_shape`
+the data movement, :mod:`._export_nn` the layers)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,43 @@ from typing import Any
 
 import numpy as np
 
+from caffe2lite.errors import Caffe2LiteError
 from caffe2lite.onnx._export_graph import OpContext, Unsupported, converter
+from caffe2lite.onnx._export_reduce import reduce_node
 
 # Same name, same meaning, no arguments.
+
+
 UNARY = {
-    "Relu": "Relu", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Exp": "Exp", "Log": "Log",
-    "Sqrt": "Sqrt", "Abs": "Abs", "Negative": "Neg", "Floor": "Floor", "Ceil": "Ceil",
-    "Not": "Not", "Reciprocal": "Reciprocal", "Sin": "Sin", "Cos": "Cos", "Tan": "Tan",
-    "Asin": "Asin", "Acos": "Acos", "Atan": "Atan", "Erf": "Erf", "Softplus": "Softplus",
-    "Softsign": "Softsign", "Sign": "Sign",
-    "Copy": "Identity", "Alias": "Identity", "StopGradient": "Identity",
+    "Relu": "Relu",
+    "Sigmoid": "Sigmoid",
+    "Tanh": "Tanh",
+    "Exp": "Exp",
+    "Log": "Log",
+    "Sqrt": "Sqrt",
+    "Abs": "Abs",
+    "Negative": "Neg",
+    "Floor": "Floor",
+    "Ceil": "Ceil",
+    "Not": "Not",
+    "Reciprocal": "Reciprocal",
+    "Sin": "Sin",
+    "Cos": "Cos",
+    "Tan": "Tan",
+    "Asin": "Asin",
+    "Acos": "Acos",
+    "Atan": "Atan",
+    "Erf": "Erf",
+    "Softplus": "Softplus",
+    "Softsign": "Softsign",
+    "Sign": "Sign",
+    "Copy": "Identity",
+    "Alias": "Identity",
+    "StopGradient": "Identity",
 }
 # Caffe2 argument -> ONNX attribute.
+
+
 WITH_ATTRS = {
     "LeakyRelu": ("LeakyRelu", {"alpha": "alpha"}),
     "Elu": ("Elu", {"alpha": "alpha"}),
@@ -28,11 +53,24 @@ WITH_ATTRS = {
     "HardSigmoid": ("HardSigmoid", {"alpha": "alpha", "beta": "beta"}),
     "ThresholdedRelu": ("ThresholdedRelu", {"alpha": "alpha"}),
 }
+
+
 BINARY = {
-    "Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "And": "And", "Or": "Or",
-    "Xor": "Xor", "EQ": "Equal", "LT": "Less", "GT": "Greater", "LE": "LessOrEqual",
+    "Add": "Add",
+    "Sub": "Sub",
+    "Mul": "Mul",
+    "Div": "Div",
+    "And": "And",
+    "Or": "Or",
+    "Xor": "Xor",
+    "EQ": "Equal",
+    "LT": "Less",
+    "GT": "Greater",
+    "LE": "LessOrEqual",
     "GE": "GreaterOrEqual",
 }
+
+
 VARIADIC = {"Sum": "Sum", "Mean": "Mean", "Max": "Max", "Min": "Min"}
 
 
@@ -44,8 +82,12 @@ def unary(ctx: OpContext, op: Any, args: dict) -> None:
 @converter(*WITH_ATTRS)
 def unary_with_attrs(ctx: OpContext, op: Any, args: dict) -> None:
     onnx_type, names = WITH_ATTRS[op.type]
-    ctx.one(onnx_type, [op.input[0]], op.output[0],
-            **{dst: float(args[src]) for src, dst in names.items()})
+    ctx.one(
+        onnx_type,
+        [op.input[0]],
+        op.output[0],
+        **{dst: float(args[src]) for src, dst in names.items()},
+    )
 
 
 @converter("Sqr", "Cube", "Rsqrt", "Swish", "Mish", "Gelu", "Log1p", "Scale", "Logit")
@@ -84,7 +126,9 @@ def _gelu(ctx: OpContext, x: str, y: str, fast: bool) -> None:
         return
     if fast:  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
         cube = ctx.one("Mul", [ctx.one("Mul", [x, x]), x])
-        inner = ctx.one("Add", [x, ctx.one("Mul", [cube, ctx.scalar_like(0.044715, x)])])
+        inner = ctx.one(
+            "Add", [x, ctx.one("Mul", [cube, ctx.scalar_like(0.044715, x)])]
+        )
         inner = ctx.one("Mul", [inner, ctx.scalar_like(math.sqrt(2 / math.pi), x)])
         core = ctx.one("Tanh", [inner])
     else:  # 0.5 x (1 + erf(x / sqrt(2)))
@@ -105,7 +149,7 @@ def _legacy_b(ctx: OpContext, a: str, b: str, args: dict) -> str:
         axis = rank_a - len(bd)
     start = next((i for i, d in enumerate(bd) if d != 1), len(bd))
     end = next((i for i in range(len(bd) - 1, start - 1, -1) if bd[i] != 1), start - 1)
-    target = list(bd[start:end + 1]) + [1] * (rank_a - axis - end - 1)
+    target = list(bd[start : end + 1]) + [1] * (rank_a - axis - end - 1)
     if start > end:
         target = []
     value = ctx.value(b)
@@ -154,12 +198,16 @@ def cast(ctx: OpContext, op: Any, args: dict) -> None:
 
     try:
         dtype = target_dtype(cast_data_type(args["to"]))
-    except Exception as e:  # Caffe2's refusals (BYTE, FLOAT16 ...)
+    except Caffe2LiteError as e:  # Caffe2's refusals (BYTE, FLOAT16 ...)
         raise Unsupported(str(e)) from None
     if dtype.kind == "O":
         raise Unsupported("Cast to STRING")
-    ctx.one("Cast", [op.input[0]], op.output[0],
-            to=onnx.helper.np_dtype_to_tensor_dtype(dtype))
+    ctx.one(
+        "Cast",
+        [op.input[0]],
+        op.output[0],
+        to=onnx.helper.np_dtype_to_tensor_dtype(dtype),
+    )
 
 
 @converter("Where")
@@ -167,52 +215,12 @@ def where(ctx: OpContext, op: Any, args: dict) -> None:
     c = op.input[0]
     if args["broadcast_on_rows"]:
         extra = ctx.rank(op.input[1]) - ctx.rank(c)
-        c = ctx.unsqueeze(c, list(range(ctx.rank(c), ctx.rank(c) + extra))) if extra else c
+        c = (
+            ctx.unsqueeze(c, list(range(ctx.rank(c), ctx.rank(c) + extra)))
+            if extra
+            else c
+        )
     ctx.one("Where", [c, op.input[1], op.input[2]], op.output[0])
-
-
-REDUCE = {"ReduceSum": "ReduceSum", "ReduceMean": "ReduceMean", "ReduceMax": "ReduceMax",
-          "ReduceMin": "ReduceMin", "ReduceL1": "ReduceL1", "ReduceL2": "ReduceL2"}
-FRONT_BACK = {"ReduceFrontSum": "ReduceSum", "ReduceBackSum": "ReduceSum",
-              "ReduceFrontMean": "ReduceMean", "ReduceBackMean": "ReduceMean",
-              "ReduceFrontMax": "ReduceMax", "ReduceBackMax": "ReduceMax"}
-
-
-def reduce_node(ctx: OpContext, kind: str, x: str, axes: list[int], keepdims: bool,
-                out: str | None = None) -> str:
-    """ONNX reduction over ``axes`` (empty: all), axes as an input where the opset
-    wants it (ReduceSum from 13, the others from 18)."""
-    as_input = ctx.opset >= (13 if kind == "ReduceSum" else 18)
-    if not axes:
-        axes = list(range(ctx.rank(x)))
-    if as_input:
-        return ctx.one(kind, [x, ctx.ints(axes)], out, keepdims=int(keepdims))
-    return ctx.one(kind, [x], out, axes=list(axes), keepdims=int(keepdims))
-
-
-@converter(*REDUCE)
-def reduce(ctx: OpContext, op: Any, args: dict) -> None:
-    reduce_node(ctx, REDUCE[op.type], op.input[0], list(args["axes"]), args["keepdims"],
-                op.output[0])
-
-
-@converter(*FRONT_BACK)
-def reduce_front_back(ctx: OpContext, op: Any, args: dict) -> None:
-    if len(op.input) > 1:
-        raise Unsupported("per-row lengths (input 'lengths')")
-    x, n = op.input[0], args["num_reduce_dim"]
-    rank = ctx.rank(x)
-    axes = list(range(n)) if "Front" in op.type else list(range(rank - n, rank))
-    if not axes:
-        ctx.one("Identity", [x], op.output[0])
-        return
-    reduce_node(ctx, FRONT_BACK[op.type], x, axes, False, op.output[0])
-
-
-@converter("ArgMax", "ArgMin")
-def arg_max_min(ctx: OpContext, op: Any, args: dict) -> None:
-    ctx.one(op.type, [op.input[0]], op.output[0], axis=args["axis"],
-            keepdims=int(args["keepdims"]))
 
 
 @converter("MatMul")
@@ -220,9 +228,16 @@ def mat_mul(ctx: OpContext, op: Any, args: dict) -> None:
     """Caffe2's MatMul: A and B read as 2-D at axis_a / axis_b, then a Gemm."""
     ins = []
     for x, axis in ((op.input[0], args["axis_a"]), (op.input[1], args["axis_b"])):
-        ins.append(x if ctx.rank(x) == 2 and axis == 1 else ctx.one("Flatten", [x], axis=axis))
-    ctx.one("Gemm", ins, op.output[0], transA=int(args["trans_a"]),
-            transB=int(args["trans_b"]))
+        ins.append(
+            x if ctx.rank(x) == 2 and axis == 1 else ctx.one("Flatten", [x], axis=axis)
+        )
+    ctx.one(
+        "Gemm",
+        ins,
+        op.output[0],
+        transA=int(args["trans_a"]),
+        transB=int(args["trans_b"]),
+    )
 
 
 @converter("BatchMatMul")
@@ -245,7 +260,9 @@ def dot_product(ctx: OpContext, op: Any, args: dict) -> None:
     if ctx.rank(x) == 1:
         ctx.one("Identity", [prod], op.output[0])
     else:
-        reduce_node(ctx, "ReduceSum", prod, list(range(1, ctx.rank(x))), False, op.output[0])
+        reduce_node(
+            ctx, "ReduceSum", prod, list(range(1, ctx.rank(x))), False, op.output[0]
+        )
 
 
 @converter("ElementwiseLinear")
@@ -256,43 +273,26 @@ def elementwise_linear(ctx: OpContext, op: Any, args: dict) -> None:
     ctx.reshape_like(y, x, op.output[0])
 
 
-@converter("Gather")
-def gather(ctx: OpContext, op: Any, args: dict) -> None:
-    if args["match_outer"]:
-        raise Unsupported("match_outer=1")
-    ctx.one("Gather", list(op.input), op.output[0], axis=args["axis"])
-
-
-@converter("BatchGather")
-def batch_gather(ctx: OpContext, op: Any, args: dict) -> None:
-    if args["match_outer"]:
-        raise Unsupported("match_outer=1")
-    ctx.one("Gather", list(op.input), op.output[0], axis=args["axis"])
-
-
-@converter("TopK")
-def top_k(ctx: OpContext, op: Any, args: dict) -> None:
-    if len(op.output) > 2 or len(op.input) > 1:
-        raise Unsupported("flattened indices output or k from a blob")
-    x = op.input[0]
-    axis = args.get("axis", -1)
-    outs = list(op.output) if len(op.output) == 2 else [op.output[0], ctx.fresh("topk_i")]
-    ctx.node("TopK", [x, ctx.ints([args["k"]])], outs, axis=axis, largest=1, sorted=1)
-
-
 @converter("Mod")
 def mod(ctx: OpContext, op: Any, args: dict) -> None:
     """Caffe2's Mod: the C remainder (sign of X), or the sign of the divisor."""
     x = op.input[0]
-    ctx.one("Mod", [x, ctx.scalar_like(args["divisor"], x)], op.output[0],
-            fmod=0 if args["sign_follow_divisor"] else 1)
+    ctx.one(
+        "Mod",
+        [x, ctx.scalar_like(args["divisor"], x)],
+        op.output[0],
+        fmod=0 if args["sign_follow_divisor"] else 1,
+    )
 
 
 @converter("ReplaceNaN")
 def replace_nan(ctx: OpContext, op: Any, args: dict) -> None:
     x = op.input[0]
-    ctx.one("Where", [ctx.one("IsNaN", [x]), ctx.scalar_like(args["value"], x), x],
-            op.output[0])
+    ctx.one(
+        "Where",
+        [ctx.one("IsNaN", [x]), ctx.scalar_like(args["value"], x), x],
+        op.output[0],
+    )
 
 
 @converter("HalfToFloat", "FloatToHalf")
@@ -310,7 +310,11 @@ def half(ctx: OpContext, op: Any, args: dict) -> None:
 @converter("ReluN")
 def relu_n(ctx: OpContext, op: Any, args: dict) -> None:
     x = op.input[0]
-    ctx.one("Clip", [x, ctx.scalar_like(0.0, x), ctx.scalar_like(args["n"], x)], op.output[0])
+    ctx.one(
+        "Clip",
+        [x, ctx.scalar_like(0.0, x), ctx.scalar_like(args["n"], x)],
+        op.output[0],
+    )
 
 
 @converter("Cbrt")
@@ -318,30 +322,6 @@ def cbrt(ctx: OpContext, op: Any, args: dict) -> None:
     x = op.input[0]
     root = ctx.one("Pow", [ctx.one("Abs", [x]), ctx.scalar_like(1.0 / 3.0, x)])
     ctx.one("Mul", [ctx.one("Sign", [x]), root], op.output[0])
-
-
-@converter("LpNorm", "SumElements", "SumSqrElements")
-def whole_reductions(ctx: OpContext, op: Any, args: dict) -> None:
-    """One number for all of X: LpNorm (p=1: sum |x|; p=2: sum x^2, no root), as a
-    1-element vector; SumElements / SumSqrElements, as a scalar; ``average`` divides
-    by X's size."""
-    x = op.input[0]
-    squares = op.type == "SumSqrElements" or (op.type == "LpNorm" and args["p"] == 2)
-    if op.type == "LpNorm" and args["p"] not in (1, 2):
-        raise Unsupported(f"p={args['p']}")
-    if op.type == "LpNorm" and args["p"] == 1:
-        x = ctx.one("Abs", [x])
-    elif squares:
-        x = ctx.one("Mul", [x, x])
-    total = reduce_node(ctx, "ReduceSum", x, list(range(ctx.rank(op.input[0]))), False)
-    if args["average"]:
-        n = ctx.one("Cast", [ctx.one("Size", [op.input[0]])],
-                    to=1 if ctx.dtype(x) == np.float32 else 11)
-        total = ctx.one("Div", [total, n])
-    if op.type == "LpNorm":
-        ctx.one("Reshape", [total, ctx.ints([1])], op.output[0])
-    else:
-        ctx.one("Identity", [total], op.output[0])
 
 
 @converter("Glu")
@@ -353,22 +333,3 @@ def glu(ctx: OpContext, op: Any, args: dict) -> None:
     extra = {"num_outputs": 2} if ctx.opset >= 18 else {}
     a, b = ctx.node("Split", [x], 2, axis=axis, **extra)
     ctx.one("Mul", [a, ctx.one("Sigmoid", [b])], op.output[0])
-
-
-@converter("SigmoidCrossEntropyWithLogits")
-def sigmoid_cross_entropy(ctx: OpContext, op: Any, args: dict) -> None:
-    """The mean over the last axis of max(x, 0) - x t + log(1 + exp(-|x|)), Caffe2's
-    stable form of the logistic loss."""
-    if args["log_D_trick"] or args["unjoined_lr_loss"]:
-        raise Unsupported("log_D_trick or unjoined_lr_loss")
-    x, t = op.input
-    soft = ctx.one("Log", [ctx.one("Add", [ctx.scalar_like(1.0, x), ctx.one("Exp", [
-        ctx.one("Neg", [ctx.one("Abs", [x])])])])])
-    loss = ctx.one("Add", [ctx.one("Sub", [ctx.one("Relu", [x]), ctx.one("Mul", [x, t])]),
-                           soft])
-    reduce_node(ctx, "ReduceMean", loss, [ctx.rank(x) - 1], False, op.output[0])
-
-
-@converter("AveragedLoss")
-def averaged_loss(ctx: OpContext, op: Any, args: dict) -> None:
-    reduce_node(ctx, "ReduceMean", op.input[0], [], False, op.output[0])

@@ -1,5 +1,6 @@
 """ONNX converters of Caffe2's layers: convolution, pooling, FC, normalisation,
-Softmax, PRelu, LRN, resizing (one small function per family)."""
+Softmax, PRelu, channel shuffle, resizing (one small function per family;
+:mod:`._export_norm` has the normalisations)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,27 @@ from caffe2lite.errors import Caffe2LiteError
 from caffe2lite.onnx._export_graph import OpContext, Unsupported, converter
 
 CONVS = ("Conv", "Conv1D", "Conv2D", "Conv3D", "ConvRelu")
-POOLS = ("MaxPool", "MaxPool1D", "MaxPool2D", "MaxPool3D",
-         "AveragePool", "AveragePool1D", "AveragePool2D", "AveragePool3D")
 
 
-def _window(ctx: OpContext, x: str, args: dict, kernel_from: tuple[int, ...] | None,
-            pooling: bool) -> dict[str, Any]:
+POOLS = (
+    "MaxPool",
+    "MaxPool1D",
+    "MaxPool2D",
+    "MaxPool3D",
+    "AveragePool",
+    "AveragePool1D",
+    "AveragePool2D",
+    "AveragePool3D",
+)
+
+
+def _window(
+    ctx: OpContext,
+    x: str,
+    args: dict,
+    kernel_from: tuple[int, ...] | None,
+    pooling: bool,
+) -> dict[str, Any]:
     """kernel_shape, strides, dilations and pads of a Caffe2 conv/pool op, resolved as
     Caffe2 resolves them (legacy padding needs X's static spatial size)."""
     from caffe2lite.ops.vision import _convpool as cp
@@ -27,13 +43,20 @@ def _window(ctx: OpContext, x: str, args: dict, kernel_from: tuple[int, ...] | N
     legacy = args.get("legacy_pad", 0)
     if static:
         try:
-            geo = cp.geometry(cp.spatial_of(dims, order), args, kernel_from=kernel_from,
-                              pooling=pooling)
+            geo = cp.geometry(
+                cp.spatial_of(dims, order),
+                args,
+                kernel_from=kernel_from,
+                pooling=pooling,
+            )
         except Caffe2LiteError as e:
             raise Unsupported(e.detail()) from None
-        return {"kernel_shape": list(geo.kernel), "strides": list(geo.stride),
-                "dilations": list(geo.dilation),
-                "pads": list(geo.pad_head) + list(geo.pad_tail)}
+        return {
+            "kernel_shape": list(geo.kernel),
+            "strides": list(geo.stride),
+            "dilations": list(geo.dilation),
+            "pads": list(geo.pad_head) + list(geo.pad_tail),
+        }
     if legacy == cp.CAFFE_LEGACY_POOLING:
         raise Unsupported(f"legacy_pad=3 needs the static shape of '{x}'")
     p = cp.parse(args)
@@ -41,8 +64,11 @@ def _window(ctx: OpContext, x: str, args: dict, kernel_from: tuple[int, ...] | N
     if kernel is None:
         raise Unsupported("no kernel size")
     n = len(kernel)
-    out = {"kernel_shape": kernel, "strides": p["stride"] or [1] * n,
-           "dilations": p["dilation"] or [1] * n}
+    out = {
+        "kernel_shape": kernel,
+        "strides": p["stride"] or [1] * n,
+        "dilations": p["dilation"] or [1] * n,
+    }
     if legacy == cp.SAME:
         out["auto_pad"] = "SAME_UPPER"
     elif legacy == cp.VALID:
@@ -60,17 +86,25 @@ def _to_nchw(ctx: OpContext, x: str, order: str) -> tuple[str, list[int] | None]
     return ctx.transpose(x, first), last
 
 
-def _filter_nchw(ctx: OpContext, w: str, order: str) -> tuple[str, tuple[int, ...] | None]:
+def _filter_nchw(
+    ctx: OpContext, w: str, order: str
+) -> tuple[str, tuple[int, ...] | None]:
     """The filter as (M, C, *kernel) and its kernel size (when known)."""
     dims = ctx.shape(w).dims
     if order == "NHWC":
         first, _ = ctx.channels_last(w, ctx.rank(w))
         value = ctx.value(w)
-        w = (ctx.const(value.transpose(first), hint="filter") if value is not None
-             else ctx.transpose(w, first))
+        w = (
+            ctx.const(value.transpose(first), hint="filter")
+            if value is not None
+            else ctx.transpose(w, first)
+        )
         dims = None if dims is None else tuple(dims[i] for i in first)
-    kernel = tuple(dims[2:]) if dims is not None and all(isinstance(d, int) for d in dims) \
+    kernel = (
+        tuple(dims[2:])
+        if dims is not None and all(isinstance(d, int) for d in dims)
         else None
+    )
     return w, kernel
 
 
@@ -98,19 +132,36 @@ def conv_transpose(ctx: OpContext, op: Any, args: dict) -> None:
         raise Unsupported("legacy padding")
     x, back = _to_nchw(ctx, op.input[0], order)
     w, kernel = _filter_nchw(ctx, op.input[1], order)
-    kw = dict(args, dilation=None, dilations=None, dilation_h=None, dilation_w=None,
-              global_pooling=False)
+    kw = dict(
+        args,
+        dilation=None,
+        dilations=None,
+        dilation_h=None,
+        dilation_w=None,
+        global_pooling=False,
+    )
     p = cp.parse(kw)
     kernel = p["kernel"] or (list(kernel) if kernel else None)
     if kernel is None:
         raise Unsupported("no kernel size")
     n = len(kernel)
-    adj = (args["adjs"] or ([args["adj_h"], args["adj_w"]] if args["adj_h"] is not None
-                            else [args["adj"]] * n if args["adj"] is not None else None))
-    y = ctx.one("ConvTranspose", [x, w] + list(op.input[2:]),
-                None if back else op.output[0], kernel_shape=list(kernel),
-                strides=p["stride"] or [1] * n, pads=p["pads"] or [0] * (2 * n),
-                output_padding=list(adj) if adj else None, group=args["group"])
+    adj = args["adjs"] or (
+        [args["adj_h"], args["adj_w"]]
+        if args["adj_h"] is not None
+        else [args["adj"]] * n
+        if args["adj"] is not None
+        else None
+    )
+    y = ctx.one(
+        "ConvTranspose",
+        [x, w] + list(op.input[2:]),
+        None if back else op.output[0],
+        kernel_shape=list(kernel),
+        strides=p["stride"] or [1] * n,
+        pads=p["pads"] or [0] * (2 * n),
+        output_padding=list(adj) if adj else None,
+        group=args["group"],
+    )
     if back:
         ctx.transpose(y, back, op.output[0])
 
@@ -156,7 +207,12 @@ def fc(ctx: OpContext, op: Any, args: dict) -> None:
             value = value.astype(np.float16).astype(ctx.dtype(x))
         else:
             w = ctx.one("Cast", [ctx.one("Cast", [w], to=10)], to=1)
-    if value is not None and value.ndim == 2 and axis_w == 1 and op.type != "FbFCPacked":
+    if (
+        value is not None
+        and value.ndim == 2
+        and axis_w == 1
+        and op.type != "FbFCPacked"
+    ):
         w2 = w
     elif value is not None:
         k = int(np.prod(value.shape[:axis_w]))
@@ -170,51 +226,10 @@ def fc(ctx: OpContext, op: Any, args: dict) -> None:
         ctx.one("Gemm", [flat_x, w2, b], op.output[0], transB=trans_b)
         return
     y = ctx.one("Gemm", [flat_x, w2, b], transB=trans_b)
-    target = ctx.one("Concat", [ctx.shape_part(x, 0, axis), ctx.shape_part(y, 1, 2)], axis=0)
+    target = ctx.one(
+        "Concat", [ctx.shape_part(x, 0, axis), ctx.shape_part(y, 1, 2)], axis=0
+    )
     ctx.one("Reshape", [y, target], op.output[0])
-
-
-@converter("SpatialBN")
-def spatial_bn(ctx: OpContext, op: Any, args: dict) -> None:
-    if not args["is_test"]:
-        raise Unsupported("is_test=0 uses the batch's statistics (export the inference net)")
-    ctx.require_unused(*op.output[1:])
-    x, back = _to_nchw(ctx, op.input[0], args["order"])
-    y = ctx.one("BatchNormalization", [x] + list(op.input[1:5]),
-                None if back else op.output[0], epsilon=float(args["epsilon"]))
-    if back:
-        ctx.transpose(y, back, op.output[0])
-
-
-@converter("InstanceNorm")
-def instance_norm(ctx: OpContext, op: Any, args: dict) -> None:
-    ctx.require_unused(*op.output[1:])
-    x, back = _to_nchw(ctx, op.input[0], args["order"])
-    y = ctx.one("InstanceNormalization", [x] + list(op.input[1:3]),
-                None if back else op.output[0], epsilon=float(args["epsilon"]))
-    if back:
-        ctx.transpose(y, back, op.output[0])
-
-
-@converter("LayerNorm")
-def layer_norm(ctx: OpContext, op: Any, args: dict) -> None:
-    """Rows of X (flattened at axis) normalised; ONNX's LayerNormalization (opset 17)
-    over the same trailing dimensions. Caffe2's mean/stddev outputs are not given."""
-    if ctx.opset < 17:
-        raise Unsupported("LayerNormalization needs opset 17 or later")
-    ctx.require_unused(*op.output[1:])
-    x = op.input[0]
-    rank = ctx.rank(x)
-    axis = args["axis"] + rank if args["axis"] < 0 else args["axis"]
-    tail = ctx.dims(x)[axis:]
-    dtype = ctx.dtype(x)
-    if args["elementwise_affine"] and len(op.input) == 3:
-        gamma, beta = (ctx.one("Reshape", [b, ctx.ints(tail)]) for b in op.input[1:3])
-    else:
-        gamma = ctx.const(np.ones(tail, dtype), hint="gamma")
-        beta = ctx.const(np.zeros(tail, dtype), hint="beta")
-    ctx.one("LayerNormalization", [x, gamma, beta], op.output[0], axis=axis,
-            epsilon=float(args["epsilon"]))
 
 
 @converter("Softmax")
@@ -238,20 +253,12 @@ def prelu(ctx: OpContext, op: Any, args: dict) -> None:
     if args["order"] == "NCHW" and rank > 2:
         value = ctx.value(slope)
         shape = [-1] + [1] * (rank - 2)
-        slope = (ctx.const(value.reshape(shape), hint="slope") if value is not None
-                 else ctx.one("Reshape", [slope, ctx.ints(shape)]))
+        slope = (
+            ctx.const(value.reshape(shape), hint="slope")
+            if value is not None
+            else ctx.one("Reshape", [slope, ctx.ints(shape)])
+        )
     ctx.one("PRelu", [x, slope], op.output[0])
-
-
-@converter("LRN")
-def lrn(ctx: OpContext, op: Any, args: dict) -> None:
-    ctx.require_unused(*op.output[1:])
-    x, back = _to_nchw(ctx, op.input[0], args["order"])
-    y = ctx.one("LRN", [x], None if back else op.output[0], size=args["size"],
-                alpha=float(args["alpha"]), beta=float(args["beta"]),
-                bias=float(args["bias"]))
-    if back:
-        ctx.transpose(y, back, op.output[0])
 
 
 @converter("ChannelShuffle")
@@ -261,7 +268,9 @@ def channel_shuffle(ctx: OpContext, op: Any, args: dict) -> None:
     c = ctx.dims(op.input[0])[1 if args["order"] == "NCHW" else -1]
     split = ctx.one("Reshape", [x, ctx.ints([0, g, c // g, -1])])
     swapped = ctx.transpose(split, [0, 2, 1, 3])
-    y = ctx.one("Reshape", [swapped, ctx.one("Shape", [x])], None if back else op.output[0])
+    y = ctx.one(
+        "Reshape", [swapped, ctx.one("Shape", [x])], None if back else op.output[0]
+    )
     if back:
         ctx.transpose(y, back, op.output[0])
 
@@ -280,8 +289,14 @@ def resize_nearest(ctx: OpContext, op: Any, args: dict) -> None:
     if ctx.rank(x) != 4:
         raise Unsupported("an input that is not 4-D")
     inputs = [x, "", ctx.const(np.array(scales, np.float32), hint="scales")]
-    ctx.one("Resize", inputs, op.output[0], mode="nearest",
-            coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    ctx.one(
+        "Resize",
+        inputs,
+        op.output[0],
+        mode="nearest",
+        coordinate_transformation_mode="asymmetric",
+        nearest_mode="floor",
+    )
 
 
 @converter("UpsampleBilinear")
@@ -298,27 +313,10 @@ def upsample_bilinear(ctx: OpContext, op: Any, args: dict) -> None:
     if ctx.rank(x) != 4:
         raise Unsupported("an input that is not 4-D")
     scales = ctx.const(np.array([1.0, 1.0, hs, ws], np.float32), hint="scales")
-    ctx.one("Resize", [x, "", scales], op.output[0], mode="linear",
-            coordinate_transformation_mode="align_corners")
-
-
-@converter("RMSNorm")
-def rms_norm(ctx: OpContext, op: Any, args: dict) -> None:
-    """Rows of X (flattened at axis) times 1 / sqrt(mean(x^2) + eps), times gamma, plus
-    beta; rrms is that factor per row."""
-    from caffe2lite.onnx._export_math import reduce_node
-
-    x, gamma, beta = op.input
-    rank = ctx.rank(x)
-    axis = args["axis"] + rank if args["axis"] < 0 else args["axis"]
-    tail = list(range(axis, rank))
-    if len(tail) > 1:  # gamma and beta hold one value per row element
-        gamma, beta = (ctx.one("Reshape", [v, ctx.ints(ctx.dims(x)[axis:])])
-                       for v in (gamma, beta))
-    mean = reduce_node(ctx, "ReduceMean", ctx.one("Mul", [x, x]), tail, True)
-    rrms = ctx.one("Reciprocal", [ctx.one("Sqrt", [
-        ctx.one("Add", [mean, ctx.scalar_like(args["eps"], x)])])])
-    scaled = ctx.one("Mul", [ctx.one("Mul", [x, rrms]), gamma])
-    ctx.one("Add", [scaled, beta], op.output[0])
-    if len(op.output) > 1 and ctx.used(op.output[1]):
-        ctx.squeeze(rrms, tail, op.output[1])
+    ctx.one(
+        "Resize",
+        [x, "", scales],
+        op.output[0],
+        mode="linear",
+        coordinate_transformation_mode="align_corners",
+    )

@@ -13,10 +13,17 @@ import numpy as np
 
 from caffe2lite.onnx._export_graph import OpContext, Unsupported, converter
 
-LENGTHS = {"LengthsSum": "add", "LengthsMean": "mean", "LengthsWeightedSum": "add",
-           "LengthsMax": "max"}
-SPARSE = {"SparseLengthsSum": "add", "SparseLengthsMean": "mean",
-          "SparseLengthsWeightedSum": "add"}
+LENGTHS = {
+    "LengthsSum": "add",
+    "LengthsMean": "mean",
+    "LengthsWeightedSum": "add",
+    "LengthsMax": "max",
+}
+SPARSE = {
+    "SparseLengthsSum": "add",
+    "SparseLengthsMean": "mean",
+    "SparseLengthsWeightedSum": "add",
+}
 
 
 def _scalar(ctx: OpContext, one: str) -> str:
@@ -25,28 +32,45 @@ def _scalar(ctx: OpContext, one: str) -> str:
 
 def segment_ids(ctx: OpContext, lengths: str, rows: str) -> str:
     """The segment of each row of ``rows`` (int64), from the segment lengths."""
-    ends = ctx.one("CumSum", [ctx.one("Cast", [lengths], to=7),
-                              ctx.const(np.int64(0), hint="axis")])
+    ends = ctx.one(
+        "CumSum",
+        [ctx.one("Cast", [lengths], to=7), ctx.const(np.int64(0), hint="axis")],
+    )
     total = _scalar(ctx, ctx.shape_part(rows, 0, 1))
-    r = ctx.one("Range", [ctx.const(np.int64(0), hint="zero"), total,
-                          ctx.const(np.int64(1), hint="one")])
+    r = ctx.one(
+        "Range",
+        [
+            ctx.const(np.int64(0), hint="zero"),
+            total,
+            ctx.const(np.int64(1), hint="one"),
+        ],
+    )
     ge = ctx.one("GreaterOrEqual", [ctx.unsqueeze(r, [1]), ctx.unsqueeze(ends, [0])])
-    return ctx.one("ReduceSum", [ctx.one("Cast", [ge], to=7), ctx.ints([1])], keepdims=0)
+    return ctx.one(
+        "ReduceSum", [ctx.one("Cast", [ge], to=7), ctx.ints([1])], keepdims=0
+    )
 
 
-def scatter_segments(ctx: OpContext, rows: str, seg: str, count: str, how: str,
-                     dtype: np.dtype, out: str) -> str:
+def scatter_segments(
+    ctx: OpContext, rows: str, seg: str, count: str, how: str, dtype: np.dtype, out: str
+) -> str:
     """``count`` segments (a 1-element int64 tensor), each the sum or max of its rows;
     an empty segment is 0."""
     if ctx.opset < (18 if how == "max" else 16):
-        raise Unsupported(f"ScatterND with reduction '{how}' needs opset "
-                          f"{18 if how == 'max' else 16} or later")
+        raise Unsupported(
+            f"ScatterND with reduction '{how}' needs opset "
+            f"{18 if how == 'max' else 16} or later"
+        )
     lowest = np.finfo(dtype).min if dtype.kind == "f" else np.iinfo(dtype).min
     start = np.array([lowest if how == "max" else 0], dtype)
     shape = ctx.one("Concat", [count, ctx.shape_part(rows, 1, None)], axis=0)
     base = ctx.one("ConstantOfShape", [shape], value=start)
-    return ctx.one("ScatterND", [base, ctx.unsqueeze(seg, [1]), rows],
-                   None if how == "max" else out, reduction=how)
+    return ctx.one(
+        "ScatterND",
+        [base, ctx.unsqueeze(seg, [1]), rows],
+        None if how == "max" else out,
+        reduction=how,
+    )
 
 
 def _per_row(ctx: OpContext, values: str, like_rank: int) -> str:
@@ -70,21 +94,40 @@ def lengths_reduce(ctx: OpContext, op: Any, args: dict) -> None:
     seg = segment_ids(ctx, lengths, rows)
     count = ctx.shape_part(lengths, 0, 1)
     mean = how == "mean"
-    y = scatter_segments(ctx, rows, seg, count, "add" if mean else how, dtype,
-                         None if mean else op.output[0])
+    y = scatter_segments(
+        ctx,
+        rows,
+        seg,
+        count,
+        "add" if mean else how,
+        dtype,
+        None if mean else op.output[0],
+    )
     if how == "max":
         zero = ctx.const(np.zeros((), ctx.dtype(lengths, np.int32)), hint="zero")
         empty = _per_row(ctx, ctx.one("Equal", [lengths, zero]), rank)
-        ctx.one("Where", [empty, ctx.const(np.zeros((), dtype), hint="zero"), y], op.output[0])
+        ctx.one(
+            "Where",
+            [empty, ctx.const(np.zeros((), dtype), hint="zero"), y],
+            op.output[0],
+        )
     elif mean:
-        n = ctx.one("Max", [ctx.one("Cast", [lengths], to=_onnx_type(dtype)),
-                            ctx.const(np.ones((), dtype), hint="one")])
+        n = ctx.one(
+            "Max",
+            [
+                ctx.one("Cast", [lengths], to=_onnx_type(dtype)),
+                ctx.const(np.ones((), dtype), hint="one"),
+            ],
+        )
         ctx.one("Div", [y, _per_row(ctx, n, rank)], op.output[0])
 
 
 def _onnx_type(dtype: np.dtype) -> int:
-    return {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.float16): 10}[
-        np.dtype(dtype)]
+    return {
+        np.dtype(np.float32): 1,
+        np.dtype(np.float64): 11,
+        np.dtype(np.float16): 10,
+    }[np.dtype(dtype)]
 
 
 @converter("SortedSegmentSum", "UnsortedSegmentSum")
@@ -100,12 +143,21 @@ def segment_sum(ctx: OpContext, op: Any, args: dict) -> None:
 
 def _positions(ctx: OpContext, lengths: str) -> tuple[str, str, str]:
     """0 .. sum(lengths) - 1, the segment of each position, and the segments' ends."""
-    ends = ctx.one("CumSum", [ctx.one("Cast", [lengths], to=7),
-                              ctx.const(np.int64(0), hint="axis")])
-    total = ctx.one("ReduceSum", [ctx.one("Cast", [lengths], to=7), ctx.ints([0])],
-                    keepdims=1)
-    rows = ctx.one("Range", [ctx.const(np.int64(0), hint="zero"), _scalar(ctx, total),
-                             ctx.const(np.int64(1), hint="one")])
+    ends = ctx.one(
+        "CumSum",
+        [ctx.one("Cast", [lengths], to=7), ctx.const(np.int64(0), hint="axis")],
+    )
+    total = ctx.one(
+        "ReduceSum", [ctx.one("Cast", [lengths], to=7), ctx.ints([0])], keepdims=1
+    )
+    rows = ctx.one(
+        "Range",
+        [
+            ctx.const(np.int64(0), hint="zero"),
+            _scalar(ctx, total),
+            ctx.const(np.int64(1), hint="one"),
+        ],
+    )
     return rows, segment_ids(ctx, lengths, rows), ends
 
 
@@ -128,17 +180,24 @@ def lengths_range_fill(ctx: OpContext, op: Any, args: dict) -> None:
     lengths = op.input[0]
     rows, seg, ends = _positions(ctx, lengths)
     starts = ctx.one("Sub", [ends, ctx.one("Cast", [lengths], to=7)])
-    ctx.one("Cast", [ctx.one("Sub", [rows, ctx.one("Gather", [starts, seg], axis=0)])],
-            op.output[0], to=6)
+    ctx.one(
+        "Cast",
+        [ctx.one("Sub", [rows, ctx.one("Gather", [starts, seg], axis=0)])],
+        op.output[0],
+        to=6,
+    )
 
 
 @converter("LengthsToRanges")
 def lengths_to_ranges(ctx: OpContext, op: Any, args: dict) -> None:
     """(start, length) per segment, int32."""
     lengths = ctx.one("Cast", [op.input[0]], to=7)
-    starts = ctx.one("CumSum", [lengths, ctx.const(np.int64(0), hint="axis")], exclusive=1)
-    pair = ctx.one("Concat", [ctx.unsqueeze(starts, [1]), ctx.unsqueeze(lengths, [1])],
-                   axis=1)
+    starts = ctx.one(
+        "CumSum", [lengths, ctx.const(np.int64(0), hint="axis")], exclusive=1
+    )
+    pair = ctx.one(
+        "Concat", [ctx.unsqueeze(starts, [1]), ctx.unsqueeze(lengths, [1])], axis=1
+    )
     ctx.one("Cast", [pair], op.output[0], to=6)
 
 

@@ -30,8 +30,11 @@ def slice_(ctx: OpContext, op: Any, args: dict) -> None:
     starts = [_caffe2_index(int(v)) for v in np.ravel(starts)]
     ends = [_caffe2_index(int(v)) for v in np.ravel(ends)]
     axes = list(range(len(starts)))
-    ctx.one("Slice", [op.input[0], ctx.ints(starts), ctx.ints(ends), ctx.ints(axes)],
-            op.output[0])
+    ctx.one(
+        "Slice",
+        [op.input[0], ctx.ints(starts), ctx.ints(ends), ctx.ints(axes)],
+        op.output[0],
+    )
 
 
 @converter("Reshape")
@@ -39,8 +42,11 @@ def reshape(ctx: OpContext, op: Any, args: dict) -> None:
     x = op.input[0]
     if len(op.input) > 1:
         value = ctx.value(op.input[1])
-        target = (ctx.ints(value) if value is not None
-                  else ctx.one("Cast", [op.input[1]], to=7))  # INT64
+        target = (
+            ctx.ints(value)
+            if value is not None
+            else ctx.one("Cast", [op.input[1]], to=7)
+        )  # INT64
     elif args["shape"] is not None:
         target = ctx.ints(args["shape"])
     else:
@@ -103,7 +109,8 @@ def tile(ctx: OpContext, op: Any, args: dict) -> None:
     x = op.input[0]
     repeats = [1] * ctx.rank(x)
     repeats[args["axis"] if args["axis"] is not None else 0] = (
-        args["tiles"] if args["tiles"] is not None else 1)
+        args["tiles"] if args["tiles"] is not None else 1
+    )
     ctx.one("Tile", [x, ctx.ints(repeats)], op.output[0])
 
 
@@ -126,7 +133,9 @@ def concat(ctx: OpContext, op: Any, args: dict) -> None:
             elif d is not None and isinstance(d[axis], int):
                 sizes.append(ctx.ints([d[axis]]))
             else:
-                sizes.append(ctx.one("Gather", [ctx.one("Shape", [x]), ctx.ints([axis])]))
+                sizes.append(
+                    ctx.one("Gather", [ctx.one("Shape", [x]), ctx.ints([axis])])
+                )
         ctx.one("Cast", [ctx.one("Concat", sizes, axis=0)], op.output[1], to=6)  # INT32
 
 
@@ -145,8 +154,11 @@ def split(ctx: OpContext, op: Any, args: dict) -> None:
     n = len(op.output)
     if len(op.input) > 1:
         parts = ctx.value(op.input[1])
-        parts = (ctx.ints(parts) if parts is not None
-                 else ctx.one("Cast", [op.input[1]], to=7))
+        parts = (
+            ctx.ints(parts)
+            if parts is not None
+            else ctx.one("Cast", [op.input[1]], to=7)
+        )
     elif args["split"]:
         parts = ctx.ints(args["split"])
     else:
@@ -157,7 +169,11 @@ def split(ctx: OpContext, op: Any, args: dict) -> None:
             parts = ctx.ints([d[axis] // n] * n)
         else:
             parts = None
-    outs = list(op.output) if not args["add_axis"] else [ctx.fresh("split") for _ in range(n)]
+    outs = (
+        list(op.output)
+        if not args["add_axis"]
+        else [ctx.fresh("split") for _ in range(n)]
+    )
     extra = {"num_outputs": n} if parts is None and ctx.opset >= 18 else {}
     ctx.node("Split", [x] + ([parts] if parts else []), outs, axis=axis, **extra)
     if args["add_axis"]:
@@ -176,8 +192,15 @@ def dropout(ctx: OpContext, op: Any, args: dict) -> None:
         ctx.one("ConstantOfShape", [ones], op.output[1], value=true)
 
 
-@converter("ConstantFill", "GivenTensorFill", "GivenTensorDoubleFill", "GivenTensorIntFill",
-           "GivenTensorInt64Fill", "GivenTensorBoolFill", "GivenTensorInt16Fill")
+@converter(
+    "ConstantFill",
+    "GivenTensorFill",
+    "GivenTensorDoubleFill",
+    "GivenTensorIntFill",
+    "GivenTensorInt64Fill",
+    "GivenTensorBoolFill",
+    "GivenTensorInt16Fill",
+)
 def fill(ctx: OpContext, op: Any, args: dict) -> None:
     """A fill without inputs is a Constant of the value caffe2lite computes; with an
     input it fills a shape read at run time (ConstantOfShape)."""
@@ -212,3 +235,29 @@ def fill(ctx: OpContext, op: Any, args: dict) -> None:
     if args["extra_shape"]:
         shape_ = ctx.one("Concat", [shape_, ctx.ints(args["extra_shape"])], axis=0)
     ctx.one("ConstantOfShape", [shape_], op.output[0], value=value)
+
+
+@converter("Gather")
+def gather(ctx: OpContext, op: Any, args: dict) -> None:
+    if args["match_outer"]:
+        raise Unsupported("match_outer=1")
+    ctx.one("Gather", list(op.input), op.output[0], axis=args["axis"])
+
+
+@converter("BatchGather")
+def batch_gather(ctx: OpContext, op: Any, args: dict) -> None:
+    if args["match_outer"]:
+        raise Unsupported("match_outer=1")
+    ctx.one("Gather", list(op.input), op.output[0], axis=args["axis"])
+
+
+@converter("TopK")
+def top_k(ctx: OpContext, op: Any, args: dict) -> None:
+    if len(op.output) > 2 or len(op.input) > 1:
+        raise Unsupported("flattened indices output or k from a blob")
+    x = op.input[0]
+    axis = args.get("axis", -1)
+    outs = (
+        list(op.output) if len(op.output) == 2 else [op.output[0], ctx.fresh("topk_i")]
+    )
+    ctx.node("TopK", [x, ctx.ints([args["k"]])], outs, axis=axis, largest=1, sorted=1)

@@ -11,8 +11,9 @@
 - Blobs written more than once (in-place ops) get single-assignment names as in
   Caffe2's ``ssa_rewrite``: ``name_1``, ``name_2`` ...; the last write of a blob keeps
   its name unless the blob is also a graph input.
-- Each op goes through its converter (:mod:`._export_math`, :mod:`._export_shape`,
-  :mod:`._export_nn`). Ops
+- Each op goes through its converter (:mod:`._export_math`, :mod:`._export_reduce`,
+  :mod:`._export_shape`, :mod:`._export_segment`, :mod:`._export_nn`,
+  :mod:`._export_norm`). Ops
   without an ONNX form are all collected first, then reported in one
   :class:`ExportError` listing each type with its count and op indices.
 
@@ -29,38 +30,46 @@ zoo ``value_info.json`` (read by :func:`caffe2lite.inference.params.load_value_i
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
-from caffe2lite.inference import infer_net
-from caffe2lite.onnx._export_graph import CONVERTERS, ExportError, OpContext, Unsupported
 from caffe2lite.onnx import (  # noqa: F401  (they fill CONVERTERS)
     _export_math,
     _export_nn,
+    _export_norm,
+    _export_reduce,
     _export_segment,
     _export_shape,
 )
+from caffe2lite.onnx._export_graph import CONVERTERS, ExportError
+from caffe2lite.onnx._export_net import NetGraph, convert_ops, problems_message
 from caffe2lite.proto import caffe2_pb2
 from caffe2lite.schema import registry
-from caffe2lite.schema.shapes import UNKNOWN, TensorShape, shape_of
+from caffe2lite.schema.shapes import UNKNOWN, TensorShape
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13
 INSTALL_HINT = "pip install 'caffe2lite[onnx]'"
-MAX_INDICES = 10  # op indices listed per kind of unexportable op
 
-__all__ = ["DEFAULT_OPSET", "ExportError", "caffe2_net_to_onnx_graph",
-           "caffe2_net_to_onnx_model", "export"]
+__all__ = [
+    "DEFAULT_OPSET",
+    "ExportError",
+    "caffe2_net_to_onnx_graph",
+    "caffe2_net_to_onnx_model",
+    "export",
+]
 
 
 def _onnx() -> Any:
     try:
         import onnx
     except ImportError:
-        raise ExportError(f"ONNX export needs the onnx package: {INSTALL_HINT}") from None
+        raise ExportError(
+            f"ONNX export needs the onnx package: {INSTALL_HINT}"
+        ) from None
     return onnx
 
 
@@ -73,8 +82,9 @@ def _netdef(net: Any, what: str) -> caffe2_pb2.NetDef | None:
         return load_net(str(net))
     if hasattr(net, "Proto"):
         return net.Proto()
-    raise ExportError(f"{what} must be a NetDef, a core.Net or a file path",
-                      found=type(net).__name__)
+    raise ExportError(
+        f"{what} must be a NetDef, a core.Net or a file path", found=type(net).__name__
+    )
 
 
 def _value_info(value_info: Any) -> dict[str, TensorShape]:
@@ -85,8 +95,10 @@ def _value_info(value_info: Any) -> dict[str, TensorShape]:
 
         return load_value_info(value_info)
     if not isinstance(value_info, dict):
-        raise ExportError("Please pass value_info as a name -> (type, shape) dictionary",
-                          found=type(value_info).__name__)
+        raise ExportError(
+            "Please pass value_info as a name -> (type, shape) dictionary",
+            found=type(value_info).__name__,
+        )
     onnx = _onnx()
     out = {}
     for name, spec in value_info.items():
@@ -98,151 +110,42 @@ def _value_info(value_info: Any) -> dict[str, TensorShape]:
             dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(int(elem_type)))
             out[name] = TensorShape(tuple(int(d) for d in dims), dtype)
         except (TypeError, ValueError, KeyError):
-            raise ExportError(f"value_info entry '{name}' must be (elem_type, shape) or "
-                              "a TensorShape", found=repr(spec)) from None
+            raise ExportError(
+                f"value_info entry '{name}' must be (elem_type, shape) or "
+                "a TensorShape",
+                found=repr(spec),
+            ) from None
     return out
-
-
-class _Graph:
-    """The predict net in single-assignment form, its shapes and constants, and the
-    ONNX pieces built from it."""
-
-    def __init__(self, net: caffe2_pb2.NetDef, init_blobs: dict[str, np.ndarray],
-                 given: dict[str, TensorShape], opset: int) -> None:
-        self.opset = opset
-        self.names = {b for op in net.op for b in (*op.input, *op.output)}
-        self.names |= set(net.external_input) | set(net.external_output) | set(init_blobs)
-        self.net, self.reads_first = self._ssa(net)
-        self.constants = {n: init_blobs[n] for n in self.reads_first
-                          if n in init_blobs and n not in given}
-        self.initializers = dict(self.constants)
-        known = {n: shape_of(v) for n, v in self.constants.items()}
-        known.update({n: s for n, s in given.items() if n in self.reads_first})
-        self.shapes = infer_net(self.net, known, strict=False)
-        self.inputs = [n for n in self.reads_first if n not in self.constants]
-        self.outputs = self._outputs(net)
-        self.last_read: dict[str, int] = {}
-        for index, op in enumerate(self.net.op):
-            for b in op.input:
-                self.last_read[b] = index
-
-    def fresh(self, hint: str) -> str:
-        name, k = hint, 0
-        while name in self.names:
-            k += 1
-            name = f"{hint}_{k}"
-        self.names.add(name)
-        return name
-
-    def _ssa(self, net: caffe2_pb2.NetDef) -> tuple[caffe2_pb2.NetDef, list[str]]:
-        writes: dict[str, int] = {}
-        reads_first: list[str] = list(dict.fromkeys(net.external_input))
-        written: set[str] = set()
-        for op in net.op:
-            for b in op.input:
-                if b not in written and b not in reads_first:
-                    reads_first.append(b)
-            for b in op.output:
-                writes[b] = writes.get(b, 0) + 1
-                written.add(b)
-        read = {b for op in net.op for b in op.input}
-        reads_first = [b for b in reads_first if b in read]
-        ssa = caffe2_pb2.NetDef()
-        ssa.CopyFrom(net)
-        current: dict[str, str] = {}
-        seen: dict[str, int] = {}
-        inputs = set(reads_first)
-        for op in ssa.op:
-            op.input[:] = [current.get(b, b) for b in op.input]
-            outs = []
-            for b in op.output:
-                k = seen.get(b, 0) + 1
-                seen[b] = k
-                last = k == writes[b]
-                name = b if last and b not in inputs else self.fresh(f"{b}_{k}")
-                current[b] = name
-                outs.append(name)
-            op.output[:] = outs
-        self.final = current
-        return ssa, reads_first
-
-    def _outputs(self, net: caffe2_pb2.NetDef) -> list[str]:
-        dropped = [b for b in net.external_output if b not in self.final]
-        if dropped:
-            warnings.warn("There are graph output not produced by any node or initializer: "
-                          f"{', '.join(dict.fromkeys(dropped))}! Will drop them.",
-                          stacklevel=4)
-        names = [self.final[b] for b in net.external_output if b in self.final]
-        if names or net.external_output:
-            return list(dict.fromkeys(names))
-        # No declared outputs: the blobs written and never read afterwards.
-        read = {b for op in self.net.op for b in op.input}
-        return list(dict.fromkeys(b for op in self.net.op for b in op.output if b not in read))
-
-    def read_later(self, index: int) -> set[str]:
-        return {b for b, at in self.last_read.items() if at > index} | set(self.outputs)
-
-
-def _problems_message(net: caffe2_pb2.NetDef, failures: list[tuple[int, str, str]]) -> str:
-    groups: dict[tuple[str, str], list[int]] = {}
-    for index, op_type, why in failures:
-        groups.setdefault((op_type, why), []).append(index)
-    n = len(failures)
-    lines = [f"cannot export net '{net.name or '(no name)'}' to ONNX: {n} "
-             f"{'op has' if n == 1 else 'ops have'} no ONNX equivalent:"]
-    for (op_type, why), indices in groups.items():
-        where = ", ".join(f"#{i}" for i in indices[:MAX_INDICES])
-        if len(indices) > MAX_INDICES:
-            where += f", ... and {len(indices) - MAX_INDICES} more"
-        lines.append(f"  - {op_type} ({len(indices)}): op{'s' if len(indices) > 1 else ''} "
-                     f"{where}" + (f" ({why})" if why else ""))
-    return "\n".join(lines)
-
-
-def _convert_ops(graph: _Graph) -> list[OpContext]:
-    done, failures = [], []
-    for index, op in enumerate(graph.net.op):
-        fn = CONVERTERS.get(op.type)
-        schema = registry.find(op.type, op.engine)
-        if fn is None:
-            failures.append((index, op.type, "" if schema else "not a caffe2lite operator"))
-            continue
-        ctx = OpContext(graph, op, index)
-        try:
-            args, problems = schema.parse_args(op) if schema is not None else ({}, [])
-            if problems:
-                raise Unsupported(problems[0].detail())
-            fn(ctx, op, args)
-            made = {o for node in ctx.nodes for o in node[2]}
-            ctx.require_unused(*[o for o in op.output if o not in made])
-        except Unsupported as e:
-            failures.append((index, op.type, str(e)))
-            continue
-        done.append(ctx)
-    if failures:
-        raise ExportError(_problems_message(graph.net, failures))
-    return done
 
 
 def _value_info_proto(onnx: Any, name: str, shape: TensorShape) -> Any | None:
     if shape.dtype is None:
         return None
     elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(shape.dtype))
-    dims = None if shape.dims is None else [d if isinstance(d, (int, str)) else None
-                                             for d in shape.dims]
+    dims = (
+        None
+        if shape.dims is None
+        else [d if isinstance(d, (int, str)) else None for d in shape.dims]
+    )
     return onnx.helper.make_tensor_value_info(name, elem, dims)
 
 
 def _tensor(onnx: Any, name: str, value: np.ndarray) -> Any:
     value = np.asarray(value)
     if value.dtype.kind in "OSU":
-        data = [v if isinstance(v, bytes) else str(v).encode() for v in value.reshape(-1)]
+        data = [
+            v if isinstance(v, bytes) else str(v).encode() for v in value.reshape(-1)
+        ]
         return onnx.helper.make_tensor(name, onnx.TensorProto.STRING, value.shape, data)
     return onnx.numpy_helper.from_array(value, name)
 
 
-def caffe2_net_to_onnx_graph(predict_net: Any, init_net: Any = None, value_info: Any = None,
-                             opset_version: int | None = None) -> Any:
+def caffe2_net_to_onnx_graph(
+    predict_net: Any,
+    init_net: Any = None,
+    value_info: Any = None,
+    opset_version: int | None = None,
+) -> Any:
     """The ``onnx.GraphProto`` of ``predict_net`` with ``init_net``'s blobs as
     initializers (``init_net`` may also be a ``{blob: array}`` dict). Raises :class:`ExportError` for ops without an ONNX form (all of
     them at once) and for inputs whose type is not known."""
@@ -250,8 +153,12 @@ def caffe2_net_to_onnx_graph(predict_net: Any, init_net: Any = None, value_info:
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
     top = onnx.defs.onnx_opset_version()
     if not MIN_OPSET <= opset <= top:
-        raise ExportError("unsupported ONNX opset version", arg="opset_version",
-                          expected=f"{MIN_OPSET} <= opset <= {top}", found=opset)
+        raise ExportError(
+            "unsupported ONNX opset version",
+            arg="opset_version",
+            expected=f"{MIN_OPSET} <= opset <= {top}",
+            found=opset,
+        )
     net = _netdef(predict_net, "predict_net")
     given = _value_info(value_info)
     blobs: dict[str, np.ndarray] = {}
@@ -265,25 +172,38 @@ def caffe2_net_to_onnx_graph(predict_net: Any, init_net: Any = None, value_info:
         ws = Workspace()
         ws.run_net_once(init)
         blobs = {n: np.asarray(ws.fetch_blob(n)) for n in ws.blobs}
-    graph = _Graph(net, blobs, given, opset)
+    graph = NetGraph(net, blobs, given, opset)
     missing = [n for n in graph.inputs if graph.shapes.get(n, UNKNOWN).dtype is None]
     if missing:
         # Ops no input can make exportable are the first thing to say.
-        untyped = [(i, op.type, "" if registry.find(op.type, op.engine) else
-                    "not a caffe2lite operator")
-                   for i, op in enumerate(graph.net.op) if op.type not in CONVERTERS]
+        untyped = [
+            (
+                i,
+                op.type,
+                ""
+                if registry.find(op.type, op.engine)
+                else "not a caffe2lite operator",
+            )
+            for i, op in enumerate(graph.net.op)
+            if op.type not in CONVERTERS
+        ]
         if untyped:
-            raise ExportError(_problems_message(graph.net, untyped))
+            raise ExportError(problems_message(graph.net, untyped))
         raise ExportError("Could not find value info of inputs: " + ", ".join(missing))
-    converted = _convert_ops(graph)
+    converted = convert_ops(graph)
     nodes, inits = [], [_tensor(onnx, n, v) for n, v in graph.initializers.items()]
     for ctx in converted:
         for k, (op_type, ins, outs, attrs) in enumerate(ctx.nodes):
-            attrs = {a: _tensor(onnx, "", v) if isinstance(v, np.ndarray) else v
-                     for a, v in attrs.items()}
+            attrs = {
+                a: _tensor(onnx, "", v) if isinstance(v, np.ndarray) else v
+                for a, v in attrs.items()
+            }
             name = ctx.op.name or f"{ctx.op.type}_{ctx.index}"
-            nodes.append(onnx.helper.make_node(op_type, ins, outs,
-                                               name=f"{name}/{k}" if k else name, **attrs))
+            nodes.append(
+                onnx.helper.make_node(
+                    op_type, ins, outs, name=f"{name}/{k}" if k else name, **attrs
+                )
+            )
         inits += [_tensor(onnx, n, v) for n, v in ctx.consts]
     inputs = [_value_info_proto(onnx, n, graph.shapes[n]) for n in graph.inputs]
     outputs = []
@@ -291,32 +211,56 @@ def caffe2_net_to_onnx_graph(predict_net: Any, init_net: Any = None, value_info:
         vi = _value_info_proto(onnx, n, graph.shapes.get(n, UNKNOWN))
         outputs.append(vi or onnx.helper.make_empty_tensor_value_info(n))
     skip = set(graph.inputs) | set(graph.outputs) | set(graph.initializers)
-    middle = [_value_info_proto(onnx, o, graph.shapes.get(o, UNKNOWN))
-              for op in graph.net.op for o in op.output if o not in skip]
-    return onnx.helper.make_graph(nodes, net.name or "caffe2lite", inputs, outputs,
-                                  initializer=inits,
-                                  value_info=[v for v in middle if v is not None])
+    middle = [
+        _value_info_proto(onnx, o, graph.shapes.get(o, UNKNOWN))
+        for op in graph.net.op
+        for o in op.output
+        if o not in skip
+    ]
+    return onnx.helper.make_graph(
+        nodes,
+        net.name or "caffe2lite",
+        inputs,
+        outputs,
+        initializer=inits,
+        value_info=[v for v in middle if v is not None],
+    )
 
 
-def caffe2_net_to_onnx_model(predict_net: Any, init_net: Any = None, value_info: Any = None,
-                             opset_version: int | None = None) -> Any:
+def caffe2_net_to_onnx_model(
+    predict_net: Any,
+    init_net: Any = None,
+    value_info: Any = None,
+    opset_version: int | None = None,
+) -> Any:
     """The checked ``onnx.ModelProto`` of ``predict_net`` (see
     :func:`caffe2_net_to_onnx_graph`); opset ``opset_version`` (default 17)."""
     onnx = _onnx()
     graph = caffe2_net_to_onnx_graph(predict_net, init_net, value_info, opset_version)
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
     imports = [onnx.helper.make_opsetid("", opset)]
-    model = onnx.helper.make_model(graph, opset_imports=imports, producer_name="caffe2lite",
-                                   ir_version=onnx.helper.find_min_ir_version_for(imports))
+    model = onnx.helper.make_model(
+        graph,
+        opset_imports=imports,
+        producer_name="caffe2lite",
+        ir_version=onnx.helper.find_min_ir_version_for(imports),
+    )
     try:
         onnx.checker.check_model(model, full_check=True)
-    except Exception as e:  # onnx's ValidationError / InferenceError
-        raise ExportError(f"the exported model does not pass onnx.checker: {e}") from None
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
+        raise ExportError(
+            f"the exported model does not pass onnx.checker: {e}"
+        ) from None
     return model
 
 
-def export(predict_net: Any, init_net: Any = None, value_info: Any = None,
-           path: str | Path | None = None, opset_version: int = DEFAULT_OPSET) -> Any:
+def export(
+    predict_net: Any,
+    init_net: Any = None,
+    value_info: Any = None,
+    path: str | Path | None = None,
+    opset_version: int = DEFAULT_OPSET,
+) -> Any:
     """Export to ONNX; nets may be NetDefs, core.Nets or file paths. Writes the model
     to ``path`` when given; returns the ``onnx.ModelProto``."""
     model = caffe2_net_to_onnx_model(predict_net, init_net, value_info, opset_version)

@@ -4,7 +4,8 @@ model fully and compares onnxruntime's outputs with caffe2lite's."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +13,9 @@ import pytest
 pytest.importorskip("onnx")
 
 
-def run_caffe2lite(net: Any, init: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+def run_caffe2lite(
+    net: Any, init: Any, inputs: dict[str, np.ndarray]
+) -> list[np.ndarray]:
     """The net's external outputs after running init, then net on ``inputs``."""
     from caffe2lite.runtime.workspace import Workspace
 
@@ -29,14 +32,21 @@ def run_onnxruntime(model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarra
     ort = pytest.importorskip("onnxruntime")
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    session = ort.InferenceSession(model.SerializeToString(), options,
-                                   providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
     wanted = {i.name for i in session.get_inputs()}
     return session.run(None, {k: v for k, v in inputs.items() if k in wanted})
 
 
-def compare(model: Any, net: Any, init: Any, inputs: dict[str, np.ndarray],
-            rtol: float = 1e-4, atol: float = 1e-5) -> list[np.ndarray]:
+def compare(
+    model: Any,
+    net: Any,
+    init: Any,
+    inputs: dict[str, np.ndarray],
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+) -> list[np.ndarray]:
     want = run_caffe2lite(net, init, inputs)
     got = run_onnxruntime(model, inputs)
     assert len(got) == len(want)
@@ -77,5 +87,6 @@ def onnx_tools() -> Any:
     """The helpers above, for tests that need them directly."""
     import types
 
-    return types.SimpleNamespace(compare=compare, run_caffe2lite=run_caffe2lite,
-                                 run_onnxruntime=run_onnxruntime)
+    return types.SimpleNamespace(
+        compare=compare, run_caffe2lite=run_caffe2lite, run_onnxruntime=run_onnxruntime
+    )

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 import caffe2lite.onnx as c2onnx
@@ -19,14 +20,14 @@ from caffe2lite.onnx import ExportError, caffe2_net_to_onnx_model, export
 from caffe2lite.onnx.frontend import caffe2_net_to_onnx_graph
 from caffe2lite.schema.shapes import TensorShape
 
-import onnx  # noqa: E402  (conftest skipped the folder without it)
-
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def mlp_nets():
     net, init = core.Net("mlp"), core.Net("mlp_init")
-    init.GivenTensorFill([], "W", values=np.arange(6, dtype=np.float32).tolist(), shape=[2, 3])
+    init.GivenTensorFill(
+        [], "W", values=np.arange(6, dtype=np.float32).tolist(), shape=[2, 3]
+    )
     init.ConstantFill([], "b", shape=[2], value=0.5)
     init.ConstantFill([], "unused", shape=[4], value=1.0)
     net.FC(["X", "W", "b"], "h")
@@ -39,16 +40,19 @@ def mlp_nets():
 
 def test_caffe2_names_and_the_graph():
     net, init = mlp_nets()
-    graph = caffe2_net_to_onnx_graph(net.Proto(), init.Proto(),
-                                     {"X": (onnx.TensorProto.FLOAT, (4, 3))})
+    graph = caffe2_net_to_onnx_graph(
+        net.Proto(), init.Proto(), {"X": (onnx.TensorProto.FLOAT, (4, 3))}
+    )
     assert [i.name for i in graph.input] == ["X"]
     assert sorted(t.name for t in graph.initializer) == ["W", "b"]  # not 'unused'
     assert [o.name for o in graph.output] == ["Y"]
     assert [n.op_type for n in graph.node] == ["Gemm", "Relu", "Sigmoid"]
     # h is written twice: the first write is renamed, the last keeps its name.
     assert list(graph.node[0].output) == ["h_1"] and list(graph.node[1].output) == ["h"]
-    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-              for v in graph.value_info}
+    shapes = {
+        v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+        for v in graph.value_info
+    }
     assert shapes == {"h_1": [4, 2], "h": [4, 2]}
     model = caffe2_net_to_onnx_model(net, init, {"X": TensorShape((4, 3), np.float32)})
     assert model.opset_import[0].version == 17 and model.producer_name == "caffe2lite"
@@ -59,10 +63,18 @@ def test_value_info_forms(tmp_path, export_and_compare):
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
     path = tmp_path / "value_info.json"
     path.write_text('{"X": [1, [5, 3]]}')
-    for vi in ({"X": (1, [5, 3])}, {"X": TensorShape((5, 3), np.float32)}, str(path), path):
+    for vi in (
+        {"X": (1, [5, 3])},
+        {"X": TensorShape((5, 3), np.float32)},
+        str(path),
+        path,
+    ):
         export_and_compare(net, {"X": x}, init, value_info=vi)
-    with pytest.raises(ExportError, match="Please pass value_info as a name -> "
-                                          r"\(type, shape\) dictionary"):
+    with pytest.raises(
+        ExportError,
+        match="Please pass value_info as a name -> "
+        r"\(type, shape\) dictionary",
+    ):
         export(net, init, [("X", 1)])
     with pytest.raises(ExportError, match="value_info entry 'X' must be"):
         export(net, init, {"X": "float"})
@@ -118,13 +130,16 @@ def test_unexportable_ops_listed_together_word_for_word():
     """Every op without an ONNX form, grouped by type with counts and op indices,
     before anything is built (and before the missing input types are mentioned)."""
     with pytest.raises(ExportError) as e:
-        export(EXAMPLES / "sparse_features/predict_net.pbtxt",
-               EXAMPLES / "sparse_features/init_net.pbtxt")
+        export(
+            EXAMPLES / "sparse_features/predict_net.pbtxt",
+            EXAMPLES / "sparse_features/init_net.pbtxt",
+        )
     assert str(e.value) == (
         "cannot export net 'sparse_features_predict' to ONNX: 2 ops have no ONNX "
         "equivalent:\n"
         "  - SparseDropoutWithReplacement (1): op #0\n"
-        "  - SparseItemwiseDropoutWithReplacement (1): op #2")
+        "  - SparseItemwiseDropoutWithReplacement (1): op #2"
+    )
     assert isinstance(e.value, Caffe2LiteError)
 
 
@@ -146,7 +161,8 @@ def test_forms_without_onnx_equivalent_say_why():
         "  - SpatialBN (1): op #0 (is_test=0 uses the batch's statistics (export the "
         "inference net))\n"
         "  - Dropout (2): ops #1, #3 (is_test=0 drops at random (export the inference net))\n"
-        "  - LRN (1): op #2 (output 'Ls' has no ONNX equivalent and is used)")
+        "  - LRN (1): op #2 (output 'Ls' has no ONNX equivalent and is used)"
+    )
 
 
 def test_unknown_op_type():
@@ -154,8 +170,11 @@ def test_unknown_op_type():
     net.Relu("X", "Y")
     op = net.Proto().op.add(type="NoSuchOp", input=["Y"], output=["Z"])
     del op
-    with pytest.raises(ExportError, match=r"- NoSuchOp \(1\): op #1 \(not a caffe2lite "
-                                          r"operator\)"):
+    with pytest.raises(
+        ExportError,
+        match=r"- NoSuchOp \(1\): op #1 \(not a caffe2lite "
+        r"operator\)",
+    ):
         export(net, None, {"X": (1, [2])})
 
 
@@ -188,10 +207,15 @@ def test_ctr_model_eval_net(onnx_tools):
     ws = Workspace()
     ws.run_net_once(init)
     ws.run_net_once(load_net(folder / "eval_data_net.pbtxt"))
-    inputs = {n: np.asarray(ws.fetch_blob(n)) for n in net.external_input
-              if n.startswith("eval_")}
-    shapes = {n: TensorShape(("K",) if n.startswith("eval_ids") else v.shape, v.dtype)
-              for n, v in inputs.items()}
+    inputs = {
+        n: np.asarray(ws.fetch_blob(n))
+        for n in net.external_input
+        if n.startswith("eval_")
+    }
+    shapes = {
+        n: TensorShape(("K",) if n.startswith("eval_ids") else v.shape, v.dtype)
+        for n, v in inputs.items()
+    }
     model = export(net, init, shapes)
     assert "SparseLengthsSum" not in {n.op_type for n in model.graph.node}
     onnx_tools.compare(model, net, init, inputs)
@@ -223,8 +247,11 @@ def test_outputs_no_op_writes_are_dropped_with_caffe2s_warning():
     net = core.Net("n")
     net.Relu("X", "Y")
     net.Proto().external_output.extend(["Y", "X", "Z"])
-    with pytest.warns(UserWarning, match="There are graph output not produced by any node "
-                                         "or initializer: X, Z! Will drop them."):
+    with pytest.warns(
+        UserWarning,
+        match="There are graph output not produced by any node "
+        "or initializer: X, Z! Will drop them.",
+    ):
         model = export(net, None, {"X": (1, [2])})
     assert [o.name for o in model.graph.output] == ["Y"]
 
@@ -240,7 +267,12 @@ def test_in_place_on_an_input_and_an_output_written_twice(export_and_compare):
     net.Proto().external_output.extend(["X", "Y"])
     model = export_and_compare(net, {"X": np.linspace(-2, 2, 6, dtype=np.float32)})
     assert [o.name for o in model.graph.output] == ["X_2", "Y"]
-    assert [list(n.output) for n in model.graph.node] == [["X_1"], ["Y_1"], ["X_2"], ["Y"]]
+    assert [list(n.output) for n in model.graph.node] == [
+        ["X_1"],
+        ["Y_1"],
+        ["X_2"],
+        ["Y"],
+    ]
 
 
 def test_mask_rcnn_int8_lists_its_int8_ops():
@@ -249,12 +281,21 @@ def test_mask_rcnn_int8_lists_its_int8_ops():
     if REALNETS is None:
         pytest.skip("shared/realnets is not beside the checkout")
     with pytest.raises(ExportError) as e:
-        export(REALNETS / "model_zoo/mask_rcnn_2go__model__int8__model.pbtxt", None,
-               {"data": (1, [1, 3, 320, 320]), "im_info": (1, [1, 3])})
+        export(
+            REALNETS / "model_zoo/mask_rcnn_2go__model__int8__model.pbtxt",
+            None,
+            {"data": (1, [1, 3, 320, 320]), "im_info": (1, [1, 3])},
+        )
     text = str(e.value)
-    for line in ("- Int8Quantize (2): ops #1, #73\n",
-                 "- Int8Conv (42): ops #4, #5, #8, #9, #11, #12, #15, #16, #18, #19, ... and "
-                 "32 more\n", "- Int8ConvRelu (22): ops #", "- RoIAlign (1): op #72\n",
-                 "- If (1): op #99"):
+    for line in (
+        "- Int8Quantize (2): ops #1, #73\n",
+        (
+            "- Int8Conv (42): ops #4, #5, #8, #9, #11, #12, #15, #16, #18, #19, ... and "
+            "32 more\n"
+        ),
+        "- Int8ConvRelu (22): ops #",
+        "- RoIAlign (1): op #72\n",
+        "- If (1): op #99",
+    ):
         assert line in text
     assert "NCHW2NHWC" not in text and "Slice" not in text

@@ -15,30 +15,29 @@ from caffe2lite.io.protoio import load_net
 from caffe2lite.onnx import ExportError, export
 from caffe2lite.schema.shapes import TensorShape
 
-pytestmark = pytest.mark.skipif(REALNETS is None, reason="shared/realnets is not beside the checkout")
+pytestmark = pytest.mark.skipif(
+    REALNETS is None, reason="shared/realnets is not beside the checkout"
+)
 
 # glow nets whose ops have no ONNX equivalent (segment and sparse-feature ops, random
 # fills, quantized kernels): the op type export names.
 UNEXPORTABLE = {
-    "batch_box_cox_predict_net": "BatchBoxCox", "bucketize_op_net": "Bucketize",
+    "batch_box_cox_predict_net": "BatchBoxCox",
+    "bucketize_op_net": "Bucketize",
     "gaussian_fill_use_provided_shape": "GaussianFill",
     "gaussian_fill_input_as_shape": "GaussianFill",
     "gaussian_fill_use_input_shape": "GaussianFill",
     "gaussian_fill_use_input_shape_with_extra_shape": "GaussianFill",
-    "uniform_fill_input_as_shape": "UniformFill", "uniform_fill_use_input_shape": "UniformFill",
+    "uniform_fill_input_as_shape": "UniformFill",
+    "uniform_fill_use_input_shape": "UniformFill",
     "gather_ranges": "GatherRanges",
     "rowwise_quantized_sparse_lengths_sum_predict_net": "SparseLengthsSum8BitsRowwise",
-    "rowwise_quantized_sparse_lengths_weighted_sum_predict_net":
-        "SparseLengthsWeightedSum8BitsRowwise",
+    "rowwise_quantized_sparse_lengths_weighted_sum_predict_net": "SparseLengthsWeightedSum8BitsRowwise",
     "fused_rowwise_quantized_sparse_lengths_sum_predict_net": "SparseLengthsSumFused8BitRowwise",
-    "fused_rowwise_quantized_sparse_lengths_sum_predict_net_length1":
-        "SparseLengthsSumFused8BitRowwise",
-    "fused_rowwise_quantized_sparse_lengths_weighted_sum_predict_net":
-        "SparseLengthsWeightedSumFused8BitRowwise",
-    "fused_rowwise_quantized_sparse_lengths_weighted_sum_avg_length_predict_net":
-        "SparseLengthsWeightedSumFused8BitRowwise",
-    "4bit_fused_rowwise_quantized_sparse_lengths_sum_predict_net":
-        "SparseLengthsSumFused4BitRowwise",
+    "fused_rowwise_quantized_sparse_lengths_sum_predict_net_length1": "SparseLengthsSumFused8BitRowwise",
+    "fused_rowwise_quantized_sparse_lengths_weighted_sum_predict_net": "SparseLengthsWeightedSumFused8BitRowwise",
+    "fused_rowwise_quantized_sparse_lengths_weighted_sum_avg_length_predict_net": "SparseLengthsWeightedSumFused8BitRowwise",
+    "4bit_fused_rowwise_quantized_sparse_lengths_sum_predict_net": "SparseLengthsSumFused4BitRowwise",
     "sparse_to_dense_mask_op_net": "SparseToDenseMask",
     "fill_examples_with_indicator": "FillExamplesWithIndicator",
     "batch_sparse_to_dense_last_dim_1": "BatchSparseToDense",
@@ -53,10 +52,14 @@ def test_glow_net(case, onnx_tools):
     if case.refuse is not None:  # repaired as a user would (see test_realnets.py)
         net = repair(net)
     init = load_net(REALNETS / case.init) if case.init else None
-    inputs = {k: np.asarray(v) for k, v in case.inputs(np.random.default_rng(0)).items()}
+    inputs = {
+        k: np.asarray(v) for k, v in case.inputs(np.random.default_rng(0)).items()
+    }
     shapes = {k: TensorShape(v.shape, v.dtype) for k, v in inputs.items()}
     if case.id in UNEXPORTABLE:
-        with pytest.raises(ExportError, match=f"- {UNEXPORTABLE[case.id]} \\(1\\): op #0"):
+        with pytest.raises(
+            ExportError, match=f"- {UNEXPORTABLE[case.id]} \\(1\\): op #0"
+        ):
             export(net, init, shapes)
         return
     onnx_tools.compare(export(net, init, shapes), net, init, inputs)
@@ -66,14 +69,21 @@ def _zoo_params(name: str, seed: int = 0):
     net = load_net(REALNETS / f"model_zoo/{name}__predict_net.pbtxt")
     shapes = load_value_info(REALNETS / f"model_zoo/{name}__value_info.json")
     params = random_parameters(net, shapes, free_dim=8, seed=seed)
-    data = {k: np.random.default_rng(1).standard_normal(s.dims).astype(s.dtype)
-            for k, s in shapes.items()}
+    data = {
+        k: np.random.default_rng(1).standard_normal(s.dims).astype(s.dtype)
+        for k, s in shapes.items()
+    }
     return net, params, data
 
 
 # Deep nets add rounding error layer by layer; softmax outputs are in [0, 1].
-ZOO = {"bvlc_alexnet": 1e-5, "inception_v1": 1e-5, "inception_v2": 1e-5,
-       "resnet50": 1e-5, "densenet121": 1e-4}
+ZOO = {
+    "bvlc_alexnet": 1e-5,
+    "inception_v1": 1e-5,
+    "inception_v2": 1e-5,
+    "resnet50": 1e-5,
+    "densenet121": 1e-4,
+}
 
 
 @pytest.mark.parametrize("name", sorted(ZOO))
@@ -83,10 +93,19 @@ def test_zoo_net_through_the_cli(name, tmp_path, capsys, onnx_tools):
     import onnx
 
     path = tmp_path / f"{name}.onnx"
-    status = cli.main(["convert", "--to", "onnx",
-                       str(REALNETS / f"model_zoo/{name}__predict_net.pbtxt"),
-                       "--value-info", str(REALNETS / f"model_zoo/{name}__value_info.json"),
-                       "--random-init", "-o", str(path)])
+    status = cli.main(
+        [
+            "convert",
+            "--to",
+            "onnx",
+            str(REALNETS / f"model_zoo/{name}__predict_net.pbtxt"),
+            "--value-info",
+            str(REALNETS / f"model_zoo/{name}__value_info.json"),
+            "--random-init",
+            "-o",
+            str(path),
+        ]
+    )
     out, err = capsys.readouterr()
     assert status == 0, err
     assert f"to {path}" in out
@@ -103,23 +122,43 @@ def test_lenet_binary_net_exports_with_its_shapes(onnx_tools):
     """The PyTorch-exported LeNet (binary NetDef) needs its conv shapes in value_info
     (tests/test_cli_zoo.py); so given, it exports and matches."""
     net = load_net(REALNETS / "pytorch_caffe2_cpp_binding/predict_net.pb")
-    shapes = {"1": TensorShape((1, 1, 28, 28), np.float32),
-              "2": TensorShape((20, 1, 5, 5), np.float32),
-              "4": TensorShape((50, 20, 5, 5), np.float32)}
+    shapes = {
+        "1": TensorShape((1, 1, 28, 28), np.float32),
+        "2": TensorShape((20, 1, 5, 5), np.float32),
+        "4": TensorShape((50, 20, 5, 5), np.float32),
+    }
     params = random_parameters(net, shapes, free_dim=8, seed=0)
     rng = np.random.default_rng(0)
-    data = {k: rng.standard_normal(s.dims).astype(np.float32) for k, s in shapes.items()}
+    data = {
+        k: rng.standard_normal(s.dims).astype(np.float32) for k, s in shapes.items()
+    }
     init = {**params, **{k: v for k, v in data.items() if k != "1"}}
     model = export(net, init, {"1": shapes["1"]})
     onnx_tools.compare(model, net, None, {**init, "1": data["1"]})
 
 
-@pytest.mark.parametrize("name", ["detectron__e2e_faster_rcnn_R-50-C4_1x__predict_net",
-                                  "mask_rcnn_2go__model__fp32__model"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "detectron__e2e_faster_rcnn_R-50-C4_1x__predict_net",
+        "mask_rcnn_2go__model__fp32__model",
+    ],
+)
 def test_detection_nets_list_their_unexportable_ops(name):
     net = load_net(REALNETS / f"model_zoo/{name}.pbtxt")
     with pytest.raises(ExportError) as e:
-        export(net, None, {"data": TensorShape((1, 3, 320, 320), np.float32),
-                           "im_info": TensorShape((1, 3), np.float32)})
-    for op_type in ("GenerateProposals", "BBoxTransform", "BoxWithNMSLimit", "RoIAlign"):
+        export(
+            net,
+            None,
+            {
+                "data": TensorShape((1, 3, 320, 320), np.float32),
+                "im_info": TensorShape((1, 3), np.float32),
+            },
+        )
+    for op_type in (
+        "GenerateProposals",
+        "BBoxTransform",
+        "BoxWithNMSLimit",
+        "RoIAlign",
+    ):
         assert f"- {op_type} (" in str(e.value)
