@@ -9,6 +9,8 @@ here is byte for byte what Caffe2 serialized, and Caffe2's parse here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from google.protobuf import descriptor_pb2
 
 from caffe2lite.io.dynproto import message_classes
@@ -77,7 +79,7 @@ _MESSAGES: dict[str, list[tuple[str, int, int, int, str | None, str | None]]] = 
 }
 
 
-def _build() -> dict[str, type]:
+def _build() -> dict[str, Any]:  # classes made at run time: fields unknown to mypy
     # The default pool holds caffe2.proto's messages, so that a NetsMap's value is a
     # caffe2_pb2.NetDef. The package name is caffe2lite's own (it never reaches the
     # wire) so that a later metanet.proto in the same pool cannot clash with it.

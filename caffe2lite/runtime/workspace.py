@@ -253,6 +253,7 @@ class Workspace:
                 return False
             raise
         if profile is True:
+            assert prof is not None  # made above for profile=True
             print(prof.table())
         return True
 
