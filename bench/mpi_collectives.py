@@ -8,7 +8,8 @@ created net (``RunNet``, as a training net runs it) against mpi4py's
 reused array) and in place (``MPI.IN_PLACE``, on a fresh copy, as the op gets a
 freshly fed blob), best of several runs after a warm-up, with a barrier before
 each (the machine is shared: the best of many runs is the stable figure). Target: the op within
-1.2x of mpi4py (ratio >= 0.83). Without the ``mpi`` extra the rows say so.
+1.2x of mpi4py (ratio >= 0.83). Without the ``mpi`` extra the rows say so. The
+section also has the data-parallel training rows of :mod:`bench.mpi_training`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bench import mpi_training
 from bench.common import Config, Row, Target, compare, missing
 
 SECTION = "mpi"
@@ -67,7 +69,8 @@ def run(config: Config) -> list[Row]:
     why = mpi_launch.unavailable()
     sizes = SIZES_MB if config.repeats > 1 else (1,)
     if why is not None:
-        return [missing(SECTION, f"Allreduce {mb} MB, 2 ranks", why) for mb in sizes]
+        return [missing(SECTION, f"Allreduce {mb} MB, 2 ranks", why)
+                for mb in sizes] + mpi_training.rows(config)
     repeats = max(2, min(config.repeats * 3, 15))
     res = mpi_launch.run(2, mpi_launch.PRELUDE + SCRIPT, timeout=300.0,
                          args=(",".join(map(str, sizes)), str(repeats)))
@@ -83,7 +86,7 @@ def run(config: Config) -> list[Row]:
                 "mpi4py Allreduce", best[mb]["mpi"] * 1e3, Target(1 / 1.2),
                 note="best of %d; loopback" % repeats)
         for mb in sizes
-    ]
+    ] + mpi_training.rows(config)
 
 
 if __name__ == "__main__":  # pragma: no cover - a quick look by hand

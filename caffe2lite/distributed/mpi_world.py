@@ -39,7 +39,11 @@ DEFAULT_TIMEOUT_MS = 30000  # Gloo's default timeout
 EXTRA = 'the MPI collectives need the "mpi" extra: pip install "caffe2lite[mpi]" (mpi4py and an MPI)'
 _LAUNCHER_VARS = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
 _SIGNATURE_BYTES = 1024
-SPIN_S = 0.002  # Test in the calling thread this long before handing MPI_Wait over
+# Test in the calling thread this long before handing MPI_Wait over: MPI's own Wait
+# busy-polls as well, and waking the waiting thread costs a GIL hand-over that a busy
+# machine can stretch to milliseconds; so only a rank kept waiting long goes there
+SPIN_S = 0.05
+YIELD_AFTER_S = 0.0001  # then give the core away between Tests (as MPICH's own waits do)
 SMALL_BYTES = 1 << 20  # an Allreduce up to this size is started and Tested here
 _broken = False
 
@@ -388,15 +392,20 @@ _WAITER = _Waiter()
 def _settle(request: Any, op: str, timeout_ms: int, rank: int, size: int,
             status: Any = None) -> None:
     """Complete ``request`` within ``timeout_ms``: ``Test`` in this thread for up to
-    SPIN_S (a small collective is done by then, without the hand-over to the waiting
-    thread), then MPI_Wait on the waiting thread for the rest of the time."""
+    SPIN_S (at most half the timeout; a collective whose ranks arrive together is
+    done by then, without the hand-over to the waiting thread), then MPI_Wait on the
+    waiting thread for the rest of the time."""
     _refuse_if_stuck(op, rank, size)
     start = time.perf_counter()
-    end = start + SPIN_S
+    end = start + min(SPIN_S, timeout_ms / 2000.0)
+    yield_after = start + YIELD_AFTER_S
     try:
         while not request.Test(status):
-            if time.perf_counter() > end:
+            now = time.perf_counter()
+            if now > end:
                 break
+            if now > yield_after:  # let another process on this core (a late rank) run
+                os.sched_yield()
         else:
             return
     except Exception as e:  # mpi4py.MPI.Exception
