@@ -50,7 +50,12 @@ def outputs_match(op: str, n_in: int, num_outputs: int) -> None:
 becomes the sum of all tensor inputs of all ranks. In place, as Caffe2 required
 (output i is input i + 1); float32 or float16 (Gloo's CPU types), all inputs of one
 op of the same size and type. ``status_blob`` and ``gpu_direct`` are accepted and
-have no effect.
+have no effect. As in Caffe2 the sum is written into the blobs' own memory (one
+in-place MPI allreduce, no second buffer) when nothing but the blob references that
+memory; otherwise into a new array, never into memory something else can see. The
+check that every rank holds the same shapes and types runs before anything is
+written; if the collective itself times out, the values are undefined (the job is
+aborted when the process exits).
 
 {WORLD_DOC}
 
