@@ -6,12 +6,14 @@ common world blob is a :class:`CommonWorld` holding a duplicate of
 ``MPI.COMM_WORLD``, and the Gloo-named ops check their ``size`` / ``rank``
 arguments against it.
 
-Every collective is started non-blocking and waited for with a deadline
-(``timeout_ms``; Gloo's default of 30 s when not set), so a rank that died or never
-ran the op ends the others with a clear error instead of a hang. The waiting is
-MPI's own blocking ``Wait`` on a helper thread (:class:`_Waiter`), the caller
-bounded by a lock with a timeout: no polling from Python. A rank that timed
-out aborts the whole MPI job when its process exits (its collective is still
+Every collective is waited for with a deadline (``timeout_ms``; Gloo's default of
+30 s when not set), so a rank that died or never ran the op ends the others with a
+clear error instead of a hang. A collective is started non-blocking and ``Test``-ed
+in the calling thread for a short while (:func:`_settle`; ranks that arrive together
+finish there); a rank kept waiting longer, and a large Allreduce from the start, hand
+the blocking MPI call to a helper thread (:class:`_Waiter`) while the caller waits on
+a lock with the rest of the timeout. A rank that timed out refuses every later MPI
+call and aborts the whole MPI job when its process exits (its collective is still
 pending, so MPI could not finalize). Before reducing, the ranks compare the names,
 shapes and types of their blobs: a mismatch is an error naming the blob and the
 ranks on every rank.
