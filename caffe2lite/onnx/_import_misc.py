@@ -102,8 +102,10 @@ def _space_to_depth(ctx: ImportContext, node, attrs) -> None:
     b = int(attrs["blocksize"])
     c, h, w = _static_nchw(ctx, node.input[0], "SpaceToDepth")
     out = node.output[0]
+    crd = _text(attrs.get("mode"), "DCR") == "CRD"  # the mode attribute came in opset 28
     t = _reshape(ctx, node.input[0], [0, c, h // b, b, w // b, b], ctx.tmp(out + "_blocks"))
-    t = ctx.op("Transpose", [t], [ctx.tmp(out + "_moved")], axes=[0, 3, 5, 1, 2, 4])
+    t = ctx.op("Transpose", [t], [ctx.tmp(out + "_moved")],
+               axes=[0, 1, 3, 5, 2, 4] if crd else [0, 3, 5, 1, 2, 4])
     _reshape(ctx, t, [0, c * b * b, h // b, w // b], out)
 
 
@@ -114,8 +116,15 @@ def _hard_swish(ctx: ImportContext, node, attrs) -> None:
     ctx.op("Mul", [x, gate], [out])
 
 
+def _need_4d(ctx: ImportContext, x: str, caffe2_op: str) -> None:
+    rank = ctx.rank(x)
+    if rank is not None and rank != 4:
+        raise Unsupported(f"a {rank}-D input (caffe2lite's {caffe2_op} is 2-D only)")
+
+
 @converter("LpPool")
 def _lp_pool(ctx: ImportContext, node, attrs) -> None:
+    _need_4d(ctx, node.input[0], "LpPool")
     if attrs.get("ceil_mode", 0):
         raise Unsupported("ceil_mode=1")
     args = _window(ctx, node, attrs, list(attrs["kernel_shape"]))
@@ -126,5 +135,6 @@ def _lp_pool(ctx: ImportContext, node, attrs) -> None:
 
 @converter("GlobalLpPool")
 def _global_lp_pool(ctx: ImportContext, node, attrs) -> None:
+    _need_4d(ctx, node.input[0], "LpPool")
     ctx.op("LpPool", [node.input[0]], [node.output[0]], p=float(attrs.get("p", 2)),
            global_pooling=1)

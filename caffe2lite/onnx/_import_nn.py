@@ -64,6 +64,9 @@ def _conv(ctx: ImportContext, node, attrs) -> None:
 def _conv_transpose(ctx: ImportContext, node, attrs) -> None:
     if "output_shape" in attrs:
         raise Unsupported("output_shape")
+    rank = ctx.rank(node.input[0])
+    if rank is not None and rank != 4:
+        raise Unsupported(f"a {rank}-D input (caffe2lite's ConvTranspose is 2-D only)")
     kernel = attrs.get("kernel_shape")
     if kernel is None:
         w = ctx.shape(node.input[1])
@@ -140,6 +143,9 @@ def _matmul(ctx: ImportContext, node, attrs) -> None:
     a, b = node.input[0], node.input[1]
     if ctx.rank(a) == 2 and ctx.rank(b) == 2:
         ctx.op("MatMul", [a, b], [node.output[0]])
+    elif ctx.rank(a) == 1 and ctx.rank(b) == 1:  # a dot product: 0-d, as numpy
+        dot = ctx.op("BatchMatMul", [a, b], [ctx.tmp(node.output[0] + "_dot")], broadcast=1)
+        ctx.op("Squeeze", [dot], [node.output[0]], dims=[0])
     else:
         ctx.op("BatchMatMul", [a, b], [node.output[0]], broadcast=1)
 

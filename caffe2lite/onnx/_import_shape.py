@@ -270,7 +270,17 @@ def _arg(ctx: ImportContext, node, attrs) -> None:
 
 @converter("Range")
 def _range(ctx: ImportContext, node, attrs) -> None:
-    ctx.op("Range", list(node.input[:3]), [node.output[0]])
+    elem = ctx.elem_type(node.input[0])
+    delta = ctx.const(node.input[2])
+    if elem not in (6, 7) or (delta is not None and delta.reshape(-1)[0] > 0):
+        ctx.op("Range", list(node.input[:3]), [node.output[0]])
+        return
+    # Caffe2 counted an integer range as trunc(diff / step) (+1 when short), which
+    # is one short for negative steps; ONNX wants ceil(diff / step): count in double.
+    as_double = [ctx.op("Cast", [n], [ctx.tmp(n + "_double")], to=ONNX_TO_CAFFE2[11])
+                 for n in node.input[:3]]
+    values = ctx.op("Range", as_double, [ctx.tmp(node.output[0] + "_double")])
+    ctx.op("Cast", [values], [node.output[0]], to=ONNX_TO_CAFFE2[elem])
 
 
 @converter("TopK")

@@ -164,6 +164,11 @@ def _convert(proto, opset: int, device_option=None) -> tuple:
     ctx = ImportContext(opset, dict(consts), _value_types(proto), names)
 
     problems = []
+    for kind, values in (("graph input", g.input), ("graph output", g.output)):
+        for vi in values:
+            if not vi.type.HasField("tensor_type"):
+                problems.append((kind, f"a {vi.type.WhichOneof('value')}, not a tensor",
+                                 vi.name))
     for i, node in enumerate(g.node):
         label = _node_label(node, i)
         if node.domain not in ("", "ai.onnx"):
@@ -246,6 +251,13 @@ class _Outputs(tuple):
         return list(self._names)
 
 
+def _array(value: Any) -> Any:
+    """numpy scalars and Python numbers as 0-d arrays (ONNX scalars are 0-d tensors)."""
+    if isinstance(value, (np.generic, bool, int, float)):
+        return np.asarray(value)
+    return value
+
+
 class Caffe2Rep:
     """A prepared model: its nets, a private workspace, and ``run``."""
 
@@ -264,7 +276,7 @@ class Caffe2Rep:
         ws = self.workspace
         if isinstance(inputs, dict):
             for key, value in inputs.items():
-                ws.feed_blob(key, value)
+                ws.feed_blob(key, _array(value))
         elif isinstance(inputs, (list, tuple)):
             if len(self.uninitialized) != len(inputs):
                 raise ApiValueError(
@@ -272,9 +284,9 @@ class Caffe2Rep:
                     .format(len(self.uninitialized), ", ".join(self.uninitialized),
                             len(inputs)))
             for name, value in zip(self.uninitialized, inputs):
-                ws.feed_blob(name, value)
+                ws.feed_blob(name, _array(value))
         else:
-            ws.feed_blob(self.uninitialized[0], inputs)
+            ws.feed_blob(self.uninitialized[0], _array(inputs))
         if not self.ran_init_net:
             ws.run_net_once(self.init_net)
             self.ran_init_net = True
