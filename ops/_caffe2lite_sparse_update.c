@@ -33,6 +33,16 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
+/* Four lanes at a time where SSE2 is at hand (every x86-64): sqrtps and divps round
+ * each lane exactly as sqrtss and divss do, so the lanes give the scalar loops' bits
+ * (sqrtf itself does not vectorise: it may set errno). */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define HAVE_SSE2 1
+#else
+#define HAVE_SSE2 0
+#endif
+
 /* Bumped whenever a function's signature or meaning changes: the Python side only
  * uses a module built from the same interface. */
 #define INTERFACE 2
@@ -235,6 +245,16 @@ static inline float fma32(float wd, float w, float g) {
     return (float)((double)wd * (double)w + (double)g);
 }
 
+#if HAVE_SSE2
+/* fma32 on four lanes: the products and sums in double, rounded to float once. */
+static inline __m128 fma32_ps(__m128d wd, __m128 w, __m128 g) {
+    __m128d lo = _mm_add_pd(_mm_mul_pd(wd, _mm_cvtps_pd(w)), _mm_cvtps_pd(g));
+    __m128d hi = _mm_add_pd(_mm_mul_pd(wd, _mm_cvtps_pd(_mm_movehl_ps(w, w))),
+                            _mm_cvtps_pd(_mm_movehl_ps(g, g)));
+    return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+}
+#endif
+
 /* sparse_adagrad(param, moment, indices, grad, rows, block, lr, epsilon,
  * weight_decay): SparseAdagrad's loop, one index after another. */
 static PyObject *sparse_adagrad(PyObject *self, PyObject *args) {
@@ -261,7 +281,22 @@ static PyObject *sparse_adagrad(PyObject *self, PyObject *args) {
     for (Py_ssize_t j = 0; j < k; j++) {
         Py_ssize_t off = (Py_ssize_t)index_at(&b.i, j) * block;
         const float *gj = grad + j * block;
-        for (Py_ssize_t e = 0; e < block; e++) {
+        Py_ssize_t e = 0;
+#if HAVE_SSE2
+        const __m128 vlr = _mm_set1_ps(lr), veps = _mm_set1_ps(eps);
+        const __m128d vwd = _mm_set1_pd((double)wd);
+        for (; e + 4 <= block; e += 4) {
+            __m128 gv = _mm_loadu_ps(gj + e), wv = _mm_loadu_ps(w + off + e);
+            if (use_wd)
+                gv = fma32_ps(vwd, wv, gv);
+            __m128 hv = _mm_add_ps(_mm_loadu_ps(h + off + e), _mm_mul_ps(gv, gv));
+            _mm_storeu_ps(h + off + e, hv);
+            __m128 den = _mm_add_ps(_mm_sqrt_ps(hv), veps);
+            __m128 step = _mm_div_ps(_mm_mul_ps(vlr, gv), den);
+            _mm_storeu_ps(w + off + e, _mm_add_ps(wv, step));
+        }
+#endif
+        for (; e < block; e++) {
             float gv = gj[e];
             if (use_wd)
                 gv = fma32(wd, w[off + e], gv);
@@ -418,10 +453,31 @@ static PyObject *sparse_adam(PyObject *self, PyObject *args) {
     const float one_b1 = 1.0f - b1, one_b2 = 1.0f - b2;
     const float cf = (float)c, b1cf = (float)b1c;
     const float rate_rt = lr * r_t;
+#if HAVE_SSE2
+    /* The common case on four lanes: Adam, float corrections, no output_grad. */
+    const int lanes = !wide && mode == 0 && out == NULL;
+    const __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), vob1 = _mm_set1_ps(one_b1);
+    const __m128 vob2 = _mm_set1_ps(one_b2), veps = _mm_set1_ps(eps);
+    const __m128 vrc = _mm_set1_ps(lr * cf);
+#endif
     for (Py_ssize_t j = 0; j < k; j++) {
-        Py_ssize_t off = (Py_ssize_t)index_at(iv, j) * block;
+        Py_ssize_t off = (Py_ssize_t)index_at(iv, j) * block, e = 0;
         const float *gj = gr + j * block;
-        for (Py_ssize_t e = 0; e < block; e++) {
+#if HAVE_SSE2
+        for (; lanes && e + 4 <= block; e += 4) {
+            __m128 gv = _mm_loadu_ps(gj + e);
+            __m128 mv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + off + e), vb1),
+                                   _mm_mul_ps(gv, vob1));
+            __m128 vv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + off + e), vb2),
+                                   _mm_mul_ps(_mm_mul_ps(gv, gv), vob2));
+            _mm_storeu_ps(m + off + e, mv);
+            _mm_storeu_ps(v + off + e, vv);
+            __m128 denom = _mm_add_ps(_mm_sqrt_ps(vv), veps);
+            __m128 step = _mm_div_ps(_mm_mul_ps(vrc, mv), denom);
+            _mm_storeu_ps(w + off + e, _mm_add_ps(_mm_loadu_ps(w + off + e), step));
+        }
+#endif
+        for (; e < block; e++) {
             float gv = gj[e];
             float t1 = m[off + e] * b1, t2 = gv * one_b1;
             float mv = t1 + t2;
@@ -519,7 +575,24 @@ static PyObject *row_wise_sparse_adam(PyObject *self, PyObject *args) {
         float vv = u1 + u2;
         v[r] = vv;
         double denom = (double)(sqrtf(vv) + eps);
-        for (Py_ssize_t e = 0; e < block; e++) {
+        Py_ssize_t e = 0;
+#if HAVE_SSE2
+        /* without output_grad: the moment in float lanes, the step in double ones */
+        const __m128d vden = _mm_set1_pd(denom), vrc = _mm_set1_pd((double)lr * c);
+        for (; out == NULL && e + 4 <= block; e += 4) {
+            __m128 mv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + off + e), _mm_set1_ps(b1)),
+                                   _mm_mul_ps(_mm_loadu_ps(gj + e), _mm_set1_ps(one_b1)));
+            _mm_storeu_ps(m + off + e, mv);
+            __m128 wv = _mm_loadu_ps(w + off + e);
+            __m128d lo = _mm_div_pd(_mm_mul_pd(vrc, _mm_cvtps_pd(mv)), vden);
+            __m128d hi = _mm_div_pd(_mm_mul_pd(vrc, _mm_cvtps_pd(_mm_movehl_ps(mv, mv))),
+                                    vden);
+            lo = _mm_add_pd(_mm_cvtps_pd(wv), lo);
+            hi = _mm_add_pd(_mm_cvtps_pd(_mm_movehl_ps(wv, wv)), hi);
+            _mm_storeu_ps(w + off + e, _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)));
+        }
+#endif
+        for (; e < block; e++) {
             float t1 = m[off + e] * b1, t2 = gj[e] * one_b1;
             float mv = t1 + t2;
             m[off + e] = mv;
@@ -565,9 +638,24 @@ static PyObject *sparse_momentum_sgd(PyObject *self, PyObject *args) {
         return NULL;
     }
     const float one_mu = 1.0f + mu;
+#if HAVE_SSE2
+    const __m128 vlr = _mm_set1_ps(lr), vmu = _mm_set1_ps(mu), vone_mu = _mm_set1_ps(one_mu);
+#endif
     for (Py_ssize_t j = 0; j < k; j++) {
-        Py_ssize_t off = (Py_ssize_t)index_at(iv, j) * block;
-        for (Py_ssize_t e = 0; e < block; e++) {
+        Py_ssize_t off = (Py_ssize_t)index_at(iv, j) * block, e = 0;
+#if HAVE_SSE2
+        for (; e + 4 <= block; e += 4) {
+            __m128 t1 = _mm_mul_ps(vlr, _mm_loadu_ps(gr + j * block + e));
+            __m128 t2 = _mm_mul_ps(vmu, _mm_loadu_ps(m + off + e));
+            __m128 new_m = _mm_add_ps(t2, t1), adjusted = new_m;
+            if (nesterov)
+                adjusted = _mm_sub_ps(_mm_mul_ps(vone_mu, new_m), t2);
+            _mm_storeu_ps(m + off + e, new_m);
+            _mm_storeu_ps(w + off + e, _mm_sub_ps(_mm_loadu_ps(w + off + e), adjusted));
+            _mm_storeu_ps(out + j * block + e, adjusted);
+        }
+#endif
+        for (; e < block; e++) {
             float gv = gr[j * block + e], mv = m[off + e], adjusted, new_m;
             float t1 = lr * gv, t2 = mu * mv;
             if (!nesterov) {
@@ -610,9 +698,37 @@ static PyObject *sparse_ftrl(PyObject *self, PyObject *args) {
         release_all(&b);
         return NULL;
     }
+#if HAVE_SSE2
+    const __m128 vai = _mm_set1_ps(alpha_inv), vbeta = _mm_set1_ps(beta);
+    const __m128 vl1 = _mm_set1_ps(l1), vl2 = _mm_set1_ps(l2), zero = _mm_setzero_ps();
+    const __m128 one = _mm_set1_ps(1.0f), minus_one = _mm_set1_ps(-1.0f);
+    const __m128 magnitude = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+#endif
     for (Py_ssize_t j = 0; j < k; j++) {
-        Py_ssize_t off = (Py_ssize_t)index_at(iv, j) * block;
-        for (Py_ssize_t e = 0; e < block; e++) {
+        Py_ssize_t off = (Py_ssize_t)index_at(iv, j) * block, e = 0;
+#if HAVE_SSE2
+        for (; e + 4 <= block; e += 4) {
+            float *pairs = nz + 2 * (off + e);
+            __m128 p0 = _mm_loadu_ps(pairs), p1 = _mm_loadu_ps(pairs + 4);
+            __m128 n = _mm_shuffle_ps(p0, p1, _MM_SHUFFLE(2, 0, 2, 0));
+            __m128 z = _mm_shuffle_ps(p0, p1, _MM_SHUFFLE(3, 1, 3, 1));
+            __m128 gv = _mm_loadu_ps(gr + j * block + e), wv = _mm_loadu_ps(w + off + e);
+            __m128 new_n = _mm_add_ps(n, _mm_mul_ps(gv, gv));
+            __m128 sqrt_new = _mm_sqrt_ps(new_n);
+            __m128 sigma = _mm_mul_ps(_mm_sub_ps(sqrt_new, _mm_sqrt_ps(n)), vai);
+            __m128 new_z = _mm_sub_ps(_mm_add_ps(z, gv), _mm_mul_ps(sigma, wv));
+            /* sign(new_z): 0 for zero and NaN, lanes never selected below */
+            __m128 sign = _mm_or_ps(_mm_and_ps(_mm_cmpgt_ps(new_z, zero), one),
+                                    _mm_and_ps(_mm_cmplt_ps(new_z, zero), minus_one));
+            __m128 den = _mm_add_ps(_mm_mul_ps(_mm_add_ps(vbeta, sqrt_new), vai), vl2);
+            __m128 shrunk = _mm_div_ps(_mm_sub_ps(_mm_mul_ps(vl1, sign), new_z), den);
+            __m128 keep = _mm_cmpgt_ps(_mm_and_ps(new_z, magnitude), vl1);
+            _mm_storeu_ps(w + off + e, _mm_and_ps(keep, shrunk));
+            _mm_storeu_ps(pairs, _mm_unpacklo_ps(new_n, new_z));
+            _mm_storeu_ps(pairs + 4, _mm_unpackhi_ps(new_n, new_z));
+        }
+#endif
+        for (; e < block; e++) {
             float gv = gr[j * block + e], wv = w[off + e];
             float *pair = nz + 2 * (off + e);
             float n = pair[0], z = pair[1];
