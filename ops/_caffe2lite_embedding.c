@@ -288,115 +288,118 @@ INDICES_IN_RANGE(in_range_i64, int64_t)
         return 0;                                                                      \
     }
 
-#if HAVE_SSE2
+/* Prefetch the row of index position p (never faults: any address will do). */
+#define PREFETCH_AT(idx, p, data, bytes)                                               \
+    do {                                                                               \
+        const char *row_ =                                                             \
+            (const char *)(data) + (uintptr_t)(int64_t)(idx)[p] * (uintptr_t)(bytes);  \
+        PREFETCH(row_);                                                                \
+        if ((bytes) > 64)                                                              \
+            PREFETCH(row_ + (bytes) - 1);                                              \
+    } while (0)
+
+/* Prefetch the rows of positions [from, from + min(count, PREFETCH_AHEAD)). */
+#define PREFETCH_HEAD(idx, from, count, data, bytes)                                   \
+    do {                                                                               \
+        const Py_ssize_t stop_ = (from) + ((count) < PREFETCH_AHEAD ? (count)          \
+                                                                    : PREFETCH_AHEAD); \
+        for (Py_ssize_t p_ = (from); p_ < stop_; p_++)                                 \
+            PREFETCH_AT(idx, p_, data, bytes);                                         \
+    } while (0)
+
 /* float32 tables with at least 16 columns: the same arithmetic as FLOAT_LOOKUP (each
  * column adds its rows in index order, products rounded before the addition), with
- * 16 columns of a segment in four SSE registers. Two segments are summed at once,
- * their rows interleaved: each column's additions form a chain, and two chains
- * overlap where one would wait for the previous addition. The first tile of a pair
- * checks the indices and prefetches rows ahead. */
-#define ADD4(a, x, wv, weighted)                                                       \
-    do {                                                                               \
-        if (weighted) {                                                                \
-            a##0 = _mm_add_ps(a##0, _mm_mul_ps(wv, _mm_loadu_ps((x) + 0)));            \
-            a##1 = _mm_add_ps(a##1, _mm_mul_ps(wv, _mm_loadu_ps((x) + 4)));            \
-            a##2 = _mm_add_ps(a##2, _mm_mul_ps(wv, _mm_loadu_ps((x) + 8)));            \
-            a##3 = _mm_add_ps(a##3, _mm_mul_ps(wv, _mm_loadu_ps((x) + 12)));           \
-        } else {                                                                       \
-            a##0 = _mm_add_ps(a##0, _mm_loadu_ps((x) + 0));                            \
-            a##1 = _mm_add_ps(a##1, _mm_loadu_ps((x) + 4));                            \
-            a##2 = _mm_add_ps(a##2, _mm_loadu_ps((x) + 8));                            \
-            a##3 = _mm_add_ps(a##3, _mm_loadu_ps((x) + 12));                           \
-        }                                                                              \
-    } while (0)
+ * 16 columns of a segment in vector registers (ACC_* below: SSE2 or AVX2). Two
+ * segments are summed at once, their rows interleaved: each column's additions form
+ * a chain, and two chains overlap where one would wait for the previous addition.
+ * The first tile of a pair checks the indices; the first rows of the next pair are
+ * prefetched when a pair starts, later rows PREFETCH_AHEAD positions ahead. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define ALWAYS_INLINE inline
+#endif
 
-#define STORE4(o, a, scale, inv)                                                       \
-    do {                                                                               \
-        if (scale) {                                                                   \
-            const __m128 v = _mm_set1_ps(inv);                                         \
-            a##0 = _mm_mul_ps(a##0, v);                                                \
-            a##1 = _mm_mul_ps(a##1, v);                                                \
-            a##2 = _mm_mul_ps(a##2, v);                                                \
-            a##3 = _mm_mul_ps(a##3, v);                                                \
+/* Rows [from, to) of one segment (or, with B, of two segments at once) added into
+ * the accumulators of tile k0; with PF (the first tile, where the indices are also
+ * checked), the row PREFETCH_AHEAD positions ahead is prefetched. */
+#define ROWS_ONE(A, IA, WA, FROM, TO, PF)                                              \
+    for (Py_ssize_t r = (FROM); r < (TO); r++) {                                       \
+        const int64_t x_ = (int64_t)(IA)[r];                                           \
+        if (first && (uint64_t)x_ >= (uint64_t)rows)                                   \
+            return -1;                                                                 \
+        if (PF)                                                                        \
+            PREFETCH_AT(IA, r + PREFETCH_AHEAD, data, bytes);                          \
+        ACC_ADD(A, data + x_ * block + k0, weighted, (WA)[r]);                         \
+    }
+#define ROWS_TWO(FROM, TO, PF)                                                         \
+    for (Py_ssize_t r = (FROM); r < (TO); r++) {                                       \
+        const int64_t xa_ = (int64_t)ia[r], xb_ = (int64_t)ib[r];                      \
+        if (first && ((uint64_t)xa_ >= (uint64_t)rows || (uint64_t)xb_ >= (uint64_t)rows)) \
+            return -1;                                                                 \
+        if (PF) {                                                                      \
+            PREFETCH_AT(ia, r + PREFETCH_AHEAD, data, bytes);                          \
+            PREFETCH_AT(ib, r + PREFETCH_AHEAD, data, bytes);                          \
         }                                                                              \
-        _mm_storeu_ps((o) + 0, a##0);                                                  \
-        _mm_storeu_ps((o) + 4, a##1);                                                  \
-        _mm_storeu_ps((o) + 8, a##2);                                                  \
-        _mm_storeu_ps((o) + 12, a##3);                                                 \
-    } while (0)
+        ACC_ADD(a, data + xa_ * block + k0, weighted, wa[r]);                          \
+        ACC_ADD(b, data + xb_ * block + k0, weighted, wb[r]);                          \
+    }
+/* The end of the rows of a segment of `len` rows that prefetch (within it). */
+#define PF_END(len) ((len) > PREFETCH_AHEAD ? (len) - PREFETCH_AHEAD : 0)
 
-/* Prefetch the row of index position p when there is one (never faults). */
-#define PREFETCH_AT(idx, p, n, data, bytes)                                            \
-    do {                                                                               \
-        if ((p) < (n)) {                                                               \
-            const char *row_ = (const char *)(data) +                                  \
-                               (uintptr_t)(int64_t)(idx)[p] * (uintptr_t)(bytes);      \
-            PREFETCH(row_);                                                            \
-            if ((bytes) > 64)                                                          \
-                PREFETCH(row_ + (bytes) - 1);                                          \
-        }                                                                              \
-    } while (0)
-
-#define F32_PAIRS(NAME, ITYPE)                                                         \
-    static inline int NAME##_w(const float *data, Py_ssize_t rows, Py_ssize_t block,   \
-                               const ITYPE *idx, Py_ssize_t n, const int32_t *lengths, \
-                               Py_ssize_t m, const float *w, int mean, float *out,      \
-                               const int weighted) {                                   \
+#define F32_PAIRS(NAME, ITYPE, ATTR)                                                   \
+    ATTR static ALWAYS_INLINE int NAME##_w(                                            \
+        const float *data, Py_ssize_t rows, const Py_ssize_t block, const ITYPE *idx,  \
+        Py_ssize_t n, const int32_t *lengths, Py_ssize_t m, const float *w, int mean,  \
+        float *out, const int weighted) {                                              \
         const Py_ssize_t bytes = block * 4, full = block - block % 16;                 \
         Py_ssize_t j = 0;                                                              \
+        (void)n;                                                                       \
+        if (m > 0) {                                                                   \
+            PREFETCH_HEAD(idx, 0, lengths[0], data, bytes);                            \
+            if (m > 1)                                                                 \
+                PREFETCH_HEAD(idx, lengths[0], lengths[1], data, bytes);               \
+        }                                                                              \
         for (Py_ssize_t s = 0; s < m; s += 2) {                                        \
             const int two = s + 1 < m;                                                 \
             const Py_ssize_t la = lengths[s], lb = two ? lengths[s + 1] : 0;           \
-            const Py_ssize_t jb = j + la, common = la < lb ? la : lb;                  \
+            const Py_ssize_t jb = j + la, je = jb + lb, common = la < lb ? la : lb;    \
             const ITYPE *ia = idx + j, *ib = idx + jb;                                 \
             const float *wa = weighted ? w + j : NULL, *wb = weighted ? w + jb : NULL; \
             float *oa = out + s * block, *ob = oa + block;                             \
+            if (s + 2 < m) {                                                           \
+                const Py_ssize_t na = lengths[s + 2];                                  \
+                PREFETCH_HEAD(idx, je, na, data, bytes);                               \
+                if (s + 3 < m)                                                         \
+                    PREFETCH_HEAD(idx, je + na, lengths[s + 3], data, bytes);          \
+            }                                                                          \
+            const Py_ssize_t pa = PF_END(la), pb = PF_END(lb);                         \
+            const Py_ssize_t pc = pa < pb ? pa : pb;                                   \
             for (Py_ssize_t k0 = 0; k0 < full; k0 += 16) {                             \
                 const int first = k0 == 0;                                             \
-                __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;               \
-                __m128 b0 = a0, b1 = a0, b2 = a0, b3 = a0, wv = a0, wu = a0;           \
-                Py_ssize_t q = 0;                                                      \
-                for (; q < common; q++) {                                              \
-                    const int64_t xa = (int64_t)ia[q], xb = (int64_t)ib[q];            \
-                    if (first) {                                                       \
-                        if ((uint64_t)xa >= (uint64_t)rows ||                          \
-                            (uint64_t)xb >= (uint64_t)rows)                            \
-                            return -1;                                                 \
-                        PREFETCH_AT(idx, j + q + PREFETCH_AHEAD, n, data, bytes);      \
-                        PREFETCH_AT(idx, jb + q + PREFETCH_AHEAD, n, data, bytes);     \
-                    }                                                                  \
-                    if (weighted) {                                                    \
-                        wv = _mm_set1_ps(wa[q]);                                       \
-                        wu = _mm_set1_ps(wb[q]);                                       \
-                    }                                                                  \
-                    ADD4(a, data + xa * block + k0, wv, weighted);                     \
-                    ADD4(b, data + xb * block + k0, wu, weighted);                     \
+                ACC_DECL(a);                                                           \
+                ACC_DECL(b);                                                           \
+                if (first) {                                                           \
+                    ROWS_TWO(0, pc, 1)                                                 \
+                    ROWS_TWO(pc, common, 0)                                            \
+                } else {                                                               \
+                    ROWS_TWO(0, common, 0)                                             \
                 }                                                                      \
-                for (Py_ssize_t r = q; r < la; r++) {                                  \
-                    const int64_t xa = (int64_t)ia[r];                                 \
-                    if (first) {                                                       \
-                        if ((uint64_t)xa >= (uint64_t)rows)                            \
-                            return -1;                                                 \
-                        PREFETCH_AT(idx, j + r + PREFETCH_AHEAD, n, data, bytes);      \
-                    }                                                                  \
-                    if (weighted)                                                      \
-                        wv = _mm_set1_ps(wa[r]);                                       \
-                    ADD4(a, data + xa * block + k0, wv, weighted);                     \
+                if (first && common < pa) {                                            \
+                    ROWS_ONE(a, ia, wa, common, pa, 1)                                 \
+                    ROWS_ONE(a, ia, wa, pa, la, 0)                                     \
+                } else {                                                               \
+                    ROWS_ONE(a, ia, wa, common, la, 0)                                 \
                 }                                                                      \
-                for (Py_ssize_t r = q; r < lb; r++) {                                  \
-                    const int64_t xb = (int64_t)ib[r];                                 \
-                    if (first) {                                                       \
-                        if ((uint64_t)xb >= (uint64_t)rows)                            \
-                            return -1;                                                 \
-                        PREFETCH_AT(idx, jb + r + PREFETCH_AHEAD, n, data, bytes);     \
-                    }                                                                  \
-                    if (weighted)                                                      \
-                        wu = _mm_set1_ps(wb[r]);                                       \
-                    ADD4(b, data + xb * block + k0, wu, weighted);                     \
+                if (first && common < pb) {                                            \
+                    ROWS_ONE(b, ib, wb, common, pb, 1)                                 \
+                    ROWS_ONE(b, ib, wb, pb, lb, 0)                                     \
+                } else {                                                               \
+                    ROWS_ONE(b, ib, wb, common, lb, 0)                                 \
                 }                                                                      \
-                STORE4(oa + k0, a, mean && la > 0, RECIP_F(la));                       \
+                ACC_STORE(oa + k0, a, mean && la > 0, RECIP_F(la));                    \
                 if (two)                                                               \
-                    STORE4(ob + k0, b, mean && lb > 0, RECIP_F(lb));                   \
+                    ACC_STORE(ob + k0, b, mean && lb > 0, RECIP_F(lb));                \
             }                                                                          \
             for (int h = 0; h <= two; h++) { /* columns past the last full tile */     \
                 const Py_ssize_t len = h ? lb : la;                                    \
@@ -417,20 +420,97 @@ INDICES_IN_RANGE(in_range_i64, int64_t)
                     o[k] = mean && len > 0 ? acc * RECIP_F(len) : acc;                 \
                 }                                                                      \
             }                                                                          \
-            j = jb + lb;                                                               \
+            j = je;                                                                    \
         }                                                                              \
         return 0;                                                                      \
     }                                                                                  \
-    static int NAME(const float *data, Py_ssize_t rows, Py_ssize_t block,              \
-                    const ITYPE *idx, Py_ssize_t n, const int32_t *lengths,            \
-                    Py_ssize_t m, const float *w, int mean, float *out) {              \
+    ATTR static int NAME(const float *data, Py_ssize_t rows, Py_ssize_t block,         \
+                         const ITYPE *idx, Py_ssize_t n, const int32_t *lengths,       \
+                         Py_ssize_t m, const float *w, int mean, float *out) {         \
+        if (block == 16)                                                               \
+            return w != NULL                                                           \
+                       ? NAME##_w(data, rows, 16, idx, n, lengths, m, w, mean, out, 1) \
+                       : NAME##_w(data, rows, 16, idx, n, lengths, m, w, mean, out, 0);\
         return w != NULL                                                               \
                    ? NAME##_w(data, rows, block, idx, n, lengths, m, w, mean, out, 1)  \
                    : NAME##_w(data, rows, block, idx, n, lengths, m, w, mean, out, 0); \
     }
 
-F32_PAIRS(sse_f32_i32, int32_t)
-F32_PAIRS(sse_f32_i64, int64_t)
+#if HAVE_SSE2
+/* 16 columns in four SSE registers. */
+#define ACC_DECL(a) __m128 a##0 = _mm_setzero_ps(), a##1 = a##0, a##2 = a##0, a##3 = a##0
+#define ACC_ADD(a, x, weighted, wj)                                                    \
+    do {                                                                               \
+        if (weighted) {                                                                \
+            const __m128 wv_ = _mm_set1_ps(wj);                                        \
+            a##0 = _mm_add_ps(a##0, _mm_mul_ps(wv_, _mm_loadu_ps((x) + 0)));           \
+            a##1 = _mm_add_ps(a##1, _mm_mul_ps(wv_, _mm_loadu_ps((x) + 4)));           \
+            a##2 = _mm_add_ps(a##2, _mm_mul_ps(wv_, _mm_loadu_ps((x) + 8)));           \
+            a##3 = _mm_add_ps(a##3, _mm_mul_ps(wv_, _mm_loadu_ps((x) + 12)));          \
+        } else {                                                                       \
+            a##0 = _mm_add_ps(a##0, _mm_loadu_ps((x) + 0));                            \
+            a##1 = _mm_add_ps(a##1, _mm_loadu_ps((x) + 4));                            \
+            a##2 = _mm_add_ps(a##2, _mm_loadu_ps((x) + 8));                            \
+            a##3 = _mm_add_ps(a##3, _mm_loadu_ps((x) + 12));                           \
+        }                                                                              \
+    } while (0)
+#define ACC_STORE(o, a, scale, inv)                                                    \
+    do {                                                                               \
+        if (scale) {                                                                   \
+            const __m128 v_ = _mm_set1_ps(inv);                                        \
+            a##0 = _mm_mul_ps(a##0, v_);                                               \
+            a##1 = _mm_mul_ps(a##1, v_);                                               \
+            a##2 = _mm_mul_ps(a##2, v_);                                               \
+            a##3 = _mm_mul_ps(a##3, v_);                                               \
+        }                                                                              \
+        _mm_storeu_ps((o) + 0, a##0);                                                  \
+        _mm_storeu_ps((o) + 4, a##1);                                                  \
+        _mm_storeu_ps((o) + 8, a##2);                                                  \
+        _mm_storeu_ps((o) + 12, a##3);                                                 \
+    } while (0)
+F32_PAIRS(sse_f32_i32, int32_t, )
+F32_PAIRS(sse_f32_i64, int64_t, )
+#undef ACC_DECL
+#undef ACC_ADD
+#undef ACC_STORE
+#endif
+
+#if HAVE_SSE2 && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* 16 columns in two AVX registers, chosen at run time. No FMA in the target: a
+ * product is rounded before it is added. */
+#define HAVE_AVX2 1
+#include <immintrin.h>
+static int use_avx2;
+#define AVX2_ATTR __attribute__((target("avx2")))
+#define ACC_DECL(a) __m256 a##0 = _mm256_setzero_ps(), a##1 = a##0
+#define ACC_ADD(a, x, weighted, wj)                                                    \
+    do {                                                                               \
+        if (weighted) {                                                                \
+            const __m256 wv_ = _mm256_set1_ps(wj);                                     \
+            a##0 = _mm256_add_ps(a##0, _mm256_mul_ps(wv_, _mm256_loadu_ps((x) + 0)));  \
+            a##1 = _mm256_add_ps(a##1, _mm256_mul_ps(wv_, _mm256_loadu_ps((x) + 8)));  \
+        } else {                                                                       \
+            a##0 = _mm256_add_ps(a##0, _mm256_loadu_ps((x) + 0));                      \
+            a##1 = _mm256_add_ps(a##1, _mm256_loadu_ps((x) + 8));                      \
+        }                                                                              \
+    } while (0)
+#define ACC_STORE(o, a, scale, inv)                                                    \
+    do {                                                                               \
+        if (scale) {                                                                   \
+            const __m256 v_ = _mm256_set1_ps(inv);                                     \
+            a##0 = _mm256_mul_ps(a##0, v_);                                            \
+            a##1 = _mm256_mul_ps(a##1, v_);                                            \
+        }                                                                              \
+        _mm256_storeu_ps((o) + 0, a##0);                                               \
+        _mm256_storeu_ps((o) + 8, a##1);                                               \
+    } while (0)
+F32_PAIRS(avx2_f32_i32, int32_t, AVX2_ATTR)
+F32_PAIRS(avx2_f32_i64, int64_t, AVX2_ATTR)
+#undef ACC_DECL
+#undef ACC_ADD
+#undef ACC_STORE
+#else
+#define HAVE_AVX2 0
 #endif
 
 FLOAT_LOOKUP(lookup_f32_i32, float, float, LOAD_SELF, RECIP_F, int32_t, in_range_i32)
@@ -594,6 +674,14 @@ static PyObject *sparse_lengths(PyObject *self, PyObject *const *args, Py_ssize_
     PyThreadState *ts = NULL;
     if (m * block >= RELEASE_GIL_AT || n * block >= RELEASE_GIL_AT)
         ts = PyEval_SaveThread();
+#if HAVE_AVX2
+    if (dk == K_F32 && block >= 16 && use_avx2)
+        bad = i64 ? avx2_f32_i64(dv->buf, rows, block, iv->buf, n, lens, m, w, mean,
+                                 ov.buf)
+                  : avx2_f32_i32(dv->buf, rows, block, iv->buf, n, lens, m, w, mean,
+                                 ov.buf);
+    else
+#endif
 #if HAVE_SSE2
     if (dk == K_F32 && block >= 16)
         bad = i64 ? sse_f32_i64(dv->buf, rows, block, iv->buf, n, lens, m, w, mean,
@@ -897,7 +985,26 @@ static PyObject *configure(PyObject *self, PyObject *const *args, Py_ssize_t nar
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(select_avx2_doc,
+             "select_avx2(on) -> bool\n\n"
+             "Use the AVX2 float32 kernels (only where built and where the processor "
+             "has AVX2); returns whether they are now used. For tests.");
+
+static PyObject *select_avx2(PyObject *self, PyObject *arg) {
+    int on = PyObject_IsTrue(arg);
+    if (on < 0)
+        return NULL;
+#if HAVE_AVX2
+    __builtin_cpu_init();
+    use_avx2 = on && __builtin_cpu_supports("avx2");
+    return PyBool_FromLong(use_avx2);
+#else
+    return PyBool_FromLong(0);
+#endif
+}
+
 static PyMethodDef methods[] = {
+    {"select_avx2", select_avx2, METH_O, select_avx2_doc},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL, configure_doc},
     {"sparse_lengths", (PyCFunction)(void (*)(void))sparse_lengths, METH_FASTCALL,
      sparse_lengths_doc},
@@ -918,6 +1025,10 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__caffe2lite_embedding(void) {
+#if HAVE_AVX2
+    __builtin_cpu_init();
+    use_avx2 = __builtin_cpu_supports("avx2");
+#endif
     PyObject *m = PyModule_Create(&module);
     if (m != NULL && PyModule_AddIntConstant(m, "INTERFACE", INTERFACE) < 0)
         Py_CLEAR(m);

@@ -389,3 +389,39 @@ def test_ci_requires_the_module():
     if os.environ.get("CAFFE2LITE_REQUIRE_SPEEDUPS") != "1":
         pytest.skip("CAFFE2LITE_REQUIRE_SPEEDUPS is not set")
     assert native.native is not None, native.status
+
+
+@needs_native
+@pytest.mark.parametrize("avx2", [False, True])
+def test_sse2_and_avx2_float32_kernels_agree(avx2):
+    previous = native.native.select_avx2(avx2)
+    try:
+        if avx2 and not native.native.select_avx2(True):
+            pytest.skip("no AVX2 on this processor or build")
+        for seed in range(40):
+            block = [(16,), (17,), (32,), (47,), (4, 8)][seed % 5]
+            data, indices, lengths, weights = random_case(
+                seed,
+                np.float32,
+                [np.int32, np.int64][seed % 2],
+                seed % 3 == 0,
+                [1, 5, 40, 300][seed % 4],
+                block,
+            )
+            mean = seed % 4 == 1
+            fast = native.sparse_lengths(data, indices, lengths, weights, mean)
+            slow = numpy_only(
+                _segment_kernels.sparse_lengths_reduce,
+                data,
+                indices,
+                lengths,
+                weights,
+                mean,
+            )
+            assert same_bits(fast, slow)
+            bad = indices.copy()
+            if bad.size:
+                bad[-1] = data.shape[0]  # the last index of the last pair, checked
+                assert native.sparse_lengths(data, bad, lengths, weights, mean) is None
+    finally:
+        native.native.select_avx2(previous)
