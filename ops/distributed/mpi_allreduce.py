@@ -8,7 +8,7 @@ from caffe2lite.distributed.mpi_world import CommonWorld
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
-from ._common import WORLD_DOC, names, same_as_data, tensor, world
+from ._common import WORLD_DOC, names, private_array, same_as_data, tensor, world
 
 
 @register_cpu_operator(
@@ -26,12 +26,18 @@ same on every rank; float32 as Caffe2 registered it. Y may be X (in place).
 
 Example: on 2 ranks, X=[1, 2] and X=[3, 4] -> Y=[4, 6] on both; on one rank Y = X""",
 )
-def mpi_allreduce(comm_world, x, *, op_def=None) -> tuple:
-    """Sum over ranks."""
+def mpi_allreduce(comm_world, x, *, op_def=None, outputs=None) -> tuple:
+    """Sum over ranks: one in-place MPI allreduce, into X's own memory when Y is X and
+    nothing else references it, else into a copy of X."""
     w = world(comm_world, "MPIAllreduce")
     x = tensor(x, "X", np.float32)
-    w.check_same("MPIAllreduce", list(zip(names(op_def, 1, 1), [x])))
-    return (w.allreduce_sum(x, "MPIAllreduce"),)
+    in_place = (outputs is not None and op_def is not None and outputs.blobs is not None
+                and outputs.names[0] == op_def.input[1]
+                and private_array(outputs.blobs, outputs.names[0], x))
+    total = w.allreduce_checked(
+        "MPIAllreduce", list(zip(names(op_def, 1, 1), [x])),
+        (lambda: x) if in_place else (lambda: np.array(x, order="C", copy=True)))
+    return (total,)
 
 
 should_not_do_gradient("MPIAllreduce")

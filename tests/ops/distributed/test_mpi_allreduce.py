@@ -50,3 +50,21 @@ report(x=workspace.FetchBlob("x"))
     assert res.returncode == 0, res.stderr
     want = naive_sum([np.arange(4, dtype=np.float32).reshape(2, 2) * (r + 1) for r in range(2)])
     assert [r["x"] for r in res.results] == [want.tolist()] * 2
+
+
+def test_in_place_writes_into_the_blob_only_when_nothing_else_sees_it():
+    from caffe2lite.workspace import Workspace
+
+    ws = Workspace()
+    ws.run_operator_once(CreateOperator("MPICreateCommonWorld", [], ["cw"]))
+    ws.feed_blob("x", np.arange(3, dtype=np.float32))
+    blobs = ws._blobs
+    ident = id(blobs["x"])
+    ws.run_operator_once(CreateOperator("MPIAllreduce", ["cw", "x"], ["x"]))
+    assert id(blobs["x"]) == ident  # in place, in its own memory
+    held = blobs["x"]
+    ws.run_operator_once(CreateOperator("MPIAllreduce", ["cw", "x"], ["x"]))
+    assert blobs["x"] is not held  # a reference from outside: a new array
+    ws.run_operator_once(CreateOperator("MPIAllreduce", ["cw", "x"], ["y"]))
+    assert blobs["y"] is not blobs["x"]
+    np.testing.assert_array_equal(blobs["y"], [0, 1, 2])
