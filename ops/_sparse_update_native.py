@@ -183,7 +183,7 @@ def writable(arr: np.ndarray, in_place: bool) -> np.ndarray:
 # -- the updates ------------------------------------------------------------------------
 
 
-def _repeats(idx: np.ndarray) -> bool:
+def has_repeats(idx: np.ndarray) -> bool:
     """Whether some index occurs twice (a sort of the indices: O(k log k))."""
     if idx.size < 2:
         return False
@@ -220,7 +220,7 @@ def scatter_weighted_sum(
         )
         return
     flat = rows.reshape(-1)
-    if _repeats(idx):
+    if has_repeats(idx):
         elements = _flat(idx, block)
         if scale != 1:
             np.multiply.at(flat, elements, scale)  # sequential: once per occurrence

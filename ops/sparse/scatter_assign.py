@@ -123,7 +123,7 @@ def scatter_assign(data, indices, slices, *, outputs: OutputBlobs | None = None)
         # Every check has passed: from here on nothing can fail.
         out = _native.writable(data, in_place)
         rows, values = out.reshape(n, block), slices.reshape(k, block)
-        if _native._repeats(idx):
+        if _native.has_repeats(idx):
             last = k - 1 - np.unique(idx[::-1], return_index=True)[1]
             rows[idx[last]] = values[last]  # the last slice of a repeated row wins
         else:
