@@ -2,6 +2,8 @@
 
 - ``mpi_*``: Caffe2's collective and store ops and data-parallel training on MPI
   (the ``mpi`` extra).
+- :mod:`~caffe2lite.distributed.redis_store`: the store on a Redis server behind
+  RedisStoreHandlerCreate (the ``redis`` extra).
 - :mod:`caffe2lite.distributed.dask_score` (with :mod:`~caffe2lite.distributed.feeds`):
   scoring a net over the partitions of a Dask DataFrame; the face is
   :mod:`caffe2lite.dask` (the ``dask`` extra).
