@@ -371,3 +371,16 @@ if RANK == 0:
             np.testing.assert_array_equal(ranks[0]["end"][name], ranks[r]["end"][name])
         assert not np.array_equal(ranks[0]["start"][name], single[name]), name
         np.testing.assert_allclose(ranks[0]["end"][name], single[name], rtol=1e-5, atol=1e-6)
+
+
+def test_training_benchmark_runs_on_one_and_two_ranks():
+    why = mpi_launch.unavailable()
+    if why is not None:
+        pytest.skip(why)
+    from bench import mpi_training
+    from bench.common import TINY
+
+    rows = mpi_training.rows(TINY)
+    assert [r.case for r in rows] == ["CTR training 1 rank", "CTR training 2 ranks vs 1"]
+    assert all(r.value is not None and r.value > 0 for r in rows)
+    assert rows[1].ratio == pytest.approx(rows[1].yardstick_value / rows[1].value)
