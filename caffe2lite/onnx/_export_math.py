@@ -42,10 +42,9 @@ UNARY = {
     "Copy": "Identity",
     "Alias": "Identity",
     "StopGradient": "Identity",
+    "EnsureDense": "Identity",
 }
 # Caffe2 argument -> ONNX attribute.
-
-
 WITH_ATTRS = {
     "LeakyRelu": ("LeakyRelu", {"alpha": "alpha"}),
     "Elu": ("Elu", {"alpha": "alpha"}),
@@ -90,7 +89,9 @@ def unary_with_attrs(ctx: OpContext, op: Any, args: dict) -> None:
     )
 
 
-@converter("Sqr", "Cube", "Rsqrt", "Swish", "Mish", "Gelu", "Log1p", "Scale", "Logit")
+@converter(
+    "Sqr", "Cube", "Rsqrt", "RSqrt", "Swish", "Mish", "Gelu", "Log1p", "Scale", "Logit"
+)
 def composite_unary(ctx: OpContext, op: Any, args: dict) -> None:
     """Ops ONNX spells as a few nodes (or, from some opset on, as one)."""
     x, y, t = op.input[0], op.output[0], op.type
@@ -98,7 +99,7 @@ def composite_unary(ctx: OpContext, op: Any, args: dict) -> None:
         ctx.one("Mul", [x, x], y)
     elif t == "Cube":
         ctx.one("Mul", [ctx.one("Mul", [x, x]), x], y)
-    elif t == "Rsqrt":
+    elif t in ("Rsqrt", "RSqrt"):
         ctx.one("Reciprocal", [ctx.one("Sqrt", [x])], y)
     elif t == "Swish":
         ctx.one("Mul", [x, ctx.one("Sigmoid", [x])], y)
@@ -158,9 +159,18 @@ def _legacy_b(ctx: OpContext, a: str, b: str, args: dict) -> str:
     return ctx.one("Reshape", [b, ctx.ints(target)])
 
 
-@converter(*BINARY, "NE", "Pow")
+BITWISE = {
+    "BitwiseAnd": "BitwiseAnd",
+    "BitwiseOr": "BitwiseOr",
+    "BitwiseXor": "BitwiseXor",
+}
+
+
+@converter(*BINARY, *BITWISE, "NE", "Pow")
 def binary(ctx: OpContext, op: Any, args: dict) -> None:
     a, y = op.input[0], op.output[0]
+    if op.type in BITWISE and ctx.opset < 18:
+        raise Unsupported(f"{op.type} needs opset 18 or later")
     if op.type == "Pow" and len(op.input) == 1:
         if args["exponent"] is None:
             raise Unsupported("Pow without an exponent")
@@ -172,12 +182,21 @@ def binary(ctx: OpContext, op: Any, args: dict) -> None:
     if op.type == "NE":
         ctx.one("Not", [ctx.one("Equal", [a, b])], y)
     else:
-        ctx.one(BINARY.get(op.type, op.type), [a, b], y)
+        ctx.one({**BINARY, **BITWISE}.get(op.type, op.type), [a, b], y)
 
 
 @converter(*VARIADIC)
 def variadic(ctx: OpContext, op: Any, args: dict) -> None:
     ctx.one(VARIADIC[op.type], list(op.input), op.output[0])
+
+
+@converter("WeightedSum")
+def weighted_sum(ctx: OpContext, op: Any, args: dict) -> None:
+    """X0 * w0 + X1 * w1 + ...: each weight holds one value."""
+    if len(op.input) % 2:
+        raise Unsupported("an odd number of inputs")
+    terms = [ctx.one("Mul", [x, w]) for x, w in zip(op.input[::2], op.input[1::2])]
+    ctx.one("Sum", terms, op.output[0])
 
 
 @converter("Clip")

@@ -108,3 +108,46 @@ def rms_norm(ctx: OpContext, op: Any, args: dict) -> None:
     ctx.one("Add", [scaled, beta], op.output[0])
     if len(op.output) > 1 and ctx.used(op.output[1]):
         ctx.squeeze(rrms, tail, op.output[1])
+
+
+def _per_channel(ctx: OpContext, v: str, rank: int, order: str) -> str:
+    """A (C,) vector shaped to broadcast along X's channel dimension."""
+    if order == "NHWC" or rank <= 2:
+        return v
+    shape = [-1] + [1] * (rank - 2)
+    value = ctx.value(v)
+    if value is not None:
+        return ctx.const(value.reshape(shape), hint="channel")
+    return ctx.one("Reshape", [v, ctx.ints(shape)])
+
+
+@converter("AffineChannel")
+def affine_channel(ctx: OpContext, op: Any, args: dict) -> None:
+    x, scale, bias = op.input
+    rank = ctx.rank(x)
+    scaled = ctx.one("Mul", [x, _per_channel(ctx, scale, rank, args["order"])])
+    ctx.one("Add", [scaled, _per_channel(ctx, bias, rank, args["order"])], op.output[0])
+
+
+@converter("GroupNorm")
+def group_norm(ctx: OpContext, op: Any, args: dict) -> None:
+    """Each image's channels in ``group`` groups, each group normalised to mean 0 and
+    variance 1 (+ epsilon), then gamma and beta per channel. Caffe2's mean and std
+    outputs are not given."""
+    ctx.require_unused(*op.output[1:])
+    x, back = _to_nchw(ctx, op.input[0], args["order"])
+    rank = ctx.rank(op.input[0])
+    groups = ctx.one("Reshape", [x, ctx.ints([0, args["group"], -1])])
+    mean = reduce_node(ctx, "ReduceMean", groups, [2], True)
+    centred = ctx.one("Sub", [groups, mean])
+    var = reduce_node(ctx, "ReduceMean", ctx.one("Mul", [centred, centred]), [2], True)
+    std = ctx.one("Sqrt", [ctx.one("Add", [var, ctx.scalar_like(args["epsilon"], x)])])
+    normed = ctx.reshape_like(ctx.one("Div", [centred, std]), x)
+    y = ctx.one("Mul", [normed, _per_channel(ctx, op.input[1], rank, "NCHW")])
+    y = ctx.one(
+        "Add",
+        [y, _per_channel(ctx, op.input[2], rank, "NCHW")],
+        None if back else op.output[0],
+    )
+    if back:
+        ctx.transpose(y, back, op.output[0])

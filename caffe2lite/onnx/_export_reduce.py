@@ -84,7 +84,7 @@ def arg_max_min(ctx: OpContext, op: Any, args: dict) -> None:
     )
 
 
-@converter("LpNorm", "SumElements", "SumSqrElements")
+@converter("LpNorm", "SumElements", "SumSqrElements", "SumElementsInt")
 def whole_reductions(ctx: OpContext, op: Any, args: dict) -> None:
     """One number for all of X: LpNorm (p=1: sum |x|; p=2: sum x^2, no root), as a
     1-element vector; SumElements / SumSqrElements, as a scalar; ``average`` divides
@@ -98,7 +98,7 @@ def whole_reductions(ctx: OpContext, op: Any, args: dict) -> None:
     elif squares:
         x = ctx.one("Mul", [x, x])
     total = reduce_node(ctx, "ReduceSum", x, list(range(ctx.rank(op.input[0]))), False)
-    if args["average"]:
+    if args.get("average"):
         n = ctx.one(
             "Cast",
             [ctx.one("Size", [op.input[0]])],
@@ -111,13 +111,13 @@ def whole_reductions(ctx: OpContext, op: Any, args: dict) -> None:
         ctx.one("Identity", [total], op.output[0])
 
 
-@converter("SigmoidCrossEntropyWithLogits")
+@converter("SigmoidCrossEntropyWithLogits", "WeightedSigmoidCrossEntropyWithLogits")
 def sigmoid_cross_entropy(ctx: OpContext, op: Any, args: dict) -> None:
     """The mean over the last axis of max(x, 0) - x t + log(1 + exp(-|x|)), Caffe2's
     stable form of the logistic loss."""
-    if args["log_D_trick"] or args["unjoined_lr_loss"]:
+    if args.get("log_D_trick") or args.get("unjoined_lr_loss"):
         raise Unsupported("log_D_trick or unjoined_lr_loss")
-    x, t = op.input
+    x, t = op.input[:2]
     soft = ctx.one(
         "Log",
         [
@@ -133,9 +133,76 @@ def sigmoid_cross_entropy(ctx: OpContext, op: Any, args: dict) -> None:
     loss = ctx.one(
         "Add", [ctx.one("Sub", [ctx.one("Relu", [x]), ctx.one("Mul", [x, t])]), soft]
     )
+    if len(op.input) > 2:  # weighted, element by element
+        loss = ctx.one("Mul", [loss, op.input[2]])
     reduce_node(ctx, "ReduceMean", loss, [ctx.rank(x) - 1], False, op.output[0])
 
 
 @converter("AveragedLoss")
 def averaged_loss(ctx: OpContext, op: Any, args: dict) -> None:
     reduce_node(ctx, "ReduceMean", op.input[0], [], False, op.output[0])
+
+
+def row_sum(ctx: OpContext, values: str, rank: int, out: str | None = None) -> str:
+    """Per-row sums of a tensor read as N = dim 0 rows (a vector: N rows of one value;
+    a scalar: one row), shape (N,)."""
+    if rank >= 2:
+        return reduce_node(ctx, "ReduceSum", values, list(range(1, rank)), False, out)
+    if rank == 1:
+        return ctx.one("Identity", [values], out)
+    return ctx.one("Reshape", [values, ctx.ints([1])], out)
+
+
+@converter("L1Distance", "SquaredL2Distance", "CosineSimilarity")
+def row_distances(ctx: OpContext, op: Any, args: dict) -> None:
+    """Row by row: sum |x - y|; half of sum (x - y)^2; <x, y> / sqrt(max(|x|^2, 1e-12)
+    max(|y|^2, 1e-12))."""
+    x, y = op.input
+    rank = ctx.rank(x)
+    if op.type == "L1Distance":
+        row_sum(ctx, ctx.one("Abs", [ctx.one("Sub", [x, y])]), rank, op.output[0])
+    elif op.type == "SquaredL2Distance":
+        d = ctx.one("Sub", [x, y])
+        half = ctx.one("Mul", [ctx.one("Mul", [d, d]), ctx.scalar_like(0.5, x)])
+        row_sum(ctx, half, rank, op.output[0])
+    else:
+        eps = ctx.scalar_like(1e-12, x)
+        dot = row_sum(ctx, ctx.one("Mul", [x, y]), rank)
+        nx = ctx.one("Max", [row_sum(ctx, ctx.one("Mul", [x, x]), rank), eps])
+        ny = ctx.one("Max", [row_sum(ctx, ctx.one("Mul", [y, y]), rank), eps])
+        norm = ctx.one("Sqrt", [ctx.one("Mul", [nx, ny])])
+        ctx.one("Div", [dot, norm], op.output[0])
+
+
+@converter("LabelCrossEntropy", "CrossEntropy")
+def cross_entropy(ctx: OpContext, op: Any, args: dict) -> None:
+    """-log(max(p, 1e-20)) of each row's label (LabelCrossEntropy), or summed against
+    the row's label distribution (CrossEntropy); X read as N rows."""
+    x, label = op.input
+    rows = (
+        ctx.one("Flatten", [x], axis=1) if ctx.rank(x) != 1 else ctx.unsqueeze(x, [0])
+    )
+    logs = ctx.one(
+        "Neg", [ctx.one("Log", [ctx.one("Max", [rows, ctx.scalar_like(1e-20, x)])])]
+    )
+    if op.type == "CrossEntropy":
+        soft = (
+            ctx.one("Flatten", [label], axis=1)
+            if ctx.rank(label) != 1
+            else ctx.unsqueeze(label, [0])
+        )
+        row_sum(ctx, ctx.one("Mul", [logs, soft]), 2, op.output[0])
+        return
+    at = ctx.one("Reshape", [ctx.one("Cast", [label], to=7), ctx.ints([-1, 1])])
+    picked = ctx.one("GatherElements", [logs, at], axis=1)
+    ctx.one("Reshape", [picked, ctx.ints([-1])], op.output[0])
+
+
+@converter("MakeTwoClass")
+def make_two_class(ctx: OpContext, op: Any, args: dict) -> None:
+    x = op.input[0]
+    r = ctx.rank(x)
+    neg = ctx.one("Sub", [ctx.scalar_like(1.0, x), x])
+    ctx.one(
+        "Concat", [ctx.unsqueeze(neg, [r]), ctx.unsqueeze(x, [r])], op.output[0], axis=r
+    )

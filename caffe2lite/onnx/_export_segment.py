@@ -130,15 +130,43 @@ def _onnx_type(dtype: np.dtype) -> int:
     }[np.dtype(dtype)]
 
 
-@converter("SortedSegmentSum", "UnsortedSegmentSum")
-def segment_sum(ctx: OpContext, op: Any, args: dict) -> None:
-    data, ids = op.input
+SEGMENTS = (
+    "SortedSegmentSum",
+    "UnsortedSegmentSum",
+    "SortedSegmentMean",
+    "UnsortedSegmentMean",
+    "SparseSortedSegmentSum",
+    "SparseUnsortedSegmentSum",
+    "SparseSortedSegmentMean",
+    "SparseUnsortedSegmentMean",
+)
+
+
+@converter(*SEGMENTS)
+def segment_reduce(ctx: OpContext, op: Any, args: dict) -> None:
+    """Rows (gathered by INDICES for the sparse forms) summed or averaged into the
+    segment SEGMENT_IDS names; num_segments segments, or the largest id + 1."""
+    data, ids = op.input[0], op.input[-1]
+    rows = data
+    if op.type.startswith("Sparse"):
+        rows = ctx.one("Gather", [data, op.input[1]], axis=0)
     seg = ctx.one("Cast", [ids], to=7)
     if args.get("num_segments", -1) > 0:
         count = ctx.ints([args["num_segments"]])
     else:
         count = ctx.one("Add", [_max(ctx, seg), ctx.ints([1])])
-    scatter_segments(ctx, data, seg, count, "add", ctx.dtype(data), op.output[0])
+    dtype = ctx.dtype(data)
+    mean = op.type.endswith("Mean")
+    y = scatter_segments(
+        ctx, rows, seg, count, "add", dtype, None if mean else op.output[0]
+    )
+    if mean:
+        ones = ctx.one(
+            "ConstantOfShape", [ctx.one("Shape", [seg])], value=np.ones(1, dtype)
+        )
+        n = scatter_segments(ctx, ones, seg, count, "add", dtype, None)
+        n = ctx.one("Max", [n, ctx.const(np.ones((), dtype), hint="one")])
+        ctx.one("Div", [y, _per_row(ctx, n, ctx.rank(data))], op.output[0])
 
 
 def _positions(ctx: OpContext, lengths: str) -> tuple[str, str, str]:

@@ -200,6 +200,10 @@ def dropout(ctx: OpContext, op: Any, args: dict) -> None:
     "GivenTensorInt64Fill",
     "GivenTensorBoolFill",
     "GivenTensorInt16Fill",
+    "GivenTensorFp16Fill",
+    "GivenTensorByteStringToUInt8Fill",
+    "DiagonalFill",
+    "RangeFill",
 )
 def fill(ctx: OpContext, op: Any, args: dict) -> None:
     """A fill without inputs is a Constant of the value caffe2lite computes; with an
@@ -261,3 +265,47 @@ def top_k(ctx: OpContext, op: Any, args: dict) -> None:
         list(op.output) if len(op.output) == 2 else [op.output[0], ctx.fresh("topk_i")]
     )
     ctx.node("TopK", [x, ctx.ints([args["k"]])], outs, axis=axis, largest=1, sorted=1)
+
+
+@converter("Expand")
+def expand(ctx: OpContext, op: Any, args: dict) -> None:
+    """numpy broadcasting of X against the shape: ONNX's Expand."""
+    shape_ = ctx.value(op.input[1])
+    target = (
+        ctx.ints(shape_) if shape_ is not None else ctx.one("Cast", [op.input[1]], to=7)
+    )
+    ctx.one("Expand", [op.input[0], target], op.output[0])
+
+
+@converter("MergeDim", "PrependDim")
+def merge_prepend_dim(ctx: OpContext, op: Any, args: dict) -> None:
+    """(d0, d1, rest) -> (d0 d1, rest); PrependDim: (d0, rest) -> (k, d0 / k, rest)."""
+    x = op.input[0]
+    head = [-1] if op.type == "MergeDim" else [args["dim_size"], -1]
+    start = 2 if op.type == "MergeDim" else 1
+    target = ctx.one("Concat", [ctx.ints(head), ctx.shape_part(x, start, None)], axis=0)
+    ctx.one("Reshape", [x, target], op.output[0])
+
+
+@converter("NumpyTile")
+def numpy_tile(ctx: OpContext, op: Any, args: dict) -> None:
+    reps = ctx.value(op.input[1])
+    reps = ctx.ints(reps) if reps is not None else ctx.one("Cast", [op.input[1]], to=7)
+    ctx.one("Tile", [op.input[0], reps], op.output[0])
+
+
+@converter("ResizeLike")
+def resize_like(ctx: OpContext, op: Any, args: dict) -> None:
+    ctx.reshape_like(op.input[0], op.input[1], op.output[0])
+
+
+@converter("Range")
+def range_(ctx: OpContext, op: Any, args: dict) -> None:
+    """[start, stop) by step, from one, two or three one-element inputs."""
+    ins = [ctx.one("Reshape", [b, ctx.ints([])]) for b in op.input]
+    like = op.input[0]
+    if len(ins) == 1:
+        ins = [ctx.const(np.zeros((), ctx.dtype(like)), hint="start"), ins[0]]
+    if len(ins) == 2:
+        ins.append(ctx.const(np.ones((), ctx.dtype(like)), hint="step"))
+    ctx.one("Range", ins, op.output[0])

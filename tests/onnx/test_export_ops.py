@@ -284,6 +284,33 @@ CASES = [
         {"D": f32(3), "S": np.array([1, 0, 1], np.int32)},
         num_segments=4,
     ),
+    case(
+        "SortedSegmentMean", {"D": f32(5, 2), "S": np.array([0, 0, 1, 2, 2], np.int32)}
+    ),
+    case(
+        "UnsortedSegmentMean", {"D": f32(5), "S": np.array([3, 0, 3, 1, 0], np.int32)}
+    ),
+    case(
+        "UnsortedSegmentMean",
+        {"D": f32(3, 2), "S": np.array([1, 1, 0], np.int32)},
+        num_segments=3,
+    ),
+    *[
+        case(
+            t,
+            {
+                "D": f32(4, 3),
+                "I": np.array([3, 0, 0, 2, 1], np.int64),
+                "S": np.array([0, 0, 1, 1, 2], np.int32),
+            },
+        )
+        for t in (
+            "SparseSortedSegmentSum",
+            "SparseUnsortedSegmentSum",
+            "SparseSortedSegmentMean",
+            "SparseUnsortedSegmentMean",
+        )
+    ],
     case("LengthsToSegmentIds", {"L": np.array([2, 0, 3, 1], np.int32)}),
     case("LengthsTile", {"D": f32(3, 2), "L": np.array([2, 0, 3], np.int32)}),
     case("LengthsRangeFill", {"L": np.array([3, 0, 1, 2], np.int32)}),
@@ -297,6 +324,43 @@ CASES = [
         {"I": np.array([1, 1], np.int64), "V": f32(2, 2)},
         output_first_dim=3,
     ),
+    case("RSqrt", {"X": pos(2, 3)}),
+    case("EnsureDense", {"X": f32(2, 3)}),
+    case("WeightedSum", {"a": f32(2, 3), "wa": f32(1), "b": f32(2, 3), "wb": f32(1)}),
+    case("SumElementsInt", {"X": np.arange(6, dtype=np.int32).reshape(2, 3)}),
+    *[
+        case(t, {"X": f32(3, 2, 2), "Y2": f32(3, 2, 2)})
+        for t in ("L1Distance", "SquaredL2Distance", "CosineSimilarity")
+    ],
+    case("CosineSimilarity", {"X": f32(4), "Y2": f32(4)}),
+    case("SquaredL2Distance", {"X": f32(4), "Y2": f32(4)}),
+    case("LabelCrossEntropy", {"X": pos(3, 4) / 8, "L": np.array([3, 0, 1], np.int32)}),
+    case(
+        "LabelCrossEntropy", {"X": pos(2, 2) / 4, "L": np.array([[1], [0]], np.int32)}
+    ),
+    case("CrossEntropy", {"X": pos(3, 4) / 8, "L": f32(3, 4, lo=0, hi=1)}),
+    case("MakeTwoClass", {"X": f32(3, 2, lo=0, hi=1)}),
+    case(
+        "WeightedSigmoidCrossEntropyWithLogits",
+        {"X": f32(3, 4), "T": f32(3, 4, lo=0, hi=1), "W": pos(3, 4)},
+    ),
+    case("Expand", {"X": f32(3, 1)}, params={"s": np.array([2, 3, 4], np.int64)}),
+    case("MergeDim", {"X": f32(2, 3, 4)}),
+    case("PrependDim", {"X": f32(6, 4)}, dim_size=3),
+    case("NumpyTile", {"X": f32(2, 3)}, params={"r": np.array([2, 1], np.int64)}),
+    case("ResizeLike", {"X": f32(2, 6), "S": f32(3, 4)}),
+    case("Range", {"stop": np.array([5], np.int32)}),
+    case(
+        "Range",
+        {
+            "a": np.array(1.5, np.float32),
+            "b": np.array(4.0, np.float32),
+            "c": np.array(0.5, np.float32),
+        },
+    ),
+    case("GivenTensorFp16Fill", {}, shape=[2], values=[1.5, -2.0]),
+    case("DiagonalFill", {}, shape=[3, 3], value=2.0),
+    case("RangeFill", {}, shape=[2, 3]),
     # layers
     case(
         "Conv", {"X": X4}, params={"w": f32(6, 3, 3, 3), "b": f32(6)}, kernel=3, pad=1
@@ -410,6 +474,31 @@ CASES = [
         is_test=1,
         order="NHWC",
     ),
+    case("AffineChannel", {"X": X4}, params={"s": pos(3), "bb": f32(3)}),
+    case(
+        "AffineChannel",
+        {"X": f32(2, 4, 3)},
+        params={"s": pos(3), "bb": f32(3)},
+        order="NHWC",
+    ),
+    case(
+        "GroupNorm",
+        {"X": f32(2, 6, 2, 3)},
+        ("Y", "m", "s"),
+        keep=1,
+        params={"g": pos(6), "bb": f32(6)},
+        group=3,
+    ),
+    case(
+        "GroupNorm",
+        {"X": f32(2, 2, 3, 4)},
+        ("Y", "m", "s"),
+        keep=1,
+        params={"g": pos(4), "bb": f32(4)},
+        group=2,
+        order="NHWC",
+        epsilon=1e-3,
+    ),
     case("InstanceNorm", {"X": X4}, params={"s": pos(3), "bb": f32(3)}),
     case("LayerNorm", {"X": f32(2, 3, 4)}, ("Y", "mean", "std"), keep=1, axis=1),
     case(
@@ -483,6 +572,19 @@ def test_opsets(opset, export_and_compare):
     assert model.opset_import[0].version == opset
 
 
+@pytest.mark.parametrize("op_type", ["BitwiseAnd", "BitwiseOr", "BitwiseXor"])
+def test_bitwise_ops_need_opset_18(op_type, export_and_compare):
+    from caffe2lite.onnx import ExportError
+
+    net = core.Net("n")
+    getattr(net, op_type)(["A", "B"], "C")
+    net.Proto().external_output.append("C")
+    inputs = {"A": np.array([5, 3, 12], np.int32), "B": np.array([3, 6, 10], np.int32)}
+    export_and_compare(net, inputs, opset=18)
+    with pytest.raises(ExportError, match=f"{op_type} needs opset 18 or later"):
+        export_and_compare(net, inputs, opset=17)
+
+
 def test_lengths_max_needs_opset_18(export_and_compare):
     from caffe2lite.onnx import ExportError
 
@@ -541,6 +643,12 @@ def test_every_case_at_other_opsets(opset, onnx_tools):
             "SortedSegmentSum",
             "UnsortedSegmentSum",
             "SparseToDense",
+            "SortedSegmentMean",
+            "UnsortedSegmentMean",
+            "SparseSortedSegmentSum",
+            "SparseUnsortedSegmentSum",
+            "SparseSortedSegmentMean",
+            "SparseUnsortedSegmentMean",
         },
         18: set(),
     }
