@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from caffe2lite.errors import Caffe2LiteError
 from caffe2lite.inference import infer_net
 from caffe2lite.onnx._export_graph import (
     CONVERTERS,
@@ -141,28 +142,43 @@ def problems_message(
     return "\n".join(lines)
 
 
+def untranslatable(net: caffe2_pb2.NetDef) -> list[tuple[int, str, str]]:
+    """(index, type, why) of every op whose type has no converter at all."""
+    return [
+        (
+            i,
+            op.type,
+            "" if registry.find(op.type, op.engine) else "not a caffe2lite operator",
+        )
+        for i, op in enumerate(net.op)
+        if op.type not in CONVERTERS
+    ]
+
+
 def convert_ops(graph: NetGraph) -> list[OpContext]:
-    done, failures = [], []
+    """Every op through its converter; raises one :class:`ExportError` naming every op
+    that has no ONNX form (no converter, or a form its converter refuses)."""
+    done, failures = [], untranslatable(graph.net)
     for index, op in enumerate(graph.net.op):
-        fn = CONVERTERS.get(op.type)
-        schema = registry.find(op.type, op.engine)
-        if fn is None:
-            failures.append(
-                (index, op.type, "" if schema else "not a caffe2lite operator")
-            )
+        if op.type not in CONVERTERS:
             continue
+        schema = registry.find(op.type, op.engine)
         ctx = OpContext(graph, op, index)
         try:
             args, problems = schema.parse_args(op) if schema is not None else ({}, [])
             if problems:
                 raise Unsupported(problems[0].detail())
-            fn(ctx, op, args)
+            CONVERTERS[op.type](ctx, op, args)
             made = {o for node in ctx.nodes for o in node[2]}
             ctx.require_unused(*[o for o in op.output if o not in made])
         except Unsupported as e:
             failures.append((index, op.type, str(e)))
             continue
+        except Caffe2LiteError as e:  # the op's own checks refuse its inputs
+            failures.append((index, op.type, e.detail()))
+            continue
         done.append(ctx)
     if failures:
+        failures.sort(key=lambda f: f[0])
         raise ExportError(problems_message(graph.net, failures))
     return done

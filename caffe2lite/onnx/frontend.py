@@ -44,10 +44,14 @@ from caffe2lite.onnx import (  # noqa: F401  (they fill CONVERTERS)
     _export_segment,
     _export_shape,
 )
-from caffe2lite.onnx._export_graph import CONVERTERS, ExportError
-from caffe2lite.onnx._export_net import NetGraph, convert_ops, problems_message
+from caffe2lite.onnx._export_graph import ExportError
+from caffe2lite.onnx._export_net import (
+    NetGraph,
+    convert_ops,
+    problems_message,
+    untranslatable,
+)
 from caffe2lite.proto import caffe2_pb2
-from caffe2lite.schema import registry
 from caffe2lite.schema.shapes import UNKNOWN, TensorShape
 
 DEFAULT_OPSET = 17
@@ -147,8 +151,9 @@ def caffe2_net_to_onnx_graph(
     opset_version: int | None = None,
 ) -> Any:
     """The ``onnx.GraphProto`` of ``predict_net`` with ``init_net``'s blobs as
-    initializers (``init_net`` may also be a ``{blob: array}`` dict). Raises :class:`ExportError` for ops without an ONNX form (all of
-    them at once) and for inputs whose type is not known."""
+    initializers (``init_net`` may also be a ``{blob: array}`` dict). Raises
+    :class:`ExportError` for ops without an ONNX form (all of them at once) and for
+    inputs whose type is not known."""
     onnx = _onnx()
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
     top = onnx.defs.onnx_opset_version()
@@ -176,19 +181,8 @@ def caffe2_net_to_onnx_graph(
     missing = [n for n in graph.inputs if graph.shapes.get(n, UNKNOWN).dtype is None]
     if missing:
         # Ops no input can make exportable are the first thing to say.
-        untyped = [
-            (
-                i,
-                op.type,
-                ""
-                if registry.find(op.type, op.engine)
-                else "not a caffe2lite operator",
-            )
-            for i, op in enumerate(graph.net.op)
-            if op.type not in CONVERTERS
-        ]
-        if untyped:
-            raise ExportError(problems_message(graph.net, untyped))
+        if untranslatable(graph.net):
+            raise ExportError(problems_message(graph.net, untranslatable(graph.net)))
         raise ExportError("Could not find value info of inputs: " + ", ".join(missing))
     converted = convert_ops(graph)
     nodes, inits = [], [_tensor(onnx, n, v) for n, v in graph.initializers.items()]
