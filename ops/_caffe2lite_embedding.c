@@ -610,6 +610,184 @@ static inline void add_codes2(float *o, const uint8_t *r, Py_ssize_t nbytes, flo
 FUSED_LOOKUP(fused_i32, int32_t)
 FUSED_LOOKUP(fused_i64, int64_t)
 
+#if HAVE_AVX2
+/* Fused rows with AVX2: 16 codes of a row decoded into two registers of floats,
+ * t = (s * code) + b rounded step by step as in add_codes*, added to the segment's
+ * accumulators; two segments at once, as F32_PAIRS. The scale and bias of a row
+ * are read (and multiplied by the weight) once per tile. */
+AVX2_ATTR static ALWAYS_INLINE void decode16(const uint8_t *p, int bits, __m256 *lo,
+                                             __m256 *hi) {
+    __m128i v;
+    if (bits == 8) {
+        v = _mm_loadu_si128((const __m128i *)p);
+    } else if (bits == 4) {
+        const __m128i b = _mm_loadl_epi64((const __m128i *)p), low = _mm_set1_epi8(15);
+        v = _mm_unpacklo_epi8(_mm_and_si128(b, low),
+                              _mm_and_si128(_mm_srli_epi16(b, 4), low));
+    } else {
+        int32_t word;
+        memcpy(&word, p, 4);
+        const __m128i b = _mm_cvtsi32_si128(word), three = _mm_set1_epi8(3);
+        const __m128i c0 = _mm_and_si128(b, three);
+        const __m128i c1 = _mm_and_si128(_mm_srli_epi16(b, 2), three);
+        const __m128i c2 = _mm_and_si128(_mm_srli_epi16(b, 4), three);
+        const __m128i c3 = _mm_and_si128(_mm_srli_epi16(b, 6), three);
+        v = _mm_unpacklo_epi16(_mm_unpacklo_epi8(c0, c1), _mm_unpacklo_epi8(c2, c3));
+    }
+    *lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
+    *hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(v, 8)));
+}
+
+#define FUSED_ADD(A, ROW, SC, BI)                                                      \
+    do {                                                                               \
+        __m256 lo_, hi_;                                                               \
+        decode16((ROW) + k0 * bits / 8, bits, &lo_, &hi_);                             \
+        const __m256 s_ = _mm256_set1_ps(SC), b_ = _mm256_set1_ps(BI);                 \
+        A##0 = _mm256_add_ps(A##0, _mm256_add_ps(_mm256_mul_ps(s_, lo_), b_));         \
+        A##1 = _mm256_add_ps(A##1, _mm256_add_ps(_mm256_mul_ps(s_, hi_), b_));         \
+    } while (0)
+
+/* Scale and bias of fused row r (times w when weighted). */
+#define SCALE_BIAS(r, SC, BI, weighted, wj)                                            \
+    do {                                                                               \
+        if (bits == 8) {                                                               \
+            memcpy(&SC, (r) + nbytes, 4);                                              \
+            memcpy(&BI, (r) + nbytes + 4, 4);                                          \
+        } else {                                                                       \
+            uint16_t hs_, hb_;                                                         \
+            memcpy(&hs_, (r) + nbytes, 2);                                             \
+            memcpy(&hb_, (r) + nbytes + 2, 2);                                         \
+            SC = h2f(hs_);                                                             \
+            BI = h2f(hb_);                                                             \
+        }                                                                              \
+        if (weighted) {                                                                \
+            SC = SC * (wj);                                                            \
+            BI = BI * (wj);                                                            \
+        }                                                                              \
+    } while (0)
+
+#define FROWS_ONE(A, IA, WA, FROM, TO)                                                 \
+    for (Py_ssize_t r = (FROM); r < (TO); r++) {                                       \
+        const int64_t x_ = (int64_t)(IA)[r];                                           \
+        if (first) {                                                                   \
+            if ((uint64_t)x_ >= (uint64_t)rows)                                        \
+                return -1;                                                             \
+            if (r + PREFETCH_AHEAD < (TO))                                             \
+                PREFETCH_AT(IA, r + PREFETCH_AHEAD, data, cols);                       \
+        }                                                                              \
+        const uint8_t *row_ = data + x_ * cols;                                        \
+        float sc_, bi_;                                                                \
+        SCALE_BIAS(row_, sc_, bi_, weighted, weighted ? (WA)[r] : 1.0f);               \
+        FUSED_ADD(A, row_, sc_, bi_);                                                  \
+    }
+
+#define FUSED_PAIRS(NAME, ITYPE)                                                       \
+    AVX2_ATTR static ALWAYS_INLINE int NAME##_w(                                       \
+        const uint8_t *data, Py_ssize_t rows, Py_ssize_t cols, const int bits,         \
+        const ITYPE *idx, const int32_t *lengths, Py_ssize_t m, const float *w,        \
+        int mean, float *out, const int weighted) {                                    \
+        const Py_ssize_t tail = bits == 8 ? 8 : 4, nbytes = cols - tail;               \
+        const Py_ssize_t block = nbytes * (8 / bits), full = block - block % 16;       \
+        Py_ssize_t j = 0;                                                              \
+        for (Py_ssize_t s = 0; s < m; s += 2) {                                        \
+            const int two = s + 1 < m;                                                 \
+            const Py_ssize_t la = lengths[s], lb = two ? lengths[s + 1] : 0;           \
+            const Py_ssize_t jb = j + la, je = jb + lb, common = la < lb ? la : lb;    \
+            const ITYPE *ia = idx + j, *ib = idx + jb;                                 \
+            const float *wa = weighted ? w + j : NULL, *wb = weighted ? w + jb : NULL; \
+            float *oa = out + s * block, *ob = oa + block;                             \
+            if (s + 2 < m) {                                                           \
+                const Py_ssize_t na = lengths[s + 2];                                  \
+                PREFETCH_HEAD(idx, je, na, data, cols);                                \
+                if (s + 3 < m)                                                         \
+                    PREFETCH_HEAD(idx, je + na, lengths[s + 3], data, cols);           \
+            }                                                                          \
+            for (Py_ssize_t k0 = 0; k0 < full; k0 += 16) {                             \
+                const int first = k0 == 0;                                             \
+                __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;            \
+                for (Py_ssize_t r = 0; r < common; r++) {                              \
+                    const int64_t xa_ = (int64_t)ia[r], xb_ = (int64_t)ib[r];          \
+                    if (first) {                                                       \
+                        if ((uint64_t)xa_ >= (uint64_t)rows ||                         \
+                            (uint64_t)xb_ >= (uint64_t)rows)                           \
+                            return -1;                                                 \
+                        if (r + PREFETCH_AHEAD < la)                                   \
+                            PREFETCH_AT(ia, r + PREFETCH_AHEAD, data, cols);           \
+                        if (r + PREFETCH_AHEAD < lb)                                   \
+                            PREFETCH_AT(ib, r + PREFETCH_AHEAD, data, cols);           \
+                    }                                                                  \
+                    const uint8_t *ra_ = data + xa_ * cols, *rb_ = data + xb_ * cols;  \
+                    float sa_, ba_, sb_, bb_;                                          \
+                    SCALE_BIAS(ra_, sa_, ba_, weighted, weighted ? wa[r] : 1.0f);      \
+                    SCALE_BIAS(rb_, sb_, bb_, weighted, weighted ? wb[r] : 1.0f);      \
+                    FUSED_ADD(a, ra_, sa_, ba_);                                       \
+                    FUSED_ADD(b, rb_, sb_, bb_);                                       \
+                }                                                                      \
+                FROWS_ONE(a, ia, wa, common, la)                                       \
+                FROWS_ONE(b, ib, wb, common, lb)                                       \
+                if (mean && la > 0) {                                                  \
+                    const __m256 v_ = _mm256_set1_ps(RECIP_F(la));                     \
+                    a0 = _mm256_mul_ps(a0, v_);                                        \
+                    a1 = _mm256_mul_ps(a1, v_);                                        \
+                }                                                                      \
+                _mm256_storeu_ps(oa + k0, a0);                                         \
+                _mm256_storeu_ps(oa + k0 + 8, a1);                                     \
+                if (two) {                                                             \
+                    if (mean && lb > 0) {                                              \
+                        const __m256 v_ = _mm256_set1_ps(RECIP_F(lb));                 \
+                        b0 = _mm256_mul_ps(b0, v_);                                    \
+                        b1 = _mm256_mul_ps(b1, v_);                                    \
+                    }                                                                  \
+                    _mm256_storeu_ps(ob + k0, b0);                                     \
+                    _mm256_storeu_ps(ob + k0 + 8, b1);                                 \
+                }                                                                      \
+            }                                                                          \
+            for (int h = 0; h <= two; h++) { /* codes past the last full tile */       \
+                const Py_ssize_t len = h ? lb : la;                                    \
+                const ITYPE *si = h ? ib : ia;                                         \
+                const float *sw = h ? wb : wa;                                         \
+                float *o = h ? ob : oa;                                                \
+                if (full == 0) /* no tile checked the indices */                       \
+                    for (Py_ssize_t q = 0; q < len; q++)                               \
+                        if ((uint64_t)(int64_t)si[q] >= (uint64_t)rows)                \
+                            return -1;                                                 \
+                for (Py_ssize_t k = full; k < block; k++) {                            \
+                    float acc = 0;                                                     \
+                    for (Py_ssize_t q = 0; q < len; q++) {                             \
+                        const uint8_t *r_ = data + (int64_t)si[q] * cols;              \
+                        float sc_, bi_;                                                \
+                        SCALE_BIAS(r_, sc_, bi_, weighted, weighted ? sw[q] : 1.0f);   \
+                        const int per_ = 8 / bits;                                     \
+                        const int code_ =                                              \
+                            (r_[k / per_] >> ((k % per_) * bits)) & ((1 << bits) - 1); \
+                        float t_ = sc_ * (float)code_;                                 \
+                        t_ = t_ + bi_;                                                 \
+                        acc += t_;                                                     \
+                    }                                                                  \
+                    o[k] = mean && len > 0 ? acc * RECIP_F(len) : acc;                 \
+                }                                                                      \
+            }                                                                          \
+            j = je;                                                                    \
+        }                                                                              \
+        return 0;                                                                      \
+    }                                                                                  \
+    AVX2_ATTR static int NAME(const uint8_t *data, Py_ssize_t rows, Py_ssize_t cols,   \
+                              int bits, const ITYPE *idx, const int32_t *lengths,      \
+                              Py_ssize_t m, const float *w, int mean, float *out) {    \
+        if (bits == 8)                                                                 \
+            return w ? NAME##_w(data, rows, cols, 8, idx, lengths, m, w, mean, out, 1) \
+                     : NAME##_w(data, rows, cols, 8, idx, lengths, m, w, mean, out, 0);\
+        if (bits == 4)                                                                 \
+            return w ? NAME##_w(data, rows, cols, 4, idx, lengths, m, w, mean, out, 1) \
+                     : NAME##_w(data, rows, cols, 4, idx, lengths, m, w, mean, out, 0);\
+        return w ? NAME##_w(data, rows, cols, 2, idx, lengths, m, w, mean, out, 1)     \
+                 : NAME##_w(data, rows, cols, 2, idx, lengths, m, w, mean, out, 0);    \
+    }
+
+FUSED_PAIRS(avx2_fused_i32, int32_t)
+FUSED_PAIRS(avx2_fused_i64, int64_t)
+#endif
+
 /* The index, lengths and weights buffers every lookup takes, checked for type,
  * rank, sign and sum. Returns the number of indices, or -1 (nothing set). */
 static Py_ssize_t lookup_operands(held_t *h, PyObject *indices, PyObject *lengths,
@@ -757,6 +935,14 @@ static PyObject *fused_lookup(PyObject *self, PyObject *const *args, Py_ssize_t 
     PyThreadState *ts = NULL;
     if (m * block >= RELEASE_GIL_AT || n * block >= RELEASE_GIL_AT)
         ts = PyEval_SaveThread();
+#if HAVE_AVX2
+    if (use_avx2)
+        bad = i64 ? avx2_fused_i64(dv->buf, rows, cols, b, iv->buf, lens, m, w, mean,
+                                   ov.buf)
+                  : avx2_fused_i32(dv->buf, rows, cols, b, iv->buf, lens, m, w, mean,
+                                   ov.buf);
+    else
+#endif
     bad = i64 ? fused_i64(dv->buf, rows, cols, b, iv->buf, n, lens, m, w, mean, ov.buf)
               : fused_i32(dv->buf, rows, cols, b, iv->buf, n, lens, m, w, mean, ov.buf);
     if (ts != NULL)

@@ -393,7 +393,7 @@ def test_ci_requires_the_module():
 
 @needs_native
 @pytest.mark.parametrize("avx2", [False, True])
-def test_sse2_and_avx2_float32_kernels_agree(avx2):
+def test_portable_and_avx2_kernels_agree(avx2):
     previous = native.native.select_avx2(avx2)
     try:
         if avx2 and not native.native.select_avx2(True):
@@ -423,5 +423,29 @@ def test_sse2_and_avx2_float32_kernels_agree(avx2):
             if bad.size:
                 bad[-1] = data.shape[0]  # the last index of the last pair, checked
                 assert native.sparse_lengths(data, bad, lengths, weights, mean) is None
+        for seed in range(30):
+            bits = [8, 4, 2][seed % 3]
+            table, indices, lengths, weights = quantized_case(
+                seed, bits, [np.int32, np.int64][seed % 2], seed % 4 == 0, 40
+            )
+            mean = seed % 5 == 1
+            fast = native.fused_lookup(table, indices, lengths, weights, mean, bits)
+            slow = numpy_only(
+                _rowwise.fused_lookup,
+                table,
+                indices,
+                lengths,
+                weights,
+                bits=bits,
+                mean=mean,
+            )
+            assert same_bits(fast, slow)
+            if indices.size:
+                bad = indices.copy()
+                bad[-1] = table.shape[0]
+                assert (
+                    native.fused_lookup(table, bad, lengths, weights, mean, bits)
+                    is None
+                )
     finally:
         native.native.select_avx2(previous)
