@@ -84,18 +84,45 @@ def _conv_transpose(ctx: ImportContext, node, attrs) -> None:
            adjs=adjs, **args)
 
 
+def _ceil_extra(ctx: ImportContext, node, args: dict) -> list[int]:
+    """Extra end padding that makes Caffe2's floor output size equal ONNX's ceil_mode
+    size (a last window must still start inside the input or its begin padding)."""
+    shape = ctx.static_shape(node.input[0])
+    if shape is None:
+        raise Unsupported("ceil_mode=1 on an input of unknown shape")
+    n = len(args["kernels"])
+    pads = args["pads"]
+    extra = []
+    for i in range(n):
+        size, s = shape[2 + i], args["strides"][i]
+        k = (args["kernels"][i] - 1) * args["dilations"][i] + 1
+        span = size + pads[i] + pads[n + i] - k
+        out = -(-span // s) + 1
+        if (out - 1) * s >= size + pads[i]:
+            out -= 1
+        extra.append(max(0, (out - 1) * s + k - (size + pads[i] + pads[n + i])))
+    return extra
+
+
 def _pool(ctx: ImportContext, node, attrs, c2_type: str) -> None:
     if _used_outputs(node):
         raise Unsupported("the Indices output")
-    if attrs.get("ceil_mode", 0):
-        raise Unsupported("ceil_mode=1")
     if attrs.get("storage_order", 0):
         raise Unsupported("storage_order=1")
     args = _window(ctx, node, attrs, list(attrs["kernel_shape"]))
-    if any(d != 1 for d in args.pop("dilations")):
-        raise Unsupported("dilations other than 1")
     if c2_type == "AveragePool":
         args["count_include_pad"] = int(attrs.get("count_include_pad", 0))
+    if attrs.get("ceil_mode", 0):
+        if args.get("count_include_pad"):
+            raise Unsupported("ceil_mode=1 with count_include_pad=1")
+        n = len(args["kernels"])
+        extra = _ceil_extra(ctx, node, args)
+        args["pads"] = args["pads"][:n] + [p + e for p, e in zip(args["pads"][n:], extra)]
+    if any(d != 1 for d in args["dilations"]):
+        if c2_type != "MaxPool":
+            raise Unsupported("dilations other than 1")
+    else:
+        args.pop("dilations")
     ctx.op(c2_type, [node.input[0]], [node.output[0]], **args)
 
 
@@ -168,8 +195,6 @@ def _instance_norm(ctx: ImportContext, node, attrs) -> None:
 
 @converter("LayerNormalization")
 def _layer_norm(ctx: ImportContext, node, attrs) -> None:
-    if _used_outputs(node):
-        raise Unsupported("the Mean / InvStdDev outputs")
     x, out = node.input[0], node.output[0]
     scale = node.input[1] if len(node.input) > 1 else ""
     bias = node.input[2] if len(node.input) > 2 else ""
@@ -177,9 +202,20 @@ def _layer_norm(ctx: ImportContext, node, attrs) -> None:
     rank = ctx.rank(x)
     if rank is not None:
         axis = canon_axis(axis, rank)
+    extra = list(node.output[1:3]) + [""] * (3 - len(node.output))
+    if any(extra) and rank is None:
+        raise Unsupported("the Mean / InvStdDev outputs of an input of unknown rank")
     normed = ctx.tmp(out + "_normalized") if scale or bias else out
-    ctx.op("LayerNorm", [x], [normed, ctx.tmp(out + "_mean"), ctx.tmp(out + "_std")],
-           axis=axis, epsilon=float(attrs.get("epsilon", 1e-5)))
+    mean, std = ctx.tmp(out + "_mean"), ctx.tmp(out + "_std")
+    ctx.op("LayerNorm", [x], [normed, mean, std], axis=axis,
+           epsilon=float(attrs.get("epsilon", 1e-5)))
+    if any(extra):  # Caffe2 keeps one trailing 1; ONNX keeps every reduced dimension
+        dims = [0] * axis + [1] * (rank - axis)
+        if extra[0]:
+            ctx.op("Reshape", [mean], [extra[0], ctx.tmp(out + "_old_shape")], shape=dims)
+        if extra[1]:
+            inv = ctx.op("Reciprocal", [std], [ctx.tmp(out + "_inv_std")])
+            ctx.op("Reshape", [inv], [extra[1], ctx.tmp(out + "_old_shape")], shape=dims)
     if scale:
         normed = ctx.op("Mul", [normed, scale], [out if not bias else ctx.tmp(out + "_scaled")])
     if bias:
@@ -288,18 +324,19 @@ _FLOOR_LIKE = {
 }
 
 
-@converter("Resize")
-def _resize(ctx: ImportContext, node, attrs) -> None:
-    if _text(attrs.get("mode"), "nearest") != "nearest":
-        raise Unsupported("mode=" + _text(attrs.get("mode"), ""))
-    coord = _text(attrs.get("coordinate_transformation_mode"), "half_pixel")
-    nearest = _text(attrs.get("nearest_mode"), "round_prefer_floor")
-    if ctx.opset < 11:  # Resize-10 maps like Upsample: floor(y / scale)
-        coord, nearest = "asymmetric", "floor"
-    if (coord, nearest) not in _FLOOR_LIKE:
-        raise Unsupported(f"coordinate_transformation_mode={coord} with nearest_mode={nearest}")
-    if attrs.get("antialias", 0) or "axes" in attrs:
-        raise Unsupported("antialias or axes")
+def _scales_for_sizes(sizes: list[int], shape: tuple[int, ...]) -> np.ndarray:
+    """Scales whose float32 product with the input size floors to exactly ``sizes``
+    (as Caffe2 sizes its output), nudged up by a few ulps where size / in rounds low."""
+    scales = []
+    for size, n in zip(sizes, shape):
+        s = np.float32(size / n)
+        while int(np.float32(n) * s) < size:
+            s = np.nextafter(s, np.float32(np.inf))
+        scales.append(s)
+    return np.array(scales, np.float32)
+
+
+def _resize_scales(ctx: ImportContext, node) -> np.ndarray:
     scales_name = node.input[1] if ctx.opset < 11 else (
         node.input[2] if len(node.input) > 2 else "")
     scales = ctx.const(scales_name) if scales_name else None
@@ -309,5 +346,30 @@ def _resize(ctx: ImportContext, node, attrs) -> None:
         shape = ctx.static_shape(node.input[0])
         if sizes is None or shape is None:
             raise Unsupported("sizes on an input of unknown shape")
-        scales = np.array(ints_of(sizes), np.float64) / np.array(shape, np.float64)
+        scales = _scales_for_sizes(ints_of(sizes), shape)
+    return scales
+
+
+@converter("Resize")
+def _resize(ctx: ImportContext, node, attrs) -> None:
+    if attrs.get("antialias", 0) or "axes" in attrs:
+        raise Unsupported("antialias or axes")
+    mode = _text(attrs.get("mode"), "nearest")
+    coord = _text(attrs.get("coordinate_transformation_mode"), "half_pixel")
+    if mode == "linear" and coord == "align_corners" and ctx.opset >= 11:
+        # Caffe2's UpsampleBilinear maps i to i * (in - 1) / (out - 1): align_corners.
+        s = [float(v) for v in _resize_scales(ctx, node).reshape(-1)]
+        if len(s) != 4 or s[0] != 1.0 or s[1] != 1.0:
+            raise Unsupported("linear scales other than [1, 1, h, w]")
+        ctx.op("UpsampleBilinear", [node.input[0]], [node.output[0]],
+               height_scale=s[2], width_scale=s[3])
+        return
+    if mode != "nearest":
+        raise Unsupported(f"mode={mode} with coordinate_transformation_mode={coord}")
+    nearest = _text(attrs.get("nearest_mode"), "round_prefer_floor")
+    if ctx.opset < 11:  # Resize-10 maps like Upsample: floor(y / scale)
+        coord, nearest = "asymmetric", "floor"
+    if (coord, nearest) not in _FLOOR_LIKE:
+        raise Unsupported(f"coordinate_transformation_mode={coord} with nearest_mode={nearest}")
+    scales = _resize_scales(ctx, node)
     _nearest_scales(ctx, node, scales, any_scale=(coord, nearest) == ("asymmetric", "floor"))

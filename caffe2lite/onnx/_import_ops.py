@@ -142,10 +142,20 @@ def _clip(ctx: ImportContext, node, attrs) -> None:
         lo, hi = attrs.get("min"), attrs.get("max")
     else:
         lo = hi = None
-        if len(node.input) > 1 and node.input[1]:
-            lo = float(ctx.need_const(node.input[1], "min").reshape(-1)[0])
-        if len(node.input) > 2 and node.input[2]:
-            hi = float(ctx.need_const(node.input[2], "max").reshape(-1)[0])
+        bounds = [b if b else "" for b in list(node.input[1:3]) + ["", ""]][:2]
+        if any(b and ctx.const(b) is None for b in bounds):
+            # computed bounds: Max then Min (which need equal shapes: broadcast)
+            x = node.input[0]
+            for k, (b, op) in enumerate(zip(bounds, ("Max", "Min"))):
+                if b:
+                    last = k == 1 or not bounds[1]
+                    out = node.output[0] if last else ctx.tmp(x + "_clipped")
+                    x = ctx.op(op, broadcast_all(ctx, [x, b]), [out])
+            return
+        if bounds[0]:
+            lo = float(ctx.const(bounds[0]).reshape(-1)[0])
+        if bounds[1]:
+            hi = float(ctx.const(bounds[1]).reshape(-1)[0])
     ctx.op("Clip", [node.input[0]], [node.output[0]],
            min=None if lo is None else float(lo), max=None if hi is None else float(hi))
 

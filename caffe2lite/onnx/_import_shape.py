@@ -132,7 +132,13 @@ def _split(ctx: ImportContext, node, attrs) -> None:
         axis = canon_axis(axis, ctx.need_rank(x, "a negative axis"))
     split = attrs.get("split")
     if split is None and len(node.input) > 1 and node.input[1]:
-        split = ints_of(ctx.need_const(node.input[1], "split"))
+        value = ctx.const(node.input[1])
+        if value is None:  # Caffe2's Split reads int32 sizes from its second input
+            sizes = ctx.op("Cast", [node.input[1]], [ctx.tmp(node.input[1] + "_int32")],
+                           to=ONNX_TO_CAFFE2[6])
+            ctx.op("Split", [x, sizes], list(node.output), axis=axis)
+            return
+        split = ints_of(value)
     n = len(node.output)
     if split is None and "num_outputs" in attrs:
         shape = ctx.shape(x)
@@ -259,13 +265,25 @@ def _reduce(ctx: ImportContext, node, attrs) -> None:
 
 @converter("ArgMax", "ArgMin")
 def _arg(ctx: ImportContext, node, attrs) -> None:
-    if attrs.get("select_last_index", 0):
-        raise Unsupported("select_last_index=1")
+    x, out = node.input[0], node.output[0]
     axis = int(attrs.get("axis", 0))
     if axis < 0:
-        axis = canon_axis(axis, ctx.need_rank(node.input[0], "a negative axis"))
-    ctx.op(node.op_type, [node.input[0]], [node.output[0]], axis=axis,
-           keepdims=int(attrs.get("keepdims", 1)))
+        axis = canon_axis(axis, ctx.need_rank(x, "a negative axis"))
+    keep = int(attrs.get("keepdims", 1))
+    if not attrs.get("select_last_index", 0):
+        ctx.op(node.op_type, [x], [out], axis=axis, keepdims=keep)
+        return
+    # The last extreme: the first one of the reversed axis, counted from the end.
+    shape = ctx.shape(x)
+    size = None if shape is None else shape[axis]
+    if size is None:
+        raise Unsupported("select_last_index=1 along a dimension of unknown size")
+    rev = ctx.constant(np.arange(size - 1, -1, -1, dtype=np.int64), x + "_reversed_index")
+    flipped = ctx.op("Gather", [x, rev], [ctx.tmp(x + "_reversed")], axis=axis)
+    first = ctx.op(node.op_type, [flipped], [ctx.tmp(out + "_reversed")], axis=axis,
+                   keepdims=keep)
+    last = ctx.constant(np.array(size - 1, np.int64), "last_index")
+    ctx.op("Sub", [last, first], [out])
 
 
 @converter("Range")
@@ -285,8 +303,6 @@ def _range(ctx: ImportContext, node, attrs) -> None:
 
 @converter("TopK")
 def _top_k(ctx: ImportContext, node, attrs) -> None:
-    if not attrs.get("largest", 1):
-        raise Unsupported("largest=0")
     if "k" in attrs:  # opset < 10
         k = int(attrs["k"])
     else:
@@ -295,4 +311,11 @@ def _top_k(ctx: ImportContext, node, attrs) -> None:
     if axis < -1:
         axis = canon_axis(axis, ctx.need_rank(node.input[0], "a negative axis"))
     # Caffe2's TopK is sorted, ties broken by the lower index, as ONNX asks.
-    ctx.op("TopK", [node.input[0]], list(node.output[:2]), k=k, axis=axis)
+    if attrs.get("largest", 1):
+        ctx.op("TopK", [node.input[0]], list(node.output[:2]), k=k, axis=axis)
+        return
+    values, indices = node.output[0], node.output[1] if len(node.output) > 1 else ""
+    neg = ctx.op("Negative", [node.input[0]], [ctx.tmp(values + "_negated")])
+    top = ctx.op("TopK", [neg], [ctx.tmp(values + "_top"), indices or ctx.tmp("indices")],
+                 k=k, axis=axis)
+    ctx.op("Negative", [top], [values])

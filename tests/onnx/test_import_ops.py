@@ -309,6 +309,37 @@ CASES = [
     ("Range-int64-const", N("Range", ["a", "b", "c"]), {"a": np.array(2, np.int64)},
      {"b": np.array(9, np.int64), "c": np.array(3, np.int64)}, 17),
     ("MatMul-dot", N("MatMul", ["a", "b"]), {"a": _r(4), "b": _r(4)}, {}, 17),
+    ("LayerNormalization-stats", N("LayerNormalization", ["x", "s"], ["y", "mean", "inv"],
+                                   axis=1), {"x": _r(2, 3, 4)}, {"s": _r(3, 4)}, 17),
+    ("LayerNormalization-inv-only", N("LayerNormalization", ["x", "s"], ["y", "", "inv"]),
+     {"x": _r(2, 5)}, {"s": _r(5)}, 17),
+    ("TopK-smallest", N("TopK", ["x", "k"], ["v", "i"], largest=0),
+     {"x": np.round(_r(3, 6) * 2)}, {"k": np.array([4], np.int64)}, 17),
+    ("ArgMax-last", N("ArgMax", ["x"], axis=1, select_last_index=1),
+     {"x": np.round(_r(3, 6))}, {}, 17),
+    ("ArgMin-last", N("ArgMin", ["x"], axis=0, keepdims=0, select_last_index=1),
+     {"x": np.round(_r(5, 3))}, {}, 17),
+    ("Clip-computed", N("Clip", ["x", "lo", "hi"]),
+     {"x": X34, "lo": np.array(-0.3, F), "hi": np.array(0.4, F)}, {}, 13),
+    ("Clip-computed-max", N("Clip", ["x", "", "hi"]), {"x": X34, "hi": np.array(0.2, F)},
+     {}, 13),
+    ("MaxPool-dilated", N("MaxPool", ["x"], kernel_shape=[2, 2], dilations=[2, 2]),
+     {"x": IMG}, {}, 17),
+    ("MaxPool-ceil", N("MaxPool", ["x"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1),
+     {"x": IMG}, {}, 17),
+    ("MaxPool-ceil-pads", N("MaxPool", ["x"], kernel_shape=[3, 3], strides=[2, 2],
+                            pads=[1, 1, 1, 1], ceil_mode=1), {"x": _r(1, 2, 6, 7)}, {}, 17),
+    ("AveragePool-ceil", N("AveragePool", ["x"], kernel_shape=[3, 3], strides=[2, 2],
+                           ceil_mode=1), {"x": _r(1, 2, 6, 7)}, {}, 17),
+    ("Resize-linear-align", N("Resize", ["x", "", "s"], mode="linear",
+                              coordinate_transformation_mode="align_corners"),
+     {"x": IMG}, {"s": np.array([1, 1, 2, 1.5], F)}, 13),
+    ("Resize-sizes-odd", N("Resize", ["x", "", "", "z"], coordinate_transformation_mode=
+                           "asymmetric", nearest_mode="floor"), {"x": _r(1, 1, 3, 7)},
+     {"z": np.array([1, 1, 10, 23], np.int64)}, 13),
+    ("Resize-linear-sizes", N("Resize", ["x", "", "", "z"], mode="linear",
+                              coordinate_transformation_mode="align_corners"),
+     {"x": _r(1, 2, 3, 4)}, {"z": np.array([1, 2, 7, 10], np.int64)}, 13),
     ("Range", N("Range", ["a", "b", "c"]), {},
      {"a": np.array(1.0, F), "b": np.array(6.0, F), "c": np.array(1.5, F)}, 17),
 ]
@@ -378,3 +409,17 @@ def test_space_to_depth_crd_mode_matches_the_onnx_reference():
     model = build(N("SpaceToDepth", ["x"], blocksize=2, mode="CRD"), {"x": x}, opset=28)
     (want,) = ReferenceEvaluator(model).run(None, {"x": x})
     np.testing.assert_array_equal(backend.prepare(model).run([x]).y, want)
+
+
+def test_split_sizes_computed_at_run_time():
+    # shape inference cannot type the outputs, so the graph states them
+    x, sizes = _r(2, 7), np.array([2, 4, 1], np.int64)
+    graph = helper.make_graph(
+        [N("Split", ["x", "s"], ["y1", "y2", "y3"], axis=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 7]),
+         helper.make_tensor_value_info("s", TensorProto.INT64, [3])],
+        [helper.make_tensor_value_info(f"y{i}", TensorProto.FLOAT, [2, "n"]) for i in (1, 2, 3)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    got = compare(model, {"x": x, "s": sizes})
+    assert [g.shape for g in got] == [(2, 2), (2, 4), (2, 1)]
