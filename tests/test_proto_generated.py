@@ -81,6 +81,18 @@ def test_check_mode_reports_drift(tmp_path, monkeypatch, capsys):
     assert err[-1] == "-# edited by hand"
 
 
+@needs_pinned_protoc
+def test_the_old_command_still_works():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "proto" / "generate.py"), "--check"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout.splitlines()) == (0, [
+        "caffe2lite/proto/caffe2_pb2.py is up to date",
+        "caffe2lite/proto/caffe2_pb2.pyi is up to date",
+    ])  # fmt: skip
+
+
 def test_another_grpcio_tools_is_refused(monkeypatch):
     monkeypatch.setattr(generate, "installed_version", lambda: "0.1")
     with pytest.raises(generate.GenerateError) as info:

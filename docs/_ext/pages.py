@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -50,16 +51,28 @@ def cli() -> str:
     """The command's help and each subcommand's, in code blocks."""
     from caffe2lite.cli.main import build_parser
 
-    parser = build_parser()
+    # argparse wraps to the terminal's width: a fixed one gives the same page anywhere.
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "88"
+    try:
+        return _cli_text(build_parser())
+    finally:
+        if old is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = old
+
+
+def _cli_text(parser: argparse.ArgumentParser) -> str:
     parser.prog = "caffe2lite"
     parts = [
         "# Command line",
         "",
         (
-            "`caffe2lite` (also `python -m caffe2lite`) runs, inspects, draws and "
-            "converts Caffe2 nets and lists the operators. The help below is what the "
-            "installed command prints; the [guide](guide.md#command-line) walks "
-            "through it on the bundled example."
+            "`caffe2lite` (also `python -m caffe2lite`) runs, inspects, draws, "
+            "converts and scores Caffe2 nets and lists the operators. The help "
+            "below is what the installed command prints; the "
+            "[guide](guide.md#command-line) walks through it on the bundled example."
         ),
         "",
         "```text",
