@@ -274,6 +274,15 @@ class CompiledNet:
         raise_problems(problems, f"net '{self.name}'")
         self._steps = [(s.kernel, _fetcher(s.inputs), s.outputs, s.kwargs,
                         len(s.outputs), i) for i, s in enumerate(self.ops)]
+        # The tight loop's form of each step: kernels without keyword arguments are
+        # called without an (empty) ** dict, and one-input ones with their input
+        # itself rather than a one-tuple to unpack (``how`` 2 and 1; 0: the full
+        # call, which kernels with arguments, such as the in-place ones, always get).
+        self._fast_steps = [
+            (s.kernel, _fetcher(s.inputs) if s.kwargs or len(s.inputs) != 1
+             else itemgetter(s.inputs[0]), s.outputs, s.kwargs, len(s.outputs), i,
+             0 if s.kwargs else 2 if len(s.inputs) == 1 else 1)
+            for i, s in enumerate(self.ops)]
         self._output_blobs = [s.kwargs["outputs"] for s in self.ops
                               if s.schema.wants_outputs]
 
@@ -285,14 +294,20 @@ class CompiledNet:
         loop below runs unchanged."""
         if hooks or ACTIVE:  # profilers entered as context managers see every run
             return self._run_hooked(blobs, num_iter, merged_hooks(hooks or ()))
-        steps, tuple_ = self._steps, tuple
-        for output_blobs in self._output_blobs:
-            output_blobs.blobs = blobs
+        steps, tuple_ = self._fast_steps, tuple
+        if self._output_blobs:
+            for output_blobs in self._output_blobs:
+                output_blobs.blobs = blobs
         for _ in range(num_iter):
             i = 0
             try:
-                for kernel, fetch, outs, kw, n, i in steps:
-                    res = kernel(*fetch(blobs), **kw)
+                for kernel, fetch, outs, kw, n, i, how in steps:
+                    if how == 0:
+                        res = kernel(*fetch(blobs), **kw)
+                    elif how == 2:
+                        res = kernel(fetch(blobs))
+                    else:
+                        res = kernel(*fetch(blobs))
                     if type(res) is not tuple_ or len(res) < n:
                         raise _bad_result(res, n)
                     if n == 1:
