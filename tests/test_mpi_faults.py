@@ -106,15 +106,16 @@ else:
     assert r["later_took"] < 0.1
 
 
-def test_large_and_small_allreduces_agree_with_mpi4py():
+def test_small_medium_and_large_allreduces_give_the_exact_sum():
     res, _ = _run(3, '''
-for n in (5, 1 << 19):  # 20 bytes (Tested in the calling thread) and 2 MB (MPI_Wait)
+# 20 bytes (one Allgather with the check), 64 kB (check, then an Iallreduce Tested in
+# this thread) and 2 MB (check, then MPI's blocking Allreduce on the waiting thread)
+for n in (5, 1 << 14, 1 << 19):
     x = np.arange(n, dtype=np.float32) * (RANK + 1)
     workspace.FeedBlob("x", x)
     run("Allreduce", ["cw", "x"], ["x"])
-    want = np.empty_like(x)
-    MPI.COMM_WORLD.Allreduce(x, want)
+    want = np.arange(n, dtype=np.float32) * (SIZE * (SIZE + 1) // 2)  # exact in float32
     report(n=n, same=bool(np.array_equal(workspace.FetchBlob("x"), want)))
 ''')
     assert res.returncode == 0, res.stderr
-    assert len(res.results) == 6 and all(r["same"] for r in res.results)
+    assert len(res.results) == 9 and all(r["same"] for r in res.results)
