@@ -107,10 +107,13 @@ class OpContext:
         return self.graph.fresh(hint)
 
     def const(self, value: Any, dtype: Any = None, hint: str = "const") -> str:
-        """An initializer holding ``value`` (a new name)."""
+        """An initializer holding ``value`` (a new name, whose shape and value later
+        steps of this op can read)."""
         arr = np.array(value, dtype=dtype)
         name = self.fresh(f"{self.op.output[0] if self.op.output else 'op'}_{hint}")
         self.consts.append((name, arr))
+        self.graph.shapes[name] = TensorShape(arr.shape, arr.dtype)
+        self.graph.constants[name] = arr
         return name
 
     def node(

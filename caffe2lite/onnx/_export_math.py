@@ -352,3 +352,32 @@ def glu(ctx: OpContext, op: Any, args: dict) -> None:
     extra = {"num_outputs": 2} if ctx.opset >= 18 else {}
     a, b = ctx.node("Split", [x], 2, axis=axis, **extra)
     ctx.one("Mul", [a, ctx.one("Sigmoid", [b])], op.output[0])
+
+
+@converter("Bucketize")
+def bucketize(ctx: OpContext, op: Any, args: dict) -> None:
+    """The number of boundaries below each element (NaN compares false: 0)."""
+    x = op.input[0]
+    edges = ctx.const(np.asarray(args["boundaries"], np.float32), hint="boundaries")
+    below = ctx.one("Less", [edges, ctx.unsqueeze(x, [ctx.rank(x)])])
+    count = ctx.one(
+        "ReduceSum", [ctx.one("Cast", [below], to=6), ctx.ints([-1])], keepdims=0
+    )
+    ctx.one("Identity", [count], op.output[0])
+
+
+@converter("BatchBoxCox")
+def batch_box_cox(ctx: OpContext, op: Any, args: dict) -> None:
+    """Per column j, with t = max(x + lambda2[j], 1e-6): ln(t) where lambda1[j] is 0,
+    else (t^lambda1[j] - 1) / lambda1[j]."""
+    x, l1, l2 = op.input
+    rows = ctx.one("Flatten", [x], axis=1) if ctx.rank(x) != 2 else x
+    t = ctx.one("Max", [ctx.one("Add", [rows, l2]), ctx.scalar_like(1e-6, x)])
+    zero = ctx.one("Equal", [l1, ctx.scalar_like(0.0, x)])
+    safe = ctx.one("Where", [zero, ctx.scalar_like(1.0, x), l1])
+    power = ctx.one(
+        "Div",
+        [ctx.one("Sub", [ctx.one("Pow", [t, safe]), ctx.scalar_like(1.0, x)]), safe],
+    )
+    y = ctx.one("Where", [zero, ctx.one("Log", [t]), power])
+    ctx.reshape_like(y, x, op.output[0])

@@ -82,44 +82,43 @@ def _per_row(ctx: OpContext, values: str, like_rank: int) -> str:
 def lengths_reduce(ctx: OpContext, op: Any, args: dict) -> None:
     """(Sparse)Lengths{Sum,Mean,WeightedSum,Max}: rows (gathered by INDICES for the
     sparse forms, scaled by the weights for the weighted ones) reduced per segment."""
-    data, lengths = op.input[0], op.input[-1]
+    data = op.input[0]
+    indices = op.input[-2] if op.type.startswith("Sparse") else None
+    weights = op.input[1] if "Weighted" in op.type else None
+    how = {**LENGTHS, **SPARSE}[op.type]
+    reduce_lengths(ctx, data, indices, weights, op.input[-1], how, op.output[0])
+
+
+def reduce_lengths(
+    ctx: OpContext,
+    data: str,
+    indices: str | None,
+    weights: str | None,
+    lengths: str,
+    how: str,
+    out: str,
+) -> None:
+    """Rows of data (gathered by ``indices``, scaled by ``weights``) reduced (``how``:
+    add, mean or max) per segment of ``lengths``, into ``out``."""
     rank = ctx.rank(data)
     dtype = ctx.dtype(data)
-    rows = data
-    if op.type.startswith("Sparse"):
-        rows = ctx.one("Gather", [data, op.input[-2]], axis=0)
-    if "Weighted" in op.type:
-        rows = ctx.one("Mul", [rows, _per_row(ctx, op.input[1], rank)])
-    how = {**LENGTHS, **SPARSE}[op.type]
+    rows = data if indices is None else ctx.one("Gather", [data, indices], axis=0)
+    if weights is not None:
+        rows = ctx.one("Mul", [rows, _per_row(ctx, weights, rank)])
     seg = segment_ids(ctx, lengths, rows)
     count = ctx.shape_part(lengths, 0, 1)
     mean = how == "mean"
     y = scatter_segments(
-        ctx,
-        rows,
-        seg,
-        count,
-        "add" if mean else how,
-        dtype,
-        None if mean else op.output[0],
+        ctx, rows, seg, count, "add" if mean else how, dtype, None if mean else out
     )
     if how == "max":
         zero = ctx.const(np.zeros((), ctx.dtype(lengths, np.int32)), hint="zero")
         empty = _per_row(ctx, ctx.one("Equal", [lengths, zero]), rank)
-        ctx.one(
-            "Where",
-            [empty, ctx.const(np.zeros((), dtype), hint="zero"), y],
-            op.output[0],
-        )
+        ctx.one("Where", [empty, ctx.const(np.zeros((), dtype), hint="zero"), y], out)
     elif mean:
-        n = ctx.one(
-            "Max",
-            [
-                ctx.one("Cast", [lengths], to=_onnx_type(dtype)),
-                ctx.const(np.ones((), dtype), hint="one"),
-            ],
-        )
-        ctx.one("Div", [y, _per_row(ctx, n, rank)], op.output[0])
+        n = ctx.one("Cast", [lengths], to=_onnx_type(dtype))
+        n = ctx.one("Max", [n, ctx.const(np.ones((), dtype), hint="one")])
+        ctx.one("Div", [y, _per_row(ctx, n, rank)], out)
 
 
 def _onnx_type(dtype: np.dtype) -> int:
@@ -248,3 +247,22 @@ def _max(ctx: OpContext, x: str) -> str:
     if ctx.opset < 18:
         return ctx.one("ReduceMax", [x], keepdims=1)
     return ctx.one("ReduceMax", [x, ctx.ints([0])], keepdims=1)
+
+
+@converter("FillExamplesWithIndicator")
+def fill_examples_with_indicator(ctx: OpContext, op: Any, args: dict) -> None:
+    """data's rows written, in order, at the marked examples (marks past data's rows
+    stay zero); the other rows are zero."""
+    data, indicator = op.input
+    marked = ctx.one("NonZero", [indicator])  # (1, marks)
+    n = ctx.shape_part(data, 0, 1)
+    at = ctx.one(
+        "Slice", [ctx.transpose(marked, [1, 0]), ctx.ints([0]), n, ctx.ints([0])]
+    )
+    shape = ctx.one(
+        "Concat",
+        [ctx.shape_part(indicator, 0, 1), ctx.shape_part(data, 1, None)],
+        axis=0,
+    )
+    zeros = ctx.one("ConstantOfShape", [shape], value=np.zeros(1, ctx.dtype(data)))
+    ctx.one("ScatterND", [zeros, at, data], op.output[0])

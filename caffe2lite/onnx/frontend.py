@@ -12,8 +12,8 @@
   Caffe2's ``ssa_rewrite``: ``name_1``, ``name_2`` ...; the last write of a blob keeps
   its name unless the blob is also a graph input.
 - Each op goes through its converter (:mod:`._export_math`, :mod:`._export_reduce`,
-  :mod:`._export_shape`, :mod:`._export_segment`, :mod:`._export_nn`,
-  :mod:`._export_norm`). Ops
+  :mod:`._export_shape`, :mod:`._export_segment`, :mod:`._export_quantized`,
+  :mod:`._export_nn`, :mod:`._export_norm`). Ops
   without an ONNX form are all collected first, then reported in one
   :class:`ExportError` listing each type with its count and op indices.
 
@@ -40,6 +40,7 @@ from caffe2lite.onnx import (  # noqa: F401  (they fill CONVERTERS)
     _export_math,
     _export_nn,
     _export_norm,
+    _export_quantized,
     _export_reduce,
     _export_segment,
     _export_shape,
@@ -199,6 +200,9 @@ def caffe2_net_to_onnx_graph(
                 )
             )
         inits += [_tensor(onnx, n, v) for n, v in ctx.consts]
+    # Constants no node reads (a quantized table read once, dequantized) are left out.
+    read = {i for node in nodes for i in node.input}
+    inits = [t for t in inits if t.name in read]
     inputs = [_value_info_proto(onnx, n, graph.shapes[n]) for n in graph.inputs]
     outputs = []
     for n in graph.outputs:

@@ -311,6 +311,23 @@ CASES = [
             "SparseUnsortedSegmentMean",
         )
     ],
+    case(
+        "FillExamplesWithIndicator",
+        {"D": f32(2, 3), "I": np.array([0, 1, 0, 1, 0], np.bool_)},
+    ),
+    case(
+        "FillExamplesWithIndicator", {"D": f32(1), "I": np.array([0, 2, 3], np.int32)}
+    ),
+    case(
+        "Bucketize",
+        {"X": np.array([[-1, 0.5, 1], [2, 7, np.nan]], np.float32)},
+        boundaries=[0.5, 1.0, 5.0],
+    ),
+    case(
+        "BatchBoxCox",
+        {"X": pos(3, 4)},
+        params={"l1": np.array([0, 0.5, -1, 2], np.float32), "l2": f32(4, lo=0, hi=1)},
+    ),
     case("LengthsToSegmentIds", {"L": np.array([2, 0, 3, 1], np.int32)}),
     case("LengthsTile", {"D": f32(3, 2), "L": np.array([2, 0, 3], np.int32)}),
     case("LengthsRangeFill", {"L": np.array([3, 0, 1, 2], np.int32)}),
@@ -653,3 +670,51 @@ def test_every_case_at_other_opsets(opset, onnx_tools):
         18: set(),
     }
     assert set(needs_newer) == expected[opset]
+
+
+@pytest.mark.parametrize(
+    "op_type, quantize",
+    [
+        ("SparseLengthsSumFused8BitRowwise", "FloatToFused8BitRowwiseQuantized"),
+        ("SparseLengthsMeanFused4BitRowwise", "FloatToFused4BitRowwiseQuantized"),
+        (
+            "SparseLengthsWeightedSumFused2BitRowwise",
+            "FloatToFused2BitRowwiseQuantized",
+        ),
+        ("SparseLengthsWeightedMean8BitsRowwise", "FloatToRowwiseQuantized8Bits"),
+    ],
+)
+def test_quantized_lookups_read_a_dequantized_table(
+    op_type, quantize, export_and_compare
+):
+    """The quantized table is an initializer: exported as the float table caffe2lite's
+    dequantize op gives; a table that is an input cannot be exported."""
+    from caffe2lite.onnx import ExportError, export
+
+    init, net = core.Net("init"), core.Net("n")
+    table = f32(5, 8)
+    init.GivenTensorFill([], "T", values=table.reshape(-1).tolist(), shape=[5, 8])
+    separate = quantize == "FloatToRowwiseQuantized8Bits"
+    init.Proto().op.add(
+        type=quantize, input=["T"], output=["Q", "SB"] if separate else ["Q"]
+    )
+    weighted = "Weighted" in op_type
+    ins = (
+        ["Q"] + (["W"] if weighted else []) + ["I", "L"] + (["SB"] if separate else [])
+    )
+    getattr(net, op_type)(ins, "Y")
+    net.Proto().external_output.append("Y")
+    inputs = {"I": np.array([4, 0, 0, 2], np.int64), "L": np.array([1, 0, 3], np.int32)}
+    if weighted:
+        inputs["W"] = f32(4)
+    model = export_and_compare(net, inputs, init, rtol=1e-5, atol=1e-5)
+    assert "Q" not in {t.name for t in model.graph.initializer}
+    from caffe2lite.schema.shapes import TensorShape
+
+    with pytest.raises(ExportError, match="a quantized table that is not a constant"):
+        export(
+            net,
+            None,
+            {"Q": TensorShape((5, 16), np.uint8), "SB": TensorShape((5, 2), np.float32)}
+            | {k: TensorShape(v.shape, v.dtype) for k, v in inputs.items()},
+        )

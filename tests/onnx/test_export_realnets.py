@@ -22,8 +22,6 @@ pytestmark = pytest.mark.skipif(
 # glow nets whose ops have no ONNX equivalent (segment and sparse-feature ops, random
 # fills, quantized kernels): the op type export names.
 UNEXPORTABLE = {
-    "batch_box_cox_predict_net": "BatchBoxCox",
-    "bucketize_op_net": "Bucketize",
     "gaussian_fill_use_provided_shape": "GaussianFill",
     "gaussian_fill_input_as_shape": "GaussianFill",
     "gaussian_fill_use_input_shape": "GaussianFill",
@@ -31,15 +29,7 @@ UNEXPORTABLE = {
     "uniform_fill_input_as_shape": "UniformFill",
     "uniform_fill_use_input_shape": "UniformFill",
     "gather_ranges": "GatherRanges",
-    "rowwise_quantized_sparse_lengths_sum_predict_net": "SparseLengthsSum8BitsRowwise",
-    "rowwise_quantized_sparse_lengths_weighted_sum_predict_net": "SparseLengthsWeightedSum8BitsRowwise",
-    "fused_rowwise_quantized_sparse_lengths_sum_predict_net": "SparseLengthsSumFused8BitRowwise",
-    "fused_rowwise_quantized_sparse_lengths_sum_predict_net_length1": "SparseLengthsSumFused8BitRowwise",
-    "fused_rowwise_quantized_sparse_lengths_weighted_sum_predict_net": "SparseLengthsWeightedSumFused8BitRowwise",
-    "fused_rowwise_quantized_sparse_lengths_weighted_sum_avg_length_predict_net": "SparseLengthsWeightedSumFused8BitRowwise",
-    "4bit_fused_rowwise_quantized_sparse_lengths_sum_predict_net": "SparseLengthsSumFused4BitRowwise",
     "sparse_to_dense_mask_op_net": "SparseToDenseMask",
-    "fill_examples_with_indicator": "FillExamplesWithIndicator",
     "batch_sparse_to_dense_last_dim_1": "BatchSparseToDense",
     "sparselabelsplit": "SparseLabelSplit",
 }
