@@ -13,7 +13,7 @@
   its name unless the blob is also a graph input.
 - Each op goes through its converter (:mod:`._export_math`, :mod:`._export_reduce`,
   :mod:`._export_shape`, :mod:`._export_segment`, :mod:`._export_quantized`,
-  :mod:`._export_nn`, :mod:`._export_norm`). Ops
+  :mod:`._export_sparse`, :mod:`._export_nn`, :mod:`._export_norm`). Ops
   without an ONNX form are all collected first, then reported in one
   :class:`ExportError` listing each type with its count and op indices.
 
@@ -44,6 +44,7 @@ from caffe2lite.onnx import (  # noqa: F401  (they fill CONVERTERS)
     _export_reduce,
     _export_segment,
     _export_shape,
+    _export_sparse,
 )
 from caffe2lite.onnx._export_graph import ExportError
 from caffe2lite.onnx._export_net import (

@@ -137,8 +137,10 @@ def test_unexportable_ops_listed_together_word_for_word():
     assert str(e.value) == (
         "cannot export net 'sparse_features_predict' to ONNX: 2 ops have no ONNX "
         "equivalent:\n"
-        "  - SparseDropoutWithReplacement (1): op #0\n"
-        "  - SparseItemwiseDropoutWithReplacement (1): op #2"
+        "  - SparseDropoutWithReplacement (1): op #0 (ratio 0.5 drops at random; only 0 "
+        "and 1 are deterministic)\n"
+        "  - SparseItemwiseDropoutWithReplacement (1): op #2 (ratio 0.3 "
+        "drops at random; only 0 and 1 are deterministic)"
     )
     assert isinstance(e.value, Caffe2LiteError)
 

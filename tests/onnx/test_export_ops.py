@@ -718,3 +718,18 @@ def test_quantized_lookups_read_a_dequantized_table(
             {"Q": TensorShape((5, 16), np.uint8), "SB": TensorShape((5, 2), np.float32)}
             | {k: TensorShape(v.shape, v.dtype) for k, v in inputs.items()},
         )
+
+
+@pytest.mark.parametrize(
+    "op_type", ["SparseDropoutWithReplacement", "SparseItemwiseDropoutWithReplacement"]
+)
+@pytest.mark.parametrize("ratio", [0.0, 1.0])
+def test_sparse_dropout_at_its_deterministic_ratios(op_type, ratio, export_and_compare):
+    net = core.Net("n")
+    getattr(net, op_type)(["X", "L"], ["Y", "OL"], ratio=ratio, replacement_value=-7)
+    net.Proto().external_output.extend(["Y", "OL"])
+    inputs = {
+        "X": np.array([3, 1, 4, 1, 5], np.int64),
+        "L": np.array([2, 0, 3], np.int32),
+    }
+    export_and_compare(net, inputs)
