@@ -121,6 +121,8 @@ def row_wise_sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.n
             m = m_rows[rows] * b1 + g * (F32(1) - b1)
             m_rows[rows] = m
             denom = (np.sqrt(v) + eps)[:, None]
+            m = m.astype(np.float64)  # the double correction times m in double (numpy
+            # 1.x's casting kept a double scalar times a float32 array in float32)
             if grad_out is None:
                 step = rate * c * m / denom  # in double, rounded once when stored
             else:

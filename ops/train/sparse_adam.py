@@ -160,6 +160,8 @@ def sparse_adam(param: np.ndarray, moment_1: np.ndarray, moment_2: np.ndarray,
             m_rows[rows] = m
             v_rows[rows] = v
             denom = np.sqrt(v) + eps
+            if block == 1:  # double corrections: m in double too (numpy 1.x's
+                m = m.astype(np.float64)  # casting kept scalar * float32 in float32)
             if grad_out is None:
                 if not enableRAdam:
                     step = rate * c * m / denom

@@ -367,10 +367,6 @@ def _both_loops(op_type, inputs, args):
     return got, want
 
 
-ADAM = ("SparseAdam", "RowWiseSparseAdam")
-NUMPY_1 = int(np.__version__.split(".")[0]) < 2
-
-
 def _case(op_type, rng, rows, block, k, variant):
     """Inputs and arguments of a random update of ``op_type`` (``variant`` picks
     the option: RAdam or not, output_grad, Nesterov, lambda1's sign)."""
@@ -431,14 +427,7 @@ def test_other_optimizers_native_equal_numpy(op_type, rows, block, k, variant, s
     got, want = _both_loops(op_type, inputs, args)
     assert len(got) == len(want)
     for a, b in zip(got, want):
-        assert a.shape == b.shape
-        if op_type in ADAM and NUMPY_1:
-            # numpy 1.x's value-based casting keeps a double correction times a
-            # float32 array in float32: the numpy kernel rounds where Caffe2 (and
-            # the compiled loop) computed in double
-            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-        else:
-            assert a.tobytes() == b.tobytes()
+        assert a.shape == b.shape and a.tobytes() == b.tobytes()
     for x, y in zip(inputs, before):  # the kernel on its own writes a copy
         assert x.tobytes() == y.tobytes()
 

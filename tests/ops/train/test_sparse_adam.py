@@ -57,12 +57,6 @@ def check_both(op, inputs, reference, **kw):
             testing.check_reference(op, inputs, reference, **kw)
 
 
-# numpy 1.x's value-based casting keeps a double correction times a float32 array in
-# float32: its kernel rounds where Caffe2 computed in double, and over 200 updates of a
-# row the roundings add up to a few ulps.
-RTOL = 2.5e-7 if int(np.__version__.split(".")[0]) >= 2 else 2e-6
-
-
 @pytest.fixture(params=LOOPS)
 def loops(request):
     with use_loops(request.param):
@@ -181,7 +175,7 @@ def test_writes_rows_in_place(loops, outputs, radam, it, block):
     ws = run_in_workspace(_op(outputs, **kw), inputs, ["param", "m1", "m2"])
     want = naive_sparse_adam(*inputs, outputs=outputs, **kw)
     for name, value in zip(["param", "m1", "m2", "out_grad"], want):
-        np.testing.assert_allclose(ws._blobs[name], value, rtol=RTOL, atol=0)
+        np.testing.assert_allclose(ws._blobs[name], value, rtol=2.5e-7, atol=0)
 
 
 def test_kernel_called_alone_never_writes_its_inputs(loops):
