@@ -183,6 +183,10 @@ def writable(arr: np.ndarray, in_place: bool) -> np.ndarray:
 # -- the updates ------------------------------------------------------------------------
 
 
+#: The most (X, Weight) pairs the compiled ScatterWeightedSum takes (numpy beyond).
+MAX_PAIRS = 64
+
+
 def has_repeats(idx: np.ndarray) -> bool:
     """Whether some index occurs twice (a sort of the indices: O(k log k))."""
     if idx.size < 2:
@@ -208,7 +212,7 @@ def scatter_weighted_sum(
     k = idx.size
     if k == 0 or block == 0:
         return
-    if native is not None and rows.dtype.isnative:
+    if native is not None and rows.dtype.isnative and len(updates) <= MAX_PAIRS:
         native.scatter_weighted_sum(
             rows,
             n,

@@ -248,6 +248,19 @@ def test_scatter_weighted_sum_native_equals_numpy_and_loop(
     assert compiled.tobytes() == numpy_.tobytes() == want.tobytes()
 
 
+def test_scatter_weighted_sum_with_more_pairs_than_the_compiled_loop_takes():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 2)).astype(np.float32)
+    idx = np.array([2, 0, 2])
+    updates = [
+        (rng.standard_normal((3, 2)).astype(np.float32), np.float32(0.5))
+        for _ in range(sun.MAX_PAIRS + 3)
+    ]
+    out = x.copy()
+    sun.scatter_weighted_sum(out, idx, np.float32(1), updates)
+    assert out.tobytes() == naive_sws(x, idx, 1, updates).tobytes()
+
+
 @needs_native
 def test_scatter_weighted_sum_native_checks_before_writing():
     x = np.zeros((3, 2), np.float32)
