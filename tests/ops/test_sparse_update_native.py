@@ -182,6 +182,21 @@ def test_status_and_switch_off():
     assert out.startswith("True numpy kernels (CAFFE2LITE_SPEEDUPS=0)")
 
 
+def test_a_module_of_another_interface_or_none_is_not_used(monkeypatch):
+    saved = sun.native, sun.status
+    try:
+        fake = type(sys)("_caffe2lite_sparse_update")
+        fake.INTERFACE = sun.INTERFACE - 1
+        monkeypatch.setitem(sys.modules, "_caffe2lite_sparse_update", fake)
+        sun._load()
+        assert sun.native is None and "speaks interface" in sun.status
+        monkeypatch.setitem(sys.modules, "_caffe2lite_sparse_update", None)
+        sun._load()
+        assert sun.native is None and "is not built" in sun.status
+    finally:
+        sun.native, sun.status = saved
+
+
 def test_ci_requires_the_module():
     """CI sets CAFFE2LITE_REQUIRE_SPEEDUPS=1: there the module must build and load."""
     if os.environ.get("CAFFE2LITE_REQUIRE_SPEEDUPS") != "1":
