@@ -43,8 +43,10 @@ _LAUNCHER_VARS = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRAN
 _SIGNATURE_BYTES = 1024
 # Test in the calling thread this long before handing MPI_Wait over: MPI's own Wait
 # busy-polls as well, and waking the waiting thread costs a GIL hand-over that a busy
-# machine can stretch to milliseconds; so only a rank kept waiting long goes there
-SPIN_S = 0.05
+# machine can stretch to milliseconds; so only a rank kept waiting long goes there.
+# (Chosen from A/B runs of the CTR training on a loaded 2-core machine: 10 ms with
+# yielding was best or near best; 50 ms without yielding the worst.)
+SPIN_S = 0.01
 YIELD_AFTER_S = 0.0001  # then give the core away between Tests (as MPICH's own waits do)
 _PACKET_BYTES = 16384  # an Allreduce of up to 15 kB goes with its check in one Allgather
 SMALL_BYTES = 1 << 20  # an Allreduce up to this size is started and Tested here
