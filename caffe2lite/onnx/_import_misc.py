@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
-    ONNX_NUMPY, ImportContext, Unsupported, canon_axis, converter, ints_of,
+    ONNX_NUMPY,
+    ImportContext,
+    Unsupported,
+    canon_axis,
+    converter,
+    ints_of,
 )
 from caffe2lite.onnx._import_nn import _text, _window
 

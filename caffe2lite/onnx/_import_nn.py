@@ -7,7 +7,11 @@ import math
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
-    ImportContext, Unsupported, canon_axis, converter, ints_of,
+    ImportContext,
+    Unsupported,
+    canon_axis,
+    converter,
+    ints_of,
 )
 
 

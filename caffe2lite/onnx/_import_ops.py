@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
-    ONNX_TO_CAFFE2, ImportContext, Unsupported, converter,
+    ONNX_TO_CAFFE2,
+    ImportContext,
+    Unsupported,
+    converter,
 )
 from caffe2lite.proto import caffe2_pb2
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
-    ONNX_TO_CAFFE2, ImportContext, Unsupported, canon_axis, converter, fill_ops, ints_of,
+    ONNX_TO_CAFFE2,
+    ImportContext,
+    Unsupported,
+    canon_axis,
+    converter,
+    fill_ops,
+    ints_of,
 )
 
 

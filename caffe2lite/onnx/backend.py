@@ -18,122 +18,41 @@ fails the ONNX checker is an ``OnnxImportError`` too, never a raw protobuf error
 
 from __future__ import annotations
 
-import collections
-import os
 import warnings
 from typing import Any
 
 import numpy as np
 
-from caffe2lite.errors import ApiValueError, Caffe2LiteError
+from caffe2lite.errors import ApiValueError
 from caffe2lite.onnx import _import_misc, _import_nn, _import_ops, _import_shape  # noqa: F401
 from caffe2lite.onnx._import_context import (
-    CONVERTERS, ONNX_NUMPY, ImportContext, Unsupported, fill_ops,
+    CONVERTERS,
+    ONNX_NUMPY,
+    ImportContext,
+    Unsupported,
+    fill_ops,
 )
+from caffe2lite.onnx._import_load import (
+    OnnxImportError,
+    load_model,
+    model_opset,
+    onnx_module,
+    value_types,
+)
+from caffe2lite.onnx._import_rep import Caffe2Rep, _Outputs
 from caffe2lite.proto import caffe2_pb2
 
 __all__ = [
-    "Caffe2Backend", "Caffe2Rep", "OnnxImportError", "onnx_to_caffe2_nets", "prepare",
-    "run_model", "run_node", "supports_device", "CONVERTERS",
+    "CONVERTERS",
+    "Caffe2Backend",
+    "Caffe2Rep",
+    "OnnxImportError",
+    "onnx_to_caffe2_nets",
+    "prepare",
+    "run_model",
+    "run_node",
+    "supports_device",
 ]
-
-
-class OnnxImportError(Caffe2LiteError):
-    """An ONNX model that caffe2lite cannot import (or onnx is not installed)."""
-
-
-def _onnx():
-    try:
-        import onnx
-        import onnx.checker
-        import onnx.numpy_helper
-        import onnx.shape_inference
-    except ImportError:
-        raise OnnxImportError(
-            "importing ONNX models needs the onnx package: pip install 'caffe2lite[onnx]'"
-        ) from None
-    return onnx
-
-
-def _load_model(model: Any):
-    """An ``onnx.ModelProto`` from a ModelProto, bytes, a path or a binary file object,
-    parsed and checked."""
-    onnx = _onnx()
-    where = "the ONNX model"
-    folder = None
-    if isinstance(model, onnx.ModelProto):
-        proto = model
-    else:
-        if isinstance(model, (bytes, bytearray, memoryview)):
-            data = bytes(model)
-        elif isinstance(model, (str, os.PathLike)):
-            where = f"ONNX file '{os.fspath(model)}'"
-            folder = os.path.dirname(os.path.abspath(os.fspath(model)))
-            try:
-                with open(model, "rb") as f:
-                    data = f.read()
-            except OSError as e:
-                raise OnnxImportError(f"cannot read {where}: {e.strerror or e}") from None
-        elif hasattr(model, "read"):
-            data = model.read()
-        else:
-            raise OnnxImportError(
-                "expected an ONNX model as a path, bytes or onnx.ModelProto, "
-                f"found {type(model).__name__}")
-        proto = onnx.ModelProto()
-        try:
-            proto.ParseFromString(data)
-        except Exception as e:  # DecodeError and friends: report, never leak
-            raise OnnxImportError(
-                f"{where} is not a valid ONNX model: it does not parse as an ONNX "
-                f"ModelProto ({type(e).__name__}: {e}); the file may be truncated or "
-                "not an ONNX file") from None
-        if folder is not None and _uses_external_data(proto):
-            from onnx.external_data_helper import load_external_data_for_model
-            try:
-                load_external_data_for_model(proto, folder)
-            except Exception as e:
-                raise OnnxImportError(
-                    f"cannot load the external data of {where}: {e}") from None
-    try:
-        onnx.checker.check_model(proto)
-    except Exception as e:
-        raise OnnxImportError(f"{where} is not a valid ONNX model: {e}") from None
-    return proto
-
-
-def _uses_external_data(proto) -> bool:
-    return any(t.data_location == 1 for t in proto.graph.initializer)
-
-
-def _opset(proto, opset_version: int | None) -> int:
-    if opset_version is not None:
-        return int(opset_version)
-    for imp in proto.opset_import:
-        if imp.domain in ("", "ai.onnx"):
-            return int(imp.version)
-    raise OnnxImportError("the ONNX model does not import the default ('') operator set")
-
-
-def _value_types(proto) -> dict[str, tuple[Any, int]]:
-    """Inferred (dims, elem_type) of every value ONNX shape inference can type."""
-    onnx = _onnx()
-    try:
-        inferred = onnx.shape_inference.infer_shapes(proto)
-    except Exception:  # inference is a help, not a requirement
-        inferred = proto
-    g = inferred.graph
-    types = {}
-    for vi in list(g.input) + list(g.value_info) + list(g.output):
-        tt = vi.type.tensor_type
-        if not vi.type.HasField("tensor_type"):
-            continue
-        dims = None
-        if tt.HasField("shape"):
-            dims = tuple(d.dim_value if d.HasField("dim_value") else None
-                         for d in tt.shape.dim)
-        types[vi.name] = (dims, tt.elem_type)
-    return types
 
 
 def _node_label(node, index: int) -> str:
@@ -145,8 +64,8 @@ def _unsupported_message(problems: list[tuple[str, str, str]]) -> str:
     groups: dict[tuple[str, str], list[str]] = {}
     for op_type, reason, label in problems:
         groups.setdefault((op_type, reason), []).append(label)
-    lines = [f"cannot import the ONNX model: {len(problems)} node(s) use operators "
-             "caffe2lite cannot express:"]
+    lines = [(f"cannot import the ONNX model: {len(problems)} node(s) use operators "
+              "caffe2lite cannot express:")]
     for (op_type, reason), labels in groups.items():
         what = f"{op_type} ({reason})" if reason else op_type
         lines.append(f"  {what}: {len(labels)} node(s): {', '.join(labels)}")
@@ -154,14 +73,14 @@ def _unsupported_message(problems: list[tuple[str, str, str]]) -> str:
 
 
 def _convert(proto, opset: int, device_option=None) -> tuple:
-    onnx = _onnx()
+    onnx = onnx_module()
     g = proto.graph
     consts = {t.name: onnx.numpy_helper.to_array(t) for t in g.initializer}
     names = {vi.name for vi in g.input} | {vi.name for vi in g.output} | set(consts)
     for node in g.node:
         names.update(node.input)
         names.update(node.output)
-    ctx = ImportContext(opset, dict(consts), _value_types(proto), names)
+    ctx = ImportContext(opset, dict(consts), value_types(proto), names)
 
     problems = []
     for kind, values in (("graph input", g.input), ("graph output", g.output)):
@@ -221,81 +140,8 @@ def onnx_to_caffe2_nets(model_or_path: Any, opset_version: int | None = None) ->
     :class:`OnnxImportError` for an unreadable or invalid model, and for every node
     that cannot be imported (all listed in one message).
     """
-    proto = _load_model(model_or_path)
-    return _convert(proto, _opset(proto, opset_version))
-
-
-class _Outputs(tuple):
-    """A tuple of outputs that also answers ``outputs.name`` and ``outputs['name']``."""
-
-    def __new__(cls, names: list[str], values: list[Any]):
-        self = super().__new__(cls, values)
-        self._names = list(names)
-        return self
-
-    def __getitem__(self, key):
-        if isinstance(key, str):
-            return tuple.__getitem__(self, self._names.index(key))
-        return tuple.__getitem__(self, key)
-
-    def __getattr__(self, name: str):
-        names = self.__dict__.get("_names", [])
-        if name in names:
-            return tuple.__getitem__(self, names.index(name))
-        raise AttributeError(name)
-
-    def _asdict(self) -> dict[str, Any]:
-        return collections.OrderedDict(zip(self._names, self))
-
-    def keys(self) -> list[str]:
-        return list(self._names)
-
-
-def _array(value: Any) -> Any:
-    """numpy scalars and Python numbers as 0-d arrays (ONNX scalars are 0-d tensors)."""
-    if isinstance(value, (np.generic, bool, int, float)):
-        return np.asarray(value)
-    return value
-
-
-class Caffe2Rep:
-    """A prepared model: its nets, a private workspace, and ``run``."""
-
-    def __init__(self, init_net, predict_net, workspace, uninitialized: list[str]) -> None:
-        self.init_net = init_net
-        self.predict_net = predict_net
-        self.workspace = workspace
-        self.uninitialized = list(uninitialized)
-        self.nets_created = False
-        self.ran_init_net = False
-
-    def run(self, inputs: Any, **kwargs: Any) -> _Outputs:
-        """Feed ``inputs`` (a dict by name, a list/tuple in graph-input order, or one
-        array), run the init net once and the predict net, return the outputs in graph
-        output order."""
-        ws = self.workspace
-        if isinstance(inputs, dict):
-            for key, value in inputs.items():
-                ws.feed_blob(key, _array(value))
-        elif isinstance(inputs, (list, tuple)):
-            if len(self.uninitialized) != len(inputs):
-                raise ApiValueError(
-                    "Expected {} values for uninitialized graph inputs ({}), but got {}."
-                    .format(len(self.uninitialized), ", ".join(self.uninitialized),
-                            len(inputs)))
-            for name, value in zip(self.uninitialized, inputs):
-                ws.feed_blob(name, _array(value))
-        else:
-            ws.feed_blob(self.uninitialized[0], _array(inputs))
-        if not self.ran_init_net:
-            ws.run_net_once(self.init_net)
-            self.ran_init_net = True
-        if not self.nets_created:
-            ws.create_net(self.predict_net, overwrite=True)
-            self.nets_created = True
-        ws.run_net(self.predict_net.name)
-        names = list(self.predict_net.external_output)
-        return _Outputs(names, [ws.fetch_blob(n) for n in names])
+    proto = load_model(model_or_path)
+    return _convert(proto, model_opset(proto, opset_version))
 
 
 class Caffe2Backend:
@@ -327,8 +173,8 @@ class Caffe2Backend:
         from caffe2lite.runtime.workspace import Workspace
 
         cls._check_device(device)
-        proto = _load_model(model)
-        opset = _opset(proto, kwargs.get("opset_version"))
+        proto = load_model(model)
+        opset = model_opset(proto, kwargs.get("opset_version"))
         supported = max(_supported_opset(), 1)
         if opset > supported:
             warnings.warn(f"the model uses ONNX opset {opset}, newer than the {supported} "
@@ -348,7 +194,7 @@ class Caffe2Backend:
                  **kwargs: Any) -> _Outputs:
         """Run one ``onnx.NodeProto`` on ``inputs`` (a list in node-input order or a
         dict by name)."""
-        onnx = _onnx()
+        onnx = onnx_module()
         from onnx import helper
 
         if isinstance(inputs, dict):
@@ -369,16 +215,14 @@ class Caffe2Backend:
         graph = helper.make_graph([node], "run_node", graph_inputs, outputs)
         opset = opset_version or _supported_opset()
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-        try:  # give the outputs their types, as the checker wants
-            model = onnx.shape_inference.infer_shapes(model)
-        except Exception:
-            pass
+        # give the outputs their types, as the checker wants (an error shows there)
+        model = onnx.shape_inference.infer_shapes(model)
         return cls.prepare(model, device).run(
             [np.asarray(feeds[vi.name]) for vi in graph_inputs])
 
 
 def _supported_opset() -> int:
-    onnx = _onnx()
+    onnx = onnx_module()
     return int(onnx.defs.onnx_opset_version())
 
 

@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx")
+# The expected values come from onnxruntime (onnx's reference evaluator disagrees
+# with it on several older-opset semantics, e.g. Softmax-11's 2-D coercion).
 ort = pytest.importorskip("onnxruntime")
 
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from onnx import TensorProto, helper, numpy_helper
 
-from caffe2lite.onnx import backend  # noqa: E402
+from caffe2lite.onnx import backend
 
 F = np.float32
 RNG = np.random.default_rng(0)
@@ -43,9 +45,13 @@ def build(nodes, inputs, inits=None, opset=17, outputs=None):
     return onnx.shape_inference.infer_shapes(model)
 
 
-def compare(model, inputs, rtol=1e-5, atol=1e-6):
+def expected_outputs(model, inputs):
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    expected = sess.run(None, inputs)
+    return sess.run(None, inputs)
+
+
+def compare(model, inputs, rtol=1e-5, atol=1e-6):
+    expected = expected_outputs(model, inputs)
     got = backend.prepare(model).run(inputs)
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
@@ -405,6 +411,8 @@ def test_space_to_depth_crd_mode_matches_the_onnx_reference():
     # reference evaluator gives the expected values.
     from onnx.reference import ReferenceEvaluator
 
+    if onnx.defs.onnx_opset_version() < 28:
+        pytest.skip("this onnx predates SpaceToDepth's mode")
     x = _r(1, 2, 4, 6)
     model = build(N("SpaceToDepth", ["x"], blocksize=2, mode="CRD"), {"x": x}, opset=28)
     (want,) = ReferenceEvaluator(model).run(None, {"x": x})

@@ -1,0 +1,84 @@
+"""Caffe2Rep: a prepared ONNX model (its nets and a private workspace) and ``run``,
+as Caffe2's ``caffe2.python.onnx.backend_rep`` had it."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import numpy as np
+
+from caffe2lite.errors import ApiValueError
+
+
+class _Outputs(tuple):
+    """A tuple of outputs that also answers ``outputs.name`` and ``outputs['name']``."""
+
+    def __new__(cls, names: list[str], values: list[Any]):
+        self = super().__new__(cls, values)
+        self._names = list(names)
+        return self
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names.index(key))
+        return tuple.__getitem__(self, key)
+
+    def __getattr__(self, name: str):
+        names = self.__dict__.get("_names", [])
+        if name in names:
+            return tuple.__getitem__(self, names.index(name))
+        raise AttributeError(name)
+
+    def _asdict(self) -> dict[str, Any]:
+        return collections.OrderedDict(zip(self._names, self))
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _array(value: Any) -> Any:
+    """numpy scalars and Python numbers as 0-d arrays (ONNX scalars are 0-d tensors)."""
+    if isinstance(value, (np.generic, bool, int, float)):
+        return np.asarray(value)
+    return value
+
+
+class Caffe2Rep:
+    """A prepared model: its nets, a private workspace, and ``run``."""
+
+    def __init__(self, init_net, predict_net, workspace, uninitialized: list[str]) -> None:
+        self.init_net = init_net
+        self.predict_net = predict_net
+        self.workspace = workspace
+        self.uninitialized = list(uninitialized)
+        self.nets_created = False
+        self.ran_init_net = False
+
+    def run(self, inputs: Any, **kwargs: Any) -> _Outputs:
+        """Feed ``inputs`` (a dict by name, a list/tuple in graph-input order, or one
+        array), run the init net once and the predict net, return the outputs in graph
+        output order."""
+        ws = self.workspace
+        if isinstance(inputs, dict):
+            for key, value in inputs.items():
+                ws.feed_blob(key, _array(value))
+        elif isinstance(inputs, (list, tuple)):
+            if len(self.uninitialized) != len(inputs):
+                raise ApiValueError(
+                    "Expected {} values for uninitialized graph inputs ({}), but got {}."
+                    .format(len(self.uninitialized), ", ".join(self.uninitialized),
+                            len(inputs)))
+            for name, value in zip(self.uninitialized, inputs):
+                ws.feed_blob(name, _array(value))
+        else:
+            ws.feed_blob(self.uninitialized[0], _array(inputs))
+        if not self.ran_init_net:
+            ws.run_net_once(self.init_net)
+            self.ran_init_net = True
+        if not self.nets_created:
+            ws.create_net(self.predict_net, overwrite=True)
+            self.nets_created = True
+        ws.run_net(self.predict_net.name)
+        names = list(self.predict_net.external_output)
+        return _Outputs(names, [ws.fetch_blob(n) for n in names])
