@@ -212,16 +212,6 @@ class CommonWorld:
         return sig
 
     # -- collectives (numpy in, new numpy out) ------------------------------------
-    def allreduce_sum(self, x: np.ndarray, op: str) -> np.ndarray:
-        self._check_open(op)
-        out = np.empty_like(x)
-        if self.comm is None:
-            out[...] = x
-            return out
-        send = np.ascontiguousarray(x)  # held until the call completes: MPI reads it
-        self._wait(self.comm.Iallreduce(send, out, op=mpi().SUM), op)
-        return out
-
     def allreduce_checked(self, op: str, blobs: Sequence[tuple[str, np.ndarray]],
                           make_buffer: Callable[[], np.ndarray]) -> np.ndarray:
         """:meth:`check_same` on ``blobs``, then, only when every rank agrees,
