@@ -113,6 +113,15 @@ def broadcast_all(ctx: ImportContext, names: list[str]) -> list[str]:
 @converter("Pow")
 def _pow(ctx: ImportContext, node, attrs) -> None:
     x, e = node.input[0], node.input[1]
+    xt, et = ctx.elem_type(x), ctx.elem_type(e)
+    if xt in (6, 7):  # Caffe2's Pow is float only: in double, then back (truncating)
+        xd = ctx.op("Cast", [x], [ctx.tmp(x + "_double")], to=ONNX_TO_CAFFE2[11])
+        ed = ctx.op("Cast", [e], [ctx.tmp(e + "_double")], to=ONNX_TO_CAFFE2[11])
+        yd = ctx.op("Pow", broadcast_all(ctx, [xd, ed]), [ctx.tmp(node.output[0] + "_double")])
+        ctx.op("Cast", [yd], [node.output[0]], to=ONNX_TO_CAFFE2[xt])
+        return
+    if xt in (1, 11) and et is not None and et != xt:  # the exponent in X's type
+        e = ctx.op("Cast", [e], [ctx.tmp(e + "_as_base")], to=ONNX_TO_CAFFE2[xt])
     ev = ctx.const(e)
     if ev is not None and ev.size == 1 and ev.ndim <= (ctx.rank(x) or 0):
         ctx.op("Pow", [x], [node.output[0]], exponent=float(ev.reshape(-1)[0]))
@@ -136,7 +145,20 @@ def _variadic(ctx: ImportContext, node, attrs) -> None:
         elif len(inputs) == 1:
             ctx.op("Copy", [acc], [node.output[0]])
         return
-    ctx.op(node.op_type, broadcast_all(ctx, inputs), [node.output[0]])
+    elem = ctx.elem_type(inputs[0])
+    inputs = broadcast_all(ctx, inputs)
+    if elem in (1, 11, None):
+        ctx.op(node.op_type, inputs, [node.output[0]])
+        return
+    # Caffe2's Max and Min take floats only: pick with GT / LT and Where.
+    pick = "GT" if node.op_type == "Max" else "LT"
+    acc = inputs[0]
+    if len(inputs) == 1:
+        ctx.op("Copy", [acc], [node.output[0]])
+    for k, name in enumerate(inputs[1:]):
+        out = node.output[0] if k == len(inputs) - 2 else ctx.tmp(node.output[0] + "_acc")
+        better = ctx.op(pick, [acc, name], [ctx.tmp(node.output[0] + "_pick")])
+        acc = ctx.op("Where", [better, acc, name], [out])
 
 
 @converter("Clip")

@@ -234,7 +234,14 @@ def _size(ctx: ImportContext, node, attrs) -> None:
 
 @converter("Expand")
 def _expand(ctx: ImportContext, node, attrs) -> None:
-    ctx.op("Expand", list(node.input[:2]), [node.output[0]])
+    x, out = node.input[0], node.output[0]
+    if ctx.elem_type(x) != 9:
+        ctx.op("Expand", [x, node.input[1]], [out])
+        return
+    # Caffe2's Expand has no bool kernel: through int32
+    as_int = ctx.op("Cast", [x], [ctx.tmp(x + "_int")], to=ONNX_TO_CAFFE2[6])
+    wide = ctx.op("Expand", [as_int, node.input[1]], [ctx.tmp(out + "_int")])
+    ctx.op("Cast", [wide], [out], to=ONNX_TO_CAFFE2[9])
 
 
 @converter("Tile")
