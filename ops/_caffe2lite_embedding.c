@@ -51,8 +51,10 @@
 
 /* Elements written from which the GIL is released. */
 #define RELEASE_GIL_AT 32768
-/* Indices ahead whose table rows are prefetched. */
+/* Indices ahead whose table rows are prefetched (within a segment), and pairs of
+ * segments ahead whose first PREFETCH_AHEAD rows are prefetched. */
 #define PREFETCH_AHEAD 16
+#define PAIRS_AHEAD 2
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(p) __builtin_prefetch((p), 0, 3)
@@ -353,13 +355,8 @@ INDICES_IN_RANGE(in_range_i64, int64_t)
         Py_ssize_t n, const int32_t *lengths, Py_ssize_t m, const float *w, int mean,  \
         float *out, const int weighted) {                                              \
         const Py_ssize_t bytes = block * 4, full = block - block % 16;                 \
-        Py_ssize_t j = 0;                                                              \
+        Py_ssize_t j = 0, ps = 0, pj = 0;                                              \
         (void)n;                                                                       \
-        if (m > 0) {                                                                   \
-            PREFETCH_HEAD(idx, 0, lengths[0], data, bytes);                            \
-            if (m > 1)                                                                 \
-                PREFETCH_HEAD(idx, lengths[0], lengths[1], data, bytes);               \
-        }                                                                              \
         for (Py_ssize_t s = 0; s < m; s += 2) {                                        \
             const int two = s + 1 < m;                                                 \
             const Py_ssize_t la = lengths[s], lb = two ? lengths[s + 1] : 0;           \
@@ -367,12 +364,8 @@ INDICES_IN_RANGE(in_range_i64, int64_t)
             const ITYPE *ia = idx + j, *ib = idx + jb;                                 \
             const float *wa = weighted ? w + j : NULL, *wb = weighted ? w + jb : NULL; \
             float *oa = out + s * block, *ob = oa + block;                             \
-            if (s + 2 < m) {                                                           \
-                const Py_ssize_t na = lengths[s + 2];                                  \
-                PREFETCH_HEAD(idx, je, na, data, bytes);                               \
-                if (s + 3 < m)                                                         \
-                    PREFETCH_HEAD(idx, je + na, lengths[s + 3], data, bytes);          \
-            }                                                                          \
+            for (; ps < m && ps < s + 2 + 2 * PAIRS_AHEAD; pj += lengths[ps++])        \
+                PREFETCH_HEAD(idx, pj, lengths[ps], data, bytes);                      \
             const Py_ssize_t pa = PF_END(la), pb = PF_END(lb);                         \
             const Py_ssize_t pc = pa < pb ? pa : pb;                                   \
             for (Py_ssize_t k0 = 0; k0 < full; k0 += 16) {                             \
@@ -688,7 +681,7 @@ AVX2_ATTR static ALWAYS_INLINE void decode16(const uint8_t *p, int bits, __m256 
         int mean, float *out, const int weighted) {                                    \
         const Py_ssize_t tail = bits == 8 ? 8 : 4, nbytes = cols - tail;               \
         const Py_ssize_t block = nbytes * (8 / bits), full = block - block % 16;       \
-        Py_ssize_t j = 0;                                                              \
+        Py_ssize_t j = 0, ps = 0, pj = 0;                                              \
         for (Py_ssize_t s = 0; s < m; s += 2) {                                        \
             const int two = s + 1 < m;                                                 \
             const Py_ssize_t la = lengths[s], lb = two ? lengths[s + 1] : 0;           \
@@ -696,12 +689,8 @@ AVX2_ATTR static ALWAYS_INLINE void decode16(const uint8_t *p, int bits, __m256 
             const ITYPE *ia = idx + j, *ib = idx + jb;                                 \
             const float *wa = weighted ? w + j : NULL, *wb = weighted ? w + jb : NULL; \
             float *oa = out + s * block, *ob = oa + block;                             \
-            if (s + 2 < m) {                                                           \
-                const Py_ssize_t na = lengths[s + 2];                                  \
-                PREFETCH_HEAD(idx, je, na, data, cols);                                \
-                if (s + 3 < m)                                                         \
-                    PREFETCH_HEAD(idx, je + na, lengths[s + 3], data, cols);           \
-            }                                                                          \
+            for (; ps < m && ps < s + 2 + 2 * PAIRS_AHEAD; pj += lengths[ps++])        \
+                PREFETCH_HEAD(idx, pj, lengths[ps], data, cols);                       \
             for (Py_ssize_t k0 = 0; k0 < full; k0 += 16) {                             \
                 const int first = k0 == 0;                                             \
                 __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;            \
