@@ -66,13 +66,14 @@ def _zoo_params(name: str, seed: int = 0):
     return net, params, data
 
 
-# Deep nets add rounding error layer by layer; softmax outputs are in [0, 1].
+# atol per net: rounding error grows with depth (densenet121: 121 convolutions, its
+# output is fc6, not probabilities); seen here: at most 5e-7 absolute, 8e-6 relative.
 ZOO = {
     "bvlc_alexnet": 1e-5,
     "inception_v1": 1e-5,
     "inception_v2": 1e-5,
     "resnet50": 1e-5,
-    "densenet121": 1e-4,
+    "densenet121": 2e-5,
 }
 
 
