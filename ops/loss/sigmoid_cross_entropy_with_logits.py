@@ -110,13 +110,14 @@ def sigmoid_cross_entropy_with_logits(
         f = np.subtract(tgt, pos)
         f *= lgt
         f -= soft
-    total = np.add.reduce(f, axis=-1, dtype=dtype) if logits.ndim else f
     inner = logits.shape[-1] if logits.ndim else 1
-    if inner == 0:
+    if inner == 1:  # one logit a row (a binary classifier): the sum and / 1 are exact
+        out = -(f.reshape(logits.shape[:-1]) if logits.ndim else f)
+    elif inner == 0:
         with np.errstate(invalid="ignore", divide="ignore"):  # an empty last dimension: NaN
-            out = -total / dtype.type(inner)
+            out = -np.add.reduce(f, axis=-1, dtype=dtype) / dtype.type(inner)
     else:
-        out = -total / dtype.type(inner)
+        out = -np.add.reduce(f, axis=-1, dtype=dtype) / dtype.type(inner)
     return (np.asarray(out, dtype=dtype),)
 
 
@@ -199,7 +200,9 @@ def sigmoid_cross_entropy_with_logits_gradient(
             np.divide(1, d, out=d)
             np.subtract(tgt, d, out=d)
     g = g.reshape(logits.shape[:-1] + (1,) if logits.ndim else ())
-    if inner == 0:
+    if inner == 1:  # / 1 is exact
+        factor = -g
+    elif inner == 0:
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = -g / dtype.type(inner)
     else:
