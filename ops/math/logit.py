@@ -68,8 +68,9 @@ def logit_gradient(x: np.ndarray, dy: np.ndarray, *, eps: float) -> tuple:
     """dY / (X (1 - X)) inside the clamp range, 0 outside."""
     dtype = float_tensor(x, "X")  # Caffe2's LogitGradientOp<float> read X as float
     float_tensor(dy, "dY", dtype)
-    enforce_that(x.shape == dy.shape, "X.sizes() == dY.sizes()", blob="dY",
-                 expected=f"X's shape {dims(x.shape)}", found=dims(dy.shape))
+    if x.shape != dy.shape:
+        enforce_that(False, "X.sizes() == dY.sizes()", blob="dY",
+                     expected=f"X's shape {dims(x.shape)}", found=dims(dy.shape))
     eps32 = float(np.float32(eps))
     outside = (x < dtype.type(eps32)) | (x.astype(np.float64) > 1.0 - eps32)
     with np.errstate(all="ignore"):

@@ -74,9 +74,10 @@ def pow_op(*inputs: np.ndarray, exponent: float | None, broadcast: bool, axis: i
                            found="Y == exponent")
     check_dtype(e, "exponent", dtype)
     if not broadcast:
-        enforce_cmp(x.shape == e.shape, "A.sizes() == B.sizes()", dims(x.shape),
-                    dims(e.shape), "Dimension mismatch - did you forget to set broadcast=1?",
-                    blob="exponent")
+        if x.shape != e.shape:
+            enforce_cmp(False, "A.sizes() == B.sizes()", dims(x.shape),
+                        dims(e.shape), "Dimension mismatch - did you forget to set broadcast=1?",
+                        blob="exponent")
         x_dims, e_dims = x.shape, e.shape
     elif e.size == 1:
         x_dims, e_dims = x.shape, ()

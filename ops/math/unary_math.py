@@ -355,8 +355,9 @@ def _register_gradient_op(row: Row, grad: GradOp) -> None:
     def kernel(a: np.ndarray, b: np.ndarray) -> tuple:
         dtype = _input_type(a, a_name, row)
         check_dtype(b, b_name, dtype)
-        enforce_that(a.shape == b.shape, f"{a_name}.sizes() == {b_name}.sizes()", blob=b_name,
-                     expected=f"{a_name}'s shape {dims(a.shape)}", found=dims(b.shape))
+        if a.shape != b.shape:  # the message is built only on failure
+            enforce_that(False, f"{a_name}.sizes() == {b_name}.sizes()", blob=b_name,
+                         expected=f"{a_name}'s shape {dims(a.shape)}", found=dims(b.shape))
         return (np.asarray(fn(a, b), dtype=dtype),)
 
     kernel.__name__ = kernel.__qualname__ = grad.type[0].lower() + grad.type[1:]

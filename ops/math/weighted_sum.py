@@ -177,12 +177,13 @@ def weighted_sum_gradient(
     """dX_i = w_i * dY (and dw_i = <dY, X_i> with ``grad_on_w``)."""
     pairs = len(inputs) // 2
     expected = 2 * pairs if grad_on_w else pairs
-    enforce(
-        num_outputs == expected,
-        f"OutputSize() == output_size. {num_outputs} vs {expected}",
-        expected=f"{expected} outputs",
-        found=num_outputs,
-    )
+    if num_outputs != expected:
+        enforce(
+            False,
+            f"OutputSize() == output_size. {num_outputs} vs {expected}",
+            expected=f"{expected} outputs",
+            found=num_outputs,
+        )
     dy = inputs[0]
     check_dtype(dy, "dY", *_FLOATS)
     dxs, dws = [], []
@@ -192,13 +193,14 @@ def weighted_sum_gradient(
         if grad_on_w:
             x = inputs[2 * i + 1]
             check_dtype(x, f"X_{i}", dy.dtype)
-            enforce(
-                x.size == dy.size,
-                f"cur_X.numel() == size. {x.size} vs {dy.size}",
-                blob=f"X_{i}",
-                expected=f"{dy.size} elements",
-                found=f"shape {x.shape}",
-            )
+            if x.size != dy.size:
+                enforce(
+                    False,
+                    f"cur_X.numel() == size. {x.size} vs {dy.size}",
+                    blob=f"X_{i}",
+                    expected=f"{dy.size} elements",
+                    found=f"shape {x.shape}",
+                )
             dws.append(
                 np.array([np.dot(dy.reshape(-1), x.reshape(-1))], dtype=dy.dtype)
             )
