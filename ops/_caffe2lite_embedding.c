@@ -951,8 +951,9 @@ done:
 
 /* Row j of out = g[segment of j] (times w[j], or times 1/length for a mean). */
 #define TILE(NAME, T)                                                                  \
-    static void NAME(const T *g, Py_ssize_t block, const int32_t *lengths,             \
-                     Py_ssize_t m, const T *w, int mean, T *out) {                     \
+    static ALWAYS_INLINE void NAME##_b(const T *g, const Py_ssize_t block,             \
+                                       const int32_t *lengths, Py_ssize_t m,           \
+                                       const T *w, const int mean, T *out) {           \
         Py_ssize_t j = 0;                                                              \
         for (Py_ssize_t s = 0; s < m; s++) {                                           \
             const T *gs = g + s * block;                                               \
@@ -968,10 +969,18 @@ done:
                     for (Py_ssize_t k = 0; k < block; k++)                             \
                         o[k] = gs[k] * inv;                                            \
                 } else {                                                               \
-                    memcpy(o, gs, (size_t)block * sizeof(T));                          \
+                    for (Py_ssize_t k = 0; k < block; k++)                             \
+                        o[k] = gs[k];                                                  \
                 }                                                                      \
             }                                                                          \
         }                                                                              \
+    }                                                                                  \
+    static void NAME(const T *g, Py_ssize_t block, const int32_t *lengths,             \
+                     Py_ssize_t m, const T *w, int mean, T *out) {                     \
+        if (block == 16)                                                               \
+            NAME##_b(g, 16, lengths, m, w, mean, out);                                 \
+        else                                                                           \
+            NAME##_b(g, block, lengths, m, w, mean, out);                              \
     }
 
 TILE(tile_f32, float)
@@ -982,7 +991,7 @@ TILE(tile_f64, double)
 #define DOT(NAME, T, ITYPE)                                                            \
     static int NAME(const T *g, Py_ssize_t block, const int32_t *lengths,              \
                     Py_ssize_t m, const T *data, Py_ssize_t rows, const ITYPE *idx,    \
-                    T *out) {                                                          \
+                    Py_ssize_t n, T *out) {                                            \
         Py_ssize_t j = 0;                                                              \
         for (Py_ssize_t s = 0; s < m; s++) {                                           \
             const T *gs = g + s * block;                                               \
@@ -990,6 +999,8 @@ TILE(tile_f64, double)
                 int64_t ix = (int64_t)idx[j];                                          \
                 if ((uint64_t)ix >= (uint64_t)rows)                                    \
                     return -1;                                                         \
+                if (j + PREFETCH_AHEAD < n)                                            \
+                    PREFETCH_AT(idx, j + PREFETCH_AHEAD, data, block * sizeof(T));     \
                 const T *x = data + ix * block;                                        \
                 T acc = 0;                                                             \
                 if (block > 0) {                                                       \
@@ -1089,14 +1100,14 @@ static PyObject *tile_impl(PyObject *const *args, int with_dot) {
         Py_ssize_t rows = dv->shape[0];
         if (gk == K_F32)
             bad = i64 ? dot_f32_i64(gv->buf, block, lens, m, dv->buf, rows, iv->buf,
-                                    dov.buf)
+                                    n, dov.buf)
                       : dot_f32_i32(gv->buf, block, lens, m, dv->buf, rows, iv->buf,
-                                    dov.buf);
+                                    n, dov.buf);
         else
             bad = i64 ? dot_f64_i64(gv->buf, block, lens, m, dv->buf, rows, iv->buf,
-                                    dov.buf)
+                                    n, dov.buf)
                       : dot_f64_i32(gv->buf, block, lens, m, dv->buf, rows, iv->buf,
-                                    dov.buf);
+                                    n, dov.buf);
     }
     if (ts != NULL)
         PyEval_RestoreThread(ts);
