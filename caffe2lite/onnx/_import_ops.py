@@ -46,6 +46,15 @@ def _activation(ctx: ImportContext, node, attrs) -> None:
     ctx.op(c2, [node.input[0]], [node.output[0]], **args)
 
 
+@converter("Celu")
+def _celu(ctx: ImportContext, node, attrs) -> None:
+    alpha = float(attrs.get("alpha", 1.0))  # alpha * Elu(x / alpha)
+    x, out = node.input[0], node.output[0]
+    scaled = ctx.op("Scale", [x], [ctx.tmp(out + "_scaled")], scale=1.0 / alpha)
+    elu = ctx.op("Elu", [scaled], [ctx.tmp(out + "_elu")], alpha=1.0)
+    ctx.op("Scale", [elu], [out], scale=alpha)
+
+
 @converter("Gelu")
 def _gelu(ctx: ImportContext, node, attrs) -> None:
     approx = attrs.get("approximate", b"none")

@@ -251,16 +251,19 @@ def _tile(ctx: ImportContext, node, attrs) -> None:
 
 _REDUCE = {"ReduceSum": "ReduceSum", "ReduceMean": "ReduceMean", "ReduceMax": "ReduceMax",
            "ReduceMin": "ReduceMin", "ReduceL1": "ReduceL1", "ReduceL2": "ReduceL2",
-           "ReduceSumSquare": "ReduceSum"}
+           "ReduceSumSquare": "ReduceSum", "ReduceLogSum": "ReduceSum",
+           "ReduceLogSumExp": "ReduceSum"}
+# With noop_with_empty_axes and no axes, ONNX still applies the element-wise part.
+_NOOP = {"ReduceSumSquare": "Sqr", "ReduceL1": "Abs", "ReduceL2": "Abs", "ReduceLogSum": "Log"}
 
 
 @converter(*_REDUCE)
 def _reduce(ctx: ImportContext, node, attrs) -> None:
-    x = node.input[0]
+    x, out, kind = node.input[0], node.output[0], node.op_type
     axes = _axes(ctx, node, attrs, 1)
     if not axes:
         if attrs.get("noop_with_empty_axes", 0):
-            ctx.op("Copy", [x], [node.output[0]])
+            ctx.op(_NOOP.get(kind, "Copy"), [x], [out])
             return
         axes = None
     elif any(a < 0 for a in axes):
@@ -269,11 +272,26 @@ def _reduce(ctx: ImportContext, node, attrs) -> None:
     if axes is None:
         rank = ctx.rank(x)
         axes = None if rank is None else list(range(rank))
-    if node.op_type == "ReduceSumSquare":
+    axes = None if axes is None else sorted(axes)
+    keep = int(attrs.get("keepdims", 1))
+    if kind == "ReduceSumSquare":
         x = ctx.op("Sqr", [x], [ctx.tmp(x + "_squared")])
-    ctx.op(_REDUCE[node.op_type], [x], [node.output[0]],
-           axes=None if axes is None else sorted(axes),
-           keepdims=int(attrs.get("keepdims", 1)))
+    if kind == "ReduceLogSumExp":  # log(sum(exp(x - max))) + max, as onnxruntime
+        top = ctx.op("ReduceMax", [x], [ctx.tmp(x + "_max")], axes=axes, keepdims=1)
+        shifted = ctx.op("Sub", [x, top], [ctx.tmp(x + "_shifted")])
+        x = ctx.op("Exp", [shifted], [ctx.tmp(x + "_exp")])
+        if not keep:
+            top = ctx.op("ReduceMax", [node.input[0]], [ctx.tmp(out + "_max")], axes=axes,
+                         keepdims=0)
+    if kind in ("ReduceLogSum", "ReduceLogSumExp"):
+        total = ctx.op("ReduceSum", [x], [ctx.tmp(out + "_sum")], axes=axes, keepdims=keep)
+        if kind == "ReduceLogSum":
+            ctx.op("Log", [total], [out])
+        else:
+            logged = ctx.op("Log", [total], [ctx.tmp(out + "_log")])
+            ctx.op("Add", [logged, top], [out])
+        return
+    ctx.op(_REDUCE[kind], [x], [out], axes=axes, keepdims=keep)
 
 
 @converter("ArgMax", "ArgMin")

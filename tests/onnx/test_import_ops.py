@@ -359,6 +359,18 @@ CASES = [
      {"e": np.array([2, 3, 0, 1], np.int64)}, 17),
     ("Expand-bool", N("Expand", ["x", "s"]), {"x": _r(3, 1) > 0},
      {"s": np.array([2, 3, 4], np.int64)}, 17),
+    *[(f"{op}-noop", N(op, ["x"], noop_with_empty_axes=1), {"x": _pos(2, 3) - 1}, {}, 18)
+      for op in ["ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceMean"]],
+    ("ReduceLogSum", N("ReduceLogSum", ["x", "ax"], keepdims=0), {"x": _pos(2, 3, 4)},
+     {"ax": np.array([1], np.int64)}, 18),
+    ("ReduceLogSum-noop", N("ReduceLogSum", ["x"], noop_with_empty_axes=1), {"x": _pos(2, 3)},
+     {}, 18),
+    ("ReduceLogSumExp", N("ReduceLogSumExp", ["x"], axes=[0, 2]), {"x": _r(2, 3, 4) * 30},
+     {}, 17),
+    ("ReduceLogSumExp-drop", N("ReduceLogSumExp", ["x"], axes=[1], keepdims=0),
+     {"x": _r(2, 3, 4) * 30}, {}, 17),
+    ("ReduceLogSumExp-all", N("ReduceLogSumExp", ["x"], keepdims=0), {"x": _r(2, 3)}, {}, 17),
+    ("Celu", N("Celu", ["x"], alpha=0.7), {"x": X34 * 3}, {}, 17),
     ("Range", N("Range", ["a", "b", "c"]), {},
      {"a": np.array(1.0, F), "b": np.array(6.0, F), "c": np.array(1.5, F)}, 17),
 ]
