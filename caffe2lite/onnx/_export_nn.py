@@ -320,3 +320,40 @@ def upsample_bilinear(ctx: OpContext, op: Any, args: dict) -> None:
         mode="linear",
         coordinate_transformation_mode="align_corners",
     )
+
+
+@converter("RoIAlign")
+def roi_align(ctx: OpContext, op: Any, args: dict) -> None:
+    """ONNX's RoiAlign (average mode): rows [batch, x1, y1, x2, y2] split into the
+    batch indices and the boxes; ``aligned`` is the half-pixel shift; a
+    sampling_ratio <= 0 is adaptive (ONNX's 0)."""
+    x, rois = op.input
+    if ctx.opset < 16:
+        raise Unsupported("RoiAlign's coordinate_transformation_mode needs opset 16")
+    width = ctx.dims(rois)[-1]
+    if width == 5:
+        batch, boxes = ctx.node("Split", [rois, ctx.ints([1, 4])], 2, axis=1)
+        batch = ctx.one("Cast", [ctx.one("Reshape", [batch, ctx.ints([-1])])], to=7)
+    elif width == 4:
+        boxes = rois
+        batch = ctx.one(
+            "ConstantOfShape", [ctx.shape_part(rois, 0, 1)], value=np.zeros(1, np.int64)
+        )
+    else:
+        raise Unsupported(f"RoIs of {width} columns")
+    x, back = _to_nchw(ctx, x, args["order"])
+    y = ctx.one(
+        "RoiAlign",
+        [x, boxes, batch],
+        None if back else op.output[0],
+        mode="avg",
+        output_height=args["pooled_h"],
+        output_width=args["pooled_w"],
+        sampling_ratio=max(args["sampling_ratio"], 0),
+        spatial_scale=float(args["spatial_scale"]),
+        coordinate_transformation_mode=(
+            "half_pixel" if args["aligned"] else "output_half_pixel"
+        ),
+    )
+    if back:
+        ctx.transpose(y, back, op.output[0])

@@ -733,3 +733,25 @@ def test_sparse_dropout_at_its_deterministic_ratios(op_type, ratio, export_and_c
         "L": np.array([2, 0, 3], np.int32),
     }
     export_and_compare(net, inputs)
+
+
+@pytest.mark.parametrize("aligned", [0, 1])
+@pytest.mark.parametrize("sampling_ratio", [-1, 2])
+@pytest.mark.parametrize("order", ["NCHW", "NHWC"])
+def test_roi_align(aligned, sampling_ratio, order, export_and_compare):
+    net = core.Net("n")
+    net.RoIAlign(
+        ["X", "R"],
+        "Y",
+        pooled_h=2,
+        pooled_w=3,
+        spatial_scale=0.5,
+        sampling_ratio=sampling_ratio,
+        aligned=aligned,
+        order=order,
+    )
+    net.Proto().external_output.append("Y")
+    x = f32(2, 3, 8, 8) if order == "NCHW" else f32(2, 8, 8, 3)
+    rois = np.array([[0, 1, 1, 9, 7], [1, 0.5, 2, 14, 14], [1, 3, 3, 4, 4]], np.float32)
+    export_and_compare(net, {"X": x, "R": rois}, rtol=1e-4, atol=1e-5)
+    export_and_compare(net, {"X": x[:1], "R": rois[:, 1:]}, rtol=1e-4, atol=1e-5)
