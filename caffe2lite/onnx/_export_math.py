@@ -381,3 +381,12 @@ def batch_box_cox(ctx: OpContext, op: Any, args: dict) -> None:
     )
     y = ctx.one("Where", [zero, ctx.one("Log", [t]), power])
     ctx.reshape_like(y, x, op.output[0])
+
+
+@converter("ScaleBlobs")
+def scale_blobs(ctx: OpContext, op: Any, args: dict) -> None:
+    """Each input times ``scale``, into the output of the same position."""
+    if len(op.input) != len(op.output):
+        raise Unsupported("as many outputs as inputs are needed")
+    for x, y in zip(op.input, op.output):
+        ctx.one("Mul", [x, ctx.scalar_like(args["scale"], x)], y)

@@ -357,3 +357,19 @@ def roi_align(ctx: OpContext, op: Any, args: dict) -> None:
     )
     if back:
         ctx.transpose(y, back, op.output[0])
+
+
+@converter("RoIPool")
+def roi_pool(ctx: OpContext, op: Any, args: dict) -> None:
+    """ONNX's MaxRoiPool: the same [batch, x1, y1, x2, y2] rows, rounded boxes and max
+    bins; the argmaxes output (for training) is not given."""
+    if args["order"] != "NCHW":
+        raise Unsupported("order NHWC")
+    ctx.require_unused(*op.output[1:])
+    ctx.one(
+        "MaxRoiPool",
+        list(op.input),
+        op.output[0],
+        pooled_shape=[args["pooled_h"], args["pooled_w"]],
+        spatial_scale=float(args["spatial_scale"]),
+    )

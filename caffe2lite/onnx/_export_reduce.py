@@ -206,3 +206,10 @@ def make_two_class(ctx: OpContext, op: Any, args: dict) -> None:
     ctx.one(
         "Concat", [ctx.unsqueeze(neg, [r]), ctx.unsqueeze(x, [r])], op.output[0], axis=r
     )
+
+
+@converter("RowwiseMax", "ColwiseMax")
+def rowwise_colwise_max(ctx: OpContext, op: Any, args: dict) -> None:
+    """X is (B, M, N): the max of each row (axis 2) or column (axis 1)."""
+    axis = 2 if op.type == "RowwiseMax" else 1
+    reduce_node(ctx, "ReduceMax", op.input[0], [axis], False, op.output[0])

@@ -341,6 +341,9 @@ CASES = [
         {"I": np.array([1, 1], np.int64), "V": f32(2, 2)},
         output_first_dim=3,
     ),
+    case("RowwiseMax", {"X": f32(2, 3, 4)}),
+    case("ColwiseMax", {"X": f32(2, 3, 4)}),
+    case("ScaleBlobs", {"a": f32(2, 3), "b": f32(4)}, ("Y", "Z"), scale=1.5),
     case("RSqrt", {"X": pos(2, 3)}),
     case("EnsureDense", {"X": f32(2, 3)}),
     case("WeightedSum", {"a": f32(2, 3), "wa": f32(1), "b": f32(2, 3), "wb": f32(1)}),
@@ -558,6 +561,7 @@ CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore::caffe2lite.errors.UnknownArgumentWarning")
 @pytest.mark.parametrize("op_type, args, inputs, params, outputs, keep", CASES)
 def test_converter_matches_caffe2lite(
     op_type, args, inputs, params, outputs, keep, export_and_compare
@@ -755,3 +759,14 @@ def test_roi_align(aligned, sampling_ratio, order, export_and_compare):
     rois = np.array([[0, 1, 1, 9, 7], [1, 0.5, 2, 14, 14], [1, 3, 3, 4, 4]], np.float32)
     export_and_compare(net, {"X": x, "R": rois}, rtol=1e-4, atol=1e-5)
     export_and_compare(net, {"X": x[:1], "R": rois[:, 1:]}, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5])
+def test_roi_pool(scale, export_and_compare):
+    net = core.Net("n")
+    net.RoIPool(
+        ["X", "R"], ["Y", "A"], pooled_h=2, pooled_w=3, spatial_scale=scale, is_test=1
+    )
+    net.Proto().external_output.append("Y")
+    rois = np.array([[0, 1, 1, 6, 5], [1, 0.4, 2.6, 7, 7], [1, 3, 3, 3, 3]], np.float32)
+    export_and_compare(net, {"X": f32(2, 3, 8, 8), "R": rois})

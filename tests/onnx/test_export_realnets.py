@@ -36,6 +36,7 @@ UNEXPORTABLE = {
 RUNNABLE = [c for c in CASES if c.refuse is None or c.check is not None]
 
 
+@pytest.mark.filterwarnings("ignore::caffe2lite.errors.UnknownArgumentWarning")
 @pytest.mark.parametrize("case", RUNNABLE, ids=[c.id for c in RUNNABLE])
 def test_glow_net(case, onnx_tools):
     net = load_net(REALNETS / case.net)
