@@ -240,6 +240,8 @@ INDICES_IN_RANGE(in_range_i64, int64_t)
             const ITYPE *si = idx + j;                                                 \
             const TOUT *sw = w != NULL ? w + j : NULL;                                 \
             const Py_ssize_t len = lengths[s];                                         \
+            if (len < 0 || len > n - j)                                                \
+                return -1;                                                             \
             const TOUT inv = mean && len > 0 ? RECIP(len) : (TOUT)1;                   \
             for (Py_ssize_t k0 = 0; k0 < block; k0 += TILE_W) {                        \
                 const Py_ssize_t tw = block - k0 < TILE_W ? block - k0 : TILE_W;       \
@@ -248,9 +250,9 @@ INDICES_IN_RANGE(in_range_i64, int64_t)
                     acc[t] = 0;                                                        \
                 for (Py_ssize_t q = 0; q < len; q++) {                                 \
                     const int64_t ix = (int64_t)si[q];                                 \
+                    if ((uint64_t)ix >= (uint64_t)rows)                                \
+                        return -1;                                                     \
                     if (k0 == 0) {                                                     \
-                        if ((uint64_t)ix >= (uint64_t)rows)                            \
-                            return -1;                                                 \
                         if (j + q + PREFETCH_AHEAD < n) {                              \
                             int64_t ahead = (int64_t)si[q + PREFETCH_AHEAD];           \
                             if ((uint64_t)ahead < (uint64_t)rows)                      \
@@ -328,7 +330,7 @@ INDICES_IN_RANGE(in_range_i64, int64_t)
 #define ROWS_ONE(A, IA, WA, FROM, TO, PF)                                              \
     for (Py_ssize_t r = (FROM); r < (TO); r++) {                                       \
         const int64_t x_ = (int64_t)(IA)[r];                                           \
-        if (first && (uint64_t)x_ >= (uint64_t)rows)                                   \
+        if ((uint64_t)x_ >= (uint64_t)rows)                                            \
             return -1;                                                                 \
         if (PF)                                                                        \
             PREFETCH_AT(IA, r + PREFETCH_AHEAD, data, bytes);                          \
@@ -337,7 +339,7 @@ INDICES_IN_RANGE(in_range_i64, int64_t)
 #define ROWS_TWO(FROM, TO, PF)                                                         \
     for (Py_ssize_t r = (FROM); r < (TO); r++) {                                       \
         const int64_t xa_ = (int64_t)ia[r], xb_ = (int64_t)ib[r];                      \
-        if (first && ((uint64_t)xa_ >= (uint64_t)rows || (uint64_t)xb_ >= (uint64_t)rows)) \
+        if ((uint64_t)xa_ >= (uint64_t)rows || (uint64_t)xb_ >= (uint64_t)rows)        \
             return -1;                                                                 \
         if (PF) {                                                                      \
             PREFETCH_AT(ia, r + PREFETCH_AHEAD, data, bytes);                          \
@@ -360,12 +362,19 @@ INDICES_IN_RANGE(in_range_i64, int64_t)
         for (Py_ssize_t s = 0; s < m; s += 2) {                                        \
             const int two = s + 1 < m;                                                 \
             const Py_ssize_t la = lengths[s], lb = two ? lengths[s + 1] : 0;           \
+            if (la < 0 || lb < 0 || la > n - j || lb > n - j - la)                     \
+                return -1; /* only if LENGTHS changed meanwhile */                     \
             const Py_ssize_t jb = j + la, je = jb + lb, common = la < lb ? la : lb;    \
             const ITYPE *ia = idx + j, *ib = idx + jb;                                 \
             const float *wa = weighted ? w + j : NULL, *wb = weighted ? w + jb : NULL; \
             float *oa = out + s * block, *ob = oa + block;                             \
-            for (; ps < m && ps < s + 2 + 2 * PAIRS_AHEAD; pj += lengths[ps++])        \
-                PREFETCH_HEAD(idx, pj, lengths[ps], data, bytes);                      \
+            for (; ps < m && ps < s + 2 + 2 * PAIRS_AHEAD; ps++) {                     \
+                const Py_ssize_t c_ = lengths[ps];                                     \
+                if (c_ < 0 || c_ > n - pj)                                             \
+                    break;                                                             \
+                PREFETCH_HEAD(idx, pj, c_, data, bytes);                               \
+                pj += c_;                                                              \
+            }                                                                          \
             const Py_ssize_t pa = PF_END(la), pb = PF_END(lb);                         \
             const Py_ssize_t pc = pa < pb ? pa : pb;                                   \
             for (Py_ssize_t k0 = 0; k0 < full; k0 += 16) {                             \
@@ -402,7 +411,10 @@ INDICES_IN_RANGE(in_range_i64, int64_t)
                 for (Py_ssize_t k = full; k < block; k++) {                            \
                     float acc = 0;                                                     \
                     for (Py_ssize_t q = 0; q < len; q++) {                             \
-                        const float x = data[(int64_t)si[q] * block + k];              \
+                        const int64_t x_ = (int64_t)si[q];                             \
+                        if ((uint64_t)x_ >= (uint64_t)rows)                            \
+                            return -1;                                                 \
+                        const float x = data[x_ * block + k];                          \
                         if (weighted) {                                                \
                             float p = sw[q] * x;                                       \
                             acc += p;                                                  \
@@ -558,7 +570,10 @@ static inline void add_codes2(float *o, const uint8_t *r, Py_ssize_t nbytes, flo
             float *o = out + s * block;                                                \
             for (Py_ssize_t k = 0; k < block; k++)                                     \
                 o[k] = 0;                                                              \
-            Py_ssize_t end = j + lengths[s];                                           \
+            const Py_ssize_t len = lengths[s];                                         \
+            if (len < 0 || len > n - j)                                                \
+                return -1;                                                             \
+            Py_ssize_t end = j + len;                                                  \
             for (; j < end; j++) {                                                     \
                 int64_t ix = (int64_t)idx[j];                                          \
                 if ((uint64_t)ix >= (uint64_t)rows)                                    \
@@ -591,8 +606,8 @@ static inline void add_codes2(float *o, const uint8_t *r, Py_ssize_t nbytes, flo
                 else                                                                   \
                     add_codes2(o, r, nbytes, sc, bi);                                  \
             }                                                                          \
-            if (mean && lengths[s] > 0) {                                              \
-                const float inv = RECIP_F(lengths[s]);                                 \
+            if (mean && len > 0) {                                                     \
+                const float inv = RECIP_F(len);                                        \
                 for (Py_ssize_t k = 0; k < block; k++)                                 \
                     o[k] *= inv;                                                       \
             }                                                                          \
@@ -662,12 +677,10 @@ AVX2_ATTR static ALWAYS_INLINE void decode16(const uint8_t *p, int bits, __m256 
 #define FROWS_ONE(A, IA, WA, FROM, TO)                                                 \
     for (Py_ssize_t r = (FROM); r < (TO); r++) {                                       \
         const int64_t x_ = (int64_t)(IA)[r];                                           \
-        if (first) {                                                                   \
-            if ((uint64_t)x_ >= (uint64_t)rows)                                        \
-                return -1;                                                             \
-            if (r + PREFETCH_AHEAD < (TO))                                             \
-                PREFETCH_AT(IA, r + PREFETCH_AHEAD, data, cols);                       \
-        }                                                                              \
+        if ((uint64_t)x_ >= (uint64_t)rows)                                            \
+            return -1;                                                                 \
+        if (first && r + PREFETCH_AHEAD < (TO))                                        \
+            PREFETCH_AT(IA, r + PREFETCH_AHEAD, data, cols);                           \
         const uint8_t *row_ = data + x_ * cols;                                        \
         float sc_, bi_;                                                                \
         SCALE_BIAS(row_, sc_, bi_, weighted, weighted ? (WA)[r] : 1.0f);               \
@@ -677,29 +690,36 @@ AVX2_ATTR static ALWAYS_INLINE void decode16(const uint8_t *p, int bits, __m256 
 #define FUSED_PAIRS(NAME, ITYPE)                                                       \
     AVX2_ATTR static ALWAYS_INLINE int NAME##_w(                                       \
         const uint8_t *data, Py_ssize_t rows, Py_ssize_t cols, const int bits,         \
-        const ITYPE *idx, const int32_t *lengths, Py_ssize_t m, const float *w,        \
-        int mean, float *out, const int weighted) {                                    \
+        const ITYPE *idx, Py_ssize_t n, const int32_t *lengths, Py_ssize_t m,          \
+        const float *w, int mean, float *out, const int weighted) {                    \
         const Py_ssize_t tail = bits == 8 ? 8 : 4, nbytes = cols - tail;               \
         const Py_ssize_t block = nbytes * (8 / bits), full = block - block % 16;       \
         Py_ssize_t j = 0, ps = 0, pj = 0;                                              \
         for (Py_ssize_t s = 0; s < m; s += 2) {                                        \
             const int two = s + 1 < m;                                                 \
             const Py_ssize_t la = lengths[s], lb = two ? lengths[s + 1] : 0;           \
+            if (la < 0 || lb < 0 || la > n - j || lb > n - j - la)                     \
+                return -1; /* only if LENGTHS changed meanwhile */                     \
             const Py_ssize_t jb = j + la, je = jb + lb, common = la < lb ? la : lb;    \
             const ITYPE *ia = idx + j, *ib = idx + jb;                                 \
             const float *wa = weighted ? w + j : NULL, *wb = weighted ? w + jb : NULL; \
             float *oa = out + s * block, *ob = oa + block;                             \
-            for (; ps < m && ps < s + 2 + 2 * PAIRS_AHEAD; pj += lengths[ps++])        \
-                PREFETCH_HEAD(idx, pj, lengths[ps], data, cols);                       \
+            for (; ps < m && ps < s + 2 + 2 * PAIRS_AHEAD; ps++) {                     \
+                const Py_ssize_t c_ = lengths[ps];                                     \
+                if (c_ < 0 || c_ > n - pj)                                             \
+                    break;                                                             \
+                PREFETCH_HEAD(idx, pj, c_, data, cols);                                \
+                pj += c_;                                                              \
+            }                                                                          \
             for (Py_ssize_t k0 = 0; k0 < full; k0 += 16) {                             \
                 const int first = k0 == 0;                                             \
                 __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;            \
                 for (Py_ssize_t r = 0; r < common; r++) {                              \
                     const int64_t xa_ = (int64_t)ia[r], xb_ = (int64_t)ib[r];          \
+                    if ((uint64_t)xa_ >= (uint64_t)rows ||                             \
+                        (uint64_t)xb_ >= (uint64_t)rows)                               \
+                        return -1;                                                     \
                     if (first) {                                                       \
-                        if ((uint64_t)xa_ >= (uint64_t)rows ||                         \
-                            (uint64_t)xb_ >= (uint64_t)rows)                           \
-                            return -1;                                                 \
                         if (r + PREFETCH_AHEAD < la)                                   \
                             PREFETCH_AT(ia, r + PREFETCH_AHEAD, data, cols);           \
                         if (r + PREFETCH_AHEAD < lb)                                   \
@@ -743,7 +763,10 @@ AVX2_ATTR static ALWAYS_INLINE void decode16(const uint8_t *p, int bits, __m256 
                 for (Py_ssize_t k = full; k < block; k++) {                            \
                     float acc = 0;                                                     \
                     for (Py_ssize_t q = 0; q < len; q++) {                             \
-                        const uint8_t *r_ = data + (int64_t)si[q] * cols;              \
+                        const int64_t x_ = (int64_t)si[q];                             \
+                        if ((uint64_t)x_ >= (uint64_t)rows)                            \
+                            return -1;                                                 \
+                        const uint8_t *r_ = data + x_ * cols;                          \
                         float sc_, bi_;                                                \
                         SCALE_BIAS(r_, sc_, bi_, weighted, weighted ? sw[q] : 1.0f);   \
                         const int per_ = 8 / bits;                                     \
@@ -761,16 +784,17 @@ AVX2_ATTR static ALWAYS_INLINE void decode16(const uint8_t *p, int bits, __m256 
         return 0;                                                                      \
     }                                                                                  \
     AVX2_ATTR static int NAME(const uint8_t *data, Py_ssize_t rows, Py_ssize_t cols,   \
-                              int bits, const ITYPE *idx, const int32_t *lengths,      \
-                              Py_ssize_t m, const float *w, int mean, float *out) {    \
+                              int bits, const ITYPE *idx, Py_ssize_t n,                \
+                              const int32_t *lengths, Py_ssize_t m, const float *w,    \
+                              int mean, float *out) {                                  \
         if (bits == 8)                                                                 \
-            return w ? NAME##_w(data, rows, cols, 8, idx, lengths, m, w, mean, out, 1) \
-                     : NAME##_w(data, rows, cols, 8, idx, lengths, m, w, mean, out, 0);\
+            return w ? NAME##_w(data, rows, cols, 8, idx, n, lengths, m, w, mean, out, 1) \
+                     : NAME##_w(data, rows, cols, 8, idx, n, lengths, m, w, mean, out, 0);\
         if (bits == 4)                                                                 \
-            return w ? NAME##_w(data, rows, cols, 4, idx, lengths, m, w, mean, out, 1) \
-                     : NAME##_w(data, rows, cols, 4, idx, lengths, m, w, mean, out, 0);\
-        return w ? NAME##_w(data, rows, cols, 2, idx, lengths, m, w, mean, out, 1)     \
-                 : NAME##_w(data, rows, cols, 2, idx, lengths, m, w, mean, out, 0);    \
+            return w ? NAME##_w(data, rows, cols, 4, idx, n, lengths, m, w, mean, out, 1) \
+                     : NAME##_w(data, rows, cols, 4, idx, n, lengths, m, w, mean, out, 0);\
+        return w ? NAME##_w(data, rows, cols, 2, idx, n, lengths, m, w, mean, out, 1)     \
+                 : NAME##_w(data, rows, cols, 2, idx, n, lengths, m, w, mean, out, 0);    \
     }
 
 FUSED_PAIRS(avx2_fused_i32, int32_t)
@@ -926,9 +950,9 @@ static PyObject *fused_lookup(PyObject *self, PyObject *const *args, Py_ssize_t 
         ts = PyEval_SaveThread();
 #if HAVE_AVX2
     if (use_avx2)
-        bad = i64 ? avx2_fused_i64(dv->buf, rows, cols, b, iv->buf, lens, m, w, mean,
+        bad = i64 ? avx2_fused_i64(dv->buf, rows, cols, b, iv->buf, n, lens, m, w, mean,
                                    ov.buf)
-                  : avx2_fused_i32(dv->buf, rows, cols, b, iv->buf, lens, m, w, mean,
+                  : avx2_fused_i32(dv->buf, rows, cols, b, iv->buf, n, lens, m, w, mean,
                                    ov.buf);
     else
 #endif
@@ -951,13 +975,15 @@ done:
 
 /* Row j of out = g[segment of j] (times w[j], or times 1/length for a mean). */
 #define TILE(NAME, T)                                                                  \
-    static ALWAYS_INLINE void NAME##_b(const T *g, const Py_ssize_t block,             \
-                                       const int32_t *lengths, Py_ssize_t m,           \
-                                       const T *w, const int mean, T *out) {           \
+    static ALWAYS_INLINE int NAME##_b(const T *g, const Py_ssize_t block,              \
+                                      const int32_t *lengths, Py_ssize_t m, Py_ssize_t n, \
+                                      const T *w, const int mean, T *out) {            \
         Py_ssize_t j = 0;                                                              \
         for (Py_ssize_t s = 0; s < m; s++) {                                           \
             const T *gs = g + s * block;                                               \
             const int32_t len = lengths[s];                                            \
+            if (len < 0 || len > n - j)                                                \
+                return -1; /* only if LENGTHS changed meanwhile */                     \
             const T inv = mean && len > 0 ? (T)(1.0 / (double)len) : (T)1;             \
             for (int32_t q = 0; q < len; q++, j++) {                                   \
                 T *o = out + j * block;                                                \
@@ -974,13 +1000,13 @@ done:
                 }                                                                      \
             }                                                                          \
         }                                                                              \
+        return 0;                                                                      \
     }                                                                                  \
-    static void NAME(const T *g, Py_ssize_t block, const int32_t *lengths,             \
-                     Py_ssize_t m, const T *w, int mean, T *out) {                     \
+    static int NAME(const T *g, Py_ssize_t block, const int32_t *lengths, Py_ssize_t m, \
+                    Py_ssize_t n, const T *w, int mean, T *out) {                      \
         if (block == 16)                                                               \
-            NAME##_b(g, 16, lengths, m, w, mean, out);                                 \
-        else                                                                           \
-            NAME##_b(g, block, lengths, m, w, mean, out);                              \
+            return NAME##_b(g, 16, lengths, m, n, w, mean, out);                       \
+        return NAME##_b(g, block, lengths, m, n, w, mean, out);                        \
     }
 
 TILE(tile_f32, float)
@@ -995,7 +1021,10 @@ TILE(tile_f64, double)
         Py_ssize_t j = 0;                                                              \
         for (Py_ssize_t s = 0; s < m; s++) {                                           \
             const T *gs = g + s * block;                                               \
-            for (int32_t q = 0; q < lengths[s]; q++, j++) {                            \
+            const int32_t len = lengths[s];                                            \
+            if (len < 0 || len > n - j)                                                \
+                return -1; /* only if LENGTHS changed meanwhile */                     \
+            for (int32_t q = 0; q < len; q++, j++) {                                   \
                 int64_t ix = (int64_t)idx[j];                                          \
                 if ((uint64_t)ix >= (uint64_t)rows)                                    \
                     return -1;                                                         \
@@ -1092,10 +1121,10 @@ static PyObject *tile_impl(PyObject *const *args, int with_dot) {
     if (n * block >= RELEASE_GIL_AT)
         ts = PyEval_SaveThread();
     if (gk == K_F32)
-        tile_f32(gv->buf, block, lens, m, w, mean, ov.buf);
+        bad = tile_f32(gv->buf, block, lens, m, n, w, mean, ov.buf);
     else
-        tile_f64(gv->buf, block, lens, m, w, mean, ov.buf);
-    if (with_dot) {
+        bad = tile_f64(gv->buf, block, lens, m, n, w, mean, ov.buf);
+    if (with_dot && !bad) {
         int i64 = kind_of(iv) == K_I64;
         Py_ssize_t rows = dv->shape[0];
         if (gk == K_F32)
