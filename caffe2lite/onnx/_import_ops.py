@@ -200,6 +200,8 @@ def _cast(ctx: ImportContext, node, attrs) -> None:
     if to not in ONNX_TO_CAFFE2:
         raise Unsupported(f"to={to}")
     src = ctx.elem_type(node.input[0])
+    if src is not None and src not in ONNX_TO_CAFFE2:
+        raise Unsupported(f"from type {src}")
     if src == 10 and to == 1:  # Caffe2's Cast has no float16 kernel: its own ops
         ctx.op("HalfToFloat", [node.input[0]], [node.output[0]])
     elif src == 1 and to == 10:

@@ -55,6 +55,24 @@ __all__ = [
 ]
 
 
+# The element types caffe2lite's computing kernels take; ops that only move data
+# (and Cast, which converts them) take the narrow integer and float16 types too.
+_PLAIN_TYPES = {1, 6, 7, 9, 11}  # float, int32, int64, bool, double
+_ANY_TYPE_OPS = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Concat",
+                 "Split", "Gather", "Slice", "Shape", "Size", "Tile", "Cast"}
+
+
+def _odd_input_type(ctx: ImportContext, node) -> str:
+    """The name of an input element type no kernel of this node takes, or ''."""
+    if node.op_type in _ANY_TYPE_OPS:
+        return ""
+    for name in node.input:
+        elem = ctx.elem_type(name) if name else None
+        if elem is not None and elem not in _PLAIN_TYPES:
+            return onnx_module().TensorProto.DataType.Name(elem).lower()
+    return ""
+
+
 def _node_label(node, index: int) -> str:
     return node.name or f"#{index}"
 
@@ -96,6 +114,10 @@ def _convert(proto, opset: int, device_option=None) -> tuple:
         fn = CONVERTERS.get(node.op_type)
         if fn is None:
             problems.append((node.op_type, "", label))
+            continue
+        odd = _odd_input_type(ctx, node)
+        if odd:
+            problems.append((node.op_type, f"{odd} inputs", label))
             continue
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         ctx.node_name = node.name

@@ -324,3 +324,41 @@ def test_torch_mlp():
     with torch.no_grad():
         want = module.eval()(x).numpy()
     np.testing.assert_allclose(got.y, want, rtol=1e-4, atol=1e-5)
+
+
+def test_input_types_no_kernel_takes_are_listed():
+    n = helper.make_node
+    graph = helper.make_graph(
+        [n("Cast", ["img"], ["f"], to=TensorProto.FLOAT16, name="to_half"),
+         n("Relu", ["f"], ["r"], name="relu_half"),
+         n("Reshape", ["img", "shape"], ["flat"], name="flat"),
+         n("Add", ["flat", "flat"], ["y"], name="add_u8")], "g",
+        [helper.make_tensor_value_info("img", TensorProto.UINT8, [2, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.UINT8, [6]),
+         helper.make_tensor_value_info("r", TensorProto.FLOAT16, [2, 3])],
+        [numpy_helper.from_array(np.array([6], np.int64), "shape")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    with pytest.raises(OnnxImportError) as e:
+        backend.onnx_to_caffe2_nets(model)
+    assert str(e.value).splitlines()[1:] == [
+        "  Cast (float16 to or from a type other than float): 1 node(s): to_half",
+        "  Relu (float16 inputs): 1 node(s): relu_half",
+        "  Add (uint8 inputs): 1 node(s): add_u8"]
+
+
+def test_uint8_image_input_cast_to_float():
+    n = helper.make_node
+    graph = helper.make_graph(
+        [n("Cast", ["img"], ["f"], to=TensorProto.FLOAT), n("Transpose", ["f"], ["t"]),
+         n("Reshape", ["img", "shape"], ["flat"]), n("Cast", ["flat"], ["y"], to=6)], "g",
+        [helper.make_tensor_value_info("img", TensorProto.UINT8, [2, 3])],
+        [helper.make_tensor_value_info("t", TensorProto.FLOAT, [3, 2]),
+         helper.make_tensor_value_info("y", TensorProto.INT32, [6])],
+        [numpy_helper.from_array(np.array([6], np.int64), "shape")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    img = np.array([[0, 7, 255], [3, 128, 9]], np.uint8)
+    got = backend.prepare(model).run([img])
+    np.testing.assert_array_equal(got.t, img.T.astype(F))
+    np.testing.assert_array_equal(got.y, img.reshape(-1).astype(np.int32))
