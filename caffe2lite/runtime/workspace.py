@@ -7,9 +7,12 @@ The module-level functions act on the current workspace (``"default"`` at import
 
 Blob values are numpy arrays (or ``bytes`` for string blobs). Arrays stored in a
 workspace are never modified in place where anything could see it: feeding copies
-the caller's array, fetching returns a copy, and operators return new arrays (the
-compiled dropout kernels may write into their previous output's memory when the
-workspace holds the only reference to it, as Caffe2 reuses output memory).
+the caller's array, fetching returns a copy, and operators return new arrays, with
+two exceptions that write only where the workspace holds the only reference: the
+compiled dropout kernels reuse their previous output's memory (as Caffe2 reuses
+output memory), and the sparse updates (ScatterWeightedSum, ScatterAssign and the
+sparse optimizers, whose output is their parameter input, as in Caffe2) update the
+stored parameter in place, in time proportional to the indices.
 """
 
 from __future__ import annotations
