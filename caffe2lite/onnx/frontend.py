@@ -11,7 +11,8 @@
 - Blobs written more than once (in-place ops) get single-assignment names as in
   Caffe2's ``ssa_rewrite``: ``name_1``, ``name_2`` ...; the last write of a blob keeps
   its name unless the blob is also a graph input.
-- Each op goes through its converter (:mod:`._export_math`, :mod:`._export_reduce`,
+- Each op goes through its converter (:mod:`._export_math`, :mod:`._export_transform`,
+  :mod:`._export_reduce`, :mod:`._export_vision`,
   :mod:`._export_shape`, :mod:`._export_segment`, :mod:`._export_quantized`,
   :mod:`._export_sparse`, :mod:`._export_nn`, :mod:`._export_norm`). Ops
   without an ONNX form are all collected first, then reported in one
@@ -45,6 +46,8 @@ from caffe2lite.onnx import (  # noqa: F401  (they fill CONVERTERS)
     _export_segment,
     _export_shape,
     _export_sparse,
+    _export_transform,
+    _export_vision,
 )
 from caffe2lite.onnx._export_graph import ExportError
 from caffe2lite.onnx._export_net import (
