@@ -19,6 +19,7 @@ import difflib
 import os
 import sys
 from typing import Any, Iterable
+from types import FrameType
 
 
 class Caffe2LiteError(RuntimeError):
@@ -156,7 +157,7 @@ def enforce_site(skip: int = 1) -> tuple[str, int]:
     source-file spelling ``<name>_op.cc`` and the line is the line of the raise in
     that module (stable for a given caffe2lite version); elsewhere the Python file's
     own name and line."""
-    frame = sys._getframe(skip)
+    frame: FrameType | None = sys._getframe(skip)
     while frame is not None and frame.f_code.co_filename.endswith(_HELPER_SUFFIXES):
         frame = frame.f_back
     if frame is None:
@@ -201,7 +202,7 @@ class EnforceError(Caffe2LiteError):
         return (_restore_error, (type(self), dict(self.__dict__), self.args))
 
 
-def _restore_error(cls: type, state: dict, args: tuple) -> Caffe2LiteError:
+def _restore_error(cls: type[Caffe2LiteError], state: dict, args: tuple) -> Caffe2LiteError:
     error = cls.__new__(cls)
     error.__dict__.update(state)
     error.args = args
