@@ -18,8 +18,8 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from typing import Any, Iterable
 from types import FrameType
+from typing import Any, Iterable
 
 
 class Caffe2LiteError(RuntimeError):
