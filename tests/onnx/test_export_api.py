@@ -301,3 +301,16 @@ def test_mask_rcnn_int8_lists_its_int8_ops():
     ):
         assert line in text
     assert "NCHW2NHWC" not in text and "Slice" not in text and "RoIAlign" not in text
+
+
+def test_importing_caffe2lite_onnx_does_not_import_onnx():
+    import subprocess
+
+    code = (
+        "import sys, caffe2lite, caffe2lite.onnx, caffe2lite.cli.main; "
+        "print('onnx' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"

@@ -173,3 +173,14 @@ def test_from_onnx_round_trip(files, capsys, tmp_path, onnx_tools):
     assert (
         status == 0 and "the init net (2 ops) was not written; give --init-out" in out
     )
+
+
+def test_to_onnx_refuses_a_plan(files, capsys, tmp_path):
+    plan = tmp_path / "plan.pbtxt"
+    plan.write_text(
+        'network { name: "n" }\nexecution_step { name: "s" network: "n" }\n'
+    )
+    status, _, err = run(
+        capsys, "convert", "--to", "onnx", str(plan), "--plan", "-o", files["onnx"]
+    )
+    assert status == 2 and "convert --to onnx exports a NetDef, not a plan" in err
