@@ -88,36 +88,42 @@ def unary_with_attrs(ctx: OpContext, op: Any, args: dict) -> None:
     )
 
 
-@converter(
-    "Sqr", "Cube", "Rsqrt", "RSqrt", "Swish", "Mish", "Gelu", "Log1p", "Scale", "Logit"
-)
+def _mish(ctx: OpContext, x: str, y: str, args: dict) -> None:
+    if ctx.opset >= 18:
+        ctx.one("Mish", [x], y)
+    else:
+        ctx.one("Mul", [x, ctx.one("Tanh", [ctx.one("Softplus", [x])])], y)
+
+
+def _logit(ctx: OpContext, x: str, y: str, args: dict) -> None:
+    eps = args["eps"]
+    c = ctx.one("Clip", [x, ctx.scalar_like(eps, x), ctx.scalar_like(1.0 - eps, x)])
+    odds = ctx.one("Div", [c, ctx.one("Sub", [ctx.scalar_like(1.0, x), c])])
+    ctx.one("Log", [odds], y)
+
+
+# Ops ONNX spells as a few nodes (or, from some opset on, as one): f(ctx, x, y, args).
+COMPOSITE = {
+    "Sqr": lambda ctx, x, y, args: ctx.one("Mul", [x, x], y),
+    "Cube": lambda ctx, x, y, args: ctx.one("Mul", [ctx.one("Mul", [x, x]), x], y),
+    "Rsqrt": lambda ctx, x, y, args: ctx.one("Reciprocal", [ctx.one("Sqrt", [x])], y),
+    "RSqrt": lambda ctx, x, y, args: ctx.one("Reciprocal", [ctx.one("Sqrt", [x])], y),
+    "Swish": lambda ctx, x, y, args: ctx.one("Mul", [x, ctx.one("Sigmoid", [x])], y),
+    "Scale": lambda ctx, x, y, args: ctx.one(
+        "Mul", [x, ctx.scalar_like(args["scale"], x)], y
+    ),
+    "Log1p": lambda ctx, x, y, args: ctx.one(
+        "Log", [ctx.one("Add", [x, ctx.scalar_like(1.0, x)])], y
+    ),
+    "Mish": _mish,
+    "Logit": _logit,
+    "Gelu": lambda ctx, x, y, args: _gelu(ctx, x, y, args["fast_gelu"]),
+}
+
+
+@converter(*COMPOSITE)
 def composite_unary(ctx: OpContext, op: Any, args: dict) -> None:
-    """Ops ONNX spells as a few nodes (or, from some opset on, as one)."""
-    x, y, t = op.input[0], op.output[0], op.type
-    if t == "Sqr":
-        ctx.one("Mul", [x, x], y)
-    elif t == "Cube":
-        ctx.one("Mul", [ctx.one("Mul", [x, x]), x], y)
-    elif t in ("Rsqrt", "RSqrt"):
-        ctx.one("Reciprocal", [ctx.one("Sqrt", [x])], y)
-    elif t == "Swish":
-        ctx.one("Mul", [x, ctx.one("Sigmoid", [x])], y)
-    elif t == "Mish":
-        if ctx.opset >= 18:
-            ctx.one("Mish", [x], y)
-        else:
-            ctx.one("Mul", [x, ctx.one("Tanh", [ctx.one("Softplus", [x])])], y)
-    elif t == "Scale":
-        ctx.one("Mul", [x, ctx.scalar_like(args["scale"], x)], y)
-    elif t == "Log1p":
-        ctx.one("Log", [ctx.one("Add", [x, ctx.scalar_like(1.0, x)])], y)
-    elif t == "Logit":
-        eps = args["eps"]
-        c = ctx.one("Clip", [x, ctx.scalar_like(eps, x), ctx.scalar_like(1.0 - eps, x)])
-        odds = ctx.one("Div", [c, ctx.one("Sub", [ctx.scalar_like(1.0, x), c])])
-        ctx.one("Log", [odds], y)
-    else:  # Gelu
-        _gelu(ctx, x, y, args["fast_gelu"])
+    COMPOSITE[op.type](ctx, op.input[0], op.output[0], args)
 
 
 def _gelu(ctx: OpContext, x: str, y: str, fast: bool) -> None:
