@@ -57,6 +57,8 @@ ONNX_TO_CAFFE2 = {
     10: caffe2_pb2.TensorProto.FLOAT16, 11: caffe2_pb2.TensorProto.DOUBLE,
 }
 _NUMPY_TO_CAFFE2 = {np.dtype(ONNX_NUMPY[k]): v for k, v in ONNX_TO_CAFFE2.items()}
+# The dtypes a constant may have: a Given*Fill op (and a Cast for the narrow ints) makes it.
+FILL_DTYPES = frozenset(np.dtype(t) for t in ONNX_NUMPY.values())
 
 
 def _fill(op_type: str, name: str, values: list, shape: list[int], field: str,

@@ -9,16 +9,16 @@ caffe2lite's registered operators. ``prepare(model).run(inputs)`` runs it.
 >>> prepare("model.onnx").run([x]).y                              # doctest: +SKIP
 
 Each ONNX op has a converter in a table (``CONVERTERS``, filled by ``_import_nn``,
-``_import_ops`` and ``_import_shape``). Before anything is built every node is
-checked: an op type without a converter, or a form its converter cannot express (say
-MaxPool with ceil_mode=1), is collected, and all of them are reported in one
-:class:`OnnxImportError`. The model is untrusted input: a file that does not parse or
+``_import_ops``, ``_import_shape`` and ``_import_misc``). Before anything is built every node is
+checked: an op type without a converter, a form its converter cannot express (say
+MaxPool asked for its Indices output), an input element type no caffe2lite kernel
+takes, or an initializer or graph input that is not a plain tensor, is collected, and
+all of them are reported in one :class:`OnnxImportError`. The model is untrusted input: a file that does not parse or
 fails the ONNX checker is an ``OnnxImportError`` too, never a raw protobuf error.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from caffe2lite.errors import ApiValueError
 from caffe2lite.onnx import _import_misc, _import_nn, _import_ops, _import_shape  # noqa: F401
 from caffe2lite.onnx._import_context import (
     CONVERTERS,
+    FILL_DTYPES,
     ONNX_NUMPY,
     ImportContext,
     Unsupported,
@@ -77,16 +78,23 @@ def _node_label(node, index: int) -> str:
     return node.name or f"#{index}"
 
 
+_VALUE_KINDS = ("graph input", "graph output", "initializer")
+
+
 def _unsupported_message(problems: list[tuple[str, str, str]]) -> str:
     """One line per (op type, reason): the count and the node names."""
     groups: dict[tuple[str, str], list[str]] = {}
     for op_type, reason, label in problems:
         groups.setdefault((op_type, reason), []).append(label)
-    lines = [(f"cannot import the ONNX model: {len(problems)} node(s) use operators "
-              "caffe2lite cannot express:")]
+    if any(kind in _VALUE_KINDS for kind, _, _ in problems):
+        head = f"{len(problems)} node(s) or value(s) that caffe2lite cannot express:"
+    else:
+        head = f"{len(problems)} node(s) use operators caffe2lite cannot express:"
+    lines = ["cannot import the ONNX model: " + head]
     for (op_type, reason), labels in groups.items():
         what = f"{op_type} ({reason})" if reason else op_type
-        lines.append(f"  {what}: {len(labels)} node(s): {', '.join(labels)}")
+        noun = "value(s)" if op_type in _VALUE_KINDS else "node(s)"
+        lines.append(f"  {what}: {len(labels)} {noun}: {', '.join(labels)}")
     return "\n".join(lines)
 
 
@@ -106,6 +114,9 @@ def _convert(proto, opset: int, device_option=None) -> tuple:
             if not vi.type.HasField("tensor_type"):
                 problems.append((kind, f"a {vi.type.WhichOneof('value')}, not a tensor",
                                  vi.name))
+    for t in g.initializer:
+        if consts[t.name].dtype not in FILL_DTYPES:
+            problems.append(("initializer", f"dtype {consts[t.name].dtype}", t.name))
     for i, node in enumerate(g.node):
         label = _node_label(node, i)
         if node.domain not in ("", "ai.onnx"):
@@ -137,10 +148,7 @@ def _convert(proto, opset: int, device_option=None) -> tuple:
         init_net.device_option.CopyFrom(device_option)
         predict_net.device_option.CopyFrom(device_option)
     for t in g.initializer:
-        try:
-            fill_ops(t.name, consts[t.name], ctx.tmp, into=init_net.op)
-        except Unsupported as e:
-            raise OnnxImportError(f"cannot import initializer '{t.name}': {e.reason}") from None
+        fill_ops(t.name, consts[t.name], ctx.tmp, into=init_net.op)
     init_net.op.extend(ctx.init_ops)
     init_net.external_output.extend(
         [t.name for t in g.initializer] + [o for op in ctx.init_ops for o in op.output
@@ -196,12 +204,7 @@ class Caffe2Backend:
 
         cls._check_device(device)
         proto = load_model(model)
-        opset = model_opset(proto, kwargs.get("opset_version"))
-        supported = max(_supported_opset(), 1)
-        if opset > supported:
-            warnings.warn(f"the model uses ONNX opset {opset}, newer than the {supported} "
-                          "this onnx package knows; importing anyway", stacklevel=2)
-        init_net, predict_net = _convert(proto, opset)
+        init_net, predict_net = _convert(proto, model_opset(proto, kwargs.get("opset_version")))
         initialized = {t.name for t in proto.graph.initializer}
         uninitialized = [vi.name for vi in proto.graph.input if vi.name not in initialized]
         return Caffe2Rep(init_net, predict_net, Workspace(), uninitialized)

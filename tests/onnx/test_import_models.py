@@ -362,3 +362,17 @@ def test_uint8_image_input_cast_to_float():
     got = backend.prepare(model).run([img])
     np.testing.assert_array_equal(got.t, img.T.astype(F))
     np.testing.assert_array_equal(got.y, img.reshape(-1).astype(np.int32))
+
+
+def test_initializers_of_types_caffe2lite_lacks_are_listed():
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["u"], ["y"])], "g", [],
+        [helper.make_tensor_value_info("y", TensorProto.UINT64, [2])],
+        [numpy_helper.from_array(np.array([1, 2], np.uint64), "u")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    with pytest.raises(OnnxImportError) as e:
+        backend.onnx_to_caffe2_nets(model)
+    assert str(e.value) == (
+        "cannot import the ONNX model: 1 node(s) or value(s) that caffe2lite cannot "
+        "express:\n  initializer (dtype uint64): 1 value(s): u")
