@@ -293,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
         "import the ONNX model IN as the predict net -o OUT and the init net "
         "--init-out (needs the onnx extra: pip install 'caffe2lite[onnx]').",
     )
-    convert.add_argument("input", metavar="IN", help="NetDef or PlanDef file")
+    convert.add_argument("input", metavar="IN",
+                         help="NetDef or PlanDef file (an ONNX model with --from onnx)")
     convert.add_argument("output", metavar="OUT", nargs="?", help="file to write")
     convert.add_argument("--plan", action="store_true", help=PLAN_HELP)
     convert.add_argument("-o", dest="out", metavar="OUT", help="file to write (same as OUT)")

@@ -178,8 +178,9 @@ class OpContext:
     def squeeze(self, x: str, axes: list[int], out: str | None = None) -> str:
         return self.one("Squeeze", [x, self.ints(axes)], out)
 
-    def channels_last(self, name: str, rank: int) -> tuple[list[int], list[int]]:
-        """The perms NHWC -> NCHW and back for a tensor of ``rank``."""
+    def channels_last(self, name: str) -> tuple[list[int], list[int]]:
+        """The perms NHWC -> NCHW and back for blob ``name`` (of known rank)."""
+        rank = self.rank(name)
         to_first = [0, rank - 1] + list(range(1, rank - 1))
         to_last = [0] + list(range(2, rank)) + [1]
         return to_first, to_last

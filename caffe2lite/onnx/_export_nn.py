@@ -82,7 +82,7 @@ def _to_nchw(ctx: OpContext, x: str, order: str) -> tuple[str, list[int] | None]
     """X as channels first, and the perm that takes the result back (or None)."""
     if order != "NHWC":
         return x, None
-    first, last = ctx.channels_last(x, ctx.rank(x))
+    first, last = ctx.channels_last(x)
     return ctx.transpose(x, first), last
 
 
@@ -92,7 +92,7 @@ def _filter_nchw(
     """The filter as (M, C, *kernel) and its kernel size (when known)."""
     dims = ctx.shape(w).dims
     if order == "NHWC":
-        first, _ = ctx.channels_last(w, ctx.rank(w))
+        first, _ = ctx.channels_last(w)
         value = ctx.value(w)
         w = (
             ctx.const(value.transpose(first), hint="filter")

@@ -64,7 +64,7 @@ def transpose(ctx: OpContext, op: Any, args: dict) -> None:
 
 @converter("NCHW2NHWC", "NHWC2NCHW")
 def layout(ctx: OpContext, op: Any, args: dict) -> None:
-    first, last = ctx.channels_last(op.input[0], ctx.rank(op.input[0]))
+    first, last = ctx.channels_last(op.input[0])
     ctx.transpose(op.input[0], last if op.type == "NCHW2NHWC" else first, op.output[0])
 
 
