@@ -108,8 +108,8 @@ else:
 
 def test_small_medium_and_large_allreduces_give_the_exact_sum():
     res, _ = _run(3, '''
-# 20 bytes (one Allgather with the check), 64 kB (check, then an Iallreduce Tested in
-# this thread) and 2 MB (check, then MPI's blocking Allreduce on the waiting thread)
+# 20 bytes and 64 kB (the check, then an Iallreduce Tested in this thread) and 2 MB
+# (the check, then MPI's blocking Allreduce on the waiting thread)
 for n in (5, 1 << 14, 1 << 19):
     x = np.arange(n, dtype=np.float32) * (RANK + 1)
     workspace.FeedBlob("x", x)

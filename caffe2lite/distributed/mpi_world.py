@@ -48,7 +48,6 @@ _SIGNATURE_BYTES = 1024
 # yielding was best or near best; 50 ms without yielding the worst.)
 SPIN_S = 0.01
 YIELD_AFTER_S = 0.0001  # then give the core away between Tests (as MPICH's own waits do)
-_PACKET_BYTES = 16384  # an Allreduce of up to 15 kB goes with its check in one Allgather
 SMALL_BYTES = 1 << 20  # an Allreduce up to this size is started and Tested here
 _broken = False
 
@@ -106,8 +105,6 @@ class CommonWorld:
         self.mailbox: list[tuple[int, bytes]] = []  # a world of one: (tag, bytes) sent to itself
         self._signatures: dict[tuple, np.ndarray] = {}
         self._every = np.empty((self.size, _SIGNATURE_BYTES), np.uint8)
-        self._packet = np.zeros(_PACKET_BYTES, np.uint8)
-        self._gathered = np.empty((self.size, _PACKET_BYTES), np.uint8)
 
     @classmethod
     def create(cls, *, name: str = "", timeout_ms: int = -1,
@@ -223,8 +220,6 @@ class CommonWorld:
         self._check_open(op)
         if self.comm is None:
             return make_buffer()
-        if blobs and blobs[0][1].nbytes <= _PACKET_BYTES - _SIGNATURE_BYTES:
-            return self._allreduce_in_one_gather(op, blobs, make_buffer)
         if sum(a.nbytes for _, a in blobs) <= SMALL_BYTES:
             # small: both steps done in this thread (non-blocking, Test for a short
             # while, MPI_Wait on the waiting thread only if that was not enough)
@@ -240,35 +235,6 @@ class CommonWorld:
 
         self.check_same(op, blobs, then=start)
         return made[0]
-
-    def _allreduce_in_one_gather(self, op: str, blobs: Sequence[tuple[str, np.ndarray]],
-                                 make_buffer: Callable[[], np.ndarray]) -> np.ndarray:
-        """A small allreduce in one collective instead of two: every rank sends its
-        signature and its local sum (the inputs added in order) in one fixed-size
-        packet (Allgather), checks the signatures, and adds the ranks' sums in rank
-        order, the same arithmetic and so the same result on every rank. The packet
-        size is fixed so that ranks whose blobs differ still make the same call (and
-        report the difference); larger tensors take the check + allreduce path."""
-        sig = self._signature(blobs)
-        first = blobs[0][1]
-        nbytes, dtype = first.nbytes, first.dtype
-        packet = self._packet
-        packet[:_SIGNATURE_BYTES] = sig
-        local = packet[_SIGNATURE_BYTES:_SIGNATURE_BYTES + nbytes].view(dtype)
-        np.copyto(local, first.reshape(-1))
-        for _, x in blobs[1:]:
-            local += x.reshape(-1)
-        every = self._gathered
-        self._wait(self.comm.Iallgather(packet, every), op)
-        if not (every[:, :16] == every[0, :16]).all():
-            raise _mismatch_error(op, every[:, :_SIGNATURE_BYTES])
-        buf = make_buffer()  # every rank agreed: from here on, write
-        flat = buf.reshape(-1)
-        rows = every[:, _SIGNATURE_BYTES:_SIGNATURE_BYTES + nbytes]
-        np.copyto(flat, rows[0].view(dtype))
-        for r in range(1, self.size):
-            flat += rows[r].view(dtype)
-        return buf
 
     def reduce_sum(self, x: np.ndarray, root: int, op: str) -> np.ndarray:
         self._check_open(op)

@@ -77,8 +77,9 @@ def allreduce(comm_world, *xs, status_blob, gpu_direct, num_outputs, op_def=None
 
     def local_sum() -> np.ndarray:  # runs only once every rank passed the checks
         total = bufs[0] if bufs[0] is not None else np.array(xs[0], order="C", copy=True)
-        for x in xs[1:]:
-            total += x.reshape(total.shape)
+        with np.errstate(over="ignore", invalid="ignore"):  # inf, as MPI's sum gives
+            for x in xs[1:]:
+                total += x.reshape(total.shape)
         return total
 
     total = w.allreduce_checked("Allreduce", list(zip(names(op_def, 1, len(xs)), xs)),
