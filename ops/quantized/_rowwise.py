@@ -386,13 +386,11 @@ def fused_lookup(
         scale = scale * weights
         bias = bias * weights
 
-    def terms(pos: np.ndarray) -> np.ndarray:
+    def terms(pos: np.ndarray, out: np.ndarray) -> None:
         rows = np.take(table, indices[pos], axis=0, mode="clip")[:, :nbytes]
         codes = rows if bits == 8 else unpack_natural(rows, bits)
-        t = codes.astype(np.float32)
-        t *= scale[pos][:, None]
-        t += bias[pos][:, None]
-        return t
+        np.multiply(codes, scale[pos][:, None], out=out)  # codes widen exactly
+        out += bias[pos][:, None]
 
     out = sequential_sums(lengths, terms, nbytes * per_byte(bits), np.float32)
     if mean:

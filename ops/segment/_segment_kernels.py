@@ -36,6 +36,8 @@ from ._segment_checks import (
 
 # Bytes of gathered rows held at once (the buffer of segment_reduce).
 CHUNK_BYTES = 1 << 19
+# Bytes of terms held at once by sequential_sums (larger groups: fewer Python steps).
+SEQUENTIAL_CHUNK_BYTES = 1 << 21
 # Up to this width a group is summed slice by slice; wider ones by a batched matmul,
 # which has a per-segment overhead but streams long segments fastest.
 SLICE_SUM_WIDTH = 4
@@ -224,13 +226,13 @@ def sparse_lengths_reduce(
     check_sum_of_lengths(lengths, indices)
     table = rows_view(data)
 
-    def terms(pos: np.ndarray) -> np.ndarray:
-        rows = np.take(table, indices[pos], axis=0, mode="clip")
-        if rows.dtype != out_dtype:
-            rows = rows.astype(out_dtype)
+    def terms(pos: np.ndarray, rows: np.ndarray) -> None:
+        if table.dtype == out_dtype:
+            np.take(table, indices[pos], axis=0, out=rows, mode="clip")
+        else:
+            rows[...] = np.take(table, indices[pos], axis=0, mode="clip")
         if weights is not None:
             rows *= weights[pos][:, None]
-        return rows
 
     out = sequential_sums(lengths, terms, table.shape[1], out_dtype)
     if mean:
@@ -255,8 +257,8 @@ def sequential_sums(
     segment s (validated LENGTHS), each addition rounded in ``dtype``: the order of
     Caffe2's EmbeddingLookup and of the compiled kernels.
 
-    ``terms(pos)`` returns the (len(pos), width) rows t_j of the positions ``pos``
-    as a new array of ``dtype``. Segments are sorted by length and cut into groups of
+    ``terms(pos, rows)`` writes the terms t_j of the positions ``pos`` into ``rows``,
+    a (len(pos), width) array of ``dtype`` (a view of one reused buffer). Segments are sorted by length and cut into groups of
     about ``CHUNK_BYTES`` of terms, padded with zero terms to their longest segment;
     ``add.accumulate`` along a group's segments adds in order (it starts from t_a
     rather than 0, which differs only in the sign of a zero sum: the final ``+ 0``
@@ -274,14 +276,15 @@ def sequential_sums(
 
 def _sequential_sums(out, lengths, terms, width, dtype) -> None:
     """``sequential_sums`` into the zeroed ``out``."""
-    chunk = max(64, CHUNK_BYTES // (width * dtype.itemsize))
+    chunk = max(64, SEQUENTIAL_CHUNK_BYTES // (width * dtype.itemsize))
     ends = np.cumsum(lengths, dtype=np.int64)
     starts = ends - lengths
     order = np.argsort(lengths, kind="stable")
     sorted_len = lengths[order]
     g0 = int(np.searchsorted(sorted_len, 1))
     long_from = int(np.searchsorted(sorted_len, chunk, side="right"))
-    span = np.arange(chunk, dtype=np.int64)
+    span = np.arange(chunk, dtype=np.int64)[:, None]
+    buffer = np.empty(chunk * width, dtype)  # reused: fresh pages cost more than sums
     while g0 < long_from:
         g1 = min(g0 + chunk // int(sorted_len[g0]), long_from)
         longest = int(sorted_len[g1 - 1])
@@ -289,19 +292,24 @@ def _sequential_sums(out, lengths, terms, width, dtype) -> None:
             g1 = g0 + chunk // longest
             longest = int(sorted_len[g1 - 1])
         segs = order[g0:g1]
-        seg_len = lengths[segs][:, None]
-        pos = starts[segs][:, None] + np.minimum(span[:longest], seg_len - 1)
-        block = terms(pos.reshape(-1)).reshape(g1 - g0, longest, width)
+        seg_len = lengths[segs]
+        # Position k of every segment of the group is row k of the block, so that
+        # adding position after position adds contiguous rows.
+        pos = starts[segs] + np.minimum(span[:longest], seg_len - 1)
+        block = buffer[: pos.size * width].reshape(longest, g1 - g0, width)
+        terms(pos.reshape(-1), block.reshape(pos.size, width))
         if sorted_len[g0] != longest:
             block[span[:longest] >= seg_len] = 0  # padding adds 0, even to inf
-        out[segs] = _in_order(block, axis=1)
+        out[segs] = _in_order(block)
         g0 = g1
     for s in order[long_from:]:  # segments longer than a chunk: few
         carry = out[s]
         for a in range(int(starts[s]), int(ends[s]), chunk):
-            part = terms(np.arange(a, min(a + chunk, int(ends[s])), dtype=np.int64))
+            b = min(a + chunk, int(ends[s]))
+            part = buffer[: (b - a) * width].reshape(b - a, width)
+            terms(np.arange(a, b, dtype=np.int64), part)
             part[0] += carry
-            carry = _in_order(part[None], axis=1)[0]
+            carry = _in_order(part[:, None])[0]
         out[s] = carry
     out += 0  # -0.0 sums become 0.0, as when adding to a zeroed row
 
@@ -311,21 +319,16 @@ def _sequential_sums(out, lengths, terms, width, dtype) -> None:
 _ACCUMULATE_BELOW = 64
 
 
-def _in_order(x: np.ndarray, axis: int) -> np.ndarray:
-    """Sums of ``x`` along ``axis`` (1 of 3, or 1 of 2), each ``((x0 + x1) + x2) +
-    ...``: a loop over the axis adding whole slices (every sum at once) when there
-    are many sums side by side, else ``add.accumulate``. Never empty along axis."""
-    count = x.shape[axis]
-    side = x.size // count
-    if side < _ACCUMULATE_BELOW or count == 1:
-        last = np.add.accumulate(x, axis=axis).take(-1, axis=axis)
-        return last
-    index = [slice(None)] * x.ndim
-    index[axis] = 0
-    acc = x[tuple(index)].copy()
+def _in_order(x: np.ndarray) -> np.ndarray:
+    """Sums of ``x`` along its first axis, each ``((x[0] + x[1]) + x[2]) + ...``: a
+    loop adding whole slices (every sum at once) when there are many sums side by
+    side, else ``add.accumulate``. ``x`` is not empty along the axis."""
+    count = x.shape[0]
+    if x[0].size < _ACCUMULATE_BELOW or count == 1:
+        return np.add.accumulate(x, axis=0)[-1]
+    acc = x[0].copy()
     for k in range(1, count):  # positions in a segment, every segment at once
-        index[axis] = k
-        acc += x[tuple(index)]
+        acc += x[k]
     return acc
 
 
@@ -336,7 +339,7 @@ def sequential_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.shape[1] == 0:
         return np.zeros(a.shape[0], np.result_type(a, b))
     with np.errstate(all="ignore"):
-        return _in_order(a * b, axis=1)
+        return _in_order(np.ascontiguousarray((a * b).T))
 
 
 # -- shapes and costs (the ops' shape= and cost= functions) ---------------------------

@@ -119,7 +119,7 @@ def test_float_lookup_compiled_equals_numpy_and_the_loop(
 
 def test_numpy_long_segments_carry_across_chunks(monkeypatch):
     # Tiny chunks: groups, padding and segments split across chunks all appear.
-    monkeypatch.setattr(_segment_kernels, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(_segment_kernels, "SEQUENTIAL_CHUNK_BYTES", 1)
     for seed in range(6):
         data, indices, lengths, weights = random_case(
             seed, np.float32, np.int64, seed % 2 == 0, 300, (3,)

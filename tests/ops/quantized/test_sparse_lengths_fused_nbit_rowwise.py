@@ -158,12 +158,12 @@ def test_no_gradient(reducer, bits):
 @pytest.mark.parametrize("bits", [4, 2])
 @pytest.mark.parametrize("reducer", REDUCERS)
 def test_segments_span_chunks(reducer, bits, monkeypatch):
-    # The numpy kernel decodes the codes of about CHUNK_BYTES of looked-up rows at a
+    # The numpy kernel decodes the codes of about SEQUENTIAL_CHUNK_BYTES of rows at a
     # time; at the smallest chunks, groups of segments are padded and long segments
     # carry their sum from chunk to chunk.
     from caffe2lite.ops.segment import _segment_kernels
 
-    monkeypatch.setattr(_segment_kernels, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(_segment_kernels, "SEQUENTIAL_CHUNK_BYTES", 1)
     rng = np.random.default_rng(9)
     lengths = rng.integers(0, 40, 100).astype(np.int32)
     lengths[3] = 300

@@ -234,8 +234,8 @@ def test_small_chunks_exercise_every_kernel_path(lengths, block, weighted, half,
     data = rng.standard_normal((7, block)).astype(np.float16 if half else np.float32)
     indices = rng.integers(0, 7, int(lens.sum()))
     weights = rng.standard_normal(indices.size).astype(np.float32)
-    saved = _segment_kernels.CHUNK_BYTES
-    _segment_kernels.CHUNK_BYTES = 64 * 4 * block
+    saved = _segment_kernels.SEQUENTIAL_CHUNK_BYTES
+    _segment_kernels.SEQUENTIAL_CHUNK_BYTES = 64 * 4 * block
     try:
         if weighted:
             op = CreateOperator("SparseLengthsWeightedSum", ["D", "W", "I", "L"], ["O"])
@@ -253,7 +253,7 @@ def test_small_chunks_exercise_every_kernel_path(lengths, block, weighted, half,
             reference = naive_sparse_lengths_sum(data, indices, lens)
         testing.check_reference(op, inputs, lambda *a: reference, atol=1e-4, rtol=1e-4)
     finally:
-        _segment_kernels.CHUNK_BYTES = saved
+        _segment_kernels.SEQUENTIAL_CHUNK_BYTES = saved
 
 
 # -- shape and cost inference ---------------------------------------------------------
