@@ -41,13 +41,11 @@ DEFAULT_TIMEOUT_MS = 30000  # Gloo's default timeout
 EXTRA = 'the MPI collectives need the "mpi" extra: pip install "caffe2lite[mpi]" (mpi4py and an MPI)'
 _LAUNCHER_VARS = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
 _SIGNATURE_BYTES = 1024
-# Test in the calling thread this long before handing MPI_Wait over: MPI's own Wait
-# busy-polls as well, and waking the waiting thread costs a GIL hand-over that a busy
-# machine can stretch to milliseconds; so only a rank kept waiting long goes there.
-# (Chosen from A/B runs of the CTR training on a loaded 2-core machine: 10 ms with
-# yielding was best or near best; 50 ms without yielding the worst.)
-SPIN_S = 0.01
-YIELD_AFTER_S = 0.0001  # then give the core away between Tests (as MPICH's own waits do)
+# Test in the calling thread this long before handing MPI_Wait over (waking the
+# waiting thread costs a GIL hand-over that a busy machine stretches to milliseconds).
+# Chosen from A/B runs of the CTR training on this shared 2-core machine: 2 ms was the
+# steadiest; 10 or 50 ms, with or without yielding the core between Tests, no better.
+SPIN_S = 0.002
 SMALL_BYTES = 1 << 20  # an Allreduce up to this size is started and Tested here
 _broken = False
 
@@ -390,14 +388,10 @@ def _settle(request: Any, op: str, timeout_ms: int, rank: int, size: int,
     _refuse_if_stuck(op, rank, size)
     start = time.perf_counter()
     end = start + min(SPIN_S, timeout_ms / 2000.0)
-    yield_after = start + YIELD_AFTER_S
     try:
         while not request.Test(status):
-            now = time.perf_counter()
-            if now > end:
+            if time.perf_counter() > end:
                 break
-            if now > yield_after:  # let another process on this core (a late rank) run
-                os.sched_yield()
         else:
             return
     except Exception as e:  # mpi4py.MPI.Exception
