@@ -193,7 +193,7 @@ class ImportContext:
                     return k
             return None
         t = self.value_types.get(name)
-        return None if t is None else t[1]
+        return None if t is None else (t[1] or None)  # 0: UNDEFINED
 
 
 def canon_axis(axis: int, rank: int) -> int:

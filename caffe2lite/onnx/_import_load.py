@@ -97,7 +97,7 @@ def value_types(proto) -> dict[str, tuple[Any, int]]:
     """Inferred (dims, elem_type) of every value ONNX shape inference can type."""
     onnx = onnx_module()
     try:
-        inferred = onnx.shape_inference.infer_shapes(proto)
+        inferred = onnx.shape_inference.infer_shapes(proto, data_prop=True)
     except Exception:  # noqa: BLE001  (inference is a help, not a requirement)
         inferred = proto
     g = inferred.graph

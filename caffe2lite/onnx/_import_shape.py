@@ -212,6 +212,17 @@ def _slice(ctx: ImportContext, node, attrs) -> None:
 
 @converter("Shape")
 def _shape(ctx: ImportContext, node, attrs) -> None:
+    _shape_ops(ctx, node, attrs)
+    dims = ctx.static_shape(node.input[0])
+    if dims is not None:  # known before running: later converters may read it
+        rank = len(dims)
+        start, end = int(attrs.get("start", 0)), int(attrs.get("end", rank))
+        start = min(max(start + rank if start < 0 else start, 0), rank)
+        end = min(max(end + rank if end < 0 else end, 0), rank)
+        ctx.consts[node.output[0]] = np.array(dims[start:max(start, end)], np.int64)
+
+
+def _shape_ops(ctx: ImportContext, node, attrs) -> None:
     if "start" in attrs or "end" in attrs:
         rank = ctx.need_rank(node.input[0], "Shape with start/end")
         start, end = int(attrs.get("start", 0)), int(attrs.get("end", rank))

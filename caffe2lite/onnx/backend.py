@@ -33,6 +33,7 @@ from caffe2lite.onnx._import_context import (
     Unsupported,
     fill_ops,
 )
+from caffe2lite.onnx._import_facts import learn
 from caffe2lite.onnx._import_load import (
     OnnxImportError,
     load_model,
@@ -132,12 +133,15 @@ def _convert(proto, opset: int, device_option=None) -> tuple:
             continue
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         ctx.node_name = node.name
+        first = len(ctx.ops)
         try:
             fn(ctx, node, attrs)
         except Unsupported as e:
             problems.append((node.op_type, e.reason, label))
         except KeyError as e:  # a required attribute the checker let through
             problems.append((node.op_type, f"missing attribute {e}", label))
+        else:
+            learn(ctx, node, first)
     if problems:
         raise OnnxImportError(_unsupported_message(problems))
 

@@ -456,3 +456,30 @@ def test_split_sizes_computed_at_run_time():
     model.ir_version = 8
     got = compare(model, {"x": x, "s": sizes})
     assert [g.shape for g in got] == [(2, 2), (2, 4), (2, 1)]
+
+
+def test_shape_arithmetic_on_constants_is_known_at_import():
+    # Shape -> Gather -> Unsqueeze -> Concat -> Reshape, Range -> ReduceSum's axes and
+    # Concat -> Pad's pads: computed, but from values known before running.
+    x = _r(2, 3, 4)
+    nodes = [
+        N("Shape", ["x"], ["shape"]),
+        N("Gather", ["shape", "zero"], ["batch"], axis=0),
+        N("Unsqueeze", ["batch", "zero_axes"], ["batch1"]),
+        N("Concat", ["batch1", "minus_one"], ["new_shape"], axis=0),
+        N("Reshape", ["x", "new_shape"], ["flat"]),
+        N("Range", ["one", "two", "one"], ["axes"]),
+        N("ReduceSum", ["flat", "axes"], ["summed"], keepdims=0),
+        N("Concat", ["zero_axes", "one_pad"], ["pads"], axis=0),
+        N("Pad", ["summed", "pads"], ["y"]),
+    ]
+    inits = {"zero": np.array(0, np.int64), "zero_axes": np.array([0], np.int64),
+             "minus_one": np.array([-1], np.int64), "one": np.array(1, np.int64),
+             "two": np.array(2, np.int64), "one_pad": np.array([1], np.int64)}
+    model = build(nodes, {"x": x}, inits, opset=13)
+    del model.graph.output[:]  # inference cannot size Pad's output: state it
+    model.graph.output.append(helper.make_tensor_value_info("y", TensorProto.FLOAT, [3]))
+    compare(model, {"x": x})
+    _, predict_net = backend.onnx_to_caffe2_nets(model)
+    reshape = next(op for op in predict_net.op if op.type == "Reshape")
+    assert [a.name for a in reshape.arg] == ["shape"] and list(reshape.input) == ["x"]
