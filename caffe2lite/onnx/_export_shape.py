@@ -78,14 +78,16 @@ def flatten_to_vec(ctx: OpContext, op: Any, args: dict) -> None:
     ctx.one("Reshape", [op.input[0], ctx.ints([-1])], op.output[0])
 
 
-@converter("Squeeze")
-def squeeze(ctx: OpContext, op: Any, args: dict) -> None:
-    ctx.squeeze(op.input[0], sorted(set(args["dims"])), op.output[0])
-
-
-@converter("ExpandDims")
-def expand_dims(ctx: OpContext, op: Any, args: dict) -> None:
-    ctx.unsqueeze(op.input[0], sorted(set(args["dims"])), op.output[0])
+@converter("Squeeze", "ExpandDims")
+def squeeze_expand_dims(ctx: OpContext, op: Any, args: dict) -> None:
+    """The listed dims removed (Squeeze) or inserted (ExpandDims)."""
+    dims = sorted(set(args["dims"]))
+    if not dims:  # Caffe2 refuses it (ONNX would squeeze every 1)
+        raise Unsupported("Parameter `dims` must be provided.")
+    if op.type == "Squeeze":
+        ctx.squeeze(op.input[0], dims, op.output[0])
+    else:
+        ctx.unsqueeze(op.input[0], dims, op.output[0])
 
 
 @converter("Shape")
@@ -107,8 +109,10 @@ def tile(ctx: OpContext, op: Any, args: dict) -> None:
     if len(op.input) > 1:
         raise Unsupported("tiles / axis given as blobs")
     x = op.input[0]
-    repeats = [1] * ctx.rank(x)
-    repeats[args["axis"] if args["axis"] is not None else 0] = (
+    rank = ctx.rank(x)
+    axis = args["axis"] if args["axis"] is not None else 0
+    repeats = [1] * rank
+    repeats[axis + rank if axis < 0 else axis] = (
         args["tiles"] if args["tiles"] is not None else 1
     )
     ctx.one("Tile", [x, ctx.ints(repeats)], op.output[0])

@@ -149,6 +149,19 @@ def _tensor(onnx: Any, name: str, value: np.ndarray) -> Any:
     return onnx.numpy_helper.from_array(value, name)
 
 
+def _onnx_types(onnx: Any, nodes: list, inputs: list, inits: list, opset: int) -> dict:
+    """{name: ValueInfoProto} of every blob ONNX's shape inference types."""
+    graph = onnx.helper.make_graph(nodes, "probe", inputs, [], initializer=inits)
+    model = onnx.helper.make_model(
+        graph, opset_imports=[onnx.helper.make_opsetid("", opset)]
+    )
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model).graph.value_info
+    except onnx.shape_inference.InferenceError:
+        return {}
+    return {v.name: v for v in inferred if v.type.tensor_type.elem_type}
+
+
 def caffe2_net_to_onnx_graph(
     predict_net: Any,
     init_net: Any = None,
@@ -208,10 +221,20 @@ def caffe2_net_to_onnx_graph(
     read = {i for node in nodes for i in node.input}
     inits = [t for t in inits if t.name in read]
     inputs = [_value_info_proto(onnx, n, graph.shapes[n]) for n in graph.inputs]
-    outputs = []
-    for n in graph.outputs:
-        vi = _value_info_proto(onnx, n, graph.shapes.get(n, UNKNOWN))
-        outputs.append(vi or onnx.helper.make_empty_tensor_value_info(n))
+    outputs = [
+        _value_info_proto(onnx, n, graph.shapes.get(n, UNKNOWN)) for n in graph.outputs
+    ]
+    if None in outputs:  # ask ONNX's shape inference for the types caffe2lite lacks
+        found = _onnx_types(onnx, nodes, inputs, inits, opset)
+        outputs = [vi or found.get(n) for n, vi in zip(graph.outputs, outputs)]
+        lost = [n for n, vi in zip(graph.outputs, outputs) if vi is None]
+        if lost:
+            raise ExportError(
+                "the type of output "
+                + ", ".join(f"'{n}'" for n in lost)
+                + " is unknown to caffe2lite's and ONNX's shape inference",
+                expected="the inputs' types and shapes in value_info",
+            )
     skip = set(graph.inputs) | set(graph.outputs) | set(graph.initializers)
     middle = [
         _value_info_proto(onnx, o, graph.shapes.get(o, UNKNOWN))

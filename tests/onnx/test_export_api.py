@@ -314,3 +314,25 @@ def test_importing_caffe2lite_onnx_does_not_import_onnx():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+def test_output_types_caffe2lite_cannot_tell_come_from_onnx(monkeypatch):
+    from caffe2lite.onnx import _export_net, frontend
+
+    net = core.Net("n")
+    net.Relu("X", "Y")
+    net.Proto().external_output.append("Y")
+    monkeypatch.setattr(
+        _export_net, "infer_net", lambda net, known, strict=False: dict(known)
+    )
+    model = export(net, None, {"X": (1, [2, 3])})
+    (y,) = model.graph.output
+    assert y.type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    assert [d.dim_value for d in y.type.tensor_type.shape.dim] == [2, 3]
+    monkeypatch.setattr(frontend, "_onnx_types", lambda *args: {})
+    with pytest.raises(
+        ExportError,
+        match="the type of output 'Y' is unknown to "
+        "caffe2lite's and ONNX's shape inference",
+    ):
+        export(net, None, {"X": (1, [2, 3])})

@@ -200,6 +200,7 @@ CASES = [
     case("Shape", {"X": X4}, axes=[1, 3]),
     case("Size", {"X": X4}),
     case("Tile", {"X": f32(2, 3)}, tiles=3, axis=1),
+    case("Tile", {"X": f32(2, 3)}, tiles=2, axis=-2),
     case("Concat", {"a": f32(2, 3), "b": f32(2, 4)}, ("Y", "info")),
     case("Concat", {"a": f32(2, 3), "b": f32(2, 3)}, ("Y", "info"), axis=0, add_axis=1),
     case(
