@@ -56,14 +56,21 @@ class Caffe2Rep:
         self.ran_init_net = False
 
     def run(self, inputs: Any, **kwargs: Any) -> _Outputs:
-        """Feed ``inputs`` (a dict by name, a list/tuple in graph-input order, or one
-        array), run the init net once and the predict net, return the outputs in graph
-        output order."""
+        """Run the init net (first time only), feed ``inputs`` (a dict by name, a
+        list/tuple in graph-input order, or one array), run the predict net, and
+        return the outputs in graph output order. (Caffe2 fed before running the init
+        net, so a fed graph input that also had an initializer was overwritten on the
+        first run only; here a fed value always wins, as ONNX means.)"""
         ws = self.workspace
+        if not self.ran_init_net:  # first, so fed values override initializers
+            ws.run_net_once(self.init_net)
+            self.ran_init_net = True
         if isinstance(inputs, dict):
             for key, value in inputs.items():
                 ws.feed_blob(key, _array(value))
-        elif isinstance(inputs, (list, tuple)):
+        else:
+            if not isinstance(inputs, (list, tuple)):  # one value
+                inputs = [inputs]
             if len(self.uninitialized) != len(inputs):
                 raise ApiValueError(
                     "Expected {} values for uninitialized graph inputs ({}), but got {}."
@@ -71,11 +78,6 @@ class Caffe2Rep:
                             len(inputs)))
             for name, value in zip(self.uninitialized, inputs):
                 ws.feed_blob(name, _array(value))
-        else:
-            ws.feed_blob(self.uninitialized[0], _array(inputs))
-        if not self.ran_init_net:
-            ws.run_net_once(self.init_net)
-            self.ran_init_net = True
         if not self.nets_created:
             ws.create_net(self.predict_net, overwrite=True)
             self.nets_created = True

@@ -49,6 +49,7 @@ __all__ = [
     "Caffe2Backend",
     "Caffe2Rep",
     "OnnxImportError",
+    "is_compatible",
     "onnx_to_caffe2_nets",
     "prepare",
     "run_model",
@@ -255,6 +256,7 @@ def _supported_opset() -> int:
     return int(onnx.defs.onnx_opset_version())
 
 
+is_compatible = Caffe2Backend.is_compatible
 prepare = Caffe2Backend.prepare
 run_model = Caffe2Backend.run_model
 run_node = Caffe2Backend.run_node

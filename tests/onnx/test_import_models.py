@@ -164,12 +164,34 @@ def test_graph_inputs_that_are_initializers_are_not_fed():
     _assert_close(rep.run([x]), _ort(model, {"x": x}))
 
 
+def test_fed_graph_input_overrides_its_initializer_from_the_first_run():
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "bias"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2]),
+         helper.make_tensor_value_info("bias", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])],
+        [numpy_helper.from_array(np.array([10, 20], F), "bias")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    rep = backend.prepare(model)
+    x = np.array([1, 2], F)
+    for _ in range(2):
+        np.testing.assert_array_equal(rep.run({"x": x, "bias": np.ones(2, F)}).y, [2, 3])
+    np.testing.assert_array_equal(backend.prepare(model).run(x).y, [11, 22])
+
+
 def test_wrong_number_of_inputs_message():
     rep = backend.prepare(mlp_model())
     with pytest.raises(Caffe2LiteError) as e:
         rep.run([_r(4, 6), _r(4, 6)])
     assert str(e.value) == "Expected 1 values for uninitialized graph inputs (x), but got 2."
     assert isinstance(e.value, RuntimeError)
+    graph = helper.make_graph([helper.make_node("Identity", ["c"], ["y"])], "g", [],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+                              [numpy_helper.from_array(np.ones(1, F), "c")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(Caffe2LiteError, match=r"Expected 0 values .* \(\), but got 1\."):
+        backend.prepare(model).run(np.ones(1, F))
 
 
 def test_opset_version_override_changes_softmax_semantics():
