@@ -31,17 +31,33 @@ def _scalar(ctx: OpContext, one: str) -> str:
 
 
 def segment_ids(ctx: OpContext, lengths: str, rows: str) -> str:
-    """The segment of each row of ``rows`` (int64), from the segment lengths."""
+    """The segment of each row of ``rows`` (int64), from the segment lengths.
+
+    From opset 16: a 1 added where each segment after the first starts (ScatterND
+    with reduction, so empty segments add up), then a running sum; linear in the rows
+    and segments. Before: each row compared with every segment end."""
     ends = ctx.one(
         "CumSum",
         [ctx.one("Cast", [lengths], to=7), ctx.const(np.int64(0), hint="axis")],
     )
-    total = _scalar(ctx, ctx.shape_part(rows, 0, 1))
+    total = ctx.shape_part(rows, 0, 1)
+    if ctx.opset >= 16:
+        starts = ctx.one("Slice", [ends, ctx.ints([0]), ctx.ints([-1]), ctx.ints([0])])
+        size = ctx.one("Add", [total, ctx.ints([1])])  # a start may equal the total
+        marks = ctx.one("ConstantOfShape", [size], value=np.zeros(1, np.int64))
+        ones = ctx.one(
+            "ConstantOfShape", [ctx.one("Shape", [starts])], value=np.ones(1, np.int64)
+        )
+        marks = ctx.one(
+            "ScatterND", [marks, ctx.unsqueeze(starts, [1]), ones], reduction="add"
+        )
+        seg = ctx.one("CumSum", [marks, ctx.const(np.int64(0), hint="axis")])
+        return ctx.one("Slice", [seg, ctx.ints([0]), total, ctx.ints([0])])
     r = ctx.one(
         "Range",
         [
             ctx.const(np.int64(0), hint="zero"),
-            total,
+            _scalar(ctx, total),
             ctx.const(np.int64(1), hint="one"),
         ],
     )
