@@ -282,3 +282,32 @@ def fill_examples_with_indicator(ctx: OpContext, op: Any, args: dict) -> None:
     )
     zeros = ctx.one("ConstantOfShape", [shape], value=np.zeros(1, ctx.dtype(data)))
     ctx.one("ScatterND", [zeros, at, data], op.output[0])
+
+
+@converter("GatherRanges")
+def gather_ranges(ctx: OpContext, op: Any, args: dict) -> None:
+    """DATA[start:start + length] for every (start, length) of RANGES (N, M, 2), in
+    order, and each example's total length: position p of range r reads start[r] +
+    (p - the offset where range r begins)."""
+    data, ranges = op.input
+    pairs = ctx.one("Cast", [ctx.one("Reshape", [ranges, ctx.ints([-1, 2])])], to=7)
+    starts, lens = (
+        ctx.squeeze(part, [1])
+        for part in ctx.node("Split", [pairs, ctx.ints([1, 1])], 2, axis=1)
+    )
+    rows, seg, ends = _positions(ctx, lens)
+    offset = ctx.one("Sub", [starts, ctx.one("Sub", [ends, lens])])
+    at = ctx.one("Add", [rows, ctx.one("Gather", [offset, seg], axis=0)])
+    ctx.one("Gather", [data, at], op.output[0], axis=0)
+    if len(op.output) > 1 and ctx.used(op.output[1]):
+        per_example = ctx.one(
+            "Reshape",
+            [
+                lens,
+                ctx.one(
+                    "Concat", [ctx.shape_part(ranges, 0, 1), ctx.ints([-1])], axis=0
+                ),
+            ],
+        )
+        total = ctx.one("ReduceSum", [per_example, ctx.ints([1])], keepdims=0)
+        ctx.one("Cast", [total], op.output[1], to=6)

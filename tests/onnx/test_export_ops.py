@@ -332,6 +332,21 @@ CASES = [
         {"X": pos(3, 4)},
         params={"l1": np.array([0, 0.5, -1, 2], np.float32), "l2": f32(4, lo=0, hi=1)},
     ),
+    case(
+        "GatherRanges",
+        {
+            "D": f32(7),
+            "R": np.array(
+                [[[0, 1], [2, 2]], [[4, 0], [5, 2]], [[1, 3], [0, 0]]], np.int32
+            ),
+        },
+        ("Y", "lengths"),
+    ),
+    case(
+        "GatherRanges",
+        {"D": np.arange(5, dtype=np.int64), "R": np.array([[[3, 2]]], np.int64)},
+        ("Y", "lengths"),
+    ),
     case("LengthsToSegmentIds", {"L": np.array([2, 0, 3, 1], np.int32)}),
     case("LengthsTile", {"D": f32(3, 2), "L": np.array([2, 0, 3], np.int32)}),
     case("LengthsRangeFill", {"L": np.array([3, 0, 1, 2], np.int32)}),

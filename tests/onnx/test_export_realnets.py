@@ -28,7 +28,6 @@ UNEXPORTABLE = {
     "gaussian_fill_use_input_shape_with_extra_shape": "GaussianFill",
     "uniform_fill_input_as_shape": "UniformFill",
     "uniform_fill_use_input_shape": "UniformFill",
-    "gather_ranges": "GatherRanges",
     "sparse_to_dense_mask_op_net": "SparseToDenseMask",
     "batch_sparse_to_dense_last_dim_1": "BatchSparseToDense",
     "sparselabelsplit": "SparseLabelSplit",
