@@ -84,7 +84,7 @@ def run(config: Config) -> list[Row]:
     return [
         compare(SECTION, f"Allreduce {mb} MB, 2 ranks", best[mb]["op"] * 1e3, "ms",
                 "mpi4py Allreduce", best[mb]["mpi"] * 1e3, Target(1 / 1.2),
-                note="best of %d; loopback" % repeats)
+                note=f"best of {repeats}; loopback")
         for mb in sizes
     ] + mpi_training.rows(config)
 

@@ -290,7 +290,7 @@ def test_ctr_parallelized_on_one_process_equals_the_example_train_net():
 def test_ctr_sparse_gradients_become_dense_before_the_allreduce():
     env = _ctr_env()
     workspace.ResetWorkspace()
-    model = env["build_parallel"](dict(shard_id=0, num_shards=2, engine="GLOO"))
+    model = env["build_parallel"]({"shard_id": 0, "num_shards": 2, "engine": "GLOO"})
     ops = list(model.net.Proto().op)
     types = [op.type for op in ops]
     zeros = [op for op in ops if op.type == "ConstantFill" and op.input[:1] != [

@@ -351,7 +351,7 @@ class _Waiter:
             try:
                 fn()  # type: ignore[misc]
                 self._outcome = None
-            except BaseException as e:  # handed to the caller
+            except BaseException as e:  # noqa: BLE001  (handed to the caller, raised there)
                 self._outcome = e
             self._done.release()
 

@@ -10,8 +10,15 @@ from caffe2lite.schema import Arg
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
-from ._common import (SHIFTED_PAIRS, WORLD_DOC, names, private_array, same_as_data,
-                      tensor, world)
+from ._common import (
+    SHIFTED_PAIRS,
+    WORLD_DOC,
+    names,
+    private_array,
+    same_as_data,
+    tensor,
+    world,
+)
 
 
 def same_local_inputs(op: str, xs: tuple, *dtypes) -> None:
