@@ -858,3 +858,45 @@ def test_legacy_broadcast_any_axis(data, onnx_tools):
     shapes = {k: TensorShape(v.shape, v.dtype) for k, v in inputs.items()}
     got = onnx_tools.run_onnxruntime(export(net, None, shapes), inputs)
     np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "inputs, args",
+    [
+        (
+            {
+                "L": np.array([2, 3, 1], np.int32),
+                "I": np.array([0, 1, 2, 3, 2, 5], np.int64),
+                "V": f32(6),
+            },
+            {"dense_last_dim": 6, "default_value": -1.5},
+        ),
+        (
+            {
+                "L": np.array([0, 2], np.int64),
+                "I": np.array([1, 1], np.int32),
+                "V": f32(2),
+                "S": f32(2, 3),
+            },
+            {},
+        ),
+        (
+            {
+                "L": np.array([0, 0], np.int32),
+                "I": np.zeros(0, np.int64),
+                "V": np.zeros(0, np.float32),
+            },
+            {"dense_last_dim": 2},
+        ),
+    ],
+    ids=["repeated-index", "shape-from-input", "empty"],
+)
+def test_batch_sparse_to_dense_needs_opset_18(inputs, args, export_and_compare):
+    from caffe2lite.onnx import ExportError
+
+    net = core.Net("n")
+    net.BatchSparseToDense(list(inputs), "Y", **args)
+    net.Proto().external_output.append("Y")
+    export_and_compare(net, inputs, opset=18)
+    with pytest.raises(ExportError, match="needs opset 18 or later"):
+        export_and_compare(net, inputs, opset=17)

@@ -29,9 +29,10 @@ UNEXPORTABLE = {
     "uniform_fill_input_as_shape": "UniformFill",
     "uniform_fill_use_input_shape": "UniformFill",
     "sparse_to_dense_mask_op_net": "SparseToDenseMask",
-    "batch_sparse_to_dense_last_dim_1": "BatchSparseToDense",
     "sparselabelsplit": "SparseLabelSplit",
 }
+# Nets whose ops need a newer opset than the default (ScatterND's max reduction).
+OPSET = {"batch_sparse_to_dense_last_dim_1": 18}
 RUNNABLE = [c for c in CASES if c.refuse is None or c.check is not None]
 
 
@@ -52,7 +53,8 @@ def test_glow_net(case, onnx_tools):
         ):
             export(net, init, shapes)
         return
-    onnx_tools.compare(export(net, init, shapes), net, init, inputs)
+    model = export(net, init, shapes, opset_version=OPSET.get(case.id, 17))
+    onnx_tools.compare(model, net, init, inputs)
 
 
 def _zoo_params(name: str, seed: int = 0):
