@@ -298,14 +298,17 @@ INDICES_IN_RANGE(in_range_i64, int64_t)
         return 0;                                                                      \
     }
 
-/* Prefetch the row of index position p (never faults: any address will do). */
+/* Prefetch the row of index position p, its first 512 bytes (never faults: any
+ * address will do). */
 #define PREFETCH_AT(idx, p, data, bytes)                                               \
     do {                                                                               \
         const char *row_ =                                                             \
             (const char *)(data) + (uintptr_t)(int64_t)(idx)[p] * (uintptr_t)(bytes);  \
-        PREFETCH(row_);                                                                \
+        const Py_ssize_t lines_ = (bytes) < 512 ? (bytes) : 512;                       \
+        for (Py_ssize_t b_ = 0; b_ < lines_; b_ += 64)                                 \
+            PREFETCH(row_ + b_);                                                       \
         if ((bytes) > 64)                                                              \
-            PREFETCH(row_ + (bytes) - 1);                                              \
+            PREFETCH(row_ + lines_ - 1);                                               \
     } while (0)
 
 /* Prefetch the rows of positions [from, from + min(count, PREFETCH_AHEAD)). */
@@ -517,6 +520,89 @@ static int use_avx2;
     } while (0)
 F32_PAIRS(avx2_f32_i32, int32_t, AVX2_ATTR)
 F32_PAIRS(avx2_f32_i64, int64_t, AVX2_ATTR)
+
+/* Rows of 64 columns or more (a multiple of 64): one segment at a time, 64 columns
+ * in eight registers (eight chains of additions are enough to overlap), the row
+ * PREFETCH_AHEAD positions ahead prefetched (the next segment's first rows too). */
+#define F32_WIDE(NAME, ITYPE)                                                          \
+    AVX2_ATTR static ALWAYS_INLINE int NAME##_w(                                       \
+        const float *data, Py_ssize_t rows, const Py_ssize_t block, const ITYPE *idx,  \
+        Py_ssize_t n, const int32_t *lengths, Py_ssize_t m, const float *w, int mean,  \
+        float *out, const int weighted) {                                              \
+        const Py_ssize_t bytes = block * 4;                                            \
+        Py_ssize_t j = 0;                                                              \
+        for (Py_ssize_t s = 0; s < m; s++) {                                           \
+            const Py_ssize_t len = lengths[s];                                         \
+            if (len < 0 || len > n - j)                                                \
+                return -1; /* only if LENGTHS changed meanwhile */                     \
+            const ITYPE *si = idx + j;                                                 \
+            const float *sw = weighted ? w + j : NULL;                                 \
+            float *o = out + s * block;                                                \
+            for (Py_ssize_t k0 = 0; k0 < block; k0 += 64) {                            \
+                __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;            \
+                __m256 a4 = a0, a5 = a0, a6 = a0, a7 = a0;                             \
+                for (Py_ssize_t r = 0; r < len; r++) {                                 \
+                    const int64_t x_ = (int64_t)si[r];                                 \
+                    if ((uint64_t)x_ >= (uint64_t)rows)                                \
+                        return -1;                                                     \
+                    if (k0 == 0 && j + r + PREFETCH_AHEAD < n)                         \
+                        PREFETCH_AT(idx, j + r + PREFETCH_AHEAD, data, bytes);         \
+                    const float *x = data + x_ * block + k0;                           \
+                    __m256 wv = _mm256_set1_ps(weighted ? sw[r] : 1.0f);               \
+                    if (weighted) {                                                    \
+                        a0 = _mm256_add_ps(a0, _mm256_mul_ps(wv, _mm256_loadu_ps(x)));      \
+                        a1 = _mm256_add_ps(a1, _mm256_mul_ps(wv, _mm256_loadu_ps(x + 8)));  \
+                        a2 = _mm256_add_ps(a2, _mm256_mul_ps(wv, _mm256_loadu_ps(x + 16))); \
+                        a3 = _mm256_add_ps(a3, _mm256_mul_ps(wv, _mm256_loadu_ps(x + 24))); \
+                        a4 = _mm256_add_ps(a4, _mm256_mul_ps(wv, _mm256_loadu_ps(x + 32))); \
+                        a5 = _mm256_add_ps(a5, _mm256_mul_ps(wv, _mm256_loadu_ps(x + 40))); \
+                        a6 = _mm256_add_ps(a6, _mm256_mul_ps(wv, _mm256_loadu_ps(x + 48))); \
+                        a7 = _mm256_add_ps(a7, _mm256_mul_ps(wv, _mm256_loadu_ps(x + 56))); \
+                    } else {                                                           \
+                        a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x));                    \
+                        a1 = _mm256_add_ps(a1, _mm256_loadu_ps(x + 8));                \
+                        a2 = _mm256_add_ps(a2, _mm256_loadu_ps(x + 16));               \
+                        a3 = _mm256_add_ps(a3, _mm256_loadu_ps(x + 24));               \
+                        a4 = _mm256_add_ps(a4, _mm256_loadu_ps(x + 32));               \
+                        a5 = _mm256_add_ps(a5, _mm256_loadu_ps(x + 40));               \
+                        a6 = _mm256_add_ps(a6, _mm256_loadu_ps(x + 48));               \
+                        a7 = _mm256_add_ps(a7, _mm256_loadu_ps(x + 56));               \
+                    }                                                                  \
+                }                                                                      \
+                if (mean && len > 0) {                                                 \
+                    const __m256 v_ = _mm256_set1_ps(RECIP_F(len));                    \
+                    a0 = _mm256_mul_ps(a0, v_); a1 = _mm256_mul_ps(a1, v_);            \
+                    a2 = _mm256_mul_ps(a2, v_); a3 = _mm256_mul_ps(a3, v_);            \
+                    a4 = _mm256_mul_ps(a4, v_); a5 = _mm256_mul_ps(a5, v_);            \
+                    a6 = _mm256_mul_ps(a6, v_); a7 = _mm256_mul_ps(a7, v_);            \
+                }                                                                      \
+                _mm256_storeu_ps(o + k0, a0);                                          \
+                _mm256_storeu_ps(o + k0 + 8, a1);                                      \
+                _mm256_storeu_ps(o + k0 + 16, a2);                                     \
+                _mm256_storeu_ps(o + k0 + 24, a3);                                     \
+                _mm256_storeu_ps(o + k0 + 32, a4);                                     \
+                _mm256_storeu_ps(o + k0 + 40, a5);                                     \
+                _mm256_storeu_ps(o + k0 + 48, a6);                                     \
+                _mm256_storeu_ps(o + k0 + 56, a7);                                     \
+            }                                                                          \
+            j += len;                                                                  \
+        }                                                                              \
+        return 0;                                                                      \
+    }                                                                                  \
+    AVX2_ATTR static int NAME(const float *data, Py_ssize_t rows, Py_ssize_t block,    \
+                              const ITYPE *idx, Py_ssize_t n, const int32_t *lengths,  \
+                              Py_ssize_t m, const float *w, int mean, float *out) {    \
+        if (block == 64)                                                               \
+            return w != NULL                                                           \
+                       ? NAME##_w(data, rows, 64, idx, n, lengths, m, w, mean, out, 1) \
+                       : NAME##_w(data, rows, 64, idx, n, lengths, m, w, mean, out, 0);\
+        return w != NULL                                                               \
+                   ? NAME##_w(data, rows, block, idx, n, lengths, m, w, mean, out, 1)  \
+                   : NAME##_w(data, rows, block, idx, n, lengths, m, w, mean, out, 0); \
+    }
+
+F32_WIDE(wide_f32_i32, int32_t)
+F32_WIDE(wide_f32_i64, int64_t)
 #undef ACC_DECL
 #undef ACC_ADD
 #undef ACC_STORE
@@ -872,7 +958,12 @@ static PyObject *sparse_lengths(PyObject *self, PyObject *const *args, Py_ssize_
     if (m * block >= RELEASE_GIL_AT || n * block >= RELEASE_GIL_AT)
         ts = PyEval_SaveThread();
 #if HAVE_AVX2
-    if (dk == K_F32 && block >= 16 && use_avx2)
+    if (dk == K_F32 && block % 64 == 0 && block > 0 && use_avx2)
+        bad = i64 ? wide_f32_i64(dv->buf, rows, block, iv->buf, n, lens, m, w, mean,
+                                 ov.buf)
+                  : wide_f32_i32(dv->buf, rows, block, iv->buf, n, lens, m, w, mean,
+                                 ov.buf);
+    else if (dk == K_F32 && block >= 16 && use_avx2)
         bad = i64 ? avx2_f32_i64(dv->buf, rows, block, iv->buf, n, lens, m, w, mean,
                                  ov.buf)
                   : avx2_f32_i32(dv->buf, rows, block, iv->buf, n, lens, m, w, mean,

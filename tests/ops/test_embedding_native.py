@@ -94,7 +94,7 @@ CASES = {
     "weighted": st.booleans(),
     "mean": st.booleans(),
     "max_len": st.sampled_from([0, 1, 3, 17, 300]),
-    "block": st.sampled_from([(), (1,), (5,), (16,), (21,), (2, 24), (0,)]),
+    "block": st.sampled_from([(), (1,), (5,), (16,), (21,), (2, 24), (64,), (0,)]),
 }
 
 
@@ -399,7 +399,7 @@ def test_portable_and_avx2_kernels_agree(avx2):
         if avx2 and not native.native.select_avx2(True):
             pytest.skip("no AVX2 on this processor or build")
         for seed in range(40):
-            block = [(16,), (17,), (32,), (47,), (4, 8)][seed % 5]
+            block = [(16,), (17,), (32,), (47,), (4, 8), (64,), (2, 64)][seed % 7]
             data, indices, lengths, weights = random_case(
                 seed,
                 np.float32,
