@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
+    _NUMPY_TO_CAFFE2,
     ONNX_NUMPY,
     ImportContext,
     Unsupported,
@@ -63,18 +64,39 @@ def _pad(ctx: ImportContext, node, attrs) -> None:
                            mode=_INDEX_MODES[mode])
             cur = ctx.op("Gather", [cur, ctx.constant(index, "pad_index")], [out], axis=ax)
         else:
-            if any(d is None for d in shape) or dtype is None:
-                raise Unsupported("mode=constant on an input of unknown shape or type")
+            if dtype is None:
+                raise Unsupported("mode=constant on an input of unknown type")
             parts = []
             for size in (before, None, after):
                 if size is None:
                     parts.append(cur)
-                elif size:
+                elif size and all(d is not None for d in shape):
                     block = list(shape)
                     block[ax] = size
                     parts.append(ctx.constant(np.full(block, value, dtype), "pad_block"))
+                elif size:  # a block shaped like the input at run time
+                    parts.append(_block_like(ctx, cur, rank, ax, size, value, dtype))
             cur = ctx.op("Concat", parts, [out], axis=ax)
         shape[ax] = None if shape[ax] is None else shape[ax] + before + after
+
+
+def _block_like(ctx: ImportContext, x: str, rank: int, axis: int, size: int, value,
+                dtype) -> str:
+    """ConstantFill of ``value`` shaped like ``x`` but ``size`` long along ``axis``."""
+    shape = ctx.op("Shape", [x], [ctx.tmp(x + "_shape")])
+    pieces = []
+    if axis > 0:
+        pieces.append(ctx.op("Slice", [shape], [ctx.tmp(x + "_dims_before")],
+                             starts=[0], ends=[axis]))
+    pieces.append(ctx.constant(np.array([size], np.int64), "pad_size"))
+    if axis < rank - 1:
+        pieces.append(ctx.op("Slice", [shape], [ctx.tmp(x + "_dims_after")],
+                             starts=[axis + 1], ends=[-1]))
+    dims = ctx.op("Concat", pieces, [ctx.tmp(x + "_block_shape")], axis=0)
+    kind = np.dtype(dtype)
+    fill = float(value) if kind.kind == "f" else int(value)
+    return ctx.op("ConstantFill", [dims], [ctx.tmp("pad_block")], input_as_shape=1,
+                  value=fill, dtype=_NUMPY_TO_CAFFE2[kind])
 
 
 def _static_nchw(ctx: ImportContext, x: str, what: str) -> tuple[int, int, int]:

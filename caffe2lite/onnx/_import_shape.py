@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
+    ONNX_NUMPY,
     ONNX_TO_CAFFE2,
     ImportContext,
     Unsupported,
@@ -182,13 +183,15 @@ def _slice(ctx: ImportContext, node, attrs) -> None:
         axes = _axes(ctx, node, {}, 3)
         steps = (ints_of(ctx.need_const(node.input[4], "steps"))
                  if len(node.input) > 4 and node.input[4] else None)
-    if steps is not None and any(s != 1 for s in steps):
-        raise Unsupported("steps other than 1")
     rank = ctx.need_rank(x, "Slice")
     axes = list(range(len(starts))) if axes is None else [canon_axis(a, rank) for a in axes]
+    steps = [1] * len(axes) if steps is None else steps
     shape = ctx.shape(x)
+    strided = [(ax, s, e, st) for ax, s, e, st in zip(axes, starts, ends, steps) if st != 1]
     c2_starts, c2_ends = [0] * rank, [-1] * rank
-    for ax, s, e in zip(axes, starts, ends):
+    for ax, s, e, st in zip(axes, starts, ends, steps):
+        if st != 1:
+            continue
         dim = shape[ax]
         if dim is not None:  # exact, clamped as ONNX clamps
             s = min(max(s + dim if s < 0 else s, 0), dim)
@@ -199,15 +202,35 @@ def _slice(ctx: ImportContext, node, attrs) -> None:
             c2_ends[ax] = -1 if e >= _BIG else (e if e >= 0 else e - 1)
             if s < 0 and s - 1 < -_BIG:
                 raise Unsupported("a start before the beginning of an unknown dimension")
-    # Caffe2's Slice cuts one dimension per op: one Slice per sliced axis.
+    # Caffe2's Slice cuts one dimension per op: one Slice per sliced axis; an axis
+    # with a step other than 1 is a Gather of the indices it keeps.
     cuts = [ax for ax in range(rank) if (c2_starts[ax], c2_ends[ax]) != (0, -1)]
-    if not cuts:
+    gathers = [(ax, _strided_indices(shape[ax], s, e, st)) for ax, s, e, st in strided]
+    last = len(cuts) + len(gathers) - 1
+    if last < 0:
         ctx.op("Copy", [x], [node.output[0]])
     for k, ax in enumerate(cuts):
         starts_k, ends_k = [0] * rank, [-1] * rank
         starts_k[ax], ends_k[ax] = c2_starts[ax], c2_ends[ax]
-        out = node.output[0] if k == len(cuts) - 1 else ctx.tmp(node.output[0] + "_slice")
+        out = node.output[0] if k == last else ctx.tmp(node.output[0] + "_slice")
         x = ctx.op("Slice", [x], [out], starts=starts_k, ends=ends_k)
+    for k, (ax, index) in enumerate(gathers, start=len(cuts)):
+        out = node.output[0] if k == last else ctx.tmp(node.output[0] + "_slice")
+        x = ctx.op("Gather", [x, ctx.constant(index, "slice_index")], [out], axis=ax)
+
+
+def _strided_indices(dim: int | None, start: int, end: int, step: int) -> np.ndarray:
+    """The indices ONNX's Slice keeps along one axis with a step other than 1."""
+    if dim is None:
+        raise Unsupported("a step other than 1 along a dimension of unknown size")
+    if step == 0:
+        raise Unsupported("step 0")
+    start, end = start + dim if start < 0 else start, end + dim if end < 0 else end
+    if step > 0:
+        start, end = min(max(start, 0), dim), min(max(end, 0), dim)
+    else:
+        start, end = min(max(start, 0), dim - 1), min(max(end, -1), dim - 1)
+    return np.arange(start, end, step, dtype=np.int64)
 
 
 @converter("Shape")
@@ -361,3 +384,36 @@ def _top_k(ctx: ImportContext, node, attrs) -> None:
     top = ctx.op("TopK", [neg], [ctx.tmp(values + "_top"), indices or ctx.tmp("indices")],
                  k=k, axis=axis)
     ctx.op("Negative", [top], [values])
+
+
+@converter("Trilu")
+def _trilu(ctx: ImportContext, node, attrs) -> None:
+    """Where(mask, X, 0) with the triangle mask of the last two (static) dimensions."""
+    from caffe2lite.onnx._import_ops import broadcast_all
+
+    x = node.input[0]
+    shape, dtype = ctx.shape(x), ONNX_NUMPY.get(ctx.elem_type(x) or 0)
+    if shape is None or len(shape) < 2 or dtype is None:
+        raise Unsupported("an input of unknown rank or type")
+    k = 0
+    if len(node.input) > 1 and node.input[1]:
+        k = int(ctx.need_const(node.input[1], "k").reshape(-1)[0])
+    upper = bool(attrs.get("upper", 1))
+    if None not in shape[-2:]:
+        ones = np.ones(shape[-2:], dtype=bool)
+        mask = ctx.constant(np.triu(ones, k) if upper else np.tril(ones, k), x + "_triangle")
+    else:  # column - row >= k (upper) or <= k (lower), from the sizes at run time
+        rank = len(shape)
+        index = []
+        for axis, dims in ((rank - 2, [1]), (rank - 1, [0])):
+            size = ctx.op("Shape", [x], [ctx.tmp(x + "_size")], axes=[axis])
+            size = ctx.op("Squeeze", [size], [ctx.tmp(x + "_size")], dims=[0])
+            seq = ctx.op("Range", [size], [ctx.tmp(x + "_index")])
+            index.append(ctx.op("ExpandDims", [seq], [ctx.tmp(x + "_index")], dims=dims))
+        diagonal = ctx.op("Sub", [index[1], index[0]], [ctx.tmp(x + "_diagonal")])
+        mask = ctx.op("GE" if upper else "LE",
+                      [diagonal, ctx.constant(np.array(k, np.int64), "k")],
+                      [ctx.tmp(x + "_triangle")])
+        ctx.value_types[mask] = (None, 9)  # bool: broadcast_all must know
+    parts = [mask, x, ctx.constant(np.zeros((), dtype), x + "_zero")]
+    ctx.op("Where", broadcast_all(ctx, parts), [node.output[0]])

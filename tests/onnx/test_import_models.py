@@ -398,3 +398,47 @@ def test_initializers_of_types_caffe2lite_lacks_are_listed():
     assert str(e.value) == (
         "cannot import the ONNX model: 1 node(s) or value(s) that caffe2lite cannot "
         "express:\n  initializer (dtype uint64): 1 value(s): u")
+
+
+def test_torch_attention_block_with_dynamic_axes():
+    """Embedding, LayerNorm, a causal-masked two-head attention (Trilu, Where, Softmax,
+    batched MatMul), Pad and Clip, exported with dynamic batch and sequence axes: one
+    prepared model runs at several sizes."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(2)
+
+    class Attention(torch.nn.Module):
+        def __init__(self, d=8, heads=2):
+            super().__init__()
+            self.emb, self.ln = torch.nn.Embedding(10, d), torch.nn.LayerNorm(d)
+            self.qkv, self.out, self.heads = torch.nn.Linear(d, 3 * d), torch.nn.Linear(d, d), heads
+
+        def forward(self, ids, x):
+            x = x + self.emb(ids)
+            b, t, d = x.shape
+            q, k, v = (z.view(b, t, self.heads, d // self.heads).transpose(1, 2)
+                       for z in self.qkv(self.ln(x)).split(d, dim=-1))
+            a = (q @ k.transpose(-2, -1)) / (d // self.heads) ** 0.5
+            causal = torch.tril(torch.ones(t, t, dtype=torch.bool))
+            a = a.masked_fill(~causal, float("-inf")).softmax(-1)
+            y = (a @ v).transpose(1, 2).reshape(b, t, d)
+            return (x + self.out(y), a.argmax(-1),
+                    torch.nn.functional.pad(x, (1, 1)).sum(-1),
+                    x.clamp(-0.5, 0.5).max(dim=1).values)
+
+    module = Attention().eval()
+    ids, x = torch.randint(0, 10, (2, 5)), torch.randn(2, 5, 8)
+    f = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(module, (ids, x), f, dynamo=False, input_names=["ids", "x"],
+                          output_names=["y", "top", "padded", "peak"], opset_version=17,
+                          dynamic_axes={"ids": {0: "B", 1: "T"}, "x": {0: "B", 1: "T"}})
+    rep = backend.prepare(f.getvalue())
+    for b, t in ((2, 5), (3, 7), (1, 1)):
+        ids, x = torch.randint(0, 10, (b, t)), torch.randn(b, t, 8)
+        got = rep.run([ids.numpy(), x.numpy()])
+        with torch.no_grad():
+            want = module(ids, x)
+        for g, w in zip(got, want):
+            assert g.shape == tuple(w.shape) and g.dtype == w.numpy().dtype
+            np.testing.assert_allclose(g, w.numpy(), rtol=1e-4, atol=1e-5)

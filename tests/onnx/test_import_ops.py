@@ -371,6 +371,17 @@ CASES = [
      {"x": _r(2, 3, 4) * 30}, {}, 17),
     ("ReduceLogSumExp-all", N("ReduceLogSumExp", ["x"], keepdims=0), {"x": _r(2, 3)}, {}, 17),
     ("Celu", N("Celu", ["x"], alpha=0.7), {"x": X34 * 3}, {}, 17),
+    ("Slice-steps", N("Slice", ["x", "s", "e", "ax", "st"]), {"x": _r(5, 6, 7)},
+     {"s": np.array([4, 1, -1], np.int64), "e": np.array([-100, 6, 0], np.int64),
+      "ax": np.array([0, 1, 2], np.int64), "st": np.array([-2, 2, -3], np.int64)}, 13),
+    ("Slice-reverse", N("Slice", ["x", "s", "e", "ax", "st"]), {"x": _r(4, 3)},
+     {"s": np.array([-1], np.int64), "e": np.array([-(2**63)], np.int64),
+      "ax": np.array([0], np.int64), "st": np.array([-1], np.int64)}, 13),
+    ("Trilu-upper", N("Trilu", ["x"]), {"x": _r(2, 3, 4)}, {}, 14),
+    ("Trilu-lower-k", N("Trilu", ["x", "k"], upper=0), {"x": _r(2, 4, 3)},
+     {"k": np.array(-1, np.int64)}, 14),
+    ("Trilu-int", N("Trilu", ["x", "k"]), {"x": np.arange(12, dtype=np.int64).reshape(3, 4)},
+     {"k": np.array(1, np.int64)}, 14),
     ("Range", N("Range", ["a", "b", "c"]), {},
      {"a": np.array(1.0, F), "b": np.array(6.0, F), "c": np.array(1.5, F)}, 17),
 ]
@@ -483,3 +494,36 @@ def test_shape_arithmetic_on_constants_is_known_at_import():
     _, predict_net = backend.onnx_to_caffe2_nets(model)
     reshape = next(op for op in predict_net.op if op.type == "Reshape")
     assert [a.name for a in reshape.arg] == ["shape"] and list(reshape.input) == ["x"]
+
+
+def _symbolic(nodes, inputs, symbolic_shapes, opset=17):
+    """A model whose graph inputs have the given (partly symbolic) shapes."""
+    ins = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype),
+                                         symbolic_shapes[n]) for n, a in inputs.items()]
+    outs = [helper.make_tensor_value_info(o, TensorProto.UNDEFINED, None)
+            for o in nodes[-1].output]
+    model = helper.make_model(helper.make_graph(nodes, "g", ins, outs),
+                              opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    return onnx.shape_inference.infer_shapes(model)
+
+
+@pytest.mark.parametrize("upper, k", [(1, 0), (0, -1), (1, 2)])
+def test_trilu_on_sizes_known_only_at_run_time(upper, k):
+    x = _r(2, 4, 5)
+    nodes = [N("Constant", [], ["k"], value=numpy_helper.from_array(np.array(k, np.int64))),
+             N("Trilu", ["x", "k"], upper=upper)]
+    model = _symbolic(nodes, {"x": x}, {"x": ["B", "M", "N"]}, opset=14)
+    compare(model, {"x": x})
+    compare(model, {"x": _r(1, 3, 2)})
+
+
+def test_constant_pad_on_sizes_known_only_at_run_time():
+    x = _r(2, 3, 4)
+    nodes = [N("Constant", [], ["p"], value=numpy_helper.from_array(
+                 np.array([0, 1, 2, 0, 0, 1], np.int64))),
+             N("Constant", [], ["v"], value=numpy_helper.from_array(np.array(0.5, F))),
+             N("Pad", ["x", "p", "v"])]
+    model = _symbolic(nodes, {"x": x}, {"x": ["B", 3, "T"]}, opset=13)
+    compare(model, {"x": x})
+    compare(model, {"x": _r(1, 3, 1)})
