@@ -342,6 +342,7 @@ class _Waiter:
         self._fn: Callable[[], Any] | None = None
         self._outcome: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
         self.stuck_in = ""  # the op whose call never returned
 
     def _loop(self) -> None:
@@ -361,7 +362,8 @@ class _Waiter:
         if not self._gate.acquire(timeout=max(timeout_s, 0.0)):
             return False
         try:
-            if self._thread is None:
+            if self._thread is None or self._pid != os.getpid():  # (a forked child has
+                self._pid = os.getpid()                           # no thread of its own)
                 self._thread = threading.Thread(target=self._loop, daemon=True,
                                                 name="caffe2lite-mpi-wait")
                 self._thread.start()
