@@ -900,3 +900,43 @@ def test_batch_sparse_to_dense_needs_opset_18(inputs, args, export_and_compare):
     export_and_compare(net, inputs, opset=18)
     with pytest.raises(ExportError, match="needs opset 18 or later"):
         export_and_compare(net, inputs, opset=17)
+
+
+@pytest.mark.parametrize(
+    "inputs, presence",
+    [
+        (
+            {
+                "I": np.array([7, 3, 9, 3, 5], np.int64),
+                "V": f32(5),
+                "D": np.float32(-1),
+                "L": np.array([3, 2], np.int32),
+            },
+            True,
+        ),
+        ({"I": np.array([5, 3, 5], np.int32), "V": f32(3, 2), "D": f32(2)}, False),
+        (
+            {
+                "I": np.array([3, -2, 7, 8], np.int64),
+                "V": f32(4, 2, 2),
+                "D": f32(2, 2),
+                "L": np.array([0, 4, 0], np.int32),
+            },
+            True,
+        ),
+    ],
+    ids=["lengths", "no-lengths", "negative-and-empty-rows"],
+)
+def test_sparse_to_dense_mask_needs_opset_18(inputs, presence, export_and_compare):
+    from caffe2lite.onnx import ExportError
+
+    net = core.Net("n")
+    outputs = ["Y", "P"] if presence else ["Y"]
+    net.SparseToDenseMask(
+        list(inputs), outputs, mask=[3, 7, 5], return_presence_mask=int(presence)
+    )
+    net.Proto().external_output.extend(outputs)
+    inputs = {k: np.asarray(v) for k, v in inputs.items()}
+    export_and_compare(net, inputs, opset=18)
+    with pytest.raises(ExportError, match="needs opset 18 or later"):
+        export_and_compare(net, inputs, opset=17)

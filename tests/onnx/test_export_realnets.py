@@ -28,11 +28,10 @@ UNEXPORTABLE = {
     "gaussian_fill_use_input_shape_with_extra_shape": "GaussianFill",
     "uniform_fill_input_as_shape": "UniformFill",
     "uniform_fill_use_input_shape": "UniformFill",
-    "sparse_to_dense_mask_op_net": "SparseToDenseMask",
     "sparselabelsplit": "SparseLabelSplit",
 }
 # Nets whose ops need a newer opset than the default (ScatterND's max reduction).
-OPSET = {"batch_sparse_to_dense_last_dim_1": 18}
+OPSET = {"batch_sparse_to_dense_last_dim_1": 18, "sparse_to_dense_mask_op_net": 18}
 RUNNABLE = [c for c in CASES if c.refuse is None or c.check is not None]
 
 
