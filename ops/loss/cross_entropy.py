@@ -31,9 +31,10 @@ def rows(x: np.ndarray) -> tuple[int, int]:
 
 def _check_label(x: np.ndarray, label: np.ndarray) -> tuple[int, int]:
     n, d = rows(x)
-    enforce_that(label.ndim == 1 or (label.ndim == 2 and label.shape[1] == d),
-                 "(label.dim() == 1) || (label.dim() == 2 && label.dim32(1) == D)",
-                 blob="label", expected=f"({n}, {d}) soft labels", found=dims(label.shape))
+    if not (label.ndim == 1 or (label.ndim == 2 and label.shape[1] == d)):
+        enforce_that(False,
+                     "(label.dim() == 1) || (label.dim() == 2 && label.dim32(1) == D)",
+                     blob="label", expected=f"({n}, {d}) soft labels", found=dims(label.shape))
     enforce_cmp(label.shape[0] == n, "label.dim32(0) == N", label.shape[0], n, blob="label")
     # Caffe2 read N * D labels whatever label's size (past its end for a 1-D label of
     # N values when D > 1): refuse that instead.

@@ -21,10 +21,11 @@ def _check_label(x: np.ndarray, label: np.ndarray) -> tuple[int, int, np.ndarray
     """(N, D, labels as a flat int64 array), every label checked to be in [0, D)."""
     n, d = rows(x)
     check_dtype(label, "label", np.int32)
-    enforce_that(label.ndim == 1 or (label.ndim == 2 and label.shape[1] == 1),
-                 "(label.dim() == 1) || (label.dim() == 2 && label.dim32(1) == 1)",
-                 blob="label", expected=f"{n} labels, shape ({n},) or ({n}, 1)",
-                 found=dims(label.shape))
+    if not (label.ndim == 1 or (label.ndim == 2 and label.shape[1] == 1)):
+        enforce_that(False,
+                     "(label.dim() == 1) || (label.dim() == 2 && label.dim32(1) == 1)",
+                     blob="label", expected=f"{n} labels, shape ({n},) or ({n}, 1)",
+                     found=dims(label.shape))
     enforce_cmp(label.shape[0] == n, "label.dim32(0) == N", label.shape[0], n, blob="label")
     lab = label.reshape(n).astype(np.int64)
     if n and not ((lab < d).all() and (lab >= 0).all()):

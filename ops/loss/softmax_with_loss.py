@@ -46,8 +46,9 @@ def check_labels(t: np.ndarray, ax: int, n: int, d: int, label_prob: int, dtype)
     if label_prob:
         float_tensor(t, "labels", dtype)
         enforce_cmp(t.ndim >= 2, "T.dim() >= 2", t.ndim, 2, blob="labels")
-        enforce_that(t.ndim >= ax, "k <= dims().size()", blob="labels",
-                     expected=f"at least {ax} dimensions", found=dims(t.shape))
+        if t.ndim < ax:
+            enforce_that(False, "k <= dims().size()", blob="labels",
+                         expected=f"at least {ax} dimensions", found=dims(t.shape))
         enforce_cmp(size_to(t.shape, ax) == n, "T.size_to_dim(canonical_axis) == N",
                     size_to(t.shape, ax), n, blob="labels")
         enforce_cmp(size_from(t.shape, ax) == d, "T.size_from_dim(canonical_axis) == D",
@@ -57,8 +58,9 @@ def check_labels(t: np.ndarray, ax: int, n: int, d: int, label_prob: int, dtype)
     if t.ndim == ax:
         enforce_cmp(t.size == n, "T.numel() == N", t.size, n, blob="labels")
     else:
-        enforce_that(t.ndim >= ax, "k <= dims().size()", blob="labels",
-                     expected=f"at least {ax} dimensions", found=dims(t.shape))
+        if t.ndim < ax:
+            enforce_that(False, "k <= dims().size()", blob="labels",
+                         expected=f"at least {ax} dimensions", found=dims(t.shape))
         enforce_cmp(size_to(t.shape, ax) == n, "T.size_to_dim(canonical_axis) == N",
                     size_to(t.shape, ax), n, blob="labels")
         enforce_cmp(size_from(t.shape, ax) == 1, "T.size_from_dim(canonical_axis) == 1",
@@ -216,8 +218,9 @@ def softmax_with_loss_gradient(x: np.ndarray, t: np.ndarray, *rest: np.ndarray, 
     n, d = size_to(x.shape, ax), size_from(x.shape, ax)
     lab = check_labels(t, ax, n, d, label_prob, dtype)
     weights = check_weights(w, n, dtype)
-    enforce_that(p.size == x.size, "P.numel() == X.numel()", blob="P",
-                 expected=f"{x.size} probabilities", found=dims(p.shape))
+    if p.size != x.size:
+        enforce_that(False, "P.numel() == X.numel()", blob="P",
+                     expected=f"{x.size} probabilities", found=dims(p.shape))
     enforce_cmp(dy.size == 1, "d_avg_loss.numel() == 1", dy.size, 1, blob="dY")
     dx = p.reshape(n, d).copy()
     if label_prob:

@@ -19,12 +19,14 @@ def _check(logits: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> np.d
     dtype = float_tensor(logits, "logits")
     float_tensor(targets, "targets", dtype)
     float_tensor(weights, "weights", dtype)
-    enforce_that(logits.shape == targets.shape, "logits.sizes() == targets.sizes()",
-                 blob="targets", expected=f"logits' shape {dims(logits.shape)}",
-                 found=dims(targets.shape))
-    enforce_that(weights.shape == targets.shape, "weights.sizes() == targets.sizes()",
-                 blob="weights", expected=f"targets' shape {dims(targets.shape)}",
-                 found=dims(weights.shape))
+    if logits.shape != targets.shape:
+        enforce_that(False, "logits.sizes() == targets.sizes()",
+                     blob="targets", expected=f"logits' shape {dims(logits.shape)}",
+                     found=dims(targets.shape))
+    if weights.shape != targets.shape:
+        enforce_that(False, "weights.sizes() == targets.sizes()",
+                     blob="weights", expected=f"targets' shape {dims(targets.shape)}",
+                     found=dims(weights.shape))
     return dtype
 
 
@@ -90,8 +92,9 @@ def weighted_sigmoid_cross_entropy_with_logits_gradient(
     float_tensor(g, "g", dtype)
     inner = logits.shape[-1] if logits.ndim else 1
     outer = size_to(logits.shape, logits.ndim - 1) if logits.ndim else 1
-    enforce_that(g.size == outer, "g.numel() == outer_size", blob="g",
-                 expected=f"{outer} values", found=dims(g.shape))
+    if g.size != outer:
+        enforce_that(False, "g.numel() == outer_size", blob="g",
+                     expected=f"{outer} values", found=dims(g.shape))
     with np.errstate(over="ignore"):
         d = targets - 1 / (1 + np.exp(-logits))
     with np.errstate(divide="ignore", invalid="ignore"):
