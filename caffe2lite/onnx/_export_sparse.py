@@ -56,20 +56,9 @@ def batch_sparse_to_dense(ctx: OpContext, op: Any, args: dict) -> None:
     seg = segment_ids(ctx, lengths, indices)
     cols = ctx.one("Cast", [indices], to=7)
     cell = ctx.one("Add", [ctx.one("Mul", [seg, width]), cols])
-    count = ctx.shape_part(indices, 0, 1)
-    positions = ctx.one(
-        "Range",
-        [
-            ctx.const(np.int64(0), hint="zero"),
-            ctx.squeeze(count, [0]),
-            ctx.const(np.int64(1), hint="one"),
-        ],
-    )
     cells = ctx.one("Mul", [ctx.shape_part(lengths, 0, 1), width])
-    start = ctx.one("ConstantOfShape", [cells], value=np.array([-1], np.int64))
-    winner = ctx.one(
-        "ScatterND", [start, ctx.unsqueeze(cell, [1]), positions], reduction="max"
-    )
+    winner = _last_writer(ctx, cell, cells)
+    count = ctx.shape_part(indices, 0, 1)
     # Cells no pair writes read default_value, appended after the values.
     default = ctx.const(
         np.array([args["default_value"]], ctx.dtype(values)), hint="default"
