@@ -395,11 +395,15 @@ def _trilu(ctx: ImportContext, node, attrs) -> None:
     shape, dtype = ctx.shape(x), ONNX_NUMPY.get(ctx.elem_type(x) or 0)
     if shape is None or len(shape) < 2 or dtype is None:
         raise Unsupported("an input of unknown rank or type")
-    k = 0
+    k, k_blob = 0, ""
     if len(node.input) > 1 and node.input[1]:
-        k = int(ctx.need_const(node.input[1], "k").reshape(-1)[0])
+        value = ctx.const(node.input[1])
+        if value is None:
+            k_blob = node.input[1]  # computed: compared at run time
+        else:
+            k = int(value.reshape(-1)[0])
     upper = bool(attrs.get("upper", 1))
-    if None not in shape[-2:]:
+    if None not in shape[-2:] and not k_blob:
         ones = np.ones(shape[-2:], dtype=bool)
         mask = ctx.constant(np.triu(ones, k) if upper else np.tril(ones, k), x + "_triangle")
     else:  # column - row >= k (upper) or <= k (lower), from the sizes at run time
@@ -412,7 +416,7 @@ def _trilu(ctx: ImportContext, node, attrs) -> None:
             index.append(ctx.op("ExpandDims", [seq], [ctx.tmp(x + "_index")], dims=dims))
         diagonal = ctx.op("Sub", [index[1], index[0]], [ctx.tmp(x + "_diagonal")])
         mask = ctx.op("GE" if upper else "LE",
-                      [diagonal, ctx.constant(np.array(k, np.int64), "k")],
+                      [diagonal, k_blob or ctx.constant(np.array(k, np.int64), "k")],
                       [ctx.tmp(x + "_triangle")])
         ctx.value_types[mask] = (None, 9)  # bool: broadcast_all must know
     parts = [mask, x, ctx.constant(np.zeros((), dtype), x + "_zero")]

@@ -380,6 +380,8 @@ CASES = [
     ("Trilu-upper", N("Trilu", ["x"]), {"x": _r(2, 3, 4)}, {}, 14),
     ("Trilu-lower-k", N("Trilu", ["x", "k"], upper=0), {"x": _r(2, 4, 3)},
      {"k": np.array(-1, np.int64)}, 14),
+    ("Trilu-computed-k", N("Trilu", ["x", "k"], upper=0), {"x": _r(3, 4),
+                                                          "k": np.array(1, np.int64)}, {}, 14),
     ("Trilu-int", N("Trilu", ["x", "k"]), {"x": np.arange(12, dtype=np.int64).reshape(3, 4)},
      {"k": np.array(1, np.int64)}, 14),
     ("Range", N("Range", ["a", "b", "c"]), {},
