@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -158,11 +158,11 @@ class _Scorer:
         )
         seeds = op_seeds(self.predict, seed)
         compiled = self.handle.compiled
-        self.rngs = [
-            (step.kwargs["rng"], seeds[step.index])
-            for step in compiled.ops
-            if "rng" in step.kwargs and seeds[step.index] is not None
-        ]
+        self.rngs: list[tuple[Any, int]] = []
+        for step in compiled.ops:
+            op_seed = None if step.index is None else seeds[step.index]
+            if "rng" in step.kwargs and op_seed is not None:
+                self.rngs.append((step.kwargs["rng"], op_seed))
 
     def run(
         self, feeds: Mapping[str, np.ndarray], partition: int, outputs: Sequence[str]
@@ -249,13 +249,13 @@ def _probe_meta(
     dtypes = dict(frame.dtypes.items())
     for blob, spec in inputs.items():
         if not isinstance(spec, str):
-            known[blob] = TensorShape((rows, len(spec)), np.float32)
+            known[blob] = TensorShape((rows, len(spec)), np.dtype(np.float32))
         elif spec not in dtypes:  # C_lengths
-            known[blob] = TensorShape((rows,), np.int32)
+            known[blob] = TensorShape((rows,), np.dtype(np.int32))
         elif is_list_dtype(dtypes[spec]):
-            known[blob] = TensorShape((ids,), np.int64)
+            known[blob] = TensorShape((ids,), np.dtype(np.int64))
         else:
-            known[blob] = TensorShape((rows,), np.float32)
+            known[blob] = TensorShape((rows,), np.dtype(np.float32))
     known = infer_net(predict, known, strict=False)
     columns: dict[str, Any] = {}
     for name in outputs:
@@ -265,6 +265,7 @@ def _probe_meta(
             or not shape.known
             or shape.dtype is None
             or shape.ndim not in (1, 2)
+            or shape.dims is None
             or shape.dims[0] != rows
         ):
             raise Caffe2LiteError(
@@ -272,7 +273,7 @@ def _probe_meta(
                 "meta= (an empty pandas DataFrame with the output columns)",
                 blob=name,
             )
-        for col in output_names(name, shape.dims):
+        for col in output_names(name, cast("tuple[int, ...]", shape.dims)):
             columns[col] = pd.Series([], dtype=shape.dtype)
     return pd.DataFrame(columns, index=frame._meta.index[:0])
 

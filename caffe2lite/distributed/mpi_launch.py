@@ -70,7 +70,7 @@ def run(n: int, script: str, *, timeout: float = 30.0, args: tuple[str, ...] = (
             os.killpg(proc.pid, 9)
             proc.communicate()
             raise
-        results = []
+        results: list[Any] = []
         for name in sorted(f for f in os.listdir(tmp) if f.startswith("result-")):
             with open(os.path.join(tmp, name)) as f:
                 results.extend(json.loads(line) for line in f if line.strip())

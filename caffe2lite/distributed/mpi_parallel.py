@@ -224,6 +224,7 @@ def Parallelize(
     else:
         # once, outside the device scopes: the optimizer places each parameter's
         # update on that parameter's device, as Caffe2 did
+        assert optimizer_builder_fun is not None  # checked with the arguments above
         model._optimizer = optimizer_builder_fun(model)
 
     if net_transformer_fun is not None:
@@ -237,7 +238,8 @@ def Parallelize(
 
 def Parallelize_CPU(*args: Any, **kwargs: Any) -> None:
     """Parallelize with ``cpu_device=True``."""
-    Parallelize(*args, cpu_device=True, **kwargs)
+    kwargs["cpu_device"] = True
+    Parallelize(*args, **kwargs)
 
 
 def _allreduce(names: list, devices: list, model: Any, rendezvous: dict, limit: int) -> None:
