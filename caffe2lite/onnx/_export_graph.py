@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from caffe2lite.errors import Caffe2LiteError
+from caffe2lite.errors import Caffe2LiteError, RegistrationError
 from caffe2lite.schema.shapes import UNKNOWN, TensorShape
 
 INT64_MAX = 2**63 - 1
@@ -41,7 +41,7 @@ def converter(*op_types: str) -> Callable[[Converter], Converter]:
     def add(fn: Converter) -> Converter:
         for t in op_types:
             if t in CONVERTERS:
-                raise RuntimeError(f"two ONNX converters for {t}")
+                raise RegistrationError(f"two ONNX converters for {t}")
             CONVERTERS[t] = fn
         return fn
 
@@ -52,7 +52,7 @@ class OpContext:
     """One op being converted: reads the graph's shapes and constants, writes nodes.
 
     ``graph`` is the frontend's builder; nodes added here are kept only if the whole
-    op converts (an :class:`Unsupported` half-way leaves nothing behind)."""
+    op converts (an :class:`Unsupported` half-way leaves no node behind)."""
 
     def __init__(self, graph: Any, op: Any, index: int) -> None:
         self.graph = graph
