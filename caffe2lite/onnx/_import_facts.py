@@ -65,6 +65,26 @@ def _learn_shapes(ctx: ImportContext, first: int) -> None:
 
 
 _FOLD_LIMIT = 4096  # elements: shape arithmetic, not data
+# Ops whose outputs are no bigger than their inputs allow (broadcasting aside), so
+# running them on small constants is safe even when their output shape is unknown.
+_SIZE_BOUNDED = {
+    "Shape", "Size", "Gather", "Concat", "Unsqueeze", "Squeeze", "Slice", "Cast",
+    "Reshape", "Flatten", "Transpose", "Identity", "Split", "Add", "Sub", "Mul", "Div",
+    "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or",
+    "Where", "Neg", "Abs", "Min", "Max", "Sum", "Clip", "Floor", "Ceil", "ReduceSum",
+    "ReduceMax", "ReduceMin", "ReduceMean", "ReduceProd", "ArgMax", "ArgMin",
+}
+
+
+def _small_enough(ctx: ImportContext, node) -> bool:
+    """Whether running ``node`` on its constants cannot make a large array."""
+    shapes = [ctx.shape(o) for o in node.output if o]
+    if all(s is not None and None not in s for s in shapes):
+        return all(int(np.prod(s, dtype=np.int64)) <= _FOLD_LIMIT for s in shapes)
+    if node.op_type == "Range":
+        start, limit, delta = (float(ctx.const(n).reshape(-1)[0]) for n in node.input[:3])
+        return delta != 0 and np.ceil((limit - start) / delta) <= _FOLD_LIMIT
+    return node.op_type in _SIZE_BOUNDED
 
 
 def _fold(ctx: ImportContext, node, first: int) -> None:
@@ -73,6 +93,8 @@ def _fold(ctx: ImportContext, node, first: int) -> None:
     if node.op_type == "Constant" or not inputs:
         return
     if any(ctx.const(n) is None or ctx.const(n).size > _FOLD_LIMIT for n in inputs):
+        return
+    if not _small_enough(ctx, node):
         return
     from caffe2lite.runtime.workspace import Workspace
 

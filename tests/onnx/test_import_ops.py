@@ -529,3 +529,11 @@ def test_constant_pad_on_sizes_known_only_at_run_time():
     model = _symbolic(nodes, {"x": x}, {"x": ["B", 3, "T"]}, opset=13)
     compare(model, {"x": x})
     compare(model, {"x": _r(1, 3, 1)})
+
+
+def test_constants_are_not_expanded_at_import_when_large():
+    # a ConstantOfShape of 10^10 elements from a constant shape: never run at import
+    nodes = [N("ConstantOfShape", ["s"], ["big"]), N("Shape", ["big"], ["y"])]
+    model = build(nodes, {}, {"s": np.array([100000, 100000], np.int64)})
+    _, predict_net = backend.onnx_to_caffe2_nets(model)
+    assert [op.type for op in predict_net.op] == ["ConstantFill", "Shape"]
