@@ -42,7 +42,7 @@ from caffe2lite.schema.registry import (  # noqa: F401
 )
 from caffe2lite.schema.opschema import REQUIRED, Arg  # noqa: F401
 _load_source_tree_ops()
-from caffe2lite import ops  # noqa: F401,E402  (registers every operator)
+import caffe2lite.ops  # noqa: F401,E402  (registers every operator)
 from caffe2lite import core, workspace  # noqa: F401,E402
 
 __version__ = "0.1.0"

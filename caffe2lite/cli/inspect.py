@@ -239,7 +239,8 @@ def _export_onnx(args: argparse.Namespace, target: str, out: Any) -> int:
             ws.run_net_once(init)
         blobs = {n: np.asarray(ws.fetch_blob(n)) for n in ws.blobs}
         known = {n: TensorShape(tuple(d if isinstance(d, int) else args.random_init_dim
-                                      for d in s.dims), s.dtype) for n, s in shapes.items()}
+                                      for d in s.dims), s.dtype)
+                 for n, s in shapes.items() if s.dims is not None}
         known.update((n, TensorShape(v.shape, v.dtype)) for n, v in blobs.items())
         blobs.update(random_parameters(net, known, free_dim=args.random_init_dim,
                                        seed=args.seed))

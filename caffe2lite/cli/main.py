@@ -95,11 +95,13 @@ class _VersionAction(argparse.Action):
     """``--version``: print ``_version()`` on one line (argparse's own action wraps
     it) and exit."""
 
-    def __init__(self, option_strings, dest, help=None):
+    def __init__(self, option_strings: Sequence[str], dest: str,
+                 help: str | None = None) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
                          help=help)
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
         print(_version())
         parser.exit()
 
