@@ -196,6 +196,17 @@ class ImportContext:
         return None if t is None else (t[1] or None)  # 0: UNDEFINED
 
 
+# The most elements a converter puts into a constant it makes itself (index vectors,
+# masks, pad blocks): a model is untrusted, and its declared sizes could be huge.
+MADE_CONSTANT_LIMIT = 1 << 22
+
+
+def small_constant(count: int, what: str) -> None:
+    """Refuse (Unsupported) to build a constant of ``count`` elements when too many."""
+    if count > MADE_CONSTANT_LIMIT:
+        raise Unsupported(f"{what} of {count} elements (at most {MADE_CONSTANT_LIMIT})")
+
+
 def canon_axis(axis: int, rank: int) -> int:
     """``axis`` in ``[0, rank)`` (ONNX allows negative axes)."""
     a = int(axis)

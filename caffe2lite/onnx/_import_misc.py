@@ -7,12 +7,14 @@ import numpy as np
 
 from caffe2lite.onnx._import_context import (
     _NUMPY_TO_CAFFE2,
+    MADE_CONSTANT_LIMIT,
     ONNX_NUMPY,
     ImportContext,
     Unsupported,
     canon_axis,
     converter,
     ints_of,
+    small_constant,
 )
 from caffe2lite.onnx._import_nn import _text, _window
 
@@ -60,6 +62,7 @@ def _pad(ctx: ImportContext, node, attrs) -> None:
                 raise Unsupported(f"mode={mode} along a dimension of unknown size")
             if mode == "reflect" and max(before, after) >= shape[ax]:
                 raise Unsupported("reflect pads as large as the dimension")
+            small_constant(shape[ax] + before + after, f"a mode={mode} index")
             index = np.pad(np.arange(shape[ax], dtype=np.int64), (before, after),
                            mode=_INDEX_MODES[mode])
             cur = ctx.op("Gather", [cur, ctx.constant(index, "pad_index")], [out], axis=ax)
@@ -70,7 +73,9 @@ def _pad(ctx: ImportContext, node, attrs) -> None:
             for size in (before, None, after):
                 if size is None:
                     parts.append(cur)
-                elif size and all(d is not None for d in shape):
+                elif size and all(d is not None for d in shape) and (
+                        int(np.prod(shape, dtype=np.int64)) // max(shape[ax], 1) * size
+                        <= MADE_CONSTANT_LIMIT):
                     block = list(shape)
                     block[ax] = size
                     parts.append(ctx.constant(np.full(block, value, dtype), "pad_block"))

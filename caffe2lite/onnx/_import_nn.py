@@ -333,6 +333,8 @@ def _scales_for_sizes(sizes: list[int], shape: tuple[int, ...]) -> np.ndarray:
     (as Caffe2 sizes its output), nudged up by a few ulps where size / in rounds low."""
     scales = []
     for size, n in zip(sizes, shape):
+        if n <= 0 or size < 0:
+            raise Unsupported("sizes for an empty input")
         s = np.float32(size / n)
         while int(np.float32(n) * s) < size:
             s = np.nextafter(s, np.float32(np.inf))

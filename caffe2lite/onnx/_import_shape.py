@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
+    MADE_CONSTANT_LIMIT,
     ONNX_NUMPY,
     ONNX_TO_CAFFE2,
     ImportContext,
@@ -13,6 +14,7 @@ from caffe2lite.onnx._import_context import (
     converter,
     fill_ops,
     ints_of,
+    small_constant,
 )
 
 
@@ -230,6 +232,7 @@ def _strided_indices(dim: int | None, start: int, end: int, step: int) -> np.nda
         start, end = min(max(start, 0), dim), min(max(end, 0), dim)
     else:
         start, end = min(max(start, 0), dim - 1), min(max(end, -1), dim - 1)
+    small_constant(len(range(start, end, step)), "a strided Slice index")
     return np.arange(start, end, step, dtype=np.int64)
 
 
@@ -343,6 +346,7 @@ def _arg(ctx: ImportContext, node, attrs) -> None:
     size = None if shape is None else shape[axis]
     if size is None:
         raise Unsupported("select_last_index=1 along a dimension of unknown size")
+    small_constant(size, "a reversing index")
     rev = ctx.constant(np.arange(size - 1, -1, -1, dtype=np.int64), x + "_reversed_index")
     flipped = ctx.op("Gather", [x, rev], [ctx.tmp(x + "_reversed")], axis=axis)
     first = ctx.op(node.op_type, [flipped], [ctx.tmp(out + "_reversed")], axis=axis,
@@ -403,7 +407,8 @@ def _trilu(ctx: ImportContext, node, attrs) -> None:
         else:
             k = int(value.reshape(-1)[0])
     upper = bool(attrs.get("upper", 1))
-    if None not in shape[-2:] and not k_blob:
+    if (None not in shape[-2:] and not k_blob
+            and shape[-2] * shape[-1] <= MADE_CONSTANT_LIMIT):
         ones = np.ones(shape[-2:], dtype=bool)
         mask = ctx.constant(np.triu(ones, k) if upper else np.tril(ones, k), x + "_triangle")
     else:  # column - row >= k (upper) or <= k (lower), from the sizes at run time

@@ -442,3 +442,26 @@ def test_torch_attention_block_with_dynamic_axes():
         for g, w in zip(got, want):
             assert g.shape == tuple(w.shape) and g.dtype == w.numpy().dtype
             np.testing.assert_allclose(g, w.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_declared_huge_sizes_make_no_huge_constants():
+    """An untrusted model may declare any size: converters that build index vectors or
+    masks from declared sizes refuse, or build them at run time, instead of
+    allocating them while importing."""
+    n = helper.make_node
+    big = 10**8
+    graph = helper.make_graph(
+        [n("Pad", ["x", "pads"], ["padded"], mode="edge", name="pad"),
+         n("Trilu", ["x"], ["tri"], name="tri"),
+         n("Pad", ["x", "pads"], ["y"], name="constant_pad")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [big, big])],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None)
+         for o in ("padded", "tri", "y")],
+        [numpy_helper.from_array(np.array([0, 1, 0, 2], np.int64), "pads")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    model = onnx.shape_inference.infer_shapes(model)
+    with pytest.raises(OnnxImportError) as e:
+        backend.onnx_to_caffe2_nets(model)
+    assert str(e.value).splitlines()[1:] == [
+        "  Pad (a mode=edge index of 100000003 elements (at most 4194304)): 1 node(s): pad"]
