@@ -1072,9 +1072,11 @@ done:
 
 /* Row j of out = g[segment of j] (times w[j], or times 1/length for a mean). */
 #define TILE(NAME, T)                                                                  \
-    static ALWAYS_INLINE int NAME##_b(const T *g, const Py_ssize_t block,              \
-                                      const int32_t *lengths, Py_ssize_t m, Py_ssize_t n, \
-                                      const T *w, const int mean, T *out) {            \
+    static ALWAYS_INLINE int NAME##_b(const T *restrict g, const Py_ssize_t block,     \
+                                      const int32_t *restrict lengths, Py_ssize_t m,   \
+                                      Py_ssize_t n, const T *restrict w,               \
+                                      const int mean, T *restrict out,                 \
+                                      const int weighted) {                            \
         Py_ssize_t j = 0;                                                              \
         for (Py_ssize_t s = 0; s < m; s++) {                                           \
             const T *gs = g + s * block;                                               \
@@ -1084,16 +1086,15 @@ done:
             const T inv = mean && len > 0 ? (T)(1.0 / (double)len) : (T)1;             \
             for (int32_t q = 0; q < len; q++, j++) {                                   \
                 T *o = out + j * block;                                                \
-                if (w != NULL) {                                                       \
+                if (weighted) {                                                        \
                     const T wj = w[j];                                                 \
                     for (Py_ssize_t k = 0; k < block; k++)                             \
                         o[k] = gs[k] * wj;                                             \
                 } else if (mean) {                                                     \
                     for (Py_ssize_t k = 0; k < block; k++)                             \
                         o[k] = gs[k] * inv;                                            \
-                } else {                                                               \
-                    for (Py_ssize_t k = 0; k < block; k++)                             \
-                        o[k] = gs[k];                                                  \
+                } else { /* a constant size when block is: inline moves */             \
+                    memcpy(o, gs, (size_t)block * sizeof(T));                          \
                 }                                                                      \
             }                                                                          \
         }                                                                              \
@@ -1102,8 +1103,10 @@ done:
     static int NAME(const T *g, Py_ssize_t block, const int32_t *lengths, Py_ssize_t m, \
                     Py_ssize_t n, const T *w, int mean, T *out) {                      \
         if (block == 16)                                                               \
-            return NAME##_b(g, 16, lengths, m, n, w, mean, out);                       \
-        return NAME##_b(g, block, lengths, m, n, w, mean, out);                        \
+            return w != NULL ? NAME##_b(g, 16, lengths, m, n, w, 0, out, 1)            \
+                             : NAME##_b(g, 16, lengths, m, n, w, mean, out, 0);        \
+        return w != NULL ? NAME##_b(g, block, lengths, m, n, w, 0, out, 1)             \
+                         : NAME##_b(g, block, lengths, m, n, w, mean, out, 0);         \
     }
 
 TILE(tile_f32, float)
