@@ -83,7 +83,7 @@ class OpContext:
                 f"needs the static shape of '{name}', which is "
                 f"{'unknown' if dims is None else list(dims)}"
             )
-        return tuple(dims)
+        return tuple(int(d) for d in dims)
 
     def dtype(self, name: str, default: Any = np.float32) -> np.dtype:
         dt = self.shape(name).dtype

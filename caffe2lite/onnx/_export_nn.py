@@ -101,7 +101,7 @@ def _filter_nchw(
         )
         dims = None if dims is None else tuple(dims[i] for i in first)
     kernel = (
-        tuple(dims[2:])
+        tuple(int(d) for d in dims[2:])
         if dims is not None and all(isinstance(d, int) for d in dims)
         else None
     )
@@ -131,7 +131,7 @@ def conv_transpose(ctx: OpContext, op: Any, args: dict) -> None:
     if args["legacy_pad"] not in (0,):
         raise Unsupported("legacy padding")
     x, back = _to_nchw(ctx, op.input[0], order)
-    w, kernel = _filter_nchw(ctx, op.input[1], order)
+    w, filter_kernel = _filter_nchw(ctx, op.input[1], order)
     kw = dict(
         args,
         dilation=None,
@@ -141,7 +141,7 @@ def conv_transpose(ctx: OpContext, op: Any, args: dict) -> None:
         global_pooling=False,
     )
     p = cp.parse(kw)
-    kernel = p["kernel"] or (list(kernel) if kernel else None)
+    kernel = p["kernel"] or (list(filter_kernel) if filter_kernel else None)
     if kernel is None:
         raise Unsupported("no kernel size")
     n = len(kernel)

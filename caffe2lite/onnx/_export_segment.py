@@ -68,7 +68,8 @@ def segment_ids(ctx: OpContext, lengths: str, rows: str) -> str:
 
 
 def scatter_segments(
-    ctx: OpContext, rows: str, seg: str, count: str, how: str, dtype: np.dtype, out: str
+    ctx: OpContext, rows: str, seg: str, count: str, how: str, dtype: np.dtype,
+    out: str | None
 ) -> str:
     """``count`` segments (a 1-element int64 tensor), each the sum or max of its rows;
     an empty segment is 0."""

@@ -156,21 +156,23 @@ def split(ctx: OpContext, op: Any, args: dict) -> None:
     rank = ctx.rank(x)
     axis = _axis(args, rank)
     n = len(op.output)
+    parts: str | None
     if len(op.input) > 1:
-        parts = ctx.value(op.input[1])
+        given = ctx.value(op.input[1])
         parts = (
-            ctx.ints(parts)
-            if parts is not None
+            ctx.ints(given)
+            if given is not None
             else ctx.one("Cast", [op.input[1]], to=7)
         )
     elif args["split"]:
         parts = ctx.ints(args["split"])
     else:
         d = ctx.shape(x).dims
-        if d is not None and isinstance(d[axis], int):
-            if d[axis] % n:
-                raise Unsupported(f"{d[axis]} does not split into {n} equal parts")
-            parts = ctx.ints([d[axis] // n] * n)
+        size = None if d is None else d[axis]
+        if isinstance(size, int):
+            if size % n:
+                raise Unsupported(f"{size} does not split into {n} equal parts")
+            parts = ctx.ints([size // n] * n)
         else:
             parts = None
     outs = (
@@ -293,8 +295,8 @@ def merge_prepend_dim(ctx: OpContext, op: Any, args: dict) -> None:
 
 @converter("NumpyTile")
 def numpy_tile(ctx: OpContext, op: Any, args: dict) -> None:
-    reps = ctx.value(op.input[1])
-    reps = ctx.ints(reps) if reps is not None else ctx.one("Cast", [op.input[1]], to=7)
+    given = ctx.value(op.input[1])
+    reps = ctx.ints(given) if given is not None else ctx.one("Cast", [op.input[1]], to=7)
     ctx.one("Tile", [op.input[0], reps], op.output[0])
 
 

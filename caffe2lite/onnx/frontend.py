@@ -183,6 +183,9 @@ def caffe2_net_to_onnx_graph(
             found=opset,
         )
     net = _netdef(predict_net, "predict_net")
+    if net is None:
+        raise ExportError("predict_net is required", arg="predict_net",
+                          expected="a NetDef, a core.Net or a file path", found="None")
     given = _value_info(value_info)
     blobs: dict[str, np.ndarray] = {}
     if isinstance(init_net, Mapping):  # the blobs themselves
