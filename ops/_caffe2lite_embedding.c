@@ -490,12 +490,12 @@ F32_PAIRS(sse_f32_i64, int64_t, )
 #endif
 
 #if HAVE_SSE2 && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-/* 16 columns in two AVX registers, chosen at run time. No FMA in the target: a
- * product is rounded before it is added. */
+/* 16 columns in two AVX registers, chosen at run time (AVX2 and F16C). No FMA in
+ * the target: a product is rounded before it is added. */
 #define HAVE_AVX2 1
 #include <immintrin.h>
 static int use_avx2;
-#define AVX2_ATTR __attribute__((target("avx2")))
+#define AVX2_ATTR __attribute__((target("avx2,f16c")))
 #define ACC_DECL(a) __m256 a##0 = _mm256_setzero_ps(), a##1 = a##0
 #define ACC_ADD(a, x, weighted, wj)                                                    \
     do {                                                                               \
@@ -757,8 +757,8 @@ AVX2_ATTR static ALWAYS_INLINE void decode16(const uint8_t *p, int bits, __m256 
             uint16_t hs_, hb_;                                                         \
             memcpy(&hs_, (r) + nbytes, 2);                                             \
             memcpy(&hb_, (r) + nbytes + 2, 2);                                         \
-            SC = h2f(hs_);                                                             \
-            BI = h2f(hb_);                                                             \
+            SC = _cvtsh_ss(hs_); /* exact; a NaN is quieted, as the product is */      \
+            BI = _cvtsh_ss(hb_);                                                       \
         }                                                                              \
         if (weighted) {                                                                \
             SC = SC * (wj);                                                            \
@@ -1311,7 +1311,7 @@ static PyObject *select_avx2(PyObject *self, PyObject *arg) {
         return NULL;
 #if HAVE_AVX2
     __builtin_cpu_init();
-    use_avx2 = on && __builtin_cpu_supports("avx2");
+    use_avx2 = on && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
     return PyBool_FromLong(use_avx2);
 #else
     return PyBool_FromLong(0);
@@ -1342,7 +1342,7 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__caffe2lite_embedding(void) {
 #if HAVE_AVX2
     __builtin_cpu_init();
-    use_avx2 = __builtin_cpu_supports("avx2");
+    use_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
 #endif
     PyObject *m = PyModule_Create(&module);
     if (m != NULL && PyModule_AddIntConstant(m, "INTERFACE", INTERFACE) < 0)

@@ -383,8 +383,9 @@ def fused_lookup(
     sb = _fused_scale_bias(table, nbytes, F32 if bits == 8 else F16, indices)
     scale, bias = sb[:, 0], sb[:, 1]
     if weights is not None:
-        scale = scale * weights
-        bias = bias * weights
+        with np.errstate(all="ignore"):  # inf * 0 is nan here, silently, as in C
+            scale = scale * weights
+            bias = bias * weights
 
     def terms(pos: np.ndarray, out: np.ndarray) -> None:
         rows = np.take(table, indices[pos], axis=0, mode="clip")[:, :nbytes]
