@@ -77,7 +77,29 @@ def load_model(model: Any):
         onnx.checker.check_model(proto)
     except Exception as e:  # noqa: BLE001  (ValidationError, or a C++ error on odd input)
         raise OnnxImportError(f"{where} is not a valid ONNX model: {e}") from None
+    bad = _non_utf8_name(proto.graph)
+    if bad is not None:
+        raise OnnxImportError(f"{where} is not a valid ONNX model: the name {bad!r} "
+                              "is not valid UTF-8")
     return proto
+
+
+def _non_utf8_name(g) -> str | None:
+    """A node, value or initializer name that is not valid UTF-8 (protobuf's proto2
+    strings are not checked when parsed; a Caffe2 NetDef could not hold it)."""
+    names = [g.name]
+    names += [vi.name for vi in list(g.input) + list(g.output) + list(g.value_info)]
+    names += [t.name for t in g.initializer]
+    for node in g.node:
+        names += [node.name, node.op_type, node.domain, *node.input, *node.output]
+    for name in names:
+        if isinstance(name, bytes):  # how protobuf hands back a string it cannot decode
+            return name.decode("utf-8", "replace")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            return name
+    return None
 
 
 def _uses_external_data(proto) -> bool:

@@ -18,7 +18,7 @@ from caffe2lite.onnx._import_context import (
 def _text(value, default: str) -> str:
     if value is None:
         return default
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _used_outputs(node) -> list[str]:

@@ -58,7 +58,7 @@ def _celu(ctx: ImportContext, node, attrs) -> None:
 @converter("Gelu")
 def _gelu(ctx: ImportContext, node, attrs) -> None:
     approx = attrs.get("approximate", b"none")
-    approx = approx.decode() if isinstance(approx, bytes) else approx
+    approx = approx.decode("utf-8", "replace") if isinstance(approx, bytes) else approx
     if approx not in ("none", "tanh"):
         raise Unsupported(f"approximate='{approx}'")
     ctx.op("Gelu", [node.input[0]], [node.output[0]], fast_gelu=int(approx == "tanh"))

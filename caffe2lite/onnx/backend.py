@@ -72,7 +72,8 @@ def _odd_input_type(ctx: ImportContext, node) -> str:
     for name in node.input:
         elem = ctx.elem_type(name) if name else None
         if elem is not None and elem not in _PLAIN_TYPES:
-            return onnx_module().TensorProto.DataType.Name(elem).lower()
+            names = onnx_module().TensorProto.DataType
+            return names.Name(elem).lower() if elem in names.values() else f"type {elem}"
     return ""
 
 
@@ -103,21 +104,26 @@ def _unsupported_message(problems: list[tuple[str, str, str]]) -> str:
 def _convert(proto, opset: int, device_option=None) -> tuple:
     onnx = onnx_module()
     g = proto.graph
-    consts = {t.name: onnx.numpy_helper.to_array(t) for t in g.initializer}
+    consts, unreadable = {}, []
+    for t in g.initializer:
+        try:
+            consts[t.name] = onnx.numpy_helper.to_array(t)
+        except (KeyError, ValueError, TypeError) as e:  # an odd data_type or size
+            unreadable.append(("initializer", f"unreadable: {type(e).__name__}: {e}", t.name))
     names = {vi.name for vi in g.input} | {vi.name for vi in g.output} | set(consts)
     for node in g.node:
         names.update(node.input)
         names.update(node.output)
     ctx = ImportContext(opset, dict(consts), value_types(proto), names)
 
-    problems = []
+    problems = list(unreadable)
     for kind, values in (("graph input", g.input), ("graph output", g.output)):
         for vi in values:
             if not vi.type.HasField("tensor_type"):
                 problems.append((kind, f"a {vi.type.WhichOneof('value')}, not a tensor",
                                  vi.name))
     for t in g.initializer:
-        if consts[t.name].dtype not in FILL_DTYPES:
+        if t.name in consts and consts[t.name].dtype not in FILL_DTYPES:
             problems.append(("initializer", f"dtype {consts[t.name].dtype}", t.name))
     for i, node in enumerate(g.node):
         label = _node_label(node, i)
@@ -141,6 +147,9 @@ def _convert(proto, opset: int, device_option=None) -> tuple:
             problems.append((node.op_type, e.reason, label))
         except KeyError as e:  # a required attribute the checker let through
             problems.append((node.op_type, f"missing attribute {e}", label))
+        except (ValueError, TypeError, IndexError, ArithmeticError) as e:
+            # odd attribute values in an untrusted model: reported, never raised raw
+            problems.append((node.op_type, f"{type(e).__name__}: {e}", label))
         else:
             learn(ctx, node, first)
     if problems:

@@ -465,3 +465,34 @@ def test_declared_huge_sizes_make_no_huge_constants():
         backend.onnx_to_caffe2_nets(model)
     assert str(e.value).splitlines()[1:] == [
         "  Pad (a mode=edge index of 100000003 elements (at most 4194304)): 1 node(s): pad"]
+
+
+@pytest.mark.parametrize("make", [cnn_model, mlp_model], ids=["cnn", "mlp"])
+def test_mutated_files_give_nets_or_import_errors_only(make):
+    """Flipped, cut and inserted bytes: an import either succeeds or raises
+    OnnxImportError (odd names, data types, attributes included), and a net that
+    imports fails only with caffe2lite errors when run."""
+    data = make().SerializeToString()
+    rng = np.random.default_rng(3)
+    for i in range(150):
+        b = bytearray(data)
+        if i % 3 == 0:
+            for _ in range(rng.integers(1, 5)):
+                b[rng.integers(len(b))] = rng.integers(256)
+        elif i % 3 == 1:
+            b = b[: rng.integers(len(b))]
+        else:
+            pos = rng.integers(len(b))
+            b[pos:pos] = rng.integers(0, 256, rng.integers(1, 20)).astype(np.uint8).tobytes()
+        try:
+            rep = backend.prepare(bytes(b))
+        except OnnxImportError:
+            continue
+        dims = [d.dim_value or 2 for d in
+                onnx.load_from_string(bytes(b)).graph.input[0].type.tensor_type.shape.dim]
+        if np.prod(dims) > 10**6:
+            continue
+        try:
+            rep.run([_r(*dims)])
+        except Caffe2LiteError:
+            pass
