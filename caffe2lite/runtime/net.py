@@ -250,7 +250,7 @@ class CompiledNet:
             step, op_problems = compile_op(op, index, net_option, self.name)
             for blob in dict.fromkeys(op.input):
                 if declared and blob not in declared and blob not in produced:
-                    problem = NetError(
+                    problem: Caffe2LiteError = NetError(
                         f"Source for input {blob} is unknown for net {self.name}",
                         blob=blob, expected="a declared external input or an earlier "
                         "op's output", found=f"'{blob}' is neither")
@@ -315,6 +315,10 @@ class CompiledNet:
                     else:
                         for name, value in zip(outs, res):
                             blobs[name] = value
+                    # Drop the loop's own reference to the outputs: the next op may
+                    # update one of them in place only when the workspace alone
+                    # holds it (the sparse updates check the reference count).
+                    res = None
             except KeyError as e:
                 raise self._missing(i, e, blobs) from None
             except Exception as e:

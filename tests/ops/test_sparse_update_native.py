@@ -88,6 +88,19 @@ def test_in_place_through_created_nets_hooks_and_run_net_once():
     assert ws.fetch_blob("X").tolist() == [[0, 0], [16, 16], [0, 0], [8, 8]]
 
 
+def test_in_place_for_consecutive_updates_and_repeated_iterations():
+    """Two updates of one table in a row in a net, run for several iterations: the
+    run loop keeps no reference to an op's outputs once stored, so every update
+    writes into the one stored array."""
+    ws = workspace()
+    net = caffe2_pb2.NetDef(name="twice", op=[SWS, SWS])
+    ws.create_net(net)
+    before = identity(ws)
+    ws.run_net("twice", 3)
+    assert wrote_in_place(ws, before)
+    assert ws.fetch_blob("X").tolist() == [[0, 0], [24, 24], [0, 0], [12, 12]]
+
+
 def test_copy_when_another_blob_holds_the_array_or_a_view():
     for make in (lambda a: a, lambda a: a[1:], lambda a: a.reshape(-1)):
         ws = workspace()
