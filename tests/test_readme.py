@@ -65,7 +65,8 @@ def test_ops_markdown_is_the_table_generator(capsys):
 
 
 def test_python_quick_start_prints_what_it_says(tmp_path):
-    (code,) = [b for b in _blocks("python") if "from caffe2lite import" in b]
+    (code,) = [b for b in _blocks("python")
+               if "from caffe2lite import" in b and "onnx" not in b]
     lines = code.splitlines()
     promised = [
         line[2:]
@@ -81,6 +82,23 @@ def test_python_quick_start_prints_what_it_says(tmp_path):
     )
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout.splitlines() == promised
+
+
+def test_onnx_example_prints_what_it_says(tmp_path):
+    """The ONNX block: export, onnxruntime agreeing with caffe2lite, import back;
+    each print's trailing comment is what it prints."""
+    import pytest
+
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    (code,) = [b for b in _blocks("python") if "caffe2lite.onnx" in b]
+    promised = [line.split("# ", 1)[1] for line in code.splitlines()
+                if line.startswith("print(") and "# " in line]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.splitlines() == promised
+    assert (tmp_path / "mlp.onnx").is_file()
 
 
 def test_readme_shows_the_real_example_output():
