@@ -8,8 +8,8 @@ caffe2lite's registered operators. ``prepare(model).run(inputs)`` runs it.
 >>> init_net, predict_net = onnx_to_caffe2_nets("model.onnx")  # doctest: +SKIP
 >>> prepare("model.onnx").run([x]).y                              # doctest: +SKIP
 
-Each ONNX op has a converter in a table (``CONVERTERS``, filled by ``_import_nn``,
-``_import_ops``, ``_import_shape`` and ``_import_misc``). Before anything is built every node is
+Each ONNX op has a converter in a table (``CONVERTERS``, filled by the
+``_import_*`` modules: nn, ops, shape, index, reduce, resize, misc). Before anything is built every node is
 checked: an op type without a converter, a form its converter cannot express (say
 MaxPool asked for its Indices output), an input element type no caffe2lite kernel
 takes, or an initializer or graph input that is not a plain tensor, is collected, and
@@ -24,7 +24,15 @@ from typing import Any
 import numpy as np
 
 from caffe2lite.errors import ApiValueError
-from caffe2lite.onnx import _import_misc, _import_nn, _import_ops, _import_shape  # noqa: F401
+from caffe2lite.onnx import (  # noqa: F401  (each fills CONVERTERS)
+    _import_index,
+    _import_misc,
+    _import_nn,
+    _import_ops,
+    _import_reduce,
+    _import_resize,
+    _import_shape,
+)
 from caffe2lite.onnx._import_context import (
     CONVERTERS,
     FILL_DTYPES,
