@@ -170,9 +170,10 @@ def test_float16_widening_is_exact():
     assert np.isnan(out[~finite]).all()
 
 
-def quantized_case(seed, bits, index_type, weighted, max_len):
+def quantized_case(seed, bits, index_type, weighted, max_len, cols=None):
     rng = np.random.default_rng(seed)
-    rows, cols = int(rng.integers(1, 20)), 4 * int(rng.integers(1, 10))
+    rows = int(rng.integers(1, 20))
+    cols = 4 * int(rng.integers(1, 10)) if cols is None else cols
     x = rng.standard_normal((rows, cols)) * 10.0 ** rng.integers(-3, 3, (rows, 1))
     x = x.astype(np.float32)
     table = (
@@ -426,7 +427,12 @@ def test_portable_and_avx2_kernels_agree(avx2):
         for seed in range(30):
             bits = [8, 4, 2][seed % 3]
             table, indices, lengths, weights = quantized_case(
-                seed, bits, [np.int32, np.int64][seed % 2], seed % 4 == 0, 40
+                seed,
+                bits,
+                [np.int32, np.int64][seed % 2],
+                seed % 4 == 0,
+                40,
+                [None, 64, 128, 48][seed % 4],
             )
             mean = seed % 5 == 1
             fast = native.fused_lookup(table, indices, lengths, weights, mean, bits)
