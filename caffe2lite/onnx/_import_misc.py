@@ -170,3 +170,75 @@ def _global_lp_pool(ctx: ImportContext, node, attrs) -> None:
     _need_4d(ctx, node.input[0], "LpPool")
     ctx.op("LpPool", [node.input[0]], [node.output[0]], p=float(attrs.get("p", 2)),
            global_pooling=1)
+
+
+@converter("Hardmax")
+def _hardmax(ctx: ImportContext, node, attrs) -> None:
+    """1 where ArgMax (the first maximum) is, 0 elsewhere: EQ of a constant index
+    along the axis with ArgMax kept as a dimension. Before opset 13 the input is
+    coerced to 2-D at ``axis`` first, as for Softmax."""
+    x, out = node.input[0], node.output[0]
+    shape, dtype = ctx.shape(x), ONNX_NUMPY.get(ctx.elem_type(x) or 0)
+    if shape is None or dtype is None:
+        raise Unsupported("an input of unknown rank or type")
+    rank = len(shape)
+    axis = canon_axis(int(attrs.get("axis", -1 if ctx.opset >= 13 else 1)), rank)
+    source, dims = x, list(shape)
+    if ctx.opset < 13:  # [prod(shape[:axis]), prod(shape[axis:])], then back
+        if any(d is None for d in shape[axis:]):
+            raise Unsupported("coercing to 2-D needs the sizes from axis on")
+        source = ctx.op("Flatten", [x], [ctx.tmp(out + "_2d")], axis=axis)
+        dims, axis = [None, int(np.prod(shape[axis:], dtype=np.int64))], 1
+    size = dims[axis]
+    if size is None:
+        raise Unsupported("a dimension of unknown size along the axis")
+    small_constant(size, "a Hardmax index")
+    index_shape = [1] * len(dims)
+    index_shape[axis] = size
+    index = ctx.constant(np.arange(size, dtype=np.int64).reshape(index_shape), "hardmax_index")
+    top = ctx.op("ArgMax", [source], [ctx.tmp(out + "_argmax")], axis=axis, keepdims=1)
+    hit = ctx.op("EQ", [index, top], [ctx.tmp(out + "_hit")])
+    onehot = out if ctx.opset >= 13 else ctx.tmp(out + "_onehot")
+    ctx.op("Cast", [hit], [onehot], to=_NUMPY_TO_CAFFE2[np.dtype(dtype)])
+    if ctx.opset < 13:
+        original = ctx.op("Shape", [x], [ctx.tmp(out + "_shape")])
+        ctx.op("Reshape", [onehot, original], [out, ctx.tmp(out + "_old_shape")])
+
+
+@converter("LpNormalization")
+def _lp_normalization(ctx: ImportContext, node, attrs) -> None:
+    """X / ||X||_p along ``axis`` (p = 1 or 2): ReduceL1 / ReduceL2 kept, then Div."""
+    x, out = node.input[0], node.output[0]
+    p = int(attrs.get("p", 2))
+    if p not in (1, 2):
+        raise Unsupported(f"p={p}")
+    axis = int(attrs.get("axis", -1))
+    if axis < 0:
+        axis = canon_axis(axis, ctx.need_rank(x, "a negative axis"))
+    norm = ctx.op("ReduceL1" if p == 1 else "ReduceL2", [x], [ctx.tmp(out + "_norm")],
+                  axes=[axis], keepdims=1)
+    ctx.op("Div", [x, norm], [out])
+
+
+@converter("MeanVarianceNormalization")
+def _mean_variance_normalization(ctx: ImportContext, node, attrs) -> None:
+    """(X - E[X]) / (sqrt(E[X^2] - E[X]^2) + 1e-9) over ``axes``, as ONNX defines it."""
+    x, out = node.input[0], node.output[0]
+    axes = [int(a) for a in attrs.get("axes", [0, 2, 3])]
+    if any(a < 0 for a in axes):
+        rank = ctx.need_rank(x, "a negative axis")
+        axes = [canon_axis(a, rank) for a in axes]
+    axes = sorted(axes)
+    mean = ctx.op("ReduceMean", [x], [ctx.tmp(out + "_mean")], axes=axes, keepdims=1)
+    square = ctx.op("Sqr", [x], [ctx.tmp(out + "_square")])
+    mean_square = ctx.op("ReduceMean", [square], [ctx.tmp(out + "_mean_square")], axes=axes,
+                         keepdims=1)
+    square_mean = ctx.op("Sqr", [mean], [ctx.tmp(out + "_square_mean")])
+    variance = ctx.op("Sub", [mean_square, square_mean], [ctx.tmp(out + "_variance")])
+    std = ctx.op("Sqrt", [variance], [ctx.tmp(out + "_std")])
+    eps = ctx.constant(np.array(1e-9, ONNX_NUMPY.get(ctx.elem_type(x) or 1, np.float32)),
+                       "epsilon")
+    std = ctx.op("Add", [std, eps], [ctx.tmp(out + "_std_eps")])
+    centred = ctx.op("Sub", [x, mean], [ctx.tmp(out + "_centred")])
+    ctx.op("Div", [centred, std], [out])
+

@@ -68,7 +68,8 @@ def _gelu(ctx: ImportContext, node, attrs) -> None:
 _BINARY = {
     "Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Equal": "EQ",
     "Greater": "GT", "Less": "LT", "GreaterOrEqual": "GE", "LessOrEqual": "LE",
-    "And": "And", "Or": "Or", "Xor": "Xor",
+    "And": "And", "Or": "Or", "Xor": "Xor", "BitwiseAnd": "BitwiseAnd",
+    "BitwiseOr": "BitwiseOr", "BitwiseXor": "BitwiseXor",
 }
 
 

@@ -384,6 +384,17 @@ CASES = [
                                                           "k": np.array(1, np.int64)}, {}, 14),
     ("Trilu-int", N("Trilu", ["x", "k"]), {"x": np.arange(12, dtype=np.int64).reshape(3, 4)},
      {"k": np.array(1, np.int64)}, 14),
+    *[(op, N(op, ["a", "b"]), {"a": np.array([[5, 3, -8]], np.int32),
+                                "b": np.array([[1], [7]], np.int32)}, {}, 18)
+      for op in ["BitwiseAnd", "BitwiseOr", "BitwiseXor"]],
+    ("Hardmax", N("Hardmax", ["x"]), {"x": np.round(_r(2, 3, 4))}, {}, 13),
+    ("Hardmax-axis", N("Hardmax", ["x"], axis=1), {"x": np.round(_r(2, 3, 4))}, {}, 13),
+    ("Hardmax-11", N("Hardmax", ["x"], axis=1), {"x": np.round(_r(2, 3, 4))}, {}, 11),
+    ("LpNormalization", N("LpNormalization", ["x"]), {"x": _r(3, 4)}, {}, 17),
+    ("LpNormalization-l1", N("LpNormalization", ["x"], p=1, axis=0), {"x": _r(3, 4)}, {}, 17),
+    ("MeanVarianceNormalization", N("MeanVarianceNormalization", ["x"]), {"x": IMG}, {}, 9),
+    ("MeanVarianceNormalization-axes", N("MeanVarianceNormalization", ["x"], axes=[-1]),
+     {"x": _r(3, 5)}, {}, 9),
     ("Range", N("Range", ["a", "b", "c"]), {},
      {"a": np.array(1.0, F), "b": np.array(6.0, F), "c": np.array(1.5, F)}, 17),
 ]
