@@ -217,6 +217,12 @@ def _lp_normalization(ctx: ImportContext, node, attrs) -> None:
         axis = canon_axis(axis, ctx.need_rank(x, "a negative axis"))
     norm = ctx.op("ReduceL1" if p == 1 else "ReduceL2", [x], [ctx.tmp(out + "_norm")],
                   axes=[axis], keepdims=1)
+    # a zero norm means a zero row: divide it by 1 (0 out, as ONNX's reference)
+    dtype = np.dtype(ONNX_NUMPY.get(ctx.elem_type(x) or 1, np.float32))
+    zero = ctx.op("EQ", [norm, ctx.constant(np.zeros((), dtype), "zero")],
+                  [ctx.tmp(out + "_zero_norm")])
+    ones = ctx.op("Cast", [zero], [ctx.tmp(out + "_zero_norm")], to=_NUMPY_TO_CAFFE2[dtype])
+    norm = ctx.op("Add", [norm, ones], [ctx.tmp(out + "_safe_norm")])
     ctx.op("Div", [x, norm], [out])
 
 

@@ -212,11 +212,11 @@ def test_opset_version_override_changes_softmax_semantics():
 def test_unsupported_ops_are_listed_together_word_for_word():
     n = helper.make_node
     nodes = [
-        n("Hardmax", ["x"], ["h1"], name="hm1"),
+        n("Round", ["x"], ["h1"], name="round1"),
         n("MaxPool", ["h1"], ["p", "where"], kernel_shape=[2, 2], name="pool"),
-        n("Hardmax", ["p"], ["h2"], name="hm2"),
+        n("Round", ["p"], ["h2"], name="round2"),
         n("Relu", ["h2"], ["r"]),
-        n("Hardmax", ["r"], ["h3"]),
+        n("Round", ["r"], ["h3"]),
         n("Det", ["h3"], ["y"], name="det"),
     ]
     model = _model(nodes, [("x", [1, 1, 4, 4])], ["y"], {})
@@ -224,7 +224,7 @@ def test_unsupported_ops_are_listed_together_word_for_word():
         backend.onnx_to_caffe2_nets(model)
     assert str(e.value) == (
         "cannot import the ONNX model: 5 node(s) use operators caffe2lite cannot express:\n"
-        "  Hardmax: 3 node(s): hm1, hm2, #4\n"
+        "  Round: 3 node(s): round1, round2, #4\n"
         "  MaxPool (the Indices output): 1 node(s): pool\n"
         "  Det: 1 node(s): det")
     assert not isinstance(e.value, ImportError)

@@ -391,6 +391,8 @@ CASES = [
     ("Hardmax-axis", N("Hardmax", ["x"], axis=1), {"x": np.round(_r(2, 3, 4))}, {}, 13),
     ("Hardmax-11", N("Hardmax", ["x"], axis=1), {"x": np.round(_r(2, 3, 4))}, {}, 11),
     ("LpNormalization", N("LpNormalization", ["x"]), {"x": _r(3, 4)}, {}, 17),
+    ("LpNormalization-zero", N("LpNormalization", ["x"], axis=0),
+     {"x": np.array([[0, 1], [0, 2]], np.float64)}, {}, 17),
     ("LpNormalization-l1", N("LpNormalization", ["x"], p=1, axis=0), {"x": _r(3, 4)}, {}, 17),
     ("MeanVarianceNormalization", N("MeanVarianceNormalization", ["x"]), {"x": IMG}, {}, 9),
     ("MeanVarianceNormalization-axes", N("MeanVarianceNormalization", ["x"], axes=[-1]),
