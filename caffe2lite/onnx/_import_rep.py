@@ -21,8 +21,14 @@ class _Outputs(tuple):
 
     def __getitem__(self, key):
         if isinstance(key, str):
+            if key not in self._names:
+                raise KeyError(f"{key!r} is not an output; the outputs are {self._names}")
             return tuple.__getitem__(self, self._names.index(key))
         return tuple.__getitem__(self, key)
+
+    @property
+    def _fields(self) -> tuple[str, ...]:
+        return tuple(self._names)
 
     def __getattr__(self, name: str):
         names = self.__dict__.get("_names", [])

@@ -88,7 +88,12 @@ def test_cnn_matches_onnxruntime_and_keeps_output_order():
     x = _r(2, 3, 8, 8)
     got = backend.prepare(model).run([x])
     _assert_close(got, _ort(model, {"x": x}))
-    assert got.keys() == ["prob", "logits"]
+    assert got.keys() == ["prob", "logits"] and got._fields == ("prob", "logits")
+    assert list(got._asdict()) == ["prob", "logits"]
+    with pytest.raises(KeyError, match="'nope' is not an output"):
+        got["nope"]
+    with pytest.raises(AttributeError):
+        got.nope  # noqa: B018
     np.testing.assert_array_equal(got.prob, got[0])
     np.testing.assert_array_equal(got["logits"], got[1])
 
