@@ -255,10 +255,13 @@ def test_run_plan_flag_iters_and_init(ops, files, capsys, tmp_path):
     assert (status, out) == (0, "X: float32 shape (3,)\n[ 1.5, -2. ,  3. ]\n")
 
 
-def test_version_names_the_dropout_kernels(capsys):
+def test_version_names_the_compiled_kernels(capsys):
     import caffe2lite
-    from caffe2lite.ops import _speedups
+    from caffe2lite.ops import _embedding_native, _sparse_update_native, _speedups
 
     status, out, err = run(capsys, "--version")
     assert status == 0 and err == ""
-    assert out == f"caffe2lite {caffe2lite.__version__} (dropout ops: {_speedups.status})\n"
+    assert out == (f"caffe2lite {caffe2lite.__version__} (dropout ops: {_speedups.status}; "
+                   f"sparse updates: {_sparse_update_native.status}; "
+                   f"embedding lookups: {_embedding_native.status})\n")
+    assert all(m.status for m in (_embedding_native, _sparse_update_native, _speedups))

@@ -84,11 +84,14 @@ _seed.__name__ = "seed (0 to 4294967295)"
 
 
 def _version() -> str:
-    """``caffe2lite X.Y.Z (dropout ops: compiled kernels ...)``."""
+    """``caffe2lite X.Y.Z (dropout ops: ...; sparse updates: ...; embedding lookups:
+    ...)``: which kernels each optional compiled module gives, and why not."""
     import caffe2lite
-    from caffe2lite.ops import _speedups
+    from caffe2lite.ops import _embedding_native, _sparse_update_native, _speedups
 
-    return f"{PROG} {caffe2lite.__version__} (dropout ops: {_speedups.status})"
+    return (f"{PROG} {caffe2lite.__version__} (dropout ops: {_speedups.status}; "
+            f"sparse updates: {_sparse_update_native.status}; "
+            f"embedding lookups: {_embedding_native.status})")
 
 
 class _VersionAction(argparse.Action):
