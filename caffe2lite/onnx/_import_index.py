@@ -128,6 +128,9 @@ def _trilu(ctx: ImportContext, node, attrs) -> None:
     shape, dtype = ctx.shape(x), ONNX_NUMPY.get(ctx.elem_type(x) or 0)
     if shape is None or len(shape) < 2 or dtype is None:
         raise Unsupported("an input of unknown rank or type")
+    if 0 in shape:  # nothing to mask (and Caffe2's Expand refuses empty inputs)
+        ctx.op("Copy", [x], [node.output[0]])
+        return
     k, k_blob = 0, ""
     if len(node.input) > 1 and node.input[1]:
         value = ctx.const(node.input[1])

@@ -15,12 +15,8 @@ onnx = pytest.importorskip("onnx")
 from caffe2lite.errors import Caffe2LiteError
 from caffe2lite.onnx import backend
 
-# Cases that import but fail at run time, with the reason.
-RUN_TIME_LIMITS = {
-    # a 0-sized triangle broadcast over a batch: Caffe2's Expand refuses to expand
-    # an empty tensor to a non-empty shape
-    "test_triu_zero", "test_tril_zero",
-}
+# Cases that import but fail at run time (none today).
+RUN_TIME_LIMITS: set[str] = set()
 
 
 def _cases():
