@@ -15,6 +15,7 @@ import numpy as np
 from caffe2lite.onnx._import_context import (
     ImportContext,
     Unsupported,
+    canon_axis,
     converter,
     ints_of,
 )
@@ -75,29 +76,44 @@ def _scales_for_sizes(sizes: list[int], shape: tuple[int, ...]) -> np.ndarray:
     return np.array(scales, np.float32)
 
 
-def _resize_scales(ctx: ImportContext, node) -> np.ndarray:
+def _resize_scales(ctx: ImportContext, node, attrs) -> np.ndarray:
+    """One scale per input dimension, from the scales or the sizes input (given for
+    ``axes`` only when the attribute is there, opset 18)."""
     scales_name = node.input[1] if ctx.opset < 11 else (
         node.input[2] if len(node.input) > 2 else "")
     scales = ctx.const(scales_name) if scales_name else None
-    if scales is None or scales.size == 0:
-        sizes_name = node.input[3] if len(node.input) > 3 else ""
-        sizes = ctx.need_const(sizes_name, "scales or sizes") if sizes_name else None
-        shape = ctx.static_shape(node.input[0])
-        if sizes is None or shape is None:
-            raise Unsupported("sizes on an input of unknown shape")
-        scales = _scales_for_sizes(ints_of(sizes), shape)
-    return scales
+    axes = attrs.get("axes")
+    rank = None if axes is None else ctx.need_rank(node.input[0], "axes")
+    if axes is not None:
+        axes = [canon_axis(a, rank) for a in axes]
+    if scales is not None and scales.size:
+        if axes is None:
+            return scales
+        full = np.ones(rank, np.float32)
+        full[axes] = scales.reshape(-1)
+        return full
+    if _text(attrs.get("keep_aspect_ratio_policy"), "stretch") != "stretch":
+        raise Unsupported("keep_aspect_ratio_policy other than stretch")
+    sizes_name = node.input[3] if len(node.input) > 3 else ""
+    sizes = ctx.need_const(sizes_name, "scales or sizes") if sizes_name else None
+    shape = ctx.static_shape(node.input[0])
+    if sizes is None or shape is None:
+        raise Unsupported("sizes on an input of unknown shape")
+    wanted = list(shape)
+    for axis, size in zip(axes if axes is not None else range(len(shape)), ints_of(sizes)):
+        wanted[axis] = size
+    return _scales_for_sizes(wanted, shape)
 
 
 @converter("Resize")
 def _resize(ctx: ImportContext, node, attrs) -> None:
-    if attrs.get("antialias", 0) or "axes" in attrs:
-        raise Unsupported("antialias or axes")
     mode = _text(attrs.get("mode"), "nearest")
+    if attrs.get("antialias", 0) and mode != "nearest":  # nearest ignores antialias
+        raise Unsupported("antialias=1")
     coord = _text(attrs.get("coordinate_transformation_mode"), "half_pixel")
     if mode == "linear" and coord == "align_corners" and ctx.opset >= 11:
         # Caffe2's UpsampleBilinear maps i to i * (in - 1) / (out - 1): align_corners.
-        s = [float(v) for v in _resize_scales(ctx, node).reshape(-1)]
+        s = [float(v) for v in _resize_scales(ctx, node, attrs).reshape(-1)]
         if len(s) != 4 or s[0] != 1.0 or s[1] != 1.0:
             raise Unsupported("linear scales other than [1, 1, h, w]")
         ctx.op("UpsampleBilinear", [node.input[0]], [node.output[0]],
@@ -110,5 +126,5 @@ def _resize(ctx: ImportContext, node, attrs) -> None:
         coord, nearest = "asymmetric", "floor"
     if (coord, nearest) not in _FLOOR_LIKE:
         raise Unsupported(f"coordinate_transformation_mode={coord} with nearest_mode={nearest}")
-    scales = _resize_scales(ctx, node)
+    scales = _resize_scales(ctx, node, attrs)
     _nearest_scales(ctx, node, scales, any_scale=(coord, nearest) == ("asymmetric", "floor"))

@@ -397,6 +397,11 @@ CASES = [
     ("MeanVarianceNormalization", N("MeanVarianceNormalization", ["x"]), {"x": IMG}, {}, 9),
     ("MeanVarianceNormalization-axes", N("MeanVarianceNormalization", ["x"], axes=[-1]),
      {"x": _r(3, 5)}, {}, 9),
+    ("Resize-axes-scales", N("Resize", ["x", "", "s"], axes=[2, 3]), {"x": IMG},
+     {"s": np.array([2, 3], F)}, 18),
+    ("Resize-axes-sizes", N("Resize", ["x", "", "", "z"], axes=[-1],
+                            coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+     {"x": IMG}, {"z": np.array([7], np.int64)}, 18),
     ("Range", N("Range", ["a", "b", "c"]), {},
      {"a": np.array(1.0, F), "b": np.array(6.0, F), "c": np.array(1.5, F)}, 17),
 ]
