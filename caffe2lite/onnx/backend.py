@@ -8,13 +8,20 @@ caffe2lite's registered operators. ``prepare(model).run(inputs)`` runs it.
 >>> init_net, predict_net = onnx_to_caffe2_nets("model.onnx")  # doctest: +SKIP
 >>> prepare("model.onnx").run([x]).y                              # doctest: +SKIP
 
-Each ONNX op has a converter in a table (``CONVERTERS``, filled by the
-``_import_*`` modules: nn, ops, shape, index, reduce, resize, misc). Before anything is built every node is
-checked: an op type without a converter, a form its converter cannot express (say
-MaxPool asked for its Indices output), an input element type no caffe2lite kernel
-takes, or an initializer or graph input that is not a plain tensor, is collected, and
-all of them are reported in one :class:`OnnxImportError`. The model is untrusted input: a file that does not parse or
-fails the ONNX checker is an ``OnnxImportError`` too, never a raw protobuf error.
+Each ONNX op has a converter in a table (``CONVERTERS``, filled by the ``_import_*``
+modules: nn, ops, shape, index, reduce, resize, misc). Before anything is returned
+every node is checked: an op type without a converter, a form its converter cannot
+express (say MaxPool asked for its Indices output), an input element type no
+caffe2lite kernel takes, or an initializer or graph input that is not a plain tensor,
+is collected, and all of them are reported in one :class:`OnnxImportError`. The
+model is untrusted input: a file that does not parse or fails the ONNX checker is an
+``OnnxImportError`` too, never a raw protobuf error.
+
+Where this differs from Caffe2's backend: ``opset_version`` defaults to the model's
+own opset (Caffe2's defaulted to the one it knew); the init net also lists its
+blobs as external outputs and the predict net lists the initializers as external
+inputs; ``Caffe2Rep.run`` runs the init net before feeding, so a fed value always
+overrides an initializer of the same name.
 """
 
 from __future__ import annotations
