@@ -158,3 +158,34 @@ def _trilu(ctx: ImportContext, node, attrs) -> None:
         ctx.value_types[mask] = (None, 9)  # bool: broadcast_all must know
     parts = [mask, x, ctx.constant(np.zeros((), dtype), x + "_zero")]
     ctx.op("Where", broadcast_all(ctx, parts), [node.output[0]])
+
+
+@converter("GatherElements")
+def _gather_elements(ctx: ImportContext, node, attrs) -> None:
+    """A Gather from the flattened data: flat index = index * stride(axis) + the
+    other coordinates' offsets (a constant of the indices' shape); negative indices
+    count from the end. Needs the static shapes of both inputs."""
+    data, indices, out = node.input[0], node.input[1], node.output[0]
+    dshape, ishape = ctx.static_shape(data), ctx.static_shape(indices)
+    if dshape is None or ishape is None or len(dshape) != len(ishape):
+        raise Unsupported("inputs of unknown shape")
+    axis = canon_axis(int(attrs.get("axis", 0)), len(dshape))
+    small_constant(int(np.prod(ishape, dtype=np.int64)), "a GatherElements offset")
+    strides = np.cumprod((list(dshape[1:]) + [1])[::-1])[::-1].astype(np.int64)
+    grids = np.indices(ishape, dtype=np.int64)
+    offsets = sum(grids[d] * strides[d] for d in range(len(dshape)) if d != axis)
+    index = ctx.op("Cast", [indices], [ctx.tmp(out + "_index")], to=ONNX_TO_CAFFE2[7])
+    negative = ctx.op("LT", [index, ctx.constant(np.array(0, np.int64), "zero")],
+                      [ctx.tmp(out + "_negative")])
+    negative = ctx.op("Cast", [negative], [ctx.tmp(out + "_negative")], to=ONNX_TO_CAFFE2[7])
+    wrap = ctx.op("Mul", [negative, ctx.constant(np.array(dshape[axis], np.int64), "size")],
+                  [ctx.tmp(out + "_wrap")])
+    index = ctx.op("Add", [index, wrap], [ctx.tmp(out + "_index")])
+    index = ctx.op("Mul", [index, ctx.constant(np.array(strides[axis], np.int64), "stride")],
+                   [ctx.tmp(out + "_index")])
+    flat_index = ctx.op("Add", [index, ctx.constant(np.asarray(offsets, np.int64), "offsets")],
+                        [ctx.tmp(out + "_flat_index")])
+    flat = ctx.op("Reshape", [data], [ctx.tmp(data + "_flat"), ctx.tmp(data + "_old_shape")],
+                  shape=[-1])
+    ctx.op("Gather", [flat, flat_index], [out])
+

@@ -402,6 +402,10 @@ CASES = [
     ("Resize-axes-sizes", N("Resize", ["x", "", "", "z"], axes=[-1],
                             coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
      {"x": IMG}, {"z": np.array([7], np.int64)}, 18),
+    ("GatherElements", N("GatherElements", ["x", "i"], axis=1),
+     {"x": _r(3, 4), "i": np.array([[0, 3], [-1, 2], [1, 1]], np.int64)}, {}, 13),
+    ("GatherElements-3d", N("GatherElements", ["x", "i"]),
+     {"x": _r(3, 2, 4), "i": np.array([[[2, 0, 1, 0]], [[-3, 1, 2, 2]]], np.int32)}, {}, 13),
     ("Range", N("Range", ["a", "b", "c"]), {},
      {"a": np.array(1.0, F), "b": np.array(6.0, F), "c": np.array(1.5, F)}, 17),
 ]
