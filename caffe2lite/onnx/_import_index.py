@@ -189,3 +189,35 @@ def _gather_elements(ctx: ImportContext, node, attrs) -> None:
                   shape=[-1])
     ctx.op("Gather", [flat, flat_index], [out])
 
+
+@converter("OneHot")
+def _one_hot(ctx: ImportContext, node, attrs) -> None:
+    """Where(EQ(indices with a new axis, arange(depth) along it), on, off); negative
+    indices count from depth."""
+    from caffe2lite.onnx._import_ops import broadcast_all
+
+    indices, out = node.input[0], node.output[0]
+    depth = ctx.need_const(node.input[1], "depth").reshape(-1)[0]
+    values = ctx.need_const(node.input[2], "values").reshape(-1)
+    depth = int(depth)
+    if depth < 0 or values.size != 2:
+        raise Unsupported("a negative depth or values that are not [off, on]")
+    small_constant(depth, "a OneHot position index")
+    rank = ctx.need_rank(indices, "OneHot") + 1
+    axis = canon_axis(int(attrs.get("axis", -1)), rank)
+    index = ctx.op("Cast", [indices], [ctx.tmp(out + "_index")], to=ONNX_TO_CAFFE2[7])
+    negative = ctx.op("LT", [index, ctx.constant(np.array(0, np.int64), "zero")],
+                      [ctx.tmp(out + "_negative")])
+    negative = ctx.op("Cast", [negative], [ctx.tmp(out + "_negative")], to=ONNX_TO_CAFFE2[7])
+    wrap = ctx.op("Mul", [negative, ctx.constant(np.array(depth, np.int64), "depth")],
+                  [ctx.tmp(out + "_wrap")])
+    index = ctx.op("Add", [index, wrap], [ctx.tmp(out + "_index")])
+    index = ctx.op("ExpandDims", [index], [ctx.tmp(out + "_index")], dims=[axis])
+    where = [1] * rank
+    where[axis] = depth
+    positions = ctx.constant(np.arange(depth, dtype=np.int64).reshape(where), "positions")
+    hit = ctx.op("EQ", [index, positions], [ctx.tmp(out + "_hit")])
+    ctx.value_types[hit] = (None, 9)  # bool: broadcast_all must know
+    off, on = (ctx.constant(np.array(v, values.dtype), f"{out}_value") for v in values)
+    ctx.op("Where", broadcast_all(ctx, [hit, on, off]), [out])
+

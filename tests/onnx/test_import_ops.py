@@ -406,6 +406,10 @@ CASES = [
      {"x": _r(3, 4), "i": np.array([[0, 3], [-1, 2], [1, 1]], np.int64)}, {}, 13),
     ("GatherElements-3d", N("GatherElements", ["x", "i"]),
      {"x": _r(3, 2, 4), "i": np.array([[[2, 0, 1, 0]], [[-3, 1, 2, 2]]], np.int32)}, {}, 13),
+    ("OneHot", N("OneHot", ["i", "d", "v"]), {"i": np.array([[0, 3], [-1, 2]], np.int64)},
+     {"d": np.array(4, np.int64), "v": np.array([0, 1], F)}, 11),
+    ("OneHot-axis", N("OneHot", ["i", "d", "v"], axis=0), {"i": np.array([1, -2, 0], np.int64)},
+     {"d": np.array([3], np.int64), "v": np.array([-1, 5], np.int64)}, 11),
     ("Range", N("Range", ["a", "b", "c"]), {},
      {"a": np.array(1.0, F), "b": np.array(6.0, F), "c": np.array(1.5, F)}, 17),
 ]
