@@ -5,12 +5,12 @@ through the ops."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+from c2l_test_support.kernels import (
+    skip_unless_speedups_required,
+    status_with_speedups_off,
+)
 from caffe2lite.ops import _embedding_native as native
 from caffe2lite.ops.quantized import _rowwise
 from caffe2lite.ops.segment import _segment_kernels
@@ -371,24 +371,14 @@ def test_large_calls_release_the_gil_and_agree():
 
 
 def test_speedups_off_in_the_environment():
-    code = (
-        "from caffe2lite.ops import _embedding_native as n; "
-        "print(n.native is None, n.sparse_lengths is None, n.status)"
+    out = status_with_speedups_off(
+        "caffe2lite.ops._embedding_native", ("native", "sparse_lengths")
     )
-    env = dict(os.environ, CAFFE2LITE_SPEEDUPS="0")
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
     assert out.startswith("True True numpy kernels (CAFFE2LITE_SPEEDUPS=0)")
 
 
 def test_ci_requires_the_module():
-    if os.environ.get("CAFFE2LITE_REQUIRE_SPEEDUPS") != "1":
-        pytest.skip("CAFFE2LITE_REQUIRE_SPEEDUPS is not set")
+    skip_unless_speedups_required()
     assert native.native is not None, native.status
 
 

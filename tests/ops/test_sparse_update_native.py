@@ -5,13 +5,15 @@ error)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import weakref
 
 import numpy as np
 import pytest
+from c2l_test_support.kernels import (
+    skip_unless_speedups_required,
+    status_with_speedups_off,
+)
 from caffe2lite.ops import _sparse_update_native as sun
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -180,18 +182,7 @@ def test_not_in_place_while_profiling_starts():
 
 
 def test_status_and_switch_off():
-    code = (
-        "import caffe2lite.ops._sparse_update_native as s; "
-        "print(s.native is None, s.status)"
-    )
-    env = dict(os.environ, CAFFE2LITE_SPEEDUPS="0")
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = status_with_speedups_off("caffe2lite.ops._sparse_update_native")
     assert out.startswith("True numpy kernels (CAFFE2LITE_SPEEDUPS=0)")
 
 
@@ -212,8 +203,7 @@ def test_a_module_of_another_interface_or_none_is_not_used(monkeypatch):
 
 def test_ci_requires_the_module():
     """CI sets CAFFE2LITE_REQUIRE_SPEEDUPS=1: there the module must build and load."""
-    if os.environ.get("CAFFE2LITE_REQUIRE_SPEEDUPS") != "1":
-        pytest.skip("CAFFE2LITE_REQUIRE_SPEEDUPS is not set")
+    skip_unless_speedups_required()
     assert native is not None, sun.status
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pytest
+from c2l_test_support.kernels import embedding_kernels  # noqa: F401 (autouse)
 from c2l_test_support.segments import (
     BLOCKS,
     FLOATS,
@@ -22,24 +22,6 @@ from caffe2lite.core import CreateOperator, GradientRegistry
 from caffe2lite.errors import DTypeError, EnforceError, ShapeError
 from caffe2lite.gradient.backward import GradientSlice
 from caffe2lite.workspace import Workspace
-
-
-@pytest.fixture(scope="module", autouse=True, params=["compiled", "numpy"])
-def embedding_kernels(request):
-    """Every test of this file runs with the compiled one-pass kernels (skipped when
-    the module is not built) and with the numpy ones."""
-    from caffe2lite.ops import _embedding_native as native
-
-    names = ("sparse_lengths", "fused_lookup", "tile", "tile_dot")
-    saved = {name: getattr(native, name) for name in names}
-    if request.param == "numpy":
-        for name in names:
-            setattr(native, name, None)
-    elif native.native is None:
-        pytest.skip(native.status)
-    yield request.param
-    for name, value in saved.items():
-        setattr(native, name, value)
 
 
 def naive_slws(data, weights, indices, lengths):

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import contextlib
 import weakref
 
 import numpy as np
 import pytest
+from c2l_test_support.sparse_update import LOOPS, use_loops
 from caffe2lite.ops import _sparse_update_native as sun
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,21 +16,6 @@ from caffe2lite.proto import caffe2_pb2
 from caffe2lite.schema import registry
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
 from caffe2lite.workspace import Workspace
-
-# The compiled loops (ops/_caffe2lite_sparse_update.c) and the numpy ones.
-LOOPS = ["compiled", "numpy"]
-
-
-@contextlib.contextmanager
-def use_loops(kind):
-    saved = sun.native
-    if kind == "compiled" and saved is None:
-        pytest.skip(sun.status)
-    sun.native = saved if kind == "compiled" else None
-    try:
-        yield
-    finally:
-        sun.native = saved
 
 
 def naive_scatter_weighted_sum(x0, w0, indices, *rest):

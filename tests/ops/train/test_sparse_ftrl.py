@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import contextlib
 import math
-import weakref
 
 import numpy as np
 import pytest
-from caffe2lite.ops import _sparse_update_native as sun
+from c2l_test_support import sparse_update
+from c2l_test_support.sparse_update import check_both, run_in_workspace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,52 +14,10 @@ from caffe2lite.core import CreateOperator
 from caffe2lite.errors import DTypeError, EnforceError, SchemaError, ShapeError
 from caffe2lite.schema import registry
 from caffe2lite.schema.registry import GRADIENTS, SHOULD_NOT_DO
-from caffe2lite.workspace import Workspace
 
-# The compiled loops (ops/_caffe2lite_sparse_update.c) and the numpy ones.
-LOOPS = ["compiled", "numpy"]
-
-
-@contextlib.contextmanager
-def use_loops(kind):
-    saved = sun.native
-    if kind == "compiled" and saved is None:
-        pytest.skip(sun.status)
-    sun.native = saved if kind == "compiled" else None
-    try:
-        yield
-    finally:
-        sun.native = saved
-
-
-def run_in_workspace(op, inputs, written):
-    """Run ``op`` on ``inputs`` fed into a fresh workspace and check that the blobs
-    ``written`` were updated in their stored arrays (the same objects, by weak
-    references, which do not hold them, and the same memory). Returns the
-    workspace."""
-    ws = Workspace()
-    for name, value in zip(op.input, inputs):
-        ws.feed_blob(name, value)
-    before = {n: (weakref.ref(ws._blobs[n]), ws._blobs[n].__array_interface__["data"][0])
-              for n in written}
-    ws.run_operator_once(op)
-    for name, (ref, address) in before.items():
-        assert ws._blobs[name] is ref(), name
-        assert ws._blobs[name].__array_interface__["data"][0] == address, name
-    return ws
-
-
-def check_both(op, inputs, reference, **kw):
-    """``testing.check_reference`` with each loop available."""
-    for kind in LOOPS[sun.native is None:]:
-        with use_loops(kind):
-            testing.check_reference(op, inputs, reference, **kw)
-
-
-@pytest.fixture(params=LOOPS)
-def loops(request):
-    with use_loops(request.param):
-        yield request.param
+# The fixture (the compiled loops, then the numpy ones), bound here for pytest to find:
+# assigned, not imported, so that the tests' ``loops`` parameters are no F811.
+loops = sparse_update.loops
 
 F = np.float32
 
