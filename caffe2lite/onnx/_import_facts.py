@@ -15,6 +15,8 @@ shapes and constant inputs they would otherwise have to refuse.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from caffe2lite.errors import Caffe2LiteError
@@ -24,7 +26,7 @@ from caffe2lite.schema.shapes import TensorShape
 _ONNX_OF = {np.dtype(v): k for k, v in ONNX_NUMPY.items()}
 
 
-def learn(ctx: ImportContext, node, first: int) -> None:
+def learn(ctx: ImportContext, node: Any, first: int) -> None:
     """Facts from the ops ``ctx.ops[first:]`` emitted for ``node``."""
     _learn_shapes(ctx, first)
     _fold(ctx, node, first)
@@ -36,7 +38,8 @@ def _tensor_shape(ctx: ImportContext, name: str) -> TensorShape:
         return TensorShape(value.shape, value.dtype)
     dims = ctx.shape(name)
     elem = ctx.elem_type(name)
-    dtype = ONNX_NUMPY.get(elem) if elem is not None else None
+    scalar = ONNX_NUMPY.get(elem) if elem is not None else None
+    dtype = None if scalar is None else np.dtype(scalar)  # as TensorShape would make it
     if dims is not None:  # unknown sizes as symbols of their own, never equal
         dims = tuple(f"{name}:{i}" if d is None else d for i, d in enumerate(dims))
     return TensorShape(dims, dtype)
@@ -76,23 +79,27 @@ _SIZE_BOUNDED = {
 }
 
 
-def _small_enough(ctx: ImportContext, node) -> bool:
+def _small_enough(ctx: ImportContext, node: Any) -> bool:
     """Whether running ``node`` on its constants cannot make a large array."""
     shapes = [ctx.shape(o) for o in node.output if o]
-    if all(s is not None and None not in s for s in shapes):
-        return all(int(np.prod(s, dtype=np.int64)) <= _FOLD_LIMIT for s in shapes)
+    known = [s for s in shapes if s is not None and None not in s]
+    if len(known) == len(shapes):
+        return all(int(np.prod(s, dtype=np.int64)) <= _FOLD_LIMIT for s in known)
     if node.op_type == "Range":
-        start, limit, delta = (float(ctx.const(n).reshape(-1)[0]) for n in node.input[:3])
+        # _fold calls this only when every input is a constant
+        start, limit, delta = (float(ctx.need_const(n, "Range").reshape(-1)[0])
+                               for n in node.input[:3])
         return delta != 0 and np.ceil((limit - start) / delta) <= _FOLD_LIMIT
     return node.op_type in _SIZE_BOUNDED
 
 
-def _fold(ctx: ImportContext, node, first: int) -> None:
+def _fold(ctx: ImportContext, node: Any, first: int) -> None:
     """The values of ``node``'s outputs when its inputs are all small constants."""
     inputs = [n for n in node.input if n]
     if node.op_type == "Constant" or not inputs:
         return
-    if any(ctx.const(n) is None or ctx.const(n).size > _FOLD_LIMIT for n in inputs):
+    input_values = [ctx.const(n) for n in inputs]
+    if any(v is None or v.size > _FOLD_LIMIT for v in input_values):
         return
     if not _small_enough(ctx, node):
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
@@ -21,7 +23,7 @@ _BIG = 2**31 - 1
 
 
 @converter("Slice")
-def _slice(ctx: ImportContext, node, attrs) -> None:
+def _slice(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     x = node.input[0]
     if ctx.opset < 10:
         starts, ends = list(attrs["starts"]), list(attrs["ends"])
@@ -37,6 +39,7 @@ def _slice(ctx: ImportContext, node, attrs) -> None:
     axes = list(range(len(starts))) if axes is None else [canon_axis(a, rank) for a in axes]
     steps = [1] * len(axes) if steps is None else steps
     shape = ctx.shape(x)
+    assert shape is not None  # need_rank above: the rank is known
     strided = [(ax, s, e, st) for ax, s, e, st in zip(axes, starts, ends, steps) if st != 1]
     c2_starts, c2_ends = [0] * rank, [-1] * rank
     for ax, s, e, st in zip(axes, starts, ends, steps):
@@ -85,7 +88,7 @@ def _strided_indices(dim: int | None, start: int, end: int, step: int) -> np.nda
 
 
 @converter("Range")
-def _range(ctx: ImportContext, node, attrs) -> None:
+def _range(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     elem = ctx.elem_type(node.input[0])
     delta = ctx.const(node.input[2])
     if elem not in (6, 7) or (delta is not None and delta.reshape(-1)[0] > 0):
@@ -100,7 +103,7 @@ def _range(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("TopK")
-def _top_k(ctx: ImportContext, node, attrs) -> None:
+def _top_k(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     if "k" in attrs:  # opset < 10
         k = int(attrs["k"])
     else:
@@ -120,7 +123,7 @@ def _top_k(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Trilu")
-def _trilu(ctx: ImportContext, node, attrs) -> None:
+def _trilu(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     """Where(mask, X, 0) with the triangle mask of the last two (static) dimensions."""
     from caffe2lite.onnx._import_ops import broadcast_all
 
@@ -161,7 +164,7 @@ def _trilu(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("GatherElements")
-def _gather_elements(ctx: ImportContext, node, attrs) -> None:
+def _gather_elements(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     """A Gather from the flattened data: flat index = index * stride(axis) + the
     other coordinates' offsets (a constant of the indices' shape); negative indices
     count from the end. Needs the static shapes of both inputs."""
@@ -191,7 +194,7 @@ def _gather_elements(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("OneHot")
-def _one_hot(ctx: ImportContext, node, attrs) -> None:
+def _one_hot(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     """Where(EQ(indices with a new axis, arange(depth) along it), on, off); negative
     indices count from depth."""
     from caffe2lite.onnx._import_ops import broadcast_all

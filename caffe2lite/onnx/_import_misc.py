@@ -3,6 +3,8 @@ DepthToSpace and SpaceToDepth (Reshape-Transpose-Reshape), HardSwish, LpPool."""
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
@@ -19,11 +21,12 @@ from caffe2lite.onnx._import_context import (
 from caffe2lite.onnx._import_nn import _text, _window
 
 # ONNX Pad mode -> numpy.pad mode of the index vector that Gather reads.
-_INDEX_MODES = {"edge": "edge", "reflect": "reflect", "wrap": "wrap"}
+_IndexMode = Literal["edge", "reflect", "wrap"]
+_INDEX_MODES: dict[str, _IndexMode] = {"edge": "edge", "reflect": "reflect", "wrap": "wrap"}
 
 
 @converter("Pad")
-def _pad(ctx: ImportContext, node, attrs) -> None:
+def _pad(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     """Caffe2's PadImage is not among caffe2lite's operators, so: edge/reflect/wrap
     become one Gather per padded axis (indices numpy.pad'ded the same way); constant
     becomes one Concat per padded axis with constant blocks (needs a static shape)."""
@@ -85,8 +88,8 @@ def _pad(ctx: ImportContext, node, attrs) -> None:
         shape[ax] = None if shape[ax] is None else shape[ax] + before + after
 
 
-def _block_like(ctx: ImportContext, x: str, rank: int, axis: int, size: int, value,
-                dtype) -> str:
+def _block_like(ctx: ImportContext, x: str, rank: int, axis: int, size: int, value: Any,
+                dtype: Any) -> str:
     """ConstantFill of ``value`` shaped like ``x`` but ``size`` long along ``axis``."""
     shape = ctx.op("Shape", [x], [ctx.tmp(x + "_shape")])
     pieces = []
@@ -116,7 +119,7 @@ def _reshape(ctx: ImportContext, x: str, dims: list[int], out: str) -> str:
 
 
 @converter("DepthToSpace")
-def _depth_to_space(ctx: ImportContext, node, attrs) -> None:
+def _depth_to_space(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     b = int(attrs["blocksize"])
     c, h, w = _static_nchw(ctx, node.input[0], "DepthToSpace")
     out = node.output[0]
@@ -130,7 +133,7 @@ def _depth_to_space(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("SpaceToDepth")
-def _space_to_depth(ctx: ImportContext, node, attrs) -> None:
+def _space_to_depth(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     b = int(attrs["blocksize"])
     c, h, w = _static_nchw(ctx, node.input[0], "SpaceToDepth")
     out = node.output[0]
@@ -142,7 +145,7 @@ def _space_to_depth(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("HardSwish")
-def _hard_swish(ctx: ImportContext, node, attrs) -> None:
+def _hard_swish(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     x, out = node.input[0], node.output[0]
     gate = ctx.op("HardSigmoid", [x], [ctx.tmp(out + "_gate")], alpha=1.0 / 6, beta=0.5)
     ctx.op("Mul", [x, gate], [out])
@@ -155,7 +158,7 @@ def _need_4d(ctx: ImportContext, x: str, caffe2_op: str) -> None:
 
 
 @converter("LpPool")
-def _lp_pool(ctx: ImportContext, node, attrs) -> None:
+def _lp_pool(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     _need_4d(ctx, node.input[0], "LpPool")
     if attrs.get("ceil_mode", 0):
         raise Unsupported("ceil_mode=1")
@@ -166,14 +169,14 @@ def _lp_pool(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("GlobalLpPool")
-def _global_lp_pool(ctx: ImportContext, node, attrs) -> None:
+def _global_lp_pool(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     _need_4d(ctx, node.input[0], "LpPool")
     ctx.op("LpPool", [node.input[0]], [node.output[0]], p=float(attrs.get("p", 2)),
            global_pooling=1)
 
 
 @converter("Hardmax")
-def _hardmax(ctx: ImportContext, node, attrs) -> None:
+def _hardmax(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     """1 where ArgMax (the first maximum) is, 0 elsewhere: EQ of a constant index
     along the axis with ArgMax kept as a dimension. Before opset 13 the input is
     coerced to 2-D at ``axis`` first, as for Softmax."""
@@ -206,7 +209,7 @@ def _hardmax(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("LpNormalization")
-def _lp_normalization(ctx: ImportContext, node, attrs) -> None:
+def _lp_normalization(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     """X / ||X||_p along ``axis`` (p = 1 or 2): ReduceL1 / ReduceL2 kept, then Div."""
     x, out = node.input[0], node.output[0]
     p = int(attrs.get("p", 2))
@@ -227,7 +230,7 @@ def _lp_normalization(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("MeanVarianceNormalization")
-def _mean_variance_normalization(ctx: ImportContext, node, attrs) -> None:
+def _mean_variance_normalization(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     """(X - E[X]) / (sqrt(E[X^2] - E[X]^2) + 1e-9) over ``axes``, as ONNX defines it."""
     x, out = node.input[0], node.output[0]
     axes = [int(a) for a in attrs.get("axes", [0, 2, 3])]

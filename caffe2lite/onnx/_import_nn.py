@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from caffe2lite.onnx._import_context import (
     ImportContext,
     Unsupported,
@@ -10,17 +12,17 @@ from caffe2lite.onnx._import_context import (
 )
 
 
-def _text(value, default: str) -> str:
+def _text(value: Any, default: str) -> str:
     if value is None:
         return default
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _used_outputs(node) -> list[str]:
+def _used_outputs(node: Any) -> list[str]:
     return [o for o in node.output[1:] if o]
 
 
-def _window(ctx: ImportContext, node, attrs, kernel: list[int]) -> dict:
+def _window(ctx: ImportContext, node: Any, attrs: dict[str, Any], kernel: list[int]) -> dict:
     """Caffe2's kernels/strides/dilations/pads for an ONNX window op (pads are
     begin..., end... in both), with auto_pad resolved from the inferred input shape."""
     n = len(kernel)
@@ -47,7 +49,7 @@ def _window(ctx: ImportContext, node, attrs, kernel: list[int]) -> dict:
 
 
 @converter("Conv")
-def _conv(ctx: ImportContext, node, attrs) -> None:
+def _conv(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     kernel = attrs.get("kernel_shape")
     if kernel is None:
         w = ctx.shape(node.input[1])
@@ -60,7 +62,7 @@ def _conv(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("ConvTranspose")
-def _conv_transpose(ctx: ImportContext, node, attrs) -> None:
+def _conv_transpose(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     if "output_shape" in attrs:
         raise Unsupported("output_shape")
     rank = ctx.rank(node.input[0])
@@ -83,7 +85,7 @@ def _conv_transpose(ctx: ImportContext, node, attrs) -> None:
            adjs=adjs, **args)
 
 
-def _ceil_extra(ctx: ImportContext, node, args: dict) -> list[int]:
+def _ceil_extra(ctx: ImportContext, node: Any, args: dict) -> list[int]:
     """Extra end padding that makes Caffe2's floor output size equal ONNX's ceil_mode
     size (a last window must still start inside the input or its begin padding)."""
     shape = ctx.static_shape(node.input[0])
@@ -103,7 +105,7 @@ def _ceil_extra(ctx: ImportContext, node, args: dict) -> list[int]:
     return extra
 
 
-def _pool(ctx: ImportContext, node, attrs, c2_type: str) -> None:
+def _pool(ctx: ImportContext, node: Any, attrs: dict[str, Any], c2_type: str) -> None:
     if _used_outputs(node):
         raise Unsupported("the Indices output")
     if attrs.get("storage_order", 0):
@@ -126,23 +128,23 @@ def _pool(ctx: ImportContext, node, attrs, c2_type: str) -> None:
 
 
 @converter("MaxPool")
-def _max_pool(ctx, node, attrs) -> None:
+def _max_pool(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     _pool(ctx, node, attrs, "MaxPool")
 
 
 @converter("AveragePool")
-def _average_pool(ctx, node, attrs) -> None:
+def _average_pool(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     _pool(ctx, node, attrs, "AveragePool")
 
 
 @converter("GlobalMaxPool", "GlobalAveragePool")
-def _global_pool(ctx, node, attrs) -> None:
+def _global_pool(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     c2 = "MaxPool" if node.op_type == "GlobalMaxPool" else "AveragePool"
     ctx.op(c2, [node.input[0]], [node.output[0]], global_pooling=1)
 
 
 @converter("Gemm")
-def _gemm(ctx: ImportContext, node, attrs) -> None:
+def _gemm(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     a, b = node.input[0], node.input[1]
     c = node.input[2] if len(node.input) > 2 and node.input[2] else ""
     trans_a, trans_b = int(attrs.get("transA", 0)), int(attrs.get("transB", 0))
@@ -165,7 +167,7 @@ def _gemm(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("MatMul")
-def _matmul(ctx: ImportContext, node, attrs) -> None:
+def _matmul(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     a, b = node.input[0], node.input[1]
     if ctx.rank(a) == 2 and ctx.rank(b) == 2:
         ctx.op("MatMul", [a, b], [node.output[0]])
@@ -177,7 +179,7 @@ def _matmul(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("BatchNormalization")
-def _batch_norm(ctx: ImportContext, node, attrs) -> None:
+def _batch_norm(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     if _used_outputs(node) or attrs.get("training_mode", 0):
         raise Unsupported("training mode (running statistics outputs)")
     if not attrs.get("spatial", 1):
@@ -187,13 +189,13 @@ def _batch_norm(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("InstanceNormalization")
-def _instance_norm(ctx: ImportContext, node, attrs) -> None:
+def _instance_norm(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     ctx.op("InstanceNorm", list(node.input[:3]), [node.output[0]],
            epsilon=float(attrs.get("epsilon", 1e-5)))
 
 
 @converter("LayerNormalization")
-def _layer_norm(ctx: ImportContext, node, attrs) -> None:
+def _layer_norm(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     x, out = node.input[0], node.output[0]
     scale = node.input[1] if len(node.input) > 1 else ""
     bias = node.input[2] if len(node.input) > 2 else ""
@@ -209,6 +211,7 @@ def _layer_norm(ctx: ImportContext, node, attrs) -> None:
     ctx.op("LayerNorm", [x], [normed, mean, std], axis=axis,
            epsilon=float(attrs.get("epsilon", 1e-5)))
     if any(extra):  # Caffe2 keeps one trailing 1; ONNX keeps every reduced dimension
+        assert rank is not None  # refused above when unknown
         dims = [0] * axis + [1] * (rank - axis)
         if extra[0]:
             ctx.op("Reshape", [mean], [extra[0], ctx.tmp(out + "_old_shape")], shape=dims)
@@ -221,7 +224,7 @@ def _layer_norm(ctx: ImportContext, node, attrs) -> None:
         ctx.op("Add", [normed, bias], [out])
 
 
-def _softmax_axis(ctx: ImportContext, node, attrs) -> tuple[int, list[int] | None]:
+def _softmax_axis(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> tuple[int, list[int] | None]:
     """The Caffe2 Softmax axis, and the transpose around it that opset >= 13 needs."""
     x = node.input[0]
     if ctx.opset < 13:  # ONNX coerced the input to 2-D at axis, exactly as Caffe2 does
@@ -242,7 +245,7 @@ def _softmax_axis(ctx: ImportContext, node, attrs) -> tuple[int, list[int] | Non
     return rank - 1, perm
 
 
-def _softmax_into(ctx: ImportContext, node, attrs, out: str) -> None:
+def _softmax_into(ctx: ImportContext, node: Any, attrs: dict[str, Any], out: str) -> None:
     axis, perm = _softmax_axis(ctx, node, attrs)
     if perm is None:
         ctx.op("Softmax", [node.input[0]], [out], axis=axis)
@@ -253,26 +256,26 @@ def _softmax_into(ctx: ImportContext, node, attrs, out: str) -> None:
 
 
 @converter("Softmax")
-def _softmax(ctx: ImportContext, node, attrs) -> None:
+def _softmax(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     _softmax_into(ctx, node, attrs, node.output[0])
 
 
 @converter("LogSoftmax")
-def _log_softmax(ctx: ImportContext, node, attrs) -> None:
+def _log_softmax(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     soft = ctx.tmp(node.output[0] + "_softmax")
     _softmax_into(ctx, node, attrs, soft)
     ctx.op("Log", [soft], [node.output[0]])
 
 
 @converter("LRN")
-def _lrn(ctx: ImportContext, node, attrs) -> None:
+def _lrn(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     ctx.op("LRN", [node.input[0]], [node.output[0]], size=int(attrs["size"]),
            alpha=float(attrs.get("alpha", 1e-4)), beta=float(attrs.get("beta", 0.75)),
            bias=float(attrs.get("bias", 1.0)))
 
 
 @converter("Dropout")
-def _dropout(ctx: ImportContext, node, attrs) -> None:
+def _dropout(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     if len(node.input) > 2 and node.input[2]:
         mode = ctx.need_const(node.input[2], "training_mode")
         if bool(mode.reshape(-1)[0]):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
@@ -24,7 +26,7 @@ _UNARY = {
 
 
 @converter(*_UNARY)
-def _unary(ctx: ImportContext, node, attrs) -> None:
+def _unary(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     ctx.op(_UNARY[node.op_type], [node.input[0]], [node.output[0]])
 
 
@@ -40,14 +42,14 @@ _ACTIVATIONS = {
 
 
 @converter(*_ACTIVATIONS)
-def _activation(ctx: ImportContext, node, attrs) -> None:
+def _activation(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     c2, spec = _ACTIVATIONS[node.op_type]
     args = {c2_name: float(attrs.get(name, default)) for name, c2_name, default in spec}
     ctx.op(c2, [node.input[0]], [node.output[0]], **args)
 
 
 @converter("Celu")
-def _celu(ctx: ImportContext, node, attrs) -> None:
+def _celu(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     alpha = float(attrs.get("alpha", 1.0))  # alpha * Elu(x / alpha)
     x, out = node.input[0], node.output[0]
     scaled = ctx.op("Scale", [x], [ctx.tmp(out + "_scaled")], scale=1.0 / alpha)
@@ -56,7 +58,7 @@ def _celu(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Gelu")
-def _gelu(ctx: ImportContext, node, attrs) -> None:
+def _gelu(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     approx = attrs.get("approximate", b"none")
     approx = approx.decode("utf-8", "replace") if isinstance(approx, bytes) else approx
     if approx not in ("none", "tanh"):
@@ -74,7 +76,7 @@ _BINARY = {
 
 
 @converter(*_BINARY)
-def _binary(ctx: ImportContext, node, attrs) -> None:
+def _binary(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     args = {}
     if attrs.get("broadcast"):  # opset < 7: Caffe2's own legacy broadcast
         args = {"broadcast": 1, "axis": attrs.get("axis")}
@@ -85,9 +87,10 @@ def broadcast_all(ctx: ImportContext, names: list[str]) -> list[str]:
     """``names`` expanded to their common numpy-broadcast shape (for ops that need
     equal shapes): statically when every shape is known, else through Shape(Add(...))."""
     shapes = [ctx.static_shape(n) for n in names]
-    if all(s is not None for s in shapes):
+    known = [s for s in shapes if s is not None]
+    if len(known) == len(shapes):
         try:
-            target = np.broadcast_shapes(*shapes)
+            target = np.broadcast_shapes(*known)
         except ValueError as e:
             raise Unsupported(f"inputs that do not broadcast ({e})") from None
         if all(s == target for s in shapes):
@@ -121,7 +124,7 @@ def broadcast_all(ctx: ImportContext, names: list[str]) -> list[str]:
 
 
 @converter("Pow")
-def _pow(ctx: ImportContext, node, attrs) -> None:
+def _pow(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     x, e = node.input[0], node.input[1]
     xt, et = ctx.elem_type(x), ctx.elem_type(e)
     if xt in (6, 7):  # Caffe2's Pow is float only: in double, then back (truncating)
@@ -140,7 +143,7 @@ def _pow(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Sum", "Mean", "Max", "Min")
-def _variadic(ctx: ImportContext, node, attrs) -> None:
+def _variadic(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     inputs = list(node.input)
     if node.op_type in ("Sum", "Mean"):
         acc = inputs[0]
@@ -172,7 +175,7 @@ def _variadic(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Clip")
-def _clip(ctx: ImportContext, node, attrs) -> None:
+def _clip(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     if ctx.opset < 11:
         lo, hi = attrs.get("min"), attrs.get("max")
     else:
@@ -187,16 +190,17 @@ def _clip(ctx: ImportContext, node, attrs) -> None:
                     out = node.output[0] if last else ctx.tmp(x + "_clipped")
                     x = ctx.op(op, broadcast_all(ctx, [x, b]), [out])
             return
+        # every given bound is a constant here (computed ones returned above)
         if bounds[0]:
-            lo = float(ctx.const(bounds[0]).reshape(-1)[0])
+            lo = float(ctx.need_const(bounds[0], "Clip min").reshape(-1)[0])
         if bounds[1]:
-            hi = float(ctx.const(bounds[1]).reshape(-1)[0])
+            hi = float(ctx.need_const(bounds[1], "Clip max").reshape(-1)[0])
     ctx.op("Clip", [node.input[0]], [node.output[0]],
            min=None if lo is None else float(lo), max=None if hi is None else float(hi))
 
 
 @converter("Cast")
-def _cast(ctx: ImportContext, node, attrs) -> None:
+def _cast(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     to = int(attrs["to"])
     if to not in ONNX_TO_CAFFE2:
         raise Unsupported(f"to={to}")
@@ -214,12 +218,12 @@ def _cast(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("IsNaN")
-def _is_nan(ctx: ImportContext, node, attrs) -> None:
+def _is_nan(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     ctx.op("NE", [node.input[0], node.input[0]], [node.output[0]])  # only NaN != NaN
 
 
 @converter("IsInf")
-def _is_inf(ctx: ImportContext, node, attrs) -> None:
+def _is_inf(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     pos, neg = attrs.get("detect_positive", 1), attrs.get("detect_negative", 1)
     x = node.input[0]
     if pos and neg:
@@ -232,7 +236,7 @@ def _is_inf(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Mod")
-def _mod(ctx: ImportContext, node, attrs) -> None:
+def _mod(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     divisor = ctx.const(node.input[1])
     if divisor is None or divisor.size != 1 or divisor.dtype.kind not in "iu":
         raise Unsupported("a divisor that is not one constant integer")
@@ -242,7 +246,7 @@ def _mod(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("PRelu")
-def _prelu(ctx: ImportContext, node, attrs) -> None:
+def _prelu(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     x, slope = node.input[0], node.input[1]
     sv, xs = ctx.const(slope), ctx.shape(x)
     if sv is not None and xs is not None and len(xs) >= 2:
@@ -263,5 +267,5 @@ def _prelu(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Where")
-def _where(ctx: ImportContext, node, attrs) -> None:
+def _where(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     ctx.op("Where", broadcast_all(ctx, list(node.input[:3])), [node.output[0]])

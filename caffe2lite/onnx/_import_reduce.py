@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
@@ -22,7 +24,7 @@ _NOOP = {"ReduceSumSquare": "Sqr", "ReduceL1": "Abs", "ReduceL2": "Abs", "Reduce
 
 
 @converter(*_REDUCE)
-def _reduce(ctx: ImportContext, node, attrs) -> None:
+def _reduce(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     x, out, kind = node.input[0], node.output[0], node.op_type
     axes = node_axes(ctx, node, attrs, 1)
     if not axes:
@@ -34,8 +36,8 @@ def _reduce(ctx: ImportContext, node, attrs) -> None:
         rank = ctx.need_rank(x, "a negative axis")
         axes = [canon_axis(a, rank) for a in axes]
     if axes is None:
-        rank = ctx.rank(x)
-        axes = None if rank is None else list(range(rank))
+        known_rank = ctx.rank(x)
+        axes = None if known_rank is None else list(range(known_rank))
     axes = None if axes is None else sorted(axes)
     keep = int(attrs.get("keepdims", 1))
     if kind == "ReduceSumSquare":
@@ -59,7 +61,7 @@ def _reduce(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("ArgMax", "ArgMin")
-def _arg(ctx: ImportContext, node, attrs) -> None:
+def _arg(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     x, out = node.input[0], node.output[0]
     axis = int(attrs.get("axis", 0))
     if axis < 0:

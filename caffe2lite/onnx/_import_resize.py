@@ -9,6 +9,7 @@ i * (in - 1) / (out - 1): ONNX's linear mode with align_corners.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from caffe2lite.onnx._import_context import (
 from caffe2lite.onnx._import_nn import _text
 
 
-def _nearest_scales(ctx: ImportContext, node, scales: np.ndarray, any_scale: bool) -> None:
+def _nearest_scales(ctx: ImportContext, node: Any, scales: np.ndarray, any_scale: bool) -> None:
     """ResizeNearest for scales [1, 1, h, w] (NCHW) or [1, h, w, 1] (NHWC). Integer h, w
     unless ``any_scale`` (the asymmetric/floor mapping, which is Caffe2's for any
     positive scale)."""
@@ -43,7 +44,7 @@ def _nearest_scales(ctx: ImportContext, node, scales: np.ndarray, any_scale: boo
 
 
 @converter("Upsample")
-def _upsample(ctx: ImportContext, node, attrs) -> None:
+def _upsample(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     if _text(attrs.get("mode"), "nearest") != "nearest":
         raise Unsupported("mode=" + _text(attrs.get("mode"), ""))
     if "scales" in attrs:
@@ -76,19 +77,21 @@ def _scales_for_sizes(sizes: list[int], shape: tuple[int, ...]) -> np.ndarray:
     return np.array(scales, np.float32)
 
 
-def _resize_scales(ctx: ImportContext, node, attrs) -> np.ndarray:
+def _resize_scales(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> np.ndarray:
     """One scale per input dimension, from the scales or the sizes input (given for
     ``axes`` only when the attribute is there, opset 18)."""
     scales_name = node.input[1] if ctx.opset < 11 else (
         node.input[2] if len(node.input) > 2 else "")
     scales = ctx.const(scales_name) if scales_name else None
     axes = attrs.get("axes")
-    rank = None if axes is None else ctx.need_rank(node.input[0], "axes")
+    rank: int | None = None
     if axes is not None:
+        rank = ctx.need_rank(node.input[0], "axes")
         axes = [canon_axis(a, rank) for a in axes]
     if scales is not None and scales.size:
         if axes is None:
             return scales
+        assert rank is not None  # set with axes above
         full = np.ones(rank, np.float32)
         full[axes] = scales.reshape(-1)
         return full
@@ -106,7 +109,7 @@ def _resize_scales(ctx: ImportContext, node, attrs) -> np.ndarray:
 
 
 @converter("Resize")
-def _resize(ctx: ImportContext, node, attrs) -> None:
+def _resize(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     mode = _text(attrs.get("mode"), "nearest")
     if attrs.get("antialias", 0) and mode != "nearest":  # nearest ignores antialias
         raise Unsupported("antialias=1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from caffe2lite.onnx._import_context import (
@@ -15,7 +17,7 @@ from caffe2lite.onnx._import_context import (
 )
 
 
-def node_axes(ctx: ImportContext, node, attrs, input_index: int) -> list[int] | None:
+def node_axes(ctx: ImportContext, node: Any, attrs: dict[str, Any], input_index: int) -> list[int] | None:
     """The ``axes`` of a node: its attribute (older opsets) or its constant input."""
     if "axes" in attrs:
         return [int(a) for a in attrs["axes"]]
@@ -25,7 +27,7 @@ def node_axes(ctx: ImportContext, node, attrs, input_index: int) -> list[int] | 
 
 
 @converter("Constant")
-def _constant(ctx: ImportContext, node, attrs) -> None:
+def _constant(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     import onnx.numpy_helper
 
     if "value" in attrs:
@@ -47,7 +49,7 @@ def _constant(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("ConstantOfShape")
-def _constant_of_shape(ctx: ImportContext, node, attrs) -> None:
+def _constant_of_shape(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     import onnx.numpy_helper
 
     value = (onnx.numpy_helper.to_array(attrs["value"]) if "value" in attrs
@@ -63,7 +65,7 @@ def _constant_of_shape(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Reshape")
-def _reshape(ctx: ImportContext, node, attrs) -> None:
+def _reshape(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     out = [node.output[0], ctx.tmp(node.output[0] + "_old_shape")]
     shape = ctx.const(node.input[1])
     if shape is not None:
@@ -78,7 +80,7 @@ def _reshape(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Flatten")
-def _flatten(ctx: ImportContext, node, attrs) -> None:
+def _flatten(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     axis = int(attrs.get("axis", 1))
     if axis < 0:
         axis = canon_axis(axis, ctx.need_rank(node.input[0], "a negative axis"))
@@ -86,14 +88,14 @@ def _flatten(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Transpose")
-def _transpose(ctx: ImportContext, node, attrs) -> None:
+def _transpose(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     perm = attrs.get("perm")
     ctx.op("Transpose", [node.input[0]], [node.output[0]],
            axes=None if perm is None else [int(p) for p in perm])
 
 
 @converter("Squeeze")
-def _squeeze(ctx: ImportContext, node, attrs) -> None:
+def _squeeze(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     x = node.input[0]
     axes = node_axes(ctx, node, attrs, 1)
     if axes is None:
@@ -111,7 +113,7 @@ def _squeeze(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Unsqueeze")
-def _unsqueeze(ctx: ImportContext, node, attrs) -> None:
+def _unsqueeze(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     x = node.input[0]
     axes = node_axes(ctx, node, attrs, 1)
     if axes is None:
@@ -123,7 +125,7 @@ def _unsqueeze(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Concat")
-def _concat(ctx: ImportContext, node, attrs) -> None:
+def _concat(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     axis = int(attrs.get("axis", 1))
     if axis < 0:
         axis = canon_axis(axis, ctx.need_rank(node.input[0], "a negative axis"))
@@ -131,7 +133,7 @@ def _concat(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Split")
-def _split(ctx: ImportContext, node, attrs) -> None:
+def _split(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     x = node.input[0]
     axis = int(attrs.get("axis", 0))
     if axis < 0:
@@ -158,7 +160,7 @@ def _split(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Gather")
-def _gather(ctx: ImportContext, node, attrs) -> None:
+def _gather(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     axis = int(attrs.get("axis", 0))
     if axis < 0:
         axis = canon_axis(axis, ctx.need_rank(node.input[0], "a negative axis"))
@@ -167,7 +169,7 @@ def _gather(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Shape")
-def _shape(ctx: ImportContext, node, attrs) -> None:
+def _shape(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     _shape_ops(ctx, node, attrs)
     dims = ctx.static_shape(node.input[0])
     if dims is not None:  # known before running: later converters may read it
@@ -178,7 +180,7 @@ def _shape(ctx: ImportContext, node, attrs) -> None:
         ctx.consts[node.output[0]] = np.array(dims[start:max(start, end)], np.int64)
 
 
-def _shape_ops(ctx: ImportContext, node, attrs) -> None:
+def _shape_ops(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     if "start" in attrs or "end" in attrs:
         rank = ctx.need_rank(node.input[0], "Shape with start/end")
         start, end = int(attrs.get("start", 0)), int(attrs.get("end", rank))
@@ -195,12 +197,12 @@ def _shape_ops(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Size")
-def _size(ctx: ImportContext, node, attrs) -> None:
+def _size(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     ctx.op("Size", [node.input[0]], [node.output[0]])
 
 
 @converter("Expand")
-def _expand(ctx: ImportContext, node, attrs) -> None:
+def _expand(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     x, out = node.input[0], node.output[0]
     if ctx.elem_type(x) != 9:
         ctx.op("Expand", [x, node.input[1]], [out])
@@ -212,5 +214,5 @@ def _expand(ctx: ImportContext, node, attrs) -> None:
 
 
 @converter("Tile")
-def _tile(ctx: ImportContext, node, attrs) -> None:
+def _tile(ctx: ImportContext, node: Any, attrs: dict[str, Any]) -> None:
     ctx.op("NumpyTile", list(node.input[:2]), [node.output[0]])
