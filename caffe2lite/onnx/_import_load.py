@@ -20,7 +20,7 @@ class OnnxImportError(Caffe2LiteError):
 OnnxImportError.__module__ = "caffe2lite.onnx.backend"  # where users import it from
 
 
-def onnx_module():
+def onnx_module() -> Any:
     try:
         import onnx
         import onnx.checker
@@ -33,7 +33,7 @@ def onnx_module():
     return onnx
 
 
-def load_model(model: Any):
+def load_model(model: Any) -> Any:
     """An ``onnx.ModelProto`` from a ModelProto, bytes, a path or a binary file object,
     parsed and checked."""
     onnx = onnx_module()
@@ -84,7 +84,7 @@ def load_model(model: Any):
     return proto
 
 
-def _non_utf8_name(g) -> str | None:
+def _non_utf8_name(g: Any) -> str | None:
     """A node, value or initializer name that is not valid UTF-8 (protobuf's proto2
     strings are not checked when parsed; a Caffe2 NetDef could not hold it)."""
     names = [g.name]
@@ -102,11 +102,11 @@ def _non_utf8_name(g) -> str | None:
     return None
 
 
-def _uses_external_data(proto) -> bool:
+def _uses_external_data(proto: Any) -> bool:
     return any(t.data_location == 1 for t in proto.graph.initializer)
 
 
-def model_opset(proto, opset_version: int | None) -> int:
+def model_opset(proto: Any, opset_version: int | None) -> int:
     if opset_version is not None:
         return int(opset_version)
     for imp in proto.opset_import:
@@ -115,7 +115,7 @@ def model_opset(proto, opset_version: int | None) -> int:
     raise OnnxImportError("the ONNX model does not import the default ('') operator set")
 
 
-def value_types(proto) -> dict[str, tuple[Any, int]]:
+def value_types(proto: Any) -> dict[str, tuple[Any, int]]:
     """Inferred (dims, elem_type) of every value ONNX shape inference can type."""
     onnx = onnx_module()
     try:

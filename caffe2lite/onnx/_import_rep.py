@@ -4,22 +4,30 @@ as Caffe2's ``caffe2.python.onnx.backend_rep`` had it."""
 from __future__ import annotations
 
 import collections
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from caffe2lite.errors import ApiValueError
+from caffe2lite.proto import caffe2_pb2
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from caffe2lite.runtime.workspace import Workspace
 
 
 class _Outputs(tuple):
     """A tuple of outputs that also answers ``outputs.name`` and ``outputs['name']``."""
 
-    def __new__(cls, names: list[str], values: list[Any]):
+    _names: list[str]  # set by __new__ (an instance attribute, not a class one)
+
+    def __new__(cls, names: list[str], values: list[Any]) -> Self:
         self = super().__new__(cls, values)
         self._names = list(names)
         return self
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             if key not in self._names:
                 raise KeyError(f"{key!r} is not an output; the outputs are {self._names}")
@@ -30,7 +38,7 @@ class _Outputs(tuple):
     def _fields(self) -> tuple[str, ...]:
         return tuple(self._names)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         names = self.__dict__.get("_names", [])
         if name in names:
             return tuple.__getitem__(self, names.index(name))
@@ -53,7 +61,8 @@ def _array(value: Any) -> Any:
 class Caffe2Rep:
     """A prepared model: its nets, a private workspace, and ``run``."""
 
-    def __init__(self, init_net, predict_net, workspace, uninitialized: list[str]) -> None:
+    def __init__(self, init_net: caffe2_pb2.NetDef, predict_net: caffe2_pb2.NetDef,
+                 workspace: Workspace, uninitialized: list[str]) -> None:
         self.init_net = init_net
         self.predict_net = predict_net
         self.workspace = workspace

@@ -80,7 +80,7 @@ _ANY_TYPE_OPS = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Conc
                  "Split", "Gather", "Slice", "Shape", "Size", "Tile", "Cast"}
 
 
-def _odd_input_type(ctx: ImportContext, node) -> str:
+def _odd_input_type(ctx: ImportContext, node: Any) -> str:
     """The name of an input element type no kernel of this node takes, or ''."""
     if node.op_type in _ANY_TYPE_OPS:
         return ""
@@ -92,7 +92,7 @@ def _odd_input_type(ctx: ImportContext, node) -> str:
     return ""
 
 
-def _node_label(node, index: int) -> str:
+def _node_label(node: Any, index: int) -> str:
     return node.name or f"#{index}"
 
 
@@ -116,7 +116,8 @@ def _unsupported_message(problems: list[tuple[str, str, str]]) -> str:
     return "\n".join(lines)
 
 
-def _convert(proto, opset: int, device_option=None) -> tuple:
+def _convert(proto: Any, opset: int, device_option: caffe2_pb2.DeviceOption | None = None
+             ) -> tuple[caffe2_pb2.NetDef, caffe2_pb2.NetDef]:
     onnx = onnx_module()
     g = proto.graph
     consts, unreadable = {}, []
@@ -207,7 +208,7 @@ class Caffe2Backend:
     """ONNX's backend interface over caffe2lite (Caffe2's class and method names)."""
 
     @classmethod
-    def is_compatible(cls, model, device: str = "CPU", **kwargs: Any) -> bool:
+    def is_compatible(cls, model: Any, device: str = "CPU", **kwargs: Any) -> bool:
         return cls.supports_device(device)
 
     @classmethod
@@ -220,14 +221,14 @@ class Caffe2Backend:
             raise OnnxImportError(f"caffe2lite runs on CPU only, not on device '{device}'")
 
     @classmethod
-    def onnx_graph_to_caffe2_net(cls, model, device: str = "CPU",
+    def onnx_graph_to_caffe2_net(cls, model: Any, device: str = "CPU",
                                  opset_version: int | None = None) -> tuple:
         """``(init_net, predict_net)`` for ``model``, as :func:`onnx_to_caffe2_nets`."""
         cls._check_device(device)
         return onnx_to_caffe2_nets(model, opset_version)
 
     @classmethod
-    def prepare(cls, model, device: str = "CPU", **kwargs: Any) -> Caffe2Rep:
+    def prepare(cls, model: Any, device: str = "CPU", **kwargs: Any) -> Caffe2Rep:
         """Convert ``model`` and make a :class:`Caffe2Rep` with its own workspace."""
         from caffe2lite.runtime.workspace import Workspace
 
@@ -239,12 +240,12 @@ class Caffe2Backend:
         return Caffe2Rep(init_net, predict_net, Workspace(), uninitialized)
 
     @classmethod
-    def run_model(cls, model, inputs: Any, device: str = "CPU", **kwargs: Any) -> _Outputs:
+    def run_model(cls, model: Any, inputs: Any, device: str = "CPU", **kwargs: Any) -> _Outputs:
         return cls.prepare(model, device, **kwargs).run(inputs)
 
     @classmethod
-    def run_node(cls, node, inputs: Any, device: str = "CPU",
-                 opset_version: int | None = None, outputs_info=None,
+    def run_node(cls, node: Any, inputs: Any, device: str = "CPU",
+                 opset_version: int | None = None, outputs_info: Any = None,
                  **kwargs: Any) -> _Outputs:
         """Run one ``onnx.NodeProto`` on ``inputs`` (a list in node-input order or a
         dict by name)."""
