@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
+
+onnx = pytest.importorskip("onnx")
+
 
 import caffe2lite.onnx as c2onnx
 from caffe2lite import core

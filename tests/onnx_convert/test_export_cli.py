@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytest.importorskip("onnx")
+
 from caffe2lite import cli, core
 from caffe2lite.io.protoio import load_net, save_proto
 

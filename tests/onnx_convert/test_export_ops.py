@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+pytest.importorskip("onnx")
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+pytest.importorskip("onnx")
 from c2l_test_support.realnets import CASES, REALNETS, repair
 
 from caffe2lite import cli
