@@ -191,6 +191,7 @@ def test_prefixes_keep_runs_apart(server, prefix):
 
 
 def test_an_unreachable_server_is_a_clear_error_on_first_use():
+    pytest.importorskip("redis", reason="redis-py is not installed (the redis extra)")
     h = RedisStoreHandler("127.0.0.1", _free_port(), "p/")
     with pytest.raises(EnforceError, match=r"cannot reach the Redis server at 127\.0\.0\.1:"):
         h.set("x", b"1")
