@@ -465,4 +465,9 @@ def test_fused_special_scales_agree():
             slow = numpy_only(
                 _rowwise.fused_lookup, table, indices, lengths, weights, bits=bits
             )
-            assert same_bits(fast, slow)
+            # Every non-NaN value to the bit, NaN exactly where numpy has NaN: the
+            # payload of a NaN widened from a float16 signaling NaN differs between
+            # numpy 1.x and 2.x (and is not a value).
+            nan = np.isnan(slow)
+            assert np.array_equal(np.isnan(fast), nan)
+            assert same_bits(np.where(nan, 0, fast), np.where(nan, 0, slow))
