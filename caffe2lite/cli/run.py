@@ -291,7 +291,9 @@ def _hooks(args: argparse.Namespace) -> tuple[Profiler | None, Any]:
     prof = Profiler(trace=bool(args.trace)) if args.profile or args.trace else None
     hooks: list[Any] = [prof] if prof is not None else []
     if args.verbose:
-        hooks.append(lambda run: print(run.describe(), file=sys.stderr))
+        # One write per line: a Ctrl-C between a line and its newline (print writes
+        # them separately) would run the interrupted message into the line.
+        hooks.append(lambda run: sys.stderr.write(run.describe() + "\n"))
     if not hooks:
         return prof, None
     if len(hooks) == 1:
