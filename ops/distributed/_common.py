@@ -3,7 +3,6 @@ the real blob names (for errors that name the blob and the ranks)."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
@@ -65,27 +64,3 @@ def world_shape(*shapes: Any, **kwargs: Any) -> tuple:
 def same_as_data(*shapes: Any, **kwargs: Any) -> tuple:
     """Outputs i are like inputs i + 1."""
     return tuple(shapes[1:])
-
-
-# sys.getrefcount of an input array, seen by private_array called from a kernel as
-# private_array(blobs, name, xs[i]), when only its blob holds it: the blob dict, the
-# executor's tuple of fetched inputs, the kernel's *inputs tuple, the kernel's call
-# argument, private_array's parameter and getrefcount's own argument (CPython
-# 3.9-3.13 with the GIL; tests/ops/distributed/test_allreduce.py checks both ways).
-# Anything else holding the array (another blob, a view, a caller's variable) adds one.
-_PRIVATE_REFS = 6
-_EXACT_REFCOUNTS = (sys.implementation.name == "cpython"
-                    and (3, 9) <= sys.version_info[:2] < (3, 14)
-                    and getattr(sys, "_is_gil_enabled", lambda: True)())
-
-
-def private_array(blobs: Any, name: str, x: np.ndarray) -> bool:
-    """Whether an in-place op may write into input ``x``, the current value of blob
-    ``name``: it is that blob's own C-contiguous writable array, owns its memory, and
-    nothing but the blob references it (as Caffe2 writes an in-place output into the
-    input's tensor). False whenever that cannot be known (the kernel called on its own,
-    an interpreter whose reference counts differ)."""
-    return (_EXACT_REFCOUNTS and blobs is not None and blobs.get(name) is x
-            and type(x) is np.ndarray and x.base is None and x.flags.c_contiguous
-            and x.flags.writeable and x.flags.owndata
-            and sys.getrefcount(x) <= _PRIVATE_REFS)

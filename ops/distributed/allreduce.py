@@ -10,11 +10,11 @@ from caffe2lite.schema import Arg
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
+from .._inplace import owned
 from ._common import (
     SHIFTED_PAIRS,
     WORLD_DOC,
     names,
-    private_array,
     same_as_data,
     tensor,
     world,
@@ -75,12 +75,10 @@ def allreduce(comm_world, *xs, status_blob, gpu_direct, num_outputs, op_def=None
     w = world(comm_world, "Allreduce")
     same_local_inputs("Allreduce", xs, np.float32, np.float16)
     outputs_match("Allreduce", len(xs), num_outputs)
-    blobs = None if outputs is None else outputs.blobs
     bufs: list = [None] * len(xs)
-    if blobs is not None:
-        for i in range(len(xs)):  # (no loop variable: it would hold a reference)
-            if private_array(blobs, outputs.names[i], xs[i]):
-                bufs[i] = xs[i]
+    for i in range(len(xs)):  # (no loop variable: it would hold a reference)
+        if owned(xs[i], outputs, i):
+            bufs[i] = xs[i]
 
     def local_sum() -> np.ndarray:  # runs only once every rank passed the checks
         total = bufs[0] if bufs[0] is not None else np.array(xs[0], order="C", copy=True)

@@ -8,7 +8,8 @@ from caffe2lite.distributed.mpi_world import CommonWorld
 from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
-from ._common import WORLD_DOC, names, private_array, same_as_data, tensor, world
+from .._inplace import owned
+from ._common import WORLD_DOC, names, same_as_data, tensor, world
 
 
 @register_cpu_operator(
@@ -31,9 +32,7 @@ def mpi_allreduce(comm_world, x, *, op_def=None, outputs=None) -> tuple:
     nothing else references it, else into a copy of X."""
     w = world(comm_world, "MPIAllreduce")
     x = tensor(x, "X", np.float32)
-    in_place = (outputs is not None and op_def is not None and outputs.blobs is not None
-                and outputs.names[0] == op_def.input[1]
-                and private_array(outputs.blobs, outputs.names[0], x))
+    in_place = owned(x, outputs, 0)
     total = w.allreduce_checked(
         "MPIAllreduce", list(zip(names(op_def, 1, 1), [x])),
         (lambda: x) if in_place else (lambda: np.array(x, order="C", copy=True)))

@@ -12,6 +12,7 @@ from caffe2lite.schema.example import Example
 from caffe2lite.schema.registry import register_cpu_operator, should_not_do_gradient
 
 from .. import _sparse_update_native as _native
+from .._inplace import owned, writable
 
 if TYPE_CHECKING:
     from caffe2lite.runtime.net import OutputBlobs
@@ -69,7 +70,7 @@ Example: DATA=[[1, 1], [2, 2], [3, 3]], INDICES=[2, 0], SLICES=[[7, 8], [9, 10]]
 def scatter_assign(data, indices, slices, *, outputs: OutputBlobs | None = None):
     """Rows of DATA overwritten by SLICES, in DATA's stored array when the workspace
     alone holds it (else in a copy), after every check."""
-    in_place = _native.owned(data, outputs, 0)  # before any other name refers to data
+    in_place = owned(data, outputs, 0)  # before any other name refers to data
     for arr, name in ((data, "DATA"), (indices, "INDICES"), (slices, "SLICES")):
         if not isinstance(arr, np.ndarray):
             raise DTypeError(
@@ -121,7 +122,7 @@ def scatter_assign(data, indices, slices, *, outputs: OutputBlobs | None = None)
         )
     if k and block:
         # Every check has passed: from here on nothing can fail.
-        out = _native.writable(data, in_place)
+        out = writable(data, in_place)
         rows, values = out.reshape(n, block), slices.reshape(k, block)
         if _native.has_repeats(idx):
             last = k - 1 - np.unique(idx[::-1], return_index=True)[1]

@@ -21,7 +21,7 @@ from caffe2lite.errors import DTypeError, EnforceError, ShapeError
 from caffe2lite.schema.checks import check_dtype, cpp_type_name
 from caffe2lite.schema.shapes import TensorShape, dim_product
 
-from .._sparse_update_native import owned, writable  # noqa: F401  (the kernels' import)
+from .._inplace import owned, writable  # noqa: F401  (the kernels' import)
 
 F32 = np.float32
 
@@ -112,7 +112,7 @@ def writable_rows(arr: np.ndarray, block: int, in_place: bool
                   ) -> tuple[np.ndarray, np.ndarray]:
     """``(target, rows)``: the array the update goes into and a ``(n, block)`` view of
     its first ``n * block`` elements. ``target`` is ``arr`` itself when ``in_place``
-    (``_sparse_update_native.owned``: the workspace alone holds it, so the update is
+    (``ops/_inplace.owned``: the workspace alone holds it, so the update is
     in place, as in Caffe2), a fresh copy otherwise."""
     target = writable(arr, in_place)
     flat = target.reshape(-1)

@@ -13,6 +13,7 @@ from caffe2lite.schema.registry import register_cpu_operator, should_not_do_grad
 
 from .. import _sparse_update_native as _native
 from .._dense import dispatch
+from .._inplace import owned, writable
 
 if TYPE_CHECKING:
     from caffe2lite.runtime.net import OutputBlobs
@@ -81,7 +82,7 @@ def scatter_weighted_sum(
 ) -> tuple[np.ndarray]:
     """Caffe2's sequential row updates, in X_0's stored array when the workspace
     alone holds it (else in a copy), after every check."""
-    in_place = _native.owned(x0, outputs, 0)  # before any other name refers to x0
+    in_place = owned(x0, outputs, 0)  # before any other name refers to x0
     dtype = dispatch(x0, "X_0")  # Caffe2 dispatched on X_0's type: float or double
     if not isinstance(indices, np.ndarray) or indices.dtype not in (np.int32, np.int64):
         found = (
@@ -131,7 +132,7 @@ def scatter_weighted_sum(
         w = _numel_one(rest[j + 1], f"Weight_{j // 2 + 1}", "weight", dtype)
         updates.append((x.reshape(k, block), w))
     # Every check has passed: from here on nothing can fail.
-    out = _native.writable(x0, in_place)
+    out = writable(x0, in_place)
     _native.scatter_weighted_sum(out.reshape(n, block), idx, scale, updates)
     return (out,)
 

@@ -14,6 +14,7 @@ from c2l_test_support.kernels import (
     skip_unless_speedups_required,
     status_with_speedups_off,
 )
+from caffe2lite.ops import _inplace
 from caffe2lite.ops import _sparse_update_native as sun
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -168,17 +169,17 @@ def test_a_failing_op_changes_nothing():
 
 def test_not_in_place_while_profiling_starts():
     # a profiler active at the first in-place attempt postpones the measuring runs
-    saved = sun._BASELINE
+    saved = _inplace._BASELINE
     try:
-        sun._BASELINE = None
+        _inplace._BASELINE = None
         profile.ACTIVE.append(lambda run: None)
         try:
-            assert sun._baseline() == {}
+            assert _inplace._baseline() == {}
         finally:
             profile.ACTIVE.pop()
-        assert sun._BASELINE is None and sun._baseline()
+        assert _inplace._BASELINE is None and _inplace._baseline()
     finally:
-        sun._BASELINE = saved
+        _inplace._BASELINE = saved
 
 
 def test_status_and_switch_off():
