@@ -18,9 +18,9 @@ only on failure.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+
+from ._compiled import find
 
 #: The interface this file speaks (the module's ``INTERFACE``).
 INTERFACE = 1
@@ -56,22 +56,8 @@ def _load() -> None:
     the module, if any."""
     global native, status, sparse_lengths, fused_lookup, tile, tile_dot
     native = sparse_lengths = fused_lookup = tile = tile_dot = None
-    if os.environ.get("CAFFE2LITE_SPEEDUPS", "1") == "0":
-        status = "numpy kernels (CAFFE2LITE_SPEEDUPS=0)"
-        return
-    try:
-        import _caffe2lite_embedding as module
-    except ImportError:
-        status = (
-            "numpy kernels (the compiled module _caffe2lite_embedding is not built)"
-        )
-        return
-    found = getattr(module, "INTERFACE", None)
-    if found != INTERFACE:
-        status = (
-            f"numpy kernels (_caffe2lite_embedding speaks interface {found}, this "
-            f"caffe2lite {INTERFACE}: reinstall caffe2lite)"
-        )
+    module, status = find("_caffe2lite_embedding", INTERFACE)
+    if module is None:
         return
     module.configure(np.ndarray, np.empty, np.dtype(np.float32), np.dtype(np.float64))
     if not _adds_unfused(module):

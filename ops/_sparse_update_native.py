@@ -19,10 +19,11 @@ the update values) or one call per repetition level. Without the module, or with
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
+
+from ._compiled import find
 
 #: The interface this file speaks (the module's ``INTERFACE``).
 INTERFACE = 2
@@ -35,22 +36,8 @@ def _load() -> None:
     """Set ``native`` and ``status`` from the environment and the module, if any."""
     global native, status
     native = None
-    if os.environ.get("CAFFE2LITE_SPEEDUPS", "1") == "0":
-        status = "numpy kernels (CAFFE2LITE_SPEEDUPS=0)"
-        return
-    try:
-        import _caffe2lite_sparse_update as module
-    except ImportError:
-        status = (
-            "numpy kernels (the compiled module _caffe2lite_sparse_update is not built)"
-        )
-        return
-    if getattr(module, "INTERFACE", None) != INTERFACE:
-        status = (
-            f"numpy kernels (_caffe2lite_sparse_update speaks interface "
-            f"{getattr(module, 'INTERFACE', None)}, this caffe2lite {INTERFACE}: "
-            f"reinstall caffe2lite)"
-        )
+    module, status = find("_caffe2lite_sparse_update", INTERFACE)
+    if module is None:
         return
     native = module
     status = "compiled loops (_caffe2lite_sparse_update)"

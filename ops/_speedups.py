@@ -15,11 +15,11 @@ the same state as ``PCG64.state`` and draws the same words as ``random_raw``.
 
 from __future__ import annotations
 
-import os
 from functools import partial
 
 import numpy as np
 
+from ._compiled import find
 from .sparse._dropout_draws import threshold
 
 #: The interface this file speaks (the module's ``INTERFACE``).
@@ -73,18 +73,8 @@ def _load() -> None:
     module, if any."""
     global native, fast_pcg64, status
     native, fast_pcg64 = None, False
-    if os.environ.get("CAFFE2LITE_SPEEDUPS", "1") == "0":
-        status = "numpy kernels (CAFFE2LITE_SPEEDUPS=0)"
-        return
-    try:
-        import _caffe2lite_speedups as module
-    except ImportError:
-        status = "numpy kernels (the compiled module _caffe2lite_speedups is not built)"
-        return
-    if getattr(module, "INTERFACE", None) != INTERFACE:
-        status = (f"numpy kernels (_caffe2lite_speedups speaks interface "
-                  f"{getattr(module, 'INTERFACE', None)}, this caffe2lite {INTERFACE}: "
-                  f"reinstall caffe2lite)")
+    module, status = find("_caffe2lite_speedups", INTERFACE)
+    if module is None:
         return
     native = module
     fast_pcg64 = _check_pcg64(module)
