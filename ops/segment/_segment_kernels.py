@@ -18,6 +18,7 @@ each segment's terms are added one after the other in index order, starting from
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,35 @@ def rows_view(data: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(data).reshape(data.shape[0], block)
 
 
+class _Groups:
+    """Segments grouped by length for batched sums: ``order`` sorts the segments by
+    length (stable), empty ones first; the groups (``iter``) are runs of that order
+    whose padded block (group size x the longest length) stays within ``chunk``
+    rows; ``order[long_from:]`` are the segments longer than ``chunk``, summed on
+    their own."""
+
+    def __init__(self, lengths: np.ndarray, chunk: int) -> None:
+        self.chunk = chunk
+        self.ends = np.cumsum(lengths, dtype=np.int64)
+        self.starts = self.ends - lengths
+        self.order = np.argsort(lengths, kind="stable")
+        self.sorted_len = lengths[self.order]
+        self.first = int(np.searchsorted(self.sorted_len, 1))
+        self.long_from = int(np.searchsorted(self.sorted_len, chunk, side="right"))
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        """``(g0, g1, width)``: segments ``order[g0:g1]``, the longest ``width``."""
+        sorted_len, chunk, g0 = self.sorted_len, self.chunk, self.first
+        while g0 < self.long_from:
+            g1 = min(g0 + chunk // int(sorted_len[g0]), self.long_from)
+            width = int(sorted_len[g1 - 1])
+            if (g1 - g0) * width > chunk:
+                g1 = g0 + chunk // width
+                width = int(sorted_len[g1 - 1])
+            yield g0, g1, width
+            g0 = g1
+
+
 def segment_reduce(
     data2d: np.ndarray,
     lengths: np.ndarray,
@@ -67,22 +97,13 @@ def segment_reduce(
     if d == 0 or m == 0 or not lengths.any():
         return out
     chunk = max(64, CHUNK_BYTES // (d * dtype.itemsize))
-    ends = np.cumsum(lengths, dtype=np.int64)
-    starts = ends - lengths
-    order = np.argsort(lengths, kind="stable")
-    sorted_len = lengths[order]
-    g0 = int(np.searchsorted(sorted_len, 1))
-    long_from = int(np.searchsorted(sorted_len, chunk, side="right"))
+    groups = _Groups(lengths, chunk)
+    starts, ends, order, sorted_len = groups.starts, groups.ends, groups.order, groups.sorted_len
     span = np.arange(chunk, dtype=np.int64)
     ones = np.ones(chunk, dtype)
     widest = min(int(sorted_len[-1]), chunk)
-    buf = _Buffer(min(chunk, (m - g0) * widest) * d, data2d, rows, dtype)
-    while g0 < long_from:
-        g1 = min(g0 + chunk // int(sorted_len[g0]), long_from)
-        width = int(sorted_len[g1 - 1])
-        if (g1 - g0) * width > chunk:
-            g1 = g0 + chunk // width
-            width = int(sorted_len[g1 - 1])
+    buf = _Buffer(min(chunk, (m - groups.first) * widest) * d, data2d, rows, dtype)
+    for g0, g1, width in groups:
         segs = order[g0:g1]
         first, last = int(segs[0]), int(segs[-1])
         if sorted_len[g0] == width and last - first == g1 - g0 - 1:
@@ -91,7 +112,6 @@ def segment_reduce(
             block = buf.rows(slice(a, b), b - a).reshape(g1 - g0, width, d)
             coeff = None if weights is None else weights[a:b].reshape(g1 - g0, width)
             out[first : last + 1] = _reduce_group(block, coeff, ones, dtype)
-            g0 = g1
             continue
         pos = starts[segs][:, None] + span[:width]
         pad = None
@@ -107,8 +127,7 @@ def segment_reduce(
             if coeff is not None:
                 coeff[pad] = 0
         out[segs] = _reduce_group(block, coeff, ones, dtype)
-        g0 = g1
-    for s in order[long_from:]:
+    for s in order[groups.long_from:]:
         for a in range(int(starts[s]), int(ends[s]), chunk):
             b = min(a + chunk, int(ends[s]))
             part = buf.rows(slice(a, b), b - a)
@@ -277,20 +296,11 @@ def sequential_sums(
 def _sequential_sums(out, lengths, terms, width, dtype) -> None:
     """``sequential_sums`` into the zeroed ``out``."""
     chunk = max(64, SEQUENTIAL_CHUNK_BYTES // (width * dtype.itemsize))
-    ends = np.cumsum(lengths, dtype=np.int64)
-    starts = ends - lengths
-    order = np.argsort(lengths, kind="stable")
-    sorted_len = lengths[order]
-    g0 = int(np.searchsorted(sorted_len, 1))
-    long_from = int(np.searchsorted(sorted_len, chunk, side="right"))
+    groups = _Groups(lengths, chunk)
+    starts, ends, order, sorted_len = groups.starts, groups.ends, groups.order, groups.sorted_len
     span = np.arange(chunk, dtype=np.int64)[:, None]
     buffer = np.empty(chunk * width, dtype)  # reused: fresh pages cost more than sums
-    while g0 < long_from:
-        g1 = min(g0 + chunk // int(sorted_len[g0]), long_from)
-        longest = int(sorted_len[g1 - 1])
-        if (g1 - g0) * longest > chunk:
-            g1 = g0 + chunk // longest
-            longest = int(sorted_len[g1 - 1])
+    for g0, g1, longest in groups:
         segs = order[g0:g1]
         seg_len = lengths[segs]
         # Position k of every segment of the group is row k of the block, so that
@@ -301,8 +311,7 @@ def _sequential_sums(out, lengths, terms, width, dtype) -> None:
         if sorted_len[g0] != longest:
             block[span[:longest] >= seg_len] = 0  # padding adds 0, even to inf
         out[segs] = _in_order(block)
-        g0 = g1
-    for s in order[long_from:]:  # segments longer than a chunk: few
+    for s in order[groups.long_from:]:  # segments longer than a chunk: few
         carry = out[s]
         for a in range(int(starts[s]), int(ends[s]), chunk):
             b = min(a + chunk, int(ends[s]))
