@@ -98,7 +98,8 @@ def segment_reduce(
         return out
     chunk = max(64, CHUNK_BYTES // (d * dtype.itemsize))
     groups = _Groups(lengths, chunk)
-    starts, ends, order, sorted_len = groups.starts, groups.ends, groups.order, groups.sorted_len
+    starts, ends = groups.starts, groups.ends
+    order, sorted_len = groups.order, groups.sorted_len
     span = np.arange(chunk, dtype=np.int64)
     ones = np.ones(chunk, dtype)
     widest = min(int(sorted_len[-1]), chunk)
@@ -297,7 +298,8 @@ def _sequential_sums(out, lengths, terms, width, dtype) -> None:
     """``sequential_sums`` into the zeroed ``out``."""
     chunk = max(64, SEQUENTIAL_CHUNK_BYTES // (width * dtype.itemsize))
     groups = _Groups(lengths, chunk)
-    starts, ends, order, sorted_len = groups.starts, groups.ends, groups.order, groups.sorted_len
+    starts, ends = groups.starts, groups.ends
+    order, sorted_len = groups.order, groups.sorted_len
     span = np.arange(chunk, dtype=np.int64)[:, None]
     buffer = np.empty(chunk * width, dtype)  # reused: fresh pages cost more than sums
     for g0, g1, longest in groups:
