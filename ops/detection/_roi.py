@@ -10,8 +10,21 @@ from typing import Any
 import numpy as np
 
 from caffe2lite.errors import EnforceError, ShapeError
+from caffe2lite.schema.opschema import Arg
 
 from .._dense import dims, enforce_cmp, enforce_that, float_tensor
+
+
+def _positive(name: str, doc: str) -> Arg:
+    return Arg(name, int, 1, doc=doc, check=lambda v: v > 0,
+               check_message=f"{name} must be positive", expected="> 0")
+
+
+#: ``pooled_h`` and ``pooled_w``, as every RoI pooling op declares them.
+POOLED_SIZE_ARGS = (
+    _positive("pooled_h", "height of each pooled output"),
+    _positive("pooled_w", "width of each pooled output"),
+)
 
 MAX_WORK = 1 << 28  # elements of the largest intermediate array an op may build
 

@@ -16,7 +16,14 @@ from caffe2lite.schema.registry import (
 from caffe2lite.schema.shapes import TensorShape
 
 from .._dense import dims, enforce_that, float_tensor
-from ._roi import align_weights, batch_indices, check_image, check_rois, check_work
+from ._roi import (
+    POOLED_SIZE_ARGS,
+    align_weights,
+    batch_indices,
+    check_image,
+    check_rois,
+    check_work,
+)
 
 ARGS = [
     Arg(
@@ -34,24 +41,7 @@ ARGS = [
         1.0,
         doc="scale of X relative to the image the RoIs are given in (e.g. 1/16)",
     ),
-    Arg(
-        "pooled_h",
-        int,
-        1,
-        doc="height of each pooled output",
-        check=lambda v: v > 0,
-        check_message="pooled_h must be positive",
-        expected="> 0",
-    ),
-    Arg(
-        "pooled_w",
-        int,
-        1,
-        doc="width of each pooled output",
-        check=lambda v: v > 0,
-        check_message="pooled_w must be positive",
-        expected="> 0",
-    ),
+    *POOLED_SIZE_ARGS,
     Arg(
         "sampling_ratio",
         int,

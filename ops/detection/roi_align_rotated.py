@@ -19,7 +19,7 @@ from caffe2lite.schema.registry import (
 from caffe2lite.schema.shapes import TensorShape
 
 from .._dense import dims, enforce_cmp, enforce_that, float_tensor
-from ._roi import batch_indices, check_image, check_work
+from ._roi import POOLED_SIZE_ARGS, batch_indices, check_image, check_work
 
 F = np.float32
 BLOCK = 1 << 22  # elements of the largest gathered array of one block of RoIs
@@ -35,22 +35,7 @@ ARGS = [
         expected='"NCHW" or "NHWC"',
     ),
     Arg("spatial_scale", float, 1.0, doc="scale of X relative to the RoIs' image"),
-    Arg(
-        "pooled_h",
-        int,
-        1,
-        check=lambda v: v > 0,
-        check_message="pooled_h must be positive",
-        expected="> 0",
-    ),
-    Arg(
-        "pooled_w",
-        int,
-        1,
-        check=lambda v: v > 0,
-        check_message="pooled_w must be positive",
-        expected="> 0",
-    ),
+    *POOLED_SIZE_ARGS,
     Arg("sampling_ratio", int, -1, doc="samples per bin side; <= 0: adaptive"),
     Arg(
         "aligned", bool, False, doc="shift the centres by -0.5 pixel, keep small sizes"

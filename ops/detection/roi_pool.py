@@ -16,7 +16,7 @@ from caffe2lite.schema.registry import (
 from caffe2lite.schema.shapes import TensorShape
 
 from .._dense import dims, enforce_cmp, enforce_that, float_tensor
-from ._roi import check_image, check_work
+from ._roi import POOLED_SIZE_ARGS, check_image, check_work
 
 FLT_MAX = np.float32(np.finfo(np.float32).max)
 
@@ -31,22 +31,7 @@ ARGS = [
         check_message="Unknown storage order",
         expected='"NCHW"',
     ),
-    Arg(
-        "pooled_h",
-        int,
-        1,
-        check=lambda v: v > 0,
-        check_message="pooled_h must be positive",
-        expected="> 0",
-    ),
-    Arg(
-        "pooled_w",
-        int,
-        1,
-        check=lambda v: v > 0,
-        check_message="pooled_w must be positive",
-        expected="> 0",
-    ),
+    *POOLED_SIZE_ARGS,
     Arg("spatial_scale", float, 1.0, doc="scale from RoI to feature coordinates"),
 ]
 

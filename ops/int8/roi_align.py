@@ -18,6 +18,7 @@ from caffe2lite.schema.shapes import TensorShape
 
 from .._dense import float_tensor
 from ..detection._roi import (
+    POOLED_SIZE_ARGS,
     axis_samples,
     batch_indices,
     check_rois,
@@ -44,22 +45,7 @@ ARGS = [
         expected='"NHWC"',
     ),
     Arg("spatial_scale", float, 1.0, doc="scale of X relative to the RoIs' image"),
-    Arg(
-        "pooled_h",
-        int,
-        1,
-        check=lambda v: v > 0,
-        check_message="pooled_h must be positive",
-        expected="> 0",
-    ),
-    Arg(
-        "pooled_w",
-        int,
-        1,
-        check=lambda v: v > 0,
-        check_message="pooled_w must be positive",
-        expected="> 0",
-    ),
+    *POOLED_SIZE_ARGS,
     Arg("sampling_ratio", int, -1, doc="samples per bin side; <= 0: adaptive"),
     *Y_ARGS,
 ]
