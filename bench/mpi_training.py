@@ -38,26 +38,10 @@ import sys, time
 sys.path.insert(0, REPO)
 from examples.ctr_model import _model as ctr
 from caffe2lite import data_parallel_model, model_helper, optimizer
-from caffe2lite.modeling.initializers import Initializer
 
 batch, steps, repeats = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 cfg = ctr.Config(batch=batch, dropout=0.0)
-
-
-def forward(m, loss_scale):
-    width = cfg.features * cfg.embed_dim + cfg.dense_dim
-    for f in range(cfg.features):
-        m.create_param(f"emb_{f}", [cfg.vocab, cfg.embed_dim],
-                       Initializer("UniformFill", min=-0.05, max=0.05))
-    m.create_param("fc1_w", [cfg.hidden, width],
-                   Initializer("GaussianFill", std=(2.0 / width) ** 0.5))
-    m.create_param("fc1_b", [cfg.hidden], Initializer("ConstantFill", value=0.0))
-    m.create_param("fc2_w", [1, cfg.hidden],
-                   Initializer("GaussianFill", std=(1.0 / cfg.hidden) ** 0.5))
-    m.create_param("fc2_b", [1], Initializer("ConstantFill", value=0.0))
-    _, loss = ctr._forward(cfg, m.net, "", dropout_seed=None)
-    return [m.net.Scale(loss, "loss_scaled", scale=loss_scale)]
-
+forward = ctr.parallel_forward(cfg)
 
 # this rank's batch: the example's data net with a seed of its own
 previous = workspace.CurrentWorkspace()

@@ -169,7 +169,6 @@ import numpy as np
 sys.path.insert(0, REPO)
 from examples.ctr_model import _model as ctr
 from caffe2lite import core, data_parallel_model, model_helper, optimizer, workspace
-from caffe2lite.modeling.initializers import Initializer
 
 CFG = ctr.Config(batch=240, dropout=0.0)  # no dropout: one process's random draws
 STEPS = 3                                 # cannot be split across ranks
@@ -213,19 +212,7 @@ def build_parallel(rendezvous, cfg=CFG):
     cross-entropy) under data_parallel_model, with the example's SGD."""
     model = model_helper.ModelHelper(name="ctr_parallel")
 
-    def forward(m, loss_scale):
-        width = cfg.features * cfg.embed_dim + cfg.dense_dim
-        for f in range(cfg.features):
-            m.create_param(f"emb_{f}", [cfg.vocab, cfg.embed_dim],
-                           Initializer("UniformFill", min=-0.05, max=0.05))
-        m.create_param("fc1_w", [cfg.hidden, width],
-                       Initializer("GaussianFill", std=(2.0 / width) ** 0.5))
-        m.create_param("fc1_b", [cfg.hidden], Initializer("ConstantFill", value=0.0))
-        m.create_param("fc2_w", [1, cfg.hidden],
-                       Initializer("GaussianFill", std=(1.0 / cfg.hidden) ** 0.5))
-        m.create_param("fc2_b", [1], Initializer("ConstantFill", value=0.0))
-        _, loss = ctr._forward(cfg, m.net, "", dropout_seed=None)
-        return [m.net.Scale(loss, "loss_scaled", scale=loss_scale)]
+    forward = ctr.parallel_forward(cfg)
 
     def sgd(m):
         return optimizer.build_sgd(m, base_learning_rate=cfg.base_lr, policy="step",

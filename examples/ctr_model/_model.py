@@ -137,6 +137,29 @@ def _forward(cfg: Config, net: core.Net, prefix: str, dropout_seed: int | None):
 DENSE_PARAMS = ("fc1_w", "fc1_b", "fc2_w", "fc2_b")
 
 
+def parallel_forward(cfg: Config):
+    """The model as ``data_parallel_model.Parallelize``'s forward_pass_builder_fun:
+    the parameters of ``build_init`` declared on the ModelHelper (same fills), the
+    forward pass without dropout, and the loss scaled by ``loss_scale``."""
+    from caffe2lite.modeling.initializers import Initializer
+
+    def forward(m, loss_scale):
+        width = _dense_inputs(cfg)
+        for f in range(cfg.features):
+            m.create_param(f"emb_{f}", [cfg.vocab, cfg.embed_dim],
+                           Initializer("UniformFill", min=-0.05, max=0.05))
+        m.create_param("fc1_w", [cfg.hidden, width],
+                       Initializer("GaussianFill", std=(2.0 / width) ** 0.5))
+        m.create_param("fc1_b", [cfg.hidden], Initializer("ConstantFill", value=0.0))
+        m.create_param("fc2_w", [1, cfg.hidden],
+                       Initializer("GaussianFill", std=(1.0 / cfg.hidden) ** 0.5))
+        m.create_param("fc2_b", [1], Initializer("ConstantFill", value=0.0))
+        _, loss = _forward(cfg, m.net, "", dropout_seed=None)
+        return [m.net.Scale(loss, "loss_scaled", scale=loss_scale)]
+
+    return forward
+
+
 def build_train(cfg: Config) -> core.Net:
     """Forward with dropout, the backward pass, and one SGD step."""
     net = _net("ctr_train")
