@@ -103,6 +103,9 @@ class CommonWorld:
         self.mailbox: list[tuple[int, bytes]] = []  # a world of one: (tag, bytes) sent to itself
         self._signatures: dict[tuple, np.ndarray] = {}
         self._every = np.empty((self.size, _SIGNATURE_BYTES), np.uint8)
+        self._in_place = self._sum = None  # MPI.IN_PLACE and MPI.SUM, looked up once
+        if comm is not None:
+            self._in_place, self._sum = mpi().IN_PLACE, mpi().SUM
 
     @classmethod
     def create(cls, *, name: str = "", timeout_ms: int = -1,
@@ -162,33 +165,39 @@ class CommonWorld:
         thread and share one deadline."""
         if self.comm is None:
             return
-        self._check_open(op)
+        if self.closed:
+            self._check_open(op)
         sig = self._signature(blobs)
-        every = self._every
-        agree = [False]
         if then is None:
-            self._wait(self.comm.Iallgather(sig, every), op)
-            agree[0] = bool((every[:, :16] == every[0, :16]).all())
+            _settle(self.comm.Iallgather(sig, self._every), op, self.timeout_ms, self.rank,
+                    self.size)
+            if not self._agree():
+                raise _mismatch_error(op, self._every)
+            return
+        agree = [False]
 
         def check_then_run() -> None:
-            self.comm.Iallgather(sig, every).Wait()
-            agree[0] = bool((every[:, :16] == every[0, :16]).all())
-            if agree[0] and then is not None:
+            self.comm.Iallgather(sig, self._every).Wait()
+            agree[0] = self._agree()
+            if agree[0]:
                 request = then()
                 if request is not None:
                     request.Wait()
 
-        if then is not None:
-            _call(check_then_run, op, self.timeout_ms, self.rank, self.size)
-        if agree[0]:
-            return
-        raise _mismatch_error(op, every)
+        _call(check_then_run, op, self.timeout_ms, self.rank, self.size)
+        if not agree[0]:
+            raise _mismatch_error(op, self._every)
+
+    def _agree(self) -> bool:
+        """Whether every rank's gathered signature hash equals rank 0's."""
+        hashes = self._every[:, :16].tobytes()
+        return hashes == hashes[:16] * self.size
 
     def _signature(self, blobs: Sequence[tuple[str, np.ndarray]]) -> np.ndarray:
         """The bytes a rank sends to the check: a hash of the shapes and types, then
         the names with them (for the message); kept per blob list (a training net
         sends the same few lists every iteration)."""
-        key = tuple((n, a.dtype.str, a.shape) for n, a in blobs)
+        key = tuple([(n, a.dtype, a.shape) for n, a in blobs])
         sig = self._signatures.get(key)
         if sig is not None:
             return sig
@@ -215,21 +224,23 @@ class CommonWorld:
         copy); both waited for in one hand-over. Nothing is written when the check
         fails; after a timeout the buffer's values are undefined (the world is broken
         and the job is aborted at exit)."""
-        self._check_open(op)
+        if self.closed:
+            self._check_open(op)
         if self.comm is None:
             return make_buffer()
-        if sum(a.nbytes for _, a in blobs) <= SMALL_BYTES:
+        if sum([a.nbytes for _, a in blobs]) <= SMALL_BYTES:
             # small: both steps done in this thread (non-blocking, Test for a short
             # while, MPI_Wait on the waiting thread only if that was not enough)
             self.check_same(op, blobs)
             buf = make_buffer()
-            self._wait(self.comm.Iallreduce(mpi().IN_PLACE, buf, op=mpi().SUM), op)
+            _settle(self.comm.Iallreduce(self._in_place, buf, op=self._sum), op,
+                    self.timeout_ms, self.rank, self.size)
             return buf
         made: list[np.ndarray] = []
 
         def start() -> None:  # on the waiting thread: the blocking call itself (MPICH's
             made.append(make_buffer())  # in-place Allreduce is faster than Iallreduce)
-            self.comm.Allreduce(mpi().IN_PLACE, made[0], op=mpi().SUM)
+            self.comm.Allreduce(self._in_place, made[0], op=self._sum)
 
         self.check_same(op, blobs, then=start)
         return made[0]

@@ -74,11 +74,17 @@ def allreduce(comm_world, *xs, status_blob, gpu_direct, num_outputs, op_def=None
     the first input's own memory when nothing else can see it, else into one copy."""
     w = world(comm_world, "Allreduce")
     same_local_inputs("Allreduce", xs, np.float32, np.float16)
-    outputs_match("Allreduce", len(xs), num_outputs)
+    if num_outputs != len(xs):
+        outputs_match("Allreduce", len(xs), num_outputs)
     bufs: list = [None] * len(xs)
     for i in range(len(xs)):  # (no loop variable: it would hold a reference)
         if owned(xs[i], outputs, i):
             bufs[i] = xs[i]
+    blobs = list(zip(names(op_def, 1, len(xs)), xs))
+    if len(xs) == 1:  # one tensor: nothing to add up locally
+        first = bufs[0]
+        return (w.allreduce_checked("Allreduce", blobs, (lambda: first) if first is not None
+                                    else (lambda: np.array(xs[0], order="C", copy=True))),)
 
     def local_sum() -> np.ndarray:  # runs only once every rank passed the checks
         total = bufs[0] if bufs[0] is not None else np.array(xs[0], order="C", copy=True)
@@ -87,8 +93,7 @@ def allreduce(comm_world, *xs, status_blob, gpu_direct, num_outputs, op_def=None
                 total += x.reshape(total.shape)
         return total
 
-    total = w.allreduce_checked("Allreduce", list(zip(names(op_def, 1, len(xs)), xs)),
-                                local_sum)
+    total = w.allreduce_checked("Allreduce", blobs, local_sum)
     results = [total]
     for x, buf in zip(xs[1:], bufs[1:]):
         if buf is None:
