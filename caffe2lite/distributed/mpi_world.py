@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from caffe2lite.distributed import allocator
 from caffe2lite.errors import EnforceError
 
 DEFAULT_TIMEOUT_MS = 30000  # Gloo's default timeout
@@ -110,10 +111,16 @@ class CommonWorld:
     @classmethod
     def create(cls, *, name: str = "", timeout_ms: int = -1,
                op: str = "CreateCommonWorld") -> CommonWorld:
-        """A world over every rank MPI started (or a world of one outside mpiexec)."""
+        """A world over every rank MPI started (or a world of one outside mpiexec).
+
+        A world of more than one rank also keeps freed memory mapped in this process
+        (:func:`caffe2lite.distributed.allocator.keep_freed_memory`)."""
         if not launched_by_mpi():
             return cls(None, name=name, timeout_ms=timeout_ms)
-        return cls(mpi().COMM_WORLD, name=name, timeout_ms=timeout_ms)._dup(op)
+        world = cls(mpi().COMM_WORLD, name=name, timeout_ms=timeout_ms)._dup(op)
+        if world.size > 1:
+            allocator.keep_freed_memory()
+        return world
 
     def clone(self) -> CommonWorld:
         """A new world of the same ranks (its own MPI communicator)."""
