@@ -22,7 +22,7 @@ try:
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from distributed import Client, LocalCluster
+    from distributed import Client
 except ImportError as e:  # the extra is not installed
     dask_missing = f"the dask extra is not installed ({e})"
     print(f"tests/test_dask_score.py skipped: {dask_missing}", file=sys.stderr)
@@ -114,13 +114,9 @@ def _cluster_client():
     added = root not in sys.path
     if added:
         sys.path.insert(0, root)
-    cluster = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        host="127.0.0.1",
-    )
+    from caffe2lite.distributed import dask_score
+
+    cluster = dask_score.local_cluster(2)
     try:
         with Client(cluster) as c:
             yield c
@@ -177,6 +173,34 @@ def test_rows_equal_single_process_run_and_meta(client):
     ).compute()
     assert list(total.columns) == ["total"]
     np.testing.assert_allclose(total["total"], ws.fetch_blob("prob").sum(1), rtol=1e-6)
+
+
+def _malloc_environ() -> dict:
+    return {k: os.environ.get(k) for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")}
+
+
+def _refaults() -> int:
+    """Page faults of a 1 MiB array freed and allocated again 20 times."""
+    import resource
+
+    a = np.ones(1 << 18, np.float32)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(20):
+        del a
+        a = np.ones(1 << 18, np.float32)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+@needs_dask
+def test_local_cluster_workers_keep_freed_memory_mapped(client):
+    # set before each worker process started (glibc reads them then), in place of
+    # Dask's MALLOC_TRIM_THRESHOLD_=65536, with which the loop below faulted about
+    # 5,000 pages in again
+    expected = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(64 << 20)}
+    assert list(client.run(_malloc_environ).values()) == [expected, expected]
+    if sys.platform.startswith("linux"):
+        faults = client.run(_refaults)
+        assert all(n < 20 for n in faults.values()), faults
 
 
 @needs_dask

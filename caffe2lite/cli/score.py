@@ -7,7 +7,8 @@
                      [--seed S] [--workers N] --out OUT.parquet
 
 ``--scheduler local`` starts a LocalCluster of ``--workers`` processes (default: one
-per CPU, one thread each) on loopback for the run; an address (``tcp://host:8786``)
+per CPU, one thread each, keeping freed memory mapped:
+:func:`caffe2lite.distributed.dask_score.local_cluster`) on loopback for the run; an address (``tcp://host:8786``)
 uses a running Dask scheduler. ``OUT.parquet`` is written by Dask as a parquet
 dataset (a directory, one file per partition) that ``pandas.read_parquet`` and
 ``dask.dataframe.read_parquet`` read back. The work is done by
@@ -17,7 +18,6 @@ dataset (a directory, one file per partition) that ``pandas.read_parquet`` and
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 from typing import Any
 
@@ -100,23 +100,16 @@ def add_score_parser(sub: Any) -> None:
 
 def score_command(args: argparse.Namespace, out: Any) -> int:
     """Run ``caffe2lite score``."""
-    from caffe2lite.distributed.dask_score import require_dask, score
+    from caffe2lite.distributed.dask_score import local_cluster, require_dask, score
 
     dd = require_dask()
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     predict, init = load_net(args.net), load_net(args.init)
     inputs = _inputs(args.input)
     cluster = None
     if args.scheduler == "local":
-        cluster = LocalCluster(
-            n_workers=args.workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            host="127.0.0.1",
-            silence_logs=logging.WARNING,
-        )
+        cluster = local_cluster(args.workers or os.cpu_count() or 1)
         address: Any = cluster
     else:
         address = args.scheduler

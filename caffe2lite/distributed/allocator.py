@@ -38,6 +38,14 @@ _lock = threading.Lock()
 _status: str | None = None
 
 
+def environ() -> dict[str, str]:
+    """The same setting as environment variables, for processes started later (glibc
+    reads them at start-up): Dask worker processes, whose nanny otherwise starts them
+    with ``MALLOC_TRIM_THRESHOLD_=65536``."""
+    return {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD),
+            "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD)}
+
+
 def status() -> str:
     """What :func:`keep_freed_memory` did in this process ("not asked" before it ran)."""
     return _status or "not asked"
