@@ -4,8 +4,9 @@ The same dataset (an id-list column and dense columns, 8 partitions) is scored
 three ways: in this process, partition after partition, through the function each
 Dask task runs (:func:`caffe2lite.distributed.dask_score.score_partition`: the
 single-process run); on a LocalCluster of 1 worker process; on one of 2 worker
-processes (one thread each, loopback). The partitions are put on the workers and
-the init nets run there before timing (a warm-up pass); a timed pass scores every
+processes (:func:`caffe2lite.dask.local_cluster`: one thread each, loopback). The
+partitions are put on the workers evenly and the init nets run there before timing
+(a warm-up pass); a timed pass scores every
 partition and keeps the outputs on the workers. Target: 2 workers at least 1.7x as
 fast as 1 worker where the machine has 2 or more cores. Without the ``dask`` extra
 the rows say so.
@@ -25,6 +26,10 @@ from bench.common import Config, Row, Target, compare, missing
 
 SECTION = "dask"
 PARTITIONS = 8
+# 1.6M rows in the full run: partitions of 200k rows (about 40 MB of input each,
+# towards Dask's advice of ~100 MB partitions); with 50k-row partitions Dask's own
+# cost per pass (70-100 ms to submit and schedule the tasks) was a third of the time
+ROWS_PER_TABLE_ROW = 16
 VOCAB, DIM, HIDDEN, DENSE, MEAN_IDS = 20_000, 32, 64, 8, 20
 
 
@@ -79,7 +84,7 @@ def run(config: Config) -> list[Row]:
     """Rows: single process (rows/s), 1 worker vs single process, 2 vs 1 worker."""
     try:
         import dask.dataframe as dd
-        from distributed import Client, LocalCluster, wait
+        from distributed import Client, wait
     except ImportError as e:
         note = f"dask extra not installed ({e.name}): pip install caffe2lite[dask]"
         return [
@@ -88,15 +93,15 @@ def run(config: Config) -> list[Row]:
         ]
     from caffe2lite.distributed import dask_score
 
-    rows = max(config.table_rows * 4, PARTITIONS)
+    rows = max(config.table_rows * ROWS_PER_TABLE_ROW, PARTITIONS)
     repeats = max(1, min(config.repeats, 3))
     predict, init = _nets()
     table = _table(rows)
-    frame = dd.from_pandas(table, npartitions=PARTITIONS)
     inputs = {"dense": [f"x{j}" for j in range(DENSE)]}
     p_bytes, i_bytes = predict.SerializeToString(), init.SerializeToString()
     mapping = {"C": "C", "C_lengths": "C_lengths", **inputs}
     parts = [table.iloc[s] for s in np.array_split(np.arange(rows), PARTITIONS)]
+    divisions = tuple(int(p.index[0]) for p in parts) + (rows - 1,)
 
     def local() -> None:
         for p, part in enumerate(parts):
@@ -110,19 +115,15 @@ def run(config: Config) -> list[Row]:
     for workers in (1, 2):
         with (
             warnings.catch_warnings(),
-            LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                host="127.0.0.1",
-                silence_logs=logging.ERROR,
-            ) as cluster,
+            dask_score.local_cluster(workers, silence_logs=logging.ERROR) as cluster,
             Client(cluster) as client,
         ):
-            warnings.filterwarnings("ignore", "Sending large graph")
-            data = client.persist(frame)
-            wait(data)
+            # the partitions in the workers' memory, evenly (round robin); placed by
+            # persist, 8 partitions could land 6 on one worker and 2 on the other
+            names = sorted(client.scheduler_info()["workers"])
+            futures = [client.scatter(part, workers=[names[i % len(names)]])
+                       for i, part in enumerate(parts)]
+            data = dd.from_delayed(futures, meta=table.iloc[:0], divisions=divisions)
             passes = iter(range(10**6))
 
             def once(data: Any = data, passes: Any = passes) -> None:
