@@ -12,6 +12,9 @@ import pytest
 from caffe2lite.distributed import allocator, mpi_launch
 
 WHY = mpi_launch.unavailable()
+# the ranks start without malloc settings of their own (a Dask LocalCluster started
+# earlier in this process leaves its workers' MALLOC_* variables in os.environ)
+CLEAN = {key: None for key in ("GLIBC_TUNABLES", *allocator._ENV_VARS)}
 
 
 def _glibc() -> bool:
@@ -42,7 +45,7 @@ report(status=status, faults=resource.getrusage(resource.RUSAGE_SELF).ru_minflt 
 @pytest.mark.skipif(not _glibc(), reason="glibc's malloc only")
 def test_a_world_of_two_ranks_keeps_freed_memory_mapped():
     res = mpi_launch.run(2, mpi_launch.PRELUDE + SCRIPT, timeout=60,
-                         env={"CAFFE2LITE_MPI_MALLOC": "1"})
+                         env={**CLEAN, "CAFFE2LITE_MPI_MALLOC": "1"})
     assert res.returncode == 0, res.stderr
     assert len(res.results) == 2
     for r in res.results:
@@ -54,7 +57,7 @@ def test_a_world_of_two_ranks_keeps_freed_memory_mapped():
 @pytest.mark.skipif(WHY is not None, reason=f"needs MPI: {WHY}")
 def test_the_switch_and_the_environment_leave_malloc_alone():
     res = mpi_launch.run(2, mpi_launch.PRELUDE + SCRIPT, timeout=60,
-                         env={"CAFFE2LITE_MPI_MALLOC": "0"})
+                         env={**CLEAN, "CAFFE2LITE_MPI_MALLOC": "0"})
     assert res.returncode == 0, res.stderr
     assert [r["status"] for r in res.results] == ["left alone (CAFFE2LITE_MPI_MALLOC=0)"] * 2
     res = mpi_launch.run(1, mpi_launch.PRELUDE + SCRIPT, timeout=60)

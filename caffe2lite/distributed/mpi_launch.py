@@ -45,10 +45,10 @@ class Run:
 
 
 def run(n: int, script: str, *, timeout: float = 30.0, args: tuple[str, ...] = (),
-        env: dict[str, str] | None = None) -> Run:
+        env: dict[str, str | None] | None = None) -> Run:
     """Run ``script`` (Python source) on ``n`` ranks of this machine, with ``env``
-    added to the environment; raise ``subprocess.TimeoutExpired`` after ``timeout``
-    seconds (the job is killed)."""
+    added to the environment (a None value removes the variable); raise
+    ``subprocess.TimeoutExpired`` after ``timeout`` seconds (the job is killed)."""
     exe = mpiexec()
     if exe is None:
         raise RuntimeError(unavailable() or "no mpiexec")
@@ -57,13 +57,17 @@ def run(n: int, script: str, *, timeout: float = 30.0, args: tuple[str, ...] = (
         with open(path, "w") as f:
             f.write(script)
         extra = env or {}
-        env = dict(os.environ, PYTHONUNBUFFERED="1", HYDRA_IFACE="lo",
-                   CAFFE2LITE_RANK_RESULTS=tmp)
-        env.pop("PMI_SIZE", None)
-        env.update(extra)
+        environ = dict(os.environ, PYTHONUNBUFFERED="1", HYDRA_IFACE="lo",
+                       CAFFE2LITE_RANK_RESULTS=tmp)
+        environ.pop("PMI_SIZE", None)
+        for key, value in extra.items():
+            if value is None:
+                environ.pop(key, None)
+            else:
+                environ[key] = value
         cmd = [exe, "-n", str(n), "-host", "localhost", sys.executable, path, *args]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env, cwd=tmp, start_new_session=True)
+                                text=True, env=environ, cwd=tmp, start_new_session=True)
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
