@@ -73,11 +73,31 @@ def _shape_mnk(x: TensorShape, w: TensorShape, axis: int, axis_w: int):
 def _fc_shape(
     x: TensorShape, w: TensorShape, b: TensorShape, *, axis: int, axis_w: int
 ) -> tuple[TensorShape]:
-    """Caffe2's FCShapeInference: X's dimensions up to ``axis``, then N."""
-    ax, _, _, n = _shape_mnk(x, w, axis, axis_w)
+    """Caffe2's FCShapeInference: X's dimensions up to ``axis``, then N. Where the
+    shapes are known, the checks the kernel makes (K of X and W, N biases) are made
+    here too, with the kernel's errors, so a mismatch is found before anything runs."""
+    ax, m, k, n = _shape_mnk(x, w, axis, axis_w)
     if ax is None or n is None:
         return (TensorShape(None, x.dtype),)
+    if _ints(k, n) and w.known and b.known:  # (M may be a symbol: a batch size)
+        _check_known(x, w, b, axis, m, n, k)
     return (TensorShape(tuple(x.dims[:ax]) + (n,), x.dtype),)
+
+
+def _check_known(x: TensorShape, w: TensorShape, b: TensorShape, axis: int, m, n, k) -> None:
+    ws, bs = (tuple(int(d) for d in t.dims or ()) for t in (w, b))
+    if len(bs) != 1:
+        enforce_that(False, f"b.dim() == 1. {len(bs)}", blob="b", expected="a 1-D bias",
+                     found=f"{len(bs)}-D shape {dims(bs)}")
+    xs = "[" + ", ".join(str(d) for d in x.dims or ()) + "]"
+    text = (f"Dimension mismatch: X: {xs}, W: {dims(ws)}, b: {dims(bs)}, "
+            f"axis: {axis}, M: {m}, N: {n}, K: {k}")
+    if k * n != sh.numel(w):
+        enforce_that(False, "K == W.numel() / N", text, blob="W",
+                     expected=f"W of {n} x {k}", found=dims(ws))
+    if n != bs[0]:
+        enforce_that(False, "N == b.dim32(0)", text, blob="b", expected=f"{n} biases",
+                     found=bs[0])
 
 
 def _ints(*values) -> bool:

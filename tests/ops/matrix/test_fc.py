@@ -228,6 +228,33 @@ def test_shape_inference_keeps_the_leading_dims():
     assert infer_op(op1, [TensorShape(None, f4), w, b])[0].dims is None
 
 
+@pytest.mark.parametrize("w, b, message, blob", [
+    ((4, 2), (4,), "K == W.numel() / N. Dimension mismatch: X: [2, 3], W: [4, 2], b: [4], "
+                   "axis: 1, M: 2, N: 4, K: 3", "W"),
+    ((4, 3), (5,), "N == b.dim32(0). Dimension mismatch: X: [2, 3], W: [4, 3], b: [5], "
+                   "axis: 1, M: 2, N: 4, K: 3", "b"),
+    ((4, 3), (4, 1), "b.dim() == 1. 2", "b"),
+])
+def test_shape_inference_finds_the_kernels_mismatches(w, b, message, blob):
+    # the same errors as the run (test_dimension_mismatch_messages), before running
+    from caffe2lite.inference import infer_op
+    from caffe2lite.schema.shapes import TensorShape
+
+    f4 = np.dtype(np.float32)
+    op = CreateOperator("FC", ["X", "W", "b"], ["Y"])
+    shapes = [TensorShape((2, 3), f4), TensorShape(w, f4), TensorShape(b, f4)]
+    with pytest.raises(ShapeError, match=re.escape(message)) as info:
+        infer_op(op, shapes)
+    assert info.value.blob == blob
+    # a symbolic batch still has a known K to check
+    shapes[0] = TensorShape(("B", 3), f4)
+    with pytest.raises(ShapeError, match=re.escape(message.replace("[2, 3]", "[B, 3]")
+                                                   .replace("M: 2", "M: B"))):
+        infer_op(op, shapes)
+    assert infer_op(op, shapes[:1] + [TensorShape((4, 3), f4), TensorShape((4,), f4)]) == [
+        TensorShape(("B", 4), f4)]
+
+
 def test_costs_are_caffe2s():
     from caffe2lite.inference import op_cost
     from caffe2lite.schema.shapes import Cost, TensorShape
