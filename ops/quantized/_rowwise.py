@@ -214,16 +214,7 @@ def check_lookup_inputs(
     check_ndim(indices, "INDICES", 1, "INDICES must be a vector")
     check_ndim(lengths, "LENGTHS", 1, "LENGTHS must be a vector")
     if weights is not None:
-        check_ndim(weights, "WEIGHTS", 1, "WEIGHTS must be a vector")
-        if weights.shape[0] != indices.shape[0]:
-            raise EnforceError(
-                f"weights_input.numel() == indices.numel(). {weights.shape[0]} vs "
-                f"{indices.shape[0]}. WEIGHTS should have the same length as INDICES.",
-                blob="WEIGHTS",
-                expected=f"length {indices.shape[0]}",
-                found=f"length {weights.shape[0]}",
-            )
-        check_dtype(weights, "WEIGHTS", np.float32)
+        check_lookup_weights(weights, indices)
     if not isinstance(data, np.ndarray):
         check_dtype(data, "DATA", np.uint8)  # "expected a tensor"
     check_ndim(data, "DATA", 2, "DATA must be a matrix of fused rows")
@@ -238,6 +229,20 @@ def check_lookup_inputs(
     check_dtype(data, "DATA", np.uint8)
     check_lengths(lengths)
     check_lookup_bounds(indices, lengths, data.shape[0])
+
+
+def check_lookup_weights(weights: np.ndarray, indices: np.ndarray) -> None:
+    """WEIGHTS: a float32 vector with one weight per index (Caffe2's messages)."""
+    check_ndim(weights, "WEIGHTS", 1, "WEIGHTS must be a vector")
+    if weights.shape[0] != indices.shape[0]:
+        raise EnforceError(
+            f"weights_input.numel() == indices.numel(). {weights.shape[0]} vs "
+            f"{indices.shape[0]}. WEIGHTS should have the same length as INDICES.",
+            blob="WEIGHTS",
+            expected=f"length {indices.shape[0]}",
+            found=f"length {weights.shape[0]}",
+        )
+    check_dtype(weights, "WEIGHTS", np.float32)
 
 
 def check_lookup_bounds(indices: np.ndarray, lengths: np.ndarray, rows: int) -> None:
