@@ -8,6 +8,7 @@ from . import float_to_fused_nbit_rowwise_quantized  # noqa: F401
 from . import fused_nbit_rowwise_quantized_to_float  # noqa: F401
 from . import sparse_lengths_fused_8bit_rowwise  # noqa: F401
 from . import sparse_lengths_fused_nbit_rowwise  # noqa: F401
+from . import sparse_lengths_nbit_rowwise_sparse  # noqa: F401
 from . import sparse_lengths_8bits_rowwise  # noqa: F401
 from . import float_to_rowwise_quantized_8bits  # noqa: F401
 from . import rowwise_8bit_quantized_to_float  # noqa: F401
