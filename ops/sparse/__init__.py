@@ -11,6 +11,7 @@ from . import sparse_to_dense  # noqa: F401
 from . import sparse_to_dense_mask  # noqa: F401
 from . import batch_sparse_to_dense  # noqa: F401
 from . import sparse_fun_hash  # noqa: F401
+from . import fun_hash  # noqa: F401
 from . import sparse_label_split  # noqa: F401
 from . import fill_examples_with_indicator  # noqa: F401
 from . import lengths_gather  # noqa: F401
