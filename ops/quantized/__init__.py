@@ -15,4 +15,5 @@ from . import rowwise_8bit_quantized_to_float  # noqa: F401
 from . import half_fused_8bit_rowwise  # noqa: F401
 from . import half_fused_nbit_rowwise  # noqa: F401
 from . import fake_fused_nbit_rowwise  # noqa: F401
+from . import greedy_nbit_rowwise  # noqa: F401
 from . import gather_fused_8bit_rowwise  # noqa: F401

@@ -126,13 +126,78 @@ def per_byte(bits: int) -> int:
     return 8 // bits
 
 
-def nbit_codes(x2: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+GREEDY_BINS = 200  # Caffe2's param_search_greedy(X, N, 200, 0.16, ...)
+GREEDY_RATIO = np.float32(0.16)
+
+
+def _range_loss(x2: np.ndarray, lo: np.ndarray, hi: np.ndarray, bits: int) -> np.ndarray:
+    """Caffe2's compress_uniform_simplified_: the L2 error of quantising each row of
+    ``x2`` over [lo, hi], in float32, summed as its AVX loop did (8 lanes over the
+    first C // 8 * 8 columns, the lanes added in order, then the other columns)."""
+    top = np.float32((1 << bits) - 1)
+    xmin = lo.astype(np.float16).astype(np.float32)
+    with np.errstate(all="ignore"):
+        span = hi - xmin
+        scale = np.where(span == 0, np.float32(1),
+                         (span / top).astype(np.float16).astype(np.float32))
+        inverse = np.float32(1) / scale
+        q = np.clip(np.rint((x2 - xmin[:, None]) * inverse[:, None]), np.float32(0), top)
+        err = x2 - (q * scale[:, None] + xmin[:, None])
+        sq = err * err
+        cols = x2.shape[1]
+        whole = cols // 8 * 8
+        lanes = np.zeros((x2.shape[0], 8), np.float32)
+        for start in range(0, whole, 8):
+            lanes += sq[:, start:start + 8]
+        norm = np.zeros(x2.shape[0], np.float32)
+        for j in range(8 if whole else 0):
+            norm += lanes[:, j]
+        for i in range(whole, cols):
+            norm += sq[:, i]
+        return np.sqrt(norm)
+
+
+def greedy_range(x2: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                 bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The GREEDY engine's range per row (Caffe2's param_search_greedy): from [min,
+    max], step by (max - min) / 200 either end, whichever step loses less, while more
+    than int(200 * (1 - 0.16)) steps remain; keep the best local optimum that beats
+    every earlier one, starting from [min, max]. float32 throughout; all rows at once."""
+    cur_min, cur_max = lo.astype(np.float32), hi.astype(np.float32)
+    with np.errstate(all="ignore"):
+        step = (cur_max - cur_min) / np.float32(GREEDY_BINS)
+        min_bins = int(np.float32(GREEDY_BINS) * (np.float32(1) - GREEDY_RATIO))
+        thr = np.float32(min_bins) * step
+        cur_loss = _range_loss(x2, cur_min, cur_max, bits)
+        best_loss, best_lo, best_hi = cur_loss.copy(), cur_min.copy(), cur_max.copy()
+        active = np.flatnonzero(cur_min + thr < cur_max)
+        while active.size:
+            x, a, b, d = x2[active], cur_min[active], cur_max[active], step[active]
+            loss1 = _range_loss(x, a + d, b, bits)  # move the left end
+            loss2 = _range_loss(x, a, b - d, bits)  # move the right end
+            c = cur_loss[active]
+            better = (c < loss1) & (c < loss2) & (c < best_loss[active])
+            at = active[better]
+            best_loss[at], best_lo[at], best_hi[at] = c[better], a[better], b[better]
+            left = loss1 < loss2
+            cur_min[active[left]] = (a + d)[left]
+            cur_max[active[~left]] = (b - d)[~left]
+            cur_loss[active] = np.where(left, loss1, loss2)
+            active = active[cur_min[active] + thr[active] < cur_max[active]]
+    return best_lo, best_hi
+
+
+def nbit_codes(x2: np.ndarray, bits: int,
+               greedy: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The N-bit rowwise quantisation of a float32 (rows, C) matrix, before packing:
     (uint8 codes (rows, C), float16 scales, float32 biases (float16 values)).
 
     bias = float16(row min); scale = float16((row max - bias) / (2^N - 1)), 1 when
-    that is 0 or its inverse infinite; code = clip(rint((x - bias) / scale))."""
+    that is 0 or its inverse infinite; code = clip(rint((x - bias) / scale)). With
+    ``greedy`` the row's range is :func:`greedy_range`'s instead of [min, max]."""
     lo, hi = _row_min_max(x2, "input")
+    if greedy and x2.size:
+        lo, hi = greedy_range(x2, lo, hi, bits)
     top = (1 << bits) - 1
     lo = lo.astype(np.float16).astype(np.float32)  # the bias is stored as float16
     span = hi - lo
@@ -149,12 +214,12 @@ def nbit_codes(x2: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return codes.astype(np.uint8), scale, lo
 
 
-def quantize_fake_nbit(x: np.ndarray, bits: int) -> np.ndarray:
+def quantize_fake_nbit(x: np.ndarray, bits: int, greedy: bool = False) -> np.ndarray:
     """FloatToFused{4,2}BitFakeRowwiseQuantized on a float32 array: the N-bit codes
     and float16-valued scale/bias, stored in the fused 8-bit layout (one code per
     byte, then the scale and the bias as float32)."""
     x2, lead = rows_of(x, "input")
-    codes, scale, lo = nbit_codes(x2, bits)
+    codes, scale, lo = nbit_codes(x2, bits, greedy)
     cols = x2.shape[1]
     out = np.empty((x2.shape[0], cols + 8), np.uint8)
     out[:, :cols] = codes
@@ -163,7 +228,7 @@ def quantize_fake_nbit(x: np.ndarray, bits: int) -> np.ndarray:
     return out.reshape(lead + (cols + 8,))
 
 
-def quantize_fused_nbit(x: np.ndarray, bits: int) -> np.ndarray:
+def quantize_fused_nbit(x: np.ndarray, bits: int, greedy: bool = False) -> np.ndarray:
     """FloatToFused{4,2}BitRowwiseQuantized on a float32 array."""
     k = per_byte(bits)
     x2, lead = rows_of(x, "input")
@@ -177,7 +242,7 @@ def quantize_fused_nbit(x: np.ndarray, bits: int) -> np.ndarray:
             expected=f"last dimension a multiple of {k}",
             found=cols,
         )
-    codes, scale, lo = nbit_codes(x2, bits)
+    codes, scale, lo = nbit_codes(x2, bits, greedy)
     codes = codes.reshape(x2.shape[0], cols // k, k)
     packed = codes[:, :, 0].copy()
     for j in range(1, k):  # k <= 4 shifts, not a loop over data

@@ -24,8 +24,8 @@ scale)), 0, {top}) in float32 arithmetic (ties to even). The output row is the C
 codes, one per byte, then the scale and the bias as float32 (8 little-endian bytes):
 the last dimension grows by 8. A float16 scale that rounds to 0 left Caffe2's codes
 undefined (1/0); here it is 1, as in the packed op. Rows with no columns are an
-error (Caffe2 read past the row). The GREEDY engine (a search for a narrower range)
-is not provided: the default min/max quantisation runs, as when an engine is missing.
+error (Caffe2 read past the row). With engine="GREEDY" the row's range comes from
+Caffe2's greedy search instead (see the GREEDY entry of this op).
 
 {example}"""
 
