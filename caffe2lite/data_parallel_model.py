@@ -9,6 +9,21 @@ from caffe2lite.distributed.mpi_parallel import (
     Parallelize,
     Parallelize_CPU,
 )
+from caffe2lite.distributed.mpi_parallel_run import (
+    AddBlobSync,
+    AddDistributedBlobSync,
+    ConvertNetForDevice,
+    CreateNet,
+    ExtractPredictorNet,
+    FinalizeAfterCheckpoint,
+    GetCheckpointParams,
+    GetDevices,
+    GetLearningRateBlobNames,
+    IsGPU,
+    RunInitNet,
+    RunNet,
+    Synchronize,
+)
 from caffe2lite.distributed.mpi_parallel import (
     strip_blob_name as stripBlobName,
 )
@@ -16,4 +31,9 @@ from caffe2lite.distributed.mpi_parallel import (
     strip_blob_name as stripParamName,
 )
 
-__all__ = ["Parallelize", "Parallelize_CPU", "stripBlobName", "stripParamName"]
+__all__ = [
+    "AddBlobSync", "AddDistributedBlobSync", "ConvertNetForDevice", "CreateNet",
+    "ExtractPredictorNet", "FinalizeAfterCheckpoint", "GetCheckpointParams", "GetDevices",
+    "GetLearningRateBlobNames", "IsGPU", "Parallelize", "Parallelize_CPU", "RunInitNet",
+    "RunNet", "Synchronize", "stripBlobName", "stripParamName",
+]

@@ -22,6 +22,7 @@ from caffe2lite.errors import ApiValueError
 from caffe2lite.proto import caffe2_pb2
 
 DEFAULT_TIMEOUT_SEC = 30  # Caffe2's _DEFAULT_TIMEOUT_SEC
+DEFAULT_BARRIER_TIMEOUT_SEC = 300  # Caffe2's _DEFAULT_BARRIER_NET_TIMEOUT_SEC
 _SEPARATOR = "/"
 
 
@@ -153,6 +154,7 @@ def Parallelize(
     model._rendezvous = rendezvous
     model._shared_model = False
     model._broadcast_context = None
+    model._optimizer = None
     model._grad_names = []
     model.net.Proto().type = net_type
     model.net.Proto().num_workers = len(devices) * num_threads_per_device + (
@@ -230,10 +232,30 @@ def Parallelize(
     if net_transformer_fun is not None:
         net_transformer_fun(model, len(devices), model._device_prefix, model._device_type)
 
-    _sync_params(devices, model, model.param_init_net, rendezvous, model._param_names,
-                 max_concurrent_distributed_ops)
+    sync_params(devices, model, model.param_init_net, rendezvous, model._param_names,
+                max_concurrent_distributed_ops)
     model._data_parallel_model_init_nets = [model.param_init_net]
     model._data_parallel_model_nets = [model.net]
+    if rendezvous is not None and rendezvous["engine"] == "GLOO":
+        # Caffe2's barrier before training: a shard that starts sooner waits for the
+        # others (RunInitNet makes its world, RunNet runs it before the training net)
+        model._barrier_init_net = core.Net("barrier_init_net")
+        model._barrier_net = create_barrier_net(model, model._barrier_init_net,
+                                                "pre_training", barrier_net_timeout_sec)
+        model._data_parallel_model_init_nets.insert(0, model._barrier_init_net)
+        model._data_parallel_model_nets.insert(0, model._barrier_net)
+
+
+def create_barrier_net(model: Any, init_net: Any, prefix: str, timeout_sec: float) -> Any:
+    """A net of one Barrier over a common world made in ``init_net`` with
+    ``timeout_sec`` (Caffe2's _CreateBarrierNet)."""
+    world = create_or_clone_common_world(init_net, prefix + "_barrier_cw",
+                                         rendezvous=model._rendezvous,
+                                         name=prefix + "_barrier_cw_op",
+                                         timeout_sec=timeout_sec)
+    net = core.Net(prefix + "_barrier_net")
+    net.Barrier([world], [], engine=model._rendezvous["engine"])
+    return net
 
 
 def Parallelize_CPU(*args: Any, **kwargs: Any) -> None:
@@ -300,11 +322,15 @@ def _sum_locally(names: list, devices: list, model: Any) -> None:
                 model.net.Copy(group[0], blob)
 
 
-def _sync_params(devices: list, model: Any, net: Any, rendezvous: dict | None,
-                 names: list, limit: int) -> None:
-    """Every device's and every shard's parameters start as device 0's of shard 0."""
+def sync_params(devices: list, model: Any, net: Any, rendezvous: dict | None,
+                names: list, limit: int, init_net: Any = None) -> None:
+    """``net`` makes every device's and every shard's blobs ``names`` equal to device
+    0's of shard 0 (Broadcast over shards, Copy across devices); the common worlds are
+    made in ``init_net`` (the param init net by default)."""
     if rendezvous is not None:
-        context = _Collectives("broadcast", limit, model.param_init_net, rendezvous)
+        context = _Collectives("broadcast", limit,
+                               model.param_init_net if init_net is None else init_net,
+                               rendezvous)
         with scope.DeviceScope(_device_scope(model, devices[0])):
             for name in sorted(names):
                 group = [model._device_grouped_blobs[name][d] for d in devices]
