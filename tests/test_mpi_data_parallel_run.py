@@ -147,3 +147,137 @@ report(h_w=workspace.FetchBlob("cpu_0/h_w"), y_w=workspace.FetchBlob("cpu_0/y_w"
         np.testing.assert_array_equal(r["h_w"], np.full((8, 4), 0.5, np.float32))
     np.testing.assert_array_equal(ranks[0]["y_w"], ranks[1]["y_w"])
     assert ranks[0]["ckpt"] == ranks[1]["ckpt"] and "optimizer_iteration" in ranks[0]["ckpt"]
+
+
+BN_MODEL = '''
+import numpy as np
+from caffe2lite import brew, data_parallel_model, model_helper, optimizer, workspace
+
+
+def build_bn(devices, **kwargs):
+    model = model_helper.ModelHelper(name="bn_mlp")
+
+    def forward(m, loss_scale):
+        h = brew.spatial_bn(m, "data", "bn", 3, epsilon=1e-5, momentum=0.9, is_test=False)
+        h = brew.fc(m, h, "y", dim_in=3 * 2 * 2, dim_out=1)
+        dist = m.net.SquaredL2Distance([h, "label"], "dist")
+        loss = m.net.AveragedLoss(dist, "loss")
+        return [m.net.Scale(loss, "loss_scaled", scale=loss_scale)]
+
+    data_parallel_model.Parallelize(
+        model, lambda m: None, forward, devices=list(devices), cpu_device=True,
+        optimizer_builder_fun=lambda m: optimizer.build_sgd(m, base_learning_rate=0.1),
+        **kwargs)
+    return model
+'''
+
+
+def bn_train(model, devices, x, y, iters=4):
+    share = len(x) // len(devices)
+    for i, d in enumerate(devices):
+        workspace.FeedBlob(f"cpu_{d}/data", x[share * i:share * (i + 1)])
+        workspace.FeedBlob(f"cpu_{d}/label", y[share * i:share * (i + 1)])
+    data_parallel_model.RunInitNet(model)
+    return model
+
+
+@pytest.fixture
+def bn():
+    workspace.ResetWorkspace()
+    names: dict = {}
+    exec(BN_MODEL, names)  # noqa: S102
+    rng = np.random.default_rng(3)
+    names["X"] = rng.standard_normal((8, 3, 2, 2)).astype(np.float32)
+    names["Y"] = rng.standard_normal((8, 1)).astype(np.float32)
+    yield names
+    workspace.ResetWorkspace()
+
+
+def _train(bn, devices, iters=4, **kwargs):
+    model = bn["build_bn"](devices, **kwargs)
+    bn_train(model, devices, bn["X"], bn["Y"])
+    start = {str(p): workspace.FetchBlob(p).copy() for p in model.GetParams("cpu_0/")}
+    return model, start
+
+
+def test_combine_spatial_bn_normalises_over_every_device(bn):
+    single, start = _train(bn, [0])
+    data_parallel_model.RunNet(single, 4)
+    want = {name: workspace.FetchBlob(name) for name in start}
+    workspace.ResetWorkspace()
+    two = bn["build_bn"]([0, 1], combine_spatial_bn=True)
+    ops = [op.type for op in two.net.Proto().op]
+    assert ops.count("ChannelStats") == 2 and ops.count("ChannelBackpropStats") == 2
+    assert ops.index("ChannelStats") < ops.index("SpatialBN")
+    bn_op = next(op for op in two.net.Proto().op if op.type == "SpatialBN")
+    assert list(bn_op.input[5:]) == ["cpu_0/data_sums_combined", "cpu_0/data_sumsq_combined"]
+    assert [a.i for a in bn_op.arg if a.name == "num_batches"] == [2]
+    bn_train(two, [0, 1], bn["X"], bn["Y"])
+    for name, value in start.items():  # the same start as the single device
+        workspace.FeedBlob(name, value)
+        workspace.FeedBlob(name.replace("cpu_0", "cpu_1"), value)
+    data_parallel_model.RunNet(two, 4)
+    for name, value in want.items():
+        np.testing.assert_allclose(workspace.FetchBlob(name), value, rtol=1e-4, atol=1e-5)
+
+
+def test_without_combining_each_device_normalises_its_own_half(bn):
+    single, start = _train(bn, [0])
+    data_parallel_model.RunNet(single, 4)
+    want = workspace.FetchBlob("cpu_0/y_w")
+    workspace.ResetWorkspace()
+    two = bn["build_bn"]([0, 1])
+    bn_train(two, [0, 1], bn["X"], bn["Y"])
+    for name, value in start.items():
+        workspace.FeedBlob(name, value)
+        workspace.FeedBlob(name.replace("cpu_0", "cpu_1"), value)
+    data_parallel_model.RunNet(two, 4)
+    assert not np.allclose(workspace.FetchBlob("cpu_0/y_w"), want, rtol=1e-4, atol=1e-5)
+
+
+def test_shared_model_keeps_one_copy_of_the_parameters(bn):
+    two = bn["build_bn"]([0, 1], shared_model=True)
+    assert sorted(map(str, two.params)) == ["cpu_0/bn_b", "cpu_0/bn_s", "cpu_0/y_b",
+                                            "cpu_0/y_w"]
+    made = {o for op in two.param_init_net.Proto().op for o in op.output}
+    assert "cpu_1/y_w" not in made and "cpu_0/y_w" in made
+    reads = {i for op in two.net.Proto().op for i in op.input}
+    assert "cpu_1/y_w" not in reads and "cpu_1/bn_s" not in reads
+    fc1 = [op for op in two.net.Proto().op if op.type == "FC"][1]
+    assert list(fc1.input)[1:] == ["cpu_0/y_w", "cpu_0/y_b"]
+    updates = [op for op in two.net.Proto().op if op.type == "WeightedSum"]
+    assert all(str(op.output[0]).startswith("cpu_0/") for op in updates)
+    bn_train(two, [0, 1], bn["X"], bn["Y"])
+    data_parallel_model.RunNet(two, 2)
+    assert np.isfinite(workspace.FetchBlob("cpu_0/y_w")).all()
+
+
+def test_a_resnet50_trainer_style_cpu_run_on_two_ranks(tmp_path):
+    # Caffe2's resnet50_trainer with --use_cpu: shared_model and combine_spatial_bn on,
+    # one device per rank
+    why = mpi_launch.unavailable()
+    if why is not None:
+        print(f"skipped: {why}")
+        pytest.skip(why)
+    res = mpi_launch.run(2, mpi_launch.PRELUDE + BN_MODEL + f'''
+workspace.RunOperatorOnce(core.CreateOperator(
+    "FileStoreHandlerCreate", [], ["store_handler"], path={str(tmp_path)!r}))
+rendezvous = dict(kv_handler="store_handler", shard_id=RANK, num_shards=SIZE,
+                  engine="GLOO", transport="tcp", interface="", exit_nets=None)
+''' + '''
+rng = np.random.default_rng(10 + RANK)
+model = build_bn([0], rendezvous=rendezvous, shared_model=True, combine_spatial_bn=True)
+workspace.FeedBlob("cpu_0/data", rng.standard_normal((4, 3, 2, 2)).astype(np.float32))
+workspace.FeedBlob("cpu_0/label", rng.standard_normal((4, 1)).astype(np.float32))
+data_parallel_model.RunInitNet(model)
+start = workspace.FetchBlob("cpu_0/y_w").copy()
+data_parallel_model.RunNet(model, 3)
+report(start=start, end=workspace.FetchBlob("cpu_0/y_w"),
+       ckpt=sorted(map(str, data_parallel_model.GetCheckpointParams(model))))
+''', timeout=90)
+    assert res.returncode == 0, res.stderr
+    ranks = res.by_rank()
+    np.testing.assert_array_equal(ranks[0]["start"], ranks[1]["start"])  # broadcast
+    np.testing.assert_array_equal(ranks[0]["end"], ranks[1]["end"])  # summed gradients
+    assert not np.array_equal(ranks[0]["start"], ranks[0]["end"])
+    assert "cpu_0/y_w" in ranks[0]["ckpt"] and "cpu_0/bn_rm" in ranks[0]["ckpt"]

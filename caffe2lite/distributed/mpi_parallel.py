@@ -10,6 +10,14 @@ run on MPI (see :mod:`caffe2lite.distributed.mpi_world`): ``rendezvous`` carries
 ``num_shards`` and ``shard_id`` (checked against the MPI world), ``engine`` (GLOO,
 the names Caffe2 emitted) and an optional ``kv_handler`` blob (a store, not needed by
 MPI). Common worlds are created once per concurrency slot and cloned, as Caffe2 did.
+
+``shared_model=True`` keeps one copy of the parameters (the first device's) that
+every device reads, and ``combine_spatial_bn=True`` normalises over all devices'
+batches together (:mod:`caffe2lite.distributed.mpi_parallel_bn`), both as in Caffe2
+on CPU. One difference, on purpose: Caffe2 synchronised only the computed parameters
+of a shared model (its shards could start from different weights, and
+GetCheckpointParams left the weights out); here the weights are broadcast from shard
+0 and checkpointed like those of any model.
 """
 
 from __future__ import annotations
@@ -135,10 +143,9 @@ def Parallelize(
     if not cpu_device:
         raise ApiValueError("Parallelize: caffe2lite runs on CPU only; pass cpu_device=True",
                             arg="cpu_device", expected=True, found=cpu_device)
-    if use_nccl or ideep or shared_model or combine_spatial_bn:
-        raise ApiValueError("Parallelize: use_nccl, ideep, shared_model and "
-                            "combine_spatial_bn are GPU/IDEEP features caffe2lite lacks",
-                            expected="False", found="True")
+    if use_nccl or ideep:
+        raise ApiValueError("Parallelize: use_nccl and ideep are GPU/IDEEP features "
+                            "caffe2lite lacks", expected="False", found="True")
     devices = list(devices if devices is not None else [0])
     if param_update_builder_fun is not None and optimizer_builder_fun is not None:
         raise ApiValueError("Can only specify one of param_update_builder_fun, "
@@ -152,7 +159,7 @@ def Parallelize(
     model._device_prefix = "cpu"
     model._devices = devices
     model._rendezvous = rendezvous
-    model._shared_model = False
+    model._shared_model = shared_model
     model._broadcast_context = None
     model._optimizer = None
     model._grad_names = []
@@ -182,18 +189,25 @@ def Parallelize(
     model._param_names = list(model._device_grouped_blobs)
     model._computed_param_names = list(computed)
 
-    if param_update_builder_fun is None and optimizer_builder_fun is None:
-        return  # forward only (a test net)
-
+    training = param_update_builder_fun is not None or optimizer_builder_fun is not None
     if pre_grad_net_transformer_fun is not None:
         pre_grad_net_transformer_fun(model)
-    loss_grads = {}
-    for device in devices:
-        with scope.DeviceScope(_device_scope(model, device)):
-            for loss in losses_by_device[device]:
-                loss_grads[str(loss)] = str(model.ConstantFill(loss, str(loss) + "_grad",
-                                                               value=1.0))
-    model.AddGradientOperators(loss_grads)
+    if training:
+        loss_grads = {}
+        for device in devices:
+            with scope.DeviceScope(_device_scope(model, device)):
+                for loss in losses_by_device[device]:
+                    loss_grads[str(loss)] = str(model.ConstantFill(
+                        loss, str(loss) + "_grad", value=1.0))
+        model.AddGradientOperators(loss_grads)
+    if net_transformer_fun is not None:
+        net_transformer_fun(model, len(devices), model._device_prefix, model._device_type)
+    if not training:
+        return  # forward only (a test net)
+    if combine_spatial_bn:
+        from caffe2lite.distributed.mpi_parallel_bn import combine_spatial_bn as _combine
+
+        _combine(model)
 
     param_to_grad = model.param_to_grad
     sparse = [p for p in model.params if isinstance(param_to_grad.get(p), core.GradientSlice)]
@@ -214,9 +228,9 @@ def Parallelize(
     elif len(devices) > 1:
         _sum_locally(list(reversed(model._grad_names)), devices, model)
 
-    if post_sync_builder_fun is not None:
-        with scope.DeviceScope(_device_scope(model, devices[0])):
-            post_sync_builder_fun(model)
+    all_params = {str(p) for p in model.GetParams("")}
+    if shared_model:
+        _prune_for_sharing(model)
 
     if param_update_builder_fun is not None:
         for device in devices:
@@ -229,11 +243,13 @@ def Parallelize(
         assert optimizer_builder_fun is not None  # checked with the arguments above
         model._optimizer = optimizer_builder_fun(model)
 
-    if net_transformer_fun is not None:
-        net_transformer_fun(model, len(devices), model._device_prefix, model._device_type)
-
     sync_params(devices, model, model.param_init_net, rendezvous, model._param_names,
                 max_concurrent_distributed_ops)
+    if post_sync_builder_fun is not None:  # after the initial sync, on every device
+        for device in devices:
+            with scope.DeviceScope(_device_scope(model, device)), \
+                    scope.NameScope(f"{model._device_prefix}_{device}"):
+                post_sync_builder_fun(model)
     model._data_parallel_model_init_nets = [model.param_init_net]
     model._data_parallel_model_nets = [model.net]
     if rendezvous is not None and rendezvous["engine"] == "GLOO":
@@ -244,6 +260,45 @@ def Parallelize(
                                                 "pre_training", barrier_net_timeout_sec)
         model._data_parallel_model_init_nets.insert(0, model._barrier_init_net)
         model._data_parallel_model_nets.insert(0, model._barrier_net)
+    if shared_model:
+        _remap_to_master(model, all_params)
+
+
+def _prune_for_sharing(model: Any) -> None:
+    """shared_model: only the first device's parameters are updated (Caffe2's
+    _PruneParametersForSharing); the other devices' gradients are still summed into
+    the first device's."""
+    master = f"{model._device_prefix}_{model._devices[0]}/"
+    model.params = model.GetParams(master)
+    kept = {str(p) for p in model.params}
+    model.param_to_grad = {p: g for p, g in model.param_to_grad.items() if str(p) in kept}
+    model.weights = [w for w in model.weights if str(w) in kept]
+    model.biases = [b for b in model.biases if str(b) in kept]
+
+
+def _remap_to_master(model: Any, all_params: set) -> None:
+    """shared_model: the other devices read the first device's parameters, and the
+    ops that made or copied their own copies are dropped (Caffe2's
+    _RemapParameterBlobsForSharedModel)."""
+    master = f"{model._device_prefix}_{model._devices[0]}/"
+    masters = {str(p) for p in model.GetParams()}
+    for net in (model.param_init_net, model.net):
+        kept = []
+        for op in net.Proto().op:
+            copies = [o for o in op.output if o in all_params and o not in masters]
+            if copies and op.type == "Broadcast" and len(copies) < len(op.output):
+                # a shard-wide broadcast of every device's copy: keep the first device's
+                keep = [o not in copies for o in op.output]
+                op.output[:] = [o for o, k in zip(op.output, keep) if k]
+                op.input[1:] = [i for i, k in zip(op.input[1:], keep) if k]
+            elif copies:
+                continue
+            for j, name in enumerate(op.input):
+                if name in all_params and name not in masters:
+                    op.input[j] = master + strip_blob_name(name)
+            kept.append(op)
+        del net.Proto().op[:]
+        net.Proto().op.extend(kept)
 
 
 def create_barrier_net(model: Any, init_net: Any, prefix: str, timeout_sec: float) -> Any:
