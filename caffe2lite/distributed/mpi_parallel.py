@@ -138,7 +138,14 @@ def Parallelize(
     combine_spatial_bn: bool = False,
     barrier_net_timeout_sec: int = 300,
 ) -> None:
-    """Build ``model_helper_obj`` for data-parallel training (see the module doc)."""
+    """Build ``model_helper_obj`` for data-parallel training (see the module doc).
+
+    Caffe2's arguments are all accepted. ``optimize_gradient_memory``,
+    ``dynamic_memory_management`` and ``blobs_to_keep`` asked Caffe2's memonger to
+    share gradient blobs or free them early; here every blob's array is freed when
+    nothing refers to it, so they change nothing. ``net_type`` and
+    ``num_threads_per_device`` are recorded on the net as in Caffe2. ``use_nccl`` and
+    ``ideep`` (GPU, IDEEP) are refused; ``cpu_device`` must be True."""
     model = model_helper_obj
     if not cpu_device:
         raise ApiValueError("Parallelize: caffe2lite runs on CPU only; pass cpu_device=True",
