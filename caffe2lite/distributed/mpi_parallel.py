@@ -142,8 +142,9 @@ def Parallelize(
 
     Caffe2's arguments are all accepted. ``optimize_gradient_memory``,
     ``dynamic_memory_management`` and ``blobs_to_keep`` asked Caffe2's memonger to
-    share gradient blobs or free them early; here every blob's array is freed when
-    nothing refers to it, so they change nothing. ``net_type`` and
+    share gradient blobs or free them early, which changed memory use, not results;
+    the net is not rewritten for them here (each blob keeps its own array, replaced
+    when its op runs again). ``net_type`` and
     ``num_threads_per_device`` are recorded on the net as in Caffe2. ``use_nccl`` and
     ``ideep`` (GPU, IDEEP) are refused; ``cpu_device`` must be True."""
     model = model_helper_obj
