@@ -1,0 +1,1 @@
+"""Model builders of Caffe2's ``caffe2.python.models`` (``resnet``)."""
