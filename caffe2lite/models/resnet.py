@@ -18,8 +18,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from caffe2lite import brew
+from caffe2lite import brew as _brew
 from caffe2lite.errors import ApiValueError
+
+brew: Any = _brew  # (its helpers are registered at import: untyped attributes)
 
 __all__ = ["RESNEXT_BLOCK_CONFIG", "RESNEXT_STRIDES", "ResNetBuilder",
            "create_resnet50", "create_resnet_32x32", "create_resnext"]
@@ -33,7 +35,7 @@ RESNEXT_BLOCK_CONFIG = {
     200: (3, 24, 36, 3),
 }
 RESNEXT_STRIDES = [1, 2, 2, 2]
-_MSRA = ("MSRAFill", {})
+_MSRA: tuple[str, dict] = ("MSRAFill", {})
 
 log = logging.getLogger("resnext_builder")
 
