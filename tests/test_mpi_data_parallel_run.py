@@ -281,3 +281,76 @@ report(start=start, end=workspace.FetchBlob("cpu_0/y_w"),
     np.testing.assert_array_equal(ranks[0]["end"], ranks[1]["end"])  # summed gradients
     assert not np.array_equal(ranks[0]["start"], ranks[0]["end"])
     assert "cpu_0/y_w" in ranks[0]["ckpt"] and "cpu_0/bn_rm" in ranks[0]["ckpt"]
+
+
+TRAINER = '''
+import numpy as np
+from caffe2lite import brew, core, data_parallel_model, dyndep, experiment_util, \\
+    model_helper, optimizer, timeout_guard, workspace
+from caffe2lite.models import resnet
+
+dyndep.InitOpsLibrary("@/caffe2/caffe2/distributed:file_store_handler_ops")
+dyndep.InitOpsLibrary("@/caffe2/caffe2/distributed:redis_store_handler_ops")
+batch, labels = 2, 4
+
+
+def add_input(model):
+    rng = np.random.default_rng(100 + RANK)
+    workspace.FeedBlob("cpu_0/data", rng.standard_normal((batch, 3, 32, 32)).astype(np.float32))
+    workspace.FeedBlob("cpu_0/label", rng.integers(0, labels, batch).astype(np.int32))
+
+
+def forward(model, loss_scale):
+    softmax, loss = resnet.create_resnet50(model, "data", 3, labels, label="label",
+                                           no_bias=True, final_avg_kernel=1)
+    loss = model.Scale(loss, scale=loss_scale)
+    brew.accuracy(model, [softmax, "label"], "accuracy")
+    return [loss]
+
+
+def add_optimizer(model):
+    optimizer.add_weight_decay(model, 1e-4)
+    return optimizer.build_sgd(model, 0.1, policy="step", stepsize=1, gamma=0.999,
+                               momentum=0.9, nesterov=1)
+'''
+
+
+def test_a_resnet50_trainer_style_script_on_two_ranks(tmp_path):
+    why = mpi_launch.unavailable()
+    if why is not None:
+        print(f"skipped: {why}")
+        pytest.skip(why)
+    res = mpi_launch.run(2, mpi_launch.PRELUDE + TRAINER + f'''
+import os
+os.chdir({str(tmp_path)!r})
+workspace.RunOperatorOnce(core.CreateOperator(
+    "FileStoreHandlerCreate", [], ["store_handler"], path={str(tmp_path)!r}))
+rendezvous = dict(kv_handler="store_handler", shard_id=RANK, num_shards=SIZE,
+                  engine="GLOO", transport="tcp", interface="", exit_nets=None)
+''' + '''
+model = model_helper.ModelHelper(name="resnet50", arg_scope={"order": "NCHW"})
+data_parallel_model.Parallelize(
+    model, input_builder_fun=add_input, forward_pass_builder_fun=forward,
+    optimizer_builder_fun=add_optimizer, devices=[0], rendezvous=rendezvous,
+    optimize_gradient_memory=False, cpu_device=True, shared_model=True,
+    combine_spatial_bn=True)
+data_parallel_model.RunInitNet(model)
+log = experiment_util.ModelTrainerLog(f"resnet50_rank{RANK}", {"batch": batch})
+for step in range(2):
+    with timeout_guard.CompleteInTimeOrDie(120):
+        workspace.RunNet(model.net.Proto().name)
+    log.log((step + 1) * batch * SIZE, step + 1,
+            {"loss": float(workspace.FetchBlob("cpu_0/loss")),
+             "accuracy": float(workspace.FetchBlob("cpu_0/accuracy"))})
+lr = data_parallel_model.GetLearningRateBlobNames(model)[0]
+report(w=workspace.FetchBlob("cpu_0/comp_15_conv_3_w"), lr=float(workspace.FetchBlob(lr)),
+       loss=float(workspace.FetchBlob("cpu_0/loss")),
+       log=open(log.filename).read().splitlines())
+''', timeout=240)
+    assert res.returncode == 0, res.stderr
+    ranks = res.by_rank()
+    np.testing.assert_array_equal(ranks[0]["w"], ranks[1]["w"])
+    # with momentum Caffe2's SGD keeps the rate positive: 0.1 * 0.999^2 after 2 steps
+    assert ranks[0]["lr"] == ranks[1]["lr"] == pytest.approx(0.1 * 0.999 ** 2, rel=1e-6)
+    assert np.isfinite(ranks[0]["loss"]) and ranks[0]["loss"] != ranks[1]["loss"]
+    assert len(ranks[0]["log"]) == 4 and ranks[0]["log"][1].endswith(",accuracy,loss")
