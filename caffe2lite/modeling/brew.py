@@ -35,6 +35,7 @@ from caffe2lite.modeling.helpers.normalization import (
     lrn,
     softmax,
     spatial_bn,
+    spatial_gn,
 )
 from caffe2lite.modeling.helpers.pooling import (
     average_pool,
@@ -49,7 +50,8 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "arg_scope": arg_scope, "fc": fc, "packed_fc": packed_fc, "fc_decomp": fc_decomp,
     "dropout": dropout, "max_pool": max_pool, "average_pool": average_pool,
     "max_pool_with_index": max_pool_with_index, "lrn": lrn, "softmax": softmax,
-    "instance_norm": instance_norm, "spatial_bn": spatial_bn, "relu": relu,
+    "instance_norm": instance_norm, "spatial_bn": spatial_bn, "spatial_gn": spatial_gn,
+    "relu": relu,
     "prelu": prelu, "tanh": tanh, "sigmoid": sigmoid, "concat": concat,
     "depth_concat": depth_concat, "sum": sum, "reduce_sum": reduce_sum, "sub": sub,
     "arg_min": arg_min, "transpose": transpose, "iter": iter, "accuracy": accuracy,

@@ -97,6 +97,36 @@ def spatial_bn(model: Any, blob_in: Any, blob_out: Any, dim_in: int,
     return model.net.SpatialBN(inputs, blob_outs, order=order, **kwargs)[0]
 
 
+def spatial_gn(model: Any, blob_in: Any, blob_out: Any, dim_in: int,
+               init_scale: float = 1.0, init_bias: float = 0.0,
+               ScaleInitializer: Any = None, BiasInitializer: Any = None,
+               RunningMeanInitializer: Any = None, RunningVarianceInitializer: Any = None,
+               order: str = "NCHW", **kwargs: Any) -> Any:
+    """GroupNorm (https://arxiv.org/abs/1803.08494; ``group``, ``epsilon`` as keyword
+    arguments) with a trained scale ``_s`` (``init_scale``) and bias ``_b``
+    (``init_bias``) of ``[dim_in]``, into ``[blob_out, <blob_out>_mean,
+    <blob_out>_std]``; returns ``blob_out``. (The running-statistics initializers are
+    accepted and unused, as in Caffe2: GroupNorm keeps none. ``order`` goes to the op;
+    Caffe2 dropped it.)"""
+    blob_out = blob_out or model.net.NextName()
+    if model.init_params:
+        ScaleInitializer = initializers.update_initializer(
+            ScaleInitializer, ("ConstantFill", {"value": init_scale}), ("ConstantFill", {}))
+        BiasInitializer = initializers.update_initializer(
+            BiasInitializer, ("ConstantFill", {"value": init_bias}), ("ConstantFill", {}))
+    else:
+        ScaleInitializer = initializers.ExternalInitializer()
+        BiasInitializer = initializers.ExternalInitializer()
+    scale = model.create_param(param_name=blob_out + "_s", shape=[dim_in],
+                               initializer=ScaleInitializer, tags=ParameterTags.WEIGHT)
+    bias = model.create_param(param_name=blob_out + "_b", shape=[dim_in],
+                              initializer=BiasInitializer, tags=ParameterTags.BIAS)
+    outputs = model.net.GroupNorm([blob_in, scale, bias],
+                                  [blob_out, blob_out + "_mean", blob_out + "_std"],
+                                  order=order, **kwargs)
+    return outputs[0]
+
+
 def layer_norm(model: Any, blob_in: Any, blob_out: Any, dim_in: Any, axis: int = 1,
                epsilon: float = 1e-4, initial_scale: float = 1.0,
                initial_bias: float = 0.0) -> tuple:
