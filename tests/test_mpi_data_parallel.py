@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from c2l_test_support.rendezvous import file_store_rendezvous
 
 from caffe2lite import data_parallel_model, model_helper, workspace
 from caffe2lite.distributed import mpi_launch
@@ -125,12 +126,7 @@ def test_ranks_with_a_share_of_the_batch_equal_one_process_on_the_whole_batch(n,
     if why is not None:
         print(f"skipped: {why}")
         pytest.skip(why)
-    res = mpi_launch.run(n, mpi_launch.PRELUDE + MODEL + f'''
-workspace.RunOperatorOnce(core.CreateOperator(
-    "FileStoreHandlerCreate", [], ["store_handler"], path={str(tmp_path)!r}))
-rendezvous = dict(kv_handler="store_handler", shard_id=RANK, num_shards=SIZE,
-                  engine="GLOO", transport="tcp", interface="")
-''' + '''
+    res = mpi_launch.run(n, mpi_launch.PRELUDE + MODEL + file_store_rendezvous(tmp_path) + '''
 model = build(rendezvous)
 ops = [op.type for op in model.net.Proto().op]
 init_ops = [op.type for op in model.param_init_net.Proto().op]
@@ -333,12 +329,7 @@ def test_ctr_ranks_with_a_share_of_the_batch_equal_one_process_on_the_whole_batc
     if why is not None:
         print(f"skipped: {why}")
         pytest.skip(why)
-    res = mpi_launch.run(n, mpi_launch.PRELUDE + CTR + f'''
-workspace.RunOperatorOnce(core.CreateOperator(
-    "FileStoreHandlerCreate", [], ["store_handler"], path={str(tmp_path)!r}))
-rendezvous = dict(kv_handler="store_handler", shard_id=RANK, num_shards=SIZE,
-                  engine="GLOO", transport="tcp", interface="")
-''' + '''
+    res = mpi_launch.run(n, mpi_launch.PRELUDE + CTR + file_store_rendezvous(tmp_path) + '''
 data = batches()
 model = build_parallel(rendezvous)
 start, end = train_parallel(model, data, RANK, SIZE)

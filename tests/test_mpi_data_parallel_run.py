@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from c2l_test_support.rendezvous import file_store_rendezvous
 from test_mpi_data_parallel import MODEL
 
 from caffe2lite import core, data_parallel_model, workspace
@@ -113,13 +114,8 @@ def test_a_caffe2_style_script_on_two_ranks(tmp_path):
     if why is not None:
         print(f"skipped: {why}")
         pytest.skip(why)
-    res = mpi_launch.run(2, mpi_launch.PRELUDE + MODEL + f'''
+    res = mpi_launch.run(2, mpi_launch.PRELUDE + MODEL + file_store_rendezvous(tmp_path) + '''
 import warnings
-workspace.RunOperatorOnce(core.CreateOperator(
-    "FileStoreHandlerCreate", [], ["store_handler"], path={str(tmp_path)!r}))
-rendezvous = dict(kv_handler="store_handler", shard_id=RANK, num_shards=SIZE,
-                  engine="GLOO", transport="tcp", interface="", exit_nets=None)
-''' + '''
 model = build(rendezvous)
 workspace.FeedBlob("cpu_0/data", X[6 * RANK:6 * RANK + 6])
 workspace.FeedBlob("cpu_0/label", Y[6 * RANK:6 * RANK + 6])
@@ -259,12 +255,7 @@ def test_a_resnet50_trainer_style_cpu_run_on_two_ranks(tmp_path):
     if why is not None:
         print(f"skipped: {why}")
         pytest.skip(why)
-    res = mpi_launch.run(2, mpi_launch.PRELUDE + BN_MODEL + f'''
-workspace.RunOperatorOnce(core.CreateOperator(
-    "FileStoreHandlerCreate", [], ["store_handler"], path={str(tmp_path)!r}))
-rendezvous = dict(kv_handler="store_handler", shard_id=RANK, num_shards=SIZE,
-                  engine="GLOO", transport="tcp", interface="", exit_nets=None)
-''' + '''
+    res = mpi_launch.run(2, mpi_launch.PRELUDE + BN_MODEL + file_store_rendezvous(tmp_path) + '''
 rng = np.random.default_rng(10 + RANK)
 model = build_bn([0], rendezvous=rendezvous, shared_model=True, combine_spatial_bn=True)
 workspace.FeedBlob("cpu_0/data", rng.standard_normal((4, 3, 2, 2)).astype(np.float32))
@@ -323,11 +314,7 @@ def test_a_resnet50_trainer_style_script_on_two_ranks(tmp_path):
     res = mpi_launch.run(2, mpi_launch.PRELUDE + TRAINER + f'''
 import os
 os.chdir({str(tmp_path)!r})
-workspace.RunOperatorOnce(core.CreateOperator(
-    "FileStoreHandlerCreate", [], ["store_handler"], path={str(tmp_path)!r}))
-rendezvous = dict(kv_handler="store_handler", shard_id=RANK, num_shards=SIZE,
-                  engine="GLOO", transport="tcp", interface="", exit_nets=None)
-''' + '''
+''' + file_store_rendezvous(tmp_path) + '''
 model = model_helper.ModelHelper(name="resnet50", arg_scope={"order": "NCHW"})
 data_parallel_model.Parallelize(
     model, input_builder_fun=add_input, forward_pass_builder_fun=forward,
