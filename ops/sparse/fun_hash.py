@@ -25,7 +25,14 @@ from caffe2lite.schema.registry import (
 )
 from caffe2lite.schema.shapes import TensorShape
 
-from .sparse_fun_hash import _ARGS, _check, _segments, _shape, xxh64_low4
+from .sparse_fun_hash import (
+    _ARGS,
+    _check,
+    _segments,
+    _shape,
+    hashed_layer_gradient,
+    xxh64_low4,
+)
 
 _EXAMPLE_INPUTS = {
     "scalars": np.array([1.0, 2.0, 0.5], np.float32),
@@ -104,12 +111,7 @@ def fun_hash(val, key, seg, weight, *alpha, **args):
 def fun_hash_gradient_maker(g):
     """FunHashGradient([dY, scalars, indices, segment_ids, weight(, alpha)]) ->
     (weight_grad(, alpha_grad)): a dense weight gradient."""
-    inputs = [g.GO(0), g.I(0), g.I(1), g.I(2), g.I(3)]
-    outputs = [g.GI(3)]
-    if len(g.def_.input) == 5:
-        inputs.append(g.I(4))
-        outputs.append(g.GI(4))
-    return [g.op_def("FunHashGradient", inputs, outputs)]
+    return hashed_layer_gradient(g, "FunHashGradient", [g.GI(3)])
 
 
 def _grad_shape(go, val, key, seg, weight, alpha=None):

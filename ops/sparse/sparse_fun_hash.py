@@ -203,12 +203,18 @@ def sparse_fun_hash(val, key, seg, weight, *alpha, **args):
 def sparse_fun_hash_gradient_maker(g):
     """SparseFunHashGradient([dY, scalars, indices, segment_ids, weight(, alpha)]) ->
     (weight_grad_values, weight_grad_indices(, alpha_grad)): a sparse weight grad."""
+    return hashed_layer_gradient(g, "SparseFunHashGradient", [g.GI_V(3), g.GI_I(3)])
+
+
+def hashed_layer_gradient(g, op_type: str, weight_grads: list) -> list:
+    """The gradient op of a hashed layer: inputs [dY, scalars, indices, segment_ids,
+    weight(, alpha)], outputs ``weight_grads`` (then alpha's gradient with alpha)."""
     inputs = [g.GO(0), g.I(0), g.I(1), g.I(2), g.I(3)]
-    outputs = [g.GI_V(3), g.GI_I(3)]
+    outputs = list(weight_grads)
     if len(g.def_.input) == 5:
         inputs.append(g.I(4))
         outputs.append(g.GI(4))
-    return [g.op_def("SparseFunHashGradient", inputs, outputs)]
+    return [g.op_def(op_type, inputs, outputs)]
 
 
 def _grad_shape(go, val, key, seg, weight, alpha=None):
