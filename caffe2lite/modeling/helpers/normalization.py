@@ -55,6 +55,25 @@ def instance_norm(model: Any, blob_in: Any, blob_out: Any, dim_in: int,
                                   **kwargs)[0]
 
 
+def _scale_and_bias(model: Any, blob_out: Any, dim_in: int, init_scale: float,
+                    init_bias: float, scale_init: Any, bias_init: Any) -> tuple:
+    """The trained ``<blob_out>_s`` (init_scale) and ``<blob_out>_b`` (init_bias) of a
+    normalisation, ``[dim_in]`` each; external when the model does not init params."""
+    if model.init_params:
+        scale_init = initializers.update_initializer(
+            scale_init, ("ConstantFill", {"value": init_scale}), ("ConstantFill", {}))
+        bias_init = initializers.update_initializer(
+            bias_init, ("ConstantFill", {"value": init_bias}), ("ConstantFill", {}))
+    else:
+        scale_init = initializers.ExternalInitializer()
+        bias_init = initializers.ExternalInitializer()
+    scale = model.create_param(param_name=blob_out + "_s", shape=[dim_in],
+                               initializer=scale_init, tags=ParameterTags.WEIGHT)
+    bias = model.create_param(param_name=blob_out + "_b", shape=[dim_in],
+                              initializer=bias_init, tags=ParameterTags.BIAS)
+    return scale, bias
+
+
 def spatial_bn(model: Any, blob_in: Any, blob_out: Any, dim_in: int,
                init_scale: float = 1.0, init_bias: float = 0.0,
                ScaleInitializer: Any = None, BiasInitializer: Any = None,
@@ -64,25 +83,17 @@ def spatial_bn(model: Any, blob_in: Any, blob_out: Any, dim_in: int,
     ``_rm`` (0) and inverse variance ``_riv`` (1), each ``[dim_in]``. In training the
     outputs are ``[blob_out, _rm, _riv, <blob_out>_sm, <blob_out>_siv]``."""
     blob_out = blob_out or model.net.NextName()
+    scale, bias = _scale_and_bias(model, blob_out, dim_in, init_scale, init_bias,
+                                  ScaleInitializer, BiasInitializer)
     if model.init_params:
-        ScaleInitializer = initializers.update_initializer(
-            ScaleInitializer, ("ConstantFill", {"value": init_scale}), ("ConstantFill", {}))
-        BiasInitializer = initializers.update_initializer(
-            BiasInitializer, ("ConstantFill", {"value": init_bias}), ("ConstantFill", {}))
         RunningMeanInitializer = initializers.update_initializer(
             RunningMeanInitializer, ("ConstantFill", {"value": 0.0}), ("ConstantFill", {}))
         RunningVarianceInitializer = initializers.update_initializer(
             RunningVarianceInitializer, ("ConstantFill", {"value": 1.0}),
             ("ConstantFill", {}))
     else:
-        ScaleInitializer = initializers.ExternalInitializer()
-        BiasInitializer = initializers.ExternalInitializer()
         RunningMeanInitializer = initializers.ExternalInitializer()
         RunningVarianceInitializer = initializers.ExternalInitializer()
-    scale = model.create_param(param_name=blob_out + "_s", shape=[dim_in],
-                               initializer=ScaleInitializer, tags=ParameterTags.WEIGHT)
-    bias = model.create_param(param_name=blob_out + "_b", shape=[dim_in],
-                              initializer=BiasInitializer, tags=ParameterTags.BIAS)
     running_mean = model.create_param(param_name=blob_out + "_rm", shape=[dim_in],
                                       initializer=RunningMeanInitializer,
                                       tags=ParameterTags.COMPUTED_PARAM)
@@ -109,18 +120,8 @@ def spatial_gn(model: Any, blob_in: Any, blob_out: Any, dim_in: int,
     accepted and unused, as in Caffe2: GroupNorm keeps none. ``order`` goes to the op;
     Caffe2 dropped it.)"""
     blob_out = blob_out or model.net.NextName()
-    if model.init_params:
-        ScaleInitializer = initializers.update_initializer(
-            ScaleInitializer, ("ConstantFill", {"value": init_scale}), ("ConstantFill", {}))
-        BiasInitializer = initializers.update_initializer(
-            BiasInitializer, ("ConstantFill", {"value": init_bias}), ("ConstantFill", {}))
-    else:
-        ScaleInitializer = initializers.ExternalInitializer()
-        BiasInitializer = initializers.ExternalInitializer()
-    scale = model.create_param(param_name=blob_out + "_s", shape=[dim_in],
-                               initializer=ScaleInitializer, tags=ParameterTags.WEIGHT)
-    bias = model.create_param(param_name=blob_out + "_b", shape=[dim_in],
-                              initializer=BiasInitializer, tags=ParameterTags.BIAS)
+    scale, bias = _scale_and_bias(model, blob_out, dim_in, init_scale, init_bias,
+                                  ScaleInitializer, BiasInitializer)
     outputs = model.net.GroupNorm([blob_in, scale, bias],
                                   [blob_out, blob_out + "_mean", blob_out + "_std"],
                                   order=order, **kwargs)
