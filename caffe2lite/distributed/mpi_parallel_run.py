@@ -102,10 +102,11 @@ def GetCheckpointParams(model: Any) -> set:
     return chosen | iterations
 
 
-def FinalizeAfterCheckpoint(model: Any, blobs: Any = None, cpu_mode: bool = True) -> None:
+def FinalizeAfterCheckpoint(model: Any, blobs: Any = None, cpu_mode: bool = False) -> None:
     """After loading a checkpoint (or initial parameters) on the first device: copy
     them to the other devices and broadcast them from shard 0 (``blobs``: those
-    names, else everything the param init net makes). The sync net is built once."""
+    names, else everything the param init net makes). The sync net is built once.
+    ``cpu_mode`` (Caffe2's switch off the GPU) changes nothing: everything runs on CPU."""
     if not hasattr(model, "_checkpoint_net"):
         if blobs is None:
             _, names = _blobs_to_sync(model)
@@ -233,5 +234,5 @@ def GetDevices(model: Any) -> list:
 
 
 def IsGPU(model: Any) -> bool:
-    """False: caffe2lite runs data-parallel models on CPU."""
+    """Whether the model's devices are GPUs: never after caffe2lite's Parallelize."""
     return model._device_type in (caffe2_pb2.CUDA, caffe2_pb2.HIP)
