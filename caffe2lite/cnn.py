@@ -5,8 +5,8 @@
 Caffe2 had deprecated it in favour of ModelHelper with brew; as there, each method is
 the brew helper of the same layer with the model's ``order`` and cuDNN settings
 (``use_cudnn`` asks for the CUDNN engine, which runs as the default CPU engine here).
-The methods of layers whose operators caffe2lite does not have (PadImage,
-GroupConv_Deprecated's DepthSplit, FC_Prune, FC_Sparse, MaxPoolWithIndex) raise
+The methods of layers whose operators caffe2lite does not have (GroupConv_Deprecated's
+DepthSplit, FC_Prune, FC_Sparse, MaxPoolWithIndex) raise
 :class:`~caffe2lite.errors.UnknownOperatorError` naming the operator.
 """
 
@@ -71,7 +71,7 @@ class CNNModelHelper(ModelHelper):
         return brew.video_input(self, blob_in, blob_out, **kwargs)
 
     def PadImage(self, blob_in: Any, blob_out: Any, **kwargs: Any) -> Any:
-        raise _missing("PadImage", "PadImage")
+        return self.net.PadImage(blob_in, blob_out, order=self.order, **kwargs)
 
     def ConvNd(self, *args: Any, **kwargs: Any) -> Any:
         return brew.conv_nd(self, *args, **self._conv_args(), **kwargs)

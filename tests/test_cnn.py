@@ -70,8 +70,13 @@ def test_bad_order_and_missing_operators():
     model = cnn.CNNModelHelper()
     with pytest.raises(UnknownOperatorError, match="needs the operator DepthSplit"):
         model.GroupConv_Deprecated("x", "y", 4, 4, 3, group=2)
-    with pytest.raises(UnknownOperatorError, match="needs the operator PadImage"):
-        model.PadImage("x", "y", pad=1)
+    with pytest.raises(UnknownOperatorError, match="needs the operator FC_Sparse"):
+        model.FC_Sparse("x", "y", 4, 4)
+    padded = model.PadImage("x", "x_padded", pad=1, mode="edge")
+    op = model.net.Proto().op[-1]
+    assert (op.type, str(padded)) == ("PadImage", "x_padded")
+    assert {a.name: a.s for a in op.arg if a.name in ("order", "mode")} == {
+        "order": b"NCHW", "mode": b"edge"}
 
 
 def test_spatial_gn_matches_numpy():

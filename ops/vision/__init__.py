@@ -6,6 +6,7 @@ from . import conv_transpose  # noqa: F401
 from . import pool  # noqa: F401
 from . import spatial_bn  # noqa: F401
 from . import channel_stats  # noqa: F401
+from . import pad_image  # noqa: F401
 from . import lrn  # noqa: F401
 from . import dropout  # noqa: F401
 from . import resize  # noqa: F401
