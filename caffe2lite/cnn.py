@@ -5,8 +5,8 @@
 Caffe2 had deprecated it in favour of ModelHelper with brew; as there, each method is
 the brew helper of the same layer with the model's ``order`` and cuDNN settings
 (``use_cudnn`` asks for the CUDNN engine, which runs as the default CPU engine here).
-The methods of layers whose operators caffe2lite does not have (GroupConv_Deprecated's
-DepthSplit, FC_Prune, FC_Sparse, MaxPoolWithIndex) raise
+The methods of layers whose operators caffe2lite does not have (FC_Prune, FC_Sparse,
+MaxPoolWithIndex) raise
 :class:`~caffe2lite.errors.UnknownOperatorError` naming the operator.
 """
 
@@ -86,7 +86,7 @@ class CNNModelHelper(ModelHelper):
         return brew.group_conv(self, *args, **self._conv_args(), **kwargs)
 
     def GroupConv_Deprecated(self, *args: Any, **kwargs: Any) -> Any:
-        raise _missing("GroupConv_Deprecated", "DepthSplit")
+        return brew.group_conv_deprecated(self, *args, **self._conv_args(), **kwargs)
 
     def FC(self, *args: Any, **kwargs: Any) -> Any:
         return brew.fc(self, *args, **kwargs)

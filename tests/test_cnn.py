@@ -68,8 +68,8 @@ def test_bad_order_and_missing_operators():
     with pytest.raises(ValueError, match="Cannot understand the CNN storage order NCWH"):
         cnn.CNNModelHelper(order="NCWH")
     model = cnn.CNNModelHelper()
-    with pytest.raises(UnknownOperatorError, match="needs the operator DepthSplit"):
-        model.GroupConv_Deprecated("x", "y", 4, 4, 3, group=2)
+    with pytest.raises(UnknownOperatorError, match="needs the operator MaxPoolWithIndex"):
+        model.MaxPoolWithIndex("x", "y", kernel=2)
     with pytest.raises(UnknownOperatorError, match="needs the operator FC_Sparse"):
         model.FC_Sparse("x", "y", 4, 4)
     padded = model.PadImage("x", "x_padded", pad=1, mode="edge")
@@ -93,4 +93,26 @@ def test_spatial_gn_matches_numpy():
                                atol=1e-5)
     assert [str(p) for p in model.params] == ["gn_s", "gn_b"]
     assert [op.type for op in model.net.Proto().op] == ["GroupNorm"]
+    workspace.ResetWorkspace()
+
+
+def test_group_conv_deprecated_equals_a_grouped_conv():
+    workspace.ResetWorkspace()
+    old = cnn.CNNModelHelper(name="gconv_old")
+    old.GroupConv_Deprecated("x", "y", 4, 6, 3, group=2, pad=1)
+    assert [op.type for op in old.net.Proto().op] == ["DepthSplit", "Conv", "Conv", "Concat"]
+    x = np.random.default_rng(2).standard_normal((2, 4, 5, 5)).astype(np.float32)
+    workspace.FeedBlob("x", x)
+    workspace.RunNetOnce(old.param_init_net)
+    workspace.RunNetOnce(old.net)
+    # the same weights as one grouped Conv
+    w = np.concatenate([workspace.FetchBlob(f"y_gconv_{i}_w") for i in range(2)])
+    b = np.concatenate([workspace.FetchBlob(f"y_gconv_{i}_b") for i in range(2)])
+    new = model_helper.ModelHelper(name="gconv_new")
+    new.net.Conv(["x", "w", "b"], "z", kernel=3, pad=1, group=2)
+    workspace.FeedBlob("w", w)
+    workspace.FeedBlob("b", b)
+    workspace.RunNetOnce(new.net)
+    np.testing.assert_allclose(workspace.FetchBlob("y"), workspace.FetchBlob("z"), rtol=1e-5,
+                               atol=1e-5)
     workspace.ResetWorkspace()

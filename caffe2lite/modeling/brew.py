@@ -24,7 +24,13 @@ from caffe2lite.modeling.helpers.algebra import (
 )
 from caffe2lite.modeling.helpers.arg_scope import arg_scope, get_current_scope
 from caffe2lite.modeling.helpers.array_helpers import concat, depth_concat
-from caffe2lite.modeling.helpers.conv import conv, conv_nd, conv_transpose, group_conv
+from caffe2lite.modeling.helpers.conv import (
+    conv,
+    conv_nd,
+    conv_transpose,
+    group_conv,
+    group_conv_deprecated,
+)
 from caffe2lite.modeling.helpers.dropout import dropout
 from caffe2lite.modeling.helpers.elementwise_linear import elementwise_linear
 from caffe2lite.modeling.helpers.fc import fc, fc_decomp, packed_fc
@@ -56,7 +62,8 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "depth_concat": depth_concat, "sum": sum, "reduce_sum": reduce_sum, "sub": sub,
     "arg_min": arg_min, "transpose": transpose, "iter": iter, "accuracy": accuracy,
     "conv": conv, "conv_nd": conv_nd, "conv_transpose": conv_transpose,
-    "group_conv": group_conv, "image_input": image_input, "video_input": video_input,
+    "group_conv": group_conv, "group_conv_deprecated": group_conv_deprecated,
+    "image_input": image_input, "video_input": video_input,
     "add_weight_decay": add_weight_decay, "elementwise_linear": elementwise_linear,
     "layer_norm": layer_norm, "mat_mul": mat_mul, "batch_mat_mul": batch_mat_mul,
 }

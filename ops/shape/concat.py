@@ -100,8 +100,7 @@ def _concat_cost(
     )
 
 
-@register_cpu_operator(
-    "Concat",
+_CONCAT_SCHEMA: dict = dict(
     inputs=["X"],
     outputs=["concat_result", "split_info"],
     num_inputs=(1, None),
@@ -144,6 +143,9 @@ shape inference still honoured it there, and caffe2lite's does too.
 Example: X1=[[1, 2], [3, 4]], X2=[[5, 6]], axis=0 -> concat_result=[[1, 2], [3, 4],
 [5, 6]], split_info=[2, 1]""",
 )
+
+
+@register_cpu_operator("Concat", **_CONCAT_SCHEMA)
 def concat(
     *xs: np.ndarray, axis: int | None, order: str | None, add_axis: int
 ) -> tuple:
@@ -223,3 +225,13 @@ def concat_gradient_maker(g):
         )
     grads = [g.GI(i) for i in range(len(g.def_.input))]
     return [g.op_def("Split", [g.GO(0), g.O(1)], grads)]
+
+
+# Caffe2's backward-compatible name: the same op
+register_cpu_operator(
+    "DepthConcat",
+    **{**_CONCAT_SCHEMA,
+       "doc": "Backward compatible operator name for Concat (the same op).\n\n"
+              + _CONCAT_SCHEMA["doc"]},
+)(concat)
+register_gradient("DepthConcat")(concat_gradient_maker)

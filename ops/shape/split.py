@@ -86,8 +86,7 @@ def _split_shape(
     return tuple(TensorShape(dims[:ax] + (p,) + dims[ax + 1 :], x.dtype) for p in parts)
 
 
-@register_cpu_operator(
-    "Split",
+_SPLIT_SCHEMA: dict = dict(
     inputs=["input", "split"],
     outputs=["output"],
     num_inputs=(1, 2),
@@ -126,6 +125,9 @@ gradient), the axis has one entry per output and the outputs drop it.
 Example: input=[2, 2, 6, 6, 6, 0, 5, 7, 4], split=(3, 2, 4), axis=0 ->
 output_0=[2, 2, 6], output_1=[6, 6], output_2=[0, 5, 7, 4]""",
 )
+
+
+@register_cpu_operator("Split", **_SPLIT_SCHEMA)
 def split(
     x: np.ndarray,
     sizes: np.ndarray | None = None,
@@ -205,6 +207,9 @@ def split(
     return tuple(np.ascontiguousarray(p) for p in np.split(x, cuts, axis=ax))
 
 
+_split = split  # (DepthSplit's ``split`` argument shadows the name)
+
+
 @register_gradient("Split")
 def split_gradient_maker(g):
     """``Concat([output_i_grad for outputs with a gradient]) -> [input_grad,
@@ -213,3 +218,24 @@ def split_gradient_maker(g):
     if not grads:
         return []
     return [g.op_def("Concat", grads, [g.GI(0), "_" + g.GI(0) + "_dims"])]
+
+
+# Caffe2's backward-compatible name: the same op (an old ``dimensions`` argument, which
+# Caffe2's Split no longer read, is accepted and ignored the same way)
+@register_cpu_operator(
+    "DepthSplit",
+    **{**_SPLIT_SCHEMA,
+       "args": _SPLIT_SCHEMA["args"] + [Arg("dimensions", "ints", [],
+                                            doc="ignored, as in Caffe2's Split")],
+       "doc": "Backward compatible operator name for Split (the same op).\n\n"
+              + _SPLIT_SCHEMA["doc"]},
+)
+def depth_split(x: np.ndarray, sizes: np.ndarray | None = None, *, axis: int | None,
+                split: list[int], order: str | None, add_axis: int, num_outputs: int,
+                dimensions: list[int]) -> tuple:
+    """Split under its old name."""
+    return _split(x, sizes, axis=axis, split=split, order=order, add_axis=add_axis,
+                  num_outputs=num_outputs)
+
+
+register_gradient("DepthSplit")(split_gradient_maker)

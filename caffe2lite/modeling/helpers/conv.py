@@ -123,3 +123,52 @@ def conv_transpose(model: Any, blob_in: Any, blob_out: Any, dim_in: int, dim_out
             kwargs["ws_nbytes_limit"] = ws_nbytes_limit
     return model.net.ConvTranspose([blob_in, weight, bias], blob_out, kernel=kernel,
                                    order=order, **kwargs)
+
+
+def group_conv_deprecated(model: Any, blob_in: Any, blob_out: str, dim_in: int,
+                          dim_out: int, kernel: int, weight_init: Any = None,
+                          bias_init: Any = None, group: int = 1, use_cudnn: bool = False,
+                          order: str = "NCHW", cudnn_exhaustive_search: bool = False,
+                          ws_nbytes_limit: Any = None, **kwargs: Any) -> Any:
+    """The old group convolution: DepthSplit the channels into ``group`` parts, one
+    Conv per part (weights ``<blob_out>_gconv_<i>_w`` / ``_b``), Concat the results
+    into ``blob_out`` (and ``_<blob_out>_concat_dims``)."""
+    weight_init = weight_init if weight_init else ("XavierFill", {})
+    bias_init = bias_init if bias_init else ("ConstantFill", {})
+    use_bias = not kwargs.pop("no_bias", False)
+    if use_cudnn:
+        kwargs["engine"] = "CUDNN"
+        kwargs["exhaustive_search"] = cudnn_exhaustive_search
+        if ws_nbytes_limit:
+            kwargs["ws_nbytes_limit"] = ws_nbytes_limit
+    if dim_in % group:
+        raise ValueError("dim_in should be divisible by group.")
+    if dim_out % group:
+        raise ValueError("dim_out should be divisible by group.")
+    parts = model.net.DepthSplit(
+        blob_in, [f"_{blob_out}_gconv_split_{i}" for i in range(group)],
+        dimensions=[dim_in // group] * group, order=order)
+    per_in, per_out = dim_in // group, dim_out // group
+    shape = ([per_out, per_in, kernel, kernel] if order == "NCHW"
+             else [per_out, kernel, kernel, per_in])
+    outputs = []
+    for i in range(group):
+        if model.init_params:
+            weight = model.param_init_net.__getattr__(weight_init[0])(
+                [], f"{blob_out}_gconv_{i}_w", shape=shape, **weight_init[1])
+            bias = model.param_init_net.__getattr__(bias_init[0])(
+                [], f"{blob_out}_gconv_{i}_b", shape=[per_out], **bias_init[1]) \
+                if use_bias else None
+        else:
+            weight = ScopedBlobReference(f"{blob_out}_gconv_{i}_w", model.param_init_net)
+            bias = ScopedBlobReference(f"{blob_out}_gconv_{i}_b", model.param_init_net) \
+                if use_bias else None
+        model.AddParameter(weight, ParameterTags.WEIGHT)
+        inputs = [parts[i], weight]
+        if bias is not None:
+            model.AddParameter(bias, ParameterTags.BIAS)
+            inputs.append(bias)
+        outputs.append(model.net.Conv(inputs, f"{blob_out}_gconv_{i}", kernel=kernel,
+                                      order=order, **kwargs))
+    concat, _ = model.net.Concat(outputs, [blob_out, f"_{blob_out}_concat_dims"], order=order)
+    return concat

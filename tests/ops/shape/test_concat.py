@@ -200,3 +200,19 @@ def test_shape_inference_honours_add_axis_with_order_as_caffe2s():
     testing.check_reference(
         CreateOperator("Concat", ["X", "Y"], ["Z", "s"], add_axis=1, order="NHWC"),
         [x, x], lambda x, y: [np.concatenate([x, y], axis=3), np.array([5, 5], np.int32)])
+
+
+def test_depth_concat_is_concat_under_its_old_name():
+    from caffe2lite.core import GradientRegistry
+    from caffe2lite.workspace import Workspace
+
+    a, b = np.ones((1, 2, 2), np.float32), np.zeros((1, 3, 2), np.float32)
+    ws = Workspace()
+    ws.feed_blob("a", a)
+    ws.feed_blob("b", b)
+    ws.run_operator_once(CreateOperator("DepthConcat", ["a", "b"], ["y", "info"], order="NCHW"))
+    np.testing.assert_array_equal(ws.fetch_blob("y"), np.concatenate([a, b], axis=1))
+    assert ws.fetch_blob("info").tolist() == [2, 3]
+    op = CreateOperator("DepthConcat", ["a", "b"], ["y", "info"])
+    ops, _ = GradientRegistry.GetBackwardPass([op], {"y": "y_grad"})
+    assert [o.type for o in ops] == ["Split"]

@@ -206,3 +206,16 @@ def test_shape_inference():
         )
     with pytest.raises(ShapeError, match="do not match: should be 9"):
         infer_op(CreateOperator("Split", ["X"], ["a", "b"], axis=1, split=[4, 4]), [x])
+
+
+def test_depth_split_is_split_under_its_old_name():
+    x = np.arange(24, dtype=np.float32).reshape(1, 6, 2, 2)
+    ws = Workspace()
+    ws.feed_blob("x", x)
+    ws.run_operator_once(CreateOperator("DepthSplit", ["x"], ["a", "b"], dimensions=[3, 3],
+                                        order="NCHW"))
+    np.testing.assert_array_equal(ws.fetch_blob("a"), x[:, :3])
+    np.testing.assert_array_equal(ws.fetch_blob("b"), x[:, 3:])
+    op = CreateOperator("DepthSplit", ["x"], ["a", "b"])
+    ops, _ = GradientRegistry.GetBackwardPass([op], {"a": "a_grad", "b": "b_grad"})
+    assert [o.type for o in ops] == ["Concat"]
