@@ -341,3 +341,36 @@ report(w=workspace.FetchBlob("cpu_0/comp_15_conv_3_w"), lr=float(workspace.Fetch
     assert ranks[0]["lr"] == ranks[1]["lr"] == pytest.approx(0.1 * 0.999 ** 2, rel=1e-6)
     assert np.isfinite(ranks[0]["loss"]) and ranks[0]["loss"] != ranks[1]["loss"]
     assert len(ranks[0]["log"]) == 4 and ranks[0]["log"][1].endswith(",accuracy,loss")
+
+
+def test_save_and_load_as_resnet50_trainer_does(tmp_path, bn):
+    # resnet50_trainer's SaveModel / LoadModel: a predictor export of the training net
+    # with GetCheckpointParams, loaded back with RunAllOnGPU nets (which run on CPU here)
+    from caffe2lite.predictor import predictor_exporter as pred_exp
+    from caffe2lite.predictor import predictor_py_utils as pred_utils
+    from caffe2lite.predictor_constants import predictor_constants
+
+    model, _ = _train(bn, [0], shared_model=True, combine_spatial_bn=True)
+    data_parallel_model.RunNet(model, 2)
+    meta = pred_exp.PredictorExportMeta(
+        predict_net=model.net.Proto(),
+        parameters=data_parallel_model.GetCheckpointParams(model),
+        inputs=["cpu_0/data"], outputs=["cpu_0/y"],
+        shapes={"cpu_0/y": (1, 1), "cpu_0/data": (3, 2, 2)})
+    path = str(tmp_path / "bn_mlp_1.mdl")
+    pred_exp.save_to_db(db_type="minidb", db_destination=path, predictor_export_meta=meta)
+    saved = {name: workspace.FetchBlob(name) for name in
+             ("cpu_0/y_w", "cpu_0/bn_s", "cpu_0/bn_rm", "optimizer_iteration")}
+    workspace.ResetWorkspace()
+    meta_net_def = pred_exp.load_from_db(path, "minidb")
+    init_net = core.Net(pred_utils.GetNet(meta_net_def, predictor_constants.GLOBAL_INIT_NET_TYPE))
+    predict_init_net = core.Net(pred_utils.GetNet(meta_net_def,
+                                                  predictor_constants.PREDICT_INIT_NET_TYPE))
+    predict_init_net.RunAllOnGPU()
+    init_net.RunAllOnGPU()
+    assert init_net.Proto().device_option.device_type == caffe2_pb2.CUDA
+    assert workspace.RunNetOnce(predict_init_net)
+    assert workspace.RunNetOnce(init_net)
+    for name, value in saved.items():
+        np.testing.assert_array_equal(workspace.FetchBlob(name), value)
+    assert int(saved["optimizer_iteration"][0]) == 2

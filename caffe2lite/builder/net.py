@@ -327,6 +327,24 @@ class Net:
                 self._net.external_output.append(b)
         return self
 
+    def RunAllOnGPU(self, gpu_id: int = 0, use_cudnn: bool = False) -> None:
+        """Caffe2's switch of a whole net to GPU ``gpu_id`` (the net's device option; the
+        CUDNN engine on every op with ``use_cudnn``). caffe2lite runs every device
+        option on the CPU, so scripts that call it run unchanged."""
+        self._net.device_option.CopyFrom(
+            caffe2_pb2.DeviceOption(device_type=caffe2_pb2.CUDA, device_id=gpu_id))
+        if use_cudnn:
+            for op in self._net.op:
+                op.engine = "CUDNN"
+
+    def RunAllOnMKL(self) -> None:
+        """Caffe2's switch of a whole net to MKLDNN (runs on the CPU here)."""
+        self._net.device_option.CopyFrom(caffe2_pb2.DeviceOption(device_type=caffe2_pb2.MKLDNN))
+
+    def RunAllOnIDEEP(self) -> None:
+        """Caffe2's switch of a whole net to IDEEP (runs on the CPU here)."""
+        self._net.device_option.CopyFrom(caffe2_pb2.DeviceOption(device_type=caffe2_pb2.IDEEP))
+
     def AddGradientOperators(self, ys: Any, skip: int = 0) -> dict:
         """Append the backward pass of ``ys`` and return ``{blob: gradient}``."""
         grad_ops, input_to_grad = GradientRegistry.GetBackwardPass(self._net.op[skip:], ys)
