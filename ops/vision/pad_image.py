@@ -69,15 +69,21 @@ def _maps(x_shape: tuple, kw: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
             _index(w, pad_l, pad_r, kw["mode"], "the width"))
 
 
-def _shape(x: TensorShape, **kw: Any) -> tuple[TensorShape]:
+def _padded(x: TensorShape, kw: dict[str, Any], sign: int) -> tuple[TensorShape]:
+    """X's shape with the pads added to (``sign`` 1) or taken from (-1) H and W."""
     if x.dims is None or len(x.dims) != 4:
         return (TensorShape(None, x.dtype),)
     pad_t, pad_l, pad_b, pad_r = _pads(kw)
     hi, wi = (1, 2) if kw["order"] == "NHWC" else (2, 3)
     dims = list(x.dims)
     for i, extra in ((hi, pad_t + pad_b), (wi, pad_l + pad_r)):
-        dims[i] = dims[i] + extra if isinstance(dims[i], int) else f"{dims[i]}+{extra}"
+        dims[i] = (dims[i] + sign * extra if isinstance(dims[i], int)
+                   else f"{dims[i]}{'+' if sign > 0 else '-'}{extra}")
     return (TensorShape(tuple(dims), x.dtype),)
+
+
+def _shape(x: TensorShape, **kw: Any) -> tuple[TensorShape]:
+    return _padded(x, kw, 1)
 
 
 def _check(x: Any, kw: dict[str, Any]) -> None:
@@ -125,14 +131,7 @@ def pad_image_gradient_maker(g):
 
 
 def _grad_shape(dy: TensorShape, **kw: Any) -> tuple[TensorShape]:
-    if dy.dims is None or len(dy.dims) != 4:
-        return (TensorShape(None, dy.dtype),)
-    pad_t, pad_l, pad_b, pad_r = _pads(kw)
-    hi, wi = (1, 2) if kw["order"] == "NHWC" else (2, 3)
-    dims = list(dy.dims)
-    for i, extra in ((hi, pad_t + pad_b), (wi, pad_l + pad_r)):
-        dims[i] = dims[i] - extra if isinstance(dims[i], int) else f"{dims[i]}-{extra}"
-    return (TensorShape(tuple(dims), dy.dtype),)
+    return _padded(dy, kw, -1)
 
 
 @register_cpu_operator(
