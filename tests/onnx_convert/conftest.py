@@ -9,24 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from c2l_test_support.nets import run_net_outputs
 
 # Each test module skips itself (pytest.importorskip) where onnx is missing, so that
 # `pytest tests/onnx_convert` reports the skips instead of failing in this file.
 
 
-def run_caffe2lite(
-    net: Any, init: Any, inputs: dict[str, np.ndarray]
-) -> list[np.ndarray]:
-    """The net's external outputs after running init, then net on ``inputs``."""
-    from caffe2lite.runtime.workspace import Workspace
-
-    ws = Workspace()
-    if init is not None:
-        ws.run_net_once(init)
-    for name, value in inputs.items():
-        ws.feed_blob(name, value)
-    ws.run_net_once(net)
-    return [np.asarray(ws.fetch_blob(n)) for n in dict.fromkeys(net.external_output)]
+run_caffe2lite = run_net_outputs
 
 
 def run_onnxruntime(model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:

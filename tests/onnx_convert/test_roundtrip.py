@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("onnx")
 frontend = pytest.importorskip("caffe2lite.onnx.frontend")
 
+from c2l_test_support.nets import run_net_outputs
 from c2l_test_support.realnets import CASES, REALNETS, repair
 
 from caffe2lite import core
@@ -20,7 +21,6 @@ from caffe2lite.onnx.backend import (
     onnx_to_caffe2_nets,
     prepare,
 )
-from caffe2lite.runtime.workspace import Workspace
 from caffe2lite.schema.shapes import TensorShape
 
 F = np.float32
@@ -35,16 +35,6 @@ def _pos(*shape):
     return RNG.uniform(0.5, 2, size=shape).astype(F)
 
 
-def _run(net, init, inputs):
-    ws = Workspace()
-    if init is not None:
-        ws.run_net_once(init)
-    for name, value in inputs.items():
-        ws.feed_blob(name, value)
-    ws.run_net_once(net)
-    return [np.asarray(ws.fetch_blob(n)) for n in dict.fromkeys(net.external_output)]
-
-
 def round_trip(net, init, inputs, rtol=1e-4, atol=1e-5):
     """Export, import, run both nets on ``inputs``; returns the imported nets."""
     net = net.Proto() if hasattr(net, "Proto") else net
@@ -52,8 +42,8 @@ def round_trip(net, init, inputs, rtol=1e-4, atol=1e-5):
     shapes = {k: TensorShape(v.shape, v.dtype) for k, v in inputs.items()}
     model = frontend.caffe2_net_to_onnx_model(net, init, shapes)
     init2, net2 = onnx_to_caffe2_nets(model)
-    want = _run(net, init, inputs)
-    got = _run(net2, init2, {k: v for k, v in inputs.items() if k in net2.external_input})
+    want = run_net_outputs(net, init, inputs)
+    got = run_net_outputs(net2, init2, {k: v for k, v in inputs.items() if k in net2.external_input})
     assert len(got) == len(want)
     for g, w in zip(got, want):
         assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, w.shape, g.dtype, w.dtype)
