@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from c2l_test_support.rendezvous import file_store_rendezvous
+from c2l_test_support.rendezvous import file_store_rendezvous, skip_without_mpi
 
 from caffe2lite import data_parallel_model, model_helper, workspace
 from caffe2lite.distributed import mpi_launch
@@ -122,10 +122,7 @@ def test_strip_names():
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_ranks_with_a_share_of_the_batch_equal_one_process_on_the_whole_batch(n, tmp_path):
-    why = mpi_launch.unavailable()
-    if why is not None:
-        print(f"skipped: {why}")
-        pytest.skip(why)
+    skip_without_mpi()
     res = mpi_launch.run(n, mpi_launch.PRELUDE + MODEL + file_store_rendezvous(tmp_path) + '''
 model = build(rendezvous)
 ops = [op.type for op in model.net.Proto().op]
@@ -325,10 +322,7 @@ def test_sparse_gradients_on_several_devices_of_one_host_are_refused_as_in_caffe
 def test_ctr_ranks_with_a_share_of_the_batch_equal_one_process_on_the_whole_batch(n, tmp_path):
     """The issue's acceptance, on the CTR example: n ranks, 240 / n examples each, end
     with the parameters of the example's own train net on the whole batches."""
-    why = mpi_launch.unavailable()
-    if why is not None:
-        print(f"skipped: {why}")
-        pytest.skip(why)
+    skip_without_mpi()
     res = mpi_launch.run(n, mpi_launch.PRELUDE + CTR + file_store_rendezvous(tmp_path) + '''
 data = batches()
 model = build_parallel(rendezvous)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from c2l_test_support.rendezvous import file_store_rendezvous
+from c2l_test_support.rendezvous import file_store_rendezvous, skip_without_mpi
 from test_mpi_data_parallel import MODEL
 
 from caffe2lite import core, data_parallel_model, workspace
@@ -110,10 +110,7 @@ def test_run_net_needs_parallelize():
 
 
 def test_a_caffe2_style_script_on_two_ranks(tmp_path):
-    why = mpi_launch.unavailable()
-    if why is not None:
-        print(f"skipped: {why}")
-        pytest.skip(why)
+    skip_without_mpi()
     res = mpi_launch.run(2, mpi_launch.PRELUDE + MODEL + file_store_rendezvous(tmp_path) + '''
 import warnings
 model = build(rendezvous)
@@ -251,10 +248,7 @@ def test_shared_model_keeps_one_copy_of_the_parameters(bn):
 def test_a_resnet50_trainer_style_cpu_run_on_two_ranks(tmp_path):
     # Caffe2's resnet50_trainer with --use_cpu: shared_model and combine_spatial_bn on,
     # one device per rank
-    why = mpi_launch.unavailable()
-    if why is not None:
-        print(f"skipped: {why}")
-        pytest.skip(why)
+    skip_without_mpi()
     res = mpi_launch.run(2, mpi_launch.PRELUDE + BN_MODEL + file_store_rendezvous(tmp_path) + '''
 rng = np.random.default_rng(10 + RANK)
 model = build_bn([0], rendezvous=rendezvous, shared_model=True, combine_spatial_bn=True)
@@ -307,10 +301,7 @@ def add_optimizer(model):
 
 
 def test_a_resnet50_trainer_style_script_on_two_ranks(tmp_path):
-    why = mpi_launch.unavailable()
-    if why is not None:
-        print(f"skipped: {why}")
-        pytest.skip(why)
+    skip_without_mpi()
     res = mpi_launch.run(2, mpi_launch.PRELUDE + TRAINER + f'''
 import os
 os.chdir({str(tmp_path)!r})

@@ -13,3 +13,15 @@ workspace.RunOperatorOnce(core.CreateOperator(
 rendezvous = dict(kv_handler="store_handler", shard_id=RANK, num_shards=SIZE,
                   engine="GLOO", transport="tcp", interface="", exit_nets=None)
 '''
+
+
+def skip_without_mpi() -> None:
+    """Skip the calling test, saying why, where multi-rank runs cannot start here."""
+    import pytest
+
+    from caffe2lite.distributed import mpi_launch
+
+    why = mpi_launch.unavailable()
+    if why is not None:
+        print(f"skipped: {why}")
+        pytest.skip(why)
