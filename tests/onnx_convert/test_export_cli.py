@@ -39,22 +39,17 @@ def run(capsys, *argv):
     return status, out, err
 
 
+def export_mlp(capsys, files):
+    """``convert --to onnx`` of the MLP with its init net and value info: (status,
+    out, err)."""
+    return run(capsys, "convert", "--to", "onnx", files["net"], "--init", files["init"],
+               "--value-info", files["vi"], "-o", files["onnx"])
+
+
 def test_to_onnx(files, capsys, onnx_tools):
     import onnx
 
-    status, out, err = run(
-        capsys,
-        "convert",
-        "--to",
-        "onnx",
-        files["net"],
-        "--init",
-        files["init"],
-        "--value-info",
-        files["vi"],
-        "-o",
-        files["onnx"],
-    )
+    status, out, err = export_mlp(capsys, files)
     assert status == 0, err
     assert out == (
         f"wrote ONNX model 'mlp' (opset 17, 2 nodes, 2 initializers) to "
@@ -133,19 +128,7 @@ def test_plain_convert_still_works(files, capsys, tmp_path):
 
 def test_from_onnx_round_trip(files, capsys, tmp_path, onnx_tools):
     pytest.importorskip("caffe2lite.onnx.backend")
-    status, _, err = run(
-        capsys,
-        "convert",
-        "--to",
-        "onnx",
-        files["net"],
-        "--init",
-        files["init"],
-        "--value-info",
-        files["vi"],
-        "-o",
-        files["onnx"],
-    )
+    status, _, err = export_mlp(capsys, files)
     assert status == 0, err
     predict, init = tmp_path / "back.pbtxt", tmp_path / "back_init.pb"
     status, out, err = run(
