@@ -18,8 +18,7 @@ from .spatial_bn import _ORDER
 
 def _per_channel(x: np.ndarray, order: str) -> np.ndarray:
     """X as (N, C, values) float32 (NHWC moved to NCHW first)."""
-    if order == "NHWC":
-        x = np.moveaxis(x, -1, 1)
+    x = cp.to_channels_first(x, order)
     return np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
 
 
